@@ -1,0 +1,251 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use tracing::Instrument;
+
+/// A connection to either backend. Queries written once against the shared
+/// schema run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a database URL names: `postgres://` or `postgresql://` for
+    /// PostgreSQL, `sqlite://PATH`, `sqlite:PATH` or a bare path for SQLite.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A service's embedded migrations, one set per backend.
+pub struct Migrations {
+    pub postgres: EmbeddedMigrations,
+    pub sqlite: EmbeddedMigrations,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database could not be reached or no connection was free in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("invalid database url: {0}")]
+    Url(String),
+    /// The blocking task was cancelled or panicked.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl DbError {
+    /// A unique-constraint violation: the row exists already.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Sets what SQLite needs on every new connection: WAL so readers do not
+/// block the writer, a busy timeout instead of immediate `SQLITE_BUSY`,
+/// foreign keys enforced, and `synchronous=FULL` so an acknowledged commit
+/// survives a power loss.
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA busy_timeout = 10000;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA synchronous = FULL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A service's database: a pool plus what the service needs to use it well.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    backend: Backend,
+    /// SQLite has one writer at a time; serialising write transactions here
+    /// avoids `SQLITE_BUSY` on lock upgrade. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<std::sync::Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+/// Turns `sqlite://path` or `sqlite:path` into the path diesel expects.
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+impl Db {
+    /// Opens a pool on `url` and runs `migrations` for its backend. Blocks:
+    /// call it before serving, or inside `spawn_blocking`.
+    pub fn connect(url: &str, max_connections: u32, migrations: Migrations) -> Result<Db, DbError> {
+        let backend = Backend::from_url(url);
+        let target = match backend {
+            Backend::Postgres => url.to_owned(),
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if path.is_empty() {
+                    return Err(DbError::Url("empty SQLite path".into()));
+                }
+                if let Some(parent) = std::path::Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbError::Url(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                path.to_owned()
+            }
+        };
+        let pool = Pool::builder()
+            .max_size(max_connections.max(1))
+            .connection_timeout(Duration::from_secs(5))
+            // A connection that died (PostgreSQL restarted) is dropped at
+            // checkout instead of failing the request that got it.
+            .test_on_check_out(true)
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(ConnectionManager::<DbConnection>::new(target))
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let db = Db {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))),
+        };
+        db.migrate(migrations)?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn checkout(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
+        self.pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    fn migrate(&self, migrations: Migrations) -> Result<(), DbError> {
+        let mut conn = self.checkout()?;
+        // The shared audit log first, then the service's own tables; both sets
+        // share diesel's migrations table, keyed by distinct versions.
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match &mut *conn {
+            DbConnection::Pg(c) => {
+                c.run_pending_migrations(crate::audit::POSTGRES).map_err(failed)?;
+                c.run_pending_migrations(migrations.postgres).map_err(failed)?;
+            }
+            DbConnection::Sqlite(c) => {
+                c.run_pending_migrations(crate::audit::SQLITE).map_err(failed)?;
+                c.run_pending_migrations(migrations.sqlite).map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs read-only work on a pooled connection, off the async runtime.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let mut conn = db.checkout().map_err(E::from)?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one transaction, off the async runtime: everything it
+    /// wrote commits together, or nothing does when it returns an error.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let _guard = db
+                .write_lock
+                .as_ref()
+                .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let mut pooled = db.checkout().map_err(E::from)?;
+            let conn: &mut DbConnection = &mut pooled;
+            conn.transaction(f)
+        })
+        .await
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+    }
+
+    /// Checks out a connection synchronously, for tests and tools.
+    pub fn connection(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
+        self.checkout()
+    }
+}
+
+/// Runs blocking work on tokio's blocking pool inside the current span.
+async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .instrument(tracing::Span::current())
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+}

@@ -1,0 +1,31 @@
+//! Generated messages, clients and servers for every package under `proto/`,
+//! and the encoded descriptor set that gRPC reflection serves.
+
+#![allow(clippy::all, missing_docs)]
+
+/// Encoded `FileDescriptorSet` of every proto in the suite.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ce_descriptor.bin"));
+
+pub mod google {
+    pub mod r#type {
+        tonic::include_proto!("google.r#type");
+    }
+}
+
+pub mod ce {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("ce.common.v1");
+        }
+    }
+    pub mod registry {
+        pub mod v1 {
+            tonic::include_proto!("ce.registry.v1");
+        }
+    }
+}
+
+pub use ce::common::v1 as common;
+pub use ce::registry::v1 as registry;
+
+pub mod reference;

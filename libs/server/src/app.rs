@@ -1,0 +1,217 @@
+//! What every service does to start: load its configuration, open and
+//! migrate its database, build its authenticator, serve, and stop on a
+//! signal. A service supplies only its name, port and gRPC services.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tonic::service::Routes;
+
+use crate::auth::{AuthError, Authenticator};
+use crate::config::{self, AuthConfig, ConfigError, DatabaseConfig, Environment, ServerConfig};
+use crate::serve::{self, Running, ServeError, ServiceSpec};
+
+/// The configuration every service has. Keys are documented in
+/// `docs/configuration.md`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// `development` or `production`.
+    pub environment: Environment,
+    /// Folder for the SQLite database and the development key.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub telemetry: ce_telemetry::TelemetryConfig,
+}
+
+/// The built-in defaults for a service listening on `port`.
+pub fn defaults(port: u16) -> String {
+    format!(
+        r#"
+environment = "development"
+data_dir = "data"
+
+[server]
+listen = "127.0.0.1:{port}"
+request_timeout_secs = 30
+max_concurrent_requests = 512
+max_concurrent_streams = 256
+max_message_bytes = 4194304
+shutdown_grace_secs = 20
+
+[database]
+url = ""
+max_connections = 8
+
+[auth]
+issuer = "ce-suite"
+audience = "ce-suite"
+
+[telemetry]
+log_format = "human"
+log_filter = "info"
+"#
+    )
+}
+
+impl ServiceConfig {
+    /// Defaults, then `file`, then `CE_<SERVICE>__…` variables.
+    pub fn load(service: &str, port: u16, file: Option<&Path>) -> Result<ServiceConfig, ConfigError> {
+        let c: ServiceConfig = config::load(service, &defaults(port), file)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if self.server.max_message_bytes < 1024 {
+            return bad("server.max_message_bytes", "must be at least 1024");
+        }
+        if self.server.max_concurrent_requests == 0 {
+            return bad("server.max_concurrent_requests", "must be at least 1");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        let url = &self.database.url;
+        if !url.is_empty() && url.contains("://") && !(url.starts_with("postgres") || url.starts_with("sqlite://")) {
+            return bad("database.url", "must start with postgres://, postgresql:// or sqlite://");
+        }
+        if self.environment == Environment::Production && self.auth.public_key_path.is_none() {
+            return bad("auth.public_key_path", "is required when environment = production");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file under the data folder.
+    pub fn database_url(&self, service: &str) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join(format!("{service}.db")).display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("database.url: {0}")]
+    Database(#[from] ce_db::DbError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error(transparent)]
+    Telemetry(#[from] ce_telemetry::TelemetryError),
+}
+
+/// A service's shared parts, ready for it to build its gRPC services on.
+pub struct Prepared {
+    pub config: ServiceConfig,
+    pub db: ce_db::Db,
+    pub auth: Arc<Authenticator>,
+}
+
+/// Builds the authenticator and opens (and migrates) the database.
+pub async fn prepare(service: &str, config: ServiceConfig, migrations: ce_db::Migrations) -> Result<Prepared, StartError> {
+    let auth = Arc::new(Authenticator::from_config(config.environment, &config.auth, &config.data_dir)?);
+    let url = config.database_url(service);
+    let max = config.database.max_connections;
+    let db = tokio::task::spawn_blocking(move || ce_db::Db::connect(&url, max, migrations))
+        .await
+        .map_err(|e| ce_db::DbError::Task(e.to_string()))??;
+    tracing::info!(service, backend = db.backend().name(), "database ready");
+    Ok(Prepared { config, db, auth })
+}
+
+/// Serves `routes` for a prepared service.
+pub async fn serve(
+    name: &'static str,
+    grpc_services: &'static [&'static str],
+    prepared: &Prepared,
+    routes: Routes,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    Ok(serve::serve(
+        ServiceSpec {
+            name,
+            grpc_services,
+            routes,
+            db: Some(prepared.db.clone()),
+        },
+        &prepared.config.server,
+        prepared.auth.clone(),
+        signal,
+    )
+    .await?)
+}
+
+/// `--config FILE` from the command line, if given.
+pub fn config_file_arg() -> Option<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(p) = a.strip_prefix("--config=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    None
+}
+
+/// The signal a service stops on.
+pub type ShutdownSignal = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The whole `main` of a service: configuration, telemetry, start, and
+/// graceful shutdown on SIGTERM/SIGINT. Exit code 2 for a configuration
+/// error, 1 for any other failure.
+pub async fn run_main<F, Fut>(service: &'static str, port: u16, start: F) -> std::process::ExitCode
+where
+    F: FnOnce(ServiceConfig, ShutdownSignal) -> Fut,
+    Fut: Future<Output = Result<Running, StartError>>,
+{
+    let config = match ServiceConfig::load(service, port, config_file_arg().as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{service}: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let _telemetry = match ce_telemetry::init(service, &config.telemetry) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("{service}: invalid configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let running = match start(config, Box::pin(serve::shutdown_signal())).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "{service} failed to start");
+            eprintln!("{service}: {e}");
+            return match e {
+                StartError::Config(_) | StartError::Auth(_) | StartError::Telemetry(_) => {
+                    std::process::ExitCode::from(2)
+                }
+                _ => std::process::ExitCode::from(1),
+            };
+        }
+    };
+    match running.wait().await {
+        Ok(()) => {
+            tracing::info!("{service} stopped");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{service}: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

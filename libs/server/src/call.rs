@@ -1,0 +1,56 @@
+//! What a handler knows about the call it serves: the verified caller and
+//! the request context, and how to turn them into an audit row.
+
+use ce_db::audit::AuditEntry;
+use tonic::Status;
+
+use crate::auth::Caller;
+use crate::context::RequestContext;
+
+/// The caller and context of one call, taken from the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub caller: Caller,
+    pub context: RequestContext,
+}
+
+impl Call {
+    /// Reads what the stack's layers put into the request. A request that did
+    /// not pass through [`crate::auth::AuthLayer`] has no caller and is
+    /// refused as UNAUTHENTICATED.
+    pub fn from_request<T>(req: &tonic::Request<T>) -> Result<Call, Status> {
+        let caller = req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("no verified caller"))?;
+        let context = req.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            rpc: String::new(),
+        });
+        Ok(Call { caller, context })
+    }
+
+    /// An audit row for this call about `resource`, with `outcome` (`OK` or a
+    /// gRPC code name).
+    pub fn audit(&self, resource: &str, outcome: &str) -> AuditEntry {
+        AuditEntry {
+            at_micros: now_micros(),
+            actor: self.caller.subject.clone(),
+            role: self.caller.role_name().to_owned(),
+            province: self.caller.province.clone(),
+            rpc: self.context.method().to_owned(),
+            resource: resource.to_owned(),
+            request_id: self.context.request_id.clone(),
+            outcome: outcome.to_owned(),
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch, the suite's stored time unit.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}

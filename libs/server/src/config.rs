@@ -1,0 +1,110 @@
+//! Configuration loading, the same way for every service: built-in defaults,
+//! then an optional file, then environment variables named
+//! `CE_<SERVICE>__<SECTION>__<KEY>` (for example
+//! `CE_REGISTRY__DATABASE__URL`). Every key is documented in
+//! `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Whether this is a developer's machine or a real deployment.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Dev signing key generated on first start; tokens minted locally.
+    #[default]
+    Development,
+    /// Refuses the development key; needs `auth.public_key_path`.
+    Production,
+}
+
+/// The `server` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Longest time one call may run, in seconds.
+    pub request_timeout_secs: u64,
+    /// Calls served at once across all connections; more are shed with
+    /// RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// HTTP/2 streams one connection may open at once.
+    pub max_concurrent_streams: u32,
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// How long shutdown waits for in-flight calls, in seconds.
+    pub shutdown_grace_secs: u64,
+    /// TLS, and mutual TLS when `client_ca_path` is set.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// The `server.tls` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain of this server.
+    pub cert_path: PathBuf,
+    /// PEM private key of this server.
+    pub key_path: PathBuf,
+    /// PEM CA bundle; when set, clients must present a certificate it signed.
+    #[serde(default)]
+    pub client_ca_path: Option<PathBuf>,
+}
+
+/// The `database` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://…` or `sqlite://PATH`. Empty: `sqlite://<data_dir>/<service>.db`.
+    #[serde(default)]
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// The `auth` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// PEM Ed25519 public key that verifies tokens. Required in production;
+    /// in development the key generated under `data_dir` is used when unset.
+    #[serde(default)]
+    pub public_key_path: Option<PathBuf>,
+    /// Expected `iss` claim.
+    pub issuer: String,
+    /// Expected `aud` claim.
+    pub audience: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Loads `T` for `service`: `defaults` (TOML), then `file` if given, then
+/// the environment. The error names the offending key.
+pub fn load<T: DeserializeOwned>(service: &str, defaults: &str, file: Option<&Path>) -> Result<T, ConfigError> {
+    let prefix = format!("CE_{}", service.to_uppercase());
+    let mut builder = config::Config::builder()
+        .add_source(config::File::from_str(defaults, config::FileFormat::Toml));
+    if let Some(path) = file {
+        if !path.exists() {
+            return Err(ConfigError(format!("config file {} does not exist", path.display())));
+        }
+        builder = builder.add_source(config::File::from(path).required(true));
+    }
+    builder = builder.add_source(
+        config::Environment::with_prefix(&prefix)
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true),
+    );
+    builder
+        .build()
+        .and_then(|raw| raw.try_deserialize::<T>())
+        .map_err(|e| ConfigError(e.to_string()))
+}

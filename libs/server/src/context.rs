@@ -1,0 +1,127 @@
+//! The request context layer: gives every call a request id (the caller's
+//! `x-request-id`, or a new one), a tracing span that continues the caller's
+//! W3C trace, and an access-log line. The id is echoed in the response's
+//! `x-request-id` header and recorded in audit rows.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tracing::Instrument;
+
+/// The header that carries the request id both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What the stack knows about a call before the handler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// The gRPC path, `/package.Service/Method`.
+    pub rpc: String,
+}
+
+impl RequestContext {
+    /// The method part of the path, for example `CreateEngineer`.
+    pub fn method(&self) -> &str {
+        self.rpc.rsplit('/').next().unwrap_or(&self.rpc)
+    }
+}
+
+/// Accepts a caller's id when it is short and printable; else makes one.
+fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestContextLayer;
+
+impl<S> tower::Layer<S> for RequestContextLayer {
+    type Service = RequestContextService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestContextService { inner }
+    }
+}
+
+/// See [`RequestContextLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestContextService<S> {
+    inner: S,
+}
+
+impl<S, B, RB> tower::Service<http::Request<B>> for RequestContextService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    S::Error: std::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let id = request_id(req.headers());
+        let path = req.uri().path().to_owned();
+        let (service, method) = path
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or(("", path.as_str()));
+        let span = tracing::info_span!(
+            "grpc",
+            otel.name = %path.trim_start_matches('/'),
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            request_id = %id,
+            role = tracing::field::Empty,
+            rpc.grpc.status_code = tracing::field::Empty,
+        );
+        ce_telemetry::extract(req.headers(), &span);
+        req.extensions_mut().insert(RequestContext {
+            request_id: id.clone(),
+            rpc: path.clone(),
+        });
+        let started = Instant::now();
+        let future = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
+        Box::pin(
+            async move {
+                let result = future.await;
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                match &result {
+                    Ok(resp) => {
+                        // Trailers-only answers (errors) carry the status in headers.
+                        let code = resp
+                            .headers()
+                            .get("grpc-status")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<i32>().ok())
+                            .unwrap_or(0);
+                        tracing::Span::current().record("rpc.grpc.status_code", code);
+                        tracing::info!(code = %tonic::Code::from(code).description(), elapsed_ms, "call finished");
+                    }
+                    Err(e) => tracing::warn!(error = %e, elapsed_ms, "call failed in the stack"),
+                }
+                result.map(|mut resp| {
+                    if let Ok(v) = http::HeaderValue::from_str(&id) {
+                        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+                    }
+                    resp
+                })
+            }
+            .instrument(span),
+        )
+    }
+}

@@ -1,0 +1,24 @@
+//! The server stack every service of the suite shares.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`config`] | loading configuration: defaults, file, environment |
+//! | [`auth`] | bearer tokens (Ed25519 JWT), the [`auth::Caller`], the auth layer, the dev key |
+//! | [`context`] | request ids, tracing spans with W3C trace context, access log |
+//! | [`call`] | what a handler reads about its call, and audit rows |
+//! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
+//! | [`paging`] | page tokens |
+//! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
+
+pub mod app;
+pub mod auth;
+pub mod call;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod paging;
+pub mod serve;
+
+pub use auth::{Authenticator, Caller};
+pub use call::Call;
+pub use error::{ApiError, FieldViolation, Violations};

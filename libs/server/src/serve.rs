@@ -1,0 +1,255 @@
+//! Assembles and runs a service's gRPC server: the tower stack in one
+//! visible place, health and reflection, a database watch that feeds health,
+//! and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::auth::{AuthLayer, Authenticator};
+use crate::config::ServerConfig;
+use crate::context::RequestContextLayer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server.tls: {0}")]
+    Tls(String),
+    #[error("reflection: {0}")]
+    Reflection(String),
+    #[error("server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A service to serve: its name (for logs and health) and its gRPC services.
+pub struct ServiceSpec {
+    /// Short name, for example `registry`.
+    pub name: &'static str,
+    /// Fully qualified gRPC service names it serves, for health and the
+    /// reflection allow-list.
+    pub grpc_services: &'static [&'static str],
+    /// The service implementations.
+    pub routes: Routes,
+    /// The database whose reachability health reports.
+    pub db: Option<ce_db::Db>,
+}
+
+/// A server that is listening.
+pub struct Running {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), ServeError>>,
+    health: HealthReporter,
+}
+
+impl Running {
+    /// The address it listens on (the real port when configured with 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The health reporter, to mark services serving or not.
+    pub fn health(&self) -> &HealthReporter {
+        &self.health
+    }
+
+    /// Stops accepting calls, lets in-flight calls finish (up to the grace
+    /// period), and returns when the server has stopped.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        let _ = self.stop.send(true);
+        self.wait().await
+    }
+
+    /// Returns when the server stops (after its shutdown signal).
+    pub async fn wait(self) -> Result<(), ServeError> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(ServeError::Tls(format!("server task failed: {e}"))),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received; shutting down"),
+        _ = term => tracing::info!("SIGTERM received; shutting down"),
+    }
+}
+
+fn tls_config(cfg: &crate::config::TlsConfig) -> Result<ServerTlsConfig, ServeError> {
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())));
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(&cfg.cert_path)?, read(&cfg.key_path)?));
+    if let Some(ca) = &cfg.client_ca_path {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(tls)
+}
+
+/// Binds `config.listen` and serves `spec` until `signal` resolves or
+/// [`Running::shutdown`] is called.
+pub async fn serve(
+    spec: ServiceSpec,
+    config: &ServerConfig,
+    auth: Arc<Authenticator>,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in spec.grpc_services {
+        health.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    health.set_service_status("", ServingStatus::Serving).await;
+
+    let mut reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    for name in spec.grpc_services {
+        reflection = reflection.with_service_name(*name);
+    }
+    let reflection = reflection
+        .build_v1()
+        .map_err(|e| ServeError::Reflection(e.to_string()))?;
+
+    let routes = spec.routes.add_service(health_service).add_service(reflection);
+
+    // The stack, outermost first: request id and span, then shedding what
+    // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED),
+    // then authentication.
+    let stack = tower::ServiceBuilder::new()
+        .layer(RequestContextLayer)
+        .layer(tower::load_shed::LoadShedLayer::new())
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(
+            Semaphore::new(config.max_concurrent_requests.max(1)),
+        )))
+        .layer(AuthLayer::new(auth))
+        .into_inner();
+
+    let mut builder = tonic::transport::Server::builder()
+        .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)));
+    if let Some(tls) = &config.tls {
+        builder = builder
+            .tls_config(tls_config(tls)?)
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+    }
+
+    let (stop, mut stop_rx) = watch::channel(false);
+    let stopped = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let server = builder
+        .layer(stack)
+        .serve_with_incoming_shutdown(routes, TcpIncoming::from(listener), stopped);
+
+    if let Some(db) = spec.db.clone() {
+        tokio::spawn(watch_database(db, health.clone(), spec.grpc_services, stop_rx.clone()));
+    }
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop.send(true);
+        });
+    }
+
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let name = spec.name;
+    let reporter = health.clone();
+    let services = spec.grpc_services;
+    let task = tokio::spawn(async move {
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => return result.map_err(ServeError::from),
+            _ = stop_rx.wait_for(|s| *s) => {}
+        }
+        for s in services {
+            reporter.set_service_status(*s, ServingStatus::NotServing).await;
+        }
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        match tokio::time::timeout(grace, &mut server).await {
+            Ok(result) => result.map_err(ServeError::from),
+            Err(_) => {
+                tracing::warn!(service = name, "grace period over; dropping calls still open");
+                Ok(())
+            }
+        }
+    });
+    tracing::info!(service = spec.name, %local_addr, "serving");
+    Ok(Running {
+        local_addr,
+        stop,
+        task,
+        health,
+    })
+}
+
+/// Pings the database every two seconds and reports NOT_SERVING while it
+/// does not answer, so orchestrators and clients see an outage.
+async fn watch_database(
+    db: ce_db::Db,
+    health: HealthReporter,
+    services: &'static [&'static str],
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut up = true;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let ok = db.ping().await.is_ok();
+        if ok != up {
+            up = ok;
+            let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            if ok {
+                tracing::info!("database reachable again");
+            } else {
+                tracing::warn!("database unreachable; health reports NOT_SERVING");
+            }
+            for s in services {
+                health.set_service_status(*s, status).await;
+            }
+            health.set_service_status("", status).await;
+        }
+    }
+}

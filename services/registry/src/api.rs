@@ -1,0 +1,208 @@
+//! The gRPC face of the registry: each handler reads its call, hands the
+//! message to the domain module, and maps the answer. Refused mutations are
+//! audited here; applied ones are audited in their own transaction.
+
+use ce_db::{Db, audit};
+use ce_proto::registry::registry_service_server::RegistryService;
+use ce_proto::registry::*;
+use ce_server::{ApiError, Call};
+use tonic::{Request, Response, Status};
+
+use crate::{activities, employers, engineers, institutions, reference};
+
+/// The registry service over one database.
+#[derive(Debug, Clone)]
+pub struct RegistryApi {
+    db: Db,
+}
+
+impl RegistryApi {
+    pub fn new(db: Db) -> RegistryApi {
+        RegistryApi { db }
+    }
+
+    /// Answers a mutation, recording a refusal in the audit log.
+    async fn mutation<T>(&self, call: &Call, resource: &str, result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+        if let Err(e) = &result
+            && e.is_refusal()
+        {
+            let entry = call.audit(resource, e.code_name());
+            if let Err(audit_err) = self
+                .db
+                .write(move |conn| audit::append(conn, &entry))
+                .await
+            {
+                tracing::error!(error = %audit_err, "could not audit a refused mutation");
+            }
+        }
+        reply(result)
+    }
+}
+
+fn reply<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::invalid(field, "is required"))
+}
+
+/// The resource a refused mutation was about: its name, or the collection.
+fn target<'a>(name: &'a str, collection: &'a str) -> &'a str {
+    if name.is_empty() { collection } else { name }
+}
+
+#[tonic::async_trait]
+impl RegistryService for RegistryApi {
+    async fn get_engineer(&self, req: Request<GetEngineerRequest>) -> Result<Response<Engineer>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(engineers::get(&self.db, &call, &req.into_inner().name).await)
+    }
+
+    async fn list_engineers(&self, req: Request<ListEngineersRequest>) -> Result<Response<ListEngineersResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(engineers::list(&self.db, &call, req.into_inner()).await)
+    }
+
+    async fn create_engineer(&self, req: Request<CreateEngineerRequest>) -> Result<Response<Engineer>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match required(req.into_inner().engineer, "engineer") {
+            Ok(e) => engineers::create(&self.db, &call, e).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, "engineers", result).await
+    }
+
+    async fn update_engineer(&self, req: Request<UpdateEngineerRequest>) -> Result<Response<Engineer>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.engineer.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+        let result = match required(r.engineer, "engineer") {
+            Ok(e) => engineers::update(&self.db, &call, e, r.update_mask).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, target(&name, "engineers"), result).await
+    }
+
+    async fn get_employer(&self, req: Request<GetEmployerRequest>) -> Result<Response<Employer>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(employers::get(&self.db, &call, &req.into_inner().name).await)
+    }
+
+    async fn list_employers(&self, req: Request<ListEmployersRequest>) -> Result<Response<ListEmployersResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(employers::list(&self.db, &call, req.into_inner()).await)
+    }
+
+    async fn create_employer(&self, req: Request<CreateEmployerRequest>) -> Result<Response<Employer>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match required(req.into_inner().employer, "employer") {
+            Ok(e) => employers::create(&self.db, &call, e).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, "employers", result).await
+    }
+
+    async fn update_employer(&self, req: Request<UpdateEmployerRequest>) -> Result<Response<Employer>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.employer.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+        let result = match required(r.employer, "employer") {
+            Ok(e) => employers::update(&self.db, &call, e, r.update_mask).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, target(&name, "employers"), result).await
+    }
+
+    async fn get_institution(&self, req: Request<GetInstitutionRequest>) -> Result<Response<Institution>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(institutions::get(&self.db, &call, &req.into_inner().name).await)
+    }
+
+    async fn list_institutions(
+        &self,
+        req: Request<ListInstitutionsRequest>,
+    ) -> Result<Response<ListInstitutionsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(institutions::list(&self.db, &call, req.into_inner()).await)
+    }
+
+    async fn create_institution(&self, req: Request<CreateInstitutionRequest>) -> Result<Response<Institution>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match required(req.into_inner().institution, "institution") {
+            Ok(i) => institutions::create(&self.db, &call, i).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, "institutions", result).await
+    }
+
+    async fn update_institution(&self, req: Request<UpdateInstitutionRequest>) -> Result<Response<Institution>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.institution.as_ref().map(|i| i.name.clone()).unwrap_or_default();
+        let result = match required(r.institution, "institution") {
+            Ok(i) => institutions::update(&self.db, &call, i, r.update_mask).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, target(&name, "institutions"), result).await
+    }
+
+    async fn change_institution_standing(
+        &self,
+        req: Request<ChangeInstitutionStandingRequest>,
+    ) -> Result<Response<Institution>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.name.clone();
+        let result = institutions::change_standing(&self.db, &call, r).await;
+        self.mutation(&call, target(&name, "institutions"), result).await
+    }
+
+    async fn list_standing_changes(
+        &self,
+        req: Request<ListStandingChangesRequest>,
+    ) -> Result<Response<ListStandingChangesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(institutions::list_changes(&self.db, &call, req.into_inner()).await)
+    }
+
+    async fn get_activity(&self, req: Request<GetActivityRequest>) -> Result<Response<Activity>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(activities::get(&self.db, &call, &req.into_inner().name).await)
+    }
+
+    async fn list_activities(&self, req: Request<ListActivitiesRequest>) -> Result<Response<ListActivitiesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(activities::list(&self.db, &call, req.into_inner()).await)
+    }
+
+    async fn create_activity(&self, req: Request<CreateActivityRequest>) -> Result<Response<Activity>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match required(req.into_inner().activity, "activity") {
+            Ok(a) => activities::create(&self.db, &call, a).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, "activities", result).await
+    }
+
+    async fn update_activity(&self, req: Request<UpdateActivityRequest>) -> Result<Response<Activity>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.activity.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+        let result = match required(r.activity, "activity") {
+            Ok(a) => activities::update(&self.db, &call, a, r.update_mask).await,
+            Err(e) => Err(e),
+        };
+        self.mutation(&call, target(&name, "activities"), result).await
+    }
+
+    async fn list_fields(&self, req: Request<ListFieldsRequest>) -> Result<Response<ListFieldsResponse>, Status> {
+        Call::from_request(&req)?;
+        Ok(Response::new(reference::fields()))
+    }
+
+    async fn list_provinces(&self, req: Request<ListProvincesRequest>) -> Result<Response<ListProvincesResponse>, Status> {
+        Call::from_request(&req)?;
+        Ok(Response::new(reference::provinces()))
+    }
+}

@@ -1,0 +1,61 @@
+//! Calendar dates: stored as ISO 8601 text, carried as `google.type.Date`,
+//! and "today" taken in China Standard Time (UTC+8), the regulation's clock.
+
+use ce_proto::google::r#type::Date as ProtoDate;
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse(s: &str) -> Result<Date, String> {
+    let bad = || format!("{s} is not a date (YYYY-MM-DD)");
+    let mut parts = s.splitn(3, '-');
+    let (y, m, d) = (parts.next(), parts.next(), parts.next());
+    let y: i32 = y.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let m: u8 = m.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let d: u8 = d.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let month = Month::try_from(m).map_err(|_| bad())?;
+    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+}
+
+/// Formats as `YYYY-MM-DD`, the stored form (sorts as text).
+pub fn format(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A full date from the wire; a missing or partial one is an error.
+pub fn from_proto(d: Option<&ProtoDate>) -> Result<Date, String> {
+    let d = d.ok_or_else(|| "is required".to_owned())?;
+    let month = u8::try_from(d.month)
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .ok_or_else(|| format!("month {} is not 1-12", d.month))?;
+    let day = u8::try_from(d.day).map_err(|_| format!("day {} is not valid", d.day))?;
+    Date::from_calendar_date(d.year, month, day)
+        .map_err(|_| format!("{}-{}-{} is not a calendar date", d.year, d.month, d.day))
+}
+
+pub fn to_proto(d: Date) -> ProtoDate {
+    ProtoDate {
+        year: d.year(),
+        month: i32::from(u8::from(d.month())),
+        day: i32::from(d.day()),
+    }
+}
+
+/// Stored text back to the wire form; stored text is always valid.
+pub fn text_to_proto(s: &str) -> Option<ProtoDate> {
+    parse(s).ok().map(to_proto)
+}
+
+/// Today in China Standard Time.
+pub fn today() -> Date {
+    let cst = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(cst).date()
+}
+
+/// Microseconds since the epoch as a protobuf timestamp.
+pub fn timestamp(micros: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}

@@ -1,0 +1,439 @@
+//! Institutions (Art. 13-16): registration, the Art. 15 disclosure, and the
+//! standing history that supervision and quality monitoring change.
+
+use ce_db::{Db, DbConnection, audit};
+use ce_proto::common::DeliveryMode;
+use ce_proto::registry::{
+    ChangeInstitutionStandingRequest, Disclosure, FeeItem, Institution, ListInstitutionsRequest,
+    ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing, StandingChange,
+};
+use ce_server::call::now_micros;
+use ce_server::paging::Page;
+use ce_server::{ApiError, Call, Violations};
+use serde::{Deserialize, Serialize};
+
+use crate::dates::{self, timestamp};
+use crate::engineers::{check_display_name, check_field, check_province};
+use crate::names::{self, INSTITUTIONS};
+use crate::scope;
+use crate::standing::{self, Change};
+use crate::store::institutions::{self as store, InstitutionFilter, InstitutionRow, StandingChangeRow};
+use crate::store::{decode_set, encode_set};
+
+#[derive(Serialize, Deserialize)]
+struct StoredFee {
+    item: String,
+    amount_fen: i64,
+}
+
+pub fn to_proto(row: InstitutionRow) -> Institution {
+    let fees: Vec<StoredFee> = serde_json::from_str(&row.fee_items).unwrap_or_default();
+    Institution {
+        name: names::name(INSTITUTIONS, &row.id),
+        code: row.code,
+        display_name: row.display_name,
+        province: row.province,
+        fields: decode_set(&row.fields),
+        delivery_modes: decode_set(&row.delivery_modes),
+        disclosure: Some(Disclosure {
+            scope: row.disclosure_scope,
+            content: row.disclosure_content,
+            fee_items: fees
+                .into_iter()
+                .map(|f| FeeItem {
+                    item: f.item,
+                    amount_fen: f.amount_fen,
+                })
+                .collect(),
+        }),
+        standing: row.standing,
+        standing_effective_date: dates::text_to_proto(&row.standing_effective_date),
+        create_time: Some(timestamp(row.create_micros)),
+        update_time: Some(timestamp(row.update_micros)),
+    }
+}
+
+fn change_to_proto(row: StandingChangeRow) -> StandingChange {
+    StandingChange {
+        name: format!("{}/standingChanges/{}", names::name(INSTITUTIONS, &row.institution_id), row.id),
+        standing: row.standing,
+        reason: row.reason,
+        effective_date: dates::text_to_proto(&row.effective_date),
+        article: row.article,
+        case_reference: row.case_reference,
+        changed_by: row.changed_by,
+        changed_by_role: ce_server::auth::parse_role(&row.changed_by_role).map_or(0, |r| r as i32),
+        create_time: Some(timestamp(row.create_micros)),
+    }
+}
+
+/// Checks the fields, modes and disclosure an institution carries.
+fn validate(i: &Institution, v: &mut Violations) -> String {
+    let code = i.code.trim().to_ascii_uppercase();
+    if let Err(why) = crate::ids::check_credit_code(&code) {
+        v.add("institution.code", why);
+    }
+    check_display_name(v, "institution.display_name", &i.display_name);
+    check_province(v, "institution.province", &i.province);
+    if i.fields.is_empty() {
+        v.add("institution.fields", "at least one Art. 29 field is required");
+    }
+    for (n, f) in i.fields.iter().enumerate() {
+        check_field(v, &format!("institution.fields[{n}]"), *f);
+    }
+    if i.delivery_modes.is_empty() {
+        v.add("institution.delivery_modes", "at least one delivery mode is required (Art. 13)");
+    }
+    for (n, m) in i.delivery_modes.iter().enumerate() {
+        if !matches!(DeliveryMode::try_from(*m), Ok(DeliveryMode::FaceToFace | DeliveryMode::Online)) {
+            v.add(format!("institution.delivery_modes[{n}]"), "must be face-to-face or online");
+        }
+    }
+    if let Some(d) = &i.disclosure {
+        if d.fee_items.len() > 200 {
+            v.add("institution.disclosure.fee_items", "at most 200 items");
+        }
+        for (n, f) in d.fee_items.iter().enumerate() {
+            if f.item.trim().is_empty() {
+                v.add(format!("institution.disclosure.fee_items[{n}].item"), "is required (Art. 15: fee items)");
+            }
+            if f.amount_fen < 0 {
+                v.add(
+                    format!("institution.disclosure.fee_items[{n}].amount_fen"),
+                    "must not be negative (Art. 15: fee levels)",
+                );
+            }
+        }
+    }
+    code
+}
+
+fn disclosure_columns(d: Option<&Disclosure>) -> (String, String, String) {
+    let d = d.cloned().unwrap_or_default();
+    let fees: Vec<StoredFee> = d
+        .fee_items
+        .into_iter()
+        .map(|f| StoredFee {
+            item: f.item.trim().to_owned(),
+            amount_fen: f.amount_fen,
+        })
+        .collect();
+    (
+        d.scope.trim().to_owned(),
+        d.content.trim().to_owned(),
+        serde_json::to_string(&fees).unwrap_or_else(|_| "[]".into()),
+    )
+}
+
+pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution, ApiError> {
+    let mut v = Violations::new();
+    let code = validate(&i, &mut v);
+    v.finish()?;
+    scope::create_institution(&call.caller, &i.province)?;
+    let now = now_micros();
+    let today = dates::format(dates::today());
+    let (disclosure_scope, disclosure_content, fee_items) = disclosure_columns(i.disclosure.as_ref());
+    let row = InstitutionRow {
+        id: names::new_id(),
+        code,
+        display_name: i.display_name.trim().to_owned(),
+        province: i.province,
+        fields: encode_set(&i.fields),
+        delivery_modes: encode_set(&i.delivery_modes),
+        disclosure_scope,
+        disclosure_content,
+        fee_items,
+        standing: Standing::Active as i32,
+        standing_effective_date: today.clone(),
+        next_change_date: None,
+        create_micros: now,
+        update_micros: now,
+    };
+    let call = call.clone();
+    let row = db
+        .write(move |conn| -> Result<_, ApiError> {
+            if store::exists_with_code(conn, &row.code)? {
+                return Err(ApiError::AlreadyExists(
+                    "an institution with this unified social credit code is registered already".into(),
+                ));
+            }
+            store::insert(conn, &row)?;
+            store::insert_change(
+                conn,
+                &StandingChangeRow {
+                    id: names::new_id(),
+                    institution_id: row.id.clone(),
+                    standing: Standing::Active as i32,
+                    reason: "registered".into(),
+                    effective_date: today,
+                    article: "Art. 13".into(),
+                    case_reference: String::new(),
+                    changed_by: call.caller.subject.clone(),
+                    changed_by_role: call.caller.role_name().into(),
+                    request_id: None,
+                    request_digest: None,
+                    create_micros: now,
+                },
+            )?;
+            audit::append(conn, &call.audit(&names::name(INSTITUTIONS, &row.id), "OK"))?;
+            Ok(row)
+        })
+        .await?;
+    Ok(to_proto(row))
+}
+
+/// The recorded history as pure [`Change`]s.
+pub fn history(conn: &mut DbConnection, institution_id: &str) -> Result<Vec<Change>, ApiError> {
+    Ok(store::changes(conn, institution_id)?
+        .into_iter()
+        .filter_map(|r| {
+            Some(Change {
+                effective: dates::parse(&r.effective_date).ok()?,
+                standing: Standing::try_from(r.standing).ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Brings the stored current standing of one institution up to `today`.
+fn refresh(conn: &mut DbConnection, row: &mut InstitutionRow, today: time::Date) -> Result<(), ApiError> {
+    let h = history(conn, &row.id)?;
+    if let Some(current) = standing::on(&h, today) {
+        row.standing = current.standing as i32;
+        row.standing_effective_date = dates::format(current.effective);
+    }
+    row.next_change_date = standing::next_change_after(&h, today).map(dates::format);
+    store::update(conn, row)?;
+    Ok(())
+}
+
+/// Applies dated standing changes that have fallen due since they were
+/// recorded, so reads and filters see today's standing.
+async fn refresh_due(db: &Db) -> Result<(), ApiError> {
+    let today = dates::today();
+    let today_text = dates::format(today);
+    let due = {
+        let t = today_text.clone();
+        db.read(move |conn| store::due_for_refresh(conn, &t)).await?
+    };
+    if due.is_empty() {
+        return Ok(());
+    }
+    db.write(move |conn| -> Result<_, ApiError> {
+        for id in due {
+            if let Some(mut row) = store::get(conn, &id)? {
+                refresh(conn, &mut row, today)?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Institution, ApiError> {
+    let id = names::parse("name", INSTITUTIONS, name)?.to_owned();
+    refresh_due(db).await?;
+    let row = db
+        .read(move |conn| store::get(conn, &id))
+        .await?
+        .ok_or_else(|| names::not_found(name))?;
+    Ok(to_proto(row))
+}
+
+const MUTABLE: &[&str] = &["display_name", "fields", "delivery_modes", "disclosure"];
+
+pub async fn update(
+    db: &Db,
+    call: &Call,
+    i: Institution,
+    mask: Option<prost_types::FieldMask>,
+) -> Result<Institution, ApiError> {
+    let id = names::parse("institution.name", INSTITUTIONS, &i.name)?.to_owned();
+    let paths = crate::mask::paths(mask, MUTABLE, "institution")?;
+    let call = call.clone();
+    let row = db
+        .write(move |conn| -> Result<_, ApiError> {
+            let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&i.name))?;
+            scope::update_institution(&call.caller, &i.name, &before.province)?;
+            let mut after = before.clone();
+            for p in &paths {
+                match p.as_str() {
+                    "display_name" => after.display_name = i.display_name.trim().to_owned(),
+                    "fields" => after.fields = encode_set(&i.fields),
+                    "delivery_modes" => after.delivery_modes = encode_set(&i.delivery_modes),
+                    "disclosure" => {
+                        (after.disclosure_scope, after.disclosure_content, after.fee_items) =
+                            disclosure_columns(i.disclosure.as_ref());
+                    }
+                    _ => {}
+                }
+            }
+            let mut v = Violations::new();
+            let mut candidate = to_proto(after.clone());
+            candidate.disclosure = if paths.iter().any(|p| p == "disclosure") {
+                i.disclosure.clone()
+            } else {
+                candidate.disclosure
+            };
+            validate(&candidate, &mut v);
+            v.finish()?;
+            if after == before {
+                return Ok(after);
+            }
+            after.update_micros = now_micros();
+            store::update(conn, &after)?;
+            audit::append(conn, &call.audit(&i.name, "OK"))?;
+            Ok(after)
+        })
+        .await?;
+    Ok(to_proto(row))
+}
+
+pub async fn list(db: &Db, _call: &Call, req: ListInstitutionsRequest) -> Result<ListInstitutionsResponse, ApiError> {
+    let mut v = Violations::new();
+    if !req.province.is_empty() {
+        check_province(&mut v, "province", &req.province);
+    }
+    if req.field != 0 {
+        check_field(&mut v, "field", req.field);
+    }
+    if req.standing != 0 && Standing::try_from(req.standing).is_err() {
+        v.add("standing", format!("{} is not a standing", req.standing));
+    }
+    v.finish()?;
+    let page = Page::parse(
+        req.page_size,
+        &req.page_token,
+        &format!("{}|{}|{}|{}", req.province, req.field, req.standing, req.code),
+    )?;
+    refresh_due(db).await?;
+    let filter = InstitutionFilter {
+        province: (!req.province.is_empty()).then(|| req.province.clone()),
+        field: (req.field != 0).then_some(req.field),
+        standing: (req.standing != 0).then_some(req.standing),
+        code: (!req.code.is_empty()).then(|| req.code.trim().to_ascii_uppercase()),
+    };
+    let after = page.after.clone();
+    let limit = page.fetch_limit();
+    let rows = db
+        .read(move |conn| store::list(conn, &filter, after.as_deref(), limit))
+        .await?;
+    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
+    Ok(ListInstitutionsResponse {
+        institutions: rows.into_iter().map(to_proto).collect(),
+        next_page_token,
+    })
+}
+
+/// A digest of what a standing change says, to tell a retry from a reused
+/// request id.
+fn digest(r: &ChangeInstitutionStandingRequest) -> String {
+    let d = r.effective_date.clone().unwrap_or_default();
+    format!(
+        "{}|{}|{}-{}-{}|{}|{}",
+        r.standing,
+        r.reason.trim(),
+        d.year,
+        d.month,
+        d.day,
+        r.article.trim(),
+        r.case_reference.trim()
+    )
+}
+
+pub async fn change_standing(
+    db: &Db,
+    call: &Call,
+    req: ChangeInstitutionStandingRequest,
+) -> Result<Institution, ApiError> {
+    let id = names::parse("name", INSTITUTIONS, &req.name)?.to_owned();
+    let mut v = Violations::new();
+    match Standing::try_from(req.standing) {
+        Ok(Standing::Unspecified) | Err(_) => v.add(
+            "standing",
+            "must be active, warned, rectification ordered, suspended or disqualified",
+        ),
+        Ok(_) => {}
+    }
+    if req.reason.trim().is_empty() {
+        v.add("reason", "is required: say why the standing changes");
+    }
+    let effective = v.check("effective_date", dates::from_proto(req.effective_date.as_ref()));
+    if req.article.trim().is_empty() {
+        v.add("article", "is required: the article behind the change, for example \"Art. 26\"");
+    } else if req.article.len() > 64 {
+        v.add("article", "must be at most 64 characters");
+    }
+    if req.request_id.len() > 128 {
+        v.add("request_id", "must be at most 128 characters");
+    }
+    v.finish()?;
+    let effective = effective.ok_or_else(|| ApiError::invalid("effective_date", "is required"))?;
+    let call = call.clone();
+    let row = db
+        .write(move |conn| -> Result<_, ApiError> {
+            let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
+            scope::change_standing(&call.caller, &row.province, &decode_set(&row.fields))?;
+            let request_id = (!req.request_id.is_empty()).then(|| req.request_id.clone());
+            let digest = digest(&req);
+            if let Some(key) = &request_id
+                && let Some(existing) = store::change_by_request(conn, &id, key)?
+            {
+                return if existing.request_digest.as_deref() == Some(digest.as_str()) {
+                    Ok(row)
+                } else {
+                    Err(ApiError::AlreadyExists(format!(
+                        "request_id {key} was used for a different standing change"
+                    )))
+                };
+            }
+            store::insert_change(
+                conn,
+                &StandingChangeRow {
+                    id: names::new_id(),
+                    institution_id: id.clone(),
+                    standing: req.standing,
+                    reason: req.reason.trim().to_owned(),
+                    effective_date: dates::format(effective),
+                    article: req.article.trim().to_owned(),
+                    case_reference: req.case_reference.trim().to_owned(),
+                    changed_by: call.caller.subject.clone(),
+                    changed_by_role: call.caller.role_name().into(),
+                    request_id,
+                    request_digest: Some(digest),
+                    create_micros: now_micros(),
+                },
+            )?;
+            row.update_micros = now_micros();
+            refresh(conn, &mut row, dates::today())?;
+            audit::append(conn, &call.audit(&req.name, "OK"))?;
+            Ok(row)
+        })
+        .await?;
+    Ok(to_proto(row))
+}
+
+pub async fn list_changes(
+    db: &Db,
+    _call: &Call,
+    req: ListStandingChangesRequest,
+) -> Result<ListStandingChangesResponse, ApiError> {
+    let id = names::parse("parent", INSTITUTIONS, &req.parent)?.to_owned();
+    let page = Page::parse(req.page_size, &req.page_token, &req.parent)?;
+    let after = page.after.clone();
+    let limit = page.fetch_limit();
+    let parent = req.parent.clone();
+    let rows = db
+        .read(move |conn| -> Result<_, ApiError> {
+            if store::get(conn, &id)?.is_none() {
+                return Err(names::not_found(&parent));
+            }
+            Ok(store::changes_page(conn, &id, after.as_deref(), limit)?)
+        })
+        .await?;
+    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
+    Ok(ListStandingChangesResponse {
+        standing_changes: rows.into_iter().map(change_to_proto).collect(),
+        next_page_token,
+    })
+}

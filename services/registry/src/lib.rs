@@ -1,0 +1,62 @@
+//! The registry service: engineers, employers, institutions (and their
+//! standing), activities, and the reference lists (PRODUCT.md).
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`api`] | the gRPC handlers |
+//! | [`engineers`], [`employers`], [`institutions`], [`activities`] | each resource's rules and flow |
+//! | [`standing`] | what an institution's standing history means on a day |
+//! | [`scope`] | who may see and change what |
+//! | [`ids`] | GB 11643 and GB 32100 identifier checks |
+//! | [`store`], [`schema`] | SQL |
+
+use std::future::Future;
+
+use ce_proto::registry::registry_service_server::RegistryServiceServer;
+use ce_server::app::{self, ServiceConfig, StartError};
+use ce_server::serve::Running;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+pub mod activities;
+pub mod api;
+pub mod dates;
+pub mod employers;
+pub mod engineers;
+pub mod ids;
+pub mod institutions;
+mod mask;
+pub mod names;
+mod reference;
+pub mod schema;
+pub mod scope;
+pub mod standing;
+pub mod store;
+
+/// The service's short name: config prefix `CE_REGISTRY__`, database file
+/// `registry.db`.
+pub const SERVICE: &str = "registry";
+/// The port `make run` uses.
+pub const DEFAULT_PORT: u16 = 50051;
+pub const GRPC_SERVICES: &[&str] = &["ce.registry.v1.RegistryService"];
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+pub fn migrations() -> ce_db::Migrations {
+    ce_db::Migrations {
+        postgres: POSTGRES,
+        sqlite: SQLITE,
+    }
+}
+
+/// Opens the database and serves until `signal` resolves.
+pub async fn start(config: ServiceConfig, signal: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+    let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    let limit = prepared.config.server.max_message_bytes;
+    let routes = tonic::service::Routes::new(
+        RegistryServiceServer::new(api::RegistryApi::new(prepared.db.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    );
+    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
+}

@@ -1,0 +1,9 @@
+//! `registry [--config FILE]`: serves the registry until SIGTERM or Ctrl-C.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    ce_server::app::run_main(registry::SERVICE, registry::DEFAULT_PORT, |config, signal| {
+        registry::start(config, signal)
+    })
+    .await
+}

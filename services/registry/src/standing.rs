@@ -1,0 +1,97 @@
+//! An institution's standing over time (Art. 16, 25, 26). Pure functions over
+//! its history of dated changes; the store keeps the history, these decide
+//! what it means on a given day.
+
+use ce_proto::registry::Standing;
+use time::Date;
+
+/// One recorded change: from `effective` on, the institution has `standing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub effective: Date,
+    pub standing: Standing,
+}
+
+/// The standing on `day` and the date it took effect: the change with the
+/// latest effective date on or before `day`; of changes with the same date,
+/// the one recorded last. `history` is in recorded order.
+pub fn on(history: &[Change], day: Date) -> Option<Change> {
+    history
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.effective <= day)
+        .max_by_key(|(i, c)| (c.effective, *i))
+        .map(|(_, c)| *c)
+}
+
+/// The first date after `day` on which a recorded change takes effect.
+pub fn next_change_after(history: &[Change], day: Date) -> Option<Date> {
+    history.iter().map(|c| c.effective).filter(|d| *d > day).min()
+}
+
+/// Whether a standing bars the institution from providing continuing
+/// education (Art. 26: suspension, disqualification).
+pub fn bars_activities(s: Standing) -> bool {
+    matches!(s, Standing::Suspended | Standing::Disqualified)
+}
+
+/// The first day in `start..=end` on which the institution is barred, with
+/// the change that bars it.
+pub fn first_barred_day(history: &[Change], start: Date, end: Date) -> Option<(Date, Change)> {
+    // The standing only changes at `start` and at effective dates inside the span.
+    let mut days: Vec<Date> = std::iter::once(start)
+        .chain(history.iter().map(|c| c.effective).filter(|d| *d > start && *d <= end))
+        .collect();
+    days.sort();
+    days.into_iter()
+        .find_map(|d| on(history, d).filter(|c| bars_activities(c.standing)).map(|c| (d, c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn c(effective: Date, standing: Standing) -> Change {
+        Change { effective, standing }
+    }
+
+    #[test]
+    fn the_standing_on_a_day_is_the_latest_change_in_effect() {
+        let h = [
+            c(date!(2026 - 01 - 01), Standing::Active),
+            c(date!(2026 - 03 - 01), Standing::Suspended),
+            c(date!(2026 - 06 - 01), Standing::Active),
+        ];
+        assert_eq!(on(&h, date!(2025 - 12 - 31)), None);
+        assert_eq!(on(&h, date!(2026 - 02 - 28)).map(|c| c.standing), Some(Standing::Active));
+        assert_eq!(on(&h, date!(2026 - 03 - 01)).map(|c| c.standing), Some(Standing::Suspended));
+        assert_eq!(on(&h, date!(2026 - 07 - 01)).map(|c| c.standing), Some(Standing::Active));
+        assert_eq!(next_change_after(&h, date!(2026 - 03 - 15)), Some(date!(2026 - 06 - 01)));
+    }
+
+    #[test]
+    fn a_later_record_for_the_same_day_wins() {
+        let h = [
+            c(date!(2026 - 01 - 01), Standing::Active),
+            c(date!(2026 - 05 - 01), Standing::Warned),
+            c(date!(2026 - 05 - 01), Standing::Disqualified),
+        ];
+        assert_eq!(on(&h, date!(2026 - 05 - 02)).map(|c| c.standing), Some(Standing::Disqualified));
+    }
+
+    #[test]
+    fn an_activity_that_runs_into_a_suspension_is_barred_from_its_first_day() {
+        let h = [
+            c(date!(2026 - 01 - 01), Standing::Active),
+            c(date!(2026 - 03 - 10), Standing::Suspended),
+            c(date!(2026 - 04 - 10), Standing::Active),
+        ];
+        assert_eq!(first_barred_day(&h, date!(2026 - 03 - 01), date!(2026 - 03 - 05)), None);
+        assert_eq!(
+            first_barred_day(&h, date!(2026 - 03 - 08), date!(2026 - 03 - 12)).map(|(d, _)| d),
+            Some(date!(2026 - 03 - 10))
+        );
+        assert_eq!(first_barred_day(&h, date!(2026 - 04 - 10), date!(2026 - 04 - 12)), None);
+    }
+}
