@@ -30,7 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(&files, [root.join("third_party"), root.clone()])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     // compile_fds does not write the set itself.
-    std::fs::write(out.join("ce_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
+    std::fs::write(
+        out.join("ce_descriptor.bin"),
+        prost::Message::encode_to_vec(&fds),
+    )?;
     tonic_prost_build::configure().compile_fds(fds)?;
     Ok(())
 }

@@ -110,7 +110,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -175,15 +177,20 @@ impl Db {
         let mut conn = self.checkout()?;
         // The shared audit log first, then the service's own tables; both sets
         // share diesel's migrations table, keyed by distinct versions.
-        let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let failed =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         match &mut *conn {
             DbConnection::Pg(c) => {
-                c.run_pending_migrations(crate::audit::POSTGRES).map_err(failed)?;
-                c.run_pending_migrations(migrations.postgres).map_err(failed)?;
+                c.run_pending_migrations(crate::audit::POSTGRES)
+                    .map_err(failed)?;
+                c.run_pending_migrations(migrations.postgres)
+                    .map_err(failed)?;
             }
             DbConnection::Sqlite(c) => {
-                c.run_pending_migrations(crate::audit::SQLITE).map_err(failed)?;
-                c.run_pending_migrations(migrations.sqlite).map_err(failed)?;
+                c.run_pending_migrations(crate::audit::SQLITE)
+                    .map_err(failed)?;
+                c.run_pending_migrations(migrations.sqlite)
+                    .map_err(failed)?;
             }
         }
         Ok(())
@@ -227,7 +234,8 @@ impl Db {
 
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+        self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+            .await
     }
 
     /// Checks out a connection synchronously, for tests and tools.

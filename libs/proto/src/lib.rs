@@ -4,7 +4,8 @@
 #![allow(clippy::all, missing_docs)]
 
 /// Encoded `FileDescriptorSet` of every proto in the suite.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ce_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/ce_descriptor.bin"));
 
 pub mod google {
     pub mod r#type {

@@ -60,7 +60,11 @@ log_filter = "info"
 
 impl ServiceConfig {
     /// Defaults, then `file`, then `CE_<SERVICE>__…` variables.
-    pub fn load(service: &str, port: u16, file: Option<&Path>) -> Result<ServiceConfig, ConfigError> {
+    pub fn load(
+        service: &str,
+        port: u16,
+        file: Option<&Path>,
+    ) -> Result<ServiceConfig, ConfigError> {
         let c: ServiceConfig = config::load(service, &defaults(port), file)?;
         c.validate()?;
         Ok(c)
@@ -78,11 +82,20 @@ impl ServiceConfig {
             return bad("database.max_connections", "must be at least 1");
         }
         let url = &self.database.url;
-        if !url.is_empty() && url.contains("://") && !(url.starts_with("postgres") || url.starts_with("sqlite://")) {
-            return bad("database.url", "must start with postgres://, postgresql:// or sqlite://");
+        if !url.is_empty()
+            && url.contains("://")
+            && !(url.starts_with("postgres") || url.starts_with("sqlite://"))
+        {
+            return bad(
+                "database.url",
+                "must start with postgres://, postgresql:// or sqlite://",
+            );
         }
         if self.environment == Environment::Production && self.auth.public_key_path.is_none() {
-            return bad("auth.public_key_path", "is required when environment = production");
+            return bad(
+                "auth.public_key_path",
+                "is required when environment = production",
+            );
         }
         Ok(())
     }
@@ -90,7 +103,10 @@ impl ServiceConfig {
     /// The database URL, defaulting to a SQLite file under the data folder.
     pub fn database_url(&self, service: &str) -> String {
         if self.database.url.is_empty() {
-            format!("sqlite://{}", self.data_dir.join(format!("{service}.db")).display())
+            format!(
+                "sqlite://{}",
+                self.data_dir.join(format!("{service}.db")).display()
+            )
         } else {
             self.database.url.clone()
         }
@@ -119,8 +135,16 @@ pub struct Prepared {
 }
 
 /// Builds the authenticator and opens (and migrates) the database.
-pub async fn prepare(service: &str, config: ServiceConfig, migrations: ce_db::Migrations) -> Result<Prepared, StartError> {
-    let auth = Arc::new(Authenticator::from_config(config.environment, &config.auth, &config.data_dir)?);
+pub async fn prepare(
+    service: &str,
+    config: ServiceConfig,
+    migrations: ce_db::Migrations,
+) -> Result<Prepared, StartError> {
+    let auth = Arc::new(Authenticator::from_config(
+        config.environment,
+        &config.auth,
+        &config.data_dir,
+    )?);
     let url = config.database_url(service);
     let max = config.database.max_connections;
     let db = tokio::task::spawn_blocking(move || ce_db::Db::connect(&url, max, migrations))

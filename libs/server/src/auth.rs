@@ -123,7 +123,8 @@ impl From<AuthError> for Status {
 /// needs (a province for provincial HRSS, a field for a regulator, an
 /// organisation for institutions and employers).
 fn caller_from_claims(c: Claims) -> Result<Caller, AuthError> {
-    let role = parse_role(&c.role).ok_or_else(|| AuthError::Invalid(format!("unknown role `{}`", c.role)))?;
+    let role = parse_role(&c.role)
+        .ok_or_else(|| AuthError::Invalid(format!("unknown role `{}`", c.role)))?;
     let province = match c.province {
         Some(p) if ce_proto::reference::region(&p).is_none() => {
             return Err(AuthError::Invalid(format!("unknown province code `{p}`")));
@@ -149,11 +150,15 @@ fn caller_from_claims(c: Claims) -> Result<Caller, AuthError> {
         Role::ProvincialHrss => need(province.is_some(), "a province")?,
         Role::IndustryRegulator => need(field.is_some(), "a field")?,
         Role::Institution => need(
-            c.org.as_deref().is_some_and(|o| o.starts_with("institutions/")),
+            c.org
+                .as_deref()
+                .is_some_and(|o| o.starts_with("institutions/")),
             "org = institutions/{id}",
         )?,
         Role::Employer => need(
-            c.org.as_deref().is_some_and(|o| o.starts_with("employers/")),
+            c.org
+                .as_deref()
+                .is_some_and(|o| o.starts_with("employers/")),
             "org = employers/{id}",
         )?,
         Role::Engineer => need(c.sub.starts_with("engineers/"), "sub = engineers/{id}")?,
@@ -198,10 +203,15 @@ impl Authenticator {
     /// `auth.public_key_path`, the development key under `data_dir` is used
     /// (created on first start). In production the public key path is
     /// required, and the development key is refused.
-    pub fn from_config(env: Environment, auth: &AuthConfig, data_dir: &Path) -> Result<Authenticator, AuthError> {
+    pub fn from_config(
+        env: Environment,
+        auth: &AuthConfig,
+        data_dir: &Path,
+    ) -> Result<Authenticator, AuthError> {
         let public_pem = match (&auth.public_key_path, env) {
-            (Some(path), _) => std::fs::read_to_string(path)
-                .map_err(|e| AuthError::Config(format!("auth.public_key_path {}: {e}", path.display())))?,
+            (Some(path), _) => std::fs::read_to_string(path).map_err(|e| {
+                AuthError::Config(format!("auth.public_key_path {}: {e}", path.display()))
+            })?,
             (None, Environment::Development) => DevKey::load_or_create(data_dir)?.public_pem(),
             (None, Environment::Production) => {
                 return Err(AuthError::Config(
@@ -212,7 +222,8 @@ impl Authenticator {
         if env == Environment::Production {
             let dev_path = data_dir.join(DEV_KEY_FILE);
             let is_dev_key = dev_path.exists()
-                && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == public_pem.trim());
+                && DevKey::load(&dev_path)
+                    .is_ok_and(|k| k.public_pem().trim() == public_pem.trim());
             let named_dev = auth
                 .public_key_path
                 .as_deref()
@@ -224,8 +235,11 @@ impl Authenticator {
                 ));
             }
         }
-        let key = DecodingKey::from_ed_pem(public_pem.as_bytes())
-            .map_err(|e| AuthError::Config(format!("auth.public_key_path: not an Ed25519 public key: {e}")))?;
+        let key = DecodingKey::from_ed_pem(public_pem.as_bytes()).map_err(|e| {
+            AuthError::Config(format!(
+                "auth.public_key_path: not an Ed25519 public key: {e}"
+            ))
+        })?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&auth.issuer]);
         validation.set_audience(&[&auth.audience]);
@@ -241,9 +255,12 @@ impl Authenticator {
     /// Verifies a bearer token and returns the caller it names.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         if self.refuse_dev_tokens {
-            let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+            let header = jsonwebtoken::decode_header(token)
+                .map_err(|e| AuthError::Invalid(e.to_string()))?;
             if header.kid.as_deref() == Some(DEV_KEY_ID) {
-                return Err(AuthError::Invalid("development tokens are not accepted in production".into()));
+                return Err(AuthError::Invalid(
+                    "development tokens are not accepted in production".into(),
+                ));
             }
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
@@ -288,7 +305,12 @@ pub struct TokenRequest {
 
 impl TokenSigner {
     /// A signer from a PKCS#8 PEM private key.
-    pub fn from_pem(private_pem: &str, kid: Option<String>, issuer: &str, audience: &str) -> Result<TokenSigner, AuthError> {
+    pub fn from_pem(
+        private_pem: &str,
+        kid: Option<String>,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<TokenSigner, AuthError> {
         Ok(TokenSigner {
             key: EncodingKey::from_ed_pem(private_pem.as_bytes())
                 .map_err(|e| AuthError::Config(format!("not an Ed25519 private key: {e}")))?,
@@ -315,7 +337,8 @@ impl TokenSigner {
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = self.kid.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| AuthError::Config(e.to_string()))
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| AuthError::Config(e.to_string()))
     }
 }
 
@@ -346,8 +369,9 @@ impl DevKey {
         use ed25519_dalek::pkcs8::DecodePrivateKey;
         let pem = std::fs::read_to_string(path)
             .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))?;
-        let signing = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem)
-            .map_err(|e| AuthError::Config(format!("{}: not an Ed25519 key: {e}", path.display())))?;
+        let signing = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+            AuthError::Config(format!("{}: not an Ed25519 key: {e}", path.display()))
+        })?;
         Ok(DevKey { signing })
     }
 
@@ -370,7 +394,12 @@ impl DevKey {
 
     /// A signer for development tokens.
     pub fn signer(&self, auth: &AuthConfig) -> Result<TokenSigner, AuthError> {
-        TokenSigner::from_pem(&self.private_pem()?, Some(DEV_KEY_ID.to_owned()), &auth.issuer, &auth.audience)
+        TokenSigner::from_pem(
+            &self.private_pem()?,
+            Some(DEV_KEY_ID.to_owned()),
+            &auth.issuer,
+            &auth.audience,
+        )
     }
 
     /// Where the key of `data_dir` lives.
@@ -440,7 +469,8 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -484,7 +514,8 @@ mod tests {
     #[test]
     fn a_dev_token_verifies_and_names_its_caller() {
         let dir = tempfile::tempdir().unwrap();
-        let auth = Authenticator::from_config(Environment::Development, &auth_config(), dir.path()).unwrap();
+        let auth = Authenticator::from_config(Environment::Development, &auth_config(), dir.path())
+            .unwrap();
         let t = token(
             dir.path(),
             TokenRequest {
@@ -503,7 +534,8 @@ mod tests {
     #[test]
     fn a_provincial_token_without_a_province_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let auth = Authenticator::from_config(Environment::Development, &auth_config(), dir.path()).unwrap();
+        let auth = Authenticator::from_config(Environment::Development, &auth_config(), dir.path())
+            .unwrap();
         let t = token(
             dir.path(),
             TokenRequest {
@@ -521,7 +553,9 @@ mod tests {
     fn a_token_signed_by_another_key_is_refused() {
         let ours = tempfile::tempdir().unwrap();
         let theirs = tempfile::tempdir().unwrap();
-        let auth = Authenticator::from_config(Environment::Development, &auth_config(), ours.path()).unwrap();
+        let auth =
+            Authenticator::from_config(Environment::Development, &auth_config(), ours.path())
+                .unwrap();
         let t = token(
             theirs.path(),
             TokenRequest {
@@ -537,8 +571,12 @@ mod tests {
     #[test]
     fn production_refuses_to_start_without_a_key_or_with_the_dev_key() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Authenticator::from_config(Environment::Production, &auth_config(), dir.path()).unwrap_err();
-        assert!(err.to_string().contains("auth.public_key_path is required"), "{err}");
+        let err = Authenticator::from_config(Environment::Production, &auth_config(), dir.path())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("auth.public_key_path is required"),
+            "{err}"
+        );
 
         let key = DevKey::load_or_create(dir.path()).unwrap();
         let copy = dir.path().join("verify.pem");
@@ -547,8 +585,13 @@ mod tests {
             public_key_path: Some(copy),
             ..auth_config()
         };
-        let err = Authenticator::from_config(Environment::Production, &cfg, dir.path()).unwrap_err();
-        assert!(err.to_string().contains("refuses the development signing key"), "{err}");
+        let err =
+            Authenticator::from_config(Environment::Production, &cfg, dir.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("refuses the development signing key"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -563,7 +606,8 @@ mod tests {
             public_key_path: Some(pub_path),
             ..auth_config()
         };
-        let auth = Authenticator::from_config(Environment::Production, &cfg, elsewhere.path()).unwrap();
+        let auth =
+            Authenticator::from_config(Environment::Production, &cfg, elsewhere.path()).unwrap();
         let t = key
             .signer(&auth_config())
             .unwrap()

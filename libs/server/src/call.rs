@@ -24,10 +24,14 @@ impl Call {
             .get::<Caller>()
             .cloned()
             .ok_or_else(|| Status::unauthenticated("no verified caller"))?;
-        let context = req.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            rpc: String::new(),
-        });
+        let context = req
+            .extensions()
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_else(|| RequestContext {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                rpc: String::new(),
+            });
         Ok(Call { caller, context })
     }
 

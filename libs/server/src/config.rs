@@ -87,13 +87,20 @@ pub struct ConfigError(pub String);
 
 /// Loads `T` for `service`: `defaults` (TOML), then `file` if given, then
 /// the environment. The error names the offending key.
-pub fn load<T: DeserializeOwned>(service: &str, defaults: &str, file: Option<&Path>) -> Result<T, ConfigError> {
+pub fn load<T: DeserializeOwned>(
+    service: &str,
+    defaults: &str,
+    file: Option<&Path>,
+) -> Result<T, ConfigError> {
     let prefix = format!("CE_{}", service.to_uppercase());
     let mut builder = config::Config::builder()
         .add_source(config::File::from_str(defaults, config::FileFormat::Toml));
     if let Some(path) = file {
         if !path.exists() {
-            return Err(ConfigError(format!("config file {} does not exist", path.display())));
+            return Err(ConfigError(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
         }
         builder = builder.add_source(config::File::from(path).required(true));
     }

@@ -110,7 +110,9 @@ impl From<ApiError> for Status {
 impl From<ce_db::DbError> for ApiError {
     fn from(e: ce_db::DbError) -> ApiError {
         match e {
-            ce_db::DbError::Unavailable(m) => ApiError::Unavailable(format!("database unavailable, retry later: {m}")),
+            ce_db::DbError::Unavailable(m) => {
+                ApiError::Unavailable(format!("database unavailable, retry later: {m}"))
+            }
             e if e.is_unique_violation() => ApiError::AlreadyExists(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }

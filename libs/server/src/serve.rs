@@ -22,7 +22,10 @@ use crate::context::RequestContextLayer;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server.tls: {0}")]
     Tls(String),
     #[error("reflection: {0}")]
@@ -102,8 +105,13 @@ pub async fn shutdown_signal() {
 }
 
 fn tls_config(cfg: &crate::config::TlsConfig) -> Result<ServerTlsConfig, ServeError> {
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())));
-    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(&cfg.cert_path)?, read(&cfg.key_path)?));
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
+    };
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+        read(&cfg.cert_path)?,
+        read(&cfg.key_path)?,
+    ));
     if let Some(ca) = &cfg.client_ca_path {
         tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
     }
@@ -131,7 +139,9 @@ pub async fn serve(
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in spec.grpc_services {
-        health.set_service_status(*name, ServingStatus::Serving).await;
+        health
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
     }
     health.set_service_status("", ServingStatus::Serving).await;
 
@@ -146,7 +156,10 @@ pub async fn serve(
         .build_v1()
         .map_err(|e| ServeError::Reflection(e.to_string()))?;
 
-    let routes = spec.routes.add_service(health_service).add_service(reflection);
+    let routes = spec
+        .routes
+        .add_service(health_service)
+        .add_service(reflection);
 
     // The stack, outermost first: request id and span, then shedding what
     // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED),
@@ -154,9 +167,9 @@ pub async fn serve(
     let stack = tower::ServiceBuilder::new()
         .layer(RequestContextLayer)
         .layer(tower::load_shed::LoadShedLayer::new())
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(
-            Semaphore::new(config.max_concurrent_requests.max(1)),
-        )))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(
+            Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
+        ))
         .layer(AuthLayer::new(auth))
         .into_inner();
 
@@ -177,12 +190,19 @@ pub async fn serve(
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    let server = builder
-        .layer(stack)
-        .serve_with_incoming_shutdown(routes, TcpIncoming::from(listener), stopped);
+    let server = builder.layer(stack).serve_with_incoming_shutdown(
+        routes,
+        TcpIncoming::from(listener),
+        stopped,
+    );
 
     if let Some(db) = spec.db.clone() {
-        tokio::spawn(watch_database(db, health.clone(), spec.grpc_services, stop_rx.clone()));
+        tokio::spawn(watch_database(
+            db,
+            health.clone(),
+            spec.grpc_services,
+            stop_rx.clone(),
+        ));
     }
     {
         let stop = stop.clone();
@@ -203,13 +223,20 @@ pub async fn serve(
             _ = stop_rx.wait_for(|s| *s) => {}
         }
         for s in services {
-            reporter.set_service_status(*s, ServingStatus::NotServing).await;
+            reporter
+                .set_service_status(*s, ServingStatus::NotServing)
+                .await;
         }
-        reporter.set_service_status("", ServingStatus::NotServing).await;
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         match tokio::time::timeout(grace, &mut server).await {
             Ok(result) => result.map_err(ServeError::from),
             Err(_) => {
-                tracing::warn!(service = name, "grace period over; dropping calls still open");
+                tracing::warn!(
+                    service = name,
+                    "grace period over; dropping calls still open"
+                );
                 Ok(())
             }
         }
@@ -240,7 +267,11 @@ async fn watch_database(
         let ok = db.ping().await.is_ok();
         if ok != up {
             up = ok;
-            let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            let status = if ok {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
             if ok {
                 tracing::info!("database reachable again");
             } else {

@@ -87,10 +87,13 @@ impl Drop for TelemetryGuard {
 /// `service_name`. Must run inside a tokio runtime when an OTLP endpoint is
 /// set. A second call in the same process (tests running several services)
 /// keeps the first subscriber and returns an inert guard.
-pub fn init(service_name: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+pub fn init(
+    service_name: &str,
+    config: &TelemetryConfig,
+) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter =
-        EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
+    let filter = EnvFilter::try_new(&config.log_filter)
+        .map_err(|e| TelemetryError::Filter(e.to_string()))?;
 
     let provider = match &config.otlp_endpoint {
         Some(endpoint) if !endpoint.is_empty() => {
@@ -179,7 +182,10 @@ pub fn inject(metadata: &mut tonic::metadata::MetadataMap) {
 pub struct TraceContextInterceptor;
 
 impl tonic::service::Interceptor for TraceContextInterceptor {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         inject(request.metadata_mut());
         Ok(request)
     }

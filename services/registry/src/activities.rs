@@ -48,9 +48,13 @@ fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Da
     if a.province != ce_proto::reference::NATIONAL {
         check_province(&mut v, "activity.province", &a.province);
     }
-    let category = SubjectCategory::try_from(a.subject_category).unwrap_or(SubjectCategory::Unspecified);
+    let category =
+        SubjectCategory::try_from(a.subject_category).unwrap_or(SubjectCategory::Unspecified);
     if category == SubjectCategory::Unspecified {
-        v.add("activity.subject_category", "is required: public or professional subjects (Art. 10)");
+        v.add(
+            "activity.subject_category",
+            "is required: public or professional subjects (Art. 10)",
+        );
     }
     if a.field != 0 || category == SubjectCategory::Professional {
         // Professional subjects belong to a field (Art. 10); public ones may be open to all.
@@ -60,9 +64,15 @@ fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Da
         DeliveryMode::try_from(a.delivery_mode),
         Ok(DeliveryMode::FaceToFace | DeliveryMode::Online)
     ) {
-        v.add("activity.delivery_mode", "is required: face-to-face or online");
+        v.add(
+            "activity.delivery_mode",
+            "is required: face-to-face or online",
+        );
     }
-    let start = v.check("activity.start_date", dates::from_proto(a.start_date.as_ref()));
+    let start = v.check(
+        "activity.start_date",
+        dates::from_proto(a.start_date.as_ref()),
+    );
     let end = v.check("activity.end_date", dates::from_proto(a.end_date.as_ref()));
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
@@ -92,13 +102,19 @@ fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Da
 }
 
 /// What an institution's registration and standing allow (Art. 13, 26).
-fn check_institution(conn: &mut DbConnection, a: &ActivityRow, start: time::Date, end: time::Date) -> Result<(), ApiError> {
+fn check_institution(
+    conn: &mut DbConnection,
+    a: &ActivityRow,
+    start: time::Date,
+    end: time::Date,
+) -> Result<(), ApiError> {
     if a.organiser_kind != OrganiserKind::Institution as i32 {
         return Ok(());
     }
     let id = names::parse("organiser", INSTITUTIONS, &a.organiser)?;
-    let inst = institution_store::get(conn, id)?
-        .ok_or_else(|| ApiError::FailedPrecondition(format!("{} is not a registered institution", a.organiser)))?;
+    let inst = institution_store::get(conn, id)?.ok_or_else(|| {
+        ApiError::FailedPrecondition(format!("{} is not a registered institution", a.organiser))
+    })?;
     let mut v = Violations::new();
     if !decode_set(&inst.delivery_modes).contains(&a.delivery_mode) {
         v.add(
@@ -107,14 +123,21 @@ fn check_institution(conn: &mut DbConnection, a: &ActivityRow, start: time::Date
         );
     }
     if a.field != 0 && !decode_set(&inst.fields).contains(&a.field) {
-        v.add("activity.field", "the institution does not serve this field");
+        v.add(
+            "activity.field",
+            "the institution does not serve this field",
+        );
     }
     v.finish()?;
     let history = crate::institutions::history(conn, id)?;
     if let Some((day, change)) = standing::first_barred_day(&history, start, end) {
         return Err(ApiError::FailedPrecondition(format!(
             "the institution is {} from {} (Art. 26): it cannot publish an activity dated {}",
-            if change.standing == ce_proto::registry::Standing::Suspended { "suspended" } else { "disqualified" },
+            if change.standing == ce_proto::registry::Standing::Suspended {
+                "suspended"
+            } else {
+                "disqualified"
+            },
             dates::format(change.effective),
             dates::format(day),
         )));
@@ -176,7 +199,12 @@ const MUTABLE: &[&str] = &[
     "fee_fen",
 ];
 
-pub async fn update(db: &Db, call: &Call, a: Activity, mask: Option<prost_types::FieldMask>) -> Result<Activity, ApiError> {
+pub async fn update(
+    db: &Db,
+    call: &Call,
+    a: Activity,
+    mask: Option<prost_types::FieldMask>,
+) -> Result<Activity, ApiError> {
     let id = names::parse("activity.name", ACTIVITIES, &a.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "activity")?;
     let call = call.clone();
@@ -200,11 +228,14 @@ pub async fn update(db: &Db, call: &Call, a: Activity, mask: Option<prost_types:
                 }
             }
             let organiser = Organiser {
-                kind: OrganiserKind::try_from(before.organiser_kind).unwrap_or(OrganiserKind::Unspecified),
+                kind: OrganiserKind::try_from(before.organiser_kind)
+                    .unwrap_or(OrganiserKind::Unspecified),
                 id: before.organiser.clone(),
             };
             let (start, end) = validate(&merged, &organiser)?;
-            if organiser.kind != OrganiserKind::Institution && call.caller.role != ce_proto::common::Role::Ministry {
+            if organiser.kind != OrganiserKind::Institution
+                && call.caller.role != ce_proto::common::Role::Ministry
+            {
                 scope::place_activity(&call.caller, &merged.province, merged.field)?;
             }
             let mut after = before.clone();
@@ -230,7 +261,11 @@ pub async fn update(db: &Db, call: &Call, a: Activity, mask: Option<prost_types:
     Ok(to_proto(row))
 }
 
-pub async fn list(db: &Db, _call: &Call, req: ListActivitiesRequest) -> Result<ListActivitiesResponse, ApiError> {
+pub async fn list(
+    db: &Db,
+    _call: &Call,
+    req: ListActivitiesRequest,
+) -> Result<ListActivitiesResponse, ApiError> {
     let mut v = Violations::new();
     if !req.province.is_empty() && req.province != ce_proto::reference::NATIONAL {
         check_province(&mut v, "province", &req.province);
@@ -245,7 +280,10 @@ pub async fn list(db: &Db, _call: &Call, req: ListActivitiesRequest) -> Result<L
     let page = Page::parse(
         req.page_size,
         &req.page_token,
-        &format!("{}|{}|{}|{}", req.province, req.field, req.organiser, req.subject_category),
+        &format!(
+            "{}|{}|{}|{}",
+            req.province, req.field, req.organiser, req.subject_category
+        ),
     )?;
     let filter = ActivityFilter {
         province: (!req.province.is_empty()).then(|| req.province.clone()),

@@ -22,16 +22,17 @@ impl RegistryApi {
     }
 
     /// Answers a mutation, recording a refusal in the audit log.
-    async fn mutation<T>(&self, call: &Call, resource: &str, result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    async fn mutation<T>(
+        &self,
+        call: &Call,
+        resource: &str,
+        result: Result<T, ApiError>,
+    ) -> Result<Response<T>, Status> {
         if let Err(e) = &result
             && e.is_refusal()
         {
             let entry = call.audit(resource, e.code_name());
-            if let Err(audit_err) = self
-                .db
-                .write(move |conn| audit::append(conn, &entry))
-                .await
-            {
+            if let Err(audit_err) = self.db.write(move |conn| audit::append(conn, &entry)).await {
                 tracing::error!(error = %audit_err, "could not audit a refused mutation");
             }
         }
@@ -54,17 +55,26 @@ fn target<'a>(name: &'a str, collection: &'a str) -> &'a str {
 
 #[tonic::async_trait]
 impl RegistryService for RegistryApi {
-    async fn get_engineer(&self, req: Request<GetEngineerRequest>) -> Result<Response<Engineer>, Status> {
+    async fn get_engineer(
+        &self,
+        req: Request<GetEngineerRequest>,
+    ) -> Result<Response<Engineer>, Status> {
         let call = Call::from_request(&req)?;
         reply(engineers::get(&self.db, &call, &req.into_inner().name).await)
     }
 
-    async fn list_engineers(&self, req: Request<ListEngineersRequest>) -> Result<Response<ListEngineersResponse>, Status> {
+    async fn list_engineers(
+        &self,
+        req: Request<ListEngineersRequest>,
+    ) -> Result<Response<ListEngineersResponse>, Status> {
         let call = Call::from_request(&req)?;
         reply(engineers::list(&self.db, &call, req.into_inner()).await)
     }
 
-    async fn create_engineer(&self, req: Request<CreateEngineerRequest>) -> Result<Response<Engineer>, Status> {
+    async fn create_engineer(
+        &self,
+        req: Request<CreateEngineerRequest>,
+    ) -> Result<Response<Engineer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().engineer, "engineer") {
             Ok(e) => engineers::create(&self.db, &call, e).await,
@@ -73,28 +83,45 @@ impl RegistryService for RegistryApi {
         self.mutation(&call, "engineers", result).await
     }
 
-    async fn update_engineer(&self, req: Request<UpdateEngineerRequest>) -> Result<Response<Engineer>, Status> {
+    async fn update_engineer(
+        &self,
+        req: Request<UpdateEngineerRequest>,
+    ) -> Result<Response<Engineer>, Status> {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
-        let name = r.engineer.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+        let name = r
+            .engineer
+            .as_ref()
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
         let result = match required(r.engineer, "engineer") {
             Ok(e) => engineers::update(&self.db, &call, e, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "engineers"), result).await
+        self.mutation(&call, target(&name, "engineers"), result)
+            .await
     }
 
-    async fn get_employer(&self, req: Request<GetEmployerRequest>) -> Result<Response<Employer>, Status> {
+    async fn get_employer(
+        &self,
+        req: Request<GetEmployerRequest>,
+    ) -> Result<Response<Employer>, Status> {
         let call = Call::from_request(&req)?;
         reply(employers::get(&self.db, &call, &req.into_inner().name).await)
     }
 
-    async fn list_employers(&self, req: Request<ListEmployersRequest>) -> Result<Response<ListEmployersResponse>, Status> {
+    async fn list_employers(
+        &self,
+        req: Request<ListEmployersRequest>,
+    ) -> Result<Response<ListEmployersResponse>, Status> {
         let call = Call::from_request(&req)?;
         reply(employers::list(&self.db, &call, req.into_inner()).await)
     }
 
-    async fn create_employer(&self, req: Request<CreateEmployerRequest>) -> Result<Response<Employer>, Status> {
+    async fn create_employer(
+        &self,
+        req: Request<CreateEmployerRequest>,
+    ) -> Result<Response<Employer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().employer, "employer") {
             Ok(e) => employers::create(&self.db, &call, e).await,
@@ -103,18 +130,29 @@ impl RegistryService for RegistryApi {
         self.mutation(&call, "employers", result).await
     }
 
-    async fn update_employer(&self, req: Request<UpdateEmployerRequest>) -> Result<Response<Employer>, Status> {
+    async fn update_employer(
+        &self,
+        req: Request<UpdateEmployerRequest>,
+    ) -> Result<Response<Employer>, Status> {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
-        let name = r.employer.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+        let name = r
+            .employer
+            .as_ref()
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
         let result = match required(r.employer, "employer") {
             Ok(e) => employers::update(&self.db, &call, e, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "employers"), result).await
+        self.mutation(&call, target(&name, "employers"), result)
+            .await
     }
 
-    async fn get_institution(&self, req: Request<GetInstitutionRequest>) -> Result<Response<Institution>, Status> {
+    async fn get_institution(
+        &self,
+        req: Request<GetInstitutionRequest>,
+    ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
         reply(institutions::get(&self.db, &call, &req.into_inner().name).await)
     }
@@ -127,7 +165,10 @@ impl RegistryService for RegistryApi {
         reply(institutions::list(&self.db, &call, req.into_inner()).await)
     }
 
-    async fn create_institution(&self, req: Request<CreateInstitutionRequest>) -> Result<Response<Institution>, Status> {
+    async fn create_institution(
+        &self,
+        req: Request<CreateInstitutionRequest>,
+    ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().institution, "institution") {
             Ok(i) => institutions::create(&self.db, &call, i).await,
@@ -136,15 +177,23 @@ impl RegistryService for RegistryApi {
         self.mutation(&call, "institutions", result).await
     }
 
-    async fn update_institution(&self, req: Request<UpdateInstitutionRequest>) -> Result<Response<Institution>, Status> {
+    async fn update_institution(
+        &self,
+        req: Request<UpdateInstitutionRequest>,
+    ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
-        let name = r.institution.as_ref().map(|i| i.name.clone()).unwrap_or_default();
+        let name = r
+            .institution
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
         let result = match required(r.institution, "institution") {
             Ok(i) => institutions::update(&self.db, &call, i, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "institutions"), result).await
+        self.mutation(&call, target(&name, "institutions"), result)
+            .await
     }
 
     async fn change_institution_standing(
@@ -155,7 +204,8 @@ impl RegistryService for RegistryApi {
         let r = req.into_inner();
         let name = r.name.clone();
         let result = institutions::change_standing(&self.db, &call, r).await;
-        self.mutation(&call, target(&name, "institutions"), result).await
+        self.mutation(&call, target(&name, "institutions"), result)
+            .await
     }
 
     async fn list_standing_changes(
@@ -166,17 +216,26 @@ impl RegistryService for RegistryApi {
         reply(institutions::list_changes(&self.db, &call, req.into_inner()).await)
     }
 
-    async fn get_activity(&self, req: Request<GetActivityRequest>) -> Result<Response<Activity>, Status> {
+    async fn get_activity(
+        &self,
+        req: Request<GetActivityRequest>,
+    ) -> Result<Response<Activity>, Status> {
         let call = Call::from_request(&req)?;
         reply(activities::get(&self.db, &call, &req.into_inner().name).await)
     }
 
-    async fn list_activities(&self, req: Request<ListActivitiesRequest>) -> Result<Response<ListActivitiesResponse>, Status> {
+    async fn list_activities(
+        &self,
+        req: Request<ListActivitiesRequest>,
+    ) -> Result<Response<ListActivitiesResponse>, Status> {
         let call = Call::from_request(&req)?;
         reply(activities::list(&self.db, &call, req.into_inner()).await)
     }
 
-    async fn create_activity(&self, req: Request<CreateActivityRequest>) -> Result<Response<Activity>, Status> {
+    async fn create_activity(
+        &self,
+        req: Request<CreateActivityRequest>,
+    ) -> Result<Response<Activity>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().activity, "activity") {
             Ok(a) => activities::create(&self.db, &call, a).await,
@@ -185,23 +244,37 @@ impl RegistryService for RegistryApi {
         self.mutation(&call, "activities", result).await
     }
 
-    async fn update_activity(&self, req: Request<UpdateActivityRequest>) -> Result<Response<Activity>, Status> {
+    async fn update_activity(
+        &self,
+        req: Request<UpdateActivityRequest>,
+    ) -> Result<Response<Activity>, Status> {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
-        let name = r.activity.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+        let name = r
+            .activity
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
         let result = match required(r.activity, "activity") {
             Ok(a) => activities::update(&self.db, &call, a, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "activities"), result).await
+        self.mutation(&call, target(&name, "activities"), result)
+            .await
     }
 
-    async fn list_fields(&self, req: Request<ListFieldsRequest>) -> Result<Response<ListFieldsResponse>, Status> {
+    async fn list_fields(
+        &self,
+        req: Request<ListFieldsRequest>,
+    ) -> Result<Response<ListFieldsResponse>, Status> {
         Call::from_request(&req)?;
         Ok(Response::new(reference::fields()))
     }
 
-    async fn list_provinces(&self, req: Request<ListProvincesRequest>) -> Result<Response<ListProvincesResponse>, Status> {
+    async fn list_provinces(
+        &self,
+        req: Request<ListProvincesRequest>,
+    ) -> Result<Response<ListProvincesResponse>, Status> {
         Call::from_request(&req)?;
         Ok(Response::new(reference::provinces()))
     }

@@ -90,7 +90,12 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Employer, ApiError>
 
 const MUTABLE: &[&str] = &["display_name", "kind", "province"];
 
-pub async fn update(db: &Db, call: &Call, e: Employer, mask: Option<prost_types::FieldMask>) -> Result<Employer, ApiError> {
+pub async fn update(
+    db: &Db,
+    call: &Call,
+    e: Employer,
+    mask: Option<prost_types::FieldMask>,
+) -> Result<Employer, ApiError> {
     let id = names::parse("employer.name", EMPLOYERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "employer")?;
     let call = call.clone();
@@ -127,7 +132,11 @@ pub async fn update(db: &Db, call: &Call, e: Employer, mask: Option<prost_types:
     Ok(to_proto(row))
 }
 
-pub async fn list(db: &Db, call: &Call, req: ListEmployersRequest) -> Result<ListEmployersResponse, ApiError> {
+pub async fn list(
+    db: &Db,
+    call: &Call,
+    req: ListEmployersRequest,
+) -> Result<ListEmployersResponse, ApiError> {
     let mut v = Violations::new();
     let province = (!req.province.is_empty()).then(|| req.province.clone());
     if let Some(p) = &province {
@@ -146,8 +155,12 @@ pub async fn list(db: &Db, call: &Call, req: ListEmployersRequest) -> Result<Lis
     let filter = EmployerFilter {
         province,
         kind: (req.kind != 0).then_some(req.kind),
-        credit_code: (!req.credit_code.is_empty()).then(|| req.credit_code.trim().to_ascii_uppercase()),
-        id: only.as_deref().and_then(|o| o.strip_prefix("employers/")).map(str::to_owned),
+        credit_code: (!req.credit_code.is_empty())
+            .then(|| req.credit_code.trim().to_ascii_uppercase()),
+        id: only
+            .as_deref()
+            .and_then(|o| o.strip_prefix("employers/"))
+            .map(str::to_owned),
     };
     let after = page.after.clone();
     let limit = page.fetch_limit();

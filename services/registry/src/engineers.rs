@@ -11,8 +11,8 @@ use ce_server::{ApiError, Call, Violations};
 use crate::dates::timestamp;
 use crate::names::{self, EMPLOYERS, ENGINEERS};
 use crate::scope::{self, EngineerFilter, EngineerScope};
-use crate::store::engineers::{self as store, EngineerRow, MoveRow};
 use crate::store::employers as employer_store;
+use crate::store::engineers::{self as store, EngineerRow, MoveRow};
 
 fn scope_of(row: &EngineerRow) -> (String, Option<String>) {
     (
@@ -21,7 +21,11 @@ fn scope_of(row: &EngineerRow) -> (String, Option<String>) {
     )
 }
 
-fn check(caller_check: fn(&ce_server::Caller, &EngineerScope) -> Result<(), ApiError>, call: &Call, row: &EngineerRow) -> Result<(), ApiError> {
+fn check(
+    caller_check: fn(&ce_server::Caller, &EngineerScope) -> Result<(), ApiError>,
+    call: &Call,
+    row: &EngineerRow,
+) -> Result<(), ApiError> {
     let (name, employer) = scope_of(row);
     caller_check(
         &call.caller,
@@ -51,7 +55,10 @@ pub fn to_proto(row: EngineerRow) -> Engineer {
 
 pub fn check_province(v: &mut Violations, field: &str, code: &str) {
     if ce_proto::reference::region(code).is_none() {
-        v.add(field, format!("`{code}` is not a province code (GB/T 2260, or 66 for the XPCC)"));
+        v.add(
+            field,
+            format!("`{code}` is not a province code (GB/T 2260, or 66 for the XPCC)"),
+        );
     }
 }
 
@@ -97,20 +104,29 @@ fn validate(e: &Engineer) -> Result<(String, Option<String>), ApiError> {
     check_province(&mut v, "engineer.province", &e.province);
     check_field(&mut v, "engineer.field", e.field);
     if TitleLevel::try_from(e.title_level).is_err() {
-        v.add("engineer.title_level", format!("{} is not a title level", e.title_level));
+        v.add(
+            "engineer.title_level",
+            format!("{} is not a title level", e.title_level),
+        );
     }
     let employer = employer_id(&mut v, &e.employer);
     v.finish()?;
     Ok((id_number, employer))
 }
 
-fn require_employer(conn: &mut ce_db::DbConnection, employer: &Option<String>) -> Result<(), ApiError> {
+fn require_employer(
+    conn: &mut ce_db::DbConnection,
+    employer: &Option<String>,
+) -> Result<(), ApiError> {
     if let Some(id) = employer
         && employer_store::get(conn, id)?.is_none()
     {
         return Err(ApiError::invalid(
             "engineer.employer",
-            format!("{} is not a registered employer", names::name(EMPLOYERS, id)),
+            format!(
+                "{} is not a registered employer",
+                names::name(EMPLOYERS, id)
+            ),
         ));
     }
     Ok(())
@@ -160,9 +176,20 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Engineer, ApiError>
     Ok(to_proto(row))
 }
 
-const MUTABLE: &[&str] = &["display_name", "province", "field", "title_level", "employer"];
+const MUTABLE: &[&str] = &[
+    "display_name",
+    "province",
+    "field",
+    "title_level",
+    "employer",
+];
 
-pub async fn update(db: &Db, call: &Call, e: Engineer, mask: Option<prost_types::FieldMask>) -> Result<Engineer, ApiError> {
+pub async fn update(
+    db: &Db,
+    call: &Call,
+    e: Engineer,
+    mask: Option<prost_types::FieldMask>,
+) -> Result<Engineer, ApiError> {
     let id = names::parse("engineer.name", ENGINEERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "engineer")?;
     let call = call.clone();
@@ -172,7 +199,11 @@ pub async fn update(db: &Db, call: &Call, e: Engineer, mask: Option<prost_types:
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
             check(scope::write_engineer, &call, &before)?;
             let mut after = before.clone();
-            let mut employer_field = before.employer_id.as_ref().map(|x| names::name(EMPLOYERS, x)).unwrap_or_default();
+            let mut employer_field = before
+                .employer_id
+                .as_ref()
+                .map(|x| names::name(EMPLOYERS, x))
+                .unwrap_or_default();
             for p in &paths {
                 match p.as_str() {
                     "display_name" => after.display_name = e.display_name.trim().to_owned(),
@@ -227,7 +258,11 @@ pub async fn update(db: &Db, call: &Call, e: Engineer, mask: Option<prost_types:
     Ok(to_proto(row))
 }
 
-pub async fn list(db: &Db, call: &Call, req: ListEngineersRequest) -> Result<ListEngineersResponse, ApiError> {
+pub async fn list(
+    db: &Db,
+    call: &Call,
+    req: ListEngineersRequest,
+) -> Result<ListEngineersResponse, ApiError> {
     let mut v = Violations::new();
     let requested = EngineerFilter {
         province: (!req.province.is_empty()).then(|| req.province.clone()),
@@ -247,14 +282,25 @@ pub async fn list(db: &Db, call: &Call, req: ListEngineersRequest) -> Result<Lis
         v.add("employer", "must be `employers/{id}`");
     }
     v.finish()?;
-    let filters = format!("{}|{}|{}|{}", req.province, req.field, req.employer, req.id_number);
+    let filters = format!(
+        "{}|{}|{}|{}",
+        req.province, req.field, req.employer, req.id_number
+    );
     let page = Page::parse(req.page_size, &req.page_token, &filters)?;
     let filter = scope::list_engineers(&call.caller, requested)?;
     let id_number = (!req.id_number.is_empty()).then(|| req.id_number.trim().to_ascii_uppercase());
     // Stored filters use bare ids.
     let stored = EngineerFilter {
-        employer: filter.employer.as_deref().and_then(|e| e.strip_prefix("employers/")).map(str::to_owned),
-        name: filter.name.as_deref().and_then(|n| n.strip_prefix("engineers/")).map(str::to_owned),
+        employer: filter
+            .employer
+            .as_deref()
+            .and_then(|e| e.strip_prefix("employers/"))
+            .map(str::to_owned),
+        name: filter
+            .name
+            .as_deref()
+            .and_then(|n| n.strip_prefix("engineers/"))
+            .map(str::to_owned),
         ..filter
     };
     let after = page.after.clone();

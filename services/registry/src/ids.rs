@@ -8,7 +8,9 @@ const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4,
 const ID_CHECK: &[u8; 11] = b"10X98765432";
 /// GB 32100's 31 characters and the weights 3^i mod 31.
 const CODE_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CODE_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CODE_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// GB 11643: 17 digits, then a check character over them (ISO 7064
 /// MOD 11-2), `X` standing for 10. The first two digits are a province code
@@ -16,7 +18,10 @@ const CODE_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8,
 pub fn check_resident_id(id: &str) -> Result<(), String> {
     let bytes = id.as_bytes();
     if bytes.len() != 18 {
-        return Err(format!("must be 18 characters (GB 11643), got {}", id.chars().count()));
+        return Err(format!(
+            "must be 18 characters (GB 11643), got {}",
+            id.chars().count()
+        ));
     }
     if !bytes[..17].iter().all(u8::is_ascii_digit) {
         return Err("the first 17 characters must be digits (GB 11643)".into());
@@ -33,13 +38,17 @@ pub fn check_resident_id(id: &str) -> Result<(), String> {
     }
     let province = &id[..2];
     if ce_proto::reference::region(province).is_none() || province == "66" {
-        return Err(format!("begins with {province}, which is no province code (GB/T 2260)"));
+        return Err(format!(
+            "begins with {province}, which is no province code (GB/T 2260)"
+        ));
     }
     let (y, m, d) = (&id[6..10], &id[10..12], &id[12..14]);
     let date = format!("{y}-{m}-{d}");
     match crate::dates::parse(&date) {
         Ok(birth) if birth.year() >= 1900 => Ok(()),
-        _ => Err(format!("birth date {date} in characters 7-14 is not a real date (GB 11643)")),
+        _ => Err(format!(
+            "birth date {date} in characters 7-14 is not a real date (GB 11643)"
+        )),
     }
 }
 
@@ -54,7 +63,10 @@ pub fn resident_id_with_check(first17: &str) -> Option<String> {
         .zip(ID_WEIGHTS)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    Some(format!("{first17}{}", ID_CHECK[(sum % 11) as usize] as char))
+    Some(format!(
+        "{first17}{}",
+        ID_CHECK[(sum % 11) as usize] as char
+    ))
 }
 
 /// Completes 17 characters with their GB 32100 check character.
@@ -65,7 +77,10 @@ pub fn credit_code_with_check(first17: &str) -> Option<String> {
         .collect();
     let values = values.filter(|v| v.len() == 17)?;
     let sum: u32 = values.iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
-    Some(format!("{first17}{}", CODE_ALPHABET[((31 - sum % 31) % 31) as usize] as char))
+    Some(format!(
+        "{first17}{}",
+        CODE_ALPHABET[((31 - sum % 31) % 31) as usize] as char
+    ))
 }
 
 /// GB 32100: 18 characters from `0-9A-HJ-NPQRTUWXY`, the last a check
@@ -73,7 +88,10 @@ pub fn credit_code_with_check(first17: &str) -> Option<String> {
 pub fn check_credit_code(code: &str) -> Result<(), String> {
     let bytes = code.as_bytes();
     if bytes.len() != 18 {
-        return Err(format!("must be 18 characters (GB 32100), got {}", code.chars().count()));
+        return Err(format!(
+            "must be 18 characters (GB 32100), got {}",
+            code.chars().count()
+        ));
     }
     let mut values = [0u32; 18];
     for (i, b) in bytes.iter().enumerate() {
@@ -88,7 +106,11 @@ pub fn check_credit_code(code: &str) -> Result<(), String> {
             }
         }
     }
-    let sum: u32 = values[..17].iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
+    let sum: u32 = values[..17]
+        .iter()
+        .zip(CODE_WEIGHTS)
+        .map(|(v, w)| v * w)
+        .sum();
     let expected = (31 - sum % 31) % 31;
     if values[17] != expected {
         return Err(format!(
@@ -107,14 +129,21 @@ mod tests {
     fn a_valid_resident_id_passes_and_a_lower_case_x_is_accepted() {
         assert_eq!(check_resident_id("11010519491231002X"), Ok(()));
         assert_eq!(check_resident_id("11010519491231002x"), Ok(()));
-        assert_eq!(check_resident_id("440524188001010014"), Err("birth date 1880-01-01 in characters 7-14 is not a real date (GB 11643)".into()));
+        assert_eq!(
+            check_resident_id("440524188001010014"),
+            Err("birth date 1880-01-01 in characters 7-14 is not a real date (GB 11643)".into())
+        );
     }
 
     #[test]
     fn a_mistyped_resident_id_names_the_expected_check_character() {
         let err = check_resident_id("110105194912310021").unwrap_err();
         assert!(err.contains("expected X"), "{err}");
-        assert!(check_resident_id("1101051949123100").unwrap_err().contains("18 characters"));
+        assert!(
+            check_resident_id("1101051949123100")
+                .unwrap_err()
+                .contains("18 characters")
+        );
     }
 
     #[test]
@@ -126,8 +155,14 @@ mod tests {
 
     #[test]
     fn check_characters_computed_here_satisfy_the_checks() {
-        assert_eq!(resident_id_with_check("11010519491231002").as_deref(), Some("11010519491231002X"));
-        assert_eq!(credit_code_with_check("91350100M000100Y4").as_deref(), Some("91350100M000100Y43"));
+        assert_eq!(
+            resident_id_with_check("11010519491231002").as_deref(),
+            Some("11010519491231002X")
+        );
+        assert_eq!(
+            credit_code_with_check("91350100M000100Y4").as_deref(),
+            Some("91350100M000100Y43")
+        );
         assert_eq!(resident_id_with_check("1101"), None);
     }
 

@@ -5,7 +5,8 @@ use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::DeliveryMode;
 use ce_proto::registry::{
     ChangeInstitutionStandingRequest, Disclosure, FeeItem, Institution, ListInstitutionsRequest,
-    ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing, StandingChange,
+    ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing,
+    StandingChange,
 };
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
@@ -17,7 +18,9 @@ use crate::engineers::{check_display_name, check_field, check_province};
 use crate::names::{self, INSTITUTIONS};
 use crate::scope;
 use crate::standing::{self, Change};
-use crate::store::institutions::{self as store, InstitutionFilter, InstitutionRow, StandingChangeRow};
+use crate::store::institutions::{
+    self as store, InstitutionFilter, InstitutionRow, StandingChangeRow,
+};
 use crate::store::{decode_set, encode_set};
 
 #[derive(Serialize, Deserialize)]
@@ -55,7 +58,11 @@ pub fn to_proto(row: InstitutionRow) -> Institution {
 
 fn change_to_proto(row: StandingChangeRow) -> StandingChange {
     StandingChange {
-        name: format!("{}/standingChanges/{}", names::name(INSTITUTIONS, &row.institution_id), row.id),
+        name: format!(
+            "{}/standingChanges/{}",
+            names::name(INSTITUTIONS, &row.institution_id),
+            row.id
+        ),
         standing: row.standing,
         reason: row.reason,
         effective_date: dates::text_to_proto(&row.effective_date),
@@ -76,17 +83,29 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
     check_display_name(v, "institution.display_name", &i.display_name);
     check_province(v, "institution.province", &i.province);
     if i.fields.is_empty() {
-        v.add("institution.fields", "at least one Art. 29 field is required");
+        v.add(
+            "institution.fields",
+            "at least one Art. 29 field is required",
+        );
     }
     for (n, f) in i.fields.iter().enumerate() {
         check_field(v, &format!("institution.fields[{n}]"), *f);
     }
     if i.delivery_modes.is_empty() {
-        v.add("institution.delivery_modes", "at least one delivery mode is required (Art. 13)");
+        v.add(
+            "institution.delivery_modes",
+            "at least one delivery mode is required (Art. 13)",
+        );
     }
     for (n, m) in i.delivery_modes.iter().enumerate() {
-        if !matches!(DeliveryMode::try_from(*m), Ok(DeliveryMode::FaceToFace | DeliveryMode::Online)) {
-            v.add(format!("institution.delivery_modes[{n}]"), "must be face-to-face or online");
+        if !matches!(
+            DeliveryMode::try_from(*m),
+            Ok(DeliveryMode::FaceToFace | DeliveryMode::Online)
+        ) {
+            v.add(
+                format!("institution.delivery_modes[{n}]"),
+                "must be face-to-face or online",
+            );
         }
     }
     if let Some(d) = &i.disclosure {
@@ -95,7 +114,10 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
         }
         for (n, f) in d.fee_items.iter().enumerate() {
             if f.item.trim().is_empty() {
-                v.add(format!("institution.disclosure.fee_items[{n}].item"), "is required (Art. 15: fee items)");
+                v.add(
+                    format!("institution.disclosure.fee_items[{n}].item"),
+                    "is required (Art. 15: fee items)",
+                );
             }
             if f.amount_fen < 0 {
                 v.add(
@@ -132,7 +154,8 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
     scope::create_institution(&call.caller, &i.province)?;
     let now = now_micros();
     let today = dates::format(dates::today());
-    let (disclosure_scope, disclosure_content, fee_items) = disclosure_columns(i.disclosure.as_ref());
+    let (disclosure_scope, disclosure_content, fee_items) =
+        disclosure_columns(i.disclosure.as_ref());
     let row = InstitutionRow {
         id: names::new_id(),
         code,
@@ -154,7 +177,8 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
         .write(move |conn| -> Result<_, ApiError> {
             if store::exists_with_code(conn, &row.code)? {
                 return Err(ApiError::AlreadyExists(
-                    "an institution with this unified social credit code is registered already".into(),
+                    "an institution with this unified social credit code is registered already"
+                        .into(),
                 ));
             }
             store::insert(conn, &row)?;
@@ -196,7 +220,11 @@ pub fn history(conn: &mut DbConnection, institution_id: &str) -> Result<Vec<Chan
 }
 
 /// Brings the stored current standing of one institution up to `today`.
-fn refresh(conn: &mut DbConnection, row: &mut InstitutionRow, today: time::Date) -> Result<(), ApiError> {
+fn refresh(
+    conn: &mut DbConnection,
+    row: &mut InstitutionRow,
+    today: time::Date,
+) -> Result<(), ApiError> {
     let h = history(conn, &row.id)?;
     if let Some(current) = standing::on(&h, today) {
         row.standing = current.standing as i32;
@@ -214,7 +242,8 @@ async fn refresh_due(db: &Db) -> Result<(), ApiError> {
     let today_text = dates::format(today);
     let due = {
         let t = today_text.clone();
-        db.read(move |conn| store::due_for_refresh(conn, &t)).await?
+        db.read(move |conn| store::due_for_refresh(conn, &t))
+            .await?
     };
     if due.is_empty() {
         return Ok(());
@@ -262,8 +291,11 @@ pub async fn update(
                     "fields" => after.fields = encode_set(&i.fields),
                     "delivery_modes" => after.delivery_modes = encode_set(&i.delivery_modes),
                     "disclosure" => {
-                        (after.disclosure_scope, after.disclosure_content, after.fee_items) =
-                            disclosure_columns(i.disclosure.as_ref());
+                        (
+                            after.disclosure_scope,
+                            after.disclosure_content,
+                            after.fee_items,
+                        ) = disclosure_columns(i.disclosure.as_ref());
                     }
                     _ => {}
                 }
@@ -289,7 +321,11 @@ pub async fn update(
     Ok(to_proto(row))
 }
 
-pub async fn list(db: &Db, _call: &Call, req: ListInstitutionsRequest) -> Result<ListInstitutionsResponse, ApiError> {
+pub async fn list(
+    db: &Db,
+    _call: &Call,
+    req: ListInstitutionsRequest,
+) -> Result<ListInstitutionsResponse, ApiError> {
     let mut v = Violations::new();
     if !req.province.is_empty() {
         check_province(&mut v, "province", &req.province);
@@ -304,7 +340,10 @@ pub async fn list(db: &Db, _call: &Call, req: ListInstitutionsRequest) -> Result
     let page = Page::parse(
         req.page_size,
         &req.page_token,
-        &format!("{}|{}|{}|{}", req.province, req.field, req.standing, req.code),
+        &format!(
+            "{}|{}|{}|{}",
+            req.province, req.field, req.standing, req.code
+        ),
     )?;
     refresh_due(db).await?;
     let filter = InstitutionFilter {
@@ -358,9 +397,15 @@ pub async fn change_standing(
     if req.reason.trim().is_empty() {
         v.add("reason", "is required: say why the standing changes");
     }
-    let effective = v.check("effective_date", dates::from_proto(req.effective_date.as_ref()));
+    let effective = v.check(
+        "effective_date",
+        dates::from_proto(req.effective_date.as_ref()),
+    );
     if req.article.trim().is_empty() {
-        v.add("article", "is required: the article behind the change, for example \"Art. 26\"");
+        v.add(
+            "article",
+            "is required: the article behind the change, for example \"Art. 26\"",
+        );
     } else if req.article.len() > 64 {
         v.add("article", "must be at most 64 characters");
     }

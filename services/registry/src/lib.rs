@@ -50,7 +50,10 @@ pub fn migrations() -> ce_db::Migrations {
 }
 
 /// Opens the database and serves until `signal` resolves.
-pub async fn start(config: ServiceConfig, signal: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+pub async fn start(
+    config: ServiceConfig,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(

@@ -2,8 +2,10 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ce_server::app::run_main(registry::SERVICE, registry::DEFAULT_PORT, |config, signal| {
-        registry::start(config, signal)
-    })
+    ce_server::app::run_main(
+        registry::SERVICE,
+        registry::DEFAULT_PORT,
+        |config, signal| registry::start(config, signal),
+    )
     .await
 }

@@ -4,7 +4,11 @@ use ce_server::ApiError;
 
 /// The paths to update: those of `mask`, each checked against `mutable`, or
 /// every mutable field when no mask is given.
-pub fn paths(mask: Option<prost_types::FieldMask>, mutable: &[&str], resource: &str) -> Result<Vec<String>, ApiError> {
+pub fn paths(
+    mask: Option<prost_types::FieldMask>,
+    mutable: &[&str],
+    resource: &str,
+) -> Result<Vec<String>, ApiError> {
     let Some(mask) = mask.filter(|m| !m.paths.is_empty()) else {
         return Ok(mutable.iter().map(|s| (*s).to_owned()).collect());
     };

@@ -22,7 +22,12 @@ pub fn parse<'a>(field: &str, collection: &str, name: &'a str) -> Result<&'a str
     name.strip_prefix(collection)
         .and_then(|rest| rest.strip_prefix('/'))
         .filter(|id| !id.is_empty() && !id.contains('/') && id.len() <= 64)
-        .ok_or_else(|| ApiError::invalid(field, format!("must be a resource name `{collection}/{{id}}`")))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("must be a resource name `{collection}/{{id}}`"),
+            )
+        })
 }
 
 pub fn not_found(name: &str) -> ApiError {

@@ -96,4 +96,11 @@ diesel::table! {
 diesel::joinable!(engineers -> employers (employer_id));
 diesel::joinable!(engineer_moves -> engineers (engineer_id));
 diesel::joinable!(standing_changes -> institutions (institution_id));
-diesel::allow_tables_to_appear_in_same_query!(employers, engineers, engineer_moves, institutions, standing_changes, activities);
+diesel::allow_tables_to_appear_in_same_query!(
+    employers,
+    engineers,
+    engineer_moves,
+    institutions,
+    standing_changes,
+    activities
+);

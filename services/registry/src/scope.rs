@@ -38,13 +38,18 @@ pub fn read_engineer(caller: &Caller, e: &EngineerScope) -> Result<(), ApiError>
         Role::Ministry | Role::Service => true,
         Role::ProvincialHrss => same_province(caller, e.province),
         Role::IndustryRegulator => {
-            caller.field.map(|f| f as i32) == Some(e.field) && regulator_province_ok(caller, e.province)
+            caller.field.map(|f| f as i32) == Some(e.field)
+                && regulator_province_ok(caller, e.province)
         }
         Role::Employer => e.employer.is_some() && caller.org.as_deref() == e.employer,
         Role::Engineer => caller.subject == e.name,
         Role::Institution | Role::Unspecified => false,
     };
-    if ok { Ok(()) } else { Err(deny("reading this engineer")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("reading this engineer"))
+    }
 }
 
 pub fn write_engineer(caller: &Caller, e: &EngineerScope) -> Result<(), ApiError> {
@@ -54,7 +59,11 @@ pub fn write_engineer(caller: &Caller, e: &EngineerScope) -> Result<(), ApiError
         Role::Employer => e.employer.is_some() && caller.org.as_deref() == e.employer,
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("registering or changing this engineer")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("registering or changing this engineer"))
+    }
 }
 
 /// The filters a caller's scope adds to a list of engineers. A request that
@@ -68,7 +77,11 @@ pub struct EngineerFilter {
     pub name: Option<String>,
 }
 
-fn narrow<T: PartialEq + Clone>(requested: Option<T>, forced: Option<T>, what: &str) -> Result<Option<T>, ApiError> {
+fn narrow<T: PartialEq + Clone>(
+    requested: Option<T>,
+    forced: Option<T>,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
     match (requested, forced) {
         (Some(r), Some(f)) if r != f => Err(deny(&format!("listing another {what}"))),
         (r, None) => Ok(r),
@@ -76,11 +89,16 @@ fn narrow<T: PartialEq + Clone>(requested: Option<T>, forced: Option<T>, what: &
     }
 }
 
-pub fn list_engineers(caller: &Caller, requested: EngineerFilter) -> Result<EngineerFilter, ApiError> {
+pub fn list_engineers(
+    caller: &Caller,
+    requested: EngineerFilter,
+) -> Result<EngineerFilter, ApiError> {
     let mut f = requested;
     match caller.role {
         Role::Ministry | Role::Service => {}
-        Role::ProvincialHrss => f.province = narrow(f.province, caller.province.clone(), "province")?,
+        Role::ProvincialHrss => {
+            f.province = narrow(f.province, caller.province.clone(), "province")?
+        }
         Role::IndustryRegulator => {
             f.field = narrow(f.field, caller.field.map(|x| x as i32), "field")?;
             f.province = narrow(f.province, caller.province.clone(), "province")?;
@@ -100,7 +118,11 @@ pub fn read_employer(caller: &Caller, name: &str, province: &str) -> Result<(), 
         Role::Employer => caller.org.as_deref() == Some(name),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("reading this employer")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("reading this employer"))
+    }
 }
 
 pub fn create_employer(caller: &Caller, province: &str) -> Result<(), ApiError> {
@@ -109,7 +131,11 @@ pub fn create_employer(caller: &Caller, province: &str) -> Result<(), ApiError> 
         Role::ProvincialHrss => same_province(caller, province),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("registering an employer here")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("registering an employer here"))
+    }
 }
 
 pub fn update_employer(caller: &Caller, name: &str, province: &str) -> Result<(), ApiError> {
@@ -119,16 +145,25 @@ pub fn update_employer(caller: &Caller, name: &str, province: &str) -> Result<()
         Role::Employer => caller.org.as_deref() == Some(name),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("changing this employer")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("changing this employer"))
+    }
 }
 
 /// Filters a caller's scope adds to a list of employers: (province, only
 /// this employer).
-pub fn list_employers(caller: &Caller, province: Option<String>) -> Result<(Option<String>, Option<String>), ApiError> {
+pub fn list_employers(
+    caller: &Caller,
+    province: Option<String>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
     match caller.role {
         Role::Ministry | Role::Service => Ok((province, None)),
         Role::ProvincialHrss => Ok((narrow(province, caller.province.clone(), "province")?, None)),
-        Role::IndustryRegulator => Ok((narrow(province, caller.province.clone(), "province")?, None)),
+        Role::IndustryRegulator => {
+            Ok((narrow(province, caller.province.clone(), "province")?, None))
+        }
         Role::Employer => Ok((province, caller.org.clone())),
         _ => Err(deny("listing employers")),
     }
@@ -140,7 +175,11 @@ pub fn create_institution(caller: &Caller, province: &str) -> Result<(), ApiErro
         Role::ProvincialHrss => same_province(caller, province),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("registering an institution here")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("registering an institution here"))
+    }
 }
 
 pub fn update_institution(caller: &Caller, name: &str, province: &str) -> Result<(), ApiError> {
@@ -150,7 +189,11 @@ pub fn update_institution(caller: &Caller, name: &str, province: &str) -> Result
         Role::Institution => caller.org.as_deref() == Some(name),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("changing this institution")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("changing this institution"))
+    }
 }
 
 pub fn change_standing(caller: &Caller, province: &str, fields: &[i32]) -> Result<(), ApiError> {
@@ -158,11 +201,16 @@ pub fn change_standing(caller: &Caller, province: &str, fields: &[i32]) -> Resul
         Role::Ministry | Role::Service => true,
         Role::ProvincialHrss => same_province(caller, province),
         Role::IndustryRegulator => {
-            caller.field.is_some_and(|f| fields.contains(&(f as i32))) && regulator_province_ok(caller, province)
+            caller.field.is_some_and(|f| fields.contains(&(f as i32)))
+                && regulator_province_ok(caller, province)
         }
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("changing this institution's standing")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("changing this institution's standing"))
+    }
 }
 
 /// Who organises an activity the caller publishes.
@@ -189,14 +237,20 @@ pub fn organiser_of(caller: &Caller) -> Result<Organiser, ApiError> {
         }),
         Role::ProvincialHrss => Ok(Organiser {
             kind: K::HrssDepartment,
-            id: dept(format!("hrss/{}", caller.province.clone().unwrap_or_default())),
+            id: dept(format!(
+                "hrss/{}",
+                caller.province.clone().unwrap_or_default()
+            )),
         }),
         Role::IndustryRegulator => Ok(Organiser {
             kind: K::IndustryRegulator,
             id: dept(format!(
                 "regulator/{}/{}",
                 caller.field.unwrap_or(Field::Unspecified).as_str_name(),
-                caller.province.clone().unwrap_or_else(|| ce_proto::reference::NATIONAL.into())
+                caller
+                    .province
+                    .clone()
+                    .unwrap_or_else(|| ce_proto::reference::NATIONAL.into())
             )),
         }),
         _ => Err(deny("publishing activities")),
@@ -214,7 +268,11 @@ pub fn place_activity(caller: &Caller, province: &str, field: i32) -> Result<(),
         }
         _ => false,
     };
-    if ok { Ok(()) } else { Err(deny("holding an activity in this province or field")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("holding an activity in this province or field"))
+    }
 }
 
 /// Only the organiser (or the ministry) changes an activity.

@@ -12,21 +12,22 @@ pub struct Change {
     pub standing: Standing,
 }
 
-/// The standing on `day` and the date it took effect: the change with the
-/// latest effective date on or before `day`; of changes with the same date,
-/// the one recorded last. `history` is in recorded order.
+/// The standing on `day`: of the changes in effect by then, the one
+/// recorded last. A newer decision supersedes older ones, including one
+/// that is backdated (a warning recorded today with effect from February
+/// replaces what was in force since February). `history` is in recorded
+/// order.
 pub fn on(history: &[Change], day: Date) -> Option<Change> {
-    history
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.effective <= day)
-        .max_by_key(|(i, c)| (c.effective, *i))
-        .map(|(_, c)| *c)
+    history.iter().rev().find(|c| c.effective <= day).copied()
 }
 
 /// The first date after `day` on which a recorded change takes effect.
 pub fn next_change_after(history: &[Change], day: Date) -> Option<Date> {
-    history.iter().map(|c| c.effective).filter(|d| *d > day).min()
+    history
+        .iter()
+        .map(|c| c.effective)
+        .filter(|d| *d > day)
+        .min()
 }
 
 /// Whether a standing bars the institution from providing continuing
@@ -40,11 +41,19 @@ pub fn bars_activities(s: Standing) -> bool {
 pub fn first_barred_day(history: &[Change], start: Date, end: Date) -> Option<(Date, Change)> {
     // The standing only changes at `start` and at effective dates inside the span.
     let mut days: Vec<Date> = std::iter::once(start)
-        .chain(history.iter().map(|c| c.effective).filter(|d| *d > start && *d <= end))
+        .chain(
+            history
+                .iter()
+                .map(|c| c.effective)
+                .filter(|d| *d > start && *d <= end),
+        )
         .collect();
     days.sort();
-    days.into_iter()
-        .find_map(|d| on(history, d).filter(|c| bars_activities(c.standing)).map(|c| (d, c)))
+    days.into_iter().find_map(|d| {
+        on(history, d)
+            .filter(|c| bars_activities(c.standing))
+            .map(|c| (d, c))
+    })
 }
 
 #[cfg(test)]
@@ -53,7 +62,10 @@ mod tests {
     use time::macros::date;
 
     fn c(effective: Date, standing: Standing) -> Change {
-        Change { effective, standing }
+        Change {
+            effective,
+            standing,
+        }
     }
 
     #[test]
@@ -64,10 +76,39 @@ mod tests {
             c(date!(2026 - 06 - 01), Standing::Active),
         ];
         assert_eq!(on(&h, date!(2025 - 12 - 31)), None);
-        assert_eq!(on(&h, date!(2026 - 02 - 28)).map(|c| c.standing), Some(Standing::Active));
-        assert_eq!(on(&h, date!(2026 - 03 - 01)).map(|c| c.standing), Some(Standing::Suspended));
-        assert_eq!(on(&h, date!(2026 - 07 - 01)).map(|c| c.standing), Some(Standing::Active));
-        assert_eq!(next_change_after(&h, date!(2026 - 03 - 15)), Some(date!(2026 - 06 - 01)));
+        assert_eq!(
+            on(&h, date!(2026 - 02 - 28)).map(|c| c.standing),
+            Some(Standing::Active)
+        );
+        assert_eq!(
+            on(&h, date!(2026 - 03 - 01)).map(|c| c.standing),
+            Some(Standing::Suspended)
+        );
+        assert_eq!(
+            on(&h, date!(2026 - 07 - 01)).map(|c| c.standing),
+            Some(Standing::Active)
+        );
+        assert_eq!(
+            next_change_after(&h, date!(2026 - 03 - 15)),
+            Some(date!(2026 - 06 - 01))
+        );
+    }
+
+    #[test]
+    fn a_backdated_decision_supersedes_what_was_recorded_before_it() {
+        let h = [
+            c(date!(2026 - 11 - 25), Standing::Active),
+            c(date!(2026 - 02 - 01), Standing::Warned),
+        ];
+        assert_eq!(
+            on(&h, date!(2026 - 11 - 25)).map(|c| c.standing),
+            Some(Standing::Warned)
+        );
+        assert_eq!(
+            on(&h, date!(2026 - 03 - 01)).map(|c| c.standing),
+            Some(Standing::Warned)
+        );
+        assert_eq!(on(&h, date!(2026 - 01 - 31)), None);
     }
 
     #[test]
@@ -77,7 +118,10 @@ mod tests {
             c(date!(2026 - 05 - 01), Standing::Warned),
             c(date!(2026 - 05 - 01), Standing::Disqualified),
         ];
-        assert_eq!(on(&h, date!(2026 - 05 - 02)).map(|c| c.standing), Some(Standing::Disqualified));
+        assert_eq!(
+            on(&h, date!(2026 - 05 - 02)).map(|c| c.standing),
+            Some(Standing::Disqualified)
+        );
     }
 
     #[test]
@@ -87,11 +131,17 @@ mod tests {
             c(date!(2026 - 03 - 10), Standing::Suspended),
             c(date!(2026 - 04 - 10), Standing::Active),
         ];
-        assert_eq!(first_barred_day(&h, date!(2026 - 03 - 01), date!(2026 - 03 - 05)), None);
+        assert_eq!(
+            first_barred_day(&h, date!(2026 - 03 - 01), date!(2026 - 03 - 05)),
+            None
+        );
         assert_eq!(
             first_barred_day(&h, date!(2026 - 03 - 08), date!(2026 - 03 - 12)).map(|(d, _)| d),
             Some(date!(2026 - 03 - 10))
         );
-        assert_eq!(first_barred_day(&h, date!(2026 - 04 - 10), date!(2026 - 04 - 12)), None);
+        assert_eq!(
+            first_barred_day(&h, date!(2026 - 04 - 10), date!(2026 - 04 - 12)),
+            None
+        );
     }
 }

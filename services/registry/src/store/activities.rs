@@ -31,12 +31,16 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<ActivityRow>, DbE
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ActivityRow) -> Result<(), DbError> {
-    diesel::insert_into(activities::table).values(row).execute(conn)?;
+    diesel::insert_into(activities::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn update(conn: &mut DbConnection, row: &ActivityRow) -> Result<(), DbError> {
-    diesel::update(activities::table.find(&row.id)).set(row).execute(conn)?;
+    diesel::update(activities::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -49,8 +53,15 @@ pub struct ActivityFilter {
     pub subject_category: Option<i32>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &ActivityFilter, after: Option<&str>, limit: i64) -> Result<Vec<ActivityRow>, DbError> {
-    let mut q = activities::table.select(ActivityRow::as_select()).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    f: &ActivityFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ActivityRow>, DbError> {
+    let mut q = activities::table
+        .select(ActivityRow::as_select())
+        .into_boxed();
     if let Some(p) = &f.province {
         q = q.filter(activities::province.eq(p.clone()));
     }

@@ -24,17 +24,23 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<EmployerRow>, DbE
 }
 
 pub fn exists_with_code(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(employers::table.filter(employers::credit_code.eq(code))))
-        .get_result(conn)?)
+    Ok(diesel::select(diesel::dsl::exists(
+        employers::table.filter(employers::credit_code.eq(code)),
+    ))
+    .get_result(conn)?)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &EmployerRow) -> Result<(), DbError> {
-    diesel::insert_into(employers::table).values(row).execute(conn)?;
+    diesel::insert_into(employers::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn update(conn: &mut DbConnection, row: &EmployerRow) -> Result<(), DbError> {
-    diesel::update(employers::table.find(&row.id)).set(row).execute(conn)?;
+    diesel::update(employers::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -47,8 +53,15 @@ pub struct EmployerFilter {
     pub id: Option<String>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &EmployerFilter, after: Option<&str>, limit: i64) -> Result<Vec<EmployerRow>, DbError> {
-    let mut q = employers::table.select(EmployerRow::as_select()).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    f: &EmployerFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EmployerRow>, DbError> {
+    let mut q = employers::table
+        .select(EmployerRow::as_select())
+        .into_boxed();
     if let Some(p) = &f.province {
         q = q.filter(employers::province.eq(p.clone()));
     }

@@ -36,7 +36,10 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<EngineerRow>, DbE
         .optional()?)
 }
 
-pub fn find_by_id_number(conn: &mut DbConnection, id_number: &str) -> Result<Option<EngineerRow>, DbError> {
+pub fn find_by_id_number(
+    conn: &mut DbConnection,
+    id_number: &str,
+) -> Result<Option<EngineerRow>, DbError> {
     Ok(engineers::table
         .filter(engineers::id_number.eq(id_number))
         .select(EngineerRow::as_select())
@@ -45,17 +48,23 @@ pub fn find_by_id_number(conn: &mut DbConnection, id_number: &str) -> Result<Opt
 }
 
 pub fn insert(conn: &mut DbConnection, row: &EngineerRow) -> Result<(), DbError> {
-    diesel::insert_into(engineers::table).values(row).execute(conn)?;
+    diesel::insert_into(engineers::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn update(conn: &mut DbConnection, row: &EngineerRow) -> Result<(), DbError> {
-    diesel::update(engineers::table.find(&row.id)).set(row).execute(conn)?;
+    diesel::update(engineers::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn record_move(conn: &mut DbConnection, m: &MoveRow) -> Result<(), DbError> {
-    diesel::insert_into(engineer_moves::table).values(m).execute(conn)?;
+    diesel::insert_into(engineer_moves::table)
+        .values(m)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -68,7 +77,9 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<EngineerRow>, DbError> {
-    let mut q = engineers::table.select(EngineerRow::as_select()).into_boxed();
+    let mut q = engineers::table
+        .select(EngineerRow::as_select())
+        .into_boxed();
     if let Some(p) = &filter.province {
         q = q.filter(engineers::province.eq(p.clone()));
     }

@@ -48,17 +48,23 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<InstitutionRow>, 
 }
 
 pub fn exists_with_code(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(institutions::table.filter(institutions::code.eq(code))))
-        .get_result(conn)?)
+    Ok(diesel::select(diesel::dsl::exists(
+        institutions::table.filter(institutions::code.eq(code)),
+    ))
+    .get_result(conn)?)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
-    diesel::insert_into(institutions::table).values(row).execute(conn)?;
+    diesel::insert_into(institutions::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn update(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
-    diesel::update(institutions::table.find(&row.id)).set(row).execute(conn)?;
+    diesel::update(institutions::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -79,8 +85,15 @@ pub struct InstitutionFilter {
     pub code: Option<String>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &InstitutionFilter, after: Option<&str>, limit: i64) -> Result<Vec<InstitutionRow>, DbError> {
-    let mut q = institutions::table.select(InstitutionRow::as_select()).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    f: &InstitutionFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<InstitutionRow>, DbError> {
+    let mut q = institutions::table
+        .select(InstitutionRow::as_select())
+        .into_boxed();
     if let Some(p) = &f.province {
         q = q.filter(institutions::province.eq(p.clone()));
     }
@@ -100,12 +113,17 @@ pub fn list(conn: &mut DbConnection, f: &InstitutionFilter, after: Option<&str>,
 }
 
 pub fn insert_change(conn: &mut DbConnection, row: &StandingChangeRow) -> Result<(), DbError> {
-    diesel::insert_into(standing_changes::table).values(row).execute(conn)?;
+    diesel::insert_into(standing_changes::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// Every change of one institution, in the order they were recorded.
-pub fn changes(conn: &mut DbConnection, institution_id: &str) -> Result<Vec<StandingChangeRow>, DbError> {
+pub fn changes(
+    conn: &mut DbConnection,
+    institution_id: &str,
+) -> Result<Vec<StandingChangeRow>, DbError> {
     Ok(standing_changes::table
         .filter(standing_changes::institution_id.eq(institution_id))
         .order(standing_changes::id.asc())
@@ -126,7 +144,9 @@ pub fn changes_page(
     if let Some(a) = after {
         q = q.filter(standing_changes::id.gt(a.to_owned()));
     }
-    Ok(q.order(standing_changes::id.asc()).limit(limit).load(conn)?)
+    Ok(q.order(standing_changes::id.asc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 pub fn change_by_request(

@@ -1,0 +1,285 @@
+//! Test support: start real services in-process on `127.0.0.1:0` against a
+//! fresh SQLite file or PostgreSQL database, mint tokens for any role, and
+//! talk to them through the generated clients.
+//!
+//! Every behaviour test runs on both backends through [`both_backends!`].
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod pg;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ce_proto::common::{Field, Role};
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_server::app::{ServiceConfig, ShutdownSignal, StartError};
+use ce_server::auth::{DevKey, TokenRequest};
+use ce_server::serve::Running;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend, as `mod NAME { sqlite, postgres }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// Where a service keeps its state in a test; survives a restart.
+pub struct Place {
+    pub dir: tempfile::TempDir,
+    pub pg: Option<pg::TestDatabase>,
+    pub backend: Backend,
+}
+
+impl Place {
+    pub fn new(backend: Backend) -> Place {
+        Place {
+            dir: tempfile::tempdir().unwrap(),
+            pg: (backend == Backend::Postgres).then(pg::fresh_database),
+            backend,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// A configuration on port 0 over this place's database.
+    pub fn config(&self, service: &str) -> ServiceConfig {
+        let mut c = ServiceConfig::load(service, 0, None).unwrap();
+        c.data_dir = self.data_dir();
+        c.database.url = match &self.pg {
+            Some(db) => db.url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.dir.path().join(format!("{service}.db")).display()
+            ),
+        };
+        c.telemetry.log_filter = "warn".into();
+        c
+    }
+
+    /// Signs a token with this place's development key.
+    pub fn token(&self, req: TokenRequest) -> String {
+        let key = DevKey::load_or_create(self.dir.path()).unwrap();
+        let auth = ServiceConfig::load("registry", 0, None).unwrap().auth;
+        key.signer(&auth).unwrap().mint(&req).unwrap()
+    }
+}
+
+/// A running service and how to stop it.
+pub struct Service {
+    pub running: Running,
+}
+
+impl Service {
+    pub fn addr(&self) -> SocketAddr {
+        self.running.local_addr()
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.running.shutdown().await.unwrap();
+    }
+}
+
+/// Starts a service with `start` (for example `registry::start`).
+pub async fn start_service<F, Fut>(config: ServiceConfig, start: F) -> Service
+where
+    F: FnOnce(ServiceConfig, ShutdownSignal) -> Fut,
+    Fut: Future<Output = Result<Running, StartError>>,
+{
+    let running = start(config, Box::pin(std::future::pending()))
+        .await
+        .unwrap();
+    Service { running }
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(pub tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+pub fn bearer(token: &str) -> Bearer {
+    Bearer(format!("Bearer {token}").parse().unwrap())
+}
+
+pub type Registry = RegistryServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// The registry and its state, as most tests need them.
+pub struct RegistryEnv {
+    pub place: Place,
+    pub service: Service,
+    pub channel: Channel,
+}
+
+impl RegistryEnv {
+    pub async fn start(backend: Backend) -> RegistryEnv {
+        let place = Place::new(backend);
+        RegistryEnv::start_at(place).await
+    }
+
+    pub async fn start_at(place: Place) -> RegistryEnv {
+        let service = start_service(place.config("registry"), |c, s| registry::start(c, s)).await;
+        let channel = service.channel().await;
+        RegistryEnv {
+            place,
+            service,
+            channel,
+        }
+    }
+
+    /// Stops the service and starts it again on the same data.
+    pub async fn restart(self) -> RegistryEnv {
+        let RegistryEnv { place, service, .. } = self;
+        service.stop().await;
+        RegistryEnv::start_at(place).await
+    }
+
+    pub fn client(&self, token: &str) -> Registry {
+        RegistryServiceClient::with_interceptor(self.channel.clone(), bearer(token))
+    }
+
+    pub fn as_role(&self, req: TokenRequest) -> Registry {
+        self.client(&self.place.token(req))
+    }
+
+    pub fn ministry(&self) -> Registry {
+        self.as_role(token(Role::Ministry, "ministry-clerk"))
+    }
+
+    pub fn province(&self, code: &str) -> Registry {
+        self.as_role(TokenRequest {
+            province: Some(code.into()),
+            ..token(Role::ProvincialHrss, &format!("hrss-{code}-clerk"))
+        })
+    }
+
+    pub fn regulator(&self, field: Field, province: Option<&str>) -> Registry {
+        self.as_role(TokenRequest {
+            field: Some(field),
+            province: province.map(str::to_owned),
+            ..token(Role::IndustryRegulator, "regulator-clerk")
+        })
+    }
+
+    pub fn institution(&self, name: &str) -> Registry {
+        self.as_role(TokenRequest {
+            org: Some(name.into()),
+            ..token(Role::Institution, "institution-clerk")
+        })
+    }
+
+    pub fn employer(&self, name: &str) -> Registry {
+        self.as_role(TokenRequest {
+            org: Some(name.into()),
+            ..token(Role::Employer, "employer-clerk")
+        })
+    }
+
+    pub fn engineer(&self, name: &str) -> Registry {
+        self.as_role(token(Role::Engineer, name))
+    }
+
+    pub fn service_role(&self, name: &str) -> Registry {
+        self.as_role(token(Role::Service, name))
+    }
+
+    /// The audit rows about `resource`, read straight from the database.
+    pub fn audit_rows(&self, resource: &str) -> Vec<ce_db::audit::AuditEntry> {
+        let db = ce_db::Db::connect(
+            &self.place.config("registry").database.url,
+            1,
+            registry::migrations(),
+        )
+        .unwrap();
+        let mut conn = db.connection().unwrap();
+        ce_db::audit::for_resource(&mut conn, resource).unwrap()
+    }
+}
+
+/// A token request for `role` and `subject`, valid for ten minutes.
+pub fn token(role: Role, subject: &str) -> TokenRequest {
+    TokenRequest {
+        subject: subject.into(),
+        role: Some(role),
+        ttl_secs: 600,
+        ..Default::default()
+    }
+}
+
+/// A valid, unique resident ID number born in `province`.
+pub fn resident_id(province: &str) -> String {
+    let seq: u32 = rand::random::<u32>() % 1000;
+    let day: u32 = 1 + rand::random::<u32>() % 28;
+    let month: u32 = 1 + rand::random::<u32>() % 12;
+    let year: u32 = 1960 + rand::random::<u32>() % 40;
+    let first17 = format!("{province}0101{year:04}{month:02}{day:02}{seq:03}");
+    registry::ids::resident_id_with_check(&first17).unwrap()
+}
+
+/// A valid, unique unified social credit code registered in `province`.
+pub fn credit_code(province: &str) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let org: String = (0..9)
+        .map(|_| ALPHABET[rand::random::<usize>() % ALPHABET.len()] as char)
+        .collect();
+    registry::ids::credit_code_with_check(&format!("91{province}0100{org}")).unwrap()
+}
+
+/// The `google.rpc.BadRequest` field names of an INVALID_ARGUMENT status.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// The description given for `field` in a BadRequest.
+pub fn bad_field_description(status: &tonic::Status, field: &str) -> Option<String> {
+    use tonic_types::StatusExt;
+    status.get_details_bad_request().and_then(|b| {
+        b.field_violations
+            .into_iter()
+            .find(|v| v.field == field)
+            .map(|v| v.description)
+    })
+}

@@ -1,0 +1,1037 @@
+//! The registry end to end: every RPC over real gRPC, on SQLite and
+//! PostgreSQL, with its validation errors and the scope of each role.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ce_proto::common::{DeliveryMode, Field, SubjectCategory};
+use ce_proto::google::r#type::Date;
+use ce_proto::registry::*;
+use ce_tests::{
+    Backend, RegistryEnv, bad_field_description, bad_fields, both_backends, credit_code,
+    resident_id,
+};
+use tonic::Code;
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+async fn new_employer(env: &RegistryEnv, province: &str) -> Employer {
+    env.province(province)
+        .create_employer(CreateEmployerRequest {
+            employer: Some(Employer {
+                credit_code: credit_code(province),
+                display_name: "Guangzhou Metro Design Institute".into(),
+                kind: EmployerKind::Enterprise as i32,
+                province: province.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn engineer_in(province: &str, employer: &str) -> Engineer {
+    Engineer {
+        id_number: resident_id(province),
+        display_name: "李工".into(),
+        province: province.into(),
+        field: Field::Construction as i32,
+        title_level: TitleLevel::Engineer as i32,
+        employer: employer.into(),
+        ..Default::default()
+    }
+}
+
+async fn new_engineer(env: &RegistryEnv, province: &str, employer: &str) -> Engineer {
+    env.province(province)
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(engineer_in(province, employer)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn new_institution(env: &RegistryEnv, province: &str) -> Institution {
+    env.province(province)
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(Institution {
+                code: credit_code(province),
+                display_name: "South China Engineering Academy".into(),
+                province: province.into(),
+                fields: vec![Field::Construction as i32, Field::ElectricPower as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
+                disclosure: Some(Disclosure {
+                    scope: "Construction and power engineers".into(),
+                    content: "Structural design, grid safety".into(),
+                    fee_items: vec![FeeItem {
+                        item: "Tuition per day".into(),
+                        amount_fen: 30_000,
+                    }],
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn course(start: Option<Date>, end: Option<Date>, fee_fen: i64) -> Activity {
+    Activity {
+        title: "BIM for structural engineers".into(),
+        province: "44".into(),
+        field: Field::Construction as i32,
+        subject_category: SubjectCategory::Professional as i32,
+        delivery_mode: DeliveryMode::FaceToFace as i32,
+        start_date: start,
+        end_date: end,
+        hours_per_day: 8.0,
+        fee_fen,
+        ..Default::default()
+    }
+}
+
+async fn engineer_registered_read_listed_and_moved_keeps_one_identity(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let employer = new_employer(&env, "44").await;
+    let created = new_engineer(&env, "44", &employer.name).await;
+    assert!(created.name.starts_with("engineers/"));
+    assert!(
+        !created.name.contains(&created.id_number),
+        "names carry no personal data"
+    );
+    assert_eq!(created.employer, employer.name);
+
+    let got = env
+        .province("44")
+        .get_engineer(GetEngineerRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, created);
+
+    // Art. 22: moving to another province keeps the same engineer.
+    let moved = env
+        .province("44")
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(Engineer {
+                name: created.name.clone(),
+                province: "31".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["province"]),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(moved.name, created.name);
+    assert_eq!(moved.id_number, created.id_number);
+    assert_eq!(moved.province, "31");
+    let seen_by_shanghai = env
+        .province("31")
+        .list_engineers(ListEngineersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen_by_shanghai.engineers.len(), 1);
+    let err = env
+        .province("44")
+        .get_engineer(GetEngineerRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "the old province no longer sees them"
+    );
+
+    // Registering the same person again is refused: one identity nationwide.
+    let err = env
+        .province("31")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(Engineer {
+                id_number: created.id_number.clone(),
+                ..engineer_in("31", "")
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    assert!(err.message().contains("Art. 22"), "{}", err.message());
+}
+
+async fn engineer_validation_names_every_bad_field(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let mut bad = engineer_in("44", "");
+    let mut id = bad.id_number.clone();
+    // Change the check character to a wrong one.
+    let last = id.pop().unwrap();
+    id.push(if last == '0' { '1' } else { '0' });
+    bad.id_number = id;
+    bad.province = "99".into();
+    bad.field = 0;
+    bad.display_name = " ".into();
+    bad.employer = "companies/1".into();
+    let err = env
+        .ministry()
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(bad),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "engineer.display_name",
+            "engineer.employer",
+            "engineer.field",
+            "engineer.id_number",
+            "engineer.province"
+        ]
+    );
+    let why = bad_field_description(&err, "engineer.id_number").unwrap();
+    assert!(why.contains("GB 11643"), "{why}");
+
+    let err = env
+        .ministry()
+        .create_engineer(CreateEngineerRequest { engineer: None })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["engineer"]);
+
+    // An employer that does not exist.
+    let err = env
+        .ministry()
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(engineer_in(
+                "44",
+                "employers/0190ffff-0000-7000-8000-000000000000",
+            )),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["engineer.employer"]);
+
+    // The ID number is not mutable.
+    let e = new_engineer(&env, "44", "").await;
+    let err = env
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(Engineer {
+                name: e.name,
+                ..Default::default()
+            }),
+            update_mask: mask(&["id_number"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["update_mask"]);
+}
+
+async fn engineer_scope_follows_each_role(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let acme = new_employer(&env, "44").await;
+    let other = new_employer(&env, "44").await;
+    let e = new_engineer(&env, "44", &acme.name).await;
+    let get = |name: &str| GetEngineerRequest { name: name.into() };
+
+    assert!(env.ministry().get_engineer(get(&e.name)).await.is_ok());
+    assert!(env.province("44").get_engineer(get(&e.name)).await.is_ok());
+    assert!(
+        env.employer(&acme.name)
+            .get_engineer(get(&e.name))
+            .await
+            .is_ok()
+    );
+    assert!(
+        env.engineer(&e.name)
+            .get_engineer(get(&e.name))
+            .await
+            .is_ok()
+    );
+    assert!(
+        env.regulator(Field::Construction, None)
+            .get_engineer(get(&e.name))
+            .await
+            .is_ok()
+    );
+    assert!(
+        env.regulator(Field::Construction, Some("44"))
+            .get_engineer(get(&e.name))
+            .await
+            .is_ok()
+    );
+    for denied in [
+        env.province("11"),
+        env.employer(&other.name),
+        env.engineer("engineers/someone-else"),
+        env.regulator(Field::Mining, None),
+        env.regulator(Field::Construction, Some("11")),
+        env.institution("institutions/x"),
+    ] {
+        let mut c = denied;
+        assert_eq!(
+            c.get_engineer(get(&e.name)).await.unwrap_err().code(),
+            Code::PermissionDenied
+        );
+    }
+
+    // Lists are narrowed to the scope, and asking outside it is refused.
+    let mine = env
+        .employer(&acme.name)
+        .list_engineers(ListEngineersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.engineers.len(), 1);
+    let theirs = env
+        .employer(&other.name)
+        .list_engineers(ListEngineersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(theirs.engineers.is_empty());
+    let err = env
+        .province("11")
+        .list_engineers(ListEngineersRequest {
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .institution("institutions/x")
+        .list_engineers(ListEngineersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // An employer registers its own staff, not another's; a province only its own.
+    let mut staff = env.employer(&acme.name);
+    assert!(
+        staff
+            .create_engineer(CreateEngineerRequest {
+                engineer: Some(engineer_in("44", &acme.name)),
+            })
+            .await
+            .is_ok()
+    );
+    let err = staff
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(engineer_in("44", &other.name)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .province("11")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(engineer_in("44", "")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .engineer(&e.name)
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(Engineer {
+                name: e.name.clone(),
+                display_name: "x".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+async fn lists_page_through_every_row_once(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let mut created = Vec::new();
+    for _ in 0..7 {
+        created.push(new_engineer(&env, "44", "").await.name);
+    }
+    new_engineer(&env, "11", "").await;
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = env
+            .ministry()
+            .list_engineers(ListEngineersRequest {
+                page_size: 3,
+                page_token: token.clone(),
+                province: "44".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        pages += 1;
+        seen.extend(page.engineers.into_iter().map(|e| e.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, created, "every row once, in registration order");
+
+    // A token from one filter does not fit another.
+    let first = env
+        .ministry()
+        .list_engineers(ListEngineersRequest {
+            page_size: 3,
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = env
+        .ministry()
+        .list_engineers(ListEngineersRequest {
+            page_size: 3,
+            page_token: first.next_page_token,
+            province: "11".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["page_token"]);
+}
+
+async fn employers_registered_validated_and_scoped(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let e = new_employer(&env, "44").await;
+    let err = env
+        .province("44")
+        .create_employer(CreateEmployerRequest {
+            employer: Some(Employer {
+                credit_code: e.credit_code.clone(),
+                display_name: "Copy".into(),
+                kind: EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    let mut code = e.credit_code.clone();
+    let last = code.pop().unwrap();
+    code.push(if last == '0' { '1' } else { '0' });
+    let err = env
+        .ministry()
+        .create_employer(CreateEmployerRequest {
+            employer: Some(Employer {
+                credit_code: code,
+                display_name: "".into(),
+                kind: 0,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "employer.credit_code",
+            "employer.display_name",
+            "employer.kind"
+        ]
+    );
+    assert!(
+        bad_field_description(&err, "employer.credit_code")
+            .unwrap()
+            .contains("GB 32100")
+    );
+    assert!(
+        bad_field_description(&err, "employer.kind")
+            .unwrap()
+            .contains("Art. 2")
+    );
+
+    // The employer renames itself; another province may not touch it.
+    let renamed = env
+        .employer(&e.name)
+        .update_employer(UpdateEmployerRequest {
+            employer: Some(Employer {
+                name: e.name.clone(),
+                display_name: "Guangzhou Metro Design & Research Institute".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        renamed.display_name,
+        "Guangzhou Metro Design & Research Institute"
+    );
+    assert_eq!(renamed.credit_code, e.credit_code);
+    let err = env
+        .province("11")
+        .get_employer(GetEmployerRequest {
+            name: e.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let listed = env
+        .province("44")
+        .list_employers(ListEmployersRequest {
+            kind: EmployerKind::Enterprise as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.employers, vec![renamed.clone()]);
+    let own = env
+        .employer(&e.name)
+        .list_employers(ListEmployersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.employers.len(), 1);
+}
+
+async fn institutions_and_their_standing_history(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let inst = new_institution(&env, "44").await;
+    assert_eq!(inst.standing, Standing::Active as i32);
+    assert_eq!(inst.disclosure.as_ref().unwrap().fee_items.len(), 1);
+
+    // Public (Art. 15): an engineer anywhere can read it.
+    let seen = env
+        .engineer("engineers/anyone")
+        .get_institution(GetInstitutionRequest {
+            name: inst.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen, inst);
+
+    // The institution updates its own disclosure.
+    let updated = env
+        .institution(&inst.name)
+        .update_institution(UpdateInstitutionRequest {
+            institution: Some(Institution {
+                name: inst.name.clone(),
+                disclosure: Some(Disclosure {
+                    scope: "Construction".into(),
+                    content: "BIM".into(),
+                    fee_items: vec![],
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask(&["disclosure"]),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.disclosure.unwrap().content, "BIM");
+    let err = env
+        .institution("institutions/other")
+        .update_institution(UpdateInstitutionRequest {
+            institution: Some(Institution {
+                name: inst.name.clone(),
+                display_name: "Hijacked".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A warning, then a suspension through the service role, idempotent on request_id.
+    let warn = ChangeInstitutionStandingRequest {
+        name: inst.name.clone(),
+        standing: Standing::Warned as i32,
+        reason: "Fee items not published".into(),
+        effective_date: date(2026, 2, 1),
+        article: "Art. 26".into(),
+        case_reference: "GD-2026-001".into(),
+        request_id: "case-1-warning".into(),
+    };
+    let warned = env
+        .province("44")
+        .change_institution_standing(warn.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(warned.standing, Standing::Warned as i32);
+    assert_eq!(warned.standing_effective_date, date(2026, 2, 1));
+    env.province("44")
+        .change_institution_standing(warn.clone())
+        .await
+        .unwrap();
+    let err = env
+        .province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            reason: "Something else".into(),
+            ..warn.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    let suspended = env
+        .service_role("service/supervision")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: inst.name.clone(),
+            standing: Standing::Suspended as i32,
+            reason: "Hours issued without training".into(),
+            effective_date: date(2026, 3, 1),
+            article: "Art. 26".into(),
+            case_reference: "GD-2026-002".into(),
+            request_id: "case-2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(suspended.standing, Standing::Suspended as i32);
+
+    let history = env
+        .engineer("engineers/anyone")
+        .list_standing_changes(ListStandingChangesRequest {
+            parent: inst.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let standings: Vec<i32> = history
+        .standing_changes
+        .iter()
+        .map(|c| c.standing)
+        .collect();
+    assert_eq!(
+        standings,
+        vec![
+            Standing::Active as i32,
+            Standing::Warned as i32,
+            Standing::Suspended as i32
+        ],
+        "the retried warning was recorded once"
+    );
+    assert_eq!(history.standing_changes[2].article, "Art. 26");
+    assert_eq!(
+        history.standing_changes[2].changed_by,
+        "service/supervision"
+    );
+
+    // Filter by standing and by field.
+    let suspended_list = env
+        .ministry()
+        .list_institutions(ListInstitutionsRequest {
+            standing: Standing::Suspended as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(suspended_list.institutions.len(), 1);
+    let mining = env
+        .ministry()
+        .list_institutions(ListInstitutionsRequest {
+            field: Field::Mining as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(mining.institutions.is_empty());
+
+    // Who may change standing: not another province, not a regulator of another field, not an employer.
+    for (mut who, name) in [
+        (env.province("11"), "other province"),
+        (env.regulator(Field::Mining, None), "other field"),
+        (env.employer("employers/x"), "employer"),
+    ] {
+        let err = who
+            .change_institution_standing(ChangeInstitutionStandingRequest {
+                request_id: String::new(),
+                ..warn.clone()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{name}");
+    }
+    let ok = env
+        .regulator(Field::ElectricPower, Some("44"))
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            request_id: String::new(),
+            standing: Standing::RectificationOrdered as i32,
+            effective_date: date(2026, 3, 1),
+            ..warn.clone()
+        })
+        .await;
+    assert!(
+        ok.is_ok(),
+        "a regulator of a field the institution serves may act"
+    );
+
+    // Bad requests name their fields.
+    let err = env
+        .ministry()
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: inst.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec!["article", "effective_date", "reason", "standing"]
+    );
+}
+
+async fn a_suspended_institution_cannot_publish_activities_after_it(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let inst = new_institution(&env, "44").await;
+    let mut as_inst = env.institution(&inst.name);
+    let before = as_inst
+        .create_activity(CreateActivityRequest {
+            activity: Some(course(date(2026, 3, 2), date(2026, 3, 4), 90_000)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.organiser, inst.name);
+    assert_eq!(before.organiser_kind, OrganiserKind::Institution as i32);
+
+    env.province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: inst.name.clone(),
+            standing: Standing::Suspended as i32,
+            reason: "Tourism under the name of CE".into(),
+            effective_date: date(2026, 4, 1),
+            article: "Art. 16".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // Dated before the suspension: still allowed.
+    assert!(
+        as_inst
+            .create_activity(CreateActivityRequest {
+                activity: Some(course(date(2026, 3, 20), date(2026, 3, 22), 0)),
+            })
+            .await
+            .is_ok()
+    );
+    // Running into it, or after it: refused with the article.
+    for (s, e) in [
+        (date(2026, 3, 30), date(2026, 4, 2)),
+        (date(2026, 5, 1), date(2026, 5, 1)),
+    ] {
+        let err = as_inst
+            .create_activity(CreateActivityRequest {
+                activity: Some(course(s, e, 0)),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert!(
+            err.message().contains("Art. 26") && err.message().contains("suspended"),
+            "{}",
+            err.message()
+        );
+    }
+    // Moving an existing activity past the date is refused too.
+    let err = as_inst
+        .update_activity(UpdateActivityRequest {
+            activity: Some(Activity {
+                name: before.name.clone(),
+                start_date: date(2026, 4, 5),
+                end_date: date(2026, 4, 6),
+                ..Default::default()
+            }),
+            update_mask: mask(&["start_date", "end_date"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    // Lifted: publishing works again from the date it was lifted.
+    env.province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: inst.name.clone(),
+            standing: Standing::Active as i32,
+            reason: "Rectified".into(),
+            effective_date: date(2026, 6, 1),
+            article: "Art. 26".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        as_inst
+            .create_activity(CreateActivityRequest {
+                activity: Some(course(date(2026, 6, 1), date(2026, 6, 2), 0)),
+            })
+            .await
+            .is_ok()
+    );
+}
+
+async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let err = env
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 100)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["activity.fee_fen"]);
+    assert!(
+        bad_field_description(&err, "activity.fee_fen")
+            .unwrap()
+            .contains("Art. 12")
+    );
+
+    let free = env
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 0)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(free.organiser_kind, OrganiserKind::HrssDepartment as i32);
+
+    let reg = env
+        .regulator(Field::Construction, None)
+        .create_activity(CreateActivityRequest {
+            activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 5)),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        bad_field_description(&reg, "activity.fee_fen")
+            .unwrap()
+            .contains("Art. 12")
+    );
+
+    let mut bad = course(date(2026, 5, 3), date(2026, 5, 1), 0);
+    bad.hours_per_day = 25.0;
+    bad.title = String::new();
+    bad.subject_category = 0;
+    bad.delivery_mode = 0;
+    let err = env
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(bad),
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "activity.delivery_mode",
+            "activity.end_date",
+            "activity.hours_per_day",
+            "activity.subject_category",
+            "activity.title"
+        ]
+    );
+
+    // A province holds activities only at home; an employer publishes none.
+    let mut elsewhere = course(date(2026, 5, 1), date(2026, 5, 2), 0);
+    elsewhere.province = "11".into();
+    let err = env
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(elsewhere),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .employer("employers/x")
+        .create_activity(CreateActivityRequest {
+            activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 0)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Only the organiser changes it.
+    let err = env
+        .province("11")
+        .update_activity(UpdateActivityRequest {
+            activity: Some(Activity {
+                name: free.name.clone(),
+                title: "Taken over".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["title"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let retitled = env
+        .province("44")
+        .update_activity(UpdateActivityRequest {
+            activity: Some(Activity {
+                name: free.name.clone(),
+                title: "BIM, second edition".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["title"]),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retitled.title, "BIM, second edition");
+    let listed = env
+        .engineer("engineers/anyone")
+        .list_activities(ListActivitiesRequest {
+            organiser: free.organiser.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.activities, vec![retitled.clone()]);
+    let got = env
+        .engineer("engineers/anyone")
+        .get_activity(GetActivityRequest { name: free.name })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, retitled);
+}
+
+async fn reference_lists_are_served(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let fields = env
+        .engineer("engineers/x")
+        .list_fields(ListFieldsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fields.fields.len(), 42);
+    assert_eq!(fields.fields[17].name_zh, "建筑");
+    let provinces = env
+        .engineer("engineers/x")
+        .list_provinces(ListProvincesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(provinces.provinces.len(), 32);
+    assert!(
+        provinces
+            .provinces
+            .iter()
+            .any(|p| p.code == "66" && p.name_zh == "新疆生产建设兵团")
+    );
+}
+
+async fn data_survives_a_restart(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let employer = new_employer(&env, "44").await;
+    let engineer = new_engineer(&env, "44", &employer.name).await;
+    let env = env.restart().await;
+    let got = env
+        .ministry()
+        .get_engineer(GetEngineerRequest {
+            name: engineer.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, engineer);
+}
+
+async fn mutations_and_refusals_are_audited(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let employer = new_employer(&env, "44").await;
+    let rows = env.audit_rows(&employer.name);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].rpc, "CreateEmployer");
+    assert_eq!(rows[0].role, "provincial_hrss");
+    assert_eq!(rows[0].province.as_deref(), Some("44"));
+    assert_eq!(rows[0].outcome, "OK");
+    assert!(!rows[0].request_id.is_empty());
+
+    let err = env
+        .province("11")
+        .update_employer(UpdateEmployerRequest {
+            employer: Some(Employer {
+                name: employer.name.clone(),
+                display_name: "x".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let rows = env.audit_rows(&employer.name);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].outcome, "PERMISSION_DENIED");
+    assert_eq!(rows[1].rpc, "UpdateEmployer");
+
+    // The log is append-only at the database.
+    let db = ce_db::Db::connect(
+        &env.place.config("registry").database.url,
+        1,
+        registry::migrations(),
+    )
+    .unwrap();
+    let mut conn = db.connection().unwrap();
+    use diesel::RunQueryDsl;
+    let tampered = diesel::sql_query("UPDATE audit_log SET outcome = 'OK'").execute(&mut *conn);
+    assert!(tampered.is_err(), "audit rows cannot be updated");
+    let deleted = diesel::sql_query("DELETE FROM audit_log").execute(&mut *conn);
+    assert!(deleted.is_err(), "audit rows cannot be deleted");
+    assert_eq!(env.audit_rows(&employer.name).len(), 2);
+}
+
+both_backends!(
+    engineer_registered_read_listed_and_moved_keeps_one_identity,
+    engineer_validation_names_every_bad_field,
+    engineer_scope_follows_each_role,
+    lists_page_through_every_row_once,
+    employers_registered_validated_and_scoped,
+    institutions_and_their_standing_history,
+    a_suspended_institution_cannot_publish_activities_after_it,
+    a_department_activity_is_free_and_other_rules_name_their_fields,
+    reference_lists_are_served,
+    data_survives_a_restart,
+    mutations_and_refusals_are_audited,
+);
