@@ -1,0 +1,11 @@
+//! `crediting [--config FILE]`: serves the crediting service until SIGTERM or Ctrl-C.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    ce_server::app::run_main(
+        crediting::SERVICE,
+        crediting::DEFAULT_PORT,
+        |config, signal| crediting::start(config, signal),
+    )
+    .await
+}
