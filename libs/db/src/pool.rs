@@ -227,7 +227,10 @@ impl Db {
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut pooled = db.checkout().map_err(E::from)?;
             let conn: &mut DbConnection = &mut pooled;
-            conn.transaction(f)
+            match conn {
+                DbConnection::Pg(_) => conn.transaction(f),
+                DbConnection::Sqlite(_) => sqlite_immediate(conn, f),
+            }
         })
         .await
     }
@@ -241,6 +244,37 @@ impl Db {
     /// Checks out a connection synchronously, for tests and tools.
     pub fn connection(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
         self.checkout()
+    }
+}
+
+/// Runs `f` in a SQLite `BEGIN IMMEDIATE` transaction. A deferred one that
+/// reads and then writes gets `SQLITE_BUSY` at once, without waiting, when
+/// another connection (another process) holds the write lock; taking the
+/// lock up front makes it wait for `busy_timeout` instead.
+fn sqlite_immediate<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn inner(conn: &mut DbConnection) -> &mut diesel::SqliteConnection {
+        match conn {
+            DbConnection::Sqlite(c) => c,
+            DbConnection::Pg(_) => unreachable!("sqlite_immediate is only called on SQLite"),
+        }
+    }
+    AnsiTransactionManager::begin_transaction_sql(inner(conn), "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner(conn))?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner(conn)) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
     }
 }
 

@@ -1,0 +1,386 @@
+//! The shared server stack, proved on real services: health and reflection,
+//! authentication, request ids, the message-size cap, load shedding,
+//! graceful shutdown, and surviving a database outage.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use ce_proto::common::Role;
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_proto::registry::*;
+use ce_server::auth::TokenRequest;
+use ce_tests::chaos::ChaosProxy;
+use ce_tests::{Backend, Place, RegistryEnv, both_backends, credit_code, start_service, token};
+use diesel::connection::SimpleConnection;
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+async fn health(channel: tonic::transport::Channel, service: &str) -> ServingStatus {
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    ServingStatus::try_from(status).unwrap()
+}
+
+async fn reflected_services(channel: tonic::transport::Channel) -> Vec<String> {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    match response.message_response {
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+            names.sort();
+            names
+        }
+        other => panic!("unexpected reflection answer {other:?}"),
+    }
+}
+
+async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b: Backend) {
+    let place = Place::new(b);
+    let registry = start_service(place.config("registry"), |c, s| registry::start(c, s)).await;
+    let crediting = start_service(place.config("crediting"), |c, s| crediting::start(c, s)).await;
+    let supervision =
+        start_service(place.config("supervision"), |c, s| supervision::start(c, s)).await;
+    let quality = start_service(place.config("quality"), |c, s| quality::start(c, s)).await;
+    for service in [&registry, &crediting, &supervision, &quality] {
+        assert_eq!(
+            health(service.channel().await, "").await,
+            ServingStatus::Serving
+        );
+    }
+    assert_eq!(
+        health(registry.channel().await, "ce.registry.v1.RegistryService").await,
+        ServingStatus::Serving
+    );
+    assert_eq!(
+        reflected_services(registry.channel().await).await,
+        vec!["ce.registry.v1.RegistryService", "grpc.health.v1.Health"]
+    );
+    assert_eq!(
+        reflected_services(crediting.channel().await).await,
+        vec!["grpc.health.v1.Health"]
+    );
+    for s in [registry, crediting, supervision, quality] {
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_token_are_unauthenticated() {
+    let env = RegistryEnv::start(Backend::Sqlite).await;
+    let mut anonymous = RegistryServiceClient::new(env.channel.clone());
+    let err = anonymous
+        .list_provinces(ListProvincesRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(err.message().contains("Bearer"), "{}", err.message());
+
+    let mut garbage = env.client("not-a-jwt");
+    assert_eq!(
+        garbage
+            .list_provinces(ListProvincesRequest {})
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+
+    // Signed by a key this deployment does not trust.
+    let stranger = Place::new(Backend::Sqlite);
+    let mut forged = env.client(&stranger.token(token(Role::Ministry, "intruder")));
+    assert_eq!(
+        forged
+            .list_provinces(ListProvincesRequest {})
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+
+    // A role without the scope it needs.
+    let mut incomplete = env.as_role(token(Role::Employer, "clerk"));
+    let err = incomplete
+        .list_provinces(ListProvincesRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(err.message().contains("employers/"), "{}", err.message());
+
+    assert!(
+        env.ministry()
+            .list_provinces(ListProvincesRequest {})
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_or_made_up() {
+    let env = RegistryEnv::start(Backend::Sqlite).await;
+    let mut req = tonic::Request::new(ListProvincesRequest {});
+    req.metadata_mut()
+        .insert("x-request-id", "clerk-upload-42".parse().unwrap());
+    let resp = env.ministry().list_provinces(req).await.unwrap();
+    assert_eq!(
+        resp.metadata().get("x-request-id").unwrap(),
+        "clerk-upload-42"
+    );
+
+    let err = env
+        .province("11")
+        .get_employer(GetEmployerRequest {
+            name: "employers/none".into(),
+        })
+        .await
+        .unwrap_err();
+    let id = err
+        .metadata()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(
+        id.len(),
+        36,
+        "a UUID is made up when the caller sends none: {id}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_over_the_cap_is_refused() {
+    let place = Place::new(Backend::Sqlite);
+    let mut config = place.config("registry");
+    config.server.max_message_bytes = 2048;
+    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let env_token = place.token(token(Role::Ministry, "m"));
+    let mut client = RegistryServiceClient::with_interceptor(
+        service.channel().await,
+        ce_tests::bearer(&env_token),
+    );
+    let err = client
+        .create_employer(CreateEmployerRequest {
+            employer: Some(Employer {
+                display_name: "x".repeat(5000),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::OutOfRange, "{}", err.message());
+    assert!(
+        client.list_provinces(ListProvincesRequest {}).await.is_ok(),
+        "the server keeps serving"
+    );
+}
+
+/// Holds the registry's `employers` table locked from outside the service,
+/// so a CreateEmployer call stays in flight until it is released.
+struct TableLock {
+    conn: ce_db::DbConnection,
+}
+
+impl TableLock {
+    fn take(url: &str) -> TableLock {
+        use diesel::Connection;
+        let mut conn = ce_db::DbConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
+        match &mut conn {
+            ce_db::DbConnection::Pg(c) => c
+                .batch_execute("BEGIN; LOCK TABLE employers IN ACCESS EXCLUSIVE MODE;")
+                .unwrap(),
+            ce_db::DbConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE;").unwrap(),
+        }
+        TableLock { conn }
+    }
+
+    fn release(mut self) {
+        self.conn.batch_execute("ROLLBACK;").unwrap();
+    }
+}
+
+fn employer_request() -> CreateEmployerRequest {
+    CreateEmployerRequest {
+        employer: Some(Employer {
+            credit_code: credit_code("44"),
+            display_name: "Held Up Ltd".into(),
+            kind: EmployerKind::Enterprise as i32,
+            province: "44".into(),
+            ..Default::default()
+        }),
+    }
+}
+
+async fn overload_is_shed_with_resource_exhausted_and_the_held_call_still_completes(b: Backend) {
+    let place = Place::new(b);
+    let mut config = place.config("registry");
+    config.server.max_concurrent_requests = 1;
+    let url = config.database.url.clone();
+    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let t = place.token(token(Role::Ministry, "m"));
+    let client =
+        RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
+
+    let lock = TableLock::take(&url);
+    let mut held = client.clone();
+    let in_flight = tokio::spawn(async move { held.create_employer(employer_request()).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !in_flight.is_finished(),
+        "held by the lock: {:?}",
+        in_flight.await
+    );
+    let mut other = client.clone();
+    let err = other
+        .list_provinces(ListProvincesRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
+    lock.release();
+    assert!(
+        in_flight.await.unwrap().is_ok(),
+        "the call that held the slot completes"
+    );
+    assert!(
+        other.list_provinces(ListProvincesRequest {}).await.is_ok(),
+        "and capacity returns"
+    );
+}
+
+async fn shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones(b: Backend) {
+    let place = Place::new(b);
+    let config = place.config("registry");
+    let url = config.database.url.clone();
+    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let addr = service.addr();
+    let t = place.token(token(Role::Ministry, "m"));
+    let client =
+        RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
+
+    let lock = TableLock::take(&url);
+    let mut held = client.clone();
+    let in_flight = tokio::spawn(async move { held.create_employer(employer_request()).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopping = tokio::spawn(service.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !stopping.is_finished(),
+        "shutdown waits for the call in flight"
+    );
+    lock.release();
+    let created = in_flight.await.unwrap().unwrap().into_inner();
+    assert!(created.name.starts_with("employers/"));
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .is_err(),
+        "a stopped server accepts no connections"
+    );
+}
+
+/// PostgreSQL goes away under a running service and comes back: calls fail
+/// with UNAVAILABLE (retryable), health says NOT_SERVING, and both recover
+/// without restarting the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
+    let place = Place::new(Backend::Postgres);
+    let real = place.pg.as_ref().unwrap().url.clone();
+    // postgres://user@host:port/db → route host:port through the proxy.
+    let (scheme_user, rest) = real.split_once('@').unwrap();
+    let (hostport, db) = rest.split_once('/').unwrap();
+    let target: std::net::SocketAddr = tokio::net::lookup_host(hostport)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = ChaosProxy::start(target).await;
+    let mut config = place.config("registry");
+    config.database.url = format!("{scheme_user}@{}/{db}", proxy.addr());
+    config.database.max_connections = 2;
+    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let t = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..token(Role::ProvincialHrss, "clerk")
+    });
+    let mut client =
+        RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
+    client.create_employer(employer_request()).await.unwrap();
+
+    proxy.break_all();
+    let err = client
+        .list_employers(ListEmployersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{}", err.message());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while health(service.channel().await, "").await != ServingStatus::NotServing {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health never reported the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    proxy.restore();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match client.list_employers(ListEmployersRequest::default()).await {
+            Ok(list) => {
+                assert_eq!(
+                    list.into_inner().employers.len(),
+                    1,
+                    "the data is all there"
+                );
+                break;
+            }
+            Err(e) => {
+                assert_eq!(e.code(), Code::Unavailable);
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "never recovered: {}",
+                    e.message()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while health(service.channel().await, "").await != ServingStatus::Serving {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+both_backends!(
+    every_service_starts_and_serves_health_and_reflection_without_a_token,
+    overload_is_shed_with_resource_exhausted_and_the_held_call_still_completes,
+    shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones,
+);
