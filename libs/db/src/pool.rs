@@ -86,9 +86,11 @@ struct ConnectionSetup;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
+            // busy_timeout first: the pool opens its connections at once, and
+            // switching a new file to WAL must wait for the others.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA busy_timeout = 10000;
+                "PRAGMA busy_timeout = 10000;
+                 PRAGMA journal_mode = WAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA synchronous = FULL;",
             )

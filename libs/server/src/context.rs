@@ -110,7 +110,7 @@ where
                             .and_then(|v| v.parse::<i32>().ok())
                             .unwrap_or(0);
                         tracing::Span::current().record("rpc.grpc.status_code", code);
-                        tracing::info!(code = %tonic::Code::from(code).description(), elapsed_ms, "call finished");
+                        tracing::info!(code = ?tonic::Code::from(code), elapsed_ms, "call finished");
                     }
                     Err(e) => tracing::warn!(error = %e, elapsed_ms, "call failed in the stack"),
                 }
