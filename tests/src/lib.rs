@@ -158,7 +158,7 @@ impl RegistryEnv {
     }
 
     pub async fn start_at(place: Place) -> RegistryEnv {
-        let service = start_service(place.config("registry"), |c, s| registry::start(c, s)).await;
+        let service = start_service(place.config("registry"), registry::start).await;
         let channel = service.channel().await;
         RegistryEnv {
             place,
@@ -283,4 +283,15 @@ pub fn bad_field_description(status: &tonic::Status, field: &str) -> Option<Stri
             .find(|v| v.field == field)
             .map(|v| v.description)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Not a test: `make stop-test-postgres` runs it to stop the throwaway
+    /// cluster the PostgreSQL tests leave running.
+    #[test]
+    #[ignore = "run by `make stop-test-postgres`"]
+    fn stop_shared_cluster() {
+        crate::pg::stop_shared_cluster();
+    }
 }

@@ -57,11 +57,10 @@ async fn reflected_services(channel: tonic::transport::Channel) -> Vec<String> {
 
 async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b: Backend) {
     let place = Place::new(b);
-    let registry = start_service(place.config("registry"), |c, s| registry::start(c, s)).await;
-    let crediting = start_service(place.config("crediting"), |c, s| crediting::start(c, s)).await;
-    let supervision =
-        start_service(place.config("supervision"), |c, s| supervision::start(c, s)).await;
-    let quality = start_service(place.config("quality"), |c, s| quality::start(c, s)).await;
+    let registry = start_service(place.config("registry"), registry::start).await;
+    let crediting = start_service(place.config("crediting"), crediting::start).await;
+    let supervision = start_service(place.config("supervision"), supervision::start).await;
+    let quality = start_service(place.config("quality"), quality::start).await;
     for service in [&registry, &crediting, &supervision, &quality] {
         assert_eq!(
             health(service.channel().await, "").await,
@@ -172,7 +171,7 @@ async fn a_message_over_the_cap_is_refused() {
     let place = Place::new(Backend::Sqlite);
     let mut config = place.config("registry");
     config.server.max_message_bytes = 2048;
-    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let service = start_service(config, registry::start).await;
     let env_token = place.token(token(Role::Ministry, "m"));
     let mut client = RegistryServiceClient::with_interceptor(
         service.channel().await,
@@ -235,7 +234,7 @@ async fn overload_is_shed_with_resource_exhausted_and_the_held_call_still_comple
     let mut config = place.config("registry");
     config.server.max_concurrent_requests = 1;
     let url = config.database.url.clone();
-    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let service = start_service(config, registry::start).await;
     let t = place.token(token(Role::Ministry, "m"));
     let client =
         RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
@@ -270,7 +269,7 @@ async fn shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones(b: Backe
     let place = Place::new(b);
     let config = place.config("registry");
     let url = config.database.url.clone();
-    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let service = start_service(config, registry::start).await;
     let addr = service.addr();
     let t = place.token(token(Role::Ministry, "m"));
     let client =
@@ -322,7 +321,7 @@ async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
     let mut config = place.config("registry");
     config.database.url = format!("{scheme_user}@{}/{db}", proxy.addr());
     config.database.max_connections = 2;
-    let service = start_service(config, |c, s| registry::start(c, s)).await;
+    let service = start_service(config, registry::start).await;
     let t = place.token(TokenRequest {
         province: Some("44".into()),
         ..token(Role::ProvincialHrss, "clerk")

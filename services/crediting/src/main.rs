@@ -5,7 +5,7 @@ async fn main() -> std::process::ExitCode {
     ce_server::app::run_main(
         crediting::SERVICE,
         crediting::DEFAULT_PORT,
-        |config, signal| crediting::start(config, signal),
+        crediting::start,
     )
     .await
 }

@@ -367,7 +367,7 @@ pub async fn list(
 /// A digest of what a standing change says, to tell a retry from a reused
 /// request id.
 fn digest(r: &ChangeInstitutionStandingRequest) -> String {
-    let d = r.effective_date.clone().unwrap_or_default();
+    let d = r.effective_date.unwrap_or_default();
     format!(
         "{}|{}|{}-{}-{}|{}|{}",
         r.standing,

@@ -2,10 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ce_server::app::run_main(
-        registry::SERVICE,
-        registry::DEFAULT_PORT,
-        |config, signal| registry::start(config, signal),
-    )
-    .await
+    ce_server::app::run_main(registry::SERVICE, registry::DEFAULT_PORT, registry::start).await
 }

@@ -5,7 +5,7 @@ async fn main() -> std::process::ExitCode {
     ce_server::app::run_main(
         supervision::SERVICE,
         supervision::DEFAULT_PORT,
-        |config, signal| supervision::start(config, signal),
+        supervision::start,
     )
     .await
 }
