@@ -520,6 +520,122 @@ async fn employers_registered_validated_and_scoped(b: Backend) {
     assert_eq!(own.employers.len(), 1);
 }
 
+async fn institution_validation_names_every_bad_field(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let err = env
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(Institution {
+                code: "not-a-code".into(),
+                display_name: "Academy".into(),
+                province: "44".into(),
+                fields: vec![],
+                delivery_modes: vec![DeliveryMode::Online as i32, 9],
+                disclosure: Some(Disclosure {
+                    scope: String::new(),
+                    content: String::new(),
+                    fee_items: vec![FeeItem {
+                        item: String::new(),
+                        amount_fen: -1,
+                    }],
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "institution.code",
+            "institution.delivery_modes[1]",
+            "institution.disclosure.fee_items[0].amount_fen",
+            "institution.disclosure.fee_items[0].item",
+            "institution.fields",
+        ]
+    );
+    assert!(
+        bad_field_description(&err, "institution.disclosure.fee_items[0].amount_fen")
+            .unwrap()
+            .contains("Art. 15")
+    );
+
+    // Registered twice, or by another province: refused.
+    let inst = new_institution(&env, "44").await;
+    let err = env
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(Institution {
+                name: String::new(),
+                ..inst.clone()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let err = env
+        .province("11")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(Institution {
+                code: credit_code("44"),
+                ..inst.clone()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // An institution publishes only in the modes and fields it registered (Art. 13).
+    env.institution(&inst.name)
+        .update_institution(UpdateInstitutionRequest {
+            institution: Some(Institution {
+                name: inst.name.clone(),
+                delivery_modes: vec![DeliveryMode::Online as i32],
+                ..Default::default()
+            }),
+            update_mask: mask(&["delivery_modes"]),
+        })
+        .await
+        .unwrap();
+    let mut mining = course(date(2026, 5, 1), date(2026, 5, 1), 0);
+    mining.field = Field::Mining as i32;
+    let err = env
+        .institution(&inst.name)
+        .create_activity(CreateActivityRequest {
+            activity: Some(mining),
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(fields, vec!["activity.delivery_mode", "activity.field"]);
+    assert!(
+        bad_field_description(&err, "activity.delivery_mode")
+            .unwrap()
+            .contains("Art. 13")
+    );
+
+    let missing = env
+        .ministry()
+        .get_institution(GetInstitutionRequest {
+            name: "institutions/0190ffff-0000-7000-8000-000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let malformed = env
+        .ministry()
+        .get_institution(GetInstitutionRequest {
+            name: "engineers/1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&malformed), vec!["name"]);
+}
+
 async fn institutions_and_their_standing_history(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let inst = new_institution(&env, "44").await;
@@ -1028,6 +1144,7 @@ both_backends!(
     engineer_scope_follows_each_role,
     lists_page_through_every_row_once,
     employers_registered_validated_and_scoped,
+    institution_validation_names_every_bad_field,
     institutions_and_their_standing_history,
     a_suspended_institution_cannot_publish_activities_after_it,
     a_department_activity_is_free_and_other_rules_name_their_fields,

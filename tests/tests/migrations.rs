@@ -1,0 +1,88 @@
+//! Every migration runs down and up again and leaves the schema as it was
+//! (after Lemmy's schema_setup check), on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ce_db::DbConnection;
+use ce_tests::{Backend, Place, both_backends};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+/// A text rendering of the schema: tables, columns, types, indexes, triggers.
+fn schema(conn: &mut DbConnection) -> Vec<String> {
+    let sql = match conn {
+        DbConnection::Pg(_) => {
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || \
+             coalesce(column_default, '') AS line FROM information_schema.columns WHERE table_schema = 'public' \
+             UNION ALL SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public' \
+             UNION ALL SELECT trigger_name || ' ' || event_object_table || ' ' || event_manipulation \
+             FROM information_schema.triggers ORDER BY 1"
+        }
+        DbConnection::Sqlite(_) => {
+            "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS line FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' ORDER BY 1"
+        }
+    };
+    diesel::sql_query(sql)
+        .load::<Line>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+fn down_and_up(conn: &mut DbConnection, set: fn() -> ce_db::Migrations) {
+    // Only the service's own migrations: the shared audit log (ce-db's) is
+    // applied first and reverted by no service.
+    fn run<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        set: impl Fn() -> EmbeddedMigrations,
+    ) {
+        let count = diesel::migration::MigrationSource::<B>::migrations(&set())
+            .unwrap()
+            .len();
+        for _ in 0..count {
+            c.revert_last_migration(set()).unwrap();
+        }
+        c.run_pending_migrations(set()).unwrap();
+    }
+    match conn {
+        DbConnection::Pg(c) => run(c, || set().postgres),
+        DbConnection::Sqlite(c) => run(c, || set().sqlite),
+    }
+}
+
+async fn every_service_schema_survives_its_migrations_down_and_up(b: Backend) {
+    let services: [(&str, fn() -> ce_db::Migrations); 4] = [
+        ("registry", registry::migrations),
+        ("crediting", crediting::migrations),
+        ("supervision", supervision::migrations),
+        ("quality", quality::migrations),
+    ];
+    for (name, set) in services {
+        let place = Place::new(b);
+        let url = place.config(name).database.url;
+        let db = ce_db::Db::connect(&url, 1, set()).unwrap();
+        let mut conn = db.connection().unwrap();
+        let before = schema(&mut conn);
+        assert!(
+            before.iter().any(|l| l.contains("audit_log")),
+            "{name}: the audit log is there"
+        );
+        down_and_up(&mut conn, set);
+        assert_eq!(
+            schema(&mut conn),
+            before,
+            "{name}: down and up again changes nothing"
+        );
+    }
+}
+
+both_backends!(every_service_schema_survives_its_migrations_down_and_up);
