@@ -38,7 +38,10 @@ fn schema(conn: &mut DbConnection) -> Vec<String> {
         .collect()
 }
 
-fn down_and_up(conn: &mut DbConnection, set: fn() -> ce_db::Migrations) {
+/// A service's migrations, made fresh on each call (they are not `Clone`).
+type MigrationSet = fn() -> ce_db::Migrations;
+
+fn down_and_up(conn: &mut DbConnection, set: MigrationSet) {
     // Only the service's own migrations: the shared audit log (ce-db's) is
     // applied first and reverted by no service.
     fn run<C: MigrationHarness<B>, B: diesel::backend::Backend>(
@@ -60,7 +63,7 @@ fn down_and_up(conn: &mut DbConnection, set: fn() -> ce_db::Migrations) {
 }
 
 async fn every_service_schema_survives_its_migrations_down_and_up(b: Backend) {
-    let services: [(&str, fn() -> ce_db::Migrations); 4] = [
+    let services: [(&str, MigrationSet); 4] = [
         ("registry", registry::migrations),
         ("crediting", crediting::migrations),
         ("supervision", supervision::migrations),

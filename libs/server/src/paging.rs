@@ -65,6 +65,29 @@ impl Page {
         self.size + 1
     }
 
+    /// Loads one page with `query(conn, after, limit)` off the async
+    /// runtime, and returns its rows and the next token.
+    pub async fn load<R, Q, K>(
+        &self,
+        db: &ce_db::Db,
+        query: Q,
+        key: K,
+    ) -> Result<(Vec<R>, String), ApiError>
+    where
+        R: Send + 'static,
+        Q: FnOnce(&mut ce_db::DbConnection, Option<&str>, i64) -> Result<Vec<R>, ApiError>
+            + Send
+            + 'static,
+        K: Fn(&R) -> String,
+    {
+        let after = self.after.clone();
+        let limit = self.fetch_limit();
+        let rows = db
+            .read(move |conn| query(conn, after.as_deref(), limit))
+            .await?;
+        Ok(self.finish(rows, key))
+    }
+
     /// Trims `rows` to the page and returns the next token, if more follow.
     pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
         if rows.len() as i64 > self.size {

@@ -291,12 +291,13 @@ pub async fn list(
         organiser: (!req.organiser.is_empty()).then(|| req.organiser.clone()),
         subject_category: (req.subject_category != 0).then_some(req.subject_category),
     };
-    let after = page.after.clone();
-    let limit = page.fetch_limit();
-    let rows = db
-        .read(move |conn| store::list(conn, &filter, after.as_deref(), limit))
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
+            |r| r.id.clone(),
+        )
         .await?;
-    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
     Ok(ListActivitiesResponse {
         activities: rows.into_iter().map(to_proto).collect(),
         next_page_token,

@@ -162,12 +162,13 @@ pub async fn list(
             .and_then(|o| o.strip_prefix("employers/"))
             .map(str::to_owned),
     };
-    let after = page.after.clone();
-    let limit = page.fetch_limit();
-    let rows = db
-        .read(move |conn| store::list(conn, &filter, after.as_deref(), limit))
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
+            |r| r.id.clone(),
+        )
         .await?;
-    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
     Ok(ListEmployersResponse {
         employers: rows.into_iter().map(to_proto).collect(),
         next_page_token,

@@ -303,12 +303,21 @@ pub async fn list(
             .map(str::to_owned),
         ..filter
     };
-    let after = page.after.clone();
-    let limit = page.fetch_limit();
-    let rows = db
-        .read(move |conn| store::list(conn, &stored, id_number.as_deref(), after.as_deref(), limit))
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| {
+                Ok(store::list(
+                    conn,
+                    &stored,
+                    id_number.as_deref(),
+                    after,
+                    limit,
+                )?)
+            },
+            |r| r.id.clone(),
+        )
         .await?;
-    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
     Ok(ListEngineersResponse {
         engineers: rows.into_iter().map(to_proto).collect(),
         next_page_token,

@@ -352,12 +352,13 @@ pub async fn list(
         standing: (req.standing != 0).then_some(req.standing),
         code: (!req.code.is_empty()).then(|| req.code.trim().to_ascii_uppercase()),
     };
-    let after = page.after.clone();
-    let limit = page.fetch_limit();
-    let rows = db
-        .read(move |conn| store::list(conn, &filter, after.as_deref(), limit))
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
+            |r| r.id.clone(),
+        )
         .await?;
-    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
     Ok(ListInstitutionsResponse {
         institutions: rows.into_iter().map(to_proto).collect(),
         next_page_token,
@@ -465,18 +466,19 @@ pub async fn list_changes(
 ) -> Result<ListStandingChangesResponse, ApiError> {
     let id = names::parse("parent", INSTITUTIONS, &req.parent)?.to_owned();
     let page = Page::parse(req.page_size, &req.page_token, &req.parent)?;
-    let after = page.after.clone();
-    let limit = page.fetch_limit();
     let parent = req.parent.clone();
-    let rows = db
-        .read(move |conn| -> Result<_, ApiError> {
-            if store::get(conn, &id)?.is_none() {
-                return Err(names::not_found(&parent));
-            }
-            Ok(store::changes_page(conn, &id, after.as_deref(), limit)?)
-        })
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| {
+                if store::get(conn, &id)?.is_none() {
+                    return Err(names::not_found(&parent));
+                }
+                Ok(store::changes_page(conn, &id, after, limit)?)
+            },
+            |r| r.id.clone(),
+        )
         .await?;
-    let (rows, next_page_token) = page.finish(rows, |r| r.id.clone());
     Ok(ListStandingChangesResponse {
         standing_changes: rows.into_iter().map(change_to_proto).collect(),
         next_page_token,
