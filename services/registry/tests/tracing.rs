@@ -266,7 +266,7 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
         }),
     });
     request.metadata_mut().insert(
-        "x-not-traceparent",
+        "traceparent",
         format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01")
             .parse()
             .unwrap(),
