@@ -1,0 +1,491 @@
+//! Assessing one engineer's year (Art. 18-20): totals by category, the cap
+//! on converted hours, the 90/60 requirement, duplicates, deemed-complete
+//! events, revoked records, no carry-over, and the Art. 20 make-up.
+//!
+//! The result does not depend on the order of the records: they are put in
+//! a canonical order (date, then record id) before any rule that picks a
+//! winner (duplicates, the daily and conversion caps) runs.
+
+use std::fmt;
+
+use time::{Date, Month};
+
+use crate::activity::{Activity, AidKind, Category, Record};
+use crate::article::{ART_18, ART_19, ART_20, Article};
+use crate::credit::{Cut, credit};
+use crate::error::InputError;
+use crate::hours::Hours;
+use crate::ruleset::RuleSet;
+use crate::signals::{Signal, signals};
+
+/// Why a year counts as complete whatever its hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeemedReason {
+    /// A bachelor-or-higher degree earned after starting work (Art. 11(2), 18).
+    Degree,
+    /// A professional qualification certificate obtained (Art. 11(3), 18).
+    Qualification,
+    /// An aid assignment that overlaps the year (Art. 19).
+    AidAssignment(AidKind),
+}
+
+impl DeemedReason {
+    pub fn article(self) -> Article {
+        match self {
+            DeemedReason::Degree | DeemedReason::Qualification => ART_18,
+            DeemedReason::AidAssignment(_) => ART_19,
+        }
+    }
+}
+
+/// The state of an engineer's year (PRODUCT.md, "Annual status").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The year is not over and the requirement is not met yet.
+    InProgress,
+    /// The requirement is met by the year's own hours.
+    Compliant,
+    /// Complete whatever the hours (Art. 18, 19).
+    DeemedComplete(DeemedReason),
+    /// Short, with an employer-certified deferral: make-up is open during
+    /// the following year (Art. 20).
+    Deferred,
+    /// Short on its own, met with make-up hours from the following year
+    /// (Art. 20).
+    MadeUp,
+    /// The year is over and the requirement is not met.
+    NonCompliant,
+}
+
+/// Hours of the year by category. `total = public + professional`;
+/// `converted` is the part of `professional` from forms 4-9.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub total: Hours,
+    pub public: Hours,
+    pub professional: Hours,
+    pub converted: Hours,
+}
+
+/// What is missing to meet the requirement; zero when it is met or deemed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shortfall {
+    pub total: Hours,
+    pub professional: Hours,
+    /// Only where the province sets a public-subject minimum (Art. 10).
+    pub public: Hours,
+}
+
+/// Why one record earned what it earned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The record's id.
+    pub record: String,
+    /// The article and item that credit its kind of activity.
+    pub article: Article,
+    /// What it earned this year.
+    pub hours: Hours,
+    pub category: Category,
+    /// Counted under the conversion cap (forms 4-9).
+    pub converted: bool,
+    /// Each cap or rule that cut it, in the order applied.
+    pub cuts: Vec<Cut>,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let category = match self.category {
+            Category::Public => "public",
+            Category::Professional => "professional",
+        };
+        write!(
+            f,
+            "record {}: {}: {} {category} hours",
+            self.record, self.article, self.hours
+        )?;
+        if self.converted {
+            write!(f, " (converted)")?;
+        }
+        for c in &self.cuts {
+            write!(f, "; {c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An employer's certificate that injury, illness, pregnancy or a similar
+/// reason prevented completing the year (Art. 20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferral {
+    pub reason: String,
+    pub certified_by: String,
+}
+
+/// Everything needed to assess one year.
+#[derive(Debug, Clone)]
+pub struct YearInput<'a> {
+    pub year: i32,
+    /// The year's records. Those designated as make-up for the year before
+    /// are shown and credited 0 here (Art. 20).
+    pub records: &'a [Record],
+    /// Records of the following year designated as make-up for this one.
+    pub make_up: &'a [Record],
+    /// The employer's certificate for this year, if any.
+    pub deferral: Option<&'a Deferral>,
+    /// The day of the assessment: decides whether the year (and its make-up
+    /// year) is over.
+    pub as_of: Date,
+}
+
+/// The assessment of a year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub year: i32,
+    /// The rule set applied.
+    pub rule_set: String,
+    pub status: Status,
+    pub totals: Totals,
+    pub shortfall: Shortfall,
+    /// One per record, own records first then make-up, each in date order.
+    pub explanations: Vec<Explanation>,
+    /// Signals of possible fraud for a person to look at (Art. 13, 27).
+    pub signals: Vec<Signal>,
+}
+
+fn last_day(year: i32) -> Date {
+    Date::from_calendar_date(year, Month::December, 31).unwrap_or(Date::MAX)
+}
+
+fn first_day(year: i32) -> Date {
+    Date::from_calendar_date(year, Month::January, 1).unwrap_or(Date::MIN)
+}
+
+/// Checks that a record belongs where it is put: hours count only in the
+/// year they were earned (Art. 20), except designated make-up.
+fn check_dates(r: &Record, year: i32, make_up: bool) -> Result<(), InputError> {
+    let (from, to) = (first_day(year), last_day(year));
+    let inside = match &r.activity {
+        // Art. 19 interpretation: every year the assignment overlaps.
+        Activity::AidAssignment { start, end, .. } => *start <= to && *end >= from,
+        Activity::FaceToFace { start, days, .. } => {
+            *start >= from
+                && (*start + time::Duration::days(i64::from(days.saturating_sub(1)))) <= to
+        }
+        Activity::Online { start, end, .. } => *start >= from && *end <= to,
+        a => a.date() >= from && a.date() <= to,
+    };
+    if inside {
+        return Ok(());
+    }
+    let message = if make_up {
+        format!("a make-up record must be dated in {year}, the year after the one it makes up")
+    } else {
+        format!(
+            "is outside {year}: hours count only in the year they were earned, never carried over"
+        )
+    };
+    Err(InputError::new(&r.id, "date", ART_20, message))
+}
+
+/// A record ready for the year's rules.
+struct Entry<'a> {
+    record: &'a Record,
+    make_up: bool,
+    hours: Hours,
+    category: Category,
+    converted: bool,
+    article: Article,
+    cuts: Vec<Cut>,
+    /// Credited hours per face-to-face day, after the record's own cap.
+    per_day: Hours,
+}
+
+/// Assesses one engineer's year under `rules`.
+///
+/// ```
+/// use ce_rules::{assess, Activity, Category, Hours, Record, RuleSet, Status, YearInput};
+/// use time::macros::date;
+///
+/// // RULES.md worked example 1: a 3-day course of 10 hours a day earns 24.
+/// let course = Record::new("c1", Activity::FaceToFace {
+///     category: Category::Professional, start: date!(2026-03-02), days: 3,
+///     hours_per_day: 10.0, provider: None,
+/// });
+/// let a = assess(&YearInput {
+///     year: 2026, records: &[course], make_up: &[], deferral: None, as_of: date!(2027-01-15),
+/// }, &RuleSet::national()).unwrap();
+/// assert_eq!(a.totals.professional, Hours::whole(24));
+/// assert_eq!(a.status, Status::NonCompliant);
+/// ```
+pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputError> {
+    let year = input.year;
+    if year < crate::ruleset::FIRST_YEAR {
+        return Err(InputError::new(
+            "",
+            "year",
+            crate::article::ART_31,
+            format!(
+                "{year} is before the regulation took effect on 2026-01-01; earlier years are out of scope"
+            ),
+        ));
+    }
+    let mut entries: Vec<Entry> = Vec::with_capacity(input.records.len() + input.make_up.len());
+    for r in input.records {
+        check_dates(r, year, false)?;
+        if let Some(y) = r.make_up_for
+            && y != year - 1
+        {
+            return Err(InputError::new(
+                &r.id,
+                "make_up_for",
+                ART_20,
+                format!(
+                    "a record of {year} can make up only {}, the year before",
+                    year - 1
+                ),
+            ));
+        }
+        entries.push(entry(r, false, rules)?);
+    }
+    if !input.make_up.is_empty() && input.deferral.is_none() {
+        return Err(InputError::new(
+            &input.make_up[0].id,
+            "make_up_for",
+            ART_20,
+            format!("{year} has no employer-certified deferral, so nothing can make it up"),
+        ));
+    }
+    for r in input.make_up {
+        check_dates(r, year + 1, true)?;
+        if r.make_up_for != Some(year) {
+            return Err(InputError::new(
+                &r.id,
+                "make_up_for",
+                ART_20,
+                format!("is not designated as make-up for {year}"),
+            ));
+        }
+        entries.push(entry(r, true, rules)?);
+    }
+    // Canonical order: own records, then make-up; each by date, then id.
+    entries.sort_by(|a, b| {
+        (a.make_up, a.record.activity.date(), &a.record.id).cmp(&(
+            b.make_up,
+            b.record.activity.date(),
+            &b.record.id,
+        ))
+    });
+
+    let mut deemed = None;
+    for e in entries.iter_mut() {
+        if e.record.revoked {
+            zero(e, Cut::Revoked);
+        } else if !e.make_up && e.record.make_up_for.is_some() {
+            zero(e, Cut::MadeUpFor { year: year - 1 });
+        } else if !e.make_up {
+            deemed = deemed.or(match &e.record.activity {
+                Activity::Degree { .. } => Some(DeemedReason::Degree),
+                Activity::Qualification { .. } => Some(DeemedReason::Qualification),
+                Activity::AidAssignment { kind, .. } => Some(DeemedReason::AidAssignment(*kind)),
+                _ => None,
+            });
+        }
+    }
+    remove_duplicates(&mut entries);
+    cap_face_to_face_days(&mut entries, rules.maxima.face_to_face_per_day);
+    cap_conversions(&mut entries, rules.maxima.conversion_total);
+
+    let sum = |own_only: bool| {
+        let mut t = Totals::default();
+        for e in entries.iter().filter(|e| !own_only || !e.make_up) {
+            match e.category {
+                Category::Public => t.public += e.hours,
+                Category::Professional => t.professional += e.hours,
+            }
+            if e.converted {
+                t.converted += e.hours;
+            }
+        }
+        t.total = t.public + t.professional;
+        t
+    };
+    let own = sum(true);
+    let totals = sum(false);
+    let met = |t: &Totals| {
+        t.total >= rules.annual_hours
+            && t.professional >= rules.professional_hours
+            && rules.public_minimum.is_none_or(|m| t.public >= m)
+    };
+    let status = if let Some(reason) = deemed {
+        Status::DeemedComplete(reason)
+    } else if met(&own) {
+        Status::Compliant
+    } else if input.as_of <= last_day(year) {
+        Status::InProgress
+    } else if input.deferral.is_some() {
+        if met(&totals) {
+            Status::MadeUp
+        } else if input.as_of <= last_day(year + 1) {
+            Status::Deferred
+        } else {
+            Status::NonCompliant
+        }
+    } else {
+        Status::NonCompliant
+    };
+    let shortfall = if deemed.is_some() {
+        Shortfall::default()
+    } else {
+        Shortfall {
+            total: rules.annual_hours - totals.total,
+            professional: rules.professional_hours - totals.professional,
+            public: rules
+                .public_minimum
+                .map_or(Hours::ZERO, |m| m - totals.public),
+        }
+    };
+    let found = signals(input.records, rules);
+    Ok(Assessment {
+        year,
+        rule_set: rules.id.clone(),
+        status,
+        totals,
+        shortfall,
+        explanations: entries
+            .into_iter()
+            .map(|e| Explanation {
+                record: e.record.id.clone(),
+                article: e.article,
+                hours: e.hours,
+                category: e.category,
+                converted: e.converted,
+                cuts: e.cuts,
+            })
+            .collect(),
+        signals: found,
+    })
+}
+
+fn entry<'a>(record: &'a Record, make_up: bool, rules: &RuleSet) -> Result<Entry<'a>, InputError> {
+    let c = credit(record, rules)?;
+    let per_day = match &record.activity {
+        Activity::FaceToFace { days, .. } if *days > 0 => {
+            Hours::from_centi(c.hours.centi() / u32::from(*days))
+        }
+        _ => Hours::ZERO,
+    };
+    Ok(Entry {
+        record,
+        make_up,
+        hours: c.hours,
+        category: c.category,
+        converted: c.converted,
+        article: c.article,
+        cuts: c.cuts,
+        per_day,
+    })
+}
+
+fn zero(e: &mut Entry, why: Cut) {
+    e.hours = Hours::ZERO;
+    e.per_day = Hours::ZERO;
+    e.cuts.push(why);
+}
+
+/// Art. 18: one patent, paper, book, standard, project, competition or
+/// exam engagement counts once; the first in canonical order earns, the
+/// others are kept and shown with 0.
+fn remove_duplicates(entries: &mut [Entry]) {
+    let mut seen: Vec<((&'static str, String), String)> = Vec::new();
+    for e in entries.iter_mut() {
+        if e.record.revoked {
+            continue;
+        }
+        let Some(key) = e.record.activity.evidence_key() else {
+            continue;
+        };
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) => {
+                let of = first.clone();
+                zero(e, Cut::Duplicate { of });
+            }
+            None => seen.push((key, e.record.id.clone())),
+        }
+    }
+}
+
+/// Art. 18(1): face-to-face hours of one calendar day, across courses, are
+/// capped. Professional courses take the day's hours first: the
+/// professional minimum is the harder one to meet, and this keeps the
+/// professional total from ever falling when a record is added.
+fn cap_face_to_face_days(entries: &mut [Entry], per_day: Hours) {
+    // (date, public?, entry index) for every credited course day.
+    let mut days: Vec<(Date, bool, usize)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Activity::FaceToFace { start, days: n, .. } = &e.record.activity
+            && e.per_day > Hours::ZERO
+        {
+            for d in 0..*n {
+                days.push((
+                    *start + time::Duration::days(i64::from(d)),
+                    e.category == Category::Public,
+                    i,
+                ));
+            }
+        }
+    }
+    if days.len() < 2 {
+        return;
+    }
+    days.sort();
+    let mut credited = vec![Hours::ZERO; entries.len()];
+    let mut capped: Vec<Option<Date>> = vec![None; entries.len()];
+    let mut k = 0;
+    while k < days.len() {
+        let date = days[k].0;
+        let mut left = per_day;
+        while k < days.len() && days[k].0 == date {
+            let i = days[k].2;
+            let want = entries[i].per_day;
+            let got = want.min(left);
+            left = left - got;
+            credited[i] += got;
+            if got < want && capped[i].is_none() {
+                capped[i] = Some(date);
+            }
+            k += 1;
+        }
+    }
+    for (i, e) in entries.iter_mut().enumerate() {
+        if !matches!(e.record.activity, Activity::FaceToFace { .. }) || e.per_day == Hours::ZERO {
+            continue;
+        }
+        // The record's own total (which may be claimed lower) stays the ceiling.
+        let total = credited[i].min(e.hours);
+        if total < e.hours {
+            e.hours = total;
+            if let Some(date) = capped[i]
+                && !e.cuts.iter().any(|c| matches!(c, Cut::DailyCap { .. }))
+            {
+                e.cuts.push(Cut::DailyCap { date, per_day });
+            }
+        }
+    }
+}
+
+/// Art. 18: converted hours count until the year's cap; the record that
+/// crosses it earns the rest, later ones none.
+fn cap_conversions(entries: &mut [Entry], cap: Hours) {
+    let mut left = cap;
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.converted && e.hours > Hours::ZERO)
+    {
+        let got = e.hours.min(left);
+        if got < e.hours {
+            e.hours = got;
+            e.cuts.push(Cut::ConversionCap { cap });
+        }
+        left = left - got;
+    }
+}

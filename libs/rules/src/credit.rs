@@ -1,0 +1,390 @@
+//! Crediting one record on its own (Art. 11, 18): which item of Art. 18
+//! applies, its maximum, what the record claims, and impossible input.
+//! Rules that need the whole year (the daily cap across courses, the
+//! conversion cap, duplicates) are applied by [`crate::assess`].
+
+use std::fmt;
+
+use time::Date;
+
+use crate::activity::{
+    Activity, BookAuthorship, Category, CompetitionLevel, DrafterRole, PaperAuthorship, PatentKind,
+    Prize, Record, ResearchRole,
+};
+use crate::article::{ART_18, ART_20, ART_27, Article};
+use crate::error::InputError;
+use crate::hours::Hours;
+use crate::ruleset::RuleSet;
+
+/// What cut a record's hours below what it asked for, or why it earns none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cut {
+    /// The record claims less than the maximum; credited as claimed.
+    ClaimedLess { claimed: Hours, max: Hours },
+    /// The item's maximum: the record is worth at most this.
+    ItemMaximum { max: Hours },
+    /// Face-to-face hours above the daily maximum, which courses on the same
+    /// day share (Art. 18(1)).
+    DailyCap { date: Date, per_day: Hours },
+    /// The year's converted hours reached their cap (Art. 18).
+    ConversionCap { cap: Hours },
+    /// The same patent, paper, book, standard, project, competition or
+    /// engagement was credited already, by record `of` (Art. 18).
+    Duplicate { of: String },
+    /// Revoked: obtained by improper means (Art. 27).
+    Revoked,
+    /// Designated as make-up for an earlier year, where it counts (Art. 20).
+    MadeUpFor { year: i32 },
+    /// A competition below provincial level earns nothing (Art. 18(10)).
+    CompetitionBelowProvincial,
+    /// A prize below third (or its equivalent) earns nothing (Art. 18(10)).
+    PrizeBelowThird,
+    /// No hours: the event makes the year complete (Art. 18, 19).
+    DeemedComplete,
+}
+
+impl Cut {
+    /// The article behind the cut.
+    pub fn article(&self) -> Article {
+        match self {
+            Cut::ClaimedLess { .. }
+            | Cut::ItemMaximum { .. }
+            | Cut::ConversionCap { .. }
+            | Cut::Duplicate { .. } => ART_18,
+            Cut::DailyCap { .. } => Article::item(18, 1),
+            Cut::Revoked => ART_27,
+            Cut::MadeUpFor { .. } => ART_20,
+            Cut::CompetitionBelowProvincial | Cut::PrizeBelowThird => Article::item(18, 10),
+            Cut::DeemedComplete => ART_18,
+        }
+    }
+}
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cut::ClaimedLess { claimed, max } => write!(f, "claims {claimed} of a possible {max}"),
+            Cut::ItemMaximum { max } => {
+                write!(f, "at most {max} for this item ({})", self.article())
+            }
+            Cut::DailyCap { date, per_day } => {
+                write!(
+                    f,
+                    "face-to-face hours capped at {per_day} on {date}, shared by that day's courses (Art. 18(1))"
+                )
+            }
+            Cut::ConversionCap { cap } => {
+                write!(
+                    f,
+                    "the year's converted hours reached {cap}; no further conversions (Art. 18)"
+                )
+            }
+            Cut::Duplicate { of } => write!(
+                f,
+                "the same evidence was credited by record {of}; counts once (Art. 18)"
+            ),
+            Cut::Revoked => write!(f, "revoked: obtained by improper means (Art. 27)"),
+            Cut::MadeUpFor { year } => {
+                write!(f, "counted as make-up for {year}, not this year (Art. 20)")
+            }
+            Cut::CompetitionBelowProvincial => {
+                write!(
+                    f,
+                    "below provincial level: only provincial level or above earns hours (Art. 18(10))"
+                )
+            }
+            Cut::PrizeBelowThird => write!(
+                f,
+                "below third prize: only third prize or better earns hours (Art. 18(10))"
+            ),
+            Cut::DeemedComplete => write!(f, "no hours: the year is deemed complete"),
+        }
+    }
+}
+
+/// One record's credit on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub hours: Hours,
+    pub category: Category,
+    /// Forms 4-9: counted under the year's conversion cap.
+    pub converted: bool,
+    pub article: Article,
+    pub cuts: Vec<Cut>,
+}
+
+/// Reads a quantity that must be a finite, non-negative number of hours.
+fn quantity(
+    record: &Record,
+    field: &'static str,
+    value: f64,
+    article: Article,
+) -> Result<Hours, InputError> {
+    Hours::from_f64(value).ok_or_else(|| {
+        InputError::new(
+            &record.id,
+            field,
+            article,
+            format!("{value} is not a number of hours: it must be finite and not negative"),
+        )
+    })
+}
+
+fn within_a_day(
+    record: &Record,
+    field: &'static str,
+    hours: Hours,
+    article: Article,
+    what: &str,
+) -> Result<(), InputError> {
+    if hours > Hours::whole(24) {
+        return Err(InputError::new(
+            &record.id,
+            field,
+            article,
+            format!("{hours} hours: {what} cannot be longer than a day (24 hours)"),
+        ));
+    }
+    Ok(())
+}
+
+fn require_id(
+    record: &Record,
+    field: &'static str,
+    value: &str,
+    article: Article,
+) -> Result<(), InputError> {
+    if value.trim().is_empty() {
+        return Err(InputError::new(
+            &record.id,
+            field,
+            article,
+            "is required: it tells one item from another, and each counts once",
+        ));
+    }
+    Ok(())
+}
+
+/// The most `activity` can earn, its category, and any cut already known.
+fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut>), InputError> {
+    let m = &rules.maxima;
+    let art = record.activity.article();
+    let prof = Category::Professional;
+    Ok(match &record.activity {
+        Activity::FaceToFace {
+            category,
+            days,
+            hours_per_day,
+            start,
+            ..
+        } => {
+            let per_day = quantity(record, "hours_per_day", *hours_per_day, art)?;
+            within_a_day(record, "hours_per_day", per_day, art, "a day of training")?;
+            if *days == 0 {
+                return Err(InputError::new(
+                    &record.id,
+                    "days",
+                    art,
+                    "must be at least 1",
+                ));
+            }
+            let real = per_day.times(u32::from(*days));
+            let capped = per_day.min(m.face_to_face_per_day).times(u32::from(*days));
+            let cuts = if capped < real {
+                vec![Cut::DailyCap {
+                    date: *start,
+                    per_day: m.face_to_face_per_day,
+                }]
+            } else {
+                vec![]
+            };
+            (capped, *category, cuts)
+        }
+        Activity::Online {
+            category,
+            hours,
+            start,
+            end,
+        } => {
+            let h = quantity(record, "hours", *hours, art)?;
+            if end < start {
+                return Err(InputError::new(
+                    &record.id,
+                    "end",
+                    art,
+                    "the training ends before it starts",
+                ));
+            }
+            let days = (*end - *start).whole_days() + 1;
+            if h.as_f64() > 24.0 * days as f64 {
+                return Err(InputError::new(
+                    &record.id,
+                    "hours",
+                    art,
+                    format!("{h} hours in {days} day(s): more than 24 hours a day is impossible"),
+                ));
+            }
+            (h, *category, vec![])
+        }
+        Activity::Degree { .. } | Activity::Qualification { .. } => {
+            (Hours::ZERO, prof, vec![Cut::DeemedComplete])
+        }
+        Activity::AidAssignment { start, end, .. } => {
+            if end < start {
+                return Err(InputError::new(
+                    &record.id,
+                    "end",
+                    art,
+                    "the assignment ends before it starts",
+                ));
+            }
+            (Hours::ZERO, prof, vec![Cut::DeemedComplete])
+        }
+        Activity::Research { role, project, .. } => {
+            require_id(record, "project", project, art)?;
+            let max = match role {
+                ResearchRole::Sole => m.research_sole,
+                ResearchRole::Principal => m.research_principal,
+                ResearchRole::Participant => m.research_participant,
+            };
+            (max, prof, vec![])
+        }
+        Activity::Patent { kind, number, .. } => {
+            require_id(record, "number", number, art)?;
+            let max = match kind {
+                PatentKind::Invention => m.invention_patent,
+                PatentKind::UtilityModel => m.utility_model_patent,
+                PatentKind::SoftwareCopyright => m.software_copyright,
+            };
+            (max, prof, vec![])
+        }
+        Activity::Paper { authorship, id, .. } => {
+            require_id(record, "id", id, art)?;
+            let max = match authorship {
+                PaperAuthorship::Sole => m.paper_sole,
+                PaperAuthorship::CoAuthor => m.paper_coauthor,
+            };
+            (max, prof, vec![])
+        }
+        Activity::Book {
+            authorship, isbn, ..
+        } => {
+            require_id(record, "isbn", isbn, art)?;
+            let max = match authorship {
+                BookAuthorship::Sole => m.book_sole,
+                BookAuthorship::FirstAuthor => m.book_first_author,
+                BookAuthorship::OtherAuthor => m.book_other_author,
+            };
+            (max, prof, vec![])
+        }
+        Activity::Standard { role, number, .. } => {
+            require_id(record, "number", number, art)?;
+            let max = match role {
+                DrafterRole::FirstDrafter => m.standard_first_drafter,
+                DrafterRole::OtherDrafter => m.standard_other_drafter,
+            };
+            (max, prof, vec![])
+        }
+        Activity::Lecture { hours, .. } => {
+            let h = quantity(record, "hours", *hours, art)?;
+            within_a_day(record, "hours", h, art, "a lecture")?;
+            // multiplier is in hundredths (6 = 600), so scale back once.
+            let max = Hours::from_centi(
+                (h.centi() as u64 * m.lecture_multiplier.centi() as u64 / 100) as u32,
+            );
+            (max, prof, vec![])
+        }
+        Activity::ExamQuestions { engagement, .. } => {
+            require_id(record, "engagement", engagement, art)?;
+            (m.exam_questions, prof, vec![])
+        }
+        Activity::Competition {
+            level, prize, id, ..
+        } => {
+            require_id(record, "id", id, art)?;
+            if *level == CompetitionLevel::BelowProvincial {
+                (Hours::ZERO, prof, vec![Cut::CompetitionBelowProvincial])
+            } else if *prize == Prize::BelowThird {
+                (Hours::ZERO, prof, vec![Cut::PrizeBelowThird])
+            } else {
+                (m.competition, prof, vec![])
+            }
+        }
+        Activity::Other {
+            kind,
+            quantity: q,
+            id,
+            ..
+        } => {
+            require_id(record, "id", id, art)?;
+            let form = rules.other_forms.get(kind).ok_or_else(|| {
+                InputError::new(
+                    &record.id,
+                    "kind",
+                    art,
+                    format!(
+                        "unknown form `{kind}`: rule set {} has no standard for it (other forms are credited by the province's own standard)",
+                        rules.id
+                    ),
+                )
+            })?;
+            let units = quantity(record, "quantity", *q, art)?;
+            let earned = Hours::from_centi(
+                (units.centi() as u64 * form.hours_per_unit.centi() as u64 / 100)
+                    .min(u32::MAX as u64) as u32,
+            );
+            if earned > form.max_per_item {
+                (
+                    form.max_per_item,
+                    prof,
+                    vec![Cut::ItemMaximum {
+                        max: form.max_per_item,
+                    }],
+                )
+            } else {
+                (earned, prof, vec![])
+            }
+        }
+    })
+}
+
+/// Credits one record on its own under `rules`: the maximum its item
+/// allows, or what it claims if that is less. A record is never credited
+/// more than its maximum, whatever it claims.
+///
+/// ```
+/// use ce_rules::{credit, Activity, PatentKind, Record, RuleSet, Hours};
+/// use time::macros::date;
+///
+/// let patent = Record::new("r1", Activity::Patent {
+///     kind: PatentKind::Invention, number: "ZL202610000001.X".into(), date: date!(2026-05-01),
+/// });
+/// let c = credit(&patent, &RuleSet::national()).unwrap();
+/// assert_eq!(c.hours, Hours::whole(10));
+/// assert!(c.converted);
+/// assert_eq!(c.article.to_string(), "Art. 18(4)");
+/// ```
+pub fn credit(record: &Record, rules: &RuleSet) -> Result<Credit, InputError> {
+    let (max, category, mut cuts) = maximum(record, rules)?;
+    let mut hours = max;
+    if let Some(c) = record.claimed {
+        let claimed = quantity(record, "claimed", c, record.activity.article())?;
+        if claimed < max {
+            hours = claimed;
+            cuts.push(Cut::ClaimedLess { claimed, max });
+        } else if claimed > max
+            && !cuts
+                .iter()
+                .any(|c| matches!(c, Cut::DailyCap { .. } | Cut::ItemMaximum { .. }))
+        {
+            cuts.push(Cut::ItemMaximum { max });
+        }
+    }
+    Ok(Credit {
+        hours,
+        category,
+        converted: record.activity.is_conversion(),
+        article: record.activity.article(),
+        cuts,
+    })
+}

@@ -1,0 +1,426 @@
+//! Rule sets: the national baseline (built in, from `rulesets/national.toml`)
+//! and provincial overlays (Art. 10, 17, 18(11)), each in force from a date.
+//!
+//! A province may lower any maximum, set its standard for "other forms"
+//! and its own public-subject rules, and say how late hours may be
+//! registered; it may never raise a national maximum. Loading an overlay
+//! that does fails with an error naming the province, the key and the
+//! article.
+//!
+//! A year is assessed under the rule set in force on 1 January of that
+//! year: rules change for whole years, so an engineer knows the rules of a
+//! year when it starts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use time::Date;
+
+use crate::article::{ART_31, Article};
+use crate::error::{InputError, RuleSetError};
+use crate::hours::Hours;
+
+/// The first year the regulation governs (Art. 31).
+pub const FIRST_YEAR: i32 = 2026;
+
+/// The national baseline, as shipped.
+pub const NATIONAL_TOML: &str = include_str!("../rulesets/national.toml");
+
+macro_rules! maxima {
+    ($( $(#[$doc:meta])* $key:ident = $article:expr ),+ $(,)?) => {
+        /// The maxima of Art. 18 ("最多"): by default the maximum is
+        /// credited; a record may claim less; a province may lower them.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct Maxima {
+            $( $(#[$doc])* pub $key: Hours, )+
+        }
+
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct MaximaFile {
+            $( $key: Option<Hours>, )+
+        }
+
+        impl Maxima {
+            /// Every maximum with its key and article, for overlays and errors.
+            fn entries(&self) -> Vec<(&'static str, Article, Hours)> {
+                vec![ $( (stringify!($key), $article, self.$key), )+ ]
+            }
+
+            fn from_file(f: MaximaFile, source: &str) -> Result<Maxima, RuleSetError> {
+                Ok(Maxima {
+                    $( $key: f.$key.ok_or_else(|| RuleSetError::Invalid {
+                        source_name: source.to_owned(),
+                        message: format!("maxima.{} is required", stringify!($key)),
+                    })?, )+
+                })
+            }
+
+            /// Applies an overlay's maxima, refusing any that is higher.
+            fn lowered_by(&self, f: &MaximaFile, province: &str) -> Result<Maxima, RuleSetError> {
+                let mut out = self.clone();
+                $(
+                    if let Some(v) = f.$key {
+                        if v > self.$key {
+                            return Err(RuleSetError::RaisesMaximum {
+                                province: province.to_owned(),
+                                key: format!("maxima.{}", stringify!($key)),
+                                value: v.to_string(),
+                                national: self.$key.to_string(),
+                                article: $article,
+                            });
+                        }
+                        out.$key = v;
+                    }
+                )+
+                Ok(out)
+            }
+        }
+    };
+}
+
+maxima! {
+    /// Art. 18, second paragraph: converted hours (forms 4-9) counted in a year.
+    conversion_total = Article::new(18),
+    /// Art. 18(1): face-to-face hours in one calendar day, across courses.
+    face_to_face_per_day = Article::item(18, 1),
+    /// Art. 18(3): a research project undertaken alone, per year.
+    research_sole = Article::item(18, 3),
+    /// Art. 18(3): a shared project's principal investigator, per year.
+    research_principal = Article::item(18, 3),
+    /// Art. 18(3): a shared project's participant, per year.
+    research_participant = Article::item(18, 3),
+    /// Art. 18(4): an invention patent.
+    invention_patent = Article::item(18, 4),
+    /// Art. 18(4): a utility-model patent.
+    utility_model_patent = Article::item(18, 4),
+    /// Art. 18(4): a software copyright.
+    software_copyright = Article::item(18, 4),
+    /// Art. 18(5): a paper written alone.
+    paper_sole = Article::item(18, 5),
+    /// Art. 18(5): a co-authored paper, per person.
+    paper_coauthor = Article::item(18, 5),
+    /// Art. 18(6): a book written alone.
+    book_sole = Article::item(18, 6),
+    /// Art. 18(6): a co-authored book's first author.
+    book_first_author = Article::item(18, 6),
+    /// Art. 18(6): a co-authored book's other author, per person.
+    book_other_author = Article::item(18, 6),
+    /// Art. 18(7): a standard drafted as first drafter.
+    standard_first_drafter = Article::item(18, 7),
+    /// Art. 18(7): a standard drafted as another drafter.
+    standard_other_drafter = Article::item(18, 7),
+    /// Art. 18(8): the multiple of real lecture time (6 means 6x).
+    lecture_multiplier = Article::item(18, 8),
+    /// Art. 18(9): one engagement setting or reviewing exam questions.
+    exam_questions = Article::item(18, 9),
+    /// Art. 18(10): one competition item per year.
+    competition = Article::item(18, 10),
+}
+
+/// A province's standard for one of its "other forms" (Art. 18(11)).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherForm {
+    /// What the form is, as the province publishes it.
+    pub description: String,
+    /// Hours per unit of quantity.
+    pub hours_per_unit: Hours,
+    /// The most one item earns.
+    pub max_per_item: Hours,
+}
+
+/// Thresholds of the fraud signals (Art. 13, 27).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signals {
+    /// Training hours in one day beyond which the day is implausible.
+    pub plausible_daily_hours: Hours,
+    /// Converted items in one year beyond which the year is implausible.
+    pub plausible_converted_items: u32,
+}
+
+/// The rules in force for one province (or the nation) from a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSet {
+    /// For example `national-2026` or `44-2026`.
+    pub id: String,
+    /// `None` for the national baseline.
+    pub province: Option<String>,
+    pub effective_from: Date,
+    /// Art. 18: at least 90 hours a year.
+    pub annual_hours: Hours,
+    /// Art. 18: professional subjects generally at least 60.
+    pub professional_hours: Hours,
+    /// Art. 10: a province's minimum of public-subject hours, if it sets one.
+    pub public_minimum: Option<Hours>,
+    pub maxima: Maxima,
+    /// Art. 18(11): the province's standards for other forms, by key.
+    pub other_forms: BTreeMap<String, OtherForm>,
+    pub signals: Signals,
+    /// Art. 21: days after a year ends during which its hours may still be
+    /// submitted (0: submit in the same year).
+    pub late_submission_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Requirement {
+    annual_hours: Hours,
+    professional_hours: Hours,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicSubjects {
+    minimum_hours: Hours,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    late_submission_days: u32,
+}
+
+/// The national file: everything required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NationalFile {
+    id: String,
+    effective_from: String,
+    requirement: Requirement,
+    maxima: MaximaFile,
+    signals: Signals,
+    registration: Registration,
+}
+
+/// A province's overlay: everything optional but its identity. It cannot
+/// change the annual requirement (a national floor).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverlayFile {
+    id: String,
+    province: String,
+    effective_from: String,
+    #[serde(default)]
+    maxima: MaximaFile,
+    public_subjects: Option<PublicSubjects>,
+    #[serde(default)]
+    other_forms: BTreeMap<String, OtherForm>,
+    signals: Option<Signals>,
+    registration: Option<Registration>,
+}
+
+fn parse_date(s: &str, source: &str) -> Result<Date, RuleSetError> {
+    let bad = || RuleSetError::Invalid {
+        source_name: source.to_owned(),
+        message: format!("effective_from = {s:?} is not a date (YYYY-MM-DD)"),
+    };
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let m: u8 = m.parse().map_err(|_| bad())?;
+    let d: u8 = d.parse().map_err(|_| bad())?;
+    let month = time::Month::try_from(m).map_err(|_| bad())?;
+    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+}
+
+fn invalid(source: &str, e: impl std::fmt::Display) -> RuleSetError {
+    RuleSetError::Invalid {
+        source_name: source.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+impl RuleSet {
+    /// The national baseline (Art. 18), as shipped in `rulesets/national.toml`.
+    pub fn national() -> RuleSet {
+        // The shipped file is checked by this crate's tests; a broken one
+        // would fail them, so this cannot fail in a released build.
+        match RuleSet::national_from_toml(NATIONAL_TOML, "rulesets/national.toml") {
+            Ok(r) => r,
+            Err(e) => panic!("the built-in national rule set is invalid: {e}"),
+        }
+    }
+
+    fn national_from_toml(text: &str, source: &str) -> Result<RuleSet, RuleSetError> {
+        let f: NationalFile = toml::from_str(text).map_err(|e| invalid(source, e))?;
+        Ok(RuleSet {
+            id: f.id,
+            province: None,
+            effective_from: parse_date(&f.effective_from, source)?,
+            annual_hours: f.requirement.annual_hours,
+            professional_hours: f.requirement.professional_hours,
+            public_minimum: None,
+            maxima: Maxima::from_file(f.maxima, source)?,
+            other_forms: BTreeMap::new(),
+            signals: f.signals,
+            late_submission_days: f.registration.late_submission_days,
+        })
+    }
+
+    /// This national set with a province's overlay applied.
+    fn with_overlay(&self, text: &str, source: &str) -> Result<RuleSet, RuleSetError> {
+        let f: OverlayFile = toml::from_str(text).map_err(|e| invalid(source, e))?;
+        if f.province.len() != 2 || !f.province.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                source,
+                format!("province = {:?} is not a two-digit code", f.province),
+            ));
+        }
+        let effective_from = parse_date(&f.effective_from, source)?;
+        if effective_from < self.effective_from {
+            return Err(invalid(
+                source,
+                format!(
+                    "effective_from {effective_from} is before the regulation takes effect ({ART_31})"
+                ),
+            ));
+        }
+        let maxima = self.maxima.lowered_by(&f.maxima, &f.province)?;
+        if let Some(s) = &f.signals
+            && s.plausible_daily_hours > Hours::whole(24)
+        {
+            return Err(invalid(
+                source,
+                "signals.plausible_daily_hours cannot exceed the 24 hours of a day",
+            ));
+        }
+        for (key, form) in &f.other_forms {
+            if form.hours_per_unit == Hours::ZERO || form.max_per_item == Hours::ZERO {
+                return Err(invalid(
+                    source,
+                    format!("other_forms.{key}: hours must be more than 0"),
+                ));
+            }
+        }
+        Ok(RuleSet {
+            id: f.id,
+            province: Some(f.province),
+            effective_from,
+            annual_hours: self.annual_hours,
+            professional_hours: self.professional_hours,
+            public_minimum: f.public_subjects.map(|p| p.minimum_hours),
+            maxima,
+            other_forms: f.other_forms,
+            signals: f.signals.unwrap_or_else(|| self.signals.clone()),
+            late_submission_days: f
+                .registration
+                .map_or(self.late_submission_days, |r| r.late_submission_days),
+        })
+    }
+
+    /// Every maximum with its key, article and value.
+    pub fn maxima_table(&self) -> Vec<(&'static str, Article, Hours)> {
+        self.maxima.entries()
+    }
+}
+
+/// All rule sets a deployment uses: the national baseline and each
+/// province's overlays by effective date.
+#[derive(Debug, Clone)]
+pub struct RuleBook {
+    national: RuleSet,
+    provinces: BTreeMap<String, Vec<RuleSet>>,
+}
+
+impl Default for RuleBook {
+    fn default() -> Self {
+        RuleBook::national()
+    }
+}
+
+impl RuleBook {
+    /// The national baseline only.
+    pub fn national() -> RuleBook {
+        RuleBook {
+            national: RuleSet::national(),
+            provinces: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a province's overlay from TOML text; `source` names it in errors.
+    pub fn add_overlay(&mut self, text: &str, source: &str) -> Result<&RuleSet, RuleSetError> {
+        let set = self.national.with_overlay(text, source)?;
+        let province = set.province.clone().unwrap_or_default();
+        let sets = self.provinces.entry(province.clone()).or_default();
+        if sets.iter().any(|s| s.effective_from == set.effective_from) {
+            return Err(RuleSetError::Conflict {
+                province,
+                date: set.effective_from.to_string(),
+            });
+        }
+        let date = set.effective_from;
+        sets.push(set);
+        sets.sort_by_key(|s| s.effective_from);
+        let index = sets
+            .iter()
+            .position(|s| s.effective_from == date)
+            .unwrap_or(0);
+        Ok(&sets[index])
+    }
+
+    /// The national baseline plus every `*.toml` overlay in `dir` (and its
+    /// subfolders), in name order.
+    pub fn load_dir(dir: &Path) -> Result<RuleBook, RuleSetError> {
+        let mut files = Vec::new();
+        collect_toml(dir, &mut files).map_err(|e| invalid(&dir.display().to_string(), e))?;
+        files.sort();
+        let mut book = RuleBook::national();
+        for path in files {
+            if path.file_name().is_some_and(|n| n == "national.toml") {
+                continue;
+            }
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| invalid(&name, e))?;
+            book.add_overlay(&text, &name)?;
+        }
+        Ok(book)
+    }
+
+    /// The rule set that governs `year` in `province`: the province's
+    /// overlay in force on 1 January, else the national baseline. Years
+    /// before the regulation took effect are out of scope.
+    pub fn for_year(&self, province: &str, year: i32) -> Result<&RuleSet, InputError> {
+        if year < FIRST_YEAR {
+            return Err(InputError::new(
+                "",
+                "year",
+                ART_31,
+                format!(
+                    "{year} is before the regulation took effect on 2026-01-01; earlier years are out of scope"
+                ),
+            ));
+        }
+        let jan1 = Date::from_calendar_date(year, time::Month::January, 1).map_err(|_| {
+            InputError::new("", "year", ART_31, format!("{year} is not a calendar year"))
+        })?;
+        Ok(self
+            .provinces
+            .get(province)
+            .and_then(|sets| sets.iter().rev().find(|s| s.effective_from <= jan1))
+            .unwrap_or(&self.national))
+    }
+
+    pub fn national_set(&self) -> &RuleSet {
+        &self.national
+    }
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

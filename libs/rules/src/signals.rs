@@ -1,0 +1,155 @@
+//! Signals of possible fraud (Art. 13, 27): warnings for a person to look
+//! at, never errors. Thresholds come from the rule set.
+
+use std::fmt;
+
+use time::Date;
+
+use crate::activity::{Activity, Record};
+use crate::article::Article;
+use crate::hours::Hours;
+use crate::ruleset::RuleSet;
+
+/// One signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Face-to-face training in two places on one day (Art. 27).
+    TwoPlacesOneDay { date: Date, records: Vec<String> },
+    /// More training hours on one day, face-to-face and online together,
+    /// than a day plausibly holds (Art. 13: online attendance).
+    OverfullDay {
+        date: Date,
+        hours: Hours,
+        records: Vec<String>,
+    },
+    /// More converted items in the year than plausible (Art. 27).
+    ManyConversions { count: u32, threshold: u32 },
+}
+
+impl Signal {
+    pub fn article(&self) -> Article {
+        match self {
+            Signal::OverfullDay { .. } => Article::new(13),
+            _ => Article::new(27),
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Signal::TwoPlacesOneDay { date, records } => {
+                write!(
+                    f,
+                    "face-to-face training in two places on {date}: records {}",
+                    records.join(", ")
+                )
+            }
+            Signal::OverfullDay {
+                date,
+                hours,
+                records,
+            } => write!(
+                f,
+                "{hours} hours of training on {date} (face-to-face and online): records {}",
+                records.join(", ")
+            ),
+            Signal::ManyConversions { count, threshold } => {
+                write!(
+                    f,
+                    "{count} converted items in one year; more than {threshold} is implausible"
+                )
+            }
+        }?;
+        write!(f, " ({})", self.article())
+    }
+}
+
+/// The signals in a year's records (revoked records excluded).
+pub fn signals(records: &[Record], rules: &RuleSet) -> Vec<Signal> {
+    // (date, hours, provider, record id) per training day.
+    let mut days: Vec<(Date, Hours, Option<&str>, &str)> = Vec::new();
+    let mut conversions = 0u32;
+    for r in records.iter().filter(|r| !r.revoked) {
+        match &r.activity {
+            Activity::FaceToFace {
+                start,
+                days: n,
+                hours_per_day,
+                provider,
+                ..
+            } => {
+                let h = Hours::from_f64(*hours_per_day).unwrap_or(Hours::ZERO);
+                for d in 0..*n {
+                    days.push((
+                        *start + time::Duration::days(i64::from(d)),
+                        h,
+                        provider.as_deref(),
+                        &r.id,
+                    ));
+                }
+            }
+            Activity::Online {
+                start, end, hours, ..
+            } => {
+                // Spread evenly over the days studied; a per-day record (as
+                // verified xAPI sessions give) is exact.
+                let n = ((*end - *start).whole_days() + 1).clamp(1, 366) as u32;
+                let h = Hours::from_f64(*hours).unwrap_or(Hours::ZERO);
+                let per_day = Hours::from_centi(h.centi() / n);
+                for d in 0..n {
+                    days.push((
+                        *start + time::Duration::days(i64::from(d)),
+                        per_day,
+                        None,
+                        &r.id,
+                    ));
+                }
+            }
+            a if a.is_conversion() => conversions += 1,
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    days.sort();
+    let mut i = 0;
+    while i < days.len() {
+        let date = days[i].0;
+        let j = days[i..]
+            .iter()
+            .position(|d| d.0 != date)
+            .map_or(days.len(), |p| i + p);
+        let day = &days[i..j];
+        let ids = || {
+            let mut v: Vec<String> = day.iter().map(|d| d.3.to_owned()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let mut places: Vec<&str> = day.iter().filter_map(|d| d.2).collect();
+        places.sort_unstable();
+        places.dedup();
+        if places.len() > 1 {
+            out.push(Signal::TwoPlacesOneDay {
+                date,
+                records: ids(),
+            });
+        }
+        let hours: Hours = day.iter().map(|d| d.1).sum();
+        if hours > rules.signals.plausible_daily_hours {
+            out.push(Signal::OverfullDay {
+                date,
+                hours,
+                records: ids(),
+            });
+        }
+        i = j;
+    }
+    if conversions > rules.signals.plausible_converted_items {
+        out.push(Signal::ManyConversions {
+            count: conversions,
+            threshold: rules.signals.plausible_converted_items,
+        });
+    }
+    out
+}
