@@ -196,8 +196,21 @@ struct Entry<'a> {
     converted: bool,
     article: Article,
     cuts: Vec<Cut>,
-    /// Credited hours per face-to-face day, after the record's own cap.
-    per_day: Hours,
+}
+
+impl Entry<'_> {
+    /// The hours a face-to-face record credits on its `d`-th day: its total
+    /// spread over its days to the hundredth, the first days taking the
+    /// remainder, so the days add up to the total exactly.
+    fn day_hours(&self, d: u16) -> Hours {
+        match &self.record.activity {
+            Activity::FaceToFace { days, .. } if *days > 0 => {
+                let (n, total) = (u32::from(*days), self.hours.centi());
+                Hours::from_centi(total / n + u32::from(u32::from(d) < total % n))
+            }
+            _ => Hours::ZERO,
+        }
+    }
 }
 
 /// Assesses one engineer's year under `rules`.
@@ -368,12 +381,6 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
 
 fn entry<'a>(record: &'a Record, make_up: bool, rules: &RuleSet) -> Result<Entry<'a>, InputError> {
     let c = credit(record, rules)?;
-    let per_day = match &record.activity {
-        Activity::FaceToFace { days, .. } if *days > 0 => {
-            Hours::from_centi(c.hours.centi() / u32::from(*days))
-        }
-        _ => Hours::ZERO,
-    };
     Ok(Entry {
         record,
         make_up,
@@ -382,34 +389,46 @@ fn entry<'a>(record: &'a Record, make_up: bool, rules: &RuleSet) -> Result<Entry
         converted: c.converted,
         article: c.article,
         cuts: c.cuts,
-        per_day,
     })
 }
 
 fn zero(e: &mut Entry, why: Cut) {
     e.hours = Hours::ZERO;
-    e.per_day = Hours::ZERO;
     e.cuts.push(why);
 }
 
 /// Art. 18: one patent, paper, book, standard, project, competition or
-/// exam engagement counts once; the first in canonical order earns, the
-/// others are kept and shown with 0.
+/// exam engagement counts once. Of the records that share one, the one
+/// worth most earns (the first in canonical order if they tie); the others
+/// are kept and shown with 0. Letting the first win outright would let a
+/// worthless resubmission (claiming 0, or below provincial level) cancel
+/// the item's real credit.
 fn remove_duplicates(entries: &mut [Entry]) {
-    let mut seen: Vec<((&'static str, String), String)> = Vec::new();
-    for e in entries.iter_mut() {
-        if e.record.revoked {
+    // (key, index of the entry that earns).
+    let mut winners: Vec<((&'static str, String), usize)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.record.revoked || (!e.make_up && e.record.make_up_for.is_some()) {
             continue;
         }
         let Some(key) = e.record.activity.evidence_key() else {
             continue;
         };
-        match seen.iter().find(|(k, _)| *k == key) {
-            Some((_, first)) => {
-                let of = first.clone();
-                zero(e, Cut::Duplicate { of });
+        match winners.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, w)) if entries[*w].hours < e.hours => *w = i,
+            Some(_) => {}
+            None => winners.push((key, i)),
+        }
+    }
+    for (key, w) in &winners {
+        let of = entries[*w].record.id.clone();
+        for (i, e) in entries.iter_mut().enumerate() {
+            if i != *w
+                && !e.record.revoked
+                && !(!e.make_up && e.record.make_up_for.is_some())
+                && e.record.activity.evidence_key().as_ref() == Some(key)
+            {
+                zero(e, Cut::Duplicate { of: of.clone() });
             }
-            None => seen.push((key, e.record.id.clone())),
         }
     }
 }
@@ -419,17 +438,18 @@ fn remove_duplicates(entries: &mut [Entry]) {
 /// professional minimum is the harder one to meet, and this keeps the
 /// professional total from ever falling when a record is added.
 fn cap_face_to_face_days(entries: &mut [Entry], per_day: Hours) {
-    // (date, public?, entry index) for every credited course day.
-    let mut days: Vec<(Date, bool, usize)> = Vec::new();
+    // (date, public?, entry index, day index) for every credited course day.
+    let mut days: Vec<(Date, bool, usize, u16)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if let Activity::FaceToFace { start, days: n, .. } = &e.record.activity
-            && e.per_day > Hours::ZERO
+            && e.hours > Hours::ZERO
         {
             for d in 0..*n {
                 days.push((
                     *start + time::Duration::days(i64::from(d)),
                     e.category == Category::Public,
                     i,
+                    d,
                 ));
             }
         }
@@ -445,8 +465,8 @@ fn cap_face_to_face_days(entries: &mut [Entry], per_day: Hours) {
         let date = days[k].0;
         let mut left = per_day;
         while k < days.len() && days[k].0 == date {
-            let i = days[k].2;
-            let want = entries[i].per_day;
+            let (i, d) = (days[k].2, days[k].3);
+            let want = entries[i].day_hours(d);
             let got = want.min(left);
             left = left - got;
             credited[i] += got;
@@ -457,13 +477,11 @@ fn cap_face_to_face_days(entries: &mut [Entry], per_day: Hours) {
         }
     }
     for (i, e) in entries.iter_mut().enumerate() {
-        if !matches!(e.record.activity, Activity::FaceToFace { .. }) || e.per_day == Hours::ZERO {
+        if !matches!(e.record.activity, Activity::FaceToFace { .. }) || e.hours == Hours::ZERO {
             continue;
         }
-        // The record's own total (which may be claimed lower) stays the ceiling.
-        let total = credited[i].min(e.hours);
-        if total < e.hours {
-            e.hours = total;
+        if credited[i] < e.hours {
+            e.hours = credited[i];
             if let Some(date) = capped[i]
                 && !e.cuts.iter().any(|c| matches!(c, Cut::DailyCap { .. }))
             {
