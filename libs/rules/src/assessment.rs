@@ -404,10 +404,12 @@ fn zero(e: &mut Entry, why: Cut) {
 /// worthless resubmission (claiming 0, or below provincial level) cancel
 /// the item's real credit.
 fn remove_duplicates(entries: &mut [Entry]) {
+    // Revoked records, and own records counted for the year before, compete for nothing.
+    let competes = |e: &Entry| !e.record.revoked && (e.make_up || e.record.make_up_for.is_none());
     // (key, index of the entry that earns).
     let mut winners: Vec<((&'static str, String), usize)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if e.record.revoked || (!e.make_up && e.record.make_up_for.is_some()) {
+        if !competes(e) {
             continue;
         }
         let Some(key) = e.record.activity.evidence_key() else {
@@ -422,11 +424,7 @@ fn remove_duplicates(entries: &mut [Entry]) {
     for (key, w) in &winners {
         let of = entries[*w].record.id.clone();
         for (i, e) in entries.iter_mut().enumerate() {
-            if i != *w
-                && !e.record.revoked
-                && !(!e.make_up && e.record.make_up_for.is_some())
-                && e.record.activity.evidence_key().as_ref() == Some(key)
-            {
+            if i != *w && competes(e) && e.record.activity.evidence_key().as_ref() == Some(key) {
                 zero(e, Cut::Duplicate { of: of.clone() });
             }
         }
