@@ -4,7 +4,7 @@ SERVICES := registry crediting supervision quality
 CARGO ?= cargo
 DATA_DIR ?= data
 
-.PHONY: run build test lint lint-proto fmt-check clippy unit stop-test-postgres clean help
+.PHONY: run build test bench lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
@@ -33,6 +33,10 @@ run: build
 
 test: lint
 	$(CARGO) test --workspace
+
+# Benchmarks, in release mode. Figures are only comparable within one run.
+bench:
+	$(CARGO) bench -p ce-rules
 
 lint: lint-proto fmt-check clippy
 

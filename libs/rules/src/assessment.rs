@@ -406,27 +406,36 @@ fn zero(e: &mut Entry, why: Cut) {
 fn remove_duplicates(entries: &mut [Entry]) {
     // Revoked records, and own records counted for the year before, compete for nothing.
     let competes = |e: &Entry| !e.record.revoked && (e.make_up || e.record.make_up_for.is_none());
-    // (key, index of the entry that earns).
-    let mut winners: Vec<((&'static str, String), usize)> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        if !competes(e) {
-            continue;
-        }
-        let Some(key) = e.record.activity.evidence_key() else {
-            continue;
-        };
-        match winners.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, w)) if entries[*w].hours < e.hours => *w = i,
+    let keys: Vec<Option<(&'static str, String)>> = entries
+        .iter()
+        .map(|e| {
+            if competes(e) {
+                e.record.activity.evidence_key()
+            } else {
+                None
+            }
+        })
+        .collect();
+    // (key index, winning entry index), one per distinct key.
+    let mut winners: Vec<(usize, usize)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        match winners
+            .iter_mut()
+            .find(|(k, _)| keys[*k].as_ref() == Some(key))
+        {
+            Some((_, w)) if entries[*w].hours < entries[i].hours => *w = i,
             Some(_) => {}
-            None => winners.push((key, i)),
+            None => winners.push((i, i)),
         }
     }
-    for (key, w) in &winners {
-        let of = entries[*w].record.id.clone();
-        for (i, e) in entries.iter_mut().enumerate() {
-            if i != *w && competes(e) && e.record.activity.evidence_key().as_ref() == Some(key) {
-                zero(e, Cut::Duplicate { of: of.clone() });
-            }
+    for (i, key) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        if let Some(&(_, w)) = winners.iter().find(|(k, _)| keys[*k].as_ref() == Some(key))
+            && w != i
+        {
+            let of = entries[w].record.id.clone();
+            zero(&mut entries[i], Cut::Duplicate { of });
         }
     }
 }

@@ -126,10 +126,9 @@ pub fn signals(records: &[Record], rules: &RuleSet) -> Vec<Signal> {
             v.dedup();
             v
         };
-        let mut places: Vec<&str> = day.iter().filter_map(|d| d.2).collect();
-        places.sort_unstable();
-        places.dedup();
-        if places.len() > 1 {
+        let mut places = day.iter().filter_map(|d| d.2);
+        let first = places.next();
+        if first.is_some_and(|p| places.any(|q| q != p)) {
             out.push(Signal::TwoPlacesOneDay {
                 date,
                 records: ids(),
