@@ -26,6 +26,17 @@ pub struct ServiceConfig {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub telemetry: ce_telemetry::TelemetryConfig,
+    pub rules: RulesConfig,
+}
+
+/// The `rules` section: where provincial rule overlays live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Folder of provincial overlay files (`*.toml`, read recursively);
+    /// empty for the national baseline only.
+    #[serde(default)]
+    pub dir: String,
 }
 
 /// The built-in defaults for a service listening on `port`.
@@ -54,6 +65,9 @@ audience = "ce-suite"
 [telemetry]
 log_format = "human"
 log_filter = "info"
+
+[rules]
+dir = ""
 "#
     )
 }
@@ -125,6 +139,8 @@ pub enum StartError {
     Serve(#[from] ServeError),
     #[error(transparent)]
     Telemetry(#[from] ce_telemetry::TelemetryError),
+    #[error("invalid configuration: rules.dir: {0}")]
+    Rules(#[from] ce_rules::RuleSetError),
 }
 
 /// A service's shared parts, ready for it to build its gRPC services on.
@@ -132,6 +148,18 @@ pub struct Prepared {
     pub config: ServiceConfig,
     pub db: ce_db::Db,
     pub auth: Arc<Authenticator>,
+    /// The national rules and the configured provincial overlays.
+    pub rules: Arc<ce_rules::RuleBook>,
+}
+
+/// The rule book of `rules.dir`; a bad overlay stops start-up naming the
+/// file, province, key and article.
+pub fn load_rules(config: &RulesConfig) -> Result<ce_rules::RuleBook, ce_rules::RuleSetError> {
+    if config.dir.is_empty() {
+        Ok(ce_rules::RuleBook::national())
+    } else {
+        ce_rules::RuleBook::load_dir(Path::new(&config.dir))
+    }
 }
 
 /// Builds the authenticator and opens (and migrates) the database.
@@ -145,13 +173,19 @@ pub async fn prepare(
         &config.auth,
         &config.data_dir,
     )?);
+    let rules = Arc::new(load_rules(&config.rules)?);
     let url = config.database_url(service);
     let max = config.database.max_connections;
     let db = tokio::task::spawn_blocking(move || ce_db::Db::connect(&url, max, migrations))
         .await
         .map_err(|e| ce_db::DbError::Task(e.to_string()))??;
     tracing::info!(service, backend = db.backend().name(), "database ready");
-    Ok(Prepared { config, db, auth })
+    Ok(Prepared {
+        config,
+        db,
+        auth,
+        rules,
+    })
 }
 
 /// Serves `routes` for a prepared service.
@@ -221,9 +255,10 @@ where
             tracing::error!(error = %e, "{service} failed to start");
             eprintln!("{service}: {e}");
             return match e {
-                StartError::Config(_) | StartError::Auth(_) | StartError::Telemetry(_) => {
-                    std::process::ExitCode::from(2)
-                }
+                StartError::Config(_)
+                | StartError::Auth(_)
+                | StartError::Telemetry(_)
+                | StartError::Rules(_) => std::process::ExitCode::from(2),
                 _ => std::process::ExitCode::from(1),
             };
         }

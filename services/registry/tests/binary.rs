@@ -44,6 +44,26 @@ fn an_unknown_key_in_the_file_is_refused_by_name() {
 }
 
 #[test]
+fn a_provincial_overlay_that_raises_a_maximum_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("31.toml"),
+        "id = \"31-2026\"\nprovince = \"31\"\neffective_from = \"2026-01-01\"\n[maxima]\ncompetition = 40\n",
+    )
+    .unwrap();
+    let err = fails_with(registry(dir.path()).env("CE_REGISTRY__RULES__DIR", &rules));
+    assert!(
+        err.contains("rules.dir")
+            && err.contains("province 31")
+            && err.contains("maxima.competition")
+            && err.contains("Art. 18(10)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn production_refuses_to_start_without_a_key_or_with_the_development_key() {
     let dir = tempfile::tempdir().unwrap();
     let err = fails_with(registry(dir.path()).env("CE_REGISTRY__ENVIRONMENT", "production"));
