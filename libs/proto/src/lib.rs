@@ -24,9 +24,15 @@ pub mod ce {
             tonic::include_proto!("ce.registry.v1");
         }
     }
+    pub mod crediting {
+        pub mod v1 {
+            tonic::include_proto!("ce.crediting.v1");
+        }
+    }
 }
 
 pub use ce::common::v1 as common;
+pub use ce::crediting::v1 as crediting;
 pub use ce::registry::v1 as registry;
 
 pub mod reference;

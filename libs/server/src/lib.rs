@@ -15,6 +15,7 @@ pub mod auth;
 pub mod call;
 pub mod config;
 pub mod context;
+pub mod dates;
 pub mod error;
 pub mod paging;
 pub mod serve;

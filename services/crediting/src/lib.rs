@@ -8,6 +8,8 @@ use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+pub mod activity;
+
 /// The service's short name: config prefix `CE_CREDITING__`, database file
 /// `crediting.db`.
 pub const SERVICE: &str = "crediting";

@@ -9,13 +9,13 @@ use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
-use crate::dates::{self, timestamp};
 use crate::engineers::{check_field, check_province};
 use crate::names::{self, ACTIVITIES, INSTITUTIONS};
 use crate::scope::{self, Organiser};
 use crate::standing;
 use crate::store::activities::{self as store, ActivityFilter, ActivityRow};
 use crate::store::{decode_set, institutions as institution_store};
+use ce_server::dates::{self, timestamp};
 
 pub fn to_proto(row: ActivityRow) -> Activity {
     Activity {

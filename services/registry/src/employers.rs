@@ -7,11 +7,11 @@ use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
-use crate::dates::timestamp;
 use crate::engineers::{check_display_name, check_province};
 use crate::names::{self, EMPLOYERS};
 use crate::scope;
 use crate::store::employers::{self as store, EmployerFilter, EmployerRow};
+use ce_server::dates::timestamp;
 
 pub fn to_proto(row: EmployerRow) -> Employer {
     Employer {

@@ -8,11 +8,11 @@ use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
-use crate::dates::timestamp;
 use crate::names::{self, EMPLOYERS, ENGINEERS};
 use crate::scope::{self, EngineerFilter, EngineerScope};
 use crate::store::employers as employer_store;
 use crate::store::engineers::{self as store, EngineerRow, MoveRow};
+use ce_server::dates::timestamp;
 
 fn scope_of(row: &EngineerRow) -> (String, Option<String>) {
     (

@@ -44,7 +44,7 @@ pub fn check_resident_id(id: &str) -> Result<(), String> {
     }
     let (y, m, d) = (&id[6..10], &id[10..12], &id[12..14]);
     let date = format!("{y}-{m}-{d}");
-    match crate::dates::parse(&date) {
+    match ce_server::dates::parse(&date) {
         Ok(birth) if birth.year() >= 1900 => Ok(()),
         _ => Err(format!(
             "birth date {date} in characters 7-14 is not a real date (GB 11643)"

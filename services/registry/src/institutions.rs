@@ -13,7 +13,6 @@ use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 use serde::{Deserialize, Serialize};
 
-use crate::dates::{self, timestamp};
 use crate::engineers::{check_display_name, check_field, check_province};
 use crate::names::{self, INSTITUTIONS};
 use crate::scope;
@@ -22,6 +21,7 @@ use crate::store::institutions::{
     self as store, InstitutionFilter, InstitutionRow, StandingChangeRow,
 };
 use crate::store::{decode_set, encode_set};
+use ce_server::dates::{self, timestamp};
 
 #[derive(Serialize, Deserialize)]
 struct StoredFee {

@@ -19,7 +19,6 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod activities;
 pub mod api;
-pub mod dates;
 pub mod employers;
 pub mod engineers;
 pub mod ids;
