@@ -363,6 +363,44 @@ async fn engineer_scope_follows_each_role(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+async fn batch_get_returns_what_the_caller_may_read_and_lists_the_rest(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let gd = new_engineer(&env, "44", "").await;
+    let bj = new_engineer(&env, "11", "").await;
+    let ghost = "engineers/0190ffff-0000-7000-8000-000000000000".to_owned();
+    let names = vec![bj.name.clone(), ghost.clone(), gd.name.clone()];
+    let all = env
+        .service_role("service/crediting")
+        .batch_get_engineers(BatchGetEngineersRequest {
+            names: names.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.engineers, vec![bj.clone(), gd.clone()]);
+    assert_eq!(all.missing, vec![ghost.clone()]);
+    let guangdong = env
+        .province("44")
+        .batch_get_engineers(BatchGetEngineersRequest { names })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(guangdong.engineers, vec![gd]);
+    assert_eq!(
+        guangdong.missing,
+        vec![bj.name, ghost],
+        "outside the scope reads as missing"
+    );
+    let err = env
+        .ministry()
+        .batch_get_engineers(BatchGetEngineersRequest {
+            names: vec!["employers/1".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["names[0]"]);
+}
+
 async fn lists_page_through_every_row_once(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let mut created = Vec::new();
@@ -1143,6 +1181,7 @@ both_backends!(
     engineer_validation_names_every_bad_field,
     engineer_scope_follows_each_role,
     lists_page_through_every_row_once,
+    batch_get_returns_what_the_caller_may_read_and_lists_the_rest,
     employers_registered_validated_and_scoped,
     institution_validation_names_every_bad_field,
     institutions_and_their_standing_history,

@@ -27,6 +27,8 @@ pub struct ServiceConfig {
     pub auth: AuthConfig,
     pub telemetry: ce_telemetry::TelemetryConfig,
     pub rules: RulesConfig,
+    /// The other services, by name, for services that call them.
+    pub peers: std::collections::BTreeMap<String, String>,
 }
 
 /// The `rules` section: where provincial rule overlays live.
@@ -68,6 +70,12 @@ log_filter = "info"
 
 [rules]
 dir = ""
+
+[peers]
+registry = "http://127.0.0.1:50051"
+crediting = "http://127.0.0.1:50052"
+supervision = "http://127.0.0.1:50053"
+quality = "http://127.0.0.1:50054"
 "#
     )
 }

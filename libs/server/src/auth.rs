@@ -501,6 +501,7 @@ mod tests {
     fn auth_config() -> AuthConfig {
         AuthConfig {
             public_key_path: None,
+            service_key_path: None,
             issuer: "ce-suite".into(),
             audience: "ce-suite".into(),
         }

@@ -8,6 +8,7 @@
 //! | [`call`] | what a handler reads about its call, and audit rows |
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
 //! | [`paging`] | page tokens |
+//! | [`peer`] | calling other services: channels, service tokens, trace context |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod context;
 pub mod dates;
 pub mod error;
 pub mod paging;
+pub mod peer;
 pub mod serve;
 
 pub use auth::{Authenticator, Caller};

@@ -71,6 +71,18 @@ impl RegistryService for RegistryApi {
         reply(engineers::list(&self.db, &call, req.into_inner()).await)
     }
 
+    async fn batch_get_engineers(
+        &self,
+        req: Request<BatchGetEngineersRequest>,
+    ) -> Result<Response<BatchGetEngineersResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            engineers::batch_get(&self.db, &call, req.into_inner().names)
+                .await
+                .map(|(engineers, missing)| BatchGetEngineersResponse { engineers, missing }),
+        )
+    }
+
     async fn create_engineer(
         &self,
         req: Request<CreateEngineerRequest>,

@@ -36,6 +36,13 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<EngineerRow>, DbE
         .optional()?)
 }
 
+pub fn get_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<EngineerRow>, DbError> {
+    Ok(engineers::table
+        .filter(engineers::id.eq_any(ids))
+        .select(EngineerRow::as_select())
+        .load(conn)?)
+}
+
 pub fn find_by_id_number(
     conn: &mut DbConnection,
     id_number: &str,
