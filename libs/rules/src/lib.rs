@@ -13,6 +13,7 @@
 //! | rule sets: national baseline, provincial overlays (Art. 10, 17, 18(11)) | [`ruleset`] |
 //! | impossible input and bad rule sets | [`error`] |
 //! | fraud signals (Art. 13, 27) | [`signals`] |
+//! | an institution's standing on a day (Art. 26) | [`standing`] |
 //! | exact hours, article references | [`hours`], [`article`] |
 //!
 //! ```
@@ -47,6 +48,7 @@ pub mod error;
 pub mod hours;
 pub mod ruleset;
 pub mod signals;
+pub mod standing;
 
 pub use activity::*;
 pub use article::Article;

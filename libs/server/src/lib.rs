@@ -16,6 +16,7 @@ pub mod auth;
 pub mod call;
 pub mod config;
 pub mod context;
+pub mod convert;
 pub mod dates;
 pub mod error;
 pub mod paging;

@@ -12,9 +12,9 @@ use ce_server::{ApiError, Call, Violations};
 use crate::engineers::{check_field, check_province};
 use crate::names::{self, ACTIVITIES, INSTITUTIONS};
 use crate::scope::{self, Organiser};
-use crate::standing;
 use crate::store::activities::{self as store, ActivityFilter, ActivityRow};
 use crate::store::{decode_set, institutions as institution_store};
+use ce_rules::standing;
 use ce_server::dates::{self, timestamp};
 
 pub fn to_proto(row: ActivityRow) -> Activity {
@@ -133,7 +133,7 @@ fn check_institution(
     if let Some((day, change)) = standing::first_barred_day(&history, start, end) {
         return Err(ApiError::FailedPrecondition(format!(
             "the institution is {} from {} (Art. 26): it cannot publish an activity dated {}",
-            if change.standing == ce_proto::registry::Standing::Suspended {
+            if change.standing == standing::Standing::Suspended {
                 "suspended"
             } else {
                 "disqualified"

@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use crate::engineers::{check_display_name, check_field, check_province};
 use crate::names::{self, INSTITUTIONS};
 use crate::scope;
-use crate::standing::{self, Change};
 use crate::store::institutions::{
     self as store, InstitutionFilter, InstitutionRow, StandingChangeRow,
 };
 use crate::store::{decode_set, encode_set};
+use ce_rules::standing::{self, Change};
+use ce_server::convert::{standing_from_wire, standing_to_wire};
 use ce_server::dates::{self, timestamp};
 
 #[derive(Serialize, Deserialize)]
@@ -213,7 +214,7 @@ pub fn history(conn: &mut DbConnection, institution_id: &str) -> Result<Vec<Chan
         .filter_map(|r| {
             Some(Change {
                 effective: dates::parse(&r.effective_date).ok()?,
-                standing: Standing::try_from(r.standing).ok()?,
+                standing: standing_from_wire(r.standing)?,
             })
         })
         .collect())
@@ -227,7 +228,7 @@ fn refresh(
 ) -> Result<(), ApiError> {
     let h = history(conn, &row.id)?;
     if let Some(current) = standing::on(&h, today) {
-        row.standing = current.standing as i32;
+        row.standing = standing_to_wire(current.standing) as i32;
         row.standing_effective_date = dates::format(current.effective);
     }
     row.next_change_date = standing::next_change_after(&h, today).map(dates::format);

@@ -5,7 +5,6 @@
 //! |---|---|
 //! | [`api`] | the gRPC handlers |
 //! | [`engineers`], [`employers`], [`institutions`], [`activities`] | each resource's rules and flow |
-//! | [`standing`] | what an institution's standing history means on a day |
 //! | [`scope`] | who may see and change what |
 //! | [`ids`] | GB 11643 and GB 32100 identifier checks |
 //! | [`store`], [`schema`] | SQL |
@@ -28,7 +27,6 @@ pub mod names;
 mod reference;
 pub mod schema;
 pub mod scope;
-pub mod standing;
 pub mod store;
 
 /// The service's short name: config prefix `CE_REGISTRY__`, database file

@@ -1,9 +1,21 @@
-//! An institution's standing over time (Art. 16, 25, 26). Pure functions over
-//! its history of dated changes; the store keeps the history, these decide
-//! what it means on a given day.
+//! An institution's standing over time (Art. 16, 25, 26): pure functions
+//! over its history of dated decisions, deciding what it means on a day.
+//! The registry keeps the history; the registry (publishing activities) and
+//! crediting (accepting hours) both ask these.
 
-use ce_proto::registry::Standing;
 use time::Date;
+
+/// An institution's standing (Art. 16, 25, 26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Standing {
+    Active,
+    Warned,
+    RectificationOrdered,
+    /// May not provide continuing education while it lasts (Art. 26).
+    Suspended,
+    /// May no longer provide continuing education (Art. 26).
+    Disqualified,
+}
 
 /// One recorded change: from `effective` on, the institution has `standing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
