@@ -45,10 +45,11 @@ macro_rules! both_backends {
     )+};
 }
 
-/// Where a service keeps its state in a test; survives a restart.
+/// Where services keep their state in a test; survives a restart. Each
+/// service gets its own database, as in production.
 pub struct Place {
     pub dir: tempfile::TempDir,
-    pub pg: Option<pg::TestDatabase>,
+    pg: std::sync::Mutex<std::collections::BTreeMap<String, pg::TestDatabase>>,
     pub backend: Backend,
 }
 
@@ -56,9 +57,18 @@ impl Place {
     pub fn new(backend: Backend) -> Place {
         Place {
             dir: tempfile::tempdir().unwrap(),
-            pg: (backend == Backend::Postgres).then(pg::fresh_database),
+            pg: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             backend,
         }
+    }
+
+    /// The PostgreSQL URL of `service`'s own database, made on first use.
+    pub fn pg_url(&self, service: &str) -> String {
+        let mut dbs = self.pg.lock().unwrap();
+        dbs.entry(service.to_owned())
+            .or_insert_with(pg::fresh_database)
+            .url
+            .clone()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -69,9 +79,9 @@ impl Place {
     pub fn config(&self, service: &str) -> ServiceConfig {
         let mut c = ServiceConfig::load(service, 0, None).unwrap();
         c.data_dir = self.data_dir();
-        c.database.url = match &self.pg {
-            Some(db) => db.url.clone(),
-            None => format!(
+        c.database.url = match self.backend {
+            Backend::Postgres => self.pg_url(service),
+            Backend::Sqlite => format!(
                 "sqlite://{}",
                 self.dir.path().join(format!("{service}.db")).display()
             ),
@@ -283,6 +293,79 @@ pub fn bad_field_description(status: &tonic::Status, field: &str) -> Option<Stri
             .find(|v| v.field == field)
             .map(|v| v.description)
     })
+}
+
+pub type Crediting = ce_proto::crediting::crediting_service_client::CreditingServiceClient<
+    InterceptedService<Channel, Bearer>,
+>;
+
+/// The registry and crediting, crediting calling the registry over gRPC.
+pub struct CreditingEnv {
+    pub registry: RegistryEnv,
+    pub service: Service,
+    pub channel: Channel,
+}
+
+impl CreditingEnv {
+    pub async fn start(backend: Backend) -> CreditingEnv {
+        let registry = RegistryEnv::start(backend).await;
+        let mut config = registry.place.config("crediting");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        let service = start_service(config, crediting::start).await;
+        let channel = service.channel().await;
+        CreditingEnv {
+            registry,
+            service,
+            channel,
+        }
+    }
+
+    pub fn client(&self, req: TokenRequest) -> Crediting {
+        let token = self.registry.place.token(req);
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer(&token),
+        )
+    }
+
+    pub fn province(&self, code: &str) -> Crediting {
+        self.client(TokenRequest {
+            province: Some(code.into()),
+            ..token(Role::ProvincialHrss, &format!("hrss-{code}-clerk"))
+        })
+    }
+
+    pub fn ministry(&self) -> Crediting {
+        self.client(token(Role::Ministry, "ministry-clerk"))
+    }
+
+    pub fn regulator(&self, field: Field, province: Option<&str>) -> Crediting {
+        self.client(TokenRequest {
+            field: Some(field),
+            province: province.map(str::to_owned),
+            ..token(Role::IndustryRegulator, "regulator-clerk")
+        })
+    }
+
+    pub fn institution(&self, name: &str) -> Crediting {
+        self.client(TokenRequest {
+            org: Some(name.into()),
+            ..token(Role::Institution, "institution-clerk")
+        })
+    }
+
+    pub fn employer(&self, name: &str) -> Crediting {
+        self.client(TokenRequest {
+            org: Some(name.into()),
+            ..token(Role::Employer, "employer-clerk")
+        })
+    }
+
+    pub fn engineer(&self, name: &str) -> Crediting {
+        self.client(token(Role::Engineer, name))
+    }
 }
 
 #[cfg(test)]

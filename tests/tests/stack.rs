@@ -77,6 +77,10 @@ async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b
     );
     assert_eq!(
         reflected_services(crediting.channel().await).await,
+        vec!["ce.crediting.v1.CreditingService", "grpc.health.v1.Health"]
+    );
+    assert_eq!(
+        reflected_services(quality.channel().await).await,
         vec!["grpc.health.v1.Health"]
     );
     for s in [registry, crediting, supervision, quality] {
@@ -308,7 +312,7 @@ async fn shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones(b: Backe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
     let place = Place::new(Backend::Postgres);
-    let real = place.pg.as_ref().unwrap().url.clone();
+    let real = place.pg_url("registry");
     // postgres://user@host:port/db → route host:port through the proxy.
     let (scheme_user, rest) = real.split_once('@').unwrap();
     let (hostport, db) = rest.split_once('/').unwrap();

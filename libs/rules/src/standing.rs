@@ -17,6 +17,19 @@ pub enum Standing {
     Disqualified,
 }
 
+impl Standing {
+    /// The standing in words, as messages use it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Standing::Active => "active",
+            Standing::Warned => "warned",
+            Standing::RectificationOrdered => "ordered to rectify",
+            Standing::Suspended => "suspended",
+            Standing::Disqualified => "disqualified",
+        }
+    }
+}
+
 /// One recorded change: from `effective` on, the institution has `standing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {

@@ -149,6 +149,8 @@ pub enum StartError {
     Telemetry(#[from] ce_telemetry::TelemetryError),
     #[error("invalid configuration: rules.dir: {0}")]
     Rules(#[from] ce_rules::RuleSetError),
+    #[error("invalid configuration: {0}")]
+    Peer(#[from] crate::peer::PeerError),
 }
 
 /// A service's shared parts, ready for it to build its gRPC services on.

@@ -69,6 +69,31 @@ impl Caller {
     pub fn role_name(&self) -> &'static str {
         role_name(self.role)
     }
+
+    /// The organisation the caller acts for: its `org` claim, or for a
+    /// department without one, an id made from its scope
+    /// (`hrss/national`, `hrss/44`, `regulator/FIELD_MINING/44`). Activities
+    /// record their organiser this way, and crediting checks a department
+    /// grants hours only for its own activities.
+    pub fn organisation(&self) -> String {
+        if let Some(org) = &self.org {
+            return org.clone();
+        }
+        match self.role {
+            Role::Ministry => "hrss/national".to_owned(),
+            Role::ProvincialHrss => {
+                format!("hrss/{}", self.province.as_deref().unwrap_or_default())
+            }
+            Role::IndustryRegulator => format!(
+                "regulator/{}/{}",
+                self.field.unwrap_or(Field::Unspecified).as_str_name(),
+                self.province
+                    .as_deref()
+                    .unwrap_or(ce_proto::reference::NATIONAL)
+            ),
+            _ => self.subject.clone(),
+        }
+    }
 }
 
 /// The token spelling of a role.

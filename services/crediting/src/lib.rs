@@ -1,14 +1,34 @@
-//! The crediting service. Until its own issue fills it in, it starts, opens
-//! and migrates its own database, and serves health and reflection through
-//! the shared stack, so deployments and tests can already run it.
+//! The crediting service: hour records from submission to confirmation,
+//! and each engineer's annual status, computed by the rules library
+//! (Art. 17-22). Checks engineers, activities and institutions against the
+//! registry over gRPC.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`api`] | the gRPC handlers |
+//! | [`records`] | registration routes, confirmation, reads |
+//! | [`status`] | annual status: recompute, reads |
+//! | [`activity`] | wire ⇄ rules-library activities and explanations |
+//! | [`registry`] | the registry client, batched and cached |
+//! | [`scope`] | who may see and confirm what |
+//! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
 
+use ce_proto::crediting::crediting_service_server::CreditingServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod activity;
+pub mod api;
+pub mod names;
+pub mod records;
+pub mod registry;
+pub mod schema;
+pub mod scope;
+pub mod status;
+pub mod store;
 
 /// The service's short name: config prefix `CE_CREDITING__`, database file
 /// `crediting.db`.
@@ -16,7 +36,7 @@ pub const SERVICE: &str = "crediting";
 /// The port `make run` uses.
 pub const DEFAULT_PORT: u16 = 50052;
 /// The gRPC services it serves besides health and reflection.
-pub const GRPC_SERVICES: &[&str] = &[];
+pub const GRPC_SERVICES: &[&str] = &["ce.crediting.v1.CreditingService"];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -34,12 +54,23 @@ pub async fn start(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
-    app::serve(
+    let peers = std::sync::Arc::new(ce_server::peer::Peers::new(
         SERVICE,
-        GRPC_SERVICES,
-        &prepared,
-        tonic::service::Routes::default(),
-        signal,
-    )
-    .await
+        prepared.config.peers.clone(),
+        prepared.config.environment,
+        &prepared.config.auth,
+        &prepared.config.data_dir,
+    )?);
+    let crediting = records::Crediting {
+        db: prepared.db.clone(),
+        registry: std::sync::Arc::new(registry::Registry::new(&peers)?),
+        rules: prepared.rules.clone(),
+    };
+    let limit = prepared.config.server.max_message_bytes;
+    let routes = tonic::service::Routes::new(
+        CreditingServiceServer::new(api::CreditingApi::new(crediting))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    );
+    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }

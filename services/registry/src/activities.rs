@@ -133,11 +133,7 @@ fn check_institution(
     if let Some((day, change)) = standing::first_barred_day(&history, start, end) {
         return Err(ApiError::FailedPrecondition(format!(
             "the institution is {} from {} (Art. 26): it cannot publish an activity dated {}",
-            if change.standing == standing::Standing::Suspended {
-                "suspended"
-            } else {
-                "disqualified"
-            },
+            change.standing.describe(),
             dates::format(change.effective),
             dates::format(day),
         )));

@@ -9,7 +9,7 @@
 //! | standing | everyone | ministry; provincial HRSS of its province; regulator of a field it serves (and province); the supervision and quality services |
 //! | activity | everyone | its organiser: the institution itself, or the department that runs it (Art. 12, 21); ministry |
 
-use ce_proto::common::{Field, Role};
+use ce_proto::common::Role;
 use ce_server::{ApiError, Caller};
 
 fn deny(what: &str) -> ApiError {
@@ -225,36 +225,16 @@ pub struct Organiser {
 /// department as itself (Art. 12, 21). Other roles publish nothing.
 pub fn organiser_of(caller: &Caller) -> Result<Organiser, ApiError> {
     use ce_proto::registry::OrganiserKind as K;
-    let dept = |fallback: String| caller.org.clone().unwrap_or(fallback);
-    match caller.role {
-        Role::Institution => Ok(Organiser {
-            kind: K::Institution,
-            id: caller.org.clone().unwrap_or_default(),
-        }),
-        Role::Ministry => Ok(Organiser {
-            kind: K::HrssDepartment,
-            id: dept("hrss/national".into()),
-        }),
-        Role::ProvincialHrss => Ok(Organiser {
-            kind: K::HrssDepartment,
-            id: dept(format!(
-                "hrss/{}",
-                caller.province.clone().unwrap_or_default()
-            )),
-        }),
-        Role::IndustryRegulator => Ok(Organiser {
-            kind: K::IndustryRegulator,
-            id: dept(format!(
-                "regulator/{}/{}",
-                caller.field.unwrap_or(Field::Unspecified).as_str_name(),
-                caller
-                    .province
-                    .clone()
-                    .unwrap_or_else(|| ce_proto::reference::NATIONAL.into())
-            )),
-        }),
-        _ => Err(deny("publishing activities")),
-    }
+    let kind = match caller.role {
+        Role::Institution => K::Institution,
+        Role::Ministry | Role::ProvincialHrss => K::HrssDepartment,
+        Role::IndustryRegulator => K::IndustryRegulator,
+        _ => return Err(deny("publishing activities")),
+    };
+    Ok(Organiser {
+        kind,
+        id: caller.organisation(),
+    })
 }
 
 /// Where a department may hold its activity: a province its scope covers,

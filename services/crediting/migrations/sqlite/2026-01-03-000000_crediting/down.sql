@@ -1,0 +1,2 @@
+DROP TABLE annual_statuses;
+DROP TABLE hour_records;

@@ -1,0 +1,125 @@
+//! The gRPC face of crediting: read the call, hand the message to the
+//! domain, map the answer. Refused mutations are audited here.
+
+use ce_db::audit;
+use ce_proto::crediting::crediting_service_server::CreditingService;
+use ce_proto::crediting::*;
+use ce_server::{ApiError, Call};
+use tonic::{Request, Response, Status};
+
+use crate::records::Crediting;
+use crate::status;
+
+/// The crediting service.
+#[derive(Clone)]
+pub struct CreditingApi {
+    inner: Crediting,
+}
+
+impl CreditingApi {
+    pub fn new(inner: Crediting) -> CreditingApi {
+        CreditingApi { inner }
+    }
+
+    async fn mutation<T>(
+        &self,
+        call: &Call,
+        resource: &str,
+        result: Result<T, ApiError>,
+    ) -> Result<Response<T>, Status> {
+        if let Err(e) = &result
+            && e.is_refusal()
+        {
+            let entry = call.audit(resource, e.code_name());
+            if let Err(audit_err) = self
+                .inner
+                .db
+                .write(move |conn| audit::append(conn, &entry))
+                .await
+            {
+                tracing::error!(error = %audit_err, "could not audit a refused mutation");
+            }
+        }
+        reply(result)
+    }
+}
+
+fn reply<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+#[tonic::async_trait]
+impl CreditingService for CreditingApi {
+    async fn create_hour_record(
+        &self,
+        req: Request<CreateHourRecordRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match req.into_inner().hour_record {
+            Some(hr) => self.inner.create(&call, hr).await,
+            None => Err(ApiError::invalid("hour_record", "is required")),
+        };
+        self.mutation(&call, "hourRecords", result).await
+    }
+
+    async fn get_hour_record(
+        &self,
+        req: Request<GetHourRecordRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.get(&call, &req.into_inner().name).await)
+    }
+
+    async fn list_hour_records(
+        &self,
+        req: Request<ListHourRecordsRequest>,
+    ) -> Result<Response<ListHourRecordsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list(&call, req.into_inner()).await)
+    }
+
+    async fn confirm_hour_record(
+        &self,
+        req: Request<ConfirmHourRecordRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        let name = req.into_inner().name;
+        let result = self.inner.decide(&call, &name, None).await;
+        self.mutation(&call, &name, result).await
+    }
+
+    async fn reject_hour_record(
+        &self,
+        req: Request<RejectHourRecordRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.decide(&call, &r.name, Some(r.reason)).await;
+        self.mutation(&call, &r.name, result).await
+    }
+
+    async fn get_annual_status(
+        &self,
+        req: Request<GetAnnualStatusRequest>,
+    ) -> Result<Response<AnnualStatus>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            status::get(
+                &self.inner.db,
+                &self.inner.registry,
+                &self.inner.rules,
+                &call,
+                &req.into_inner().name,
+            )
+            .await,
+        )
+    }
+
+    async fn list_annual_statuses(
+        &self,
+        req: Request<ListAnnualStatusesRequest>,
+    ) -> Result<Response<ListAnnualStatusesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(status::list(&self.inner.db, &call, req.into_inner()).await)
+    }
+}

@@ -1,0 +1,55 @@
+//! Resource names: `hourRecords/{id}` (UUIDv7, so id order is registration
+//! order) and `engineers/{engineer}/annualStatuses/{year}`.
+
+use ce_server::ApiError;
+
+pub const HOUR_RECORDS: &str = "hourRecords";
+
+pub fn record_name(id: &str) -> String {
+    format!("{HOUR_RECORDS}/{id}")
+}
+
+pub fn record_id<'a>(field: &str, name: &'a str) -> Result<&'a str, ApiError> {
+    name.strip_prefix("hourRecords/")
+        .filter(|id| !id.is_empty() && !id.contains('/') && id.len() <= 64)
+        .ok_or_else(|| ApiError::invalid(field, "must be a resource name `hourRecords/{id}`"))
+}
+
+/// The id in `engineers/{id}`.
+pub fn engineer_id<'a>(field: &str, name: &'a str) -> Result<&'a str, ApiError> {
+    name.strip_prefix("engineers/")
+        .filter(|id| !id.is_empty() && !id.contains('/') && id.len() <= 64)
+        .ok_or_else(|| ApiError::invalid(field, "must be `engineers/{id}`"))
+}
+
+pub fn engineer_name(id: &str) -> String {
+    format!("engineers/{id}")
+}
+
+pub fn status_name(engineer_id: &str, year: i32) -> String {
+    format!("engineers/{engineer_id}/annualStatuses/{year}")
+}
+
+/// (engineer id, year) from `engineers/{engineer}/annualStatuses/{year}`.
+pub fn parse_status(name: &str) -> Result<(String, i32), ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "name",
+            "must be `engineers/{engineer}/annualStatuses/{year}`",
+        )
+    };
+    let rest = name.strip_prefix("engineers/").ok_or_else(bad)?;
+    let (engineer, year) = rest.split_once("/annualStatuses/").ok_or_else(bad)?;
+    if engineer.is_empty() || engineer.contains('/') {
+        return Err(bad());
+    }
+    Ok((engineer.to_owned(), year.parse().map_err(|_| bad())?))
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn not_found(name: &str) -> ApiError {
+    ApiError::NotFound(format!("{name} does not exist"))
+}

@@ -1,0 +1,499 @@
+//! Hour records (Art. 17, 21, 22): registration on the three routes,
+//! confirmation and rejection, and scoped reads. Every change to a counted
+//! record recomputes its year in the same transaction.
+
+use std::sync::Arc;
+
+use ce_db::{Db, audit};
+use ce_proto::common::Role;
+use ce_proto::crediting::{
+    HourRecord, ListHourRecordsRequest, ListHourRecordsResponse, RecordState, Route,
+};
+use ce_proto::registry::OrganiserKind;
+use ce_rules::{Activity, RuleBook};
+use ce_server::call::now_micros;
+use ce_server::dates;
+use ce_server::paging::Page;
+use ce_server::{ApiError, Call, Violations};
+use prost::Message;
+
+use crate::activity::{self, input_error};
+use crate::names;
+use crate::registry::Registry;
+use crate::scope::{self, Narrowed, Subject};
+use crate::status::{self, Who};
+use crate::store::{self, RecordFilter, RecordRow};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Crediting {
+    pub db: Db,
+    pub registry: Arc<Registry>,
+    pub rules: Arc<RuleBook>,
+}
+
+fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {
+    (
+        names::engineer_name(&row.engineer_id),
+        row.employer_id.as_ref().map(|e| format!("employers/{e}")),
+        row.institution_id
+            .as_ref()
+            .map(|i| format!("institutions/{i}")),
+    )
+}
+
+fn check(
+    row: &RecordRow,
+    f: impl FnOnce(&Subject) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let (engineer, employer, institution) = subject_of(row);
+    f(&Subject {
+        engineer: &engineer,
+        province: &row.province,
+        field: row.field,
+        employer: employer.as_deref(),
+        institution: institution.as_deref(),
+    })
+}
+
+pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
+    let stored = HourRecord::decode(row.activity.as_slice())
+        .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
+    let explanation = match &row.explanation {
+        Some(bytes) => Some(
+            ce_proto::crediting::Explanation::decode(bytes.as_slice())
+                .map_err(|e| ApiError::Internal(format!("explanation does not decode: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(HourRecord {
+        name: names::record_name(&row.id),
+        engineer: names::engineer_name(&row.engineer_id),
+        activity: stored.activity,
+        registry_activity: row.registry_activity,
+        claimed_hours: row.claimed_centi.map_or(0.0, |c| c as f64 / 100.0),
+        state: row.state,
+        route: row.route,
+        year: row.year,
+        province: row.province,
+        submitted_by: row.submitted_by,
+        submitted_by_role: ce_server::auth::parse_role(&row.submitted_role).map_or(0, |r| r as i32),
+        decided_by: row.decided_by.unwrap_or_default(),
+        decision_reason: row.decision_reason.unwrap_or_default(),
+        client_key: row.client_key.unwrap_or_default(),
+        explanation,
+        create_time: Some(dates::timestamp(row.create_micros)),
+        update_time: Some(dates::timestamp(row.update_micros)),
+    })
+}
+
+/// The first and last day an activity covers, for the standing check.
+fn span(a: &Activity) -> (time::Date, time::Date) {
+    match a {
+        Activity::FaceToFace { start, days, .. } => (
+            *start,
+            *start + time::Duration::days(i64::from(days.saturating_sub(1))),
+        ),
+        Activity::Online { start, end, .. } | Activity::AidAssignment { start, end, .. } => {
+            (*start, *end)
+        }
+        other => (other.date(), other.date()),
+    }
+}
+
+fn is_training(a: &Activity) -> bool {
+    matches!(a, Activity::FaceToFace { .. } | Activity::Online { .. })
+}
+
+/// A stable digest of what a record says, to tell a retry from a reused key.
+fn digest(
+    engineer: &str,
+    activity: &[u8],
+    registry_activity: &str,
+    claimed: Option<i64>,
+) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(engineer.as_bytes());
+    eat(activity);
+    eat(registry_activity.as_bytes());
+    eat(&claimed.unwrap_or(-1).to_le_bytes());
+    format!("{h:016x}")
+}
+
+impl Crediting {
+    /// Registers a record on the route the caller's role calls for (Art. 21).
+    pub async fn create(&self, call: &Call, hr: HourRecord) -> Result<HourRecord, ApiError> {
+        let mut v = Violations::new();
+        let engineer_id = v.check(
+            "hour_record.engineer",
+            names::engineer_id("hour_record.engineer", &hr.engineer)
+                .map(str::to_owned)
+                .map_err(|_| "must be `engineers/{id}`".to_owned()),
+        );
+        let rules_activity = match activity::from_proto(hr.activity.as_ref()) {
+            Ok(a) => Some(a),
+            Err(ApiError::InvalidArgument(bad)) => {
+                for b in bad {
+                    v.add(b.field, b.description);
+                }
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        let claimed = if hr.claimed_hours == 0.0 {
+            None
+        } else {
+            match ce_rules::Hours::from_f64(hr.claimed_hours) {
+                Some(h) => Some(i64::from(h.centi())),
+                None => {
+                    v.add(
+                        "hour_record.claimed_hours",
+                        "must be a finite number of hours, not negative",
+                    );
+                    None
+                }
+            }
+        };
+        if hr.client_key.len() > 128 {
+            v.add("hour_record.client_key", "must be at most 128 characters");
+        }
+        v.finish()?;
+        let (Some(engineer_id), Some(act)) = (engineer_id, rules_activity) else {
+            return Err(ApiError::invalid("hour_record", "is incomplete"));
+        };
+
+        // The route follows the caller (Art. 21).
+        let route = match call.caller.role {
+            Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
+                Route::DepartmentGrant
+            }
+            Role::Institution => Route::InstitutionUpload,
+            Role::Engineer => Route::SelfSubmission,
+            _ => {
+                return Err(ApiError::PermissionDenied(
+                    "hours are registered by the department or institution that ran the activity, or submitted by \
+                     the engineer (Art. 21)"
+                        .into(),
+                ));
+            }
+        };
+        let mut institution_id = None;
+        match route {
+            Route::SelfSubmission => {
+                if call.caller.subject != hr.engineer {
+                    return Err(ApiError::PermissionDenied(
+                        "an engineer submits only their own materials".into(),
+                    ));
+                }
+                if is_training(&act) {
+                    return Err(ApiError::invalid(
+                        "hour_record.activity",
+                        "training hours are registered by the department or institution that ran it (Art. 21); \
+                         engineers submit forms 2-9 and aid assignments",
+                    ));
+                }
+            }
+            Route::DepartmentGrant | Route::InstitutionUpload => {
+                if !is_training(&act) {
+                    return Err(ApiError::invalid(
+                        "hour_record.activity",
+                        "a department or institution registers training (face-to-face or online); other forms are \
+                         submitted by the engineer (Art. 21)",
+                    ));
+                }
+                if hr.registry_activity.is_empty() {
+                    return Err(ApiError::invalid(
+                        "hour_record.registry_activity",
+                        "is required: the registry activity the training took place in",
+                    ));
+                }
+                let a = self.registry.activity(&hr.registry_activity).await?;
+                let own = a.organiser == call.caller.organisation();
+                let kind_ok = match route {
+                    Route::InstitutionUpload => {
+                        a.organiser_kind == OrganiserKind::Institution as i32
+                    }
+                    _ => a.organiser_kind != OrganiserKind::Institution as i32,
+                };
+                if !own || !kind_ok {
+                    return Err(ApiError::PermissionDenied(format!(
+                        "{} is organised by {}, not by you: only the organiser registers its hours (Art. 21)",
+                        hr.registry_activity, a.organiser
+                    )));
+                }
+                if route == Route::InstitutionUpload {
+                    // Art. 26: no hours from days the institution was barred.
+                    let history = self.registry.standing_history(&a.organiser).await?;
+                    let (start, end) = span(&act);
+                    if let Some((day, change)) =
+                        ce_rules::standing::first_barred_day(&history, start, end)
+                    {
+                        return Err(ApiError::FailedPrecondition(format!(
+                            "the institution was {} from {} (Art. 26): it cannot register hours of {}",
+                            change.standing.describe(),
+                            dates::format(change.effective),
+                            dates::format(day)
+                        )));
+                    }
+                    institution_id = a.organiser.strip_prefix("institutions/").map(str::to_owned);
+                }
+            }
+            Route::Unspecified => {}
+        }
+
+        let engineer = self.registry.engineer(&hr.engineer).await?;
+        let who = Who::of(&engineer);
+        let year = act.date().year();
+        let set = self
+            .rules
+            .for_year(&who.province, year)
+            .map_err(|e| input_error(&act, &e))?;
+        // Impossible input, dates, and the record's own credit, by the rules.
+        let probe = ce_rules::Record {
+            id: "new".into(),
+            activity: act.clone(),
+            claimed: claimed.map(|c| c as f64 / 100.0),
+            revoked: false,
+            make_up_for: None,
+        };
+        ce_rules::assess(
+            &ce_rules::YearInput {
+                year,
+                records: std::slice::from_ref(&probe),
+                make_up: &[],
+                deferral: None,
+                as_of: dates::today(),
+            },
+            set,
+        )
+        .map_err(|e| input_error(&act, &e))?;
+        // Art. 21: materials are submitted in the year, unless the rule set allows a grace period.
+        let deadline = time::Date::from_calendar_date(year, time::Month::December, 31)
+            .map(|d| d + time::Duration::days(i64::from(set.late_submission_days)))
+            .unwrap_or(time::Date::MAX);
+        if dates::today() > deadline {
+            return Err(ApiError::FailedPrecondition(format!(
+                "hours of {year} had to be registered by {} (Art. 21, rule set {})",
+                dates::format(deadline),
+                set.id
+            )));
+        }
+
+        let activity_bytes = HourRecord {
+            activity: hr.activity.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let digest = digest(
+            &engineer_id,
+            &activity_bytes,
+            &hr.registry_activity,
+            claimed,
+        );
+        let now = now_micros();
+        let confirmed = route == Route::DepartmentGrant;
+        let row = RecordRow {
+            id: names::new_id(),
+            engineer_id,
+            year,
+            province: who.province.clone(),
+            field: who.field,
+            employer_id: who.employer_id.clone(),
+            route: route as i32,
+            state: if confirmed {
+                RecordState::Confirmed
+            } else {
+                RecordState::Submitted
+            } as i32,
+            activity: activity_bytes,
+            registry_activity: hr.registry_activity.clone(),
+            institution_id,
+            claimed_centi: claimed,
+            submitted_by: call.caller.subject.clone(),
+            submitted_role: call.caller.role_name().to_owned(),
+            submitter: call.caller.organisation(),
+            client_key: (!hr.client_key.is_empty()).then(|| hr.client_key.clone()),
+            content_digest: digest,
+            decided_by: confirmed.then(|| call.caller.subject.clone()),
+            decision_reason: None,
+            explanation: None,
+            create_micros: now,
+            update_micros: now,
+        };
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                if let Some(key) = &row.client_key
+                    && let Some(existing) = store::record_by_key(conn, &row.submitter, key)?
+                {
+                    return if existing.content_digest == row.content_digest {
+                        Ok(existing)
+                    } else {
+                        Err(ApiError::AlreadyExists(format!(
+                            "client_key {key} was used for a different record ({})",
+                            names::record_name(&existing.id)
+                        )))
+                    };
+                }
+                store::insert_record(conn, &row)?;
+                if confirmed {
+                    status::recompute(conn, &rules, &who, row.year)?;
+                }
+                audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
+                Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
+            })
+            .await?;
+        to_proto(row)
+    }
+
+    pub async fn get(&self, call: &Call, name: &str) -> Result<HourRecord, ApiError> {
+        let id = names::record_id("name", name)?.to_owned();
+        let row = self
+            .db
+            .read(move |conn| store::get_record(conn, &id))
+            .await?
+            .ok_or_else(|| names::not_found(name))?;
+        check(&row, |s| {
+            scope::read(&call.caller, s, "reading this record")
+        })?;
+        to_proto(row)
+    }
+
+    /// Confirms (`Some(None)`) or rejects (`Some(Some(reason))`) a submitted record.
+    pub async fn decide(
+        &self,
+        call: &Call,
+        name: &str,
+        reject: Option<String>,
+    ) -> Result<HourRecord, ApiError> {
+        let id = names::record_id("name", name)?.to_owned();
+        if let Some(reason) = &reject
+            && reason.trim().is_empty()
+        {
+            return Err(ApiError::invalid(
+                "reason",
+                "is required: say why the record is rejected",
+            ));
+        }
+        let current = {
+            let id = id.clone();
+            self.db
+                .read(move |conn| store::get_record(conn, &id))
+                .await?
+                .ok_or_else(|| names::not_found(name))?
+        };
+        let route = Route::try_from(current.route).unwrap_or(Route::Unspecified);
+        check(&current, |s| scope::decide(&call.caller, route, s))?;
+        // The year is assessed with the engineer as the registry has them now.
+        let who = Who::of(
+            &self
+                .registry
+                .engineer(&names::engineer_name(&current.engineer_id))
+                .await?,
+        );
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let name = name.to_owned();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                let row = store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
+                if row.state != RecordState::Submitted as i32 {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "{name} is {:?}, not submitted: only a submitted record is confirmed or rejected",
+                        RecordState::try_from(row.state).unwrap_or(RecordState::Unspecified)
+                    )));
+                }
+                let (state, reason) = match &reject {
+                    None => (RecordState::Confirmed, None),
+                    Some(r) => (RecordState::Rejected, Some(r.trim())),
+                };
+                store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
+                if state == RecordState::Confirmed {
+                    status::recompute(conn, &rules, &who, row.year)?;
+                }
+                audit::append(conn, &call.audit(&name, "OK"))?;
+                Ok(store::get_record(conn, &id)?.unwrap_or(row))
+            })
+            .await?;
+        to_proto(row)
+    }
+
+    pub async fn list(
+        &self,
+        call: &Call,
+        req: ListHourRecordsRequest,
+    ) -> Result<ListHourRecordsResponse, ApiError> {
+        let mut v = Violations::new();
+        if !req.engineer.is_empty() && names::engineer_id("engineer", &req.engineer).is_err() {
+            v.add("engineer", "must be `engineers/{id}`");
+        }
+        if req.state != 0 && RecordState::try_from(req.state).is_err() {
+            v.add("state", "is not a record state");
+        }
+        if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
+            v.add(
+                "province",
+                format!("`{}` is not a province code", req.province),
+            );
+        }
+        v.finish()?;
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &format!(
+                "{}|{}|{}|{}",
+                req.engineer, req.year, req.state, req.province
+            ),
+        )?;
+        let n = scope::narrow_list(
+            &call.caller,
+            Narrowed {
+                province: (!req.province.is_empty()).then(|| req.province.clone()),
+                engineer: (!req.engineer.is_empty()).then(|| req.engineer.clone()),
+                ..Default::default()
+            },
+            false,
+        )?;
+        let filter = RecordFilter {
+            engineer_id: n
+                .engineer
+                .as_deref()
+                .and_then(|e| e.strip_prefix("engineers/"))
+                .map(str::to_owned),
+            year: (req.year != 0).then_some(req.year),
+            state: (req.state != 0).then_some(req.state),
+            province: n.province,
+            field: n.field,
+            employer_id: n
+                .employer
+                .as_deref()
+                .and_then(|e| e.strip_prefix("employers/"))
+                .map(str::to_owned),
+            institution_id: n
+                .institution
+                .as_deref()
+                .and_then(|i| i.strip_prefix("institutions/"))
+                .map(str::to_owned),
+        };
+        let (rows, next_page_token) = page
+            .load(
+                &self.db,
+                move |conn, after, limit| Ok(store::list_records(conn, &filter, after, limit)?),
+                |r| r.id.clone(),
+            )
+            .await?;
+        Ok(ListHourRecordsResponse {
+            hour_records: rows.into_iter().map(to_proto).collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+}

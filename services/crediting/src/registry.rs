@@ -1,0 +1,193 @@
+//! What crediting asks the registry (over gRPC, as the crediting service):
+//! engineers, activities and institutions' standing. Answers are cached
+//! briefly so a burst of records for the same engineers and activities does
+//! not make one call each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_proto::registry::{
+    Activity, BatchGetEngineersRequest, Engineer, GetActivityRequest, ListStandingChangesRequest,
+};
+use ce_rules::standing::Change;
+use ce_server::ApiError;
+use ce_server::peer::{PeerAuth, Peers};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// How long an answer is reused.
+const TTL: Duration = Duration::from_secs(30);
+
+type Client = RegistryServiceClient<InterceptedService<Channel, PeerAuth>>;
+
+struct Cache<T> {
+    entries: Mutex<HashMap<String, (Instant, T)>>,
+}
+
+impl<T: Clone> Cache<T> {
+    fn new() -> Cache<T> {
+        Cache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<T> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: String, value: T) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 100_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < TTL);
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+}
+
+/// The registry, as crediting sees it.
+pub struct Registry {
+    client: Client,
+    engineers: Cache<Option<Engineer>>,
+    activities: Cache<Option<Activity>>,
+    standings: Cache<Vec<Change>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registry")
+    }
+}
+
+fn unavailable(e: tonic::Status) -> ApiError {
+    ApiError::Unavailable(format!(
+        "the registry did not answer ({:?}): {}",
+        e.code(),
+        e.message()
+    ))
+}
+
+impl Registry {
+    pub fn new(peers: &Arc<Peers>) -> Result<Registry, ce_server::peer::PeerError> {
+        Ok(Registry {
+            client: RegistryServiceClient::new(peers.intercepted("registry")?),
+            engineers: Cache::new(),
+            activities: Cache::new(),
+            standings: Cache::new(),
+        })
+    }
+
+    /// The engineers with these names; `None` for one that does not exist.
+    pub async fn engineers(&self, names: &[String]) -> Result<Vec<Option<Engineer>>, ApiError> {
+        let wanted: Vec<String> = names
+            .iter()
+            .filter(|n| self.engineers.get(n).is_none())
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in wanted.chunks(1000) {
+            let found = self
+                .client
+                .clone()
+                .batch_get_engineers(BatchGetEngineersRequest {
+                    names: chunk.to_vec(),
+                })
+                .await
+                .map_err(unavailable)?
+                .into_inner();
+            for e in found.engineers {
+                self.engineers.put(e.name.clone(), Some(e));
+            }
+            for m in found.missing {
+                self.engineers.put(m, None);
+            }
+        }
+        Ok(names
+            .iter()
+            .map(|n| self.engineers.get(n).flatten())
+            .collect())
+    }
+
+    /// One engineer, or NOT_FOUND naming the field.
+    pub async fn engineer(&self, name: &str) -> Result<Engineer, ApiError> {
+        self.engineers(&[name.to_owned()])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "hour_record.engineer",
+                    format!("{name} is not a registered engineer"),
+                )
+            })
+    }
+
+    /// The registry's activity, or an error naming the field.
+    pub async fn activity(&self, name: &str) -> Result<Activity, ApiError> {
+        if let Some(a) = self.activities.get(name) {
+            return a.ok_or_else(|| not_an_activity(name));
+        }
+        let found = match self
+            .client
+            .clone()
+            .get_activity(GetActivityRequest {
+                name: name.to_owned(),
+            })
+            .await
+        {
+            Ok(a) => Some(a.into_inner()),
+            Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => None,
+            Err(s) => return Err(unavailable(s)),
+        };
+        self.activities.put(name.to_owned(), found.clone());
+        found.ok_or_else(|| not_an_activity(name))
+    }
+
+    /// An institution's standing history, in recorded order.
+    pub async fn standing_history(&self, institution: &str) -> Result<Vec<Change>, ApiError> {
+        if let Some(h) = self.standings.get(institution) {
+            return Ok(h);
+        }
+        let mut history = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .client
+                .clone()
+                .list_standing_changes(ListStandingChangesRequest {
+                    parent: institution.to_owned(),
+                    page_size: 1000,
+                    page_token: token,
+                })
+                .await
+                .map_err(unavailable)?
+                .into_inner();
+            history.extend(page.standing_changes.iter().filter_map(|c| {
+                Some(Change {
+                    effective: ce_server::dates::from_proto(c.effective_date.as_ref()).ok()?,
+                    standing: ce_server::convert::standing_from_wire(c.standing)?,
+                })
+            }));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        self.standings.put(institution.to_owned(), history.clone());
+        Ok(history)
+    }
+}
+
+fn not_an_activity(name: &str) -> ApiError {
+    ApiError::invalid(
+        "hour_record.registry_activity",
+        format!("{name} is not a registered activity"),
+    )
+}

@@ -1,0 +1,44 @@
+//! Crediting's tables, matching both backends' migrations.
+
+diesel::table! {
+    hour_records (id) {
+        id -> Text,
+        engineer_id -> Text,
+        year -> Integer,
+        province -> Text,
+        field -> Integer,
+        employer_id -> Nullable<Text>,
+        route -> Integer,
+        state -> Integer,
+        activity -> Binary,
+        registry_activity -> Text,
+        institution_id -> Nullable<Text>,
+        claimed_centi -> Nullable<BigInt>,
+        submitted_by -> Text,
+        submitted_role -> Text,
+        submitter -> Text,
+        client_key -> Nullable<Text>,
+        content_digest -> Text,
+        decided_by -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        explanation -> Nullable<Binary>,
+        create_micros -> BigInt,
+        update_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    annual_statuses (engineer_id, year) {
+        engineer_id -> Text,
+        year -> Integer,
+        province -> Text,
+        field -> Integer,
+        employer_id -> Nullable<Text>,
+        state -> Integer,
+        total_centi -> BigInt,
+        professional_centi -> BigInt,
+        status -> Binary,
+        computed_on -> Text,
+        update_micros -> BigInt,
+    }
+}

@@ -1,0 +1,116 @@
+//! Who may see and confirm what in crediting (PRODUCT.md, "Roles and
+//! scope"; Art. 21).
+//!
+//! | what | read | confirm or reject |
+//! |---|---|---|
+//! | a record | ministry, service; provincial HRSS of the province it was registered in; regulator of its field (and province); the engineer's employer; the engineer; the institution that uploaded it | an institution's upload: the engineer's employer or the field's regulator; a self-submission: the provincial HRSS of the province; anything: the ministry. Never the institution that uploaded it. |
+//! | an annual status | as records, but institutions see none | — |
+
+use ce_proto::common::Role;
+use ce_proto::crediting::Route;
+use ce_server::{ApiError, Caller};
+
+fn deny(what: &str) -> ApiError {
+    ApiError::PermissionDenied(format!("your role and scope do not allow {what}"))
+}
+
+/// What decides who may see a record or a year.
+pub struct Subject<'a> {
+    pub engineer: &'a str,
+    pub province: &'a str,
+    pub field: i32,
+    pub employer: Option<&'a str>,
+    pub institution: Option<&'a str>,
+}
+
+fn regulator_covers(caller: &Caller, s: &Subject) -> bool {
+    caller.field.map(|f| f as i32) == Some(s.field)
+        && caller.province.as_deref().is_none_or(|p| p == s.province)
+}
+
+pub fn read(caller: &Caller, s: &Subject, what: &str) -> Result<(), ApiError> {
+    let ok = match caller.role {
+        Role::Ministry | Role::Service => true,
+        Role::ProvincialHrss => caller.province.as_deref() == Some(s.province),
+        Role::IndustryRegulator => regulator_covers(caller, s),
+        Role::Employer => s.employer.is_some() && caller.org.as_deref() == s.employer,
+        Role::Engineer => caller.subject == s.engineer,
+        Role::Institution => s.institution.is_some() && caller.org.as_deref() == s.institution,
+        Role::Unspecified => false,
+    };
+    if ok { Ok(()) } else { Err(deny(what)) }
+}
+
+/// Art. 21: who confirms which route.
+pub fn decide(caller: &Caller, route: Route, s: &Subject) -> Result<(), ApiError> {
+    let ok = match (caller.role, route) {
+        (Role::Ministry, _) => true,
+        (Role::Employer, Route::InstitutionUpload) => {
+            s.employer.is_some() && caller.org.as_deref() == s.employer
+        }
+        (Role::IndustryRegulator, Route::InstitutionUpload) => regulator_covers(caller, s),
+        (Role::ProvincialHrss, Route::SelfSubmission) => {
+            caller.province.as_deref() == Some(s.province)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(deny(
+            "deciding this record: an institution's upload is confirmed by the engineer's employer or the \
+             field's regulator, a self-submission by the provincial HRSS department (Art. 21)",
+        ))
+    }
+}
+
+/// The filters a caller's scope forces on a list, refusing a request for
+/// something outside it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Narrowed {
+    pub province: Option<String>,
+    pub field: Option<i32>,
+    pub employer: Option<String>,
+    pub engineer: Option<String>,
+    pub institution: Option<String>,
+}
+
+fn narrow<T: PartialEq + Clone>(
+    requested: Option<T>,
+    forced: Option<T>,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    match (requested, forced) {
+        (Some(r), Some(f)) if r != f => Err(deny(&format!("listing another {what}"))),
+        (r, None) => Ok(r),
+        (_, f) => Ok(f),
+    }
+}
+
+pub fn narrow_list(caller: &Caller, mut n: Narrowed, statuses: bool) -> Result<Narrowed, ApiError> {
+    match caller.role {
+        Role::Ministry | Role::Service => {}
+        Role::ProvincialHrss => {
+            n.province = narrow(n.province, caller.province.clone(), "province")?
+        }
+        Role::IndustryRegulator => {
+            n.field = narrow(n.field, caller.field.map(|f| f as i32), "field")?;
+            n.province = narrow(n.province, caller.province.clone(), "province")?;
+        }
+        Role::Employer => n.employer = narrow(n.employer, caller.org.clone(), "employer's staff")?,
+        Role::Engineer => {
+            n.engineer = narrow(n.engineer, Some(caller.subject.clone()), "engineer")?
+        }
+        Role::Institution if !statuses => {
+            n.institution = narrow(n.institution, caller.org.clone(), "institution's uploads")?;
+        }
+        _ => {
+            return Err(deny(if statuses {
+                "listing annual statuses"
+            } else {
+                "listing records"
+            }));
+        }
+    }
+    Ok(n)
+}

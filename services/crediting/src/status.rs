@@ -1,0 +1,316 @@
+//! Annual status (Art. 18-20): each engineer's year, assessed by the rules
+//! library whenever one of its records changes, and stored so reads are
+//! cheap.
+
+use ce_db::{Db, DbConnection};
+use ce_proto::crediting::{
+    AnnualState, AnnualStatus, Explanation, ListAnnualStatusesRequest, ListAnnualStatusesResponse,
+    RecordExplanation, RecordState,
+};
+use ce_proto::registry::Engineer;
+use ce_rules::{Assessment, DeemedReason, RuleBook, Status, YearInput};
+use ce_server::call::now_micros;
+use ce_server::dates;
+use ce_server::paging::Page;
+use ce_server::{ApiError, Call, Violations};
+use prost::Message;
+
+use crate::activity;
+use crate::names;
+use crate::registry::Registry;
+use crate::scope::{self, Narrowed, Subject};
+use crate::store::{self, RecordRow, StatusFilter, StatusRow};
+
+/// What an engineer is for the status of their year.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub engineer_id: String,
+    pub province: String,
+    pub field: i32,
+    pub employer_id: Option<String>,
+}
+
+impl Who {
+    pub fn of(e: &Engineer) -> Who {
+        Who {
+            engineer_id: e.name.trim_start_matches("engineers/").to_owned(),
+            province: e.province.clone(),
+            field: e.field,
+            employer_id: e.employer.strip_prefix("employers/").map(str::to_owned),
+        }
+    }
+}
+
+/// The rules library's record for a stored row.
+pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
+    let stored = ce_proto::crediting::HourRecord::decode(row.activity.as_slice())
+        .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
+    let activity = activity::from_proto(stored.activity.as_ref())
+        .map_err(|e| ApiError::Internal(format!("record {} no longer reads: {e}", row.id)))?;
+    Ok(ce_rules::Record {
+        id: row.id.clone(),
+        activity,
+        claimed: row.claimed_centi.map(|c| c as f64 / 100.0),
+        revoked: row.state == RecordState::Revoked as i32,
+        make_up_for: None,
+    })
+}
+
+fn state(s: Status) -> (AnnualState, String) {
+    match s {
+        Status::InProgress => (AnnualState::InProgress, String::new()),
+        Status::Compliant => (AnnualState::Compliant, String::new()),
+        Status::DeemedComplete(r) => {
+            let why = match r {
+                DeemedReason::Degree => "a degree earned after starting work",
+                DeemedReason::Qualification => "a professional qualification certificate obtained",
+                DeemedReason::AidAssignment(_) => "an aid assignment during the year",
+            };
+            (
+                AnnualState::DeemedComplete,
+                format!("{why} ({})", r.article()),
+            )
+        }
+        Status::Deferred => (AnnualState::Deferred, String::new()),
+        Status::MadeUp => (AnnualState::MadeUp, String::new()),
+        Status::NonCompliant => (AnnualState::NonCompliant, String::new()),
+    }
+}
+
+fn to_proto(
+    who: &Who,
+    a: &Assessment,
+    explanations: Vec<RecordExplanation>,
+    at: i64,
+) -> AnnualStatus {
+    let (st, deemed_reason) = state(a.status);
+    AnnualStatus {
+        name: names::status_name(&who.engineer_id, a.year),
+        engineer: names::engineer_name(&who.engineer_id),
+        year: a.year,
+        state: st as i32,
+        deemed_reason,
+        total_hours: a.totals.total.as_f64(),
+        public_hours: a.totals.public.as_f64(),
+        professional_hours: a.totals.professional.as_f64(),
+        converted_hours: a.totals.converted.as_f64(),
+        shortfall_total_hours: a.shortfall.total.as_f64(),
+        shortfall_professional_hours: a.shortfall.professional.as_f64(),
+        shortfall_public_hours: a.shortfall.public.as_f64(),
+        rule_set: a.rule_set.clone(),
+        province: who.province.clone(),
+        explanations,
+        signals: a.signals.iter().map(ToString::to_string).collect(),
+        update_time: Some(dates::timestamp(at)),
+    }
+}
+
+/// Assesses one engineer's year from its counted records and stores the
+/// result and each record's explanation. Runs inside the caller's
+/// transaction, so a record change and its status commit together.
+pub fn recompute(
+    conn: &mut DbConnection,
+    rules: &RuleBook,
+    who: &Who,
+    year: i32,
+) -> Result<AnnualStatus, ApiError> {
+    let rows = store::year_records(
+        conn,
+        &who.engineer_id,
+        year,
+        &[RecordState::Confirmed as i32, RecordState::Revoked as i32],
+    )?;
+    let records = rows
+        .iter()
+        .map(rules_record)
+        .collect::<Result<Vec<_>, _>>()?;
+    let set = rules
+        .for_year(&who.province, year)
+        .map_err(|e| ApiError::Internal(format!("no rule set for a stored year: {e}")))?;
+    let today = dates::today();
+    let assessment = ce_rules::assess(
+        &YearInput {
+            year,
+            records: &records,
+            make_up: &[],
+            deferral: None,
+            as_of: today,
+        },
+        set,
+    )
+    .map_err(|e| ApiError::Internal(format!("a stored record fails the rules: {e}")))?;
+    let mut explanations = Vec::with_capacity(assessment.explanations.len());
+    for e in &assessment.explanations {
+        let explanation: Explanation = activity::explanation_to_proto(e);
+        store::set_explanation(conn, &e.record, Some(explanation.encode_to_vec()))?;
+        explanations.push(RecordExplanation {
+            hour_record: names::record_name(&e.record),
+            explanation: Some(explanation),
+        });
+    }
+    let at = now_micros();
+    let status = to_proto(who, &assessment, explanations, at);
+    store::put_status(
+        conn,
+        &StatusRow {
+            engineer_id: who.engineer_id.clone(),
+            year,
+            province: who.province.clone(),
+            field: who.field,
+            employer_id: who.employer_id.clone(),
+            state: status.state,
+            total_centi: i64::from(assessment.totals.total.centi()),
+            professional_centi: i64::from(assessment.totals.professional.centi()),
+            status: status.encode_to_vec(),
+            computed_on: dates::format(today),
+            update_micros: at,
+        },
+    )?;
+    Ok(status)
+}
+
+fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {
+    AnnualStatus::decode(row.status.as_slice())
+        .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))
+}
+
+/// A stored status computed before its year (or, deferred, its make-up
+/// year) ended may have changed since, without any record changing.
+fn stale(row: &StatusRow, today: time::Date) -> bool {
+    let open =
+        row.state == AnnualState::InProgress as i32 || row.state == AnnualState::Deferred as i32;
+    open && dates::parse(&row.computed_on).is_ok_and(|d| d < today)
+}
+
+pub async fn get(
+    db: &Db,
+    registry: &Registry,
+    rules: &std::sync::Arc<RuleBook>,
+    call: &Call,
+    name: &str,
+) -> Result<AnnualStatus, ApiError> {
+    let (engineer_id, year) = names::parse_status(name)?;
+    if year < ce_rules::ruleset::FIRST_YEAR {
+        return Err(ApiError::invalid(
+            "name",
+            format!("{year} is before the regulation took effect (Art. 31)"),
+        ));
+    }
+    let stored = {
+        let id = engineer_id.clone();
+        db.read(move |conn| store::get_status(conn, &id, year))
+            .await?
+    };
+    let row = match stored {
+        Some(row) if !stale(&row, dates::today()) => row,
+        _ => {
+            // Never assessed, or stale: assess now from the engineer as the registry has them.
+            let engineer = registry
+                .engineer(&names::engineer_name(&engineer_id))
+                .await
+                .map_err(|e| match e {
+                    ApiError::InvalidArgument(_) => names::not_found(name),
+                    other => other,
+                })?;
+            let who = Who::of(&engineer);
+            check_read(call, &who)?;
+            let rules = rules.clone();
+            let status = db
+                .write(move |conn| recompute(conn, &rules, &who, year))
+                .await?;
+            return Ok(status);
+        }
+    };
+    check_read(
+        call,
+        &Who {
+            engineer_id: row.engineer_id.clone(),
+            province: row.province.clone(),
+            field: row.field,
+            employer_id: row.employer_id.clone(),
+        },
+    )?;
+    decode(&row)
+}
+
+fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
+    let engineer = names::engineer_name(&who.engineer_id);
+    let employer = who.employer_id.as_ref().map(|e| format!("employers/{e}"));
+    scope::read(
+        &call.caller,
+        &Subject {
+            engineer: &engineer,
+            province: &who.province,
+            field: who.field,
+            employer: employer.as_deref(),
+            institution: None,
+        },
+        "reading this engineer's status",
+    )
+}
+
+pub async fn list(
+    db: &Db,
+    call: &Call,
+    req: ListAnnualStatusesRequest,
+) -> Result<ListAnnualStatusesResponse, ApiError> {
+    let mut v = Violations::new();
+    if req.year < ce_rules::ruleset::FIRST_YEAR {
+        v.add("year", "is required: 2026 or later (Art. 31)");
+    }
+    if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
+        v.add(
+            "province",
+            format!("`{}` is not a province code", req.province),
+        );
+    }
+    if req.state != 0 && AnnualState::try_from(req.state).is_err() {
+        v.add("state", "is not an annual state");
+    }
+    v.finish()?;
+    let page = Page::parse(
+        req.page_size,
+        &req.page_token,
+        &format!(
+            "{}|{}|{}|{}|{}",
+            req.year, req.province, req.field, req.employer, req.state
+        ),
+    )?;
+    let n = scope::narrow_list(
+        &call.caller,
+        Narrowed {
+            province: (!req.province.is_empty()).then(|| req.province.clone()),
+            field: (req.field != 0).then_some(req.field),
+            employer: (!req.employer.is_empty()).then(|| req.employer.clone()),
+            ..Default::default()
+        },
+        true,
+    )?;
+    let filter = StatusFilter {
+        year: req.year,
+        province: n.province,
+        field: n.field,
+        employer_id: n
+            .employer
+            .as_deref()
+            .and_then(|e| e.strip_prefix("employers/"))
+            .map(str::to_owned),
+        state: (req.state != 0).then_some(req.state),
+        engineer_id: n
+            .engineer
+            .as_deref()
+            .and_then(|e| e.strip_prefix("engineers/"))
+            .map(str::to_owned),
+    };
+    let (rows, next_page_token) = page
+        .load(
+            db,
+            move |conn, after, limit| Ok(store::list_statuses(conn, &filter, after, limit)?),
+            |r| r.engineer_id.clone(),
+        )
+        .await?;
+    Ok(ListAnnualStatusesResponse {
+        annual_statuses: rows.iter().map(decode).collect::<Result<_, _>>()?,
+        next_page_token,
+    })
+}

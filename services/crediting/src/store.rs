@@ -1,0 +1,242 @@
+//! Crediting's SQL. Functions take a connection so callers compose them in
+//! one transaction.
+
+use ce_db::{DbConnection, DbError};
+use diesel::prelude::*;
+
+use crate::schema::{annual_statuses, hour_records};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = hour_records)]
+pub struct RecordRow {
+    pub id: String,
+    pub engineer_id: String,
+    pub year: i32,
+    pub province: String,
+    pub field: i32,
+    pub employer_id: Option<String>,
+    pub route: i32,
+    pub state: i32,
+    pub activity: Vec<u8>,
+    pub registry_activity: String,
+    pub institution_id: Option<String>,
+    pub claimed_centi: Option<i64>,
+    pub submitted_by: String,
+    pub submitted_role: String,
+    pub submitter: String,
+    pub client_key: Option<String>,
+    pub content_digest: String,
+    pub decided_by: Option<String>,
+    pub decision_reason: Option<String>,
+    pub explanation: Option<Vec<u8>>,
+    pub create_micros: i64,
+    pub update_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = annual_statuses, treat_none_as_null = true)]
+pub struct StatusRow {
+    pub engineer_id: String,
+    pub year: i32,
+    pub province: String,
+    pub field: i32,
+    pub employer_id: Option<String>,
+    pub state: i32,
+    pub total_centi: i64,
+    pub professional_centi: i64,
+    pub status: Vec<u8>,
+    pub computed_on: String,
+    pub update_micros: i64,
+}
+
+pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), DbError> {
+    diesel::insert_into(hour_records::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_record(conn: &mut DbConnection, id: &str) -> Result<Option<RecordRow>, DbError> {
+    Ok(hour_records::table
+        .find(id)
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn record_by_key(
+    conn: &mut DbConnection,
+    submitter: &str,
+    key: &str,
+) -> Result<Option<RecordRow>, DbError> {
+    Ok(hour_records::table
+        .filter(hour_records::submitter.eq(submitter))
+        .filter(hour_records::client_key.eq(key))
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Moves a record to `state`, recording who decided and why.
+pub fn decide(
+    conn: &mut DbConnection,
+    id: &str,
+    state: i32,
+    by: &str,
+    reason: Option<&str>,
+    at: i64,
+) -> Result<(), DbError> {
+    diesel::update(hour_records::table.find(id))
+        .set((
+            hour_records::state.eq(state),
+            hour_records::decided_by.eq(Some(by)),
+            hour_records::decision_reason.eq(reason),
+            hour_records::update_micros.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The records of one engineer's year in the given states.
+pub fn year_records(
+    conn: &mut DbConnection,
+    engineer: &str,
+    year: i32,
+    states: &[i32],
+) -> Result<Vec<RecordRow>, DbError> {
+    Ok(hour_records::table
+        .filter(hour_records::engineer_id.eq(engineer))
+        .filter(hour_records::year.eq(year))
+        .filter(hour_records::state.eq_any(states))
+        .order(hour_records::id.asc())
+        .select(RecordRow::as_select())
+        .load(conn)?)
+}
+
+pub fn set_explanation(
+    conn: &mut DbConnection,
+    id: &str,
+    explanation: Option<Vec<u8>>,
+) -> Result<(), DbError> {
+    diesel::update(hour_records::table.find(id))
+        .set(hour_records::explanation.eq(explanation))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Filters for a list of records; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct RecordFilter {
+    pub engineer_id: Option<String>,
+    pub year: Option<i32>,
+    pub state: Option<i32>,
+    pub province: Option<String>,
+    pub field: Option<i32>,
+    pub employer_id: Option<String>,
+    pub institution_id: Option<String>,
+}
+
+pub fn list_records(
+    conn: &mut DbConnection,
+    f: &RecordFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RecordRow>, DbError> {
+    let mut q = hour_records::table
+        .select(RecordRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.engineer_id {
+        q = q.filter(hour_records::engineer_id.eq(v.clone()));
+    }
+    if let Some(v) = f.year {
+        q = q.filter(hour_records::year.eq(v));
+    }
+    if let Some(v) = f.state {
+        q = q.filter(hour_records::state.eq(v));
+    }
+    if let Some(v) = &f.province {
+        q = q.filter(hour_records::province.eq(v.clone()));
+    }
+    if let Some(v) = f.field {
+        q = q.filter(hour_records::field.eq(v));
+    }
+    if let Some(v) = &f.employer_id {
+        q = q.filter(hour_records::employer_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.institution_id {
+        q = q.filter(hour_records::institution_id.eq(v.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(hour_records::id.gt(a.to_owned()));
+    }
+    Ok(q.order(hour_records::id.asc()).limit(limit).load(conn)?)
+}
+
+/// Writes a year's status, replacing the one before.
+pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbError> {
+    let updated = diesel::update(annual_statuses::table.find((&row.engineer_id, row.year)))
+        .set(row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(annual_statuses::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn get_status(
+    conn: &mut DbConnection,
+    engineer: &str,
+    year: i32,
+) -> Result<Option<StatusRow>, DbError> {
+    Ok(annual_statuses::table
+        .find((engineer, year))
+        .select(StatusRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Filters for a list of statuses of one year.
+#[derive(Debug, Default, Clone)]
+pub struct StatusFilter {
+    pub year: i32,
+    pub province: Option<String>,
+    pub field: Option<i32>,
+    pub employer_id: Option<String>,
+    pub state: Option<i32>,
+    pub engineer_id: Option<String>,
+}
+
+pub fn list_statuses(
+    conn: &mut DbConnection,
+    f: &StatusFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StatusRow>, DbError> {
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::year.eq(f.year))
+        .select(StatusRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.province {
+        q = q.filter(annual_statuses::province.eq(v.clone()));
+    }
+    if let Some(v) = f.field {
+        q = q.filter(annual_statuses::field.eq(v));
+    }
+    if let Some(v) = &f.employer_id {
+        q = q.filter(annual_statuses::employer_id.eq(v.clone()));
+    }
+    if let Some(v) = f.state {
+        q = q.filter(annual_statuses::state.eq(v));
+    }
+    if let Some(v) = &f.engineer_id {
+        q = q.filter(annual_statuses::engineer_id.eq(v.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(annual_statuses::engineer_id.gt(a.to_owned()));
+    }
+    Ok(q.order(annual_statuses::engineer_id.asc())
+        .limit(limit)
+        .load(conn)?)
+}

@@ -1,0 +1,650 @@
+//! Crediting end to end, with the registry it checks over gRPC, on SQLite
+//! and PostgreSQL: the three routes of Art. 21, confirmation by the right
+//! party, refusals, and annual status computed by the rules library.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ce_proto::common::{DeliveryMode, Field, SubjectCategory};
+use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::*;
+use ce_proto::google::r#type::Date;
+use ce_proto::registry::{
+    self as reg, ChangeInstitutionStandingRequest, CreateActivityRequest, CreateEmployerRequest,
+    CreateEngineerRequest, CreateInstitutionRequest, Standing,
+};
+use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends, credit_code, resident_id};
+use tonic::Code;
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+struct World {
+    env: CreditingEnv,
+    employer: String,
+    engineer: String,
+    institution: String,
+    /// An institution's course, 2026-03-02 for 3 days.
+    course: String,
+    /// The Guangdong department's own seminar, 2026-04-01 for 3 days.
+    seminar: String,
+}
+
+async fn world(b: Backend) -> World {
+    let env = CreditingEnv::start(b).await;
+    let r = &env.registry;
+    let employer = r
+        .province("44")
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: credit_code("44"),
+                display_name: "Pearl River Power".into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let engineer = r
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "陈工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let institution = r
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Grid Academy".into(),
+                province: "44".into(),
+                fields: vec![Field::ElectricPower as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let activity = |province: &str, fee| reg::Activity {
+        title: "Grid protection".into(),
+        province: province.into(),
+        field: Field::ElectricPower as i32,
+        subject_category: SubjectCategory::Professional as i32,
+        delivery_mode: DeliveryMode::FaceToFace as i32,
+        start_date: date(2026, 3, 2),
+        end_date: date(2026, 3, 4),
+        hours_per_day: 10.0,
+        fee_fen: fee,
+        ..Default::default()
+    };
+    let course = r
+        .institution(&institution)
+        .create_activity(CreateActivityRequest {
+            activity: Some(activity("44", 50_000)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let seminar = r
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                start_date: date(2026, 4, 1),
+                end_date: date(2026, 4, 3),
+                ..activity("44", 0)
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    World {
+        env,
+        employer,
+        engineer,
+        institution,
+        course,
+        seminar,
+    }
+}
+
+fn face_to_face(
+    engineer: &str,
+    activity: &str,
+    start: Option<Date>,
+    days: i32,
+    hours: f64,
+) -> HourRecord {
+    HourRecord {
+        engineer: engineer.into(),
+        registry_activity: activity.into(),
+        activity: Some(A::FaceToFace(FaceToFaceTraining {
+            subject_category: SubjectCategory::Professional as i32,
+            start_date: start,
+            days,
+            hours_per_day: hours,
+        })),
+        ..Default::default()
+    }
+}
+
+fn conversion(engineer: &str, kind: conversion::Kind, evidence: &str) -> HourRecord {
+    HourRecord {
+        engineer: engineer.into(),
+        activity: Some(A::Conversion(Conversion {
+            kind: kind as i32,
+            date: date(2026, 5, 20),
+            evidence_id: evidence.into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+fn create(record: HourRecord) -> CreateHourRecordRequest {
+    CreateHourRecordRequest {
+        hour_record: Some(record),
+    }
+}
+
+fn status_name(engineer: &str, year: i32) -> String {
+    format!("{engineer}/annualStatuses/{year}")
+}
+
+async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
+    let w = world(b).await;
+    let granted = w
+        .env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            3,
+            10.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(granted.state, RecordState::Confirmed as i32);
+    assert_eq!(granted.route, Route::DepartmentGrant as i32);
+    assert_eq!(granted.province, "44");
+    let explanation = granted.explanation.unwrap();
+    // RULES.md worked example 1: 3 days of 10 hours earn 24.
+    assert_eq!(
+        (explanation.hours, explanation.article.as_str()),
+        (24.0, "Art. 18(1)")
+    );
+    assert!(
+        explanation.text.contains("capped at 8"),
+        "{}",
+        explanation.text
+    );
+
+    let status = w
+        .env
+        .engineer(&w.engineer)
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.professional_hours, 24.0);
+    assert_eq!(status.shortfall_total_hours, 66.0);
+    assert_eq!(
+        status.state,
+        AnnualState::InProgress as i32,
+        "2026 is not over"
+    );
+    assert_eq!(status.rule_set, "national-2026");
+    assert_eq!(status.explanations.len(), 1);
+
+    // Another department cannot grant hours for it.
+    let err = w
+        .env
+        .province("11")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            1,
+            4.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it(
+    b: Backend,
+) {
+    let w = world(b).await;
+    let mut inst = w.env.institution(&w.institution);
+    let uploaded = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            3,
+            6.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(uploaded.state, RecordState::Submitted as i32);
+    assert_eq!(uploaded.route, Route::InstitutionUpload as i32);
+    let name = uploaded.name.clone();
+    let confirm = || ConfirmHourRecordRequest { name: name.clone() };
+
+    let err = inst.confirm_hour_record(confirm()).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "an institution never confirms its own uploads"
+    );
+    let err = w
+        .env
+        .employer("employers/someone-else")
+        .confirm_hour_record(confirm())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = w
+        .env
+        .province("44")
+        .confirm_hour_record(confirm())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "uploads are confirmed by employer or regulator"
+    );
+
+    // Not counted until confirmed.
+    let before = w
+        .env
+        .employer(&w.employer)
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.total_hours, 0.0);
+
+    let confirmed = w
+        .env
+        .employer(&w.employer)
+        .confirm_hour_record(confirm())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(confirmed.state, RecordState::Confirmed as i32);
+    assert_eq!(confirmed.explanation.unwrap().hours, 18.0);
+    let err = w
+        .env
+        .employer(&w.employer)
+        .confirm_hour_record(confirm())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::FailedPrecondition,
+        "only a submitted record is decided"
+    );
+
+    // The field's regulator may confirm an upload, or reject it with a reason.
+    let second = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            2.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = w
+        .env
+        .regulator(Field::ElectricPower, None)
+        .reject_hour_record(RejectHourRecordRequest {
+            name: second.name.clone(),
+            reason: " ".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["reason"]);
+    let rejected = w
+        .env
+        .regulator(Field::ElectricPower, None)
+        .reject_hour_record(RejectHourRecordRequest {
+            name: second.name.clone(),
+            reason: "Not on the attendance sheet".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rejected.state, RecordState::Rejected as i32);
+    assert_eq!(rejected.decision_reason, "Not on the attendance sheet");
+    let err = w
+        .env
+        .regulator(Field::Mining, None)
+        .get_hour_record(GetHourRecordRequest { name: second.name })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    let listed = w
+        .env
+        .employer(&w.employer)
+        .list_annual_statuses(ListAnnualStatusesRequest {
+            year: 2026,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.annual_statuses.len(), 1);
+    assert_eq!(listed.annual_statuses[0].total_hours, 18.0);
+}
+
+async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backend) {
+    let w = world(b).await;
+    let mut me = w.env.engineer(&w.engineer);
+    let patent = me
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::InventionPatent,
+            "ZL202610000001.X",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (patent.state, patent.route),
+        (RecordState::Submitted as i32, Route::SelfSubmission as i32)
+    );
+    let confirm = ConfirmHourRecordRequest {
+        name: patent.name.clone(),
+    };
+    let err = w
+        .env
+        .province("11")
+        .confirm_hour_record(confirm.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = w
+        .env
+        .employer(&w.employer)
+        .confirm_hour_record(confirm.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "self-submissions are reviewed by HRSS (Art. 21)"
+    );
+    w.env
+        .province("44")
+        .confirm_hour_record(confirm)
+        .await
+        .unwrap();
+
+    // The same patent again is kept, shown, and credited 0 (RULES.md example 4).
+    let again = me
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::InventionPatent,
+            "zl 202610000001.x",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = w
+        .env
+        .province("44")
+        .confirm_hour_record(ConfirmHourRecordRequest { name: again.name })
+        .await
+        .unwrap()
+        .into_inner();
+    let e = again.explanation.unwrap();
+    assert_eq!(e.hours, 0.0);
+    assert!(e.text.contains("counts once"), "{}", e.text);
+
+    // RULES.md example 2: co-authored paper + patent + 40 professional and 30 public online hours.
+    let mut paper = conversion(
+        &w.engineer,
+        conversion::Kind::PaperCoauthor,
+        "10.1000/grid.2026.7",
+    );
+    paper.client_key = "paper-1".into();
+    let p = me
+        .create_hour_record(create(paper.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let retried = me
+        .create_hour_record(create(paper.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        retried.name, p.name,
+        "the same client key and content is the same record"
+    );
+    paper.evidence_changed();
+    let err = me.create_hour_record(create(paper)).await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    w.env
+        .province("44")
+        .confirm_hour_record(ConfirmHourRecordRequest { name: p.name })
+        .await
+        .unwrap();
+    let status = me
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (status.converted_hours, status.professional_hours),
+        (15.0, 15.0)
+    );
+    assert_eq!(status.explanations.len(), 3);
+
+    // Training arrives from its organiser, not from the engineer.
+    let err = me
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            4.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["hour_record.activity"]);
+    let err = me
+        .create_hour_record(create(conversion(
+            "engineers/someone-else",
+            conversion::Kind::PaperSole,
+            "10.1/x",
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+trait Change {
+    fn evidence_changed(&mut self);
+}
+
+impl Change for HourRecord {
+    fn evidence_changed(&mut self) {
+        if let Some(A::Conversion(c)) = &mut self.activity {
+            c.evidence_id.push_str("-other");
+        }
+    }
+}
+
+async fn refusals_name_the_rule(b: Backend) {
+    let w = world(b).await;
+    let mut inst = w.env.institution(&w.institution);
+
+    // Impossible input, by the rules library, naming the request field.
+    let err = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            30.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_fields(&err),
+        vec!["hour_record.face_to_face.hours_per_day"]
+    );
+    // A year before the regulation.
+    let err = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2025, 12, 1),
+            1,
+            3.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("Art. 31"), "{}", err.message());
+    // Another organiser's activity.
+    let err = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            1,
+            3.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // An engineer the registry does not know.
+    let err = inst
+        .create_hour_record(create(face_to_face(
+            "engineers/0190ffff-0000-7000-8000-000000000000",
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            3.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["hour_record.engineer"]);
+    // An employer registers nothing.
+    let err = w
+        .env
+        .employer(&w.employer)
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            3.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A disqualified institution's later hours are refused (Art. 26).
+    w.env
+        .registry
+        .province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: w.institution.clone(),
+            standing: Standing::Disqualified as i32,
+            reason: "Certificates without training".into(),
+            effective_date: date(2026, 3, 3),
+            article: "Art. 26".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The registry answer is cached briefly; a fresh crediting sees it at once.
+    let fresh = {
+        let mut config = w.env.registry.place.config("crediting");
+        config
+            .peers
+            .insert("registry".into(), w.env.registry.service.url());
+        config.database.url = match b {
+            Backend::Sqlite => format!(
+                "sqlite://{}",
+                w.env
+                    .registry
+                    .place
+                    .dir
+                    .path()
+                    .join("crediting2.db")
+                    .display()
+            ),
+            Backend::Postgres => w.env.registry.place.pg_url("crediting2"),
+        };
+        ce_tests::start_service(config, crediting::start).await
+    };
+    let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
+        org: Some(w.institution.clone()),
+        ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
+    });
+    let mut inst =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            fresh.channel().await,
+            ce_tests::bearer(&token),
+        );
+    let err = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            3,
+            6.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("Art. 26") && err.message().contains("disqualified"),
+        "{}",
+        err.message()
+    );
+}
+
+both_backends!(
+    a_departments_own_activity_is_granted_at_once_and_counted,
+    an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
+    an_engineer_submits_evidence_and_the_home_province_reviews_it,
+    refusals_name_the_rule,
+);
