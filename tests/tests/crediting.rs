@@ -642,7 +642,120 @@ async fn refusals_name_the_rule(b: Backend) {
     );
 }
 
+fn keyed(mut r: HourRecord, key: &str) -> HourRecord {
+    r.client_key = key.into();
+    r
+}
+
+async fn upload(
+    client: &mut ce_tests::Crediting,
+    messages: Vec<Vec<HourRecord>>,
+) -> Vec<Vec<BulkUploadResult>> {
+    let requests: Vec<BulkUploadHourRecordsRequest> = messages
+        .into_iter()
+        .map(|hour_records| BulkUploadHourRecordsRequest { hour_records })
+        .collect();
+    let mut answers = client
+        .bulk_upload_hour_records(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(m) = answers.message().await.unwrap() {
+        out.push(m.results);
+    }
+    out
+}
+
+async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: Backend) {
+    let w = world(b).await;
+    let mut inst = w.env.institution(&w.institution);
+    let day = |d: i32| date(2026, 3, d);
+    let first = vec![
+        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 6.0), "k1"),
+        keyed(
+            face_to_face(&w.engineer, &w.course, day(3), 1, 30.0),
+            "k2-impossible",
+        ),
+        keyed(face_to_face(&w.engineer, &w.course, day(4), 1, 5.0), "k3"),
+    ];
+    let second = vec![
+        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 7.0), "k1"),
+        keyed(
+            face_to_face("engineers/nobody", &w.course, day(3), 1, 2.0),
+            "k4-unknown",
+        ),
+        keyed(face_to_face(&w.engineer, &w.course, day(3), 1, 4.0), "k5"),
+    ];
+
+    // Interrupted: only the first message got through before the client died.
+    let partial = upload(&mut inst, vec![first.clone()]).await;
+    assert_eq!(partial.len(), 1);
+
+    // Re-sent whole: the same answers for the first message, nothing stored twice.
+    let answers = upload(&mut inst, vec![first, second]).await;
+    assert_eq!(answers.len(), 2);
+    let (a, b2) = (&answers[0], &answers[1]);
+    assert_eq!(a.iter().map(|r| r.index).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        a[0].hour_record.as_ref().unwrap().name,
+        partial[0][0].hour_record.as_ref().unwrap().name
+    );
+    assert_eq!(
+        a[2].hour_record.as_ref().unwrap().name,
+        partial[0][2].hour_record.as_ref().unwrap().name
+    );
+    let impossible = a[1].refusal.as_ref().unwrap();
+    assert_eq!(impossible.code, "INVALID_ARGUMENT");
+    assert_eq!(
+        impossible.field_violations[0].field,
+        "hour_record.face_to_face.hours_per_day"
+    );
+    assert_eq!(
+        b2[0].refusal.as_ref().unwrap().code,
+        "ALREADY_EXISTS",
+        "same key, other content"
+    );
+    assert_eq!(
+        b2[1].refusal.as_ref().unwrap().field_violations[0].field,
+        "hour_record.engineer"
+    );
+    assert_eq!(
+        b2[2].hour_record.as_ref().unwrap().state,
+        RecordState::Submitted as i32
+    );
+
+    let stored = w
+        .env
+        .ministry()
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: w.engineer.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records;
+    let mut keys: Vec<String> = stored.iter().map(|r| r.client_key.clone()).collect();
+    keys.sort();
+    assert_eq!(keys, vec!["k1", "k3", "k5"], "exactly the intended rows");
+
+    // A message over the limit is refused whole.
+    let big = vec![face_to_face(&w.engineer, &w.course, day(2), 1, 1.0); 1001];
+    let mut stream = inst
+        .bulk_upload_hour_records(tokio_stream::iter(vec![BulkUploadHourRecordsRequest {
+            hour_records: big,
+        }]))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = stream.message().await.unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["hour_records"]);
+}
+
 both_backends!(
+    a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
     an_engineer_submits_evidence_and_the_home_province_reviews_it,

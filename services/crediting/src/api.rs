@@ -48,8 +48,48 @@ fn reply<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
     result.map(Response::new).map_err(Status::from)
 }
 
+type BulkStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<BulkUploadHourRecordsResponse, Status>> + Send>,
+>;
+
 #[tonic::async_trait]
 impl CreditingService for CreditingApi {
+    type BulkUploadHourRecordsStream = BulkStream;
+
+    async fn bulk_upload_hour_records(
+        &self,
+        req: Request<tonic::Streaming<BulkUploadHourRecordsRequest>>,
+    ) -> Result<Response<BulkStream>, Status> {
+        let call = Call::from_request(&req)?;
+        let mut incoming = req.into_inner();
+        let inner = self.inner.clone();
+        // A small buffer: a slow reader slows the upload instead of filling memory.
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            loop {
+                let message = match incoming.message().await {
+                    Ok(Some(m)) => m,
+                    Ok(None) => return,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
+                };
+                let answer = inner
+                    .bulk_message(&call, message.hour_records)
+                    .await
+                    .map_err(Status::from);
+                let failed = answer.is_err();
+                if tx.send(answer).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
     async fn create_hour_record(
         &self,
         req: Request<CreateHourRecordRequest>,

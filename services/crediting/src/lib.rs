@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`api`] | the gRPC handlers |
 //! | [`records`] | registration routes, confirmation, reads |
+//! | [`bulk`] | bulk upload, answered per record |
 //! | [`status`] | annual status: recompute, reads |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
 //! | [`registry`] | the registry client, batched and cached |
@@ -22,6 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod activity;
 pub mod api;
+pub mod bulk;
 pub mod names;
 pub mod records;
 pub mod registry;

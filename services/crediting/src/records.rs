@@ -126,9 +126,53 @@ fn digest(
     format!("{h:016x}")
 }
 
+/// Stores a prepared record unless its client key was used already: the
+/// same key and content answer with the record stored before (and `false`),
+/// the same key with other content is ALREADY_EXISTS. Audits the insert.
+pub fn save(
+    conn: &mut ce_db::DbConnection,
+    call: &Call,
+    row: RecordRow,
+) -> Result<(RecordRow, bool), ApiError> {
+    if let Some(key) = &row.client_key
+        && let Some(existing) = store::record_by_key(conn, &row.submitter, key)?
+    {
+        return if existing.content_digest == row.content_digest {
+            Ok((existing, false))
+        } else {
+            Err(ApiError::AlreadyExists(format!(
+                "client_key {key} was used for a different record ({})",
+                names::record_name(&existing.id)
+            )))
+        };
+    }
+    store::insert_record(conn, &row)?;
+    audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
+    Ok((row, true))
+}
+
 impl Crediting {
     /// Registers a record on the route the caller's role calls for (Art. 21).
     pub async fn create(&self, call: &Call, hr: HourRecord) -> Result<HourRecord, ApiError> {
+        let (row, who) = self.prepare(call, hr).await?;
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                let (row, inserted) = save(conn, &call, row)?;
+                if inserted && row.state == RecordState::Confirmed as i32 {
+                    status::recompute(conn, &rules, &who, row.year)?;
+                }
+                Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
+            })
+            .await?;
+        to_proto(row)
+    }
+
+    /// Checks a record against the rules and the registry and builds its
+    /// row, touching no storage of ours.
+    pub async fn prepare(&self, call: &Call, hr: HourRecord) -> Result<(RecordRow, Who), ApiError> {
         let mut v = Violations::new();
         let engineer_id = v.check(
             "hour_record.engineer",
@@ -326,32 +370,7 @@ impl Crediting {
             create_micros: now,
             update_micros: now,
         };
-        let call = call.clone();
-        let rules = self.rules.clone();
-        let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
-                if let Some(key) = &row.client_key
-                    && let Some(existing) = store::record_by_key(conn, &row.submitter, key)?
-                {
-                    return if existing.content_digest == row.content_digest {
-                        Ok(existing)
-                    } else {
-                        Err(ApiError::AlreadyExists(format!(
-                            "client_key {key} was used for a different record ({})",
-                            names::record_name(&existing.id)
-                        )))
-                    };
-                }
-                store::insert_record(conn, &row)?;
-                if confirmed {
-                    status::recompute(conn, &rules, &who, row.year)?;
-                }
-                audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
-                Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
-            })
-            .await?;
-        to_proto(row)
+        Ok((row, who))
     }
 
     pub async fn get(&self, call: &Call, name: &str) -> Result<HourRecord, ApiError> {
