@@ -18,6 +18,9 @@ use crate::records::{Crediting, save, to_proto};
 use crate::status::{self, Who};
 use crate::store::RecordRow;
 
+/// One record of a message: its index, client key, and how it fared so far.
+type Item<T> = (usize, String, Result<T, ApiError>);
+
 /// The most records one message may carry.
 pub const MESSAGE_LIMIT: usize = 1000;
 
@@ -59,8 +62,7 @@ impl Crediting {
             .collect();
         self.registry.engineers(&names).await?;
 
-        let mut prepared: Vec<(usize, String, Result<(RecordRow, Who), ApiError>)> =
-            Vec::with_capacity(records.len());
+        let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
         for (i, hr) in records.into_iter().enumerate() {
             let key = hr.client_key.clone();
             let result = match self.prepare(call, hr).await {
@@ -76,8 +78,7 @@ impl Crediting {
         let rows = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
-                let mut answers: Vec<(usize, String, Result<RecordRow, ApiError>)> =
-                    Vec::with_capacity(prepared.len());
+                let mut answers: Vec<Item<RecordRow>> = Vec::with_capacity(prepared.len());
                 let mut touched: BTreeMap<(String, i32), Who> = BTreeMap::new();
                 for (i, key, p) in prepared {
                     let answer = match p {
