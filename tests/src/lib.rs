@@ -313,7 +313,13 @@ impl CreditingEnv {
         config
             .peers
             .insert("registry".into(), registry.service.url());
-        let service = start_service(config, crediting::start).await;
+        // Date-dependent rules (Art. 17, 21) see a fixed day late in 2026,
+        // whenever the tests run.
+        let today = time::macros::date!(2026 - 11 - 25);
+        let service = start_service(config, move |c, s| {
+            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+        })
+        .await;
         let channel = service.channel().await;
         CreditingEnv {
             registry,

@@ -613,7 +613,11 @@ async fn refusals_name_the_rule(b: Backend) {
             ),
             Backend::Postgres => w.env.registry.place.pg_url("crediting2"),
         };
-        ce_tests::start_service(config, crediting::start).await
+        let today = time::macros::date!(2026 - 11 - 25);
+        ce_tests::start_service(config, move |c, s| {
+            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+        })
+        .await
     };
     let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
         org: Some(w.institution.clone()),
@@ -754,7 +758,221 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
     assert_eq!(bad_fields(&err), vec!["hour_records"]);
 }
 
+async fn confirmed(w: &World, record: HourRecord) -> HourRecord {
+    let submitted = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(record))
+        .await
+        .unwrap()
+        .into_inner();
+    w.env
+        .province("44")
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: submitted.name,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows(b: Backend) {
+    let w = world(b).await;
+    // RULES.md example 3: sole project 40 + sole book 30 (capped to 60 converted) + 30 public hours.
+    let project = confirmed(
+        &w,
+        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0007"),
+    )
+    .await;
+    confirmed(
+        &w,
+        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70000-1"),
+    )
+    .await;
+    let online = w
+        .env
+        .registry
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Ethics and law for engineers".into(),
+                province: "44".into(),
+                subject_category: SubjectCategory::Public as i32,
+                delivery_mode: DeliveryMode::Online as i32,
+                start_date: date(2026, 6, 1),
+                end_date: date(2026, 6, 30),
+                hours_per_day: 1.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    w.env
+        .province("44")
+        .create_hour_record(create(HourRecord {
+            engineer: w.engineer.clone(),
+            registry_activity: online,
+            activity: Some(A::Online(OnlineTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2026, 6, 1),
+                end_date: date(2026, 6, 30),
+                hours: 30.0,
+            })),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let check = || CheckTitleEligibilityRequest {
+        engineer: w.engineer.clone(),
+        first_year: 2026,
+        last_year: 2026,
+    };
+    let before = w
+        .env
+        .employer(&w.employer)
+        .check_title_eligibility(check())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(before.eligible);
+    assert_eq!(before.years[0].state, AnnualState::Compliant as i32);
+    assert_eq!(
+        (before.years[0].total_hours, before.years[0].converted_hours),
+        (90.0, 60.0)
+    );
+
+    let revoke = RevokeHourRecordsRequest {
+        names: vec![project.name.clone()],
+        reason: "Project report was plagiarised".into(),
+        case_reference: "GD-SUP-2026-031".into(),
+    };
+    let err = w
+        .env
+        .employer(&w.employer)
+        .revoke_hour_records(revoke.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = w
+        .env
+        .province("11")
+        .revoke_hour_records(revoke.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let revoked = w
+        .env
+        .client(ce_tests::token(
+            ce_proto::common::Role::Service,
+            "service/supervision",
+        ))
+        .revoke_hour_records(revoke.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.hour_records[0].state, RecordState::Revoked as i32);
+    assert!(
+        revoked.hour_records[0]
+            .decision_reason
+            .contains("GD-SUP-2026-031")
+    );
+    let e = revoked.hour_records[0].explanation.clone().unwrap();
+    assert_eq!(e.hours, 0.0);
+    assert!(e.text.contains("Art. 27"), "{}", e.text);
+
+    let after = w
+        .env
+        .employer(&w.employer)
+        .check_title_eligibility(check())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!after.eligible);
+    assert_eq!(after.incomplete_years, vec![2026]);
+    assert_eq!(
+        after.years[0].converted_hours, 30.0,
+        "the book's 30 now count in full"
+    );
+    assert_eq!(after.years[0].shortfall_professional_hours, 30.0);
+    // Revoking again changes nothing.
+    let again = w
+        .env
+        .province("44")
+        .revoke_hour_records(revoke)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.hour_records[0].state, RecordState::Revoked as i32);
+}
+
+async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend) {
+    let w = world(b).await;
+    let mut future = conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/future");
+    if let Some(A::Conversion(c)) = &mut future.activity {
+        c.date = date(2026, 12, 20);
+    }
+    let err = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(future))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["hour_record.conversion.date"]);
+    assert!(err.message().contains("Art. 17"), "{}", err.message());
+
+    // In February 2027, 2026's hours are past their deadline (Art. 21, no grace nationally).
+    let mut config = w.env.registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), w.env.registry.service.url());
+    config.database.url = match b {
+        Backend::Sqlite => format!(
+            "sqlite://{}",
+            w.env
+                .registry
+                .place
+                .dir
+                .path()
+                .join("crediting-2027.db")
+                .display()
+        ),
+        Backend::Postgres => w.env.registry.place.pg_url("crediting-2027"),
+    };
+    let later = time::macros::date!(2027 - 02 - 01);
+    let service = ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || later))
+    })
+    .await;
+    let token = w.env.registry.place.token(ce_tests::token(
+        ce_proto::common::Role::Engineer,
+        &w.engineer,
+    ));
+    let mut me =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            service.channel().await,
+            ce_tests::bearer(&token),
+        );
+    let err = me
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::PaperSole,
+            "10.1/late",
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("Art. 21") && err.message().contains("2026-12-31"),
+        "{}",
+        err.message()
+    );
+}
+
 both_backends!(
+    revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,
+    dates_after_today_and_years_past_their_deadline_are_refused,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,

@@ -253,6 +253,8 @@ pub fn field_path(activity: &Activity, field: &str) -> String {
         ("face_to_face", "date") => "start_date",
         ("online", "date") => "start_date",
         ("online", "end") | ("aid_assignment", "end") => "end_date",
+        ("face_to_face", "end") => "start_date",
+        ("conversion" | "deemed_event", "end") => "date",
         (_, f) => f,
     };
     format!("{AT}.{p}.{field}")

@@ -138,21 +138,39 @@ impl CreditingService for CreditingApi {
         self.mutation(&call, &r.name, result).await
     }
 
+    async fn revoke_hour_records(
+        &self,
+        req: Request<RevokeHourRecordsRequest>,
+    ) -> Result<Response<RevokeHourRecordsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "hourRecords".into());
+        let result = self
+            .inner
+            .revoke(&call, r)
+            .await
+            .map(|hour_records| RevokeHourRecordsResponse { hour_records });
+        self.mutation(&call, &resource, result).await
+    }
+
+    async fn check_title_eligibility(
+        &self,
+        req: Request<CheckTitleEligibilityRequest>,
+    ) -> Result<Response<CheckTitleEligibilityResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.title_eligibility(&call, req.into_inner()).await)
+    }
+
     async fn get_annual_status(
         &self,
         req: Request<GetAnnualStatusRequest>,
     ) -> Result<Response<AnnualStatus>, Status> {
         let call = Call::from_request(&req)?;
-        reply(
-            status::get(
-                &self.inner.db,
-                &self.inner.registry,
-                &self.inner.rules,
-                &call,
-                &req.into_inner().name,
-            )
-            .await,
-        )
+        reply(status::get(&self.inner, &call, &req.into_inner().name).await)
     }
 
     async fn list_annual_statuses(

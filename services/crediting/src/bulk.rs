@@ -75,6 +75,7 @@ impl Crediting {
 
         let call = call.clone();
         let rules = self.rules.clone();
+        let today = (self.clock)();
         let rows = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
@@ -100,7 +101,7 @@ impl Crediting {
                     answers.push((i, key, answer));
                 }
                 for ((_, year), who) in &touched {
-                    status::recompute(conn, &rules, who, *year)?;
+                    status::recompute(conn, &rules, who, *year, today)?;
                 }
                 // Re-read so accepted records carry their explanations.
                 let mut out = Vec::with_capacity(answers.len());

@@ -55,6 +55,15 @@ pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
+    start_with_clock(config, signal, records::system_clock()).await
+}
+
+/// [`start`] with a fixed idea of today, for tests of date-dependent rules.
+pub async fn start_with_clock(
+    config: ServiceConfig,
+    signal: impl Future<Output = ()> + Send + 'static,
+    clock: records::Clock,
+) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
     let peers = std::sync::Arc::new(ce_server::peer::Peers::new(
         SERVICE,
@@ -67,6 +76,7 @@ pub async fn start(
         db: prepared.db.clone(),
         registry: std::sync::Arc::new(registry::Registry::new(&peers)?),
         rules: prepared.rules.clone(),
+        clock,
     };
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use ce_db::{Db, audit};
 use ce_proto::common::Role;
 use ce_proto::crediting::{
-    HourRecord, ListHourRecordsRequest, ListHourRecordsResponse, RecordState, Route,
+    AnnualState, CheckTitleEligibilityRequest, CheckTitleEligibilityResponse, HourRecord,
+    ListHourRecordsRequest, ListHourRecordsResponse, RecordState, RevokeHourRecordsRequest, Route,
 };
 use ce_proto::registry::OrganiserKind;
 use ce_rules::{Activity, RuleBook};
@@ -24,12 +25,22 @@ use crate::scope::{self, Narrowed, Subject};
 use crate::status::{self, Who};
 use crate::store::{self, RecordFilter, RecordRow};
 
+/// Today's date, China time. Injected so tests can fix the day the
+/// date-dependent rules (Art. 17, 20, 21) see.
+pub type Clock = Arc<dyn Fn() -> time::Date + Send + Sync>;
+
+/// The real clock.
+pub fn system_clock() -> Clock {
+    Arc::new(dates::today)
+}
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct Crediting {
     pub db: Db,
     pub registry: Arc<Registry>,
     pub rules: Arc<RuleBook>,
+    pub clock: Clock,
 }
 
 fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {
@@ -155,6 +166,7 @@ impl Crediting {
     /// Registers a record on the route the caller's role calls for (Art. 21).
     pub async fn create(&self, call: &Call, hr: HourRecord) -> Result<HourRecord, ApiError> {
         let (row, who) = self.prepare(call, hr).await?;
+        let today = (self.clock)();
         let call = call.clone();
         let rules = self.rules.clone();
         let row = self
@@ -162,7 +174,7 @@ impl Crediting {
             .write(move |conn| -> Result<_, ApiError> {
                 let (row, inserted) = save(conn, &call, row)?;
                 if inserted && row.state == RecordState::Confirmed as i32 {
-                    status::recompute(conn, &rules, &who, row.year)?;
+                    status::recompute(conn, &rules, &who, row.year, today)?;
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
@@ -291,6 +303,7 @@ impl Crediting {
             Route::Unspecified => {}
         }
 
+        let today = (self.clock)();
         let engineer = self.registry.engineer(&hr.engineer).await?;
         let who = Who::of(&engineer);
         let year = act.date().year();
@@ -312,16 +325,26 @@ impl Crediting {
                 records: std::slice::from_ref(&probe),
                 make_up: &[],
                 deferral: None,
-                as_of: dates::today(),
+                as_of: today,
             },
             set,
         )
         .map_err(|e| input_error(&act, &e))?;
+        // Hours are registered once earned (Art. 17): nothing dated after today.
+        if span(&act).1 > today {
+            return Err(ApiError::invalid(
+                activity::field_path(&act, "end"),
+                format!(
+                    "ends {}, after today: hours are registered once they are earned (Art. 17)",
+                    dates::format(span(&act).1)
+                ),
+            ));
+        }
         // Art. 21: materials are submitted in the year, unless the rule set allows a grace period.
         let deadline = time::Date::from_calendar_date(year, time::Month::December, 31)
             .map(|d| d + time::Duration::days(i64::from(set.late_submission_days)))
             .unwrap_or(time::Date::MAX);
-        if dates::today() > deadline {
+        if today > deadline {
             return Err(ApiError::FailedPrecondition(format!(
                 "hours of {year} had to be registered by {} (Art. 21, rule set {})",
                 dates::format(deadline),
@@ -418,6 +441,7 @@ impl Crediting {
                 .engineer(&names::engineer_name(&current.engineer_id))
                 .await?,
         );
+        let today = (self.clock)();
         let call = call.clone();
         let rules = self.rules.clone();
         let name = name.to_owned();
@@ -437,13 +461,181 @@ impl Crediting {
                 };
                 store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
                 if state == RecordState::Confirmed {
-                    status::recompute(conn, &rules, &who, row.year)?;
+                    status::recompute(conn, &rules, &who, row.year, today)?;
                 }
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 Ok(store::get_record(conn, &id)?.unwrap_or(row))
             })
             .await?;
         to_proto(row)
+    }
+
+    /// Revokes records under Art. 27 and recomputes their years.
+    pub async fn revoke(
+        &self,
+        call: &Call,
+        req: RevokeHourRecordsRequest,
+    ) -> Result<Vec<HourRecord>, ApiError> {
+        let mut v = Violations::new();
+        if req.names.is_empty() || req.names.len() > 1000 {
+            v.add("names", "between 1 and 1000 records");
+        }
+        let ids: Vec<String> = req
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match names::record_id("names", n) {
+                Ok(id) => Some(id.to_owned()),
+                Err(_) => {
+                    v.add(format!("names[{i}]"), "must be `hourRecords/{id}`");
+                    None
+                }
+            })
+            .collect();
+        if req.reason.trim().is_empty() {
+            v.add("reason", "is required: why the hours are revoked (Art. 27)");
+        }
+        if req.case_reference.trim().is_empty() {
+            v.add(
+                "case_reference",
+                "is required: the case that decided the revocation",
+            );
+        }
+        v.finish()?;
+        if !matches!(
+            call.caller.role,
+            Role::Ministry | Role::Service | Role::ProvincialHrss | Role::IndustryRegulator
+        ) {
+            return Err(ApiError::PermissionDenied(
+                "only HRSS departments, industry regulators and supervision revoke hours (Art. 27)"
+                    .into(),
+            ));
+        }
+        let rows = {
+            let ids = ids.clone();
+            self.db
+                .read(move |conn| -> Result<_, ApiError> {
+                    let mut rows = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        rows.push(
+                            store::get_record(conn, id)?
+                                .ok_or_else(|| names::not_found(&names::record_name(id)))?,
+                        );
+                    }
+                    Ok(rows)
+                })
+                .await?
+        };
+        for row in &rows {
+            // Read scope doubles as revocation scope for departments and regulators.
+            check(row, |s| {
+                scope::read(&call.caller, s, "revoking this record")
+            })?;
+        }
+        let engineers: Vec<String> = rows
+            .iter()
+            .map(|r| names::engineer_name(&r.engineer_id))
+            .collect();
+        let found = self.registry.engineers(&engineers).await?;
+        let who: std::collections::BTreeMap<String, Who> = found
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let w = Who::of(&e);
+                (w.engineer_id.clone(), w)
+            })
+            .collect();
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let reason = format!("{} (case {})", req.reason.trim(), req.case_reference.trim());
+        let today = (self.clock)();
+        let rows = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                let mut touched = std::collections::BTreeSet::new();
+                for id in &ids {
+                    let row = store::get_record(conn, id)?
+                        .ok_or_else(|| names::not_found(&names::record_name(id)))?;
+                    if row.state == RecordState::Confirmed as i32
+                        || row.state == RecordState::Submitted as i32
+                    {
+                        store::decide(
+                            conn,
+                            id,
+                            RecordState::Revoked as i32,
+                            &call.caller.subject,
+                            Some(&reason),
+                            now_micros(),
+                        )?;
+                        audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
+                        if row.state == RecordState::Confirmed as i32 {
+                            touched.insert((row.engineer_id.clone(), row.year));
+                        }
+                    }
+                }
+                for (engineer, year) in touched {
+                    let w = who.get(&engineer).ok_or_else(|| {
+                        ApiError::FailedPrecondition(format!(
+                            "engineers/{engineer} is no longer in the registry"
+                        ))
+                    })?;
+                    status::recompute(conn, &rules, w, year, today)?;
+                }
+                let mut out = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    out.extend(store::get_record(conn, id)?);
+                }
+                Ok(out)
+            })
+            .await?;
+        rows.into_iter().map(to_proto).collect()
+    }
+
+    /// Art. 23: is every year of a span complete?
+    pub async fn title_eligibility(
+        &self,
+        call: &Call,
+        req: CheckTitleEligibilityRequest,
+    ) -> Result<CheckTitleEligibilityResponse, ApiError> {
+        let mut v = Violations::new();
+        let engineer = v.check(
+            "engineer",
+            names::engineer_id("engineer", &req.engineer)
+                .map(str::to_owned)
+                .map_err(|_| "must be `engineers/{id}`".to_owned()),
+        );
+        if req.first_year < ce_rules::ruleset::FIRST_YEAR {
+            v.add(
+                "first_year",
+                "must be 2026 or later: earlier years are out of scope (Art. 31)",
+            );
+        }
+        if req.last_year < req.first_year || req.last_year - req.first_year > 50 {
+            v.add("last_year", "must be from first_year to 50 years after it");
+        }
+        v.finish()?;
+        let engineer = engineer.unwrap_or_default();
+        let mut years = Vec::new();
+        let mut incomplete_years = Vec::new();
+        for year in req.first_year..=req.last_year {
+            let s = status::get(self, call, &names::status_name(&engineer, year)).await?;
+            let complete = [
+                AnnualState::Compliant,
+                AnnualState::DeemedComplete,
+                AnnualState::MadeUp,
+            ]
+            .iter()
+            .any(|st| *st as i32 == s.state);
+            if !complete {
+                incomplete_years.push(year);
+            }
+            years.push(s);
+        }
+        Ok(CheckTitleEligibilityResponse {
+            eligible: incomplete_years.is_empty(),
+            years,
+            incomplete_years,
+        })
     }
 
     pub async fn list(

@@ -17,7 +17,7 @@ use prost::Message;
 
 use crate::activity;
 use crate::names;
-use crate::registry::Registry;
+use crate::records::Crediting;
 use crate::scope::{self, Narrowed, Subject};
 use crate::store::{self, RecordRow, StatusFilter, StatusRow};
 
@@ -113,6 +113,7 @@ pub fn recompute(
     rules: &RuleBook,
     who: &Who,
     year: i32,
+    today: time::Date,
 ) -> Result<AnnualStatus, ApiError> {
     let rows = store::year_records(
         conn,
@@ -127,7 +128,6 @@ pub fn recompute(
     let set = rules
         .for_year(&who.province, year)
         .map_err(|e| ApiError::Internal(format!("no rule set for a stored year: {e}")))?;
-    let today = dates::today();
     let assessment = ce_rules::assess(
         &YearInput {
             year,
@@ -182,13 +182,9 @@ fn stale(row: &StatusRow, today: time::Date) -> bool {
     open && dates::parse(&row.computed_on).is_ok_and(|d| d < today)
 }
 
-pub async fn get(
-    db: &Db,
-    registry: &Registry,
-    rules: &std::sync::Arc<RuleBook>,
-    call: &Call,
-    name: &str,
-) -> Result<AnnualStatus, ApiError> {
+pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus, ApiError> {
+    let (db, registry, rules) = (&c.db, &c.registry, &c.rules);
+    let today = (c.clock)();
     let (engineer_id, year) = names::parse_status(name)?;
     if year < ce_rules::ruleset::FIRST_YEAR {
         return Err(ApiError::invalid(
@@ -202,7 +198,7 @@ pub async fn get(
             .await?
     };
     let row = match stored {
-        Some(row) if !stale(&row, dates::today()) => row,
+        Some(row) if !stale(&row, today) => row,
         _ => {
             // Never assessed, or stale: assess now from the engineer as the registry has them.
             let engineer = registry
@@ -216,7 +212,7 @@ pub async fn get(
             check_read(call, &who)?;
             let rules = rules.clone();
             let status = db
-                .write(move |conn| recompute(conn, &rules, &who, year))
+                .write(move |conn| recompute(conn, &rules, &who, year, today))
                 .await?;
             return Ok(status);
         }
