@@ -37,13 +37,18 @@ pub struct Change {
     pub standing: Standing,
 }
 
-/// The standing on `day`: of the changes in effect by then, the one
-/// recorded last. A newer decision supersedes older ones, including one
-/// that is backdated (a warning recorded today with effect from February
-/// replaces what was in force since February). `history` is in recorded
-/// order.
+/// The standing on `day`: the change with the latest effective date on or
+/// before `day`; of changes effective the same day, the one recorded last.
+/// A backdated decision governs from its date until the next later-dated
+/// one, so it can never silently lift a sanction that takes effect after
+/// it. `history` is in recorded order.
 pub fn on(history: &[Change], day: Date) -> Option<Change> {
-    history.iter().rev().find(|c| c.effective <= day).copied()
+    history
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.effective <= day)
+        .max_by_key(|(i, c)| (c.effective, *i))
+        .map(|(_, c)| *c)
 }
 
 /// The first date after `day` on which a recorded change takes effect.
@@ -120,20 +125,26 @@ mod tests {
     }
 
     #[test]
-    fn a_backdated_decision_supersedes_what_was_recorded_before_it() {
+    fn a_backdated_decision_cannot_lift_a_later_sanction() {
         let h = [
-            c(date!(2026 - 11 - 25), Standing::Active),
-            c(date!(2026 - 02 - 01), Standing::Warned),
+            c(date!(2026 - 01 - 01), Standing::Active),
+            c(date!(2026 - 06 - 01), Standing::Suspended),
+            // Recorded later, backdated to March: governs March to May only.
+            c(date!(2026 - 03 - 01), Standing::Warned),
         ];
         assert_eq!(
-            on(&h, date!(2026 - 11 - 25)).map(|c| c.standing),
+            on(&h, date!(2026 - 04 - 01)).map(|c| c.standing),
             Some(Standing::Warned)
         );
         assert_eq!(
-            on(&h, date!(2026 - 03 - 01)).map(|c| c.standing),
-            Some(Standing::Warned)
+            on(&h, date!(2026 - 07 - 01)).map(|c| c.standing),
+            Some(Standing::Suspended)
         );
-        assert_eq!(on(&h, date!(2026 - 01 - 31)), None);
+        assert_eq!(
+            first_barred_day(&h, date!(2026 - 06 - 15), date!(2026 - 06 - 16)).map(|(d, _)| d),
+            Some(date!(2026 - 06 - 15))
+        );
+        assert_eq!(on(&h, date!(2025 - 12 - 31)), None);
     }
 
     #[test]

@@ -154,7 +154,10 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
     v.finish()?;
     scope::create_institution(&call.caller, &i.province)?;
     let now = now_micros();
-    let today = dates::format(dates::today());
+    // An institution exists before it is registered here: it is in good
+    // standing from the day the regulation took effect until a dated
+    // decision says otherwise.
+    let since = format!("{}-01-01", ce_rules::ruleset::FIRST_YEAR);
     let (disclosure_scope, disclosure_content, fee_items) =
         disclosure_columns(i.disclosure.as_ref());
     let row = InstitutionRow {
@@ -168,7 +171,7 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
         disclosure_content,
         fee_items,
         standing: Standing::Active as i32,
-        standing_effective_date: today.clone(),
+        standing_effective_date: since.clone(),
         next_change_date: None,
         create_micros: now,
         update_micros: now,
@@ -190,7 +193,7 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
                     institution_id: row.id.clone(),
                     standing: Standing::Active as i32,
                     reason: "registered".into(),
-                    effective_date: today,
+                    effective_date: since,
                     article: "Art. 13".into(),
                     case_reference: String::new(),
                     changed_by: call.caller.subject.clone(),
