@@ -626,8 +626,22 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    // An institution publishes only in the modes and fields it registered (Art. 13).
-    env.institution(&inst.name)
+    // An institution publishes only in the modes and fields it registered
+    // (Art. 13), and cannot change them itself.
+    let err = env
+        .institution(&inst.name)
+        .update_institution(UpdateInstitutionRequest {
+            institution: Some(Institution {
+                name: inst.name.clone(),
+                fields: vec![Field::Mining as i32],
+                ..Default::default()
+            }),
+            update_mask: mask(&["fields"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    env.province("44")
         .update_institution(UpdateInstitutionRequest {
             institution: Some(Institution {
                 name: inst.name.clone(),

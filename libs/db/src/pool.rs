@@ -25,11 +25,17 @@ pub enum Backend {
 impl Backend {
     /// The backend a database URL names: `postgres://` or `postgresql://` for
     /// PostgreSQL, `sqlite://PATH`, `sqlite:PATH` or a bare path for SQLite.
-    pub fn from_url(url: &str) -> Backend {
+    /// Any other scheme is a mistake, not a file name.
+    pub fn from_url(url: &str) -> Result<Backend, DbError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Backend::Sqlite)
         } else {
-            Backend::Sqlite
+            Err(DbError::Url(format!(
+                "unknown scheme in {}: use postgres://, postgresql:// or sqlite://",
+                url.split("://").next().unwrap_or_default()
+            )))
         }
     }
 
@@ -129,7 +135,7 @@ impl Db {
     /// Opens a pool on `url` and runs `migrations` for its backend. Blocks:
     /// call it before serving, or inside `spawn_blocking`.
     pub fn connect(url: &str, max_connections: u32, migrations: Migrations) -> Result<Db, DbError> {
-        let backend = Backend::from_url(url);
+        let backend = Backend::from_url(url)?;
         let target = match backend {
             Backend::Postgres => url.to_owned(),
             Backend::Sqlite => {

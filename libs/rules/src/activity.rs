@@ -197,7 +197,8 @@ pub enum Activity {
 }
 
 impl Activity {
-    /// The form of Art. 11 (1-9).
+    /// The form of Art. 11 (1-9); 0 for an aid assignment, which Art. 19
+    /// deems complete without being one of the nine forms.
     pub fn form(&self) -> u8 {
         match self {
             Activity::FaceToFace { .. } | Activity::Online { .. } => 1,
@@ -211,7 +212,8 @@ impl Activity {
             Activity::Lecture { .. } => 6,
             Activity::ExamQuestions { .. } => 7,
             Activity::Competition { .. } => 8,
-            Activity::Other { .. } | Activity::AidAssignment { .. } => 9,
+            Activity::Other { .. } => 9,
+            Activity::AidAssignment { .. } => 0,
         }
     }
 

@@ -39,8 +39,11 @@ pub enum Cut {
     CompetitionBelowProvincial,
     /// A prize below third (or its equivalent) earns nothing (Art. 18(10)).
     PrizeBelowThird,
-    /// No hours: the event makes the year complete (Art. 18, 19).
+    /// No hours: a degree or qualification makes the year complete (Art. 18).
     DeemedComplete,
+    /// No hours: an aid assignment makes every year it overlaps complete
+    /// (Art. 19).
+    AidAssignment,
 }
 
 impl Cut {
@@ -56,6 +59,7 @@ impl Cut {
             Cut::MadeUpFor { .. } => ART_20,
             Cut::CompetitionBelowProvincial | Cut::PrizeBelowThird => Article::item(18, 10),
             Cut::DeemedComplete => ART_18,
+            Cut::AidAssignment => Article::new(19),
         }
     }
 }
@@ -97,7 +101,11 @@ impl fmt::Display for Cut {
                 f,
                 "below third prize: only third prize or better earns hours (Art. 18(10))"
             ),
-            Cut::DeemedComplete => write!(f, "no hours: the year is deemed complete"),
+            Cut::DeemedComplete => write!(f, "no hours: the year is deemed complete (Art. 18)"),
+            Cut::AidAssignment => write!(
+                f,
+                "no hours: an aid assignment completes the year (Art. 19)"
+            ),
         }
     }
 }
@@ -238,7 +246,7 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
                     "the assignment ends before it starts",
                 ));
             }
-            (Hours::ZERO, prof, vec![Cut::DeemedComplete])
+            (Hours::ZERO, prof, vec![Cut::AidAssignment])
         }
         Activity::Research { role, project, .. } => {
             require_id(record, "project", project, art)?;

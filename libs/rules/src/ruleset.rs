@@ -292,6 +292,20 @@ impl RuleSet {
                 "signals.plausible_daily_hours cannot exceed the 24 hours of a day",
             ));
         }
+        if let Some(p) = &f.public_subjects {
+            let room = self.annual_hours - self.professional_hours;
+            if p.minimum_hours > room {
+                return Err(RuleSetError::Invalid {
+                    source_name: source.to_owned(),
+                    message: format!(
+                        "province {}: public_subjects.minimum_hours = {} exceeds the {room} hours the national \
+                         requirement leaves beside professional subjects (Art. 18); a province cannot raise the \
+                         annual requirement",
+                        f.province, p.minimum_hours
+                    ),
+                });
+            }
+        }
         for (key, form) in &f.other_forms {
             if form.hours_per_unit == Hours::ZERO || form.max_per_item == Hours::ZERO {
                 return Err(invalid(

@@ -122,6 +122,21 @@ fn an_overlay_cannot_touch_the_annual_requirement_or_misspell_a_key() {
         .add_overlay(typo, "31.toml")
         .unwrap_err();
     assert!(err.to_string().contains("paper_solo"), "{err}");
+    let too_much_public = r#"
+        id = "x"
+        province = "31"
+        effective_from = "2026-01-01"
+        [public_subjects]
+        minimum_hours = 80
+    "#;
+    let err = RuleBook::national()
+        .add_overlay(too_much_public, "31.toml")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("public_subjects.minimum_hours")
+            && err.to_string().contains("province 31"),
+        "{err}"
+    );
     let early = r#"
         id = "x"
         province = "31"

@@ -70,15 +70,13 @@ impl Caller {
         role_name(self.role)
     }
 
-    /// The organisation the caller acts for: its `org` claim, or for a
-    /// department without one, an id made from its scope
-    /// (`hrss/national`, `hrss/44`, `regulator/FIELD_MINING/44`). Activities
-    /// record their organiser this way, and crediting checks a department
-    /// grants hours only for its own activities.
+    /// The organisation the caller acts for: an institution's or employer's
+    /// `org` claim; for a department, an id made from its verified scope
+    /// (`hrss/national`, `hrss/44`, `regulator/FIELD_MINING/44`), never from
+    /// a free-text claim, so two departments can never share one.
+    /// Activities record their organiser this way, and crediting checks a
+    /// department grants hours only for its own activities.
     pub fn organisation(&self) -> String {
-        if let Some(org) = &self.org {
-            return org.clone();
-        }
         match self.role {
             Role::Ministry => "hrss/national".to_owned(),
             Role::ProvincialHrss => {
@@ -91,6 +89,9 @@ impl Caller {
                     .as_deref()
                     .unwrap_or(ce_proto::reference::NATIONAL)
             ),
+            Role::Institution | Role::Employer => {
+                self.org.clone().unwrap_or_else(|| self.subject.clone())
+            }
             _ => self.subject.clone(),
         }
     }

@@ -277,6 +277,11 @@ pub async fn update(
             if !transfer {
                 check(scope::write_engineer, &call, &after)?;
             }
+            if after.province != before.province && call.caller.role == ce_proto::common::Role::Employer {
+                return Err(ApiError::PermissionDenied(
+                    "a move to another province is recorded by the provincial HRSS department (Art. 22)".into(),
+                ));
+            }
             if after == before {
                 return Ok(after);
             }

@@ -283,6 +283,16 @@ pub async fn update(
 ) -> Result<Institution, ApiError> {
     let id = names::parse("institution.name", INSTITUTIONS, &i.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "institution")?;
+    // Fields and delivery modes are what HRSS approved (Art. 13) and what
+    // regulators' scope follows; an institution keeps its name and
+    // disclosure up to date itself.
+    if call.caller.role == ce_proto::common::Role::Institution
+        && paths.iter().any(|p| p == "fields" || p == "delivery_modes")
+    {
+        return Err(ApiError::PermissionDenied(
+            "an institution's fields and delivery modes are changed by the HRSS department (Art. 13)".into(),
+        ));
+    }
     let call = call.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
