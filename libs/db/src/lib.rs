@@ -13,4 +13,4 @@
 pub mod audit;
 mod pool;
 
-pub use pool::{Backend, Db, DbConnection, DbError, Migrations};
+pub use pool::{Backend, Db, DbConnection, DbError, Migrations, lock_row};

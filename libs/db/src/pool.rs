@@ -255,6 +255,21 @@ impl Db {
     }
 }
 
+/// Locks one row for the rest of the transaction, so read-check-write
+/// sequences on it do not interleave (PostgreSQL's READ COMMITTED would let
+/// them). On SQLite every write transaction already holds the database's
+/// write lock, so nothing more is needed. `table` is a name from code,
+/// never from a request.
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), DbError> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in a SQLite `BEGIN IMMEDIATE` transaction. A deferred one that
 /// reads and then writes gets `SQLITE_BUSY` at once, without waiting, when
 /// another connection (another process) holds the write lock; taking the

@@ -108,13 +108,21 @@ impl From<ApiError> for Status {
 }
 
 impl From<ce_db::DbError> for ApiError {
+    /// Database faults reach clients as fixed words; the detail (hosts,
+    /// users, constraint names) goes to the log with the request's span.
     fn from(e: ce_db::DbError) -> ApiError {
-        match e {
-            ce_db::DbError::Unavailable(m) => {
-                ApiError::Unavailable(format!("database unavailable, retry later: {m}"))
+        use diesel::result::{DatabaseErrorKind, Error as Q};
+        match &e {
+            ce_db::DbError::Unavailable(_)
+            | ce_db::DbError::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable("the database is unavailable; retry later".into())
             }
-            e if e.is_unique_violation() => ApiError::AlreadyExists(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
+            e if e.is_unique_violation() => {
+                tracing::info!(error = %e, "unique violation");
+                ApiError::AlreadyExists("it exists already".into())
+            }
+            _ => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -112,6 +112,8 @@ fn check_institution(
         return Ok(());
     }
     let id = names::parse("organiser", INSTITUTIONS, &a.organiser)?;
+    // Waits for a standing change being decided, so none is missed.
+    ce_db::lock_row(conn, "institutions", id)?;
     let inst = institution_store::get(conn, id)?.ok_or_else(|| {
         ApiError::FailedPrecondition(format!("{} is not a registered institution", a.organiser))
     })?;

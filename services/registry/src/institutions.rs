@@ -235,7 +235,7 @@ fn refresh(
         row.standing_effective_date = dates::format(current.effective);
     }
     row.next_change_date = standing::next_change_after(&h, today).map(dates::format);
-    store::update(conn, row)?;
+    store::update_standing(conn, row)?;
     Ok(())
 }
 
@@ -254,6 +254,7 @@ async fn refresh_due(db: &Db) -> Result<(), ApiError> {
     }
     db.write(move |conn| -> Result<_, ApiError> {
         for id in due {
+            ce_db::lock_row(conn, "institutions", &id)?;
             if let Some(mut row) = store::get(conn, &id)? {
                 refresh(conn, &mut row, today)?;
             }
@@ -296,6 +297,7 @@ pub async fn update(
     let call = call.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
+            ce_db::lock_row(conn, "institutions", &id)?;
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&i.name))?;
             scope::update_institution(&call.caller, &i.name, &before.province)?;
             let mut after = before.clone();
@@ -327,7 +329,7 @@ pub async fn update(
                 return Ok(after);
             }
             after.update_micros = now_micros();
-            store::update(conn, &after)?;
+            store::update_details(conn, &after)?;
             audit::append(conn, &call.audit(&i.name, "OK"))?;
             Ok(after)
         })
@@ -432,6 +434,9 @@ pub async fn change_standing(
     let call = call.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
+            // One standing change at a time per institution: the idempotency
+            // check and the refresh then see every change committed before.
+            ce_db::lock_row(conn, "institutions", &id)?;
             let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
             scope::change_standing(&call.caller, &row.province, &decode_set(&row.fields))?;
             let request_id = (!req.request_id.is_empty()).then(|| req.request_id.clone());

@@ -61,9 +61,33 @@ pub fn insert(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbErr
     Ok(())
 }
 
-pub fn update(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
+/// Writes what an update may change: name, fields, modes, disclosure.
+/// Standing columns are written only by [`update_standing`], so an update
+/// racing a standing change cannot put an old standing back.
+pub fn update_details(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
     diesel::update(institutions::table.find(&row.id))
-        .set(row)
+        .set((
+            institutions::display_name.eq(&row.display_name),
+            institutions::fields.eq(&row.fields),
+            institutions::delivery_modes.eq(&row.delivery_modes),
+            institutions::disclosure_scope.eq(&row.disclosure_scope),
+            institutions::disclosure_content.eq(&row.disclosure_content),
+            institutions::fee_items.eq(&row.fee_items),
+            institutions::update_micros.eq(row.update_micros),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes the standing in force and when it next changes.
+pub fn update_standing(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
+    diesel::update(institutions::table.find(&row.id))
+        .set((
+            institutions::standing.eq(row.standing),
+            institutions::standing_effective_date.eq(&row.standing_effective_date),
+            institutions::next_change_date.eq(&row.next_change_date),
+            institutions::update_micros.eq(row.update_micros),
+        ))
         .execute(conn)?;
     Ok(())
 }
