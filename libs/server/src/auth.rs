@@ -26,6 +26,8 @@ use crate::config::{AuthConfig, Environment};
 /// Key id put in the header of tokens signed with a development key, so a
 /// production server can refuse them even if its key were misconfigured.
 pub const DEV_KEY_ID: &str = "ce-dev";
+/// Key id of tokens signed with the service key (calls between services).
+pub const SERVICE_KEY_ID: &str = "service";
 /// File name of the development signing key under the data folder.
 pub const DEV_KEY_FILE: &str = "dev-signing-key.pem";
 
@@ -211,15 +213,17 @@ fn now_secs() -> u64 {
 
 /// Verifies tokens.
 pub struct Authenticator {
-    key: DecodingKey,
+    user_key: DecodingKey,
+    service_key: Option<DecodingKey>,
     validation: Validation,
-    refuse_dev_tokens: bool,
+    production: bool,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
-            .field("refuse_dev_tokens", &self.refuse_dev_tokens)
+            .field("production", &self.production)
+            .field("accepts_service_tokens", &self.service_key.is_some())
             .finish()
     }
 }
@@ -234,64 +238,101 @@ impl Authenticator {
         auth: &AuthConfig,
         data_dir: &Path,
     ) -> Result<Authenticator, AuthError> {
-        let public_pem = match (&auth.public_key_path, env) {
-            (Some(path), _) => std::fs::read_to_string(path).map_err(|e| {
-                AuthError::Config(format!("auth.public_key_path {}: {e}", path.display()))
-            })?,
-            (None, Environment::Development) => DevKey::load_or_create(data_dir)?.public_pem(),
+        let production = env == Environment::Production;
+        let dev = || DevKey::load_or_create(data_dir).map(|k| k.public_pem());
+        let user_pem = match (&auth.public_key_path, env) {
+            (Some(path), _) => read_key("auth.public_key_path", path)?,
+            (None, Environment::Development) => dev()?,
             (None, Environment::Production) => {
                 return Err(AuthError::Config(
                     "auth.public_key_path is required when environment = production".into(),
                 ));
             }
         };
-        if env == Environment::Production {
-            let dev_path = data_dir.join(DEV_KEY_FILE);
-            let is_dev_key = dev_path.exists()
-                && DevKey::load(&dev_path)
-                    .is_ok_and(|k| k.public_pem().trim() == public_pem.trim());
-            let named_dev = auth
-                .public_key_path
-                .as_deref()
-                .and_then(|p| p.file_name())
-                .is_some_and(|n| n.to_string_lossy().starts_with("dev-"));
-            if is_dev_key || named_dev {
-                return Err(AuthError::Config(
-                    "auth.public_key_path: production refuses the development signing key".into(),
-                ));
+        let service_pem = match (&auth.service_public_key_path, env) {
+            (Some(path), _) => Some(read_key("auth.service_public_key_path", path)?),
+            (None, Environment::Development) => Some(dev()?),
+            // Without it, production accepts no service tokens at all.
+            (None, Environment::Production) => None,
+        };
+        if production {
+            refuse_dev_key(
+                "auth.public_key_path",
+                &user_pem,
+                auth.public_key_path.as_deref(),
+                data_dir,
+            )?;
+            if let Some(pem) = &service_pem {
+                refuse_dev_key(
+                    "auth.service_public_key_path",
+                    pem,
+                    auth.service_public_key_path.as_deref(),
+                    data_dir,
+                )?;
             }
         }
-        let key = DecodingKey::from_ed_pem(public_pem.as_bytes()).map_err(|e| {
-            AuthError::Config(format!(
-                "auth.public_key_path: not an Ed25519 public key: {e}"
-            ))
-        })?;
+        let decode = |key: &str, pem: &str| {
+            DecodingKey::from_ed_pem(pem.as_bytes())
+                .map_err(|e| AuthError::Config(format!("{key}: not an Ed25519 public key: {e}")))
+        };
+        let user_key = decode("auth.public_key_path", &user_pem)?;
+        let service_key = service_pem
+            .as_deref()
+            .map(|pem| decode("auth.service_public_key_path", pem))
+            .transpose()?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&auth.issuer]);
         validation.set_audience(&[&auth.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Authenticator {
-            key,
+            user_key,
+            service_key,
             validation,
-            refuse_dev_tokens: env == Environment::Production,
+            production,
         })
     }
 
     /// Verifies a bearer token and returns the caller it names.
+    ///
+    /// People's tokens and services' tokens are signed with different keys
+    /// (told apart by `kid`): a service holds only the service key, so it
+    /// can never mint a person's token, and a person's key never makes a
+    /// `service` caller. In development one key serves both.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        if self.refuse_dev_tokens {
-            let header = jsonwebtoken::decode_header(token)
-                .map_err(|e| AuthError::Invalid(e.to_string()))?;
-            if header.kid.as_deref() == Some(DEV_KEY_ID) {
-                return Err(AuthError::Invalid(
-                    "development tokens are not accepted in production".into(),
-                ));
-            }
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let kid = header.kid.as_deref();
+        if self.production && kid == Some(DEV_KEY_ID) {
+            return Err(AuthError::Invalid(
+                "development tokens are not accepted in production".into(),
+            ));
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let service_signed = kid == Some(SERVICE_KEY_ID);
+        let key = if service_signed {
+            self.service_key.as_ref().ok_or_else(|| {
+                AuthError::Invalid(
+                    "service tokens are not accepted: auth.service_public_key_path is not set"
+                        .into(),
+                )
+            })?
+        } else {
+            &self.user_key
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        caller_from_claims(data.claims)
+        let caller = caller_from_claims(data.claims)?;
+        if service_signed && caller.role != Role::Service {
+            return Err(AuthError::Invalid(
+                "the service key signs only service tokens".into(),
+            ));
+        }
+        if self.production && !service_signed && caller.role == Role::Service {
+            return Err(AuthError::Invalid(
+                "a service token must be signed with the service key".into(),
+            ));
+        }
+        Ok(caller)
     }
 
     /// Verifies the `authorization` header of a request.
@@ -428,6 +469,16 @@ impl DevKey {
         )
     }
 
+    /// A signer for development service tokens (calls between services).
+    pub fn service_signer(&self, auth: &AuthConfig) -> Result<TokenSigner, AuthError> {
+        TokenSigner::from_pem(
+            &self.private_pem()?,
+            Some(SERVICE_KEY_ID.to_owned()),
+            &auth.issuer,
+            &auth.audience,
+        )
+    }
+
     /// Where the key of `data_dir` lives.
     pub fn path(data_dir: &Path) -> PathBuf {
         data_dir.join(DEV_KEY_FILE)
@@ -449,6 +500,32 @@ fn write_private(path: &Path, contents: &str) -> Result<(), AuthError> {
     file.write_all(contents.as_bytes())
         .and_then(|_| file.sync_all())
         .map_err(|e| AuthError::Config(format!("{}: {e}", path.display())))
+}
+
+fn read_key(key: &str, path: &Path) -> Result<String, AuthError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| AuthError::Config(format!("{key} {}: {e}", path.display())))
+}
+
+/// Production refuses the development key, by content or by name.
+fn refuse_dev_key(
+    key: &str,
+    pem: &str,
+    path: Option<&Path>,
+    data_dir: &Path,
+) -> Result<(), AuthError> {
+    let dev_path = data_dir.join(DEV_KEY_FILE);
+    let is_dev_key = dev_path.exists()
+        && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == pem.trim());
+    let named_dev = path
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n.to_string_lossy().starts_with("dev-"));
+    if is_dev_key || named_dev {
+        return Err(AuthError::Config(format!(
+            "{key}: production refuses the development signing key"
+        )));
+    }
+    Ok(())
 }
 
 /// Paths that need no token: health checks and reflection.
@@ -527,6 +604,7 @@ mod tests {
     fn auth_config() -> AuthConfig {
         AuthConfig {
             public_key_path: None,
+            service_public_key_path: None,
             service_key_path: None,
             issuer: "ce-suite".into(),
             audience: "ce-suite".into(),
@@ -618,6 +696,68 @@ mod tests {
             err.to_string()
                 .contains("refuses the development signing key"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn in_production_service_and_user_tokens_need_their_own_keys() {
+        let users = tempfile::tempdir().unwrap();
+        let services = tempfile::tempdir().unwrap();
+        let here = tempfile::tempdir().unwrap();
+        let user_key = DevKey::load_or_create(users.path()).unwrap();
+        let service_key = DevKey::load_or_create(services.path()).unwrap();
+        let user_pub = here.path().join("users.pem");
+        let service_pub = here.path().join("services.pem");
+        std::fs::write(&user_pub, user_key.public_pem()).unwrap();
+        std::fs::write(&service_pub, service_key.public_pem()).unwrap();
+        let cfg = AuthConfig {
+            public_key_path: Some(user_pub),
+            service_public_key_path: Some(service_pub),
+            ..auth_config()
+        };
+        let auth = Authenticator::from_config(Environment::Production, &cfg, here.path()).unwrap();
+        let req = |role| TokenRequest {
+            subject: "x".into(),
+            role: Some(role),
+            ttl_secs: 60,
+            ..Default::default()
+        };
+        let signer = |k: &DevKey, kid: Option<&str>| {
+            TokenSigner::from_pem(
+                &k.private_pem().unwrap(),
+                kid.map(str::to_owned),
+                "ce-suite",
+                "ce-suite",
+            )
+            .unwrap()
+        };
+        let ok = signer(&service_key, Some(SERVICE_KEY_ID))
+            .mint(&req(Role::Service))
+            .unwrap();
+        assert_eq!(auth.verify(&ok).unwrap().role, Role::Service);
+        let ok = signer(&user_key, None).mint(&req(Role::Ministry)).unwrap();
+        assert_eq!(auth.verify(&ok).unwrap().role, Role::Ministry);
+        // A service cannot mint a person's token with its key...
+        let forged = signer(&service_key, Some(SERVICE_KEY_ID))
+            .mint(&req(Role::Ministry))
+            .unwrap();
+        assert!(
+            auth.verify(&forged)
+                .unwrap_err()
+                .to_string()
+                .contains("only service tokens")
+        );
+        let forged = signer(&service_key, None)
+            .mint(&req(Role::Ministry))
+            .unwrap();
+        assert!(auth.verify(&forged).is_err());
+        // ...and the people's key makes no service caller.
+        let forged = signer(&user_key, None).mint(&req(Role::Service)).unwrap();
+        assert!(
+            auth.verify(&forged)
+                .unwrap_err()
+                .to_string()
+                .contains("service key")
         );
     }
 

@@ -75,6 +75,11 @@ pub struct AuthConfig {
     /// in development the key generated under `data_dir` is used when unset.
     #[serde(default)]
     pub public_key_path: Option<PathBuf>,
+    /// PEM Ed25519 public key that verifies other services' tokens (signed
+    /// with the service key, `kid` "service"). Unset in production: no
+    /// service tokens are accepted. In development the key under `data_dir`.
+    #[serde(default)]
+    pub service_public_key_path: Option<PathBuf>,
     /// PEM Ed25519 private key (PKCS#8) this service signs its calls to
     /// peers with. Required in production for services that call peers; in
     /// development the key under `data_dir` is used.

@@ -69,9 +69,16 @@ impl Peers {
                 let pem = std::fs::read_to_string(path).map_err(|e| {
                     AuthError::Config(format!("auth.service_key_path {}: {e}", path.display()))
                 })?;
-                TokenSigner::from_pem(&pem, None, &auth.issuer, &auth.audience)?
+                TokenSigner::from_pem(
+                    &pem,
+                    Some(crate::auth::SERVICE_KEY_ID.to_owned()),
+                    &auth.issuer,
+                    &auth.audience,
+                )?
             }
-            (None, Environment::Development) => DevKey::load_or_create(data_dir)?.signer(auth)?,
+            (None, Environment::Development) => {
+                DevKey::load_or_create(data_dir)?.service_signer(auth)?
+            }
             (None, Environment::Production) => {
                 return Err(AuthError::Config(
                     "auth.service_key_path is required when environment = production and the service calls peers"
