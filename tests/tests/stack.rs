@@ -258,6 +258,11 @@ async fn overload_is_shed_with_resource_exhausted_and_the_held_call_still_comple
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
+    assert_eq!(
+        health(service.channel().await, "").await,
+        ServingStatus::Serving,
+        "health checks are not shed, so an overloaded service is not reported dead"
+    );
     lock.release();
     assert!(
         in_flight.await.unwrap().is_ok(),

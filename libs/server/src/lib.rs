@@ -19,6 +19,7 @@ pub mod context;
 pub mod convert;
 pub mod dates;
 pub mod error;
+pub mod limit;
 pub mod paging;
 pub mod peer;
 pub mod serve;

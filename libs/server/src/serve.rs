@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
@@ -162,14 +162,11 @@ pub async fn serve(
         .add_service(reflection);
 
     // The stack, outermost first: request id and span, then shedding what
-    // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED),
-    // then authentication.
+    // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED;
+    // health exempt), then authentication.
     let stack = tower::ServiceBuilder::new()
         .layer(RequestContextLayer)
-        .layer(tower::load_shed::LoadShedLayer::new())
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(
-            Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
-        ))
+        .layer(crate::limit::ShedLayer::new(config.max_concurrent_requests))
         .layer(AuthLayer::new(auth))
         .into_inner();
 
