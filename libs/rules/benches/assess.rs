@@ -112,6 +112,7 @@ fn assess_year(records: &[Record], rules: &RuleSet) -> Assessment {
         year: 2026,
         records,
         make_up: &[],
+        used_for_make_up: &[],
         deferral: None,
         as_of: Date::from_calendar_date(2027, Month::January, 10).unwrap_or(Date::MAX),
     };

@@ -126,12 +126,17 @@ pub struct Deferral {
 pub struct YearInput<'a> {
     pub year: i32,
     /// The year's records. Those designated as make-up for the year before
-    /// are shown and credited 0 here (Art. 20).
+    /// count here less what the year before used (Art. 20).
     pub records: &'a [Record],
     /// Records of the following year designated as make-up for this one.
     pub make_up: &'a [Record],
     /// The employer's certificate for this year, if any.
     pub deferral: Option<&'a Deferral>,
+    /// For this year's records designated as make-up for the year before:
+    /// the hours the year before credited to each (by record id), from its
+    /// assessment. Only those hours are taken from this year; a designated
+    /// record the year before did not use counts here in full.
+    pub used_for_make_up: &'a [(String, Hours)],
     /// The day of the assessment: decides whether the year (and its make-up
     /// year) is over.
     pub as_of: Date,
@@ -225,7 +230,7 @@ impl Entry<'_> {
 ///     hours_per_day: 10.0, provider: None,
 /// });
 /// let a = assess(&YearInput {
-///     year: 2026, records: &[course], make_up: &[], deferral: None, as_of: date!(2027-01-15),
+///     year: 2026, records: &[course], make_up: &[], used_for_make_up: &[], deferral: None, as_of: date!(2027-01-15),
 /// }, &RuleSet::national()).unwrap();
 /// assert_eq!(a.totals.professional, Hours::whole(24));
 /// assert_eq!(a.status, Status::NonCompliant);
@@ -294,7 +299,19 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
         if e.record.revoked {
             zero(e, Cut::Revoked);
         } else if !e.make_up && e.record.make_up_for.is_some() {
-            zero(e, Cut::MadeUpFor { year: year - 1 });
+            // Art. 20: hours used to make up the year before count there and
+            // not here; whatever that year did not use still counts here.
+            let used = input
+                .used_for_make_up
+                .iter()
+                .find(|(id, _)| *id == e.record.id)
+                .map_or(Hours::ZERO, |(_, h)| *h);
+            if used >= e.hours {
+                zero(e, Cut::MadeUpFor { year: year - 1 });
+            } else if used > Hours::ZERO {
+                e.hours = e.hours - used;
+                e.cuts.push(Cut::MadeUpFor { year: year - 1 });
+            }
         } else if !e.make_up {
             deemed = deemed.or(match &e.record.activity {
                 Activity::Degree { .. } => Some(DeemedReason::Degree),
@@ -405,7 +422,7 @@ fn zero(e: &mut Entry, why: Cut) {
 /// the item's real credit.
 fn remove_duplicates(entries: &mut [Entry]) {
     // Revoked records, and own records counted for the year before, compete for nothing.
-    let competes = |e: &Entry| !e.record.revoked && (e.make_up || e.record.make_up_for.is_none());
+    let competes = |e: &Entry| !e.record.revoked && e.hours > Hours::ZERO;
     let keys: Vec<Option<(&'static str, String)>> = entries
         .iter()
         .map(|e| {

@@ -32,7 +32,7 @@
 //!         start: date!(2026-10-01), end: date!(2026-10-31), hours: 30.0 }),
 //! ];
 //! let rules = RuleBook::national();
-//! let a = assess(&YearInput { year: 2026, records: &records, make_up: &[], deferral: None,
+//! let a = assess(&YearInput { year: 2026, records: &records, make_up: &[], used_for_make_up: &[], deferral: None,
 //!     as_of: date!(2026-12-31) }, rules.for_year("44", 2026).unwrap()).unwrap();
 //! assert_eq!(a.status, Status::Compliant);
 //! assert_eq!(a.totals.converted, Hours::whole(60));

@@ -279,6 +279,7 @@ fn assess_2026(records: &[Record]) -> Assessment {
             year: 2026,
             records,
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: AS_OF,
         },

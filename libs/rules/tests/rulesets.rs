@@ -202,6 +202,7 @@ fn a_provincial_public_minimum_is_part_of_the_requirement() {
         year: 2026,
         records: &records,
         make_up: &[],
+        used_for_make_up: &[],
         deferral: None,
         as_of: date!(2027 - 02 - 01),
     };

@@ -27,6 +27,7 @@ fn year(records: &[Record]) -> Assessment {
             year: 2026,
             records,
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2027 - 01 - 15),
         },
@@ -463,6 +464,7 @@ fn an_aid_assignment_completes_every_year_it_overlaps() {
                 year: y,
                 records: std::slice::from_ref(&aid),
                 make_up: &[],
+                used_for_make_up: &[],
                 deferral: None,
                 as_of: date!(2030 - 01 - 01),
             },
@@ -484,6 +486,7 @@ fn an_aid_assignment_completes_every_year_it_overlaps() {
             year: 2029,
             records: std::slice::from_ref(&aid),
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2030 - 01 - 01),
         },
@@ -510,6 +513,7 @@ fn a_year_not_over_is_in_progress_until_it_is_met() {
                 year: 2026,
                 records,
                 make_up: &[],
+                used_for_make_up: &[],
                 deferral: None,
                 as_of: date!(2026 - 06 - 30),
             },
@@ -535,6 +539,7 @@ fn hours_of_another_year_are_refused_not_carried_over() {
             year: 2027,
             records: &[online("o", Category::Professional, 10.0)],
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2028 - 01 - 01),
         },
@@ -568,6 +573,7 @@ fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
                 year: 2026,
                 records: &own,
                 make_up,
+                used_for_make_up: &[],
                 deferral: Some(&deferral),
                 as_of,
             },
@@ -608,12 +614,18 @@ fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
     assert_eq!(made_up.status, Status::MadeUp);
     assert_eq!(made_up.totals.total, h(100.0));
 
-    // In 2027 those records are shown and credited 0.
+    // In 2027 the hours 2026 used are taken out; the records are shown.
+    let used: Vec<(String, Hours)> = made_up
+        .explanations
+        .iter()
+        .map(|e| (e.record.clone(), e.hours))
+        .collect();
     let y2027 = assess(
         &YearInput {
             year: 2027,
             records: &enough,
             make_up: &[],
+            used_for_make_up: &used,
             deferral: None,
             as_of: date!(2027 - 06 - 01),
         },
@@ -626,6 +638,73 @@ fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
             .explanations
             .iter()
             .all(|e| e.cuts == vec![Cut::MadeUpFor { year: 2026 }])
+    );
+}
+
+#[test]
+fn make_up_hours_the_earlier_year_cannot_use_still_count_in_their_own_year() {
+    // 2026 used its whole conversion cap; a 2027 project designated as
+    // make-up earns nothing there, so 2027 keeps all of it.
+    let deferral = Deferral {
+        reason: "injury".into(),
+        certified_by: "employers/1".into(),
+    };
+    let conversions: Vec<Record> = (0..2)
+        .map(|i| {
+            Record::new(
+                format!("p{i}"),
+                Activity::Research {
+                    role: ResearchRole::Sole,
+                    project: format!("P{i}"),
+                    date: D,
+                },
+            )
+        })
+        .collect();
+    let project = Record::new(
+        "late",
+        Activity::Research {
+            role: ResearchRole::Sole,
+            project: "P-2027".into(),
+            date: date!(2027 - 04 - 01),
+        },
+    )
+    .make_up_for(2026);
+    let y2026 = assess(
+        &YearInput {
+            year: 2026,
+            records: &conversions,
+            make_up: std::slice::from_ref(&project),
+            used_for_make_up: &[],
+            deferral: Some(&deferral),
+            as_of: date!(2027 - 06 - 01),
+        },
+        &national(),
+    )
+    .unwrap();
+    let used: Vec<(String, Hours)> = y2026
+        .explanations
+        .iter()
+        .filter(|e| e.record == "late")
+        .map(|e| (e.record.clone(), e.hours))
+        .collect();
+    assert_eq!(used, vec![("late".to_owned(), Hours::ZERO)]);
+    let y2027 = assess(
+        &YearInput {
+            year: 2027,
+            records: std::slice::from_ref(&project),
+            make_up: &[],
+            used_for_make_up: &used,
+            deferral: None,
+            as_of: date!(2027 - 06 - 01),
+        },
+        &national(),
+    )
+    .unwrap();
+    assert_eq!(
+        y2027.totals.converted,
+        h(40.0),
+        "nothing is lost between the two years"
     );
 }
 
@@ -646,6 +725,7 @@ fn make_up_needs_a_deferral_and_the_following_year() {
             year: 2026,
             records: &[],
             make_up: std::slice::from_ref(&mu),
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2027 - 06 - 01),
         },
@@ -664,6 +744,7 @@ fn make_up_needs_a_deferral_and_the_following_year() {
                 ..mu
             }],
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2027 - 06 - 01),
         },
@@ -779,6 +860,7 @@ fn years_before_the_regulation_are_out_of_scope() {
             year: 2025,
             records: &[],
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: date!(2026 - 01 - 01),
         },

@@ -324,6 +324,7 @@ impl Crediting {
                 year,
                 records: std::slice::from_ref(&probe),
                 make_up: &[],
+                used_for_make_up: &[],
                 deferral: None,
                 as_of: today,
             },

@@ -133,6 +133,7 @@ pub fn recompute(
             year,
             records: &records,
             make_up: &[],
+            used_for_make_up: &[],
             deferral: None,
             as_of: today,
         },
