@@ -51,6 +51,34 @@ impl Call {
     }
 }
 
+/// Answers a query: the value, or its error as a status.
+pub fn reply<T>(result: Result<T, crate::ApiError>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
+}
+
+/// Answers a mutation, first appending a refusal (a caller's mistake, not a
+/// fault of ours) to the audit log in its own transaction. Applied
+/// mutations audit themselves inside their own transaction.
+pub async fn reply_to_mutation<T>(
+    db: &ce_db::Db,
+    call: &Call,
+    resource: &str,
+    result: Result<T, crate::ApiError>,
+) -> Result<tonic::Response<T>, Status> {
+    if let Err(e) = &result
+        && e.is_refusal()
+    {
+        let entry = call.audit(resource, e.code_name());
+        if let Err(audit_err) = db
+            .write(move |conn| ce_db::audit::append(conn, &entry))
+            .await
+        {
+            tracing::error!(error = %audit_err, "could not audit a refused mutation");
+        }
+    }
+    reply(result)
+}
+
 /// Microseconds since the Unix epoch, the suite's stored time unit.
 pub fn now_micros() -> i64 {
     std::time::SystemTime::now()

@@ -1,9 +1,9 @@
 //! The gRPC face of crediting: read the call, hand the message to the
 //! domain, map the answer. Refused mutations are audited here.
 
-use ce_db::audit;
 use ce_proto::crediting::crediting_service_server::CreditingService;
 use ce_proto::crediting::*;
+use ce_server::call::{reply, reply_to_mutation};
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
@@ -20,32 +20,6 @@ impl CreditingApi {
     pub fn new(inner: Crediting) -> CreditingApi {
         CreditingApi { inner }
     }
-
-    async fn mutation<T>(
-        &self,
-        call: &Call,
-        resource: &str,
-        result: Result<T, ApiError>,
-    ) -> Result<Response<T>, Status> {
-        if let Err(e) = &result
-            && e.is_refusal()
-        {
-            let entry = call.audit(resource, e.code_name());
-            if let Err(audit_err) = self
-                .inner
-                .db
-                .write(move |conn| audit::append(conn, &entry))
-                .await
-            {
-                tracing::error!(error = %audit_err, "could not audit a refused mutation");
-            }
-        }
-        reply(result)
-    }
-}
-
-fn reply<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 type BulkStream = std::pin::Pin<
@@ -99,7 +73,7 @@ impl CreditingService for CreditingApi {
             Some(hr) => self.inner.create(&call, hr).await,
             None => Err(ApiError::invalid("hour_record", "is required")),
         };
-        self.mutation(&call, "hourRecords", result).await
+        reply_to_mutation(&self.inner.db, &call, "hourRecords", result).await
     }
 
     async fn get_hour_record(
@@ -125,7 +99,7 @@ impl CreditingService for CreditingApi {
         let call = Call::from_request(&req)?;
         let name = req.into_inner().name;
         let result = self.inner.decide(&call, &name, None).await;
-        self.mutation(&call, &name, result).await
+        reply_to_mutation(&self.inner.db, &call, &name, result).await
     }
 
     async fn reject_hour_record(
@@ -135,7 +109,7 @@ impl CreditingService for CreditingApi {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
         let result = self.inner.decide(&call, &r.name, Some(r.reason)).await;
-        self.mutation(&call, &r.name, result).await
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
     }
 
     async fn revoke_hour_records(
@@ -154,7 +128,7 @@ impl CreditingService for CreditingApi {
             .revoke(&call, r)
             .await
             .map(|hour_records| RevokeHourRecordsResponse { hour_records });
-        self.mutation(&call, &resource, result).await
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
     }
 
     async fn check_title_eligibility(

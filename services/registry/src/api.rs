@@ -2,9 +2,10 @@
 //! message to the domain module, and maps the answer. Refused mutations are
 //! audited here; applied ones are audited in their own transaction.
 
-use ce_db::{Db, audit};
+use ce_db::Db;
 use ce_proto::registry::registry_service_server::RegistryService;
 use ce_proto::registry::*;
+use ce_server::call::{reply, reply_to_mutation};
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
@@ -20,28 +21,6 @@ impl RegistryApi {
     pub fn new(db: Db) -> RegistryApi {
         RegistryApi { db }
     }
-
-    /// Answers a mutation, recording a refusal in the audit log.
-    async fn mutation<T>(
-        &self,
-        call: &Call,
-        resource: &str,
-        result: Result<T, ApiError>,
-    ) -> Result<Response<T>, Status> {
-        if let Err(e) = &result
-            && e.is_refusal()
-        {
-            let entry = call.audit(resource, e.code_name());
-            if let Err(audit_err) = self.db.write(move |conn| audit::append(conn, &entry)).await {
-                tracing::error!(error = %audit_err, "could not audit a refused mutation");
-            }
-        }
-        reply(result)
-    }
-}
-
-fn reply<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
@@ -92,7 +71,7 @@ impl RegistryService for RegistryApi {
             Ok(e) => engineers::create(&self.db, &call, e).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, "engineers", result).await
+        reply_to_mutation(&self.db, &call, "engineers", result).await
     }
 
     async fn update_engineer(
@@ -110,8 +89,7 @@ impl RegistryService for RegistryApi {
             Ok(e) => engineers::update(&self.db, &call, e, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "engineers"), result)
-            .await
+        reply_to_mutation(&self.db, &call, target(&name, "engineers"), result).await
     }
 
     async fn get_employer(
@@ -139,7 +117,7 @@ impl RegistryService for RegistryApi {
             Ok(e) => employers::create(&self.db, &call, e).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, "employers", result).await
+        reply_to_mutation(&self.db, &call, "employers", result).await
     }
 
     async fn update_employer(
@@ -157,8 +135,7 @@ impl RegistryService for RegistryApi {
             Ok(e) => employers::update(&self.db, &call, e, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "employers"), result)
-            .await
+        reply_to_mutation(&self.db, &call, target(&name, "employers"), result).await
     }
 
     async fn get_institution(
@@ -186,7 +163,7 @@ impl RegistryService for RegistryApi {
             Ok(i) => institutions::create(&self.db, &call, i).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, "institutions", result).await
+        reply_to_mutation(&self.db, &call, "institutions", result).await
     }
 
     async fn update_institution(
@@ -204,8 +181,7 @@ impl RegistryService for RegistryApi {
             Ok(i) => institutions::update(&self.db, &call, i, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "institutions"), result)
-            .await
+        reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
     async fn change_institution_standing(
@@ -216,8 +192,7 @@ impl RegistryService for RegistryApi {
         let r = req.into_inner();
         let name = r.name.clone();
         let result = institutions::change_standing(&self.db, &call, r).await;
-        self.mutation(&call, target(&name, "institutions"), result)
-            .await
+        reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
     async fn list_standing_changes(
@@ -253,7 +228,7 @@ impl RegistryService for RegistryApi {
             Ok(a) => activities::create(&self.db, &call, a).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, "activities", result).await
+        reply_to_mutation(&self.db, &call, "activities", result).await
     }
 
     async fn update_activity(
@@ -271,8 +246,7 @@ impl RegistryService for RegistryApi {
             Ok(a) => activities::update(&self.db, &call, a, r.update_mask).await,
             Err(e) => Err(e),
         };
-        self.mutation(&call, target(&name, "activities"), result)
-            .await
+        reply_to_mutation(&self.db, &call, target(&name, "activities"), result).await
     }
 
     async fn list_fields(
