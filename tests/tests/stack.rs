@@ -246,7 +246,8 @@ async fn overload_is_shed_with_resource_exhausted_and_the_held_call_still_comple
     let lock = TableLock::take(&url);
     let mut held = client.clone();
     let in_flight = tokio::spawn(async move { held.create_employer(employer_request()).await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Time for the call to reach the locked table, even on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
         !in_flight.is_finished(),
         "held by the lock: {:?}",
@@ -287,7 +288,8 @@ async fn shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones(b: Backe
     let lock = TableLock::take(&url);
     let mut held = client.clone();
     let in_flight = tokio::spawn(async move { held.create_employer(employer_request()).await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Time for the call to reach the locked table, even on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let stopping = tokio::spawn(service.stop());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
