@@ -970,7 +970,181 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
     );
 }
 
+/// A second crediting over the same database whose today is `today`.
+async fn crediting_on(w: &World, today: time::Date) -> ce_tests::Service {
+    let mut config = w.env.registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), w.env.registry.service.url());
+    ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+    })
+    .await
+}
+
+fn as_role(
+    w: &World,
+    service: &tonic::transport::Channel,
+    req: ce_server::auth::TokenRequest,
+) -> ce_tests::Crediting {
+    let token = w.env.registry.place.token(req);
+    ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+        service.clone(),
+        ce_tests::bearer(&token),
+    )
+}
+
+async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Backend) {
+    use ce_proto::common::Role;
+    let w = world(b).await;
+    confirmed(
+        &w,
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1000/y2026"),
+    )
+    .await;
+
+    // The employer certifies an illness for 2026; another employer cannot.
+    let deferral = Deferral {
+        engineer: w.engineer.clone(),
+        year: 2026,
+        reason: DeferralReason::Illness as i32,
+        ..Default::default()
+    };
+    let err = w
+        .env
+        .employer("employers/someone-else")
+        .create_deferral(CreateDeferralRequest {
+            deferral: Some(deferral.clone()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let d = w
+        .env
+        .employer(&w.employer)
+        .create_deferral(CreateDeferralRequest {
+            deferral: Some(deferral.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(d.certified_by, w.employer);
+
+    // March 2027: 2026 is over, short, and deferred.
+    let later = crediting_on(&w, time::macros::date!(2027 - 03 - 01)).await;
+    let channel = later.channel().await;
+    let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
+    let mut hrss = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("44".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
+        },
+    );
+    let y2026 = || GetAnnualStatusRequest {
+        name: status_name(&w.engineer, 2026),
+    };
+    let deferred = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    assert_eq!(deferred.state, AnnualState::Deferred as i32);
+    assert_eq!(deferred.shortfall_total_hours, 80.0);
+
+    // 2027 records: a sole project (40), a sole book (30), 40 public online hours.
+    let mut records = Vec::new();
+    for (kind, id, day) in [
+        (conversion::Kind::ResearchSole, "GD-2027-1", 10),
+        (conversion::Kind::BookSole, "978-7-5000-0000-1", 15),
+    ] {
+        let mut r = conversion(&w.engineer, kind, id);
+        if let Some(A::Conversion(c)) = &mut r.activity {
+            c.date = date(2027, 2, day);
+        }
+        let r = me.create_hour_record(create(r)).await.unwrap().into_inner();
+        hrss.confirm_hour_record(ConfirmHourRecordRequest {
+            name: r.name.clone(),
+        })
+        .await
+        .unwrap();
+        records.push(r.name);
+    }
+    let online = w
+        .env
+        .registry
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Public subjects 2027".into(),
+                province: "44".into(),
+                subject_category: SubjectCategory::Public as i32,
+                delivery_mode: DeliveryMode::Online as i32,
+                start_date: date(2027, 1, 5),
+                end_date: date(2027, 2, 20),
+                hours_per_day: 1.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let granted = hrss
+        .create_hour_record(create(HourRecord {
+            engineer: w.engineer.clone(),
+            registry_activity: online,
+            activity: Some(A::Online(OnlineTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2027, 1, 5),
+                end_date: date(2027, 2, 20),
+                hours: 40.0,
+            })),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    records.push(granted.name);
+
+    let err = me
+        .designate_make_up(DesignateMakeUpRequest {
+            name: records[0].clone(),
+            year: 2025,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["year"]);
+    for name in &records {
+        let r = me
+            .designate_make_up(DesignateMakeUpRequest {
+                name: name.clone(),
+                year: 2026,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.make_up_for_year, 2026);
+    }
+
+    // 2026: paper 10 + project 40 + book 10 (the conversion cap is 60) + 40 public = 100.
+    let made_up = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    assert_eq!(made_up.state, AnnualState::MadeUp as i32);
+    assert_eq!(
+        (made_up.total_hours, made_up.converted_hours),
+        (100.0, 60.0)
+    );
+    // 2027 keeps only what 2026 did not use: 20 of the book.
+    let y2027 = me
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2027),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(y2027.total_hours, 20.0);
+    assert_eq!(y2027.state, AnnualState::InProgress as i32);
+}
+
 both_backends!(
+    a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice,
     revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,
     dates_after_today_and_years_past_their_deadline_are_refused,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,

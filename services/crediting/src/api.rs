@@ -112,6 +112,29 @@ impl CreditingService for CreditingApi {
         reply_to_mutation(&self.inner.db, &call, &r.name, result).await
     }
 
+    async fn create_deferral(
+        &self,
+        req: Request<CreateDeferralRequest>,
+    ) -> Result<Response<Deferral>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match req.into_inner().deferral {
+            Some(d) => self.inner.create_deferral(&call, d).await,
+            None => Err(ApiError::invalid("deferral", "is required")),
+        };
+        reply_to_mutation(&self.inner.db, &call, "deferrals", result).await
+    }
+
+    async fn designate_make_up(
+        &self,
+        req: Request<DesignateMakeUpRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.name.clone();
+        let result = self.inner.designate_make_up(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &name, result).await
+    }
+
     async fn revoke_hour_records(
         &self,
         req: Request<RevokeHourRecordsRequest>,

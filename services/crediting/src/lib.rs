@@ -8,6 +8,7 @@
 //! | [`api`] | the gRPC handlers |
 //! | [`records`] | registration routes, confirmation, reads |
 //! | [`bulk`] | bulk upload, answered per record |
+//! | [`deferral`] | Art. 20 deferrals and make-up designation |
 //! | [`status`] | annual status: recompute, reads |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
 //! | [`registry`] | the registry client, batched and cached |
@@ -24,6 +25,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 pub mod activity;
 pub mod api;
 pub mod bulk;
+pub mod deferral;
 pub mod names;
 pub mod records;
 pub mod registry;

@@ -92,6 +92,7 @@ pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
         decided_by: row.decided_by.unwrap_or_default(),
         decision_reason: row.decision_reason.unwrap_or_default(),
         client_key: row.client_key.unwrap_or_default(),
+        make_up_for_year: row.make_up_for.unwrap_or(0),
         explanation,
         create_time: Some(dates::timestamp(row.create_micros)),
         update_time: Some(dates::timestamp(row.update_micros)),
@@ -393,6 +394,7 @@ impl Crediting {
             explanation: None,
             create_micros: now,
             update_micros: now,
+            make_up_for: None,
         };
         Ok((row, who))
     }

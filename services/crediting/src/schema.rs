@@ -24,6 +24,18 @@ diesel::table! {
         explanation -> Nullable<Binary>,
         create_micros -> BigInt,
         update_micros -> BigInt,
+        make_up_for -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    deferrals (engineer_id, year) {
+        engineer_id -> Text,
+        year -> Integer,
+        reason -> Integer,
+        explanation -> Text,
+        certified_by -> Text,
+        create_micros -> BigInt,
     }
 }
 

@@ -52,7 +52,7 @@ pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
         activity,
         claimed: row.claimed_centi.map(|c| c as f64 / 100.0),
         revoked: row.state == RecordState::Revoked as i32,
-        make_up_for: None,
+        make_up_for: row.make_up_for,
     })
 }
 
@@ -105,45 +105,65 @@ fn to_proto(
     }
 }
 
-/// Assesses one engineer's year from its counted records and stores the
-/// result and each record's explanation. Runs inside the caller's
-/// transaction, so a record change and its status commit together.
-pub fn recompute(
+/// The states a year's assessment sees: confirmed records count, revoked
+/// ones are shown with 0 (Art. 27).
+const COUNTED: [i32; 2] = [RecordState::Confirmed as i32, RecordState::Revoked as i32];
+
+/// Assesses one year, with its deferral and make-up (Art. 20) and the
+/// hours the year before took from it (`used`), stores the status and its
+/// own records' explanations, and returns the hours it took from the next
+/// year's make-up records.
+fn assess_and_store(
     conn: &mut DbConnection,
     rules: &RuleBook,
     who: &Who,
     year: i32,
     today: time::Date,
-) -> Result<AnnualStatus, ApiError> {
-    let rows = store::year_records(
-        conn,
-        &who.engineer_id,
-        year,
-        &[RecordState::Confirmed as i32, RecordState::Revoked as i32],
-    )?;
-    let records = rows
+    used: &[(String, ce_rules::Hours)],
+) -> Result<(AnnualStatus, Vec<(String, ce_rules::Hours)>), ApiError> {
+    let own_rows = store::year_records(conn, &who.engineer_id, year, &COUNTED)?;
+    let deferral_row = store::get_deferral(conn, &who.engineer_id, year)?;
+    let make_up_rows = if deferral_row.is_some() {
+        store::make_up_records(conn, &who.engineer_id, year, &COUNTED)?
+    } else {
+        Vec::new()
+    };
+    let own = own_rows
         .iter()
         .map(rules_record)
         .collect::<Result<Vec<_>, _>>()?;
+    let make_up = make_up_rows
+        .iter()
+        .map(rules_record)
+        .collect::<Result<Vec<_>, _>>()?;
+    let deferral = deferral_row.map(|d| ce_rules::Deferral {
+        reason: d.explanation,
+        certified_by: d.certified_by,
+    });
     let set = rules
         .for_year(&who.province, year)
         .map_err(|e| ApiError::Internal(format!("no rule set for a stored year: {e}")))?;
     let assessment = ce_rules::assess(
         &YearInput {
             year,
-            records: &records,
-            make_up: &[],
-            used_for_make_up: &[],
-            deferral: None,
+            records: &own,
+            make_up: &make_up,
+            used_for_make_up: used,
+            deferral: deferral.as_ref(),
             as_of: today,
         },
         set,
     )
     .map_err(|e| ApiError::Internal(format!("a stored record fails the rules: {e}")))?;
     let mut explanations = Vec::with_capacity(assessment.explanations.len());
+    let mut taken = Vec::new();
     for e in &assessment.explanations {
         let explanation: Explanation = activity::explanation_to_proto(e);
-        store::set_explanation(conn, &e.record, Some(explanation.encode_to_vec()))?;
+        if own.iter().any(|r| r.id == e.record) {
+            store::set_explanation(conn, &e.record, Some(explanation.encode_to_vec()))?;
+        } else {
+            taken.push((e.record.clone(), e.hours));
+        }
         explanations.push(RecordExplanation {
             hour_record: names::record_name(&e.record),
             explanation: Some(explanation),
@@ -167,7 +187,39 @@ pub fn recompute(
             update_micros: at,
         },
     )?;
-    Ok(status)
+    Ok((status, taken))
+}
+
+/// Reassesses an engineer's `year` and stores it, inside the caller's
+/// transaction, so a record change and its status commit together. With
+/// Art. 20 in play the neighbours move too: a deferred year before it is
+/// reassessed first (it may take hours from this one), and the next year
+/// after it (it loses what this one takes).
+pub fn recompute(
+    conn: &mut DbConnection,
+    rules: &RuleBook,
+    who: &Who,
+    year: i32,
+    today: time::Date,
+) -> Result<AnnualStatus, ApiError> {
+    let mut start = year;
+    while start > ce_rules::ruleset::FIRST_YEAR
+        && year - start < 5
+        && store::get_deferral(conn, &who.engineer_id, start - 1)?.is_some()
+    {
+        start -= 1;
+    }
+    let mut used = Vec::new();
+    let mut status = None;
+    for y in start..=year {
+        let (s, taken) = assess_and_store(conn, rules, who, y, today, &used)?;
+        used = taken;
+        status = Some(s);
+    }
+    if !used.is_empty() {
+        assess_and_store(conn, rules, who, year + 1, today, &used)?;
+    }
+    status.ok_or_else(|| ApiError::Internal("no year was assessed".into()))
 }
 
 fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {

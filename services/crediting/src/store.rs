@@ -4,7 +4,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{annual_statuses, hour_records};
+use crate::schema::{annual_statuses, deferrals, hour_records};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = hour_records)]
@@ -31,6 +31,66 @@ pub struct RecordRow {
     pub explanation: Option<Vec<u8>>,
     pub create_micros: i64,
     pub update_micros: i64,
+    /// Art. 20: the earlier year this record makes up.
+    pub make_up_for: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deferrals)]
+pub struct DeferralRow {
+    pub engineer_id: String,
+    pub year: i32,
+    pub reason: i32,
+    pub explanation: String,
+    pub certified_by: String,
+    pub create_micros: i64,
+}
+
+pub fn insert_deferral(conn: &mut DbConnection, row: &DeferralRow) -> Result<(), DbError> {
+    diesel::insert_into(deferrals::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_deferral(
+    conn: &mut DbConnection,
+    engineer: &str,
+    year: i32,
+) -> Result<Option<DeferralRow>, DbError> {
+    Ok(deferrals::table
+        .find((engineer, year))
+        .select(DeferralRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_make_up(conn: &mut DbConnection, id: &str, year: i32, at: i64) -> Result<(), DbError> {
+    diesel::update(hour_records::table.find(id))
+        .set((
+            hour_records::make_up_for.eq(Some(year)),
+            hour_records::update_micros.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records of the year after `year`, in the given states, designated as
+/// make-up for `year`.
+pub fn make_up_records(
+    conn: &mut DbConnection,
+    engineer: &str,
+    year: i32,
+    states: &[i32],
+) -> Result<Vec<RecordRow>, DbError> {
+    Ok(hour_records::table
+        .filter(hour_records::engineer_id.eq(engineer))
+        .filter(hour_records::year.eq(year + 1))
+        .filter(hour_records::make_up_for.eq(Some(year)))
+        .filter(hour_records::state.eq_any(states))
+        .order(hour_records::id.asc())
+        .select(RecordRow::as_select())
+        .load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]

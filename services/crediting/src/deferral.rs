@@ -1,0 +1,184 @@
+//! Art. 20: an employer certifies that injury, illness, pregnancy or a
+//! similar reason kept an engineer from completing a year; the engineer
+//! then designates records of the next year as make-up for it.
+
+use ce_db::audit;
+use ce_proto::common::Role;
+use ce_proto::crediting::{
+    Deferral, DeferralReason, DesignateMakeUpRequest, HourRecord, RecordState,
+};
+use ce_server::call::now_micros;
+use ce_server::dates;
+use ce_server::{ApiError, Call, Violations};
+
+use crate::names;
+use crate::records::{Crediting, to_proto};
+use crate::status::{self, Who};
+use crate::store::{self, DeferralRow};
+
+fn to_proto_deferral(row: DeferralRow) -> Deferral {
+    Deferral {
+        name: format!("engineers/{}/deferrals/{}", row.engineer_id, row.year),
+        engineer: names::engineer_name(&row.engineer_id),
+        year: row.year,
+        reason: row.reason,
+        explanation: row.explanation,
+        certified_by: row.certified_by,
+        create_time: Some(dates::timestamp(row.create_micros)),
+    }
+}
+
+impl Crediting {
+    /// Records an employer's certificate for one engineer's year.
+    pub async fn create_deferral(&self, call: &Call, d: Deferral) -> Result<Deferral, ApiError> {
+        let mut v = Violations::new();
+        let engineer_id = v.check(
+            "deferral.engineer",
+            names::engineer_id("deferral.engineer", &d.engineer)
+                .map(str::to_owned)
+                .map_err(|_| "must be `engineers/{id}`".to_owned()),
+        );
+        let today = (self.clock)();
+        if d.year < ce_rules::ruleset::FIRST_YEAR || d.year > today.year() {
+            v.add(
+                "deferral.year",
+                format!("must be from 2026 (Art. 31) to {}", today.year()),
+            );
+        }
+        match DeferralReason::try_from(d.reason) {
+            Ok(DeferralReason::Unspecified) | Err(_) => v.add(
+                "deferral.reason",
+                "is required: injury, illness, pregnancy or another special reason (Art. 20)",
+            ),
+            Ok(DeferralReason::Other) if d.explanation.trim().is_empty() => v.add(
+                "deferral.explanation",
+                "is required when the reason is another special reason (Art. 20)",
+            ),
+            Ok(_) => {}
+        }
+        v.finish()?;
+        let engineer_id = engineer_id.unwrap_or_default();
+        if call.caller.role != Role::Employer {
+            return Err(ApiError::PermissionDenied(
+                "a deferral is certified by the engineer's employer (Art. 20)".into(),
+            ));
+        }
+        let engineer = self
+            .registry
+            .engineer(&d.engineer)
+            .await
+            .map_err(|e| match e {
+                ApiError::InvalidArgument(_) => {
+                    ApiError::invalid("deferral.engineer", "is not a registered engineer")
+                }
+                other => other,
+            })?;
+        if call.caller.org.as_deref() != Some(engineer.employer.as_str()) {
+            return Err(ApiError::PermissionDenied(
+                "only the engineer's own employer certifies a deferral (Art. 20)".into(),
+            ));
+        }
+        let who = Who::of(&engineer);
+        let row = DeferralRow {
+            engineer_id: engineer_id.clone(),
+            year: d.year,
+            reason: d.reason,
+            explanation: d.explanation.trim().to_owned(),
+            certified_by: engineer.employer.clone(),
+            create_micros: now_micros(),
+        };
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                if store::get_deferral(conn, &row.engineer_id, row.year)?.is_some() {
+                    return Err(ApiError::AlreadyExists(format!(
+                        "{} already has a deferral for {}",
+                        names::engineer_name(&row.engineer_id),
+                        row.year
+                    )));
+                }
+                store::insert_deferral(conn, &row)?;
+                status::recompute(conn, &rules, &who, row.year, today)?;
+                audit::append(
+                    conn,
+                    &call.audit(
+                        &format!("engineers/{}/deferrals/{}", row.engineer_id, row.year),
+                        "OK",
+                    ),
+                )?;
+                Ok(row)
+            })
+            .await?;
+        Ok(to_proto_deferral(row))
+    }
+
+    /// Designates one of the engineer's records as make-up for the year
+    /// before its own.
+    pub async fn designate_make_up(
+        &self,
+        call: &Call,
+        req: DesignateMakeUpRequest,
+    ) -> Result<HourRecord, ApiError> {
+        let id = names::record_id("name", &req.name)?.to_owned();
+        let current = {
+            let id = id.clone();
+            self.db
+                .read(move |conn| store::get_record(conn, &id))
+                .await?
+                .ok_or_else(|| names::not_found(&req.name))?
+        };
+        if call.caller.role != Role::Engineer
+            || call.caller.subject != names::engineer_name(&current.engineer_id)
+        {
+            return Err(ApiError::PermissionDenied(
+                "the engineer designates their own records as make-up (Art. 20)".into(),
+            ));
+        }
+        if current.year != req.year + 1 {
+            return Err(ApiError::invalid(
+                "year",
+                format!(
+                    "a record of {} can make up only {} (Art. 20)",
+                    current.year,
+                    current.year - 1
+                ),
+            ));
+        }
+        if current.state == RecordState::Rejected as i32
+            || current.state == RecordState::Revoked as i32
+        {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} was rejected or revoked",
+                req.name
+            )));
+        }
+        let who = Who::of(
+            &self
+                .registry
+                .engineer(&names::engineer_name(&current.engineer_id))
+                .await?,
+        );
+        let today = (self.clock)();
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let name = req.name.clone();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                if store::get_deferral(conn, &who.engineer_id, req.year)?.is_none() {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "{} has no employer-certified deferral, so nothing can make it up (Art. 20)",
+                        req.year
+                    )));
+                }
+                store::set_make_up(conn, &id, req.year, now_micros())?;
+                status::recompute(conn, &rules, &who, req.year + 1, today)?;
+                audit::append(conn, &call.audit(&name, "OK"))?;
+                Ok(store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?)
+            })
+            .await?;
+        to_proto(row)
+    }
+}
