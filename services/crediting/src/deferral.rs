@@ -176,7 +176,7 @@ impl Crediting {
                 store::set_make_up(conn, &id, req.year, now_micros())?;
                 status::recompute(conn, &rules, &who, req.year + 1, today)?;
                 audit::append(conn, &call.audit(&name, "OK"))?;
-                Ok(store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?)
+                store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))
             })
             .await?;
         to_proto(row)
