@@ -1143,7 +1143,113 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     assert_eq!(y2027.state, AnnualState::InProgress as i32);
 }
 
+async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend) {
+    let w = world(b).await;
+    let mut inst = w.env.institution(&w.institution);
+    let first = inst
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            3,
+            6.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    w.env
+        .employer(&w.employer)
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: first.name.clone(),
+        })
+        .await
+        .unwrap();
+    let status = || GetAnnualStatusRequest {
+        name: status_name(&w.engineer, 2026),
+    };
+    assert_eq!(
+        w.env
+            .employer(&w.employer)
+            .get_annual_status(status())
+            .await
+            .unwrap()
+            .into_inner()
+            .total_hours,
+        18.0
+    );
+
+    let correction = CorrectHourRecordRequest {
+        name: first.name.clone(),
+        hour_record: Some(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            3,
+            5.0,
+        )),
+    };
+    let err = w
+        .env
+        .institution("institutions/another")
+        .correct_hour_record(correction.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let second = inst
+        .correct_hour_record(correction.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.supersedes, first.name);
+    assert_eq!(
+        second.state,
+        RecordState::Submitted as i32,
+        "a corrected upload is confirmed again"
+    );
+    let old = inst
+        .get_hour_record(GetHourRecordRequest {
+            name: first.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(old.state, RecordState::Superseded as i32);
+    assert!(old.decision_reason.contains(&second.name));
+    assert_eq!(
+        w.env
+            .employer(&w.employer)
+            .get_annual_status(status())
+            .await
+            .unwrap()
+            .into_inner()
+            .total_hours,
+        0.0
+    );
+    w.env
+        .employer(&w.employer)
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: second.name.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        w.env
+            .employer(&w.employer)
+            .get_annual_status(status())
+            .await
+            .unwrap()
+            .into_inner()
+            .total_hours,
+        15.0
+    );
+
+    // The superseded one has a newer version; correct that instead.
+    let err = inst.correct_hour_record(correction).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+}
+
 both_backends!(
+    a_correction_supersedes_the_old_record_which_stays_readable,
     a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice,
     revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,
     dates_after_today_and_years_past_their_deadline_are_refused,

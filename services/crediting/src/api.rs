@@ -76,6 +76,19 @@ impl CreditingService for CreditingApi {
         reply_to_mutation(&self.inner.db, &call, "hourRecords", result).await
     }
 
+    async fn correct_hour_record(
+        &self,
+        req: Request<CorrectHourRecordRequest>,
+    ) -> Result<Response<HourRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = match r.hour_record {
+            Some(hr) => self.inner.correct(&call, &r.name, hr).await,
+            None => Err(ApiError::invalid("hour_record", "is required")),
+        };
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
     async fn get_hour_record(
         &self,
         req: Request<GetHourRecordRequest>,

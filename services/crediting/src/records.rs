@@ -93,6 +93,11 @@ pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
         decision_reason: row.decision_reason.unwrap_or_default(),
         client_key: row.client_key.unwrap_or_default(),
         make_up_for_year: row.make_up_for.unwrap_or(0),
+        supersedes: row
+            .supersedes
+            .as_deref()
+            .map(names::record_name)
+            .unwrap_or_default(),
         explanation,
         create_time: Some(dates::timestamp(row.create_micros)),
         update_time: Some(dates::timestamp(row.update_micros)),
@@ -395,8 +400,89 @@ impl Crediting {
             create_micros: now,
             update_micros: now,
             make_up_for: None,
+            supersedes: None,
         };
         Ok((row, who))
+    }
+
+    /// Replaces a record with a corrected one; the old one is kept as
+    /// SUPERSEDED (PRODUCT.md: records are never edited in place).
+    pub async fn correct(
+        &self,
+        call: &Call,
+        name: &str,
+        hr: HourRecord,
+    ) -> Result<HourRecord, ApiError> {
+        let old_id = names::record_id("name", name)?.to_owned();
+        let old = {
+            let id = old_id.clone();
+            self.db
+                .read(move |conn| store::get_record(conn, &id))
+                .await?
+                .ok_or_else(|| names::not_found(name))?
+        };
+        if old.submitter != call.caller.organisation() {
+            return Err(ApiError::PermissionDenied(
+                "only whoever registered a record corrects it".into(),
+            ));
+        }
+        if hr.engineer != names::engineer_name(&old.engineer_id) {
+            return Err(ApiError::invalid(
+                "hour_record.engineer",
+                "a correction is for the same engineer; register another engineer's hours anew",
+            ));
+        }
+        let (mut row, who) = self.prepare(call, hr).await?;
+        row.supersedes = Some(old_id.clone());
+        let today = (self.clock)();
+        let call = call.clone();
+        let rules = self.rules.clone();
+        let name = name.to_owned();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                let old = store::get_record(conn, &old_id)?.ok_or_else(|| names::not_found(&name))?;
+                let correctable = [
+                    RecordState::Submitted as i32,
+                    RecordState::Confirmed as i32,
+                    RecordState::Rejected as i32,
+                ];
+                let retry = row.client_key.is_some()
+                    && store::record_by_key(conn, &row.submitter, row.client_key.as_deref().unwrap_or_default())?
+                        .is_some();
+                if !correctable.contains(&old.state) && !retry {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "{name} is {:?}: only a submitted, confirmed or rejected record is corrected (a revoked \
+                         one stands, Art. 27; a superseded one has a newer version)",
+                        RecordState::try_from(old.state).unwrap_or(RecordState::Unspecified)
+                    )));
+                }
+                let (row, inserted) = save(conn, &call, row)?;
+                if inserted {
+                    let reason = format!("corrected by {}", names::record_name(&row.id));
+                    store::decide(
+                        conn,
+                        &old_id,
+                        RecordState::Superseded as i32,
+                        &call.caller.subject,
+                        Some(&reason),
+                        now_micros(),
+                    )?;
+                    let mut years = std::collections::BTreeSet::new();
+                    if old.state == RecordState::Confirmed as i32 {
+                        years.insert(old.year);
+                    }
+                    if row.state == RecordState::Confirmed as i32 {
+                        years.insert(row.year);
+                    }
+                    for year in years {
+                        status::recompute(conn, &rules, &who, year, today)?;
+                    }
+                }
+                Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
+            })
+            .await?;
+        to_proto(row)
     }
 
     pub async fn get(&self, call: &Call, name: &str) -> Result<HourRecord, ApiError> {

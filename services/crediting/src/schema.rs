@@ -25,6 +25,7 @@ diesel::table! {
         create_micros -> BigInt,
         update_micros -> BigInt,
         make_up_for -> Nullable<Integer>,
+        supersedes -> Nullable<Text>,
     }
 }
 

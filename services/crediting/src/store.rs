@@ -33,6 +33,8 @@ pub struct RecordRow {
     pub update_micros: i64,
     /// Art. 20: the earlier year this record makes up.
     pub make_up_for: Option<i32>,
+    /// The record this one corrects.
+    pub supersedes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
