@@ -529,14 +529,14 @@ async fn refusals_name_the_rule(b: Backend) {
         vec!["hour_record.face_to_face.hours_per_day"]
     );
     // A year before the regulation.
-    let err = inst
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2025, 12, 1),
-            1,
-            3.0,
-        )))
+    let mut old_paper = conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/2025");
+    if let Some(A::Conversion(c)) = &mut old_paper.activity {
+        c.date = date(2025, 12, 1);
+    }
+    let err = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(old_paper))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
@@ -1248,7 +1248,102 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
     assert_eq!(err.code(), Code::FailedPrecondition);
 }
 
+async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_signalled(b: Backend) {
+    let w = world(b).await;
+    // The course runs 2026-03-02 to 03-04.
+    let err = w
+        .env
+        .institution(&w.institution)
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 4),
+            2,
+            4.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_fields(&err),
+        vec!["hour_record.face_to_face.start_date"]
+    );
+
+    // The same day at the institution and at the department's seminar.
+    let seminar_day = w
+        .env
+        .registry
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid safety day".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(2026, 3, 3),
+                end_date: date(2026, 3, 3),
+                hours_per_day: 6.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let upload = w
+        .env
+        .institution(&w.institution)
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 3),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    w.env
+        .employer(&w.employer)
+        .confirm_hour_record(ConfirmHourRecordRequest { name: upload.name })
+        .await
+        .unwrap();
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &seminar_day,
+            date(2026, 3, 3),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap();
+    let status = w
+        .env
+        .province("44")
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.professional_hours, 8.0,
+        "one day caps at 8 across both"
+    );
+    assert!(
+        status
+            .signals
+            .iter()
+            .any(|s| s.contains("two places on 2026-03-03")),
+        "{:?}",
+        status.signals
+    );
+}
+
 both_backends!(
+    hours_must_fall_within_their_activity_and_two_places_on_one_day_are_signalled,
     a_correction_supersedes_the_old_record_which_stays_readable,
     a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice,
     revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,

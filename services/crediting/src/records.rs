@@ -276,6 +276,25 @@ impl Crediting {
                     ));
                 }
                 let a = self.registry.activity(&hr.registry_activity).await?;
+                // The hours must fall within the activity they claim to come from.
+                let (from, to) = span(&act);
+                if let (Ok(s), Ok(e)) = (
+                    dates::from_proto(a.start_date.as_ref()),
+                    dates::from_proto(a.end_date.as_ref()),
+                ) && (from < s || to > e)
+                {
+                    return Err(ApiError::invalid(
+                        activity::field_path(&act, "date"),
+                        format!(
+                            "{} to {} is outside {}, held {} to {}",
+                            dates::format(from),
+                            dates::format(to),
+                            hr.registry_activity,
+                            dates::format(s),
+                            dates::format(e)
+                        ),
+                    ));
+                }
                 let own = a.organiser == call.caller.organisation();
                 let kind_ok = match route {
                     Route::InstitutionUpload => {

@@ -45,8 +45,18 @@ impl Who {
 pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
     let stored = ce_proto::crediting::HourRecord::decode(row.activity.as_slice())
         .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
-    let activity = activity::from_proto(stored.activity.as_ref())
+    let mut activity = activity::from_proto(stored.activity.as_ref())
         .map_err(|e| ApiError::Internal(format!("record {} no longer reads: {e}", row.id)))?;
+    // Where the course was held, for the two-places-on-one-day signal
+    // (Art. 27): the uploading institution, else the organiser's activity.
+    if let ce_rules::Activity::FaceToFace { provider, .. } = &mut activity {
+        *provider = Some(
+            row.institution_id
+                .as_ref()
+                .map(|i| format!("institutions/{i}"))
+                .unwrap_or_else(|| row.registry_activity.clone()),
+        );
+    }
     Ok(ce_rules::Record {
         id: row.id.clone(),
         activity,
