@@ -595,30 +595,7 @@ async fn refusals_name_the_rule(b: Backend) {
         .await
         .unwrap();
     // The registry answer is cached briefly; a fresh crediting sees it at once.
-    let fresh = {
-        let mut config = w.env.registry.place.config("crediting");
-        config
-            .peers
-            .insert("registry".into(), w.env.registry.service.url());
-        config.database.url = match b {
-            Backend::Sqlite => format!(
-                "sqlite://{}",
-                w.env
-                    .registry
-                    .place
-                    .dir
-                    .path()
-                    .join("crediting2.db")
-                    .display()
-            ),
-            Backend::Postgres => w.env.registry.place.pg_url("crediting2"),
-        };
-        let today = time::macros::date!(2026 - 11 - 25);
-        ce_tests::start_service(config, move |c, s| {
-            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
-        })
-        .await
-    };
+    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
     let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
         org: Some(w.institution.clone()),
         ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
@@ -923,28 +900,7 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
     assert!(err.message().contains("Art. 17"), "{}", err.message());
 
     // In February 2027, 2026's hours are past their deadline (Art. 21, no grace nationally).
-    let mut config = w.env.registry.place.config("crediting");
-    config
-        .peers
-        .insert("registry".into(), w.env.registry.service.url());
-    config.database.url = match b {
-        Backend::Sqlite => format!(
-            "sqlite://{}",
-            w.env
-                .registry
-                .place
-                .dir
-                .path()
-                .join("crediting-2027.db")
-                .display()
-        ),
-        Backend::Postgres => w.env.registry.place.pg_url("crediting-2027"),
-    };
-    let later = time::macros::date!(2027 - 02 - 01);
-    let service = ce_tests::start_service(config, move |c, s| {
-        crediting::start_with_clock(c, s, std::sync::Arc::new(move || later))
-    })
-    .await;
+    let service = crediting_on(&w, time::macros::date!(2027 - 02 - 01)).await;
     let token = w.env.registry.place.token(ce_tests::token(
         ce_proto::common::Role::Engineer,
         &w.engineer,

@@ -330,6 +330,15 @@ impl RuleSet {
         })
     }
 
+    /// Art. 21: the last day hours earned in `year` may be registered: the
+    /// year's end (materials are submitted "in the same year"), plus the
+    /// grace the rule set allows (`registration.late_submission_days`).
+    pub fn registration_deadline(&self, year: i32) -> Date {
+        Date::from_calendar_date(year, time::Month::December, 31)
+            .map(|d| d + time::Duration::days(i64::from(self.late_submission_days)))
+            .unwrap_or(Date::MAX)
+    }
+
     /// Every maximum with its key, article and value.
     pub fn maxima_table(&self) -> Vec<(&'static str, Article, Hours)> {
         self.maxima.entries()

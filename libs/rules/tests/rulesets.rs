@@ -61,6 +61,11 @@ fn the_example_overlay_lowers_maxima_and_adds_its_own_rules() {
     );
     assert_eq!(gd.public_minimum, Some(h(24)));
     assert_eq!(gd.late_submission_days, 31);
+    assert_eq!(gd.registration_deadline(2026), date!(2027 - 01 - 31));
+    assert_eq!(
+        RuleSet::national().registration_deadline(2026),
+        date!(2026 - 12 - 31)
+    );
     assert_eq!(gd.other_forms.len(), 2);
     // Other provinces keep the national rules.
     assert_eq!(book.for_year("11", 2026).unwrap().id, "national-2026");

@@ -367,9 +367,7 @@ impl Crediting {
             ));
         }
         // Art. 21: materials are submitted in the year, unless the rule set allows a grace period.
-        let deadline = time::Date::from_calendar_date(year, time::Month::December, 31)
-            .map(|d| d + time::Duration::days(i64::from(set.late_submission_days)))
-            .unwrap_or(time::Date::MAX);
+        let deadline = set.registration_deadline(year);
         if today > deadline {
             return Err(ApiError::FailedPrecondition(format!(
                 "hours of {year} had to be registered by {} (Art. 21, rule set {})",
