@@ -20,8 +20,10 @@ pub mod convert;
 pub mod dates;
 pub mod error;
 pub mod limit;
+pub mod names;
 pub mod paging;
 pub mod peer;
+pub mod scope;
 pub mod serve;
 
 pub use auth::{Authenticator, Caller};

@@ -10,16 +10,12 @@ pub fn record_name(id: &str) -> String {
 }
 
 pub fn record_id<'a>(field: &str, name: &'a str) -> Result<&'a str, ApiError> {
-    name.strip_prefix("hourRecords/")
-        .filter(|id| !id.is_empty() && !id.contains('/') && id.len() <= 64)
-        .ok_or_else(|| ApiError::invalid(field, "must be a resource name `hourRecords/{id}`"))
+    ce_server::names::parse(field, HOUR_RECORDS, name)
 }
 
 /// The id in `engineers/{id}`.
 pub fn engineer_id<'a>(field: &str, name: &'a str) -> Result<&'a str, ApiError> {
-    name.strip_prefix("engineers/")
-        .filter(|id| !id.is_empty() && !id.contains('/') && id.len() <= 64)
-        .ok_or_else(|| ApiError::invalid(field, "must be `engineers/{id}`"))
+    ce_server::names::parse(field, "engineers", name)
 }
 
 pub fn engineer_name(id: &str) -> String {
@@ -46,10 +42,4 @@ pub fn parse_status(name: &str) -> Result<(String, i32), ApiError> {
     Ok((engineer.to_owned(), year.parse().map_err(|_| bad())?))
 }
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-pub fn not_found(name: &str) -> ApiError {
-    ApiError::NotFound(format!("{name} does not exist"))
-}
+pub use ce_server::names::{new_id, not_found};

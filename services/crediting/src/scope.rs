@@ -8,11 +8,8 @@
 
 use ce_proto::common::Role;
 use ce_proto::crediting::Route;
+use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Caller};
-
-fn deny(what: &str) -> ApiError {
-    ApiError::PermissionDenied(format!("your role and scope do not allow {what}"))
-}
 
 /// What decides who may see a record or a year.
 pub struct Subject<'a> {
@@ -73,18 +70,6 @@ pub struct Narrowed {
     pub employer: Option<String>,
     pub engineer: Option<String>,
     pub institution: Option<String>,
-}
-
-fn narrow<T: PartialEq + Clone>(
-    requested: Option<T>,
-    forced: Option<T>,
-    what: &str,
-) -> Result<Option<T>, ApiError> {
-    match (requested, forced) {
-        (Some(r), Some(f)) if r != f => Err(deny(&format!("listing another {what}"))),
-        (r, None) => Ok(r),
-        (_, f) => Ok(f),
-    }
 }
 
 pub fn narrow_list(caller: &Caller, mut n: Narrowed, statuses: bool) -> Result<Narrowed, ApiError> {

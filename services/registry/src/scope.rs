@@ -10,11 +10,8 @@
 //! | activity | everyone | its organiser: the institution itself, or the department that runs it (Art. 12, 21); ministry |
 
 use ce_proto::common::Role;
+use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Caller};
-
-fn deny(what: &str) -> ApiError {
-    ApiError::PermissionDenied(format!("your role and scope do not allow {what}"))
-}
 
 fn same_province(caller: &Caller, province: &str) -> bool {
     caller.province.as_deref() == Some(province)
@@ -75,18 +72,6 @@ pub struct EngineerFilter {
     pub field: Option<i32>,
     pub employer: Option<String>,
     pub name: Option<String>,
-}
-
-fn narrow<T: PartialEq + Clone>(
-    requested: Option<T>,
-    forced: Option<T>,
-    what: &str,
-) -> Result<Option<T>, ApiError> {
-    match (requested, forced) {
-        (Some(r), Some(f)) if r != f => Err(deny(&format!("listing another {what}"))),
-        (r, None) => Ok(r),
-        (_, f) => Ok(f),
-    }
 }
 
 pub fn list_engineers(

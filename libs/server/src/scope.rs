@@ -1,0 +1,24 @@
+//! Pieces every service's scope rules are built from. The rules themselves
+//! (who may see and change what) stay in each service's `scope.rs`.
+
+use crate::ApiError;
+
+/// PERMISSION_DENIED saying what the caller's role and scope do not allow.
+pub fn deny(what: &str) -> ApiError {
+    ApiError::PermissionDenied(format!("your role and scope do not allow {what}"))
+}
+
+/// Combines a List filter the caller asked for with the one its scope
+/// forces: asking for something outside the scope is refused rather than
+/// answered with an empty page, so the caller learns why.
+pub fn narrow<T: PartialEq + Clone>(
+    requested: Option<T>,
+    forced: Option<T>,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    match (requested, forced) {
+        (Some(r), Some(f)) if r != f => Err(deny(&format!("listing another {what}"))),
+        (r, None) => Ok(r),
+        (_, f) => Ok(f),
+    }
+}
