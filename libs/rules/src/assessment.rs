@@ -57,6 +57,18 @@ pub enum Status {
     NonCompliant,
 }
 
+impl Status {
+    /// Whether the year is complete: compliant, deemed complete (Art. 18,
+    /// 19) or made up (Art. 20). Art. 23 makes this a condition for a
+    /// higher professional title.
+    pub fn is_complete(self) -> bool {
+        matches!(
+            self,
+            Status::Compliant | Status::DeemedComplete(_) | Status::MadeUp
+        )
+    }
+}
+
 /// Hours of the year by category. `total = public + professional`;
 /// `converted` is the part of `professional` from forms 4-9.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -386,6 +386,8 @@ fn example_3_conversions_are_capped_at_60_and_the_year_is_compliant() {
     );
     assert_eq!(y.totals.converted, h(60.0));
     assert_eq!(y.status, Status::Compliant);
+    assert!(y.status.is_complete());
+    assert!(!Status::Deferred.is_complete() && !Status::InProgress.is_complete());
     let book = y.explanations.iter().find(|e| e.record == "book").unwrap();
     assert_eq!(book.hours, h(20.0));
     assert_eq!(book.cuts, vec![Cut::ConversionCap { cap: h(60.0) }]);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ce_db::{Db, audit};
 use ce_proto::common::Role;
 use ce_proto::crediting::{
-    AnnualState, CheckTitleEligibilityRequest, CheckTitleEligibilityResponse, HourRecord,
+    CheckTitleEligibilityRequest, CheckTitleEligibilityResponse, HourRecord,
     ListHourRecordsRequest, ListHourRecordsResponse, RecordState, RevokeHourRecordsRequest, Route,
 };
 use ce_proto::registry::OrganiserKind;
@@ -725,14 +725,7 @@ impl Crediting {
         let mut incomplete_years = Vec::new();
         for year in req.first_year..=req.last_year {
             let s = status::get(self, call, &names::status_name(&engineer, year)).await?;
-            let complete = [
-                AnnualState::Compliant,
-                AnnualState::DeemedComplete,
-                AnnualState::MadeUp,
-            ]
-            .iter()
-            .any(|st| *st as i32 == s.state);
-            if !complete {
+            if !s.complete {
                 incomplete_years.push(year);
             }
             years.push(s);

@@ -112,6 +112,7 @@ fn to_proto(
         explanations,
         signals: a.signals.iter().map(ToString::to_string).collect(),
         update_time: Some(dates::timestamp(at)),
+        complete: a.status.is_complete(),
     }
 }
 
