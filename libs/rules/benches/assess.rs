@@ -44,6 +44,7 @@ fn year_of_records(seed: u32) -> Vec<Record> {
                 start: day(3),
                 end: day(3),
                 hours: 6.5,
+                sessions: vec![],
             },
         ),
         Record::new(
@@ -53,6 +54,7 @@ fn year_of_records(seed: u32) -> Vec<Record> {
                 start: day(4),
                 end: day(4),
                 hours: 4.0,
+                sessions: vec![],
             },
         ),
         Record::new(
@@ -62,6 +64,7 @@ fn year_of_records(seed: u32) -> Vec<Record> {
                 start: day(5),
                 end: day(5),
                 hours: 3.0,
+                sessions: vec![],
             },
         ),
         Record::new(

@@ -5,6 +5,7 @@
 use time::Date;
 
 use crate::article::Article;
+use crate::xapi::Session;
 
 /// Public or professional subjects (Art. 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,7 +127,15 @@ pub enum Activity {
         category: Category,
         start: Date,
         end: Date,
+        /// The hours the provider reports. Credited as they are when there
+        /// are no `sessions`; with sessions only what they verify counts,
+        /// and these are what the record claims (0 if it claims nothing).
         hours: f64,
+        /// Attendance tracking (Art. 13) as xAPI sessions, each inside the
+        /// study period: when present the credited hours are their
+        /// verified time, overlaps counted once ([`crate::xapi`]). Empty:
+        /// no xAPI evidence.
+        sessions: Vec<Session>,
     },
     /// Form 2, Art. 18: a bachelor-or-higher degree earned after starting
     /// work. The year is deemed complete.

@@ -33,6 +33,8 @@ impl fmt::Display for Article {
     }
 }
 
+/// Art. 13, institutions' duties: online providers track attendance.
+pub const ART_13: Article = Article::new(13);
 /// Art. 18, the annual requirement and the table of credits.
 pub const ART_18: Article = Article::new(18);
 /// Art. 19, aid assignments deemed complete.

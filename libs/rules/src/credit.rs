@@ -5,16 +5,18 @@
 
 use std::fmt;
 
-use time::Date;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
 use crate::activity::{
     Activity, BookAuthorship, Category, CompetitionLevel, DrafterRole, PaperAuthorship, PatentKind,
     Prize, Record, ResearchRole,
 };
-use crate::article::{ART_18, ART_20, ART_27, Article};
+use crate::article::{ART_13, ART_18, ART_20, ART_27, Article};
 use crate::error::InputError;
 use crate::hours::Hours;
 use crate::ruleset::RuleSet;
+use crate::xapi::{self, Session};
 
 /// What cut a record's hours below what it asked for, or why it earns none.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,10 @@ pub enum Cut {
     /// No hours: an aid assignment makes every year it overlaps complete
     /// (Art. 19).
     AidAssignment,
+    /// Online training claims more than its xAPI statements verify: only
+    /// the verified time, overlaps counted once, is credited (Art. 18(2);
+    /// the attendance tracking of Art. 13).
+    Unverified { claimed: Hours, verified: Hours },
 }
 
 impl Cut {
@@ -60,6 +66,7 @@ impl Cut {
             Cut::CompetitionBelowProvincial | Cut::PrizeBelowThird => Article::item(18, 10),
             Cut::DeemedComplete => ART_18,
             Cut::AidAssignment => Article::new(19),
+            Cut::Unverified { .. } => Article::item(18, 2),
         }
     }
 }
@@ -105,6 +112,11 @@ impl fmt::Display for Cut {
             Cut::AidAssignment => write!(
                 f,
                 "no hours: an aid assignment completes the year (Art. 19)"
+            ),
+            Cut::Unverified { claimed, verified } => write!(
+                f,
+                "claimed {claimed} h, xAPI statements verify {verified} h (overlapping time counted once): \
+                 online training counts verified hours only (Art. 18(2); attendance tracking, Art. 13)"
             ),
         }
     }
@@ -173,6 +185,48 @@ fn require_id(
     Ok(())
 }
 
+/// Art. 13: every xAPI session of an online record must be one, and lie
+/// within the record's study period (China Standard Time days).
+fn check_sessions(
+    record: &Record,
+    sessions: &[Session],
+    start: Date,
+    end: Date,
+) -> Result<(), InputError> {
+    let (from, to) = xapi::study_period(start, end);
+    let stamp = |t: OffsetDateTime| {
+        let t = t.to_offset(xapi::CHINA_STANDARD_TIME);
+        t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+    };
+    for (i, s) in sessions.iter().enumerate() {
+        let name = if s.statement_id.is_empty() {
+            format!("session {} (a statement without id)", i + 1)
+        } else {
+            format!("statement {}", s.statement_id)
+        };
+        let problem = if s.end <= s.start {
+            Some(format!(
+                "{name} ends at {} before it starts at {}: it is no evidence of time",
+                stamp(s.end),
+                stamp(s.start)
+            ))
+        } else if s.start < from || s.end > to {
+            Some(format!(
+                "{name} ({} to {}) is outside the study period {start} to {end} (China Standard Time): \
+                 only attendance tracked within it verifies the record's hours",
+                stamp(s.start),
+                stamp(s.end)
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(InputError::new(&record.id, "sessions", ART_13, message));
+        }
+    }
+    Ok(())
+}
+
 /// The most `activity` can earn, its category, and any cut already known.
 fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut>), InputError> {
     let m = &rules.maxima;
@@ -213,6 +267,7 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
             hours,
             start,
             end,
+            sessions,
         } => {
             let h = quantity(record, "hours", *hours, art)?;
             if end < start {
@@ -223,16 +278,35 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
                     "the training ends before it starts",
                 ));
             }
+            // With xAPI evidence the verified time is credited and the
+            // reported hours are only what the record claims.
+            let (credited, cuts) = if sessions.is_empty() {
+                (h, vec![])
+            } else {
+                check_sessions(record, sessions, *start, *end)?;
+                let verified = xapi::verified_hours(sessions);
+                let cuts = if h > verified {
+                    vec![Cut::Unverified {
+                        claimed: h,
+                        verified,
+                    }]
+                } else {
+                    vec![]
+                };
+                (verified, cuts)
+            };
             let days = (*end - *start).whole_days() + 1;
-            if h.as_f64() > 24.0 * days as f64 {
+            if credited.as_f64() > 24.0 * days as f64 {
                 return Err(InputError::new(
                     &record.id,
                     "hours",
                     art,
-                    format!("{h} hours in {days} day(s): more than 24 hours a day is impossible"),
+                    format!(
+                        "{credited} hours in {days} day(s): more than 24 hours a day is impossible"
+                    ),
                 ));
             }
-            (h, *category, vec![])
+            (credited, *category, cuts)
         }
         Activity::Degree { .. } | Activity::Qualification { .. } => {
             (Hours::ZERO, prof, vec![Cut::DeemedComplete])
@@ -381,11 +455,21 @@ pub fn credit(record: &Record, rules: &RuleSet) -> Result<Credit, InputError> {
             hours = claimed;
             cuts.push(Cut::ClaimedLess { claimed, max });
         } else if claimed > max
-            && !cuts
-                .iter()
-                .any(|c| matches!(c, Cut::DailyCap { .. } | Cut::ItemMaximum { .. }))
+            && !cuts.iter().any(|c| {
+                matches!(
+                    c,
+                    Cut::DailyCap { .. } | Cut::ItemMaximum { .. } | Cut::Unverified { .. }
+                )
+            })
         {
-            cuts.push(Cut::ItemMaximum { max });
+            // Online training with xAPI evidence is worth what it verifies.
+            cuts.push(match &record.activity {
+                Activity::Online { sessions, .. } if !sessions.is_empty() => Cut::Unverified {
+                    claimed,
+                    verified: max,
+                },
+                _ => Cut::ItemMaximum { max },
+            });
         }
     }
     Ok(Credit {

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | what engineers do: the nine forms (Art. 11) | [`activity`] |
 //! | crediting one record: Art. 18 items 1-11 | [`credit`](mod@credit) |
+//! | online-training evidence: xAPI statements (Art. 13, 18(2)) | [`xapi`] |
 //! | assessing a year: Art. 18-20 | [`assessment`] |
 //! | rule sets: national baseline, provincial overlays (Art. 10, 17, 18(11)) | [`ruleset`] |
 //! | impossible input and bad rule sets | [`error`] |
@@ -29,7 +30,7 @@
 //!     Record::new("book", Activity::Book {
 //!         authorship: BookAuthorship::Sole, isbn: "978-7-111-00000-1".into(), date: date!(2026-09-01) }),
 //!     Record::new("online", Activity::Online { category: Category::Public,
-//!         start: date!(2026-10-01), end: date!(2026-10-31), hours: 30.0 }),
+//!         start: date!(2026-10-01), end: date!(2026-10-31), hours: 30.0, sessions: vec![] }),
 //! ];
 //! let rules = RuleBook::national();
 //! let a = assess(&YearInput { year: 2026, records: &records, make_up: &[], used_for_make_up: &[], deferral: None,
@@ -49,6 +50,7 @@ pub mod hours;
 pub mod ruleset;
 pub mod signals;
 pub mod standing;
+pub mod xapi;
 
 pub use activity::*;
 pub use article::Article;

@@ -89,11 +89,17 @@ pub fn signals(records: &[Record], rules: &RuleSet) -> Vec<Signal> {
                     ));
                 }
             }
+            Activity::Online { sessions, .. } if !sessions.is_empty() => {
+                // xAPI sessions say exactly how much was studied each day.
+                for (date, h) in crate::xapi::verified_hours_by_day(sessions) {
+                    days.push((date, h, None, &r.id));
+                }
+            }
             Activity::Online {
                 start, end, hours, ..
             } => {
-                // Spread evenly over the days studied; a per-day record (as
-                // verified xAPI sessions give) is exact.
+                // Spread evenly over the days studied; a per-day record is
+                // exact.
                 let n = ((*end - *start).whole_days() + 1).clamp(1, 366) as u32;
                 let h = Hours::from_f64(*hours).unwrap_or(Hours::ZERO);
                 let per_day = Hours::from_centi(h.centi() / n);

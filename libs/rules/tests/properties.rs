@@ -119,6 +119,7 @@ fn online() -> impl Strategy<Value = Activity> {
             start: day(start),
             end: day(end),
             hours,
+            sessions: vec![],
         })
 }
 
@@ -827,4 +828,90 @@ fn a_tiny_claim_does_not_escape_the_daily_cap() {
             .collect::<Vec<_>>()
             .join(" | ")
     );
+}
+
+// ---------------------------------------------------------------------------
+// xAPI sessions (Art. 13, 18(2)): the verified time of a set of sessions.
+// ---------------------------------------------------------------------------
+
+/// Sessions of up to 6 hours, to the millisecond, starting within three
+/// days: often overlapping, nested or adjacent (whole minutes).
+fn sessions() -> impl Strategy<Value = Vec<xapi::Session>> {
+    let base = time::macros::datetime!(2026-03-01 00:00 +8);
+    let session = (
+        0i64..3 * 24 * 60,
+        prop_oneof![
+            (1i64..=6 * 60).prop_map(|m| m * 60_000),
+            1i64..=6 * 3_600_000
+        ],
+        prop::bool::ANY,
+    )
+        .prop_map(move |(minute, millis, attended)| {
+            let start = base + Duration::minutes(minute);
+            xapi::Session {
+                statement_id: String::new(),
+                verb: if attended {
+                    xapi::Verb::Attended
+                } else {
+                    xapi::Verb::Completed
+                },
+                start,
+                end: start + Duration::milliseconds(millis),
+            }
+        });
+    prop::collection::vec(session, 1..12)
+}
+
+/// Whole hundredths of an hour (36 s) in `nanos`.
+fn centi_down(nanos: i128) -> Hours {
+    Hours::from_centi(u32::try_from(nanos / 36_000_000_000).unwrap())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The union of the sessions does not depend on their order, is no
+    /// more than their durations added up and no less than the longest.
+    #[test]
+    fn verified_hours_are_the_union_of_the_sessions(
+        (sessions, shuffled) in sessions()
+            .prop_flat_map(|s| (Just(s.clone()), Just(s).prop_shuffle()))
+    ) {
+        let verified = xapi::verified_hours(&sessions);
+        prop_assert_eq!(verified, xapi::verified_hours(&shuffled));
+        let sum: i128 = sessions.iter().map(|s| s.duration().whole_nanoseconds()).sum();
+        prop_assert!(verified <= centi_down(sum), "{verified} > {}", centi_down(sum));
+        let longest = sessions.iter().map(|s| s.duration().whole_nanoseconds()).max().unwrap();
+        prop_assert!(verified >= centi_down(longest), "{verified} < {}", centi_down(longest));
+        // Adding a copy of a session, or one inside another, changes nothing.
+        let mut more = sessions.clone();
+        let inner = xapi::Session {
+            start: sessions[0].start + sessions[0].duration() / 3,
+            end: sessions[0].end - sessions[0].duration() / 3,
+            ..sessions[0].clone()
+        };
+        more.extend([sessions[0].clone(), inner]);
+        prop_assert_eq!(xapi::verified_hours(&more), verified);
+    }
+
+    /// An online record with sessions is credited exactly their verified
+    /// time, whatever it reports, and never more than 24 hours a day.
+    #[test]
+    fn an_online_record_with_sessions_earns_their_verified_time(
+        sessions in sessions(),
+        reported in two_decimals(10_000),
+    ) {
+        let r = Record::new("o", Activity::Online {
+            category: Category::Professional,
+            start: date!(2026 - 03 - 01),
+            end: date!(2026 - 03 - 04),
+            hours: reported,
+            sessions: sessions.clone(),
+        });
+        let c = credit(&r, &RuleSet::national()).unwrap();
+        prop_assert_eq!(c.hours, xapi::verified_hours(&sessions));
+        prop_assert!(c.hours <= Hours::whole(4 * 24));
+        let cut = Hours::from_f64(reported).unwrap() > c.hours;
+        prop_assert_eq!(cut, matches!(c.cuts[..], [Cut::Unverified { .. }]));
+    }
 }

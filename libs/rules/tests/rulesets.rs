@@ -196,6 +196,7 @@ fn a_provincial_public_minimum_is_part_of_the_requirement() {
                 start: date!(2026 - 03 - 01),
                 end: date!(2026 - 10 - 01),
                 hours,
+                sessions: vec![],
             },
         )
     };

@@ -44,6 +44,7 @@ fn online(id: &str, category: Category, hours: f64) -> Record {
             start: date!(2026 - 02 - 01),
             end: date!(2026 - 11 - 30),
             hours,
+            sessions: vec![],
         },
     )
 }
@@ -128,6 +129,7 @@ fn item_2_online_is_its_verified_hours() {
         start: D,
         end: D,
         hours: 7.25,
+        sessions: vec![],
     });
     assert_eq!((c.hours, c.article), (h(7.25), Article::item(18, 2)));
 }
@@ -566,6 +568,7 @@ fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
             start: date!(2027 - 03 - 01),
             end: date!(2027 - 03 - 31),
             hours: 40.0,
+            sessions: vec![],
         },
     )
     .make_up_for(2026)];
@@ -608,6 +611,7 @@ fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
                 start: date!(2027 - 04 - 01),
                 end: date!(2027 - 04 - 30),
                 hours: 10.0,
+                sessions: vec![],
             },
         )
         .make_up_for(2026),
@@ -719,6 +723,7 @@ fn make_up_needs_a_deferral_and_the_following_year() {
             start: date!(2027 - 03 - 01),
             end: date!(2027 - 03 - 02),
             hours: 4.0,
+            sessions: vec![],
         },
     )
     .make_up_for(2026);
@@ -800,6 +805,7 @@ fn impossible_input_is_refused_with_the_field_and_the_rule() {
                 start: D,
                 end: D,
                 hours: 30.0,
+                sessions: vec![],
             },
             None,
             "hours",
@@ -811,6 +817,7 @@ fn impossible_input_is_refused_with_the_field_and_the_rule() {
                 start: D,
                 end: D,
                 hours: f64::NAN,
+                sessions: vec![],
             },
             None,
             "hours",
@@ -920,6 +927,7 @@ fn signals_flag_two_places_an_overfull_day_and_too_many_conversions() {
                 start: D,
                 end: D,
                 hours: 4.0,
+                sessions: vec![],
             },
         ),
     ];
