@@ -29,6 +29,23 @@ pub struct ServiceConfig {
     pub rules: RulesConfig,
     /// The other services, by name, for services that call them.
     pub peers: std::collections::BTreeMap<String, String>,
+    /// Hour certificates; read by crediting only.
+    pub certificates: CertificatesConfig,
+}
+
+/// The `certificates` section: how crediting signs hour certificates
+/// (Art. 15, 21).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificatesConfig {
+    /// The issuer's identifier in every certificate, a DID or URL.
+    pub issuer: String,
+    /// The issuer's name in every certificate.
+    pub issuer_name: String,
+    /// Ed25519 private key (PKCS#8 PEM) that signs certificates. Required in
+    /// production; in development a key is made under the data folder.
+    #[serde(default)]
+    pub signing_key_path: Option<String>,
 }
 
 /// The `rules` section: where provincial rule overlays live.
@@ -70,6 +87,10 @@ log_filter = "info"
 
 [rules]
 dir = ""
+
+[certificates]
+issuer = "did:web:ce.mohrss.example"
+issuer_name = "Continuing Education Crediting Service (development)"
 
 [peers]
 registry = "http://127.0.0.1:50051"

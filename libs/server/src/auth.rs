@@ -418,7 +418,13 @@ impl DevKey {
     /// Reads `<data_dir>/dev-signing-key.pem`, creating it (mode 0600) if
     /// it does not exist.
     pub fn load_or_create(data_dir: &Path) -> Result<DevKey, AuthError> {
-        let path = data_dir.join(DEV_KEY_FILE);
+        DevKey::load_or_create_file(data_dir, DEV_KEY_FILE)
+    }
+
+    /// Reads `<data_dir>/<file>`, creating it (mode 0600) if it does not
+    /// exist: a development key for another purpose, such as certificates.
+    pub fn load_or_create_file(data_dir: &Path, file: &str) -> Result<DevKey, AuthError> {
+        let path = data_dir.join(file);
         if path.exists() {
             return DevKey::load(&path);
         }
@@ -448,6 +454,11 @@ impl DevKey {
             .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
             .map(|p| p.to_string())
             .map_err(|e| AuthError::Config(e.to_string()))
+    }
+
+    /// The Ed25519 key itself.
+    pub fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.signing
     }
 
     /// The public half, as SPKI PEM.

@@ -36,6 +36,35 @@ fn date(v: &mut Violations, field: &str, d: Option<&ce_proto::google::r#type::Da
     v.check(field, dates::from_proto(d)).unwrap_or(Date::MIN)
 }
 
+/// The most xAPI statements one online record may carry.
+pub const STATEMENT_LIMIT: usize = 10_000;
+
+/// The attendance sessions of an online record's xAPI statements (Art. 13):
+/// statements with other verbs carry no time and are skipped.
+fn sessions(v: &mut Violations, p: &str, statements: &[String]) -> Vec<ce_rules::xapi::Session> {
+    if statements.len() > STATEMENT_LIMIT {
+        v.add(
+            format!("{p}.xapi_statements"),
+            format!(
+                "at most {STATEMENT_LIMIT} statements per record; split the course into records"
+            ),
+        );
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, s) in statements.iter().enumerate() {
+        match ce_rules::xapi::parse_statement(s) {
+            Ok(Some(session)) => out.push(session),
+            Ok(None) => {}
+            Err(e) => v.add(
+                format!("{p}.xapi_statements[{i}].{}", e.path),
+                format!("{} (Art. 13)", e.message),
+            ),
+        }
+    }
+    out
+}
+
 /// The rules-library activity a record describes, or every bad field.
 pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
     let mut v = Violations::new();
@@ -70,6 +99,7 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
                 start: date(&mut v, &format!("{p}.start_date"), o.start_date.as_ref()),
                 end: date(&mut v, &format!("{p}.end_date"), o.end_date.as_ref()),
                 hours: o.hours,
+                sessions: sessions(&mut v, &p, &o.xapi_statements),
             }
         }
         PActivity::DeemedEvent(e) => {

@@ -8,7 +8,7 @@ use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
 use crate::records::Crediting;
-use crate::status;
+use crate::{feed, status};
 
 /// The crediting service.
 #[derive(Clone)]
@@ -26,9 +26,91 @@ type BulkStream = std::pin::Pin<
     Box<dyn tokio_stream::Stream<Item = Result<BulkUploadHourRecordsResponse, Status>> + Send>,
 >;
 
+type ChangeStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Change, Status>> + Send>>;
+
 #[tonic::async_trait]
 impl CreditingService for CreditingApi {
     type BulkUploadHourRecordsStream = BulkStream;
+    type WatchChangesStream = ChangeStream;
+
+    async fn sweep_annual_statuses(
+        &self,
+        req: Request<SweepAnnualStatusesRequest>,
+    ) -> Result<Response<SweepAnnualStatusesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = format!("annualStatuses/{}", r.year);
+        let result = self.inner.sweep(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn get_compliance_statistics(
+        &self,
+        req: Request<GetComplianceStatisticsRequest>,
+    ) -> Result<Response<ComplianceStatistics>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.statistics(&call, req.into_inner()).await)
+    }
+
+    async fn create_hour_certificate(
+        &self,
+        req: Request<CreateHourCertificateRequest>,
+    ) -> Result<Response<HourCertificate>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r.annual_status.clone();
+        let result = self.inner.create_certificate(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn get_hour_certificate(
+        &self,
+        req: Request<GetHourCertificateRequest>,
+    ) -> Result<Response<HourCertificate>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            self.inner
+                .get_certificate(&call, &req.into_inner().name)
+                .await,
+        )
+    }
+
+    async fn verify_hour_certificate(
+        &self,
+        req: Request<VerifyHourCertificateRequest>,
+    ) -> Result<Response<VerifyHourCertificateResponse>, Status> {
+        let _call = Call::from_request(&req)?;
+        reply(
+            self.inner
+                .verify_certificate(&req.into_inner().credential)
+                .await,
+        )
+    }
+
+    async fn list_changes(
+        &self,
+        req: Request<ListChangesRequest>,
+    ) -> Result<Response<ListChangesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(feed::list(&self.inner.db, &call, req.into_inner()).await)
+    }
+
+    async fn watch_changes(
+        &self,
+        req: Request<WatchChangesRequest>,
+    ) -> Result<Response<ChangeStream>, Status> {
+        let call = Call::from_request(&req)?;
+        let rx = feed::watch(
+            self.inner.db.clone(),
+            self.inner.feed.clone(),
+            &call,
+            req.into_inner(),
+        )?;
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
 
     async fn bulk_upload_hour_records(
         &self,

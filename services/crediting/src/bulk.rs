@@ -77,15 +77,19 @@ impl Crediting {
         let rules = self.rules.clone();
         let today = (self.clock)();
         let rows = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 let mut answers: Vec<Item<RecordRow>> = Vec::with_capacity(prepared.len());
                 let mut touched: BTreeMap<(String, i32), Who> = BTreeMap::new();
                 for (i, key, p) in prepared {
                     let answer = match p {
                         Ok((row, who)) => {
                             // A savepoint per record: one refusal does not undo the others.
-                            let saved = conn.transaction(|c| save(c, &call, row));
+                            let mark = changes.mark();
+                            let saved = conn.transaction(|c| save(c, changes, &call, row));
+                            if saved.is_err() {
+                                changes.rollback(mark);
+                            }
                             if let Ok((row, true)) = &saved
                                 && row.state == RecordState::Confirmed as i32
                             {
@@ -101,7 +105,7 @@ impl Crediting {
                     answers.push((i, key, answer));
                 }
                 for ((_, year), who) in &touched {
-                    status::recompute(conn, &rules, who, *year, today)?;
+                    status::recompute(conn, changes, &rules, who, *year, today)?;
                 }
                 // Re-read so accepted records carry their explanations.
                 let mut out = Vec::with_capacity(answers.len());

@@ -90,8 +90,8 @@ impl Crediting {
         let call = call.clone();
         let rules = self.rules.clone();
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 if store::get_deferral(conn, &row.engineer_id, row.year)?.is_some() {
                     return Err(ApiError::AlreadyExists(format!(
                         "{} already has a deferral for {}",
@@ -100,7 +100,7 @@ impl Crediting {
                     )));
                 }
                 store::insert_deferral(conn, &row)?;
-                status::recompute(conn, &rules, &who, row.year, today)?;
+                status::recompute(conn, changes, &rules, &who, row.year, today)?;
                 audit::append(
                     conn,
                     &call.audit(
@@ -164,9 +164,10 @@ impl Crediting {
         let call = call.clone();
         let rules = self.rules.clone();
         let name = req.name.clone();
+        let (record_year, record_province) = (current.year, current.province.clone());
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 if store::get_deferral(conn, &who.engineer_id, req.year)?.is_none() {
                     return Err(ApiError::FailedPrecondition(format!(
                         "{} has no employer-certified deferral, so nothing can make it up (Art. 20)",
@@ -174,7 +175,8 @@ impl Crediting {
                     )));
                 }
                 store::set_make_up(conn, &id, req.year, now_micros())?;
-                status::recompute(conn, &rules, &who, req.year + 1, today)?;
+                changes.record(&id, record_year, &record_province);
+                status::recompute(conn, changes, &rules, &who, req.year + 1, today)?;
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))
             })

@@ -10,6 +10,9 @@
 //! | [`bulk`] | bulk upload, answered per record |
 //! | [`deferral`] | Art. 20 deferrals and make-up designation |
 //! | [`status`] | annual status: recompute, reads |
+//! | [`feed`] | the change feed, in commit order (Art. 22) |
+//! | [`certificates`] | signed hour certificates, verification, revocation |
+//! | [`sweep`] | closing a year; compliance statistics |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
 //! | [`registry`] | the registry client, batched and cached |
 //! | [`scope`] | who may see and confirm what |
@@ -25,7 +28,9 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 pub mod activity;
 pub mod api;
 pub mod bulk;
+pub mod certificates;
 pub mod deferral;
+pub mod feed;
 pub mod names;
 pub mod records;
 pub mod registry;
@@ -33,6 +38,7 @@ pub mod schema;
 pub mod scope;
 pub mod status;
 pub mod store;
+pub mod sweep;
 
 /// The service's short name: config prefix `CE_CREDITING__`, database file
 /// `crediting.db`.
@@ -79,6 +85,15 @@ pub async fn start_with_clock(
         registry: std::sync::Arc::new(registry::Registry::new(&peers)?),
         rules: prepared.rules.clone(),
         clock,
+        feed: feed::Feed::default(),
+        certificates: std::sync::Arc::new(
+            certificates::Signer::from_config(
+                &prepared.config.certificates,
+                prepared.config.environment,
+                &prepared.config.data_dir,
+            )
+            .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
+        ),
     };
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(

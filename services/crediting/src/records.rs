@@ -19,6 +19,7 @@ use ce_server::{ApiError, Call, Violations};
 use prost::Message;
 
 use crate::activity::{self, input_error};
+use crate::feed::Changes;
 use crate::names;
 use crate::registry::Registry;
 use crate::scope::{self, Narrowed, Subject};
@@ -41,6 +42,8 @@ pub struct Crediting {
     pub registry: Arc<Registry>,
     pub rules: Arc<RuleBook>,
     pub clock: Clock,
+    pub feed: crate::feed::Feed,
+    pub certificates: Arc<crate::certificates::Signer>,
 }
 
 fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {
@@ -148,6 +151,7 @@ fn digest(
 /// the same key with other content is ALREADY_EXISTS. Audits the insert.
 pub fn save(
     conn: &mut ce_db::DbConnection,
+    changes: &mut Changes,
     call: &Call,
     row: RecordRow,
 ) -> Result<(RecordRow, bool), ApiError> {
@@ -164,6 +168,7 @@ pub fn save(
         };
     }
     store::insert_record(conn, &row)?;
+    changes.record(&row.id, row.year, &row.province);
     audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
     Ok((row, true))
 }
@@ -176,11 +181,11 @@ impl Crediting {
         let call = call.clone();
         let rules = self.rules.clone();
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
-                let (row, inserted) = save(conn, &call, row)?;
+            .feed
+            .write(&self.db, move |conn, changes| {
+                let (row, inserted) = save(conn, changes, &call, row)?;
                 if inserted && row.state == RecordState::Confirmed as i32 {
-                    status::recompute(conn, &rules, &who, row.year, today)?;
+                    status::recompute(conn, changes, &rules, &who, row.year, today)?;
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
@@ -456,8 +461,8 @@ impl Crediting {
         let rules = self.rules.clone();
         let name = name.to_owned();
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 let old = store::get_record(conn, &old_id)?.ok_or_else(|| names::not_found(&name))?;
                 let correctable = [
                     RecordState::Submitted as i32,
@@ -474,7 +479,7 @@ impl Crediting {
                         RecordState::try_from(old.state).unwrap_or(RecordState::Unspecified)
                     )));
                 }
-                let (row, inserted) = save(conn, &call, row)?;
+                let (row, inserted) = save(conn, changes, &call, row)?;
                 if inserted {
                     let reason = format!("corrected by {}", names::record_name(&row.id));
                     store::decide(
@@ -485,6 +490,7 @@ impl Crediting {
                         Some(&reason),
                         now_micros(),
                     )?;
+                    changes.record(&old_id, old.year, &old.province);
                     let mut years = std::collections::BTreeSet::new();
                     if old.state == RecordState::Confirmed as i32 {
                         years.insert(old.year);
@@ -493,7 +499,7 @@ impl Crediting {
                         years.insert(row.year);
                     }
                     for year in years {
-                        status::recompute(conn, &rules, &who, year, today)?;
+                        status::recompute(conn, changes, &rules, &who, year, today)?;
                     }
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
@@ -552,8 +558,8 @@ impl Crediting {
         let rules = self.rules.clone();
         let name = name.to_owned();
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 let row = store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
                 if row.state != RecordState::Submitted as i32 {
                     return Err(ApiError::FailedPrecondition(format!(
@@ -566,8 +572,9 @@ impl Crediting {
                     Some(r) => (RecordState::Rejected, Some(r.trim())),
                 };
                 store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
+                changes.record(&id, row.year, &row.province);
                 if state == RecordState::Confirmed {
-                    status::recompute(conn, &rules, &who, row.year, today)?;
+                    status::recompute(conn, changes, &rules, &who, row.year, today)?;
                 }
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 Ok(store::get_record(conn, &id)?.unwrap_or(row))
@@ -656,8 +663,8 @@ impl Crediting {
         let reason = format!("{} (case {})", req.reason.trim(), req.case_reference.trim());
         let today = (self.clock)();
         let rows = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| {
                 let mut touched = std::collections::BTreeSet::new();
                 for id in &ids {
                     let row = store::get_record(conn, id)?
@@ -674,6 +681,7 @@ impl Crediting {
                             now_micros(),
                         )?;
                         audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
+                        changes.record(id, row.year, &row.province);
                         if row.state == RecordState::Confirmed as i32 {
                             touched.insert((row.engineer_id.clone(), row.year));
                         }
@@ -685,7 +693,15 @@ impl Crediting {
                             "engineers/{engineer} is no longer in the registry"
                         ))
                     })?;
-                    status::recompute(conn, &rules, w, year, today)?;
+                    status::recompute(conn, changes, &rules, w, year, today)?;
+                    // A certificate of the year no longer states what stands (Art. 27).
+                    crate::certificates::revoke_year(
+                        conn,
+                        &engineer,
+                        year,
+                        &format!("records of the year revoked (Art. 27): {reason}"),
+                        now_micros(),
+                    )?;
                 }
                 let mut out = Vec::with_capacity(ids.len());
                 for id in &ids {

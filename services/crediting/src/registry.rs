@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
-    Activity, BatchGetEngineersRequest, Engineer, GetActivityRequest, ListStandingChangesRequest,
+    Activity, BatchGetEngineersRequest, Engineer, GetActivityRequest, ListEngineersRequest,
+    ListStandingChangesRequest,
 };
 use ce_rules::standing::Change;
 use ce_server::ApiError;
@@ -113,6 +114,28 @@ impl Registry {
             .iter()
             .map(|n| self.engineers.get(n).flatten())
             .collect())
+    }
+
+    /// One page of the engineers of a province (all provinces when empty),
+    /// and the token of the next page (empty on the last).
+    pub async fn list_engineers(
+        &self,
+        province: &str,
+        page_token: String,
+    ) -> Result<(Vec<Engineer>, String), ApiError> {
+        let page = self
+            .client
+            .clone()
+            .list_engineers(ListEngineersRequest {
+                page_size: 1000,
+                page_token,
+                province: province.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .map_err(unavailable)?
+            .into_inner();
+        Ok((page.engineers, page.next_page_token))
     }
 
     /// One engineer, or NOT_FOUND naming the field.

@@ -55,3 +55,37 @@ diesel::table! {
         update_micros -> BigInt,
     }
 }
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        kind -> Integer,
+        resource_id -> Text,
+        year -> Integer,
+        province -> Text,
+        create_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    feed_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    hour_certificates (id) {
+        id -> Text,
+        engineer_id -> Text,
+        year -> Integer,
+        province -> Text,
+        field -> Integer,
+        employer_id -> Nullable<Text>,
+        credential -> Text,
+        issued_by -> Text,
+        create_micros -> BigInt,
+        revoke_micros -> Nullable<BigInt>,
+        revocation_reason -> Nullable<Text>,
+    }
+}

@@ -16,6 +16,7 @@ use ce_server::{ApiError, Call, Violations};
 use prost::Message;
 
 use crate::activity;
+use crate::feed::Changes;
 use crate::names;
 use crate::records::Crediting;
 use crate::scope::{self, Narrowed, Subject};
@@ -118,38 +119,69 @@ fn to_proto(
 
 /// The states a year's assessment sees: confirmed records count, revoked
 /// ones are shown with 0 (Art. 27).
-const COUNTED: [i32; 2] = [RecordState::Confirmed as i32, RecordState::Revoked as i32];
+pub const COUNTED: [i32; 2] = [RecordState::Confirmed as i32, RecordState::Revoked as i32];
 
-/// Assesses one year, with its deferral and make-up (Art. 20) and the
-/// hours the year before took from it (`used`), stores the status and its
-/// own records' explanations, and returns the hours it took from the next
-/// year's make-up records.
-fn assess_and_store(
-    conn: &mut DbConnection,
+/// A year's stored inputs: its own counted records, its deferral, and the
+/// next year's records designated to make it up (Art. 20).
+pub struct YearRows {
+    pub own: Vec<RecordRow>,
+    pub deferral: Option<store::DeferralRow>,
+    pub make_up: Vec<RecordRow>,
+}
+
+impl YearRows {
+    fn load(conn: &mut DbConnection, engineer: &str, year: i32) -> Result<YearRows, ApiError> {
+        let own = store::year_records(conn, engineer, year, &COUNTED)?;
+        let deferral = store::get_deferral(conn, engineer, year)?;
+        let make_up = if deferral.is_some() {
+            store::make_up_records(conn, engineer, year, &COUNTED)?
+        } else {
+            Vec::new()
+        };
+        Ok(YearRows {
+            own,
+            deferral,
+            make_up,
+        })
+    }
+}
+
+/// A year assessed, not yet stored.
+pub struct Evaluated {
+    year: i32,
+    /// The day it was assessed on.
+    today: time::Date,
+    status: AnnualStatus,
+    totals: ce_rules::Totals,
+    /// Each own record's explanation, encoded.
+    explanations: Vec<(String, Vec<u8>)>,
+    /// Hours this year took from the next year's make-up records.
+    taken: Vec<(String, ce_rules::Hours)>,
+}
+
+/// Assesses one year from its rows, with the hours the year before took
+/// from it (`used`). Pure: touches no storage.
+pub fn evaluate(
     rules: &RuleBook,
     who: &Who,
     year: i32,
     today: time::Date,
+    rows: &YearRows,
     used: &[(String, ce_rules::Hours)],
-) -> Result<(AnnualStatus, Vec<(String, ce_rules::Hours)>), ApiError> {
-    let own_rows = store::year_records(conn, &who.engineer_id, year, &COUNTED)?;
-    let deferral_row = store::get_deferral(conn, &who.engineer_id, year)?;
-    let make_up_rows = if deferral_row.is_some() {
-        store::make_up_records(conn, &who.engineer_id, year, &COUNTED)?
-    } else {
-        Vec::new()
-    };
-    let own = own_rows
+) -> Result<Evaluated, ApiError> {
+    let own = rows
+        .own
         .iter()
         .map(rules_record)
         .collect::<Result<Vec<_>, _>>()?;
-    let make_up = make_up_rows
+    let make_up = rows
+        .make_up
         .iter()
         .map(rules_record)
         .collect::<Result<Vec<_>, _>>()?;
-    let deferral = deferral_row.map(|d| ce_rules::Deferral {
-        reason: d.explanation,
-        certified_by: d.certified_by,
+    let deferral = rows.deferral.as_ref().map(|d| ce_rules::Deferral {
+        reason: d.explanation.clone(),
+        certified_by: d.certified_by.clone(),
     });
     let set = rules
         .for_year(&who.province, year)
@@ -167,11 +199,12 @@ fn assess_and_store(
     )
     .map_err(|e| ApiError::Internal(format!("a stored record fails the rules: {e}")))?;
     let mut explanations = Vec::with_capacity(assessment.explanations.len());
+    let mut own_explanations = Vec::with_capacity(own.len());
     let mut taken = Vec::new();
     for e in &assessment.explanations {
         let explanation: Explanation = activity::explanation_to_proto(e);
         if own.iter().any(|r| r.id == e.record) {
-            store::set_explanation(conn, &e.record, Some(explanation.encode_to_vec()))?;
+            own_explanations.push((e.record.clone(), explanation.encode_to_vec()));
         } else {
             taken.push((e.record.clone(), e.hours));
         }
@@ -180,24 +213,90 @@ fn assess_and_store(
             explanation: Some(explanation),
         });
     }
+    let mut status = to_proto(who, &assessment, explanations, 0);
+    status.update_time = None;
+    Ok(Evaluated {
+        year,
+        today,
+        status,
+        totals: assessment.totals,
+        explanations: own_explanations,
+        taken,
+    })
+}
+
+/// Stores what changed of an evaluated year: the explanations that differ
+/// from the records' stored ones, and the status unless it is the stored
+/// one already (and fresh). Notes each status written in `changes`.
+pub fn store_evaluated(
+    conn: &mut DbConnection,
+    changes: &mut Changes,
+    who: &Who,
+    own: &[RecordRow],
+    existing: Option<&StatusRow>,
+    mut ev: Evaluated,
+) -> Result<AnnualStatus, ApiError> {
+    for (id, bytes) in &ev.explanations {
+        let stored = own
+            .iter()
+            .find(|r| &r.id == id)
+            .and_then(|r| r.explanation.as_ref());
+        if stored != Some(bytes) {
+            store::set_explanation(conn, id, Some(bytes.clone()))?;
+        }
+    }
+    if let Some(row) = existing
+        && row.province == who.province
+        && row.field == who.field
+        && row.employer_id == who.employer_id
+        && !stale(row, ev.today)
+        && let Ok(mut old) = decode(row)
+    {
+        let at = old.update_time.take();
+        if old == ev.status {
+            old.update_time = at;
+            return Ok(old);
+        }
+    }
     let at = now_micros();
-    let status = to_proto(who, &assessment, explanations, at);
+    ev.status.update_time = Some(dates::timestamp(at));
     store::put_status(
         conn,
         &StatusRow {
             engineer_id: who.engineer_id.clone(),
-            year,
+            year: ev.year,
             province: who.province.clone(),
             field: who.field,
             employer_id: who.employer_id.clone(),
-            state: status.state,
-            total_centi: i64::from(assessment.totals.total.centi()),
-            professional_centi: i64::from(assessment.totals.professional.centi()),
-            status: status.encode_to_vec(),
-            computed_on: dates::format(today),
+            state: ev.status.state,
+            total_centi: i64::from(ev.totals.total.centi()),
+            professional_centi: i64::from(ev.totals.professional.centi()),
+            status: ev.status.encode_to_vec(),
+            computed_on: dates::format(ev.today),
             update_micros: at,
         },
     )?;
+    changes.status(&who.engineer_id, ev.year, &who.province);
+    Ok(ev.status)
+}
+
+/// Assesses one year, with its deferral and make-up (Art. 20) and the
+/// hours the year before took from it (`used`), stores what changed, and
+/// returns the hours it took from the next year's make-up records.
+fn assess_and_store(
+    conn: &mut DbConnection,
+    changes: &mut Changes,
+    rules: &RuleBook,
+    who: &Who,
+    year: i32,
+    today: time::Date,
+    used: &[(String, ce_rules::Hours)],
+) -> Result<(AnnualStatus, Vec<(String, ce_rules::Hours)>), ApiError> {
+    let rows = YearRows::load(conn, &who.engineer_id, year)?;
+    let existing = store::get_status(conn, &who.engineer_id, year)?;
+    let mut ev = evaluate(rules, who, year, today, &rows, used)?;
+    let taken = std::mem::take(&mut ev.taken);
+    let status = store_evaluated(conn, changes, who, &rows.own, existing.as_ref(), ev)?;
     Ok((status, taken))
 }
 
@@ -208,6 +307,7 @@ fn assess_and_store(
 /// after it (it loses what this one takes).
 pub fn recompute(
     conn: &mut DbConnection,
+    changes: &mut Changes,
     rules: &RuleBook,
     who: &Who,
     year: i32,
@@ -223,24 +323,24 @@ pub fn recompute(
     let mut used = Vec::new();
     let mut status = None;
     for y in start..=year {
-        let (s, taken) = assess_and_store(conn, rules, who, y, today, &used)?;
+        let (s, taken) = assess_and_store(conn, changes, rules, who, y, today, &used)?;
         used = taken;
         status = Some(s);
     }
     if !used.is_empty() {
-        assess_and_store(conn, rules, who, year + 1, today, &used)?;
+        assess_and_store(conn, changes, rules, who, year + 1, today, &used)?;
     }
     status.ok_or_else(|| ApiError::Internal("no year was assessed".into()))
 }
 
-fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {
+pub fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {
     AnnualStatus::decode(row.status.as_slice())
         .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))
 }
 
 /// A stored status computed before its year (or, deferred, its make-up
 /// year) ended may have changed since, without any record changing.
-fn stale(row: &StatusRow, today: time::Date) -> bool {
+pub fn stale(row: &StatusRow, today: time::Date) -> bool {
     let open =
         row.state == AnnualState::InProgress as i32 || row.state == AnnualState::Deferred as i32;
     open && dates::parse(&row.computed_on).is_ok_and(|d| d < today)
@@ -275,8 +375,11 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
             let who = Who::of(&engineer);
             check_read(call, &who)?;
             let rules = rules.clone();
-            let status = db
-                .write(move |conn| recompute(conn, &rules, &who, year, today))
+            let status = c
+                .feed
+                .write(db, move |conn, changes| {
+                    recompute(conn, changes, &rules, &who, year, today)
+                })
                 .await?;
             return Ok(status);
         }
@@ -293,7 +396,7 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
     decode(&row)
 }
 
-fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
+pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
     let engineer = names::engineer_name(&who.engineer_id);
     let employer = who.employer_id.as_ref().map(|e| format!("employers/{e}"));
     scope::read(

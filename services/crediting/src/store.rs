@@ -302,3 +302,88 @@ pub fn list_statuses(
         .limit(limit)
         .load(conn)?)
 }
+
+/// Province, field, state, how many statuses, and their centi-hours.
+pub type StatusCount = (String, i32, i32, i64, i64);
+
+/// Counts and hours of a year's statuses by province, field and state.
+pub fn status_counts(
+    conn: &mut DbConnection,
+    f: &StatusFilter,
+) -> Result<Vec<StatusCount>, DbError> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::BigInt;
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::year.eq(f.year))
+        .group_by((
+            annual_statuses::province,
+            annual_statuses::field,
+            annual_statuses::state,
+        ))
+        .select((
+            annual_statuses::province,
+            annual_statuses::field,
+            annual_statuses::state,
+            count_star(),
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for both backends.
+            sql::<BigInt>("CAST(COALESCE(SUM(total_centi), 0) AS BIGINT)"),
+        ))
+        .into_boxed();
+    if let Some(v) = &f.province {
+        q = q.filter(annual_statuses::province.eq(v.clone()));
+    }
+    if let Some(v) = f.field {
+        q = q.filter(annual_statuses::field.eq(v));
+    }
+    if let Some(v) = &f.employer_id {
+        q = q.filter(annual_statuses::employer_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.engineer_id {
+        q = q.filter(annual_statuses::engineer_id.eq(v.clone()));
+    }
+    Ok(q.order((annual_statuses::province, annual_statuses::field))
+        .load(conn)?)
+}
+
+/// The counted records of these engineers' `year`, by engineer then id.
+pub fn records_of(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    year: i32,
+    states: &[i32],
+) -> Result<Vec<RecordRow>, DbError> {
+    Ok(hour_records::table
+        .filter(hour_records::engineer_id.eq_any(engineers))
+        .filter(hour_records::year.eq(year))
+        .filter(hour_records::state.eq_any(states))
+        .order((hour_records::engineer_id.asc(), hour_records::id.asc()))
+        .select(RecordRow::as_select())
+        .load(conn)?)
+}
+
+/// Which of these engineers have a deferral for one of `years`.
+pub fn deferred_among(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    years: &[i32],
+) -> Result<Vec<String>, DbError> {
+    Ok(deferrals::table
+        .filter(deferrals::engineer_id.eq_any(engineers))
+        .filter(deferrals::year.eq_any(years))
+        .select(deferrals::engineer_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// Which of these engineers have a status for `year`.
+pub fn with_status(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    year: i32,
+) -> Result<Vec<String>, DbError> {
+    Ok(annual_statuses::table
+        .filter(annual_statuses::engineer_id.eq_any(engineers))
+        .filter(annual_statuses::year.eq(year))
+        .select(annual_statuses::engineer_id)
+        .load(conn)?)
+}

@@ -15,6 +15,9 @@ use ce_proto::registry::{
 use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends, credit_code, resident_id};
 use tonic::Code;
 
+mod aggregation;
+mod online;
+
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
@@ -796,6 +799,7 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
                 start_date: date(2026, 6, 1),
                 end_date: date(2026, 6, 30),
                 hours: 30.0,
+                ..Default::default()
             })),
             ..Default::default()
         }))
@@ -1052,6 +1056,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
                 start_date: date(2027, 1, 5),
                 end_date: date(2027, 2, 20),
                 hours: 40.0,
+                ..Default::default()
             })),
             ..Default::default()
         }))

@@ -1,0 +1,3 @@
+DROP TABLE hour_certificates;
+DROP TABLE feed_head;
+DROP TABLE changes;

@@ -1,0 +1,328 @@
+//! The change feed (Art. 22): every change to an hour record or an annual
+//! status, in commit order, so a national system can aggregate provincial
+//! data bottom up and dashboards can follow live.
+//!
+//! Order is the hard part: sequence numbers handed out during a transaction
+//! commit in any order, so a reader at N could skip an N-1 that commits
+//! later. Here a write collects its changes in [`Changes`] and numbers them
+//! as its last step, from the single `feed_head` row. The row lock that
+//! update takes (PostgreSQL) or the write lock (SQLite) is held until
+//! commit, so transactions that change something commit in sequence order,
+//! and only for the length of that last insert.
+//!
+//! An entry names the resource; reads join the resource as it is then, so
+//! applying entries in order ends at the current state.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ce_db::{Db, DbConnection, DbError};
+use ce_proto::common::Role;
+use ce_proto::crediting::{
+    AnnualStatus, Change, ChangeKind, ListChangesRequest, ListChangesResponse, WatchChangesRequest,
+    change,
+};
+use ce_server::call::now_micros;
+use ce_server::scope::{deny, narrow};
+use ce_server::{ApiError, Call, Violations, dates};
+use diesel::prelude::*;
+use prost::Message;
+use tokio::sync::Notify;
+
+use crate::records::to_proto;
+use crate::schema::{changes, feed_head};
+use crate::store;
+
+/// The most changes one read returns.
+pub const PAGE_LIMIT: i64 = 1000;
+const PAGE_DEFAULT: i64 = 100;
+/// How often a watcher looks for changes committed by other replicas.
+const POLL: Duration = Duration::from_secs(1);
+
+/// What one transaction changed, numbered and stored by [`Changes::flush`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    entries: Vec<(i32, String, i32, String)>,
+}
+
+impl Changes {
+    /// An hour record changed.
+    pub fn record(&mut self, id: &str, year: i32, province: &str) {
+        self.entries.push((
+            ChangeKind::HourRecord as i32,
+            id.to_owned(),
+            year,
+            province.to_owned(),
+        ));
+    }
+
+    /// An annual status changed.
+    pub fn status(&mut self, engineer_id: &str, year: i32, province: &str) {
+        self.entries.push((
+            ChangeKind::AnnualStatus as i32,
+            engineer_id.to_owned(),
+            year,
+            province.to_owned(),
+        ));
+    }
+
+    /// A mark to [`Changes::rollback`] to when a savepoint is undone.
+    pub fn mark(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Forgets the changes noted since `mark`: their savepoint rolled back.
+    pub fn rollback(&mut self, mark: usize) {
+        self.entries.truncate(mark);
+    }
+
+    /// Numbers and stores the changes, once each resource; the last step of
+    /// a write transaction.
+    fn flush(self, conn: &mut DbConnection) -> Result<(), DbError> {
+        let mut seen = BTreeSet::new();
+        let mut unique = Vec::with_capacity(self.entries.len());
+        for e in self.entries.into_iter().rev() {
+            if seen.insert((e.0, e.1.clone(), e.2)) {
+                unique.push(e);
+            }
+        }
+        if unique.is_empty() {
+            return Ok(());
+        }
+        unique.reverse();
+        let n = unique.len() as i64;
+        diesel::update(feed_head::table.find(1))
+            .set(feed_head::seq.eq(feed_head::seq + n))
+            .execute(conn)?;
+        let head: i64 = feed_head::table
+            .find(1)
+            .select(feed_head::seq)
+            .first(conn)?;
+        let at = now_micros();
+        let rows: Vec<_> = unique
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, resource_id, year, province))| {
+                (
+                    changes::seq.eq(head - n + 1 + i as i64),
+                    changes::kind.eq(kind),
+                    changes::resource_id.eq(resource_id),
+                    changes::year.eq(year),
+                    changes::province.eq(province),
+                    changes::create_micros.eq(at),
+                )
+            })
+            .collect();
+        // Multi-row inserts are per backend (diesel's MultiConnection has
+        // none). SQLite binds at most 32766 parameters a statement: 6 a row.
+        for chunk in rows.chunks(5000) {
+            let insert = diesel::insert_into(changes::table).values(chunk);
+            match conn {
+                DbConnection::Pg(c) => insert.execute(c)?,
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Wakes watchers when this replica commits a change.
+#[derive(Debug, Clone, Default)]
+pub struct Feed {
+    notify: Arc<Notify>,
+}
+
+impl Feed {
+    /// Runs `f` in a write transaction and stores the changes it noted as
+    /// the transaction's last step.
+    pub async fn write<T, F>(&self, db: &Db, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &mut Changes) -> Result<T, ApiError> + Send + 'static,
+    {
+        let out = db
+            .write(move |conn| -> Result<_, ApiError> {
+                let mut changes = Changes::default();
+                let out = f(conn, &mut changes)?;
+                let changed = !changes.entries.is_empty();
+                changes.flush(conn)?;
+                Ok((out, changed))
+            })
+            .await?;
+        if out.1 {
+            self.notify.notify_waiters();
+        }
+        Ok(out.0)
+    }
+}
+
+#[derive(Debug, Clone, Queryable)]
+struct ChangeRow {
+    seq: i64,
+    kind: i32,
+    resource_id: String,
+    year: i32,
+    province: String,
+    create_micros: i64,
+}
+
+/// Who may read the feed, and which province they are held to.
+fn scope(call: &Call, province: &str) -> Result<Option<String>, ApiError> {
+    let asked = (!province.is_empty()).then(|| province.to_owned());
+    if let Some(p) = &asked
+        && ce_proto::reference::region(p).is_none()
+    {
+        return Err(ApiError::invalid(
+            "province",
+            format!("`{p}` is not a province code"),
+        ));
+    }
+    match call.caller.role {
+        Role::Ministry | Role::Service => Ok(asked),
+        Role::ProvincialHrss => narrow(asked, call.caller.province.clone(), "province"),
+        _ => Err(deny("reading the change feed")),
+    }
+}
+
+fn load(
+    conn: &mut DbConnection,
+    after: i64,
+    province: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Change>, ApiError> {
+    let mut q = changes::table
+        .filter(changes::seq.gt(after))
+        .select((
+            changes::seq,
+            changes::kind,
+            changes::resource_id,
+            changes::year,
+            changes::province,
+            changes::create_micros,
+        ))
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(changes::province.eq(p.to_owned()));
+    }
+    let rows: Vec<ChangeRow> = q.order(changes::seq.asc()).limit(limit).load(conn)?;
+    let mut statuses: HashMap<(String, i32), AnnualStatus> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let current = if r.kind == ChangeKind::HourRecord as i32 {
+            let row = store::get_record(conn, &r.resource_id)?
+                .ok_or_else(|| ApiError::Internal(format!("change {}: no record", r.seq)))?;
+            Some(change::Current::HourRecord(to_proto(row)?))
+        } else {
+            let key = (r.resource_id.clone(), r.year);
+            let status = match statuses.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let row =
+                        store::get_status(conn, &r.resource_id, r.year)?.ok_or_else(|| {
+                            ApiError::Internal(format!("change {}: no status", r.seq))
+                        })?;
+                    let s = AnnualStatus::decode(row.status.as_slice())
+                        .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))?;
+                    statuses.insert(key, s.clone());
+                    s
+                }
+            };
+            Some(change::Current::AnnualStatus(status))
+        };
+        let resource = match &current {
+            Some(change::Current::HourRecord(h)) => h.name.clone(),
+            Some(change::Current::AnnualStatus(s)) => s.name.clone(),
+            None => String::new(),
+        };
+        out.push(Change {
+            sequence: r.seq,
+            kind: r.kind,
+            resource,
+            province: r.province,
+            change_time: Some(dates::timestamp(r.create_micros)),
+            current,
+        });
+    }
+    Ok(out)
+}
+
+fn check_cursor(after: i64) -> Result<(), ApiError> {
+    let mut v = Violations::new();
+    if after < 0 {
+        v.add("after_sequence", "must be 0 or a sequence already read");
+    }
+    v.finish()
+}
+
+pub async fn list(
+    db: &Db,
+    call: &Call,
+    req: ListChangesRequest,
+) -> Result<ListChangesResponse, ApiError> {
+    check_cursor(req.after_sequence)?;
+    if req.page_size < 0 {
+        return Err(ApiError::invalid("page_size", "must not be negative"));
+    }
+    let province = scope(call, &req.province)?;
+    let limit = match i64::from(req.page_size) {
+        0 => PAGE_DEFAULT,
+        n => n.min(PAGE_LIMIT),
+    };
+    let after = req.after_sequence;
+    let changes = db
+        .read(move |conn| load(conn, after, province.as_deref(), limit))
+        .await?;
+    let next_after_sequence = changes.last().map_or(after, |c| c.sequence);
+    Ok(ListChangesResponse {
+        changes,
+        next_after_sequence,
+    })
+}
+
+/// Streams the changes after the cursor, then each new one, until the
+/// client goes away. A slow client slows its own reads, nothing else.
+pub fn watch(
+    db: Db,
+    feed: Feed,
+    call: &Call,
+    req: WatchChangesRequest,
+) -> Result<tokio::sync::mpsc::Receiver<Result<Change, tonic::Status>>, ApiError> {
+    check_cursor(req.after_sequence)?;
+    let province = scope(call, &req.province)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(PAGE_LIMIT as usize);
+    let mut after = req.after_sequence;
+    tokio::spawn(async move {
+        loop {
+            // Register before reading, so a commit between the read and the wait still wakes us.
+            let woken = feed.notify.notified();
+            let p = province.clone();
+            let batch = db
+                .read(move |conn| load(conn, after, p.as_deref(), PAGE_LIMIT))
+                .await;
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            let full = batch.len() as i64 == PAGE_LIMIT;
+            for c in batch {
+                after = c.sequence;
+                if tx.send(Ok(c)).await.is_err() {
+                    return;
+                }
+            }
+            if full {
+                continue;
+            }
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    Ok(rx)
+}

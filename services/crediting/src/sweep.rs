@@ -1,0 +1,294 @@
+//! Closing a year and counting it: the year-end sweep that turns every
+//! stored year that is still open into its final state and gives engineers
+//! who registered nothing a status too; and compliance statistics by
+//! province and field (Art. 22).
+//!
+//! The sweep works a thousand engineers at a time: one query for their
+//! records, the rules library in memory, and writes only for what changed,
+//! so a steady-state sweep of a province costs about one read of its rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ce_proto::common::Role;
+use ce_proto::crediting::{
+    AnnualState, ComplianceRow, ComplianceStatistics, GetComplianceStatisticsRequest,
+    SweepAnnualStatusesRequest, SweepAnnualStatusesResponse,
+};
+use ce_server::scope::{deny, narrow};
+use ce_server::{ApiError, Call, Violations};
+use time::macros::offset;
+
+use crate::records::Crediting;
+use crate::scope::{self, Narrowed};
+use crate::status::{self, COUNTED, Who, YearRows};
+use crate::store::{self, StatusFilter};
+
+/// Engineers per transaction.
+const BATCH: i64 = 1000;
+
+fn check_year(v: &mut Violations, year: i32) {
+    if year < ce_rules::ruleset::FIRST_YEAR {
+        v.add("year", "is required: 2026 or later (Art. 31)");
+    }
+}
+
+fn check_province(v: &mut Violations, province: &str) {
+    if !province.is_empty() && ce_proto::reference::region(province).is_none() {
+        v.add("province", format!("`{province}` is not a province code"));
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub reassessed: i64,
+    pub created: i64,
+    pub non_compliant: i64,
+}
+
+impl Crediting {
+    pub async fn sweep(
+        &self,
+        call: &Call,
+        req: SweepAnnualStatusesRequest,
+    ) -> Result<SweepAnnualStatusesResponse, ApiError> {
+        let mut v = Violations::new();
+        check_year(&mut v, req.year);
+        check_province(&mut v, &req.province);
+        v.finish()?;
+        let asked = (!req.province.is_empty()).then(|| req.province.clone());
+        let province = match call.caller.role {
+            Role::Ministry | Role::Service => asked,
+            Role::ProvincialHrss => narrow(asked, call.caller.province.clone(), "province")?,
+            _ => return Err(deny("closing a year")),
+        };
+        let today = (self.clock)();
+        if req.year >= today.year() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} has not ended: a year is closed after 31 December (Art. 21)",
+                req.year
+            )));
+        }
+        let mut swept = self.reassess_year(req.year, province.clone()).await?;
+        swept.created = self.fill_year(req.year, province.as_deref()).await?;
+        // What the sweep found, counted from what it stored.
+        let counts = {
+            let f = StatusFilter {
+                year: req.year,
+                province,
+                ..Default::default()
+            };
+            self.db
+                .read(move |conn| store::status_counts(conn, &f))
+                .await?
+        };
+        swept.non_compliant = counts
+            .iter()
+            .filter(|c| c.2 == AnnualState::NonCompliant as i32)
+            .map(|c| c.3)
+            .sum();
+        Ok(SweepAnnualStatusesResponse {
+            reassessed: swept.reassessed,
+            created: swept.created,
+            non_compliant: swept.non_compliant,
+        })
+    }
+
+    /// Reassesses every stored status of `year` (of one province, or all),
+    /// a batch of engineers per transaction, writing only what changed.
+    pub async fn reassess_year(
+        &self,
+        year: i32,
+        province: Option<String>,
+    ) -> Result<Swept, ApiError> {
+        let today = (self.clock)();
+        let mut after: Option<String> = None;
+        let mut swept = Swept::default();
+        loop {
+            let rules = self.rules.clone();
+            let province = province.clone();
+            let from = after.clone();
+            let (n, last) = self
+                .feed
+                .write(&self.db, move |conn, changes| {
+                    let f = StatusFilter {
+                        year,
+                        province,
+                        ..Default::default()
+                    };
+                    let statuses = store::list_statuses(conn, &f, from.as_deref(), BATCH)?;
+                    let ids: Vec<String> = statuses.iter().map(|s| s.engineer_id.clone()).collect();
+                    // Art. 20 chains (a deferral of this year or the one before) take the careful path.
+                    let chained: BTreeSet<String> =
+                        store::deferred_among(conn, &ids, &[year - 1, year])?
+                            .into_iter()
+                            .collect();
+                    let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
+                    for r in store::records_of(conn, &ids, year, &COUNTED)? {
+                        records.entry(r.engineer_id.clone()).or_default().push(r);
+                    }
+                    for row in &statuses {
+                        let who = Who {
+                            engineer_id: row.engineer_id.clone(),
+                            province: row.province.clone(),
+                            field: row.field,
+                            employer_id: row.employer_id.clone(),
+                        };
+                        if chained.contains(&row.engineer_id) {
+                            status::recompute(conn, changes, &rules, &who, year, today)?;
+                            continue;
+                        }
+                        let rows = YearRows {
+                            own: records.remove(&row.engineer_id).unwrap_or_default(),
+                            deferral: None,
+                            make_up: Vec::new(),
+                        };
+                        let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+                        status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev)?;
+                    }
+                    Ok((statuses.len() as i64, ids.last().cloned()))
+                })
+                .await?;
+            swept.reassessed += n;
+            if n < BATCH {
+                return Ok(swept);
+            }
+            after = last;
+        }
+    }
+
+    /// Gives every engineer the registry holds (of one province, or all)
+    /// who was registered by the end of `year` and has no status for it a
+    /// status: with no records, non-compliant. Returns how many.
+    async fn fill_year(&self, year: i32, province: Option<&str>) -> Result<i64, ApiError> {
+        let today = (self.clock)();
+        let end = time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .midnight()
+            .assume_offset(offset!(+8))
+            .unix_timestamp();
+        let mut token = String::new();
+        let mut created = 0;
+        loop {
+            let (engineers, next) = self
+                .registry
+                .list_engineers(province.unwrap_or_default(), token)
+                .await?;
+            let who: Vec<Who> = engineers
+                .iter()
+                .filter(|e| e.create_time.as_ref().is_none_or(|t| t.seconds < end))
+                .map(Who::of)
+                .collect();
+            let rules = self.rules.clone();
+            created += self
+                .feed
+                .write(&self.db, move |conn, changes| {
+                    let ids: Vec<String> = who.iter().map(|w| w.engineer_id.clone()).collect();
+                    let have: BTreeSet<String> =
+                        store::with_status(conn, &ids, year)?.into_iter().collect();
+                    let mut n = 0;
+                    for w in who.iter().filter(|w| !have.contains(&w.engineer_id)) {
+                        status::recompute(conn, changes, &rules, w, year, today)?;
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+                .await?;
+            if next.is_empty() {
+                return Ok(created);
+            }
+            token = next;
+        }
+    }
+
+    pub async fn statistics(
+        &self,
+        call: &Call,
+        req: GetComplianceStatisticsRequest,
+    ) -> Result<ComplianceStatistics, ApiError> {
+        let mut v = Violations::new();
+        check_year(&mut v, req.year);
+        check_province(&mut v, &req.province);
+        if req.field != 0 && ce_proto::common::Field::try_from(req.field).is_err() {
+            v.add("field", "is not a field");
+        }
+        v.finish()?;
+        let n = scope::narrow_list(
+            &call.caller,
+            Narrowed {
+                province: (!req.province.is_empty()).then(|| req.province.clone()),
+                field: (req.field != 0).then_some(req.field),
+                ..Default::default()
+            },
+            true,
+        )?;
+        let f = StatusFilter {
+            year: req.year,
+            province: n.province,
+            field: n.field,
+            employer_id: n
+                .employer
+                .as_deref()
+                .and_then(|e| e.strip_prefix("employers/"))
+                .map(str::to_owned),
+            state: None,
+            engineer_id: n
+                .engineer
+                .as_deref()
+                .and_then(|e| e.strip_prefix("engineers/"))
+                .map(str::to_owned),
+        };
+        let counts = self
+            .db
+            .read(move |conn| store::status_counts(conn, &f))
+            .await?;
+        // Hours summed exactly, in centi-hours, and turned into hours once.
+        let mut rows: Vec<(ComplianceRow, i64)> = Vec::new();
+        let mut total = (ComplianceRow::default(), 0);
+        for (province, field, state, count, centi) in counts {
+            if rows
+                .last()
+                .is_none_or(|(r, _)| r.province != province || r.field != field)
+            {
+                let row = ComplianceRow {
+                    province: province.clone(),
+                    field,
+                    ..Default::default()
+                };
+                rows.push((row, 0));
+            }
+            for r in [rows.last_mut(), Some(&mut total)].into_iter().flatten() {
+                add(&mut r.0, state, count);
+                r.1 += centi;
+            }
+        }
+        let finish = |(mut r, centi): (ComplianceRow, i64)| {
+            let complete = r.compliant + r.deemed_complete + r.made_up;
+            r.completion_rate = if r.engineers == 0 {
+                0.0
+            } else {
+                complete as f64 / r.engineers as f64
+            };
+            r.total_hours = centi as f64 / 100.0;
+            r
+        };
+        Ok(ComplianceStatistics {
+            year: req.year,
+            rows: rows.into_iter().map(finish).collect(),
+            total: Some(finish(total)),
+        })
+    }
+}
+
+fn add(r: &mut ComplianceRow, state: i32, count: i64) {
+    r.engineers += count;
+    match AnnualState::try_from(state) {
+        Ok(AnnualState::InProgress) => r.in_progress += count,
+        Ok(AnnualState::Compliant) => r.compliant += count,
+        Ok(AnnualState::DeemedComplete) => r.deemed_complete += count,
+        Ok(AnnualState::Deferred) => r.deferred += count,
+        Ok(AnnualState::MadeUp) => r.made_up += count,
+        Ok(AnnualState::NonCompliant) => r.non_compliant += count,
+        _ => {}
+    }
+}

@@ -1,0 +1,552 @@
+//! Answers for the back office: the change feed (resumable, in order, no
+//! loss or repetition), compliance statistics, closing a year, and signed
+//! hour certificates that are verified, detected when tampered with and
+//! revoked with the records under Art. 27.
+
+use super::*;
+use ce_proto::common::Role;
+use ce_proto::crediting::verify_hour_certificate_response::Verdict;
+use tokio_stream::StreamExt;
+
+/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
+/// (30), capped to 60 converted, and 30 public online hours: compliant.
+/// Returns the project record.
+async fn compliant_year(w: &World) -> HourRecord {
+    let project = confirmed(
+        w,
+        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0099"),
+    )
+    .await;
+    confirmed(
+        w,
+        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70099-1"),
+    )
+    .await;
+    let online = w
+        .env
+        .registry
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Ethics and law for engineers".into(),
+                province: "44".into(),
+                subject_category: SubjectCategory::Public as i32,
+                delivery_mode: DeliveryMode::Online as i32,
+                start_date: date(2026, 6, 1),
+                end_date: date(2026, 6, 30),
+                hours_per_day: 1.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    w.env
+        .province("44")
+        .create_hour_record(create(HourRecord {
+            engineer: w.engineer.clone(),
+            registry_activity: online,
+            activity: Some(A::Online(OnlineTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2026, 6, 1),
+                end_date: date(2026, 6, 30),
+                hours: 30.0,
+                ..Default::default()
+            })),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    project
+}
+
+fn service(w: &World) -> ce_tests::Crediting {
+    w.env
+        .client(ce_tests::token(Role::Service, "service/supervision"))
+}
+
+async fn read_all(
+    client: &mut ce_tests::Crediting,
+    after: i64,
+    page: i32,
+) -> (Vec<ce_proto::crediting::Change>, i64) {
+    let mut cursor = after;
+    let mut all = Vec::new();
+    loop {
+        let r = client
+            .list_changes(ListChangesRequest {
+                after_sequence: cursor,
+                page_size: page,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if r.changes.is_empty() {
+            assert_eq!(
+                r.next_after_sequence, cursor,
+                "an empty page keeps the cursor"
+            );
+            return (all, cursor);
+        }
+        cursor = r.next_after_sequence;
+        all.extend(r.changes);
+    }
+}
+
+async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Backend) {
+    let w = world(b).await;
+    let mut ministry = w.env.ministry();
+    let (empty, start) = read_all(&mut ministry, 0, 10).await;
+    assert!(empty.is_empty());
+    assert_eq!(start, 0);
+
+    // Three departmental grants on different days: each a record and a status change.
+    for day in [1, 2, 3] {
+        w.env
+            .province("44")
+            .create_hour_record(create(face_to_face(
+                &w.engineer,
+                &w.seminar,
+                date(2026, 4, day),
+                1,
+                6.0,
+            )))
+            .await
+            .unwrap();
+    }
+    // Read in pages of two: every change once, in strictly increasing order.
+    let (first, cursor) = read_all(&mut ministry, 0, 2).await;
+    let seqs: Vec<i64> = first.iter().map(|c| c.sequence).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "{seqs:?}");
+    let records: Vec<&ce_proto::crediting::Change> = first
+        .iter()
+        .filter(|c| c.kind == ChangeKind::HourRecord as i32)
+        .collect();
+    let statuses: Vec<&ce_proto::crediting::Change> = first
+        .iter()
+        .filter(|c| c.kind == ChangeKind::AnnualStatus as i32)
+        .collect();
+    assert_eq!(records.len(), 3, "{first:#?}");
+    assert_eq!(statuses.len(), 3, "one status change per grant");
+    assert!(records.iter().all(|c| c.province == "44"
+        && matches!(&c.current, Some(change::Current::HourRecord(h)) if h.name == c.resource)));
+    // The status as it is now: 18 hours.
+    match &statuses[2].current {
+        Some(change::Current::AnnualStatus(s)) => assert_eq!(s.total_hours, 18.0),
+        other => panic!("{other:?}"),
+    }
+    // The same feed in one page is the same feed.
+    let (whole, _) = read_all(&mut ministry, 0, 1000).await;
+    assert_eq!(whole.iter().map(|c| c.sequence).collect::<Vec<_>>(), seqs);
+
+    // A follower resumes from its cursor and sees only what is new.
+    let mut watch = ministry
+        .watch_changes(WatchChangesRequest {
+            after_sequence: cursor,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let submitted = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::PaperSole,
+            "10.1000/feed-1",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let next = tokio::time::timeout(std::time::Duration::from_secs(10), watch.next())
+        .await
+        .expect("the watch delivers a new change")
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.sequence, cursor + 1);
+    assert_eq!(next.resource, submitted.name);
+    let (later, _) = read_all(&mut ministry, cursor, 10).await;
+    assert_eq!(later.len(), 1, "a submitted record changes no status");
+    assert_eq!(later[0].sequence, next.sequence);
+
+    // Provinces read their own part of the feed; others may not read it.
+    let (guangdong, _) = read_all(&mut w.env.province("44"), 0, 100).await;
+    assert_eq!(guangdong.len(), whole.len() + 1);
+    let err = w
+        .env
+        .province("11")
+        .list_changes(ListChangesRequest {
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let (beijing, _) = read_all(&mut w.env.province("11"), 0, 100).await;
+    assert!(
+        beijing.is_empty(),
+        "Beijing sees none of Guangdong's changes"
+    );
+    for mut denied in [
+        w.env.employer(&w.employer),
+        w.env.institution(&w.institution),
+    ] {
+        let err = denied
+            .list_changes(ListChangesRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+    let err = ministry
+        .list_changes(ListChangesRequest {
+            after_sequence: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["after_sequence"]);
+}
+
+async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records(b: Backend) {
+    let w = world(b).await;
+    let status = status_name(&w.engineer, 2026);
+    // An incomplete year gets no certificate.
+    let err = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: status.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+
+    let project = compliant_year(&w).await;
+    // Another province's clerk cannot have one issued.
+    let err = w
+        .env
+        .province("11")
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: status.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let cert = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: status.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(cert.name.starts_with("hourCertificates/"));
+    assert_eq!(
+        (cert.engineer.as_str(), cert.year),
+        (w.engineer.as_str(), 2026)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&cert.credential).unwrap();
+    assert_eq!(doc["type"][1], "OpenBadgeCredential");
+    assert_eq!(doc["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    let results = doc["credentialSubject"]["result"].as_array().unwrap();
+    let value = |kind: &str| {
+        results
+            .iter()
+            .find(|r| r["resultDescription"] == format!("urn:ce:result:{kind}"))
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(value("total"), "90.00");
+    assert_eq!(value("professional"), "60.00");
+    assert_eq!(value("public"), "30.00");
+
+    // An employer checks it: valid, whatever the formatting.
+    let mut employer = w.env.employer(&w.employer);
+    let verify = |credential: String| VerifyHourCertificateRequest { credential };
+    let v = employer
+        .verify_hour_certificate(verify(serde_json::to_string(&doc).unwrap()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Valid as i32, "{}", v.reason);
+    assert_eq!(v.hour_certificate, cert.name);
+
+    // Raising the hours breaks it.
+    let mut forged = doc.clone();
+    for r in forged["credentialSubject"]["result"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if r["resultDescription"] == "urn:ce:result:total" {
+            r["value"] = "120.00".into();
+        }
+    }
+    let v = employer
+        .verify_hour_certificate(verify(forged.to_string()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Tampered as i32);
+    assert!(v.hour_certificate.is_empty());
+    // So does another engineer's name on it.
+    let mut moved = doc.clone();
+    moved["credentialSubject"]["id"] = "urn:ce:engineers/someone-else".into();
+    let v = employer
+        .verify_hour_certificate(verify(moved.to_string()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Tampered as i32);
+    let err = employer
+        .verify_hour_certificate(verify("not json".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["credential"]);
+
+    // Art. 27: the project is revoked; the year falls short and the certificate is revoked.
+    service(&w)
+        .revoke_hour_records(RevokeHourRecordsRequest {
+            names: vec![project.name],
+            reason: "Project report was plagiarised".into(),
+            case_reference: "GD-SUP-2026-044".into(),
+        })
+        .await
+        .unwrap();
+    let v = employer
+        .verify_hour_certificate(verify(cert.credential.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Revoked as i32);
+    assert!(
+        v.revocation_reason.contains("GD-SUP-2026-044"),
+        "{}",
+        v.revocation_reason
+    );
+    let stored = w
+        .env
+        .engineer(&w.engineer)
+        .get_hour_certificate(GetHourCertificateRequest {
+            name: cert.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stored.revoke_time.is_some());
+    let err = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: status,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+}
+
+async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance(b: Backend) {
+    let w = world(b).await;
+    // One grant: 2026 is in progress.
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap();
+    // A colleague who registers nothing all year.
+    let idle = w
+        .env
+        .registry
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "李工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: w.employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // The year cannot be closed before it ends.
+    let err = w
+        .env
+        .ministry()
+        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+            year: 2026,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("Art. 21"), "{}", err.message());
+
+    let stats = w
+        .env
+        .province("44")
+        .get_compliance_statistics(GetComplianceStatisticsRequest {
+            year: 2026,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let total = stats.total.unwrap();
+    assert_eq!((total.engineers, total.in_progress), (1, 1));
+    assert_eq!(total.total_hours, 6.0);
+
+    // January: the sweep runs (the idle engineer was registered in `created`).
+    let created = idle.create_time.unwrap();
+    let created_year = time::OffsetDateTime::from_unix_timestamp(created.seconds)
+        .unwrap()
+        .to_offset(time::macros::offset!(+8))
+        .year();
+    let year = created_year.max(2026);
+    let january = crediting_on(
+        &w,
+        time::Date::from_calendar_date(year + 1, time::Month::January, 5).unwrap(),
+    )
+    .await;
+    let channel = january.channel().await;
+    let mut guangdong = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("44".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
+        },
+    );
+    // A province closes only its own year.
+    let err = guangdong
+        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+            year,
+            province: "11".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let employer = ce_server::auth::TokenRequest {
+        org: Some(w.employer.clone()),
+        ..ce_tests::token(Role::Employer, "employer-clerk")
+    };
+    let err = as_role(&w, &channel, employer)
+        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+            year,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    let swept = guangdong
+        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+            year,
+            province: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let idle_status = guangdong
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&idle.name, year),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(idle_status.state, AnnualState::NonCompliant as i32);
+    assert_eq!(idle_status.shortfall_total_hours, 90.0);
+    if year == 2026 {
+        assert_eq!(
+            (swept.reassessed, swept.created, swept.non_compliant),
+            (1, 1, 2)
+        );
+        let stats = guangdong
+            .get_compliance_statistics(GetComplianceStatisticsRequest {
+                year: 2026,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(stats.rows.len(), 1);
+        let row = &stats.rows[0];
+        assert_eq!(
+            (
+                row.province.as_str(),
+                row.field,
+                row.engineers,
+                row.non_compliant,
+                row.in_progress
+            ),
+            ("44", Field::ElectricPower as i32, 2, 2, 0)
+        );
+        assert_eq!(row.completion_rate, 0.0);
+        // Listing the non-compliant finds both, the idle one included.
+        let listed = guangdong
+            .list_annual_statuses(ListAnnualStatusesRequest {
+                year: 2026,
+                state: AnnualState::NonCompliant as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.annual_statuses.len(), 2);
+    } else {
+        assert!(swept.created >= 1);
+    }
+    // Sweeping again changes nothing and creates nothing.
+    let again = guangdong
+        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+            year,
+            province: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.created, 0);
+    assert_eq!(again.non_compliant, swept.non_compliant);
+
+    // Statistics are scoped like lists: an employer sees its own staff only.
+    let err = w
+        .env
+        .institution(&w.institution)
+        .get_compliance_statistics(GetComplianceStatisticsRequest {
+            year: 2026,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = w
+        .env
+        .province("11")
+        .get_compliance_statistics(GetComplianceStatisticsRequest {
+            year: 2026,
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+both_backends!(
+    the_change_feed_resumes_from_a_cursor_without_loss_or_repetition,
+    a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records,
+    closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance,
+);
