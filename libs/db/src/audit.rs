@@ -51,6 +51,19 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), DbError
     Ok(())
 }
 
+/// Appends many rows in few statements (a bulk upload's answers).
+pub fn append_many(conn: &mut DbConnection, entries: &[AuditEntry]) -> Result<(), DbError> {
+    // SQLite binds at most 32766 parameters a statement: 8 a row.
+    for chunk in entries.chunks(4000) {
+        let insert = diesel::insert_into(audit_log::table).values(chunk);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
 /// The rows about one resource, oldest first.
 pub fn for_resource(conn: &mut DbConnection, resource: &str) -> Result<Vec<AuditEntry>, DbError> {
     Ok(audit_log::table

@@ -4,19 +4,22 @@
 //! transaction; a refused record is answered and audited without stopping
 //! the others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use ce_db::audit;
+use ce_db::DbConnection;
+use ce_db::audit::{self, AuditEntry};
 use ce_proto::common::{FieldViolation, Refusal};
 use ce_proto::crediting::{
     BulkUploadHourRecordsResponse, BulkUploadResult, HourRecord, RecordState,
 };
+use ce_rules::RuleBook;
 use ce_server::{ApiError, Call};
-use diesel::Connection;
 
-use crate::records::{Crediting, save, to_proto};
+use crate::feed::Changes;
+use crate::names;
+use crate::records::{Crediting, to_proto};
 use crate::status::{self, Who};
-use crate::store::RecordRow;
+use crate::store::{self, RecordRow};
 
 /// One record of a message: its index, client key, and how it fared so far.
 type Item<T> = (usize, String, Result<T, ApiError>);
@@ -79,44 +82,7 @@ impl Crediting {
         let rows = self
             .feed
             .write(&self.db, move |conn, changes| {
-                let mut answers: Vec<Item<RecordRow>> = Vec::with_capacity(prepared.len());
-                let mut touched: BTreeMap<(String, i32), Who> = BTreeMap::new();
-                for (i, key, p) in prepared {
-                    let answer = match p {
-                        Ok((row, who)) => {
-                            // A savepoint per record: one refusal does not undo the others.
-                            let mark = changes.mark();
-                            let saved = conn.transaction(|c| save(c, changes, &call, row));
-                            if saved.is_err() {
-                                changes.rollback(mark);
-                            }
-                            if let Ok((row, true)) = &saved
-                                && row.state == RecordState::Confirmed as i32
-                            {
-                                touched.insert((row.engineer_id.clone(), row.year), who);
-                            }
-                            saved.map(|(row, _)| row)
-                        }
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = &answer {
-                        audit::append(conn, &call.audit("hourRecords", e.code_name()))?;
-                    }
-                    answers.push((i, key, answer));
-                }
-                for ((_, year), who) in &touched {
-                    status::recompute(conn, changes, &rules, who, *year, today)?;
-                }
-                // Re-read so accepted records carry their explanations.
-                let mut out = Vec::with_capacity(answers.len());
-                for (i, key, a) in answers {
-                    let a = match a {
-                        Ok(row) => Ok(crate::store::get_record(conn, &row.id)?.unwrap_or(row)),
-                        Err(e) => Err(e),
-                    };
-                    out.push((i, key, a));
-                }
-                Ok(out)
+                store_message(conn, changes, &call, &rules, today, prepared)
             })
             .await?;
         let mut results = Vec::with_capacity(rows.len());
@@ -138,4 +104,129 @@ impl Crediting {
         }
         Ok(BulkUploadHourRecordsResponse { results })
     }
+}
+
+/// Stores one message in a handful of statements: the client keys already
+/// used are looked up at once, the years the new records touch are
+/// reassessed together, and the new records, their audit rows and their
+/// changes are inserted many rows a statement. Every refusal was decided
+/// before anything is written, so a database error fails the whole message
+/// and the client re-sends it.
+fn store_message(
+    conn: &mut DbConnection,
+    changes: &mut Changes,
+    call: &Call,
+    rules: &RuleBook,
+    today: time::Date,
+    prepared: Vec<Item<(RecordRow, Who)>>,
+) -> Result<Vec<Item<RecordRow>>, ApiError> {
+    let submitter = call.caller.organisation();
+    let keys: Vec<String> = prepared
+        .iter()
+        .filter_map(|(_, _, p)| p.as_ref().ok())
+        .filter_map(|(row, _)| row.client_key.clone())
+        .collect();
+    let mut known: HashMap<String, RecordRow> = store::records_by_keys(conn, &submitter, &keys)?
+        .into_iter()
+        .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
+        .collect();
+    // Each record: stored before (same answer), a key clash, or new.
+    enum Fate {
+        Stored(String),
+        New(usize),
+        Refused(ApiError),
+    }
+    let mut fates = Vec::with_capacity(prepared.len());
+    let mut new: Vec<RecordRow> = Vec::new();
+    let mut touched: BTreeMap<(String, i32), Who> = BTreeMap::new();
+    for (i, key, p) in prepared {
+        let fate = match p {
+            Err(e) => Fate::Refused(e),
+            Ok((row, who)) => match row.client_key.as_ref().and_then(|k| known.get(k)) {
+                Some(existing) if existing.content_digest == row.content_digest => {
+                    Fate::Stored(existing.id.clone())
+                }
+                Some(existing) => Fate::Refused(ApiError::AlreadyExists(format!(
+                    "client_key {} was used for a different record ({})",
+                    row.client_key.as_deref().unwrap_or_default(),
+                    names::record_name(&existing.id)
+                ))),
+                None => {
+                    if let Some(k) = &row.client_key {
+                        // A key repeated later in the same message answers like a re-send.
+                        known.insert(k.clone(), row.clone());
+                    }
+                    if row.state == RecordState::Confirmed as i32 {
+                        touched.insert((row.engineer_id.clone(), row.year), who);
+                    }
+                    new.push(row);
+                    Fate::New(new.len() - 1)
+                }
+            },
+        };
+        fates.push((i, key, fate));
+    }
+    let years: Vec<(Who, i32)> = touched
+        .into_iter()
+        .map(|((_, year), who)| (who, year))
+        .collect();
+    let later = status::recompute_batch(conn, changes, rules, today, &years, &mut new)?;
+    store::insert_records(conn, &new)?;
+    for row in &new {
+        changes.record(&row.id, row.year, &row.province);
+    }
+    for (who, year) in &later {
+        status::recompute(conn, changes, rules, who, *year, today)?;
+    }
+    let mut audit_rows: Vec<AuditEntry> = Vec::with_capacity(fates.len());
+    let stored_ids: Vec<String> = fates
+        .iter()
+        .filter_map(|(_, _, f)| match f {
+            Fate::Stored(id) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let stored: HashMap<String, RecordRow> = store::records_by_ids(conn, &stored_ids)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let mut out = Vec::with_capacity(fates.len());
+    for (i, key, fate) in fates {
+        let answer = match fate {
+            Fate::New(n) => {
+                audit_rows.push(call.audit(&names::record_name(&new[n].id), "OK"));
+                Ok(new[n].clone())
+            }
+            Fate::Stored(id) => stored
+                .get(&id)
+                .cloned()
+                .or_else(|| new.iter().find(|r| r.id == id).cloned())
+                .ok_or_else(|| ApiError::Internal(format!("record {id} vanished"))),
+            Fate::Refused(e) => {
+                audit_rows.push(call.audit("hourRecords", e.code_name()));
+                Err(e)
+            }
+        };
+        out.push((i, key, answer));
+    }
+    audit::append_many(conn, &audit_rows)?;
+    // Records whose year was recomputed after insertion carry their explanation now.
+    if !later.is_empty() {
+        let ids: Vec<String> = out
+            .iter()
+            .filter_map(|(_, _, a)| a.as_ref().ok().map(|r| r.id.clone()))
+            .collect();
+        let fresh: HashMap<String, RecordRow> = store::records_by_ids(conn, &ids)?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        for (_, _, a) in &mut out {
+            if let Ok(r) = a
+                && let Some(f) = fresh.get(&r.id)
+            {
+                *r = f.clone();
+            }
+        }
+    }
+    Ok(out)
 }

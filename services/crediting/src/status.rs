@@ -260,24 +260,106 @@ pub fn store_evaluated(
     }
     let at = now_micros();
     ev.status.update_time = Some(dates::timestamp(at));
-    store::put_status(
-        conn,
-        &StatusRow {
-            engineer_id: who.engineer_id.clone(),
-            year: ev.year,
-            province: who.province.clone(),
-            field: who.field,
-            employer_id: who.employer_id.clone(),
-            state: ev.status.state,
-            total_centi: i64::from(ev.totals.total.centi()),
-            professional_centi: i64::from(ev.totals.professional.centi()),
-            status: ev.status.encode_to_vec(),
-            computed_on: dates::format(ev.today),
-            update_micros: at,
-        },
-    )?;
+    let row = StatusRow {
+        engineer_id: who.engineer_id.clone(),
+        year: ev.year,
+        province: who.province.clone(),
+        field: who.field,
+        employer_id: who.employer_id.clone(),
+        state: ev.status.state,
+        total_centi: i64::from(ev.totals.total.centi()),
+        professional_centi: i64::from(ev.totals.professional.centi()),
+        status: ev.status.encode_to_vec(),
+        computed_on: dates::format(ev.today),
+        update_micros: at,
+    };
+    if existing.is_some() {
+        store::put_status(conn, &row)?;
+    } else {
+        store::insert_status(conn, &row)?;
+    }
     changes.status(&who.engineer_id, ev.year, &who.province);
     Ok(ev.status)
+}
+
+/// Reassesses many engineers' years at once, counting `new` records that
+/// are about to be inserted (their explanations are filled in here), in a
+/// handful of queries. Years that an Art. 20 deferral links to a
+/// neighbour are not assessed here: they are returned, to be recomputed
+/// with [`recompute`] once the new records are stored.
+pub fn recompute_batch(
+    conn: &mut DbConnection,
+    changes: &mut Changes,
+    rules: &RuleBook,
+    today: time::Date,
+    years: &[(Who, i32)],
+    new: &mut [RecordRow],
+) -> Result<Vec<(Who, i32)>, ApiError> {
+    let ids: Vec<String> = years
+        .iter()
+        .map(|(w, _)| w.engineer_id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let all_years: Vec<i32> = years
+        .iter()
+        .flat_map(|(_, y)| [y - 1, *y])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let chained: std::collections::BTreeSet<String> =
+        store::deferred_among(conn, &ids, &all_years)?
+            .into_iter()
+            .collect();
+    let mut by_year: std::collections::BTreeMap<i32, Vec<&Who>> = Default::default();
+    let mut later = Vec::new();
+    for (who, year) in years {
+        if chained.contains(&who.engineer_id) {
+            later.push((who.clone(), *year));
+        } else {
+            by_year.entry(*year).or_default().push(who);
+        }
+    }
+    for (year, whos) in by_year {
+        let ids: Vec<String> = whos.iter().map(|w| w.engineer_id.clone()).collect();
+        let mut stored: std::collections::HashMap<String, Vec<RecordRow>> = Default::default();
+        for r in store::records_of(conn, &ids, year, &COUNTED)? {
+            stored.entry(r.engineer_id.clone()).or_default().push(r);
+        }
+        let mut statuses: std::collections::HashMap<String, StatusRow> =
+            store::statuses_of(conn, &ids, year)?
+                .into_iter()
+                .map(|s| (s.engineer_id.clone(), s))
+                .collect();
+        for who in whos {
+            let own_stored = stored.remove(&who.engineer_id).unwrap_or_default();
+            let mut own = own_stored.clone();
+            own.extend(
+                new.iter()
+                    .filter(|r| {
+                        r.engineer_id == who.engineer_id
+                            && r.year == year
+                            && COUNTED.contains(&r.state)
+                    })
+                    .cloned(),
+            );
+            own.sort_by(|a, b| a.id.cmp(&b.id));
+            let rows = YearRows {
+                own,
+                deferral: None,
+                make_up: Vec::new(),
+            };
+            let mut ev = evaluate(rules, who, year, today, &rows, &[])?;
+            for r in new.iter_mut() {
+                if let Some(i) = ev.explanations.iter().position(|(id, _)| *id == r.id) {
+                    r.explanation = Some(ev.explanations.swap_remove(i).1);
+                }
+            }
+            let existing = statuses.remove(&who.engineer_id);
+            store_evaluated(conn, changes, who, &own_stored, existing.as_ref(), ev)?;
+        }
+    }
+    Ok(later)
 }
 
 /// Assesses one year, with its deferral and make-up (Art. 20) and the

@@ -118,6 +118,65 @@ pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), DbE
     Ok(())
 }
 
+/// Inserts many records in few statements.
+pub fn insert_records(conn: &mut DbConnection, rows: &[RecordRow]) -> Result<(), DbError> {
+    // SQLite binds at most 32766 parameters a statement: 26 a row.
+    for chunk in rows.chunks(1000) {
+        let insert = diesel::insert_into(hour_records::table).values(chunk);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// The records a submitter stored under any of these client keys.
+pub fn records_by_keys(
+    conn: &mut DbConnection,
+    submitter: &str,
+    keys: &[String],
+) -> Result<Vec<RecordRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(1000) {
+        out.extend(
+            hour_records::table
+                .filter(hour_records::submitter.eq(submitter))
+                .filter(hour_records::client_key.eq_any(chunk))
+                .select(RecordRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// These records, in no particular order.
+pub fn records_by_ids(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<RecordRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            hour_records::table
+                .filter(hour_records::id.eq_any(chunk))
+                .select(RecordRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// These engineers' statuses of `year`.
+pub fn statuses_of(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    year: i32,
+) -> Result<Vec<StatusRow>, DbError> {
+    Ok(annual_statuses::table
+        .filter(annual_statuses::engineer_id.eq_any(engineers))
+        .filter(annual_statuses::year.eq(year))
+        .select(StatusRow::as_select())
+        .load(conn)?)
+}
+
 pub fn get_record(conn: &mut DbConnection, id: &str) -> Result<Option<RecordRow>, DbError> {
     Ok(hour_records::table
         .find(id)
@@ -244,6 +303,14 @@ pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbErro
             .values(row)
             .execute(conn)?;
     }
+    Ok(())
+}
+
+/// Writes a year's first status.
+pub fn insert_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbError> {
+    diesel::insert_into(annual_statuses::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
