@@ -8,16 +8,20 @@
 //! so a steady-state sweep of a province costs about one read of its rows.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use ce_db::Db;
 use ce_proto::common::Role;
 use ce_proto::crediting::{
     AnnualState, ComplianceRow, ComplianceStatistics, GetComplianceStatisticsRequest,
     SweepAnnualStatusesRequest, SweepAnnualStatusesResponse,
 };
+use ce_rules::RuleBook;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations};
 use time::macros::offset;
 
+use crate::feed::Feed;
 use crate::records::Crediting;
 use crate::scope::{self, Narrowed};
 use crate::status::{self, COUNTED, Who, YearRows};
@@ -69,7 +73,15 @@ impl Crediting {
                 req.year
             )));
         }
-        let mut swept = self.reassess_year(req.year, province.clone()).await?;
+        let mut swept = reassess(
+            &self.db,
+            &self.feed,
+            &self.rules,
+            today,
+            req.year,
+            province.clone(),
+        )
+        .await?;
         swept.created = self.fill_year(req.year, province.as_deref()).await?;
         // What the sweep found, counted from what it stored.
         let counts = {
@@ -92,69 +104,6 @@ impl Crediting {
             created: swept.created,
             non_compliant: swept.non_compliant,
         })
-    }
-
-    /// Reassesses every stored status of `year` (of one province, or all),
-    /// a batch of engineers per transaction, writing only what changed.
-    pub async fn reassess_year(
-        &self,
-        year: i32,
-        province: Option<String>,
-    ) -> Result<Swept, ApiError> {
-        let today = (self.clock)();
-        let mut after: Option<String> = None;
-        let mut swept = Swept::default();
-        loop {
-            let rules = self.rules.clone();
-            let province = province.clone();
-            let from = after.clone();
-            let (n, last) = self
-                .feed
-                .write(&self.db, move |conn, changes| {
-                    let f = StatusFilter {
-                        year,
-                        province,
-                        ..Default::default()
-                    };
-                    let statuses = store::list_statuses(conn, &f, from.as_deref(), BATCH)?;
-                    let ids: Vec<String> = statuses.iter().map(|s| s.engineer_id.clone()).collect();
-                    // Art. 20 chains (a deferral of this year or the one before) take the careful path.
-                    let chained: BTreeSet<String> =
-                        store::deferred_among(conn, &ids, &[year - 1, year])?
-                            .into_iter()
-                            .collect();
-                    let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
-                    for r in store::records_of(conn, &ids, year, &COUNTED)? {
-                        records.entry(r.engineer_id.clone()).or_default().push(r);
-                    }
-                    for row in &statuses {
-                        let who = Who {
-                            engineer_id: row.engineer_id.clone(),
-                            province: row.province.clone(),
-                            field: row.field,
-                            employer_id: row.employer_id.clone(),
-                        };
-                        if chained.contains(&row.engineer_id) {
-                            status::recompute(conn, changes, &rules, &who, year, today)?;
-                            continue;
-                        }
-                        let rows = YearRows {
-                            own: records.remove(&row.engineer_id).unwrap_or_default(),
-                            deferral: None,
-                            make_up: Vec::new(),
-                        };
-                        let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
-                        status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev)?;
-                    }
-                    Ok((statuses.len() as i64, ids.last().cloned()))
-                })
-                .await?;
-            swept.reassessed += n;
-            if n < BATCH {
-                return Ok(swept);
-            }
-            after = last;
-        }
     }
 
     /// Gives every engineer the registry holds (of one province, or all)
@@ -290,5 +239,70 @@ fn add(r: &mut ComplianceRow, state: i32, count: i64) {
         Ok(AnnualState::MadeUp) => r.made_up += count,
         Ok(AnnualState::NonCompliant) => r.non_compliant += count,
         _ => {}
+    }
+}
+
+/// Reassesses every stored status of `year` (of one province, or all),
+/// a batch of engineers per transaction, writing only what changed, as of
+/// `today`.
+pub async fn reassess(
+    db: &Db,
+    feed: &Feed,
+    rules: &Arc<RuleBook>,
+    today: time::Date,
+    year: i32,
+    province: Option<String>,
+) -> Result<Swept, ApiError> {
+    let mut after: Option<String> = None;
+    let mut swept = Swept::default();
+    loop {
+        let rules = rules.clone();
+        let province = province.clone();
+        let from = after.clone();
+        let (n, last) = feed
+            .write(db, move |conn, changes| {
+                let f = StatusFilter {
+                    year,
+                    province,
+                    ..Default::default()
+                };
+                let statuses = store::list_statuses(conn, &f, from.as_deref(), BATCH)?;
+                let ids: Vec<String> = statuses.iter().map(|s| s.engineer_id.clone()).collect();
+                // Art. 20 chains (a deferral of this year or the one before) take the careful path.
+                let chained: BTreeSet<String> =
+                    store::deferred_among(conn, &ids, &[year - 1, year])?
+                        .into_iter()
+                        .collect();
+                let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
+                for r in store::records_of(conn, &ids, year, &COUNTED)? {
+                    records.entry(r.engineer_id.clone()).or_default().push(r);
+                }
+                for row in &statuses {
+                    let who = Who {
+                        engineer_id: row.engineer_id.clone(),
+                        province: row.province.clone(),
+                        field: row.field,
+                        employer_id: row.employer_id.clone(),
+                    };
+                    if chained.contains(&row.engineer_id) {
+                        status::recompute(conn, changes, &rules, &who, year, today)?;
+                        continue;
+                    }
+                    let rows = YearRows {
+                        own: records.remove(&row.engineer_id).unwrap_or_default(),
+                        deferral: None,
+                        make_up: Vec::new(),
+                    };
+                    let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+                    status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev)?;
+                }
+                Ok((statuses.len() as i64, ids.last().cloned()))
+            })
+            .await?;
+        swept.reassessed += n;
+        if n < BATCH {
+            return Ok(swept);
+        }
+        after = last;
     }
 }
