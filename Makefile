@@ -4,7 +4,7 @@ SERVICES := registry crediting supervision quality
 CARGO ?= cargo
 DATA_DIR ?= data
 
-.PHONY: run build test bench lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build test bench bench-rules lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
@@ -34,8 +34,15 @@ run: build
 test: lint
 	$(CARGO) test --workspace
 
-# Benchmarks, in release mode. Figures are only comparable within one run.
+# The benchmark report: the suite side by side with its baselines (COPY,
+# a bare tonic server, GROUP BY), in release mode, printed as ratios.
+# Figures are only comparable within one run. Sizes: see tests/bench.
 bench:
+	$(CARGO) build --release -p ce-bench
+	target/release/ce-bench
+
+# The rules library alone (criterion).
+bench-rules:
 	$(CARGO) bench -p ce-rules
 
 lint: lint-proto fmt-check clippy

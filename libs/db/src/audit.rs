@@ -30,7 +30,7 @@ diesel::table! {
 /// One audit row. `outcome` is `OK` for an applied mutation, or the gRPC
 /// code name of a refused one (for example `PERMISSION_DENIED`).
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditEntry {
     pub at_micros: i64,
     pub actor: String,
@@ -51,15 +51,26 @@ pub fn append(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), DbError
     Ok(())
 }
 
-/// Appends many rows in few statements (a bulk upload's answers).
+/// Appends many rows in few statements (a bulk upload's answers): on
+/// PostgreSQL one binary `COPY`.
 pub fn append_many(conn: &mut DbConnection, entries: &[AuditEntry]) -> Result<(), DbError> {
-    // SQLite binds at most 32766 parameters a statement: 8 a row.
-    for chunk in entries.chunks(4000) {
-        let insert = diesel::insert_into(audit_log::table).values(chunk);
-        match conn {
-            DbConnection::Pg(c) => insert.execute(c)?,
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-        };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(c) => {
+            diesel::copy_from(audit_log::table)
+                .from_insertable(entries)
+                .execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            // SQLite binds at most 32766 parameters a statement: 8 a row.
+            for chunk in entries.chunks(4000) {
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }

@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, Pool, PooledConnection, R2D2Connection,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use tracing::Instrument;
 
@@ -156,9 +158,10 @@ impl Db {
         let pool = Pool::builder()
             .max_size(max_connections.max(1))
             .connection_timeout(Duration::from_secs(5))
-            // A connection that died (PostgreSQL restarted) is dropped at
-            // checkout instead of failing the request that got it.
-            .test_on_check_out(true)
+            // No test query at checkout (a round trip per read): a read that
+            // fails on a dropped connection runs again on a fresh one, and a
+            // write tests its connection first. See `read` and `write`.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<DbConnection>::new(target))
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
@@ -205,16 +208,26 @@ impl Db {
     }
 
     /// Runs read-only work on a pooled connection, off the async runtime.
+    /// A pooled connection that the server dropped (PostgreSQL restarted)
+    /// is discarded and the read runs once more on a fresh one, so pooled
+    /// connections need no test query before each use.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
         let db = self.clone();
         run_blocking(move || {
             let mut conn = db.checkout().map_err(E::from)?;
-            f(&mut conn)
+            match f(&mut conn) {
+                Err(_) if (*conn).is_broken() => {
+                    drop(conn);
+                    let mut fresh = db.checkout().map_err(E::from)?;
+                    f(&mut fresh)
+                }
+                answer => answer,
+            }
         })
         .await
     }
@@ -234,6 +247,12 @@ impl Db {
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut pooled = db.checkout().map_err(E::from)?;
+            // A write cannot be re-run, so its connection is tested first: one
+            // the server dropped (PostgreSQL restarted) is replaced.
+            if matches!(*pooled, DbConnection::Pg(_)) && pooled.batch_execute("SELECT 1").is_err() {
+                drop(pooled);
+                pooled = db.checkout().map_err(E::from)?;
+            }
             let conn: &mut DbConnection = &mut pooled;
             match conn {
                 DbConnection::Pg(_) => conn.transaction(f),

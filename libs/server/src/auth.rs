@@ -217,7 +217,14 @@ pub struct Authenticator {
     service_key: Option<DecodingKey>,
     validation: Validation,
     production: bool,
+    /// Tokens already verified, with the caller and when to stop trusting
+    /// the answer (the token's expiry): a client sends the same token with
+    /// every call, and an Ed25519 check costs more than the rest of a read.
+    verified: std::sync::Mutex<std::collections::HashMap<String, (Caller, u64)>>,
 }
+
+/// The most verified tokens remembered; past it the memory starts afresh.
+const VERIFIED_LIMIT: usize = 10_000;
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -286,6 +293,7 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Authenticator {
+            verified: Default::default(),
             user_key,
             service_key,
             validation,
@@ -300,6 +308,26 @@ impl Authenticator {
     /// can never mint a person's token, and a person's key never makes a
     /// `service` caller. In development one key serves both.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let now = now_secs();
+        if let Ok(verified) = self.verified.lock()
+            && let Some((caller, until)) = verified.get(token)
+            && now < *until
+        {
+            return Ok(caller.clone());
+        }
+        let (caller, exp) = self.verify_signed(token)?;
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= VERIFIED_LIMIT {
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), (caller.clone(), exp));
+        }
+        Ok(caller)
+    }
+
+    /// [`Authenticator::verify`] without the memory: the caller and the
+    /// token's expiry.
+    fn verify_signed(&self, token: &str) -> Result<(Caller, u64), AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         let kid = header.kid.as_deref();
@@ -321,6 +349,7 @@ impl Authenticator {
         };
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let exp = data.claims.exp;
         let caller = caller_from_claims(data.claims)?;
         if service_signed && caller.role != Role::Service {
             return Err(AuthError::Invalid(
@@ -332,7 +361,7 @@ impl Authenticator {
                 "a service token must be signed with the service key".into(),
             ));
         }
-        Ok(caller)
+        Ok((caller, exp))
     }
 
     /// Verifies the `authorization` header of a request.

@@ -19,6 +19,7 @@ pub mod context;
 pub mod convert;
 pub mod dates;
 pub mod error;
+pub mod hash;
 pub mod limit;
 pub mod names;
 pub mod paging;

@@ -20,9 +20,7 @@ pub struct Page {
 
 /// FNV-1a over the request's filters, so a token only fits its own query.
 fn fingerprint(filters: &str) -> u64 {
-    filters.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::hash::fnv1a64(filters.as_bytes())
 }
 
 impl Page {
@@ -75,7 +73,7 @@ impl Page {
     ) -> Result<(Vec<R>, String), ApiError>
     where
         R: Send + 'static,
-        Q: FnOnce(&mut ce_db::DbConnection, Option<&str>, i64) -> Result<Vec<R>, ApiError>
+        Q: Fn(&mut ce_db::DbConnection, Option<&str>, i64) -> Result<Vec<R>, ApiError>
             + Send
             + 'static,
         K: Fn(&R) -> String,

@@ -121,22 +121,43 @@ impl CreditingService for CreditingApi {
         let inner = self.inner.clone();
         // A small buffer: a slow reader slows the upload instead of filling memory.
         let (tx, rx) = tokio::sync::mpsc::channel(2);
+        // Two messages in flight: the next is checked against the registry
+        // and the rules while the one before is being stored. Answers go
+        // out in message order.
+        let (order_tx, mut order_rx) = tokio::sync::mpsc::channel::<
+            tokio::task::JoinHandle<Result<BulkUploadHourRecordsResponse, Status>>,
+        >(1);
+        tokio::spawn(async move {
+            while let Some(handle) = order_rx.recv().await {
+                let answer = handle
+                    .await
+                    .unwrap_or_else(|e| Err(Status::internal(format!("bulk message task: {e}"))));
+                let failed = answer.is_err();
+                if tx.send(answer).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
         tokio::spawn(async move {
             loop {
                 let message = match incoming.message().await {
                     Ok(Some(m)) => m,
                     Ok(None) => return,
                     Err(status) => {
-                        let _ = tx.send(Err(status)).await;
+                        let _ = order_tx
+                            .send(tokio::spawn(async move { Err(status) }))
+                            .await;
                         return;
                     }
                 };
-                let answer = inner
-                    .bulk_message(&call, message.hour_records)
-                    .await
-                    .map_err(Status::from);
-                let failed = answer.is_err();
-                if tx.send(answer).await.is_err() || failed {
+                let (inner, call) = (inner.clone(), call.clone());
+                let work = tokio::spawn(async move {
+                    inner
+                        .bulk_message(&call, message.hour_records)
+                        .await
+                        .map_err(Status::from)
+                });
+                if order_tx.send(work).await.is_err() {
                     return;
                 }
             }

@@ -100,31 +100,46 @@ impl Changes {
             .select(feed_head::seq)
             .first(conn)?;
         let at = now_micros();
-        let rows: Vec<_> = unique
+        let rows: Vec<ChangeInsert> = unique
             .into_iter()
             .enumerate()
-            .map(|(i, (kind, resource_id, year, province))| {
-                (
-                    changes::seq.eq(head - n + 1 + i as i64),
-                    changes::kind.eq(kind),
-                    changes::resource_id.eq(resource_id),
-                    changes::year.eq(year),
-                    changes::province.eq(province),
-                    changes::create_micros.eq(at),
-                )
+            .map(|(i, (kind, resource_id, year, province))| ChangeInsert {
+                seq: head - n + 1 + i as i64,
+                kind,
+                resource_id,
+                year,
+                province,
+                create_micros: at,
             })
             .collect();
-        // Multi-row inserts are per backend (diesel's MultiConnection has
-        // none). SQLite binds at most 32766 parameters a statement: 6 a row.
-        for chunk in rows.chunks(5000) {
-            let insert = diesel::insert_into(changes::table).values(chunk);
-            match conn {
-                DbConnection::Pg(c) => insert.execute(c)?,
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-            };
+        match conn {
+            DbConnection::Pg(c) => {
+                diesel::copy_from(changes::table)
+                    .from_insertable(&rows)
+                    .execute(c)?;
+            }
+            DbConnection::Sqlite(c) => {
+                // SQLite binds at most 32766 parameters a statement: 6 a row.
+                for chunk in rows.chunks(5000) {
+                    diesel::insert_into(changes::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = changes, treat_none_as_default_value = false)]
+struct ChangeInsert {
+    seq: i64,
+    kind: i32,
+    resource_id: String,
+    year: i32,
+    province: String,
+    create_micros: i64,
 }
 
 /// Wakes watchers when this replica commits a change.

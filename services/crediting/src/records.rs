@@ -132,18 +132,17 @@ fn digest(
     registry_activity: &str,
     claimed: Option<i64>,
 ) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(engineer.as_bytes());
-    eat(activity);
-    eat(registry_activity.as_bytes());
-    eat(&claimed.unwrap_or(-1).to_le_bytes());
-    format!("{h:016x}")
+    // Each part ends with 0xff, so no two splits of the same bytes agree.
+    let mut h = ce_server::hash::Fnv64::default();
+    for part in [
+        engineer.as_bytes(),
+        activity,
+        registry_activity.as_bytes(),
+        &claimed.unwrap_or(-1).to_le_bytes(),
+    ] {
+        h.write(part).write(&[0xff]);
+    }
+    format!("{:016x}", h.finish())
 }
 
 /// Stores a prepared record unless its client key was used already: the
@@ -665,6 +664,8 @@ impl Crediting {
         let rows = self
             .feed
             .write(&self.db, move |conn, changes| {
+                let engineers: Vec<String> = who.keys().cloned().collect();
+                store::lock_engineers(conn, &engineers)?;
                 let mut touched = std::collections::BTreeSet::new();
                 for id in &ids {
                     let row = store::get_record(conn, id)?

@@ -235,6 +235,7 @@ pub fn store_evaluated(
     own: &[RecordRow],
     existing: Option<&StatusRow>,
     mut ev: Evaluated,
+    first_statuses: Option<&mut Vec<StatusRow>>,
 ) -> Result<AnnualStatus, ApiError> {
     for (id, bytes) in &ev.explanations {
         let stored = own
@@ -273,10 +274,11 @@ pub fn store_evaluated(
         computed_on: dates::format(ev.today),
         update_micros: at,
     };
-    if existing.is_some() {
-        store::put_status(conn, &row)?;
-    } else {
-        store::insert_status(conn, &row)?;
+    match (existing, first_statuses) {
+        (Some(_), _) => store::put_status(conn, &row)?,
+        // A batch inserts its first statuses together.
+        (None, Some(batch)) => batch.push(row),
+        (None, None) => store::insert_statuses(conn, std::slice::from_ref(&row))?,
     }
     changes.status(&who.engineer_id, ev.year, &who.province);
     Ok(ev.status)
@@ -307,6 +309,7 @@ pub fn recompute_batch(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    store::lock_engineers(conn, &ids)?;
     let chained: std::collections::BTreeSet<String> =
         store::deferred_among(conn, &ids, &all_years)?
             .into_iter()
@@ -320,6 +323,7 @@ pub fn recompute_batch(
             by_year.entry(*year).or_default().push(who);
         }
     }
+    let mut first = Vec::new();
     for (year, whos) in by_year {
         let ids: Vec<String> = whos.iter().map(|w| w.engineer_id.clone()).collect();
         let mut stored: std::collections::HashMap<String, Vec<RecordRow>> = Default::default();
@@ -356,9 +360,18 @@ pub fn recompute_batch(
                 }
             }
             let existing = statuses.remove(&who.engineer_id);
-            store_evaluated(conn, changes, who, &own_stored, existing.as_ref(), ev)?;
+            store_evaluated(
+                conn,
+                changes,
+                who,
+                &own_stored,
+                existing.as_ref(),
+                ev,
+                Some(&mut first),
+            )?;
         }
     }
+    store::insert_statuses(conn, &first)?;
     Ok(later)
 }
 
@@ -378,7 +391,7 @@ fn assess_and_store(
     let existing = store::get_status(conn, &who.engineer_id, year)?;
     let mut ev = evaluate(rules, who, year, today, &rows, used)?;
     let taken = std::mem::take(&mut ev.taken);
-    let status = store_evaluated(conn, changes, who, &rows.own, existing.as_ref(), ev)?;
+    let status = store_evaluated(conn, changes, who, &rows.own, existing.as_ref(), ev, None)?;
     Ok((status, taken))
 }
 
@@ -395,6 +408,7 @@ pub fn recompute(
     year: i32,
     today: time::Date,
 ) -> Result<AnnualStatus, ApiError> {
+    store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
     let mut start = year;
     while start > ce_rules::ruleset::FIRST_YEAR
         && year - start < 5

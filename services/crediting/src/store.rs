@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::schema::{annual_statuses, deferrals, hour_records};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = hour_records)]
+#[diesel(table_name = hour_records, treat_none_as_default_value = false)]
 pub struct RecordRow {
     pub id: String,
     pub engineer_id: String,
@@ -96,7 +96,11 @@ pub fn make_up_records(
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = annual_statuses, treat_none_as_null = true)]
+#[diesel(
+    table_name = annual_statuses,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct StatusRow {
     pub engineer_id: String,
     pub year: i32,
@@ -118,15 +122,53 @@ pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), DbE
     Ok(())
 }
 
-/// Inserts many records in few statements.
+/// Serialises, until commit, every transaction that reassesses these
+/// engineers (PostgreSQL advisory locks; SQLite writes are serial
+/// already), so two concurrent changes to one engineer's year cannot each
+/// store a status that misses the other's record. Take all the engineers
+/// a transaction will reassess in one call: the keys are locked in one
+/// order, so two transactions cannot deadlock.
+pub fn lock_engineers(conn: &mut DbConnection, ids: &[String]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, BigInt};
+    if let DbConnection::Pg(c) = conn {
+        let mut keys: Vec<i64> = ids
+            .iter()
+            .map(|id| {
+                let mut h = ce_server::hash::Fnv64::default();
+                h.write(b"crediting/engineers/").write(id.as_bytes());
+                h.finish() as i64
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest($1::bigint[]) AS k) AS keys",
+        )
+        .bind::<Array<BigInt>, _>(keys)
+        .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Inserts many records in few statements: on PostgreSQL one binary
+/// `COPY` inside the caller's transaction.
 pub fn insert_records(conn: &mut DbConnection, rows: &[RecordRow]) -> Result<(), DbError> {
-    // SQLite binds at most 32766 parameters a statement: 26 a row.
-    for chunk in rows.chunks(1000) {
-        let insert = diesel::insert_into(hour_records::table).values(chunk);
-        match conn {
-            DbConnection::Pg(c) => insert.execute(c)?,
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-        };
+    match conn {
+        DbConnection::Pg(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(hour_records::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            // SQLite binds at most 32766 parameters a statement: 26 a row.
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(hour_records::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -306,11 +348,23 @@ pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbErro
     Ok(())
 }
 
-/// Writes a year's first status.
-pub fn insert_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbError> {
-    diesel::insert_into(annual_statuses::table)
-        .values(row)
-        .execute(conn)?;
+/// Writes years' first statuses: on PostgreSQL one binary `COPY`.
+pub fn insert_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<(), DbError> {
+    match (conn, rows.len()) {
+        (_, 0) => {}
+        (DbConnection::Pg(c), n) if n > 1 => {
+            diesel::copy_from(annual_statuses::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        (conn, _) => {
+            for row in rows {
+                diesel::insert_into(annual_statuses::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
+    }
     Ok(())
 }
 

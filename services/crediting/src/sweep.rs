@@ -133,6 +133,7 @@ impl Crediting {
                 .feed
                 .write(&self.db, move |conn, changes| {
                     let ids: Vec<String> = who.iter().map(|w| w.engineer_id.clone()).collect();
+                    store::lock_engineers(conn, &ids)?;
                     let have: BTreeSet<String> =
                         store::with_status(conn, &ids, year)?.into_iter().collect();
                     let mut n = 0;
@@ -268,6 +269,7 @@ pub async fn reassess(
                 };
                 let statuses = store::list_statuses(conn, &f, from.as_deref(), BATCH)?;
                 let ids: Vec<String> = statuses.iter().map(|s| s.engineer_id.clone()).collect();
+                store::lock_engineers(conn, &ids)?;
                 // Art. 20 chains (a deferral of this year or the one before) take the careful path.
                 let chained: BTreeSet<String> =
                     store::deferred_among(conn, &ids, &[year - 1, year])?
@@ -294,7 +296,7 @@ pub async fn reassess(
                         make_up: Vec::new(),
                     };
                     let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
-                    status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev)?;
+                    status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev, None)?;
                 }
                 Ok((statuses.len() as i64, ids.last().cloned()))
             })

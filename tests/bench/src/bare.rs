@@ -41,9 +41,10 @@ impl tower::Service<http::Request<Body>> for Bare {
         let fixed = self.0.clone();
         Box::pin(async move {
             if req.uri().path() == "/ce.crediting.v1.CreditingService/GetAnnualStatus" {
-                let mut grpc = Grpc::new(
-                    tonic_prost::ProstCodec::<AnnualStatus, GetAnnualStatusRequest>::default(),
-                );
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::<
+                    AnnualStatus,
+                    GetAnnualStatusRequest,
+                >::default());
                 Ok(grpc.unary(Get(fixed), req).await)
             } else {
                 Ok(tonic::Status::unimplemented("only GetAnnualStatus").into_http())

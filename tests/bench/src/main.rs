@@ -13,11 +13,16 @@
 //! PostgreSQL database made for the run (`CE_TEST_POSTGRES_URL`, else a
 //! throwaway cluster). Sizes come from the environment: `CE_BENCH_ENGINEERS`
 //! (100000), `CE_BENCH_RECORDS_PER_ENGINEER` (10), `CE_BENCH_SQLITE_RECORDS`
-//! (100000), `CE_BENCH_CONCURRENCY` (32), `CE_BENCH_SECONDS` (10).
+//! (100000), `CE_BENCH_CONCURRENCY` (32), `CE_BENCH_SECONDS` (10);
+//! `CE_BENCH_ONLY=copy,read,close,sqlite` picks parts (for profiling).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bare;
+
+/// The allocator the services' binaries use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -335,6 +340,13 @@ async fn run() {
     let concurrency = env("CE_BENCH_CONCURRENCY", 32);
     let seconds = env("CE_BENCH_SECONDS", 10) as u64;
     let total = engineers * per_engineer;
+    // CE_BENCH_ONLY=copy,read,close,sqlite runs those parts (the bulk upload
+    // into PostgreSQL always runs: the others read what it stored).
+    let only = std::env::var("CE_BENCH_ONLY").ok();
+    let want = |part: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.split(',').any(|p| p.trim() == part))
+    };
     let mut rows: Vec<Row> = Vec::new();
     eprintln!(
         "ce-bench: {engineers} engineers × {per_engineer} records = {total} records; \
@@ -354,7 +366,10 @@ async fn run() {
 
     let t = Instant::now();
     let seed = Arc::new(seed_registry(&place, &registry, engineers).await);
-    eprintln!("seeded {engineers} engineers in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {engineers} engineers in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // 1. Bulk upload into PostgreSQL vs COPY.
     let channel = crediting.channel().await;
@@ -370,234 +385,247 @@ async fn run() {
         ttl_secs: 24 * 3600,
         ..token(Role::ProvincialHrss, "hrss-44-bench")
     };
-    let (accepted, rpc_secs) = bulk(&mut client(province.clone()), &seed, per_engineer, total).await;
+    let (accepted, rpc_secs) =
+        bulk(&mut client(province.clone()), &seed, per_engineer, total).await;
     assert_eq!(accepted, total);
     let rpc_rate = total as f64 / rpc_secs;
     eprintln!("bulk RPC (PostgreSQL): {total} records in {rpc_secs:.1} s");
 
-    let copy_rate = {
-        let url = crediting_url.clone();
-        let copy_db = ce_tests::pg::fresh_database();
-        let target = copy_db.url().to_owned();
-        let secs = tokio::task::spawn_blocking(move || {
-            use crediting::schema::hour_records;
-            use diesel::pg::CopyFormat;
-            let mut data = Vec::new();
-            diesel::copy_to(hour_records::table)
-                .with_format(CopyFormat::Csv)
-                .load_raw(&mut pg(&url))
-                .unwrap()
-                .read_to_end(&mut data)
-                .unwrap();
-            // The same table and indexes: crediting's own migrations.
-            drop(ce_db::Db::connect(&target, 1, crediting::migrations()).unwrap());
-            let mut conn = pg(&target);
-            let started = Instant::now();
-            let n = diesel::copy_from(hour_records::table)
-                .from_raw_data(hour_records::table, |w: &mut dyn Write| {
-                    w.write_all(&data)
-                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-                })
-                .with_format(CopyFormat::Csv)
-                .execute(&mut conn)
-                .unwrap();
-            let secs = started.elapsed().as_secs_f64();
-            assert_eq!(n, total);
-            secs
-        })
-        .await
-        .unwrap();
-        drop(copy_db);
-        eprintln!("COPY: {total} records in {secs:.1} s");
-        total as f64 / secs
-    };
-    rows.push(Row {
-        name: "bulk upload → PostgreSQL / COPY",
-        ours: format!("{rpc_rate:.0} rec/s"),
-        baseline: format!("{copy_rate:.0} rec/s"),
-        ratio: rpc_rate / copy_rate,
-        goal: "≥ 0.7",
-        met: rpc_rate / copy_rate >= 0.7,
-    });
+    if want("copy") {
+        let copy_rate = {
+            let url = crediting_url.clone();
+            let copy_db = ce_tests::pg::fresh_database();
+            let target = copy_db.url().to_owned();
+            let secs = tokio::task::spawn_blocking(move || {
+                use crediting::schema::hour_records;
+                use diesel::pg::CopyFormat;
+                let mut data = Vec::new();
+                diesel::copy_to(hour_records::table)
+                    .with_format(CopyFormat::Csv)
+                    .load_raw(&mut pg(&url))
+                    .unwrap()
+                    .read_to_end(&mut data)
+                    .unwrap();
+                // The same table and indexes: crediting's own migrations.
+                drop(ce_db::Db::connect(&target, 1, crediting::migrations()).unwrap());
+                let mut conn = pg(&target);
+                let started = Instant::now();
+                let n = diesel::copy_from(hour_records::table)
+                    .from_raw_data(hour_records::table, |w: &mut dyn Write| {
+                        w.write_all(&data)
+                            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+                    })
+                    .with_format(CopyFormat::Csv)
+                    .execute(&mut conn)
+                    .unwrap();
+                let secs = started.elapsed().as_secs_f64();
+                assert_eq!(n, total);
+                secs
+            })
+            .await
+            .unwrap();
+            drop(copy_db);
+            eprintln!("COPY: {total} records in {secs:.1} s");
+            total as f64 / secs
+        };
+        rows.push(Row {
+            name: "bulk upload → PostgreSQL / COPY",
+            ours: format!("{rpc_rate:.0} rec/s"),
+            baseline: format!("{copy_rate:.0} rec/s"),
+            ratio: rpc_rate / copy_rate,
+            goal: "≥ 0.7",
+            met: rpc_rate / copy_rate >= 0.7,
+        });
+    }
 
-    // 2. Reading an annual status vs a bare tonic server.
-    let ministry = ce_server::auth::TokenRequest {
-        ttl_secs: 24 * 3600,
-        ..token(Role::Ministry, "ministry-bench")
-    };
-    let names: Arc<Vec<String>> = Arc::new(
-        seed.engineers
-            .iter()
-            .map(|e| format!("{e}/annualStatuses/2026"))
-            .collect(),
-    );
-    let fixed = client(ministry.clone())
-        .get_annual_status(GetAnnualStatusRequest {
-            name: names[0].clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let size = prost::Message::encoded_len(&fixed);
-    let reader = client(ministry.clone());
-    let n = names.clone();
-    let (ours_rps, ours_p99) = load(concurrency, seconds, move |i| {
-        let mut c = reader.clone();
-        let name = n[i % n.len()].clone();
-        async move {
-            c.get_annual_status(GetAnnualStatusRequest { name })
-                .await
-                .unwrap();
-        }
-    })
-    .await;
-    let bare = bare::start(fixed).await;
-    let bare_channel = tonic::transport::Channel::from_shared(format!("http://{bare}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let bare_client =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            bare_channel,
-            bearer(&place.token(ministry.clone())),
+    if want("read") {
+        // 2. Reading an annual status vs a bare tonic server.
+        let ministry = ce_server::auth::TokenRequest {
+            ttl_secs: 24 * 3600,
+            ..token(Role::Ministry, "ministry-bench")
+        };
+        let names: Arc<Vec<String>> = Arc::new(
+            seed.engineers
+                .iter()
+                .map(|e| format!("{e}/annualStatuses/2026"))
+                .collect(),
         );
-    let n = names.clone();
-    let (bare_rps, bare_p99) = load(concurrency, seconds, move |i| {
-        let mut c = bare_client.clone();
-        let name = n[i % n.len()].clone();
-        async move {
-            c.get_annual_status(GetAnnualStatusRequest { name })
-                .await
-                .unwrap();
-        }
-    })
-    .await;
-    rows.push(Row {
-        name: "GetAnnualStatus / bare tonic, same size",
-        ours: format!("{ours_rps:.0} req/s, p99 {:.1} ms", ours_p99.as_secs_f64() * 1e3),
-        baseline: format!(
-            "{bare_rps:.0} req/s, p99 {:.1} ms ({size} B)",
-            bare_p99.as_secs_f64() * 1e3
-        ),
-        ratio: ours_rps / bare_rps,
-        goal: "≥ 0.5",
-        met: ours_rps / bare_rps >= 0.5,
-    });
+        let fixed = client(ministry.clone())
+            .get_annual_status(GetAnnualStatusRequest {
+                name: names[0].clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let size = prost::Message::encoded_len(&fixed);
+        let reader = client(ministry.clone());
+        let n = names.clone();
+        let (ours_rps, ours_p99) = load(concurrency, seconds, move |i| {
+            let mut c = reader.clone();
+            let name = n[i % n.len()].clone();
+            async move {
+                c.get_annual_status(GetAnnualStatusRequest { name })
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        let bare = bare::start(fixed).await;
+        let bare_channel = tonic::transport::Channel::from_shared(format!("http://{bare}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let bare_client =
+            ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+                bare_channel,
+                bearer(&place.token(ministry.clone())),
+            );
+        let n = names.clone();
+        let (bare_rps, bare_p99) = load(concurrency, seconds, move |i| {
+            let mut c = bare_client.clone();
+            let name = n[i % n.len()].clone();
+            async move {
+                c.get_annual_status(GetAnnualStatusRequest { name })
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        rows.push(Row {
+            name: "GetAnnualStatus / bare tonic, same size",
+            ours: format!(
+                "{ours_rps:.0} req/s, p99 {:.1} ms",
+                ours_p99.as_secs_f64() * 1e3
+            ),
+            baseline: format!(
+                "{bare_rps:.0} req/s, p99 {:.1} ms ({size} B)",
+                bare_p99.as_secs_f64() * 1e3
+            ),
+            ratio: ours_rps / bare_rps,
+            goal: "≥ 0.5",
+            met: ours_rps / bare_rps >= 0.5,
+        });
+    }
 
-    // 3. Closing the year: reassess every engineer vs GROUP BY.
-    let db = ce_db::Db::connect(&crediting_url, 4, crediting::migrations()).unwrap();
-    let rules = Arc::new(ce_rules::RuleBook::national());
-    let feed = crediting::feed::Feed::default();
-    let t = Instant::now();
-    let first = crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-        .await
-        .unwrap();
-    let close_secs = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-        .await
-        .unwrap();
-    let again_secs = t.elapsed().as_secs_f64();
-    let url = crediting_url.clone();
-    let group_secs = tokio::task::spawn_blocking(move || {
-        let mut conn = pg(&url);
-        let mut best = f64::MAX;
-        for _ in 0..3 {
-            let t = Instant::now();
-            diesel::sql_query(
+    if want("close") {
+        // 3. Closing the year: reassess every engineer vs GROUP BY.
+        let db = ce_db::Db::connect(&crediting_url, 4, crediting::migrations()).unwrap();
+        let rules = Arc::new(ce_rules::RuleBook::national());
+        let feed = crediting::feed::Feed::default();
+        let t = Instant::now();
+        let first = crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
+            .await
+            .unwrap();
+        let close_secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
+            .await
+            .unwrap();
+        let again_secs = t.elapsed().as_secs_f64();
+        let url = crediting_url.clone();
+        let group_secs = tokio::task::spawn_blocking(move || {
+            let mut conn = pg(&url);
+            let mut best = f64::MAX;
+            for _ in 0..3 {
+                let t = Instant::now();
+                diesel::sql_query(
                 "SELECT engineer_id, COUNT(*), SUM(LENGTH(activity)), SUM(LENGTH(explanation)), \
                  MAX(update_micros) FROM hour_records WHERE year = 2026 AND state IN (2, 4) \
                  GROUP BY engineer_id",
             )
             .execute(&mut conn)
             .unwrap();
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        best
-    })
-    .await
-    .unwrap();
-    eprintln!(
-        "year close: {} engineers in {close_secs:.1} s, again {again_secs:.1} s; GROUP BY {group_secs:.2} s",
-        first.reassessed
-    );
-    rows.push(Row {
-        name: "close a year (reassess all) / GROUP BY",
-        ours: format!("{close_secs:.2} s ({} engineers)", first.reassessed),
-        baseline: format!("{group_secs:.2} s"),
-        ratio: close_secs / group_secs,
-        goal: "≤ 2 (time)",
-        met: close_secs / group_secs <= 2.0,
-    });
-    rows.push(Row {
-        name: "  again, nothing changed / GROUP BY",
-        ours: format!("{again_secs:.2} s"),
-        baseline: format!("{group_secs:.2} s"),
-        ratio: again_secs / group_secs,
-        goal: "≤ 2 (time)",
-        met: again_secs / group_secs <= 2.0,
-    });
-
-    // 4. Bulk upload into SQLite vs prepared inserts in one transaction.
-    let sqlite_file = place.data_dir().join("bench-crediting.db");
-    let mut config = place.config("crediting");
-    config.peers.insert("registry".into(), registry.url());
-    config.database.url = format!("sqlite://{}", sqlite_file.display());
-    let lite = start_service(config, |c, s| {
-        crediting::start_with_clock(c, s, Arc::new(|| TODAY))
-    })
-    .await;
-    let lite_channel = lite.channel().await;
-    let mut lite_client =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            lite_channel,
-            bearer(&place.token(province.clone())),
-        );
-    let (accepted, lite_secs) = bulk(&mut lite_client, &seed, per_engineer, sqlite_records).await;
-    assert_eq!(accepted, sqlite_records);
-    let lite_rate = sqlite_records as f64 / lite_secs;
-    let plain_file = place.data_dir().join("bench-plain.db");
-    let plain_secs = tokio::task::spawn_blocking(move || {
-        use crediting::schema::hour_records;
-        use crediting::store::RecordRow;
-        let mut from = SqliteConnection::establish(&sqlite_file.display().to_string()).unwrap();
-        let stored: Vec<RecordRow> = hour_records::table
-            .select(RecordRow::as_select())
-            .load(&mut from)
-            .unwrap();
-        let url = format!("sqlite://{}", plain_file.display());
-        drop(ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap());
-        let mut to = SqliteConnection::establish(&plain_file.display().to_string()).unwrap();
-        diesel::sql_query("PRAGMA synchronous = FULL")
-            .execute(&mut to)
-            .unwrap();
-        let started = Instant::now();
-        to.immediate_transaction(|c| {
-            for row in &stored {
-                diesel::insert_into(hour_records::table)
-                    .values(row)
-                    .execute(c)?;
+                best = best.min(t.elapsed().as_secs_f64());
             }
-            diesel::QueryResult::Ok(())
+            best
         })
+        .await
         .unwrap();
-        started.elapsed().as_secs_f64()
-    })
-    .await
-    .unwrap();
-    let plain_rate = sqlite_records as f64 / plain_secs;
-    rows.push(Row {
-        name: "bulk upload → SQLite / prepared inserts",
-        ours: format!("{lite_rate:.0} rec/s"),
-        baseline: format!("{plain_rate:.0} rec/s"),
-        ratio: lite_rate / plain_rate,
-        goal: "≥ 0.5",
-        met: lite_rate / plain_rate >= 0.5,
-    });
+        eprintln!(
+            "year close: {} engineers in {close_secs:.1} s, again {again_secs:.1} s; GROUP BY {group_secs:.2} s",
+            first.reassessed
+        );
+        rows.push(Row {
+            name: "close a year (reassess all) / GROUP BY",
+            ours: format!("{close_secs:.2} s ({} engineers)", first.reassessed),
+            baseline: format!("{group_secs:.2} s"),
+            ratio: close_secs / group_secs,
+            goal: "≤ 2 (time)",
+            met: close_secs / group_secs <= 2.0,
+        });
+        rows.push(Row {
+            name: "  again, nothing changed / GROUP BY",
+            ours: format!("{again_secs:.2} s"),
+            baseline: format!("{group_secs:.2} s"),
+            ratio: again_secs / group_secs,
+            goal: "≤ 2 (time)",
+            met: again_secs / group_secs <= 2.0,
+        });
+    }
+
+    if want("sqlite") {
+        // 4. Bulk upload into SQLite vs prepared inserts in one transaction.
+        let sqlite_file = place.data_dir().join("bench-crediting.db");
+        let mut config = place.config("crediting");
+        config.peers.insert("registry".into(), registry.url());
+        config.database.url = format!("sqlite://{}", sqlite_file.display());
+        let lite = start_service(config, |c, s| {
+            crediting::start_with_clock(c, s, Arc::new(|| TODAY))
+        })
+        .await;
+        let lite_channel = lite.channel().await;
+        let mut lite_client =
+            ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+                lite_channel,
+                bearer(&place.token(province.clone())),
+            );
+        let (accepted, lite_secs) =
+            bulk(&mut lite_client, &seed, per_engineer, sqlite_records).await;
+        assert_eq!(accepted, sqlite_records);
+        let lite_rate = sqlite_records as f64 / lite_secs;
+        let plain_file = place.data_dir().join("bench-plain.db");
+        let plain_secs = tokio::task::spawn_blocking(move || {
+            use crediting::schema::hour_records;
+            use crediting::store::RecordRow;
+            let mut from = SqliteConnection::establish(&sqlite_file.display().to_string()).unwrap();
+            let stored: Vec<RecordRow> = hour_records::table
+                .select(RecordRow::as_select())
+                .load(&mut from)
+                .unwrap();
+            let url = format!("sqlite://{}", plain_file.display());
+            drop(ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap());
+            let mut to = SqliteConnection::establish(&plain_file.display().to_string()).unwrap();
+            diesel::sql_query("PRAGMA synchronous = FULL")
+                .execute(&mut to)
+                .unwrap();
+            let started = Instant::now();
+            to.immediate_transaction(|c| {
+                for row in &stored {
+                    diesel::insert_into(hour_records::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok(())
+            })
+            .unwrap();
+            started.elapsed().as_secs_f64()
+        })
+        .await
+        .unwrap();
+        lite.stop().await;
+        let plain_rate = sqlite_records as f64 / plain_secs;
+        rows.push(Row {
+            name: "bulk upload → SQLite / prepared inserts",
+            ours: format!("{lite_rate:.0} rec/s"),
+            baseline: format!("{plain_rate:.0} rec/s"),
+            ratio: lite_rate / plain_rate,
+            goal: "≥ 0.5",
+            met: lite_rate / plain_rate >= 0.5,
+        });
+    }
 
     print_table(&rows);
-    lite.stop().await;
     crediting.stop().await;
     registry.stop().await;
 }

@@ -16,6 +16,7 @@ use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends, credit_code, re
 use tonic::Code;
 
 mod aggregation;
+mod concurrency;
 mod online;
 
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {
