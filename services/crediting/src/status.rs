@@ -235,7 +235,7 @@ pub fn store_evaluated(
     own: &[RecordRow],
     existing: Option<&StatusRow>,
     mut ev: Evaluated,
-    first_statuses: Option<&mut Vec<StatusRow>>,
+    batch: Option<&mut store::StatusWrites>,
 ) -> Result<AnnualStatus, ApiError> {
     for (id, bytes) in &ev.explanations {
         let stored = own
@@ -251,12 +251,11 @@ pub fn store_evaluated(
         && row.field == who.field
         && row.employer_id == who.employer_id
         && !stale(row, ev.today)
-        && let Ok(mut old) = decode(row)
     {
-        let at = old.update_time.take();
-        if old == ev.status {
-            old.update_time = at;
-            return Ok(old);
+        // Unchanged if, stamped with the stored time, it encodes the same.
+        ev.status.update_time = Some(dates::timestamp(row.update_micros));
+        if ev.status.encode_to_vec() == row.status {
+            return Ok(ev.status);
         }
     }
     let at = now_micros();
@@ -274,10 +273,11 @@ pub fn store_evaluated(
         computed_on: dates::format(ev.today),
         update_micros: at,
     };
-    match (existing, first_statuses) {
-        (Some(_), _) => store::put_status(conn, &row)?,
-        // A batch inserts its first statuses together.
-        (None, Some(batch)) => batch.push(row),
+    match (existing, batch) {
+        // A batch writes its statuses together.
+        (Some(_), Some(batch)) => batch.updates.push(row),
+        (None, Some(batch)) => batch.inserts.push(row),
+        (Some(_), None) => store::put_status(conn, &row)?,
         (None, None) => store::insert_statuses(conn, std::slice::from_ref(&row))?,
     }
     changes.status(&who.engineer_id, ev.year, &who.province);
@@ -323,7 +323,7 @@ pub fn recompute_batch(
             by_year.entry(*year).or_default().push(who);
         }
     }
-    let mut first = Vec::new();
+    let mut writes = store::StatusWrites::default();
     for (year, whos) in by_year {
         let ids: Vec<String> = whos.iter().map(|w| w.engineer_id.clone()).collect();
         let mut stored: std::collections::HashMap<String, Vec<RecordRow>> = Default::default();
@@ -367,11 +367,11 @@ pub fn recompute_batch(
                 &own_stored,
                 existing.as_ref(),
                 ev,
-                Some(&mut first),
+                Some(&mut writes),
             )?;
         }
     }
-    store::insert_statuses(conn, &first)?;
+    writes.flush(conn)?;
     Ok(later)
 }
 

@@ -206,6 +206,23 @@ pub fn records_by_ids(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Rec
     Ok(out)
 }
 
+/// The engineers with a status for `year` (of one province, or all), in
+/// order.
+pub fn status_engineers(
+    conn: &mut DbConnection,
+    year: i32,
+    province: Option<&str>,
+) -> Result<Vec<String>, DbError> {
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::year.eq(year))
+        .select(annual_statuses::engineer_id)
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(annual_statuses::province.eq(p.to_owned()));
+    }
+    Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
+}
+
 /// These engineers' statuses of `year`.
 pub fn statuses_of(
     conn: &mut DbConnection,
@@ -344,6 +361,65 @@ pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbErro
         diesel::insert_into(annual_statuses::table)
             .values(row)
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Status writes a batch makes together.
+#[derive(Debug, Default)]
+pub struct StatusWrites {
+    pub inserts: Vec<StatusRow>,
+    pub updates: Vec<StatusRow>,
+}
+
+impl StatusWrites {
+    pub fn flush(self, conn: &mut DbConnection) -> Result<(), DbError> {
+        insert_statuses(conn, &self.inserts)?;
+        update_statuses(conn, &self.updates)
+    }
+}
+
+/// Replaces existing statuses: on PostgreSQL one `UPDATE … FROM unnest`.
+pub fn update_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text};
+    match conn {
+        DbConnection::Pg(c) if rows.len() > 1 => {
+            let col = |f: fn(&StatusRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+            let int = |f: fn(&StatusRow) -> i32| rows.iter().map(f).collect::<Vec<_>>();
+            let big = |f: fn(&StatusRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+            diesel::sql_query(
+                "UPDATE annual_statuses AS a SET province = v.province, field = v.field, \
+                 employer_id = v.employer_id, state = v.state, total_centi = v.total_centi, \
+                 professional_centi = v.professional_centi, status = v.status, \
+                 computed_on = v.computed_on, update_micros = v.update_micros \
+                 FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], \
+                 $7::bigint[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[]) \
+                 AS v(engineer_id, year, province, field, employer_id, state, total_centi, \
+                 professional_centi, status, computed_on, update_micros) \
+                 WHERE a.engineer_id = v.engineer_id AND a.year = v.year",
+            )
+            .bind::<Array<Text>, _>(col(|r| r.engineer_id.clone()))
+            .bind::<Array<Integer>, _>(int(|r| r.year))
+            .bind::<Array<Text>, _>(col(|r| r.province.clone()))
+            .bind::<Array<Integer>, _>(int(|r| r.field))
+            .bind::<Array<Nullable<Text>>, _>(
+                rows.iter()
+                    .map(|r| r.employer_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Integer>, _>(int(|r| r.state))
+            .bind::<Array<BigInt>, _>(big(|r| r.total_centi))
+            .bind::<Array<BigInt>, _>(big(|r| r.professional_centi))
+            .bind::<Array<Binary>, _>(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(col(|r| r.computed_on.clone()))
+            .bind::<Array<BigInt>, _>(big(|r| r.update_micros))
+            .execute(c)?;
+        }
+        conn => {
+            for row in rows {
+                put_status(conn, row)?;
+            }
+        }
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ use crate::store::{self, StatusFilter};
 
 /// Engineers per transaction.
 const BATCH: i64 = 1000;
+/// Batches reassessed at once (the database and the rules each get a core).
+const PARALLEL: usize = 2;
 
 fn check_year(v: &mut Violations, year: i32) {
     if year < ce_rules::ruleset::FIRST_YEAR {
@@ -254,57 +256,85 @@ pub async fn reassess(
     year: i32,
     province: Option<String>,
 ) -> Result<Swept, ApiError> {
-    let mut after: Option<String> = None;
+    let ids = db
+        .read(move |conn| {
+            Ok::<_, ApiError>(store::status_engineers(conn, year, province.as_deref())?)
+        })
+        .await?;
     let mut swept = Swept::default();
-    loop {
-        let rules = rules.clone();
-        let province = province.clone();
-        let from = after.clone();
-        let (n, last) = feed
-            .write(db, move |conn, changes| {
-                let f = StatusFilter {
-                    year,
-                    province,
-                    ..Default::default()
-                };
-                let statuses = store::list_statuses(conn, &f, from.as_deref(), BATCH)?;
-                let ids: Vec<String> = statuses.iter().map(|s| s.engineer_id.clone()).collect();
-                store::lock_engineers(conn, &ids)?;
-                // Art. 20 chains (a deferral of this year or the one before) take the careful path.
-                let chained: BTreeSet<String> =
-                    store::deferred_among(conn, &ids, &[year - 1, year])?
-                        .into_iter()
-                        .collect();
-                let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
-                for r in store::records_of(conn, &ids, year, &COUNTED)? {
-                    records.entry(r.engineer_id.clone()).or_default().push(r);
-                }
-                for row in &statuses {
-                    let who = Who {
-                        engineer_id: row.engineer_id.clone(),
-                        province: row.province.clone(),
-                        field: row.field,
-                        employer_id: row.employer_id.clone(),
-                    };
-                    if chained.contains(&row.engineer_id) {
-                        status::recompute(conn, changes, &rules, &who, year, today)?;
-                        continue;
-                    }
-                    let rows = YearRows {
-                        own: records.remove(&row.engineer_id).unwrap_or_default(),
-                        deferral: None,
-                        make_up: Vec::new(),
-                    };
-                    let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
-                    status::store_evaluated(conn, changes, &who, &rows.own, Some(row), ev, None)?;
-                }
-                Ok((statuses.len() as i64, ids.last().cloned()))
-            })
-            .await?;
-        swept.reassessed += n;
-        if n < BATCH {
-            return Ok(swept);
+    let mut running = tokio::task::JoinSet::new();
+    for batch in ids.chunks(BATCH as usize) {
+        if running.len() >= PARALLEL
+            && let Some(done) = running.join_next().await
+        {
+            swept.reassessed += done.map_err(|e| ApiError::Internal(e.to_string()))??;
         }
-        after = last;
+        running.spawn(reassess_batch(
+            db.clone(),
+            feed.clone(),
+            rules.clone(),
+            today,
+            year,
+            batch.to_vec(),
+        ));
     }
+    while let Some(done) = running.join_next().await {
+        swept.reassessed += done.map_err(|e| ApiError::Internal(e.to_string()))??;
+    }
+    Ok(swept)
+}
+
+/// Reassesses one batch of engineers' `year` in one transaction; returns
+/// how many.
+async fn reassess_batch(
+    db: Db,
+    feed: Feed,
+    rules: Arc<RuleBook>,
+    today: time::Date,
+    year: i32,
+    ids: Vec<String>,
+) -> Result<i64, ApiError> {
+    feed.write(&db, move |conn, changes| {
+        store::lock_engineers(conn, &ids)?;
+        let statuses = store::statuses_of(conn, &ids, year)?;
+        // Art. 20 chains (a deferral of this year or the one before) take the careful path.
+        let chained: BTreeSet<String> = store::deferred_among(conn, &ids, &[year - 1, year])?
+            .into_iter()
+            .collect();
+        let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
+        for r in store::records_of(conn, &ids, year, &COUNTED)? {
+            records.entry(r.engineer_id.clone()).or_default().push(r);
+        }
+        let mut writes = store::StatusWrites::default();
+        for row in &statuses {
+            let who = Who {
+                engineer_id: row.engineer_id.clone(),
+                province: row.province.clone(),
+                field: row.field,
+                employer_id: row.employer_id.clone(),
+            };
+            if chained.contains(&row.engineer_id) {
+                status::recompute(conn, changes, &rules, &who, year, today)?;
+                continue;
+            }
+            let rows = YearRows {
+                own: records.remove(&row.engineer_id).unwrap_or_default(),
+                deferral: None,
+                make_up: Vec::new(),
+            };
+            let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+            status::store_evaluated(
+                conn,
+                changes,
+                &who,
+                &rows.own,
+                Some(row),
+                ev,
+                Some(&mut writes),
+            )?;
+        }
+        writes.flush(conn)?;
+        Ok(statuses.len() as i64)
+    })
+    .await
 }

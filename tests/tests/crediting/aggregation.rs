@@ -362,7 +362,37 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         )))
         .await
         .unwrap();
-    // A colleague who registers nothing all year.
+    // A colleague with one grant too, and one who registers nothing all year.
+    let busy = w
+        .env
+        .registry
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "王工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: w.employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &busy,
+            &w.seminar,
+            date(2026, 4, 2),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap();
     let idle = w
         .env
         .registry
@@ -406,8 +436,8 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .unwrap()
         .into_inner();
     let total = stats.total.unwrap();
-    assert_eq!((total.engineers, total.in_progress), (1, 1));
-    assert_eq!(total.total_hours, 6.0);
+    assert_eq!((total.engineers, total.in_progress), (2, 2));
+    assert_eq!(total.total_hours, 12.0);
 
     // January: the sweep runs (the idle engineer was registered in `created`).
     let created = idle.create_time.unwrap();
@@ -472,7 +502,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     if year == 2026 {
         assert_eq!(
             (swept.reassessed, swept.created, swept.non_compliant),
-            (1, 1, 2)
+            (2, 1, 3)
         );
         let stats = guangdong
             .get_compliance_statistics(GetComplianceStatisticsRequest {
@@ -492,10 +522,10 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
                 row.non_compliant,
                 row.in_progress
             ),
-            ("44", Field::ElectricPower as i32, 2, 2, 0)
+            ("44", Field::ElectricPower as i32, 3, 3, 0)
         );
         assert_eq!(row.completion_rate, 0.0);
-        // Listing the non-compliant finds both, the idle one included.
+        // Listing the non-compliant finds all three, the idle one included.
         let listed = guangdong
             .list_annual_statuses(ListAnnualStatusesRequest {
                 year: 2026,
@@ -505,7 +535,13 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(listed.annual_statuses.len(), 2);
+        assert_eq!(listed.annual_statuses.len(), 3);
+        assert!(
+            listed
+                .annual_statuses
+                .iter()
+                .all(|s| s.shortfall_total_hours >= 84.0)
+        );
     } else {
         assert!(swept.created >= 1);
     }
