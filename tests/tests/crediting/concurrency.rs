@@ -29,3 +29,34 @@ async fn concurrent_grants_for_one_engineer_all_count(b: Backend) {
 }
 
 both_backends!(concurrent_grants_for_one_engineer_all_count);
+
+/// A key repeated inside one message answers like a re-send: the same
+/// record for the same content, ALREADY_EXISTS for other content.
+async fn a_key_repeated_in_one_message_is_stored_once(b: Backend) {
+    let w = world(b).await;
+    let mut inst = w.env.institution(&w.institution);
+    let record = |hours: f64| {
+        let mut r = face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, hours);
+        r.client_key = "twice".into();
+        r
+    };
+    let answers = upload(&mut inst, vec![vec![record(6.0), record(6.0), record(7.0)]]).await;
+    let a = &answers[0];
+    let first = a[0].hour_record.as_ref().unwrap();
+    assert_eq!(a[1].hour_record.as_ref().unwrap().name, first.name);
+    assert_eq!(a[2].refusal.as_ref().unwrap().code, "ALREADY_EXISTS");
+    let stored = w
+        .env
+        .ministry()
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: w.engineer.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records;
+    assert_eq!(stored.len(), 1);
+}
+
+both_backends!(a_key_repeated_in_one_message_is_stored_once);
