@@ -513,10 +513,26 @@ pub async fn list(
     call: &Call,
     req: ListAnnualStatusesRequest,
 ) -> Result<ListAnnualStatusesResponse, ApiError> {
+    if !req.engineer.is_empty() && req.year == 0 {
+        return history(db, call, &req.engineer).await;
+    }
     let mut v = Violations::new();
     if req.year < ce_rules::ruleset::FIRST_YEAR {
-        v.add("year", "is required: 2026 or later (Art. 31)");
+        v.add(
+            "year",
+            "is required (unless engineer is given): 2026 or later (Art. 31)",
+        );
     }
+    let engineer = if req.engineer.is_empty() {
+        None
+    } else {
+        v.check(
+            "engineer",
+            names::engineer_id("engineer", &req.engineer)
+                .map(str::to_owned)
+                .map_err(|_| "must be `engineers/{id}`".to_owned()),
+        )
+    };
     if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
         v.add(
             "province",
@@ -531,8 +547,8 @@ pub async fn list(
         req.page_size,
         &req.page_token,
         &format!(
-            "{}|{}|{}|{}|{}",
-            req.year, req.province, req.field, req.employer, req.state
+            "{}|{}|{}|{}|{}|{}",
+            req.year, req.province, req.field, req.employer, req.state, req.engineer
         ),
     )?;
     let n = scope::narrow_list(
@@ -541,6 +557,7 @@ pub async fn list(
             province: (!req.province.is_empty()).then(|| req.province.clone()),
             field: (req.field != 0).then_some(req.field),
             employer: (!req.employer.is_empty()).then(|| req.employer.clone()),
+            engineer: engineer.map(|e| names::engineer_name(&e)),
             ..Default::default()
         },
         true,
@@ -571,5 +588,53 @@ pub async fn list(
     Ok(ListAnnualStatusesResponse {
         annual_statuses: rows.iter().map(decode).collect::<Result<_, _>>()?,
         next_page_token,
+    })
+}
+
+/// Every year of one engineer's, oldest first: the years the caller may
+/// read (a province sees the years the engineer spent in it, Art. 22).
+async fn history(
+    db: &Db,
+    call: &Call,
+    engineer: &str,
+) -> Result<ListAnnualStatusesResponse, ApiError> {
+    let id = names::engineer_id("engineer", engineer)
+        .map_err(|_| ApiError::invalid("engineer", "must be `engineers/{id}`"))?
+        .to_owned();
+    let rows = db
+        .read(move |conn| Ok::<_, ApiError>(store::engineer_statuses(conn, &id)?))
+        .await?;
+    let mut denied = None;
+    let readable: Vec<&StatusRow> = rows
+        .iter()
+        .filter(|row| {
+            let who = Who {
+                engineer_id: row.engineer_id.clone(),
+                province: row.province.clone(),
+                field: row.field,
+                employer_id: row.employer_id.clone(),
+            };
+            check_read(call, &who).map_err(|e| denied = Some(e)).is_ok()
+        })
+        .collect();
+    if readable.is_empty()
+        && let Some(e) = denied
+    {
+        return Err(e);
+    }
+    if rows.is_empty() {
+        // Nothing to show; still refuse callers who could never see it.
+        scope::narrow_list(
+            &call.caller,
+            Narrowed {
+                engineer: Some(engineer.to_owned()),
+                ..Default::default()
+            },
+            true,
+        )?;
+    }
+    Ok(ListAnnualStatusesResponse {
+        annual_statuses: readable.into_iter().map(decode).collect::<Result<_, _>>()?,
+        next_page_token: String::new(),
     })
 }

@@ -223,6 +223,18 @@ pub fn status_engineers(
     Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
 }
 
+/// Every status of one engineer, oldest year first.
+pub fn engineer_statuses(
+    conn: &mut DbConnection,
+    engineer: &str,
+) -> Result<Vec<StatusRow>, DbError> {
+    Ok(annual_statuses::table
+        .filter(annual_statuses::engineer_id.eq(engineer))
+        .order(annual_statuses::year.asc())
+        .select(StatusRow::as_select())
+        .load(conn)?)
+}
+
 /// These engineers' statuses of `year`.
 pub fn statuses_of(
     conn: &mut DbConnection,

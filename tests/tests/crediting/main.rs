@@ -1103,6 +1103,40 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         .into_inner();
     assert_eq!(y2027.total_hours, 20.0);
     assert_eq!(y2027.state, AnnualState::InProgress as i32);
+
+    // The engineer's history: both years, oldest first.
+    let history = me
+        .list_annual_statuses(ListAnnualStatusesRequest {
+            engineer: w.engineer.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .annual_statuses;
+    assert_eq!(
+        history
+            .iter()
+            .map(|s| (s.year, s.state))
+            .collect::<Vec<_>>(),
+        vec![
+            (2026, AnnualState::MadeUp as i32),
+            (2027, AnnualState::InProgress as i32)
+        ]
+    );
+    // Nobody else's.
+    let err = as_role(
+        &w,
+        &channel,
+        ce_tests::token(Role::Engineer, "engineers/someone-else"),
+    )
+    .list_annual_statuses(ListAnnualStatusesRequest {
+        engineer: w.engineer.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
 }
 
 async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend) {
