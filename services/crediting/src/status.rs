@@ -562,22 +562,7 @@ pub async fn list(
         },
         true,
     )?;
-    let filter = StatusFilter {
-        year: req.year,
-        province: n.province,
-        field: n.field,
-        employer_id: n
-            .employer
-            .as_deref()
-            .and_then(|e| e.strip_prefix("employers/"))
-            .map(str::to_owned),
-        state: (req.state != 0).then_some(req.state),
-        engineer_id: n
-            .engineer
-            .as_deref()
-            .and_then(|e| e.strip_prefix("engineers/"))
-            .map(str::to_owned),
-    };
+    let filter = status_filter(req.year, (req.state != 0).then_some(req.state), n);
     let (rows, next_page_token) = page
         .load(
             db,
@@ -637,4 +622,22 @@ async fn history(
         annual_statuses: readable.into_iter().map(decode).collect::<Result<_, _>>()?,
         next_page_token: String::new(),
     })
+}
+
+/// The statuses of `year` (in `state`, if given) a caller's narrowed scope
+/// covers.
+pub fn status_filter(year: i32, state: Option<i32>, n: Narrowed) -> StatusFilter {
+    let id = |name: Option<String>, collection: &str| {
+        name.as_deref()
+            .and_then(|e| e.strip_prefix(collection))
+            .map(str::to_owned)
+    };
+    StatusFilter {
+        year,
+        state,
+        employer_id: id(n.employer, "employers/"),
+        engineer_id: id(n.engineer, "engineers/"),
+        province: n.province,
+        field: n.field,
+    }
 }

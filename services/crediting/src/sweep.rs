@@ -174,22 +174,7 @@ impl Crediting {
             },
             true,
         )?;
-        let f = StatusFilter {
-            year: req.year,
-            province: n.province,
-            field: n.field,
-            employer_id: n
-                .employer
-                .as_deref()
-                .and_then(|e| e.strip_prefix("employers/"))
-                .map(str::to_owned),
-            state: None,
-            engineer_id: n
-                .engineer
-                .as_deref()
-                .and_then(|e| e.strip_prefix("engineers/"))
-                .map(str::to_owned),
-        };
+        let f = status::status_filter(req.year, None, n);
         let counts = self
             .db
             .read(move |conn| store::status_counts(conn, &f))

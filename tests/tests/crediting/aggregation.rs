@@ -8,59 +8,6 @@ use ce_proto::common::Role;
 use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use tokio_stream::StreamExt;
 
-/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
-/// (30), capped to 60 converted, and 30 public online hours: compliant.
-/// Returns the project record.
-async fn compliant_year(w: &World) -> HourRecord {
-    let project = confirmed(
-        w,
-        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0099"),
-    )
-    .await;
-    confirmed(
-        w,
-        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70099-1"),
-    )
-    .await;
-    let online = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Ethics and law for engineers".into(),
-                province: "44".into(),
-                subject_category: SubjectCategory::Public as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(2026, 6, 1),
-                end_date: date(2026, 6, 30),
-                hours_per_day: 1.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    w.env
-        .province("44")
-        .create_hour_record(create(HourRecord {
-            engineer: w.engineer.clone(),
-            registry_activity: online,
-            activity: Some(A::Online(OnlineTraining {
-                subject_category: SubjectCategory::Public as i32,
-                start_date: date(2026, 6, 1),
-                end_date: date(2026, 6, 30),
-                hours: 30.0,
-                ..Default::default()
-            })),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
-    project
-}
-
 fn service(w: &World) -> ce_tests::Crediting {
     w.env
         .client(ce_tests::token(Role::Service, "service/supervision"))

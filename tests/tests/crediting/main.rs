@@ -757,17 +757,18 @@ async fn confirmed(w: &World, record: HourRecord) -> HourRecord {
         .into_inner()
 }
 
-async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows(b: Backend) {
-    let w = world(b).await;
-    // RULES.md example 3: sole project 40 + sole book 30 (capped to 60 converted) + 30 public hours.
+/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
+/// (30), capped to 60 converted, and 30 public online hours: compliant.
+/// Returns the project record.
+pub(crate) async fn compliant_year(w: &World) -> HourRecord {
     let project = confirmed(
-        &w,
-        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0007"),
+        w,
+        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0099"),
     )
     .await;
     confirmed(
-        &w,
-        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70000-1"),
+        w,
+        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70099-1"),
     )
     .await;
     let online = w
@@ -806,6 +807,13 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
         }))
         .await
         .unwrap();
+    project
+}
+
+async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows(b: Backend) {
+    let w = world(b).await;
+    // RULES.md example 3: sole project 40 + sole book 30 (capped to 60 converted) + 30 public hours.
+    let project = compliant_year(&w).await;
     let check = || CheckTitleEligibilityRequest {
         engineer: w.engineer.clone(),
         first_year: 2026,
