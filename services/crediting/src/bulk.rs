@@ -91,7 +91,11 @@ impl Crediting {
                 Ok(row) => BulkUploadResult {
                     index: i as i32,
                     client_key: key,
-                    hour_record: Some(to_proto(row)?),
+                    hour_record: Some(HourRecord {
+                        // The client sent it; a million echoes would double the traffic.
+                        activity: None,
+                        ..to_proto(row)?
+                    }),
                     refusal: None,
                 },
                 Err(e) => BulkUploadResult {
