@@ -374,6 +374,101 @@ impl CreditingEnv {
     }
 }
 
+pub type Supervision = ce_proto::supervision::supervision_service_client::SupervisionServiceClient<
+    InterceptedService<Channel, Bearer>,
+>;
+
+/// The registry, crediting and supervision, supervision calling the other
+/// two over gRPC. Crediting can be stopped and started again on the same
+/// address, to show that supervision's effects wait for it.
+pub struct SupervisionEnv {
+    pub registry: RegistryEnv,
+    pub crediting: Option<Service>,
+    pub crediting_addr: SocketAddr,
+    pub crediting_channel: Channel,
+    pub service: Service,
+    pub channel: Channel,
+}
+
+impl SupervisionEnv {
+    async fn start_crediting(registry: &RegistryEnv, listen: SocketAddr) -> Service {
+        let mut config = registry.place.config("crediting");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        config.server.listen = listen;
+        let today = time::macros::date!(2026 - 11 - 25);
+        start_service(config, move |c, s| {
+            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+        })
+        .await
+    }
+
+    pub async fn start(backend: Backend) -> SupervisionEnv {
+        let registry = RegistryEnv::start(backend).await;
+        let crediting =
+            SupervisionEnv::start_crediting(&registry, ([127, 0, 0, 1], 0).into()).await;
+        let crediting_addr = crediting.addr();
+        let crediting_channel = Channel::from_shared(crediting.url())
+            .unwrap()
+            .connect_lazy();
+        let mut config = registry.place.config("supervision");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        config.peers.insert("crediting".into(), crediting.url());
+        let service = start_service(config, supervision::start).await;
+        let channel = service.channel().await;
+        SupervisionEnv {
+            registry,
+            crediting: Some(crediting),
+            crediting_addr,
+            crediting_channel,
+            service,
+            channel,
+        }
+    }
+
+    pub async fn stop_crediting(&mut self) {
+        if let Some(c) = self.crediting.take() {
+            c.stop().await;
+        }
+    }
+
+    pub async fn restart_crediting(&mut self) {
+        self.crediting =
+            Some(SupervisionEnv::start_crediting(&self.registry, self.crediting_addr).await);
+    }
+
+    pub fn client(&self, req: TokenRequest) -> Supervision {
+        let token = self.registry.place.token(req);
+        ce_proto::supervision::supervision_service_client::SupervisionServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer(&token),
+        )
+    }
+
+    pub fn crediting(&self, req: TokenRequest) -> Crediting {
+        let token = self.registry.place.token(req);
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            self.crediting_channel.clone(),
+            bearer(&token),
+        )
+    }
+
+    /// Crediting's audit rows about `resource`.
+    pub fn crediting_audit(&self, resource: &str) -> Vec<ce_db::audit::AuditEntry> {
+        let db = ce_db::Db::connect(
+            &self.registry.place.config("crediting").database.url,
+            1,
+            crediting::migrations(),
+        )
+        .unwrap();
+        let mut conn = db.connection().unwrap();
+        ce_db::audit::for_resource(&mut conn, resource).unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Not a test: `make stop-test-postgres` runs it to stop the throwaway

@@ -1,12 +1,32 @@
-//! The supervision service. Until its own issue fills it in, it starts, opens
-//! and migrates its own database, and serves health and reflection through
-//! the shared stack, so deployments and tests can already run it.
+//! The supervision service: violations by institutions (Art. 16, 26) and by
+//! engineers (Art. 27), decisions and their effects, and notifications to
+//! employers. Effects on the registry and crediting go through an outbox
+//! that survives a peer being down.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`api`] | the gRPC handlers |
+//! | [`violations`] | recording, deciding and closing violations; scope |
+//! | [`notifications`] | employers' notifications (Art. 27) |
+//! | [`outbox`] | effects on other services, delivered until acknowledged |
+//! | [`peers`] | the registry and crediting clients |
+//! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
+use std::sync::Arc;
 
+use ce_proto::supervision::supervision_service_server::SupervisionServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+pub mod api;
+pub mod notifications;
+pub mod outbox;
+pub mod peers;
+pub mod schema;
+pub mod store;
+pub mod violations;
 
 /// The service's short name: config prefix `CE_SUPERVISION__`, database file
 /// `supervision.db`.
@@ -14,7 +34,7 @@ pub const SERVICE: &str = "supervision";
 /// The port `make run` uses.
 pub const DEFAULT_PORT: u16 = 50053;
 /// The gRPC services it serves besides health and reflection.
-pub const GRPC_SERVICES: &[&str] = &[];
+pub const GRPC_SERVICES: &[&str] = &["ce.supervision.v1.SupervisionService"];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -26,18 +46,41 @@ pub fn migrations() -> ce_db::Migrations {
     }
 }
 
-/// Opens the database and serves until `signal` resolves.
+/// Opens the database, starts the outbox worker and serves until `signal`
+/// resolves; the worker stops with the service.
 pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
-    app::serve(
+    let peers = Arc::new(ce_server::peer::Peers::new(
         SERVICE,
-        GRPC_SERVICES,
-        &prepared,
-        tonic::service::Routes::default(),
-        signal,
-    )
-    .await
+        prepared.config.peers.clone(),
+        prepared.config.environment,
+        &prepared.config.auth,
+        &prepared.config.data_dir,
+    )?);
+    let supervision = violations::Supervision {
+        db: prepared.db.clone(),
+        clients: peers::Clients::new(&peers)?,
+        outbox: outbox::Outbox::default(),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    outbox::spawn(
+        supervision.db.clone(),
+        supervision.clients.clone(),
+        supervision.outbox.clone(),
+        stop_rx,
+    );
+    let signal = async move {
+        signal.await;
+        let _ = stop_tx.send(true);
+    };
+    let limit = prepared.config.server.max_message_bytes;
+    let routes = tonic::service::Routes::new(
+        SupervisionServiceServer::new(api::SupervisionApi::new(supervision))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    );
+    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }

@@ -1,0 +1,108 @@
+//! The gRPC face of supervision: read the call, hand the message to the
+//! domain, map the answer. Refused mutations are audited here.
+
+use ce_proto::supervision::supervision_service_server::SupervisionService;
+use ce_proto::supervision::*;
+use ce_server::call::{reply, reply_to_mutation};
+use ce_server::scope::deny;
+use ce_server::{ApiError, Call};
+use tonic::{Request, Response, Status};
+
+use crate::outbox;
+use crate::violations::Supervision;
+
+/// The supervision service.
+#[derive(Clone, Debug)]
+pub struct SupervisionApi {
+    inner: Supervision,
+}
+
+impl SupervisionApi {
+    pub fn new(inner: Supervision) -> SupervisionApi {
+        SupervisionApi { inner }
+    }
+}
+
+#[tonic::async_trait]
+impl SupervisionService for SupervisionApi {
+    async fn create_violation(
+        &self,
+        req: Request<CreateViolationRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = match r.violation {
+            Some(v) => self.inner.create(&call, v, r.request_id).await,
+            None => Err(ApiError::invalid("violation", "is required")),
+        };
+        reply_to_mutation(&self.inner.db, &call, "violations", result).await
+    }
+
+    async fn get_violation(
+        &self,
+        req: Request<GetViolationRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.get(&call, &req.into_inner().name).await)
+    }
+
+    async fn list_violations(
+        &self,
+        req: Request<ListViolationsRequest>,
+    ) -> Result<Response<ListViolationsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list(&call, req.into_inner()).await)
+    }
+
+    async fn decide_violation(
+        &self,
+        req: Request<DecideViolationRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.decide(&call, &r.name, r.decision).await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn close_violation(
+        &self,
+        req: Request<CloseViolationRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.close(&call, &r.name, r.closure, &r.reason).await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn list_notifications(
+        &self,
+        req: Request<ListNotificationsRequest>,
+    ) -> Result<Response<ListNotificationsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list_notifications(&call, req.into_inner()).await)
+    }
+
+    async fn acknowledge_notification(
+        &self,
+        req: Request<AcknowledgeNotificationRequest>,
+    ) -> Result<Response<Notification>, Status> {
+        let call = Call::from_request(&req)?;
+        let name = req.into_inner().name;
+        let result = self.inner.acknowledge(&call, &name).await;
+        reply_to_mutation(&self.inner.db, &call, &name, result).await
+    }
+
+    async fn get_outbox_status(
+        &self,
+        req: Request<GetOutboxStatusRequest>,
+    ) -> Result<Response<OutboxStatus>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match call.caller.role {
+            ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => {
+                outbox::status(&self.inner.db).await
+            }
+            _ => Err(deny("reading the outbox")),
+        };
+        reply(result)
+    }
+}

@@ -1,0 +1,45 @@
+//! Supervision's tables, matching both backends' migrations.
+
+diesel::table! {
+    violations (id) {
+        id -> Text,
+        institution_id -> Nullable<Text>,
+        engineer_id -> Nullable<Text>,
+        category -> Integer,
+        state -> Integer,
+        province -> Text,
+        field -> Integer,
+        body -> Binary,
+        recorded_by -> Text,
+        request_id -> Nullable<Text>,
+        request_digest -> Nullable<Text>,
+        create_micros -> BigInt,
+        update_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        employer_id -> Text,
+        violation_id -> Text,
+        province -> Text,
+        body -> Binary,
+        create_micros -> BigInt,
+        acknowledge_micros -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        violation_id -> Text,
+        method -> Text,
+        payload -> Binary,
+        attempts -> Integer,
+        next_attempt_micros -> BigInt,
+        last_error -> Nullable<Text>,
+        create_micros -> BigInt,
+        delivered_micros -> Nullable<BigInt>,
+    }
+}

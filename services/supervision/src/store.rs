@@ -1,0 +1,282 @@
+//! Supervision's SQL. Functions take a connection so callers compose them in
+//! one transaction.
+
+use ce_db::{DbConnection, DbError};
+use diesel::prelude::*;
+
+use crate::schema::{notifications, outbox, violations};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = violations, treat_none_as_null = true)]
+pub struct ViolationRow {
+    pub id: String,
+    pub institution_id: Option<String>,
+    pub engineer_id: Option<String>,
+    pub category: i32,
+    pub state: i32,
+    pub province: String,
+    pub field: i32,
+    pub body: Vec<u8>,
+    pub recorded_by: String,
+    pub request_id: Option<String>,
+    pub request_digest: Option<String>,
+    pub create_micros: i64,
+    pub update_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub employer_id: String,
+    pub violation_id: String,
+    pub province: String,
+    pub body: Vec<u8>,
+    pub create_micros: i64,
+    pub acknowledge_micros: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub violation_id: String,
+    pub method: String,
+    pub payload: Vec<u8>,
+    pub attempts: i32,
+    pub next_attempt_micros: i64,
+    pub last_error: Option<String>,
+    pub create_micros: i64,
+    pub delivered_micros: Option<i64>,
+}
+
+pub fn insert_violation(conn: &mut DbConnection, row: &ViolationRow) -> Result<(), DbError> {
+    diesel::insert_into(violations::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_violation(conn: &mut DbConnection, row: &ViolationRow) -> Result<(), DbError> {
+    diesel::update(violations::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_violation(conn: &mut DbConnection, id: &str) -> Result<Option<ViolationRow>, DbError> {
+    Ok(violations::table
+        .find(id)
+        .select(ViolationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn violation_by_request(
+    conn: &mut DbConnection,
+    recorded_by: &str,
+    request_id: &str,
+) -> Result<Option<ViolationRow>, DbError> {
+    Ok(violations::table
+        .filter(violations::recorded_by.eq(recorded_by))
+        .filter(violations::request_id.eq(request_id))
+        .select(ViolationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Filters for a list of violations; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct ViolationFilter {
+    pub province: Option<String>,
+    pub field: Option<i32>,
+    pub category: Option<i32>,
+    pub state: Option<i32>,
+    pub institution_id: Option<String>,
+    pub engineer_id: Option<String>,
+    /// Only institutions' (true) or only engineers' (false) violations.
+    pub institutions_only: Option<bool>,
+}
+
+pub fn list_violations(
+    conn: &mut DbConnection,
+    f: &ViolationFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ViolationRow>, DbError> {
+    let mut q = violations::table
+        .select(ViolationRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.province {
+        q = q.filter(violations::province.eq(v.clone()));
+    }
+    if let Some(v) = f.field {
+        q = q.filter(violations::field.eq(v));
+    }
+    if let Some(v) = f.category {
+        q = q.filter(violations::category.eq(v));
+    }
+    if let Some(v) = f.state {
+        q = q.filter(violations::state.eq(v));
+    }
+    if let Some(v) = &f.institution_id {
+        q = q.filter(violations::institution_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.engineer_id {
+        q = q.filter(violations::engineer_id.eq(v.clone()));
+    }
+    match f.institutions_only {
+        Some(true) => q = q.filter(violations::institution_id.is_not_null()),
+        Some(false) => q = q.filter(violations::engineer_id.is_not_null()),
+        None => {}
+    }
+    if let Some(a) = after {
+        q = q.filter(violations::id.gt(a.to_owned()));
+    }
+    Ok(q.order(violations::id.asc()).limit(limit).load(conn)?)
+}
+
+pub fn insert_notification(conn: &mut DbConnection, row: &NotificationRow) -> Result<(), DbError> {
+    diesel::insert_into(notifications::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_notification(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<NotificationRow>, DbError> {
+    Ok(notifications::table
+        .find(id)
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn acknowledge(conn: &mut DbConnection, id: &str, body: &[u8], at: i64) -> Result<(), DbError> {
+    diesel::update(notifications::table.find(id))
+        .set((
+            notifications::body.eq(body),
+            notifications::acknowledge_micros.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Filters for a list of notifications; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct NotificationFilter {
+    pub employer_id: Option<String>,
+    pub province: Option<String>,
+    pub unacknowledged_only: bool,
+}
+
+pub fn list_notifications(
+    conn: &mut DbConnection,
+    f: &NotificationFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, DbError> {
+    let mut q = notifications::table
+        .select(NotificationRow::as_select())
+        .into_boxed();
+    if let Some(v) = &f.employer_id {
+        q = q.filter(notifications::employer_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.province {
+        q = q.filter(notifications::province.eq(v.clone()));
+    }
+    if f.unacknowledged_only {
+        q = q.filter(notifications::acknowledge_micros.is_null());
+    }
+    if let Some(a) = after {
+        q = q.filter(notifications::id.gt(a.to_owned()));
+    }
+    Ok(q.order(notifications::id.asc()).limit(limit).load(conn)?)
+}
+
+pub fn insert_effect(conn: &mut DbConnection, row: &OutboxRow) -> Result<(), DbError> {
+    diesel::insert_into(outbox::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Effects due for delivery, oldest first.
+pub fn due_effects(
+    conn: &mut DbConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, DbError> {
+    Ok(outbox::table
+        .filter(outbox::delivered_micros.is_null())
+        .filter(outbox::next_attempt_micros.le(now))
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
+
+/// Holds an effect for `until`: no other worker picks it up meanwhile.
+pub fn lease(conn: &mut DbConnection, id: &str, until: i64) -> Result<(), DbError> {
+    diesel::update(outbox::table.find(id))
+        .set(outbox::next_attempt_micros.eq(until))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delivered(conn: &mut DbConnection, id: &str, at: i64) -> Result<(), DbError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::delivered_micros.eq(Some(at)),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn failed(
+    conn: &mut DbConnection,
+    id: &str,
+    error: &str,
+    next_attempt: i64,
+) -> Result<(), DbError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(Some(error)),
+            outbox::next_attempt_micros.eq(next_attempt),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Pending effects of one violation.
+pub fn pending_of(conn: &mut DbConnection, violation: &str) -> Result<i64, DbError> {
+    Ok(outbox::table
+        .filter(outbox::violation_id.eq(violation))
+        .filter(outbox::delivered_micros.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// (pending, delivered, oldest pending row).
+pub fn outbox_status(conn: &mut DbConnection) -> Result<(i64, i64, Option<OutboxRow>), DbError> {
+    let pending = outbox::table
+        .filter(outbox::delivered_micros.is_null())
+        .count()
+        .get_result(conn)?;
+    let delivered = outbox::table
+        .filter(outbox::delivered_micros.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let oldest = outbox::table
+        .filter(outbox::delivered_micros.is_null())
+        .order(outbox::id.asc())
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok((pending, delivered, oldest))
+}

@@ -1,0 +1,636 @@
+//! Violations (Art. 16, 24, 26, 27): recorded with their evidence, decided,
+//! closed. A decision's effects on the registry and crediting go to the
+//! outbox in the decision's transaction.
+
+use ce_db::{Db, audit};
+use ce_proto::common::Role;
+use ce_proto::crediting::RevokeHourRecordsRequest;
+use ce_proto::registry::{ChangeInstitutionStandingRequest, Standing};
+use ce_proto::supervision::{
+    ClosureKind, Decision, DecisionKind, ListViolationsRequest, ListViolationsResponse,
+    Notification, Violation, ViolationCategory, ViolationState,
+};
+use ce_server::auth::Caller;
+use ce_server::call::now_micros;
+use ce_server::paging::Page;
+use ce_server::scope::{deny, narrow};
+use ce_server::{ApiError, Call, Violations, dates, names};
+use prost::Message;
+
+use crate::outbox::{self, CHANGE_STANDING, Outbox, REVOKE_HOURS};
+use crate::peers::Clients;
+use crate::store::{self, NotificationRow, ViolationFilter, ViolationRow};
+
+pub const VIOLATIONS: &str = "violations";
+pub const NOTIFICATIONS: &str = "notifications";
+
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct Supervision {
+    pub db: Db,
+    pub clients: Clients,
+    pub outbox: Outbox,
+}
+
+/// The article a category breaches.
+pub fn article(c: ViolationCategory) -> &'static str {
+    match c {
+        ViolationCategory::Obligations => "Art. 15, 26",
+        ViolationCategory::PoorQuality => "Art. 25, 26",
+        ViolationCategory::FraudulentRecruitment
+        | ViolationCategory::ImproperFees
+        | ViolationCategory::UnrelatedActivities
+        | ViolationCategory::PerfunctoryAssessment => "Art. 16, 26",
+        ViolationCategory::RefusedInspection => "Art. 24, 26",
+        ViolationCategory::Other => "Art. 26",
+        ViolationCategory::ImproperHours => "Art. 27",
+        ViolationCategory::Unspecified => "",
+    }
+}
+
+/// Who may record and decide violations of a subject in `province` whose
+/// fields are `fields`: the ministry, the province's HRSS department, the
+/// field's regulator (of the province, if it has one).
+fn may_act(caller: &Caller, province: &str, fields: &[i32]) -> Result<(), ApiError> {
+    let ok = match caller.role {
+        Role::Ministry => true,
+        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
+        Role::IndustryRegulator => {
+            caller.field.is_some_and(|f| fields.contains(&(f as i32)))
+                && caller.province.as_deref().is_none_or(|p| p == province)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("acting on violations of this subject"))
+    }
+}
+
+fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
+    let ok = match caller.role {
+        Role::Ministry | Role::Service => true,
+        Role::ProvincialHrss => caller.province.as_deref() == Some(row.province.as_str()),
+        Role::IndustryRegulator => {
+            caller.field.is_some_and(|f| f as i32 == row.field)
+                && caller.province.as_deref().is_none_or(|p| p == row.province)
+        }
+        Role::Institution => row
+            .institution_id
+            .as_deref()
+            .is_some_and(|i| caller.org.as_deref() == Some(&format!("institutions/{i}"))),
+        Role::Engineer => row
+            .engineer_id
+            .as_deref()
+            .is_some_and(|e| caller.subject == format!("engineers/{e}")),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("reading this violation"))
+    }
+}
+
+fn decode(row: &ViolationRow) -> Result<Violation, ApiError> {
+    Violation::decode(row.body.as_slice())
+        .map_err(|e| ApiError::Internal(format!("violation {} does not decode: {e}", row.id)))
+}
+
+fn digest(v: &Violation) -> String {
+    let mut h = ce_server::hash::Fnv64::default();
+    for part in [&v.institution, &v.engineer, &v.description] {
+        h.write(part.as_bytes()).write(&[0xff]);
+    }
+    h.write(&v.category.to_le_bytes());
+    for e in v.evidence.iter().chain(&v.hour_records) {
+        h.write(e.as_bytes()).write(&[0xfe]);
+    }
+    format!("{:016x}", h.finish())
+}
+
+fn trimmed_list(v: &mut Violations, field: &str, items: &[String], max: usize) -> Vec<String> {
+    if items.len() > max {
+        v.add(field, format!("at most {max} items"));
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let e = e.trim();
+            if e.is_empty() || e.len() > 1000 {
+                v.add(format!("{field}[{i}]"), "must be 1 to 1000 characters");
+                None
+            } else {
+                Some(e.to_owned())
+            }
+        })
+        .collect()
+}
+
+impl Supervision {
+    pub async fn create(
+        &self,
+        call: &Call,
+        mut input: Violation,
+        request_id: String,
+    ) -> Result<Violation, ApiError> {
+        let mut v = Violations::new();
+        let category =
+            ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
+        let personal = category == ViolationCategory::ImproperHours;
+        match (
+            input.institution.is_empty(),
+            input.engineer.is_empty(),
+            category,
+        ) {
+            (_, _, ViolationCategory::Unspecified) => v.add("violation.category", "is required"),
+            (false, true, _) if !personal => {}
+            (true, false, _) if personal => {}
+            (_, _, _) if personal => v.add(
+                "violation.engineer",
+                "improper hours (Art. 27) name the engineer, and no institution",
+            ),
+            _ => v.add(
+                "violation.institution",
+                "an institution's violation (Art. 16, 26) names the institution, and no engineer",
+            ),
+        }
+        let description = input.description.trim().to_owned();
+        if description.is_empty() || description.len() > 4000 {
+            v.add(
+                "violation.description",
+                "is required: what happened, in at most 4000 characters",
+            );
+        }
+        let evidence = trimmed_list(&mut v, "violation.evidence", &input.evidence, 100);
+        let records = trimmed_list(&mut v, "violation.hour_records", &input.hour_records, 1000);
+        if personal && records.is_empty() {
+            v.add(
+                "violation.hour_records",
+                "name the records obtained improperly (Art. 27)",
+            );
+        }
+        if !personal && !records.is_empty() {
+            v.add(
+                "violation.hour_records",
+                "only improper-hours violations (Art. 27) name records",
+            );
+        }
+        if request_id.len() > 128 {
+            v.add("request_id", "must be at most 128 characters");
+        }
+        v.finish()?;
+
+        // The subject as the registry has it, and the records as crediting has them.
+        let (province, fields, employer) = if personal {
+            let e = self
+                .clients
+                .engineer("violation.engineer", &input.engineer)
+                .await?;
+            for (i, r) in records.iter().enumerate() {
+                let field = format!("violation.hour_records[{i}]");
+                let record = self.clients.hour_record(&field, r).await?;
+                if record.engineer != input.engineer {
+                    return Err(ApiError::invalid(
+                        field,
+                        format!("{r} is {}'s, not {}'s", record.engineer, input.engineer),
+                    ));
+                }
+            }
+            (e.province, vec![e.field], e.employer)
+        } else {
+            let i = self
+                .clients
+                .institution("violation.institution", &input.institution)
+                .await?;
+            (i.province, i.fields, String::new())
+        };
+        may_act(&call.caller, &province, &fields)?;
+
+        let id = names::new_id();
+        let now = now_micros();
+        input.name = names::name(VIOLATIONS, &id);
+        input.article = article(category).into();
+        input.description = description;
+        input.evidence = evidence;
+        input.hour_records = records;
+        input.province = province.clone();
+        input.field = fields.first().copied().unwrap_or(0);
+        input.employer = employer;
+        input.state = ViolationState::Open as i32;
+        input.decision = None;
+        input.closure = 0;
+        input.closure_reason = String::new();
+        input.recorded_by = call.caller.subject.clone();
+        input.create_time = Some(dates::timestamp(now));
+        input.update_time = Some(dates::timestamp(now));
+        input.pending_effects = 0;
+        let row = ViolationRow {
+            id,
+            institution_id: (!personal).then(|| id_of(&input.institution)),
+            engineer_id: personal.then(|| id_of(&input.engineer)),
+            category: input.category,
+            state: input.state,
+            province,
+            field: input.field,
+            body: input.encode_to_vec(),
+            recorded_by: call.caller.organisation(),
+            request_id: (!request_id.is_empty()).then_some(request_id),
+            request_digest: Some(digest(&input)),
+            create_micros: now,
+            update_micros: now,
+        };
+        let call = call.clone();
+        let stored = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                if let Some(key) = &row.request_id
+                    && let Some(existing) =
+                        store::violation_by_request(conn, &row.recorded_by, key)?
+                {
+                    return if existing.request_digest == row.request_digest {
+                        Ok(existing)
+                    } else {
+                        Err(ApiError::AlreadyExists(format!(
+                            "request_id {key} was used for a different violation"
+                        )))
+                    };
+                }
+                store::insert_violation(conn, &row)?;
+                audit::append(conn, &call.audit(&names::name(VIOLATIONS, &row.id), "OK"))?;
+                Ok(row)
+            })
+            .await?;
+        decode(&stored)
+    }
+
+    async fn load(&self, name: &str) -> Result<ViolationRow, ApiError> {
+        let id = names::parse("name", VIOLATIONS, name)?.to_owned();
+        self.db
+            .read(move |conn| Ok::<_, ApiError>(store::get_violation(conn, &id)?))
+            .await?
+            .ok_or_else(|| names::not_found(name))
+    }
+
+    async fn with_pending(&self, row: &ViolationRow) -> Result<Violation, ApiError> {
+        let mut v = decode(row)?;
+        let id = row.id.clone();
+        v.pending_effects = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(store::pending_of(conn, &id)?))
+            .await? as i32;
+        Ok(v)
+    }
+
+    pub async fn get(&self, call: &Call, name: &str) -> Result<Violation, ApiError> {
+        let row = self.load(name).await?;
+        may_read(&call.caller, &row)?;
+        self.with_pending(&row).await
+    }
+
+    pub async fn list(
+        &self,
+        call: &Call,
+        req: ListViolationsRequest,
+    ) -> Result<ListViolationsResponse, ApiError> {
+        let mut v = Violations::new();
+        if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
+            v.add(
+                "province",
+                format!("`{}` is not a province code", req.province),
+            );
+        }
+        let institution = (!req.institution.is_empty())
+            .then(|| {
+                v.check(
+                    "institution",
+                    names::parse("institution", "institutions", &req.institution)
+                        .map(str::to_owned)
+                        .map_err(|_| "must be `institutions/{id}`".to_owned()),
+                )
+            })
+            .flatten();
+        let engineer = (!req.engineer.is_empty())
+            .then(|| {
+                v.check(
+                    "engineer",
+                    names::parse("engineer", "engineers", &req.engineer)
+                        .map(str::to_owned)
+                        .map_err(|_| "must be `engineers/{id}`".to_owned()),
+                )
+            })
+            .flatten();
+        v.finish()?;
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &format!(
+                "{}|{}|{}|{}|{}|{}",
+                req.province, req.field, req.category, req.state, req.institution, req.engineer
+            ),
+        )?;
+        let c = &call.caller;
+        let asked_province = (!req.province.is_empty()).then(|| req.province.clone());
+        let asked_field = (req.field != 0).then_some(req.field);
+        let mut f = ViolationFilter {
+            category: (req.category != 0).then_some(req.category),
+            state: (req.state != 0).then_some(req.state),
+            institution_id: institution,
+            engineer_id: engineer,
+            province: asked_province.clone(),
+            field: asked_field,
+            institutions_only: None,
+        };
+        match c.role {
+            Role::Ministry | Role::Service => {}
+            Role::ProvincialHrss => {
+                f.province = narrow(asked_province, c.province.clone(), "province")?
+            }
+            Role::IndustryRegulator => {
+                f.field = narrow(asked_field, c.field.map(|x| x as i32), "field")?;
+                f.province = narrow(asked_province, c.province.clone(), "province")?;
+            }
+            Role::Institution => {
+                let own = c
+                    .org
+                    .as_deref()
+                    .and_then(|o| o.strip_prefix("institutions/"))
+                    .map(str::to_owned);
+                f.institution_id = narrow(f.institution_id, own, "institution")?;
+                f.institutions_only = Some(true);
+            }
+            Role::Engineer => {
+                let own = c.subject.strip_prefix("engineers/").map(str::to_owned);
+                f.engineer_id = narrow(f.engineer_id, own, "engineer")?;
+                f.institutions_only = Some(false);
+            }
+            _ => return Err(deny("listing violations")),
+        }
+        let (rows, next_page_token) = page
+            .load(
+                &self.db,
+                move |conn, after, limit| Ok(store::list_violations(conn, &f, after, limit)?),
+                |r| r.id.clone(),
+            )
+            .await?;
+        let mut violations = Vec::with_capacity(rows.len());
+        for r in &rows {
+            violations.push(self.with_pending(r).await?);
+        }
+        Ok(ListViolationsResponse {
+            violations,
+            next_page_token,
+        })
+    }
+
+    pub async fn decide(
+        &self,
+        call: &Call,
+        name: &str,
+        decision: Option<Decision>,
+    ) -> Result<Violation, ApiError> {
+        let row = self.load(name).await?;
+        may_act(&call.caller, &row.province, &[row.field])?;
+        let personal = row.engineer_id.is_some();
+        let Some(mut d) = decision else {
+            return Err(ApiError::invalid("decision", "is required"));
+        };
+        let mut v = Violations::new();
+        let kind = DecisionKind::try_from(d.kind).unwrap_or(DecisionKind::Unspecified);
+        let standing = match (kind, personal) {
+            (DecisionKind::Revocation, true) => None,
+            (DecisionKind::Warning, false) => Some(Standing::Warned),
+            (DecisionKind::RectificationOrder, false) => Some(Standing::RectificationOrdered),
+            (DecisionKind::Suspension, false) => Some(Standing::Suspended),
+            (DecisionKind::Disqualification, false) => Some(Standing::Disqualified),
+            (_, true) => {
+                v.add(
+                    "decision.kind",
+                    "improper hours are decided by revocation (Art. 27)",
+                );
+                None
+            }
+            (_, false) => {
+                v.add(
+                    "decision.kind",
+                    "an institution gets a warning, a rectification order, a suspension or disqualification (Art. 26)",
+                );
+                None
+            }
+        };
+        d.reason = d.reason.trim().to_owned();
+        if d.reason.is_empty() || d.reason.len() > 4000 {
+            v.add(
+                "decision.reason",
+                "is required: why, in at most 4000 characters",
+            );
+        }
+        let effective = if personal {
+            None
+        } else {
+            v.check(
+                "decision.effective_date",
+                dates::from_proto(d.effective_date.as_ref()),
+            )
+        };
+        if kind == DecisionKind::RectificationOrder {
+            match (
+                dates::from_proto(d.rectification_deadline.as_ref()),
+                effective,
+            ) {
+                (Ok(deadline), Some(from)) if deadline >= from => {}
+                (Ok(_), Some(_)) => v.add(
+                    "decision.rectification_deadline",
+                    "must not be before the effective date",
+                ),
+                (Err(e), _) => v.add(
+                    "decision.rectification_deadline",
+                    format!("is required for a rectification order: {e}"),
+                ),
+                _ => {}
+            }
+        }
+        let suspension_end = if kind == DecisionKind::Suspension {
+            match (dates::from_proto(d.suspension_end_date.as_ref()), effective) {
+                (Ok(end), Some(from)) if end >= from => Some(end),
+                (Ok(_), Some(_)) => {
+                    v.add(
+                        "decision.suspension_end_date",
+                        "must not be before the effective date",
+                    );
+                    None
+                }
+                (Err(e), _) => {
+                    v.add(
+                        "decision.suspension_end_date",
+                        format!("is required for a suspension: {e}"),
+                    );
+                    None
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        v.finish()?;
+
+        let call = call.clone();
+        let name = name.to_owned();
+        let id = row.id.clone();
+        let stored = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                ce_db::lock_row(conn, "violations", &id)?;
+                let mut row = store::get_violation(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
+                if row.state != ViolationState::Open as i32 {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "{name} is decided already: a violation is decided once (record an appeal as a new violation)"
+                    )));
+                }
+                let mut violation = decode(&row)?;
+                let now = now_micros();
+                d.decided_by = call.caller.subject.clone();
+                d.decide_time = Some(dates::timestamp(now));
+                let mut effects = Vec::new();
+                if let (Some(standing), Some(from)) = (standing, effective) {
+                    let change = |id: &str, standing: Standing, from: time::Date, reason: String| {
+                        ChangeInstitutionStandingRequest {
+                            name: violation.institution.clone(),
+                            standing: standing as i32,
+                            reason,
+                            effective_date: Some(dates::to_proto(from)),
+                            article: "Art. 26".into(),
+                            case_reference: name.clone(),
+                            request_id: id.to_owned(),
+                        }
+                    };
+                    let first = names::new_id();
+                    effects.push(outbox::effect(
+                        first.clone(),
+                        &id,
+                        CHANGE_STANDING,
+                        change(&first, standing, from, d.reason.clone()).encode_to_vec(),
+                    ));
+                    if let Some(end) = suspension_end.and_then(|e| e.next_day()) {
+                        let back = names::new_id();
+                        effects.push(outbox::effect(
+                            back.clone(),
+                            &id,
+                            CHANGE_STANDING,
+                            change(&back, Standing::Active, end, format!("suspension under {name} ended")).encode_to_vec(),
+                        ));
+                    }
+                }
+                if personal {
+                    let revoke = RevokeHourRecordsRequest {
+                        names: violation.hour_records.clone(),
+                        reason: d.reason.clone(),
+                        case_reference: name.clone(),
+                    };
+                    effects.push(outbox::effect(names::new_id(), &id, REVOKE_HOURS, revoke.encode_to_vec()));
+                    if let Some(employer) = violation.employer.strip_prefix("employers/") {
+                        let nid = names::new_id();
+                        let note = Notification {
+                            name: names::name(NOTIFICATIONS, &nid),
+                            employer: violation.employer.clone(),
+                            violation: name.clone(),
+                            engineer: violation.engineer.clone(),
+                            text: format!(
+                                "Hours of your staff member {} were obtained by improper means and are revoked (Art. 27): {}. Records: {}.",
+                                violation.engineer,
+                                d.reason,
+                                violation.hour_records.join(", ")
+                            ),
+                            province: violation.province.clone(),
+                            create_time: Some(dates::timestamp(now)),
+                            acknowledge_time: None,
+                            acknowledged_by: String::new(),
+                        };
+                        store::insert_notification(
+                            conn,
+                            &NotificationRow {
+                                id: nid,
+                                employer_id: employer.to_owned(),
+                                violation_id: id.clone(),
+                                province: violation.province.clone(),
+                                body: note.encode_to_vec(),
+                                create_micros: now,
+                                acknowledge_micros: None,
+                            },
+                        )?;
+                    }
+                }
+                for e in &effects {
+                    store::insert_effect(conn, e)?;
+                }
+                violation.state = ViolationState::Decided as i32;
+                violation.decision = Some(d);
+                violation.update_time = Some(dates::timestamp(now));
+                row.state = violation.state;
+                row.body = violation.encode_to_vec();
+                row.update_micros = now;
+                store::update_violation(conn, &row)?;
+                audit::append(conn, &call.audit(&name, "OK"))?;
+                Ok(row)
+            })
+            .await?;
+        self.outbox.wake();
+        self.with_pending(&stored).await
+    }
+
+    pub async fn close(
+        &self,
+        call: &Call,
+        name: &str,
+        closure: i32,
+        reason: &str,
+    ) -> Result<Violation, ApiError> {
+        let row = self.load(name).await?;
+        may_act(&call.caller, &row.province, &[row.field])?;
+        let mut v = Violations::new();
+        match ClosureKind::try_from(closure) {
+            Ok(ClosureKind::Rectified | ClosureKind::Escalated) => {}
+            _ => v.add("closure", "must be rectified or escalated"),
+        }
+        let reason = reason.trim().to_owned();
+        if reason.is_empty() || reason.len() > 4000 {
+            v.add("reason", "is required: why, in at most 4000 characters");
+        }
+        v.finish()?;
+        let call = call.clone();
+        let name = name.to_owned();
+        let id = row.id.clone();
+        let stored = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                ce_db::lock_row(conn, "violations", &id)?;
+                let mut row =
+                    store::get_violation(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
+                if row.state != ViolationState::Decided as i32 {
+                    return Err(ApiError::FailedPrecondition(format!(
+                        "{name} is not decided: only a decided violation is closed"
+                    )));
+                }
+                let mut violation = decode(&row)?;
+                let now = now_micros();
+                violation.state = ViolationState::Closed as i32;
+                violation.closure = closure;
+                violation.closure_reason = reason;
+                violation.update_time = Some(dates::timestamp(now));
+                row.state = violation.state;
+                row.body = violation.encode_to_vec();
+                row.update_micros = now;
+                store::update_violation(conn, &row)?;
+                audit::append(conn, &call.audit(&name, "OK"))?;
+                Ok(row)
+            })
+            .await?;
+        self.with_pending(&stored).await
+    }
+}
+
+fn id_of(name: &str) -> String {
+    name.split_once('/').map_or(name, |(_, id)| id).to_owned()
+}

@@ -1,0 +1,501 @@
+//! Supervision end to end, with the registry and crediting it acts on over
+//! gRPC, on SQLite and PostgreSQL: an institution's suspension enforced by
+//! the registry, an Art. 27 decision that revokes hours in crediting and
+//! notifies the employer, the same decision made while crediting is down
+//! and delivered once it returns, and scope on every call.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
+use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::{
+    AnnualState, CreateHourRecordRequest, FaceToFaceTraining, GetAnnualStatusRequest,
+    GetHourRecordRequest, HourRecord, RecordState,
+};
+use ce_proto::google::r#type::Date;
+use ce_proto::registry::{
+    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
+    CreateInstitutionRequest, GetInstitutionRequest, Standing,
+};
+use ce_proto::supervision::*;
+use ce_server::auth::TokenRequest;
+use ce_tests::{
+    Backend, SupervisionEnv, bad_fields, both_backends, credit_code, resident_id, token,
+};
+use tonic::Code;
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+fn province(code: &str) -> TokenRequest {
+    TokenRequest {
+        province: Some(code.into()),
+        ..token(Role::ProvincialHrss, &format!("hrss-{code}-inspector"))
+    }
+}
+
+fn org(role: Role, name: &str) -> TokenRequest {
+    TokenRequest {
+        org: Some(name.into()),
+        ..token(role, "clerk")
+    }
+}
+
+/// Waits until supervision's outbox has delivered everything.
+async fn drained(env: &SupervisionEnv, within: Duration) -> OutboxStatus {
+    let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    let started = Instant::now();
+    loop {
+        let s = ministry
+            .get_outbox_status(GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if s.pending == 0 {
+            return s;
+        }
+        assert!(
+            started.elapsed() < within,
+            "effects still pending after {within:?}: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn institution(env: &SupervisionEnv) -> String {
+    env.registry
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Lingnan Training Centre".into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
+async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let violation = || Violation {
+        institution: inst.clone(),
+        category: ViolationCategory::ImproperFees as i32,
+        description: "Charged 3,000 yuan for a course that was never held".into(),
+        evidence: vec!["complaint GD-2026-118".into(), "bank statement".into()],
+        ..Default::default()
+    };
+    // Beijing cannot record Guangdong's institution; a regulator of another field neither.
+    for req in [
+        province("11"),
+        TokenRequest {
+            field: Some(Field::Agriculture),
+            ..token(Role::IndustryRegulator, "moa-clerk")
+        },
+        org(Role::Employer, "employers/x"),
+    ] {
+        let err = env
+            .client(req)
+            .create_violation(CreateViolationRequest {
+                violation: Some(violation()),
+                request_id: "r1".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{}", err.message());
+    }
+    let err = env
+        .client(province("44"))
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                hour_records: vec!["hourRecords/x".into()],
+                ..violation()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["violation.hour_records"]);
+
+    let mut gd = env.client(province("44"));
+    let created = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(violation()),
+            request_id: "GD-SUP-2026-7".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.state, ViolationState::Open as i32);
+    assert_eq!(created.article, "Art. 16, 26");
+    assert_eq!(created.province, "44");
+    // A retry with the same request id records nothing new.
+    let again = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(violation()),
+            request_id: "GD-SUP-2026-7".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.name, created.name);
+    // The institution sees its own record.
+    let own = env
+        .client(org(Role::Institution, &inst))
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.violations.len(), 1);
+
+    // A suspension without an end is refused, naming the field.
+    let decide = |decision: Decision| DecideViolationRequest {
+        name: created.name.clone(),
+        decision: Some(decision),
+    };
+    let suspension = Decision {
+        kind: DecisionKind::Suspension as i32,
+        reason: "Fees without training (Art. 16)".into(),
+        effective_date: date(2026, 11, 1),
+        suspension_end_date: date(2027, 4, 30),
+        ..Default::default()
+    };
+    let err = gd
+        .decide_violation(decide(Decision {
+            suspension_end_date: None,
+            ..suspension.clone()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["decision.suspension_end_date"]);
+    let decided = gd
+        .decide_violation(decide(suspension.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decided.state, ViolationState::Decided as i32);
+    let err = gd.decide_violation(decide(suspension)).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    let status = drained(&env, Duration::from_secs(20)).await;
+    assert_eq!(
+        status.delivered, 2,
+        "suspension, and return to active after it"
+    );
+    let standing = env
+        .registry
+        .province("44")
+        .get_institution(GetInstitutionRequest { name: inst.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(standing.standing, Standing::Suspended as i32);
+    // The registry enforces it: no activity during the suspension (Art. 26).
+    let err = env
+        .registry
+        .institution(&inst)
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Site safety".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(2026, 12, 7),
+                end_date: date(2026, 12, 8),
+                hours_per_day: 6.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+
+    let closed = gd
+        .close_violation(CloseViolationRequest {
+            name: created.name.clone(),
+            closure: ClosureKind::Rectified as i32,
+            reason: "Fees refunded to every learner".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.state, ViolationState::Closed as i32);
+    assert_eq!(closed.pending_effects, 0);
+}
+
+/// An engineer of Guangdong with a granted 24 hours, and the record.
+async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
+    let r = &env.registry;
+    let employer = r
+        .province("44")
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: credit_code("44"),
+                display_name: "Pearl River Power".into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let engineer = r
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "陈工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let seminar = r
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid protection".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(2026, 4, 1),
+                end_date: date(2026, 4, 3),
+                hours_per_day: 8.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let record = env
+        .crediting(province("44"))
+        .create_hour_record(CreateHourRecordRequest {
+            hour_record: Some(HourRecord {
+                engineer: engineer.clone(),
+                registry_activity: seminar,
+                activity: Some(A::FaceToFace(FaceToFaceTraining {
+                    subject_category: SubjectCategory::Professional as i32,
+                    start_date: date(2026, 4, 1),
+                    days: 3,
+                    hours_per_day: 8.0,
+                })),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(record.state, RecordState::Confirmed as i32);
+    (employer, engineer, record)
+}
+
+async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b: Backend) {
+    let mut env = SupervisionEnv::start(b).await;
+    let (employer, engineer, record) = engineer_with_hours(&env).await;
+    let mut gd = env.client(province("44"));
+    let err = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec!["hourRecords/00000000-0000-7000-8000-000000000000".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["violation.hour_records[0]"]);
+    let case = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(case.article, "Art. 27");
+    assert_eq!(case.employer, employer);
+
+    // Crediting goes down; the decision still succeeds and waits in the outbox.
+    env.stop_crediting().await;
+    let decided = gd
+        .decide_violation(DecideViolationRequest {
+            name: case.name.clone(),
+            decision: Some(Decision {
+                kind: DecisionKind::Revocation as i32,
+                reason: "Hours obtained by deception".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decided.state, ViolationState::Decided as i32);
+    assert_eq!(decided.pending_effects, 1);
+    // The worker tries, fails, and says so.
+    let started = Instant::now();
+    let waiting = loop {
+        let s = env
+            .client(token(Role::Ministry, "ministry-clerk"))
+            .get_outbox_status(GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if !s.oldest_last_error.is_empty() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{s:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(waiting.pending, 1);
+    assert!(
+        waiting.oldest_last_error.contains("Unavailable"),
+        "{waiting:?}"
+    );
+    let err = env
+        .client(province("44"))
+        .get_outbox_status(GetOutboxStatusRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // The employer is notified at once; other employers see nothing.
+    let mut boss = env.client(org(Role::Employer, &employer));
+    let notes = boss
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].text.contains("Art. 27"), "{}", notes[0].text);
+    let other = env.client(org(Role::Employer, "employers/another"));
+    assert!(
+        other
+            .clone()
+            .list_notifications(ListNotificationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .notifications
+            .is_empty()
+    );
+    let err = other
+        .clone()
+        .acknowledge_notification(AcknowledgeNotificationRequest {
+            name: notes[0].name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Crediting returns; the revocation lands, once.
+    env.restart_crediting().await;
+    drained(&env, Duration::from_secs(60)).await;
+    let revoked = env
+        .crediting(province("44"))
+        .get_hour_record(GetHourRecordRequest {
+            name: record.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.state, RecordState::Revoked as i32);
+    assert!(revoked.decision_reason.contains(&case.name));
+    let status = env
+        .crediting(province("44"))
+        .get_annual_status(GetAnnualStatusRequest {
+            name: format!("{engineer}/annualStatuses/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.total_hours, 0.0);
+    assert_eq!(status.state, AnnualState::InProgress as i32);
+    let revocations = env
+        .crediting_audit(&record.name)
+        .into_iter()
+        .filter(|a| a.rpc.ends_with("RevokeHourRecords") && a.outcome == "OK")
+        .count();
+    assert_eq!(revocations, 1, "delivered exactly once");
+
+    // The province chases unacknowledged notifications; the employer acknowledges.
+    let unacknowledged = || ListNotificationsRequest {
+        unacknowledged_only: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        gd.list_notifications(unacknowledged())
+            .await
+            .unwrap()
+            .into_inner()
+            .notifications
+            .len(),
+        1
+    );
+    let acked = boss
+        .acknowledge_notification(AcknowledgeNotificationRequest {
+            name: notes[0].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(acked.acknowledge_time.is_some());
+    assert!(
+        gd.list_notifications(unacknowledged())
+            .await
+            .unwrap()
+            .into_inner()
+            .notifications
+            .is_empty()
+    );
+    // The engineer sees the case; Beijing does not.
+    let mine = env
+        .client(token(Role::Engineer, &engineer))
+        .get_violation(GetViolationRequest {
+            name: case.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.pending_effects, 0);
+    let err = env
+        .client(province("11"))
+        .get_violation(GetViolationRequest { name: case.name })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+both_backends!(
+    a_suspension_is_enforced_by_the_registry,
+    an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
+);
