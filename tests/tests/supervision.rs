@@ -495,7 +495,504 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let mut gd = env.client(province("44"));
+    let categories = [
+        (ViolationCategory::Obligations, "Art. 15, 26"),
+        (ViolationCategory::PoorQuality, "Art. 25, 26"),
+        (ViolationCategory::FraudulentRecruitment, "Art. 16, 26"),
+        (ViolationCategory::ImproperFees, "Art. 16, 26"),
+        (ViolationCategory::UnrelatedActivities, "Art. 16, 26"),
+        (ViolationCategory::PerfunctoryAssessment, "Art. 16, 26"),
+        (ViolationCategory::RefusedInspection, "Art. 24, 26"),
+        (ViolationCategory::Other, "Art. 26"),
+    ];
+    for (category, article) in categories {
+        let v = gd
+            .create_violation(CreateViolationRequest {
+                violation: Some(Violation {
+                    institution: inst.clone(),
+                    category: category as i32,
+                    description: format!("{category:?}"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(v.article, article);
+        let decided = gd
+            .decide_violation(DecideViolationRequest {
+                name: v.name.clone(),
+                decision: Some(Decision {
+                    kind: DecisionKind::Warning as i32,
+                    reason: "First offence".into(),
+                    effective_date: date(2026, 11, 2),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(decided.state, ViolationState::Decided as i32);
+        let closed = gd
+            .close_violation(CloseViolationRequest {
+                name: v.name.clone(),
+                closure: ClosureKind::Rectified as i32,
+                reason: "Put right".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(closed.state, ViolationState::Closed as i32);
+    }
+    // An engineer's category on an institution is refused, naming the field.
+    let err = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "x".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_fields(&err),
+        ["violation.engineer", "violation.hour_records"]
+    );
+    // Filters: category, state, and the day it was recorded.
+    let listed = gd
+        .list_violations(ListViolationsRequest {
+            category: ViolationCategory::Other as i32,
+            state: ViolationState::Closed as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(listed.len(), 1);
+    let long_ago = gd
+        .list_violations(ListViolationsRequest {
+            end_date: date(2020, 1, 1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert!(long_ago.is_empty());
+    assert_eq!(
+        gd.list_violations(ListViolationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .violations
+            .len(),
+        8
+    );
+    let err = env
+        .client(province("11"))
+        .list_violations(ListViolationsRequest {
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A rectification order whose deadline has passed is escalated by the service.
+    let late = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.clone(),
+                category: ViolationCategory::Obligations as i32,
+                description: "No learner records kept (Art. 15)".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.decide_violation(DecideViolationRequest {
+        name: late.name.clone(),
+        decision: Some(Decision {
+            kind: DecisionKind::RectificationOrder as i32,
+            reason: "Keep records".into(),
+            effective_date: date(2026, 1, 5),
+            rectification_deadline: date(2026, 2, 5),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let escalated = loop {
+        let v = gd
+            .get_violation(GetViolationRequest {
+                name: late.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if v.state == ViolationState::Closed as i32 {
+            break v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not escalated: {v:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(escalated.closure, ClosureKind::Escalated as i32);
+    assert!(
+        escalated.closure_reason.contains("2026-02-05"),
+        "{}",
+        escalated.closure_reason
+    );
+
+    // The institution appeals; its audit trail shows every step.
+    let appealed = env
+        .client(org(Role::Institution, &inst))
+        .appeal_violation(AppealViolationRequest {
+            name: late.name.clone(),
+            text: "Records were kept on paper".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(appealed.appeals.len(), 1);
+    let err = env
+        .client(org(Role::Institution, "institutions/another"))
+        .appeal_violation(AppealViolationRequest {
+            name: late.name.clone(),
+            text: "not mine".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let trail = gd
+        .list_violation_audit_entries(ListViolationAuditEntriesRequest {
+            name: late.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let steps: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|e| {
+            (
+                e.rpc.rsplit('/').next().unwrap_or(&e.rpc),
+                e.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("CreateViolation", "OK"),
+            ("DecideViolation", "OK"),
+            ("EscalateOverdue", "OK"),
+            ("AppealViolation", "OK"),
+            ("AppealViolation", "PERMISSION_DENIED"),
+        ],
+        "refusals are on the trail too"
+    );
+}
+
+async fn quality_reports_make_one_violation_per_institution_and_period(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let report = |grade: &str, period: &str| ReportQualityResultRequest {
+        institution: inst.clone(),
+        period: period.into(),
+        grade: grade.into(),
+        score: 41.5,
+        model_version: "national-2026.1".into(),
+        finding: String::new(),
+    };
+    let mut quality = env.client(token(Role::Service, "service/quality"));
+    let first = quality
+        .report_quality_result(report("D", "2026"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.category, ViolationCategory::PoorQuality as i32);
+    assert_eq!(first.article, "Art. 25, 26");
+    for grade in ["D", "C"] {
+        let again = quality
+            .report_quality_result(report(grade, "2026"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            again.name, first.name,
+            "one violation per institution and period"
+        );
+    }
+    let other_period = quality
+        .report_quality_result(report("D", "2027-H1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(other_period.name, first.name);
+    let listed = env
+        .client(province("44"))
+        .list_violations(ListViolationsRequest {
+            category: ViolationCategory::PoorQuality as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(listed.len(), 2);
+    for denied in [province("11"), org(Role::Institution, &inst)] {
+        let err = env
+            .client(denied)
+            .report_quality_result(report("D", "2026"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+}
+
+async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let mut all = Vec::new();
+    for _ in 0..6 {
+        all.push(institution(&env).await);
+    }
+    let mut gd = env.client(province("44"));
+    let planned = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "2026 construction training, random inspection".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                target_kind: TargetKind::Institutions as i32,
+                start_date: date(2026, 11, 1),
+                end_date: date(2026, 12, 15),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(planned.state, InspectionState::Planned as i32);
+    let err = env
+        .client(province("11"))
+        .get_inspection(GetInspectionRequest {
+            name: planned.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::PermissionDenied,
+        "unpublished plans stay in scope"
+    );
+    let roster: Vec<String> = (1..=5).map(|i| format!("inspector-{i}")).collect();
+    let sampled = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: planned.name.clone(),
+            target_count: 3,
+            roster: roster.clone(),
+            inspector_count: 2,
+            seed: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let sample = sampled.sample.clone().unwrap();
+    assert_eq!(sample.algorithm, "splitmix64-fisher-yates-v1");
+    assert_ne!(sample.seed, 0, "the service picked and recorded a seed");
+    let mut population = all.clone();
+    population.sort();
+    assert_eq!(
+        sample.population, population,
+        "the snapshot is the scope's institutions"
+    );
+    assert_eq!((sample.targets.len(), sample.inspectors.len()), (3, 2));
+    // Anyone re-runs the draw from the seed and the snapshot.
+    let (targets, inspectors) =
+        supervision::inspections::draw(sample.seed, &sample.population, 3, &roster, 2);
+    assert_eq!(
+        (targets, inspectors),
+        (sample.targets.clone(), sample.inspectors.clone())
+    );
+    let err = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: planned.name.clone(),
+            target_count: 3,
+            roster: roster.clone(),
+            inspector_count: 2,
+            seed: 7,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "no second draw");
+
+    // One target refuses the inspectors: the finding becomes an Art. 24 violation.
+    let refuser = sample.targets[0].clone();
+    let with_refusal = gd
+        .record_inspection_finding(RecordInspectionFindingRequest {
+            name: planned.name.clone(),
+            finding: Some(Finding {
+                target: refuser.clone(),
+                outcome: FindingOutcome::Refused as i32,
+                text: "Locked the records room".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let violation = with_refusal.findings[0].violation.clone();
+    let v = gd
+        .get_violation(GetViolationRequest { name: violation })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.category, ViolationCategory::RefusedInspection as i32);
+    assert_eq!(v.institution, refuser);
+    let outsider = all.iter().find(|i| !sample.targets.contains(i)).unwrap();
+    let err = gd
+        .record_inspection_finding(RecordInspectionFindingRequest {
+            name: planned.name.clone(),
+            finding: Some(Finding {
+                target: outsider.clone(),
+                outcome: FindingOutcome::Compliant as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["finding.target"]);
+    gd.publish_inspection(PublishInspectionRequest {
+        name: planned.name.clone(),
+        outcome: "One of three refused inspection; case opened".into(),
+    })
+    .await
+    .unwrap();
+    // Public results: any signed-in caller reads them.
+    let public = env
+        .client(org(Role::Employer, "employers/anyone"))
+        .list_inspections(ListInspectionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .inspections;
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0].state, InspectionState::Published as i32);
+}
+
+async fn officials_referrals_are_seen_only_from_above(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let referral = |department: &str| CreateReferralRequest {
+        referral: Some(Referral {
+            official: "Section chief Wang".into(),
+            department: department.into(),
+            misconduct: Misconduct::Favouritism as i32,
+            description: "Confirmed hours for a relative's fictitious course".into(),
+            referred_to: ReferredTo::DisciplineBody as i32,
+            ..Default::default()
+        }),
+    };
+    let mut gd = env.client(province("44"));
+    let city = gd
+        .create_referral(referral("hrss/440100"))
+        .await
+        .unwrap()
+        .into_inner();
+    // A province cannot refer (or see) its own department's officials; the ministry can.
+    let err = gd.create_referral(referral("hrss/44")).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    ministry.create_referral(referral("hrss/44")).await.unwrap();
+    let err = gd.create_referral(referral("hrss/99")).await.unwrap_err();
+    assert_eq!(bad_fields(&err), ["referral.department"]);
+
+    let seen = |r: ListReferralsResponse| r.referrals.len();
+    assert_eq!(
+        seen(
+            ministry
+                .list_referrals(ListReferralsRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        2
+    );
+    assert_eq!(
+        seen(
+            gd.list_referrals(ListReferralsRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        1
+    );
+    assert_eq!(
+        seen(
+            env.client(province("11"))
+                .list_referrals(ListReferralsRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        0
+    );
+    for denied in [
+        TokenRequest {
+            field: Some(Field::Construction),
+            ..token(Role::IndustryRegulator, "r")
+        },
+        org(Role::Employer, "employers/x"),
+    ] {
+        let err = env
+            .client(denied)
+            .list_referrals(ListReferralsRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+    let resolved = gd
+        .resolve_referral(ResolveReferralRequest {
+            name: city.name.clone(),
+            outcome: "Demerit recorded by the discipline body".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resolved.resolve_time.is_some());
+    assert_eq!(
+        seen(
+            gd.list_referrals(ListReferralsRequest {
+                unresolved_only: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+        ),
+        0
+    );
+}
+
 both_backends!(
     a_suspension_is_enforced_by_the_registry,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
+    every_institution_category_goes_through_its_lifecycle,
+    quality_reports_make_one_violation_per_institution_and_period,
+    a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
+    officials_referrals_are_seen_only_from_above,
 );

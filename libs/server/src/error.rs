@@ -38,6 +38,9 @@ pub enum ApiError {
     PermissionDenied(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A concurrent change got there first; read again and retry.
+    #[error("{0}")]
+    Aborted(String),
     /// A fault of ours. The message is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
             ApiError::PermissionDenied(_) => Code::PermissionDenied,
             ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Aborted(_) => Code::Aborted,
             ApiError::Internal(_) => Code::Internal,
         }
     }
@@ -76,6 +80,7 @@ impl ApiError {
             Code::FailedPrecondition => "FAILED_PRECONDITION",
             Code::PermissionDenied => "PERMISSION_DENIED",
             Code::Unavailable => "UNAVAILABLE",
+            Code::Aborted => "ABORTED",
             _ => "INTERNAL",
         }
     }

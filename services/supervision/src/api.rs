@@ -92,6 +92,134 @@ impl SupervisionService for SupervisionApi {
         reply_to_mutation(&self.inner.db, &call, &name, result).await
     }
 
+    async fn report_quality_result(
+        &self,
+        req: Request<ReportQualityResultRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r.institution.clone();
+        let result = self.inner.report_quality(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn appeal_violation(
+        &self,
+        req: Request<AppealViolationRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.appeal(&call, &r.name, &r.text).await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn list_violation_audit_entries(
+        &self,
+        req: Request<ListViolationAuditEntriesRequest>,
+    ) -> Result<Response<ListViolationAuditEntriesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.audit_trail(&call, &req.into_inner().name).await)
+    }
+
+    async fn create_inspection(
+        &self,
+        req: Request<CreateInspectionRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match req.into_inner().inspection {
+            Some(i) => self.inner.create_inspection(&call, i).await,
+            None => Err(ApiError::invalid("inspection", "is required")),
+        };
+        reply_to_mutation(&self.inner.db, &call, "inspections", result).await
+    }
+
+    async fn get_inspection(
+        &self,
+        req: Request<GetInspectionRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            self.inner
+                .get_inspection(&call, &req.into_inner().name)
+                .await,
+        )
+    }
+
+    async fn list_inspections(
+        &self,
+        req: Request<ListInspectionsRequest>,
+    ) -> Result<Response<ListInspectionsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list_inspections(&call, req.into_inner()).await)
+    }
+
+    async fn draw_inspection_sample(
+        &self,
+        req: Request<DrawInspectionSampleRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.name.clone();
+        let result = self.inner.draw_sample(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &name, result).await
+    }
+
+    async fn record_inspection_finding(
+        &self,
+        req: Request<RecordInspectionFindingRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.record_finding(&call, &r.name, r.finding).await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn publish_inspection(
+        &self,
+        req: Request<PublishInspectionRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self
+            .inner
+            .publish_inspection(&call, &r.name, &r.outcome)
+            .await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn create_referral(
+        &self,
+        req: Request<CreateReferralRequest>,
+    ) -> Result<Response<Referral>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match req.into_inner().referral {
+            Some(r) => self.inner.create_referral(&call, r).await,
+            None => Err(ApiError::invalid("referral", "is required")),
+        };
+        reply_to_mutation(&self.inner.db, &call, "referrals", result).await
+    }
+
+    async fn resolve_referral(
+        &self,
+        req: Request<ResolveReferralRequest>,
+    ) -> Result<Response<Referral>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self
+            .inner
+            .resolve_referral(&call, &r.name, &r.outcome)
+            .await;
+        reply_to_mutation(&self.inner.db, &call, &r.name, result).await
+    }
+
+    async fn list_referrals(
+        &self,
+        req: Request<ListReferralsRequest>,
+    ) -> Result<Response<ListReferralsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list_referrals(&call, req.into_inner()).await)
+    }
+
     async fn get_outbox_status(
         &self,
         req: Request<GetOutboxStatusRequest>,

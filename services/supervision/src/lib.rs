@@ -7,6 +7,9 @@
 //! |---|---|
 //! | [`api`] | the gRPC handlers |
 //! | [`violations`] | recording, deciding and closing violations; scope |
+//! | [`lifecycle`] | quality reports, appeals, audit trail, escalation |
+//! | [`inspections`] | inspections and the reproducible random draw (Art. 24) |
+//! | [`referrals`] | referrals of officials (Art. 28) |
 //! | [`notifications`] | employers' notifications (Art. 27) |
 //! | [`outbox`] | effects on other services, delivered until acknowledged |
 //! | [`peers`] | the registry and crediting clients |
@@ -21,9 +24,12 @@ use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
+pub mod inspections;
+pub mod lifecycle;
 pub mod notifications;
 pub mod outbox;
 pub mod peers;
+pub mod referrals;
 pub mod schema;
 pub mod store;
 pub mod violations;

@@ -131,6 +131,9 @@ pub fn spawn(db: Db, clients: Clients, outbox: Outbox, mut stop: watch::Receiver
     tokio::spawn(async move {
         loop {
             let woken = outbox.notify.notified();
+            if let Err(e) = crate::lifecycle::escalate_overdue(&db).await {
+                tracing::warn!(error = %e, "escalating overdue rectification orders failed");
+            }
             let tried = match round(&db, &clients).await {
                 Ok(n) => n,
                 Err(e) => {

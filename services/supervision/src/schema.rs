@@ -15,6 +15,7 @@ diesel::table! {
         request_digest -> Nullable<Text>,
         create_micros -> BigInt,
         update_micros -> BigInt,
+        deadline -> Nullable<Text>,
     }
 }
 
@@ -41,5 +42,29 @@ diesel::table! {
         last_error -> Nullable<Text>,
         create_micros -> BigInt,
         delivered_micros -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> Text,
+        province -> Text,
+        field -> Integer,
+        state -> Integer,
+        body -> Binary,
+        created_by -> Text,
+        create_micros -> BigInt,
+        update_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        department -> Text,
+        province -> Text,
+        resolved -> Integer,
+        body -> Binary,
+        create_micros -> BigInt,
     }
 }

@@ -4,7 +4,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{notifications, outbox, violations};
+use crate::schema::{inspections, notifications, outbox, referrals, violations};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = violations, treat_none_as_null = true)]
@@ -22,6 +22,8 @@ pub struct ViolationRow {
     pub request_digest: Option<String>,
     pub create_micros: i64,
     pub update_micros: i64,
+    /// A decided rectification order's deadline, until it is closed.
+    pub deadline: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -96,6 +98,8 @@ pub struct ViolationFilter {
     pub engineer_id: Option<String>,
     /// Only institutions' (true) or only engineers' (false) violations.
     pub institutions_only: Option<bool>,
+    /// Recorded in [from, to) microseconds.
+    pub created: Option<(i64, i64)>,
 }
 
 pub fn list_violations(
@@ -124,6 +128,11 @@ pub fn list_violations(
     }
     if let Some(v) = &f.engineer_id {
         q = q.filter(violations::engineer_id.eq(v.clone()));
+    }
+    if let Some((from, to)) = f.created {
+        q = q
+            .filter(violations::create_micros.ge(from))
+            .filter(violations::create_micros.lt(to));
     }
     match f.institutions_only {
         Some(true) => q = q.filter(violations::institution_id.is_not_null()),
@@ -279,4 +288,129 @@ pub fn outbox_status(conn: &mut DbConnection) -> Result<(i64, i64, Option<Outbox
         .first(conn)
         .optional()?;
     Ok((pending, delivered, oldest))
+}
+
+/// Decided violations whose rectification deadline is before `today`.
+pub fn overdue(conn: &mut DbConnection, today: &str) -> Result<Vec<ViolationRow>, DbError> {
+    Ok(violations::table
+        .filter(violations::deadline.lt(today))
+        .select(ViolationRow::as_select())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = inspections)]
+pub struct InspectionRow {
+    pub id: String,
+    pub province: String,
+    pub field: i32,
+    pub state: i32,
+    pub body: Vec<u8>,
+    pub created_by: String,
+    pub create_micros: i64,
+    pub update_micros: i64,
+}
+
+pub fn insert_inspection(conn: &mut DbConnection, row: &InspectionRow) -> Result<(), DbError> {
+    diesel::insert_into(inspections::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_inspection(conn: &mut DbConnection, row: &InspectionRow) -> Result<(), DbError> {
+    diesel::update(inspections::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_inspection(conn: &mut DbConnection, id: &str) -> Result<Option<InspectionRow>, DbError> {
+    Ok(inspections::table
+        .find(id)
+        .select(InspectionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Inspections of one province (or all), or only published ones.
+pub fn list_inspections(
+    conn: &mut DbConnection,
+    province: Option<&str>,
+    field: Option<i32>,
+    published_state: Option<i32>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<InspectionRow>, DbError> {
+    let mut q = inspections::table
+        .select(InspectionRow::as_select())
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(inspections::province.eq(p.to_owned()));
+    }
+    if let Some(f) = field {
+        q = q.filter(inspections::field.eq(f));
+    }
+    if let Some(s) = published_state {
+        q = q.filter(inspections::state.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(inspections::id.gt(a.to_owned()));
+    }
+    Ok(q.order(inspections::id.asc()).limit(limit).load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = referrals)]
+pub struct ReferralRow {
+    pub id: String,
+    pub department: String,
+    pub province: String,
+    pub resolved: i32,
+    pub body: Vec<u8>,
+    pub create_micros: i64,
+}
+
+pub fn insert_referral(conn: &mut DbConnection, row: &ReferralRow) -> Result<(), DbError> {
+    diesel::insert_into(referrals::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn resolve_referral(conn: &mut DbConnection, id: &str, body: &[u8]) -> Result<(), DbError> {
+    diesel::update(referrals::table.find(id))
+        .set((referrals::resolved.eq(1), referrals::body.eq(body)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_referral(conn: &mut DbConnection, id: &str) -> Result<Option<ReferralRow>, DbError> {
+    Ok(referrals::table
+        .find(id)
+        .select(ReferralRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_referrals(
+    conn: &mut DbConnection,
+    province: Option<&str>,
+    unresolved_only: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReferralRow>, DbError> {
+    let mut q = referrals::table
+        .select(ReferralRow::as_select())
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(referrals::province.eq(p.to_owned()));
+    }
+    if unresolved_only {
+        q = q.filter(referrals::resolved.eq(0));
+    }
+    if let Some(a) = after {
+        q = q.filter(referrals::id.gt(a.to_owned()));
+    }
+    Ok(q.order(referrals::id.asc()).limit(limit).load(conn)?)
 }

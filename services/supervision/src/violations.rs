@@ -208,14 +208,50 @@ impl Supervision {
             (i.province, i.fields, String::new())
         };
         may_act(&call.caller, &province, &fields)?;
+        input.description = description;
+        input.evidence = evidence;
+        input.hour_records = records;
+        let recorded_by = call.caller.organisation();
+        self.insert_new(
+            call,
+            input,
+            Subject {
+                province,
+                fields,
+                employer,
+            },
+            recorded_by,
+            request_id,
+            false,
+        )
+        .await
+    }
 
+    /// Stores a validated violation of `subject`, or answers a retry with
+    /// the one stored under `(recorded_by, request_id)`: the same content
+    /// (or any content, when `any_content`) returns it; other content is
+    /// ALREADY_EXISTS.
+    pub(crate) async fn insert_new(
+        &self,
+        call: &Call,
+        mut input: Violation,
+        subject: Subject,
+        recorded_by: String,
+        request_id: String,
+        any_content: bool,
+    ) -> Result<Violation, ApiError> {
+        let Subject {
+            province,
+            fields,
+            employer,
+        } = subject;
+        let category =
+            ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
+        let personal = category == ViolationCategory::ImproperHours;
         let id = names::new_id();
         let now = now_micros();
         input.name = names::name(VIOLATIONS, &id);
         input.article = article(category).into();
-        input.description = description;
-        input.evidence = evidence;
-        input.hour_records = records;
         input.province = province.clone();
         input.field = fields.first().copied().unwrap_or(0);
         input.employer = employer;
@@ -236,11 +272,12 @@ impl Supervision {
             province,
             field: input.field,
             body: input.encode_to_vec(),
-            recorded_by: call.caller.organisation(),
+            recorded_by,
             request_id: (!request_id.is_empty()).then_some(request_id),
             request_digest: Some(digest(&input)),
             create_micros: now,
             update_micros: now,
+            deadline: None,
         };
         let call = call.clone();
         let stored = self
@@ -250,7 +287,7 @@ impl Supervision {
                     && let Some(existing) =
                         store::violation_by_request(conn, &row.recorded_by, key)?
                 {
-                    return if existing.request_digest == row.request_digest {
+                    return if any_content || existing.request_digest == row.request_digest {
                         Ok(existing)
                     } else {
                         Err(ApiError::AlreadyExists(format!(
@@ -274,7 +311,7 @@ impl Supervision {
             .ok_or_else(|| names::not_found(name))
     }
 
-    async fn with_pending(&self, row: &ViolationRow) -> Result<Violation, ApiError> {
+    pub(crate) async fn with_pending(&self, row: &ViolationRow) -> Result<Violation, ApiError> {
         let mut v = decode(row)?;
         let id = row.id.clone();
         v.pending_effects = self
@@ -342,7 +379,27 @@ impl Supervision {
             province: asked_province.clone(),
             field: asked_field,
             institutions_only: None,
+            created: None,
         };
+        if req.start_date.is_some() || req.end_date.is_some() {
+            let day =
+                |d: Option<&ce_proto::google::r#type::Date>, field: &str, default: time::Date| {
+                    match d {
+                        None => Ok(default),
+                        Some(_) => dates::from_proto(d).map_err(|e| ApiError::invalid(field, e)),
+                    }
+                };
+            let from = day(req.start_date.as_ref(), "start_date", time::Date::MIN)?;
+            let to = day(
+                req.end_date.as_ref(),
+                "end_date",
+                time::Date::MAX.previous_day().unwrap_or(time::Date::MAX),
+            )?;
+            f.created = Some((
+                china_midnight(from),
+                china_midnight(to.next_day().unwrap_or(to)),
+            ));
+        }
         match c.role {
             Role::Ministry | Role::Service => {}
             Role::ProvincialHrss => {
@@ -566,6 +623,12 @@ impl Supervision {
                     store::insert_effect(conn, e)?;
                 }
                 violation.state = ViolationState::Decided as i32;
+                row.deadline = d
+                    .rectification_deadline
+                    .as_ref()
+                    .filter(|_| kind == DecisionKind::RectificationOrder)
+                    .and_then(|x| dates::from_proto(Some(x)).ok())
+                    .map(dates::format);
                 violation.decision = Some(d);
                 violation.update_time = Some(dates::timestamp(now));
                 row.state = violation.state;
@@ -616,6 +679,7 @@ impl Supervision {
                 let mut violation = decode(&row)?;
                 let now = now_micros();
                 violation.state = ViolationState::Closed as i32;
+                row.deadline = None;
                 violation.closure = closure;
                 violation.closure_reason = reason;
                 violation.update_time = Some(dates::timestamp(now));
@@ -629,6 +693,19 @@ impl Supervision {
             .await?;
         self.with_pending(&stored).await
     }
+}
+
+/// Who a violation is about: where, which fields, whose staff.
+pub struct Subject {
+    pub province: String,
+    pub fields: Vec<i32>,
+    pub employer: String,
+}
+
+/// The first microsecond of a day in China time.
+fn china_midnight(d: time::Date) -> i64 {
+    let t = d.midnight().assume_offset(time::macros::offset!(+8));
+    (t.unix_timestamp_nanos() / 1000) as i64
 }
 
 fn id_of(name: &str) -> String {

@@ -1,0 +1,3 @@
+DROP TABLE referrals;
+DROP TABLE inspections;
+ALTER TABLE violations DROP COLUMN deadline;

@@ -1,0 +1,562 @@
+//! Inspections (Art. 24) and the "double random, public results" draw:
+//! targets drawn from the population the registry or crediting gives for
+//! the inspection's scope, inspectors from a roster, with a recorded seed
+//! and population snapshot so anyone can re-run the draw ([`draw`]).
+
+use ce_db::audit;
+use ce_proto::common::Role;
+use ce_proto::crediting::{AnnualState, ListAnnualStatusesRequest};
+use ce_proto::registry::ListInstitutionsRequest;
+use ce_proto::supervision::{
+    DrawInspectionSampleRequest, Finding, FindingOutcome, Inspection, InspectionState,
+    ListInspectionsRequest, ListInspectionsResponse, Sample, TargetKind, Violation,
+    ViolationCategory,
+};
+use ce_server::auth::Caller;
+use ce_server::call::now_micros;
+use ce_server::paging::Page;
+use ce_server::scope::{deny, narrow};
+use ce_server::{ApiError, Call, Violations, dates, names};
+use prost::Message;
+
+use crate::store::{self, InspectionRow};
+use crate::violations::Supervision;
+
+pub const INSPECTIONS: &str = "inspections";
+pub const ALGORITHM: &str = "splitmix64-fisher-yates-v1";
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-known generator
+/// anyone can re-implement to check a draw.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..n (n > 0), by rejection so no index is favoured.
+    fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let x = self.next();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+}
+
+/// The first `n` of a partial Fisher-Yates shuffle of `items`.
+fn pick(rng: &mut SplitMix64, items: &[String], n: usize) -> Vec<String> {
+    let mut pool = items.to_vec();
+    let n = n.min(pool.len());
+    for i in 0..n {
+        let j = i + rng.below((pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+    }
+    pool.truncate(n);
+    pool
+}
+
+/// The draw: sort both lists, seed one SplitMix64 with `seed`, draw `n`
+/// targets from the population, then `m` inspectors from the roster.
+pub fn draw(
+    seed: u64,
+    population: &[String],
+    n: usize,
+    roster: &[String],
+    m: usize,
+) -> (Vec<String>, Vec<String>) {
+    let mut population = population.to_vec();
+    population.sort();
+    population.dedup();
+    let mut roster = roster.to_vec();
+    roster.sort();
+    roster.dedup();
+    let mut rng = SplitMix64(seed);
+    let targets = pick(&mut rng, &population, n);
+    let inspectors = pick(&mut rng, &roster, m);
+    (targets, inspectors)
+}
+
+/// Who may plan and run inspections in a province and field.
+fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiError> {
+    let ok = match caller.role {
+        Role::Ministry => true,
+        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
+        Role::IndustryRegulator => {
+            caller.field.is_some_and(|f| f as i32 == field)
+                && caller.province.as_deref().is_none_or(|p| p == province)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(deny("inspecting in this scope"))
+    }
+}
+
+fn decode(row: &InspectionRow) -> Result<Inspection, ApiError> {
+    Inspection::decode(row.body.as_slice())
+        .map_err(|e| ApiError::Internal(format!("inspection {} does not decode: {e}", row.id)))
+}
+
+impl Supervision {
+    pub async fn create_inspection(
+        &self,
+        call: &Call,
+        mut i: Inspection,
+    ) -> Result<Inspection, ApiError> {
+        let mut v = Violations::new();
+        i.title = i.title.trim().to_owned();
+        if i.title.is_empty() || i.title.len() > 200 {
+            v.add("inspection.title", "is required, at most 200 characters");
+        }
+        if ce_proto::reference::region(&i.province).is_none() {
+            v.add("inspection.province", "is required: a province code");
+        }
+        let kind = TargetKind::try_from(i.target_kind).unwrap_or(TargetKind::Unspecified);
+        match kind {
+            TargetKind::Unspecified => v.add("inspection.target_kind", "is required"),
+            TargetKind::CompleteEngineers if i.year < ce_rules_first_year() => v.add(
+                "inspection.year",
+                "is required for complete engineers: 2026 or later",
+            ),
+            _ => {}
+        }
+        let start = v.check(
+            "inspection.start_date",
+            dates::from_proto(i.start_date.as_ref()),
+        );
+        let end = v.check(
+            "inspection.end_date",
+            dates::from_proto(i.end_date.as_ref()),
+        );
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            v.add("inspection.end_date", "must not be before the start date");
+        }
+        v.finish()?;
+        may_inspect(&call.caller, &i.province, i.field)?;
+        let id = names::new_id();
+        let now = now_micros();
+        i.name = names::name(INSPECTIONS, &id);
+        i.state = InspectionState::Planned as i32;
+        i.sample = None;
+        i.findings.clear();
+        i.outcome.clear();
+        i.created_by = call.caller.subject.clone();
+        i.create_time = Some(dates::timestamp(now));
+        i.publish_time = None;
+        let row = InspectionRow {
+            id,
+            province: i.province.clone(),
+            field: i.field,
+            state: i.state,
+            body: i.encode_to_vec(),
+            created_by: call.caller.organisation(),
+            create_micros: now,
+            update_micros: now,
+        };
+        let call = call.clone();
+        self.db
+            .write(move |conn| -> Result<_, ApiError> {
+                store::insert_inspection(conn, &row)?;
+                audit::append(conn, &call.audit(&names::name(INSPECTIONS, &row.id), "OK"))?;
+                Ok(())
+            })
+            .await?;
+        Ok(i)
+    }
+
+    async fn load_inspection(&self, name: &str) -> Result<InspectionRow, ApiError> {
+        let id = names::parse("name", INSPECTIONS, name)?.to_owned();
+        self.db
+            .read(move |conn| Ok::<_, ApiError>(store::get_inspection(conn, &id)?))
+            .await?
+            .ok_or_else(|| names::not_found(name))
+    }
+
+    /// Published inspections are public to every signed-in caller; the
+    /// others to whoever may inspect their scope.
+    pub async fn get_inspection(&self, call: &Call, name: &str) -> Result<Inspection, ApiError> {
+        let row = self.load_inspection(name).await?;
+        if row.state != InspectionState::Published as i32 {
+            may_inspect(&call.caller, &row.province, row.field)?;
+        }
+        decode(&row)
+    }
+
+    pub async fn list_inspections(
+        &self,
+        call: &Call,
+        req: ListInspectionsRequest,
+    ) -> Result<ListInspectionsResponse, ApiError> {
+        if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
+            return Err(ApiError::invalid(
+                "province",
+                format!("`{}` is not a province code", req.province),
+            ));
+        }
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &format!("{}|{}", req.province, req.published_only),
+        )?;
+        let c = &call.caller;
+        let asked = (!req.province.is_empty()).then(|| req.province.clone());
+        let (province, field, published) = match c.role {
+            Role::Ministry => (asked, None, req.published_only),
+            Role::ProvincialHrss if !req.published_only => {
+                (narrow(asked, c.province.clone(), "province")?, None, false)
+            }
+            Role::IndustryRegulator if !req.published_only => (
+                narrow(asked, c.province.clone(), "province")?,
+                c.field.map(|f| f as i32),
+                false,
+            ),
+            // Everyone else sees the published results ("public results").
+            _ => (asked, None, true),
+        };
+        let state = published.then_some(InspectionState::Published as i32);
+        let (rows, next_page_token) = page
+            .load(
+                &self.db,
+                move |conn, after, limit| {
+                    Ok(store::list_inspections(
+                        conn,
+                        province.as_deref(),
+                        field,
+                        state,
+                        after,
+                        limit,
+                    )?)
+                },
+                |r| r.id.clone(),
+            )
+            .await?;
+        Ok(ListInspectionsResponse {
+            inspections: rows.iter().map(decode).collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+
+    /// The population of an inspection's scope, from its owner.
+    async fn population(&self, i: &Inspection) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let next = match TargetKind::try_from(i.target_kind) {
+                Ok(TargetKind::Institutions) => {
+                    let page = self
+                        .clients
+                        .registry
+                        .clone()
+                        .list_institutions(ListInstitutionsRequest {
+                            page_size: 1000,
+                            page_token: token,
+                            province: i.province.clone(),
+                            field: i.field,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(|e| {
+                            ApiError::Unavailable(format!(
+                                "the registry did not answer: {}",
+                                e.message()
+                            ))
+                        })?
+                        .into_inner();
+                    out.extend(page.institutions.into_iter().map(|x| x.name));
+                    page.next_page_token
+                }
+                Ok(TargetKind::CompleteEngineers) => {
+                    let page = self
+                        .clients
+                        .crediting
+                        .clone()
+                        .list_annual_statuses(ListAnnualStatusesRequest {
+                            page_size: 1000,
+                            page_token: token,
+                            year: i.year,
+                            province: i.province.clone(),
+                            field: i.field,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(|e| {
+                            ApiError::Unavailable(format!(
+                                "crediting did not answer: {}",
+                                e.message()
+                            ))
+                        })?
+                        .into_inner();
+                    out.extend(
+                        page.annual_statuses
+                            .into_iter()
+                            .filter(|s| s.complete && s.state != AnnualState::Unspecified as i32)
+                            .map(|s| s.engineer),
+                    );
+                    page.next_page_token
+                }
+                _ => {
+                    return Err(ApiError::Internal(
+                        "an inspection without a target kind".into(),
+                    ));
+                }
+            };
+            if next.is_empty() {
+                return Ok(out);
+            }
+            token = next;
+        }
+    }
+
+    pub async fn draw_sample(
+        &self,
+        call: &Call,
+        req: DrawInspectionSampleRequest,
+    ) -> Result<Inspection, ApiError> {
+        let row = self.load_inspection(&req.name).await?;
+        may_inspect(&call.caller, &row.province, row.field)?;
+        let mut inspection = decode(&row)?;
+        if row.state != InspectionState::Planned as i32 {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
+                req.name
+            )));
+        }
+        let mut v = Violations::new();
+        if req.target_count < 1 {
+            v.add("target_count", "must be at least 1");
+        }
+        if req.inspector_count < 1 || req.inspector_count as usize > req.roster.len() {
+            v.add(
+                "inspector_count",
+                "must be at least 1 and at most the roster",
+            );
+        }
+        if req
+            .roster
+            .iter()
+            .any(|r| r.trim().is_empty() || r.len() > 200)
+            || req.roster.len() > 10_000
+        {
+            v.add("roster", "names of 1 to 200 characters, at most 10000");
+        }
+        v.finish()?;
+        let population = self.population(&inspection).await?;
+        if population.is_empty() {
+            return Err(ApiError::FailedPrecondition(
+                "the scope has nobody to inspect yet".into(),
+            ));
+        }
+        let seed = if req.seed == 0 { rand_seed() } else { req.seed };
+        let mut sorted = population.clone();
+        sorted.sort();
+        sorted.dedup();
+        let mut roster: Vec<String> = req.roster.iter().map(|r| r.trim().to_owned()).collect();
+        roster.sort();
+        roster.dedup();
+        let (targets, inspectors) = draw(
+            seed,
+            &sorted,
+            req.target_count as usize,
+            &roster,
+            req.inspector_count as usize,
+        );
+        inspection.sample = Some(Sample {
+            algorithm: ALGORITHM.into(),
+            seed,
+            population: sorted,
+            roster,
+            targets,
+            inspectors,
+        });
+        inspection.state = InspectionState::Sampled as i32;
+        self.save_inspection(call, row, inspection, &req.name, InspectionState::Planned)
+            .await
+    }
+
+    async fn save_inspection(
+        &self,
+        call: &Call,
+        row: InspectionRow,
+        inspection: Inspection,
+        name: &str,
+        expected: InspectionState,
+    ) -> Result<Inspection, ApiError> {
+        let call = call.clone();
+        let name = name.to_owned();
+        let out = inspection.clone();
+        self.db
+            .write(move |conn| -> Result<_, ApiError> {
+                ce_db::lock_row(conn, "inspections", &row.id)?;
+                let current =
+                    store::get_inspection(conn, &row.id)?.ok_or_else(|| names::not_found(&name))?;
+                if current.state != expected as i32 || current.update_micros != row.update_micros {
+                    return Err(ApiError::Aborted(format!(
+                        "{name} changed meanwhile; read it and try again"
+                    )));
+                }
+                let mut row = current;
+                row.state = inspection.state;
+                row.body = inspection.encode_to_vec();
+                row.update_micros = now_micros();
+                store::update_inspection(conn, &row)?;
+                audit::append(conn, &call.audit(&name, "OK"))?;
+                Ok(())
+            })
+            .await?;
+        Ok(out)
+    }
+
+    pub async fn record_finding(
+        &self,
+        call: &Call,
+        name: &str,
+        finding: Option<Finding>,
+    ) -> Result<Inspection, ApiError> {
+        let row = self.load_inspection(name).await?;
+        may_inspect(&call.caller, &row.province, row.field)?;
+        let mut inspection = decode(&row)?;
+        if row.state != InspectionState::Sampled as i32 {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{name} is not sampled, or is published: findings are recorded between the draw and publication"
+            )));
+        }
+        let Some(mut f) = finding else {
+            return Err(ApiError::invalid("finding", "is required"));
+        };
+        let mut v = Violations::new();
+        let drawn = inspection
+            .sample
+            .as_ref()
+            .is_some_and(|s| s.targets.contains(&f.target));
+        if !drawn {
+            v.add("finding.target", "must be one of the targets drawn");
+        }
+        let outcome = FindingOutcome::try_from(f.outcome).unwrap_or(FindingOutcome::Unspecified);
+        if outcome == FindingOutcome::Unspecified {
+            v.add("finding.outcome", "is required");
+        }
+        f.text = f.text.trim().to_owned();
+        if (outcome != FindingOutcome::Compliant && f.text.is_empty()) || f.text.len() > 4000 {
+            v.add(
+                "finding.text",
+                "is required unless compliant, at most 4000 characters",
+            );
+        }
+        v.finish()?;
+        // Art. 24: an institution that refuses or obstructs is a violation.
+        if outcome == FindingOutcome::Refused && f.target.starts_with("institutions/") {
+            let violation = self
+                .create(
+                    call,
+                    Violation {
+                        institution: f.target.clone(),
+                        category: ViolationCategory::RefusedInspection as i32,
+                        description: format!("Refused or obstructed {name}: {}", f.text),
+                        evidence: vec![name.to_owned()],
+                        ..Default::default()
+                    },
+                    format!("{name}|{}", f.target),
+                )
+                .await?;
+            f.violation = violation.name;
+        }
+        f.recorded_by = call.caller.subject.clone();
+        f.record_time = Some(dates::timestamp(now_micros()));
+        inspection.findings.retain(|x| x.target != f.target);
+        inspection.findings.push(f);
+        self.save_inspection(call, row, inspection, name, InspectionState::Sampled)
+            .await
+    }
+
+    pub async fn publish_inspection(
+        &self,
+        call: &Call,
+        name: &str,
+        outcome: &str,
+    ) -> Result<Inspection, ApiError> {
+        let row = self.load_inspection(name).await?;
+        may_inspect(&call.caller, &row.province, row.field)?;
+        let mut inspection = decode(&row)?;
+        if row.state != InspectionState::Sampled as i32 {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{name} is not sampled, or is published already"
+            )));
+        }
+        let outcome = outcome.trim();
+        if outcome.is_empty() || outcome.len() > 4000 {
+            return Err(ApiError::invalid(
+                "outcome",
+                "is required, at most 4000 characters",
+            ));
+        }
+        inspection.outcome = outcome.to_owned();
+        inspection.state = InspectionState::Published as i32;
+        inspection.publish_time = Some(dates::timestamp(now_micros()));
+        self.save_inspection(call, row, inspection, name, InspectionState::Sampled)
+            .await
+    }
+}
+
+fn ce_rules_first_year() -> i32 {
+    2026
+}
+
+/// A seed from the operating system's randomness.
+fn rand_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(now_micros()).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize, prefix: &str) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}/{i:04}")).collect()
+    }
+
+    #[test]
+    fn a_draw_is_reproduced_from_its_seed_whatever_the_order_of_its_lists() {
+        let population = names(500, "institutions");
+        let roster = names(30, "inspector");
+        let a = draw(42, &population, 20, &roster, 4);
+        let mut shuffled = population.clone();
+        shuffled.reverse();
+        let b = draw(42, &shuffled, 20, &roster, 4);
+        assert_eq!(a, b);
+        assert_eq!(a.0.len(), 20);
+        assert_eq!(a.1.len(), 4);
+        let distinct: std::collections::BTreeSet<_> = a.0.iter().collect();
+        assert_eq!(distinct.len(), 20, "no target twice");
+        assert_ne!(
+            draw(43, &population, 20, &roster, 4),
+            a,
+            "another seed, another draw"
+        );
+    }
+
+    #[test]
+    fn splitmix64_matches_its_reference_output() {
+        // Reference values of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
+        let mut r = SplitMix64(0);
+        assert_eq!(r.next(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(r.next(), 0x6e78_9e6a_a1b9_65f4);
+    }
+
+    #[test]
+    fn asking_for_more_than_there_is_draws_everyone() {
+        let (t, i) = draw(7, &names(3, "e"), 10, &names(2, "i"), 5);
+        assert_eq!((t.len(), i.len()), (3, 2));
+    }
+}
