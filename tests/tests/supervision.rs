@@ -233,7 +233,8 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     assert_eq!(closed.pending_effects, 0);
 }
 
-/// An engineer of Guangdong with a granted 24 hours, and the record.
+/// An engineer of Guangdong with a granted 96 hours (a compliant 2026), and
+/// the record.
 async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
     let r = &env.registry;
     let employer = r
@@ -278,7 +279,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
                 start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 3),
+                end_date: date(2026, 4, 12),
                 hours_per_day: 8.0,
                 ..Default::default()
             }),
@@ -296,7 +297,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 activity: Some(A::FaceToFace(FaceToFaceTraining {
                     subject_category: SubjectCategory::Professional as i32,
                     start_date: date(2026, 4, 1),
-                    days: 3,
+                    days: 12,
                     hours_per_day: 8.0,
                 })),
                 ..Default::default()
@@ -343,6 +344,16 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         .into_inner();
     assert_eq!(case.article, "Art. 27");
     assert_eq!(case.employer, employer);
+    let year = || GetAnnualStatusRequest {
+        name: format!("{engineer}/annualStatuses/2026"),
+    };
+    let before = env
+        .crediting(province("44"))
+        .get_annual_status(year())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.state, AnnualState::Compliant as i32);
 
     // Crediting goes down; the decision still succeeds and waits in the outbox.
     env.stop_crediting().await;
@@ -430,16 +441,19 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         .into_inner();
     assert_eq!(revoked.state, RecordState::Revoked as i32);
     assert!(revoked.decision_reason.contains(&case.name));
-    let status = env
+    let after = env
         .crediting(province("44"))
-        .get_annual_status(GetAnnualStatusRequest {
-            name: format!("{engineer}/annualStatuses/2026"),
-        })
+        .get_annual_status(year())
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(status.total_hours, 0.0);
-    assert_eq!(status.state, AnnualState::InProgress as i32);
+    assert_eq!(after.total_hours, 0.0);
+    assert!(!after.complete, "the compliant year is no longer complete");
+    assert_eq!(
+        after.state,
+        AnnualState::InProgress as i32,
+        "2026 is not over yet"
+    );
     let revocations = env
         .crediting_audit(&record.name)
         .into_iter()
@@ -477,6 +491,34 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
             .notifications
             .is_empty()
     );
+    // Employers are inspected too: the province's only employer is drawn.
+    let plan = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Employers' confirmation of hours".into(),
+                province: "44".into(),
+                target_kind: TargetKind::Employers as i32,
+                start_date: date(2026, 12, 1),
+                end_date: date(2026, 12, 31),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let drawn = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: plan.name,
+            target_count: 1,
+            roster: vec!["inspector-1".into()],
+            inspector_count: 1,
+            seed: 99,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(drawn.sample.unwrap().targets, vec![employer.clone()]);
+
     // The engineer sees the case; Beijing does not.
     let mine = env
         .client(token(Role::Engineer, &engineer))

@@ -6,7 +6,7 @@
 use ce_db::audit;
 use ce_proto::common::Role;
 use ce_proto::crediting::{AnnualState, ListAnnualStatusesRequest};
-use ce_proto::registry::ListInstitutionsRequest;
+use ce_proto::registry::{ListEmployersRequest, ListInstitutionsRequest};
 use ce_proto::supervision::{
     DrawInspectionSampleRequest, Finding, FindingOutcome, Inspection, InspectionState,
     ListInspectionsRequest, ListInspectionsResponse, Sample, TargetKind, Violation,
@@ -274,6 +274,28 @@ impl Supervision {
                         })?
                         .into_inner();
                     out.extend(page.institutions.into_iter().map(|x| x.name));
+                    page.next_page_token
+                }
+                Ok(TargetKind::Employers) => {
+                    let page = self
+                        .clients
+                        .registry
+                        .clone()
+                        .list_employers(ListEmployersRequest {
+                            page_size: 1000,
+                            page_token: token,
+                            province: i.province.clone(),
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(|e| {
+                            ApiError::Unavailable(format!(
+                                "the registry did not answer: {}",
+                                e.message()
+                            ))
+                        })?
+                        .into_inner();
+                    out.extend(page.employers.into_iter().map(|x| x.name));
                     page.next_page_token
                 }
                 Ok(TargetKind::CompleteEngineers) => {
