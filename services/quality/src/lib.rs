@@ -1,12 +1,16 @@
-//! The quality-monitoring service. Until its own issue fills it in, it starts, opens
-//! and migrates its own database, and serves health and reflection through
-//! the shared stack, so deployments and tests can already run it.
+//! The quality-monitoring service (Art. 25). So far: the scoring model
+//! ([`model`]), pure and tested. The service still only starts, opens and
+//! migrates its own database, and serves health and reflection through the
+//! shared stack; issue #6 fills in indicators, scores, feeds and the
+//! dashboard.
 
 use std::future::Future;
 
 use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+pub mod model;
 
 /// The service's short name: config prefix `CE_QUALITY__`, database file
 /// `quality.db`.
