@@ -22,6 +22,7 @@ pub mod error;
 pub mod hash;
 pub mod limit;
 pub mod names;
+pub mod outbox;
 pub mod paging;
 pub mod peer;
 pub mod scope;

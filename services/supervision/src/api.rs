@@ -8,7 +8,6 @@ use ce_server::scope::deny;
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
-use crate::outbox;
 use crate::violations::Supervision;
 
 /// The supervision service.
@@ -227,7 +226,14 @@ impl SupervisionService for SupervisionApi {
         let call = Call::from_request(&req)?;
         let result = match call.caller.role {
             ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => {
-                outbox::status(&self.inner.db).await
+                ce_server::outbox::status(&self.inner.db)
+                    .await
+                    .map(|s| OutboxStatus {
+                        pending: s.pending,
+                        delivered: s.delivered,
+                        oldest_pending_age_seconds: s.oldest_pending_age_seconds,
+                        oldest_last_error: s.oldest_last_error,
+                    })
             }
             _ => Err(deny("reading the outbox")),
         };

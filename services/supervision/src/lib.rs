@@ -11,7 +11,7 @@
 //! | [`inspections`] | inspections and the reproducible random draw (Art. 24) |
 //! | [`referrals`] | referrals of officials (Art. 28) |
 //! | [`notifications`] | employers' notifications (Art. 27) |
-//! | [`outbox`] | effects on other services, delivered until acknowledged |
+//! | [`outbox`] | its effects on the registry and crediting (`ce_server::outbox` delivers them) |
 //! | [`peers`] | the registry and crediting clients |
 //! | [`store`], [`schema`] | SQL |
 
@@ -69,15 +69,16 @@ pub async fn start(
     let supervision = violations::Supervision {
         db: prepared.db.clone(),
         clients: peers::Clients::new(&peers)?,
-        outbox: outbox::Outbox::default(),
+        outbox: ce_server::outbox::Outbox::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    outbox::spawn(
+    ce_server::outbox::spawn(
         supervision.db.clone(),
-        supervision.clients.clone(),
+        std::sync::Arc::new(supervision.clients.clone()),
         supervision.outbox.clone(),
-        stop_rx,
+        stop_rx.clone(),
     );
+    lifecycle::spawn_escalation(supervision.db.clone(), stop_rx);
     let signal = async move {
         signal.await;
         let _ = stop_tx.send(true);

@@ -228,3 +228,21 @@ pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
     })
     .await
 }
+
+/// Runs [`escalate_overdue`] once a second until `stop` turns true.
+pub fn spawn_escalation(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = escalate_overdue(&db).await {
+                tracing::warn!(error = %e, "escalating overdue rectification orders failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    });
+}

@@ -32,20 +32,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
-        id -> Text,
-        violation_id -> Text,
-        method -> Text,
-        payload -> Binary,
-        attempts -> Integer,
-        next_attempt_micros -> BigInt,
-        last_error -> Nullable<Text>,
-        create_micros -> BigInt,
-        delivered_micros -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
     inspections (id) {
         id -> Text,
         province -> Text,

@@ -4,7 +4,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{inspections, notifications, outbox, referrals, violations};
+use crate::schema::{inspections, notifications, referrals, violations};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = violations, treat_none_as_null = true)]
@@ -36,20 +36,6 @@ pub struct NotificationRow {
     pub body: Vec<u8>,
     pub create_micros: i64,
     pub acknowledge_micros: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox)]
-pub struct OutboxRow {
-    pub id: String,
-    pub violation_id: String,
-    pub method: String,
-    pub payload: Vec<u8>,
-    pub attempts: i32,
-    pub next_attempt_micros: i64,
-    pub last_error: Option<String>,
-    pub create_micros: i64,
-    pub delivered_micros: Option<i64>,
 }
 
 pub fn insert_violation(conn: &mut DbConnection, row: &ViolationRow) -> Result<(), DbError> {
@@ -203,91 +189,6 @@ pub fn list_notifications(
         q = q.filter(notifications::id.gt(a.to_owned()));
     }
     Ok(q.order(notifications::id.asc()).limit(limit).load(conn)?)
-}
-
-pub fn insert_effect(conn: &mut DbConnection, row: &OutboxRow) -> Result<(), DbError> {
-    diesel::insert_into(outbox::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Effects due for delivery, oldest first.
-pub fn due_effects(
-    conn: &mut DbConnection,
-    now: i64,
-    limit: i64,
-) -> Result<Vec<OutboxRow>, DbError> {
-    Ok(outbox::table
-        .filter(outbox::delivered_micros.is_null())
-        .filter(outbox::next_attempt_micros.le(now))
-        .order(outbox::id.asc())
-        .limit(limit)
-        .select(OutboxRow::as_select())
-        .load(conn)?)
-}
-
-/// Holds an effect for `until`: no other worker picks it up meanwhile.
-pub fn lease(conn: &mut DbConnection, id: &str, until: i64) -> Result<(), DbError> {
-    diesel::update(outbox::table.find(id))
-        .set(outbox::next_attempt_micros.eq(until))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn delivered(conn: &mut DbConnection, id: &str, at: i64) -> Result<(), DbError> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::delivered_micros.eq(Some(at)),
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn failed(
-    conn: &mut DbConnection,
-    id: &str,
-    error: &str,
-    next_attempt: i64,
-) -> Result<(), DbError> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::last_error.eq(Some(error)),
-            outbox::next_attempt_micros.eq(next_attempt),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Pending effects of one violation.
-pub fn pending_of(conn: &mut DbConnection, violation: &str) -> Result<i64, DbError> {
-    Ok(outbox::table
-        .filter(outbox::violation_id.eq(violation))
-        .filter(outbox::delivered_micros.is_null())
-        .count()
-        .get_result(conn)?)
-}
-
-/// (pending, delivered, oldest pending row).
-pub fn outbox_status(conn: &mut DbConnection) -> Result<(i64, i64, Option<OutboxRow>), DbError> {
-    let pending = outbox::table
-        .filter(outbox::delivered_micros.is_null())
-        .count()
-        .get_result(conn)?;
-    let delivered = outbox::table
-        .filter(outbox::delivered_micros.is_not_null())
-        .count()
-        .get_result(conn)?;
-    let oldest = outbox::table
-        .filter(outbox::delivered_micros.is_null())
-        .order(outbox::id.asc())
-        .select(OutboxRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok((pending, delivered, oldest))
 }
 
 /// Decided violations whose rectification deadline is before `today`.

@@ -17,9 +17,10 @@ use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
-use crate::outbox::{self, CHANGE_STANDING, Outbox, REVOKE_HOURS};
+use crate::outbox::{CHANGE_STANDING, REVOKE_HOURS};
 use crate::peers::Clients;
 use crate::store::{self, NotificationRow, ViolationFilter, ViolationRow};
+use ce_server::outbox::{self as effects, Effect, Outbox};
 
 pub const VIOLATIONS: &str = "violations";
 pub const NOTIFICATIONS: &str = "notifications";
@@ -316,7 +317,7 @@ impl Supervision {
         let id = row.id.clone();
         v.pending_effects = self
             .db
-            .read(move |conn| Ok::<_, ApiError>(store::pending_of(conn, &id)?))
+            .read(move |conn| Ok::<_, ApiError>(effects::pending_of(conn, &id)?))
             .await? as i32;
         Ok(v)
     }
@@ -564,7 +565,7 @@ impl Supervision {
                         }
                     };
                     let first = names::new_id();
-                    effects.push(outbox::effect(
+                    effects.push(Effect::new(
                         first.clone(),
                         &id,
                         CHANGE_STANDING,
@@ -572,7 +573,7 @@ impl Supervision {
                     ));
                     if let Some(end) = suspension_end.and_then(|e| e.next_day()) {
                         let back = names::new_id();
-                        effects.push(outbox::effect(
+                        effects.push(Effect::new(
                             back.clone(),
                             &id,
                             CHANGE_STANDING,
@@ -586,7 +587,7 @@ impl Supervision {
                         reason: d.reason.clone(),
                         case_reference: name.clone(),
                     };
-                    effects.push(outbox::effect(names::new_id(), &id, REVOKE_HOURS, revoke.encode_to_vec()));
+                    effects.push(Effect::new(names::new_id(), &id, REVOKE_HOURS, revoke.encode_to_vec()));
                     if let Some(employer) = violation.employer.strip_prefix("employers/") {
                         let nid = names::new_id();
                         let note = Notification {
@@ -620,7 +621,7 @@ impl Supervision {
                     }
                 }
                 for e in &effects {
-                    store::insert_effect(conn, e)?;
+                    effects::insert(conn, e)?;
                 }
                 violation.state = ViolationState::Decided as i32;
                 row.deadline = d

@@ -1,0 +1,244 @@
+//! The outbox (PRODUCT.md): an effect on another service is stored in the
+//! transaction of the change that causes it and delivered by a background
+//! worker, with leases, retries and capped backoff, until the peer
+//! acknowledges. The effect's id is the idempotency key the peer sees, so a
+//! delivery repeated after a crash or a lost answer has no second effect.
+//!
+//! A service that uses it has an `outbox` table of this shape in its own
+//! migrations, and gives the worker a [`Deliver`] that knows its peers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ce_db::{Db, DbConnection, DbError};
+use diesel::prelude::*;
+use tokio::sync::{Notify, watch};
+
+use crate::call::now_micros;
+use crate::error::ApiError;
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        /// What caused it: a violation, a score.
+        cause -> Text,
+        /// Which RPC of which peer, e.g. `registry.ChangeInstitutionStanding`.
+        method -> Text,
+        /// The request, protobuf-encoded.
+        payload -> Binary,
+        attempts -> Integer,
+        next_attempt_micros -> BigInt,
+        last_error -> Nullable<Text>,
+        create_micros -> BigInt,
+        delivered_micros -> Nullable<BigInt>,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct Effect {
+    pub id: String,
+    pub cause: String,
+    pub method: String,
+    pub payload: Vec<u8>,
+    pub attempts: i32,
+    pub next_attempt_micros: i64,
+    pub last_error: Option<String>,
+    pub create_micros: i64,
+    pub delivered_micros: Option<i64>,
+}
+
+impl Effect {
+    /// A new effect, due now.
+    pub fn new(id: String, cause: &str, method: &str, payload: Vec<u8>) -> Effect {
+        let now = now_micros();
+        Effect {
+            id,
+            cause: cause.to_owned(),
+            method: method.to_owned(),
+            payload,
+            attempts: 0,
+            next_attempt_micros: now,
+            last_error: None,
+            create_micros: now,
+            delivered_micros: None,
+        }
+    }
+}
+
+/// Stores an effect inside the caller's transaction.
+pub fn insert(conn: &mut DbConnection, e: &Effect) -> Result<(), DbError> {
+    diesel::insert_into(outbox::table).values(e).execute(conn)?;
+    Ok(())
+}
+
+/// Effects of one cause not acknowledged yet.
+pub fn pending_of(conn: &mut DbConnection, cause: &str) -> Result<i64, DbError> {
+    Ok(outbox::table
+        .filter(outbox::cause.eq(cause))
+        .filter(outbox::delivered_micros.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Delivers an effect to its peer: `Ok` once the peer acknowledged it.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver<'a>(
+        &'a self,
+        method: &'a str,
+        payload: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// Effects taken per round.
+const ROUND: i64 = 20;
+/// How long a worker holds an effect it is delivering.
+const LEASE: Duration = Duration::from_secs(30);
+/// How often the worker looks for due effects without being woken.
+const POLL: Duration = Duration::from_secs(1);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+fn backoff(attempts: i32) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(0, 16)).min(MAX_BACKOFF)
+}
+
+/// Wakes the worker when a change stores effects.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    notify: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// Delivers the effects due now; returns how many it tried.
+pub async fn round(db: &Db, peer: &dyn Deliver) -> Result<usize, ApiError> {
+    let now = now_micros();
+    let until = now + LEASE.as_micros() as i64;
+    let due = db
+        .write(move |conn| -> Result<_, ApiError> {
+            let due: Vec<Effect> = outbox::table
+                .filter(outbox::delivered_micros.is_null())
+                .filter(outbox::next_attempt_micros.le(now))
+                .order(outbox::id.asc())
+                .limit(ROUND)
+                .select(Effect::as_select())
+                .load(conn)
+                .map_err(DbError::from)?;
+            for e in &due {
+                diesel::update(outbox::table.find(&e.id))
+                    .set(outbox::next_attempt_micros.eq(until))
+                    .execute(conn)
+                    .map_err(DbError::from)?;
+            }
+            Ok(due)
+        })
+        .await?;
+    for e in &due {
+        let outcome = peer.deliver(&e.method, &e.payload).await;
+        if let Err(err) = &outcome {
+            tracing::warn!(effect = %e.id, method = %e.method, attempts = e.attempts + 1, error = %err, "effect not delivered; will retry");
+        }
+        let (id, attempts) = (e.id.clone(), e.attempts);
+        db.write(move |conn| -> Result<_, ApiError> {
+            let row = outbox::table.find(&id);
+            match outcome {
+                Ok(()) => diesel::update(row)
+                    .set((
+                        outbox::delivered_micros.eq(Some(now_micros())),
+                        outbox::attempts.eq(attempts + 1),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(conn),
+                Err(err) => diesel::update(row)
+                    .set((
+                        outbox::attempts.eq(attempts + 1),
+                        outbox::last_error.eq(Some(err)),
+                        outbox::next_attempt_micros
+                            .eq(now_micros() + backoff(attempts).as_micros() as i64),
+                    ))
+                    .execute(conn),
+            }
+            .map_err(DbError::from)?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(due.len())
+}
+
+/// Runs the worker until `stop` turns true.
+pub fn spawn(db: Db, peer: Arc<dyn Deliver>, outbox: Outbox, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            let woken = outbox.notify.notified();
+            let tried = match round(&db, peer.as_ref()).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox round failed");
+                    0
+                }
+            };
+            if tried as i64 == ROUND {
+                continue;
+            }
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    });
+}
+
+/// The backlog: pending, delivered, and the oldest pending effect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub pending: i64,
+    pub delivered: i64,
+    pub oldest_pending_age_seconds: f64,
+    pub oldest_last_error: String,
+}
+
+pub async fn status(db: &Db) -> Result<Status, ApiError> {
+    let (pending, delivered, oldest) = db
+        .read(|conn| -> Result<_, ApiError> {
+            let pending = outbox::table
+                .filter(outbox::delivered_micros.is_null())
+                .count()
+                .get_result(conn)
+                .map_err(DbError::from)?;
+            let delivered = outbox::table
+                .filter(outbox::delivered_micros.is_not_null())
+                .count()
+                .get_result(conn)
+                .map_err(DbError::from)?;
+            let oldest: Option<Effect> = outbox::table
+                .filter(outbox::delivered_micros.is_null())
+                .order(outbox::id.asc())
+                .select(Effect::as_select())
+                .first(conn)
+                .optional()
+                .map_err(DbError::from)?;
+            Ok((pending, delivered, oldest))
+        })
+        .await?;
+    let now = now_micros();
+    Ok(Status {
+        pending,
+        delivered,
+        oldest_pending_age_seconds: oldest
+            .as_ref()
+            .map_or(0.0, |o| (now - o.create_micros).max(0) as f64 / 1e6),
+        oldest_last_error: oldest.and_then(|o| o.last_error).unwrap_or_default(),
+    })
+}
