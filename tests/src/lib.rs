@@ -469,6 +469,99 @@ impl SupervisionEnv {
     }
 }
 
+pub type Quality = ce_proto::quality::quality_service_client::QualityServiceClient<
+    InterceptedService<Channel, Bearer>,
+>;
+
+/// The registry, crediting, supervision and quality monitoring, quality
+/// reporting poor results to supervision over gRPC. Supervision can be
+/// stopped and started again on the same address.
+pub struct QualityEnv {
+    pub registry: RegistryEnv,
+    pub crediting: Service,
+    pub supervision: Option<Service>,
+    pub supervision_addr: SocketAddr,
+    pub supervision_channel: Channel,
+    pub service: Service,
+    pub channel: Channel,
+}
+
+impl QualityEnv {
+    async fn start_supervision(
+        registry: &RegistryEnv,
+        crediting: &Service,
+        listen: SocketAddr,
+    ) -> Service {
+        let mut config = registry.place.config("supervision");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        config.peers.insert("crediting".into(), crediting.url());
+        config.server.listen = listen;
+        start_service(config, supervision::start).await
+    }
+
+    pub async fn start(backend: Backend) -> QualityEnv {
+        let registry = RegistryEnv::start(backend).await;
+        let mut config = registry.place.config("crediting");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        let crediting = start_service(config, crediting::start).await;
+        let supervision =
+            QualityEnv::start_supervision(&registry, &crediting, ([127, 0, 0, 1], 0).into()).await;
+        let supervision_addr = supervision.addr();
+        let supervision_channel = Channel::from_shared(supervision.url())
+            .unwrap()
+            .connect_lazy();
+        let mut config = registry.place.config("quality");
+        config
+            .peers
+            .insert("registry".into(), registry.service.url());
+        config.peers.insert("supervision".into(), supervision.url());
+        let service = start_service(config, quality::start).await;
+        let channel = service.channel().await;
+        QualityEnv {
+            registry,
+            crediting,
+            supervision: Some(supervision),
+            supervision_addr,
+            supervision_channel,
+            service,
+            channel,
+        }
+    }
+
+    pub async fn stop_supervision(&mut self) {
+        if let Some(s) = self.supervision.take() {
+            s.stop().await;
+        }
+    }
+
+    pub async fn restart_supervision(&mut self) {
+        self.supervision = Some(
+            QualityEnv::start_supervision(&self.registry, &self.crediting, self.supervision_addr)
+                .await,
+        );
+    }
+
+    pub fn client(&self, req: TokenRequest) -> Quality {
+        let token = self.registry.place.token(req);
+        ce_proto::quality::quality_service_client::QualityServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer(&token),
+        )
+    }
+
+    pub fn supervision(&self, req: TokenRequest) -> Supervision {
+        let token = self.registry.place.token(req);
+        ce_proto::supervision::supervision_service_client::SupervisionServiceClient::with_interceptor(
+            self.supervision_channel.clone(),
+            bearer(&token),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Not a test: `make stop-test-postgres` runs it to stop the throwaway

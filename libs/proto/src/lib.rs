@@ -34,10 +34,16 @@ pub mod ce {
             tonic::include_proto!("ce.supervision.v1");
         }
     }
+    pub mod quality {
+        pub mod v1 {
+            tonic::include_proto!("ce.quality.v1");
+        }
+    }
 }
 
 pub use ce::common::v1 as common;
 pub use ce::crediting::v1 as crediting;
+pub use ce::quality::v1 as quality;
 pub use ce::registry::v1 as registry;
 pub use ce::supervision::v1 as supervision;
 

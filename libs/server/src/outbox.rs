@@ -83,6 +83,16 @@ pub fn pending_of(conn: &mut DbConnection, cause: &str) -> Result<i64, DbError> 
         .get_result(conn)?)
 }
 
+/// Whether any effect of this cause was ever stored (delivered or not).
+pub fn exists_for(conn: &mut DbConnection, cause: &str, method: &str) -> Result<bool, DbError> {
+    let n: i64 = outbox::table
+        .filter(outbox::cause.eq(cause))
+        .filter(outbox::method.eq(method))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Delivers an effect to its peer: `Ok` once the peer acknowledged it.
 pub trait Deliver: Send + Sync + 'static {
     fn deliver<'a>(

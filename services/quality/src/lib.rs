@@ -1,16 +1,28 @@
-//! The quality-monitoring service (Art. 25). So far: the scoring model
-//! ([`model`]), pure and tested. The service still only starts, opens and
-//! migrates its own database, and serves health and reflection through the
-//! shared stack; issue #6 fills in indicators, scores, feeds and the
-//! dashboard.
+//! The quality-monitoring service (Art. 25): evidence about institutions'
+//! teaching (learners' evaluations and measured indicators), scored by a
+//! versioned model ([`model`]) into grades that rank institutions, and poor
+//! results reported to supervision through the outbox.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`api`] | the gRPC handlers |
+//! | [`model`] | the scoring model: normalisation, weights, bands, poor results |
+//! | [`scores`] | evidence in, scores out; rankings; history; the supervision feed |
+//! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
+use std::sync::Arc;
 
+use ce_proto::quality::quality_service_server::QualityServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+pub mod api;
 pub mod model;
+pub mod schema;
+pub mod scores;
+pub mod store;
 
 /// The service's short name: config prefix `CE_QUALITY__`, database file
 /// `quality.db`.
@@ -18,7 +30,7 @@ pub const SERVICE: &str = "quality";
 /// The port `make run` uses.
 pub const DEFAULT_PORT: u16 = 50054;
 /// The gRPC services it serves besides health and reflection.
-pub const GRPC_SERVICES: &[&str] = &[];
+pub const GRPC_SERVICES: &[&str] = &["ce.quality.v1.QualityService"];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -30,18 +42,42 @@ pub fn migrations() -> ce_db::Migrations {
     }
 }
 
-/// Opens the database and serves until `signal` resolves.
+/// Opens the database, starts the outbox worker and serves until `signal`
+/// resolves; the worker stops with the service.
 pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
-    app::serve(
+    let peers = Arc::new(ce_server::peer::Peers::new(
         SERVICE,
-        GRPC_SERVICES,
-        &prepared,
-        tonic::service::Routes::default(),
-        signal,
-    )
-    .await
+        prepared.config.peers.clone(),
+        prepared.config.environment,
+        &prepared.config.auth,
+        &prepared.config.data_dir,
+    )?);
+    let quality = scores::Quality {
+        db: prepared.db.clone(),
+        clients: scores::Clients::new(&peers)?,
+        model: Arc::new(model::Model::national()),
+        outbox: ce_server::outbox::Outbox::default(),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    ce_server::outbox::spawn(
+        quality.db.clone(),
+        Arc::new(quality.clients.clone()),
+        quality.outbox.clone(),
+        stop_rx,
+    );
+    let signal = async move {
+        signal.await;
+        let _ = stop_tx.send(true);
+    };
+    let limit = prepared.config.server.max_message_bytes;
+    let routes = tonic::service::Routes::new(
+        QualityServiceServer::new(api::QualityApi::new(quality, model::NATIONAL.to_owned()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    );
+    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }

@@ -1,0 +1,84 @@
+//! The gRPC face of quality monitoring. Refused mutations are audited here.
+
+use ce_proto::quality::quality_service_server::QualityService;
+use ce_proto::quality::*;
+use ce_server::Call;
+use ce_server::call::{reply, reply_to_mutation};
+use tonic::{Request, Response, Status};
+
+use crate::scores::Quality;
+
+/// The quality-monitoring service.
+#[derive(Clone, Debug)]
+pub struct QualityApi {
+    inner: Quality,
+    definition: String,
+}
+
+impl QualityApi {
+    pub fn new(inner: Quality, definition: String) -> QualityApi {
+        QualityApi { inner, definition }
+    }
+}
+
+#[tonic::async_trait]
+impl QualityService for QualityApi {
+    async fn submit_evaluations(
+        &self,
+        req: Request<SubmitEvaluationsRequest>,
+    ) -> Result<Response<SubmitEvaluationsResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r.institution.clone();
+        let result = self.inner.submit_evaluations(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn record_indicator(
+        &self,
+        req: Request<RecordIndicatorRequest>,
+    ) -> Result<Response<Score>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r.institution.clone();
+        let result = self.inner.record_indicator(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn get_score(&self, req: Request<GetScoreRequest>) -> Result<Response<Score>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.get_score(&call, &req.into_inner().name).await)
+    }
+
+    async fn list_scores(
+        &self,
+        req: Request<ListScoresRequest>,
+    ) -> Result<Response<ListScoresResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.list_scores(&call, req.into_inner()).await)
+    }
+
+    async fn list_score_history(
+        &self,
+        req: Request<ListScoreHistoryRequest>,
+    ) -> Result<Response<ListScoreHistoryResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            self.inner
+                .history(&call, &req.into_inner().institution)
+                .await
+                .map(|scores| ListScoreHistoryResponse { scores }),
+        )
+    }
+
+    async fn get_scoring_model(
+        &self,
+        req: Request<GetScoringModelRequest>,
+    ) -> Result<Response<ScoringModel>, Status> {
+        let _call = Call::from_request(&req)?;
+        Ok(Response::new(ScoringModel {
+            version: self.inner.model.version.clone(),
+            definition: self.definition.clone(),
+        }))
+    }
+}

@@ -1,0 +1,51 @@
+//! Quality monitoring's tables, matching both backends' migrations (the
+//! outbox's is `ce_server::outbox`).
+
+diesel::table! {
+    evaluations (id) {
+        id -> Text,
+        institution_id -> Text,
+        period -> Text,
+        learner -> Nullable<Text>,
+        activity -> Nullable<Text>,
+        score -> Integer,
+        submitted_by -> Text,
+        create_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    indicators (institution_id, period, indicator) {
+        institution_id -> Text,
+        period -> Text,
+        indicator -> Integer,
+        value -> Double,
+        samples -> BigInt,
+        source -> Text,
+        take_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    scores (institution_id, period) {
+        institution_id -> Text,
+        period -> Text,
+        province -> Text,
+        field -> Integer,
+        state -> Integer,
+        score -> Double,
+        grade -> Text,
+        body -> Binary,
+        compute_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    score_history (id) {
+        id -> Text,
+        institution_id -> Text,
+        period -> Text,
+        body -> Binary,
+        compute_micros -> BigInt,
+    }
+}

@@ -1,0 +1,622 @@
+//! Evidence in, scores out (Art. 25): evaluations and indicators are stored,
+//! and the institution's score for the period is recomputed with the model
+//! in the same transaction. A poor result is reported to supervision through
+//! the outbox, once per institution and period.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use ce_db::{Db, DbConnection, audit};
+use ce_proto::common::Role;
+use ce_proto::quality::{
+    Contribution, Indicator as PIndicator, ListScoresRequest, ListScoresResponse,
+    RecordIndicatorRequest, Score, ScoreState, SubmitEvaluationsRequest, SubmitEvaluationsResponse,
+};
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_proto::registry::{GetInstitutionRequest, Institution};
+use ce_proto::supervision::ReportQualityResultRequest;
+use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
+use ce_server::auth::Caller;
+use ce_server::call::now_micros;
+use ce_server::outbox::{self as effects, Deliver, Effect, Outbox};
+use ce_server::paging::Page;
+use ce_server::peer::{PeerAuth, PeerError, Peers};
+use ce_server::scope::{deny, narrow};
+use ce_server::{ApiError, Call, Violations, dates, names};
+use prost::Message;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::model::{Indicator, Model, Outcome, Value};
+use crate::store::{self, EvaluationRow, IndicatorRow, RankKey, ScoreRow};
+
+type Intercepted = InterceptedService<Channel, PeerAuth>;
+
+pub const REPORT_POOR: &str = "supervision.ReportQualityResult";
+
+/// The services quality monitoring reads from and reports to.
+#[derive(Clone)]
+pub struct Clients {
+    pub registry: RegistryServiceClient<Intercepted>,
+    pub supervision: SupervisionServiceClient<Intercepted>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clients")
+    }
+}
+
+impl Clients {
+    pub fn new(peers: &Arc<Peers>) -> Result<Clients, PeerError> {
+        Ok(Clients {
+            registry: RegistryServiceClient::new(peers.intercepted("registry")?),
+            supervision: SupervisionServiceClient::new(peers.intercepted("supervision")?),
+        })
+    }
+}
+
+impl Deliver for Clients {
+    fn deliver<'a>(
+        &'a self,
+        method: &'a str,
+        payload: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            match method {
+                REPORT_POOR => {
+                    let req =
+                        ReportQualityResultRequest::decode(payload).map_err(|e| e.to_string())?;
+                    self.supervision
+                        .clone()
+                        .report_quality_result(req)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
+                }
+                other => Err(format!("unknown effect {other}")),
+            }
+        })
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone, Debug)]
+pub struct Quality {
+    pub db: Db,
+    pub clients: Clients,
+    pub model: Arc<Model>,
+    pub outbox: Outbox,
+}
+
+fn to_model(i: PIndicator) -> Option<Indicator> {
+    Some(match i {
+        PIndicator::Evaluation => Indicator::Evaluation,
+        PIndicator::PassRate => Indicator::PassRate,
+        PIndicator::AttendanceAnomalies => Indicator::AttendanceAnomalies,
+        PIndicator::ComplaintsUpheld => Indicator::ComplaintsUpheld,
+        PIndicator::DisclosureCompleteness => Indicator::DisclosureCompleteness,
+        PIndicator::QualifiedStaff => Indicator::QualifiedStaff,
+        PIndicator::DualQualifiedStaff => Indicator::DualQualifiedStaff,
+        PIndicator::RegistrationDelay => Indicator::RegistrationDelay,
+        PIndicator::Violations => Indicator::Violations,
+        PIndicator::Unspecified => return None,
+    })
+}
+
+fn to_proto(i: Indicator) -> PIndicator {
+    match i {
+        Indicator::Evaluation => PIndicator::Evaluation,
+        Indicator::PassRate => PIndicator::PassRate,
+        Indicator::AttendanceAnomalies => PIndicator::AttendanceAnomalies,
+        Indicator::ComplaintsUpheld => PIndicator::ComplaintsUpheld,
+        Indicator::DisclosureCompleteness => PIndicator::DisclosureCompleteness,
+        Indicator::QualifiedStaff => PIndicator::QualifiedStaff,
+        Indicator::DualQualifiedStaff => PIndicator::DualQualifiedStaff,
+        Indicator::RegistrationDelay => PIndicator::RegistrationDelay,
+        Indicator::Violations => PIndicator::Violations,
+    }
+}
+
+/// A period: a year, a half or a quarter ("2026", "2026-H1", "2026-Q3").
+/// Periods of one granularity sort in time order as text.
+pub fn check_period(period: &str) -> Result<(), ApiError> {
+    let ok = match period.split_once('-') {
+        None => period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit()),
+        Some((y, part)) => {
+            y.len() == 4
+                && y.bytes().all(|b| b.is_ascii_digit())
+                && matches!(part, "H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4")
+        }
+    };
+    if ok && period[..4] >= *"2026" {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "period",
+            "must be a year (2026 or later), optionally with -H1/-H2 or -Q1 to -Q4",
+        ))
+    }
+}
+
+pub fn score_name(institution_id: &str, period: &str) -> String {
+    format!("institutions/{institution_id}/scores/{period}")
+}
+
+/// Who may read an institution's full score: its own breakdown to the
+/// institution; departments within their scope.
+fn may_read(caller: &Caller, province: &str, field: i32, institution: &str) -> bool {
+    match caller.role {
+        Role::Ministry | Role::Service => true,
+        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
+        Role::IndustryRegulator => {
+            caller.field.is_some_and(|f| f as i32 == field)
+                && caller.province.as_deref().is_none_or(|p| p == province)
+        }
+        Role::Institution => caller.org.as_deref() == Some(institution),
+        _ => false,
+    }
+}
+
+fn decode(row: &ScoreRow) -> Result<Score, ApiError> {
+    Score::decode(row.body.as_slice())
+        .map_err(|e| ApiError::Internal(format!("score does not decode: {e}")))
+}
+
+/// The institution's score with another institution's breakdown removed.
+fn for_caller(caller: &Caller, mut s: Score) -> Score {
+    if caller.role == Role::Institution && caller.org.as_deref() != Some(&s.institution) {
+        s.contributions.clear();
+        s.reasons.clear();
+    }
+    s
+}
+
+/// Recomputes and stores an institution's score for `period`, inside the
+/// caller's transaction; a poor result gets its report in the outbox.
+fn recompute(
+    conn: &mut DbConnection,
+    model: &Model,
+    institution: &Institution,
+    period: &str,
+) -> Result<Score, ApiError> {
+    let id = institution
+        .name
+        .strip_prefix("institutions/")
+        .unwrap_or(&institution.name)
+        .to_owned();
+    let mut values = Vec::new();
+    let mut sources = Vec::new();
+    let (count, sum) = store::evaluation_totals(conn, &id, period)?;
+    if count > 0 {
+        values.push(Value {
+            indicator: Indicator::Evaluation,
+            value: sum as f64 / count as f64,
+            samples: count as u64,
+        });
+        sources.push((
+            Indicator::Evaluation,
+            "learners' evaluations".to_owned(),
+            now_micros(),
+        ));
+    }
+    for r in store::indicators_of(conn, &id, period)? {
+        if let Some(i) = PIndicator::try_from(r.indicator).ok().and_then(to_model) {
+            values.push(Value {
+                indicator: i,
+                value: r.value,
+                samples: r.samples.max(0) as u64,
+            });
+            sources.push((i, r.source.clone(), r.take_micros));
+        }
+    }
+    let now = now_micros();
+    let field = institution.fields.first().copied().unwrap_or(0);
+    let mut score = Score {
+        name: score_name(&id, period),
+        institution: institution.name.clone(),
+        period: period.to_owned(),
+        province: institution.province.clone(),
+        field,
+        model_version: model.version.clone(),
+        compute_time: Some(dates::timestamp(now)),
+        ..Default::default()
+    };
+    match model.score(&values) {
+        Outcome::Scored {
+            score: points,
+            grade,
+            contributions,
+        } => {
+            let earlier = store::earlier_grades(
+                conn,
+                &id,
+                period,
+                ScoreState::Scored as i32,
+                i64::from(model.poor.repeated_periods.max(1)),
+            )?;
+            score.state = ScoreState::Scored as i32;
+            score.score = points;
+            score.poor = model.is_poor(&grade, &earlier);
+            score.grade = grade;
+            score.contributions = contributions
+                .iter()
+                .map(|c| {
+                    let (source, taken) = sources
+                        .iter()
+                        .find(|s| s.0 == c.indicator)
+                        .map(|s| (s.1.clone(), s.2))
+                        .unwrap_or_default();
+                    let samples = values
+                        .iter()
+                        .find(|v| v.indicator == c.indicator)
+                        .map_or(0, |v| v.samples as i64);
+                    Contribution {
+                        indicator: to_proto(c.indicator) as i32,
+                        value: c.value,
+                        normalised: c.normalised,
+                        weight: c.weight,
+                        points: c.points,
+                        samples,
+                        source,
+                        take_time: Some(dates::timestamp(taken)),
+                    }
+                })
+                .collect();
+        }
+        Outcome::InsufficientData { reasons } => {
+            score.state = ScoreState::InsufficientData as i32;
+            score.reasons = reasons;
+        }
+    }
+    store::put_score(
+        conn,
+        &ScoreRow {
+            institution_id: id.clone(),
+            period: period.to_owned(),
+            province: score.province.clone(),
+            field,
+            state: score.state,
+            score: score.score,
+            grade: score.grade.clone(),
+            body: score.encode_to_vec(),
+            compute_micros: now,
+        },
+        &names::new_id(),
+    )?;
+    // Poor: one report per institution and period (supervision is idempotent too).
+    if score.poor && !effects::exists_for(conn, &score.name, REPORT_POOR)? {
+        let report = ReportQualityResultRequest {
+            institution: institution.name.clone(),
+            period: period.to_owned(),
+            grade: score.grade.clone(),
+            score: score.score,
+            model_version: score.model_version.clone(),
+            finding: format!("grade {} under {}", score.grade, score.model_version),
+        };
+        effects::insert(
+            conn,
+            &Effect::new(
+                names::new_id(),
+                &score.name,
+                REPORT_POOR,
+                report.encode_to_vec(),
+            ),
+        )?;
+    }
+    Ok(score)
+}
+
+impl Quality {
+    async fn institution(&self, name: &str) -> Result<Institution, ApiError> {
+        names::parse("institution", "institutions", name)?;
+        self.clients
+            .registry
+            .clone()
+            .get_institution(GetInstitutionRequest { name: name.into() })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|e| match e.code() {
+                tonic::Code::NotFound | tonic::Code::InvalidArgument => ApiError::invalid(
+                    "institution",
+                    format!("{name} is not a registered institution"),
+                ),
+                _ => ApiError::Unavailable(format!("the registry did not answer: {}", e.message())),
+            })
+    }
+
+    async fn store_and_score(
+        &self,
+        call: &Call,
+        institution: Institution,
+        period: String,
+        write: impl FnOnce(&mut DbConnection) -> Result<(), ApiError> + Send + 'static,
+    ) -> Result<Score, ApiError> {
+        let model = self.model.clone();
+        let call = call.clone();
+        let score = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                write(conn)?;
+                let score = recompute(conn, &model, &institution, &period)?;
+                audit::append(conn, &call.audit(&score.name, "OK"))?;
+                Ok(score)
+            })
+            .await?;
+        if score.poor {
+            self.outbox.wake();
+        }
+        Ok(score)
+    }
+
+    pub async fn submit_evaluations(
+        &self,
+        call: &Call,
+        req: SubmitEvaluationsRequest,
+    ) -> Result<SubmitEvaluationsResponse, ApiError> {
+        check_period(&req.period)?;
+        let mut v = Violations::new();
+        if req.evaluations.is_empty() || req.evaluations.len() > 10_000 {
+            v.add("evaluations", "1 to 10000 evaluations");
+        }
+        for (i, e) in req.evaluations.iter().enumerate() {
+            if !(1..=5).contains(&e.score) {
+                v.add(format!("evaluations[{i}].score"), "must be 1 to 5");
+            }
+        }
+        v.finish()?;
+        let c = &call.caller;
+        let learner_of = |e: &ce_proto::quality::Evaluation| -> Result<Option<String>, ApiError> {
+            match c.role {
+                Role::Engineer if e.learner.is_empty() || e.learner == c.subject => {
+                    Ok(Some(c.subject.clone()))
+                }
+                Role::Engineer => Err(deny("evaluating in another learner's name")),
+                Role::Institution if c.org.as_deref() == Some(&req.institution) => {
+                    Ok((!e.learner.is_empty()).then(|| e.learner.clone()))
+                }
+                _ => Err(deny("submitting evaluations of this institution")),
+            }
+        };
+        if c.role == Role::Engineer && req.evaluations.len() != 1 {
+            return Err(ApiError::invalid(
+                "evaluations",
+                "a learner submits one evaluation at a time",
+            ));
+        }
+        let now = now_micros();
+        let id = names::parse("institution", "institutions", &req.institution)?.to_owned();
+        let mut rows = Vec::with_capacity(req.evaluations.len());
+        for e in &req.evaluations {
+            rows.push(EvaluationRow {
+                id: names::new_id(),
+                institution_id: id.clone(),
+                period: req.period.clone(),
+                learner: learner_of(e)?,
+                activity: (!e.activity.is_empty()).then(|| e.activity.clone()),
+                score: e.score,
+                submitted_by: c.subject.clone(),
+                create_micros: now,
+            });
+        }
+        let institution = self.institution(&req.institution).await?;
+        let stored = rows.len() as i32;
+        let score = self
+            .store_and_score(call, institution, req.period, move |conn| {
+                Ok(store::insert_evaluations(conn, &rows)?)
+            })
+            .await?;
+        Ok(SubmitEvaluationsResponse {
+            stored,
+            score: Some(for_caller(&call.caller, score)),
+        })
+    }
+
+    pub async fn record_indicator(
+        &self,
+        call: &Call,
+        req: RecordIndicatorRequest,
+    ) -> Result<Score, ApiError> {
+        check_period(&req.period)?;
+        let mut v = Violations::new();
+        let indicator = PIndicator::try_from(req.indicator).unwrap_or(PIndicator::Unspecified);
+        match indicator {
+            PIndicator::Unspecified => v.add("indicator", "is required"),
+            PIndicator::Evaluation => v.add(
+                "indicator",
+                "evaluations are submitted with SubmitEvaluations",
+            ),
+            _ => {}
+        }
+        if !req.value.is_finite() || req.value < 0.0 {
+            v.add("value", "must be a number, not negative");
+        }
+        if req.samples < 0 {
+            v.add("samples", "must not be negative");
+        }
+        if req.source.trim().is_empty() || req.source.len() > 500 {
+            v.add(
+                "source",
+                "is required: where the value comes from, at most 500 characters",
+            );
+        }
+        v.finish()?;
+        let institution = self.institution(&req.institution).await?;
+        let field = institution.fields.first().copied().unwrap_or(0);
+        let c = &call.caller;
+        let allowed = match c.role {
+            Role::Ministry | Role::Service => true,
+            Role::ProvincialHrss => c.province.as_deref() == Some(institution.province.as_str()),
+            Role::IndustryRegulator => {
+                c.field.is_some_and(|f| f as i32 == field)
+                    && c.province
+                        .as_deref()
+                        .is_none_or(|p| p == institution.province)
+            }
+            // An institution reports what it measures itself.
+            Role::Institution => {
+                c.org.as_deref() == Some(&req.institution)
+                    && matches!(
+                        indicator,
+                        PIndicator::PassRate
+                            | PIndicator::QualifiedStaff
+                            | PIndicator::DualQualifiedStaff
+                    )
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(deny("recording this indicator"));
+        }
+        let row = IndicatorRow {
+            institution_id: names::parse("institution", "institutions", &req.institution)?
+                .to_owned(),
+            period: req.period.clone(),
+            indicator: req.indicator,
+            value: req.value,
+            samples: req.samples,
+            source: req.source.trim().to_owned(),
+            take_micros: now_micros(),
+        };
+        let score = self
+            .store_and_score(call, institution, req.period, move |conn| {
+                Ok(store::put_indicator(conn, &row)?)
+            })
+            .await?;
+        Ok(for_caller(&call.caller, score))
+    }
+
+    pub async fn get_score(&self, call: &Call, name: &str) -> Result<Score, ApiError> {
+        let bad = || {
+            ApiError::invalid(
+                "name",
+                "must be `institutions/{institution}/scores/{period}`",
+            )
+        };
+        let rest = name.strip_prefix("institutions/").ok_or_else(bad)?;
+        let (id, period) = rest.split_once("/scores/").ok_or_else(bad)?;
+        let (id, period) = (id.to_owned(), period.to_owned());
+        let row = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(store::get_score(conn, &id, &period)?))
+            .await?
+            .ok_or_else(|| names::not_found(name))?;
+        let score = decode(&row)?;
+        let c = &call.caller;
+        if !may_read(c, &row.province, row.field, &score.institution) && c.role != Role::Institution
+        {
+            return Err(deny("reading this institution's score"));
+        }
+        Ok(for_caller(c, score))
+    }
+
+    pub async fn list_scores(
+        &self,
+        call: &Call,
+        req: ListScoresRequest,
+    ) -> Result<ListScoresResponse, ApiError> {
+        check_period(&req.period)?;
+        if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
+            return Err(ApiError::invalid(
+                "province",
+                format!("`{}` is not a province code", req.province),
+            ));
+        }
+        let page = Page::parse(
+            req.page_size,
+            &req.page_token,
+            &format!("{}|{}|{}", req.period, req.province, req.field),
+        )?;
+        let c = &call.caller;
+        let asked = (!req.province.is_empty()).then(|| req.province.clone());
+        let asked_field = (req.field != 0).then_some(req.field);
+        let (province, field) = match c.role {
+            Role::Ministry | Role::Service | Role::Institution => (asked, asked_field),
+            Role::ProvincialHrss => (narrow(asked, c.province.clone(), "province")?, asked_field),
+            Role::IndustryRegulator => (
+                narrow(asked, c.province.clone(), "province")?,
+                narrow(asked_field, c.field.map(|f| f as i32), "field")?,
+            ),
+            _ => return Err(deny("reading rankings")),
+        };
+        let after: Option<RankKey> = match &page.after {
+            None => None,
+            Some(token) => {
+                let mut parts = token.splitn(3, '|');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(s), Some(sc), Some(id)) => Some((
+                        s.parse().map_err(|_| {
+                            ApiError::invalid("page_token", "is not a token of this list")
+                        })?,
+                        sc.parse().map_err(|_| {
+                            ApiError::invalid("page_token", "is not a token of this list")
+                        })?,
+                        id.to_owned(),
+                    )),
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "page_token",
+                            "is not a token of this list",
+                        ));
+                    }
+                }
+            }
+        };
+        let period = req.period.clone();
+        let limit = page.fetch_limit();
+        let rows = self
+            .db
+            .read(move |conn| {
+                Ok::<_, ApiError>(store::ranking(
+                    conn,
+                    &period,
+                    province.as_deref(),
+                    field,
+                    after.as_ref(),
+                    limit,
+                )?)
+            })
+            .await?;
+        let (rows, next_page_token) = page.finish(rows, |r| {
+            format!("{}|{}|{}", r.state, r.score, r.institution_id)
+        });
+        Ok(ListScoresResponse {
+            scores: rows
+                .iter()
+                .map(|r| decode(r).map(|s| for_caller(c, s)))
+                .collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+
+    pub async fn history(&self, call: &Call, institution: &str) -> Result<Vec<Score>, ApiError> {
+        let id = names::parse("institution", "institutions", institution)?.to_owned();
+        let bodies = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(store::history(conn, &id)?))
+            .await?;
+        let scores: Vec<Score> = bodies
+            .iter()
+            .map(|b| Score::decode(b.as_slice()).map_err(|e| ApiError::Internal(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        if let Some(s) = scores.first()
+            && !may_read(&call.caller, &s.province, s.field, &s.institution)
+        {
+            return Err(deny("reading this institution's score history"));
+        }
+        if scores.is_empty()
+            && !matches!(
+                call.caller.role,
+                Role::Ministry
+                    | Role::Service
+                    | Role::ProvincialHrss
+                    | Role::IndustryRegulator
+                    | Role::Institution
+            )
+        {
+            return Err(deny("reading score histories"));
+        }
+        Ok(scores)
+    }
+}

@@ -1,0 +1,203 @@
+//! Quality monitoring's SQL. Functions take a connection so callers compose
+//! them in one transaction.
+
+use ce_db::{DbConnection, DbError};
+use diesel::prelude::*;
+
+use crate::schema::{evaluations, indicators, score_history, scores};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = evaluations, treat_none_as_default_value = false)]
+pub struct EvaluationRow {
+    pub id: String,
+    pub institution_id: String,
+    pub period: String,
+    pub learner: Option<String>,
+    pub activity: Option<String>,
+    pub score: i32,
+    pub submitted_by: String,
+    pub create_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = indicators)]
+pub struct IndicatorRow {
+    pub institution_id: String,
+    pub period: String,
+    pub indicator: i32,
+    pub value: f64,
+    pub samples: i64,
+    pub source: String,
+    pub take_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = scores)]
+pub struct ScoreRow {
+    pub institution_id: String,
+    pub period: String,
+    pub province: String,
+    pub field: i32,
+    pub state: i32,
+    pub score: f64,
+    pub grade: String,
+    pub body: Vec<u8>,
+    pub compute_micros: i64,
+}
+
+pub fn insert_evaluations(conn: &mut DbConnection, rows: &[EvaluationRow]) -> Result<(), DbError> {
+    // SQLite binds at most 32766 parameters a statement: 8 a row.
+    for chunk in rows.chunks(4000) {
+        let insert = diesel::insert_into(evaluations::table).values(chunk);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// (how many, their sum) of a period's evaluations.
+pub fn evaluation_totals(
+    conn: &mut DbConnection,
+    institution: &str,
+    period: &str,
+) -> Result<(i64, i64), DbError> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::BigInt;
+    Ok(evaluations::table
+        .filter(evaluations::institution_id.eq(institution))
+        .filter(evaluations::period.eq(period))
+        .select((
+            count_star(),
+            sql::<BigInt>("CAST(COALESCE(SUM(score), 0) AS BIGINT)"),
+        ))
+        .first(conn)?)
+}
+
+pub fn put_indicator(conn: &mut DbConnection, row: &IndicatorRow) -> Result<(), DbError> {
+    let updated =
+        diesel::update(indicators::table.find((&row.institution_id, &row.period, row.indicator)))
+            .set(row)
+            .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(indicators::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn indicators_of(
+    conn: &mut DbConnection,
+    institution: &str,
+    period: &str,
+) -> Result<Vec<IndicatorRow>, DbError> {
+    Ok(indicators::table
+        .filter(indicators::institution_id.eq(institution))
+        .filter(indicators::period.eq(period))
+        .select(IndicatorRow::as_select())
+        .load(conn)?)
+}
+
+pub fn put_score(conn: &mut DbConnection, row: &ScoreRow, history_id: &str) -> Result<(), DbError> {
+    let updated = diesel::update(scores::table.find((&row.institution_id, &row.period)))
+        .set(row)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(scores::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    diesel::insert_into(score_history::table)
+        .values((
+            score_history::id.eq(history_id),
+            score_history::institution_id.eq(&row.institution_id),
+            score_history::period.eq(&row.period),
+            score_history::body.eq(&row.body),
+            score_history::compute_micros.eq(row.compute_micros),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_score(
+    conn: &mut DbConnection,
+    institution: &str,
+    period: &str,
+) -> Result<Option<ScoreRow>, DbError> {
+    Ok(scores::table
+        .find((institution, period))
+        .select(ScoreRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The grades of an institution's scored periods before `period`, most
+/// recent first.
+pub fn earlier_grades(
+    conn: &mut DbConnection,
+    institution: &str,
+    period: &str,
+    scored: i32,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    Ok(scores::table
+        .filter(scores::institution_id.eq(institution))
+        .filter(scores::period.lt(period))
+        .filter(scores::state.eq(scored))
+        .order(scores::period.desc())
+        .limit(limit)
+        .select(scores::grade)
+        .load(conn)?)
+}
+
+/// Where a ranking page starts: after (state, score, institution).
+pub type RankKey = (i32, f64, String);
+
+/// A period's scores, scored first and best first, then by institution.
+pub fn ranking(
+    conn: &mut DbConnection,
+    period: &str,
+    province: Option<&str>,
+    field: Option<i32>,
+    after: Option<&RankKey>,
+    limit: i64,
+) -> Result<Vec<ScoreRow>, DbError> {
+    let mut q = scores::table
+        .filter(scores::period.eq(period.to_owned()))
+        .select(ScoreRow::as_select())
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(scores::province.eq(p.to_owned()));
+    }
+    if let Some(f) = field {
+        q = q.filter(scores::field.eq(f));
+    }
+    if let Some((state, score, id)) = after {
+        q = q.filter(
+            scores::state
+                .gt(*state)
+                .or(scores::state.eq(*state).and(scores::score.lt(*score)))
+                .or(scores::state
+                    .eq(*state)
+                    .and(scores::score.eq(*score))
+                    .and(scores::institution_id.gt(id.clone()))),
+        );
+    }
+    Ok(q.order((
+        scores::state.asc(),
+        scores::score.desc(),
+        scores::institution_id.asc(),
+    ))
+    .limit(limit)
+    .load(conn)?)
+}
+
+pub fn history(conn: &mut DbConnection, institution: &str) -> Result<Vec<Vec<u8>>, DbError> {
+    Ok(score_history::table
+        .filter(score_history::institution_id.eq(institution))
+        .order(score_history::id.asc())
+        .select(score_history::body)
+        .load(conn)?)
+}

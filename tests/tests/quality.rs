@@ -1,0 +1,289 @@
+//! Quality monitoring end to end on SQLite and PostgreSQL: the model applied
+//! to seeded evidence gives the documented grades; insufficient data is
+//! reported as such; rankings page; a poor result becomes exactly one
+//! supervision violation, also when supervision is down for a while; and
+//! scope.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use ce_proto::common::{DeliveryMode, Field, Role};
+use ce_proto::quality::*;
+use ce_proto::registry::{self as reg, CreateInstitutionRequest};
+use ce_proto::supervision::{ListViolationsRequest, ViolationCategory};
+use ce_server::auth::TokenRequest;
+use ce_tests::{Backend, QualityEnv, bad_fields, both_backends, credit_code, token};
+use tonic::Code;
+
+fn province(code: &str) -> TokenRequest {
+    TokenRequest {
+        province: Some(code.into()),
+        ..token(Role::ProvincialHrss, &format!("hrss-{code}-monitor"))
+    }
+}
+
+fn institution_token(name: &str) -> TokenRequest {
+    TokenRequest {
+        org: Some(name.into()),
+        ..token(Role::Institution, "quality-officer")
+    }
+}
+
+async fn institution(env: &QualityEnv, name: &str) -> String {
+    env.registry
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: name.into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
+/// `n` evaluations all answering `score`, uploaded by the institution.
+async fn evaluations(env: &QualityEnv, inst: &str, n: usize, score: i32) -> Score {
+    env.client(institution_token(inst))
+        .submit_evaluations(SubmitEvaluationsRequest {
+            institution: inst.into(),
+            period: "2026".into(),
+            evaluations: (0..n)
+                .map(|i| Evaluation {
+                    learner: format!("engineers/learner-{i}"),
+                    score,
+                    ..Default::default()
+                })
+                .collect(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap()
+}
+
+async fn indicator(env: &QualityEnv, inst: &str, i: Indicator, value: f64, samples: i64) -> Score {
+    env.client(province("44"))
+        .record_indicator(RecordIndicatorRequest {
+            institution: inst.into(),
+            period: "2026".into(),
+            indicator: i as i32,
+            value,
+            samples,
+            source: "provincial survey 2026".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Supervision's poor-quality violations of `inst`, once `want` of them exist.
+async fn poor_violations(env: &QualityEnv, inst: &str, want: usize) -> usize {
+    let mut sup = env.supervision(token(Role::Ministry, "ministry-clerk"));
+    let started = Instant::now();
+    loop {
+        let n = sup
+            .list_violations(ListViolationsRequest {
+                institution: inst.into(),
+                category: ViolationCategory::PoorQuality as i32,
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().violations.len())
+            .unwrap_or(0);
+        if n >= want || started.elapsed() > Duration::from_secs(30) {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Backend) {
+    let mut env = QualityEnv::start(b).await;
+    let good = institution(&env, "Good Academy").await;
+    let poor = institution(&env, "Poor Academy").await;
+    let thin = institution(&env, "Thin Academy").await;
+
+    // Good: every answer 5, everyone passes, no complaints upheld: 100, A.
+    evaluations(&env, &good, 40, 5).await;
+    indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
+    let a = indicator(&env, &good, Indicator::ComplaintsUpheld, 0.0, 100).await;
+    assert_eq!(
+        (a.state, a.score, a.grade.as_str()),
+        (ScoreState::Scored as i32, 100.0, "A")
+    );
+    assert_eq!(a.model_version, "national-2026.1");
+    assert_eq!(a.contributions.len(), 3);
+    let points: f64 = a.contributions.iter().map(|c| c.points).sum();
+    assert!((points - a.score).abs() < 0.01);
+    assert!(!a.poor);
+
+    // Poor: answers 3 (normalised 50) and a pass rate of 0.75 (50): 50, D, poor.
+    evaluations(&env, &poor, 40, 3).await;
+    let d = indicator(&env, &poor, Indicator::PassRate, 0.75, 100).await;
+    assert_eq!((d.score, d.grade.as_str(), d.poor), (50.0, "D", true));
+    // More evidence, still D: reported again, still one violation.
+    let d2 = indicator(&env, &poor, Indicator::ComplaintsUpheld, 8.0, 500).await;
+    assert_eq!(d2.grade, "D");
+    assert_eq!(poor_violations(&env, &poor, 1).await, 1);
+
+    // Thin: five evaluations are not enough for a score.
+    let t = evaluations(&env, &thin, 5, 5).await;
+    assert_eq!(t.state, ScoreState::InsufficientData as i32);
+    assert!(t.reasons[0].contains("Evaluation"), "{:?}", t.reasons);
+    assert!(t.grade.is_empty());
+
+    // Rankings: best first, insufficient data last, page by page.
+    let mut gd = env.client(province("44"));
+    let mut ranked = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = gd
+            .list_scores(ListScoresRequest {
+                period: "2026".into(),
+                page_size: 1,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        ranked.extend(page.scores.into_iter().map(|s| s.institution));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(ranked, vec![good.clone(), poor.clone(), thin.clone()]);
+
+    // Supervision down: a new poor result waits and lands once it returns.
+    let late = institution(&env, "Late Academy").await;
+    env.stop_supervision().await;
+    evaluations(&env, &late, 30, 1).await;
+    env.restart_supervision().await;
+    assert_eq!(poor_violations(&env, &late, 1).await, 1);
+    assert_eq!(
+        poor_violations(&env, &poor, 1).await,
+        1,
+        "still one for the first"
+    );
+
+    // History keeps every computation.
+    let history = gd
+        .list_score_history(ListScoreHistoryRequest {
+            institution: good.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .scores;
+    assert_eq!(history.len(), 3);
+    assert_eq!(history.last().unwrap().grade, "A");
+}
+
+async fn each_sees_only_what_its_scope_allows(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let own = institution(&env, "Own Academy").await;
+    let other = institution(&env, "Other Academy").await;
+    evaluations(&env, &own, 30, 4).await;
+    evaluations(&env, &other, 30, 4).await;
+    // An institution sees its own breakdown, and only others' grades.
+    let mut mine = env.client(institution_token(&own));
+    let ranking = mine
+        .list_scores(ListScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .scores;
+    for s in &ranking {
+        assert_eq!(!s.contributions.is_empty(), s.institution == own, "{s:?}");
+    }
+    // It records only what it measures itself, and only for itself.
+    let record = |inst: &str, i: Indicator| RecordIndicatorRequest {
+        institution: inst.into(),
+        period: "2026".into(),
+        indicator: i as i32,
+        value: 1.0,
+        samples: 10,
+        source: "own records".into(),
+    };
+    mine.record_indicator(record(&own, Indicator::PassRate))
+        .await
+        .unwrap();
+    for (inst, i) in [
+        (&own, Indicator::ComplaintsUpheld),
+        (&other, Indicator::PassRate),
+    ] {
+        let err = mine.record_indicator(record(inst, i)).await.unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+    // A province reads only its institutions.
+    let err = env
+        .client(province("11"))
+        .list_scores(ListScoresRequest {
+            period: "2026".into(),
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .client(province("11"))
+        .get_score(GetScoreRequest {
+            name: format!("{own}/scores/2026"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // A learner evaluates once, in their own name.
+    let mut learner = env.client(token(Role::Engineer, "engineers/li"));
+    learner
+        .submit_evaluations(SubmitEvaluationsRequest {
+            institution: own.clone(),
+            period: "2026".into(),
+            evaluations: vec![Evaluation {
+                score: 5,
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap();
+    let err = learner
+        .list_scores(ListScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = env
+        .client(province("44"))
+        .submit_evaluations(SubmitEvaluationsRequest {
+            institution: own.clone(),
+            period: "2026-H3".into(),
+            evaluations: vec![Evaluation {
+                score: 9,
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["period"]);
+}
+
+both_backends!(
+    the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
+    each_sees_only_what_its_scope_allows,
+);
