@@ -125,6 +125,52 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
     let points: f64 = a.contributions.iter().map(|c| c.points).sum();
     assert!((points - a.score).abs() < 0.01);
     assert!(!a.poor);
+    // The grade reaches the registry.
+    let started = Instant::now();
+    loop {
+        let i = env
+            .registry
+            .province("44")
+            .get_institution(ce_proto::registry::GetInstitutionRequest { name: good.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        if i.quality_grade == "A" {
+            assert_eq!(
+                (i.quality_period.as_str(), i.quality_model_version.as_str()),
+                ("2026", "national-2026.1")
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "grade never reached the registry: {i:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Only the quality service records grades; an older period changes nothing.
+    let record = |period: &str| ce_proto::registry::RecordQualityGradeRequest {
+        name: good.clone(),
+        period: period.into(),
+        grade: "D".into(),
+        model_version: "national-2026.1".into(),
+    };
+    let err = env
+        .registry
+        .province("44")
+        .record_quality_grade(record("2027"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let unchanged = env
+        .registry
+        .service_role("service/quality")
+        .record_quality_grade(record("2025"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(unchanged.quality_grade, "A");
 
     // Poor: answers 3 (normalised 50) and a pass rate of 0.75 (50): 50, D, poor.
     evaluations(&env, &poor, 40, 3).await;

@@ -14,7 +14,7 @@ use ce_proto::quality::{
     RecordIndicatorRequest, Score, ScoreState, SubmitEvaluationsRequest, SubmitEvaluationsResponse,
 };
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
-use ce_proto::registry::{GetInstitutionRequest, Institution};
+use ce_proto::registry::{GetInstitutionRequest, Institution, RecordQualityGradeRequest};
 use ce_proto::supervision::ReportQualityResultRequest;
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
 use ce_server::auth::Caller;
@@ -34,6 +34,7 @@ use crate::store::{self, EvaluationRow, IndicatorRow, RankKey, ScoreRow};
 type Intercepted = InterceptedService<Channel, PeerAuth>;
 
 pub const REPORT_POOR: &str = "supervision.ReportQualityResult";
+pub const RECORD_GRADE: &str = "registry.RecordQualityGrade";
 
 /// The services quality monitoring reads from and reports to.
 #[derive(Clone)]
@@ -71,6 +72,16 @@ impl Deliver for Clients {
                     self.supervision
                         .clone()
                         .report_quality_result(req)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
+                }
+                RECORD_GRADE => {
+                    let req =
+                        RecordQualityGradeRequest::decode(payload).map_err(|e| e.to_string())?;
+                    self.registry
+                        .clone()
+                        .record_quality_grade(req)
                         .await
                         .map(|_| ())
                         .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
@@ -213,6 +224,9 @@ fn recompute(
     }
     let now = now_micros();
     let field = institution.fields.first().copied().unwrap_or(0);
+    let previous_grade = store::get_score(conn, &id, period)?
+        .filter(|r| r.state == ScoreState::Scored as i32)
+        .map(|r| r.grade);
     let mut score = Score {
         name: score_name(&id, period),
         institution: institution.name.clone(),
@@ -285,6 +299,26 @@ fn recompute(
         },
         &names::new_id(),
     )?;
+    // Every new grade goes to the registry, where it judges the institution.
+    if score.state == ScoreState::Scored as i32
+        && previous_grade.as_deref() != Some(score.grade.as_str())
+    {
+        let grade = RecordQualityGradeRequest {
+            name: institution.name.clone(),
+            period: period.to_owned(),
+            grade: score.grade.clone(),
+            model_version: score.model_version.clone(),
+        };
+        effects::insert(
+            conn,
+            &Effect::new(
+                names::new_id(),
+                &score.name,
+                RECORD_GRADE,
+                grade.encode_to_vec(),
+            ),
+        )?;
+    }
     // Poor: one report per institution and period (supervision is idempotent too).
     if score.poor && !effects::exists_for(conn, &score.name, REPORT_POOR)? {
         let report = ReportQualityResultRequest {
@@ -344,9 +378,7 @@ impl Quality {
                 Ok(score)
             })
             .await?;
-        if score.poor {
-            self.outbox.wake();
-        }
+        self.outbox.wake();
         Ok(score)
     }
 

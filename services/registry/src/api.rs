@@ -195,6 +195,17 @@ impl RegistryService for RegistryApi {
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
+    async fn record_quality_grade(
+        &self,
+        req: Request<ce_proto::registry::RecordQualityGradeRequest>,
+    ) -> Result<Response<Institution>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.name.clone();
+        let result = institutions::record_quality(&self.db, &call, r).await;
+        reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
+    }
+
     async fn list_standing_changes(
         &self,
         req: Request<ListStandingChangesRequest>,

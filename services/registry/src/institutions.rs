@@ -54,7 +54,63 @@ pub fn to_proto(row: InstitutionRow) -> Institution {
         standing_effective_date: dates::text_to_proto(&row.standing_effective_date),
         create_time: Some(timestamp(row.create_micros)),
         update_time: Some(timestamp(row.update_micros)),
+        quality_grade: row.quality_grade.unwrap_or_default(),
+        quality_period: row.quality_period.unwrap_or_default(),
+        quality_model_version: row.quality_model.unwrap_or_default(),
     }
+}
+
+/// Records the latest quality grade (Art. 25), from the quality service.
+/// An earlier period than the one recorded changes nothing.
+pub async fn record_quality(
+    db: &Db,
+    call: &Call,
+    req: ce_proto::registry::RecordQualityGradeRequest,
+) -> Result<Institution, ApiError> {
+    let id = names::parse("name", INSTITUTIONS, &req.name)?.to_owned();
+    let mut v = Violations::new();
+    if req.period.trim().is_empty() || req.period.len() > 32 {
+        v.add("period", "is required, at most 32 characters");
+    }
+    if req.grade.trim().is_empty() || req.grade.len() > 16 {
+        v.add("grade", "is required, at most 16 characters");
+    }
+    if req.model_version.len() > 64 {
+        v.add("model_version", "at most 64 characters");
+    }
+    v.finish()?;
+    if !matches!(
+        call.caller.role,
+        ce_proto::common::Role::Service | ce_proto::common::Role::Ministry
+    ) {
+        return Err(ApiError::PermissionDenied(
+            "quality grades are recorded by the quality-monitoring service".into(),
+        ));
+    }
+    let call = call.clone();
+    let row = db
+        .write(move |conn| -> Result<_, ApiError> {
+            ce_db::lock_row(conn, "institutions", &id)?;
+            let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
+            let newer = row
+                .quality_period
+                .as_deref()
+                .is_none_or(|p| req.period.as_str() >= p);
+            let same = row.quality_period.as_deref() == Some(req.period.as_str())
+                && row.quality_grade.as_deref() == Some(req.grade.as_str())
+                && row.quality_model.as_deref() == Some(req.model_version.as_str());
+            if newer && !same {
+                row.quality_grade = Some(req.grade.trim().to_owned());
+                row.quality_period = Some(req.period.trim().to_owned());
+                row.quality_model = Some(req.model_version.trim().to_owned());
+                row.update_micros = now_micros();
+                store::update_quality(conn, &row)?;
+                ce_db::audit::append(conn, &call.audit(&req.name, "OK"))?;
+            }
+            Ok(row)
+        })
+        .await?;
+    Ok(to_proto(row))
 }
 
 fn change_to_proto(row: StandingChangeRow) -> StandingChange {
@@ -175,6 +231,9 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
         next_change_date: None,
         create_micros: now,
         update_micros: now,
+        quality_grade: None,
+        quality_period: None,
+        quality_model: None,
     };
     let call = call.clone();
     let row = db

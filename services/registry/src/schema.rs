@@ -54,6 +54,9 @@ diesel::table! {
         next_change_date -> Nullable<Text>,
         create_micros -> BigInt,
         update_micros -> BigInt,
+        quality_grade -> Nullable<Text>,
+        quality_period -> Nullable<Text>,
+        quality_model -> Nullable<Text>,
     }
 }
 

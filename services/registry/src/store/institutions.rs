@@ -20,6 +20,10 @@ pub struct InstitutionRow {
     pub next_change_date: Option<String>,
     pub create_micros: i64,
     pub update_micros: i64,
+    /// The latest quality-monitoring grade (Art. 25), its period and model.
+    pub quality_grade: Option<String>,
+    pub quality_period: Option<String>,
+    pub quality_model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -93,6 +97,19 @@ pub fn update_standing(conn: &mut DbConnection, row: &InstitutionRow) -> Result<
 }
 
 /// Institutions whose next dated standing change is due on or before `today`.
+/// Records the latest quality grade.
+pub fn update_quality(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(), DbError> {
+    diesel::update(institutions::table.find(&row.id))
+        .set((
+            institutions::quality_grade.eq(&row.quality_grade),
+            institutions::quality_period.eq(&row.quality_period),
+            institutions::quality_model.eq(&row.quality_model),
+            institutions::update_micros.eq(row.update_micros),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn due_for_refresh(conn: &mut DbConnection, today: &str) -> Result<Vec<String>, DbError> {
     Ok(institutions::table
         .filter(institutions::next_change_date.le(today.to_owned()))
