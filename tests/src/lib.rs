@@ -519,6 +519,7 @@ impl QualityEnv {
             .peers
             .insert("registry".into(), registry.service.url());
         config.peers.insert("supervision".into(), supervision.url());
+        config.peers.insert("crediting".into(), crediting.url());
         let service = start_service(config, quality::start).await;
         let channel = service.channel().await;
         QualityEnv {

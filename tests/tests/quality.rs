@@ -329,7 +329,113 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     assert_eq!(bad_fields(&err), ["period"]);
 }
 
+async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
+    use ce_proto::supervision::{
+        CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
+    };
+    let env = QualityEnv::start(b).await;
+    let inst = env
+        .registry
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Open Academy".into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                disclosure: Some(reg::Disclosure {
+                    scope: "Construction safety".into(),
+                    content: "Site safety, BIM".into(),
+                    fee_items: vec![],
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    // One decided violation and one still open: only the decided one counts.
+    let mut sup = env.supervision(province("44"));
+    for decide in [true, false] {
+        let v = sup
+            .create_violation(CreateViolationRequest {
+                violation: Some(Violation {
+                    institution: inst.clone(),
+                    category: ViolationCategory::ImproperFees as i32,
+                    description: "Fees without training".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if decide {
+            sup.decide_violation(DecideViolationRequest {
+                name: v.name,
+                decision: Some(Decision {
+                    kind: DecisionKind::Warning as i32,
+                    reason: "First offence".into(),
+                    effective_date: Some(ce_proto::google::r#type::Date {
+                        year: 2026,
+                        month: 11,
+                        day: 2,
+                    }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+        }
+    }
+    evaluations(&env, &inst, 30, 4).await;
+    let refresh = RefreshIndicatorsRequest {
+        institution: inst.clone(),
+        period: "2026".into(),
+    };
+    let err = env
+        .client(institution_token(&inst))
+        .refresh_indicators(refresh.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let score = env
+        .client(province("44"))
+        .refresh_indicators(refresh)
+        .await
+        .unwrap()
+        .into_inner();
+    let part = |i: Indicator| {
+        score
+            .contributions
+            .iter()
+            .find(|c| c.indicator == i as i32)
+            .cloned()
+            .unwrap_or_else(|| panic!("{i:?} missing: {score:?}"))
+    };
+    let disclosure = part(Indicator::DisclosureCompleteness);
+    assert!((disclosure.value - 2.0 / 3.0).abs() < 1e-9);
+    assert!(
+        disclosure.source.starts_with("registry"),
+        "{}",
+        disclosure.source
+    );
+    let violations = part(Indicator::Violations);
+    assert_eq!(violations.value, 1.0);
+    assert!(violations.source.starts_with("supervision"));
+    assert!(
+        score
+            .contributions
+            .iter()
+            .all(|c| c.indicator != Indicator::RegistrationDelay as i32),
+        "no records, no delay"
+    );
+}
+
 both_backends!(
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,
+    refreshing_pulls_what_the_registry_and_supervision_know,
 );

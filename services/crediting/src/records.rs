@@ -766,6 +766,11 @@ impl Crediting {
         if req.state != 0 && RecordState::try_from(req.state).is_err() {
             v.add("state", "is not a record state");
         }
+        if !req.institution.is_empty()
+            && ce_server::names::parse("institution", "institutions", &req.institution).is_err()
+        {
+            v.add("institution", "must be `institutions/{id}`");
+        }
         if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
             v.add(
                 "province",
@@ -777,8 +782,8 @@ impl Crediting {
             req.page_size,
             &req.page_token,
             &format!(
-                "{}|{}|{}|{}",
-                req.engineer, req.year, req.state, req.province
+                "{}|{}|{}|{}|{}",
+                req.engineer, req.year, req.state, req.province, req.institution
             ),
         )?;
         let n = scope::narrow_list(
@@ -786,6 +791,7 @@ impl Crediting {
             Narrowed {
                 province: (!req.province.is_empty()).then(|| req.province.clone()),
                 engineer: (!req.engineer.is_empty()).then(|| req.engineer.clone()),
+                institution: (!req.institution.is_empty()).then(|| req.institution.clone()),
                 ..Default::default()
             },
             false,

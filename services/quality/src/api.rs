@@ -45,6 +45,16 @@ impl QualityService for QualityApi {
         reply_to_mutation(&self.inner.db, &call, &resource, result).await
     }
 
+    async fn refresh_indicators(
+        &self,
+        req: Request<RefreshIndicatorsRequest>,
+    ) -> Result<Response<Score>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let result = self.inner.refresh(&call, &r.institution, &r.period).await;
+        reply_to_mutation(&self.inner.db, &call, &r.institution, result).await
+    }
+
     async fn get_score(&self, req: Request<GetScoreRequest>) -> Result<Response<Score>, Status> {
         let call = Call::from_request(&req)?;
         reply(self.inner.get_score(&call, &req.into_inner().name).await)

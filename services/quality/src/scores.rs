@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::Role;
+use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
 use ce_proto::quality::{
     Contribution, Indicator as PIndicator, ListScoresRequest, ListScoresResponse,
     RecordIndicatorRequest, Score, ScoreState, SubmitEvaluationsRequest, SubmitEvaluationsResponse,
@@ -41,6 +42,7 @@ pub const RECORD_GRADE: &str = "registry.RecordQualityGrade";
 pub struct Clients {
     pub registry: RegistryServiceClient<Intercepted>,
     pub supervision: SupervisionServiceClient<Intercepted>,
+    pub crediting: CreditingServiceClient<Intercepted>,
 }
 
 impl std::fmt::Debug for Clients {
@@ -54,6 +56,7 @@ impl Clients {
         Ok(Clients {
             registry: RegistryServiceClient::new(peers.intercepted("registry")?),
             supervision: SupervisionServiceClient::new(peers.intercepted("supervision")?),
+            crediting: CreditingServiceClient::new(peers.intercepted("crediting")?),
         })
     }
 }
@@ -650,5 +653,216 @@ impl Quality {
             return Err(deny("reading score histories"));
         }
         Ok(scores)
+    }
+
+    /// Pulls the indicators other services own, records them, recomputes.
+    pub async fn refresh(
+        &self,
+        call: &Call,
+        institution: &str,
+        period: &str,
+    ) -> Result<Score, ApiError> {
+        check_period(period)?;
+        let inst = self.institution(institution).await?;
+        let c = &call.caller;
+        let allowed = match c.role {
+            Role::Ministry | Role::Service => true,
+            Role::ProvincialHrss => c.province.as_deref() == Some(inst.province.as_str()),
+            _ => false,
+        };
+        if !allowed {
+            return Err(deny("refreshing indicators"));
+        }
+        let (from, to) = period_days(period)?;
+        let id = names::parse("institution", "institutions", institution)?.to_owned();
+        let now = now_micros();
+        let mut rows = Vec::new();
+        let row = |indicator: PIndicator, value: f64, samples: i64, source: String| IndicatorRow {
+            institution_id: id.clone(),
+            period: period.to_owned(),
+            indicator: indicator as i32,
+            value,
+            samples,
+            source,
+            take_micros: now,
+        };
+        // The registry: how much of the Art. 15 disclosure is published.
+        let d = inst.disclosure.clone().unwrap_or_default();
+        let parts = [
+            !d.scope.trim().is_empty(),
+            !d.content.trim().is_empty(),
+            !d.fee_items.is_empty(),
+        ];
+        let published = parts.iter().filter(|p| **p).count();
+        rows.push(row(
+            PIndicator::DisclosureCompleteness,
+            published as f64 / 3.0,
+            1,
+            format!("registry: {published} of scope, content and fees published"),
+        ));
+        // Supervision: violations decided in the period, its own reports excluded.
+        let mut decided = 0i64;
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .supervision
+                .clone()
+                .list_violations(ce_proto::supervision::ListViolationsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    institution: institution.to_owned(),
+                    start_date: Some(ce_server::dates::to_proto(from)),
+                    end_date: Some(ce_server::dates::to_proto(to)),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("supervision did not answer: {}", e.message()))
+                })?
+                .into_inner();
+            decided += page
+                .violations
+                .iter()
+                .filter(|v| {
+                    v.category != ce_proto::supervision::ViolationCategory::PoorQuality as i32
+                        && v.state != ce_proto::supervision::ViolationState::Open as i32
+                })
+                .count() as i64;
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        rows.push(row(
+            PIndicator::Violations,
+            decided as f64,
+            1,
+            "supervision: violations decided in the period".into(),
+        ));
+        // Crediting: days from an activity's end to its hours being registered.
+        let mut delays = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .crediting
+                .clone()
+                .list_hour_records(ce_proto::crediting::ListHourRecordsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    year: from.year(),
+                    institution: institution.to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("crediting did not answer: {}", e.message()))
+                })?
+                .into_inner();
+            for r in &page.hour_records {
+                let end = match &r.activity {
+                    Some(ce_proto::crediting::hour_record::Activity::FaceToFace(f)) => {
+                        dates::from_proto(f.start_date.as_ref())
+                            .ok()
+                            .map(|d| d + time::Duration::days(i64::from(f.days.max(1)) - 1))
+                    }
+                    Some(ce_proto::crediting::hour_record::Activity::Online(o)) => {
+                        dates::from_proto(o.end_date.as_ref()).ok()
+                    }
+                    _ => None,
+                };
+                let registered = r.create_time.as_ref().and_then(|t| {
+                    time::OffsetDateTime::from_unix_timestamp(t.seconds)
+                        .ok()
+                        .map(|t| t.to_offset(time::macros::offset!(+8)).date())
+                });
+                if let (Some(end), Some(registered)) = (end, registered)
+                    && end >= from
+                    && end <= to
+                {
+                    delays.push((registered - end).whole_days().max(0));
+                }
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        if !delays.is_empty() {
+            delays.sort_unstable();
+            let median = delays[delays.len() / 2];
+            rows.push(row(
+                PIndicator::RegistrationDelay,
+                median as f64,
+                delays.len() as i64,
+                format!("crediting: median of {} records", delays.len()),
+            ));
+        }
+        let score = self
+            .store_and_score(call, inst, period.to_owned(), move |conn| {
+                for r in &rows {
+                    store::put_indicator(conn, r)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(for_caller(&call.caller, score))
+    }
+}
+
+/// The first and last day of a period.
+pub fn period_days(period: &str) -> Result<(time::Date, time::Date), ApiError> {
+    check_period(period)?;
+    let year: i32 = period[..4]
+        .parse()
+        .map_err(|_| ApiError::invalid("period", "bad year"))?;
+    let (first, last) = match period.get(5..) {
+        None => (1, 12),
+        Some("H1") => (1, 6),
+        Some("H2") => (7, 12),
+        Some("Q1") => (1, 3),
+        Some("Q2") => (4, 6),
+        Some("Q3") => (7, 9),
+        _ => (10, 12),
+    };
+    let month = |m: u8| time::Month::try_from(m).map_err(|e| ApiError::Internal(e.to_string()));
+    let start = time::Date::from_calendar_date(year, month(first)?, 1)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let next = if last == 12 {
+        time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+    } else {
+        time::Date::from_calendar_date(year, month(last + 1)?, 1)
+    }
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((start, next.previous_day().unwrap_or(next)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn periods_are_years_halves_and_quarters() {
+        assert_eq!(
+            period_days("2026").unwrap(),
+            (date!(2026 - 01 - 01), date!(2026 - 12 - 31))
+        );
+        assert_eq!(
+            period_days("2026-H1").unwrap(),
+            (date!(2026 - 01 - 01), date!(2026 - 06 - 30))
+        );
+        assert_eq!(
+            period_days("2027-Q3").unwrap(),
+            (date!(2027 - 07 - 01), date!(2027 - 09 - 30))
+        );
+        assert_eq!(
+            period_days("2026-Q4").unwrap(),
+            (date!(2026 - 10 - 01), date!(2026 - 12 - 31))
+        );
+        for bad in ["2025", "2026-H3", "26", "2026-", "abcd"] {
+            assert!(check_period(bad).is_err(), "{bad}");
+        }
     }
 }
