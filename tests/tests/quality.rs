@@ -222,6 +222,70 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         "still one for the first"
     );
 
+    // The distribution of the period's grades.
+    let dist = gd
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dist.rows.len(), 1);
+    let row = &dist.rows[0];
+    let grades: Vec<(&str, i64)> = row
+        .grades
+        .iter()
+        .map(|g| (g.grade.as_str(), g.institutions))
+        .collect();
+    assert_eq!(grades, vec![("A", 1), ("D", 2)]);
+    assert_eq!(row.insufficient_data, 1);
+    // Grade changes: each institution's first grade, in order.
+    let changes = gd
+        .list_grade_changes(ListGradeChangesRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .changes;
+    let firsts: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.institution.as_str(),
+                c.from_grade.as_str(),
+                c.to_grade.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        firsts,
+        vec![
+            (good.as_str(), "", "A"),
+            (poor.as_str(), "", "D"),
+            (late.as_str(), "", "D")
+        ]
+    );
+    // A dashboard follows new scores live.
+    let mut watch = gd
+        .watch_scores(WatchScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let fresh = institution(&env, "Fresh Academy").await;
+    evaluations(&env, &fresh, 30, 4).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("a new score is pushed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.institution, fresh);
+
     // History keeps every computation.
     let history = gd
         .list_score_history(ListScoreHistoryRequest {

@@ -21,8 +21,40 @@ impl QualityApi {
     }
 }
 
+type ScoreStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Score, Status>> + Send>>;
+
 #[tonic::async_trait]
 impl QualityService for QualityApi {
+    type WatchScoresStream = ScoreStream;
+
+    async fn get_score_distribution(
+        &self,
+        req: Request<GetScoreDistributionRequest>,
+    ) -> Result<Response<ScoreDistribution>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.distribution(&call, req.into_inner()).await)
+    }
+
+    async fn list_grade_changes(
+        &self,
+        req: Request<ListGradeChangesRequest>,
+    ) -> Result<Response<ListGradeChangesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.grade_changes(&call, req.into_inner()).await)
+    }
+
+    async fn watch_scores(
+        &self,
+        req: Request<WatchScoresRequest>,
+    ) -> Result<Response<ScoreStream>, Status> {
+        let call = Call::from_request(&req)?;
+        let rx = self.inner.watch(&call, req.into_inner())?;
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
     async fn submit_evaluations(
         &self,
         req: Request<SubmitEvaluationsRequest>,

@@ -8,6 +8,7 @@
 //! | [`api`] | the gRPC handlers |
 //! | [`model`] | the scoring model: normalisation, weights, bands, poor results |
 //! | [`scores`] | evidence in, scores out; rankings; history; the supervision feed |
+//! | [`dashboards`] | distributions, grade changes, the live watch |
 //! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
@@ -19,6 +20,7 @@ use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
+pub mod dashboards;
 pub mod model;
 pub mod schema;
 pub mod scores;
@@ -61,6 +63,7 @@ pub async fn start(
         clients: scores::Clients::new(&peers)?,
         model: Arc::new(model::Model::national()),
         outbox: ce_server::outbox::Outbox::default(),
+        computed: tokio::sync::broadcast::channel(1024).0,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     ce_server::outbox::spawn(

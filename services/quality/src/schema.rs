@@ -49,3 +49,15 @@ diesel::table! {
         compute_micros -> BigInt,
     }
 }
+
+diesel::table! {
+    grade_changes (id) {
+        id -> Text,
+        institution_id -> Text,
+        period -> Text,
+        province -> Text,
+        from_grade -> Nullable<Text>,
+        to_grade -> Text,
+        change_micros -> BigInt,
+    }
+}

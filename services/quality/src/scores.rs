@@ -102,6 +102,8 @@ pub struct Quality {
     pub clients: Clients,
     pub model: Arc<Model>,
     pub outbox: Outbox,
+    /// Every score computed here, for WatchScores.
+    pub computed: tokio::sync::broadcast::Sender<Score>,
 }
 
 fn to_model(i: PIndicator) -> Option<Indicator> {
@@ -306,6 +308,18 @@ fn recompute(
     if score.state == ScoreState::Scored as i32
         && previous_grade.as_deref() != Some(score.grade.as_str())
     {
+        store::insert_grade_change(
+            conn,
+            &store::GradeChangeRow {
+                id: names::new_id(),
+                institution_id: id.clone(),
+                period: period.to_owned(),
+                province: score.province.clone(),
+                from_grade: previous_grade.clone(),
+                to_grade: score.grade.clone(),
+                change_micros: now,
+            },
+        )?;
         let grade = RecordQualityGradeRequest {
             name: institution.name.clone(),
             period: period.to_owned(),
@@ -382,6 +396,8 @@ impl Quality {
             })
             .await?;
         self.outbox.wake();
+        // Nobody watching is fine.
+        let _ = self.computed.send(score.clone());
         Ok(score)
     }
 

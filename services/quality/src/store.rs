@@ -4,7 +4,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{evaluations, indicators, score_history, scores};
+use crate::schema::{evaluations, grade_changes, indicators, score_history, scores};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = evaluations, treat_none_as_default_value = false)]
@@ -199,5 +199,83 @@ pub fn history(conn: &mut DbConnection, institution: &str) -> Result<Vec<Vec<u8>
         .filter(score_history::institution_id.eq(institution))
         .order(score_history::id.asc())
         .select(score_history::body)
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grade_changes, treat_none_as_default_value = false)]
+pub struct GradeChangeRow {
+    pub id: String,
+    pub institution_id: String,
+    pub period: String,
+    pub province: String,
+    pub from_grade: Option<String>,
+    pub to_grade: String,
+    pub change_micros: i64,
+}
+
+pub fn insert_grade_change(conn: &mut DbConnection, row: &GradeChangeRow) -> Result<(), DbError> {
+    diesel::insert_into(grade_changes::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list_grade_changes(
+    conn: &mut DbConnection,
+    period: Option<&str>,
+    province: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<GradeChangeRow>, DbError> {
+    let mut q = grade_changes::table
+        .select(GradeChangeRow::as_select())
+        .into_boxed();
+    if let Some(p) = period {
+        q = q.filter(grade_changes::period.eq(p.to_owned()));
+    }
+    if let Some(p) = province {
+        q = q.filter(grade_changes::province.eq(p.to_owned()));
+    }
+    if let Some(a) = after {
+        q = q.filter(grade_changes::id.gt(a.to_owned()));
+    }
+    Ok(q.order(grade_changes::id.asc()).limit(limit).load(conn)?)
+}
+
+/// (province, field, state, grade, institutions, sum of scores) of a period.
+pub type GradeCountRow = (String, i32, i32, String, i64, Option<f64>);
+
+pub fn distribution(
+    conn: &mut DbConnection,
+    period: &str,
+    province: Option<&str>,
+    field: Option<i32>,
+) -> Result<Vec<GradeCountRow>, DbError> {
+    use diesel::dsl::{count_star, sum};
+    let mut q = scores::table
+        .filter(scores::period.eq(period.to_owned()))
+        .group_by((
+            scores::province,
+            scores::field,
+            scores::state,
+            scores::grade,
+        ))
+        .select((
+            scores::province,
+            scores::field,
+            scores::state,
+            scores::grade,
+            count_star(),
+            sum(scores::score),
+        ))
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(scores::province.eq(p.to_owned()));
+    }
+    if let Some(f) = field {
+        q = q.filter(scores::field.eq(f));
+    }
+    Ok(q.order((scores::province, scores::field, scores::grade))
         .load(conn)?)
 }
