@@ -498,7 +498,100 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     );
 }
 
+/// The browser the dashboard test drives (Debian's `chromium`; `.ci/run`
+/// installs it).
+fn chromium() -> String {
+    let path = std::env::var("CE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "the dashboard test needs headless Chromium at {path}: apt-get install chromium (or set CE_CHROMIUM)"
+    );
+    path
+}
+
+async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let good = institution(&env, "Good Academy").await;
+    let poor = institution(&env, "Poor Academy").await;
+    evaluations(&env, &good, 40, 5).await;
+    indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
+    evaluations(&env, &poor, 40, 2).await;
+    let token = env.registry.place.token(TokenRequest {
+        ttl_secs: 600,
+        ..province("44")
+    });
+    let url = format!(
+        "http://{}/dashboard/index.html?period=2026#token={token}",
+        env.service.addr()
+    );
+    let browser = chromium();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                &url,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the page did not finish: {dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The ranking: the good institution first with its A, the poor one with its D.
+    let first = dom.find(&good).expect("good institution listed");
+    let second = dom.find(&poor).expect("poor institution listed");
+    assert!(first < second, "ranked best first");
+    assert!(dom.contains(">A<") && dom.contains(">D<"), "{dom}");
+    assert!(dom.contains("2 institutions"));
+    // The drill-down of the first: its indicators and its history line.
+    assert!(dom.contains(&format!("Institution {good}")));
+    assert!(
+        dom.contains(">Evaluation<") && dom.contains(">Pass rate<"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("data-scores=\"100.00 100.00\""),
+        "two computations, both 100: {dom}"
+    );
+    // Without a token the page says why, instead of showing anything.
+    let bare = format!(
+        "http://{}/dashboard/index.html?period=2026",
+        env.service.addr()
+    );
+    let browser = chromium();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                &bare,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("data-ready=\"error\""), "{dom}");
+    assert!(!dom.contains(&good));
+}
+
 both_backends!(
+    the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,
     refreshing_pulls_what_the_registry_and_supervision_know,

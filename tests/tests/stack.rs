@@ -80,8 +80,15 @@ async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b
         vec!["ce.crediting.v1.CreditingService", "grpc.health.v1.Health"]
     );
     assert_eq!(
+        reflected_services(supervision.channel().await).await,
+        vec![
+            "ce.supervision.v1.SupervisionService",
+            "grpc.health.v1.Health"
+        ]
+    );
+    assert_eq!(
         reflected_services(quality.channel().await).await,
-        vec!["grpc.health.v1.Health"]
+        vec!["ce.quality.v1.QualityService", "grpc.health.v1.Health"]
     );
     for s in [registry, crediting, supervision, quality] {
         s.stop().await;

@@ -227,12 +227,25 @@ pub async fn serve(
     routes: Routes,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
+    serve_with(name, grpc_services, prepared, routes, false, signal).await
+}
+
+/// [`serve`], also answering gRPC-Web (and HTTP/1.1) when `grpc_web`.
+pub async fn serve_with(
+    name: &'static str,
+    grpc_services: &'static [&'static str],
+    prepared: &Prepared,
+    routes: Routes,
+    grpc_web: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
     Ok(serve::serve(
         ServiceSpec {
             name,
             grpc_services,
             routes,
             db: Some(prepared.db.clone()),
+            grpc_web,
         },
         &prepared.config.server,
         prepared.auth.clone(),

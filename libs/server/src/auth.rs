@@ -570,7 +570,9 @@ fn refuse_dev_key(
 
 /// Paths that need no token: health checks and reflection.
 fn is_public(path: &str) -> bool {
-    path.starts_with("/grpc.health.v1.Health/")
+    // Static pages (the quality dashboard) carry no data; their calls do, with a token.
+    path.starts_with("/dashboard/")
+        || path.starts_with("/grpc.health.v1.Health/")
         || path.starts_with("/grpc.reflection.v1.ServerReflection/")
         || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
 }

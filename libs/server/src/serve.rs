@@ -45,6 +45,9 @@ pub struct ServiceSpec {
     pub routes: Routes,
     /// The database whose reachability health reports.
     pub db: Option<ce_db::Db>,
+    /// Accept HTTP/1.1 too, for browsers: gRPC-Web services (wrapped in
+    /// `tonic_web::GrpcWebLayer` by the service) and static pages.
+    pub grpc_web: bool,
 }
 
 /// A server that is listening.
@@ -188,6 +191,7 @@ pub async fn serve(
         .into_inner();
 
     let mut builder = tonic::transport::Server::builder()
+        .accept_http1(spec.grpc_web)
         .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
         .max_concurrent_streams(config.max_concurrent_streams)
         .http2_keepalive_interval(Some(Duration::from_secs(30)));

@@ -9,6 +9,7 @@
 //! | [`model`] | the scoring model: normalisation, weights, bands, poor results |
 //! | [`scores`] | evidence in, scores out; rankings; history; the supervision feed |
 //! | [`dashboards`] | distributions, grade changes, the live watch |
+//! | [`page`] | the built-in dashboard page, calling back through gRPC-Web |
 //! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 pub mod api;
 pub mod dashboards;
 pub mod model;
+pub mod page;
 pub mod schema;
 pub mod scores;
 pub mod store;
@@ -77,10 +79,14 @@ pub async fn start(
         let _ = stop_tx.send(true);
     };
     let limit = prepared.config.server.max_message_bytes;
-    let routes = tonic::service::Routes::new(
+    // gRPC-Web for this service only, so the page is plain HTTP.
+    let routes = tonic::service::Routes::new(tower::Layer::layer(
+        &tonic_web::GrpcWebLayer::new(),
         QualityServiceServer::new(api::QualityApi::new(quality, model::NATIONAL.to_owned()))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
-    );
-    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
+    ))
+    .add_service(page::Dashboard);
+    // gRPC-Web on: dashboards in a browser call this service directly.
+    app::serve_with(SERVICE, GRPC_SERVICES, &prepared, routes, true, signal).await
 }
