@@ -507,7 +507,11 @@ impl QualityEnv {
         config
             .peers
             .insert("registry".into(), registry.service.url());
-        let crediting = start_service(config, crediting::start).await;
+        let today = time::macros::date!(2026 - 11 - 25);
+        let crediting = start_service(config, move |c, s| {
+            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+        })
+        .await;
         let supervision =
             QualityEnv::start_supervision(&registry, &crediting, ([127, 0, 0, 1], 0).into()).await;
         let supervision_addr = supervision.addr();
@@ -558,6 +562,14 @@ impl QualityEnv {
         let token = self.registry.place.token(req);
         ce_proto::supervision::supervision_service_client::SupervisionServiceClient::with_interceptor(
             self.supervision_channel.clone(),
+            bearer(&token),
+        )
+    }
+
+    pub async fn crediting(&self, req: TokenRequest) -> Crediting {
+        let token = self.registry.place.token(req);
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            self.crediting.channel().await,
             bearer(&token),
         )
     }

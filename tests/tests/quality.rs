@@ -39,7 +39,7 @@ async fn institution(env: &QualityEnv, name: &str) -> String {
                 display_name: name.into(),
                 province: "44".into(),
                 fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
                 ..Default::default()
             }),
         })
@@ -221,6 +221,29 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         1,
         "still one for the first"
     );
+    let err = gd
+        .get_outbox_status(GetOutboxStatusRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let started = Instant::now();
+    loop {
+        let outbox = env
+            .client(ce_tests::token(Role::Ministry, "ministry-clerk"))
+            .get_outbox_status(GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if outbox.pending == 0 {
+            assert!(
+                outbox.delivered >= 5,
+                "grades and reports delivered: {outbox:?}"
+            );
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{outbox:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The distribution of the period's grades.
     let dist = gd
@@ -496,6 +519,41 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
             .all(|c| c.indicator != Indicator::RegistrationDelay as i32),
         "no records, no delay"
     );
+
+    // Closing the period rescores every institution of the province.
+    let err = env
+        .client(province("11"))
+        .close_period(ClosePeriodRequest {
+            period: "2026".into(),
+            province: "44".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let closed = env
+        .client(province("44"))
+        .close_period(ClosePeriodRequest {
+            period: "2026".into(),
+            province: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (closed.institutions, closed.scored, closed.insufficient_data),
+        (1, 1, 0)
+    );
+    // The scoring model shown is the national one (no provincial file here).
+    let model = env
+        .client(province("44"))
+        .get_scoring_model(GetScoringModelRequest {
+            province: "44".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(model.version, "national-2026.1");
+    assert!(model.definition.contains("[indicators.evaluation]"));
 }
 
 /// The browser the dashboard test drives (Debian's `chromium`; `.ci/run`
@@ -590,7 +648,125 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(!dom.contains(&good));
 }
 
+/// An institution's online course, a learner, and an upload whose xAPI
+/// statements verify less than it claims: one anomaly in one online record.
+async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend) {
+    use ce_proto::crediting::hour_record::Activity as A;
+    use ce_proto::crediting::{CreateHourRecordRequest, HourRecord, OnlineTraining};
+    use ce_proto::google::r#type::Date;
+    let env = QualityEnv::start(b).await;
+    let inst = institution(&env, "Online Academy").await;
+    let r = &env.registry;
+    let date = |m, d| {
+        Some(Date {
+            year: 2026,
+            month: m,
+            day: d,
+        })
+    };
+    let course = r
+        .institution(&inst)
+        .create_activity(ce_proto::registry::CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "BIM online".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                subject_category: ce_proto::common::SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::Online as i32,
+                start_date: date(9, 1),
+                end_date: date(9, 30),
+                hours_per_day: 4.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let engineer = r
+        .province("44")
+        .create_engineer(ce_proto::registry::CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: ce_tests::resident_id("44"),
+                display_name: "赵工".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let statement = serde_json::json!({
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+        "timestamp": "2026-09-10T21:00:00+08:00",
+        "result": {"duration": "PT2H"}
+    })
+    .to_string();
+    let uploaded = env
+        .crediting(institution_token(&inst))
+        .await
+        .create_hour_record(CreateHourRecordRequest {
+            hour_record: Some(HourRecord {
+                engineer,
+                registry_activity: course,
+                activity: Some(A::Online(OnlineTraining {
+                    subject_category: ce_proto::common::SubjectCategory::Professional as i32,
+                    start_date: date(9, 1),
+                    end_date: date(9, 30),
+                    hours: 10.0,
+                    xapi_statements: vec![statement],
+                })),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    evaluations(&env, &inst, 30, 4).await;
+    let score = env
+        .client(province("44"))
+        .refresh_indicators(RefreshIndicatorsRequest {
+            institution: inst.clone(),
+            period: "2026".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let part = |i: Indicator| {
+        score
+            .contributions
+            .iter()
+            .find(|c| c.indicator == i as i32)
+            .cloned()
+            .unwrap_or_else(|| panic!("{i:?} missing: {score:?}"))
+    };
+    // One online record is too few to weigh (10 needed): measured, noted, left out.
+    assert_eq!(score.state, ScoreState::Scored as i32, "{score:?}");
+    assert!(
+        score
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("AttendanceAnomalies: 1 observations")),
+        "{:?}",
+        score.reasons
+    );
+    // Registered on the day the record was created, after the course ended on 30 September.
+    let created = uploaded.create_time.unwrap();
+    let registered = time::OffsetDateTime::from_unix_timestamp(created.seconds)
+        .unwrap()
+        .to_offset(time::macros::offset!(+8))
+        .date();
+    let expected = (registered - time::macros::date!(2026 - 09 - 30))
+        .whole_days()
+        .max(0) as f64;
+    assert_eq!(part(Indicator::RegistrationDelay).value, expected);
+}
+
 both_backends!(
+    crediting_evidence_becomes_anomalies_and_registration_delay,
     the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,

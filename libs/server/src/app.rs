@@ -31,6 +31,18 @@ pub struct ServiceConfig {
     pub peers: std::collections::BTreeMap<String, String>,
     /// Hour certificates; read by crediting only.
     pub certificates: CertificatesConfig,
+    /// Quality monitoring; read by the quality service only.
+    pub quality: QualityConfig,
+}
+
+/// The `quality` section: provincial scoring models (Art. 25).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Folder of provincial scoring models (`*.toml`, each with a
+    /// `province` key); empty for the national model only.
+    #[serde(default)]
+    pub models_dir: String,
 }
 
 /// The `certificates` section: how crediting signs hour certificates
@@ -87,6 +99,9 @@ log_filter = "info"
 
 [rules]
 dir = ""
+
+[quality]
+models_dir = ""
 
 [certificates]
 issuer = "did:web:ce.mohrss.example"

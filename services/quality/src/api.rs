@@ -12,12 +12,11 @@ use crate::scores::Quality;
 #[derive(Clone, Debug)]
 pub struct QualityApi {
     inner: Quality,
-    definition: String,
 }
 
 impl QualityApi {
-    pub fn new(inner: Quality, definition: String) -> QualityApi {
-        QualityApi { inner, definition }
+    pub fn new(inner: Quality) -> QualityApi {
+        QualityApi { inner }
     }
 }
 
@@ -87,6 +86,38 @@ impl QualityService for QualityApi {
         reply_to_mutation(&self.inner.db, &call, &r.institution, result).await
     }
 
+    async fn close_period(
+        &self,
+        req: Request<ClosePeriodRequest>,
+    ) -> Result<Response<ClosePeriodResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = format!("scores/{}", r.period);
+        let result = self.inner.close_period(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
+    async fn get_outbox_status(
+        &self,
+        req: Request<GetOutboxStatusRequest>,
+    ) -> Result<Response<OutboxStatus>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = match call.caller.role {
+            ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => {
+                ce_server::outbox::status(&self.inner.db)
+                    .await
+                    .map(|s| OutboxStatus {
+                        pending: s.pending,
+                        delivered: s.delivered,
+                        oldest_pending_age_seconds: s.oldest_pending_age_seconds,
+                        oldest_last_error: s.oldest_last_error,
+                    })
+            }
+            _ => Err(ce_server::scope::deny("reading the outbox")),
+        };
+        reply(result)
+    }
+
     async fn get_score(&self, req: Request<GetScoreRequest>) -> Result<Response<Score>, Status> {
         let call = Call::from_request(&req)?;
         reply(self.inner.get_score(&call, &req.into_inner().name).await)
@@ -118,9 +149,10 @@ impl QualityService for QualityApi {
         req: Request<GetScoringModelRequest>,
     ) -> Result<Response<ScoringModel>, Status> {
         let _call = Call::from_request(&req)?;
+        let model = self.inner.models.for_province(&req.into_inner().province);
         Ok(Response::new(ScoringModel {
-            version: self.inner.model.version.clone(),
-            definition: self.definition.clone(),
+            version: model.version.clone(),
+            definition: model.definition.clone(),
         }))
     }
 }

@@ -63,7 +63,10 @@ pub async fn start(
     let quality = scores::Quality {
         db: prepared.db.clone(),
         clients: scores::Clients::new(&peers)?,
-        model: Arc::new(model::Model::national()),
+        models: Arc::new(
+            model::Models::load(&prepared.config.quality.models_dir)
+                .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
+        ),
         outbox: ce_server::outbox::Outbox::default(),
         computed: tokio::sync::broadcast::channel(1024).0,
     };
@@ -82,7 +85,7 @@ pub async fn start(
     // gRPC-Web for this service only, so the page is plain HTTP.
     let routes = tonic::service::Routes::new(tower::Layer::layer(
         &tonic_web::GrpcWebLayer::new(),
-        QualityServiceServer::new(api::QualityApi::new(quality, model::NATIONAL.to_owned()))
+        QualityServiceServer::new(api::QualityApi::new(quality))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
     ))

@@ -12,9 +12,10 @@
 //! - The score is the weighted mean of the normalised indicators present;
 //!   optional indicators that are missing drop out and the others' weights
 //!   are renormalised.
-//! - A required indicator that is missing, or any indicator measured on
-//!   fewer than its `min_samples`, makes the result "insufficient data",
-//!   not a score.
+//! - A required indicator that is missing or measured on fewer than its
+//!   `min_samples` makes the result "insufficient data", not a score. An
+//!   optional indicator measured on too few is left out, and the score
+//!   says so in its notes.
 //! - Grades are bands on the score, best first.
 //! - A result is poor when its grade is in `poor.grades`, or when the grade
 //!   in `poor.repeated_grade` was given `poor.repeated_periods` periods in a
@@ -99,10 +100,16 @@ pub struct Poor {
 pub struct Model {
     /// For example "national-2026.1".
     pub version: String,
+    /// The province that adopted it; absent in the national model.
+    #[serde(default)]
+    pub province: Option<String>,
     pub indicators: BTreeMap<Indicator, IndicatorRule>,
     /// Best first.
     pub bands: Vec<Band>,
     pub poor: Poor,
+    /// The model as written, for GetScoringModel.
+    #[serde(skip)]
+    pub definition: String,
 }
 
 /// An indicator's part in a score.
@@ -125,6 +132,8 @@ pub enum Outcome {
         score: f64,
         grade: String,
         contributions: Vec<Contribution>,
+        /// Optional indicators left out for too few observations.
+        notes: Vec<String>,
     },
     /// Not enough evidence for a score: what is missing or too thin.
     InsufficientData { reasons: Vec<String> },
@@ -136,7 +145,8 @@ pub const NATIONAL: &str = include_str!("../models/national.toml");
 impl Model {
     /// Reads and checks a model.
     pub fn from_toml(text: &str, source: &str) -> Result<Model, String> {
-        let m: Model = toml::from_str(text).map_err(|e| format!("{source}: {e}"))?;
+        let mut m: Model = toml::from_str(text).map_err(|e| format!("{source}: {e}"))?;
+        m.definition = text.to_owned();
         if m.version.trim().is_empty() {
             return Err(format!("{source}: version is required"));
         }
@@ -152,7 +162,10 @@ impl Model {
                 ));
             }
         }
-        if m.bands.is_empty() || m.bands.windows(2).any(|w| w[0].min_score <= w[1].min_score) {
+        if m.bands.is_empty()
+            || m.bands.iter().any(|b| b.grade.trim().is_empty())
+            || m.bands.windows(2).any(|w| w[0].min_score <= w[1].min_score)
+        {
             return Err(format!(
                 "{source}: bands must be given best first, each lower than the one before"
             ));
@@ -178,13 +191,21 @@ impl Model {
     /// Scores one period's values.
     pub fn score(&self, values: &[Value]) -> Outcome {
         let mut reasons = Vec::new();
+        let mut notes = Vec::new();
         let mut present = Vec::new();
         for (indicator, rule) in &self.indicators {
             match values.iter().find(|v| v.indicator == *indicator) {
-                Some(v) if v.samples < rule.min_samples => reasons.push(format!(
-                    "{indicator:?}: {} observations, at least {} needed",
-                    v.samples, rule.min_samples
-                )),
+                Some(v) if v.samples < rule.min_samples => {
+                    let why = format!(
+                        "{indicator:?}: {} observations, at least {} needed",
+                        v.samples, rule.min_samples
+                    );
+                    if rule.required {
+                        reasons.push(why);
+                    } else {
+                        notes.push(format!("{why}; left out"));
+                    }
+                }
                 Some(v) if v.value.is_finite() => present.push((*v, rule)),
                 Some(_) => reasons.push(format!("{indicator:?}: not a number")),
                 None if rule.required => reasons.push(format!("{indicator:?}: no data")),
@@ -220,6 +241,7 @@ impl Model {
             grade: self.grade(score),
             score,
             contributions,
+            notes,
         }
     }
 
@@ -236,6 +258,49 @@ impl Model {
             }
             _ => false,
         }
+    }
+}
+
+/// The models in force: the national one, and provinces' own.
+#[derive(Debug, Clone)]
+pub struct Models {
+    pub national: Model,
+    pub provinces: BTreeMap<String, Model>,
+}
+
+impl Models {
+    /// The national model and every `*.toml` of `dir` (empty: none).
+    pub fn load(dir: &str) -> Result<Models, String> {
+        let mut provinces = BTreeMap::new();
+        if !dir.is_empty() {
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| format!("quality.models_dir {dir}: {e}"))?;
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+                let model = Model::from_toml(&text, &name)?;
+                let Some(province) = model.province.clone() else {
+                    return Err(format!("{name}: a provincial model names its province"));
+                };
+                if provinces.insert(province.clone(), model).is_some() {
+                    return Err(format!("{name}: province {province} has two models"));
+                }
+            }
+        }
+        Ok(Models {
+            national: Model::national(),
+            provinces,
+        })
+    }
+
+    /// The model for an institution of `province`.
+    pub fn for_province(&self, province: &str) -> &Model {
+        self.provinces.get(province).unwrap_or(&self.national)
     }
 }
 
@@ -271,6 +336,7 @@ mod tests {
             score,
             grade,
             contributions,
+            ..
         } = out
         else {
             panic!("{out:?}")
@@ -304,6 +370,28 @@ mod tests {
     }
 
     #[test]
+    fn a_thin_optional_indicator_is_left_out_not_fatal() {
+        let m = Model::national();
+        let out = m.score(&[
+            v(Indicator::Evaluation, 4.0, 40),
+            v(Indicator::PassRate, 0.0, 2),
+        ]);
+        let Outcome::Scored {
+            contributions,
+            notes,
+            ..
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(contributions.len(), 1);
+        assert!(
+            notes[0].contains("PassRate") && notes[0].contains("left out"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
     fn lower_is_better_indicators_and_clamping() {
         let m = Model::national();
         let out = m.score(&[
@@ -325,6 +413,27 @@ mod tests {
         assert!(!m.is_poor("C", &["B".into()]));
         assert!(m.is_poor("C", &["C".into(), "A".into()]));
         assert!(!m.is_poor("B", &["C".into()]));
+    }
+
+    #[test]
+    fn a_province_adopts_its_own_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = NATIONAL
+            .replace(
+                "version = \"national-2026.1\"",
+                "version = \"guangdong-2026.1\"\nprovince = \"44\"",
+            )
+            .replace("min_samples = 30", "min_samples = 10");
+        std::fs::write(dir.path().join("44.toml"), own).unwrap();
+        let models = Models::load(&dir.path().display().to_string()).unwrap();
+        assert_eq!(models.for_province("44").version, "guangdong-2026.1");
+        assert_eq!(models.for_province("11").version, "national-2026.1");
+        std::fs::write(dir.path().join("bad.toml"), NATIONAL).unwrap();
+        assert!(
+            Models::load(&dir.path().display().to_string())
+                .unwrap_err()
+                .contains("names its province")
+        );
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Deliver for Clients {
 pub struct Quality {
     pub db: Db,
     pub clients: Clients,
-    pub model: Arc<Model>,
+    pub models: Arc<crate::model::Models>,
     pub outbox: Outbox,
     /// Every score computed here, for WatchScores.
     pub computed: tokio::sync::broadcast::Sender<Score>,
@@ -247,7 +247,9 @@ fn recompute(
             score: points,
             grade,
             contributions,
+            notes,
         } => {
+            score.reasons = notes;
             let earlier = store::earlier_grades(
                 conn,
                 &id,
@@ -384,13 +386,14 @@ impl Quality {
         period: String,
         write: impl FnOnce(&mut DbConnection) -> Result<(), ApiError> + Send + 'static,
     ) -> Result<Score, ApiError> {
-        let model = self.model.clone();
+        let models = self.models.clone();
         let call = call.clone();
         let score = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
                 write(conn)?;
-                let score = recompute(conn, &model, &institution, &period)?;
+                let model = models.for_province(&institution.province);
+                let score = recompute(conn, model, &institution, &period)?;
                 audit::append(conn, &call.audit(&score.name, "OK"))?;
                 Ok(score)
             })
@@ -756,8 +759,10 @@ impl Quality {
             1,
             "supervision: violations decided in the period".into(),
         ));
-        // Crediting: days from an activity's end to its hours being registered.
+        // Crediting: days from an activity's end to its hours being
+        // registered, and online records whose claims attendance does not bear out.
         let mut delays = Vec::new();
+        let (mut online, mut anomalies) = (0i64, 0i64);
         let mut token = String::new();
         loop {
             let page = self
@@ -777,6 +782,16 @@ impl Quality {
                 })?
                 .into_inner();
             for r in &page.hour_records {
+                // Art. 13: online hours claimed beyond what attendance tracking verifies.
+                if let Some(ce_proto::crediting::hour_record::Activity::Online(_)) = &r.activity {
+                    online += 1;
+                    if r.explanation
+                        .as_ref()
+                        .is_some_and(|e| e.text.contains("xAPI statements verify"))
+                    {
+                        anomalies += 1;
+                    }
+                }
                 let end = match &r.activity {
                     Some(ce_proto::crediting::hour_record::Activity::FaceToFace(f)) => {
                         dates::from_proto(f.start_date.as_ref())
@@ -805,6 +820,14 @@ impl Quality {
             }
             token = page.next_page_token;
         }
+        if online > 0 {
+            rows.push(row(
+                PIndicator::AttendanceAnomalies,
+                anomalies as f64 / online as f64,
+                online,
+                format!("crediting: {anomalies} of {online} online records claim more than xAPI verifies"),
+            ));
+        }
         if !delays.is_empty() {
             delays.sort_unstable();
             let median = delays[delays.len() / 2];
@@ -824,6 +847,67 @@ impl Quality {
             })
             .await?;
         Ok(for_caller(&call.caller, score))
+    }
+}
+
+impl Quality {
+    /// Refreshes and rescores every institution of a province (or all).
+    pub async fn close_period(
+        &self,
+        call: &Call,
+        req: ce_proto::quality::ClosePeriodRequest,
+    ) -> Result<ce_proto::quality::ClosePeriodResponse, ApiError> {
+        check_period(&req.period)?;
+        let c = &call.caller;
+        let asked = (!req.province.is_empty()).then(|| req.province.clone());
+        if let Some(p) = &asked
+            && ce_proto::reference::region(p).is_none()
+        {
+            return Err(ApiError::invalid(
+                "province",
+                format!("`{p}` is not a province code"),
+            ));
+        }
+        let province = match c.role {
+            Role::Ministry | Role::Service => asked,
+            Role::ProvincialHrss => narrow(asked, c.province.clone(), "province")?,
+            _ => return Err(deny("closing a monitoring period")),
+        };
+        let mut out = ce_proto::quality::ClosePeriodResponse::default();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .registry
+                .clone()
+                .list_institutions(ce_proto::registry::ListInstitutionsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    province: province.clone().unwrap_or_default(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("the registry did not answer: {}", e.message()))
+                })?
+                .into_inner();
+            for i in &page.institutions {
+                let score = self.refresh(call, &i.name, &req.period).await?;
+                out.institutions += 1;
+                if score.state == ScoreState::Scored as i32 {
+                    out.scored += 1;
+                } else {
+                    out.insufficient_data += 1;
+                }
+                if score.poor {
+                    out.poor += 1;
+                }
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            token = page.next_page_token;
+        }
     }
 }
 
