@@ -4,7 +4,7 @@ SERVICES := registry crediting supervision quality
 CARGO ?= cargo
 DATA_DIR ?= data
 
-.PHONY: run build test bench bench-rules lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build test bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
@@ -31,8 +31,16 @@ run: build
 	  echo "Ctrl-C stops them all."; \
 	  wait'
 
-test: lint
+test: lint helm-check
 	$(CARGO) test --workspace
+
+# Renders the Helm chart with Helm's own engine and validates every manifest
+# against the Kubernetes schemas (default values, TLS on, NetworkPolicies on).
+HELM_VENV ?= target/helm-venv
+helm-check:
+	@test -x $(HELM_VENV)/bin/python || python3 -m venv $(HELM_VENV)
+	@$(HELM_VENV)/bin/pip install -q --disable-pip-version-check -r tests/helm/requirements.txt
+	$(HELM_VENV)/bin/python tests/helm/check.py helm/ce-suite
 
 # The benchmark report: the suite side by side with its baselines (COPY,
 # a bare tonic server, GROUP BY), in release mode, printed as ratios.

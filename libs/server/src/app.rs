@@ -308,7 +308,15 @@ where
             return std::process::ExitCode::from(2);
         }
     };
-    let running = match start(config, Box::pin(serve::shutdown_signal())).await {
+    // `--migrate-only` (the Helm chart's pre-install/pre-upgrade Job): open
+    // the database, run the migrations, start, and stop at once.
+    let migrate_only = std::env::args().skip(1).any(|a| a == "--migrate-only");
+    let signal: ShutdownSignal = if migrate_only {
+        Box::pin(std::future::ready(()))
+    } else {
+        Box::pin(serve::shutdown_signal())
+    };
+    let running = match start(config, signal).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "{service} failed to start");
@@ -323,6 +331,10 @@ where
         }
     };
     match running.wait().await {
+        Ok(()) if migrate_only => {
+            tracing::info!("{service}: database migrated");
+            std::process::ExitCode::SUCCESS
+        }
         Ok(()) => {
             tracing::info!("{service} stopped");
             std::process::ExitCode::SUCCESS

@@ -1,0 +1,118 @@
+"""Renders the Helm chart with Helm's own engine (helm-python-sdk) and checks
+the manifests against the Kubernetes schemas (kubernetes-validate, strict),
+for the default values and variations. Run by `make helm-check`."""
+
+import copy
+import sys
+
+import helm_python
+import kubernetes_validate
+import yaml
+
+KUBE = "1.30.0"
+SERVICES = ["registry", "crediting", "supervision", "quality"]
+
+
+def render(chart_dir, values):
+    with helm_python.Chart.load(chart_dir) as chart:
+        chart.validate_schema(values)
+        out = chart.render(values=values, name="ce", namespace="ce", is_install=True)
+    docs = []
+    for path, text in sorted(out.items()):
+        for doc in yaml.safe_load_all(text):
+            if doc:
+                docs.append((path, doc))
+    return docs
+
+
+def validate(docs, label):
+    for path, doc in docs:
+        try:
+            kubernetes_validate.validate(doc, KUBE, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            sys.exit(f"{label}: {path}: {doc['kind']} {doc['metadata']['name']}: {e.message} at {list(e.path)}")
+
+
+def kinds(docs, kind):
+    return [d for _, d in docs if d["kind"] == kind]
+
+
+def expect(cond, message):
+    if not cond:
+        sys.exit("FAILED: " + message)
+
+
+def main(chart_dir):
+    report = helm_python.lint(chart_dir, strict=True, kube_version="v" + KUBE)
+    errors = [m for m in report["messages"] if m["severity"] >= 2] + report["errors"]
+    expect(not errors, f"helm lint: {errors}")
+
+    with helm_python.Chart.load(chart_dir) as chart:
+        defaults = chart.values
+    variations = {
+        "default": defaults,
+        "tls": {**copy.deepcopy(defaults), "tls": {**defaults["tls"], "enabled": True, "mutual": True}},
+        "network-policies": {
+            **copy.deepcopy(defaults),
+            "networkPolicies": {**defaults["networkPolicies"], "enabled": True},
+            "telemetry": {**defaults["telemetry"], "otlpEndpoint": "http://otel-collector.observability:4317"},
+            "rules": {"overlays": {"44-guangdong.toml": open("libs/rules/rulesets/provinces/44-guangdong.toml").read()}},
+        },
+    }
+    for label, values in variations.items():
+        docs = render(chart_dir, values)
+        validate(docs, label)
+        deployments = kinds(docs, "Deployment")
+        expect(sorted(d["metadata"]["name"].split("-")[-1] for d in deployments) == sorted(SERVICES),
+               f"{label}: one Deployment per service")
+        for kind in ["Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget"]:
+            expect(len(kinds(docs, kind)) == 4, f"{label}: four {kind}s")
+        jobs = kinds(docs, "Job")
+        expect(len(jobs) == 4 and all("pre-install" in j["metadata"]["annotations"]["helm.sh/hook"] for j in jobs),
+               f"{label}: a migration hook Job per service")
+        for d in deployments + jobs:
+            pod = d["spec"]["template"]["spec"]
+            c = pod["containers"][0]
+            sc = c["securityContext"]
+            expect(pod["securityContext"]["runAsNonRoot"] and sc["readOnlyRootFilesystem"]
+                   and sc["capabilities"]["drop"] == ["ALL"] and not sc["allowPrivilegeEscalation"],
+                   f"{label}: {d['metadata']['name']}: non-root, read-only, no capabilities")
+        for d in deployments:
+            c = d["spec"]["template"]["spec"]["containers"][0]
+            probe = c["readinessProbe"]
+            if values["tls"]["enabled"]:
+                expect("tcpSocket" in probe, f"{label}: TCP probes with TLS")
+            else:
+                expect(probe["grpc"]["port"] == c["ports"][0]["containerPort"], f"{label}: gRPC probes")
+        configs = {d["metadata"]["name"]: d for d in kinds(docs, "ConfigMap")}
+        crediting = next(v for k, v in configs.items() if k.endswith("crediting-config"))
+        toml = crediting["data"]["crediting.toml"]
+        expect('registry = "' in toml and "signing_key_path" in toml, f"{label}: crediting's peers and certificate key")
+        if values["tls"]["enabled"]:
+            expect("[server.tls]" in toml and "client_ca_path" in toml and "https://" in toml, f"{label}: TLS configured")
+        policies = kinds(docs, "NetworkPolicy")
+        expect(len(policies) == (4 if values["networkPolicies"]["enabled"] else 0), f"{label}: NetworkPolicies")
+        if policies:
+            registry = next(p for p in policies if p["metadata"]["name"].endswith("registry"))
+            callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                       for f in registry["spec"]["ingress"][0]["from"] if "podSelector" in f]
+            expect(sorted(callers) == ["crediting", "quality", "supervision"], f"{label}: registry's callers {callers}")
+            expect("otlp_endpoint" in toml, f"{label}: OTLP endpoint")
+            rules = next(v for k, v in configs.items() if k.endswith("-rules"))
+            expect("44-guangdong.toml" in rules["data"], f"{label}: rule overlays mounted")
+        print(f"{label}: {len(docs)} manifests valid against Kubernetes {KUBE}")
+
+    # The schema refuses nonsense values, naming the key.
+    bad = {**copy.deepcopy(defaults), "environment": "staging"}
+    with helm_python.Chart.load(chart_dir) as chart:
+        try:
+            chart.validate_schema(bad)
+        except helm_python.HelmError as e:
+            expect("environment" in str(e), f"schema error names the key: {e}")
+        else:
+            sys.exit("FAILED: values.schema.json accepted environment = staging")
+    print("values.schema.json refuses bad values")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "helm/ce-suite")
