@@ -33,6 +33,9 @@ diesel::table! {
         last_error -> Nullable<Text>,
         create_micros -> BigInt,
         delivered_micros -> Nullable<BigInt>,
+        /// The W3C traceparent of the change that caused it: delivery
+        /// continues that trace.
+        trace_parent -> Nullable<Text>,
     }
 }
 
@@ -48,6 +51,7 @@ pub struct Effect {
     pub last_error: Option<String>,
     pub create_micros: i64,
     pub delivered_micros: Option<i64>,
+    pub trace_parent: Option<String>,
 }
 
 impl Effect {
@@ -64,6 +68,7 @@ impl Effect {
             last_error: None,
             create_micros: now,
             delivered_micros: None,
+            trace_parent: ce_telemetry::current_traceparent(),
         }
     }
 }
@@ -151,7 +156,13 @@ pub async fn round(db: &Db, peer: &dyn Deliver) -> Result<usize, ApiError> {
         })
         .await?;
     for e in &due {
-        let outcome = peer.deliver(&e.method, &e.payload).await;
+        // The delivery is part of the trace of the change that caused it.
+        let span = tracing::info_span!("outbox.deliver", effect = %e.id, method = %e.method);
+        if let Some(parent) = &e.trace_parent {
+            ce_telemetry::continue_trace(parent, &span);
+        }
+        let outcome =
+            tracing::Instrument::instrument(peer.deliver(&e.method, &e.payload), span).await;
         if let Err(err) = &outcome {
             tracing::warn!(effect = %e.id, method = %e.method, attempts = e.attempts + 1, error = %err, "effect not delivered; will retry");
         }

@@ -177,6 +177,23 @@ pub fn inject(metadata: &mut tonic::metadata::MetadataMap) {
     TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(metadata));
 }
 
+/// The current span's W3C `traceparent`, to carry a trace across a queue
+/// (the outbox); `None` when no trace is being recorded.
+pub fn current_traceparent() -> Option<String> {
+    let cx = tracing::Span::current().context();
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+    carrier.remove("traceparent")
+}
+
+/// Makes `span` a child of a stored `traceparent`.
+pub fn continue_trace(traceparent: &str, span: &tracing::Span) {
+    let mut carrier = std::collections::HashMap::new();
+    carrier.insert("traceparent".to_owned(), traceparent.to_owned());
+    let parent = TraceContextPropagator::new().extract(&carrier);
+    let _ = span.set_parent(parent);
+}
+
 /// A client interceptor that carries the current trace to the peer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TraceContextInterceptor;

@@ -1,0 +1,387 @@
+//! One decision, one trace across services: a supervision decision that
+//! changes an institution's standing in the registry, made by a caller with
+//! a W3C `traceparent`, reaches a real OTLP/gRPC collector as spans of one
+//! trace. The supervision server span is the caller's child; the outbox
+//! delivery (which runs later, in the background worker) continues the
+//! decision's trace; and the registry's server span is a child of a
+//! supervision span. The services run as processes (their binaries), as in
+//! production, each exporting its own spans.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ce_proto::common::{DeliveryMode, Field, Role};
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_proto::registry::{self as reg, CreateInstitutionRequest, GetInstitutionRequest, Standing};
+use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
+use ce_proto::supervision::{
+    CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
+    ViolationCategory,
+};
+use ce_server::auth::{DevKey, TokenRequest};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
+
+const TRACE_ID: &str = "5bf92f3577b34da6a3ce929d0e0e4737";
+const PARENT_SPAN_ID: &str = "10f067aa0ba902b8";
+
+/// An OTLP/gRPC trace collector that keeps everything it is sent.
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<ResourceSpans>>>);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0
+            .lock()
+            .unwrap()
+            .extend(request.into_inner().resource_spans);
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// One exported span, flattened: (service, name, span id, parent id).
+#[derive(Debug, Clone)]
+struct Seen {
+    service: String,
+    name: String,
+    span: String,
+    parent: String,
+}
+
+impl Collector {
+    fn trace(&self, trace: &str) -> Vec<Seen> {
+        let mut out = Vec::new();
+        for r in self.0.lock().unwrap().iter() {
+            let service = r
+                .resource
+                .as_ref()
+                .and_then(|res| res.attributes.iter().find(|kv| kv.key == "service.name"))
+                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                    any_value::Value::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            for s in r.scope_spans.iter().flat_map(|s| &s.spans) {
+                if hex(&s.trace_id) == trace {
+                    out.push(Seen {
+                        service: service.clone(),
+                        name: s.name.clone(),
+                        span: hex(&s.span_id),
+                        parent: hex(&s.parent_span_id),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A workspace binary, built by `cargo test --workspace` (or `cargo build`).
+fn binary(name: &str) -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let path = deps.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p {name}` (cargo test --workspace builds it)",
+        path.display()
+    );
+    path
+}
+
+/// A service binary that is killed if the test ends early.
+struct Proc {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn start(name: &str, env: &[(String, String)]) -> Proc {
+        let mut child = Command::new(binary(name))
+            .envs(env.iter().cloned())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Proc { child, log }
+    }
+
+    async fn serving(&mut self, name: &str) {
+        let started = Instant::now();
+        while !self
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("serving"))
+        {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                panic!(
+                    "{name} exited early: {exit:?}: {:?}",
+                    self.log.lock().unwrap()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{name} never started"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, which flushes the span exporter; waits for the exit.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn env(service: &str, pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (format!("CE_{}__{k}", service.to_uppercase()), v.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace() {
+    let collector = Collector::default();
+    let incoming =
+        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let otlp = format!("http://{}", incoming.local_addr().unwrap());
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .serve_with_incoming(incoming),
+    );
+
+    // The services share a data folder: one development key signs every token.
+    let dir = tempfile::tempdir().unwrap();
+    let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
+        .unwrap()
+        .auth;
+    let key = DevKey::load_or_create(dir.path()).unwrap();
+    let token = key
+        .signer(&auth)
+        .unwrap()
+        .mint(&TokenRequest {
+            subject: "hrss-44-inspector".into(),
+            role: Some(Role::ProvincialHrss),
+            province: Some("44".into()),
+            ttl_secs: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let (registry_port, supervision_port) = (free_port(), free_port());
+    let data = dir.path().display().to_string();
+    let mut registry = Proc::start(
+        "registry",
+        &env(
+            "registry",
+            &[
+                ("DATA_DIR", data.clone()),
+                ("SERVER__LISTEN", format!("127.0.0.1:{registry_port}")),
+                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+            ],
+        ),
+    );
+    let mut supervision = Proc::start(
+        "supervision",
+        &env(
+            "supervision",
+            &[
+                ("DATA_DIR", data.clone()),
+                ("SERVER__LISTEN", format!("127.0.0.1:{supervision_port}")),
+                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+                (
+                    "PEERS__REGISTRY",
+                    format!("http://127.0.0.1:{registry_port}"),
+                ),
+            ],
+        ),
+    );
+    registry.serving("registry").await;
+    supervision.serving("supervision").await;
+
+    let bearer = |mut req: tonic::Request<()>| {
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        Ok(req)
+    };
+    let channel = |port: u16| {
+        tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .connect_lazy()
+    };
+    let mut reg = RegistryServiceClient::with_interceptor(channel(registry_port), bearer);
+    let mut sup = SupervisionServiceClient::with_interceptor(channel(supervision_port), bearer);
+    let institution = reg
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: ce_tests::credit_code("44"),
+                display_name: "Traced Academy".into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let violation = sup
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: institution.clone(),
+                category: ViolationCategory::ImproperFees as i32,
+                description: "Fees without training".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+
+    // The decision, inside the caller's trace.
+    let mut decide = tonic::Request::new(DecideViolationRequest {
+        name: violation,
+        decision: Some(Decision {
+            kind: DecisionKind::Warning as i32,
+            reason: "First offence".into(),
+            effective_date: Some(ce_proto::google::r#type::Date {
+                year: 2026,
+                month: 11,
+                day: 2,
+            }),
+            ..Default::default()
+        }),
+    });
+    decide.metadata_mut().insert(
+        "traceparent",
+        format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01")
+            .parse()
+            .unwrap(),
+    );
+    sup.decide_violation(decide).await.unwrap();
+
+    // The outbox delivers it; the registry shows the warning.
+    let started = Instant::now();
+    loop {
+        let i = reg
+            .get_institution(GetInstitutionRequest {
+                name: institution.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if i.standing == Standing::Warned as i32 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // SIGTERM flushes both exporters.
+    tokio::task::spawn_blocking(move || {
+        supervision.stop();
+        registry.stop();
+    })
+    .await
+    .unwrap();
+    server.abort();
+
+    let trace = collector.trace(TRACE_ID);
+    let described: Vec<_> = trace
+        .iter()
+        .map(|s| {
+            (
+                s.service.as_str(),
+                s.name.as_str(),
+                s.span.as_str(),
+                s.parent.as_str(),
+            )
+        })
+        .collect();
+    let decision = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.parent == PARENT_SPAN_ID)
+        .unwrap_or_else(|| panic!("no supervision span is the caller's child: {described:?}"));
+    assert_eq!(
+        decision.name,
+        "ce.supervision.v1.SupervisionService/DecideViolation"
+    );
+    let delivery = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.name == "outbox.deliver")
+        .unwrap_or_else(|| {
+            panic!("the outbox delivery is not in the decision's trace: {described:?}")
+        });
+    let standing = trace
+        .iter()
+        .find(|s| {
+            s.service == "registry"
+                && s.name == "ce.registry.v1.RegistryService/ChangeInstitutionStanding"
+        })
+        .unwrap_or_else(|| panic!("the registry's span is not in the trace: {described:?}"));
+    // caller → DecideViolation → outbox.deliver (later, in the worker) → the registry.
+    assert_eq!(delivery.parent, decision.span, "{described:?}");
+    assert_eq!(standing.parent, delivery.span, "{described:?}");
+}
