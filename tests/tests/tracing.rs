@@ -5,7 +5,7 @@
 //! delivery (which runs later, in the background worker) continues the
 //! decision's trace; and the registry's server span is a child of a
 //! supervision span. The services run as processes (their binaries), as in
-//! production, each exporting its own spans.
+//! production, each exporting its own spans, and its per-RPC metrics.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,6 +24,12 @@ use ce_proto::supervision::{
     ViolationCategory,
 };
 use ce_server::auth::{DevKey, TokenRequest};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -31,6 +37,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::metrics::v1::ResourceMetrics;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 
 const TRACE_ID: &str = "5bf92f3577b34da6a3ce929d0e0e4737";
@@ -51,6 +58,64 @@ impl TraceService for Collector {
             .unwrap()
             .extend(request.into_inner().resource_spans);
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// An OTLP/gRPC metrics collector that keeps everything it is sent.
+#[derive(Clone, Default)]
+struct Meters(Arc<Mutex<Vec<ResourceMetrics>>>);
+
+#[tonic::async_trait]
+impl MetricsService for Meters {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0
+            .lock()
+            .unwrap()
+            .extend(request.into_inner().resource_metrics);
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+impl Meters {
+    /// (service, metric name, the rpc.method values of its data points).
+    fn seen(&self) -> Vec<(String, String, Vec<String>)> {
+        use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+        let mut out = Vec::new();
+        for r in self.0.lock().unwrap().iter() {
+            let service = r
+                .resource
+                .as_ref()
+                .and_then(|res| res.attributes.iter().find(|kv| kv.key == "service.name"))
+                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                    any_value::Value::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            for m in r.scope_metrics.iter().flat_map(|s| &s.metrics) {
+                let attrs: Vec<&Vec<opentelemetry_proto::tonic::common::v1::KeyValue>> =
+                    match &m.data {
+                        Some(Data::Sum(s)) => s.data_points.iter().map(|p| &p.attributes).collect(),
+                        Some(Data::Histogram(h)) => {
+                            h.data_points.iter().map(|p| &p.attributes).collect()
+                        }
+                        _ => vec![],
+                    };
+                let methods = attrs
+                    .into_iter()
+                    .flatten()
+                    .filter(|kv| kv.key == "rpc.method")
+                    .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                        any_value::Value::StringValue(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                out.push((service.clone(), m.name.clone(), methods));
+            }
+        }
+        out
     }
 }
 
@@ -197,14 +262,16 @@ fn env(service: &str, pairs: &[(&str, String)]) -> Vec<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace() {
+async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and_counted() {
     let collector = Collector::default();
+    let meters = Meters::default();
     let incoming =
         tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let otlp = format!("http://{}", incoming.local_addr().unwrap());
     let server = tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(TraceServiceServer::new(collector.clone()))
+            .add_service(MetricsServiceServer::new(meters.clone()))
             .serve_with_incoming(incoming),
     );
 
@@ -384,4 +451,26 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace() {
     // caller → DecideViolation → outbox.deliver (later, in the worker) → the registry.
     assert_eq!(delivery.parent, decision.span, "{described:?}");
     assert_eq!(standing.parent, delivery.span, "{described:?}");
+
+    // Metrics too: per-RPC counts and latency, flushed on SIGTERM.
+    let seen = meters.seen();
+    for (service, rpc) in [
+        (
+            "registry",
+            "ce.registry.v1.RegistryService/ChangeInstitutionStanding",
+        ),
+        (
+            "supervision",
+            "ce.supervision.v1.SupervisionService/DecideViolation",
+        ),
+    ] {
+        for metric in ["rpc.server.requests", "rpc.server.duration"] {
+            assert!(
+                seen.iter().any(|(s, m, methods)| s == service
+                    && m == metric
+                    && methods.iter().any(|x| x == rpc)),
+                "{service} exported no {metric} for {rpc}: {seen:?}"
+            );
+        }
+    }
 }

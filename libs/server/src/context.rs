@@ -92,6 +92,7 @@ where
             rpc: path.clone(),
         });
         let started = Instant::now();
+        let rpc = path.trim_start_matches('/').to_owned();
         let future = {
             let _entered = span.enter();
             self.inner.call(req)
@@ -111,6 +112,7 @@ where
                             .unwrap_or(0);
                         tracing::Span::current().record("rpc.grpc.status_code", code);
                         tracing::info!(code = ?tonic::Code::from(code), elapsed_ms, "call finished");
+                        record_call(&rpc, code, elapsed_ms);
                     }
                     Err(e) => tracing::warn!(error = %e, elapsed_ms, "call failed in the stack"),
                 }
@@ -124,4 +126,36 @@ where
             .instrument(span),
         )
     }
+}
+
+/// Per-RPC request counts (with their status code) and latency, through
+/// OpenTelemetry; exported when `telemetry.otlp_endpoint` is set.
+fn record_call(rpc: &str, code: i32, elapsed_ms: f64) {
+    use opentelemetry::KeyValue;
+    use opentelemetry::metrics::{Counter, Histogram};
+    static INSTRUMENTS: std::sync::OnceLock<(Counter<u64>, Histogram<f64>)> =
+        std::sync::OnceLock::new();
+    let (requests, duration) = INSTRUMENTS.get_or_init(|| {
+        let meter = opentelemetry::global::meter("ce-server");
+        (
+            meter
+                .u64_counter("rpc.server.requests")
+                .with_description("Calls served, by method and gRPC status code")
+                .build(),
+            meter
+                .f64_histogram("rpc.server.duration")
+                .with_unit("ms")
+                .with_description("Time to answer a call, by method")
+                .build(),
+        )
+    });
+    let method = KeyValue::new("rpc.method", rpc.to_owned());
+    requests.add(
+        1,
+        &[
+            method.clone(),
+            KeyValue::new("rpc.grpc.status_code", i64::from(code)),
+        ],
+    );
+    duration.record(elapsed_ms, &[method]);
 }

@@ -73,12 +73,17 @@ pub enum TelemetryError {
 #[must_use = "traces stop being exported when the guard is dropped"]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         if let Some(p) = self.provider.take() {
             let _ = p.shutdown();
+        }
+        // Shutting down exports the last readings.
+        if let Some(m) = self.meters.take() {
+            let _ = m.shutdown();
         }
     }
 }
@@ -95,7 +100,7 @@ pub fn init(
     let filter = EnvFilter::try_new(&config.log_filter)
         .map_err(|e| TelemetryError::Filter(e.to_string()))?;
 
-    let provider = match &config.otlp_endpoint {
+    let (provider, meters) = match &config.otlp_endpoint {
         Some(endpoint) if !endpoint.is_empty() => {
             use opentelemetry_otlp::WithExportConfig;
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -106,14 +111,26 @@ pub fn init(
             let resource = opentelemetry_sdk::Resource::builder()
                 .with_service_name(service_name.to_owned())
                 .build();
-            Some(
-                SdkTracerProvider::builder()
-                    .with_batch_exporter(exporter)
-                    .with_resource(resource)
-                    .build(),
+            let metrics = opentelemetry_otlp::MetricExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint.clone())
+                .build()
+                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+            let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                .with_periodic_exporter(metrics)
+                .with_resource(resource.clone())
+                .build();
+            (
+                Some(
+                    SdkTracerProvider::builder()
+                        .with_batch_exporter(exporter)
+                        .with_resource(resource)
+                        .build(),
+                ),
+                Some(meters),
             )
         }
-        _ => None,
+        _ => (None, None),
     };
 
     let fmt = match config.log_format {
@@ -136,8 +153,12 @@ pub fn init(
     if installed && let Some(p) = &provider {
         opentelemetry::global::set_tracer_provider(p.clone());
     }
+    if installed && let Some(m) = &meters {
+        opentelemetry::global::set_meter_provider(m.clone());
+    }
     Ok(TelemetryGuard {
         provider: if installed { provider } else { None },
+        meters: if installed { meters } else { None },
     })
 }
 
