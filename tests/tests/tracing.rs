@@ -473,4 +473,16 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
             );
         }
     }
+    // The outbox backlog and the database pool are gauges.
+    for (service, metric) in [
+        ("supervision", "outbox.pending"),
+        ("supervision", "outbox.oldest_age"),
+        ("supervision", "db.pool.connections"),
+        ("registry", "db.pool.connections"),
+    ] {
+        assert!(
+            seen.iter().any(|(s, m, _)| s == service && m == metric),
+            "{service} exported no {metric}: {seen:?}"
+        );
+    }
 }

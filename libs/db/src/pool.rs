@@ -267,6 +267,12 @@ impl Db {
         .await
     }
 
+    /// (open connections, idle connections) of the pool now.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))

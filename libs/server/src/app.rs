@@ -226,12 +226,32 @@ pub async fn prepare(
         .await
         .map_err(|e| ce_db::DbError::Task(e.to_string()))??;
     tracing::info!(service, backend = db.backend().name(), "database ready");
+    observe_pool(&db);
     Ok(Prepared {
         config,
         db,
         auth,
         rules,
     })
+}
+
+/// The pool's connections in use and idle, as an OpenTelemetry gauge.
+fn observe_pool(db: &ce_db::Db) {
+    use opentelemetry::KeyValue;
+    let db = db.clone();
+    // The provider keeps the callback; the handle itself holds nothing.
+    let _gauge = opentelemetry::global::meter("ce-server")
+        .u64_observable_gauge("db.pool.connections")
+        .with_description("Database connections of the pool, by state")
+        .with_callback(move |observer| {
+            let (open, idle) = db.pool_state();
+            observer.observe(
+                u64::from(open.saturating_sub(idle)),
+                &[KeyValue::new("state", "used")],
+            );
+            observer.observe(u64::from(idle), &[KeyValue::new("state", "idle")]);
+        })
+        .build();
 }
 
 /// Serves `routes` for a prepared service.

@@ -194,10 +194,56 @@ pub async fn round(db: &Db, peer: &dyn Deliver) -> Result<usize, ApiError> {
     Ok(due.len())
 }
 
+/// The backlog as last measured, for the OpenTelemetry gauges.
+#[derive(Default)]
+struct Backlog {
+    pending: std::sync::atomic::AtomicU64,
+    oldest_age_ms: std::sync::atomic::AtomicU64,
+}
+
+fn observe_backlog() -> Arc<Backlog> {
+    use std::sync::atomic::Ordering;
+    static BACKLOG: std::sync::OnceLock<Arc<Backlog>> = std::sync::OnceLock::new();
+    BACKLOG
+        .get_or_init(|| {
+            let backlog = Arc::new(Backlog::default());
+            let meter = opentelemetry::global::meter("ce-server");
+            // The provider keeps the callbacks; the handles hold nothing.
+            let b = backlog.clone();
+            meter
+                .u64_observable_gauge("outbox.pending")
+                .with_description("Effects on other services not yet acknowledged")
+                .with_callback(move |o| o.observe(b.pending.load(Ordering::Relaxed), &[]))
+                .build();
+            let b = backlog.clone();
+            meter
+                .f64_observable_gauge("outbox.oldest_age")
+                .with_unit("s")
+                .with_description("How long the oldest pending effect has waited")
+                .with_callback(move |o| {
+                    o.observe(b.oldest_age_ms.load(Ordering::Relaxed) as f64 / 1000.0, &[])
+                })
+                .build();
+            backlog
+        })
+        .clone()
+}
+
 /// Runs the worker until `stop` turns true.
 pub fn spawn(db: Db, peer: Arc<dyn Deliver>, outbox: Outbox, mut stop: watch::Receiver<bool>) {
+    let backlog = observe_backlog();
     tokio::spawn(async move {
         loop {
+            if let Ok(s) = status(&db).await {
+                use std::sync::atomic::Ordering;
+                backlog
+                    .pending
+                    .store(s.pending.max(0) as u64, Ordering::Relaxed);
+                backlog.oldest_age_ms.store(
+                    (s.oldest_pending_age_seconds * 1000.0) as u64,
+                    Ordering::Relaxed,
+                );
+            }
             let woken = outbox.notify.notified();
             let tried = match round(&db, peer.as_ref()).await {
                 Ok(n) => n,

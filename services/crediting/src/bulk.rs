@@ -85,6 +85,7 @@ impl Crediting {
                 store_message(conn, changes, &call, &rules, today, prepared)
             })
             .await?;
+        count_records(&rows);
         let mut results = Vec::with_capacity(rows.len());
         for (i, key, a) in rows {
             results.push(match a {
@@ -233,4 +234,21 @@ fn store_message(
         }
     }
     Ok(out)
+}
+
+/// Bulk-upload records accepted and refused, through OpenTelemetry.
+fn count_records(rows: &[Item<RecordRow>]) {
+    use opentelemetry::KeyValue;
+    static RECORDS: std::sync::OnceLock<opentelemetry::metrics::Counter<u64>> =
+        std::sync::OnceLock::new();
+    let counter = RECORDS.get_or_init(|| {
+        opentelemetry::global::meter("crediting")
+            .u64_counter("crediting.bulk.records")
+            .with_description("Bulk-upload records, by outcome")
+            .build()
+    });
+    let accepted = rows.iter().filter(|(_, _, r)| r.is_ok()).count() as u64;
+    let refused = rows.len() as u64 - accepted;
+    counter.add(accepted, &[KeyValue::new("outcome", "accepted")]);
+    counter.add(refused, &[KeyValue::new("outcome", "refused")]);
 }
