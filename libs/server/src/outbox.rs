@@ -229,12 +229,20 @@ fn observe_backlog() -> Arc<Backlog> {
         .clone()
 }
 
+/// How often the worker measures the backlog for the gauges.
+const MEASURE: Duration = Duration::from_secs(10);
+
 /// Runs the worker until `stop` turns true.
 pub fn spawn(db: Db, peer: Arc<dyn Deliver>, outbox: Outbox, mut stop: watch::Receiver<bool>) {
     let backlog = observe_backlog();
     tokio::spawn(async move {
+        let mut measured: Option<std::time::Instant> = None;
         loop {
-            if let Ok(s) = status(&db).await {
+            // Three counts, so not on every round of a busy worker.
+            if measured.is_none_or(|t| t.elapsed() >= MEASURE)
+                && let Ok(s) = status(&db).await
+            {
+                measured = Some(std::time::Instant::now());
                 use std::sync::atomic::Ordering;
                 backlog
                     .pending
@@ -274,6 +282,31 @@ pub struct Status {
     pub delivered: i64,
     pub oldest_pending_age_seconds: f64,
     pub oldest_last_error: String,
+}
+
+/// The backlog, for the ministry and services (operators); others are
+/// refused.
+pub async fn status_for(db: &Db, caller: &crate::auth::Caller) -> Result<Status, ApiError> {
+    match caller.role {
+        ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => status(db).await,
+        _ => Err(crate::scope::deny("reading the outbox")),
+    }
+}
+
+/// Pending effects of each of these causes (absent: none).
+pub fn pending_counts(
+    conn: &mut DbConnection,
+    causes: &[String],
+) -> Result<std::collections::HashMap<String, i64>, DbError> {
+    use diesel::dsl::count_star;
+    Ok(outbox::table
+        .filter(outbox::cause.eq_any(causes))
+        .filter(outbox::delivered_micros.is_null())
+        .group_by(outbox::cause)
+        .select((outbox::cause, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 pub async fn status(db: &Db) -> Result<Status, ApiError> {

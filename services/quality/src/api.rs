@@ -102,19 +102,14 @@ impl QualityService for QualityApi {
         req: Request<GetOutboxStatusRequest>,
     ) -> Result<Response<OutboxStatus>, Status> {
         let call = Call::from_request(&req)?;
-        let result = match call.caller.role {
-            ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => {
-                ce_server::outbox::status(&self.inner.db)
-                    .await
-                    .map(|s| OutboxStatus {
-                        pending: s.pending,
-                        delivered: s.delivered,
-                        oldest_pending_age_seconds: s.oldest_pending_age_seconds,
-                        oldest_last_error: s.oldest_last_error,
-                    })
-            }
-            _ => Err(ce_server::scope::deny("reading the outbox")),
-        };
+        let result = ce_server::outbox::status_for(&self.inner.db, &call.caller)
+            .await
+            .map(|s| OutboxStatus {
+                pending: s.pending,
+                delivered: s.delivered,
+                oldest_pending_age_seconds: s.oldest_pending_age_seconds,
+                oldest_last_error: s.oldest_last_error,
+            });
         reply(result)
     }
 

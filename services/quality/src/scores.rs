@@ -146,7 +146,12 @@ pub fn check_period(period: &str) -> Result<(), ApiError> {
                 && matches!(part, "H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4")
         }
     };
-    if ok && period[..4] >= *"2026" {
+    // The regulation applies from its first year (Art. 31).
+    if ok
+        && period[..4]
+            .parse::<i32>()
+            .is_ok_and(|y| y >= ce_rules::ruleset::FIRST_YEAR)
+    {
         Ok(())
     } else {
         Err(ApiError::invalid(
@@ -646,6 +651,17 @@ impl Quality {
 
     pub async fn history(&self, call: &Call, institution: &str) -> Result<Vec<Score>, ApiError> {
         let id = names::parse("institution", "institutions", institution)?.to_owned();
+        // Roles that never read histories are refused before any read.
+        if !matches!(
+            call.caller.role,
+            Role::Ministry
+                | Role::Service
+                | Role::ProvincialHrss
+                | Role::IndustryRegulator
+                | Role::Institution
+        ) {
+            return Err(deny("reading score histories"));
+        }
         let bodies = self
             .db
             .read(move |conn| Ok::<_, ApiError>(store::history(conn, &id)?))
@@ -658,18 +674,6 @@ impl Quality {
             && !may_read(&call.caller, &s.province, s.field, &s.institution)
         {
             return Err(deny("reading this institution's score history"));
-        }
-        if scores.is_empty()
-            && !matches!(
-                call.caller.role,
-                Role::Ministry
-                    | Role::Service
-                    | Role::ProvincialHrss
-                    | Role::IndustryRegulator
-                    | Role::Institution
-            )
-        {
-            return Err(deny("reading score histories"));
         }
         Ok(scores)
     }

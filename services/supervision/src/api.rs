@@ -4,7 +4,6 @@
 use ce_proto::supervision::supervision_service_server::SupervisionService;
 use ce_proto::supervision::*;
 use ce_server::call::{reply, reply_to_mutation};
-use ce_server::scope::deny;
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
@@ -224,19 +223,14 @@ impl SupervisionService for SupervisionApi {
         req: Request<GetOutboxStatusRequest>,
     ) -> Result<Response<OutboxStatus>, Status> {
         let call = Call::from_request(&req)?;
-        let result = match call.caller.role {
-            ce_proto::common::Role::Ministry | ce_proto::common::Role::Service => {
-                ce_server::outbox::status(&self.inner.db)
-                    .await
-                    .map(|s| OutboxStatus {
-                        pending: s.pending,
-                        delivered: s.delivered,
-                        oldest_pending_age_seconds: s.oldest_pending_age_seconds,
-                        oldest_last_error: s.oldest_last_error,
-                    })
-            }
-            _ => Err(deny("reading the outbox")),
-        };
+        let result = ce_server::outbox::status_for(&self.inner.db, &call.caller)
+            .await
+            .map(|s| OutboxStatus {
+                pending: s.pending,
+                delivered: s.delivered,
+                oldest_pending_age_seconds: s.oldest_pending_age_seconds,
+                oldest_last_error: s.oldest_last_error,
+            });
         reply(result)
     }
 }

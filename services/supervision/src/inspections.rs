@@ -123,7 +123,7 @@ impl Supervision {
         let kind = TargetKind::try_from(i.target_kind).unwrap_or(TargetKind::Unspecified);
         match kind {
             TargetKind::Unspecified => v.add("inspection.target_kind", "is required"),
-            TargetKind::CompleteEngineers if i.year < ce_rules_first_year() => v.add(
+            TargetKind::CompleteEngineers if i.year < ce_rules::ruleset::FIRST_YEAR => v.add(
                 "inspection.year",
                 "is required for complete engineers: 2026 or later",
             ),
@@ -528,10 +528,6 @@ impl Supervision {
         self.save_inspection(call, row, inspection, name, InspectionState::Sampled)
             .await
     }
-}
-
-fn ce_rules_first_year() -> i32 {
-    2026
 }
 
 /// A seed from the operating system's randomness.

@@ -433,9 +433,17 @@ impl Supervision {
                 |r| r.id.clone(),
             )
             .await?;
+        // One query for the page's pending effects, not one a violation.
+        let causes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let pending = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(effects::pending_counts(conn, &causes)?))
+            .await?;
         let mut violations = Vec::with_capacity(rows.len());
         for r in &rows {
-            violations.push(self.with_pending(r).await?);
+            let mut v = decode(r)?;
+            v.pending_effects = pending.get(&r.id).copied().unwrap_or(0) as i32;
+            violations.push(v);
         }
         Ok(ListViolationsResponse {
             violations,
