@@ -23,7 +23,7 @@ use ce_server::call::now_micros;
 use ce_server::outbox::{self as effects, Deliver, Effect, Outbox};
 use ce_server::paging::Page;
 use ce_server::peer::{PeerAuth, PeerError, Peers};
-use ce_server::scope::{deny, narrow};
+use ce_server::scope::{deny, department_covers, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 use tonic::service::interceptor::InterceptedService;
@@ -169,14 +169,9 @@ pub fn score_name(institution_id: &str, period: &str) -> String {
 /// institution; departments within their scope.
 fn may_read(caller: &Caller, province: &str, field: i32, institution: &str) -> bool {
     match caller.role {
-        Role::Ministry | Role::Service => true,
-        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
-        Role::IndustryRegulator => {
-            caller.field.is_some_and(|f| f as i32 == field)
-                && caller.province.as_deref().is_none_or(|p| p == province)
-        }
+        Role::Service => true,
         Role::Institution => caller.org.as_deref() == Some(institution),
-        _ => false,
+        _ => department_covers(caller, province, &[field]),
     }
 }
 

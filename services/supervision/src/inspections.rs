@@ -15,7 +15,7 @@ use ce_proto::supervision::{
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
-use ce_server::scope::{deny, narrow};
+use ce_server::scope::{deny, department_covers, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
@@ -85,16 +85,7 @@ pub fn draw(
 
 /// Who may plan and run inspections in a province and field.
 fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiError> {
-    let ok = match caller.role {
-        Role::Ministry => true,
-        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
-        Role::IndustryRegulator => {
-            caller.field.is_some_and(|f| f as i32 == field)
-                && caller.province.as_deref().is_none_or(|p| p == province)
-        }
-        _ => false,
-    };
-    if ok {
+    if department_covers(caller, province, &[field]) {
         Ok(())
     } else {
         Err(deny("inspecting in this scope"))

@@ -13,7 +13,7 @@ use ce_proto::supervision::{
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
-use ce_server::scope::{deny, narrow};
+use ce_server::scope::{deny, department_covers, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
@@ -53,16 +53,7 @@ pub fn article(c: ViolationCategory) -> &'static str {
 /// fields are `fields`: the ministry, the province's HRSS department, the
 /// field's regulator (of the province, if it has one).
 fn may_act(caller: &Caller, province: &str, fields: &[i32]) -> Result<(), ApiError> {
-    let ok = match caller.role {
-        Role::Ministry => true,
-        Role::ProvincialHrss => caller.province.as_deref() == Some(province),
-        Role::IndustryRegulator => {
-            caller.field.is_some_and(|f| fields.contains(&(f as i32)))
-                && caller.province.as_deref().is_none_or(|p| p == province)
-        }
-        _ => false,
-    };
-    if ok {
+    if department_covers(caller, province, fields) {
         Ok(())
     } else {
         Err(deny("acting on violations of this subject"))
@@ -71,11 +62,9 @@ fn may_act(caller: &Caller, province: &str, fields: &[i32]) -> Result<(), ApiErr
 
 fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
     let ok = match caller.role {
-        Role::Ministry | Role::Service => true,
-        Role::ProvincialHrss => caller.province.as_deref() == Some(row.province.as_str()),
-        Role::IndustryRegulator => {
-            caller.field.is_some_and(|f| f as i32 == row.field)
-                && caller.province.as_deref().is_none_or(|p| p == row.province)
+        Role::Service => true,
+        Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
+            department_covers(caller, &row.province, &[row.field])
         }
         Role::Institution => row
             .institution_id
