@@ -7,17 +7,8 @@ use bytes::{Buf, BufMut};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::Channel;
 
-/// The port each service listens on under `make run`.
-fn default_addr(service: &str) -> &'static str {
-    match service {
-        s if s.starts_with("ce.crediting.") => "http://127.0.0.1:50052",
-        s if s.starts_with("ce.supervision.") => "http://127.0.0.1:50053",
-        s if s.starts_with("ce.quality.") => "http://127.0.0.1:50054",
-        _ => "http://127.0.0.1:50051",
-    }
-}
+use crate::client::{self, Conn, Service};
 
 /// Finds `Service/Method`, with or without the package.
 fn find_method(pool: &DescriptorPool, method: &str) -> Result<MethodDescriptor, String> {
@@ -98,35 +89,11 @@ impl Codec for DynamicCodec {
     }
 }
 
-/// Says what went wrong in words a clerk can act on: the code, the
-/// message, and each bad field.
-fn describe(status: &tonic::Status) -> String {
-    use tonic_types::StatusExt;
-    let mut out = match status.get_details_bad_request() {
-        Some(bad) if !bad.field_violations.is_empty() => {
-            let mut s = format!("{:?}: the request has bad fields:", status.code());
-            for v in bad.field_violations {
-                s.push_str(&format!("\n  {}: {}", v.field, v.description));
-            }
-            s
-        }
-        _ => format!("{:?}: {}", status.code(), status.message()),
-    };
-    if let Some(id) = status
-        .metadata()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-    {
-        out.push_str(&format!("\n  (request id {id})"));
-    }
-    out
-}
-
 pub async fn run(
+    conn: &Conn,
     method: &str,
     request: &str,
     addr: Option<&str>,
-    token: Option<&str>,
 ) -> Result<(), String> {
     let pool = DescriptorPool::decode(ce_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())?;
     let m = find_method(&pool, method)?;
@@ -152,30 +119,23 @@ pub async fn run(
         )
     })?;
 
-    let addr = addr.unwrap_or_else(|| default_addr(m.parent_service().full_name()));
-    let channel = Channel::from_shared(addr.to_owned())
-        .map_err(|e| format!("--addr {addr}: {e}"))?
-        .connect()
-        .await
-        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    let service = Service::of_grpc(m.parent_service().full_name());
+    let channel = match addr {
+        Some(a) => client::connect(a, service.name()).await?,
+        None => conn.channel(service).await?,
+    };
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
-        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
-    let mut req = tonic::Request::new(message);
-    if let Some(t) = token {
-        let value = format!("Bearer {t}")
-            .parse()
-            .map_err(|_| "--token is not a valid header value".to_owned())?;
-        req.metadata_mut().insert("authorization", value);
-    }
+        .map_err(|e| format!("cannot reach the {} service: {e}", service.name()))?;
+    let req = conn.request(message)?;
     let path: http::uri::PathAndQuery = format!("/{}/{}", m.parent_service().full_name(), m.name())
         .parse()
         .map_err(|e| format!("{e}"))?;
     let response = grpc
         .unary(req, path, DynamicCodec(m.output()))
         .await
-        .map_err(|s| describe(&s))?;
+        .map_err(|s| client::describe(&s))?;
     let json = serde_json::to_string_pretty(&response.into_inner()).map_err(|e| e.to_string())?;
     println!("{json}");
     Ok(())

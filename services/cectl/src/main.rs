@@ -1,27 +1,61 @@
-//! `cectl`: the suite from the command line.
+//! `cectl`: the suite from the command line, for clerks and operators.
 //!
-//! - `cectl token --role provincial_hrss --province 44` mints a development
-//!   token with the key under the data folder (development only).
-//! - `cectl call RegistryService/ListProvinces '{}'` calls any unary RPC of
-//!   any service with a JSON request (proto3 JSON mapping) and prints the
-//!   JSON answer, or the error with each bad field.
+//! Every command has `--help`. The ones a clerk uses every day:
+//!
+//! - `cectl token --role provincial_hrss --province 44`: a development token.
+//! - `cectl engineer add …`: register an engineer.
+//! - `cectl import hours.csv`: upload hour records from CSV or JSON Lines,
+//!   with a progress bar, a summary and a file of refused rows; run again to
+//!   continue after an interruption.
+//! - `cectl status ENGINEER YEAR`: the year with each record's explanation.
+//! - `cectl certificate issue|verify`, `cectl non-compliant`,
+//!   `cectl violations`, `cectl quality-history`.
+//! - `cectl call Service/Method JSON`: any unary RPC, for everything else.
+//! - `cectl completion bash`: shell completion.
 
 mod call;
+mod client;
+mod import;
+mod show;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ce_proto::common::{Field, Role};
 use ce_server::auth::{DevKey, TokenRequest, parse_role};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::client::Conn;
+
+const AFTER_HELP: &str = "\
+Addresses default to the ports `make run` uses (registry 50051, crediting 50052,
+supervision 50053, quality 50054). Exit codes: 0 done; 1 failed (the message says
+why); 2 wrong usage; 3 done, but with refused rows (import) or a certificate that
+is not valid (verify).";
 
 #[derive(Parser)]
 #[command(
     name = "cectl",
     version,
-    about = "Command-line client for the continuing-education suite"
+    about = "Command-line client for the continuing-education suite",
+    after_help = AFTER_HELP
 )]
 struct Cli {
+    /// Bearer token (`cectl token` mints one in development).
+    #[arg(long, global = true, env = "CE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Registry address.
+    #[arg(long, global = true, env = "CE_REGISTRY_ADDR", value_name = "URL")]
+    registry: Option<String>,
+    /// Crediting address.
+    #[arg(long, global = true, env = "CE_CREDITING_ADDR", value_name = "URL")]
+    crediting: Option<String>,
+    /// Supervision address.
+    #[arg(long, global = true, env = "CE_SUPERVISION_ADDR", value_name = "URL")]
+    supervision: Option<String>,
+    /// Quality-monitoring address.
+    #[arg(long, global = true, env = "CE_QUALITY_ADDR", value_name = "URL")]
+    quality: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,7 +86,85 @@ enum Command {
         #[arg(long, env = "CE_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
     },
-    /// Call a unary RPC with a JSON request and print the JSON response.
+    /// Register engineers in the registry.
+    #[command(subcommand)]
+    Engineer(EngineerCommand),
+    /// Upload hour records from a CSV or JSON Lines file (Art. 17, 21).
+    #[command(long_about = IMPORT_HELP)]
+    Import {
+        /// The file: .csv, or .jsonl with one HourRecord in JSON per line.
+        file: PathBuf,
+        /// The file's format, when its extension does not say.
+        #[arg(long, value_enum)]
+        format: Option<import::Format>,
+        /// Where refused rows go, each with its reason. Default: NAME.rejects.csv (or .jsonl) beside the file.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Records per message (at most 1000).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Ignore saved progress and send every row again (nothing is stored twice).
+        #[arg(long)]
+        restart: bool,
+    },
+    /// An engineer's annual status, with the article behind every record's hours.
+    Status {
+        /// The engineer: engineers/{id} or {id}.
+        engineer: String,
+        /// The year.
+        year: i32,
+        /// Print the AnnualStatus as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue, save and verify hour certificates (Art. 15).
+    #[command(subcommand)]
+    Certificate(CertificateCommand),
+    /// An employer's engineers whose year is non-compliant (Art. 18).
+    NonCompliant {
+        /// The employer: employers/{id} or {id}.
+        #[arg(long)]
+        employer: String,
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// Also list engineers still short in a year that is not over.
+        #[arg(long)]
+        in_progress: bool,
+        /// Print each AnnualStatus as a line of JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Violations of institutions and engineers (Art. 26, 27).
+    Violations {
+        /// Only this institution's.
+        #[arg(long)]
+        institution: Option<String>,
+        /// Only this engineer's.
+        #[arg(long)]
+        engineer: Option<String>,
+        /// Only this province's.
+        #[arg(long)]
+        province: Option<String>,
+        /// open, decided or closed.
+        #[arg(long)]
+        state: Option<String>,
+        /// For example poor_quality_results or improper_fees.
+        #[arg(long)]
+        category: Option<String>,
+        /// Print each Violation as a line of JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An institution's quality scores over time, and why it got its latest grade (Art. 25).
+    QualityHistory {
+        /// The institution: institutions/{id} or {id}.
+        institution: String,
+        /// Print the history as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call any unary RPC with a JSON request and print the JSON response.
     Call {
         /// `Service/Method`, for example `RegistryService/ListProvinces` or
         /// `ce.registry.v1.RegistryService/GetEngineer`.
@@ -60,14 +172,85 @@ enum Command {
         /// The request as JSON; `-` reads it from standard input.
         #[arg(default_value = "{}")]
         request: String,
-        /// Server address; defaults to the service's port under `make run`.
+        /// Server address; defaults to the service's own address.
         #[arg(long, env = "CE_ADDR")]
         addr: Option<String>,
-        /// Bearer token.
-        #[arg(long, env = "CE_TOKEN", hide_env_values = true)]
-        token: Option<String>,
+    },
+    /// Print a shell completion script: `source <(cectl completion bash)`.
+    Completion {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
 }
+
+#[derive(Subcommand)]
+enum EngineerCommand {
+    /// Register an engineer; prints the new engineers/{id}.
+    Add {
+        /// Resident identity card number (18 characters, with its check character).
+        #[arg(long)]
+        id_number: String,
+        /// The engineer's name.
+        #[arg(long)]
+        name: String,
+        /// Two-digit province code.
+        #[arg(long)]
+        province: String,
+        /// Field (Art. 29), for example construction or electric_power.
+        #[arg(long)]
+        field: String,
+        /// Title level, for example engineer or senior_engineer.
+        #[arg(long)]
+        title: String,
+        /// The employer: employers/{id} or {id}.
+        #[arg(long)]
+        employer: String,
+        /// Print the Engineer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertificateCommand {
+    /// Issue the certificate of a complete year and save it as a file.
+    Issue {
+        /// The engineer: engineers/{id} or {id}.
+        engineer: String,
+        /// The year.
+        year: i32,
+        /// Where to save it. Default: {id}-{year}.certificate.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a saved certificate: valid, revoked or tampered.
+    Verify {
+        /// The certificate file.
+        file: PathBuf,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const IMPORT_HELP: &str = "\
+Upload hour records from a CSV or JSON Lines file through the crediting service's
+bulk upload (Art. 17, 21). The route follows your token: a department's own
+activity is granted at once, an institution's upload waits for confirmation.
+
+CSV: the first line names the columns, each a field of HourRecord, for example
+
+  engineer,registry_activity,face_to_face.subject_category,face_to_face.start_date,face_to_face.days,face_to_face.hours_per_day
+  engineers/0190…,activities/0190…,professional,2026-03-02,5,8
+
+Dates are YYYY-MM-DD; enum values are their names, with or without the prefix,
+in any case. A client_key column is optional: without it each row's key is
+derived from its content, so sending a row again never stores it twice.
+
+Progress is saved beside the file after every answered batch; if the import is
+interrupted, run the same command again and it continues where it stopped.
+Refused rows go to NAME.rejects.csv with their line and reason; correct them
+there and import that file as it is.";
 
 fn mint(
     role: &str,
@@ -108,9 +291,17 @@ fn mint(
         .map_err(|e| e.to_string())
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    let conn = Conn {
+        registry: cli.registry,
+        crediting: cli.crediting,
+        supervision: cli.supervision,
+        quality: cli.quality,
+        token: cli.token,
+    };
+    let result: Result<u8, String> = match cli.command {
         Command::Token {
             role,
             province,
@@ -119,18 +310,108 @@ async fn main() -> ExitCode {
             subject,
             ttl_hours,
             data_dir,
+        } => mint(&role, province, field, org, subject, ttl_hours, data_dir).map(|t| {
+            println!("{t}");
+            0
+        }),
+        Command::Engineer(EngineerCommand::Add {
+            id_number,
+            name,
+            province,
+            field,
+            title,
+            employer,
+            json,
+        }) => {
+            show::engineer_add(
+                &conn,
+                show::NewEngineer {
+                    id_number,
+                    name,
+                    province,
+                    field,
+                    title,
+                    employer,
+                },
+                json,
+            )
+            .await
+        }
+        Command::Import {
+            file,
+            format,
+            rejects,
+            batch,
+            restart,
+        } => import::run(
+            &conn,
+            import::Args {
+                file,
+                format,
+                rejects,
+                batch,
+                restart,
+            },
+        )
+        .await
+        .map(|o| if o.refused > 0 { 3 } else { 0 }),
+        Command::Status {
+            engineer,
+            year,
+            json,
+        } => show::status(&conn, &engineer, year, json).await,
+        Command::Certificate(CertificateCommand::Issue {
+            engineer,
+            year,
+            out,
+        }) => show::certificate_issue(&conn, &engineer, year, out).await,
+        Command::Certificate(CertificateCommand::Verify { file, json }) => {
+            show::certificate_verify(&conn, &file, json).await
+        }
+        Command::NonCompliant {
+            employer,
+            year,
+            in_progress,
+            json,
+        } => show::non_compliant(&conn, &employer, year, in_progress, json).await,
+        Command::Violations {
+            institution,
+            engineer,
+            province,
+            state,
+            category,
+            json,
         } => {
-            mint(&role, province, field, org, subject, ttl_hours, data_dir).map(|t| println!("{t}"))
+            show::violations(
+                &conn,
+                show::ViolationFilter {
+                    institution,
+                    engineer,
+                    province,
+                    state,
+                    category,
+                },
+                json,
+            )
+            .await
+        }
+        Command::QualityHistory { institution, json } => {
+            show::quality_history(&conn, &institution, json).await
         }
         Command::Call {
             method,
             request,
             addr,
-            token,
-        } => call::run(&method, &request, addr.as_deref(), token.as_deref()).await,
+        } => call::run(&conn, &method, &request, addr.as_deref())
+            .await
+            .map(|()| 0),
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cectl", &mut std::io::stdout());
+            Ok(0)
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("cectl: {message}");
             ExitCode::FAILURE

@@ -1,0 +1,824 @@
+//! `cectl import`: hour records from a CSV or JSON Lines file, through the
+//! crediting service's bulk upload.
+//!
+//! - CSV columns are field paths of `HourRecord` (`engineer`,
+//!   `registry_activity`, `face_to_face.start_date`, `conversion.kind`…);
+//!   dates are `YYYY-MM-DD`, enums are their names with or without the
+//!   prefix, in any case. JSON Lines take one `HourRecord` in proto3 JSON
+//!   per line.
+//! - Every record gets a client key: its own `client_key` column, or one
+//!   derived from its content (a hash of its protobuf encoding, and how many
+//!   identical records came before it in the file). Sending a record again
+//!   therefore never stores it twice, whatever happened in between.
+//! - After each answered message the progress is saved next to the file; an
+//!   interrupted import run again continues after the last answered row. A
+//!   refused row goes to the rejects file with its reason; that file can be
+//!   corrected and imported as it is (its `rejected_*` columns are ignored).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+use ce_proto::crediting::{BulkUploadHourRecordsRequest, HourRecord, RecordState};
+use prost::Message;
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::client::{self, Conn, Service};
+
+const HOUR_RECORD: &str = "ce.crediting.v1.HourRecord";
+
+/// Fields the service sets; a column for one of them is a mistake.
+const OUTPUT_ONLY: &[(&str, &str)] = &[
+    ("name", "the service names each record"),
+    ("state", "the route decides it (Art. 21)"),
+    ("route", "it follows your role (Art. 21)"),
+    ("year", "a record counts in the year of its first day"),
+    ("province", "it is the engineer's province"),
+    ("submitted_by", "it is who the token names"),
+    ("submitted_by_role", "it is the token's role"),
+    ("decided_by", "it is set on confirmation"),
+    ("decision_reason", "it is set on rejection"),
+    ("explanation", "the rules library computes it"),
+    (
+        "make_up_for_year",
+        "it is set through DesignateMakeUp (Art. 20)",
+    ),
+    ("supersedes", "corrections go through CorrectHourRecord"),
+    ("create_time", "the service records it"),
+    ("update_time", "the service records it"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+pub struct Args {
+    pub file: PathBuf,
+    pub format: Option<Format>,
+    pub rejects: Option<PathBuf>,
+    pub batch: usize,
+    pub restart: bool,
+}
+
+/// What an import achieved; the exit code follows `refused`.
+pub struct Outcome {
+    pub refused: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+struct Progress {
+    sha256: String,
+    rows_done: u64,
+    accepted: u64,
+    confirmed: u64,
+    refused: u64,
+    hours: f64,
+    rejects_len: u64,
+    reasons: BTreeMap<String, u64>,
+}
+
+/// One row of the input and what became of it before the service saw it.
+struct Row {
+    line: u64,
+    raw: Raw,
+    parsed: Result<HourRecord, String>,
+}
+
+enum Raw {
+    Csv(Vec<String>),
+    Json(String),
+}
+
+/// A column of the CSV: where its value goes in the record.
+enum Column {
+    Field(Vec<FieldDescriptor>),
+    Ignored,
+}
+
+fn progress_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".cectl-progress");
+    file.with_file_name(name)
+}
+
+fn default_rejects(file: &Path, format: Format) -> PathBuf {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    let stem = stem.strip_suffix(".rejects").unwrap_or(&stem).to_owned();
+    file.with_file_name(match format {
+        Format::Csv => format!("{stem}.rejects.csv"),
+        Format::Jsonl => format!("{stem}.rejects.jsonl"),
+    })
+}
+
+fn sha256_of(file: &Path) -> Result<String, String> {
+    let mut f = File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves a CSV header to the fields it fills.
+fn column(desc: &MessageDescriptor, header: &str) -> Result<Column, String> {
+    let header = header.trim().trim_start_matches('\u{feff}');
+    if header.starts_with("rejected_") {
+        return Ok(Column::Ignored);
+    }
+    if header.is_empty() {
+        return Err("a column has no header: every column needs one (for example engineer)".into());
+    }
+    if let Some((_, why)) = OUTPUT_ONLY.iter().find(|(f, _)| *f == header) {
+        return Err(format!(
+            "column {header}: the service sets it ({why}); remove the column"
+        ));
+    }
+    let mut path = Vec::new();
+    let mut msg = desc.clone();
+    let segments: Vec<&str> = header.split('.').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        let field = msg
+            .get_field_by_name(seg)
+            .or_else(|| msg.get_field_by_json_name(seg))
+            .ok_or_else(|| {
+                let known: Vec<String> = msg.fields().map(|f| f.name().to_owned()).collect();
+                format!(
+                    "column {header}: {} has no field {seg}; its fields are {}",
+                    msg.name(),
+                    known.join(", ")
+                )
+            })?;
+        let last = i + 1 == segments.len();
+        match field.kind() {
+            Kind::Message(m) if !is_leaf_message(&m) => {
+                if last {
+                    let known: Vec<String> = m
+                        .fields()
+                        .map(|f| format!("{header}.{}", f.name()))
+                        .collect();
+                    return Err(format!(
+                        "column {header} is a group of fields; use one column for each: {}",
+                        known.join(", ")
+                    ));
+                }
+                msg = m;
+            }
+            _ if !last => {
+                return Err(format!("column {header}: {seg} has no fields inside it"));
+            }
+            _ => {}
+        }
+        path.push(field);
+    }
+    Ok(Column::Field(path))
+}
+
+/// Messages written in one cell: dates and timestamps.
+fn is_leaf_message(m: &MessageDescriptor) -> bool {
+    matches!(
+        m.full_name(),
+        "google.type.Date" | "google.protobuf.Timestamp"
+    )
+}
+
+/// One cell as the JSON value its field takes.
+fn cell_value(field: &FieldDescriptor, cell: &str) -> Result<Value, String> {
+    if field.is_list() {
+        if cell.trim_start().starts_with('[') {
+            let items: Vec<Value> =
+                serde_json::from_str(cell).map_err(|e| format!("is not a JSON list ({e})"))?;
+            return Ok(Value::Array(items));
+        }
+        return Ok(Value::Array(vec![scalar(field, cell)?]));
+    }
+    scalar(field, cell)
+}
+
+fn scalar(field: &FieldDescriptor, cell: &str) -> Result<Value, String> {
+    let t = cell.trim();
+    Ok(match field.kind() {
+        Kind::String => Value::String(cell.to_owned()),
+        Kind::Bool => match t.to_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" | "是" => Value::Bool(true),
+            "false" | "no" | "n" | "0" | "否" => Value::Bool(false),
+            _ => return Err(format!("{t:?} is not yes or no")),
+        },
+        Kind::Double | Kind::Float => {
+            let n: f64 = t.parse().map_err(|_| format!("{t:?} is not a number"))?;
+            serde_json::Number::from_f64(n)
+                .map(Value::Number)
+                .ok_or_else(|| format!("{t:?} is not a finite number"))?
+        }
+        Kind::Int32
+        | Kind::Sint32
+        | Kind::Sfixed32
+        | Kind::Int64
+        | Kind::Sint64
+        | Kind::Sfixed64 => {
+            let n: i64 = t
+                .parse()
+                .map_err(|_| format!("{t:?} is not a whole number"))?;
+            Value::from(n)
+        }
+        Kind::Uint32 | Kind::Fixed32 | Kind::Uint64 | Kind::Fixed64 => {
+            let n: u64 = t
+                .parse()
+                .map_err(|_| format!("{t:?} is not a whole number of at least 0"))?;
+            Value::from(n)
+        }
+        Kind::Enum(e) => Value::String(client::enum_value(&e, t)?.name().to_owned()),
+        Kind::Message(m) if m.full_name() == "google.type.Date" => {
+            let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
+            let bad = || format!("{t:?} is not a date: write YYYY-MM-DD, for example 2026-03-02");
+            let [y, mo, d] = parts.as_slice() else {
+                return Err(bad());
+            };
+            let (y, mo, d): (i64, i64, i64) = (
+                y.parse().map_err(|_| bad())?,
+                mo.parse().map_err(|_| bad())?,
+                d.parse().map_err(|_| bad())?,
+            );
+            let month =
+                time::Month::try_from(u8::try_from(mo).map_err(|_| bad())?).map_err(|_| bad())?;
+            time::Date::from_calendar_date(
+                i32::try_from(y).map_err(|_| bad())?,
+                month,
+                u8::try_from(d).map_err(|_| bad())?,
+            )
+            .map_err(|_| format!("{t:?} is not a day of the calendar"))?;
+            serde_json::json!({"year": y, "month": mo, "day": d})
+        }
+        Kind::Message(_) => Value::String(t.to_owned()),
+        Kind::Bytes => Value::String(t.to_owned()),
+    })
+}
+
+/// A CSV row as the JSON of a record.
+fn csv_row(columns: &[(String, Column)], cells: &[String]) -> Result<Value, String> {
+    let mut root = Map::new();
+    for ((header, col), cell) in columns.iter().zip(cells) {
+        let Column::Field(path) = col else { continue };
+        if cell.trim().is_empty() {
+            continue;
+        }
+        let (last, parents) = path.split_last().ok_or("empty path")?;
+        let value = cell_value(last, cell).map_err(|e| format!("column {header}: {e}"))?;
+        let mut obj = &mut root;
+        for p in parents {
+            obj = obj
+                .entry(p.name().to_owned())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .ok_or("a column is both a field and a group")?;
+        }
+        obj.insert(last.name().to_owned(), value);
+    }
+    if cells.len() > columns.len() {
+        return Err(format!(
+            "the row has {} cells and the header {} columns",
+            cells.len(),
+            columns.len()
+        ));
+    }
+    Ok(Value::Object(root))
+}
+
+fn decode(desc: &MessageDescriptor, value: Value) -> Result<HourRecord, String> {
+    let dynamic = DynamicMessage::deserialize(desc.clone(), value)
+        .map_err(|e| format!("not an hour record: {e}"))?;
+    HourRecord::decode(dynamic.encode_to_vec().as_slice()).map_err(|e| e.to_string())
+}
+
+/// Keys derived from content: the same record in the same place of the
+/// file always gets the same key, so re-sending is harmless.
+#[derive(Default)]
+struct Keys {
+    seen: HashMap<String, u32>,
+}
+
+impl Keys {
+    fn assign(&mut self, record: &mut HourRecord) {
+        if !record.client_key.is_empty() {
+            return;
+        }
+        let digest = hex(&Sha256::digest(record.encode_to_vec())[..16]);
+        let n = self.seen.entry(digest.clone()).or_insert(0);
+        *n += 1;
+        record.client_key = if *n == 1 {
+            format!("cectl-{digest}")
+        } else {
+            format!("cectl-{digest}-{n}")
+        };
+    }
+}
+
+/// Reads every row of the file in order.
+fn read_rows(
+    file: &Path,
+    format: Format,
+    mut each: impl FnMut(Row) -> Result<(), String>,
+) -> Result<Vec<String>, String> {
+    let pool = client::pool()?;
+    let desc = pool
+        .get_message_by_name(HOUR_RECORD)
+        .ok_or("no HourRecord in the descriptors")?;
+    let mut keys = Keys::default();
+    let f = File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    match format {
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(BufReader::new(f));
+            let headers: Vec<String> = reader
+                .headers()
+                .map_err(|e| csv_error(file, e))?
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+                .collect();
+            let mut columns = Vec::new();
+            for h in &headers {
+                columns.push((
+                    h.clone(),
+                    column(&desc, h).map_err(|e| format!("{}: {e}", file.display()))?,
+                ));
+            }
+            if !headers.iter().any(|h| h == "engineer") {
+                return Err(format!(
+                    "{}: there is no engineer column; the first line must name the columns, for example \
+                     engineer,registry_activity,face_to_face.subject_category,face_to_face.start_date,\
+                     face_to_face.days,face_to_face.hours_per_day",
+                    file.display()
+                ));
+            }
+            for record in reader.records() {
+                let record = record.map_err(|e| csv_error(file, e))?;
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+                if cells.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let parsed = csv_row(&columns, &cells)
+                    .and_then(|v| decode(&desc, v))
+                    .map(|mut r| {
+                        keys.assign(&mut r);
+                        r
+                    });
+                each(Row {
+                    line,
+                    raw: Raw::Csv(cells),
+                    parsed,
+                })?;
+            }
+            Ok(headers)
+        }
+        Format::Jsonl => {
+            for (i, line) in BufReader::new(f).lines().enumerate() {
+                let line = line.map_err(|e| {
+                    format!(
+                        "{} line {}: {e} (save the file as UTF-8)",
+                        file.display(),
+                        i + 1
+                    )
+                })?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let parsed = serde_json::from_str::<Value>(&line)
+                    .map_err(|e| format!("not JSON: {e}"))
+                    .map(|v| match v {
+                        // A line of a rejects file: the record it carries.
+                        Value::Object(mut o) if o.contains_key("rejected_reason") => {
+                            o.remove("record").unwrap_or(Value::Null)
+                        }
+                        v => v,
+                    })
+                    .and_then(|v| decode(&desc, v))
+                    .map(|mut r| {
+                        keys.assign(&mut r);
+                        r
+                    });
+                each(Row {
+                    line: i as u64 + 1,
+                    raw: Raw::Json(line),
+                    parsed,
+                })?;
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn csv_error(file: &Path, e: csv::Error) -> String {
+    let at = e
+        .position()
+        .map(|p| format!(" line {}", p.line()))
+        .unwrap_or_default();
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => format!(
+            "{}{at}: the file is not UTF-8 text; in the spreadsheet, save it as \"CSV UTF-8\"",
+            file.display()
+        ),
+        _ => format!("{}{at}: {e}", file.display()),
+    }
+}
+
+/// The rejects file, written as rows are answered.
+struct Rejects {
+    path: PathBuf,
+    out: std::io::BufWriter<File>,
+    /// Which input columns are copied (not the `rejected_*` ones).
+    keep: Vec<bool>,
+    format: Format,
+}
+
+impl Rejects {
+    fn open(
+        path: &Path,
+        format: Format,
+        headers: &[String],
+        resume_at: Option<u64>,
+    ) -> Result<Rejects, String> {
+        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+        let keep: Vec<bool> = headers
+            .iter()
+            .map(|h| !h.starts_with("rejected_"))
+            .collect();
+        let file = match resume_at {
+            Some(len) => {
+                let mut f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .map_err(err)?;
+                f.set_len(len).map_err(err)?;
+                f.seek(std::io::SeekFrom::End(0)).map_err(err)?;
+                f
+            }
+            None => File::create(path).map_err(err)?,
+        };
+        let mut r = Rejects {
+            path: path.to_owned(),
+            out: std::io::BufWriter::new(file),
+            keep,
+            format,
+        };
+        if resume_at.is_none() && format == Format::Csv {
+            let mut header: Vec<String> = headers
+                .iter()
+                .zip(&r.keep)
+                .filter(|(_, k)| **k)
+                .map(|(h, _)| h.clone())
+                .collect();
+            header.push("rejected_line".into());
+            header.push("rejected_reason".into());
+            r.write_csv(&header)?;
+        }
+        Ok(r)
+    }
+
+    fn write_csv(&mut self, cells: &[String]) -> Result<(), String> {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(cells).map_err(|e| e.to_string())?;
+        let bytes = w.into_inner().map_err(|e| e.to_string())?;
+        self.out
+            .write_all(&bytes)
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+
+    fn add(&mut self, row: &Row, reason: &str) -> Result<(), String> {
+        match (&row.raw, self.format) {
+            (Raw::Csv(cells), _) => {
+                let mut out: Vec<String> = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| self.keep.get(*i).copied().unwrap_or(true))
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                out.push(row.line.to_string());
+                out.push(reason.to_owned());
+                self.write_csv(&out)
+            }
+            (Raw::Json(line), _) => {
+                let record =
+                    serde_json::from_str::<Value>(line).unwrap_or(Value::String(line.clone()));
+                let record = match record {
+                    Value::Object(mut o) if o.contains_key("rejected_reason") => {
+                        o.remove("record").unwrap_or(Value::Null)
+                    }
+                    v => v,
+                };
+                let v = serde_json::json!({
+                    "rejected_line": row.line,
+                    "rejected_reason": reason,
+                    "record": record,
+                });
+                writeln!(self.out, "{v}").map_err(|e| format!("{}: {e}", self.path.display()))
+            }
+        }
+    }
+
+    /// Flushes and says how long the file is now.
+    fn sync(&mut self) -> Result<u64, String> {
+        let err = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        self.out.flush().map_err(err)?;
+        self.out.get_ref().sync_data().map_err(err)?;
+        self.out.get_ref().metadata().map(|m| m.len()).map_err(err)
+    }
+}
+
+fn save(path: &Path, p: &Progress) -> Result<(), String> {
+    let tmp = path.with_extension("cectl-progress.tmp");
+    let text = serde_json::to_vec_pretty(p).map_err(|e| e.to_string())?;
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn reason(r: &ce_proto::common::Refusal) -> String {
+    let mut s = r.message.clone();
+    for v in &r.field_violations {
+        if !s.is_empty() {
+            s.push_str("; ");
+        }
+        s.push_str(&format!("{}: {}", v.field, v.description));
+    }
+    if s.is_empty() { r.code.clone() } else { s }
+}
+
+/// A batch on its way: its rows, and whether a message was sent for it.
+struct Batch {
+    rows: Vec<Row>,
+    sent: usize,
+}
+
+pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
+    let file = &args.file;
+    let format = match args.format {
+        Some(f) => f,
+        None => match file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Format::Csv,
+            Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
+            _ => {
+                return Err(format!(
+                    "{}: say which format it is with --format csv or --format jsonl",
+                    file.display()
+                ));
+            }
+        },
+    };
+    if args.batch == 0 || args.batch > 1000 {
+        return Err("--batch: between 1 and 1000 records a message".into());
+    }
+    let sha = sha256_of(file)?;
+    let progress_file = progress_path(file);
+    let rejects_path = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| default_rejects(file, format));
+    if rejects_path == *file {
+        return Err(format!(
+            "--rejects {}: that is the file being imported; name another",
+            rejects_path.display()
+        ));
+    }
+
+    let mut progress = Progress {
+        sha256: sha.clone(),
+        ..Default::default()
+    };
+    let mut resuming = false;
+    if !args.restart && progress_file.exists() {
+        let text = std::fs::read_to_string(&progress_file)
+            .map_err(|e| format!("{}: {e}", progress_file.display()))?;
+        let saved: Progress = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: unreadable ({e}); run with --restart to start again (nothing is stored twice)",
+                progress_file.display()
+            )
+        })?;
+        if saved.sha256 != sha {
+            return Err(format!(
+                "{} changed since an interrupted import (progress in {}); run with --restart to import it from \
+                 the start: rows already stored are recognised by their keys and not stored twice",
+                file.display(),
+                progress_file.display()
+            ));
+        }
+        resuming = true;
+        progress = saved;
+        eprintln!(
+            "Resuming {}: {} rows were answered before the interruption.",
+            file.display(),
+            progress.rows_done
+        );
+    }
+
+    // A first pass counts the rows (and checks the header) for the progress bar.
+    let mut total = 0u64;
+    let headers = read_rows(file, format, |_| {
+        total += 1;
+        Ok(())
+    })?;
+
+    let channel = conn.channel(Service::Crediting).await?;
+    let mut crediting = CreditingServiceClient::new(channel)
+        .max_decoding_message_size(64 * 1024 * 1024)
+        .max_encoding_message_size(64 * 1024 * 1024);
+    let mut rejects = Rejects::open(
+        &rejects_path,
+        format,
+        &headers,
+        resuming.then_some(progress.rejects_len),
+    )?;
+
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} rows  {per_sec}  eta {eta}  {msg}",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    bar.set_position(progress.rows_done);
+
+    let (req_tx, req_rx) = tokio::sync::mpsc::channel::<BulkUploadHourRecordsRequest>(2);
+    let (batch_tx, mut batch_rx) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+    let skip = progress.rows_done;
+    let batch_size = args.batch;
+    let reader_file = file.clone();
+    // The reader runs on its own thread; it stops early if the upload fails.
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut index = 0u64;
+        let mut rows = Vec::new();
+        let mut good = 0usize;
+        let flush = |rows: &mut Vec<Row>, good: &mut usize| -> Result<(), String> {
+            let batch = std::mem::take(rows);
+            let records: Vec<HourRecord> = batch
+                .iter()
+                .filter_map(|r| r.parsed.as_ref().ok().cloned())
+                .collect();
+            let sent = records.len();
+            *good = 0;
+            batch_tx
+                .send(Batch { rows: batch, sent })
+                .map_err(|_| "stopped".to_owned())?;
+            if sent > 0 {
+                req_tx
+                    .blocking_send(BulkUploadHourRecordsRequest {
+                        hour_records: records,
+                    })
+                    .map_err(|_| "stopped".to_owned())?;
+            }
+            Ok(())
+        };
+        read_rows(&reader_file, format, |row| {
+            index += 1;
+            if index <= skip {
+                return Ok(());
+            }
+            if row.parsed.is_ok() {
+                good += 1;
+            }
+            rows.push(row);
+            if good >= batch_size || rows.len() >= batch_size * 4 {
+                flush(&mut rows, &mut good)?;
+            }
+            Ok(())
+        })?;
+        if !rows.is_empty() {
+            flush(&mut rows, &mut good)?;
+        }
+        Ok::<(), String>(())
+    });
+
+    let mut request = conn.request(tokio_stream::wrappers::ReceiverStream::new(req_rx))?;
+    request.set_timeout(std::time::Duration::from_secs(24 * 3600));
+    let outcome = async {
+        let mut answers = crediting
+            .bulk_upload_hour_records(request)
+            .await
+            .map_err(|s| client::describe(&s))?
+            .into_inner();
+        while let Some(batch) = batch_rx.recv().await {
+            let results = if batch.sent > 0 {
+                let answer = answers
+                    .message()
+                    .await
+                    .map_err(|s| client::describe(&s))?
+                    .ok_or("the service ended the upload early")?;
+                if answer.results.len() != batch.sent {
+                    return Err(format!(
+                        "the service answered {} records of a message of {}",
+                        answer.results.len(),
+                        batch.sent
+                    ));
+                }
+                answer.results
+            } else {
+                Vec::new()
+            };
+            let mut results = results.into_iter();
+            for row in &batch.rows {
+                let why = match &row.parsed {
+                    Err(e) => Some(e.clone()),
+                    Ok(_) => {
+                        let r = results.next().ok_or("missing answer")?;
+                        match (r.hour_record, r.refusal) {
+                            (Some(hr), _) => {
+                                progress.accepted += 1;
+                                if hr.state == RecordState::Confirmed as i32 {
+                                    progress.confirmed += 1;
+                                }
+                                progress.hours += hr.explanation.map(|e| e.hours).unwrap_or(0.0);
+                                None
+                            }
+                            (None, Some(refusal)) => Some(reason(&refusal)),
+                            (None, None) => {
+                                Some("the service gave no answer for this record".into())
+                            }
+                        }
+                    }
+                };
+                if let Some(why) = why {
+                    progress.refused += 1;
+                    let first = why.split("; ").next().unwrap_or(&why).to_owned();
+                    *progress.reasons.entry(first).or_insert(0) += 1;
+                    rejects.add(row, &why)?;
+                }
+            }
+            progress.rows_done += batch.rows.len() as u64;
+            progress.rejects_len = rejects.sync()?;
+            save(&progress_file, &progress)?;
+            bar.set_position(progress.rows_done);
+            bar.set_message(format!("{} refused", progress.refused));
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    bar.finish_and_clear();
+    // The reader ends once its channels close.
+    drop(batch_rx);
+    let read = reader.await.map_err(|e| e.to_string())?;
+    if let Err(e) = outcome {
+        return Err(format!(
+            "{e}\nThe import stopped after {} of {} rows; run the same command again to continue \
+             (rows already sent are not stored twice).",
+            progress.rows_done, total
+        ));
+    }
+    read?;
+    let _ = std::fs::remove_file(&progress_file);
+    if progress.refused == 0 {
+        let _ = std::fs::remove_file(&rejects_path);
+    }
+
+    println!("Imported {}: {} rows", file.display(), progress.rows_done);
+    println!(
+        "  accepted {:>7}   confirmed {}, awaiting confirmation {}; {:.2} hours credited",
+        progress.accepted,
+        progress.confirmed,
+        progress.accepted - progress.confirmed,
+        progress.hours
+    );
+    if progress.refused > 0 {
+        println!(
+            "  refused  {:>7}   each with its reason in {}",
+            progress.refused,
+            rejects_path.display()
+        );
+        let mut top: Vec<(&String, &u64)> = progress.reasons.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        println!("Most frequent reasons:");
+        for (why, n) in top.into_iter().take(5) {
+            println!("  {n:>7}  {why}");
+        }
+    } else {
+        println!("  refused        0");
+    }
+    Ok(Outcome {
+        refused: progress.refused,
+    })
+}
