@@ -94,6 +94,7 @@ pub async fn run(
     method: &str,
     request: &str,
     addr: Option<&str>,
+    get: Option<&str>,
 ) -> Result<(), String> {
     let pool = DescriptorPool::decode(ce_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())?;
     let m = find_method(&pool, method)?;
@@ -136,7 +137,21 @@ pub async fn run(
         .unary(req, path, DynamicCodec(m.output()))
         .await
         .map_err(|s| client::describe(&s))?;
-    let json = serde_json::to_string_pretty(&response.into_inner()).map_err(|e| e.to_string())?;
-    println!("{json}");
+    let value = serde_json::to_value(response.into_inner()).map_err(|e| e.to_string())?;
+    match get {
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+        ),
+        Some(field) => match value.get(field) {
+            Some(serde_json::Value::String(s)) => println!("{s}"),
+            Some(v) => println!("{v}"),
+            None => {
+                return Err(format!(
+                    "--get {field}: the answer has no such field (fields left empty are not sent)"
+                ));
+            }
+        },
+    }
     Ok(())
 }

@@ -553,15 +553,20 @@ fn save(path: &Path, p: &Progress) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// A refusal in one line: each bad field with its rule, else the message.
 fn reason(r: &ce_proto::common::Refusal) -> String {
-    let mut s = r.message.clone();
-    for v in &r.field_violations {
-        if !s.is_empty() {
-            s.push_str("; ");
-        }
-        s.push_str(&format!("{}: {}", v.field, v.description));
+    if r.field_violations.is_empty() {
+        return if r.message.is_empty() {
+            r.code.clone()
+        } else {
+            r.message.clone()
+        };
     }
-    if s.is_empty() { r.code.clone() } else { s }
+    r.field_violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A batch on its way: its rows, and whether a message was sent for it.
@@ -821,4 +826,111 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
     Ok(Outcome {
         refused: progress.refused,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn desc() -> MessageDescriptor {
+        client::pool()
+            .unwrap()
+            .get_message_by_name(HOUR_RECORD)
+            .unwrap()
+    }
+
+    fn row(headers: &[&str], cells: &[&str]) -> Result<HourRecord, String> {
+        let d = desc();
+        let columns: Vec<(String, Column)> = headers
+            .iter()
+            .map(|h| (h.to_string(), column(&d, h).unwrap()))
+            .collect();
+        let cells: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        csv_row(&columns, &cells).and_then(|v| decode(&d, v))
+    }
+
+    #[test]
+    fn columns_name_what_is_wrong() {
+        let d = desc();
+        let err = column(&d, "face_to_face.hour_per_day").err().unwrap();
+        assert!(err.contains("hours_per_day"), "{err}");
+        let err = column(&d, "year").err().unwrap();
+        assert!(err.contains("first day"), "{err}");
+        let err = column(&d, "face_to_face").err().unwrap();
+        assert!(err.contains("face_to_face.days"), "{err}");
+        assert!(matches!(column(&d, "rejected_reason"), Ok(Column::Ignored)));
+        assert!(matches!(
+            column(&d, "faceToFace.hoursPerDay"),
+            Ok(Column::Field(_))
+        ));
+    }
+
+    #[test]
+    fn cells_take_the_forms_people_type() {
+        let h = [
+            "engineer",
+            "face_to_face.subject_category",
+            "face_to_face.start_date",
+            "face_to_face.days",
+        ];
+        let r = row(&h, &["engineers/a", "Professional", "2026/3/2", "5"]).unwrap();
+        let Some(ce_proto::crediting::hour_record::Activity::FaceToFace(f)) = r.activity else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            f.subject_category,
+            ce_proto::common::SubjectCategory::Professional as i32
+        );
+        assert_eq!(f.start_date.unwrap().day, 2);
+        assert_eq!(f.days, 5);
+        let err = row(&h, &["engineers/a", "professional", "2026-02-30", "5"]).unwrap_err();
+        assert!(
+            err.contains("face_to_face.start_date") && err.contains("calendar"),
+            "{err}"
+        );
+        let err = row(&h, &["engineers/a", "professional", "2026-02-03", "5.5"]).unwrap_err();
+        assert!(
+            err.contains("face_to_face.days") && err.contains("whole number"),
+            "{err}"
+        );
+        // An ambiguous enum value lists the choices.
+        let err = row(&["conversion.kind"], &["sole"]).unwrap_err();
+        assert!(
+            err.contains("KIND_PAPER_SOLE") && err.contains("KIND_BOOK_SOLE"),
+            "{err}"
+        );
+        assert!(row(&["conversion.kind"], &["paper_sole"]).is_ok());
+    }
+
+    #[test]
+    fn a_records_key_follows_its_content_not_the_column_order() {
+        let a = row(
+            &["engineer", "face_to_face.days", "registry_activity"],
+            &["engineers/a", "2", "activities/x"],
+        )
+        .unwrap();
+        let b = row(
+            &["registry_activity", "engineer", "face_to_face.days"],
+            &["activities/x", "engineers/a", "2"],
+        )
+        .unwrap();
+        let mut keys = Keys::default();
+        let (mut a1, mut a2, mut b1) = (a.clone(), a, b);
+        keys.assign(&mut a1);
+        keys.assign(&mut a2);
+        let mut fresh = Keys::default();
+        fresh.assign(&mut b1);
+        assert_eq!(a1.client_key, b1.client_key);
+        // The second identical row of a file is a record of its own.
+        assert_eq!(a2.client_key, format!("{}-2", a1.client_key));
+        // A key the file gives is kept.
+        let mut given = HourRecord {
+            client_key: "GD-2026-0001".into(),
+            ..Default::default()
+        };
+        keys.assign(&mut given);
+        assert_eq!(given.client_key, "GD-2026-0001");
+    }
 }

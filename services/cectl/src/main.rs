@@ -175,6 +175,9 @@ enum Command {
         /// Server address; defaults to the service's own address.
         #[arg(long, env = "CE_ADDR")]
         addr: Option<String>,
+        /// Print only this field of the answer (for example `name`), for scripts.
+        #[arg(long, value_name = "FIELD")]
+        get: Option<String>,
     },
     /// Print a shell completion script: `source <(cectl completion bash)`.
     Completion {
@@ -402,7 +405,8 @@ async fn main() -> ExitCode {
             method,
             request,
             addr,
-        } => call::run(&conn, &method, &request, addr.as_deref())
+            get,
+        } => call::run(&conn, &method, &request, addr.as_deref(), get.as_deref())
             .await
             .map(|()| 0),
         Command::Completion { shell } => {

@@ -48,6 +48,19 @@ fn state_words(state: i32) -> String {
     words(name, "ANNUAL_STATE_")
 }
 
+/// What a state means, as the API documents it.
+fn state_meaning(state: i32) -> &'static str {
+    match AnnualState::try_from(state).unwrap_or(AnnualState::Unspecified) {
+        AnnualState::InProgress => "the year is not over and not complete yet",
+        AnnualState::Compliant => "the year's hours are complete (Art. 18)",
+        AnnualState::DeemedComplete => "complete whatever the hours (Art. 18 forms 2-3, Art. 19)",
+        AnnualState::Deferred => "short, with the employer's certificate: make-up open (Art. 20)",
+        AnnualState::MadeUp => "made up during the following year (Art. 20)",
+        AnnualState::NonCompliant => "the year is over and short",
+        AnnualState::Unspecified => "not assessed",
+    }
+}
+
 fn shortfall(s: &AnnualStatus) -> String {
     if s.shortfall_total_hours <= 0.0
         && s.shortfall_professional_hours <= 0.0
@@ -84,8 +97,9 @@ pub async fn status(conn: &Conn, engineer: &str, year: i32, json: bool) -> Resul
     }
     println!("{} — {}", s.engineer, s.year);
     println!(
-        "  state          {}{}",
+        "  state          {}: {}{}",
         state_words(s.state),
+        state_meaning(s.state),
         if s.deemed_reason.is_empty() {
             String::new()
         } else {
@@ -128,9 +142,6 @@ pub async fn status(conn: &Conn, engineer: &str, year: i32, json: bool) -> Resul
                 x.article,
                 if x.converted { ", converted" } else { "" },
             );
-            if !x.text.is_empty() {
-                println!("  {:<width$}  {}", "", x.text);
-            }
             for cut in &x.cuts {
                 println!("  {:<width$}  cut: {cut}", "");
             }
