@@ -1,11 +1,13 @@
 //! One decision, one trace across services: a supervision decision that
-//! changes an institution's standing in the registry, made by a caller with
-//! a W3C `traceparent`, reaches a real OTLP/gRPC collector as spans of one
-//! trace. The supervision server span is the caller's child; the outbox
+//! changes an institution's standing in the registry, and one that has
+//! crediting revoke an engineer's hours (Art. 27), each made by a caller with
+//! a W3C `traceparent`, reach a real OTLP/gRPC collector as spans of one
+//! trace each. The supervision server span is the caller's child; the outbox
 //! delivery (which runs later, in the background worker) continues the
 //! decision's trace; and the registry's server span is a child of a
-//! supervision span. The services run as processes (their binaries), as in
-//! production, each exporting its own spans, and its per-RPC metrics.
+//! supervision span; crediting's likewise. The services run as processes
+//! (their binaries), as in production, each exporting its own spans, its
+//! per-RPC metrics, and crediting its bulk-upload counts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,9 +17,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ce_proto::common::{DeliveryMode, Field, Role};
+use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
+use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::{
+    BulkUploadHourRecordsRequest, FaceToFaceTraining, GetHourRecordRequest, HourRecord, RecordState,
+};
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
-use ce_proto::registry::{self as reg, CreateInstitutionRequest, GetInstitutionRequest, Standing};
+use ce_proto::registry::{
+    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
+    CreateInstitutionRequest, GetInstitutionRequest, Standing,
+};
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
 use ce_proto::supervision::{
     CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
@@ -41,6 +51,8 @@ use opentelemetry_proto::tonic::metrics::v1::ResourceMetrics;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 
 const TRACE_ID: &str = "5bf92f3577b34da6a3ce929d0e0e4737";
+/// The second decision's trace: an Art. 27 revocation carried to crediting.
+const REVOCATION_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const PARENT_SPAN_ID: &str = "10f067aa0ba902b8";
 
 /// An OTLP/gRPC trace collector that keeps everything it is sent.
@@ -79,43 +91,79 @@ impl MetricsService for Meters {
     }
 }
 
+fn service_of(resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>) -> String {
+    resource
+        .and_then(|res| res.attributes.iter().find(|kv| kv.key == "service.name"))
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn string_attrs(attrs: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(format!("{}={s}", kv.key)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Meters {
-    /// (service, metric name, the rpc.method values of its data points).
+    /// (service, metric name, the `key=value` string attributes of its data points).
     fn seen(&self) -> Vec<(String, String, Vec<String>)> {
         use opentelemetry_proto::tonic::metrics::v1::metric::Data;
         let mut out = Vec::new();
         for r in self.0.lock().unwrap().iter() {
-            let service = r
-                .resource
-                .as_ref()
-                .and_then(|res| res.attributes.iter().find(|kv| kv.key == "service.name"))
-                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                    any_value::Value::StringValue(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let service = service_of(r.resource.as_ref());
             for m in r.scope_metrics.iter().flat_map(|s| &s.metrics) {
-                let attrs: Vec<&Vec<opentelemetry_proto::tonic::common::v1::KeyValue>> =
-                    match &m.data {
-                        Some(Data::Sum(s)) => s.data_points.iter().map(|p| &p.attributes).collect(),
-                        Some(Data::Histogram(h)) => {
-                            h.data_points.iter().map(|p| &p.attributes).collect()
-                        }
-                        _ => vec![],
-                    };
-                let methods = attrs
-                    .into_iter()
-                    .flatten()
-                    .filter(|kv| kv.key == "rpc.method")
-                    .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                        any_value::Value::StringValue(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                out.push((service.clone(), m.name.clone(), methods));
+                let attrs: Vec<String> = match &m.data {
+                    Some(Data::Sum(s)) => s
+                        .data_points
+                        .iter()
+                        .flat_map(|p| string_attrs(&p.attributes))
+                        .collect(),
+                    Some(Data::Histogram(h)) => h
+                        .data_points
+                        .iter()
+                        .flat_map(|p| string_attrs(&p.attributes))
+                        .collect(),
+                    _ => vec![],
+                };
+                out.push((service.clone(), m.name.clone(), attrs));
             }
         }
         out
+    }
+
+    /// A counter's latest (cumulative) value for the data point with `attr`.
+    fn counter(&self, service: &str, metric: &str, attr: &str) -> Option<u64> {
+        use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+        use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+        let mut best = None;
+        for r in self.0.lock().unwrap().iter() {
+            if service_of(r.resource.as_ref()) != service {
+                continue;
+            }
+            for m in r.scope_metrics.iter().flat_map(|s| &s.metrics) {
+                let Some(Data::Sum(sum)) = &m.data else {
+                    continue;
+                };
+                if m.name != metric {
+                    continue;
+                }
+                for p in &sum.data_points {
+                    if string_attrs(&p.attributes).iter().any(|a| a == attr)
+                        && let Some(Value::AsInt(v)) = p.value
+                    {
+                        best = best.max(Some(v as u64));
+                    }
+                }
+            }
+        }
+        best
     }
 }
 
@@ -154,6 +202,105 @@ impl Collector {
         }
         out
     }
+}
+
+fn date(year: i32, month: i32, day: i32) -> Option<ce_proto::google::r#type::Date> {
+    Some(ce_proto::google::r#type::Date { year, month, day })
+}
+
+/// An engineer with a department's seminar uploaded in bulk: one record
+/// accepted, one refused (an engineer the registry does not know).
+async fn hours_in_bulk<R, C>(
+    reg: &mut RegistryServiceClient<R>,
+    cred: &mut CreditingServiceClient<C>,
+) -> (String, String)
+where
+    R: tonic::client::GrpcService<tonic::body::Body>,
+    R::Error: Into<tonic::codegen::StdError>,
+    R::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <R::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    C: tonic::client::GrpcService<tonic::body::Body>,
+    C::Error: Into<tonic::codegen::StdError>,
+    C::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <C::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    let employer = reg
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: ce_tests::credit_code("44"),
+                display_name: "Pearl River Power".into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let engineer = reg
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: ce_tests::resident_id("44"),
+                display_name: "陈工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let seminar = reg
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid protection".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(2026, 4, 1),
+                end_date: date(2026, 4, 12),
+                hours_per_day: 8.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let record = |who: &str| HourRecord {
+        engineer: who.into(),
+        registry_activity: seminar.clone(),
+        activity: Some(A::FaceToFace(FaceToFaceTraining {
+            subject_category: SubjectCategory::Professional as i32,
+            start_date: date(2026, 4, 1),
+            days: 12,
+            hours_per_day: 8.0,
+        })),
+        ..Default::default()
+    };
+    let message = BulkUploadHourRecordsRequest {
+        hour_records: vec![
+            record(&engineer),
+            record("engineers/00000000-0000-7000-8000-000000000000"),
+        ],
+    };
+    let mut answers = cred
+        .bulk_upload_hour_records(tokio_stream::iter(vec![message]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    assert!(answer.results[1].refusal.is_some(), "{answer:?}");
+    let stored = answer.results[0]
+        .hour_record
+        .clone()
+        .unwrap_or_else(|| panic!("{answer:?}"));
+    (engineer, stored.name)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -262,7 +409,7 @@ fn env(service: &str, pairs: &[(&str, String)]) -> Vec<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and_counted() {
+async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_counted() {
     let collector = Collector::default();
     let meters = Meters::default();
     let incoming =
@@ -292,7 +439,7 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
             ..Default::default()
         })
         .unwrap();
-    let (registry_port, supervision_port) = (free_port(), free_port());
+    let (registry_port, crediting_port, supervision_port) = (free_port(), free_port(), free_port());
     let data = dir.path().display().to_string();
     let mut registry = Proc::start(
         "registry",
@@ -302,6 +449,21 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
                 ("DATA_DIR", data.clone()),
                 ("SERVER__LISTEN", format!("127.0.0.1:{registry_port}")),
                 ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+            ],
+        ),
+    );
+    let mut crediting = Proc::start(
+        "crediting",
+        &env(
+            "crediting",
+            &[
+                ("DATA_DIR", data.clone()),
+                ("SERVER__LISTEN", format!("127.0.0.1:{crediting_port}")),
+                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+                (
+                    "PEERS__REGISTRY",
+                    format!("http://127.0.0.1:{registry_port}"),
+                ),
             ],
         ),
     );
@@ -317,10 +479,15 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
                     "PEERS__REGISTRY",
                     format!("http://127.0.0.1:{registry_port}"),
                 ),
+                (
+                    "PEERS__CREDITING",
+                    format!("http://127.0.0.1:{crediting_port}"),
+                ),
             ],
         ),
     );
     registry.serving("registry").await;
+    crediting.serving("crediting").await;
     supervision.serving("supervision").await;
 
     let bearer = |mut req: tonic::Request<()>| {
@@ -406,9 +573,64 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // SIGTERM flushes both exporters.
+
+    // An engineer's hours, uploaded in bulk (one record refused), then revoked
+    // by an Art. 27 decision in a second trace.
+    let mut cred = CreditingServiceClient::with_interceptor(channel(crediting_port), bearer);
+    let (engineer, record) = hours_in_bulk(&mut reg, &mut cred).await;
+    let case = sup
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let mut revoke = tonic::Request::new(DecideViolationRequest {
+        name: case,
+        decision: Some(Decision {
+            kind: DecisionKind::Revocation as i32,
+            reason: "Hours obtained by deception".into(),
+            ..Default::default()
+        }),
+    });
+    revoke.metadata_mut().insert(
+        "traceparent",
+        format!("00-{REVOCATION_TRACE_ID}-{PARENT_SPAN_ID}-01")
+            .parse()
+            .unwrap(),
+    );
+    sup.decide_violation(revoke).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let r = cred
+            .get_hour_record(GetHourRecordRequest {
+                name: record.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if r.state == RecordState::Revoked as i32 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the revocation never reached crediting"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // SIGTERM flushes every exporter.
     tokio::task::spawn_blocking(move || {
         supervision.stop();
+        crediting.stop();
         registry.stop();
     })
     .await
@@ -452,6 +674,53 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
     assert_eq!(delivery.parent, decision.span, "{described:?}");
     assert_eq!(standing.parent, delivery.span, "{described:?}");
 
+    // The revocation: caller → DecideViolation → outbox.deliver → crediting.
+    let trace = collector.trace(REVOCATION_TRACE_ID);
+    let described: Vec<_> = trace
+        .iter()
+        .map(|s| {
+            (
+                s.service.as_str(),
+                s.name.as_str(),
+                s.span.as_str(),
+                s.parent.as_str(),
+            )
+        })
+        .collect();
+    let decision = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.parent == PARENT_SPAN_ID)
+        .unwrap_or_else(|| panic!("no supervision span is the caller's child: {described:?}"));
+    let delivery = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.name == "outbox.deliver")
+        .unwrap_or_else(|| panic!("the revocation's delivery is not in its trace: {described:?}"));
+    let revoked = trace
+        .iter()
+        .find(|s| {
+            s.service == "crediting"
+                && s.name == "ce.crediting.v1.CreditingService/RevokeHourRecords"
+        })
+        .unwrap_or_else(|| panic!("crediting's span is not in the trace: {described:?}"));
+    assert_eq!(delivery.parent, decision.span, "{described:?}");
+    assert_eq!(revoked.parent, delivery.span, "{described:?}");
+    assert!(
+        !trace
+            .iter()
+            .any(|s| s.service == "registry" && s.name.ends_with("ChangeInstitutionStanding")),
+        "the two decisions' traces stay apart: {described:?}"
+    );
+
+    // Bulk-upload outcomes are counted.
+    assert_eq!(
+        meters.counter("crediting", "crediting.bulk.records", "outcome=accepted"),
+        Some(1)
+    );
+    assert_eq!(
+        meters.counter("crediting", "crediting.bulk.records", "outcome=refused"),
+        Some(1)
+    );
+
     // Metrics too: per-RPC counts and latency, flushed on SIGTERM.
     let seen = meters.seen();
     for (service, rpc) in [
@@ -463,12 +732,16 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
             "supervision",
             "ce.supervision.v1.SupervisionService/DecideViolation",
         ),
+        (
+            "crediting",
+            "ce.crediting.v1.CreditingService/RevokeHourRecords",
+        ),
     ] {
         for metric in ["rpc.server.requests", "rpc.server.duration"] {
             assert!(
                 seen.iter().any(|(s, m, methods)| s == service
                     && m == metric
-                    && methods.iter().any(|x| x == rpc)),
+                    && methods.iter().any(|x| *x == format!("rpc.method={rpc}"))),
                 "{service} exported no {metric} for {rpc}: {seen:?}"
             );
         }
@@ -479,6 +752,7 @@ async fn a_supervision_decision_and_its_effect_in_the_registry_are_one_trace_and
         ("supervision", "outbox.oldest_age"),
         ("supervision", "db.pool.connections"),
         ("registry", "db.pool.connections"),
+        ("crediting", "db.pool.connections"),
     ] {
         assert!(
             seen.iter().any(|(s, m, _)| s == service && m == metric),

@@ -232,8 +232,15 @@ fn observe_backlog() -> Arc<Backlog> {
 /// How often the worker measures the backlog for the gauges.
 const MEASURE: Duration = Duration::from_secs(10);
 
-/// Runs the worker until `stop` turns true.
-pub fn spawn(db: Db, peer: Arc<dyn Deliver>, outbox: Outbox, mut stop: watch::Receiver<bool>) {
+/// Runs the worker until `stop` turns true. A round in progress finishes
+/// first (its spans end and are exported); await the handle, with a bound,
+/// before the process exits.
+pub fn spawn(
+    db: Db,
+    peer: Arc<dyn Deliver>,
+    outbox: Outbox,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let backlog = observe_backlog();
     tokio::spawn(async move {
         let mut measured: Option<std::time::Instant> = None;
@@ -272,7 +279,21 @@ pub fn spawn(db: Db, peer: Arc<dyn Deliver>, outbox: Outbox, mut stop: watch::Re
                 return;
             }
         }
-    });
+    })
+}
+
+/// How long a stopping service waits for the worker's round in progress.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Stops the worker: signals it, and waits (at most [`STOP_GRACE`]) for the
+/// round in progress, so nothing it does is cut off half-way.
+pub async fn stop(stop: &watch::Sender<bool>, worker: tokio::task::JoinHandle<()>) {
+    let _ = stop.send(true);
+    if tokio::time::timeout(STOP_GRACE, worker).await.is_err() {
+        tracing::warn!(
+            "the outbox worker did not finish its round in time; what it was delivering is retried on the next start"
+        );
+    }
 }
 
 /// The backlog: pending, delivered, and the oldest pending effect.

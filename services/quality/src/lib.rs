@@ -71,7 +71,7 @@ pub async fn start(
         computed: tokio::sync::broadcast::channel(1024).0,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    ce_server::outbox::spawn(
+    let worker = ce_server::outbox::spawn(
         quality.db.clone(),
         Arc::new(quality.clients.clone()),
         quality.outbox.clone(),
@@ -79,7 +79,7 @@ pub async fn start(
     );
     let signal = async move {
         signal.await;
-        let _ = stop_tx.send(true);
+        ce_server::outbox::stop(&stop_tx, worker).await;
     };
     let limit = prepared.config.server.max_message_bytes;
     // gRPC-Web for this service only, so the page is plain HTTP.

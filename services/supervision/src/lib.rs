@@ -72,7 +72,7 @@ pub async fn start(
         outbox: ce_server::outbox::Outbox::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    ce_server::outbox::spawn(
+    let worker = ce_server::outbox::spawn(
         supervision.db.clone(),
         std::sync::Arc::new(supervision.clients.clone()),
         supervision.outbox.clone(),
@@ -81,7 +81,7 @@ pub async fn start(
     lifecycle::spawn_escalation(supervision.db.clone(), stop_rx);
     let signal = async move {
         signal.await;
-        let _ = stop_tx.send(true);
+        ce_server::outbox::stop(&stop_tx, worker).await;
     };
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
