@@ -175,6 +175,25 @@ async fn the_request_id_is_echoed_or_made_up() {
         36,
         "a UUID is made up when the caller sends none: {id}"
     );
+    // The error's details carry it too, as google.rpc.RequestInfo.
+    use tonic_types::StatusExt;
+    assert_eq!(
+        err.get_details_request_info().map(|i| i.request_id),
+        Some(id.to_owned())
+    );
+    // Beside the other details: a bad field still names itself.
+    let mut req = tonic::Request::new(CreateEmployerRequest {
+        employer: Some(Employer::default()),
+    });
+    req.metadata_mut()
+        .insert("x-request-id", "clerk-upload-43".parse().unwrap());
+    let err = env.ministry().create_employer(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(!ce_tests::bad_fields(&err).is_empty(), "{err:?}");
+    assert_eq!(
+        err.get_details_request_info().map(|i| i.request_id),
+        Some("clerk-upload-43".to_owned())
+    );
 }
 
 #[tokio::test]

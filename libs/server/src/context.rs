@@ -120,6 +120,7 @@ where
                     if let Ok(v) = http::HeaderValue::from_str(&id) {
                         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
                     }
+                    with_request_info(resp.headers_mut(), &id);
                     resp
                 })
             }
@@ -158,4 +159,35 @@ fn record_call(rpc: &str, code: i32, elapsed_ms: f64) {
         ],
     );
     duration.record(elapsed_ms, &[method]);
+}
+
+/// Adds the request id to an error's details as `google.rpc.RequestInfo`
+/// (Google's convention for what a caller quotes when reporting a problem),
+/// beside its other details. Applies to answers whose status travels in the
+/// headers, which is every error answered before a message is sent.
+fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
+    use tonic_types::{ErrorDetail, RequestInfo, StatusExt};
+    let Some(status) = tonic::Status::from_header_map(headers) else {
+        return;
+    };
+    if status.code() == tonic::Code::Ok {
+        return;
+    }
+    let mut details = status.get_error_details_vec();
+    if details
+        .iter()
+        .any(|d| matches!(d, ErrorDetail::RequestInfo(_)))
+    {
+        return;
+    }
+    details.push(RequestInfo::new(id, "").into());
+    let with = tonic::Status::with_error_details_vec(status.code(), status.message(), details);
+    for h in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        headers.remove(h);
+    }
+    if with.add_header(headers).is_err() {
+        // Cannot happen with a status that was just read from headers; keep
+        // the answer rather than lose it.
+        let _ = status.add_header(headers);
+    }
 }
