@@ -90,6 +90,10 @@ def main(chart_dir):
         expect('registry = "' in toml and "signing_key_path" in toml, f"{label}: crediting's peers and certificate key")
         if values["tls"]["enabled"]:
             expect("[server.tls]" in toml and "client_ca_path" in toml and "https://" in toml, f"{label}: TLS configured")
+            expect("[peer_tls]" in toml and 'cert_path = "/etc/ce/tls/tls.crt"' in toml.split("[peer_tls]")[1],
+                   f"{label}: crediting calls its peers over mutual TLS")
+            registry_toml = next(v for k, v in configs.items() if k.endswith("registry-config"))["data"]["registry.toml"]
+            expect("[peer_tls]" not in registry_toml, f"{label}: the registry calls no peers")
         policies = kinds(docs, "NetworkPolicy")
         expect(len(policies) == (4 if values["networkPolicies"]["enabled"] else 0), f"{label}: NetworkPolicies")
         if policies:

@@ -11,6 +11,7 @@ use std::time::Duration;
 use ce_proto::common::Role;
 use ce_proto::registry::ListProvincesRequest;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_server::auth::TokenRequest;
 use ce_server::config::TlsConfig;
 use ce_tests::{Backend, Place, Service, bearer, start_service, token};
 use rcgen::{
@@ -203,4 +204,71 @@ async fn mutual_tls_refuses_a_client_without_a_certificate_and_admits_one_signed
     assert_refused(stranger.await, "client with a certificate from another CA");
 
     service.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crediting_calls_a_mutual_tls_registry_with_its_own_certificate() {
+    use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+    use ce_proto::crediting::hour_record::Activity;
+    use ce_proto::crediting::{CreateHourRecordRequest, FaceToFaceTraining, HourRecord};
+
+    let place = Place::new(Backend::Sqlite);
+    let ca = Ca::new("ce test CA");
+    let registry = start_tls_registry(&place, &ca, Some(&ca)).await;
+    let dir = place.data_dir();
+
+    // An https peer without peer_tls stops start-up, naming the key.
+    let mut config = place.config("crediting");
+    config.peers.insert(
+        "registry".into(),
+        format!("https://localhost:{}", registry.addr().port()),
+    );
+    let err = crediting::start(config.clone(), std::future::pending())
+        .await
+        .err()
+        .expect("started without peer TLS");
+    assert!(err.to_string().contains("peer_tls.ca_path"), "{err}");
+
+    // With the CA and a client certificate, crediting reaches the registry.
+    std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
+    let (cert, key) = ca.client_cert("crediting");
+    std::fs::write(dir.join("crediting.pem"), cert).unwrap();
+    std::fs::write(dir.join("crediting.key"), key).unwrap();
+    config.peer_tls = Some(ce_server::config::PeerTlsConfig {
+        ca_path: dir.join("ca.pem"),
+        cert_path: Some(dir.join("crediting.pem")),
+        key_path: Some(dir.join("crediting.key")),
+    });
+    let crediting = start_service(config, crediting::start).await;
+    let token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..token(Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let missing = "activities/00000000-0000-7000-8000-000000000000";
+    let err = CreditingServiceClient::with_interceptor(crediting.channel().await, bearer(&token))
+        .create_hour_record(CreateHourRecordRequest {
+            hour_record: Some(HourRecord {
+                engineer: "engineers/00000000-0000-7000-8000-000000000001".into(),
+                registry_activity: missing.into(),
+                activity: Some(Activity::FaceToFace(FaceToFaceTraining {
+                    subject_category: ce_proto::common::SubjectCategory::Professional as i32,
+                    start_date: Some(ce_proto::google::r#type::Date {
+                        year: 2026,
+                        month: 3,
+                        day: 2,
+                    }),
+                    days: 1,
+                    hours_per_day: 8.0,
+                })),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    // The registry answered (over mutual TLS) that the activity does not exist.
+    assert_ne!(err.code(), tonic::Code::Unavailable, "{err:?}");
+    assert!(err.message().contains(missing), "{err:?}");
+
+    crediting.stop().await;
+    registry.stop().await;
 }

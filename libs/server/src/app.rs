@@ -29,6 +29,9 @@ pub struct ServiceConfig {
     pub rules: RulesConfig,
     /// The other services, by name, for services that call them.
     pub peers: std::collections::BTreeMap<String, String>,
+    /// TLS towards peers at `https://` addresses.
+    #[serde(default)]
+    pub peer_tls: Option<crate::config::PeerTlsConfig>,
     /// Hour certificates; read by crediting only.
     pub certificates: CertificatesConfig,
     /// Quality monitoring; read by the quality service only.

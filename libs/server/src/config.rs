@@ -56,6 +56,20 @@ pub struct TlsConfig {
     pub client_ca_path: Option<PathBuf>,
 }
 
+/// The `peer_tls` section: calling peers whose addresses are `https://`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerTlsConfig {
+    /// PEM CA bundle that signed the peers' certificates.
+    pub ca_path: PathBuf,
+    /// PEM client certificate chain, for peers that require mutual TLS.
+    #[serde(default)]
+    pub cert_path: Option<PathBuf>,
+    /// PEM private key of that certificate.
+    #[serde(default)]
+    pub key_path: Option<PathBuf>,
+}
+
 /// The `database` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use ce_proto::common::Role;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::auth::{AuthError, DevKey, TokenRequest, TokenSigner};
 use crate::config::Environment;
@@ -27,6 +27,8 @@ pub enum PeerError {
     Unknown(String),
     #[error("peers.{name}: {message}")]
     Address { name: String, message: String },
+    #[error("{0}")]
+    Tls(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
 }
@@ -43,6 +45,7 @@ pub struct Peers {
     signer: TokenSigner,
     token: Mutex<Option<Cached>>,
     timeout: Duration,
+    tls: Option<ClientTlsConfig>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -93,7 +96,56 @@ impl Peers {
             signer,
             token: Mutex::new(None),
             timeout: Duration::from_secs(10),
+            tls: None,
         })
+    }
+
+    /// Peers from a service's configuration: `peers`, the service key, and
+    /// `peer_tls` for `https://` peers. An `https://` peer without
+    /// `peer_tls` stops start-up, rather than failing on the first call.
+    pub fn from_config(
+        service: &str,
+        config: &crate::app::ServiceConfig,
+    ) -> Result<Peers, PeerError> {
+        let mut peers = Peers::new(
+            service,
+            config.peers.clone(),
+            config.environment,
+            &config.auth,
+            &config.data_dir,
+        )?;
+        let read = |key: &str, path: &std::path::Path| {
+            std::fs::read(path)
+                .map_err(|e| PeerError::Tls(format!("peer_tls.{key} {}: {e}", path.display())))
+        };
+        if let Some(t) = &config.peer_tls {
+            let mut tls = ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(read("ca_path", &t.ca_path)?));
+            match (&t.cert_path, &t.key_path) {
+                (Some(cert), Some(key)) => {
+                    tls = tls.identity(Identity::from_pem(
+                        read("cert_path", cert)?,
+                        read("key_path", key)?,
+                    ));
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(PeerError::Tls(
+                        "peer_tls.cert_path and peer_tls.key_path go together (mutual TLS)".into(),
+                    ));
+                }
+            }
+            peers.tls = Some(tls);
+        } else if let Some((name, url)) = peers.urls.iter().find(|(_, u)| u.starts_with("https://"))
+        {
+            return Err(PeerError::Address {
+                name: name.clone(),
+                message: format!(
+                    "{url} is https: set peer_tls.ca_path to the CA that signed the peers' certificates"
+                ),
+            });
+        }
+        Ok(peers)
     }
 
     /// A channel to `name` that connects on first use and reconnects after
@@ -107,6 +159,16 @@ impl Peers {
             name: name.to_owned(),
             message: e.to_string(),
         })?;
+        let endpoint =
+            match &self.tls {
+                Some(tls) if url.starts_with("https://") => endpoint
+                    .tls_config(tls.clone())
+                    .map_err(|e| PeerError::Address {
+                        name: name.to_owned(),
+                        message: e.to_string(),
+                    })?,
+                _ => endpoint,
+            };
         Ok(endpoint
             .connect_timeout(Duration::from_secs(3))
             .timeout(self.timeout)

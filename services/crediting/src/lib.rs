@@ -73,12 +73,9 @@ pub async fn start_with_clock(
     clock: records::Clock,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
-    let peers = std::sync::Arc::new(ce_server::peer::Peers::new(
+    let peers = std::sync::Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
-        prepared.config.peers.clone(),
-        prepared.config.environment,
-        &prepared.config.auth,
-        &prepared.config.data_dir,
+        &prepared.config,
     )?);
     let crediting = records::Crediting {
         db: prepared.db.clone(),

@@ -59,12 +59,9 @@ pub async fn start(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
-    let peers = Arc::new(ce_server::peer::Peers::new(
+    let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
-        prepared.config.peers.clone(),
-        prepared.config.environment,
-        &prepared.config.auth,
-        &prepared.config.data_dir,
+        &prepared.config,
     )?);
     let supervision = violations::Supervision {
         db: prepared.db.clone(),
