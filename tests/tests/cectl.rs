@@ -565,6 +565,47 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         "{history}"
     );
 
+    // Year-end work, as the chart's CronJobs run it.
+    // (Today is in 2026, the regulation's first year: no year can close yet.)
+    let out = clerk
+        .run(&["--token", &t, "sweep", "--year", "2025", "--province", "44"])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("year: is required: 2026 or later (Art. 31)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = clerk
+        .run(&["--token", &t, "sweep", "--year", "2026", "--province", "44"])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("refused in the current state"),
+        "{}",
+        text(&out.stderr)
+    );
+    let closed = clerk
+        .expect(
+            0,
+            &[
+                "--token",
+                &t,
+                "close-period",
+                "--period",
+                "2026",
+                "--province",
+                "44",
+            ],
+        )
+        .await;
+    assert!(
+        closed.contains(
+            "Closed quality period 2026 for province 44: 1 institutions rescored, 1 scored"
+        ),
+        "{closed}"
+    );
+
     // Help on every command, and completion.
     for cmd in [
         vec!["--help"],

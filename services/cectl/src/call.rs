@@ -122,7 +122,7 @@ pub async fn run(
 
     let service = Service::of_grpc(m.parent_service().full_name());
     let channel = match addr {
-        Some(a) => client::connect(a, service.name()).await?,
+        Some(a) => client::connect(a, service.name(), conn.tls.as_ref()).await?,
         None => conn.channel(service).await?,
     };
     let mut grpc = tonic::client::Grpc::new(channel);

@@ -52,6 +52,8 @@ pub struct Conn {
     pub supervision: Option<String>,
     pub quality: Option<String>,
     pub token: Option<String>,
+    /// TLS for `https://` addresses.
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl Conn {
@@ -73,7 +75,7 @@ impl Conn {
     }
 
     pub async fn channel(&self, service: Service) -> Result<Channel, String> {
-        connect(&self.addr(service), service.name()).await
+        connect(&self.addr(service), service.name(), self.tls.as_ref()).await
     }
 
     /// A request carrying the bearer token, when there is one.
@@ -89,9 +91,54 @@ impl Conn {
     }
 }
 
-pub async fn connect(addr: &str, what: &str) -> Result<Channel, String> {
-    Channel::from_shared(addr.to_owned())
-        .map_err(|e| format!("{addr} is not an address ({e}); write it as http://host:port"))?
+/// TLS settings from the files a clerk or a Job names: the CA that signed
+/// the services' certificates and, for mutual TLS, a client certificate.
+pub fn tls(
+    ca: Option<&std::path::Path>,
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> Result<Option<tonic::transport::ClientTlsConfig>, String> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let read = |flag: &str, p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("{flag} {}: {e}", p.display()))
+    };
+    let Some(ca) = ca else {
+        if cert.is_some() || key.is_some() {
+            return Err("--client-cert and --client-key need --ca-cert too".into());
+        }
+        return Ok(None);
+    };
+    let mut tls =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("--ca-cert", ca)?));
+    match (cert, key) {
+        (Some(c), Some(k)) => {
+            tls = tls.identity(Identity::from_pem(
+                read("--client-cert", c)?,
+                read("--client-key", k)?,
+            ));
+        }
+        (None, None) => {}
+        _ => return Err("--client-cert and --client-key go together".into()),
+    }
+    Ok(Some(tls))
+}
+
+pub async fn connect(
+    addr: &str,
+    what: &str,
+    tls: Option<&tonic::transport::ClientTlsConfig>,
+) -> Result<Channel, String> {
+    let mut endpoint = Channel::from_shared(addr.to_owned())
+        .map_err(|e| format!("{addr} is not an address ({e}); write it as http://host:port"))?;
+    if addr.starts_with("https://") {
+        let tls = tls.ok_or_else(|| {
+            format!("{addr} is https: give the CA that signed its certificate with --ca-cert (or CE_CA_CERT)")
+        })?;
+        endpoint = endpoint
+            .tls_config(tls.clone())
+            .map_err(|e| format!("{addr}: {e}"))?;
+    }
+    endpoint
         .connect_timeout(std::time::Duration::from_secs(5))
         .connect()
         .await
@@ -126,13 +173,15 @@ pub fn describe(status: &tonic::Status) -> String {
         _ => "failed",
     };
     let mut out = kind.to_owned();
-    if !status.message().is_empty() {
-        out.push_str(&format!(": {}", status.message()));
-    }
-    if let Some(bad) = status.get_details_bad_request() {
-        for v in bad.field_violations {
-            out.push_str(&format!("\n  {}: {}", v.field, v.description));
+    match status.get_details_bad_request() {
+        // The fields say it all; the message only repeats them.
+        Some(bad) if !bad.field_violations.is_empty() => {
+            for v in bad.field_violations {
+                out.push_str(&format!("\n  {}: {}", v.field, v.description));
+            }
         }
+        _ if !status.message().is_empty() => out.push_str(&format!(": {}", status.message())),
+        _ => {}
     }
     if let Some(id) = status
         .metadata()

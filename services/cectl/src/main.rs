@@ -56,6 +56,15 @@ struct Cli {
     /// Quality-monitoring address.
     #[arg(long, global = true, env = "CE_QUALITY_ADDR", value_name = "URL")]
     quality: Option<String>,
+    /// PEM CA that signed the services' certificates (for https:// addresses).
+    #[arg(long, global = true, env = "CE_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// PEM client certificate, for services that require mutual TLS.
+    #[arg(long, global = true, env = "CE_CLIENT_CERT", value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// PEM key of the client certificate.
+    #[arg(long, global = true, env = "CE_CLIENT_KEY", value_name = "FILE")]
+    client_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -161,6 +170,30 @@ enum Command {
         /// The institution: institutions/{id} or {id}.
         institution: String,
         /// Print the history as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a year in crediting: reassess every engineer's status, listing the non-compliant (Art. 18, 20).
+    Sweep {
+        /// The year; default: the year before today in China (UTC+8).
+        #[arg(long)]
+        year: Option<i32>,
+        /// One province (a provincial token sweeps only its own).
+        #[arg(long)]
+        province: Option<String>,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a quality-monitoring period: rescore every institution, report poor results (Art. 25).
+    ClosePeriod {
+        /// The period; default: the year before today in China (UTC+8).
+        #[arg(long)]
+        period: Option<String>,
+        /// One province (required for a provincial token).
+        #[arg(long)]
+        province: Option<String>,
+        /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -297,12 +330,24 @@ fn mint(
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let tls = match client::tls(
+        cli.ca_cert.as_deref(),
+        cli.client_cert.as_deref(),
+        cli.client_key.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cectl: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let conn = Conn {
         registry: cli.registry,
         crediting: cli.crediting,
         supervision: cli.supervision,
         quality: cli.quality,
         token: cli.token,
+        tls,
     };
     let result: Result<u8, String> = match cli.command {
         Command::Token {
@@ -401,6 +446,16 @@ async fn main() -> ExitCode {
         Command::QualityHistory { institution, json } => {
             show::quality_history(&conn, &institution, json).await
         }
+        Command::Sweep {
+            year,
+            province,
+            json,
+        } => show::sweep(&conn, year, province, json).await,
+        Command::ClosePeriod {
+            period,
+            province,
+            json,
+        } => show::close_period(&conn, period, province, json).await,
         Command::Call {
             method,
             request,

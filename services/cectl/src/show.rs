@@ -590,3 +590,79 @@ pub async fn engineer_add(conn: &Conn, e: NewEngineer, json: bool) -> Result<u8,
     }
     Ok(0)
 }
+
+/// The year before today in China (UTC+8), which is what a job run just
+/// after midnight on 1 January means by "the year that ended".
+fn last_year_in_china() -> i32 {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset).year() - 1
+}
+
+/// `cectl sweep`.
+pub async fn sweep(
+    conn: &Conn,
+    year: Option<i32>,
+    province: Option<String>,
+    json: bool,
+) -> Result<u8, String> {
+    let year = year.unwrap_or_else(last_year_in_china);
+    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
+    let r = c
+        .sweep_annual_statuses(
+            conn.request(ce_proto::crediting::SweepAnnualStatusesRequest {
+                year,
+                province: province.clone().unwrap_or_default(),
+            })?,
+        )
+        .await
+        .map_err(|e| describe(&e))?
+        .into_inner();
+    if json {
+        print_json(&r, "ce.crediting.v1.SweepAnnualStatusesResponse")?;
+    } else {
+        println!(
+            "Closed {year}{}: {} statuses reassessed, {} created for engineers who registered nothing; {} non-compliant.",
+            province
+                .map(|p| format!(" for province {p}"))
+                .unwrap_or_default(),
+            r.reassessed,
+            r.created,
+            r.non_compliant
+        );
+    }
+    Ok(0)
+}
+
+/// `cectl close-period`.
+pub async fn close_period(
+    conn: &Conn,
+    period: Option<String>,
+    province: Option<String>,
+    json: bool,
+) -> Result<u8, String> {
+    let period = period.unwrap_or_else(|| last_year_in_china().to_string());
+    let mut c = QualityServiceClient::new(conn.channel(Service::Quality).await?);
+    let r = c
+        .close_period(conn.request(ce_proto::quality::ClosePeriodRequest {
+            period: period.clone(),
+            province: province.clone().unwrap_or_default(),
+        })?)
+        .await
+        .map_err(|e| describe(&e))?
+        .into_inner();
+    if json {
+        print_json(&r, "ce.quality.v1.ClosePeriodResponse")?;
+    } else {
+        println!(
+            "Closed quality period {period}{}: {} institutions rescored, {} scored, {} with insufficient data; {} poor (reported to supervision).",
+            province
+                .map(|p| format!(" for province {p}"))
+                .unwrap_or_default(),
+            r.institutions,
+            r.scored,
+            r.insufficient_data,
+            r.poor
+        );
+    }
+    Ok(0)
+}
