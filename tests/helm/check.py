@@ -51,10 +51,12 @@ def main(chart_dir):
         defaults = chart.values
     variations = {
         "default": defaults,
-        "tls": {**copy.deepcopy(defaults), "tls": {**defaults["tls"], "enabled": True, "mutual": True}},
+        "tls": {**copy.deepcopy(defaults), "tls": {**defaults["tls"], "enabled": True, "mutual": True},
+                "yearEnd": {**defaults["yearEnd"], "enabled": True}},
         "network-policies": {
             **copy.deepcopy(defaults),
             "networkPolicies": {**defaults["networkPolicies"], "enabled": True},
+            "yearEnd": {**defaults["yearEnd"], "enabled": True},
             "telemetry": {**defaults["telemetry"], "otlpEndpoint": "http://otel-collector.observability:4317"},
             "rules": {"overlays": {"44-guangdong.toml": open("libs/rules/rulesets/provinces/44-guangdong.toml").read()}},
         },
@@ -94,13 +96,34 @@ def main(chart_dir):
                    f"{label}: crediting calls its peers over mutual TLS")
             registry_toml = next(v for k, v in configs.items() if k.endswith("registry-config"))["data"]["registry.toml"]
             expect("[peer_tls]" not in registry_toml, f"{label}: the registry calls no peers")
+        year_end = values["yearEnd"]["enabled"]
+        cronjobs = kinds(docs, "CronJob")
+        expect(len(cronjobs) == (2 if year_end else 0), f"{label}: year-end CronJobs")
+        for cj in cronjobs:
+            pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            c = pod["containers"][0]
+            expect(c["command"] == ["/usr/local/bin/cectl"] and c["args"][0] in ("sweep", "close-period")
+                   and cj["spec"]["timeZone"] == "Asia/Shanghai", f"{label}: {cj['metadata']['name']} runs cectl")
+            env = {e["name"]: e for e in c["env"]}
+            expect(env["CE_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "token", f"{label}: the job's token")
+            scheme = "https://" if values["tls"]["enabled"] else "http://"
+            expect(env["CE_CREDITING_ADDR"]["value"].startswith(scheme), f"{label}: the job reaches crediting")
+            expect(("CE_CA_CERT" in env) == values["tls"]["enabled"], f"{label}: the job trusts the services' CA")
+            sc = c["securityContext"]
+            expect(pod["securityContext"]["runAsNonRoot"] and sc["readOnlyRootFilesystem"]
+                   and sc["capabilities"]["drop"] == ["ALL"], f"{label}: the job is locked down")
         policies = kinds(docs, "NetworkPolicy")
-        expect(len(policies) == (4 if values["networkPolicies"]["enabled"] else 0), f"{label}: NetworkPolicies")
+        want = (4 + (1 if year_end else 0)) if values["networkPolicies"]["enabled"] else 0
+        expect(len(policies) == want, f"{label}: NetworkPolicies")
         if policies:
             registry = next(p for p in policies if p["metadata"]["name"].endswith("registry"))
             callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
                        for f in registry["spec"]["ingress"][0]["from"] if "podSelector" in f]
             expect(sorted(callers) == ["crediting", "quality", "supervision"], f"{label}: registry's callers {callers}")
+            crediting_policy = next(p for p in policies if p["metadata"]["name"].endswith("-crediting"))
+            callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                       for f in crediting_policy["spec"]["ingress"][0]["from"] if "podSelector" in f]
+            expect(sorted(callers) == ["quality", "supervision", "year-end"], f"{label}: crediting's callers {callers}")
             expect("otlp_endpoint" in toml, f"{label}: OTLP endpoint")
             rules = next(v for k, v in configs.items() if k.endswith("-rules"))
             expect("44-guangdong.toml" in rules["data"], f"{label}: rule overlays mounted")

@@ -175,7 +175,8 @@ enum Command {
     },
     /// Close a year in crediting: reassess every engineer's status, listing the non-compliant (Art. 18, 20).
     Sweep {
-        /// The year; default: the year before today in China (UTC+8).
+        /// The year. Default: the year before today in China (UTC+8), and the
+        /// year before that again, whose deferrals have just been made up (Art. 20).
         #[arg(long)]
         year: Option<i32>,
         /// One province (a provincial token sweeps only its own).

@@ -598,37 +598,57 @@ fn last_year_in_china() -> i32 {
     time::OffsetDateTime::now_utc().to_offset(offset).year() - 1
 }
 
-/// `cectl sweep`.
+/// `cectl sweep`: the given year, or else the year that just ended and the
+/// one before it (whose deferrals were made up during the year that ended,
+/// Art. 20), from the regulation's first year on.
 pub async fn sweep(
     conn: &Conn,
     year: Option<i32>,
     province: Option<String>,
     json: bool,
 ) -> Result<u8, String> {
-    let year = year.unwrap_or_else(last_year_in_china);
-    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
-    let r = c
-        .sweep_annual_statuses(
-            conn.request(ce_proto::crediting::SweepAnnualStatusesRequest {
-                year,
-                province: province.clone().unwrap_or_default(),
-            })?,
-        )
-        .await
-        .map_err(|e| describe(&e))?
-        .into_inner();
-    if json {
-        print_json(&r, "ce.crediting.v1.SweepAnnualStatusesResponse")?;
-    } else {
+    let years: Vec<i32> = match year {
+        Some(y) => vec![y],
+        None => {
+            let last = last_year_in_china();
+            (last - 1..=last)
+                .filter(|y| *y >= ce_rules::ruleset::FIRST_YEAR)
+                .collect()
+        }
+    };
+    if years.is_empty() {
         println!(
-            "Closed {year}{}: {} statuses reassessed, {} created for engineers who registered nothing; {} non-compliant.",
-            province
-                .map(|p| format!(" for province {p}"))
-                .unwrap_or_default(),
-            r.reassessed,
-            r.created,
-            r.non_compliant
+            "Nothing to close yet: the regulation's first year, {}, has not ended (Art. 31).",
+            ce_rules::ruleset::FIRST_YEAR
         );
+        return Ok(0);
+    }
+    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
+    for year in years {
+        let r = c
+            .sweep_annual_statuses(conn.request(
+                ce_proto::crediting::SweepAnnualStatusesRequest {
+                    year,
+                    province: province.clone().unwrap_or_default(),
+                },
+            )?)
+            .await
+            .map_err(|e| format!("closing {year}: {}", describe(&e)))?
+            .into_inner();
+        if json {
+            print_json_line(&r, "ce.crediting.v1.SweepAnnualStatusesResponse")?;
+        } else {
+            println!(
+                "Closed {year}{}: {} statuses reassessed, {} created for engineers who registered nothing; {} non-compliant.",
+                province
+                    .as_ref()
+                    .map(|p| format!(" for province {p}"))
+                    .unwrap_or_default(),
+                r.reassessed,
+                r.created,
+                r.non_compliant
+            );
+        }
     }
     Ok(0)
 }
