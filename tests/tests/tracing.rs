@@ -452,21 +452,22 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             ],
         ),
     );
-    let mut crediting = Proc::start(
+    // Crediting with today fixed, so the 2026 records stay registrable
+    // whatever the real date.
+    let mut crediting_env = env(
         "crediting",
-        &env(
-            "crediting",
-            &[
-                ("DATA_DIR", data.clone()),
-                ("SERVER__LISTEN", format!("127.0.0.1:{crediting_port}")),
-                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
-                (
-                    "PEERS__REGISTRY",
-                    format!("http://127.0.0.1:{registry_port}"),
-                ),
-            ],
-        ),
+        &[
+            ("DATA_DIR", data.clone()),
+            ("SERVER__LISTEN", format!("127.0.0.1:{crediting_port}")),
+            ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+            (
+                "PEERS__REGISTRY",
+                format!("http://127.0.0.1:{registry_port}"),
+            ),
+        ],
     );
+    crediting_env.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+    let mut crediting = Proc::start("crediting-on", &crediting_env);
     let mut supervision = Proc::start(
         "supervision",
         &env(
