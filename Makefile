@@ -4,11 +4,12 @@ SERVICES := registry crediting supervision quality
 CARGO ?= cargo
 DATA_DIR ?= data
 
-.PHONY: run build test bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build test faults bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
 	@echo "make test   lint the protos and the code, then run every test on SQLite and PostgreSQL"
+	@echo "make faults only the fault suite (crashes, a database restart, peers down, overload)"
 
 build:
 	$(CARGO) build $(addprefix -p ,$(SERVICES)) -p cectl
@@ -33,6 +34,13 @@ run: build
 
 test: lint helm-check
 	$(CARGO) test --workspace
+
+# The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
+# on both backends, a PostgreSQL restart under load, a database connection
+# cut, overload shedding, and a peer down while a decision needs it.
+faults:
+	$(CARGO) test -p ce-tests --test faults --test stack --test supervision -- \
+	  killed_mid_upload postgresql_restart database_outage overload_is_shed while_crediting_is_down
 
 # Renders the Helm chart with Helm's own engine and validates every manifest
 # against the Kubernetes schemas (default values, TLS on, NetworkPolicies on).

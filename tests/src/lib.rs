@@ -8,6 +8,7 @@
 
 pub mod chaos;
 pub mod pg;
+pub mod process;
 
 use std::future::Future;
 use std::net::SocketAddr;

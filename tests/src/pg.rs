@@ -157,10 +157,7 @@ fn start_cluster(bin: &Path, dir: &Path) -> String {
             .and_then(|l| l.local_addr())
             .unwrap_or_else(|e| panic!("cannot pick a free port: {e}"))
             .port();
-        let opts = format!(
-            "-p {port} -k '' -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off"
-        );
+        let opts = server_options(port);
         let mut pg_ctl = pg_cmd(bin, "pg_ctl", &data);
         // `-l` matters: the server must not inherit our stdout/stderr pipes.
         pg_ctl.arg("-l").arg(data.join("server.log"));
@@ -183,6 +180,83 @@ fn start_cluster(bin: &Path, dir: &Path) -> String {
         .and_then(|()| std::fs::rename(&tmp, dir.join("url")))
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", dir.join("url").display()));
     url
+}
+
+/// The server's options: TCP on 127.0.0.1 only, and no durability a test
+/// does not need (a clean stop still writes everything).
+fn server_options(port: u16) -> String {
+    format!(
+        "-p {port} -k '' -c listen_addresses=127.0.0.1 -c fsync=off \
+         -c synchronous_commit=off -c full_page_writes=off"
+    )
+}
+
+/// A PostgreSQL server of its own, for a test that stops and restarts it
+/// without disturbing the tests that share the common server. Stopped and
+/// deleted when dropped.
+pub struct PrivateCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    /// The admin URL (database `postgres`).
+    pub url: String,
+}
+
+impl PrivateCluster {
+    pub fn start() -> PrivateCluster {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let bin = find_bindir().unwrap_or_else(|| panic!("{NO_POSTGRES}"));
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // Beside the shared cluster, under target/: the postgres user can
+        // reach it there (a 0700 temporary folder it could not).
+        let dir =
+            cluster_dir().with_file_name(format!("ce-test-pg-private-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let url = start_cluster(&bin, &dir);
+        let port = url
+            .rsplit_once(':')
+            .and_then(|(_, rest)| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {url}"));
+        PrivateCluster {
+            bin,
+            dir,
+            port,
+            url,
+        }
+    }
+
+    /// A new database on this server; its URL.
+    pub fn database(&self, name: &str) -> String {
+        let mut conn =
+            PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("{}: {e}", self.url));
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        with_database(&self.url, name)
+    }
+
+    /// Stops the server the way an operator's restart does (`-m fast`:
+    /// sessions are ended, everything committed is written).
+    pub fn stop(&self) {
+        run(pg_cmd(&self.bin, "pg_ctl", &self.dir.join("data")).args(["-m", "fast", "-w", "stop"]));
+    }
+
+    /// Starts it again on the same port.
+    pub fn start_again(&self) {
+        let data = self.dir.join("data");
+        let mut pg_ctl = pg_cmd(&self.bin, "pg_ctl", &data);
+        pg_ctl.arg("-l").arg(data.join("server.log"));
+        run(pg_ctl.args(["-o", &server_options(self.port), "-w", "-t", "60", "start"]));
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        stop_cluster(&self.bin, &self.dir.join("data"));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn stop_cluster(bin: &Path, data: &Path) {

@@ -11,9 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +31,7 @@ use ce_proto::supervision::{
     ViolationCategory,
 };
 use ce_server::auth::{DevKey, TokenRequest};
+use ce_tests::process::{Proc, env, free_port};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -305,107 +303,6 @@ where
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A workspace binary, built by `cargo test --workspace` (or `cargo build`).
-fn binary(name: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let path = deps.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p {name}` (cargo test --workspace builds it)",
-        path.display()
-    );
-    path
-}
-
-/// A service binary that is killed if the test ends early.
-struct Proc {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn start(name: &str, env: &[(String, String)]) -> Proc {
-        let mut child = Command::new(binary(name))
-            .envs(env.iter().cloned())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Proc { child, log }
-    }
-
-    async fn serving(&mut self, name: &str) {
-        let started = Instant::now();
-        while !self
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("serving"))
-        {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                panic!(
-                    "{name} exited early: {exit:?}: {:?}",
-                    self.log.lock().unwrap()
-                );
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{name} never started"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGTERM, which flushes the span exporter; waits for the exit.
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none()
-            && started.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn env(service: &str, pairs: &[(&str, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (format!("CE_{}__{k}", service.to_uppercase()), v.clone()))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,520 @@
+//! The fault suite (`make faults`, part of `make test`): crashes that must
+//! lose nothing and double nothing. Each test states what it expects and
+//! checks it by counting; every loop is bounded in rounds and in time.
+//!
+//! - The crediting process is killed with SIGKILL at random points of a bulk
+//!   upload, many times; the client sends everything again with the same
+//!   keys after each crash; in the end the stored records are exactly the
+//!   intended ones, on both backends.
+//! - PostgreSQL is restarted (a server of the test's own) while clients
+//!   write and read: every failed call is UNAVAILABLE, which clients retry;
+//!   health reports the outage and the recovery; the service recovers
+//!   without a restart; and every write it acknowledged is there.
+//!
+//! Other faults are tested beside the features they threaten: a database
+//! connection cut (`stack.rs`), a peer down while decisions are made
+//! (`supervision.rs`, `quality.rs`), load shedding (`stack.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ce_proto::common::{DeliveryMode, Field, SubjectCategory};
+use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::{
+    BulkUploadHourRecordsRequest, FaceToFaceTraining, HourRecord, ListHourRecordsRequest,
+};
+use ce_proto::registry::registry_service_client::RegistryServiceClient;
+use ce_proto::registry::{
+    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
+    ListEmployersRequest,
+};
+use ce_server::auth::TokenRequest;
+use ce_tests::process::{Proc, free_port};
+use ce_tests::{Backend, RegistryEnv, both_backends, credit_code, resident_id};
+use rand::{Rng, SeedableRng};
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// Engineers, and days of one-hour training each: the intended records.
+const ENGINEERS: usize = 8;
+const DAYS: usize = 100;
+/// Records per message.
+const MESSAGE: usize = 40;
+/// Crashes before the final, uninterrupted upload.
+const KILLS: usize = 20;
+
+fn date(day: usize) -> Option<ce_proto::google::r#type::Date> {
+    let d = time::macros::date!(2026 - 03 - 01) + time::Duration::days(day as i64);
+    Some(ce_proto::google::r#type::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    })
+}
+
+/// The registry's side: an employer, the engineers, and a department's
+/// seminar long enough for every day.
+async fn world(env: &RegistryEnv) -> (Vec<String>, String) {
+    let r = env.province("44");
+    let employer = r
+        .clone()
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: credit_code("44"),
+                display_name: "Pearl River Power".into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let mut engineers = Vec::new();
+    for i in 0..ENGINEERS {
+        engineers.push(
+            r.clone()
+                .create_engineer(CreateEngineerRequest {
+                    engineer: Some(reg::Engineer {
+                        id_number: resident_id("44"),
+                        display_name: format!("工程师{i}"),
+                        province: "44".into(),
+                        field: Field::ElectricPower as i32,
+                        title_level: reg::TitleLevel::Engineer as i32,
+                        employer: employer.clone(),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .name,
+        );
+    }
+    let seminar = r
+        .clone()
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid protection".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(0),
+                end_date: date(DAYS),
+                hours_per_day: 8.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    (engineers, seminar)
+}
+
+/// Every intended record, keyed.
+fn intended(engineers: &[String], seminar: &str) -> Vec<HourRecord> {
+    let mut out = Vec::new();
+    for day in 0..DAYS {
+        for (e, engineer) in engineers.iter().enumerate() {
+            out.push(HourRecord {
+                engineer: engineer.clone(),
+                registry_activity: seminar.to_owned(),
+                activity: Some(A::FaceToFace(FaceToFaceTraining {
+                    subject_category: SubjectCategory::Professional as i32,
+                    start_date: date(day),
+                    days: 1,
+                    hours_per_day: 1.0,
+                })),
+                client_key: format!("fault-{e}-{day}"),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+/// What one upload attempt saw: the answers it got (key → record name)
+/// and whether it ran to the end.
+struct Attempt {
+    answered: BTreeMap<String, String>,
+    complete: bool,
+}
+
+/// Sends every record; if `kill_after` is given, SIGKILLs crediting once
+/// that many messages have been answered (plus a random sliver of time, so
+/// the kill also lands inside a transaction).
+async fn upload(
+    url: &str,
+    token: &str,
+    records: &[HourRecord],
+    kill: Option<(usize, u64, &mut Proc)>,
+) -> Attempt {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(token));
+    let messages: Vec<BulkUploadHourRecordsRequest> = records
+        .chunks(MESSAGE)
+        .map(|c| BulkUploadHourRecordsRequest {
+            hour_records: c.to_vec(),
+        })
+        .collect();
+    let total = messages.len();
+    let mut answered = BTreeMap::new();
+    let mut stream = match client
+        .bulk_upload_hour_records(tokio_stream::iter(messages))
+        .await
+    {
+        Ok(s) => s.into_inner(),
+        Err(_) => {
+            return Attempt {
+                answered,
+                complete: false,
+            };
+        }
+    };
+    let (kill_after, sliver, proc) = match kill {
+        Some((n, micros, p)) => (Some(n), micros, Some(p)),
+        None => (None, 0, None),
+    };
+    let mut proc = proc;
+    let mut messages_answered = 0;
+    if kill_after == Some(0)
+        && let Some(p) = proc.take()
+    {
+        tokio::time::sleep(Duration::from_micros(sliver)).await;
+        p.kill();
+    }
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(60), stream.message()).await;
+        let Ok(Ok(Some(answer))) = next else { break };
+        for r in answer.results {
+            let record = r
+                .hour_record
+                .unwrap_or_else(|| panic!("{} refused: {:?}", r.client_key, r.refusal));
+            answered.insert(r.client_key, record.name);
+        }
+        messages_answered += 1;
+        if Some(messages_answered) == kill_after
+            && let Some(p) = proc.take()
+        {
+            tokio::time::sleep(Duration::from_micros(sliver)).await;
+            p.kill();
+        }
+    }
+    Attempt {
+        complete: messages_answered == total,
+        answered,
+    }
+}
+
+async fn a_crediting_process_killed_mid_upload_loses_and_doubles_nothing(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let (engineers, seminar) = world(&env).await;
+    let records = intended(&engineers, &seminar);
+    let messages = records.len().div_ceil(MESSAGE);
+    let token = env.place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let seed: u64 = std::env::var("CE_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("CE_FAULT_SEED={seed} reproduces this run's kill points");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = env.place.config("crediting");
+    let mut settings = ce_tests::process::env(
+        "crediting",
+        &[
+            ("DATA_DIR", env.place.data_dir().display().to_string()),
+            ("DATABASE__URL", config.database.url.clone()),
+            ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
+            ("PEERS__REGISTRY", env.service.url()),
+            ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
+        ],
+    );
+    settings.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+
+    // Every answer any attempt got: a key always names the same record.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let (mut interrupted, mut answered_before_kill) = (0, Vec::new());
+    let started = Instant::now();
+    for round in 0..KILLS {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "round {round}: the suite is bounded in time"
+        );
+        let mut crediting = Proc::start("crediting-on", &settings);
+        crediting.serving("crediting").await;
+        let kill_after = rng.gen_range(0..messages);
+        let sliver = rng.gen_range(0..5_000);
+        let attempt = upload(
+            &url,
+            &token,
+            &records,
+            Some((kill_after, sliver, &mut crediting)),
+        )
+        .await;
+        if !attempt.complete {
+            interrupted += 1;
+        }
+        answered_before_kill.push(attempt.answered.len());
+        for (key, name) in attempt.answered {
+            if let Some(before) = seen.insert(key.clone(), name.clone()) {
+                assert_eq!(before, name, "{key} answered with two records");
+            }
+        }
+        crediting.kill();
+    }
+
+    println!("records answered before each kill: {answered_before_kill:?}");
+    assert!(
+        interrupted >= KILLS / 2,
+        "the kills landed during the uploads: {interrupted} of {KILLS} interrupted"
+    );
+
+    // The last attempt runs to the end and is answered in full.
+    let mut crediting = Proc::start("crediting-on", &settings);
+    crediting.serving("crediting").await;
+    let last = upload(&url, &token, &records, None).await;
+    assert!(last.complete, "the final upload is answered in full");
+    assert_eq!(last.answered.len(), records.len());
+    for (key, name) in &last.answered {
+        if let Some(before) = seen.get(key) {
+            assert_eq!(before, name, "{key} stored twice");
+        }
+    }
+
+    // Exactly the intended records are stored: none lost, none doubled.
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+    let mut stored_keys = Vec::new();
+    for engineer in &engineers {
+        let mut page_token = String::new();
+        loop {
+            let page = client
+                .list_hour_records(ListHourRecordsRequest {
+                    engineer: engineer.clone(),
+                    page_size: 1000,
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            stored_keys.extend(page.hour_records.into_iter().map(|r| r.client_key));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+    let want: BTreeSet<String> = records.iter().map(|r| r.client_key.clone()).collect();
+    let got: BTreeSet<String> = stored_keys.iter().cloned().collect();
+    assert_eq!(stored_keys.len(), records.len(), "no record stored twice");
+    assert_eq!(got, want, "every intended record stored");
+    crediting.stop();
+}
+
+both_backends!(a_crediting_process_killed_mid_upload_loses_and_doubles_nothing);
+
+async fn health(channel: tonic::transport::Channel) -> ServingStatus {
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    ServingStatus::try_from(status).unwrap()
+}
+
+/// What the clients saw, call by call.
+#[derive(Default)]
+struct Outcomes {
+    codes: BTreeMap<String, usize>,
+    acknowledged: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_every_write() {
+    let cluster = ce_tests::pg::PrivateCluster::start();
+    let place = ce_tests::Place::new(Backend::Postgres);
+    let mut config = place.config("registry");
+    config.database.url = cluster.database("registry_restart");
+    config.database.max_connections = 4;
+    let service = ce_tests::start_service(config, registry::start).await;
+    let token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let channel = service.channel().await;
+
+    // Four clients write and read until told to stop (and for at most two minutes).
+    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (channel, token, outcomes, stop) = (
+            channel.clone(),
+            token.clone(),
+            outcomes.clone(),
+            stop.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut c = RegistryServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(120) {
+                let created = c
+                    .create_employer(CreateEmployerRequest {
+                        employer: Some(reg::Employer {
+                            credit_code: credit_code("44"),
+                            display_name: "Under Load Ltd".into(),
+                            kind: reg::EmployerKind::Enterprise as i32,
+                            province: "44".into(),
+                            ..Default::default()
+                        }),
+                    })
+                    .await;
+                let read = c.list_employers(ListEmployersRequest::default()).await;
+                {
+                    let mut o = outcomes.lock().unwrap();
+                    for code in [
+                        created.as_ref().err().map(|e| e.code()),
+                        read.as_ref().err().map(|e| e.code()),
+                    ] {
+                        *o.codes
+                            .entry(format!("{:?}", code.unwrap_or(Code::Ok)))
+                            .or_default() += 1;
+                    }
+                    if let Ok(e) = created {
+                        o.acknowledged.push(e.into_inner().name);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    let wait_for = |what: &'static str, seconds: u64| {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        move || assert!(Instant::now() < deadline, "{what} within {seconds} s")
+    };
+
+    // Some load first, then the restart.
+    let check = wait_for("calls succeeding before the restart", 30);
+    while outcomes.lock().unwrap().acknowledged.len() < 20 {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::task::block_in_place(|| cluster.stop());
+    let check = wait_for("health reporting the outage", 30);
+    while health(channel.clone()).await != ServingStatus::NotServing {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let during = outcomes
+        .lock()
+        .unwrap()
+        .codes
+        .get("Unavailable")
+        .copied()
+        .unwrap_or(0);
+    let check = wait_for("clients meeting the outage", 30);
+    while outcomes
+        .lock()
+        .unwrap()
+        .codes
+        .get("Unavailable")
+        .copied()
+        .unwrap_or(0)
+        < during + 8
+    {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::task::block_in_place(|| cluster.start_again());
+
+    // The same service process recovers: health, then calls.
+    let check = wait_for("health reporting the recovery", 60);
+    while health(channel.clone()).await != ServingStatus::Serving {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = outcomes.lock().unwrap().acknowledged.len();
+    let check = wait_for("writes succeeding after the restart", 60);
+    while outcomes.lock().unwrap().acknowledged.len() < after + 20 {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.await.unwrap();
+    }
+
+    let o = std::mem::take(&mut *outcomes.lock().unwrap());
+    println!(
+        "outcomes: {:?}, {} writes acknowledged",
+        o.codes,
+        o.acknowledged.len()
+    );
+    assert!(
+        o.codes.get("Unavailable").copied().unwrap_or(0) > 0,
+        "the outage was felt"
+    );
+    let others: Vec<_> = o
+        .codes
+        .iter()
+        .filter(|(code, _)| !matches!(code.as_str(), "Ok" | "Unavailable"))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "every failure is UNAVAILABLE (retryable): {others:?}"
+    );
+    // Every acknowledged write is there.
+    let mut c = RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+    let mut listed = BTreeSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = c
+            .list_employers(ListEmployersRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        listed.extend(page.employers.into_iter().map(|e| e.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let missing: Vec<_> = o
+        .acknowledged
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    service.stop().await;
+}
