@@ -36,11 +36,12 @@ test: lint helm-check
 	$(CARGO) test --workspace
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
-# on both backends, a PostgreSQL restart under load, a database connection
-# cut, overload shedding, and a peer down while a decision needs it.
+# on both backends, a PostgreSQL restart under load, hostile clients, a
+# database connection cut, overload shedding, and a peer down while a
+# decision needs it.
 faults:
 	$(CARGO) test -p ce-tests --test faults --test stack --test supervision -- \
-	  killed_mid_upload postgresql_restart database_outage overload_is_shed while_crediting_is_down
+	  killed_mid_upload postgresql_restart hostile_clients database_outage overload_is_shed while_crediting_is_down
 
 # Renders the Helm chart with Helm's own engine and validates every manifest
 # against the Kubernetes schemas (default values, TLS on, NetworkPolicies on).

@@ -10,6 +10,11 @@
 //!   write and read: every failed call is UNAVAILABLE, which clients retry;
 //!   health reports the outage and the recovery; the service recovers
 //!   without a restart; and every write it acknowledged is there.
+//! - Hostile clients: 2,000 bulk uploads that stall, a malformed and an
+//!   oversized message, a burst of 3,000 calls. The stalled uploads are let
+//!   go after `server.stream_idle_secs`, the bad messages get clean errors,
+//!   the burst is answered or shed with RESOURCE_EXHAUSTED, another client
+//!   is served all along, and the process's peak memory stays bounded.
 //!
 //! Other faults are tested beside the features they threaten: a database
 //! connection cut (`stack.rs`), a peer down while decisions are made
@@ -517,4 +522,255 @@ async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_
         .collect();
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
     service.stop().await;
+}
+
+/// Bytes sent as they are: for malformed and oversized messages.
+#[derive(Clone, Default)]
+struct RawCodec;
+struct RawEncoder;
+struct RawDecoder;
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        use bytes::BufMut;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawDecoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        use bytes::Buf;
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
+    }
+}
+
+/// `bytes` sent as a CreateHourRecord request.
+async fn raw_create(url: &str, token: &str, bytes: Vec<u8>) -> tonic::Status {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(64 << 20);
+    grpc.ready().await.unwrap();
+    let mut req = tonic::Request::new(bytes);
+    req.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    grpc.unary(
+        req,
+        "/ce.crediting.v1.CreditingService/CreateHourRecord"
+            .parse()
+            .unwrap(),
+        RawCodec,
+    )
+    .await
+    .unwrap_err()
+}
+
+/// Resident and peak memory of a process, in KiB (`/proc/PID/status`).
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
+    let env = RegistryEnv::start(Backend::Sqlite).await;
+    let (engineers, _) = world(&env).await;
+    let token = env.place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = env.place.config("crediting");
+    let mut settings = ce_tests::process::env(
+        "crediting",
+        &[
+            ("DATA_DIR", env.place.data_dir().display().to_string()),
+            ("DATABASE__URL", config.database.url.clone()),
+            ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
+            ("SERVER__STREAM_IDLE_SECS", "3".into()),
+            ("SERVER__MAX_CONCURRENT_REQUESTS", "64".into()),
+            ("PEERS__REGISTRY", env.service.url()),
+            ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
+        ],
+    );
+    settings.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+    let mut crediting = Proc::start("crediting-on", &settings);
+    crediting.serving("crediting").await;
+    let (baseline, _) = memory_kib(crediting.id());
+
+    // 2,000 bulk uploads over 8 connections that send one empty message and stall.
+    const STALLED: usize = 2000;
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        for _ in 0..STALLED / 8 {
+            let mut client =
+                CreditingServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+            stalled.push(tokio::spawn(async move {
+                let first = tokio_stream::iter(vec![BulkUploadHourRecordsRequest::default()]);
+                let never = tokio_stream::StreamExt::chain(first, tokio_stream::pending());
+                let started = Instant::now();
+                let outcome = match client.bulk_upload_hour_records(never).await {
+                    Err(status) => status.code(),
+                    Ok(answers) => {
+                        let mut answers = answers.into_inner();
+                        loop {
+                            match tokio::time::timeout(Duration::from_secs(60), answers.message())
+                                .await
+                            {
+                                Ok(Ok(Some(_))) => continue,
+                                Ok(Ok(None)) => break Code::Ok,
+                                Ok(Err(status)) => break status.code(),
+                                Err(_) => break Code::Unknown,
+                            }
+                        }
+                    }
+                };
+                (outcome, started.elapsed())
+            }));
+        }
+    }
+
+    // Meanwhile another client is served, on its own connection.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut other = CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+    let mut served = 0;
+    for engineer in engineers.iter().cycle().take(40) {
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            other.list_hour_records(ListHourRecordsRequest {
+                engineer: engineer.clone(),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("a call of another client waited more than 10 s");
+        match answer {
+            Ok(_) => served += 1,
+            Err(s) => assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}"),
+        }
+    }
+    assert!(served > 0, "another client is still served");
+
+    // Malformed and oversized messages get clean errors.
+    let garbage = raw_create(&url, &token, vec![0xff; 64]).await;
+    assert!(
+        matches!(garbage.code(), Code::Internal | Code::InvalidArgument),
+        "{garbage:?}"
+    );
+    let huge = raw_create(&url, &token, vec![0x0a; 5 << 20]).await;
+    assert!(
+        matches!(huge.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{huge:?}"
+    );
+
+    // A burst of thousands of unary calls: what does not fit is shed with
+    // RESOURCE_EXHAUSTED at once, the rest is answered; nothing else.
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut burst = Vec::new();
+    for i in 0..3000 {
+        let mut c =
+            CreditingServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+        let engineer = engineers[i % engineers.len()].clone();
+        burst.push(tokio::spawn(async move {
+            c.list_hour_records(ListHourRecordsRequest {
+                engineer,
+                ..Default::default()
+            })
+            .await
+            .err()
+            .map(|s| s.code())
+            .unwrap_or(Code::Ok)
+        }));
+    }
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    for b in burst {
+        *codes.entry(format!("{:?}", b.await.unwrap())).or_default() += 1;
+    }
+    println!("burst of 3000: {codes:?}");
+    assert!(
+        codes.keys().all(|c| c == "Ok" || c == "ResourceExhausted"),
+        "{codes:?}"
+    );
+    assert!(codes.contains_key("Ok"), "{codes:?}");
+
+    // The stalled uploads are let go after the idle limit.
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut longest = Duration::ZERO;
+    for s in stalled {
+        let (code, took) = s.await.unwrap();
+        longest = longest.max(took);
+        *outcomes.entry(format!("{code:?}")).or_default() += 1;
+    }
+    println!("stalled uploads ended: {outcomes:?}, the longest after {longest:?}");
+    assert_eq!(
+        outcomes.get("DeadlineExceeded").copied().unwrap_or(0)
+            + outcomes.get("ResourceExhausted").copied().unwrap_or(0),
+        STALLED,
+        "each stalled upload is ended by the idle limit or shed: {outcomes:?}"
+    );
+    let (after, peak) = memory_kib(crediting.id());
+    println!("crediting memory: {baseline} KiB before, peak {peak} KiB, {after} KiB after");
+    assert!(
+        peak < baseline + 256 * 1024,
+        "memory stays bounded: {baseline} KiB before, peak {peak} KiB"
+    );
+    // And it still serves.
+    other
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: engineers[0].clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crediting.stop();
 }

@@ -86,6 +86,7 @@ request_timeout_secs = 30
 max_concurrent_requests = 512
 max_concurrent_streams = 256
 max_message_bytes = 4194304
+stream_idle_secs = 60
 shutdown_grace_secs = 20
 
 [database]

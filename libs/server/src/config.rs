@@ -36,6 +36,9 @@ pub struct ServerConfig {
     pub max_concurrent_streams: u32,
     /// Largest request or response message, in bytes.
     pub max_message_bytes: usize,
+    /// A client stream that sends nothing for this long is ended with
+    /// DEADLINE_EXCEEDED, so stalled uploads cannot hold the server's memory.
+    pub stream_idle_secs: u64,
     /// How long shutdown waits for in-flight calls, in seconds.
     pub shutdown_grace_secs: u64,
     /// TLS, and mutual TLS when `client_ca_path` is set.

@@ -14,11 +14,13 @@ use crate::{feed, status};
 #[derive(Clone)]
 pub struct CreditingApi {
     inner: Crediting,
+    /// How long a bulk upload may send nothing before it is ended.
+    stream_idle: std::time::Duration,
 }
 
 impl CreditingApi {
-    pub fn new(inner: Crediting) -> CreditingApi {
-        CreditingApi { inner }
+    pub fn new(inner: Crediting, stream_idle: std::time::Duration) -> CreditingApi {
+        CreditingApi { inner, stream_idle }
     }
 }
 
@@ -119,6 +121,7 @@ impl CreditingService for CreditingApi {
         let call = Call::from_request(&req)?;
         let mut incoming = req.into_inner();
         let inner = self.inner.clone();
+        let idle = self.stream_idle;
         // A small buffer: a slow reader slows the upload instead of filling memory.
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         // Two messages in flight: the next is checked against the registry
@@ -140,7 +143,16 @@ impl CreditingService for CreditingApi {
         });
         tokio::spawn(async move {
             loop {
-                let message = match incoming.message().await {
+                // A stalled client is let go: what it sent is stored and
+                // answered, and re-sending the rest with the same keys is safe.
+                let next = match tokio::time::timeout(idle, incoming.message()).await {
+                    Ok(next) => next,
+                    Err(_) => Err(Status::deadline_exceeded(format!(
+                        "no message for {} s: the upload is ended; send the rest again (client keys make that safe)",
+                        idle.as_secs()
+                    ))),
+                };
+                let message = match next {
                     Ok(Some(m)) => m,
                     Ok(None) => return,
                     Err(status) => {

@@ -94,9 +94,12 @@ pub async fn start_with_clock(
     };
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
-        CreditingServiceServer::new(api::CreditingApi::new(crediting))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit),
+        CreditingServiceServer::new(api::CreditingApi::new(
+            crediting,
+            std::time::Duration::from_secs(prepared.config.server.stream_idle_secs.max(1)),
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
     );
     app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }
