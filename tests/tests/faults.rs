@@ -699,8 +699,9 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
 
     // Malformed and oversized messages get clean errors.
     let garbage = raw_create(&url, &token, vec![0xff; 64]).await;
+    assert_eq!(garbage.code(), Code::InvalidArgument, "{garbage:?}");
     assert!(
-        matches!(garbage.code(), Code::Internal | Code::InvalidArgument),
+        garbage.message().contains("not a valid message"),
         "{garbage:?}"
     );
     let huge = raw_create(&url, &token, vec![0x0a; 5 << 20]).await;

@@ -181,7 +181,25 @@ fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
         return;
     }
     details.push(RequestInfo::new(id, "").into());
-    let with = tonic::Status::with_error_details_vec(status.code(), status.message(), details);
+    // tonic answers a request that is not valid protobuf with INTERNAL; it
+    // is the caller's mistake, and retrying will not help.
+    let (code, message) = match status.code() {
+        tonic::Code::Internal
+            if status
+                .message()
+                .starts_with("failed to decode Protobuf message") =>
+        {
+            (
+                tonic::Code::InvalidArgument,
+                format!(
+                    "the request is not a valid message of this method: {}",
+                    status.message()
+                ),
+            )
+        }
+        code => (code, status.message().to_owned()),
+    };
+    let with = tonic::Status::with_error_details_vec(code, message, details);
     for h in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
         headers.remove(h);
     }
