@@ -2,14 +2,16 @@
 
 SERVICES := registry crediting supervision quality
 CARGO ?= cargo
+SHELL := /bin/bash
 DATA_DIR ?= data
 
-.PHONY: run build test faults bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build test faults fuzz-smoke bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
 	@echo "make test   lint the protos and the code, then run every test on SQLite and PostgreSQL"
 	@echo "make faults only the fault suite (crashes, a database restart, peers down, overload)"
+	@echo "make fuzz-smoke  each fuzz target for FUZZ_SECONDS (15)"
 
 build:
 	$(CARGO) build $(addprefix -p ,$(SERVICES)) -p cectl
@@ -32,7 +34,7 @@ run: build
 	  echo "Ctrl-C stops them all."; \
 	  wait'
 
-test: lint helm-check
+test: lint helm-check fuzz-smoke
 	$(CARGO) test --workspace
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
@@ -42,6 +44,20 @@ test: lint helm-check
 faults:
 	$(CARGO) test -p ce-tests --test faults --test stack --test supervision -- \
 	  killed_mid_upload postgresql_restart hostile_clients database_outage overload_is_shed while_crediting_is_down
+
+# Fuzzing (cargo fuzz on stable Rust, no sanitizer): the rules library, the
+# provincial overlay loader, xAPI evidence, and every write RPC of every
+# service. fuzz-smoke runs each target for FUZZ_SECONDS; docs/fuzzing.md
+# says how to run them for longer.
+FUZZ_TARGETS := rules_assess rules_overlay xapi_statements write_requests
+FUZZ_SECONDS ?= 15
+fuzz-smoke:
+	@command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked"; exit 1; }
+	cd fuzz && cargo fuzz build --sanitizer none
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && cargo fuzz run $$t --sanitizer none -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E "^Done|stat::number_of_executed_units|panicked|SUMMARY" ; exit $${PIPESTATUS[0]}) || exit 1; \
+	done
 
 # Renders the Helm chart with Helm's own engine and validates every manifest
 # against the Kubernetes schemas (default values, TLS on, NetworkPolicies on).

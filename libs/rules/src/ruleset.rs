@@ -48,6 +48,15 @@ macro_rules! maxima {
                 vec![ $( (stringify!($key), $article, self.$key), )+ ]
             }
 
+            /// Whether every maximum is at most `other`'s: an overlay only
+            /// lowers the national maxima.
+            pub fn all_at_most(&self, other: &Maxima) -> bool {
+                self.entries()
+                    .iter()
+                    .zip(other.entries())
+                    .all(|(mine, theirs)| mine.2 <= theirs.2)
+            }
+
             fn from_file(f: MaximaFile, source: &str) -> Result<Maxima, RuleSetError> {
                 Ok(Maxima {
                     $( $key: f.$key.ok_or_else(|| RuleSetError::Invalid {
