@@ -11,7 +11,8 @@
 //! Every mutation, allowed or refused, must leave an audit row with the
 //! call's request id and its outcome.
 //!
-//! This first part covers the registry; the other services follow.
+//! This part covers the registry and quality monitoring; crediting and
+//! supervision follow.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,10 +20,17 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
+use ce_proto::quality::quality_service_client::QualityServiceClient;
+use ce_proto::quality::{
+    ClosePeriodRequest, Evaluation, GetOutboxStatusRequest, GetScoreDistributionRequest,
+    GetScoreRequest, GetScoringModelRequest, Indicator, ListGradeChangesRequest,
+    ListScoreHistoryRequest, ListScoresRequest, RecordIndicatorRequest, RefreshIndicatorsRequest,
+    SubmitEvaluationsRequest, WatchScoresRequest,
+};
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{self as reg, *};
 use ce_server::auth::TokenRequest;
-use ce_tests::{Backend, RegistryEnv, both_backends, credit_code, resident_id};
+use ce_tests::{Backend, QualityEnv, RegistryEnv, both_backends, credit_code, resident_id};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -734,26 +742,16 @@ async fn the_registry_admits_exactly_whom_its_table_names(b: Backend) {
             }
             // Every mutation by a signed-in caller, allowed or refused, is audited.
             if row.mutation && who != Nobody {
-                let db = ce_db::Db::connect(
-                    &env.place.config("registry").database.url,
-                    1,
+                check_audit(
+                    &env.place,
+                    "registry",
                     registry::migrations(),
-                )
-                .unwrap();
-                let mut conn = db.connection().unwrap();
-                let rows = ce_db::audit::recent(&mut conn, 50).unwrap();
-                let entry = rows.iter().find(|e| e.request_id == id);
-                let expected = match got {
-                    Outcome::Allowed => "OK",
-                    Outcome::Refused(Code::NotFound) => "NOT_FOUND",
-                    _ => "PERMISSION_DENIED",
-                };
-                if entry.is_none_or(|e| e.outcome != expected) {
-                    unaudited.push(format!(
-                        "{} as {who:?} ({got:?}): audit row {entry:?}",
-                        row.rpc
-                    ));
-                }
+                    row.rpc,
+                    who,
+                    got,
+                    &id,
+                    &mut unaudited,
+                );
             }
         }
     }
@@ -772,3 +770,342 @@ async fn the_registry_admits_exactly_whom_its_table_names(b: Backend) {
 }
 
 both_backends!(the_registry_admits_exactly_whom_its_table_names);
+
+/// Checks that the call `id` left an audit row with its outcome.
+#[allow(clippy::too_many_arguments)]
+fn check_audit(
+    place: &ce_tests::Place,
+    service: &str,
+    migrations: ce_db::Migrations,
+    rpc: &str,
+    who: Who,
+    got: Outcome,
+    id: &str,
+    unaudited: &mut Vec<String>,
+) {
+    let db = ce_db::Db::connect(&place.config(service).database.url, 1, migrations).unwrap();
+    let mut conn = db.connection().unwrap();
+    let rows = ce_db::audit::recent(&mut conn, 50).unwrap();
+    let entry = rows.iter().find(|e| e.request_id == id);
+    let expected = match got {
+        Outcome::Allowed => "OK",
+        Outcome::Refused(Code::NotFound) => "NOT_FOUND",
+        _ => "PERMISSION_DENIED",
+    };
+    if entry.is_none_or(|e| e.outcome != expected) {
+        unaudited.push(format!("{rpc} as {who:?} ({got:?}): audit row {entry:?}"));
+    }
+}
+
+/// Quality monitoring (Art. 25; `services/quality/src/scores.rs`).
+const QUALITY: &[Row] = &[
+    // Learners evaluate in their own name; an institution uploads its learners'.
+    write("SubmitEvaluations", &[Institution, Engineer, OtherEngineer]),
+    // Departments within their scope; an institution its self-measured indicators.
+    write(
+        "RecordIndicator",
+        &[Ministry, Service, Province, Regulator, Institution],
+    ),
+    write("RefreshIndicators", &[Ministry, Service, Province]),
+    write("ClosePeriod", &[Ministry, Service, Province]),
+    read("GetOutboxStatus", &[Ministry, Service]),
+    // A score: departments in scope and the institution with its
+    // breakdown; other institutions see the grade without the breakdown,
+    // as in the rankings.
+    read(
+        "GetScore",
+        &[
+            Ministry,
+            Service,
+            Province,
+            Regulator,
+            Institution,
+            OtherInstitution,
+        ],
+    ),
+    // The history with its breakdowns: departments in scope, the institution.
+    read(
+        "ListScoreHistory",
+        &[Ministry, Service, Province, Regulator, Institution],
+    ),
+    // Rankings and dashboards: departments in scope, and institutions.
+    read(
+        "ListScores",
+        &[
+            Ministry,
+            Service,
+            Province,
+            Regulator,
+            Institution,
+            OtherInstitution,
+        ],
+    ),
+    read(
+        "GetScoreDistribution",
+        &[
+            Ministry,
+            Service,
+            Province,
+            Regulator,
+            OtherFieldRegulator,
+            Institution,
+            OtherInstitution,
+        ],
+    ),
+    read(
+        "ListGradeChanges",
+        &[
+            Ministry,
+            Service,
+            Province,
+            Regulator,
+            OtherFieldRegulator,
+            Institution,
+            OtherInstitution,
+        ],
+    ),
+    read(
+        "WatchScores",
+        &[
+            Ministry,
+            Service,
+            Province,
+            Regulator,
+            OtherFieldRegulator,
+            Institution,
+            OtherInstitution,
+        ],
+    ),
+    // The model is public: anyone signed in may see why grades are what they are.
+    read("GetScoringModel", SIGNED_IN),
+];
+
+async fn call_quality(
+    rpc: &str,
+    c: &mut QualityServiceClient<Channel>,
+    w: &World,
+    token: &Option<String>,
+    id: &str,
+) -> Outcome {
+    let n = REQUEST.fetch_add(1, Ordering::Relaxed);
+    let score = format!("{}/scores/2026", w.institution);
+    match rpc {
+        "SubmitEvaluations" => outcome(
+            c.submit_evaluations(request(
+                SubmitEvaluationsRequest {
+                    institution: w.institution.clone(),
+                    period: "2026".into(),
+                    evaluations: vec![Evaluation {
+                        learner: String::new(),
+                        score: 4,
+                        ..Default::default()
+                    }],
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "RecordIndicator" => outcome(
+            c.record_indicator(request(
+                RecordIndicatorRequest {
+                    institution: w.institution.clone(),
+                    period: "2026".into(),
+                    indicator: Indicator::PassRate as i32,
+                    value: 0.8 + (n % 10) as f64 / 100.0,
+                    samples: 100,
+                    source: "assessment records 2026".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "RefreshIndicators" => outcome(
+            c.refresh_indicators(request(
+                RefreshIndicatorsRequest {
+                    institution: w.institution.clone(),
+                    period: "2026".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "ClosePeriod" => outcome(
+            c.close_period(request(
+                ClosePeriodRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "GetOutboxStatus" => outcome(
+            c.get_outbox_status(request(GetOutboxStatusRequest {}, token, id))
+                .await,
+            |_| true,
+        ),
+        "GetScore" => outcome(
+            c.get_score(request(GetScoreRequest { name: score }, token, id))
+                .await,
+            |_| true,
+        ),
+        "ListScoreHistory" => outcome(
+            c.list_score_history(request(
+                ListScoreHistoryRequest {
+                    institution: w.institution.clone(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |r| !r.scores.is_empty(),
+        ),
+        "ListScores" => outcome(
+            c.list_scores(request(
+                ListScoresRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                    page_size: 1000,
+                    ..Default::default()
+                },
+                token,
+                id,
+            ))
+            .await,
+            |r| r.scores.iter().any(|s| s.institution == w.institution),
+        ),
+        "GetScoreDistribution" => outcome(
+            c.get_score_distribution(request(
+                GetScoreDistributionRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                    ..Default::default()
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "ListGradeChanges" => outcome(
+            c.list_grade_changes(request(
+                ListGradeChangesRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                    ..Default::default()
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "WatchScores" => outcome(
+            c.watch_scores(request(
+                WatchScoresRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "GetScoringModel" => outcome(
+            c.get_scoring_model(request(
+                GetScoringModelRequest {
+                    province: "44".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        other => panic!("no call for {other}: add one beside its row"),
+    }
+}
+
+async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
+    check_table_covers(QUALITY, "ce.quality.v1.QualityService");
+    let env = QualityEnv::start(b).await;
+    let w = world(&env.registry).await;
+    // A score of the institution for 2026: thirty evaluations it uploads.
+    let own = env.registry.place.token(TokenRequest {
+        org: Some(w.institution.clone()),
+        ..ce_tests::token(Role::Institution, "institution-clerk")
+    });
+    QualityServiceClient::new(env.channel.clone())
+        .submit_evaluations(request(
+            SubmitEvaluationsRequest {
+                institution: w.institution.clone(),
+                period: "2026".into(),
+                evaluations: (0..30)
+                    .map(|i| Evaluation {
+                        learner: format!("engineers/learner-{i}"),
+                        score: 4,
+                        ..Default::default()
+                    })
+                    .collect(),
+            },
+            &Some(own),
+            "access-seed",
+        ))
+        .await
+        .unwrap();
+    let mut client = QualityServiceClient::new(env.channel.clone());
+    let mut wrong = Vec::new();
+    let mut unaudited = Vec::new();
+    for row in QUALITY {
+        for &who in ALL {
+            let token = token_of(&env.registry, &w, who);
+            let id = format!(
+                "access-{}-{who:?}-{}",
+                row.rpc,
+                REQUEST.fetch_add(1, Ordering::Relaxed)
+            );
+            let got = call_quality(row.rpc, &mut client, &w, &token, &id).await;
+            let allowed = row.allowed.contains(&who);
+            if allowed != (got == Outcome::Allowed) {
+                wrong.push(format!(
+                    "{} as {who:?}: the table says {}, the service {got:?}",
+                    row.rpc,
+                    if allowed { "allowed" } else { "refused" }
+                ));
+            }
+            if row.mutation && who != Nobody {
+                check_audit(
+                    &env.registry.place,
+                    "quality",
+                    quality::migrations(),
+                    row.rpc,
+                    who,
+                    got,
+                    &id,
+                    &mut unaudited,
+                );
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "quality monitoring differs from its table:\n  {}",
+        wrong.join("\n  ")
+    );
+    assert!(
+        unaudited.is_empty(),
+        "mutations not audited as they came out:\n  {}",
+        unaudited.join("\n  ")
+    );
+}
+
+both_backends!(quality_monitoring_admits_exactly_whom_its_table_names);
