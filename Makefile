@@ -39,11 +39,11 @@ test: lint helm-check fuzz-smoke
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
 # on both backends, a PostgreSQL restart under load, hostile clients, a
-# database connection cut, overload shedding, and a peer down while a
-# decision needs it.
+# database connection cut, overload shedding, and each peer (registry,
+# crediting, supervision) down while a decision needs it.
 faults:
-	$(CARGO) test -p ce-tests --test faults --test stack --test supervision -- \
-	  killed_mid_upload postgresql_restart hostile_clients database_outage overload_is_shed while_crediting_is_down
+	$(CARGO) test -p ce-tests --test faults --test stack --test supervision --test quality -- \
+	  killed_mid_upload postgresql_restart hostile_clients registry_is_down database_outage overload_is_shed while_crediting_is_down reports_poor_results_once
 
 # Fuzzing (cargo fuzz on stable Rust, no sanitizer): the rules library, the
 # provincial overlay loader, xAPI evidence, and every write RPC of every

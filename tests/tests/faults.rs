@@ -16,9 +16,14 @@
 //!   the burst is answered or shed with RESOURCE_EXHAUSTED, another client
 //!   is served all along, and the process's peak memory stays bounded.
 //!
+//! - The registry is down while supervision decides a standing change: the
+//!   decision succeeds, delivery fails and says why, and once the registry
+//!   is back the change lands exactly once.
+//!
 //! Other faults are tested beside the features they threaten: a database
-//! connection cut (`stack.rs`), a peer down while decisions are made
-//! (`supervision.rs`, `quality.rs`), load shedding (`stack.rs`).
+//! connection cut and load shedding (`stack.rs`), crediting down during an
+//! Art. 27 decision (`supervision.rs`), supervision down when quality
+//! reports a poor result (`quality.rs`). `make faults` runs them all.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -775,3 +780,151 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         .unwrap();
     crediting.stop();
 }
+
+async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(b: Backend) {
+    use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
+    use ce_proto::supervision::{
+        CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind,
+        GetViolationRequest, Violation, ViolationCategory,
+    };
+
+    let place = ce_tests::Place::new(b);
+    let registry = ce_tests::start_service(place.config("registry"), registry::start).await;
+    let registry_addr = registry.addr();
+    let mut config = place.config("supervision");
+    config.peers.insert("registry".into(), registry.url());
+    // Crediting is not needed for an institution's standing.
+    config.peers.insert(
+        "crediting".into(),
+        format!("http://127.0.0.1:{}", free_port()),
+    );
+    let supervision = ce_tests::start_service(config, supervision::start).await;
+    let token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-inspector")
+    });
+    let registry_channel = tonic::transport::Endpoint::from_shared(registry.url())
+        .unwrap()
+        .connect_lazy();
+    let mut reg =
+        RegistryServiceClient::with_interceptor(registry_channel, ce_tests::bearer(&token));
+    let mut sup = SupervisionServiceClient::with_interceptor(
+        supervision.channel().await,
+        ce_tests::bearer(&token),
+    );
+    let institution = reg
+        .create_institution(reg::CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Grid Academy".into(),
+                province: "44".into(),
+                fields: vec![Field::ElectricPower as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let case = sup
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: institution.clone(),
+                category: ViolationCategory::ImproperFees as i32,
+                description: "Fees without training".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+
+    // The registry goes down; the decision still succeeds and waits.
+    registry.stop().await;
+    let decided = sup
+        .decide_violation(DecideViolationRequest {
+            name: case.clone(),
+            decision: Some(Decision {
+                kind: DecisionKind::Warning as i32,
+                reason: "First offence".into(),
+                effective_date: Some(ce_proto::google::r#type::Date {
+                    year: 2026,
+                    month: 11,
+                    day: 2,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        decided.pending_effects, 1,
+        "the standing change waits for the registry"
+    );
+    // Delivery is tried, fails, and says why.
+    let ministry = place.token(ce_tests::token(ce_proto::common::Role::Ministry, "ops"));
+    let mut ops = SupervisionServiceClient::with_interceptor(
+        supervision.channel().await,
+        ce_tests::bearer(&ministry),
+    );
+    let started = Instant::now();
+    loop {
+        let s = ops
+            .get_outbox_status(ce_proto::supervision::GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if !s.oldest_last_error.is_empty() {
+            assert_eq!(s.pending, 1, "{s:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no delivery attempt: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // It comes back on the same address: the change lands, once.
+    let mut config = place.config("registry");
+    config.server.listen = registry_addr;
+    let registry = ce_tests::start_service(config, registry::start).await;
+    let started = Instant::now();
+    loop {
+        let v = sup
+            .get_violation(GetViolationRequest { name: case.clone() })
+            .await
+            .unwrap()
+            .into_inner();
+        if v.pending_effects == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the standing change never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let changes = reg
+        .list_standing_changes(reg::ListStandingChangesRequest {
+            parent: institution.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .standing_changes;
+    let warnings = changes
+        .iter()
+        .filter(|c| c.standing == reg::Standing::Warned as i32)
+        .count();
+    assert_eq!(warnings, 1, "delivered exactly once: {changes:?}");
+    supervision.stop().await;
+    registry.stop().await;
+}
+
+both_backends!(a_standing_decision_made_while_the_registry_is_down_lands_exactly_once);
