@@ -364,6 +364,8 @@ async fn health(channel: tonic::transport::Channel) -> ServingStatus {
 struct Outcomes {
     codes: BTreeMap<String, usize>,
     acknowledged: Vec<String>,
+    /// Failures other than UNAVAILABLE, with their messages.
+    unexpected: Vec<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,13 +411,15 @@ async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_
                 let read = c.list_employers(ListEmployersRequest::default()).await;
                 {
                     let mut o = outcomes.lock().unwrap();
-                    for code in [
-                        created.as_ref().err().map(|e| e.code()),
-                        read.as_ref().err().map(|e| e.code()),
-                    ] {
-                        *o.codes
-                            .entry(format!("{:?}", code.unwrap_or(Code::Ok)))
-                            .or_default() += 1;
+                    for err in [created.as_ref().err(), read.as_ref().err()] {
+                        let code = err.map(|e| e.code()).unwrap_or(Code::Ok);
+                        *o.codes.entry(format!("{code:?}")).or_default() += 1;
+                        if let Some(e) = err
+                            && e.code() != Code::Unavailable
+                        {
+                            o.unexpected
+                                .push(format!("{:?}: {}", e.code(), e.message()));
+                        }
                     }
                     if let Ok(e) = created {
                         o.acknowledged.push(e.into_inner().name);
@@ -498,7 +502,8 @@ async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_
         .collect();
     assert!(
         others.is_empty(),
-        "every failure is UNAVAILABLE (retryable): {others:?}"
+        "every failure is UNAVAILABLE (retryable): {others:?} {:?}",
+        o.unexpected
     );
     // Every acknowledged write is there.
     let mut c = RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));

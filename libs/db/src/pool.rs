@@ -84,6 +84,14 @@ impl DbError {
     }
 }
 
+/// Whether a PostgreSQL connection is gone (the server restarted or ended
+/// the session). diesel's `is_broken` only sees transaction state, so this
+/// asks the server; it runs only after an error. A SQLite file is never
+/// "lost".
+fn lost(conn: &mut DbConnection) -> bool {
+    matches!(conn, DbConnection::Pg(_)) && conn.batch_execute("SELECT 1").is_err()
+}
+
 /// Sets what SQLite needs on every new connection: WAL so readers do not
 /// block the writer, a busy timeout instead of immediate `SQLITE_BUSY`,
 /// foreign keys enforced, and `synchronous=FULL` so an acknowledged commit
@@ -226,10 +234,15 @@ impl Db {
         run_blocking(move || {
             let mut conn = db.checkout().map_err(E::from)?;
             match f(&mut conn) {
-                Err(_) if (*conn).is_broken() => {
+                Err(_) if (*conn).is_broken() || lost(&mut conn) => {
                     drop(conn);
                     let mut fresh = db.checkout().map_err(E::from)?;
-                    f(&mut fresh)
+                    match f(&mut fresh) {
+                        Err(_) if lost(&mut fresh) => Err(E::from(DbError::Unavailable(
+                            "the connection to the database was lost".into(),
+                        ))),
+                        answer => answer,
+                    }
                 }
                 answer => answer,
             }
@@ -259,9 +272,18 @@ impl Db {
                 pooled = db.checkout().map_err(E::from)?;
             }
             let conn: &mut DbConnection = &mut pooled;
-            match conn {
+            let result = match conn {
                 DbConnection::Pg(_) => conn.transaction(f),
                 DbConnection::Sqlite(_) => sqlite_immediate(conn, f),
+            };
+            match result {
+                // The server went away mid-write (restart, failover): the
+                // caller may retry, which is what UNAVAILABLE says; client
+                // keys make retried uploads safe.
+                Err(_) if lost(conn) => Err(E::from(DbError::Unavailable(
+                    "the connection to the database was lost during the write".into(),
+                ))),
+                result => result,
             }
         })
         .await
