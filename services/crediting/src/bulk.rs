@@ -126,6 +126,16 @@ fn store_message(
     prepared: Vec<Item<(RecordRow, Who)>>,
 ) -> Result<Vec<Item<RecordRow>>, ApiError> {
     let submitter = call.caller.organisation();
+    // The message's engineers are locked before its keys are read: a message
+    // re-sent while the original is still being stored (a client that gave
+    // up and resent) waits for it, then answers its records as stored,
+    // instead of colliding with it on the keys and failing.
+    let engineers: Vec<String> = prepared
+        .iter()
+        .filter_map(|(_, _, p)| p.as_ref().ok())
+        .map(|(row, _)| row.engineer_id.clone())
+        .collect();
+    store::lock_engineers(conn, &engineers)?;
     let keys: Vec<String> = prepared
         .iter()
         .filter_map(|(_, _, p)| p.as_ref().ok())
