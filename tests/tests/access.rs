@@ -16,7 +16,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
@@ -721,81 +720,108 @@ async fn the_registry_admits_exactly_whom_its_table_names(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let w = world(&env).await;
     let mut client = RegistryServiceClient::new(env.channel.clone());
-    let mut wrong = Vec::new();
-    let mut unaudited = Vec::new();
-    let mut seen: BTreeMap<(&str, Who), Outcome> = BTreeMap::new();
+    let mut found = Findings::new("registry", registry::migrations);
     for row in REGISTRY {
         for &who in ALL {
             let token = token_of(&env, &w, who);
-            let id = format!(
-                "access-{}-{who:?}-{}",
-                row.rpc,
-                REQUEST.fetch_add(1, Ordering::Relaxed)
-            );
+            let id = Findings::request_id(row.rpc, who);
             let got = call_registry(row.rpc, &mut client, &w, who, &token, &id).await;
-            seen.insert((row.rpc, who), got);
-            let allowed = row.allowed.contains(&who);
-            if allowed != (got == Outcome::Allowed) {
-                wrong.push(format!(
-                    "{} as {who:?}: the table says {}, the service {got:?}",
-                    row.rpc,
-                    if allowed { "allowed" } else { "refused" }
-                ));
-            }
-            // Every mutation by a signed-in caller, allowed or refused, is audited.
-            if row.mutation && who != Nobody {
-                check_audit(
-                    &env.place,
-                    "registry",
-                    registry::migrations(),
-                    row.rpc,
-                    who,
-                    got,
-                    &id,
-                    &mut unaudited,
-                );
-            }
+            found.note(&env.place, row, who, got, &id);
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "the registry differs from its table:\n  {}",
-        wrong.join("\n  ")
-    );
-    assert!(
-        unaudited.is_empty(),
-        "mutations not audited as they came out:\n  {}",
-        unaudited.join("\n  ")
-    );
-    let allowed = seen.values().filter(|o| **o == Outcome::Allowed).count();
-    println!("registry: {} calls, {allowed} allowed", seen.len());
+    found.assert_clean();
 }
 
 both_backends!(the_registry_admits_exactly_whom_its_table_names);
 
-/// Checks that the call `id` left an audit row with its outcome.
-#[allow(clippy::too_many_arguments)]
-fn check_audit(
-    place: &ce_tests::Place,
-    service: &str,
-    migrations: ce_db::Migrations,
-    rpc: &str,
-    who: Who,
-    got: Outcome,
-    id: &str,
-    unaudited: &mut Vec<String>,
-) {
-    let db = ce_db::Db::connect(&place.config(service).database.url, 1, migrations).unwrap();
-    let mut conn = db.connection().unwrap();
-    let rows = ce_db::audit::recent(&mut conn, 50).unwrap();
-    let entry = rows.iter().find(|e| e.request_id == id);
-    let expected = match got {
-        Outcome::Allowed => "OK",
-        Outcome::Refused(Code::NotFound) => "NOT_FOUND",
-        _ => "PERMISSION_DENIED",
-    };
-    if entry.is_none_or(|e| e.outcome != expected) {
-        unaudited.push(format!("{rpc} as {who:?} ({got:?}): audit row {entry:?}"));
+/// What calling a service as every caller found: calls that differ from
+/// its table, and mutations without their audit row.
+struct Findings {
+    service: &'static str,
+    migrations: fn() -> ce_db::Migrations,
+    wrong: Vec<String>,
+    unaudited: Vec<String>,
+    calls: usize,
+    allowed: usize,
+}
+
+impl Findings {
+    fn new(service: &'static str, migrations: fn() -> ce_db::Migrations) -> Findings {
+        Findings {
+            service,
+            migrations,
+            wrong: Vec::new(),
+            unaudited: Vec::new(),
+            calls: 0,
+            allowed: 0,
+        }
+    }
+
+    /// A fresh request id for a call of `rpc` as `who`.
+    fn request_id(rpc: &str, who: Who) -> String {
+        format!(
+            "access-{rpc}-{who:?}-{}",
+            REQUEST.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Compares the call `id` with the table, and for a mutation by a
+    /// signed-in caller (allowed or refused), checks its audit row.
+    fn note(&mut self, place: &ce_tests::Place, row: &Row, who: Who, got: Outcome, id: &str) {
+        self.calls += 1;
+        if got == Outcome::Allowed {
+            self.allowed += 1;
+        }
+        let allowed = row.allowed.contains(&who);
+        if allowed != (got == Outcome::Allowed) {
+            self.wrong.push(format!(
+                "{} as {who:?}: the table says {}, the service {got:?}",
+                row.rpc,
+                if allowed { "allowed" } else { "refused" }
+            ));
+        }
+        if !row.mutation || who == Nobody {
+            return;
+        }
+        let db = ce_db::Db::connect(
+            &place.config(self.service).database.url,
+            1,
+            (self.migrations)(),
+        )
+        .unwrap();
+        let mut conn = db.connection().unwrap();
+        let rows = ce_db::audit::recent(&mut conn, 50).unwrap();
+        let entry = rows.iter().find(|e| e.request_id == id);
+        let expected = match got {
+            Outcome::Allowed => "OK",
+            Outcome::Refused(Code::NotFound) => "NOT_FOUND",
+            _ => "PERMISSION_DENIED",
+        };
+        if entry.is_none_or(|e| e.outcome != expected) {
+            self.unaudited.push(format!(
+                "{} as {who:?} ({got:?}): audit row {entry:?}",
+                row.rpc
+            ));
+        }
+    }
+
+    fn assert_clean(&self) {
+        assert!(
+            self.wrong.is_empty(),
+            "{} differs from its table:\n  {}",
+            self.service,
+            self.wrong.join("\n  ")
+        );
+        assert!(
+            self.unaudited.is_empty(),
+            "{}: mutations not audited as they came out:\n  {}",
+            self.service,
+            self.unaudited.join("\n  ")
+        );
+        println!(
+            "{}: {} calls, {} allowed",
+            self.service, self.calls, self.allowed
+        );
     }
 }
 
@@ -1065,49 +1091,16 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
         .await
         .unwrap();
     let mut client = QualityServiceClient::new(env.channel.clone());
-    let mut wrong = Vec::new();
-    let mut unaudited = Vec::new();
+    let mut found = Findings::new("quality", quality::migrations);
     for row in QUALITY {
         for &who in ALL {
             let token = token_of(&env.registry, &w, who);
-            let id = format!(
-                "access-{}-{who:?}-{}",
-                row.rpc,
-                REQUEST.fetch_add(1, Ordering::Relaxed)
-            );
+            let id = Findings::request_id(row.rpc, who);
             let got = call_quality(row.rpc, &mut client, &w, &token, &id).await;
-            let allowed = row.allowed.contains(&who);
-            if allowed != (got == Outcome::Allowed) {
-                wrong.push(format!(
-                    "{} as {who:?}: the table says {}, the service {got:?}",
-                    row.rpc,
-                    if allowed { "allowed" } else { "refused" }
-                ));
-            }
-            if row.mutation && who != Nobody {
-                check_audit(
-                    &env.registry.place,
-                    "quality",
-                    quality::migrations(),
-                    row.rpc,
-                    who,
-                    got,
-                    &id,
-                    &mut unaudited,
-                );
-            }
+            found.note(&env.registry.place, row, who, got, &id);
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "quality monitoring differs from its table:\n  {}",
-        wrong.join("\n  ")
-    );
-    assert!(
-        unaudited.is_empty(),
-        "mutations not audited as they came out:\n  {}",
-        unaudited.join("\n  ")
-    );
+    found.assert_clean();
 }
 
 both_backends!(quality_monitoring_admits_exactly_whom_its_table_names);
@@ -1732,49 +1725,16 @@ async fn supervision_admits_exactly_whom_its_table_names(b: Backend) {
         .into_inner()
         .name;
     let sw = SupervisionWorld { w, seminar };
-    let mut wrong = Vec::new();
-    let mut unaudited = Vec::new();
+    let mut found = Findings::new("supervision", supervision::migrations);
     for row in SUPERVISION {
         for &who in ALL {
             let token = token_of(&env.registry, &sw.w, who);
-            let id = format!(
-                "access-{}-{who:?}-{}",
-                row.rpc,
-                REQUEST.fetch_add(1, Ordering::Relaxed)
-            );
+            let id = Findings::request_id(row.rpc, who);
             let got = call_supervision(row.rpc, &env, &sw, &token, &id).await;
-            let allowed = row.allowed.contains(&who);
-            if allowed != (got == Outcome::Allowed) {
-                wrong.push(format!(
-                    "{} as {who:?}: the table says {}, the service {got:?}",
-                    row.rpc,
-                    if allowed { "allowed" } else { "refused" }
-                ));
-            }
-            if row.mutation && who != Nobody {
-                check_audit(
-                    &env.registry.place,
-                    "supervision",
-                    supervision::migrations(),
-                    row.rpc,
-                    who,
-                    got,
-                    &id,
-                    &mut unaudited,
-                );
-            }
+            found.note(&env.registry.place, row, who, got, &id);
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "supervision differs from its table:\n  {}",
-        wrong.join("\n  ")
-    );
-    assert!(
-        unaudited.is_empty(),
-        "mutations not audited as they came out:\n  {}",
-        unaudited.join("\n  ")
-    );
+    found.assert_clean();
 }
 
 both_backends!(supervision_admits_exactly_whom_its_table_names);
