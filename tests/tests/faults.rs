@@ -152,6 +152,27 @@ fn intended(engineers: &[String], seminar: &str) -> Vec<HourRecord> {
     out
 }
 
+/// The environment of a `crediting-on` process on `port`, over the
+/// registry's place (its data folder and its crediting database), with
+/// today fixed and `extra` settings (`SERVER__…` keys).
+fn crediting_settings(
+    env: &RegistryEnv,
+    port: u16,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut pairs = vec![
+        ("DATA_DIR", env.place.data_dir().display().to_string()),
+        ("DATABASE__URL", env.place.config("crediting").database.url),
+        ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
+        ("PEERS__REGISTRY", env.service.url()),
+        ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
+    ];
+    pairs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let mut settings = ce_tests::process::env("crediting", &pairs);
+    settings.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+    settings
+}
+
 /// What one upload attempt saw: the answers it got (key → record name)
 /// and whether it ran to the end.
 struct Attempt {
@@ -247,18 +268,7 @@ async fn a_crediting_process_killed_mid_upload_loses_and_doubles_nothing(b: Back
 
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let config = env.place.config("crediting");
-    let mut settings = ce_tests::process::env(
-        "crediting",
-        &[
-            ("DATA_DIR", env.place.data_dir().display().to_string()),
-            ("DATABASE__URL", config.database.url.clone()),
-            ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
-            ("PEERS__REGISTRY", env.service.url()),
-            ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
-        ],
-    );
-    settings.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+    let settings = crediting_settings(&env, port, &[]);
 
     // Every answer any attempt got: a key always names the same record.
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -626,20 +636,14 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
     });
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let config = env.place.config("crediting");
-    let mut settings = ce_tests::process::env(
-        "crediting",
+    let settings = crediting_settings(
+        &env,
+        port,
         &[
-            ("DATA_DIR", env.place.data_dir().display().to_string()),
-            ("DATABASE__URL", config.database.url.clone()),
-            ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
-            ("SERVER__STREAM_IDLE_SECS", "3".into()),
-            ("SERVER__MAX_CONCURRENT_REQUESTS", "64".into()),
-            ("PEERS__REGISTRY", env.service.url()),
-            ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
+            ("SERVER__STREAM_IDLE_SECS", "3"),
+            ("SERVER__MAX_CONCURRENT_REQUESTS", "64"),
         ],
     );
-    settings.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
     let mut crediting = Proc::start("crediting-on", &settings);
     crediting.serving("crediting").await;
     let (baseline, _) = memory_kib(crediting.id());

@@ -301,6 +301,48 @@ where
     (engineer, stored.name)
 }
 
+/// The spans of a trace as (service, name, span, parent), for messages.
+fn describe(trace: &[Seen]) -> Vec<(&str, &str, &str, &str)> {
+    trace
+        .iter()
+        .map(|s| {
+            (
+                s.service.as_str(),
+                s.name.as_str(),
+                s.span.as_str(),
+                s.parent.as_str(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts one decision's chain in `trace`: the caller's child is
+/// supervision's DecideViolation, the outbox delivery (later, in the
+/// worker) is its child, and `rpc` of `service` is the delivery's child.
+fn decision_chain(trace: &[Seen], service: &str, rpc: &str) {
+    let described = describe(trace);
+    let decision = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.parent == PARENT_SPAN_ID)
+        .unwrap_or_else(|| panic!("no supervision span is the caller's child: {described:?}"));
+    assert_eq!(
+        decision.name,
+        "ce.supervision.v1.SupervisionService/DecideViolation"
+    );
+    let delivery = trace
+        .iter()
+        .find(|s| s.service == "supervision" && s.name == "outbox.deliver")
+        .unwrap_or_else(|| {
+            panic!("the outbox delivery is not in the decision's trace: {described:?}")
+        });
+    let effect = trace
+        .iter()
+        .find(|s| s.service == service && s.name == rpc)
+        .unwrap_or_else(|| panic!("{service}'s span is not in the trace: {described:?}"));
+    assert_eq!(delivery.parent, decision.span, "{described:?}");
+    assert_eq!(effect.parent, delivery.span, "{described:?}");
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -535,73 +577,20 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     .unwrap();
     server.abort();
 
-    let trace = collector.trace(TRACE_ID);
-    let described: Vec<_> = trace
-        .iter()
-        .map(|s| {
-            (
-                s.service.as_str(),
-                s.name.as_str(),
-                s.span.as_str(),
-                s.parent.as_str(),
-            )
-        })
-        .collect();
-    let decision = trace
-        .iter()
-        .find(|s| s.service == "supervision" && s.parent == PARENT_SPAN_ID)
-        .unwrap_or_else(|| panic!("no supervision span is the caller's child: {described:?}"));
-    assert_eq!(
-        decision.name,
-        "ce.supervision.v1.SupervisionService/DecideViolation"
-    );
-    let delivery = trace
-        .iter()
-        .find(|s| s.service == "supervision" && s.name == "outbox.deliver")
-        .unwrap_or_else(|| {
-            panic!("the outbox delivery is not in the decision's trace: {described:?}")
-        });
-    let standing = trace
-        .iter()
-        .find(|s| {
-            s.service == "registry"
-                && s.name == "ce.registry.v1.RegistryService/ChangeInstitutionStanding"
-        })
-        .unwrap_or_else(|| panic!("the registry's span is not in the trace: {described:?}"));
     // caller → DecideViolation → outbox.deliver (later, in the worker) → the registry.
-    assert_eq!(delivery.parent, decision.span, "{described:?}");
-    assert_eq!(standing.parent, delivery.span, "{described:?}");
-
+    decision_chain(
+        &collector.trace(TRACE_ID),
+        "registry",
+        "ce.registry.v1.RegistryService/ChangeInstitutionStanding",
+    );
     // The revocation: caller → DecideViolation → outbox.deliver → crediting.
     let trace = collector.trace(REVOCATION_TRACE_ID);
-    let described: Vec<_> = trace
-        .iter()
-        .map(|s| {
-            (
-                s.service.as_str(),
-                s.name.as_str(),
-                s.span.as_str(),
-                s.parent.as_str(),
-            )
-        })
-        .collect();
-    let decision = trace
-        .iter()
-        .find(|s| s.service == "supervision" && s.parent == PARENT_SPAN_ID)
-        .unwrap_or_else(|| panic!("no supervision span is the caller's child: {described:?}"));
-    let delivery = trace
-        .iter()
-        .find(|s| s.service == "supervision" && s.name == "outbox.deliver")
-        .unwrap_or_else(|| panic!("the revocation's delivery is not in its trace: {described:?}"));
-    let revoked = trace
-        .iter()
-        .find(|s| {
-            s.service == "crediting"
-                && s.name == "ce.crediting.v1.CreditingService/RevokeHourRecords"
-        })
-        .unwrap_or_else(|| panic!("crediting's span is not in the trace: {described:?}"));
-    assert_eq!(delivery.parent, decision.span, "{described:?}");
-    assert_eq!(revoked.parent, delivery.span, "{described:?}");
+    let described = describe(&trace);
+    decision_chain(
+        &trace,
+        "crediting",
+        "ce.crediting.v1.CreditingService/RevokeHourRecords",
+    );
     assert!(
         !trace
             .iter()
