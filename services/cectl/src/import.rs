@@ -330,10 +330,12 @@ impl Keys {
     }
 }
 
-/// Reads every row of the file in order.
+/// Reads every row of the file in order. Without `decode`, rows are only
+/// counted (the header is still checked): each comes with `parsed` empty.
 fn read_rows(
     file: &Path,
     format: Format,
+    decode_rows: bool,
     mut each: impl FnMut(Row) -> Result<(), String>,
 ) -> Result<Vec<String>, String> {
     let pool = client::pool()?;
@@ -375,6 +377,14 @@ fn read_rows(
                 if cells.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
+                if !decode_rows {
+                    each(Row {
+                        line,
+                        raw: Raw::Csv(Vec::new()),
+                        parsed: Err(String::new()),
+                    })?;
+                    continue;
+                }
                 let parsed = csv_row(&columns, &cells)
                     .and_then(|v| decode(&desc, v))
                     .map(|mut r| {
@@ -399,6 +409,14 @@ fn read_rows(
                     )
                 })?;
                 if line.trim().is_empty() {
+                    continue;
+                }
+                if !decode_rows {
+                    each(Row {
+                        line: i as u64 + 1,
+                        raw: Raw::Json(String::new()),
+                        parsed: Err(String::new()),
+                    })?;
                     continue;
                 }
                 let parsed = serde_json::from_str::<Value>(&line)
@@ -642,9 +660,10 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
         );
     }
 
-    // A first pass counts the rows (and checks the header) for the progress bar.
+    // A first pass counts the rows (and checks the header) for the progress
+    // bar, without decoding them.
     let mut total = 0u64;
-    let headers = read_rows(file, format, |_| {
+    let headers = read_rows(file, format, false, |_| {
         total += 1;
         Ok(())
     })?;
@@ -699,7 +718,7 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
             }
             Ok(())
         };
-        read_rows(&reader_file, format, |row| {
+        read_rows(&reader_file, format, true, |row| {
             index += 1;
             if index <= skip {
                 return Ok(());

@@ -61,11 +61,14 @@ fn state_meaning(state: i32) -> &'static str {
     }
 }
 
+fn is_short(s: &AnnualStatus) -> bool {
+    s.shortfall_total_hours > 0.0
+        || s.shortfall_professional_hours > 0.0
+        || s.shortfall_public_hours > 0.0
+}
+
 fn shortfall(s: &AnnualStatus) -> String {
-    if s.shortfall_total_hours <= 0.0
-        && s.shortfall_professional_hours <= 0.0
-        && s.shortfall_public_hours <= 0.0
-    {
+    if !is_short(s) {
         return "none".into();
     }
     let mut parts = vec![format!("{} hours", hours(s.shortfall_total_hours))];
@@ -186,12 +189,11 @@ pub async fn non_compliant(
                 .await
                 .map_err(|e| describe(&e))?
                 .into_inner();
-            found.extend(page.annual_statuses.into_iter().filter(|s| {
-                state == AnnualState::NonCompliant
-                    || s.shortfall_total_hours > 0.0
-                    || s.shortfall_professional_hours > 0.0
-                    || s.shortfall_public_hours > 0.0
-            }));
+            found.extend(
+                page.annual_statuses
+                    .into_iter()
+                    .filter(|s| state == AnnualState::NonCompliant || is_short(s)),
+            );
             if page.next_page_token.is_empty() {
                 break;
             }
