@@ -281,7 +281,7 @@ pub fn field_path(activity: &Activity, field: &str) -> String {
         ("conversion", "date") => "date",
         ("conversion", "number" | "id" | "isbn" | "project" | "engagement") => "evidence_id",
         ("face_to_face", "date") => "start_date",
-        ("online", "date") => "start_date",
+        ("online" | "aid_assignment", "date") => "start_date",
         ("online", "end") | ("aid_assignment", "end") => "end_date",
         ("face_to_face", "end") => "start_date",
         ("conversion" | "deemed_event", "end") => "date",

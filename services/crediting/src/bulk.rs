@@ -172,7 +172,9 @@ fn store_message(
                         known.insert(k.clone(), row.clone());
                     }
                     if row.state == RecordState::Confirmed as i32 {
-                        touched.insert((row.engineer_id.clone(), row.year), who);
+                        for year in crate::records::years_of(&row) {
+                            touched.insert((row.engineer_id.clone(), year), who.clone());
+                        }
                     }
                     new.push(row);
                     Fate::New(new.len() - 1)

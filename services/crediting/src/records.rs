@@ -121,6 +121,15 @@ fn span(a: &Activity) -> (time::Date, time::Date) {
     }
 }
 
+/// The longest aid assignment one record may state, in calendar years
+/// after its first.
+const MAX_AID_YEARS: i32 = 10;
+
+/// The years a record counts in, oldest first.
+pub fn years_of(row: &RecordRow) -> std::ops::RangeInclusive<i32> {
+    row.year..=row.last_year.max(row.year)
+}
+
 fn is_training(a: &Activity) -> bool {
     matches!(a, Activity::FaceToFace { .. } | Activity::Online { .. })
 }
@@ -184,7 +193,9 @@ impl Crediting {
             .write(&self.db, move |conn, changes| {
                 let (row, inserted) = save(conn, changes, &call, row)?;
                 if inserted && row.state == RecordState::Confirmed as i32 {
-                    status::recompute(conn, changes, &rules, &who, row.year, today)?;
+                    for year in years_of(&row) {
+                        status::recompute(conn, changes, &rules, &who, year, today)?;
+                    }
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
@@ -348,7 +359,7 @@ impl Crediting {
             revoked: false,
             make_up_for: None,
         };
-        ce_rules::assess(
+        let alone = ce_rules::assess(
             &ce_rules::YearInput {
                 year,
                 records: std::slice::from_ref(&probe),
@@ -360,8 +371,37 @@ impl Crediting {
             set,
         )
         .map_err(|e| input_error(&act, &e))?;
-        // Hours are registered once earned (Art. 17): nothing dated after today.
-        if span(&act).1 > today {
+        // Until its year is assessed with it, a record says what it earns on its own.
+        let explanation = alone
+            .explanations
+            .iter()
+            .find(|e| e.record == probe.id)
+            .map(|e| activity::explanation_to_proto(e).encode_to_vec());
+        // Hours are registered once earned (Art. 17): nothing dated after
+        // today. An aid assignment is registered once it has begun, from
+        // its posting: it counts in every year its period overlaps (Art. 19).
+        let (first_day, last_day) = span(&act);
+        let aid = matches!(act, Activity::AidAssignment { .. });
+        if aid && first_day > today {
+            return Err(ApiError::invalid(
+                activity::field_path(&act, "date"),
+                format!(
+                    "starts {}, after today: an aid assignment is registered once it has begun (Art. 17, 19)",
+                    dates::format(first_day)
+                ),
+            ));
+        }
+        let last_year = if aid { last_day.year() } else { year };
+        if last_year - year > MAX_AID_YEARS {
+            return Err(ApiError::invalid(
+                activity::field_path(&act, "end"),
+                format!(
+                    "an aid assignment of {year} to {last_year} spans more than {MAX_AID_YEARS} years: register \
+                     each posting separately"
+                ),
+            ));
+        }
+        if !aid && last_day > today {
             return Err(ApiError::invalid(
                 activity::field_path(&act, "end"),
                 format!(
@@ -370,8 +410,9 @@ impl Crediting {
                 ),
             ));
         }
-        // Art. 21: materials are submitted in the year, unless the rule set allows a grace period.
-        let deadline = set.registration_deadline(year);
+        // Art. 21: materials are submitted in the year, unless the rule set
+        // allows a grace period; an aid assignment in any year it overlaps.
+        let deadline = set.registration_deadline(last_year);
         if today > deadline {
             return Err(ApiError::FailedPrecondition(format!(
                 "hours of {year} had to be registered by {} (Art. 21, rule set {})",
@@ -417,11 +458,12 @@ impl Crediting {
             content_digest: digest,
             decided_by: confirmed.then(|| call.caller.subject.clone()),
             decision_reason: None,
-            explanation: None,
+            explanation,
             create_micros: now,
             update_micros: now,
             make_up_for: None,
             supersedes: None,
+            last_year,
         };
         Ok((row, who))
     }
@@ -492,10 +534,10 @@ impl Crediting {
                     changes.record(&old_id, old.year, &old.province);
                     let mut years = std::collections::BTreeSet::new();
                     if old.state == RecordState::Confirmed as i32 {
-                        years.insert(old.year);
+                        years.extend(years_of(&old));
                     }
                     if row.state == RecordState::Confirmed as i32 {
-                        years.insert(row.year);
+                        years.extend(years_of(&row));
                     }
                     for year in years {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
@@ -573,7 +615,9 @@ impl Crediting {
                 store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
                 changes.record(&id, row.year, &row.province);
                 if state == RecordState::Confirmed {
-                    status::recompute(conn, changes, &rules, &who, row.year, today)?;
+                    for year in years_of(&row) {
+                        status::recompute(conn, changes, &rules, &who, year, today)?;
+                    }
                 }
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 Ok(store::get_record(conn, &id)?.unwrap_or(row))
@@ -684,7 +728,13 @@ impl Crediting {
                         audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
                         changes.record(id, row.year, &row.province);
                         if row.state == RecordState::Confirmed as i32 {
-                            touched.insert((row.engineer_id.clone(), row.year));
+                            for year in years_of(&row) {
+                                touched.insert((row.engineer_id.clone(), year));
+                            }
+                            // The year it made up no longer has these hours either (Art. 20).
+                            if let Some(earlier) = row.make_up_for {
+                                touched.insert((row.engineer_id.clone(), earlier));
+                            }
                         }
                     }
                 }

@@ -26,6 +26,7 @@ diesel::table! {
         update_micros -> BigInt,
         make_up_for -> Nullable<Integer>,
         supersedes -> Nullable<Text>,
+        last_year -> Integer,
     }
 }
 

@@ -342,7 +342,7 @@ pub fn recompute_batch(
                 new.iter()
                     .filter(|r| {
                         r.engineer_id == who.engineer_id
-                            && r.year == year
+                            && crate::records::years_of(r).contains(&year)
                             && COUNTED.contains(&r.state)
                     })
                     .cloned(),

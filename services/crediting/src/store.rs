@@ -35,6 +35,9 @@ pub struct RecordRow {
     pub make_up_for: Option<i32>,
     /// The record this one corrects.
     pub supersedes: Option<String>,
+    /// The last year it counts in: `year` but for an aid assignment, which
+    /// counts in every year its period overlaps (Art. 19).
+    pub last_year: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -298,7 +301,8 @@ pub fn year_records(
 ) -> Result<Vec<RecordRow>, DbError> {
     Ok(hour_records::table
         .filter(hour_records::engineer_id.eq(engineer))
-        .filter(hour_records::year.eq(year))
+        .filter(hour_records::year.le(year))
+        .filter(hour_records::last_year.ge(year))
         .filter(hour_records::state.eq_any(states))
         .order(hour_records::id.asc())
         .select(RecordRow::as_select())
@@ -341,7 +345,10 @@ pub fn list_records(
         q = q.filter(hour_records::engineer_id.eq(v.clone()));
     }
     if let Some(v) = f.year {
-        q = q.filter(hour_records::year.eq(v));
+        // The records that count in the year, an aid assignment in each it overlaps.
+        q = q
+            .filter(hour_records::year.le(v))
+            .filter(hour_records::last_year.ge(v));
     }
     if let Some(v) = f.state {
         q = q.filter(hour_records::state.eq(v));
@@ -563,7 +570,8 @@ pub fn records_of(
 ) -> Result<Vec<RecordRow>, DbError> {
     Ok(hour_records::table
         .filter(hour_records::engineer_id.eq_any(engineers))
-        .filter(hour_records::year.eq(year))
+        .filter(hour_records::year.le(year))
+        .filter(hour_records::last_year.ge(year))
         .filter(hour_records::state.eq_any(states))
         .order((hour_records::engineer_id.asc(), hour_records::id.asc()))
         .select(RecordRow::as_select())

@@ -937,6 +937,47 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
         "{}",
         err.message()
     );
+
+    // Where Guangdong's overlay is loaded, its 31 days of grace hold: a 2026
+    // paper is taken on 15 January 2027 and refused on 1 February.
+    let overlays = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../libs/rules/rulesets/provinces"
+    );
+    for (today, taken) in [
+        (time::macros::date!(2027 - 01 - 15), true),
+        (time::macros::date!(2027 - 02 - 01), false),
+    ] {
+        let mut config = w.env.registry.place.config("crediting");
+        config
+            .peers
+            .insert("registry".into(), w.env.registry.service.url());
+        config.rules.dir = overlays.into();
+        let service = ce_tests::start_service(config, move |c, s| {
+            crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+        })
+        .await;
+        let mut me =
+            ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+                service.channel().await,
+                ce_tests::bearer(&token),
+            );
+        let got = me
+            .create_hour_record(create(conversion(
+                &w.engineer,
+                conversion::Kind::PaperSole,
+                &format!("10.1/grace-{today}"),
+            )))
+            .await;
+        match got {
+            Ok(r) => assert!(taken, "{today}: taken after the grace: {r:?}"),
+            Err(e) => {
+                assert!(!taken, "{today}: refused within the grace: {e:?}");
+                assert_eq!(e.code(), Code::FailedPrecondition);
+                assert!(e.message().contains("2027-01-31"), "{}", e.message());
+            }
+        }
+    }
 }
 
 /// A second crediting over the same database whose today is `today`.
@@ -1145,6 +1186,39 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     .await
     .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A certificate of the made-up 2026 no longer stands once the book that
+    // made it up is revoked (Art. 20, 27), though the book was filed in 2027.
+    let certificate = hrss
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    hrss.revoke_hour_records(RevokeHourRecordsRequest {
+        names: vec![records[1].clone()],
+        reason: "The book was someone else's".into(),
+        case_reference: "violations/make-up-1".into(),
+    })
+    .await
+    .unwrap();
+    let verdict = hrss
+        .verify_hour_certificate(VerifyHourCertificateRequest {
+            credential: certificate.credential,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        verdict.verdict,
+        verify_hour_certificate_response::Verdict::Revoked as i32
+    );
+    let after = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    assert_eq!(
+        after.total_hours, 90.0,
+        "10 + 40 + 40 without the book's 10"
+    );
 }
 
 async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend) {
@@ -1346,7 +1420,188 @@ async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_sig
     );
 }
 
+/// Art. 19 and forms 2, 3 through the service: a degree and a
+/// qualification each make their year complete, and an aid assignment
+/// every calendar year its period overlaps, registered while it runs.
+async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year(b: Backend) {
+    let w = world(b).await;
+    let mut me = w.env.engineer(&w.engineer);
+    let aid = |start: Option<Date>, end: Option<Date>| HourRecord {
+        engineer: w.engineer.clone(),
+        activity: Some(A::AidAssignment(AidAssignment {
+            kind: aid_assignment::Kind::Xinjiang as i32,
+            start_date: start,
+            end_date: end,
+        })),
+        ..Default::default()
+    };
+    // Posted from July 2026 to June 2028: registered now, in 2026.
+    let posting = me
+        .create_hour_record(create(aid(date(2026, 7, 1), date(2028, 6, 30))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(posting.year, 2026);
+    let e = posting
+        .explanation
+        .as_ref()
+        .expect("what it earns on its own");
+    assert!(e.article.contains("19"), "{e:?}");
+    w.env
+        .province("44")
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: posting.name.clone(),
+        })
+        .await
+        .unwrap();
+    for year in [2026, 2027, 2028] {
+        let s = w
+            .env
+            .province("44")
+            .get_annual_status(GetAnnualStatusRequest {
+                name: status_name(&w.engineer, year),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(s.complete, "{year}: {s:?}");
+        assert_eq!(s.state, AnnualState::DeemedComplete as i32, "{year}");
+        assert!(
+            s.explanations.iter().any(|x| x.hour_record == posting.name),
+            "{year} names the posting"
+        );
+        // The year's records include it.
+        let listed = w
+            .env
+            .province("44")
+            .list_hour_records(ListHourRecordsRequest {
+                engineer: w.engineer.clone(),
+                year,
+                page_size: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .hour_records;
+        assert_eq!(listed.len(), 1, "{year}");
+    }
+    let none = w
+        .env
+        .province("44")
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2029),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!none.complete, "the posting ended in 2028");
+
+    // Not begun yet, or longer than any posting: refused, naming the field.
+    let err = me
+        .create_hour_record(create(aid(date(2027, 3, 1), date(2028, 2, 28))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert_eq!(
+        bad_fields(&err),
+        vec!["hour_record.aid_assignment.start_date"]
+    );
+    let err = me
+        .create_hour_record(create(aid(date(2026, 1, 1), date(2040, 12, 31))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_fields(&err),
+        vec!["hour_record.aid_assignment.end_date"]
+    );
+    // Revoked, it completes none of its years any more (Art. 27).
+    w.env
+        .ministry()
+        .revoke_hour_records(RevokeHourRecordsRequest {
+            names: vec![posting.name.clone()],
+            reason: "Posting letter forged".into(),
+            case_reference: "violations/aid-1".into(),
+        })
+        .await
+        .unwrap();
+    for year in [2026, 2027, 2028] {
+        let s = w
+            .env
+            .province("44")
+            .get_annual_status(GetAnnualStatusRequest {
+                name: status_name(&w.engineer, year),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!s.complete, "{year} after the revocation");
+    }
+
+    // A degree and a qualification certificate, each in its year (forms 2, 3).
+    let other = w
+        .env
+        .registry
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "周工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: w.employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    for (kind, number) in [
+        (deemed_event::Kind::Degree, "D-2026-1"),
+        (deemed_event::Kind::Qualification, "Q-2026-1"),
+    ] {
+        let r = w
+            .env
+            .engineer(&other)
+            .create_hour_record(create(HourRecord {
+                engineer: other.clone(),
+                activity: Some(A::DeemedEvent(DeemedEvent {
+                    kind: kind as i32,
+                    date: date(2026, 6, 30),
+                    certificate_number: number.into(),
+                })),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.route, Route::SelfSubmission as i32);
+        let r = w
+            .env
+            .province("44")
+            .confirm_hour_record(ConfirmHourRecordRequest { name: r.name })
+            .await
+            .unwrap()
+            .into_inner();
+        let e = r.explanation.unwrap();
+        assert!(e.article.contains("18"), "{kind:?}: {e:?}");
+        let s = w
+            .env
+            .province("44")
+            .get_annual_status(GetAnnualStatusRequest {
+                name: status_name(&other, 2026),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(s.state, AnnualState::DeemedComplete as i32, "{kind:?}");
+    }
+}
+
 both_backends!(
+    deemed_events_and_an_aid_assignment_across_two_years_complete_each_year,
     hours_must_fall_within_their_activity_and_two_places_on_one_day_are_signalled,
     a_correction_supersedes_the_old_record_which_stays_readable,
     a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice,
