@@ -309,14 +309,19 @@ pub struct CreditingEnv {
 
 impl CreditingEnv {
     pub async fn start(backend: Backend) -> CreditingEnv {
+        // Date-dependent rules (Art. 17, 21) see a fixed day late in 2026,
+        // whenever the tests run.
+        CreditingEnv::start_on(backend, time::macros::date!(2026 - 11 - 25)).await
+    }
+
+    /// Crediting whose today is `today`, for what needs a year behind it
+    /// (closing a year, making it up).
+    pub async fn start_on(backend: Backend, today: time::Date) -> CreditingEnv {
         let registry = RegistryEnv::start(backend).await;
         let mut config = registry.place.config("crediting");
         config
             .peers
             .insert("registry".into(), registry.service.url());
-        // Date-dependent rules (Art. 17, 21) see a fixed day late in 2026,
-        // whenever the tests run.
-        let today = time::macros::date!(2026 - 11 - 25);
         let service = start_service(config, move |c, s| {
             crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
         })

@@ -101,6 +101,11 @@ impl Crediting {
             .filter(|c| c.2 == AnnualState::NonCompliant as i32)
             .map(|c| c.3)
             .sum();
+        // Closing a year is a decision an auditor looks for: who closed which year, when.
+        let entry = call.audit(&format!("annualStatuses/{}", req.year), "OK");
+        self.db
+            .write(move |conn| ce_db::audit::append(conn, &entry))
+            .await?;
         Ok(SweepAnnualStatusesResponse {
             reassessed: swept.reassessed,
             created: swept.created,
