@@ -49,6 +49,11 @@ const OUTPUT_ONLY: &[(&str, &str)] = &[
         "it is set through DesignateMakeUp (Art. 20)",
     ),
     ("supersedes", "corrections go through CorrectHourRecord"),
+    ("institution", "it is the organiser of registry_activity"),
+    (
+        "last_year",
+        "it follows the dates (an aid assignment counts in every year it overlaps, Art. 19)",
+    ),
     ("create_time", "the service records it"),
     ("update_time", "the service records it"),
 ];

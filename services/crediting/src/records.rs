@@ -102,6 +102,12 @@ pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
             .map(names::record_name)
             .unwrap_or_default(),
         explanation,
+        institution: row
+            .institution_id
+            .as_deref()
+            .map(|i| format!("institutions/{i}"))
+            .unwrap_or_default(),
+        last_year: row.last_year.max(row.year),
         create_time: Some(dates::timestamp(row.create_micros)),
         update_time: Some(dates::timestamp(row.update_micros)),
     })

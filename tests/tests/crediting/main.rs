@@ -255,6 +255,10 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
         .into_inner();
     assert_eq!(uploaded.state, RecordState::Submitted as i32);
     assert_eq!(uploaded.route, Route::InstitutionUpload as i32);
+    // Who ran it (Art. 17), and what it earns on its own before it counts:
+    // 3 days of 6 hours.
+    assert_eq!(uploaded.institution, w.institution);
+    assert_eq!(uploaded.explanation.as_ref().map(|e| e.hours), Some(18.0));
     let name = uploaded.name.clone();
     let confirm = || ConfirmHourRecordRequest { name: name.clone() };
 
@@ -1441,7 +1445,8 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(posting.year, 2026);
+    assert_eq!((posting.year, posting.last_year), (2026, 2028));
+    assert_eq!(posting.institution, "");
     let e = posting
         .explanation
         .as_ref()
