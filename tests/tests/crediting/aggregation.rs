@@ -528,7 +528,151 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+/// The back office's list of years: filtered by province, field and
+/// employer, read page by page without loss or repetition; and title
+/// eligibility over more than one year.
+async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(b: Backend) {
+    let w = world(b).await;
+    let colleague = |name: &'static str, field: Field| {
+        let mut p = w.env.registry.province("44");
+        let employer = w.employer.clone();
+        async move {
+            p.create_engineer(CreateEngineerRequest {
+                engineer: Some(reg::Engineer {
+                    id_number: resident_id("44"),
+                    display_name: name.into(),
+                    province: "44".into(),
+                    field: field as i32,
+                    title_level: reg::TitleLevel::Engineer as i32,
+                    employer,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .name
+        }
+    };
+    let engineers = vec![
+        w.engineer.clone(),
+        colleague("王工", Field::ElectricPower).await,
+        colleague("赵工", Field::Construction).await,
+    ];
+    for (i, e) in engineers.iter().enumerate() {
+        w.env
+            .province("44")
+            .create_hour_record(create(face_to_face(
+                e,
+                &w.seminar,
+                date(2026, 4, 1 + i as i32),
+                1,
+                6.0,
+            )))
+            .await
+            .unwrap();
+    }
+    let list = |req: ListAnnualStatusesRequest| {
+        let mut c = w.env.province("44");
+        async move {
+            let mut all = Vec::new();
+            let mut req = req;
+            loop {
+                let r = c
+                    .list_annual_statuses(req.clone())
+                    .await
+                    .unwrap()
+                    .into_inner();
+                all.extend(r.annual_statuses.into_iter().map(|s| s.engineer));
+                if r.next_page_token.is_empty() {
+                    return all;
+                }
+                req.page_token = r.next_page_token;
+            }
+        }
+    };
+    let year = || ListAnnualStatusesRequest {
+        year: 2026,
+        page_size: 1,
+        ..Default::default()
+    };
+    let mut everyone = list(ListAnnualStatusesRequest {
+        province: "44".into(),
+        ..year()
+    })
+    .await;
+    everyone.sort();
+    let mut expected = engineers.clone();
+    expected.sort();
+    assert_eq!(everyone, expected, "each once, page by page");
+    let mut power = list(ListAnnualStatusesRequest {
+        field: Field::ElectricPower as i32,
+        ..year()
+    })
+    .await;
+    power.sort();
+    let mut expected = engineers[..2].to_vec();
+    expected.sort();
+    assert_eq!(power, expected);
+    assert_eq!(
+        list(ListAnnualStatusesRequest {
+            employer: w.employer.clone(),
+            ..year()
+        })
+        .await
+        .len(),
+        3
+    );
+    assert!(
+        list(ListAnnualStatusesRequest {
+            employer: "employers/nobody".into(),
+            ..year()
+        })
+        .await
+        .is_empty()
+    );
+    // A page token is for the filters it was given with.
+    let first = w
+        .env
+        .province("44")
+        .list_annual_statuses(year())
+        .await
+        .unwrap()
+        .into_inner();
+    let err = w
+        .env
+        .province("44")
+        .list_annual_statuses(ListAnnualStatusesRequest {
+            field: Field::Construction as i32,
+            page_token: first.next_page_token,
+            ..year()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    // Title eligibility over 2026 and 2027: neither year is complete.
+    let title = w
+        .env
+        .employer(&w.employer)
+        .check_title_eligibility(CheckTitleEligibilityRequest {
+            engineer: w.engineer.clone(),
+            first_year: 2026,
+            last_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!title.eligible);
+    assert_eq!(title.incomplete_years, vec![2026, 2027]);
+    assert_eq!(
+        title.years.iter().map(|s| s.year).collect::<Vec<_>>(),
+        vec![2026, 2027]
+    );
+}
+
 both_backends!(
+    annual_statuses_are_listed_by_province_field_and_employer_page_by_page,
     the_change_feed_resumes_from_a_cursor_without_loss_or_repetition,
     a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records,
     closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance,
