@@ -388,6 +388,11 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
                 ("DATA_DIR", data.clone()),
                 ("SERVER__LISTEN", format!("127.0.0.1:{registry_port}")),
                 ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+                // Quiet logs keep the traces (telemetry.trace_filter).
+                (
+                    "TELEMETRY__LOG_FILTER",
+                    "warn,ce_server::serve=info".to_owned(),
+                ),
             ],
         ),
     );

@@ -100,6 +100,7 @@ audience = "ce-suite"
 [telemetry]
 log_format = "human"
 log_filter = "info"
+trace_filter = "info"
 
 [rules]
 dir = ""

@@ -38,9 +38,13 @@ pub struct TelemetryConfig {
     /// `human` or `json`.
     #[serde(default)]
     pub log_format: LogFormat,
-    /// A `tracing` filter, for example `info` or `info,registry=debug`.
+    /// A `tracing` filter for logs, for example `info` or `info,registry=debug`.
     #[serde(default = "default_filter")]
     pub log_filter: String,
+    /// A `tracing` filter for the spans exported over OTLP, separate from
+    /// the logs' so that quieter logs do not silence traces.
+    #[serde(default = "default_filter")]
+    pub trace_filter: String,
     /// OTLP/gRPC collector endpoint, for example `http://127.0.0.1:4317`.
     /// Traces are exported only when this is set.
     #[serde(default)]
@@ -56,6 +60,7 @@ impl Default for TelemetryConfig {
         TelemetryConfig {
             log_format: LogFormat::default(),
             log_filter: default_filter(),
+            trace_filter: default_filter(),
             otlp_endpoint: None,
         }
     }
@@ -65,6 +70,8 @@ impl Default for TelemetryConfig {
 pub enum TelemetryError {
     #[error("telemetry.log_filter is not a valid filter: {0}")]
     Filter(String),
+    #[error("telemetry.trace_filter is not a valid filter: {0}")]
+    TraceFilter(String),
     #[error("telemetry.otlp_endpoint: cannot build the OTLP exporter: {0}")]
     Exporter(String),
 }
@@ -99,6 +106,8 @@ pub fn init(
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_new(&config.log_filter)
         .map_err(|e| TelemetryError::Filter(e.to_string()))?;
+    let trace_filter = EnvFilter::try_new(&config.trace_filter)
+        .map_err(|e| TelemetryError::TraceFilter(e.to_string()))?;
 
     let (provider, meters) = match &config.otlp_endpoint {
         Some(endpoint) if !endpoint.is_empty() => {
@@ -141,12 +150,14 @@ pub fn init(
             .with_span_list(false)
             .boxed(),
     };
-    let otel = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service_name.to_owned())));
+    // Each layer its own filter: logs by log_filter, exported spans by trace_filter.
+    let otel = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer(service_name.to_owned()))
+            .with_filter(trace_filter)
+    });
     let installed = tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
+        .with(fmt.with_filter(filter))
         .with(otel)
         .try_init()
         .is_ok();
