@@ -233,6 +233,144 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     assert_eq!(closed.pending_effects, 0);
 }
 
+/// Records a violation of `inst` and decides it with `decision`.
+async fn decided(
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+    category: ViolationCategory,
+    decision: Decision,
+) -> Violation {
+    let v = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.to_owned(),
+                category: category as i32,
+                description: format!("{category:?}"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.decide_violation(DecideViolationRequest {
+        name: v.name,
+        decision: Some(decision),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+/// An activity of `inst` on two days from `start`, as the registry answers it.
+async fn publish_activity(
+    env: &SupervisionEnv,
+    inst: &str,
+    start: time::Date,
+) -> Result<reg::Activity, tonic::Status> {
+    let day = |d: time::Date| {
+        Some(Date {
+            year: d.year(),
+            month: d.month() as i32,
+            day: d.day() as i32,
+        })
+    };
+    env.registry
+        .institution(inst)
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Site safety".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: day(start),
+                end_date: day(start.next_day().unwrap()),
+                hours_per_day: 6.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let mut gd = env.client(province("44"));
+    decided(
+        &mut gd,
+        &inst,
+        ViolationCategory::ImproperFees,
+        Decision {
+            kind: DecisionKind::Suspension as i32,
+            reason: "Fees without training (Art. 16)".into(),
+            effective_date: date(2026, 11, 1),
+            suspension_end_date: date(2027, 4, 30),
+            ..Default::default()
+        },
+    )
+    .await;
+    let disqualified = decided(
+        &mut gd,
+        &inst,
+        ViolationCategory::FraudulentRecruitment,
+        Decision {
+            kind: DecisionKind::Disqualification as i32,
+            reason: "Sold certificates while suspended".into(),
+            effective_date: date(2026, 12, 1),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(disqualified.state, ViolationState::Decided as i32);
+    let status = drained(&env, Duration::from_secs(20)).await;
+    assert_eq!(
+        status.delivered, 3,
+        "suspension, its return to active, disqualification"
+    );
+    let changes = env
+        .registry
+        .province("44")
+        .list_standing_changes(reg::ListStandingChangesRequest {
+            parent: inst.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .standing_changes;
+    assert_eq!(
+        changes.len(),
+        4,
+        "the registry records every change, after the registration's own"
+    );
+
+    // Suspended in November, disqualified from December; the return to
+    // active dated 2027-05-01 never applies (Art. 26).
+    let err = publish_activity(&env, &inst, time::macros::date!(2026 - 11 - 10))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("suspended"), "{}", err.message());
+    for start in [
+        time::macros::date!(2026 - 12 - 07),
+        time::macros::date!(2027 - 05 - 03),
+        time::macros::date!(2028 - 01 - 10),
+    ] {
+        let err = publish_activity(&env, &inst, start).await.unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{start}");
+        assert!(
+            err.message().contains("disqualified from 2026-12-01"),
+            "{start}: {}",
+            err.message()
+        );
+    }
+    // Before the suspension the institution still published.
+    publish_activity(&env, &inst, time::macros::date!(2026 - 10 - 20))
+        .await
+        .unwrap();
+}
+
 /// An engineer of Guangdong with a granted 96 hours (a compliant 2026), and
 /// the record.
 async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
@@ -1032,6 +1170,7 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
 
 both_backends!(
     a_suspension_is_enforced_by_the_registry,
+    a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
     every_institution_category_goes_through_its_lifecycle,
     quality_reports_make_one_violation_per_institution_and_period,
