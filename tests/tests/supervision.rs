@@ -371,6 +371,122 @@ async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backe
         .unwrap();
 }
 
+fn regulator(field: Field) -> TokenRequest {
+    TokenRequest {
+        field: Some(field),
+        province: Some("44".into()),
+        ..token(Role::IndustryRegulator, &format!("regulator-{field:?}"))
+    }
+}
+
+async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = env
+        .registry
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Pearl River Power and Building College".into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32, Field::ElectricPower as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    // The regulator of the second field records, reads, lists, decides, closes.
+    let mut power = env.client(regulator(Field::ElectricPower));
+    let v = power
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.clone(),
+                category: ViolationCategory::PerfunctoryAssessment as i32,
+                description: "Exam answers handed out before the exam".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let get = GetViolationRequest {
+        name: v.name.clone(),
+    };
+    power.get_violation(get.clone()).await.unwrap();
+    let listed = power
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(
+        listed.iter().map(|x| &x.name).collect::<Vec<_>>(),
+        [&v.name]
+    );
+    power
+        .decide_violation(DecideViolationRequest {
+            name: v.name.clone(),
+            decision: Some(Decision {
+                kind: DecisionKind::Warning as i32,
+                reason: "First offence".into(),
+                effective_date: date(2026, 11, 2),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let closed = power
+        .close_violation(CloseViolationRequest {
+            name: v.name.clone(),
+            closure: ClosureKind::Rectified as i32,
+            reason: "Exam re-held under supervision".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.state, ViolationState::Closed as i32);
+    // The first field's regulator sees it too; a third field's does not.
+    env.client(regulator(Field::Construction))
+        .get_violation(get.clone())
+        .await
+        .unwrap();
+    let mut farming = env.client(regulator(Field::Agriculture));
+    let err = farming.get_violation(get.clone()).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    assert!(
+        farming
+            .list_violations(ListViolationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .violations
+            .is_empty()
+    );
+    // The province's field filter finds it under either field.
+    let mut gd = env.client(province("44"));
+    for (field, found) in [
+        (Field::Construction, 1),
+        (Field::ElectricPower, 1),
+        (Field::Agriculture, 0),
+    ] {
+        let n = gd
+            .list_violations(ListViolationsRequest {
+                field: field as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .violations
+            .len();
+        assert_eq!(n, found, "{field:?}");
+    }
+}
+
 /// An engineer of Guangdong with a granted 96 hours (a compliant 2026), and
 /// the record.
 async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
@@ -1171,6 +1287,7 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
 both_backends!(
     a_suspension_is_enforced_by_the_registry,
     a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
+    a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
     every_institution_category_goes_through_its_lifecycle,
     quality_reports_make_one_violation_per_institution_and_period,

@@ -64,7 +64,7 @@ fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
     let ok = match caller.role {
         Role::Service => true,
         Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
-            department_covers(caller, &row.province, &[row.field])
+            department_covers(caller, &row.province, &store::decode_fields(&row.fields))
         }
         Role::Institution => row
             .institution_id
@@ -261,6 +261,7 @@ impl Supervision {
             state: input.state,
             province,
             field: input.field,
+            fields: store::encode_fields(&fields),
             body: input.encode_to_vec(),
             recorded_by,
             request_id: (!request_id.is_empty()).then_some(request_id),
@@ -447,7 +448,11 @@ impl Supervision {
         decision: Option<Decision>,
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
-        may_act(&call.caller, &row.province, &[row.field])?;
+        may_act(
+            &call.caller,
+            &row.province,
+            &store::decode_fields(&row.fields),
+        )?;
         let personal = row.engineer_id.is_some();
         let Some(mut d) = decision else {
             return Err(ApiError::invalid("decision", "is required"));
@@ -649,7 +654,11 @@ impl Supervision {
         reason: &str,
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
-        may_act(&call.caller, &row.province, &[row.field])?;
+        may_act(
+            &call.caller,
+            &row.province,
+            &store::decode_fields(&row.fields),
+        )?;
         let mut v = Violations::new();
         match ClosureKind::try_from(closure) {
             Ok(ClosureKind::Rectified | ClosureKind::Escalated) => {}
