@@ -30,6 +30,14 @@ fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
 
+/// `days` from today (China time, the registry's clock), as a proto date:
+/// for what the registry judges against today.
+fn from_today(days: i64) -> Option<Date> {
+    Some(ce_server::dates::to_proto(
+        ce_server::dates::today() + time::Duration::days(days),
+    ))
+}
+
 fn province(code: &str) -> TokenRequest {
     TokenRequest {
         province: Some(code.into()),
@@ -162,11 +170,13 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         name: created.name.clone(),
         decision: Some(decision),
     };
+    // The registry judges the standing against the real today, so the
+    // suspension is around it, whenever the test runs.
     let suspension = Decision {
         kind: DecisionKind::Suspension as i32,
         reason: "Fees without training (Art. 16)".into(),
-        effective_date: date(2026, 11, 1),
-        suspension_end_date: date(2027, 4, 30),
+        effective_date: from_today(-25),
+        suspension_end_date: from_today(155),
         ..Default::default()
     };
     let err = gd
@@ -210,8 +220,8 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
                 field: Field::Construction as i32,
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 12, 7),
-                end_date: date(2026, 12, 8),
+                start_date: from_today(11),
+                end_date: from_today(12),
                 hours_per_day: 6.0,
                 ..Default::default()
             }),
@@ -268,13 +278,7 @@ async fn publish_activity(
     inst: &str,
     start: time::Date,
 ) -> Result<reg::Activity, tonic::Status> {
-    let day = |d: time::Date| {
-        Some(Date {
-            year: d.year(),
-            month: d.month() as i32,
-            day: d.day() as i32,
-        })
-    };
+    let day = |d: time::Date| Some(ce_server::dates::to_proto(d));
     env.registry
         .institution(inst)
         .create_activity(CreateActivityRequest {
