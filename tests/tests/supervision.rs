@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
 use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use ce_proto::crediting::{
-    AnnualState, CreateHourRecordRequest, FaceToFaceTraining, GetAnnualStatusRequest,
-    GetHourRecordRequest, HourRecord, RecordState,
+    AnnualState, CreateHourCertificateRequest, CreateHourRecordRequest, FaceToFaceTraining,
+    GetAnnualStatusRequest, GetHourRecordRequest, HourRecord, RecordState,
+    VerifyHourCertificateRequest,
 };
 use ce_proto::google::r#type::Date;
 use ce_proto::registry::{
@@ -795,6 +797,114 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its_certificate(
+    b: Backend,
+) {
+    let mut env = SupervisionEnv::start(b).await;
+    let (employer, engineer, record) = engineer_with_hours(&env).await;
+    // 2026 ends: crediting's today is in 2027, so the year is judged, not in progress.
+    env.restart_crediting_on(time::macros::date!(2027 - 03 - 01))
+        .await;
+    let year = format!("{engineer}/annualStatuses/2026");
+    let mut clerk = env.crediting(province("44"));
+    let status = || GetAnnualStatusRequest { name: year.clone() };
+    let before = clerk
+        .get_annual_status(status())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.state, AnnualState::Compliant as i32);
+    assert!(before.complete);
+    let cert = env
+        .crediting(token(Role::Engineer, &engineer))
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: year.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut verifier = env.crediting(org(Role::Employer, &employer));
+    let verify = || VerifyHourCertificateRequest {
+        credential: cert.credential.clone(),
+    };
+    let valid = verifier
+        .verify_hour_certificate(verify())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(valid.verdict, Verdict::Valid as i32, "{}", valid.reason);
+
+    let mut gd = env.client(province("44"));
+    let case = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Paid the organiser to confirm hours never attended".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.decide_violation(DecideViolationRequest {
+        name: case.name.clone(),
+        decision: Some(Decision {
+            kind: DecisionKind::Revocation as i32,
+            reason: "Hours obtained by bribery".into(),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    drained(&env, Duration::from_secs(20)).await;
+
+    let after = clerk
+        .get_annual_status(status())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.total_hours, 0.0);
+    assert!(!after.complete);
+    assert_eq!(
+        after.state,
+        AnnualState::NonCompliant as i32,
+        "2026 is over: without the revoked hours it is not compliant"
+    );
+    let revoked = verifier
+        .verify_hour_certificate(verify())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        revoked.verdict,
+        Verdict::Revoked as i32,
+        "{}",
+        revoked.reason
+    );
+    assert_eq!(revoked.hour_certificate, cert.name);
+    assert!(
+        revoked.revocation_reason.contains("Art. 27"),
+        "{}",
+        revoked.revocation_reason
+    );
+    let notes = env
+        .client(org(Role::Employer, &employer))
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].violation.as_str(), notes[0].engineer.as_str()),
+        (case.name.as_str(), engineer.as_str())
+    );
+    assert!(notes[0].text.contains(&record.name), "{}", notes[0].text);
+}
+
 async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     let env = SupervisionEnv::start(b).await;
     let inst = institution(&env).await;
@@ -1293,6 +1403,7 @@ both_backends!(
     a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
     a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
+    an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its_certificate,
     every_institution_category_goes_through_its_lifecycle,
     quality_reports_make_one_violation_per_institution_and_period,
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
