@@ -377,6 +377,124 @@ async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backe
         .unwrap();
 }
 
+/// The institution's standing today, as the registry has it.
+async fn standing_of(env: &SupervisionEnv, inst: &str) -> (i32, Option<Date>) {
+    let i = env
+        .registry
+        .province("44")
+        .get_institution(GetInstitutionRequest {
+            name: inst.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (i.standing, i.standing_effective_date)
+}
+
+async fn close_rectified(gd: &mut ce_tests::Supervision, v: &Violation) -> Violation {
+    gd.close_violation(CloseViolationRequest {
+        name: v.name.clone(),
+        closure: ClosureKind::Rectified as i32,
+        reason: "Records put in order and checked on site".into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn a_rectified_order_returns_the_institution_to_active_unless_a_sanction_governs(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let mut gd = env.client(province("44"));
+    let order = || Decision {
+        kind: DecisionKind::RectificationOrder as i32,
+        reason: "Keep learner records (Art. 15)".into(),
+        effective_date: from_today(-10),
+        rectification_deadline: from_today(30),
+        ..Default::default()
+    };
+    // Ordered to rectify; rectified; active again from today.
+    let inst = institution(&env).await;
+    let ordered = decided(&mut gd, &inst, ViolationCategory::Obligations, order()).await;
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 1);
+    assert_eq!(
+        standing_of(&env, &inst).await,
+        (Standing::RectificationOrdered as i32, from_today(-10))
+    );
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.state, ViolationState::Closed as i32);
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 2);
+    assert_eq!(
+        standing_of(&env, &inst).await,
+        (Standing::Active as i32, from_today(0))
+    );
+
+    // Suspended by another case meanwhile: rectifying the order lifts nothing.
+    let suspended = institution(&env).await;
+    let ordered = decided(&mut gd, &suspended, ViolationCategory::Obligations, order()).await;
+    decided(
+        &mut gd,
+        &suspended,
+        ViolationCategory::ImproperFees,
+        Decision {
+            kind: DecisionKind::Suspension as i32,
+            reason: "Fees without training (Art. 16)".into(),
+            effective_date: from_today(-5),
+            suspension_end_date: from_today(60),
+            ..Default::default()
+        },
+    )
+    .await;
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.pending_effects, 0, "no return to active queued");
+    // Order, suspension, return after the suspension: nothing more.
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 5);
+    assert_eq!(
+        standing_of(&env, &suspended).await,
+        (Standing::Suspended as i32, from_today(-5))
+    );
+
+    // Disqualified: final, and the registry enforces it from its date.
+    let disqualified = institution(&env).await;
+    let ordered = decided(
+        &mut gd,
+        &disqualified,
+        ViolationCategory::Obligations,
+        order(),
+    )
+    .await;
+    let decision = decided(
+        &mut gd,
+        &disqualified,
+        ViolationCategory::FraudulentRecruitment,
+        Decision {
+            kind: DecisionKind::Disqualification as i32,
+            reason: "Certificates sold without training".into(),
+            effective_date: from_today(-1),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        decision.decision.unwrap().kind,
+        DecisionKind::Disqualification as i32
+    );
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.pending_effects, 0);
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 7);
+    assert_eq!(
+        standing_of(&env, &disqualified).await,
+        (Standing::Disqualified as i32, from_today(-1))
+    );
+    let err = publish_activity(
+        &env,
+        &disqualified,
+        ce_server::dates::today() + time::Duration::days(400),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("disqualified"), "{}", err.message());
+}
+
 fn regulator(field: Field) -> TokenRequest {
     TokenRequest {
         field: Some(field),
@@ -1402,6 +1520,7 @@ both_backends!(
     a_suspension_is_enforced_by_the_registry,
     a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
     a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through,
+    a_rectified_order_returns_the_institution_to_active_unless_a_sanction_governs,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
     an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its_certificate,
     every_institution_category_goes_through_its_lifecycle,

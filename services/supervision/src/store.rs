@@ -88,6 +88,17 @@ pub fn violation_by_request(
         .optional()?)
 }
 
+/// Every violation recorded about one institution.
+pub fn violations_of_institution(
+    conn: &mut DbConnection,
+    institution_id: &str,
+) -> Result<Vec<ViolationRow>, DbError> {
+    Ok(violations::table
+        .filter(violations::institution_id.eq(institution_id))
+        .select(ViolationRow::as_select())
+        .load(conn)?)
+}
+
 /// Filters for a list of violations; `None` means any.
 #[derive(Debug, Default, Clone)]
 pub struct ViolationFilter {
