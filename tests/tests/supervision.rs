@@ -1516,6 +1516,206 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     );
 }
 
+async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (_, engineer, record) = engineer_with_hours(&env).await;
+    let guangdong = institution(&env).await;
+    let beijing = env
+        .registry
+        .province("11")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("11"),
+                display_name: "Yanjing Agricultural Training".into(),
+                province: "11".into(),
+                fields: vec![Field::Agriculture as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
+    let of = |institution: &str, category: ViolationCategory| CreateViolationRequest {
+        violation: Some(Violation {
+            institution: institution.to_owned(),
+            category: category as i32,
+            description: format!("{category:?}"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for category in [
+        ViolationCategory::Obligations,
+        ViolationCategory::ImproperFees,
+        ViolationCategory::Other,
+    ] {
+        ministry
+            .create_violation(of(&guangdong, category))
+            .await
+            .unwrap();
+    }
+    ministry
+        .create_violation(of(&beijing, ViolationCategory::Other))
+        .await
+        .unwrap();
+    let case = ministry
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let count = |req: ListViolationsRequest| {
+        let mut ministry = ministry.clone();
+        async move {
+            ministry
+                .list_violations(req)
+                .await
+                .unwrap()
+                .into_inner()
+                .violations
+                .len()
+        }
+    };
+    for (req, n, what) in [
+        (
+            ListViolationsRequest {
+                province: "44".into(),
+                ..Default::default()
+            },
+            4,
+            "44",
+        ),
+        (
+            ListViolationsRequest {
+                province: "11".into(),
+                ..Default::default()
+            },
+            1,
+            "11",
+        ),
+        (
+            ListViolationsRequest {
+                field: Field::Construction as i32,
+                ..Default::default()
+            },
+            3,
+            "construction",
+        ),
+        (
+            ListViolationsRequest {
+                field: Field::ElectricPower as i32,
+                ..Default::default()
+            },
+            1,
+            "the engineer's field",
+        ),
+        (
+            ListViolationsRequest {
+                province: "44".into(),
+                field: Field::Agriculture as i32,
+                ..Default::default()
+            },
+            0,
+            "44 and agriculture",
+        ),
+        (
+            ListViolationsRequest {
+                engineer: engineer.clone(),
+                ..Default::default()
+            },
+            1,
+            "the engineer",
+        ),
+    ] {
+        assert_eq!(count(req).await, n, "{what}");
+    }
+
+    // An engineer lists only their own cases.
+    let mut own = env.client(token(Role::Engineer, &engineer));
+    let mine = own
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(
+        mine.iter().map(|v| &v.name).collect::<Vec<_>>(),
+        [&case.name]
+    );
+    let err = own
+        .list_violations(ListViolationsRequest {
+            engineer: "engineers/someone-else".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Paging through a period; a token does not carry over to another period.
+    let period = |end: i64| ListViolationsRequest {
+        page_size: 2,
+        start_date: from_today(-1),
+        end_date: from_today(end),
+        ..Default::default()
+    };
+    let first = ministry
+        .list_violations(period(1))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.violations.len(), 2);
+    let mut seen: Vec<String> = first.violations.iter().map(|v| v.name.clone()).collect();
+    let mut token = first.next_page_token;
+    while !token.is_empty() {
+        let page = ministry
+            .list_violations(ListViolationsRequest {
+                page_token: token.clone(),
+                ..period(1)
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(page.violations.into_iter().map(|v| v.name));
+        token = page.next_page_token;
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+    let again = ministry
+        .list_violations(period(1))
+        .await
+        .unwrap()
+        .into_inner();
+    for changed in [
+        period(30),
+        ListViolationsRequest {
+            start_date: from_today(-30),
+            ..period(1)
+        },
+    ] {
+        let err = ministry
+            .list_violations(ListViolationsRequest {
+                page_token: again.next_page_token.clone(),
+                ..changed
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad_fields(&err), ["page_token"]);
+    }
+}
+
 /// Counts what it is asked to deliver, by payload, taking a moment each.
 #[derive(Default)]
 struct Counting(std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>);
@@ -1645,6 +1845,7 @@ both_backends!(
     quality_reports_make_one_violation_per_institution_and_period,
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
     officials_referrals_are_seen_only_from_above,
+    violations_are_listed_by_field_province_engineer_and_period,
     two_replicas_never_deliver_one_effect_twice,
     two_replicas_escalate_an_overdue_order_once,
 );

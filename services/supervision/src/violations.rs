@@ -351,12 +351,25 @@ impl Supervision {
             })
             .flatten();
         v.finish()?;
+        // Every filter, the period too: a token only continues its own query.
+        let day = |d: &Option<ce_proto::google::r#type::Date>| {
+            d.as_ref()
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                .unwrap_or_default()
+        };
         let page = Page::parse(
             req.page_size,
             &req.page_token,
             &format!(
-                "{}|{}|{}|{}|{}|{}",
-                req.province, req.field, req.category, req.state, req.institution, req.engineer
+                "{}|{}|{}|{}|{}|{}|{}|{}",
+                req.province,
+                req.field,
+                req.category,
+                req.state,
+                req.institution,
+                req.engineer,
+                day(&req.start_date),
+                day(&req.end_date),
             ),
         )?;
         let c = &call.caller;
