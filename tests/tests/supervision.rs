@@ -614,6 +614,12 @@ async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_thro
 /// An engineer of Guangdong with a granted 96 hours (a compliant 2026), and
 /// the record.
 async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
+    engineer_with_days(env, 12).await
+}
+
+/// An engineer of Guangdong (electric power) with `days` of an 8-hour
+/// seminar in April 2026: (employer, engineer, record).
+async fn engineer_with_days(env: &SupervisionEnv, days: i32) -> (String, String, HourRecord) {
     let r = &env.registry;
     let employer = r
         .province("44")
@@ -657,7 +663,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
                 start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 12),
+                end_date: date(2026, 4, days),
                 hours_per_day: 8.0,
                 ..Default::default()
             }),
@@ -675,7 +681,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 activity: Some(A::FaceToFace(FaceToFaceTraining {
                     subject_category: SubjectCategory::Professional as i32,
                     start_date: date(2026, 4, 1),
-                    days: 12,
+                    days,
                     hours_per_day: 8.0,
                 })),
                 ..Default::default()
@@ -1716,6 +1722,52 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
     }
 }
 
+async fn a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (_, complete, _) = engineer_with_days(&env, 12).await;
+    let (_, short, _) = engineer_with_days(&env, 2).await;
+    let mut gd = env.client(province("44"));
+    let plan = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Are 2026's complete years real?".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                target_kind: TargetKind::CompleteEngineers as i32,
+                year: 2026,
+                start_date: date(2026, 12, 1),
+                end_date: date(2026, 12, 31),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let roster = vec!["inspector-1".to_owned(), "inspector-2".to_owned()];
+    let drawn = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: plan.name,
+            target_count: 1,
+            roster: roster.clone(),
+            inspector_count: 1,
+            seed: 2026,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    assert_eq!(
+        drawn.population,
+        std::slice::from_ref(&complete),
+        "{short} (16 hours) is not complete"
+    );
+    assert_eq!(drawn.targets, [complete]);
+    let (targets, inspectors) =
+        supervision::inspections::draw(drawn.seed, &drawn.population, 1, &roster, 1);
+    assert_eq!((targets, inspectors), (drawn.targets, drawn.inspectors));
+}
+
 /// Counts what it is asked to deliver, by payload, taking a moment each.
 #[derive(Default)]
 struct Counting(std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>);
@@ -1846,6 +1898,7 @@ both_backends!(
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
     officials_referrals_are_seen_only_from_above,
     violations_are_listed_by_field_province_engineer_and_period,
+    a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,
     two_replicas_never_deliver_one_effect_twice,
     two_replicas_escalate_an_overdue_order_once,
 );
