@@ -394,26 +394,35 @@ pub struct SupervisionEnv {
     pub crediting_channel: Channel,
     pub service: Service,
     pub channel: Channel,
+    /// Crediting's today, kept across a restart.
+    pub crediting_today: time::Date,
 }
 
 impl SupervisionEnv {
-    async fn start_crediting(registry: &RegistryEnv, listen: SocketAddr) -> Service {
+    async fn start_crediting(
+        registry: &RegistryEnv,
+        listen: SocketAddr,
+        today: time::Date,
+    ) -> Service {
         let mut config = registry.place.config("crediting");
         config
             .peers
             .insert("registry".into(), registry.service.url());
         config.server.listen = listen;
-        let today = time::macros::date!(2026 - 11 - 25);
         start_service(config, move |c, s| {
             crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
         })
         .await
     }
 
+    /// Crediting's date-dependent rules (Art. 17, 21) see a fixed day late
+    /// in 2026, while the year is still open, whenever the tests run.
     pub async fn start(backend: Backend) -> SupervisionEnv {
         let registry = RegistryEnv::start(backend).await;
+        let crediting_today = time::macros::date!(2026 - 11 - 25);
         let crediting =
-            SupervisionEnv::start_crediting(&registry, ([127, 0, 0, 1], 0).into()).await;
+            SupervisionEnv::start_crediting(&registry, ([127, 0, 0, 1], 0).into(), crediting_today)
+                .await;
         let crediting_addr = crediting.addr();
         let crediting_channel = Channel::from_shared(crediting.url())
             .unwrap()
@@ -432,6 +441,7 @@ impl SupervisionEnv {
             crediting_channel,
             service,
             channel,
+            crediting_today,
         }
     }
 
@@ -441,9 +451,23 @@ impl SupervisionEnv {
         }
     }
 
+    /// Restarts crediting with its today at `today`: after a year's end,
+    /// for example, so the year is judged rather than in progress.
+    pub async fn restart_crediting_on(&mut self, today: time::Date) {
+        self.stop_crediting().await;
+        self.crediting_today = today;
+        self.restart_crediting().await;
+    }
+
     pub async fn restart_crediting(&mut self) {
-        self.crediting =
-            Some(SupervisionEnv::start_crediting(&self.registry, self.crediting_addr).await);
+        self.crediting = Some(
+            SupervisionEnv::start_crediting(
+                &self.registry,
+                self.crediting_addr,
+                self.crediting_today,
+            )
+            .await,
+        );
     }
 
     pub fn client(&self, req: TokenRequest) -> Supervision {

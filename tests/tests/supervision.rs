@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
 use ce_proto::crediting::hour_record::Activity as A;
+use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use ce_proto::crediting::{
-    AnnualState, CreateHourRecordRequest, FaceToFaceTraining, GetAnnualStatusRequest,
-    GetHourRecordRequest, HourRecord, RecordState,
+    AnnualState, CreateHourCertificateRequest, CreateHourRecordRequest, FaceToFaceTraining,
+    GetAnnualStatusRequest, GetHourRecordRequest, HourRecord, RecordState,
+    VerifyHourCertificateRequest,
 };
 use ce_proto::google::r#type::Date;
 use ce_proto::registry::{
@@ -28,6 +30,14 @@ use tonic::Code;
 
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
+}
+
+/// `days` from today (China time, the registry's clock), as a proto date:
+/// for what the registry judges against today.
+fn from_today(days: i64) -> Option<Date> {
+    Some(ce_server::dates::to_proto(
+        ce_server::dates::today() + time::Duration::days(days),
+    ))
 }
 
 fn province(code: &str) -> TokenRequest {
@@ -162,11 +172,13 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         name: created.name.clone(),
         decision: Some(decision),
     };
+    // The registry judges the standing against the real today, so the
+    // suspension is around it, whenever the test runs.
     let suspension = Decision {
         kind: DecisionKind::Suspension as i32,
         reason: "Fees without training (Art. 16)".into(),
-        effective_date: date(2026, 11, 1),
-        suspension_end_date: date(2027, 4, 30),
+        effective_date: from_today(-25),
+        suspension_end_date: from_today(155),
         ..Default::default()
     };
     let err = gd
@@ -210,8 +222,8 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
                 field: Field::Construction as i32,
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 12, 7),
-                end_date: date(2026, 12, 8),
+                start_date: from_today(11),
+                end_date: from_today(12),
                 hours_per_day: 6.0,
                 ..Default::default()
             }),
@@ -233,9 +245,381 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     assert_eq!(closed.pending_effects, 0);
 }
 
+/// Records a violation of `inst` and decides it with `decision`.
+async fn decided(
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+    category: ViolationCategory,
+    decision: Decision,
+) -> Violation {
+    let v = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.to_owned(),
+                category: category as i32,
+                description: format!("{category:?}"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.decide_violation(DecideViolationRequest {
+        name: v.name,
+        decision: Some(decision),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+/// An activity of `inst` on two days from `start`, as the registry answers it.
+async fn publish_activity(
+    env: &SupervisionEnv,
+    inst: &str,
+    start: time::Date,
+) -> Result<reg::Activity, tonic::Status> {
+    let day = |d: time::Date| Some(ce_server::dates::to_proto(d));
+    env.registry
+        .institution(inst)
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Site safety".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: day(start),
+                end_date: day(start.next_day().unwrap()),
+                hours_per_day: 6.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let mut gd = env.client(province("44"));
+    decided(
+        &mut gd,
+        &inst,
+        ViolationCategory::ImproperFees,
+        Decision {
+            kind: DecisionKind::Suspension as i32,
+            reason: "Fees without training (Art. 16)".into(),
+            effective_date: date(2026, 11, 1),
+            suspension_end_date: date(2027, 4, 30),
+            ..Default::default()
+        },
+    )
+    .await;
+    let disqualified = decided(
+        &mut gd,
+        &inst,
+        ViolationCategory::FraudulentRecruitment,
+        Decision {
+            kind: DecisionKind::Disqualification as i32,
+            reason: "Sold certificates while suspended".into(),
+            effective_date: date(2026, 12, 1),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(disqualified.state, ViolationState::Decided as i32);
+    let status = drained(&env, Duration::from_secs(20)).await;
+    assert_eq!(
+        status.delivered, 3,
+        "suspension, its return to active, disqualification"
+    );
+    let changes = env
+        .registry
+        .province("44")
+        .list_standing_changes(reg::ListStandingChangesRequest {
+            parent: inst.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .standing_changes;
+    assert_eq!(
+        changes.len(),
+        4,
+        "the registry records every change, after the registration's own"
+    );
+
+    // Suspended in November, disqualified from December; the return to
+    // active dated 2027-05-01 never applies (Art. 26).
+    let err = publish_activity(&env, &inst, time::macros::date!(2026 - 11 - 10))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("suspended"), "{}", err.message());
+    for start in [
+        time::macros::date!(2026 - 12 - 07),
+        time::macros::date!(2027 - 05 - 03),
+        time::macros::date!(2028 - 01 - 10),
+    ] {
+        let err = publish_activity(&env, &inst, start).await.unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{start}");
+        assert!(
+            err.message().contains("disqualified from 2026-12-01"),
+            "{start}: {}",
+            err.message()
+        );
+    }
+    // Before the suspension the institution still published.
+    publish_activity(&env, &inst, time::macros::date!(2026 - 10 - 20))
+        .await
+        .unwrap();
+}
+
+/// The institution's standing today, as the registry has it.
+async fn standing_of(env: &SupervisionEnv, inst: &str) -> (i32, Option<Date>) {
+    let i = env
+        .registry
+        .province("44")
+        .get_institution(GetInstitutionRequest {
+            name: inst.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (i.standing, i.standing_effective_date)
+}
+
+async fn close_rectified(gd: &mut ce_tests::Supervision, v: &Violation) -> Violation {
+    gd.close_violation(CloseViolationRequest {
+        name: v.name.clone(),
+        closure: ClosureKind::Rectified as i32,
+        reason: "Records put in order and checked on site".into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn a_rectified_order_returns_the_institution_to_active_unless_a_sanction_governs(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let mut gd = env.client(province("44"));
+    let order = || Decision {
+        kind: DecisionKind::RectificationOrder as i32,
+        reason: "Keep learner records (Art. 15)".into(),
+        effective_date: from_today(-10),
+        rectification_deadline: from_today(30),
+        ..Default::default()
+    };
+    // Ordered to rectify; rectified; active again from today.
+    let inst = institution(&env).await;
+    let ordered = decided(&mut gd, &inst, ViolationCategory::Obligations, order()).await;
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 1);
+    assert_eq!(
+        standing_of(&env, &inst).await,
+        (Standing::RectificationOrdered as i32, from_today(-10))
+    );
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.state, ViolationState::Closed as i32);
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 2);
+    assert_eq!(
+        standing_of(&env, &inst).await,
+        (Standing::Active as i32, from_today(0))
+    );
+
+    // Suspended by another case meanwhile: rectifying the order lifts nothing.
+    let suspended = institution(&env).await;
+    let ordered = decided(&mut gd, &suspended, ViolationCategory::Obligations, order()).await;
+    decided(
+        &mut gd,
+        &suspended,
+        ViolationCategory::ImproperFees,
+        Decision {
+            kind: DecisionKind::Suspension as i32,
+            reason: "Fees without training (Art. 16)".into(),
+            effective_date: from_today(-5),
+            suspension_end_date: from_today(60),
+            ..Default::default()
+        },
+    )
+    .await;
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.pending_effects, 0, "no return to active queued");
+    // Order, suspension, return after the suspension: nothing more.
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 5);
+    assert_eq!(
+        standing_of(&env, &suspended).await,
+        (Standing::Suspended as i32, from_today(-5))
+    );
+
+    // Disqualified: final, and the registry enforces it from its date.
+    let disqualified = institution(&env).await;
+    let ordered = decided(
+        &mut gd,
+        &disqualified,
+        ViolationCategory::Obligations,
+        order(),
+    )
+    .await;
+    let decision = decided(
+        &mut gd,
+        &disqualified,
+        ViolationCategory::FraudulentRecruitment,
+        Decision {
+            kind: DecisionKind::Disqualification as i32,
+            reason: "Certificates sold without training".into(),
+            effective_date: from_today(-1),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        decision.decision.unwrap().kind,
+        DecisionKind::Disqualification as i32
+    );
+    let closed = close_rectified(&mut gd, &ordered).await;
+    assert_eq!(closed.pending_effects, 0);
+    assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 7);
+    assert_eq!(
+        standing_of(&env, &disqualified).await,
+        (Standing::Disqualified as i32, from_today(-1))
+    );
+    let err = publish_activity(
+        &env,
+        &disqualified,
+        ce_server::dates::today() + time::Duration::days(400),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("disqualified"), "{}", err.message());
+}
+
+fn regulator(field: Field) -> TokenRequest {
+    TokenRequest {
+        field: Some(field),
+        province: Some("44".into()),
+        ..token(Role::IndustryRegulator, &format!("regulator-{field:?}"))
+    }
+}
+
+async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = env
+        .registry
+        .province("44")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("44"),
+                display_name: "Pearl River Power and Building College".into(),
+                province: "44".into(),
+                fields: vec![Field::Construction as i32, Field::ElectricPower as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    // The regulator of the second field records, reads, lists, decides, closes.
+    let mut power = env.client(regulator(Field::ElectricPower));
+    let v = power
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.clone(),
+                category: ViolationCategory::PerfunctoryAssessment as i32,
+                description: "Exam answers handed out before the exam".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let get = GetViolationRequest {
+        name: v.name.clone(),
+    };
+    power.get_violation(get.clone()).await.unwrap();
+    let listed = power
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(
+        listed.iter().map(|x| &x.name).collect::<Vec<_>>(),
+        [&v.name]
+    );
+    power
+        .decide_violation(DecideViolationRequest {
+            name: v.name.clone(),
+            decision: Some(Decision {
+                kind: DecisionKind::Warning as i32,
+                reason: "First offence".into(),
+                effective_date: date(2026, 11, 2),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let closed = power
+        .close_violation(CloseViolationRequest {
+            name: v.name.clone(),
+            closure: ClosureKind::Rectified as i32,
+            reason: "Exam re-held under supervision".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.state, ViolationState::Closed as i32);
+    // The first field's regulator sees it too; a third field's does not.
+    env.client(regulator(Field::Construction))
+        .get_violation(get.clone())
+        .await
+        .unwrap();
+    let mut farming = env.client(regulator(Field::Agriculture));
+    let err = farming.get_violation(get.clone()).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    assert!(
+        farming
+            .list_violations(ListViolationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .violations
+            .is_empty()
+    );
+    // The province's field filter finds it under either field.
+    let mut gd = env.client(province("44"));
+    for (field, found) in [
+        (Field::Construction, 1),
+        (Field::ElectricPower, 1),
+        (Field::Agriculture, 0),
+    ] {
+        let n = gd
+            .list_violations(ListViolationsRequest {
+                field: field as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .violations
+            .len();
+        assert_eq!(n, found, "{field:?}");
+    }
+}
+
 /// An engineer of Guangdong with a granted 96 hours (a compliant 2026), and
 /// the record.
 async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecord) {
+    engineer_with_days(env, 12).await
+}
+
+/// An engineer of Guangdong (electric power) with `days` of an 8-hour
+/// seminar in April 2026: (employer, engineer, record).
+async fn engineer_with_days(env: &SupervisionEnv, days: i32) -> (String, String, HourRecord) {
     let r = &env.registry;
     let employer = r
         .province("44")
@@ -279,7 +663,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
                 start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 12),
+                end_date: date(2026, 4, days),
                 hours_per_day: 8.0,
                 ..Default::default()
             }),
@@ -297,7 +681,7 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
                 activity: Some(A::FaceToFace(FaceToFaceTraining {
                     subject_category: SubjectCategory::Professional as i32,
                     start_date: date(2026, 4, 1),
-                    days: 12,
+                    days,
                     hours_per_day: 8.0,
                 })),
                 ..Default::default()
@@ -535,6 +919,114 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its_certificate(
+    b: Backend,
+) {
+    let mut env = SupervisionEnv::start(b).await;
+    let (employer, engineer, record) = engineer_with_hours(&env).await;
+    // 2026 ends: crediting's today is in 2027, so the year is judged, not in progress.
+    env.restart_crediting_on(time::macros::date!(2027 - 03 - 01))
+        .await;
+    let year = format!("{engineer}/annualStatuses/2026");
+    let mut clerk = env.crediting(province("44"));
+    let status = || GetAnnualStatusRequest { name: year.clone() };
+    let before = clerk
+        .get_annual_status(status())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.state, AnnualState::Compliant as i32);
+    assert!(before.complete);
+    let cert = env
+        .crediting(token(Role::Engineer, &engineer))
+        .create_hour_certificate(CreateHourCertificateRequest {
+            annual_status: year.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut verifier = env.crediting(org(Role::Employer, &employer));
+    let verify = || VerifyHourCertificateRequest {
+        credential: cert.credential.clone(),
+    };
+    let valid = verifier
+        .verify_hour_certificate(verify())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(valid.verdict, Verdict::Valid as i32, "{}", valid.reason);
+
+    let mut gd = env.client(province("44"));
+    let case = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Paid the organiser to confirm hours never attended".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.decide_violation(DecideViolationRequest {
+        name: case.name.clone(),
+        decision: Some(Decision {
+            kind: DecisionKind::Revocation as i32,
+            reason: "Hours obtained by bribery".into(),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    drained(&env, Duration::from_secs(20)).await;
+
+    let after = clerk
+        .get_annual_status(status())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.total_hours, 0.0);
+    assert!(!after.complete);
+    assert_eq!(
+        after.state,
+        AnnualState::NonCompliant as i32,
+        "2026 is over: without the revoked hours it is not compliant"
+    );
+    let revoked = verifier
+        .verify_hour_certificate(verify())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        revoked.verdict,
+        Verdict::Revoked as i32,
+        "{}",
+        revoked.reason
+    );
+    assert_eq!(revoked.hour_certificate, cert.name);
+    assert!(
+        revoked.revocation_reason.contains("Art. 27"),
+        "{}",
+        revoked.revocation_reason
+    );
+    let notes = env
+        .client(org(Role::Employer, &employer))
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].violation.as_str(), notes[0].engineer.as_str()),
+        (case.name.as_str(), engineer.as_str())
+    );
+    assert!(notes[0].text.contains(&record.name), "{}", notes[0].text);
 }
 
 async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
@@ -1030,11 +1522,383 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     );
 }
 
+async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (_, engineer, record) = engineer_with_hours(&env).await;
+    let guangdong = institution(&env).await;
+    let beijing = env
+        .registry
+        .province("11")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("11"),
+                display_name: "Yanjing Agricultural Training".into(),
+                province: "11".into(),
+                fields: vec![Field::Agriculture as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
+    let of = |institution: &str, category: ViolationCategory| CreateViolationRequest {
+        violation: Some(Violation {
+            institution: institution.to_owned(),
+            category: category as i32,
+            description: format!("{category:?}"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for category in [
+        ViolationCategory::Obligations,
+        ViolationCategory::ImproperFees,
+        ViolationCategory::Other,
+    ] {
+        ministry
+            .create_violation(of(&guangdong, category))
+            .await
+            .unwrap();
+    }
+    ministry
+        .create_violation(of(&beijing, ViolationCategory::Other))
+        .await
+        .unwrap();
+    let case = ministry
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let count = |req: ListViolationsRequest| {
+        let mut ministry = ministry.clone();
+        async move {
+            ministry
+                .list_violations(req)
+                .await
+                .unwrap()
+                .into_inner()
+                .violations
+                .len()
+        }
+    };
+    for (req, n, what) in [
+        (
+            ListViolationsRequest {
+                province: "44".into(),
+                ..Default::default()
+            },
+            4,
+            "44",
+        ),
+        (
+            ListViolationsRequest {
+                province: "11".into(),
+                ..Default::default()
+            },
+            1,
+            "11",
+        ),
+        (
+            ListViolationsRequest {
+                field: Field::Construction as i32,
+                ..Default::default()
+            },
+            3,
+            "construction",
+        ),
+        (
+            ListViolationsRequest {
+                field: Field::ElectricPower as i32,
+                ..Default::default()
+            },
+            1,
+            "the engineer's field",
+        ),
+        (
+            ListViolationsRequest {
+                province: "44".into(),
+                field: Field::Agriculture as i32,
+                ..Default::default()
+            },
+            0,
+            "44 and agriculture",
+        ),
+        (
+            ListViolationsRequest {
+                engineer: engineer.clone(),
+                ..Default::default()
+            },
+            1,
+            "the engineer",
+        ),
+    ] {
+        assert_eq!(count(req).await, n, "{what}");
+    }
+
+    // An engineer lists only their own cases.
+    let mut own = env.client(token(Role::Engineer, &engineer));
+    let mine = own
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(
+        mine.iter().map(|v| &v.name).collect::<Vec<_>>(),
+        [&case.name]
+    );
+    let err = own
+        .list_violations(ListViolationsRequest {
+            engineer: "engineers/someone-else".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Paging through a period; a token does not carry over to another period.
+    let period = |end: i64| ListViolationsRequest {
+        page_size: 2,
+        start_date: from_today(-1),
+        end_date: from_today(end),
+        ..Default::default()
+    };
+    let first = ministry
+        .list_violations(period(1))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.violations.len(), 2);
+    let mut seen: Vec<String> = first.violations.iter().map(|v| v.name.clone()).collect();
+    let mut token = first.next_page_token;
+    while !token.is_empty() {
+        let page = ministry
+            .list_violations(ListViolationsRequest {
+                page_token: token.clone(),
+                ..period(1)
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(page.violations.into_iter().map(|v| v.name));
+        token = page.next_page_token;
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+    let again = ministry
+        .list_violations(period(1))
+        .await
+        .unwrap()
+        .into_inner();
+    for changed in [
+        period(30),
+        ListViolationsRequest {
+            start_date: from_today(-30),
+            ..period(1)
+        },
+    ] {
+        let err = ministry
+            .list_violations(ListViolationsRequest {
+                page_token: again.next_page_token.clone(),
+                ..changed
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad_fields(&err), ["page_token"]);
+    }
+}
+
+async fn a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (_, complete, _) = engineer_with_days(&env, 12).await;
+    let (_, short, _) = engineer_with_days(&env, 2).await;
+    let mut gd = env.client(province("44"));
+    let plan = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Are 2026's complete years real?".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                target_kind: TargetKind::CompleteEngineers as i32,
+                year: 2026,
+                start_date: date(2026, 12, 1),
+                end_date: date(2026, 12, 31),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let roster = vec!["inspector-1".to_owned(), "inspector-2".to_owned()];
+    let drawn = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: plan.name,
+            target_count: 1,
+            roster: roster.clone(),
+            inspector_count: 1,
+            seed: 2026,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    assert_eq!(
+        drawn.population,
+        std::slice::from_ref(&complete),
+        "{short} (16 hours) is not complete"
+    );
+    assert_eq!(drawn.targets, [complete]);
+    let (targets, inspectors) =
+        supervision::inspections::draw(drawn.seed, &drawn.population, 1, &roster, 1);
+    assert_eq!((targets, inspectors), (drawn.targets, drawn.inspectors));
+}
+
+/// Counts what it is asked to deliver, by payload, taking a moment each.
+#[derive(Default)]
+struct Counting(std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>);
+
+impl ce_server::outbox::Deliver for Counting {
+    fn deliver<'a>(
+        &'a self,
+        _method: &'a str,
+        payload: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            *self.0.lock().unwrap().entry(payload.to_vec()).or_default() += 1;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            Ok(())
+        })
+    }
+}
+
+/// Two replicas of supervision: two pools on one database.
+fn two_replicas(place: &ce_tests::Place) -> (ce_db::Db, ce_db::Db) {
+    let url = place.config("supervision").database.url;
+    let one = ce_db::Db::connect(&url, 4, supervision::migrations()).unwrap();
+    let two = ce_db::Db::connect(&url, 4, supervision::migrations()).unwrap();
+    (one, two)
+}
+
+async fn two_replicas_never_deliver_one_effect_twice(b: Backend) {
+    let place = ce_tests::Place::new(b);
+    let (one, two) = two_replicas(&place);
+    const EFFECTS: usize = 200;
+    one.write(|conn| -> Result<_, ce_db::DbError> {
+        for i in 0..EFFECTS {
+            let e = ce_server::outbox::Effect::new(
+                ce_server::names::new_id(),
+                "violations/test",
+                "test.Count",
+                i.to_string().into_bytes(),
+            );
+            ce_server::outbox::insert(conn, &e)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let counting = std::sync::Arc::new(Counting::default());
+    let mut workers = Vec::new();
+    // Two workers a replica, all starting at once.
+    for db in [one.clone(), two.clone(), one.clone(), two.clone()] {
+        let counting = counting.clone();
+        workers.push(tokio::spawn(async move {
+            while ce_server::outbox::round(&db, counting.as_ref())
+                .await
+                .unwrap()
+                > 0
+            {}
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    let status = ce_server::outbox::status(&one).await.unwrap();
+    assert_eq!((status.pending, status.delivered), (0, EFFECTS as i64));
+    let counts = counting.0.lock().unwrap();
+    assert_eq!(counts.len(), EFFECTS);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "delivered more than once: {}",
+        twice.len()
+    );
+}
+
+async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
+    let place = ce_tests::Place::new(b);
+    let (one, two) = two_replicas(&place);
+    const ORDERS: usize = 50;
+    one.write(|conn| -> Result<_, ce_db::DbError> {
+        for i in 0..ORDERS {
+            let now = ce_server::call::now_micros();
+            supervision::store::insert_violation(
+                conn,
+                &supervision::store::ViolationRow {
+                    id: format!("order-{i:03}"),
+                    institution_id: Some("inst".into()),
+                    engineer_id: None,
+                    category: ViolationCategory::Obligations as i32,
+                    state: ViolationState::Decided as i32,
+                    province: "44".into(),
+                    field: Field::Construction as i32,
+                    fields: supervision::store::encode_fields(&[Field::Construction as i32]),
+                    // An empty message: a default Violation.
+                    body: Vec::new(),
+                    recorded_by: "test".into(),
+                    request_id: None,
+                    request_digest: None,
+                    create_micros: now,
+                    update_micros: now,
+                    deadline: Some("2026-02-05".into()),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(
+        supervision::lifecycle::escalate_overdue(&one),
+        supervision::lifecycle::escalate_overdue(&two),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), ORDERS, "each order escalated once");
+    let mut conn = one.connection().unwrap();
+    for i in 0..ORDERS {
+        let trail =
+            ce_db::audit::for_resource(&mut conn, &format!("violations/order-{i:03}")).unwrap();
+        assert_eq!(trail.len(), 1, "order-{i:03}: {trail:?}");
+    }
+}
+
 both_backends!(
     a_suspension_is_enforced_by_the_registry,
+    a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
+    a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through,
+    a_rectified_order_returns_the_institution_to_active_unless_a_sanction_governs,
     an_art27_decision_made_while_crediting_is_down_lands_once_it_returns,
+    an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its_certificate,
     every_institution_category_goes_through_its_lifecycle,
     quality_reports_make_one_violation_per_institution_and_period,
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
     officials_referrals_are_seen_only_from_above,
+    violations_are_listed_by_field_province_engineer_and_period,
+    a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,
+    two_replicas_never_deliver_one_effect_twice,
+    two_replicas_escalate_an_overdue_order_once,
 );

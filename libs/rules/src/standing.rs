@@ -37,12 +37,30 @@ pub struct Change {
     pub standing: Standing,
 }
 
+/// The first disqualification in `history`: the earliest effective, of
+/// those the same day the one recorded first.
+fn disqualification(history: &[Change]) -> Option<Change> {
+    history
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.standing == Standing::Disqualified)
+        .min_by_key(|(i, c)| (c.effective, *i))
+        .map(|(_, c)| *c)
+}
+
 /// The standing on `day`: the change with the latest effective date on or
 /// before `day`; of changes effective the same day, the one recorded last.
 /// A backdated decision governs from its date until the next later-dated
 /// one, so it can never silently lift a sanction that takes effect after
 /// it. `history` is in recorded order.
+///
+/// Art. 26: disqualification is final. From its effective date nothing
+/// else applies, so a reinstatement dated after it (the automatic return
+/// to active at the end of an earlier suspension, say) changes nothing.
 pub fn on(history: &[Change], day: Date) -> Option<Change> {
+    if let Some(d) = disqualification(history).filter(|d| d.effective <= day) {
+        return Some(d);
+    }
     history
         .iter()
         .enumerate()
@@ -52,11 +70,13 @@ pub fn on(history: &[Change], day: Date) -> Option<Change> {
 }
 
 /// The first date after `day` on which a recorded change takes effect.
+/// Changes dated after a disqualification never take effect (Art. 26).
 pub fn next_change_after(history: &[Change], day: Date) -> Option<Date> {
+    let last = disqualification(history).map(|d| d.effective);
     history
         .iter()
         .map(|c| c.effective)
-        .filter(|d| *d > day)
+        .filter(|d| *d > day && last.is_none_or(|l| *d <= l))
         .min()
 }
 
@@ -157,6 +177,47 @@ mod tests {
         assert_eq!(
             on(&h, date!(2026 - 05 - 02)).map(|c| c.standing),
             Some(Standing::Disqualified)
+        );
+    }
+
+    #[test]
+    fn disqualification_is_final_whatever_is_dated_after_it() {
+        // Suspended November to April, with the automatic return to active
+        // for May; disqualified in December by a later decision.
+        let h = [
+            c(date!(2026 - 01 - 01), Standing::Active),
+            c(date!(2026 - 11 - 01), Standing::Suspended),
+            c(date!(2027 - 05 - 01), Standing::Active),
+            c(date!(2026 - 12 - 01), Standing::Disqualified),
+            // Recorded after the disqualification, for the same day.
+            c(date!(2026 - 12 - 01), Standing::Warned),
+        ];
+        assert_eq!(
+            on(&h, date!(2026 - 11 - 15)).map(|c| c.standing),
+            Some(Standing::Suspended)
+        );
+        for day in [
+            date!(2026 - 12 - 01),
+            date!(2027 - 05 - 01),
+            date!(2030 - 01 - 01),
+        ] {
+            assert_eq!(
+                on(&h, day),
+                Some(c(date!(2026 - 12 - 01), Standing::Disqualified)),
+                "{day}"
+            );
+        }
+        assert_eq!(
+            next_change_after(&h, date!(2026 - 11 - 15)),
+            Some(date!(2026 - 12 - 01))
+        );
+        assert_eq!(next_change_after(&h, date!(2026 - 12 - 01)), None);
+        assert_eq!(
+            first_barred_day(&h, date!(2027 - 05 - 03), date!(2027 - 05 - 04)),
+            Some((
+                date!(2027 - 05 - 03),
+                c(date!(2026 - 12 - 01), Standing::Disqualified)
+            ))
         );
     }
 

@@ -146,13 +146,27 @@ pub async fn round(db: &Db, peer: &dyn Deliver) -> Result<usize, ApiError> {
                 .select(Effect::as_select())
                 .load(conn)
                 .map_err(DbError::from)?;
-            for e in &due {
-                diesel::update(outbox::table.find(&e.id))
-                    .set(outbox::next_attempt_micros.eq(until))
-                    .execute(conn)
-                    .map_err(DbError::from)?;
+            // Another replica's worker may have read the same rows. A row is
+            // ours only if it is unchanged since we read it: on PostgreSQL
+            // the update waits for a competing claim to commit, then finds
+            // the row moved on and updates nothing. Rows are claimed in id
+            // order, so two claims never wait on each other in a cycle.
+            let mut claimed = Vec::with_capacity(due.len());
+            for e in due {
+                let n = diesel::update(
+                    outbox::table
+                        .filter(outbox::id.eq(&e.id))
+                        .filter(outbox::delivered_micros.is_null())
+                        .filter(outbox::next_attempt_micros.eq(e.next_attempt_micros)),
+                )
+                .set(outbox::next_attempt_micros.eq(until))
+                .execute(conn)
+                .map_err(DbError::from)?;
+                if n == 1 {
+                    claimed.push(e);
+                }
             }
-            Ok(due)
+            Ok(claimed)
         })
         .await?;
     for e in &due {

@@ -181,6 +181,7 @@ impl Supervision {
 
 /// Closes, as escalated, every decided rectification order whose deadline
 /// passed unmet (Art. 26). Run by the outbox worker; returns how many.
+/// Safe with several replicas: each order is escalated by one of them.
 pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
     let today = dates::format(dates::today());
     let probe = today.clone();
@@ -191,13 +192,21 @@ pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
         return Ok(0);
     }
     db.write(move |conn| -> Result<_, ApiError> {
-        let overdue = store::overdue(conn, &today)?;
-        for mut row in overdue.clone() {
-            let mut violation = Violation::decode(row.body.as_slice())
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            if row.state != ViolationState::Decided as i32 {
+        let mut escalated = 0;
+        for candidate in store::overdue(conn, &today)? {
+            // Another replica may be escalating the same order: lock it and
+            // read it again, so it is escalated (and audited) once.
+            ce_db::lock_row(conn, "violations", &candidate.id)?;
+            let Some(mut row) = store::get_violation(conn, &candidate.id)? else {
+                continue;
+            };
+            if row.state != ViolationState::Decided as i32
+                || row.deadline.as_deref().is_none_or(|d| d >= today.as_str())
+            {
                 continue;
             }
+            let mut violation = Violation::decode(row.body.as_slice())
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             let now = now_micros();
             let deadline = row.deadline.take().unwrap_or_default();
             violation.state = ViolationState::Closed as i32;
@@ -223,8 +232,9 @@ pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
                     outcome: "OK".into(),
                 },
             )?;
+            escalated += 1;
         }
-        Ok(overdue.len())
+        Ok(escalated)
     })
     .await
 }

@@ -16,6 +16,7 @@ diesel::table! {
         create_micros -> BigInt,
         update_micros -> BigInt,
         deadline -> Nullable<Text>,
+        fields -> Text,
     }
 }
 

@@ -24,6 +24,21 @@ pub struct ViolationRow {
     pub update_micros: i64,
     /// A decided rectification order's deadline, until it is closed.
     pub deadline: Option<String>,
+    /// Every field of the subject, as [`encode_fields`] writes them.
+    pub fields: String,
+}
+
+/// A set of fields as stored: `,a,b,`, so one is found with `LIKE '%,a,%'`.
+pub fn encode_fields(fields: &[i32]) -> String {
+    let mut v = fields.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    let inner: Vec<String> = v.iter().map(i32::to_string).collect();
+    format!(",{},", inner.join(","))
+}
+
+pub fn decode_fields(s: &str) -> Vec<i32> {
+    s.split(',').filter_map(|p| p.parse().ok()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -73,10 +88,22 @@ pub fn violation_by_request(
         .optional()?)
 }
 
+/// Every violation recorded about one institution.
+pub fn violations_of_institution(
+    conn: &mut DbConnection,
+    institution_id: &str,
+) -> Result<Vec<ViolationRow>, DbError> {
+    Ok(violations::table
+        .filter(violations::institution_id.eq(institution_id))
+        .select(ViolationRow::as_select())
+        .load(conn)?)
+}
+
 /// Filters for a list of violations; `None` means any.
 #[derive(Debug, Default, Clone)]
 pub struct ViolationFilter {
     pub province: Option<String>,
+    /// One of the subject's fields.
     pub field: Option<i32>,
     pub category: Option<i32>,
     pub state: Option<i32>,
@@ -101,7 +128,7 @@ pub fn list_violations(
         q = q.filter(violations::province.eq(v.clone()));
     }
     if let Some(v) = f.field {
-        q = q.filter(violations::field.eq(v));
+        q = q.filter(violations::fields.like(format!("%,{v},%")));
     }
     if let Some(v) = f.category {
         q = q.filter(violations::category.eq(v));

@@ -64,7 +64,7 @@ fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
     let ok = match caller.role {
         Role::Service => true,
         Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
-            department_covers(caller, &row.province, &[row.field])
+            department_covers(caller, &row.province, &store::decode_fields(&row.fields))
         }
         Role::Institution => row
             .institution_id
@@ -261,6 +261,7 @@ impl Supervision {
             state: input.state,
             province,
             field: input.field,
+            fields: store::encode_fields(&fields),
             body: input.encode_to_vec(),
             recorded_by,
             request_id: (!request_id.is_empty()).then_some(request_id),
@@ -350,12 +351,25 @@ impl Supervision {
             })
             .flatten();
         v.finish()?;
+        // Every filter, the period too: a token only continues its own query.
+        let day = |d: &Option<ce_proto::google::r#type::Date>| {
+            d.as_ref()
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                .unwrap_or_default()
+        };
         let page = Page::parse(
             req.page_size,
             &req.page_token,
             &format!(
-                "{}|{}|{}|{}|{}|{}",
-                req.province, req.field, req.category, req.state, req.institution, req.engineer
+                "{}|{}|{}|{}|{}|{}|{}|{}",
+                req.province,
+                req.field,
+                req.category,
+                req.state,
+                req.institution,
+                req.engineer,
+                day(&req.start_date),
+                day(&req.end_date),
             ),
         )?;
         let c = &call.caller;
@@ -447,7 +461,11 @@ impl Supervision {
         decision: Option<Decision>,
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
-        may_act(&call.caller, &row.province, &[row.field])?;
+        may_act(
+            &call.caller,
+            &row.province,
+            &store::decode_fields(&row.fields),
+        )?;
         let personal = row.engineer_id.is_some();
         let Some(mut d) = decision else {
             return Err(ApiError::invalid("decision", "is required"));
@@ -649,7 +667,11 @@ impl Supervision {
         reason: &str,
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
-        may_act(&call.caller, &row.province, &[row.field])?;
+        may_act(
+            &call.caller,
+            &row.province,
+            &store::decode_fields(&row.fields),
+        )?;
         let mut v = Violations::new();
         match ClosureKind::try_from(closure) {
             Ok(ClosureKind::Rectified | ClosureKind::Escalated) => {}
@@ -676,6 +698,24 @@ impl Supervision {
                 }
                 let mut violation = decode(&row)?;
                 let now = now_micros();
+                if closure == ClosureKind::Rectified as i32
+                    && let Some(from) = reinstatement(conn, &row, &violation)?
+                {
+                    let back = names::new_id();
+                    let change = ChangeInstitutionStandingRequest {
+                        name: violation.institution.clone(),
+                        standing: Standing::Active as i32,
+                        reason: format!("rectified under {name}: {reason}"),
+                        effective_date: Some(dates::to_proto(from)),
+                        article: "Art. 26".into(),
+                        case_reference: name.clone(),
+                        request_id: back.clone(),
+                    };
+                    effects::insert(
+                        conn,
+                        &Effect::new(back, &id, CHANGE_STANDING, change.encode_to_vec()),
+                    )?;
+                }
                 violation.state = ViolationState::Closed as i32;
                 row.deadline = None;
                 violation.closure = closure;
@@ -689,8 +729,57 @@ impl Supervision {
                 Ok(row)
             })
             .await?;
+        self.outbox.wake();
         self.with_pending(&stored).await
     }
+}
+
+/// When a rectification order closed as rectified returns the institution
+/// to active (Art. 26): from today, or from the order's own date if that
+/// is later. None when it is not such an order, or when another sanction
+/// of the institution still governs: a disqualification (final), a
+/// suspension not yet over (it returns to active by itself when it ends),
+/// or another warning or order not closed yet. Reinstating then would lift
+/// a standing that is not this case's to lift.
+fn reinstatement(
+    conn: &mut ce_db::DbConnection,
+    row: &ViolationRow,
+    violation: &Violation,
+) -> Result<Option<time::Date>, ApiError> {
+    let Some(decision) = violation
+        .decision
+        .as_ref()
+        .filter(|d| d.kind == DecisionKind::RectificationOrder as i32)
+    else {
+        return Ok(None);
+    };
+    let Some(institution) = &row.institution_id else {
+        return Ok(None);
+    };
+    let today = dates::today();
+    let from = dates::from_proto(decision.effective_date.as_ref()).map_or(today, |d| d.max(today));
+    for other in store::violations_of_institution(conn, institution)? {
+        if other.id == row.id {
+            continue;
+        }
+        let Some(d) = decode(&other)?.decision else {
+            continue;
+        };
+        let governs = match DecisionKind::try_from(d.kind) {
+            Ok(DecisionKind::Disqualification) => true,
+            Ok(DecisionKind::Suspension) => {
+                dates::from_proto(d.suspension_end_date.as_ref()).is_ok_and(|end| end >= from)
+            }
+            Ok(DecisionKind::Warning | DecisionKind::RectificationOrder) => {
+                other.state == ViolationState::Decided as i32
+            }
+            _ => false,
+        };
+        if governs {
+            return Ok(None);
+        }
+    }
+    Ok(Some(from))
 }
 
 /// Who a violation is about: where, which fields, whose staff.

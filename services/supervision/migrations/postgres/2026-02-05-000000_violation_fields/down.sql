@@ -1,0 +1,1 @@
+ALTER TABLE violations DROP COLUMN fields;
