@@ -1041,6 +1041,7 @@ async fn call_quality(
                 WatchScoresRequest {
                     period: "2026".into(),
                     province: "44".into(),
+                    ..Default::default()
                 },
                 token,
                 id,

@@ -30,7 +30,19 @@ fn institution_token(name: &str) -> TokenRequest {
     }
 }
 
+fn regulator(field: Field) -> TokenRequest {
+    TokenRequest {
+        field: Some(field),
+        ..token(Role::IndustryRegulator, "field-regulator")
+    }
+}
+
 async fn institution(env: &QualityEnv, name: &str) -> String {
+    institution_serving(env, name, &[Field::Construction]).await
+}
+
+/// An institution of Guangdong serving `fields`, the first as its main one.
+async fn institution_serving(env: &QualityEnv, name: &str, fields: &[Field]) -> String {
     env.registry
         .province("44")
         .create_institution(CreateInstitutionRequest {
@@ -38,7 +50,7 @@ async fn institution(env: &QualityEnv, name: &str) -> String {
                 code: credit_code("44"),
                 display_name: name.into(),
                 province: "44".into(),
-                fields: vec![Field::Construction as i32],
+                fields: fields.iter().map(|f| *f as i32).collect(),
                 delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
                 ..Default::default()
             }),
@@ -416,6 +428,145 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     assert_eq!(bad_fields(&err), ["period"]);
 }
 
+/// An industry regulator sees the institutions serving its field, under any
+/// of their fields, and nothing of the others: not in rankings,
+/// distributions, grade changes, single scores or the live watch.
+async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let building = institution(&env, "Building Academy").await;
+    evaluations(&env, &building, 30, 4).await;
+    let mut reg = env.client(regulator(Field::Construction));
+    let mut watch = reg
+        .watch_scores(WatchScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Mining only, then mining first and construction second.
+    let mining = institution_serving(&env, "Mining Academy", &[Field::Mining]).await;
+    let both =
+        institution_serving(&env, "Mixed Academy", &[Field::Mining, Field::Construction]).await;
+    evaluations(&env, &mining, 30, 5).await;
+    evaluations(&env, &both, 30, 3).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("the construction institution's score is pushed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seen.institution, both,
+        "the mining-only score is not pushed"
+    );
+    assert!(
+        !seen.contributions.is_empty(),
+        "in scope: the full breakdown"
+    );
+    assert_eq!(
+        seen.fields,
+        [Field::Mining as i32, Field::Construction as i32]
+    );
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), watch.message()).await;
+    assert!(quiet.is_err(), "nothing else: {quiet:?}");
+
+    // Rankings: found under its second field too.
+    let ranked = |scores: Vec<Score>| -> Vec<String> {
+        let mut v: Vec<String> = scores.into_iter().map(|s| s.institution).collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let list = |field: Field| ListScoresRequest {
+        period: "2026".into(),
+        field: field as i32,
+        ..Default::default()
+    };
+    let theirs = reg
+        .list_scores(list(Field::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ranked(theirs.scores),
+        sorted(vec![building.clone(), both.clone()])
+    );
+    let err = reg.list_scores(list(Field::Mining)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    let miners = ministry
+        .list_scores(list(Field::Mining))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ranked(miners.scores),
+        sorted(vec![mining.clone(), both.clone()])
+    );
+
+    // The distribution counts an institution under each field it serves.
+    let dist = ministry
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let per_field: Vec<(i32, i64)> = dist
+        .rows
+        .iter()
+        .map(|r| (r.field, r.grades.iter().map(|g| g.institutions).sum()))
+        .collect();
+    assert_eq!(
+        per_field,
+        vec![(Field::Mining as i32, 2), (Field::Construction as i32, 2)]
+    );
+    let dist = reg
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dist.rows.len(), 1);
+    assert_eq!(dist.rows[0].field, Field::Construction as i32);
+
+    // Grade changes: only those serving construction.
+    let changes = reg
+        .list_grade_changes(ListGradeChangesRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .changes;
+    assert_eq!(
+        sorted(changes.into_iter().map(|c| c.institution).collect()),
+        sorted(vec![building.clone(), both.clone()])
+    );
+
+    // Single scores and histories follow the same scope.
+    let get = |inst: &str| GetScoreRequest {
+        name: format!("{inst}/scores/2026"),
+    };
+    reg.get_score(get(&both)).await.unwrap();
+    let err = reg.get_score(get(&mining)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = reg
+        .list_score_history(ListScoreHistoryRequest {
+            institution: mining.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     use ce_proto::supervision::{
         CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
@@ -770,5 +921,6 @@ both_backends!(
     the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,
+    a_field_regulator_sees_only_institutions_serving_its_field,
     refreshing_pulls_what_the_registry_and_supervision_know,
 );

@@ -11,27 +11,54 @@ use ce_server::paging::Page;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, dates};
 
-use crate::scores::{Quality, check_period};
+use crate::scores::{Quality, check_period, fields_of};
 use crate::store;
 
-/// The province a department is held to, or `None` for the whole nation;
-/// refused for roles that read no dashboard.
-fn province_scope(caller: &Caller, asked: &str) -> Result<Option<String>, ApiError> {
-    let asked = (!asked.is_empty()).then(|| asked.to_owned());
-    if let Some(p) = &asked
-        && ce_proto::reference::region(p).is_none()
-    {
-        return Err(ApiError::invalid(
-            "province",
-            format!("`{p}` is not a province code"),
-        ));
-    }
-    match caller.role {
-        Role::Ministry | Role::Service | Role::Institution => Ok(asked),
-        Role::ProvincialHrss | Role::IndustryRegulator => {
-            narrow(asked, caller.province.clone(), "province")
+/// What a dashboard reader may see: a province (or the nation) and a field
+/// (or all), the request's filters narrowed to the caller's scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub province: Option<String>,
+    /// Institutions serving this field, among any others.
+    pub field: Option<i32>,
+}
+
+impl Scope {
+    /// A provincial department is held to its province; an industry
+    /// regulator to its field (and province, if it has one). Roles that read
+    /// no dashboard are refused, `what` saying what they asked for.
+    pub fn of(caller: &Caller, province: &str, field: i32, what: &str) -> Result<Scope, ApiError> {
+        let asked = (!province.is_empty()).then(|| province.to_owned());
+        if let Some(p) = &asked
+            && ce_proto::reference::region(p).is_none()
+        {
+            return Err(ApiError::invalid(
+                "province",
+                format!("`{p}` is not a province code"),
+            ));
         }
-        _ => Err(deny("reading quality dashboards")),
+        let asked_field = (field != 0).then_some(field);
+        match caller.role {
+            Role::Ministry | Role::Service | Role::Institution => Ok(Scope {
+                province: asked,
+                field: asked_field,
+            }),
+            Role::ProvincialHrss => Ok(Scope {
+                province: narrow(asked, caller.province.clone(), "province")?,
+                field: asked_field,
+            }),
+            Role::IndustryRegulator => Ok(Scope {
+                province: narrow(asked, caller.province.clone(), "province")?,
+                field: narrow(asked_field, caller.field.map(|f| f as i32), "field")?,
+            }),
+            _ => Err(deny(what)),
+        }
+    }
+
+    /// Whether a score falls within it.
+    pub fn covers(&self, score: &Score) -> bool {
+        self.province.as_ref().is_none_or(|p| *p == score.province)
+            && self.field.is_none_or(|f| fields_of(score).contains(&f))
     }
 }
 
@@ -42,15 +69,12 @@ impl Quality {
         req: GetScoreDistributionRequest,
     ) -> Result<ScoreDistribution, ApiError> {
         check_period(&req.period)?;
-        let province = province_scope(&call.caller, &req.province)?;
-        let field = match call.caller.role {
-            Role::IndustryRegulator => narrow(
-                (req.field != 0).then_some(req.field),
-                call.caller.field.map(|f| f as i32),
-                "field",
-            )?,
-            _ => (req.field != 0).then_some(req.field),
-        };
+        let Scope { province, field } = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let period = req.period.clone();
         let counts = self
             .db
@@ -116,11 +140,16 @@ impl Quality {
         if !req.period.is_empty() {
             check_period(&req.period)?;
         }
-        let province = province_scope(&call.caller, &req.province)?;
+        let Scope { province, field } = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let page = Page::parse(
             req.page_size,
             &req.page_token,
-            &format!("{}|{}", req.period, req.province),
+            &format!("{}|{}|{}", req.period, req.province, req.field),
         )?;
         let period = (!req.period.is_empty()).then(|| req.period.clone());
         let (rows, next_page_token) = page
@@ -131,6 +160,7 @@ impl Quality {
                         conn,
                         period.as_deref(),
                         province.as_deref(),
+                        field,
                         after,
                         limit,
                     )?)
@@ -163,7 +193,12 @@ impl Quality {
         if !req.period.is_empty() {
             check_period(&req.period)?;
         }
-        let province = province_scope(&call.caller, &req.province)?;
+        let scope = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let caller = call.caller.clone();
         let mut scores = self.computed.subscribe();
         let (tx, rx) = tokio::sync::mpsc::channel(64);
@@ -179,9 +214,7 @@ impl Quality {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(_) => return,
                 };
-                if (!req.period.is_empty() && score.period != req.period)
-                    || province.as_ref().is_some_and(|p| *p != score.province)
-                {
+                if (!req.period.is_empty() && score.period != req.period) || !scope.covers(&score) {
                     continue;
                 }
                 let mut score = score;

@@ -29,6 +29,7 @@ use prost::Message;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+use crate::dashboards::Scope;
 use crate::model::{Indicator, Model, Outcome, Value};
 use crate::store::{self, EvaluationRow, IndicatorRow, RankKey, ScoreRow};
 
@@ -165,13 +166,24 @@ pub fn score_name(institution_id: &str, period: &str) -> String {
     format!("institutions/{institution_id}/scores/{period}")
 }
 
+/// Every field a score's institution serves; scores computed before
+/// `fields` was kept name only the first.
+pub fn fields_of(score: &Score) -> Vec<i32> {
+    if score.fields.is_empty() {
+        vec![score.field]
+    } else {
+        score.fields.clone()
+    }
+}
+
 /// Who may read an institution's full score: its own breakdown to the
-/// institution; departments within their scope.
-fn may_read(caller: &Caller, province: &str, field: i32, institution: &str) -> bool {
+/// institution; departments within their scope (a field's regulator, any
+/// institution serving that field among others).
+fn may_read(caller: &Caller, score: &Score) -> bool {
     match caller.role {
         Role::Service => true,
-        Role::Institution => caller.org.as_deref() == Some(institution),
-        _ => department_covers(caller, province, &[field]),
+        Role::Institution => caller.org.as_deref() == Some(score.institution.as_str()),
+        _ => department_covers(caller, &score.province, &fields_of(score)),
     }
 }
 
@@ -238,6 +250,7 @@ fn recompute(
         period: period.to_owned(),
         province: institution.province.clone(),
         field,
+        fields: institution.fields.clone(),
         model_version: model.version.clone(),
         compute_time: Some(dates::timestamp(now)),
         ..Default::default()
@@ -291,6 +304,7 @@ fn recompute(
             score.reasons = reasons;
         }
     }
+    store::put_fields(conn, &id, &institution.fields)?;
     store::put_score(
         conn,
         &ScoreRow {
@@ -497,16 +511,11 @@ impl Quality {
         }
         v.finish()?;
         let institution = self.institution(&req.institution).await?;
-        let field = institution.fields.first().copied().unwrap_or(0);
         let c = &call.caller;
         let allowed = match c.role {
-            Role::Ministry | Role::Service => true,
-            Role::ProvincialHrss => c.province.as_deref() == Some(institution.province.as_str()),
-            Role::IndustryRegulator => {
-                c.field.is_some_and(|f| f as i32 == field)
-                    && c.province
-                        .as_deref()
-                        .is_none_or(|p| p == institution.province)
+            Role::Service => true,
+            Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
+                department_covers(c, &institution.province, &institution.fields)
             }
             // An institution reports what it measures itself.
             Role::Institution => {
@@ -558,8 +567,7 @@ impl Quality {
             .ok_or_else(|| names::not_found(name))?;
         let score = decode(&row)?;
         let c = &call.caller;
-        if !may_read(c, &row.province, row.field, &score.institution) && c.role != Role::Institution
-        {
+        if !may_read(c, &score) && c.role != Role::Institution {
             return Err(deny("reading this institution's score"));
         }
         Ok(for_caller(c, score))
@@ -583,17 +591,7 @@ impl Quality {
             &format!("{}|{}|{}", req.period, req.province, req.field),
         )?;
         let c = &call.caller;
-        let asked = (!req.province.is_empty()).then(|| req.province.clone());
-        let asked_field = (req.field != 0).then_some(req.field);
-        let (province, field) = match c.role {
-            Role::Ministry | Role::Service | Role::Institution => (asked, asked_field),
-            Role::ProvincialHrss => (narrow(asked, c.province.clone(), "province")?, asked_field),
-            Role::IndustryRegulator => (
-                narrow(asked, c.province.clone(), "province")?,
-                narrow(asked_field, c.field.map(|f| f as i32), "field")?,
-            ),
-            _ => return Err(deny("reading rankings")),
-        };
+        let Scope { province, field } = Scope::of(c, &req.province, req.field, "reading rankings")?;
         let after: Option<RankKey> = match &page.after {
             None => None,
             Some(token) => {
@@ -665,8 +663,9 @@ impl Quality {
             .iter()
             .map(|b| Score::decode(b.as_slice()).map_err(|e| ApiError::Internal(e.to_string())))
             .collect::<Result<_, _>>()?;
-        if let Some(s) = scores.first()
-            && !may_read(&call.caller, &s.province, s.field, &s.institution)
+        // The latest computation knows the institution's current fields.
+        if let Some(s) = scores.last()
+            && !may_read(&call.caller, s)
         {
             return Err(deny("reading this institution's score history"));
         }

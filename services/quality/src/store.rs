@@ -4,7 +4,9 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{evaluations, grade_changes, indicators, score_history, scores};
+use crate::schema::{
+    evaluations, grade_changes, indicators, institution_fields, score_history, scores,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = evaluations, treat_none_as_default_value = false)]
@@ -133,6 +135,45 @@ pub fn get_score(
         .optional()?)
 }
 
+/// Replaces the fields an institution serves with the registry's list.
+pub fn put_fields(
+    conn: &mut DbConnection,
+    institution: &str,
+    fields: &[i32],
+) -> Result<(), DbError> {
+    diesel::delete(
+        institution_fields::table.filter(institution_fields::institution_id.eq(institution)),
+    )
+    .execute(conn)?;
+    let mut fields = fields.to_vec();
+    fields.sort_unstable();
+    fields.dedup();
+    let rows: Vec<_> = fields
+        .iter()
+        .map(|f| {
+            (
+                institution_fields::institution_id.eq(institution),
+                institution_fields::field.eq(*f),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(institution_fields::table).values(&rows);
+    match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(())
+}
+
+/// The institutions serving `field`, for filters.
+macro_rules! serving {
+    ($field:expr) => {
+        institution_fields::table
+            .filter(institution_fields::field.eq($field))
+            .select(institution_fields::institution_id)
+    };
+}
+
 /// The grades of an institution's scored periods before `period`, most
 /// recent first.
 pub fn earlier_grades(
@@ -172,7 +213,7 @@ pub fn ranking(
         q = q.filter(scores::province.eq(p.to_owned()));
     }
     if let Some(f) = field {
-        q = q.filter(scores::field.eq(f));
+        q = q.filter(scores::institution_id.eq_any(serving!(f)));
     }
     if let Some((state, score, id)) = after {
         q = q.filter(
@@ -225,6 +266,7 @@ pub fn list_grade_changes(
     conn: &mut DbConnection,
     period: Option<&str>,
     province: Option<&str>,
+    field: Option<i32>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<GradeChangeRow>, DbError> {
@@ -237,13 +279,17 @@ pub fn list_grade_changes(
     if let Some(p) = province {
         q = q.filter(grade_changes::province.eq(p.to_owned()));
     }
+    if let Some(f) = field {
+        q = q.filter(grade_changes::institution_id.eq_any(serving!(f)));
+    }
     if let Some(a) = after {
         q = q.filter(grade_changes::id.gt(a.to_owned()));
     }
     Ok(q.order(grade_changes::id.asc()).limit(limit).load(conn)?)
 }
 
-/// (province, field, state, grade, institutions, sum of scores) of a period.
+/// (province, field, state, grade, institutions, sum of scores) of a
+/// period; an institution counts under each field it serves.
 pub type GradeCountRow = (String, i32, i32, String, i64, Option<f64>);
 
 pub fn distribution(
@@ -254,16 +300,20 @@ pub fn distribution(
 ) -> Result<Vec<GradeCountRow>, DbError> {
     use diesel::dsl::{count_star, sum};
     let mut q = scores::table
+        .inner_join(
+            institution_fields::table
+                .on(institution_fields::institution_id.eq(scores::institution_id)),
+        )
         .filter(scores::period.eq(period.to_owned()))
         .group_by((
             scores::province,
-            scores::field,
+            institution_fields::field,
             scores::state,
             scores::grade,
         ))
         .select((
             scores::province,
-            scores::field,
+            institution_fields::field,
             scores::state,
             scores::grade,
             count_star(),
@@ -274,8 +324,10 @@ pub fn distribution(
         q = q.filter(scores::province.eq(p.to_owned()));
     }
     if let Some(f) = field {
-        q = q.filter(scores::field.eq(f));
+        q = q.filter(institution_fields::field.eq(f));
     }
-    Ok(q.order((scores::province, scores::field, scores::grade))
-        .load(conn)?)
+    Ok(
+        q.order((scores::province, institution_fields::field, scores::grade))
+            .load(conn)?,
+    )
 }
