@@ -61,20 +61,29 @@ async fn institution_serving(env: &QualityEnv, name: &str, fields: &[Field]) -> 
         .name
 }
 
-/// `n` evaluations all answering `score`, uploaded by the institution.
+/// Evaluations of `inst` for 2026, all answering `score`, uploaded by the
+/// institution for `learners`.
+fn upload(inst: &str, learners: &[String], score: i32) -> SubmitEvaluationsRequest {
+    SubmitEvaluationsRequest {
+        institution: inst.into(),
+        period: "2026".into(),
+        evaluations: learners
+            .iter()
+            .map(|l| Evaluation {
+                learner: l.clone(),
+                score,
+                ..Default::default()
+            })
+            .collect(),
+    }
+}
+
+/// `n` evaluations all answering `score`, uploaded by the institution for
+/// `n` new learners of its.
 async fn evaluations(env: &QualityEnv, inst: &str, n: usize, score: i32) -> Score {
+    let learners = env.learners(inst, n).await;
     env.client(institution_token(inst))
-        .submit_evaluations(SubmitEvaluationsRequest {
-            institution: inst.into(),
-            period: "2026".into(),
-            evaluations: (0..n)
-                .map(|i| Evaluation {
-                    learner: format!("engineers/learner-{i}"),
-                    score,
-                    ..Default::default()
-                })
-                .collect(),
-        })
+        .submit_evaluations(upload(inst, &learners, score))
         .await
         .unwrap()
         .into_inner()
@@ -392,8 +401,9 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    // A learner evaluates once, in their own name.
-    let mut learner = env.client(token(Role::Engineer, "engineers/li"));
+    // A learner evaluates in their own name.
+    let li = env.learners(&own, 1).await.remove(0);
+    let mut learner = env.client(token(Role::Engineer, &li));
     learner
         .submit_evaluations(SubmitEvaluationsRequest {
             institution: own.clone(),
@@ -567,6 +577,106 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+/// Art. 25: only an institution's learners evaluate it, once each a period.
+async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let own = institution(&env, "Own Academy").await;
+    let other = institution(&env, "Other Academy").await;
+    let ours = env.learners(&own, 30).await;
+    let theirs = env.learners(&other, 1).await;
+    let mut inst = env.client(institution_token(&own));
+    let evaluation = |s: &Score| {
+        s.contributions
+            .iter()
+            .find(|c| c.indicator == Indicator::Evaluation as i32)
+            .map(|c| (c.value, c.samples))
+            .unwrap_or_else(|| panic!("no evaluation: {s:?}"))
+    };
+    let first = inst
+        .submit_evaluations(upload(&own, &ours, 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        evaluation(first.get_ref().score.as_ref().unwrap()),
+        (4.0, 30)
+    );
+    // Uploaded again with other answers: replaced, not added; and again: the same.
+    for _ in 0..2 {
+        let again = inst
+            .submit_evaluations(upload(&own, &ours, 2))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(again.stored, 30);
+        assert_eq!(evaluation(again.score.as_ref().unwrap()), (2.0, 30));
+    }
+    // A learner's own answer replaces the one uploaded for them.
+    let mut learner = env.client(token(Role::Engineer, &ours[0]));
+    let own_answer = learner
+        .submit_evaluations(SubmitEvaluationsRequest {
+            evaluations: vec![Evaluation {
+                score: 5,
+                ..Default::default()
+            }],
+            ..upload(&own, &[], 0)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (value, samples) = evaluation(own_answer.score.as_ref().unwrap());
+    assert_eq!(samples, 30);
+    assert!((value - (29.0 * 2.0 + 5.0) / 30.0).abs() < 1e-9, "{value}");
+
+    // Someone who never attended it: refused, naming the learner's field.
+    let refused = |err: tonic::Status, field: &str| {
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert_eq!(bad_fields(&err), [field]);
+        let why = ce_tests::bad_field_description(&err, field).unwrap();
+        assert!(why.contains("Art. 25"), "{why}");
+    };
+    let stranger = env
+        .client(token(Role::Engineer, &theirs[0]))
+        .submit_evaluations(SubmitEvaluationsRequest {
+            evaluations: vec![Evaluation {
+                score: 1,
+                ..Default::default()
+            }],
+            ..upload(&own, &[], 0)
+        })
+        .await
+        .unwrap_err();
+    refused(stranger, "evaluations[0].learner");
+    // An institution uploads only its own learners', each once, each named.
+    let mut mixed = ours[..2].to_vec();
+    mixed.push(theirs[0].clone());
+    let err = inst
+        .submit_evaluations(upload(&own, &mixed, 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[2].learner");
+    let twice = vec![ours[0].clone(), ours[1].clone(), ours[0].clone()];
+    let err = inst
+        .submit_evaluations(upload(&own, &twice, 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[2].learner");
+    let err = inst
+        .submit_evaluations(upload(&own, &[String::new()], 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[0].learner");
+    // Nothing refused was stored.
+    let now = env
+        .client(province("44"))
+        .get_score(GetScoreRequest {
+            name: format!("{own}/scores/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(evaluation(&now), (value, 30));
+}
+
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     use ce_proto::supervision::{
         CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
@@ -663,13 +773,10 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     let violations = part(Indicator::Violations);
     assert_eq!(violations.value, 1.0);
     assert!(violations.source.starts_with("supervision"));
-    assert!(
-        score
-            .contributions
-            .iter()
-            .all(|c| c.indicator != Indicator::RegistrationDelay as i32),
-        "no records, no delay"
-    );
+    // The delay rests on the evaluating learners' 30 records.
+    let delay = part(Indicator::RegistrationDelay);
+    assert_eq!(delay.samples, 30);
+    assert!(delay.source.starts_with("crediting"), "{}", delay.source);
 
     // Closing the period rescores every institution of the province.
     let err = env
@@ -922,5 +1029,6 @@ both_backends!(
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,
     a_field_regulator_sees_only_institutions_serving_its_field,
+    only_its_learners_evaluate_an_institution_once_a_period,
     refreshing_pulls_what_the_registry_and_supervision_know,
 );

@@ -418,6 +418,8 @@ impl Quality {
         Ok(score)
     }
 
+    /// Art. 25: only an institution's learners evaluate it, one evaluation
+    /// each per period; a repeat replaces the earlier answer.
     pub async fn submit_evaluations(
         &self,
         call: &Call,
@@ -435,50 +437,152 @@ impl Quality {
         }
         v.finish()?;
         let c = &call.caller;
-        let learner_of = |e: &ce_proto::quality::Evaluation| -> Result<Option<String>, ApiError> {
-            match c.role {
-                Role::Engineer if e.learner.is_empty() || e.learner == c.subject => {
-                    Ok(Some(c.subject.clone()))
-                }
-                Role::Engineer => Err(deny("evaluating in another learner's name")),
-                Role::Institution if c.org.as_deref() == Some(&req.institution) => {
-                    Ok((!e.learner.is_empty()).then(|| e.learner.clone()))
-                }
-                _ => Err(deny("submitting evaluations of this institution")),
-            }
-        };
         if c.role == Role::Engineer && req.evaluations.len() != 1 {
             return Err(ApiError::invalid(
                 "evaluations",
                 "a learner submits one evaluation at a time",
             ));
         }
-        let now = now_micros();
+        let mut v = Violations::new();
+        let mut learners = Vec::with_capacity(req.evaluations.len());
+        for (i, e) in req.evaluations.iter().enumerate() {
+            let learner = match c.role {
+                Role::Engineer if e.learner.is_empty() || e.learner == c.subject => {
+                    c.subject.clone()
+                }
+                Role::Engineer => return Err(deny("evaluating in another learner's name")),
+                Role::Institution if c.org.as_deref() == Some(&req.institution) => {
+                    e.learner.clone()
+                }
+                _ => return Err(deny("submitting evaluations of this institution")),
+            };
+            let field = format!("evaluations[{i}].learner");
+            if names::parse(&field, "engineers", &learner).is_err() {
+                v.add(
+                    field,
+                    "is required: the learner, `engineers/{engineer}` (Art. 25: one evaluation per learner)",
+                );
+            } else if learners.contains(&learner) {
+                v.add(
+                    field,
+                    format!(
+                        "{learner} appears twice: one evaluation per learner and period (Art. 25)"
+                    ),
+                );
+            }
+            learners.push(learner);
+        }
+        v.finish()?;
         let id = names::parse("institution", "institutions", &req.institution)?.to_owned();
-        let mut rows = Vec::with_capacity(req.evaluations.len());
-        for e in &req.evaluations {
-            rows.push(EvaluationRow {
+        let institution = self.institution(&req.institution).await?;
+        let year: i32 = req.period[..4]
+            .parse()
+            .map_err(|_| ApiError::invalid("period", "bad year"))?;
+        let attended = self.learners_of(&req.institution, year, &learners).await?;
+        let strangers: Vec<usize> = (0..learners.len())
+            .filter(|i| !attended.contains(&learners[*i]))
+            .collect();
+        let mut v = Violations::new();
+        // The first few by name; a whole upload of strangers would not fit
+        // in the status's trailers.
+        for &i in strangers.iter().take(10) {
+            v.add(
+                format!("evaluations[{i}].learner"),
+                format!(
+                    "{} has no {year} hours uploaded by {}: only its learners evaluate it (Art. 25)",
+                    learners[i], req.institution
+                ),
+            );
+        }
+        if strangers.len() > 10 {
+            v.add(
+                "evaluations",
+                format!(
+                    "{} more learners without hours from this institution (Art. 25)",
+                    strangers.len() - 10
+                ),
+            );
+        }
+        v.finish()?;
+        let now = now_micros();
+        let rows: Vec<EvaluationRow> = req
+            .evaluations
+            .iter()
+            .zip(learners)
+            .map(|(e, learner)| EvaluationRow {
                 id: names::new_id(),
                 institution_id: id.clone(),
                 period: req.period.clone(),
-                learner: learner_of(e)?,
+                learner: Some(learner),
                 activity: (!e.activity.is_empty()).then(|| e.activity.clone()),
                 score: e.score,
                 submitted_by: c.subject.clone(),
                 create_micros: now,
-            });
-        }
-        let institution = self.institution(&req.institution).await?;
+            })
+            .collect();
         let stored = rows.len() as i32;
         let score = self
             .store_and_score(call, institution, req.period, move |conn| {
-                Ok(store::insert_evaluations(conn, &rows)?)
+                Ok(store::put_evaluations(conn, &rows)?)
             })
             .await?;
         Ok(SubmitEvaluationsResponse {
             stored,
             score: Some(for_caller(&call.caller, score)),
         })
+    }
+
+    /// Which of `learners` attended the institution in `year`: crediting
+    /// holds hours the institution uploaded for them, neither rejected nor
+    /// revoked. One learner is asked about directly; a batch is checked
+    /// against one listing of the institution's uploads.
+    async fn learners_of(
+        &self,
+        institution: &str,
+        year: i32,
+        learners: &[String],
+    ) -> Result<std::collections::HashSet<String>, ApiError> {
+        use ce_proto::crediting::RecordState;
+        let engineer = match learners {
+            [one] => one.clone(),
+            _ => String::new(),
+        };
+        let mut attended = std::collections::HashSet::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .crediting
+                .clone()
+                .list_hour_records(ce_proto::crediting::ListHourRecordsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    engineer: engineer.clone(),
+                    year,
+                    institution: institution.to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("crediting did not answer: {}", e.message()))
+                })?
+                .into_inner();
+            attended.extend(
+                page.hour_records
+                    .into_iter()
+                    .filter(|r| {
+                        matches!(
+                            RecordState::try_from(r.state),
+                            Ok(RecordState::Submitted | RecordState::Confirmed)
+                        )
+                    })
+                    .map(|r| r.engineer),
+            );
+            if page.next_page_token.is_empty() || learners.iter().all(|l| attended.contains(l)) {
+                return Ok(attended);
+            }
+            token = page.next_page_token;
+        }
     }
 
     pub async fn record_indicator(

@@ -47,9 +47,28 @@ pub struct ScoreRow {
     pub compute_micros: i64,
 }
 
-pub fn insert_evaluations(conn: &mut DbConnection, rows: &[EvaluationRow]) -> Result<(), DbError> {
+/// Stores evaluations, each replacing its learner's earlier one for the
+/// same institution and period (Art. 25: one each).
+pub fn put_evaluations(conn: &mut DbConnection, rows: &[EvaluationRow]) -> Result<(), DbError> {
     // SQLite binds at most 32766 parameters a statement: 8 a row.
     for chunk in rows.chunks(4000) {
+        for ((institution, period), group) in chunk.iter().fold(
+            std::collections::BTreeMap::<(&str, &str), Vec<&str>>::new(),
+            |mut m, r| {
+                if let Some(l) = &r.learner {
+                    m.entry((&r.institution_id, &r.period)).or_default().push(l);
+                }
+                m
+            },
+        ) {
+            diesel::delete(
+                evaluations::table
+                    .filter(evaluations::institution_id.eq(institution))
+                    .filter(evaluations::period.eq(period))
+                    .filter(evaluations::learner.eq_any(group)),
+            )
+            .execute(conn)?;
+        }
         let insert = diesel::insert_into(evaluations::table).values(chunk);
         match conn {
             DbConnection::Pg(c) => insert.execute(c)?,
