@@ -677,6 +677,75 @@ async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
     assert_eq!(evaluation(&now), (value, 30));
 }
 
+/// Art. 25 "C in consecutive periods": the period right before, of the
+/// same granularity, not any earlier one in text order.
+async fn c_is_poor_only_right_after_a_c_of_the_period_before(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    // Earlier results, as an earlier run of the service left them.
+    let db = ce_db::Db::connect(
+        &env.registry.place.config("quality").database.url,
+        1,
+        quality::migrations(),
+    )
+    .unwrap();
+    let seed = |inst: &str, period: &str| {
+        let mut conn = db.connection().unwrap();
+        quality::store::put_score(
+            &mut conn,
+            &quality::store::ScoreRow {
+                institution_id: inst.trim_start_matches("institutions/").into(),
+                period: period.into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                state: ScoreState::Scored as i32,
+                score: 62.5,
+                grade: "C".into(),
+                body: Vec::new(),
+                compute_micros: 1,
+            },
+            &format!("seed-{inst}-{period}"),
+        )
+        .unwrap();
+    };
+    // Answers 3 and 4 in equal numbers: 3.5, normalised 62.5, a C.
+    let c = |inst: String, period: &'static str| {
+        let env = &env;
+        async move {
+            let learners = env.learners(&inst, 30).await;
+            let mut req = upload(&inst, &learners, 3);
+            req.period = period.into();
+            for e in &mut req.evaluations[15..] {
+                e.score = 4;
+            }
+            let s = env
+                .client(institution_token(&inst))
+                .submit_evaluations(req)
+                .await
+                .unwrap()
+                .into_inner()
+                .score
+                .unwrap();
+            assert_eq!(s.grade, "C", "{s:?}");
+            s.poor
+        }
+    };
+    let after_c = institution(&env, "After C").await;
+    seed(&after_c, "2025");
+    assert!(c(after_c, "2026").await, "C in 2025, then C in 2026: poor");
+    let gap = institution(&env, "Gap").await;
+    seed(&gap, "2024");
+    assert!(!c(gap, "2026").await, "C, none, C: not consecutive");
+    let year_then_quarter = institution(&env, "Year then quarter").await;
+    seed(&year_then_quarter, "2026");
+    assert!(
+        !c(year_then_quarter, "2026-Q1").await,
+        "the year 2026 does not come before its first quarter"
+    );
+    let quarters = institution(&env, "Quarters").await;
+    seed(&quarters, "2025-Q4");
+    assert!(c(quarters, "2026-Q1").await, "2025-Q4 then 2026-Q1: poor");
+}
+
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     use ce_proto::supervision::{
         CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
@@ -1030,5 +1099,6 @@ both_backends!(
     each_sees_only_what_its_scope_allows,
     a_field_regulator_sees_only_institutions_serving_its_field,
     only_its_learners_evaluate_an_institution_once_a_period,
+    c_is_poor_only_right_after_a_c_of_the_period_before,
     refreshing_pulls_what_the_registry_and_supervision_know,
 );

@@ -263,13 +263,12 @@ fn recompute(
             notes,
         } => {
             score.reasons = notes;
-            let earlier = store::earlier_grades(
-                conn,
-                &id,
-                period,
-                ScoreState::Scored as i32,
-                i64::from(model.poor.repeated_periods.max(1)),
-            )?;
+            // Art. 25 "consecutive": the periods right before, same granularity.
+            let preceding: Vec<String> =
+                std::iter::successors(previous_period(period), |p| previous_period(p))
+                    .take(model.poor.repeated_periods.max(1) as usize)
+                    .collect();
+            let earlier = store::grades_in_a_row(conn, &id, &preceding, ScoreState::Scored as i32)?;
             score.state = ScoreState::Scored as i32;
             score.score = points;
             score.poor = model.is_poor(&grade, &earlier);
@@ -1013,6 +1012,23 @@ impl Quality {
     }
 }
 
+/// The period right before `period`, of the same granularity: 2025 before
+/// 2026, 2025-H2 before 2026-H1, 2026-Q2 before 2026-Q3. `None` for a
+/// string that is not a period.
+pub fn previous_period(period: &str) -> Option<String> {
+    let year: i32 = period.get(..4)?.parse().ok()?;
+    match period.get(4..)? {
+        "" => Some(format!("{}", year - 1)),
+        "-H1" => Some(format!("{}-H2", year - 1)),
+        "-H2" => Some(format!("{year}-H1")),
+        "-Q1" => Some(format!("{}-Q4", year - 1)),
+        "-Q2" => Some(format!("{year}-Q1")),
+        "-Q3" => Some(format!("{year}-Q2")),
+        "-Q4" => Some(format!("{year}-Q3")),
+        _ => None,
+    }
+}
+
 /// The first and last day of a period.
 pub fn period_days(period: &str) -> Result<(time::Date, time::Date), ApiError> {
     check_period(period)?;
@@ -1066,5 +1082,22 @@ mod tests {
         for bad in ["2025", "2026-H3", "26", "2026-", "abcd"] {
             assert!(check_period(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_previous_period_is_the_one_right_before_of_the_same_kind() {
+        for (p, before) in [
+            ("2027", "2026"),
+            ("2027-H1", "2026-H2"),
+            ("2027-H2", "2027-H1"),
+            ("2027-Q1", "2026-Q4"),
+            ("2027-Q2", "2027-Q1"),
+            ("2027-Q3", "2027-Q2"),
+            ("2027-Q4", "2027-Q3"),
+        ] {
+            assert_eq!(previous_period(p).as_deref(), Some(before), "{p}");
+        }
+        assert_eq!(previous_period("2027-Q5"), None);
+        assert_eq!(previous_period("27"), None);
     }
 }

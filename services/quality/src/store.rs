@@ -193,23 +193,27 @@ macro_rules! serving {
     };
 }
 
-/// The grades of an institution's scored periods before `period`, most
-/// recent first.
-pub fn earlier_grades(
+/// The scored grades of `periods` (the ones right before a period, most
+/// recent first), up to the first without one: a gap ends the run, so C,
+/// none, C is not "C in consecutive periods".
+pub fn grades_in_a_row(
     conn: &mut DbConnection,
     institution: &str,
-    period: &str,
+    periods: &[String],
     scored: i32,
-    limit: i64,
 ) -> Result<Vec<String>, DbError> {
-    Ok(scores::table
-        .filter(scores::institution_id.eq(institution))
-        .filter(scores::period.lt(period))
-        .filter(scores::state.eq(scored))
-        .order(scores::period.desc())
-        .limit(limit)
-        .select(scores::grade)
-        .load(conn)?)
+    let mut grades = Vec::new();
+    for period in periods {
+        let grade: Option<String> = scores::table
+            .find((institution, period))
+            .filter(scores::state.eq(scored))
+            .select(scores::grade)
+            .first(conn)
+            .optional()?;
+        let Some(grade) = grade else { break };
+        grades.push(grade);
+    }
+    Ok(grades)
 }
 
 /// Where a ranking page starts: after (state, score, institution).
