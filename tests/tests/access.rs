@@ -628,6 +628,7 @@ async fn call_registry(
                     // (and audits) nothing.
                     grade: format!("{:?}", who).chars().take(8).collect(),
                     model_version: "national-2026.1".into(),
+                    ..Default::default()
                 },
                 token,
                 id,

@@ -176,6 +176,7 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         period: period.into(),
         grade: "D".into(),
         model_version: "national-2026.1".into(),
+        ..Default::default()
     };
     let err = env
         .registry

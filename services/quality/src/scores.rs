@@ -340,6 +340,7 @@ fn recompute(
             period: period.to_owned(),
             grade: score.grade.clone(),
             model_version: score.model_version.clone(),
+            compute_time: score.compute_time,
         };
         effects::insert(
             conn,
