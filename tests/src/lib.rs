@@ -559,6 +559,32 @@ impl QualityEnv {
         )
     }
 
+    /// Another quality-monitoring instance on the same database and peers:
+    /// a second replica, as behind a load balancer.
+    pub async fn start_replica(&self) -> Service {
+        let mut config = self.registry.place.config("quality");
+        config
+            .peers
+            .insert("registry".into(), self.registry.service.url());
+        config.peers.insert(
+            "supervision".into(),
+            format!("http://{}", self.supervision_addr),
+        );
+        config
+            .peers
+            .insert("crediting".into(), self.crediting.url());
+        start_service(config, quality::start).await
+    }
+
+    /// A client of `replica` (see [`QualityEnv::start_replica`]).
+    pub async fn client_of(&self, replica: &Service, req: TokenRequest) -> Quality {
+        let token = self.registry.place.token(req);
+        ce_proto::quality::quality_service_client::QualityServiceClient::with_interceptor(
+            replica.channel().await,
+            bearer(&token),
+        )
+    }
+
     /// `n` new engineers of the institution's province, each with two days
     /// (29-30 September 2026) of a course of its in its main field, uploaded
     /// by the institution to crediting: its learners, who may evaluate it

@@ -747,6 +747,45 @@ async fn c_is_poor_only_right_after_a_c_of_the_period_before(b: Backend) {
     assert!(c(quarters, "2026-Q1").await, "2025-Q4 then 2026-Q1: poor");
 }
 
+/// With several replicas, a watch on one sees the scores another computes:
+/// it follows the database, not its own replica's memory.
+async fn a_watch_on_one_replica_sees_scores_computed_by_another(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let replica = env.start_replica().await;
+    let mut watch = env
+        .client_of(&replica, province("44"))
+        .await
+        .watch_scores(WatchScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut elsewhere = env
+        .client_of(&replica, province("11"))
+        .await
+        .watch_scores(WatchScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let inst = institution(&env, "Replicated Academy").await;
+    // Computed by the first instance.
+    let computed = evaluations(&env, &inst, 30, 4).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("the other replica's score is pushed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.institution, inst);
+    assert_eq!(seen.compute_time, computed.compute_time);
+    assert_eq!((seen.score, seen.grade.as_str()), (75.0, "B"));
+    // Still scoped: another province's department sees nothing of it.
+    let quiet = tokio::time::timeout(Duration::from_millis(2500), elsewhere.message()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    replica.stop().await;
+}
+
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     use ce_proto::supervision::{
         CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
@@ -1101,5 +1140,6 @@ both_backends!(
     a_field_regulator_sees_only_institutions_serving_its_field,
     only_its_learners_evaluate_an_institution_once_a_period,
     c_is_poor_only_right_after_a_c_of_the_period_before,
+    a_watch_on_one_replica_sees_scores_computed_by_another,
     refreshing_pulls_what_the_registry_and_supervision_know,
 );

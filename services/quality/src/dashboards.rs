@@ -1,18 +1,28 @@
 //! For dashboards: how a period's grades are distributed, which
 //! institutions' grades changed, and a live watch of new scores.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use ce_proto::common::Role;
 use ce_proto::quality::{
     DistributionRow, GetScoreDistributionRequest, GradeChange, GradeCount, ListGradeChangesRequest,
     ListGradeChangesResponse, Score, ScoreDistribution, ScoreState, WatchScoresRequest,
 };
 use ce_server::auth::Caller;
+use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, dates};
+use prost::Message;
 
-use crate::scores::{Quality, check_period, fields_of};
+use crate::scores::{Quality, check_period, fields_of, for_caller};
 use crate::store;
+
+/// How often a watch looks for scores other replicas computed.
+pub const POLL: Duration = Duration::from_secs(1);
+/// How far back a watch looks again for scores committed late.
+const LAG: Duration = Duration::from_secs(5);
 
 /// What a dashboard reader may see: a province (or the nation) and a field
 /// (or all), the request's filters narrowed to the caller's scope.
@@ -184,7 +194,9 @@ impl Quality {
         })
     }
 
-    /// New scores as this replica computes them, within the caller's scope.
+    /// New scores as any replica computes them, within the caller's scope:
+    /// the watch follows the score history in the database, woken at once
+    /// by this replica's own scores and every [`POLL`] for the others'.
     pub fn watch(
         &self,
         call: &Call,
@@ -200,35 +212,75 @@ impl Quality {
             "reading quality dashboards",
         )?;
         let caller = call.caller.clone();
-        let mut scores = self.computed.subscribe();
+        let db = self.db.clone();
+        let mut wake = self.computed.subscribe();
+        let period = (!req.period.is_empty()).then_some(req.period);
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
+            let start = now_micros();
+            let mut since = start;
+            // What was sent, by id, while it is inside the look-back.
+            let mut sent: HashMap<String, i64> = HashMap::new();
             loop {
-                let score = tokio::select! {
-                    s = scores.recv() => s,
+                match send_new(&db, since, period.clone(), &mut sent, &scope, &caller, &tx).await {
+                    Ok(Some(newest)) => {
+                        // Scores commit a little after they are computed, and
+                        // not always in that order: look back LAG each time.
+                        since = start.max(newest - LAG.as_micros() as i64);
+                        sent.retain(|_, at| *at >= since);
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "WatchScores could not read the score history");
+                    }
+                }
+                tokio::select! {
+                    // The service is stopping.
+                    r = wake.changed() => if r.is_err() { return },
+                    _ = tokio::time::sleep(POLL) => {}
                     _ = tx.closed() => return,
-                };
-                let score = match score {
-                    Ok(s) => s,
-                    // A slow watcher skips what it missed rather than holding others up.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                };
-                if (!req.period.is_empty() && score.period != req.period) || !scope.covers(&score) {
-                    continue;
-                }
-                let mut score = score;
-                if caller.role == Role::Institution
-                    && caller.org.as_deref() != Some(&score.institution)
-                {
-                    score.contributions.clear();
-                    score.reasons.clear();
-                }
-                if tx.send(Ok(score)).await.is_err() {
-                    return;
                 }
             }
         });
         Ok(rx)
     }
+}
+
+/// Sends the scores in the history since `since` not sent yet that `scope`
+/// covers; the newest computation time seen, or `None` once the watcher is
+/// gone.
+async fn send_new(
+    db: &ce_db::Db,
+    since: i64,
+    period: Option<String>,
+    sent: &mut HashMap<String, i64>,
+    scope: &Scope,
+    caller: &Caller,
+    tx: &tokio::sync::mpsc::Sender<Result<Score, tonic::Status>>,
+) -> Result<Option<i64>, ApiError> {
+    let recent = db
+        .read(move |conn| Ok::<_, ApiError>(store::computed_since(conn, since, period.as_deref())?))
+        .await?;
+    let newest = recent.last().map_or(since, |r| r.1);
+    let fresh: Vec<(String, i64)> = recent
+        .into_iter()
+        .filter(|(id, _)| !sent.contains_key(id))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(Some(newest));
+    }
+    let ids: Vec<String> = fresh.iter().map(|f| f.0.clone()).collect();
+    let bodies = db
+        .read(move |conn| Ok::<_, ApiError>(store::history_bodies(conn, &ids)?))
+        .await?;
+    sent.extend(fresh);
+    for body in bodies {
+        let Ok(score) = Score::decode(body.as_slice()) else {
+            continue;
+        };
+        if scope.covers(&score) && tx.send(Ok(for_caller(caller, score))).await.is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(newest))
 }

@@ -103,8 +103,9 @@ pub struct Quality {
     pub clients: Clients,
     pub models: Arc<crate::model::Models>,
     pub outbox: Outbox,
-    /// Every score computed here, for WatchScores.
-    pub computed: tokio::sync::broadcast::Sender<Score>,
+    /// Bumped at every score computed here: wakes this replica's watches,
+    /// which read the scores themselves from the database.
+    pub computed: tokio::sync::watch::Sender<u64>,
 }
 
 fn to_model(i: PIndicator) -> Option<Indicator> {
@@ -193,7 +194,7 @@ fn decode(row: &ScoreRow) -> Result<Score, ApiError> {
 }
 
 /// The institution's score with another institution's breakdown removed.
-fn for_caller(caller: &Caller, mut s: Score) -> Score {
+pub fn for_caller(caller: &Caller, mut s: Score) -> Score {
     if caller.role == Role::Institution && caller.org.as_deref() != Some(&s.institution) {
         s.contributions.clear();
         s.reasons.clear();
@@ -413,8 +414,7 @@ impl Quality {
             })
             .await?;
         self.outbox.wake();
-        // Nobody watching is fine.
-        let _ = self.computed.send(score.clone());
+        self.computed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(score)
     }
 

@@ -266,6 +266,39 @@ pub fn history(conn: &mut DbConnection, institution: &str) -> Result<Vec<Vec<u8>
         .load(conn)?)
 }
 
+/// (id, computation time) of the scores computed at or after `since`, by
+/// time; only `period`'s, if given.
+pub fn computed_since(
+    conn: &mut DbConnection,
+    since: i64,
+    period: Option<&str>,
+) -> Result<Vec<(String, i64)>, DbError> {
+    let mut q = score_history::table
+        .filter(score_history::compute_micros.ge(since))
+        .select((score_history::id, score_history::compute_micros))
+        .into_boxed();
+    if let Some(p) = period {
+        q = q.filter(score_history::period.eq(p.to_owned()));
+    }
+    Ok(q.order((score_history::compute_micros, score_history::id))
+        .load(conn)?)
+}
+
+/// The bodies of the history rows `ids`, by computation time.
+pub fn history_bodies(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Vec<u8>>, DbError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            score_history::table
+                .filter(score_history::id.eq_any(chunk))
+                .order((score_history::compute_micros, score_history::id))
+                .select(score_history::body)
+                .load::<Vec<u8>>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grade_changes, treat_none_as_default_value = false)]
 pub struct GradeChangeRow {
