@@ -588,6 +588,123 @@ impl QualityEnv {
         )
     }
 
+    /// Another quality-monitoring instance on the same database and peers:
+    /// a second replica, as behind a load balancer.
+    pub async fn start_replica(&self) -> Service {
+        let mut config = self.registry.place.config("quality");
+        config
+            .peers
+            .insert("registry".into(), self.registry.service.url());
+        config.peers.insert(
+            "supervision".into(),
+            format!("http://{}", self.supervision_addr),
+        );
+        config
+            .peers
+            .insert("crediting".into(), self.crediting.url());
+        start_service(config, quality::start).await
+    }
+
+    /// A client of `replica` (see [`QualityEnv::start_replica`]).
+    pub async fn client_of(&self, replica: &Service, req: TokenRequest) -> Quality {
+        let token = self.registry.place.token(req);
+        ce_proto::quality::quality_service_client::QualityServiceClient::with_interceptor(
+            replica.channel().await,
+            bearer(&token),
+        )
+    }
+
+    /// `n` new engineers of the institution's province, each with two days
+    /// (29-30 September 2026) of a course of its in its main field, uploaded
+    /// by the institution to crediting: its learners, who may evaluate it
+    /// (Art. 25).
+    pub async fn learners(&self, institution: &str, n: usize) -> Vec<String> {
+        use ce_proto::common::{DeliveryMode, SubjectCategory};
+        use ce_proto::crediting::hour_record::Activity;
+        use ce_proto::crediting::{CreateHourRecordRequest, FaceToFaceTraining, HourRecord};
+        use ce_proto::google::r#type::Date;
+        use ce_proto::registry as reg;
+        let date = |day| {
+            Some(Date {
+                year: 2026,
+                month: 9,
+                day,
+            })
+        };
+        let inst = self
+            .registry
+            .ministry()
+            .get_institution(reg::GetInstitutionRequest {
+                name: institution.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let course = self
+            .registry
+            .institution(institution)
+            .create_activity(reg::CreateActivityRequest {
+                activity: Some(reg::Activity {
+                    title: "Site safety".into(),
+                    province: inst.province.clone(),
+                    field: inst.fields[0],
+                    subject_category: SubjectCategory::Professional as i32,
+                    delivery_mode: DeliveryMode::FaceToFace as i32,
+                    start_date: date(1),
+                    end_date: date(30),
+                    hours_per_day: 8.0,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .name;
+        let mut crediting = self
+            .crediting(TokenRequest {
+                org: Some(institution.into()),
+                ..token(Role::Institution, "institution-clerk")
+            })
+            .await;
+        let mut department = self.registry.province(&inst.province);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let engineer = department
+                .create_engineer(reg::CreateEngineerRequest {
+                    engineer: Some(reg::Engineer {
+                        id_number: resident_id(&inst.province),
+                        display_name: "学员".into(),
+                        province: inst.province.clone(),
+                        field: inst.fields[0],
+                        title_level: reg::TitleLevel::Engineer as i32,
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .name;
+            crediting
+                .create_hour_record(CreateHourRecordRequest {
+                    hour_record: Some(HourRecord {
+                        engineer: engineer.clone(),
+                        registry_activity: course.clone(),
+                        activity: Some(Activity::FaceToFace(FaceToFaceTraining {
+                            subject_category: SubjectCategory::Professional as i32,
+                            start_date: date(29),
+                            days: 2,
+                            hours_per_day: 8.0,
+                        })),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .unwrap();
+            out.push(engineer);
+        }
+        out
+    }
+
     pub fn supervision(&self, req: TokenRequest) -> Supervision {
         let token = self.registry.place.token(req);
         ce_proto::supervision::supervision_service_client::SupervisionServiceClient::with_interceptor(

@@ -629,6 +629,7 @@ async fn call_registry(
                     // (and audits) nothing.
                     grade: format!("{:?}", who).chars().take(8).collect(),
                     model_version: "national-2026.1".into(),
+                    ..Default::default()
                 },
                 token,
                 id,
@@ -913,6 +914,7 @@ async fn call_quality(
     rpc: &str,
     c: &mut QualityServiceClient<Channel>,
     w: &World,
+    who: Who,
     token: &Option<String>,
     id: &str,
 ) -> Outcome {
@@ -924,8 +926,13 @@ async fn call_quality(
                 SubmitEvaluationsRequest {
                     institution: w.institution.clone(),
                     period: "2026".into(),
+                    // An engineer evaluates in their own name; an
+                    // institution names its learner.
                     evaluations: vec![Evaluation {
-                        learner: String::new(),
+                        learner: match who {
+                            Engineer | OtherEngineer => String::new(),
+                            _ => w.engineer.clone(),
+                        },
                         score: 4,
                         ..Default::default()
                     }],
@@ -1042,6 +1049,7 @@ async fn call_quality(
                 WatchScoresRequest {
                     period: "2026".into(),
                     province: "44".into(),
+                    ..Default::default()
                 },
                 token,
                 id,
@@ -1068,19 +1076,58 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
     check_table_covers(QUALITY, "ce.quality.v1.QualityService");
     let env = QualityEnv::start(b).await;
     let w = world(&env.registry).await;
-    // A score of the institution for 2026: thirty evaluations it uploads.
+    // A score of the institution for 2026: thirty evaluations it uploads,
+    // of learners who attended its course (Art. 25), as both engineers did.
     let own = env.registry.place.token(TokenRequest {
         org: Some(w.institution.clone()),
         ..ce_tests::token(Role::Institution, "institution-clerk")
     });
+    let mut p = env.registry.province("44");
+    let mut learners = Vec::new();
+    for _ in 0..30 {
+        learners.push(
+            p.create_engineer(new_engineer(&w.employer))
+                .await
+                .unwrap()
+                .into_inner()
+                .name,
+        );
+    }
+    let mut crediting = env
+        .crediting(TokenRequest {
+            org: Some(w.institution.clone()),
+            ..ce_tests::token(Role::Institution, "institution-clerk")
+        })
+        .await;
+    for engineer in learners.iter().chain([&w.engineer, &w.other_engineer]) {
+        crediting
+            .create_hour_record(ce_proto::crediting::CreateHourRecordRequest {
+                hour_record: Some(ce_proto::crediting::HourRecord {
+                    engineer: engineer.clone(),
+                    registry_activity: w.activity.clone(),
+                    activity: Some(ce_proto::crediting::hour_record::Activity::FaceToFace(
+                        ce_proto::crediting::FaceToFaceTraining {
+                            subject_category: SubjectCategory::Professional as i32,
+                            start_date: date(2026, 3, 2),
+                            days: 3,
+                            hours_per_day: 8.0,
+                        },
+                    )),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
     QualityServiceClient::new(env.channel.clone())
         .submit_evaluations(request(
             SubmitEvaluationsRequest {
                 institution: w.institution.clone(),
                 period: "2026".into(),
-                evaluations: (0..30)
-                    .map(|i| Evaluation {
-                        learner: format!("engineers/learner-{i}"),
+                evaluations: learners
+                    .iter()
+                    .map(|l| Evaluation {
+                        learner: l.clone(),
                         score: 4,
                         ..Default::default()
                     })
@@ -1097,7 +1144,7 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
         for &who in ALL {
             let token = token_of(&env.registry, &w, who);
             let id = Findings::request_id(row.rpc, who);
-            let got = call_quality(row.rpc, &mut client, &w, &token, &id).await;
+            let got = call_quality(row.rpc, &mut client, &w, who, &token, &id).await;
             found.note(&env.registry.place, row, who, got, &id);
         }
     }

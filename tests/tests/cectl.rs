@@ -533,8 +533,11 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
     );
     // The institution uploads its learners' evaluations (30 is the minimum).
     let own = mint(&clerk, &["--role", "institution", "--org", &institution]).await;
-    let evaluations: Vec<String> = (0..30)
-        .map(|i| format!(r#"{{"learner": "engineers/learner-{i}", "score": 5}}"#))
+    let evaluations: Vec<String> = env
+        .learners(&institution, 30)
+        .await
+        .iter()
+        .map(|l| format!(r#"{{"learner": "{l}", "score": 5}}"#))
         .collect();
     clerk
         .expect(

@@ -30,7 +30,19 @@ fn institution_token(name: &str) -> TokenRequest {
     }
 }
 
+fn regulator(field: Field) -> TokenRequest {
+    TokenRequest {
+        field: Some(field),
+        ..token(Role::IndustryRegulator, "field-regulator")
+    }
+}
+
 async fn institution(env: &QualityEnv, name: &str) -> String {
+    institution_serving(env, name, &[Field::Construction]).await
+}
+
+/// An institution of Guangdong serving `fields`, the first as its main one.
+async fn institution_serving(env: &QualityEnv, name: &str, fields: &[Field]) -> String {
     env.registry
         .province("44")
         .create_institution(CreateInstitutionRequest {
@@ -38,7 +50,7 @@ async fn institution(env: &QualityEnv, name: &str) -> String {
                 code: credit_code("44"),
                 display_name: name.into(),
                 province: "44".into(),
-                fields: vec![Field::Construction as i32],
+                fields: fields.iter().map(|f| *f as i32).collect(),
                 delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
                 ..Default::default()
             }),
@@ -49,20 +61,29 @@ async fn institution(env: &QualityEnv, name: &str) -> String {
         .name
 }
 
-/// `n` evaluations all answering `score`, uploaded by the institution.
+/// Evaluations of `inst` for 2026, all answering `score`, uploaded by the
+/// institution for `learners`.
+fn upload(inst: &str, learners: &[String], score: i32) -> SubmitEvaluationsRequest {
+    SubmitEvaluationsRequest {
+        institution: inst.into(),
+        period: "2026".into(),
+        evaluations: learners
+            .iter()
+            .map(|l| Evaluation {
+                learner: l.clone(),
+                score,
+                ..Default::default()
+            })
+            .collect(),
+    }
+}
+
+/// `n` evaluations all answering `score`, uploaded by the institution for
+/// `n` new learners of its.
 async fn evaluations(env: &QualityEnv, inst: &str, n: usize, score: i32) -> Score {
+    let learners = env.learners(inst, n).await;
     env.client(institution_token(inst))
-        .submit_evaluations(SubmitEvaluationsRequest {
-            institution: inst.into(),
-            period: "2026".into(),
-            evaluations: (0..n)
-                .map(|i| Evaluation {
-                    learner: format!("engineers/learner-{i}"),
-                    score,
-                    ..Default::default()
-                })
-                .collect(),
-        })
+        .submit_evaluations(upload(inst, &learners, score))
         .await
         .unwrap()
         .into_inner()
@@ -155,6 +176,7 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         period: period.into(),
         grade: "D".into(),
         model_version: "national-2026.1".into(),
+        ..Default::default()
     };
     let err = env
         .registry
@@ -380,8 +402,9 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    // A learner evaluates once, in their own name.
-    let mut learner = env.client(token(Role::Engineer, "engineers/li"));
+    // A learner evaluates in their own name.
+    let li = env.learners(&own, 1).await.remove(0);
+    let mut learner = env.client(token(Role::Engineer, &li));
     learner
         .submit_evaluations(SubmitEvaluationsRequest {
             institution: own.clone(),
@@ -414,6 +437,353 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["period"]);
+}
+
+/// An industry regulator sees the institutions serving its field, under any
+/// of their fields, and nothing of the others: not in rankings,
+/// distributions, grade changes, single scores or the live watch.
+async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let building = institution(&env, "Building Academy").await;
+    evaluations(&env, &building, 30, 4).await;
+    let mut reg = env.client(regulator(Field::Construction));
+    let mut watch = reg
+        .watch_scores(WatchScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Mining only, then mining first and construction second.
+    let mining = institution_serving(&env, "Mining Academy", &[Field::Mining]).await;
+    let both =
+        institution_serving(&env, "Mixed Academy", &[Field::Mining, Field::Construction]).await;
+    evaluations(&env, &mining, 30, 5).await;
+    evaluations(&env, &both, 30, 3).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("the construction institution's score is pushed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seen.institution, both,
+        "the mining-only score is not pushed"
+    );
+    assert!(
+        !seen.contributions.is_empty(),
+        "in scope: the full breakdown"
+    );
+    assert_eq!(
+        seen.fields,
+        [Field::Mining as i32, Field::Construction as i32]
+    );
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), watch.message()).await;
+    assert!(quiet.is_err(), "nothing else: {quiet:?}");
+
+    // Rankings: found under its second field too.
+    let ranked = |scores: Vec<Score>| -> Vec<String> {
+        let mut v: Vec<String> = scores.into_iter().map(|s| s.institution).collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let list = |field: Field| ListScoresRequest {
+        period: "2026".into(),
+        field: field as i32,
+        ..Default::default()
+    };
+    let theirs = reg
+        .list_scores(list(Field::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ranked(theirs.scores),
+        sorted(vec![building.clone(), both.clone()])
+    );
+    let err = reg.list_scores(list(Field::Mining)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    let miners = ministry
+        .list_scores(list(Field::Mining))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ranked(miners.scores),
+        sorted(vec![mining.clone(), both.clone()])
+    );
+
+    // The distribution counts an institution under each field it serves.
+    let dist = ministry
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let per_field: Vec<(i32, i64)> = dist
+        .rows
+        .iter()
+        .map(|r| (r.field, r.grades.iter().map(|g| g.institutions).sum()))
+        .collect();
+    assert_eq!(
+        per_field,
+        vec![(Field::Mining as i32, 2), (Field::Construction as i32, 2)]
+    );
+    let dist = reg
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dist.rows.len(), 1);
+    assert_eq!(dist.rows[0].field, Field::Construction as i32);
+
+    // Grade changes: only those serving construction.
+    let changes = reg
+        .list_grade_changes(ListGradeChangesRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .changes;
+    assert_eq!(
+        sorted(changes.into_iter().map(|c| c.institution).collect()),
+        sorted(vec![building.clone(), both.clone()])
+    );
+
+    // Single scores and histories follow the same scope.
+    let get = |inst: &str| GetScoreRequest {
+        name: format!("{inst}/scores/2026"),
+    };
+    reg.get_score(get(&both)).await.unwrap();
+    let err = reg.get_score(get(&mining)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = reg
+        .list_score_history(ListScoreHistoryRequest {
+            institution: mining.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+/// Art. 25: only an institution's learners evaluate it, once each a period.
+async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let own = institution(&env, "Own Academy").await;
+    let other = institution(&env, "Other Academy").await;
+    let ours = env.learners(&own, 30).await;
+    let theirs = env.learners(&other, 1).await;
+    let mut inst = env.client(institution_token(&own));
+    let evaluation = |s: &Score| {
+        s.contributions
+            .iter()
+            .find(|c| c.indicator == Indicator::Evaluation as i32)
+            .map(|c| (c.value, c.samples))
+            .unwrap_or_else(|| panic!("no evaluation: {s:?}"))
+    };
+    let first = inst
+        .submit_evaluations(upload(&own, &ours, 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        evaluation(first.get_ref().score.as_ref().unwrap()),
+        (4.0, 30)
+    );
+    // Uploaded again with other answers: replaced, not added; and again: the same.
+    for _ in 0..2 {
+        let again = inst
+            .submit_evaluations(upload(&own, &ours, 2))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(again.stored, 30);
+        assert_eq!(evaluation(again.score.as_ref().unwrap()), (2.0, 30));
+    }
+    // A learner's own answer replaces the one uploaded for them.
+    let mut learner = env.client(token(Role::Engineer, &ours[0]));
+    let own_answer = learner
+        .submit_evaluations(SubmitEvaluationsRequest {
+            evaluations: vec![Evaluation {
+                score: 5,
+                ..Default::default()
+            }],
+            ..upload(&own, &[], 0)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (value, samples) = evaluation(own_answer.score.as_ref().unwrap());
+    assert_eq!(samples, 30);
+    assert!((value - (29.0 * 2.0 + 5.0) / 30.0).abs() < 1e-9, "{value}");
+
+    // Someone who never attended it: refused, naming the learner's field.
+    let refused = |err: tonic::Status, field: &str| {
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert_eq!(bad_fields(&err), [field]);
+        let why = ce_tests::bad_field_description(&err, field).unwrap();
+        assert!(why.contains("Art. 25"), "{why}");
+    };
+    let stranger = env
+        .client(token(Role::Engineer, &theirs[0]))
+        .submit_evaluations(SubmitEvaluationsRequest {
+            evaluations: vec![Evaluation {
+                score: 1,
+                ..Default::default()
+            }],
+            ..upload(&own, &[], 0)
+        })
+        .await
+        .unwrap_err();
+    refused(stranger, "evaluations[0].learner");
+    // An institution uploads only its own learners', each once, each named.
+    let mut mixed = ours[..2].to_vec();
+    mixed.push(theirs[0].clone());
+    let err = inst
+        .submit_evaluations(upload(&own, &mixed, 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[2].learner");
+    let twice = vec![ours[0].clone(), ours[1].clone(), ours[0].clone()];
+    let err = inst
+        .submit_evaluations(upload(&own, &twice, 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[2].learner");
+    let err = inst
+        .submit_evaluations(upload(&own, &[String::new()], 1))
+        .await
+        .unwrap_err();
+    refused(err, "evaluations[0].learner");
+    // Nothing refused was stored.
+    let now = env
+        .client(province("44"))
+        .get_score(GetScoreRequest {
+            name: format!("{own}/scores/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(evaluation(&now), (value, 30));
+}
+
+/// Art. 25 "C in consecutive periods": the period right before, of the
+/// same granularity, not any earlier one in text order.
+async fn c_is_poor_only_right_after_a_c_of_the_period_before(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    // Earlier results, as an earlier run of the service left them.
+    let db = ce_db::Db::connect(
+        &env.registry.place.config("quality").database.url,
+        1,
+        quality::migrations(),
+    )
+    .unwrap();
+    let seed = |inst: &str, period: &str| {
+        let mut conn = db.connection().unwrap();
+        quality::store::put_score(
+            &mut conn,
+            &quality::store::ScoreRow {
+                institution_id: inst.trim_start_matches("institutions/").into(),
+                period: period.into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                state: ScoreState::Scored as i32,
+                score: 62.5,
+                grade: "C".into(),
+                body: Vec::new(),
+                compute_micros: 1,
+            },
+            &format!("seed-{inst}-{period}"),
+        )
+        .unwrap();
+    };
+    // Answers 3 and 4 in equal numbers: 3.5, normalised 62.5, a C.
+    let c = |inst: String, period: &'static str| {
+        let env = &env;
+        async move {
+            let learners = env.learners(&inst, 30).await;
+            let mut req = upload(&inst, &learners, 3);
+            req.period = period.into();
+            for e in &mut req.evaluations[15..] {
+                e.score = 4;
+            }
+            let s = env
+                .client(institution_token(&inst))
+                .submit_evaluations(req)
+                .await
+                .unwrap()
+                .into_inner()
+                .score
+                .unwrap();
+            assert_eq!(s.grade, "C", "{s:?}");
+            s.poor
+        }
+    };
+    let after_c = institution(&env, "After C").await;
+    seed(&after_c, "2025");
+    assert!(c(after_c, "2026").await, "C in 2025, then C in 2026: poor");
+    let gap = institution(&env, "Gap").await;
+    seed(&gap, "2024");
+    assert!(!c(gap, "2026").await, "C, none, C: not consecutive");
+    let year_then_quarter = institution(&env, "Year then quarter").await;
+    seed(&year_then_quarter, "2026");
+    assert!(
+        !c(year_then_quarter, "2026-Q1").await,
+        "the year 2026 does not come before its first quarter"
+    );
+    let quarters = institution(&env, "Quarters").await;
+    seed(&quarters, "2025-Q4");
+    assert!(c(quarters, "2026-Q1").await, "2025-Q4 then 2026-Q1: poor");
+}
+
+/// With several replicas, a watch on one sees the scores another computes:
+/// it follows the database, not its own replica's memory.
+async fn a_watch_on_one_replica_sees_scores_computed_by_another(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let replica = env.start_replica().await;
+    let mut watch = env
+        .client_of(&replica, province("44"))
+        .await
+        .watch_scores(WatchScoresRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut elsewhere = env
+        .client_of(&replica, province("11"))
+        .await
+        .watch_scores(WatchScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let inst = institution(&env, "Replicated Academy").await;
+    // Computed by the first instance.
+    let computed = evaluations(&env, &inst, 30, 4).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("the other replica's score is pushed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.institution, inst);
+    assert_eq!(seen.compute_time, computed.compute_time);
+    assert_eq!((seen.score, seen.grade.as_str()), (75.0, "B"));
+    // Still scoped: another province's department sees nothing of it.
+    let quiet = tokio::time::timeout(Duration::from_millis(2500), elsewhere.message()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    replica.stop().await;
 }
 
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
@@ -512,13 +882,10 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     let violations = part(Indicator::Violations);
     assert_eq!(violations.value, 1.0);
     assert!(violations.source.starts_with("supervision"));
-    assert!(
-        score
-            .contributions
-            .iter()
-            .all(|c| c.indicator != Indicator::RegistrationDelay as i32),
-        "no records, no delay"
-    );
+    // The delay rests on the evaluating learners' 30 records.
+    let delay = part(Indicator::RegistrationDelay);
+    assert_eq!(delay.samples, 30);
+    assert!(delay.source.starts_with("crediting"), "{}", delay.source);
 
     // Closing the period rescores every institution of the province.
     let err = env
@@ -770,5 +1137,9 @@ both_backends!(
     the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,
     each_sees_only_what_its_scope_allows,
+    a_field_regulator_sees_only_institutions_serving_its_field,
+    only_its_learners_evaluate_an_institution_once_a_period,
+    c_is_poor_only_right_after_a_c_of_the_period_before,
+    a_watch_on_one_replica_sees_scores_computed_by_another,
     refreshing_pulls_what_the_registry_and_supervision_know,
 );

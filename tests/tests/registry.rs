@@ -1104,6 +1104,47 @@ async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Back
     assert_eq!(got, retitled);
 }
 
+/// The quality service's outbox may deliver an old grade after a newer one:
+/// of one period's grades the later computed stays, whatever the order.
+async fn a_stale_quality_grade_does_not_replace_a_newer_one(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let inst = new_institution(&env, "44").await.name;
+    let mut quality = env.service_role("service/quality");
+    let grade = |period: &str, grade: &str, computed: i64| RecordQualityGradeRequest {
+        name: inst.clone(),
+        period: period.into(),
+        grade: grade.into(),
+        model_version: "national-2026.1".into(),
+        compute_time: Some(prost_types::Timestamp {
+            seconds: computed,
+            nanos: 0,
+        }),
+    };
+    let recorded = |i: Institution| (i.quality_period, i.quality_grade);
+    let mut record = async |r: RecordQualityGradeRequest| {
+        recorded(quality.record_quality_grade(r).await.unwrap().into_inner())
+    };
+    let b2026 = ("2026".to_owned(), "B".to_owned());
+    assert_eq!(record(grade("2026", "B", 2_000)).await, b2026);
+    // Computed before B, delivered after it: ignored, however often retried.
+    for _ in 0..2 {
+        assert_eq!(record(grade("2026", "D", 1_000)).await, b2026);
+    }
+    assert_eq!(record(grade("2026", "B", 2_000)).await, b2026);
+    // Computed after: replaces it.
+    let c2026 = ("2026".to_owned(), "C".to_owned());
+    assert_eq!(record(grade("2026", "C", 3_000)).await, c2026);
+    // An earlier period, however recent its computation, changes nothing.
+    assert_eq!(record(grade("2025", "A", 9_000)).await, c2026);
+    let read = env
+        .province("44")
+        .get_institution(GetInstitutionRequest { name: inst.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(recorded(read), c2026);
+}
+
 async fn reference_lists_are_served(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let fields = env
@@ -1191,6 +1232,7 @@ async fn mutations_and_refusals_are_audited(b: Backend) {
 }
 
 both_backends!(
+    a_stale_quality_grade_does_not_replace_a_newer_one,
     engineer_registered_read_listed_and_moved_keeps_one_identity,
     engineer_validation_names_every_bad_field,
     engineer_scope_follows_each_role,

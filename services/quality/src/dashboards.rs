@@ -1,37 +1,74 @@
 //! For dashboards: how a period's grades are distributed, which
 //! institutions' grades changed, and a live watch of new scores.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use ce_proto::common::Role;
 use ce_proto::quality::{
     DistributionRow, GetScoreDistributionRequest, GradeChange, GradeCount, ListGradeChangesRequest,
     ListGradeChangesResponse, Score, ScoreDistribution, ScoreState, WatchScoresRequest,
 };
 use ce_server::auth::Caller;
+use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, dates};
+use prost::Message;
 
-use crate::scores::{Quality, check_period};
+use crate::scores::{Quality, check_period, fields_of, for_caller};
 use crate::store;
 
-/// The province a department is held to, or `None` for the whole nation;
-/// refused for roles that read no dashboard.
-fn province_scope(caller: &Caller, asked: &str) -> Result<Option<String>, ApiError> {
-    let asked = (!asked.is_empty()).then(|| asked.to_owned());
-    if let Some(p) = &asked
-        && ce_proto::reference::region(p).is_none()
-    {
-        return Err(ApiError::invalid(
-            "province",
-            format!("`{p}` is not a province code"),
-        ));
-    }
-    match caller.role {
-        Role::Ministry | Role::Service | Role::Institution => Ok(asked),
-        Role::ProvincialHrss | Role::IndustryRegulator => {
-            narrow(asked, caller.province.clone(), "province")
+/// How often a watch looks for scores other replicas computed.
+pub const POLL: Duration = Duration::from_secs(1);
+/// How far back a watch looks again for scores committed late.
+const LAG: Duration = Duration::from_secs(5);
+
+/// What a dashboard reader may see: a province (or the nation) and a field
+/// (or all), the request's filters narrowed to the caller's scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub province: Option<String>,
+    /// Institutions serving this field, among any others.
+    pub field: Option<i32>,
+}
+
+impl Scope {
+    /// A provincial department is held to its province; an industry
+    /// regulator to its field (and province, if it has one). Roles that read
+    /// no dashboard are refused, `what` saying what they asked for.
+    pub fn of(caller: &Caller, province: &str, field: i32, what: &str) -> Result<Scope, ApiError> {
+        let asked = (!province.is_empty()).then(|| province.to_owned());
+        if let Some(p) = &asked
+            && ce_proto::reference::region(p).is_none()
+        {
+            return Err(ApiError::invalid(
+                "province",
+                format!("`{p}` is not a province code"),
+            ));
         }
-        _ => Err(deny("reading quality dashboards")),
+        let asked_field = (field != 0).then_some(field);
+        match caller.role {
+            Role::Ministry | Role::Service | Role::Institution => Ok(Scope {
+                province: asked,
+                field: asked_field,
+            }),
+            Role::ProvincialHrss => Ok(Scope {
+                province: narrow(asked, caller.province.clone(), "province")?,
+                field: asked_field,
+            }),
+            Role::IndustryRegulator => Ok(Scope {
+                province: narrow(asked, caller.province.clone(), "province")?,
+                field: narrow(asked_field, caller.field.map(|f| f as i32), "field")?,
+            }),
+            _ => Err(deny(what)),
+        }
+    }
+
+    /// Whether a score falls within it.
+    pub fn covers(&self, score: &Score) -> bool {
+        self.province.as_ref().is_none_or(|p| *p == score.province)
+            && self.field.is_none_or(|f| fields_of(score).contains(&f))
     }
 }
 
@@ -42,15 +79,12 @@ impl Quality {
         req: GetScoreDistributionRequest,
     ) -> Result<ScoreDistribution, ApiError> {
         check_period(&req.period)?;
-        let province = province_scope(&call.caller, &req.province)?;
-        let field = match call.caller.role {
-            Role::IndustryRegulator => narrow(
-                (req.field != 0).then_some(req.field),
-                call.caller.field.map(|f| f as i32),
-                "field",
-            )?,
-            _ => (req.field != 0).then_some(req.field),
-        };
+        let Scope { province, field } = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let period = req.period.clone();
         let counts = self
             .db
@@ -116,11 +150,16 @@ impl Quality {
         if !req.period.is_empty() {
             check_period(&req.period)?;
         }
-        let province = province_scope(&call.caller, &req.province)?;
+        let Scope { province, field } = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let page = Page::parse(
             req.page_size,
             &req.page_token,
-            &format!("{}|{}", req.period, req.province),
+            &format!("{}|{}|{}", req.period, req.province, req.field),
         )?;
         let period = (!req.period.is_empty()).then(|| req.period.clone());
         let (rows, next_page_token) = page
@@ -131,6 +170,7 @@ impl Quality {
                         conn,
                         period.as_deref(),
                         province.as_deref(),
+                        field,
                         after,
                         limit,
                     )?)
@@ -154,7 +194,9 @@ impl Quality {
         })
     }
 
-    /// New scores as this replica computes them, within the caller's scope.
+    /// New scores as any replica computes them, within the caller's scope:
+    /// the watch follows the score history in the database, woken at once
+    /// by this replica's own scores and every [`POLL`] for the others'.
     pub fn watch(
         &self,
         call: &Call,
@@ -163,39 +205,82 @@ impl Quality {
         if !req.period.is_empty() {
             check_period(&req.period)?;
         }
-        let province = province_scope(&call.caller, &req.province)?;
+        let scope = Scope::of(
+            &call.caller,
+            &req.province,
+            req.field,
+            "reading quality dashboards",
+        )?;
         let caller = call.caller.clone();
-        let mut scores = self.computed.subscribe();
+        let db = self.db.clone();
+        let mut wake = self.computed.subscribe();
+        let period = (!req.period.is_empty()).then_some(req.period);
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
+            let start = now_micros();
+            let mut since = start;
+            // What was sent, by id, while it is inside the look-back.
+            let mut sent: HashMap<String, i64> = HashMap::new();
             loop {
-                let score = tokio::select! {
-                    s = scores.recv() => s,
+                match send_new(&db, since, period.clone(), &mut sent, &scope, &caller, &tx).await {
+                    Ok(Some(newest)) => {
+                        // Scores commit a little after they are computed, and
+                        // not always in that order: look back LAG each time.
+                        since = start.max(newest - LAG.as_micros() as i64);
+                        sent.retain(|_, at| *at >= since);
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "WatchScores could not read the score history");
+                    }
+                }
+                tokio::select! {
+                    // The service is stopping.
+                    r = wake.changed() => if r.is_err() { return },
+                    _ = tokio::time::sleep(POLL) => {}
                     _ = tx.closed() => return,
-                };
-                let score = match score {
-                    Ok(s) => s,
-                    // A slow watcher skips what it missed rather than holding others up.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                };
-                if (!req.period.is_empty() && score.period != req.period)
-                    || province.as_ref().is_some_and(|p| *p != score.province)
-                {
-                    continue;
-                }
-                let mut score = score;
-                if caller.role == Role::Institution
-                    && caller.org.as_deref() != Some(&score.institution)
-                {
-                    score.contributions.clear();
-                    score.reasons.clear();
-                }
-                if tx.send(Ok(score)).await.is_err() {
-                    return;
                 }
             }
         });
         Ok(rx)
     }
+}
+
+/// Sends the scores in the history since `since` not sent yet that `scope`
+/// covers; the newest computation time seen, or `None` once the watcher is
+/// gone.
+async fn send_new(
+    db: &ce_db::Db,
+    since: i64,
+    period: Option<String>,
+    sent: &mut HashMap<String, i64>,
+    scope: &Scope,
+    caller: &Caller,
+    tx: &tokio::sync::mpsc::Sender<Result<Score, tonic::Status>>,
+) -> Result<Option<i64>, ApiError> {
+    let recent = db
+        .read(move |conn| Ok::<_, ApiError>(store::computed_since(conn, since, period.as_deref())?))
+        .await?;
+    let newest = recent.last().map_or(since, |r| r.1);
+    let fresh: Vec<(String, i64)> = recent
+        .into_iter()
+        .filter(|(id, _)| !sent.contains_key(id))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(Some(newest));
+    }
+    let ids: Vec<String> = fresh.iter().map(|f| f.0.clone()).collect();
+    let bodies = db
+        .read(move |conn| Ok::<_, ApiError>(store::history_bodies(conn, &ids)?))
+        .await?;
+    sent.extend(fresh);
+    for body in bodies {
+        let Ok(score) = Score::decode(body.as_slice()) else {
+            continue;
+        };
+        if scope.covers(&score) && tx.send(Ok(for_caller(caller, score))).await.is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(newest))
 }

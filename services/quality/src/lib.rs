@@ -65,7 +65,7 @@ pub async fn start(
                 .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
         ),
         outbox: ce_server::outbox::Outbox::default(),
-        computed: tokio::sync::broadcast::channel(1024).0,
+        computed: tokio::sync::watch::channel(0).0,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = ce_server::outbox::spawn(

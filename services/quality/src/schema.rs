@@ -61,3 +61,18 @@ diesel::table! {
         change_micros -> BigInt,
     }
 }
+
+diesel::table! {
+    institution_fields (institution_id, field) {
+        institution_id -> Text,
+        field -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(scores, institution_fields, grade_changes);
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    scores::province,
+    scores::state,
+    scores::grade,
+    institution_fields::field,
+);

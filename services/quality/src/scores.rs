@@ -29,6 +29,7 @@ use prost::Message;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+use crate::dashboards::Scope;
 use crate::model::{Indicator, Model, Outcome, Value};
 use crate::store::{self, EvaluationRow, IndicatorRow, RankKey, ScoreRow};
 
@@ -102,8 +103,9 @@ pub struct Quality {
     pub clients: Clients,
     pub models: Arc<crate::model::Models>,
     pub outbox: Outbox,
-    /// Every score computed here, for WatchScores.
-    pub computed: tokio::sync::broadcast::Sender<Score>,
+    /// Bumped at every score computed here: wakes this replica's watches,
+    /// which read the scores themselves from the database.
+    pub computed: tokio::sync::watch::Sender<u64>,
 }
 
 fn to_model(i: PIndicator) -> Option<Indicator> {
@@ -165,13 +167,24 @@ pub fn score_name(institution_id: &str, period: &str) -> String {
     format!("institutions/{institution_id}/scores/{period}")
 }
 
+/// Every field a score's institution serves; scores computed before
+/// `fields` was kept name only the first.
+pub fn fields_of(score: &Score) -> Vec<i32> {
+    if score.fields.is_empty() {
+        vec![score.field]
+    } else {
+        score.fields.clone()
+    }
+}
+
 /// Who may read an institution's full score: its own breakdown to the
-/// institution; departments within their scope.
-fn may_read(caller: &Caller, province: &str, field: i32, institution: &str) -> bool {
+/// institution; departments within their scope (a field's regulator, any
+/// institution serving that field among others).
+fn may_read(caller: &Caller, score: &Score) -> bool {
     match caller.role {
         Role::Service => true,
-        Role::Institution => caller.org.as_deref() == Some(institution),
-        _ => department_covers(caller, province, &[field]),
+        Role::Institution => caller.org.as_deref() == Some(score.institution.as_str()),
+        _ => department_covers(caller, &score.province, &fields_of(score)),
     }
 }
 
@@ -181,7 +194,7 @@ fn decode(row: &ScoreRow) -> Result<Score, ApiError> {
 }
 
 /// The institution's score with another institution's breakdown removed.
-fn for_caller(caller: &Caller, mut s: Score) -> Score {
+pub fn for_caller(caller: &Caller, mut s: Score) -> Score {
     if caller.role == Role::Institution && caller.org.as_deref() != Some(&s.institution) {
         s.contributions.clear();
         s.reasons.clear();
@@ -238,6 +251,7 @@ fn recompute(
         period: period.to_owned(),
         province: institution.province.clone(),
         field,
+        fields: institution.fields.clone(),
         model_version: model.version.clone(),
         compute_time: Some(dates::timestamp(now)),
         ..Default::default()
@@ -250,13 +264,12 @@ fn recompute(
             notes,
         } => {
             score.reasons = notes;
-            let earlier = store::earlier_grades(
-                conn,
-                &id,
-                period,
-                ScoreState::Scored as i32,
-                i64::from(model.poor.repeated_periods.max(1)),
-            )?;
+            // Art. 25 "consecutive": the periods right before, same granularity.
+            let preceding: Vec<String> =
+                std::iter::successors(previous_period(period), |p| previous_period(p))
+                    .take(model.poor.repeated_periods.max(1) as usize)
+                    .collect();
+            let earlier = store::grades_in_a_row(conn, &id, &preceding, ScoreState::Scored as i32)?;
             score.state = ScoreState::Scored as i32;
             score.score = points;
             score.poor = model.is_poor(&grade, &earlier);
@@ -291,6 +304,7 @@ fn recompute(
             score.reasons = reasons;
         }
     }
+    store::put_fields(conn, &id, &institution.fields)?;
     store::put_score(
         conn,
         &ScoreRow {
@@ -327,6 +341,7 @@ fn recompute(
             period: period.to_owned(),
             grade: score.grade.clone(),
             model_version: score.model_version.clone(),
+            compute_time: score.compute_time,
         };
         effects::insert(
             conn,
@@ -399,11 +414,12 @@ impl Quality {
             })
             .await?;
         self.outbox.wake();
-        // Nobody watching is fine.
-        let _ = self.computed.send(score.clone());
+        self.computed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(score)
     }
 
+    /// Art. 25: only an institution's learners evaluate it, one evaluation
+    /// each per period; a repeat replaces the earlier answer.
     pub async fn submit_evaluations(
         &self,
         call: &Call,
@@ -421,50 +437,152 @@ impl Quality {
         }
         v.finish()?;
         let c = &call.caller;
-        let learner_of = |e: &ce_proto::quality::Evaluation| -> Result<Option<String>, ApiError> {
-            match c.role {
-                Role::Engineer if e.learner.is_empty() || e.learner == c.subject => {
-                    Ok(Some(c.subject.clone()))
-                }
-                Role::Engineer => Err(deny("evaluating in another learner's name")),
-                Role::Institution if c.org.as_deref() == Some(&req.institution) => {
-                    Ok((!e.learner.is_empty()).then(|| e.learner.clone()))
-                }
-                _ => Err(deny("submitting evaluations of this institution")),
-            }
-        };
         if c.role == Role::Engineer && req.evaluations.len() != 1 {
             return Err(ApiError::invalid(
                 "evaluations",
                 "a learner submits one evaluation at a time",
             ));
         }
-        let now = now_micros();
+        let mut v = Violations::new();
+        let mut learners = Vec::with_capacity(req.evaluations.len());
+        for (i, e) in req.evaluations.iter().enumerate() {
+            let learner = match c.role {
+                Role::Engineer if e.learner.is_empty() || e.learner == c.subject => {
+                    c.subject.clone()
+                }
+                Role::Engineer => return Err(deny("evaluating in another learner's name")),
+                Role::Institution if c.org.as_deref() == Some(&req.institution) => {
+                    e.learner.clone()
+                }
+                _ => return Err(deny("submitting evaluations of this institution")),
+            };
+            let field = format!("evaluations[{i}].learner");
+            if names::parse(&field, "engineers", &learner).is_err() {
+                v.add(
+                    field,
+                    "is required: the learner, `engineers/{engineer}` (Art. 25: one evaluation per learner)",
+                );
+            } else if learners.contains(&learner) {
+                v.add(
+                    field,
+                    format!(
+                        "{learner} appears twice: one evaluation per learner and period (Art. 25)"
+                    ),
+                );
+            }
+            learners.push(learner);
+        }
+        v.finish()?;
         let id = names::parse("institution", "institutions", &req.institution)?.to_owned();
-        let mut rows = Vec::with_capacity(req.evaluations.len());
-        for e in &req.evaluations {
-            rows.push(EvaluationRow {
+        let institution = self.institution(&req.institution).await?;
+        let year: i32 = req.period[..4]
+            .parse()
+            .map_err(|_| ApiError::invalid("period", "bad year"))?;
+        let attended = self.learners_of(&req.institution, year, &learners).await?;
+        let strangers: Vec<usize> = (0..learners.len())
+            .filter(|i| !attended.contains(&learners[*i]))
+            .collect();
+        let mut v = Violations::new();
+        // The first few by name; a whole upload of strangers would not fit
+        // in the status's trailers.
+        for &i in strangers.iter().take(10) {
+            v.add(
+                format!("evaluations[{i}].learner"),
+                format!(
+                    "{} has no {year} hours uploaded by {}: only its learners evaluate it (Art. 25)",
+                    learners[i], req.institution
+                ),
+            );
+        }
+        if strangers.len() > 10 {
+            v.add(
+                "evaluations",
+                format!(
+                    "{} more learners without hours from this institution (Art. 25)",
+                    strangers.len() - 10
+                ),
+            );
+        }
+        v.finish()?;
+        let now = now_micros();
+        let rows: Vec<EvaluationRow> = req
+            .evaluations
+            .iter()
+            .zip(learners)
+            .map(|(e, learner)| EvaluationRow {
                 id: names::new_id(),
                 institution_id: id.clone(),
                 period: req.period.clone(),
-                learner: learner_of(e)?,
+                learner: Some(learner),
                 activity: (!e.activity.is_empty()).then(|| e.activity.clone()),
                 score: e.score,
                 submitted_by: c.subject.clone(),
                 create_micros: now,
-            });
-        }
-        let institution = self.institution(&req.institution).await?;
+            })
+            .collect();
         let stored = rows.len() as i32;
         let score = self
             .store_and_score(call, institution, req.period, move |conn| {
-                Ok(store::insert_evaluations(conn, &rows)?)
+                Ok(store::put_evaluations(conn, &rows)?)
             })
             .await?;
         Ok(SubmitEvaluationsResponse {
             stored,
             score: Some(for_caller(&call.caller, score)),
         })
+    }
+
+    /// Which of `learners` attended the institution in `year`: crediting
+    /// holds hours the institution uploaded for them, neither rejected nor
+    /// revoked. One learner is asked about directly; a batch is checked
+    /// against one listing of the institution's uploads.
+    async fn learners_of(
+        &self,
+        institution: &str,
+        year: i32,
+        learners: &[String],
+    ) -> Result<std::collections::HashSet<String>, ApiError> {
+        use ce_proto::crediting::RecordState;
+        let engineer = match learners {
+            [one] => one.clone(),
+            _ => String::new(),
+        };
+        let mut attended = std::collections::HashSet::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .crediting
+                .clone()
+                .list_hour_records(ce_proto::crediting::ListHourRecordsRequest {
+                    page_size: 1000,
+                    page_token: token,
+                    engineer: engineer.clone(),
+                    year,
+                    institution: institution.to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("crediting did not answer: {}", e.message()))
+                })?
+                .into_inner();
+            attended.extend(
+                page.hour_records
+                    .into_iter()
+                    .filter(|r| {
+                        matches!(
+                            RecordState::try_from(r.state),
+                            Ok(RecordState::Submitted | RecordState::Confirmed)
+                        )
+                    })
+                    .map(|r| r.engineer),
+            );
+            if page.next_page_token.is_empty() || learners.iter().all(|l| attended.contains(l)) {
+                return Ok(attended);
+            }
+            token = page.next_page_token;
+        }
     }
 
     pub async fn record_indicator(
@@ -497,16 +615,11 @@ impl Quality {
         }
         v.finish()?;
         let institution = self.institution(&req.institution).await?;
-        let field = institution.fields.first().copied().unwrap_or(0);
         let c = &call.caller;
         let allowed = match c.role {
-            Role::Ministry | Role::Service => true,
-            Role::ProvincialHrss => c.province.as_deref() == Some(institution.province.as_str()),
-            Role::IndustryRegulator => {
-                c.field.is_some_and(|f| f as i32 == field)
-                    && c.province
-                        .as_deref()
-                        .is_none_or(|p| p == institution.province)
+            Role::Service => true,
+            Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
+                department_covers(c, &institution.province, &institution.fields)
             }
             // An institution reports what it measures itself.
             Role::Institution => {
@@ -558,8 +671,7 @@ impl Quality {
             .ok_or_else(|| names::not_found(name))?;
         let score = decode(&row)?;
         let c = &call.caller;
-        if !may_read(c, &row.province, row.field, &score.institution) && c.role != Role::Institution
-        {
+        if !may_read(c, &score) && c.role != Role::Institution {
             return Err(deny("reading this institution's score"));
         }
         Ok(for_caller(c, score))
@@ -583,17 +695,7 @@ impl Quality {
             &format!("{}|{}|{}", req.period, req.province, req.field),
         )?;
         let c = &call.caller;
-        let asked = (!req.province.is_empty()).then(|| req.province.clone());
-        let asked_field = (req.field != 0).then_some(req.field);
-        let (province, field) = match c.role {
-            Role::Ministry | Role::Service | Role::Institution => (asked, asked_field),
-            Role::ProvincialHrss => (narrow(asked, c.province.clone(), "province")?, asked_field),
-            Role::IndustryRegulator => (
-                narrow(asked, c.province.clone(), "province")?,
-                narrow(asked_field, c.field.map(|f| f as i32), "field")?,
-            ),
-            _ => return Err(deny("reading rankings")),
-        };
+        let Scope { province, field } = Scope::of(c, &req.province, req.field, "reading rankings")?;
         let after: Option<RankKey> = match &page.after {
             None => None,
             Some(token) => {
@@ -665,8 +767,9 @@ impl Quality {
             .iter()
             .map(|b| Score::decode(b.as_slice()).map_err(|e| ApiError::Internal(e.to_string())))
             .collect::<Result<_, _>>()?;
-        if let Some(s) = scores.first()
-            && !may_read(&call.caller, &s.province, s.field, &s.institution)
+        // The latest computation knows the institution's current fields.
+        if let Some(s) = scores.last()
+            && !may_read(&call.caller, s)
         {
             return Err(deny("reading this institution's score history"));
         }
@@ -910,6 +1013,23 @@ impl Quality {
     }
 }
 
+/// The period right before `period`, of the same granularity: 2025 before
+/// 2026, 2025-H2 before 2026-H1, 2026-Q2 before 2026-Q3. `None` for a
+/// string that is not a period.
+pub fn previous_period(period: &str) -> Option<String> {
+    let year: i32 = period.get(..4)?.parse().ok()?;
+    match period.get(4..)? {
+        "" => Some(format!("{}", year - 1)),
+        "-H1" => Some(format!("{}-H2", year - 1)),
+        "-H2" => Some(format!("{year}-H1")),
+        "-Q1" => Some(format!("{}-Q4", year - 1)),
+        "-Q2" => Some(format!("{year}-Q1")),
+        "-Q3" => Some(format!("{year}-Q2")),
+        "-Q4" => Some(format!("{year}-Q3")),
+        _ => None,
+    }
+}
+
 /// The first and last day of a period.
 pub fn period_days(period: &str) -> Result<(time::Date, time::Date), ApiError> {
     check_period(period)?;
@@ -963,5 +1083,22 @@ mod tests {
         for bad in ["2025", "2026-H3", "26", "2026-", "abcd"] {
             assert!(check_period(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_previous_period_is_the_one_right_before_of_the_same_kind() {
+        for (p, before) in [
+            ("2027", "2026"),
+            ("2027-H1", "2026-H2"),
+            ("2027-H2", "2027-H1"),
+            ("2027-Q1", "2026-Q4"),
+            ("2027-Q2", "2027-Q1"),
+            ("2027-Q3", "2027-Q2"),
+            ("2027-Q4", "2027-Q3"),
+        ] {
+            assert_eq!(previous_period(p).as_deref(), Some(before), "{p}");
+        }
+        assert_eq!(previous_period("2027-Q5"), None);
+        assert_eq!(previous_period("27"), None);
     }
 }

@@ -4,7 +4,9 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{evaluations, grade_changes, indicators, score_history, scores};
+use crate::schema::{
+    evaluations, grade_changes, indicators, institution_fields, score_history, scores,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = evaluations, treat_none_as_default_value = false)]
@@ -45,9 +47,28 @@ pub struct ScoreRow {
     pub compute_micros: i64,
 }
 
-pub fn insert_evaluations(conn: &mut DbConnection, rows: &[EvaluationRow]) -> Result<(), DbError> {
+/// Stores evaluations, each replacing its learner's earlier one for the
+/// same institution and period (Art. 25: one each).
+pub fn put_evaluations(conn: &mut DbConnection, rows: &[EvaluationRow]) -> Result<(), DbError> {
     // SQLite binds at most 32766 parameters a statement: 8 a row.
     for chunk in rows.chunks(4000) {
+        for ((institution, period), group) in chunk.iter().fold(
+            std::collections::BTreeMap::<(&str, &str), Vec<&str>>::new(),
+            |mut m, r| {
+                if let Some(l) = &r.learner {
+                    m.entry((&r.institution_id, &r.period)).or_default().push(l);
+                }
+                m
+            },
+        ) {
+            diesel::delete(
+                evaluations::table
+                    .filter(evaluations::institution_id.eq(institution))
+                    .filter(evaluations::period.eq(period))
+                    .filter(evaluations::learner.eq_any(group)),
+            )
+            .execute(conn)?;
+        }
         let insert = diesel::insert_into(evaluations::table).values(chunk);
         match conn {
             DbConnection::Pg(c) => insert.execute(c)?,
@@ -133,23 +154,66 @@ pub fn get_score(
         .optional()?)
 }
 
-/// The grades of an institution's scored periods before `period`, most
-/// recent first.
-pub fn earlier_grades(
+/// Replaces the fields an institution serves with the registry's list.
+pub fn put_fields(
     conn: &mut DbConnection,
     institution: &str,
-    period: &str,
+    fields: &[i32],
+) -> Result<(), DbError> {
+    diesel::delete(
+        institution_fields::table.filter(institution_fields::institution_id.eq(institution)),
+    )
+    .execute(conn)?;
+    let mut fields = fields.to_vec();
+    fields.sort_unstable();
+    fields.dedup();
+    let rows: Vec<_> = fields
+        .iter()
+        .map(|f| {
+            (
+                institution_fields::institution_id.eq(institution),
+                institution_fields::field.eq(*f),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(institution_fields::table).values(&rows);
+    match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(())
+}
+
+/// The institutions serving `field`, for filters.
+macro_rules! serving {
+    ($field:expr) => {
+        institution_fields::table
+            .filter(institution_fields::field.eq($field))
+            .select(institution_fields::institution_id)
+    };
+}
+
+/// The scored grades of `periods` (the ones right before a period, most
+/// recent first), up to the first without one: a gap ends the run, so C,
+/// none, C is not "C in consecutive periods".
+pub fn grades_in_a_row(
+    conn: &mut DbConnection,
+    institution: &str,
+    periods: &[String],
     scored: i32,
-    limit: i64,
 ) -> Result<Vec<String>, DbError> {
-    Ok(scores::table
-        .filter(scores::institution_id.eq(institution))
-        .filter(scores::period.lt(period))
-        .filter(scores::state.eq(scored))
-        .order(scores::period.desc())
-        .limit(limit)
-        .select(scores::grade)
-        .load(conn)?)
+    let mut grades = Vec::new();
+    for period in periods {
+        let grade: Option<String> = scores::table
+            .find((institution, period))
+            .filter(scores::state.eq(scored))
+            .select(scores::grade)
+            .first(conn)
+            .optional()?;
+        let Some(grade) = grade else { break };
+        grades.push(grade);
+    }
+    Ok(grades)
 }
 
 /// Where a ranking page starts: after (state, score, institution).
@@ -172,7 +236,7 @@ pub fn ranking(
         q = q.filter(scores::province.eq(p.to_owned()));
     }
     if let Some(f) = field {
-        q = q.filter(scores::field.eq(f));
+        q = q.filter(scores::institution_id.eq_any(serving!(f)));
     }
     if let Some((state, score, id)) = after {
         q = q.filter(
@@ -202,6 +266,39 @@ pub fn history(conn: &mut DbConnection, institution: &str) -> Result<Vec<Vec<u8>
         .load(conn)?)
 }
 
+/// (id, computation time) of the scores computed at or after `since`, by
+/// time; only `period`'s, if given.
+pub fn computed_since(
+    conn: &mut DbConnection,
+    since: i64,
+    period: Option<&str>,
+) -> Result<Vec<(String, i64)>, DbError> {
+    let mut q = score_history::table
+        .filter(score_history::compute_micros.ge(since))
+        .select((score_history::id, score_history::compute_micros))
+        .into_boxed();
+    if let Some(p) = period {
+        q = q.filter(score_history::period.eq(p.to_owned()));
+    }
+    Ok(q.order((score_history::compute_micros, score_history::id))
+        .load(conn)?)
+}
+
+/// The bodies of the history rows `ids`, by computation time.
+pub fn history_bodies(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Vec<u8>>, DbError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            score_history::table
+                .filter(score_history::id.eq_any(chunk))
+                .order((score_history::compute_micros, score_history::id))
+                .select(score_history::body)
+                .load::<Vec<u8>>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grade_changes, treat_none_as_default_value = false)]
 pub struct GradeChangeRow {
@@ -225,6 +322,7 @@ pub fn list_grade_changes(
     conn: &mut DbConnection,
     period: Option<&str>,
     province: Option<&str>,
+    field: Option<i32>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<GradeChangeRow>, DbError> {
@@ -237,13 +335,17 @@ pub fn list_grade_changes(
     if let Some(p) = province {
         q = q.filter(grade_changes::province.eq(p.to_owned()));
     }
+    if let Some(f) = field {
+        q = q.filter(grade_changes::institution_id.eq_any(serving!(f)));
+    }
     if let Some(a) = after {
         q = q.filter(grade_changes::id.gt(a.to_owned()));
     }
     Ok(q.order(grade_changes::id.asc()).limit(limit).load(conn)?)
 }
 
-/// (province, field, state, grade, institutions, sum of scores) of a period.
+/// (province, field, state, grade, institutions, sum of scores) of a
+/// period; an institution counts under each field it serves.
 pub type GradeCountRow = (String, i32, i32, String, i64, Option<f64>);
 
 pub fn distribution(
@@ -254,16 +356,20 @@ pub fn distribution(
 ) -> Result<Vec<GradeCountRow>, DbError> {
     use diesel::dsl::{count_star, sum};
     let mut q = scores::table
+        .inner_join(
+            institution_fields::table
+                .on(institution_fields::institution_id.eq(scores::institution_id)),
+        )
         .filter(scores::period.eq(period.to_owned()))
         .group_by((
             scores::province,
-            scores::field,
+            institution_fields::field,
             scores::state,
             scores::grade,
         ))
         .select((
             scores::province,
-            scores::field,
+            institution_fields::field,
             scores::state,
             scores::grade,
             count_star(),
@@ -274,8 +380,10 @@ pub fn distribution(
         q = q.filter(scores::province.eq(p.to_owned()));
     }
     if let Some(f) = field {
-        q = q.filter(scores::field.eq(f));
+        q = q.filter(institution_fields::field.eq(f));
     }
-    Ok(q.order((scores::province, scores::field, scores::grade))
-        .load(conn)?)
+    Ok(
+        q.order((scores::province, institution_fields::field, scores::grade))
+            .load(conn)?,
+    )
 }

@@ -61,7 +61,11 @@ pub fn to_proto(row: InstitutionRow) -> Institution {
 }
 
 /// Records the latest quality grade (Art. 25), from the quality service.
-/// An earlier period than the one recorded changes nothing.
+/// An earlier period than the one recorded changes nothing, nor does a
+/// grade of the same period computed no later than the one recorded: the
+/// quality service's outbox may deliver an old grade after a newer one. A
+/// grade without its computation time (entered by hand) counts as computed
+/// when it arrives.
 pub async fn record_quality(
     db: &Db,
     call: &Call,
@@ -92,17 +96,27 @@ pub async fn record_quality(
         .write(move |conn| -> Result<_, ApiError> {
             ce_db::lock_row(conn, "institutions", &id)?;
             let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
-            let newer = row
-                .quality_period
-                .as_deref()
-                .is_none_or(|p| req.period.as_str() >= p);
-            let same = row.quality_period.as_deref() == Some(req.period.as_str())
-                && row.quality_grade.as_deref() == Some(req.grade.as_str())
-                && row.quality_model.as_deref() == Some(req.model_version.as_str());
-            if newer && !same {
+            let computed = req
+                .compute_time
+                .as_ref()
+                .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1_000);
+            let newer = match row.quality_period.as_deref() {
+                None => true,
+                Some(p) if req.period.as_str() == p => match computed {
+                    Some(c) => row.quality_compute_micros.is_none_or(|r| c > r),
+                    // By hand: a retry of the grade in force changes nothing.
+                    None => {
+                        row.quality_grade.as_deref() != Some(req.grade.as_str())
+                            || row.quality_model.as_deref() != Some(req.model_version.as_str())
+                    }
+                },
+                Some(p) => req.period.as_str() > p,
+            };
+            if newer {
                 row.quality_grade = Some(req.grade.trim().to_owned());
                 row.quality_period = Some(req.period.trim().to_owned());
                 row.quality_model = Some(req.model_version.trim().to_owned());
+                row.quality_compute_micros = Some(computed.unwrap_or_else(now_micros));
                 row.update_micros = now_micros();
                 store::update_quality(conn, &row)?;
                 ce_db::audit::append(conn, &call.audit(&req.name, "OK"))?;
@@ -234,6 +248,7 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
         quality_grade: None,
         quality_period: None,
         quality_model: None,
+        quality_compute_micros: None,
     };
     let call = call.clone();
     let row = db

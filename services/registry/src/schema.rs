@@ -57,6 +57,7 @@ diesel::table! {
         quality_grade -> Nullable<Text>,
         quality_period -> Nullable<Text>,
         quality_model -> Nullable<Text>,
+        quality_compute_micros -> Nullable<BigInt>,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct InstitutionRow {
     pub quality_grade: Option<String>,
     pub quality_period: Option<String>,
     pub quality_model: Option<String>,
+    /// When the quality service computed that grade.
+    pub quality_compute_micros: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -104,6 +106,7 @@ pub fn update_quality(conn: &mut DbConnection, row: &InstitutionRow) -> Result<(
             institutions::quality_grade.eq(&row.quality_grade),
             institutions::quality_period.eq(&row.quality_period),
             institutions::quality_model.eq(&row.quality_model),
+            institutions::quality_compute_micros.eq(row.quality_compute_micros),
             institutions::update_micros.eq(row.update_micros),
         ))
         .execute(conn)?;

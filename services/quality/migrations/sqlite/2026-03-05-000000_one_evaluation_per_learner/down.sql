@@ -1,0 +1,1 @@
+DROP INDEX evaluations_learner;
