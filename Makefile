@@ -71,7 +71,7 @@ helm-check:
 # a bare tonic server, GROUP BY), in release mode, printed as ratios.
 # Figures are only comparable within one run. Sizes: see tests/bench.
 bench:
-	$(CARGO) build --release -p ce-bench
+	$(CARGO) build --release -p ce-bench $(addprefix -p ,$(SERVICES)) -p ce-tests --bins
 	target/release/ce-bench
 
 # The rules library alone (criterion).

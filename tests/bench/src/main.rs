@@ -8,17 +8,21 @@
 //! | `GetAnnualStatus` under concurrent load | a bare tonic server answering a fixed message of the same size, same client and concurrency | ≥ 0.5 |
 //! | closing a year: reassessing every engineer | a `GROUP BY` over the same rows | ≤ 2 (time) |
 //! | bulk upload into SQLite | plain prepared inserts of the same rows in one transaction | ≥ 0.5 |
+//! | bulk upload and reads, services as processes, OTLP tracing on | the same, tracing off | ≥ 0.95 |
+//! | each service process's peak memory (`VmHWM`) under the bulk load | — | reported |
 //!
 //! Registry and crediting run in this process, on 127.0.0.1, against a
 //! PostgreSQL database made for the run (`CE_TEST_POSTGRES_URL`, else a
 //! throwaway cluster). Sizes come from the environment: `CE_BENCH_ENGINEERS`
 //! (100000), `CE_BENCH_RECORDS_PER_ENGINEER` (10), `CE_BENCH_SQLITE_RECORDS`
 //! (100000), `CE_BENCH_CONCURRENCY` (32), `CE_BENCH_SECONDS` (10);
-//! `CE_BENCH_ONLY=copy,read,close,sqlite` picks parts (for profiling).
+//! `CE_BENCH_ONLY=copy,read,processes,close,sqlite` picks parts (for
+//! profiling). The processes part runs the release binaries beside this one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bare;
+mod processes;
 
 /// The allocator the services' binaries use.
 #[global_allocator]
@@ -61,7 +65,20 @@ struct Row {
     baseline: String,
     ratio: f64,
     goal: &'static str,
-    met: bool,
+    /// Whether the goal is met; none for a figure without a goal.
+    met: Option<bool>,
+}
+
+/// The same day a day later.
+fn shifted(d: Option<Date>) -> Option<Date> {
+    let d = d?;
+    let day = time::Date::from_calendar_date(
+        d.year,
+        time::Month::try_from(d.month as u8).ok()?,
+        d.day as u8,
+    )
+    .ok()?;
+    date(day + time::Duration::days(1))
 }
 
 fn date(d: time::Date) -> Option<Date> {
@@ -244,12 +261,25 @@ async fn bulk(
     per_engineer: usize,
     total: usize,
 ) -> (usize, f64) {
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
     let s = seed.clone();
+    bulk_of(client, total, move |i| {
+        record(&s, i / per_engineer, i % per_engineer, per_engineer)
+    })
+    .await
+}
+
+/// Uploads `make(0..total)` in messages of 1000; returns how many were
+/// accepted and the seconds it took.
+async fn bulk_of(
+    client: &mut ce_tests::Crediting,
+    total: usize,
+    make: impl Fn(usize) -> HourRecord + Send + 'static,
+) -> (usize, f64) {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
     let generator = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(1000);
         for i in 0..total {
-            batch.push(record(&s, i / per_engineer, i % per_engineer, per_engineer));
+            batch.push(make(i));
             if batch.len() == 1000 || i + 1 == total {
                 let hour_records = std::mem::replace(&mut batch, Vec::with_capacity(1000));
                 if tx
@@ -371,7 +401,7 @@ async fn run() {
     let concurrency = env("CE_BENCH_CONCURRENCY", 32);
     let seconds = env("CE_BENCH_SECONDS", 10) as u64;
     let total = engineers * per_engineer;
-    // CE_BENCH_ONLY=copy,read,close,sqlite runs those parts (the bulk upload
+    // CE_BENCH_ONLY=copy,read,processes,close,sqlite runs those parts (the bulk upload
     // into PostgreSQL always runs: the others read what it stored).
     let only = std::env::var("CE_BENCH_ONLY").ok();
     let want = |part: &str| {
@@ -465,7 +495,7 @@ async fn run() {
             baseline: format!("{copy_rate:.0} rec/s"),
             ratio: rpc_rate / copy_rate,
             goal: "≥ 0.7",
-            met: rpc_rate / copy_rate >= 0.7,
+            met: Some(rpc_rate / copy_rate >= 0.7),
         });
     }
 
@@ -536,7 +566,7 @@ async fn run() {
             ),
             ratio: ours_rps / bare_rps,
             goal: "≥ 0.5",
-            met: ours_rps / bare_rps >= 0.5,
+            met: Some(ours_rps / bare_rps >= 0.5),
         });
         // p99 at half our peak rate, ours and the bare server's at that rate.
         let rate = ours_rps / 2.0;
@@ -573,8 +603,145 @@ async fn run() {
             baseline: format!("{:.2} ms", bare_half_p99.as_secs_f64() * 1e3),
             ratio: ours_half_p99.as_secs_f64() / bare_half_p99.as_secs_f64().max(1e-9),
             goal: "≤ 2",
-            met: ours_half_p99.as_secs_f64() / bare_half_p99.as_secs_f64().max(1e-9) <= 2.0,
+            met: Some(ours_half_p99.as_secs_f64() / bare_half_p99.as_secs_f64().max(1e-9) <= 2.0),
         });
+    }
+
+    if want("processes") {
+        // 5. The services as processes, as production runs them: the same
+        //    bulk upload and reads with the OTLP batch exporter on (to a
+        //    receiver here) and off, alternating off, on, off, on so drift
+        //    falls on both; and each service's peak memory.
+        let receiver = processes::Receiver::default();
+        let otlp = processes::receiver(receiver.clone()).await;
+        let round = (engineers / 4).clamp(1, 20_000);
+        let ministry = ce_server::auth::TokenRequest {
+            ttl_secs: 24 * 3600,
+            ..token(Role::Ministry, "ministry-bench")
+        };
+        let names: Arc<Vec<String>> = Arc::new(
+            seed.engineers
+                .iter()
+                .map(|e| format!("{e}/annualStatuses/2026"))
+                .collect(),
+        );
+        // [off, on]: upload rates, read rates, and the largest peak per service.
+        let mut uploads = [Vec::new(), Vec::new()];
+        let mut reads = [Vec::new(), Vec::new()];
+        let mut memory: [Vec<(&'static str, u64)>; 2] = [Vec::new(), Vec::new()];
+        for (n, on) in [false, true, false, true].into_iter().enumerate() {
+            let before = receiver.spans.load(Ordering::Relaxed);
+            let suite =
+                processes::Suite::start(&place, on.then_some(otlp.as_str()), "2026-11-25").await;
+            let channel =
+                tonic::transport::Endpoint::from_shared(suite.url("crediting").to_owned())
+                    .unwrap()
+                    .connect()
+                    .await
+                    .unwrap();
+            let as_who = |req: ce_server::auth::TokenRequest| {
+                ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+                    channel.clone(),
+                    bearer(&place.token(req)),
+                )
+            };
+            // Each round its own engineers, with records like the first
+            // upload's a day later: the same work every round.
+            let s = seed.clone();
+            let first = n * round;
+            let count = round * per_engineer;
+            let (accepted, secs) = bulk_of(&mut as_who(province.clone()), count, move |i| {
+                let e = (first + i / per_engineer) % s.engineers.len();
+                let j = i % per_engineer;
+                let mut r = record(&s, e, j, per_engineer);
+                r.client_key = format!("bench-round{n}-{e}-{j}");
+                match &mut r.activity {
+                    Some(A::FaceToFace(f)) => f.start_date = shifted(f.start_date),
+                    Some(A::Online(o)) => {
+                        o.start_date = shifted(o.start_date);
+                        o.end_date = shifted(o.end_date);
+                    }
+                    _ => {}
+                }
+                r
+            })
+            .await;
+            assert_eq!(accepted, count);
+            uploads[usize::from(on)].push(count as f64 / secs);
+            let reader = as_who(ministry.clone());
+            let names = names.clone();
+            let (rps, _) = load(concurrency, seconds, move |i| {
+                let mut c = reader.clone();
+                let name = names[i % names.len()].clone();
+                async move {
+                    c.get_annual_status(GetAnnualStatusRequest { name })
+                        .await
+                        .unwrap();
+                }
+            })
+            .await;
+            reads[usize::from(on)].push(rps);
+            let peaks = suite.peak_memory();
+            let kept = &mut memory[usize::from(on)];
+            if kept.is_empty() {
+                *kept = peaks;
+            } else {
+                for (k, p) in kept.iter_mut().zip(peaks) {
+                    k.1 = k.1.max(p.1);
+                }
+            }
+            // SIGTERM flushes the exporter: every span is in by now.
+            suite.stop();
+            let spans = receiver.spans.load(Ordering::Relaxed) - before;
+            eprintln!(
+                "processes, tracing {}: {count} records at {:.0} rec/s, reads {rps:.0} req/s, {spans} spans exported",
+                if on { "on" } else { "off" },
+                count as f64 / secs
+            );
+            if on {
+                assert!(
+                    spans > 0,
+                    "tracing was on, yet no span reached the receiver"
+                );
+            } else {
+                assert_eq!(spans, 0, "tracing was off, yet spans were exported");
+            }
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (up_off, up_on) = (mean(&uploads[0]), mean(&uploads[1]));
+        let (rd_off, rd_on) = (mean(&reads[0]), mean(&reads[1]));
+        rows.push(Row {
+            name: "bulk upload, tracing on / off (processes)",
+            ours: format!("{up_on:.0} rec/s"),
+            baseline: format!("{up_off:.0} rec/s"),
+            ratio: up_on / up_off,
+            goal: "≥ 0.95",
+            met: Some(up_on / up_off >= 0.95),
+        });
+        rows.push(Row {
+            name: "GetAnnualStatus, tracing on / off (processes)",
+            ours: format!("{rd_on:.0} req/s"),
+            baseline: format!("{rd_off:.0} req/s"),
+            ratio: rd_on / rd_off,
+            goal: "≥ 0.95",
+            met: Some(rd_on / rd_off >= 0.95),
+        });
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        for ((service, on), (_, off)) in memory[1].iter().zip(&memory[0]) {
+            rows.push(Row {
+                name: match *service {
+                    "registry" => "peak memory: registry, tracing on / off",
+                    "crediting" => "peak memory: crediting, tracing on / off",
+                    "supervision" => "peak memory: supervision (idle), on / off",
+                    _ => "peak memory: quality (idle), on / off",
+                },
+                ours: format!("{:.0} MiB", mib(*on)),
+                baseline: format!("{:.0} MiB", mib(*off)),
+                ratio: *on as f64 / (*off).max(1) as f64,
+                goal: "reported",
+                met: None,
+            });
+        }
     }
 
     if want("close") {
@@ -621,7 +788,7 @@ async fn run() {
             baseline: format!("{group_secs:.2} s"),
             ratio: close_secs / group_secs,
             goal: "≤ 2 (time)",
-            met: close_secs / group_secs <= 2.0,
+            met: Some(close_secs / group_secs <= 2.0),
         });
         rows.push(Row {
             name: "  again, nothing changed / GROUP BY",
@@ -629,7 +796,7 @@ async fn run() {
             baseline: format!("{group_secs:.2} s"),
             ratio: again_secs / group_secs,
             goal: "≤ 2 (time)",
-            met: again_secs / group_secs <= 2.0,
+            met: Some(again_secs / group_secs <= 2.0),
         });
     }
 
@@ -690,7 +857,7 @@ async fn run() {
             baseline: format!("{plain_rate:.0} rec/s"),
             ratio: lite_rate / plain_rate,
             goal: "≥ 0.5",
-            met: lite_rate / plain_rate >= 0.5,
+            met: Some(lite_rate / plain_rate >= 0.5),
         });
     }
 
@@ -722,7 +889,11 @@ fn print_table(rows: &[Row]) {
             r.baseline,
             r.ratio,
             r.goal,
-            if r.met { "met" } else { "NOT met" }
+            match r.met {
+                Some(true) => "met",
+                Some(false) => "NOT met",
+                None => "",
+            }
         );
     }
     let mut stdout = std::io::stdout();

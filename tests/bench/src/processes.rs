@@ -1,0 +1,266 @@
+//! The suite as production runs it: each service its own process (release
+//! build), configured through the environment. Tracing's cost is measured
+//! by running the same work with the OTLP batch exporter on (to a receiver
+//! in this process) and off; each process's peak memory is read from
+//! `/proc/{pid}/status` (`VmHWM`) once the work is done.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+
+/// An OTLP/gRPC receiver that counts the spans it is sent and drops them.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub spans: Arc<AtomicUsize>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let n: usize = request
+            .get_ref()
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        self.spans.fetch_add(n, Ordering::Relaxed);
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Receiver {
+    async fn export(
+        &self,
+        _request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+/// Starts the receiver; returns its endpoint.
+pub async fn receiver(r: Receiver) -> String {
+    let incoming =
+        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let endpoint = format!("http://{}", incoming.local_addr().unwrap());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(r.clone()))
+            .add_service(MetricsServiceServer::new(r))
+            .serve_with_incoming(incoming),
+    );
+    endpoint
+}
+
+/// A release binary beside this one.
+fn binary(name: &str) -> PathBuf {
+    let path = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `make bench` builds it (cargo build --release -p {name})",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One service process, killed when dropped.
+pub struct Process {
+    pub name: &'static str,
+    child: Child,
+    pub url: String,
+}
+
+impl Process {
+    fn start(
+        name: &'static str,
+        binary_name: &str,
+        settings: &[(&str, String)],
+        extra: &[(&str, &str)],
+    ) -> Process {
+        let port = free_port();
+        let prefix = format!("CE_{}__", name.to_uppercase());
+        let mut cmd = Command::new(binary(binary_name));
+        cmd.env(
+            format!("{prefix}SERVER__LISTEN"),
+            format!("127.0.0.1:{port}"),
+        )
+        .env(format!("{prefix}TELEMETRY__LOG_FILTER"), "warn")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+        for (k, v) in settings {
+            cmd.env(format!("{prefix}{k}"), v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Process {
+            name,
+            child: cmd.spawn().unwrap(),
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Waits until the health service answers SERVING.
+    async fn ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                panic!("{} exited while starting: {exit}", self.name);
+            }
+            if let Ok(channel) = tonic::transport::Endpoint::from_shared(self.url.clone())
+                .unwrap()
+                .connect()
+                .await
+            {
+                let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+                if let Ok(r) = health
+                    .check(tonic_health::pb::HealthCheckRequest::default())
+                    .await
+                    && r.into_inner().status
+                        == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+                {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{} did not start",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The most memory the process has held (`VmHWM`), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+
+    /// SIGTERM, which flushes the span exporter; waits for the exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The four services as processes on the run's databases (the registry
+/// and crediting share theirs with the in-process services, as replicas
+/// would), with OTLP export to `otlp` or none.
+pub struct Suite {
+    pub processes: Vec<Process>,
+}
+
+impl Suite {
+    pub async fn start(place: &ce_tests::Place, otlp: Option<&str>, today: &str) -> Suite {
+        let common = |service: &str| {
+            let mut s = vec![
+                ("DATA_DIR", place.data_dir().display().to_string()),
+                ("DATABASE__URL", place.config(service).database.url),
+                ("DATABASE__MAX_CONNECTIONS", "8".to_owned()),
+            ];
+            if let Some(endpoint) = otlp {
+                s.push(("TELEMETRY__OTLP_ENDPOINT", endpoint.to_owned()));
+            }
+            s
+        };
+        let mut registry = Process::start("registry", "registry", &common("registry"), &[]);
+        registry.ready().await;
+        let mut settings = common("crediting");
+        settings.push(("PEERS__REGISTRY", registry.url.clone()));
+        // Crediting with the run's today, as the in-process one.
+        let mut crediting = Process::start(
+            "crediting",
+            "crediting-on",
+            &settings,
+            &[("CE_TEST_TODAY", today)],
+        );
+        crediting.ready().await;
+        let mut settings = common("supervision");
+        settings.push(("PEERS__REGISTRY", registry.url.clone()));
+        settings.push(("PEERS__CREDITING", crediting.url.clone()));
+        let mut supervision = Process::start("supervision", "supervision", &settings, &[]);
+        supervision.ready().await;
+        let mut settings = common("quality");
+        settings.push(("PEERS__REGISTRY", registry.url.clone()));
+        settings.push(("PEERS__CREDITING", crediting.url.clone()));
+        settings.push(("PEERS__SUPERVISION", supervision.url.clone()));
+        let mut quality = Process::start("quality", "quality", &settings, &[]);
+        quality.ready().await;
+        Suite {
+            processes: vec![registry, crediting, supervision, quality],
+        }
+    }
+
+    pub fn url(&self, name: &str) -> &str {
+        &self.processes.iter().find(|p| p.name == name).unwrap().url
+    }
+
+    /// Each service's peak memory, in bytes.
+    pub fn peak_memory(&self) -> Vec<(&'static str, u64)> {
+        self.processes
+            .iter()
+            .map(|p| (p.name, p.peak_memory()))
+            .collect()
+    }
+
+    pub fn stop(self) {
+        for p in self.processes.into_iter().rev() {
+            p.stop();
+        }
+    }
+}
