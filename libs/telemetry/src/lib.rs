@@ -150,11 +150,22 @@ pub fn init(
             .with_span_list(false)
             .boxed(),
     };
-    // Each layer its own filter: logs by log_filter, exported spans by trace_filter.
+    // Each layer its own filter: logs by log_filter, exported spans by
+    // trace_filter. A span carries what a trace reader needs (its RPC,
+    // status, request id, timing); per-poll busy/idle timing, thread and
+    // source location, and info events as span events are left out, as
+    // they cost every call and are in the logs already. Warnings and errors
+    // still become span events.
     let otel = provider.as_ref().map(|p| {
+        use tracing_subscriber::filter::FilterExt;
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer(service_name.to_owned()))
-            .with_filter(trace_filter)
+            .with_tracked_inactivity(false)
+            .with_threads(false)
+            .with_location(false)
+            .with_filter(trace_filter.and(tracing_subscriber::filter::filter_fn(|m| {
+                m.is_span() || *m.level() <= tracing::Level::WARN
+            })))
     });
     let installed = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
