@@ -1875,10 +1875,6 @@ struct CreditingWorld {
 type CreditingClient =
     ce_proto::crediting::crediting_service_client::CreditingServiceClient<Channel>;
 
-fn as_caller(env: &RegistryEnv, w: &World, who: Who) -> Option<String> {
-    token_of(env, w, who)
-}
-
 /// One day of the course for N, different for every `n`.
 fn course_day(w: &World, course: &str, n: u64) -> ce_proto::crediting::HourRecord {
     use ce_proto::crediting as cr;
@@ -2069,7 +2065,7 @@ async fn call_crediting(
             .into_inner()
             .name;
     }
-    let token = as_caller(&env.registry, &w, who);
+    let token = token_of(&env.registry, &w, who);
     let token = &token;
     let mut c = CreditingClient::new(env.channel.clone());
     // Departments, institutions and the rest send the course's hours;

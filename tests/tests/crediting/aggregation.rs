@@ -533,31 +533,10 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
 /// eligibility over more than one year.
 async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(b: Backend) {
     let w = world(b).await;
-    let colleague = |name: &'static str, field: Field| {
-        let mut p = w.env.registry.province("44");
-        let employer = w.employer.clone();
-        async move {
-            p.create_engineer(CreateEngineerRequest {
-                engineer: Some(reg::Engineer {
-                    id_number: resident_id("44"),
-                    display_name: name.into(),
-                    province: "44".into(),
-                    field: field as i32,
-                    title_level: reg::TitleLevel::Engineer as i32,
-                    employer,
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name
-        }
-    };
     let engineers = vec![
         w.engineer.clone(),
-        colleague("王工", Field::ElectricPower).await,
-        colleague("赵工", Field::Construction).await,
+        colleague(&w, "王工", Field::ElectricPower).await,
+        colleague(&w, "赵工", Field::Construction).await,
     ];
     for (i, e) in engineers.iter().enumerate() {
         w.env

@@ -162,6 +162,28 @@ fn conversion(engineer: &str, kind: conversion::Kind, evidence: &str) -> HourRec
     }
 }
 
+/// Another engineer of the world's employer in Guangdong, in `field`.
+async fn colleague(w: &World, name: &str, field: Field) -> String {
+    w.env
+        .registry
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: name.into(),
+                province: "44".into(),
+                field: field as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: w.employer.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
 fn create(record: HourRecord) -> CreateHourRecordRequest {
     CreateHourRecordRequest {
         hour_record: Some(record),
@@ -1544,25 +1566,7 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
     }
 
     // A degree and a qualification certificate, each in its year (forms 2, 3).
-    let other = w
-        .env
-        .registry
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: "周工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: w.employer.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let other = colleague(&w, "周工", Field::ElectricPower).await;
     for (kind, number) in [
         (deemed_event::Kind::Degree, "D-2026-1"),
         (deemed_event::Kind::Qualification, "Q-2026-1"),
