@@ -35,7 +35,7 @@ run: build
 	  wait'
 
 test: lint helm-check fuzz-smoke
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
 # on both backends, a PostgreSQL restart under load, hostile clients, a

@@ -57,11 +57,15 @@ impl Drop for TestDatabase {
 
 /// Creates a new uniquely named database (`ce_test_<pid>_<counter>_<random>`) and returns it.
 pub fn fresh_database() -> TestDatabase {
+    // Before this process's first libpq connection (see the function).
+    ce_db::init_libpq();
     static SERVER: OnceLock<String> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let admin_url = SERVER.get_or_init(|| match std::env::var("CE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => url.trim().to_owned(),
-        _ => shared_cluster_url(),
+    let admin_url = SERVER.get_or_init(|| {
+        ce_db::libpq_url(&match std::env::var("CE_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => shared_cluster_url(),
+        })
     });
     let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
     let random = RandomState::new().hash_one(counter);
@@ -223,12 +227,13 @@ impl PrivateCluster {
             bin,
             dir,
             port,
-            url,
+            url: ce_db::libpq_url(&url),
         }
     }
 
     /// A new database on this server; its URL.
     pub fn database(&self, name: &str) -> String {
+        ce_db::init_libpq();
         let mut conn =
             PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("{}: {e}", self.url));
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))

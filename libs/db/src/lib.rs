@@ -14,3 +14,58 @@ pub mod audit;
 mod pool;
 
 pub use pool::{Backend, Db, DbConnection, DbError, Migrations, lock_row};
+
+/// Initialises the OpenSSL that libpq links, without its exit-time cleanup.
+///
+/// Left to itself, libpq initialises OpenSSL on its first connection, and
+/// OpenSSL then frees its global state in an `atexit` handler. A pool's
+/// worker thread still opening a connection while the process exits (r2d2
+/// retries in the background) then crashes with SIGSEGV inside libcrypto
+/// (diesel-rs/diesel#3441). `openssl_sys::init` passes
+/// `OPENSSL_INIT_NO_ATEXIT`, and the first initialisation decides, so this
+/// must run before any PostgreSQL connection is opened: [`Db::connect`]
+/// calls it, and so must anything that connects with diesel directly.
+pub fn init_libpq() {
+    openssl_sys::init();
+}
+
+/// The URL handed to libpq: the operator's, with `gssencmode=disable` added
+/// unless it names a `gssencmode` itself.
+///
+/// libpq's default (`prefer`) looks for a Kerberos credential cache on every
+/// connection attempt. Kerberos tears its mutexes down when the process
+/// exits, so an attempt still running then aborts the process; and the
+/// suite never uses GSSAPI encryption unless asked (TLS is `sslmode`).
+pub fn libpq_url(url: &str) -> String {
+    let query = url.split_once('?').map(|(_, q)| q);
+    if query.is_some_and(|q| q.split('&').any(|kv| kv.starts_with("gssencmode="))) {
+        return url.to_owned();
+    }
+    let sep = if query.is_some() { '&' } else { '?' };
+    format!("{url}{sep}gssencmode=disable")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::libpq_url;
+
+    #[test]
+    fn libpq_urls_turn_gss_off_unless_they_say_otherwise() {
+        assert_eq!(
+            libpq_url("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db?gssencmode=disable"
+        );
+        assert_eq!(
+            libpq_url("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&gssencmode=disable"
+        );
+        assert_eq!(
+            libpq_url("postgres://u@h/db?gssencmode=require"),
+            "postgres://u@h/db?gssencmode=require"
+        );
+        assert_eq!(
+            libpq_url("postgres://u@h/db?sslmode=require&gssencmode=prefer"),
+            "postgres://u@h/db?sslmode=require&gssencmode=prefer"
+        );
+    }
+}

@@ -152,7 +152,10 @@ impl Db {
     pub fn connect(url: &str, max_connections: u32, migrations: Migrations) -> Result<Db, DbError> {
         let backend = Backend::from_url(url)?;
         let target = match backend {
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => {
+                crate::init_libpq();
+                crate::libpq_url(url)
+            }
             Backend::Sqlite => {
                 let path = sqlite_path(url);
                 if path.is_empty() {

@@ -383,10 +383,11 @@ where
 }
 
 fn pg(url: &str) -> PgConnection {
-    PgConnection::establish(url).unwrap()
+    PgConnection::establish(&ce_db::libpq_url(url)).unwrap()
 }
 
 fn main() {
+    ce_db::init_libpq();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
