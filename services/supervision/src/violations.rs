@@ -270,6 +270,18 @@ impl Supervision {
             update_micros: now,
             deadline: None,
         };
+        // A retry answers with what the first attempt stored.
+        let earlier = move |existing: ViolationRow, key: &str, digest: &Option<String>| {
+            if any_content || existing.request_digest == *digest {
+                Ok(existing)
+            } else {
+                Err(ApiError::AlreadyExists(format!(
+                    "request_id {key} was used for a different violation"
+                )))
+            }
+        };
+        let key = row.request_id.clone();
+        let (by, digest) = (row.recorded_by.clone(), row.request_digest.clone());
         let call = call.clone();
         let stored = self
             .db
@@ -278,19 +290,35 @@ impl Supervision {
                     && let Some(existing) =
                         store::violation_by_request(conn, &row.recorded_by, key)?
                 {
-                    return if any_content || existing.request_digest == row.request_digest {
-                        Ok(existing)
-                    } else {
-                        Err(ApiError::AlreadyExists(format!(
-                            "request_id {key} was used for a different violation"
-                        )))
-                    };
+                    return earlier(existing, key, &row.request_digest);
                 }
                 store::insert_violation(conn, &row)?;
                 audit::append(conn, &call.audit(&names::name(VIOLATIONS, &row.id), "OK"))?;
                 Ok(row)
             })
-            .await?;
+            .await;
+        let stored = match (stored, key) {
+            // Two attempts at once on PostgreSQL: both found nothing, and the
+            // other's insert committed first (the key is unique).
+            (Err(ApiError::AlreadyExists(_)), Some(key)) => {
+                let k = key.clone();
+                let found = self
+                    .db
+                    .read(move |conn| {
+                        Ok::<_, ApiError>(store::violation_by_request(conn, &by, &k)?)
+                    })
+                    .await?;
+                match found {
+                    Some(existing) => earlier(existing, &key, &digest)?,
+                    None => {
+                        return Err(ApiError::AlreadyExists(format!(
+                            "request_id {key} collided with another violation"
+                        )));
+                    }
+                }
+            }
+            (stored, _) => stored?,
+        };
         decode(&stored)
     }
 
