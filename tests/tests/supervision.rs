@@ -1272,6 +1272,20 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
             "one violation per institution and period"
         );
     }
+    // Reported eight times at once (replicas of quality monitoring): on
+    // PostgreSQL the inserts race, and each still gets the one violation.
+    let at_once: Vec<_> = (0..8)
+        .map(|_| {
+            let mut q = quality.clone();
+            let r = report("D", "2026-H2");
+            tokio::spawn(async move { q.report_quality_result(r).await })
+        })
+        .collect();
+    let mut names = std::collections::BTreeSet::new();
+    for t in at_once {
+        names.insert(t.await.unwrap().unwrap().into_inner().name);
+    }
+    assert_eq!(names.len(), 1, "one violation for 2026-H2: {names:?}");
     let other_period = quality
         .report_quality_result(report("D", "2027-H1"))
         .await
@@ -1288,7 +1302,7 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
         .unwrap()
         .into_inner()
         .violations;
-    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.len(), 3);
     for denied in [province("11"), org(Role::Institution, &inst)] {
         let err = env
             .client(denied)
@@ -1427,6 +1441,193 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
         .inspections;
     assert_eq!(public.len(), 1);
     assert_eq!(public[0].state, InspectionState::Published as i32);
+}
+
+/// An institution of `code` in construction.
+async fn institution_of(env: &SupervisionEnv, code: &str) -> String {
+    env.registry
+        .province(code)
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code(code),
+                display_name: format!("Training centre of {code}"),
+                province: code.into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
+async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let gd_institutions = [
+        institution_of(&env, "44").await,
+        institution_of(&env, "44").await,
+    ];
+    let bj = institution_of(&env, "11").await;
+    let plan = |province: &str, kind: TargetKind, targets: Vec<String>| CreateInspectionRequest {
+        inspection: Some(Inspection {
+            title: "Named-target inspection".into(),
+            province: province.into(),
+            target_kind: kind as i32,
+            start_date: date(2026, 12, 1),
+            end_date: date(2026, 12, 31),
+            targets,
+            ..Default::default()
+        }),
+    };
+    let draw = |name: &str| DrawInspectionSampleRequest {
+        name: name.into(),
+        target_count: 10,
+        roster: vec!["inspector-1".into()],
+        inspector_count: 1,
+        seed: 5,
+    };
+
+    // The ministry plans a national inspection of two institutions it names,
+    // one in each province: the draw is made from those two alone.
+    let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
+    let named = vec![gd_institutions[0].clone(), bj.clone(), bj.clone()];
+    let national = ministry
+        .create_inspection(plan("", TargetKind::Institutions, named))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(national.province, "");
+    assert_eq!(
+        national.targets.len(),
+        2,
+        "a target named twice is kept once"
+    );
+    let drawn = ministry
+        .draw_inspection_sample(draw(&national.name))
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    let mut expected = vec![gd_institutions[0].clone(), bj.clone()];
+    expected.sort();
+    assert_eq!(
+        drawn.population, expected,
+        "the snapshot is the named targets"
+    );
+    let mut targets = drawn.targets.clone();
+    targets.sort();
+    assert_eq!(targets, expected);
+
+    // Without names, a national population is every province's institutions.
+    let everyone = ministry
+        .create_inspection(plan("", TargetKind::Institutions, vec![]))
+        .await
+        .unwrap()
+        .into_inner();
+    let population = ministry
+        .draw_inspection_sample(draw(&everyone.name))
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap()
+        .population;
+    assert_eq!(population.len(), 3);
+    assert!(population.contains(&bj) && population.contains(&gd_institutions[1]));
+
+    // A province plans no national inspection, and names nothing outside its own.
+    let mut gd = env.client(province("44"));
+    let err = gd
+        .create_inspection(plan("", TargetKind::Institutions, vec![]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let reaching = gd
+        .create_inspection(plan(
+            "44",
+            TargetKind::Institutions,
+            vec![gd_institutions[1].clone(), bj.clone()],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = gd
+        .draw_inspection_sample(draw(&reaching.name))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains(&bj), "{}", err.message());
+    assert!(
+        !err.message().contains(&gd_institutions[1]),
+        "{}",
+        err.message()
+    );
+
+    // Names must be of the kind inspected.
+    let err = gd
+        .create_inspection(plan(
+            "44",
+            TargetKind::Employers,
+            vec!["employers/e1".into(), gd_institutions[0].clone()],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["inspection.targets[1]"]);
+
+    // Engineers named by a province: whatever their year, if they are its own.
+    let (_, engineer, _) = engineer_with_hours(&env).await;
+    let of_engineers = gd
+        .create_inspection(plan("44", TargetKind::Engineers, vec![engineer.clone()]))
+        .await
+        .unwrap()
+        .into_inner();
+    let drawn = gd
+        .draw_inspection_sample(draw(&of_engineers.name))
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    assert_eq!(drawn.targets, vec![engineer.clone()]);
+    // Among the complete engineers of 2026, the one with 96 hours is in
+    // scope (met before the year's end) and the one with 16 is not.
+    let (_, short, _) = engineer_with_days(&env, 2).await;
+    let complete_plan = |targets: Vec<String>| CreateInspectionRequest {
+        inspection: Some(Inspection {
+            year: 2026,
+            ..plan("44", TargetKind::CompleteEngineers, targets)
+                .inspection
+                .unwrap()
+        }),
+    };
+    let both = gd
+        .create_inspection(complete_plan(vec![engineer.clone(), short.clone()]))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = gd
+        .draw_inspection_sample(draw(&both.name))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains(&short), "{}", err.message());
+    assert!(!err.message().contains(&engineer), "{}", err.message());
+    let met = gd
+        .create_inspection(complete_plan(vec![engineer.clone()]))
+        .await
+        .unwrap()
+        .into_inner();
+    let drawn = gd
+        .draw_inspection_sample(draw(&met.name))
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    assert_eq!(drawn.targets, vec![engineer]);
 }
 
 async fn officials_referrals_are_seen_only_from_above(b: Backend) {
@@ -1896,6 +2097,7 @@ both_backends!(
     every_institution_category_goes_through_its_lifecycle,
     quality_reports_make_one_violation_per_institution_and_period,
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
+    an_inspection_names_its_targets_or_covers_the_nation,
     officials_referrals_are_seen_only_from_above,
     violations_are_listed_by_field_province_engineer_and_period,
     a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,

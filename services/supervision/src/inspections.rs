@@ -1,12 +1,16 @@
 //! Inspections (Art. 24) and the "double random, public results" draw:
 //! targets drawn from the population the registry or crediting gives for
-//! the inspection's scope, inspectors from a roster, with a recorded seed
-//! and population snapshot so anyone can re-run the draw ([`draw`]).
+//! the inspection's scope (a province, or the nation for the ministry; a
+//! field; or targets the plan names within it), inspectors from a roster,
+//! with a recorded seed and population snapshot so anyone can re-run the
+//! draw ([`draw`]).
 
 use ce_db::audit;
 use ce_proto::common::Role;
-use ce_proto::crediting::{AnnualState, ListAnnualStatusesRequest};
-use ce_proto::registry::{ListEmployersRequest, ListInstitutionsRequest};
+use ce_proto::crediting::{AnnualState, GetAnnualStatusRequest, ListAnnualStatusesRequest};
+use ce_proto::registry::{
+    GetEmployerRequest, ListEmployersRequest, ListEngineersRequest, ListInstitutionsRequest,
+};
 use ce_proto::supervision::{
     DrawInspectionSampleRequest, Finding, FindingOutcome, Inspection, InspectionState,
     ListInspectionsRequest, ListInspectionsResponse, Sample, TargetKind, Violation,
@@ -108,8 +112,12 @@ impl Supervision {
         if i.title.is_empty() || i.title.len() > 200 {
             v.add("inspection.title", "is required, at most 200 characters");
         }
-        if ce_proto::reference::region(&i.province).is_none() {
-            v.add("inspection.province", "is required: a province code");
+        // Empty is a national inspection; `may_inspect` leaves that to the ministry.
+        if !i.province.is_empty() && ce_proto::reference::region(&i.province).is_none() {
+            v.add(
+                "inspection.province",
+                format!("`{}` is not a province code", i.province),
+            );
         }
         let kind = TargetKind::try_from(i.target_kind).unwrap_or(TargetKind::Unspecified);
         match kind {
@@ -120,6 +128,7 @@ impl Supervision {
             ),
             _ => {}
         }
+        i.targets = named_targets(&mut v, kind, &i.targets);
         let start = v.check(
             "inspection.start_date",
             dates::from_proto(i.start_date.as_ref()),
@@ -238,6 +247,102 @@ impl Supervision {
         })
     }
 
+    /// What the draw is made from: the scope's population, or the named
+    /// targets when the plan names them, each checked against the scope
+    /// one by one (a national population can be millions of engineers).
+    async fn draw_from(&self, i: &Inspection) -> Result<Vec<String>, ApiError> {
+        if i.targets.is_empty() {
+            return self.population(i).await;
+        }
+        let mut outside = Vec::new();
+        for t in &i.targets {
+            if !self.in_scope(i, t).await? {
+                outside.push(t.as_str());
+            }
+        }
+        if !outside.is_empty() {
+            let shown = outside.iter().take(10).copied().collect::<Vec<_>>();
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} of the named targets are not (or no longer) in the inspection's scope{}: {}{}",
+                outside.len(),
+                scope_words(i),
+                shown.join(", "),
+                if outside.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                },
+            )));
+        }
+        Ok(i.targets.clone())
+    }
+
+    /// Whether a named target exists and is in the plan's province and
+    /// field (and, for complete engineers, complete in the plan's year).
+    async fn in_scope(&self, i: &Inspection, target: &str) -> Result<bool, ApiError> {
+        let province_ok = |p: &str| i.province.is_empty() || i.province == p;
+        let gone = |e: ApiError| match e {
+            ApiError::InvalidArgument(_) => Ok(false),
+            e => Err(e),
+        };
+        let kind = TargetKind::try_from(i.target_kind).unwrap_or(TargetKind::Unspecified);
+        Ok(match kind {
+            TargetKind::Institutions => match self.clients.institution("target", target).await {
+                Ok(x) => province_ok(&x.province) && (i.field == 0 || x.fields.contains(&i.field)),
+                Err(e) => gone(e)?,
+            },
+            TargetKind::Employers => match self
+                .clients
+                .registry
+                .clone()
+                .get_employer(GetEmployerRequest {
+                    name: target.into(),
+                })
+                .await
+            {
+                Ok(x) => province_ok(&x.into_inner().province),
+                Err(e) if e.code() == tonic::Code::NotFound => false,
+                Err(e) => {
+                    return Err(ApiError::Unavailable(format!(
+                        "the registry did not answer: {}",
+                        e.message()
+                    )));
+                }
+            },
+            TargetKind::Engineers | TargetKind::CompleteEngineers => {
+                let e = match self.clients.engineer("target", target).await {
+                    Ok(e) => e,
+                    Err(e) => return gone(e),
+                };
+                if !province_ok(&e.province) || (i.field != 0 && e.field != i.field) {
+                    return Ok(false);
+                }
+                if kind == TargetKind::Engineers {
+                    return Ok(true);
+                }
+                match self
+                    .clients
+                    .crediting
+                    .clone()
+                    .get_annual_status(GetAnnualStatusRequest {
+                        name: format!("{target}/annualStatuses/{}", i.year),
+                    })
+                    .await
+                {
+                    Ok(s) => s.into_inner().complete,
+                    Err(e) if e.code() == tonic::Code::NotFound => false,
+                    Err(e) => {
+                        return Err(ApiError::Unavailable(format!(
+                            "crediting did not answer: {}",
+                            e.message()
+                        )));
+                    }
+                }
+            }
+            TargetKind::Unspecified => false,
+        })
+    }
+
     /// The population of an inspection's scope, from its owner.
     async fn population(&self, i: &Inspection) -> Result<Vec<String>, ApiError> {
         let mut out = Vec::new();
@@ -287,6 +392,29 @@ impl Supervision {
                         })?
                         .into_inner();
                     out.extend(page.employers.into_iter().map(|x| x.name));
+                    page.next_page_token
+                }
+                Ok(TargetKind::Engineers) => {
+                    let page = self
+                        .clients
+                        .registry
+                        .clone()
+                        .list_engineers(ListEngineersRequest {
+                            page_size: 1000,
+                            page_token: token,
+                            province: i.province.clone(),
+                            field: i.field,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(|e| {
+                            ApiError::Unavailable(format!(
+                                "the registry did not answer: {}",
+                                e.message()
+                            ))
+                        })?
+                        .into_inner();
+                    out.extend(page.engineers.into_iter().map(|x| x.name));
                     page.next_page_token
                 }
                 Ok(TargetKind::CompleteEngineers) => {
@@ -364,11 +492,12 @@ impl Supervision {
             v.add("roster", "names of 1 to 200 characters, at most 10000");
         }
         v.finish()?;
-        let population = self.population(&inspection).await?;
+        let population = self.draw_from(&inspection).await?;
         if population.is_empty() {
-            return Err(ApiError::FailedPrecondition(
-                "the scope has nobody to inspect yet".into(),
-            ));
+            return Err(ApiError::FailedPrecondition(format!(
+                "the scope{} has nobody to inspect yet",
+                scope_words(&inspection)
+            )));
         }
         let seed = if req.seed == 0 { rand_seed() } else { req.seed };
         let mut sorted = population.clone();
@@ -518,6 +647,48 @@ impl Supervision {
         inspection.publish_time = Some(dates::timestamp(now_micros()));
         self.save_inspection(call, row, inspection, name, InspectionState::Sampled)
             .await
+    }
+}
+
+/// The named targets of a plan, trimmed and without repeats: each a
+/// resource name of the kind the plan inspects.
+fn named_targets(v: &mut Violations, kind: TargetKind, targets: &[String]) -> Vec<String> {
+    const MAX: usize = 1000;
+    if targets.len() > MAX {
+        v.add("inspection.targets", format!("at most {MAX} targets"));
+        return Vec::new();
+    }
+    let collection = match kind {
+        TargetKind::Institutions => "institutions",
+        TargetKind::Employers => "employers",
+        TargetKind::Engineers | TargetKind::CompleteEngineers => "engineers",
+        TargetKind::Unspecified => return Vec::new(),
+    };
+    let mut out: Vec<String> = Vec::with_capacity(targets.len());
+    for (n, t) in targets.iter().enumerate() {
+        let t = t.trim();
+        if names::parse("target", collection, t).is_err() {
+            v.add(
+                format!("inspection.targets[{n}]"),
+                format!("`{t}` is not a {collection}/… name, as the target kind requires"),
+            );
+        } else if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    out
+}
+
+/// The scope in words, for messages: " (province 44, field 18)".
+fn scope_words(i: &Inspection) -> String {
+    let province = if i.province.is_empty() {
+        "national".to_owned()
+    } else {
+        format!("province {}", i.province)
+    };
+    match ce_proto::common::Field::try_from(i.field) {
+        Ok(f) if i.field != 0 => format!(" ({province}, {})", f.as_str_name()),
+        _ => format!(" ({province})"),
     }
 }
 
