@@ -1197,6 +1197,12 @@ const SUPERVISION: &[Row] = &[
     write("CreateReferral", &[Ministry, Province]),
     write("ResolveReferral", &[Ministry, Province]),
     read("ListReferrals", &[Ministry, Province]),
+    // An institution's record (beside its quality scores): the departments
+    // covering it, quality monitoring, and the institution itself.
+    read(
+        "GetInstitutionRecord",
+        &[Ministry, Service, Province, Regulator, Institution],
+    ),
 ];
 
 /// Fresh resources, made as the province before each call, so that every
@@ -1742,6 +1748,17 @@ async fn call_supervision(
             ))
             .await,
             |r| r.referrals.iter().any(|x| x.name == p.referral),
+        ),
+        "GetInstitutionRecord" => outcome(
+            c.get_institution_record(request(
+                sp::GetInstitutionRecordRequest {
+                    name: format!("{}/supervisionRecord", p.institution),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |r| r.institution == p.institution,
         ),
         other => panic!("no call for {other}: add one beside its row"),
     }

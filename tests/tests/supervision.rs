@@ -1630,6 +1630,191 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     assert_eq!(drawn.targets, vec![engineer]);
 }
 
+async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let inst = institution(&env).await;
+    let other = institution(&env).await;
+    let mut gd = env.client(province("44"));
+    let warning = Decision {
+        kind: DecisionKind::Warning as i32,
+        reason: "First offence".into(),
+        effective_date: date(2026, 11, 2),
+        ..Default::default()
+    };
+    let fees = decided(&mut gd, &inst, ViolationCategory::ImproperFees, warning).await;
+    let open = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                institution: inst.clone(),
+                category: ViolationCategory::Obligations as i32,
+                description: "No learner records kept".into(),
+                evidence: vec!["site visit 2026-11-20".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Not this institution's: stays out of its record.
+    gd.create_violation(CreateViolationRequest {
+        violation: Some(Violation {
+            institution: other.clone(),
+            category: ViolationCategory::ImproperFees as i32,
+            description: "Another institution's fees".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // An inspection that draws both; this one refuses, the other complies.
+    let plan = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Records inspection".into(),
+                province: "44".into(),
+                target_kind: TargetKind::Institutions as i32,
+                start_date: date(2026, 12, 1),
+                end_date: date(2026, 12, 31),
+                targets: vec![inst.clone(), other.clone()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    gd.draw_inspection_sample(DrawInspectionSampleRequest {
+        name: plan.name.clone(),
+        target_count: 2,
+        roster: vec!["inspector-1".into()],
+        inspector_count: 1,
+        seed: 11,
+    })
+    .await
+    .unwrap();
+    for (target, outcome, text) in [
+        (&inst, FindingOutcome::Refused, "Turned the inspectors away"),
+        (&other, FindingOutcome::Compliant, ""),
+    ] {
+        gd.record_inspection_finding(RecordInspectionFindingRequest {
+            name: plan.name.clone(),
+            finding: Some(Finding {
+                target: target.clone(),
+                outcome: outcome as i32,
+                text: text.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    }
+    let record_name = format!("{inst}/supervisionRecord");
+    let ask = || GetInstitutionRecordRequest {
+        name: record_name.clone(),
+    };
+    let record = gd.get_institution_record(ask()).await.unwrap().into_inner();
+    assert_eq!(record.institution, inst);
+    let names: Vec<&str> = record.violations.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "two recorded, one from the refusal: {names:?}"
+    );
+    assert!(names.contains(&fees.name.as_str()) && names.contains(&open.name.as_str()));
+    assert!(
+        record.violations.windows(2).all(|w| {
+            let t = |v: &Violation| v.create_time.map(|t| (t.seconds, t.nanos));
+            t(&w[0]) >= t(&w[1])
+        }),
+        "newest first"
+    );
+    let refusal = record
+        .violations
+        .iter()
+        .find(|v| v.category == ViolationCategory::RefusedInspection as i32)
+        .unwrap();
+    assert_eq!(refusal.evidence, vec![plan.name.clone()]);
+    let with_evidence = record
+        .violations
+        .iter()
+        .find(|v| v.name == open.name)
+        .unwrap();
+    assert_eq!(with_evidence.evidence, ["site visit 2026-11-20"]);
+    assert_eq!(with_evidence.recorded_by, "hrss-44-inspector");
+    let decision = record
+        .violations
+        .iter()
+        .find(|v| v.name == fees.name)
+        .and_then(|v| v.decision.clone())
+        .unwrap();
+    assert_eq!(decision.decided_by, "hrss-44-inspector");
+    assert_eq!(
+        (record.open_count, record.decided_count, record.closed_count),
+        (2, 1, 0)
+    );
+    assert_eq!(record.refused_inspection_count, 1);
+    assert_eq!(record.findings.len(), 1, "only its own finding");
+    let f = &record.findings[0];
+    assert_eq!(
+        (f.inspection.as_str(), f.title.as_str()),
+        (plan.name.as_str(), "Records inspection")
+    );
+    assert_eq!(f.state, InspectionState::Sampled as i32);
+    let finding = f.finding.clone().unwrap();
+    assert_eq!(finding.outcome, FindingOutcome::Refused as i32);
+    assert_eq!(finding.violation, refusal.name);
+
+    // The institution reads its own record: its violations, and its
+    // findings once the inspection is published.
+    let mut own = env.client(org(Role::Institution, &inst));
+    let mine = own
+        .get_institution_record(ask())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.violations.len(), 3);
+    assert!(
+        mine.findings.is_empty(),
+        "unpublished findings are the inspectors'"
+    );
+    gd.publish_inspection(PublishInspectionRequest {
+        name: plan.name.clone(),
+        outcome: "One of two refused".into(),
+    })
+    .await
+    .unwrap();
+    let mine = own
+        .get_institution_record(ask())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.findings.len(), 1);
+    assert_eq!(mine.findings[0].state, InspectionState::Published as i32);
+
+    // Nobody outside its scope reads it; names are checked.
+    for outsider in [province("11"), org(Role::Institution, &other)] {
+        let err = env
+            .client(outsider)
+            .get_institution_record(ask())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+    let err = gd
+        .get_institution_record(GetInstitutionRecordRequest {
+            name: "institutions/nobody/supervisionRecord".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = gd
+        .get_institution_record(GetInstitutionRecordRequest { name: inst.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["name"]);
+}
+
 async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     let env = SupervisionEnv::start(b).await;
     let referral = |department: &str| CreateReferralRequest {
@@ -2098,6 +2283,7 @@ both_backends!(
     quality_reports_make_one_violation_per_institution_and_period,
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
     an_inspection_names_its_targets_or_covers_the_nation,
+    an_institutions_record_gathers_its_violations_and_inspection_findings,
     officials_referrals_are_seen_only_from_above,
     violations_are_listed_by_field_province_engineer_and_period,
     a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,

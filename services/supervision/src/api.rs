@@ -218,6 +218,18 @@ impl SupervisionService for SupervisionApi {
         reply(self.inner.list_referrals(&call, req.into_inner()).await)
     }
 
+    async fn get_institution_record(
+        &self,
+        req: Request<GetInstitutionRecordRequest>,
+    ) -> Result<Response<InstitutionRecord>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            self.inner
+                .institution_record(&call, &req.into_inner().name)
+                .await,
+        )
+    }
+
     async fn get_outbox_status(
         &self,
         req: Request<GetOutboxStatusRequest>,

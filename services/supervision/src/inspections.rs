@@ -88,7 +88,7 @@ pub fn draw(
 }
 
 /// Who may plan and run inspections in a province and field.
-fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiError> {
+pub(crate) fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiError> {
     if department_covers(caller, province, &[field]) {
         Ok(())
     } else {
@@ -96,7 +96,7 @@ fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiErr
     }
 }
 
-fn decode(row: &InspectionRow) -> Result<Inspection, ApiError> {
+pub(crate) fn decode(row: &InspectionRow) -> Result<Inspection, ApiError> {
     Inspection::decode(row.body.as_slice())
         .map_err(|e| ApiError::Internal(format!("inspection {} does not decode: {e}", row.id)))
 }

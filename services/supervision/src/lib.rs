@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod notifications;
 pub mod outbox;
 pub mod peers;
+pub mod record;
 pub mod referrals;
 pub mod schema;
 pub mod store;

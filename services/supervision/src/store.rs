@@ -262,6 +262,18 @@ pub fn get_inspection(conn: &mut DbConnection, id: &str) -> Result<Option<Inspec
 }
 
 /// Inspections of one province (or all), or only published ones.
+/// Every inspection of `province`, and every national one, oldest first.
+pub fn inspections_covering(
+    conn: &mut DbConnection,
+    province: &str,
+) -> Result<Vec<InspectionRow>, DbError> {
+    Ok(inspections::table
+        .filter(inspections::province.eq_any([province.to_owned(), String::new()]))
+        .select(InspectionRow::as_select())
+        .order(inspections::id.asc())
+        .load(conn)?)
+}
+
 pub fn list_inspections(
     conn: &mut DbConnection,
     province: Option<&str>,

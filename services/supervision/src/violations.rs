@@ -83,7 +83,7 @@ fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
     }
 }
 
-fn decode(row: &ViolationRow) -> Result<Violation, ApiError> {
+pub(crate) fn decode(row: &ViolationRow) -> Result<Violation, ApiError> {
     Violation::decode(row.body.as_slice())
         .map_err(|e| ApiError::Internal(format!("violation {} does not decode: {e}", row.id)))
 }
