@@ -1815,6 +1815,234 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     assert_eq!(bad_fields(&err), ["name"]);
 }
 
+/// Plans an inspection of `kind` naming `target`, draws it, and records
+/// that the target refused; the finding's violation.
+async fn refused(
+    client: &mut ce_tests::Supervision,
+    kind: TargetKind,
+    field: Field,
+    target: &str,
+) -> String {
+    let plan = client
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Cooperation check".into(),
+                province: "44".into(),
+                field: field as i32,
+                target_kind: kind as i32,
+                start_date: date(2026, 12, 1),
+                end_date: date(2026, 12, 31),
+                targets: vec![target.to_owned()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: plan.name.clone(),
+            target_count: 1,
+            roster: vec!["inspector-1".into()],
+            inspector_count: 1,
+            seed: 3,
+        })
+        .await
+        .unwrap();
+    let recorded = client
+        .record_inspection_finding(RecordInspectionFindingRequest {
+            name: plan.name,
+            finding: Some(Finding {
+                target: target.to_owned(),
+                outcome: FindingOutcome::Refused as i32,
+                text: "Would not show its records".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let violation = recorded.findings[0].violation.clone();
+    assert!(!violation.is_empty(), "the refusal became a violation");
+    violation
+}
+
+async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their_own(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (employer, engineer, _) = engineer_with_hours(&env).await;
+    let mut gd = env.client(province("44"));
+    let decide = |name: &str, kind: DecisionKind| DecideViolationRequest {
+        name: name.into(),
+        decision: Some(Decision {
+            kind: kind as i32,
+            reason: "Refused the inspectors".into(),
+            effective_date: date(2026, 12, 2),
+            rectification_deadline: date(2026, 12, 20),
+            suspension_end_date: date(2026, 12, 31),
+            ..Default::default()
+        }),
+    };
+
+    // An employer refuses: its own Art. 24 violation.
+    let name = refused(
+        &mut gd,
+        TargetKind::Employers,
+        Field::Unspecified,
+        &employer,
+    )
+    .await;
+    let v = gd
+        .get_violation(GetViolationRequest { name: name.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.category, ViolationCategory::RefusedInspection as i32);
+    assert_eq!(v.article, "Art. 24");
+    assert_eq!(
+        (
+            v.employer.as_str(),
+            v.institution.as_str(),
+            v.engineer.as_str()
+        ),
+        (employer.as_str(), "", "")
+    );
+    assert_eq!(v.province, "44");
+    // The employer reads, lists and appeals it.
+    let mut boss = env.client(org(Role::Employer, &employer));
+    boss.get_violation(GetViolationRequest { name: name.clone() })
+        .await
+        .unwrap();
+    let listed = boss
+        .list_violations(ListViolationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(
+        listed.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+        [name.as_str()]
+    );
+    let appealed = boss
+        .appeal_violation(AppealViolationRequest {
+            name: name.clone(),
+            text: "The records were at the auditor's".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(appealed.appeals.len(), 1);
+    // Listed by employer for the province; another employer sees nothing.
+    let by_employer = gd
+        .list_violations(ListViolationsRequest {
+            employer: employer.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .violations;
+    assert_eq!(by_employer.len(), 1);
+    let err = env
+        .client(org(Role::Employer, "employers/another"))
+        .get_violation(GetViolationRequest { name: name.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // Decided by a warning or an order, not by an institution's sanctions;
+    // nothing goes to the registry.
+    let err = gd
+        .decide_violation(decide(&name, DecisionKind::Suspension))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["decision.kind"]);
+    let ordered = gd
+        .decide_violation(decide(&name, DecisionKind::RectificationOrder))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ordered.state, ViolationState::Decided as i32);
+    assert_eq!(ordered.pending_effects, 0);
+
+    // An engineer refuses: an Art. 24 violation of the engineer, whose
+    // employer is named; decided by a warning, not by revoking hours.
+    let name = refused(
+        &mut gd,
+        TargetKind::Engineers,
+        Field::Unspecified,
+        &engineer,
+    )
+    .await;
+    let v = env
+        .client(token(Role::Engineer, &engineer))
+        .get_violation(GetViolationRequest { name: name.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (v.engineer.as_str(), v.employer.as_str(), v.article.as_str()),
+        (engineer.as_str(), employer.as_str(), "Art. 24")
+    );
+    let err = gd
+        .decide_violation(decide(&name, DecisionKind::Revocation))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["decision.kind"]);
+    let warned = gd
+        .decide_violation(decide(&name, DecisionKind::Warning))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (warned.state, warned.pending_effects),
+        (ViolationState::Decided as i32, 0)
+    );
+    let notes = gd
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert!(
+        notes.is_empty(),
+        "only revoked hours notify the employer (Art. 27)"
+    );
+
+    // The electric-power regulator inspects the province's employers: it
+    // acts on a refusal it found, though an employer has no field of its own.
+    let (other_employer, _, _) = engineer_with_days(&env, 2).await;
+    let mut regulator = env.client(TokenRequest {
+        field: Some(Field::ElectricPower),
+        province: Some("44".into()),
+        ..token(Role::IndustryRegulator, "power-regulator-44")
+    });
+    let name = refused(
+        &mut regulator,
+        TargetKind::Employers,
+        Field::ElectricPower,
+        &other_employer,
+    )
+    .await;
+    regulator
+        .decide_violation(decide(&name, DecisionKind::Warning))
+        .await
+        .unwrap();
+
+    // Employers have violations only for refusing inspection.
+    let err = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                employer: employer.clone(),
+                category: ViolationCategory::ImproperFees as i32,
+                description: "Fees".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["violation.institution"]);
+}
+
 async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     let env = SupervisionEnv::start(b).await;
     let referral = |department: &str| CreateReferralRequest {
@@ -2239,6 +2467,7 @@ async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
                     id: format!("order-{i:03}"),
                     institution_id: Some("inst".into()),
                     engineer_id: None,
+                    employer_id: None,
                     category: ViolationCategory::Obligations as i32,
                     state: ViolationState::Decided as i32,
                     province: "44".into(),
@@ -2284,6 +2513,7 @@ both_backends!(
     a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation,
     an_inspection_names_its_targets_or_covers_the_nation,
     an_institutions_record_gathers_its_violations_and_inspection_findings,
+    employers_and_engineers_that_refuse_inspection_have_violations_of_their_own,
     officials_referrals_are_seen_only_from_above,
     violations_are_listed_by_field_province_engineer_and_period,
     a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,

@@ -596,20 +596,23 @@ impl Supervision {
             );
         }
         v.finish()?;
-        // Art. 24: an institution that refuses or obstructs is a violation.
-        if outcome == FindingOutcome::Refused && f.target.starts_with("institutions/") {
+        // Art. 24: whoever refuses or obstructs an inspection, institution,
+        // employer or engineer, is recorded as such and has a violation.
+        if outcome == FindingOutcome::Refused {
+            let mut refusal = Violation {
+                category: ViolationCategory::RefusedInspection as i32,
+                description: format!("Refused or obstructed {name}: {}", f.text),
+                evidence: vec![name.to_owned()],
+                ..Default::default()
+            };
+            let subject = match f.target.split_once('/').map(|(c, _)| c) {
+                Some("institutions") => &mut refusal.institution,
+                Some("employers") => &mut refusal.employer,
+                _ => &mut refusal.engineer,
+            };
+            subject.clone_from(&f.target);
             let violation = self
-                .create(
-                    call,
-                    Violation {
-                        institution: f.target.clone(),
-                        category: ViolationCategory::RefusedInspection as i32,
-                        description: format!("Refused or obstructed {name}: {}", f.text),
-                        evidence: vec![name.to_owned()],
-                        ..Default::default()
-                    },
-                    format!("{name}|{}", f.target),
-                )
+                .create_about(call, refusal, format!("{name}|{}", f.target), row.field)
                 .await?;
             f.violation = violation.name;
         }

@@ -121,6 +121,10 @@ impl Supervision {
                             .engineer_id
                             .as_deref()
                             .is_some_and(|e| c.subject == format!("engineers/{e}")),
+                        Role::Employer => row
+                            .employer_id
+                            .as_deref()
+                            .is_some_and(|e| c.org.as_deref() == Some(&format!("employers/{e}"))),
                         _ => false,
                     };
                     if !own {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
 use ce_proto::crediting::{GetHourRecordRequest, HourRecord};
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
-use ce_proto::registry::{Engineer, GetEngineerRequest, GetInstitutionRequest, Institution};
+use ce_proto::registry::{
+    Employer, Engineer, GetEmployerRequest, GetEngineerRequest, GetInstitutionRequest, Institution,
+};
 use ce_server::ApiError;
 use ce_server::peer::{PeerAuth, PeerError, Peers};
 use tonic::Code;
@@ -67,6 +69,15 @@ impl Clients {
         self.registry
             .clone()
             .get_engineer(GetEngineerRequest { name: name.into() })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|e| answer("registry", field, name, e))
+    }
+
+    pub async fn employer(&self, field: &str, name: &str) -> Result<Employer, ApiError> {
+        self.registry
+            .clone()
+            .get_employer(GetEmployerRequest { name: name.into() })
             .await
             .map(tonic::Response::into_inner)
             .map_err(|e| answer("registry", field, name, e))

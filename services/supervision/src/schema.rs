@@ -17,6 +17,7 @@ diesel::table! {
         update_micros -> BigInt,
         deadline -> Nullable<Text>,
         fields -> Text,
+        employer_id -> Nullable<Text>,
     }
 }
 

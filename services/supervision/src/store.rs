@@ -26,6 +26,8 @@ pub struct ViolationRow {
     pub deadline: Option<String>,
     /// Every field of the subject, as [`encode_fields`] writes them.
     pub fields: String,
+    /// The employer a violation is about (an Art. 24 refusal).
+    pub employer_id: Option<String>,
 }
 
 /// A set of fields as stored: `,a,b,`, so one is found with `LIKE '%,a,%'`.
@@ -109,6 +111,7 @@ pub struct ViolationFilter {
     pub state: Option<i32>,
     pub institution_id: Option<String>,
     pub engineer_id: Option<String>,
+    pub employer_id: Option<String>,
     /// Only institutions' (true) or only engineers' (false) violations.
     pub institutions_only: Option<bool>,
     /// Recorded in [from, to) microseconds.
@@ -141,6 +144,9 @@ pub fn list_violations(
     }
     if let Some(v) = &f.engineer_id {
         q = q.filter(violations::engineer_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.employer_id {
+        q = q.filter(violations::employer_id.eq(v.clone()));
     }
     if let Some((from, to)) = f.created {
         q = q

@@ -33,9 +33,48 @@ pub struct Supervision {
     pub outbox: Outbox,
 }
 
-/// The article a category breaches.
-pub fn article(c: ViolationCategory) -> &'static str {
+/// Whom a violation is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    /// An institution (Art. 16, 24, 26).
+    Institution,
+    /// An engineer: improper hours (Art. 27), or refusing inspection (Art. 24).
+    Engineer,
+    /// An employer that refused inspection (Art. 24).
+    Employer,
+}
+
+impl Party {
+    /// The party a stored violation is about.
+    pub fn of(row: &ViolationRow) -> Party {
+        if row.engineer_id.is_some() {
+            Party::Engineer
+        } else if row.employer_id.is_some() {
+            Party::Employer
+        } else {
+            Party::Institution
+        }
+    }
+
+    /// The party a violation being recorded names. An engineer's violation
+    /// names no employer (it is filled in), and an employer's nothing else.
+    fn named(v: &Violation) -> Party {
+        if !v.engineer.is_empty() {
+            Party::Engineer
+        } else if v.institution.is_empty() && !v.employer.is_empty() {
+            Party::Employer
+        } else {
+            Party::Institution
+        }
+    }
+}
+
+/// The article a category breaches, for its party: Art. 26 handles only
+/// institutions' violations, so an employer's or engineer's refusal of
+/// inspection breaches Art. 24 alone.
+pub fn article(c: ViolationCategory, party: Party) -> &'static str {
     match c {
+        ViolationCategory::RefusedInspection if party != Party::Institution => "Art. 24",
         ViolationCategory::Obligations => "Art. 15, 26",
         ViolationCategory::PoorQuality => "Art. 25, 26",
         ViolationCategory::FraudulentRecruitment
@@ -74,6 +113,10 @@ fn may_read(caller: &Caller, row: &ViolationRow) -> Result<(), ApiError> {
             .engineer_id
             .as_deref()
             .is_some_and(|e| caller.subject == format!("engineers/{e}")),
+        Role::Employer => row
+            .employer_id
+            .as_deref()
+            .is_some_and(|e| caller.org.as_deref() == Some(&format!("employers/{e}"))),
         _ => false,
     };
     if ok {
@@ -88,10 +131,15 @@ pub(crate) fn decode(row: &ViolationRow) -> Result<Violation, ApiError> {
         .map_err(|e| ApiError::Internal(format!("violation {} does not decode: {e}", row.id)))
 }
 
-fn digest(v: &Violation) -> String {
+fn digest(v: &Violation, party: Party) -> String {
     let mut h = ce_server::hash::Fnv64::default();
     for part in [&v.institution, &v.engineer, &v.description] {
         h.write(part.as_bytes()).write(&[0xff]);
+    }
+    // Only an employer's own violation: an engineer's employer is filled in,
+    // and digests stored before employers were subjects must still match.
+    if party == Party::Employer {
+        h.write(v.employer.as_bytes()).write(&[0xff]);
     }
     h.write(&v.category.to_le_bytes());
     for e in v.evidence.iter().chain(&v.hour_records) {
@@ -123,28 +171,50 @@ impl Supervision {
     pub async fn create(
         &self,
         call: &Call,
+        input: Violation,
+        request_id: String,
+    ) -> Result<Violation, ApiError> {
+        self.create_about(call, input, request_id, 0).await
+    }
+
+    /// [`Self::create`], for a refusal found by an inspection of
+    /// `inspected_field`: an employer has no field of its own, so that
+    /// field's regulator, who inspected it, may act on the refusal too.
+    pub(crate) async fn create_about(
+        &self,
+        call: &Call,
         mut input: Violation,
         request_id: String,
+        inspected_field: i32,
     ) -> Result<Violation, ApiError> {
         let mut v = Violations::new();
         let category =
             ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
         let personal = category == ViolationCategory::ImproperHours;
-        match (
-            input.institution.is_empty(),
-            input.engineer.is_empty(),
-            category,
-        ) {
-            (_, _, ViolationCategory::Unspecified) => v.add("violation.category", "is required"),
-            (false, true, _) if !personal => {}
-            (true, false, _) if personal => {}
-            (_, _, _) if personal => v.add(
+        let named = (
+            !input.institution.is_empty(),
+            !input.engineer.is_empty(),
+            !input.employer.is_empty(),
+        );
+        match (category, named) {
+            (ViolationCategory::Unspecified, _) => v.add("violation.category", "is required"),
+            (ViolationCategory::ImproperHours, (false, true, false)) => {}
+            (ViolationCategory::ImproperHours, _) => v.add(
                 "violation.engineer",
-                "improper hours (Art. 27) name the engineer, and no institution",
+                "improper hours (Art. 27) name the engineer, and no institution or employer",
             ),
+            (
+                ViolationCategory::RefusedInspection,
+                (true, false, false) | (false, true, false) | (false, false, true),
+            ) => {}
+            (ViolationCategory::RefusedInspection, _) => v.add(
+                "violation.institution",
+                "a refusal of inspection (Art. 24) names one institution, engineer or employer",
+            ),
+            (_, (true, false, false)) => {}
             _ => v.add(
                 "violation.institution",
-                "an institution's violation (Art. 16, 26) names the institution, and no engineer",
+                "an institution's violation (Art. 16, 26) names the institution, and no engineer or employer",
             ),
         }
         let description = input.description.trim().to_owned();
@@ -174,28 +244,42 @@ impl Supervision {
         v.finish()?;
 
         // The subject as the registry has it, and the records as crediting has them.
-        let (province, fields, employer) = if personal {
-            let e = self
-                .clients
-                .engineer("violation.engineer", &input.engineer)
-                .await?;
-            for (i, r) in records.iter().enumerate() {
-                let field = format!("violation.hour_records[{i}]");
-                let record = self.clients.hour_record(&field, r).await?;
-                if record.engineer != input.engineer {
-                    return Err(ApiError::invalid(
-                        field,
-                        format!("{r} is {}'s, not {}'s", record.engineer, input.engineer),
-                    ));
+        let (province, fields, employer) = match Party::named(&input) {
+            Party::Engineer => {
+                let e = self
+                    .clients
+                    .engineer("violation.engineer", &input.engineer)
+                    .await?;
+                for (i, r) in records.iter().enumerate() {
+                    let field = format!("violation.hour_records[{i}]");
+                    let record = self.clients.hour_record(&field, r).await?;
+                    if record.engineer != input.engineer {
+                        return Err(ApiError::invalid(
+                            field,
+                            format!("{r} is {}'s, not {}'s", record.engineer, input.engineer),
+                        ));
+                    }
                 }
+                (e.province, vec![e.field], e.employer)
             }
-            (e.province, vec![e.field], e.employer)
-        } else {
-            let i = self
-                .clients
-                .institution("violation.institution", &input.institution)
-                .await?;
-            (i.province, i.fields, String::new())
+            Party::Institution => {
+                let i = self
+                    .clients
+                    .institution("violation.institution", &input.institution)
+                    .await?;
+                (i.province, i.fields, String::new())
+            }
+            Party::Employer => {
+                let e = self
+                    .clients
+                    .employer("violation.employer", &input.employer)
+                    .await?;
+                let fields = (inspected_field != 0)
+                    .then_some(inspected_field)
+                    .into_iter()
+                    .collect();
+                (e.province, fields, e.name)
+            }
         };
         may_act(&call.caller, &province, &fields)?;
         input.description = description;
@@ -237,11 +321,11 @@ impl Supervision {
         } = subject;
         let category =
             ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
-        let personal = category == ViolationCategory::ImproperHours;
+        let party = Party::named(&input);
         let id = names::new_id();
         let now = now_micros();
         input.name = names::name(VIOLATIONS, &id);
-        input.article = article(category).into();
+        input.article = article(category, party).into();
         input.province = province.clone();
         input.field = fields.first().copied().unwrap_or(0);
         input.employer = employer;
@@ -255,8 +339,9 @@ impl Supervision {
         input.pending_effects = 0;
         let row = ViolationRow {
             id,
-            institution_id: (!personal).then(|| id_of(&input.institution)),
-            engineer_id: personal.then(|| id_of(&input.engineer)),
+            institution_id: (party == Party::Institution).then(|| id_of(&input.institution)),
+            engineer_id: (party == Party::Engineer).then(|| id_of(&input.engineer)),
+            employer_id: (party == Party::Employer).then(|| id_of(&input.employer)),
             category: input.category,
             state: input.state,
             province,
@@ -265,7 +350,7 @@ impl Supervision {
             body: input.encode_to_vec(),
             recorded_by,
             request_id: (!request_id.is_empty()).then_some(request_id),
-            request_digest: Some(digest(&input)),
+            request_digest: Some(digest(&input, party)),
             create_micros: now,
             update_micros: now,
             deadline: None,
@@ -378,6 +463,16 @@ impl Supervision {
                 )
             })
             .flatten();
+        let employer = (!req.employer.is_empty())
+            .then(|| {
+                v.check(
+                    "employer",
+                    names::parse("employer", "employers", &req.employer)
+                        .map(str::to_owned)
+                        .map_err(|_| "must be `employers/{id}`".to_owned()),
+                )
+            })
+            .flatten();
         v.finish()?;
         // Every filter, the period too: a token only continues its own query.
         let day = |d: &Option<ce_proto::google::r#type::Date>| {
@@ -389,7 +484,7 @@ impl Supervision {
             req.page_size,
             &req.page_token,
             &format!(
-                "{}|{}|{}|{}|{}|{}|{}|{}",
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}",
                 req.province,
                 req.field,
                 req.category,
@@ -398,6 +493,7 @@ impl Supervision {
                 req.engineer,
                 day(&req.start_date),
                 day(&req.end_date),
+                req.employer,
             ),
         )?;
         let c = &call.caller;
@@ -408,6 +504,7 @@ impl Supervision {
             state: (req.state != 0).then_some(req.state),
             institution_id: institution,
             engineer_id: engineer,
+            employer_id: employer,
             province: asked_province.clone(),
             field: asked_field,
             institutions_only: None,
@@ -455,6 +552,14 @@ impl Supervision {
                 f.engineer_id = narrow(f.engineer_id, own, "engineer")?;
                 f.institutions_only = Some(false);
             }
+            Role::Employer => {
+                let own = c
+                    .org
+                    .as_deref()
+                    .and_then(|o| o.strip_prefix("employers/"))
+                    .map(str::to_owned);
+                f.employer_id = narrow(f.employer_id, own, "employer")?;
+            }
             _ => return Err(deny("listing violations")),
         }
         let (rows, next_page_token) = page
@@ -494,33 +599,38 @@ impl Supervision {
             &row.province,
             &store::decode_fields(&row.fields),
         )?;
-        let personal = row.engineer_id.is_some();
+        let party = Party::of(&row);
+        // Art. 27: improper hours are revoked. Everything else is a refusal
+        // of inspection (employers, engineers) or an institution's violation.
+        let revokes = row.category == ViolationCategory::ImproperHours as i32;
         let Some(mut d) = decision else {
             return Err(ApiError::invalid("decision", "is required"));
         };
         let mut v = Violations::new();
         let kind = DecisionKind::try_from(d.kind).unwrap_or(DecisionKind::Unspecified);
-        let standing = match (kind, personal) {
-            (DecisionKind::Revocation, true) => None,
-            (DecisionKind::Warning, false) => Some(Standing::Warned),
-            (DecisionKind::RectificationOrder, false) => Some(Standing::RectificationOrdered),
-            (DecisionKind::Suspension, false) => Some(Standing::Suspended),
-            (DecisionKind::Disqualification, false) => Some(Standing::Disqualified),
-            (_, true) => {
-                v.add(
-                    "decision.kind",
-                    "improper hours are decided by revocation (Art. 27)",
-                );
-                None
+        let standing = match (party, kind) {
+            (_, DecisionKind::Revocation) if revokes => Ok(None),
+            _ if revokes => Err("improper hours are decided by revocation (Art. 27)"),
+            (Party::Institution, DecisionKind::Warning) => Ok(Some(Standing::Warned)),
+            (Party::Institution, DecisionKind::RectificationOrder) => {
+                Ok(Some(Standing::RectificationOrdered))
             }
-            (_, false) => {
-                v.add(
-                    "decision.kind",
-                    "an institution gets a warning, a rectification order, a suspension or disqualification (Art. 26)",
-                );
-                None
+            (Party::Institution, DecisionKind::Suspension) => Ok(Some(Standing::Suspended)),
+            (Party::Institution, DecisionKind::Disqualification) => {
+                Ok(Some(Standing::Disqualified))
             }
+            (Party::Institution, _) => Err(
+                "an institution gets a warning, a rectification order, a suspension or disqualification (Art. 26)",
+            ),
+            (_, DecisionKind::Warning | DecisionKind::RectificationOrder) => Ok(None),
+            _ => Err(
+                "an employer or engineer that refused inspection (Art. 24) gets a warning or a rectification order",
+            ),
         };
+        let standing = standing.unwrap_or_else(|e| {
+            v.add("decision.kind", e);
+            None
+        });
         d.reason = d.reason.trim().to_owned();
         if d.reason.is_empty() || d.reason.len() > 4000 {
             v.add(
@@ -528,7 +638,7 @@ impl Supervision {
                 "is required: why, in at most 4000 characters",
             );
         }
-        let effective = if personal {
+        let effective = if revokes {
             None
         } else {
             v.check(
@@ -624,7 +734,7 @@ impl Supervision {
                         ));
                     }
                 }
-                if personal {
+                if revokes {
                     let revoke = RevokeHourRecordsRequest {
                         names: violation.hour_records.clone(),
                         reason: d.reason.clone(),

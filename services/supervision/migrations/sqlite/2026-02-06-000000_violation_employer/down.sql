@@ -1,0 +1,2 @@
+DROP INDEX violations_employer;
+ALTER TABLE violations DROP COLUMN employer_id;
