@@ -2068,6 +2068,33 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     ministry.create_referral(referral("hrss/44")).await.unwrap();
     let err = gd.create_referral(referral("hrss/99")).await.unwrap_err();
     assert_eq!(bad_fields(&err), ["referral.department"]);
+    // Nor a province regulator's: the regulator answers to its own line.
+    let err = gd
+        .create_referral(referral("regulator/FIELD_CONSTRUCTION/44"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let regulators = ministry
+        .create_referral(referral("regulator/FIELD_CONSTRUCTION/44"))
+        .await
+        .unwrap()
+        .into_inner();
+    // The ministry's own officials go to the discipline body, and only there.
+    ministry.create_referral(referral("hrss/00")).await.unwrap();
+    let mut to_superior = referral("hrss/00");
+    if let Some(r) = to_superior.referral.as_mut() {
+        r.referred_to = ReferredTo::SuperiorAuthority as i32;
+    }
+    let err = ministry.create_referral(to_superior).await.unwrap_err();
+    assert_eq!(bad_fields(&err), ["referral.referred_to"]);
+    let err = gd
+        .resolve_referral(ResolveReferralRequest {
+            name: regulators.name.clone(),
+            outcome: "Not Guangdong HRSS's to resolve".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "not even its existence is told");
 
     let seen = |r: ListReferralsResponse| r.referrals.len();
     assert_eq!(
@@ -2078,7 +2105,7 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
                 .unwrap()
                 .into_inner()
         ),
-        2
+        4
     );
     assert_eq!(
         seen(

@@ -1,7 +1,7 @@
 //! Referrals of officials' neglect, abuse of power or favouritism (Art. 28)
 //! to their superior authority or the discipline body. Visible only to the
-//! ministry, and to a province's HRSS department for officials of
-//! departments below it (not its own).
+//! ministry, and to a province's HRSS department for officials of the HRSS
+//! bureaus below it (not its own, nor industry regulators'): see [`above`].
 
 use ce_db::audit;
 use ce_proto::common::Role;
@@ -37,12 +37,18 @@ fn province_of(department: &str) -> Option<String> {
     (code == "00" || ce_proto::reference::region(&code).is_some()).then_some(code)
 }
 
-/// Whether `caller` is above `department`.
+/// Whether `caller` is above `department`. The ministry oversees every
+/// department's CE work, its own officials' included (those go to the
+/// discipline body: it has no superior in the suite). A province's HRSS
+/// department is above the HRSS bureaus below it, not above itself, and not
+/// above an industry regulator, which answers to its own line.
 fn above(caller: &Caller, department: &str, province: &str) -> bool {
     match caller.role {
         Role::Ministry => true,
         Role::ProvincialHrss => {
-            caller.province.as_deref() == Some(province) && department != format!("hrss/{province}")
+            caller.province.as_deref() == Some(province)
+                && department.starts_with("hrss/")
+                && department != format!("hrss/{province}")
         }
         _ => false,
     }
@@ -92,6 +98,12 @@ impl Supervision {
             v.add(
                 "referral.description",
                 "is required, at most 4000 characters",
+            );
+        }
+        if r.department.trim() == "hrss/00" && r.referred_to != ReferredTo::DisciplineBody as i32 {
+            v.add(
+                "referral.referred_to",
+                "the ministry's own officials are referred to the discipline body: no superior authority sits above it here",
             );
         }
         v.finish()?;
