@@ -867,6 +867,16 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         .unwrap()
         .into_inner();
     assert!(acked.acknowledge_time.is_some());
+    // Acknowledging again changes nothing: the first time stands.
+    let again = boss
+        .acknowledge_notification(AcknowledgeNotificationRequest {
+            name: notes[0].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.acknowledge_time, acked.acknowledge_time);
+    assert_eq!(again.acknowledged_by, acked.acknowledged_by);
     assert!(
         gd.list_notifications(unacknowledged())
             .await
@@ -1982,6 +1992,16 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         (v.engineer.as_str(), v.employer.as_str(), v.article.as_str()),
         (engineer.as_str(), employer.as_str(), "Art. 24")
     );
+    let appealed = env
+        .client(token(Role::Engineer, &engineer))
+        .appeal_violation(AppealViolationRequest {
+            name: name.clone(),
+            text: "I was abroad that week".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(appealed.appeals[0].filed_by, engineer);
     let err = gd
         .decide_violation(decide(&name, DecisionKind::Revocation))
         .await
