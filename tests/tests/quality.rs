@@ -934,21 +934,9 @@ fn chromium() -> String {
     path
 }
 
-async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser(b: Backend) {
-    let env = QualityEnv::start(b).await;
-    let good = institution(&env, "Good Academy").await;
-    let poor = institution(&env, "Poor Academy").await;
-    evaluations(&env, &good, 40, 5).await;
-    indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
-    evaluations(&env, &poor, 40, 2).await;
-    let token = env.registry.place.token(TokenRequest {
-        ttl_secs: 600,
-        ..province("44")
-    });
-    let url = format!(
-        "http://{}/dashboard/index.html?period=2026#token={token}",
-        env.service.addr()
-    );
+/// The page at `url` as headless Chromium leaves it: its DOM once its
+/// scripts are done (or the virtual-time budget is spent).
+async fn rendered(url: String) -> String {
     let browser = chromium();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(browser)
@@ -966,51 +954,110 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     })
     .await
     .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        dom.contains("data-ready=\"yes\""),
-        "the page did not finish: {dom}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !dom.contains("data-ready=") {
+        panic!(
+            "the page did not finish: {dom}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dom
+}
+
+/// The `<tr>` of the ranking that shows `institution`.
+fn row_of<'a>(dom: &'a str, institution: &str) -> &'a str {
+    let marker = format!("data-institution=\"{institution}\"");
+    let at = dom
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{institution} not ranked: {dom}"));
+    let start = dom[..at].rfind("<tr").unwrap();
+    let end = at + dom[at..].find("</tr>").unwrap();
+    &dom[start..end]
+}
+
+async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let good = institution(&env, "Good Academy").await;
+    let poor = institution(&env, "Poor Academy").await;
+    // An earlier period for the good one, so its history spans two periods.
+    let learners = env.learners(&good, 30).await;
+    env.client(institution_token(&good))
+        .submit_evaluations(SubmitEvaluationsRequest {
+            period: "2026-H1".into(),
+            ..upload(&good, &learners, 4)
+        })
+        .await
+        .unwrap();
+    evaluations(&env, &good, 40, 5).await;
+    indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
+    evaluations(&env, &poor, 40, 2).await;
+    let page = |token: &str| {
+        format!(
+            "http://{}/dashboard/index.html?period=2026#token={token}",
+            env.service.addr()
+        )
+    };
+
+    // A province sees the ranking and opens the first institution.
+    let token = env.registry.place.token(TokenRequest {
+        ttl_secs: 600,
+        ..province("44")
+    });
+    let dom = rendered(page(&token)).await;
+    assert!(dom.contains("data-ready=\"yes\""), "{dom}");
     // The ranking: the good institution first with its A, the poor one with its D.
     let first = dom.find(&good).expect("good institution listed");
     let second = dom.find(&poor).expect("poor institution listed");
     assert!(first < second, "ranked best first");
     assert!(dom.contains(">A<") && dom.contains(">D<"), "{dom}");
     assert!(dom.contains("2 institutions"));
-    // The drill-down of the first: its indicators and its history line.
+    assert!(
+        row_of(&dom, &poor).contains("class=\"pick\""),
+        "a province opens any of its own"
+    );
+    // The drill-down of the first: its indicators and its history across
+    // periods, the latest score of each, H1 (evaluations of 4: 75) first.
     assert!(dom.contains(&format!("Institution {good}")));
     assert!(
         dom.contains(">Evaluation<") && dom.contains(">Pass rate<"),
         "{dom}"
     );
     assert!(
-        dom.contains("data-scores=\"100.00 100.00\""),
-        "two computations, both 100: {dom}"
+        dom.contains("data-scores=\"75.00 100.00\"")
+            && dom.contains("data-periods=\"2026-H1 2026\""),
+        "one point a period, oldest first: {dom}"
     );
+
+    // The poor institution, signed in: it opens its own breakdown, not the
+    // leader's (which it may not read), and sees the others' grades only.
+    let token = env.registry.place.token(TokenRequest {
+        ttl_secs: 600,
+        ..institution_token(&poor)
+    });
+    let dom = rendered(page(&token)).await;
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "an institution's page loads: {dom}"
+    );
+    assert!(dom.contains(&format!("Institution {poor}")), "{dom}");
+    assert!(dom.contains(&format!("Signed in as {poor}")), "{dom}");
+    assert!(
+        row_of(&dom, &good).contains(">A<"),
+        "the leader's grade is shown"
+    );
+    assert!(
+        !row_of(&dom, &good).contains("pick"),
+        "but it does not open"
+    );
+    assert!(row_of(&dom, &poor).contains("class=\"pick\""));
+    assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
+
     // Without a token the page says why, instead of showing anything.
-    let bare = format!(
+    let dom = rendered(format!(
         "http://{}/dashboard/index.html?period=2026",
         env.service.addr()
-    );
-    let browser = chromium();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(browser)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-                &bare,
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    ))
+    .await;
     assert!(dom.contains("data-ready=\"error\""), "{dom}");
     assert!(!dom.contains(&good));
 }
