@@ -1097,48 +1097,59 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
         .unwrap()
         .into_inner()
         .name;
-    let engineer = r
-        .province("44")
-        .create_engineer(ce_proto::registry::CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: ce_tests::resident_id("44"),
-                display_name: "赵工".into(),
-                province: "44".into(),
-                field: Field::Construction as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                ..Default::default()
-            }),
+    // Twelve learners online: the statements of three verify 2 of the 10
+    // hours claimed (anomalies, Art. 13); nine verify all ten.
+    let statement = |hours: u32| {
+        serde_json::json!({
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+            "timestamp": "2026-09-10T21:00:00+08:00",
+            "result": {"duration": format!("PT{hours}H")}
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let statement = serde_json::json!({
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
-        "timestamp": "2026-09-10T21:00:00+08:00",
-        "result": {"duration": "PT2H"}
-    })
-    .to_string();
-    let uploaded = env
-        .crediting(institution_token(&inst))
-        .await
-        .create_hour_record(CreateHourRecordRequest {
-            hour_record: Some(HourRecord {
-                engineer,
-                registry_activity: course,
-                activity: Some(A::Online(OnlineTraining {
-                    subject_category: ce_proto::common::SubjectCategory::Professional as i32,
-                    start_date: date(9, 1),
-                    end_date: date(9, 30),
-                    hours: 10.0,
-                    xapi_statements: vec![statement],
-                })),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .to_string()
+    };
+    let mut uploaded = None;
+    for n in 0..12 {
+        let engineer = r
+            .province("44")
+            .create_engineer(ce_proto::registry::CreateEngineerRequest {
+                engineer: Some(reg::Engineer {
+                    id_number: ce_tests::resident_id("44"),
+                    display_name: "赵工".into(),
+                    province: "44".into(),
+                    field: Field::Construction as i32,
+                    title_level: reg::TitleLevel::Engineer as i32,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .name;
+        let record = env
+            .crediting(institution_token(&inst))
+            .await
+            .create_hour_record(CreateHourRecordRequest {
+                hour_record: Some(HourRecord {
+                    engineer,
+                    registry_activity: course.clone(),
+                    activity: Some(A::Online(OnlineTraining {
+                        subject_category: ce_proto::common::SubjectCategory::Professional as i32,
+                        start_date: date(9, 1),
+                        end_date: date(9, 30),
+                        hours: 10.0,
+                        xapi_statements: vec![statement(if n < 3 { 2 } else { 10 })],
+                    })),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let explained = record.explanation.clone().unwrap();
+        assert_eq!(explained.attendance_unverified, n < 3, "{explained:?}");
+        uploaded = Some(record);
+    }
+    let uploaded = uploaded.unwrap();
     evaluations(&env, &inst, 30, 4).await;
     let score = env
         .client(province("44"))
@@ -1157,15 +1168,20 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
             .cloned()
             .unwrap_or_else(|| panic!("{i:?} missing: {score:?}"))
     };
-    // One online record is too few to weigh (10 needed): measured, noted, left out.
     assert_eq!(score.state, ScoreState::Scored as i32, "{score:?}");
+    // Twelve online records (10 needed), three with anomalies: 0.25, which
+    // is worse than the model's worst (0.2), so it scores 0 of its weight.
+    let anomalies = part(Indicator::AttendanceAnomalies);
+    assert_eq!(
+        (anomalies.value, anomalies.samples),
+        (0.25, 12),
+        "{anomalies:?}"
+    );
+    assert_eq!(anomalies.normalised, 0.0);
     assert!(
-        score
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("AttendanceAnomalies: 1 observations")),
-        "{:?}",
-        score.reasons
+        anomalies.source.starts_with("crediting: 3 of 12"),
+        "{}",
+        anomalies.source
     );
     // Registered on the day the record was created, after the course ended on 30 September.
     let created = uploaded.create_time.unwrap();

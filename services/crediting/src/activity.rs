@@ -310,6 +310,10 @@ pub fn explanation_to_proto(e: &ce_rules::Explanation) -> PExplanation {
         converted: e.converted,
         cuts: e.cuts.iter().map(ToString::to_string).collect(),
         text: e.to_string(),
+        attendance_unverified: e
+            .cuts
+            .iter()
+            .any(|c| matches!(c, ce_rules::Cut::Unverified { .. })),
     }
 }
 

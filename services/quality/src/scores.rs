@@ -889,7 +889,7 @@ impl Quality {
                     online += 1;
                     if r.explanation
                         .as_ref()
-                        .is_some_and(|e| e.text.contains("xAPI statements verify"))
+                        .is_some_and(|e| e.attendance_unverified)
                     {
                         anomalies += 1;
                     }
