@@ -628,7 +628,7 @@ async fn call_registry(
                     // grade in force is an idempotent retry, which changes
                     // (and audits) nothing.
                     grade: format!("{:?}", who).chars().take(8).collect(),
-                    model_version: "national-2026.1".into(),
+                    model_version: "national-2026.2".into(),
                     ..Default::default()
                 },
                 token,
@@ -1625,7 +1625,7 @@ async fn call_supervision(
                     period: "2026".into(),
                     grade: "D".into(),
                     score: 41.0,
-                    model_version: "national-2026.1".into(),
+                    model_version: "national-2026.2".into(),
                     finding: String::new(),
                 },
                 token,

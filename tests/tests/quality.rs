@@ -141,8 +141,20 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         (a.state, a.score, a.grade.as_str()),
         (ScoreState::Scored as i32, 100.0, "A")
     );
-    assert_eq!(a.model_version, "national-2026.1");
+    assert_eq!(a.model_version, "national-2026.2");
     assert_eq!(a.contributions.len(), 3);
+    // Complaints received, upheld or not: 15 per 1000 is half-way to the worst (30).
+    let a = indicator(&env, &good, Indicator::ComplaintsReceived, 15.0, 100).await;
+    let received = a
+        .contributions
+        .iter()
+        .find(|c| c.indicator == Indicator::ComplaintsReceived as i32)
+        .unwrap();
+    assert_eq!((received.value, received.normalised), (15.0, 50.0));
+    // Weights 30, 15, 10 and 5 of 60: 100 less 5/60 of 50 points.
+    assert_eq!(a.score, 95.83);
+    assert_eq!(a.grade, "A");
+    assert_eq!(a.contributions.len(), 4);
     let points: f64 = a.contributions.iter().map(|c| c.points).sum();
     assert!((points - a.score).abs() < 0.01);
     assert!(!a.poor);
@@ -159,7 +171,7 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         if i.quality_grade == "A" {
             assert_eq!(
                 (i.quality_period.as_str(), i.quality_model_version.as_str()),
-                ("2026", "national-2026.1")
+                ("2026", "national-2026.2")
             );
             break;
         }
@@ -175,7 +187,7 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         name: good.clone(),
         period: period.into(),
         grade: "D".into(),
-        model_version: "national-2026.1".into(),
+        model_version: "national-2026.2".into(),
         ..Default::default()
     };
     let err = env
@@ -340,7 +352,7 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         .unwrap()
         .into_inner()
         .scores;
-    assert_eq!(history.len(), 3);
+    assert_eq!(history.len(), 4);
     assert_eq!(history.last().unwrap().grade, "A");
 }
 
@@ -919,7 +931,7 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(model.version, "national-2026.1");
+    assert_eq!(model.version, "national-2026.2");
     assert!(model.definition.contains("[indicators.evaluation]"));
 }
 

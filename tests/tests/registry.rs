@@ -1114,7 +1114,7 @@ async fn a_stale_quality_grade_does_not_replace_a_newer_one(b: Backend) {
         name: inst.clone(),
         period: period.into(),
         grade: grade.into(),
-        model_version: "national-2026.1".into(),
+        model_version: "national-2026.2".into(),
         compute_time: Some(prost_types::Timestamp {
             seconds: computed,
             nanos: 0,

@@ -1260,7 +1260,7 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
         period: period.into(),
         grade: grade.into(),
         score: 41.5,
-        model_version: "national-2026.1".into(),
+        model_version: "national-2026.2".into(),
         finding: String::new(),
     };
     let mut quality = env.client(token(Role::Service, "service/quality"));

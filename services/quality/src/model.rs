@@ -38,6 +38,8 @@ pub enum Indicator {
     AttendanceAnomalies,
     /// Complaints upheld per 1000 learners.
     ComplaintsUpheld,
+    /// Complaints received per 1000 learners, upheld or not.
+    ComplaintsReceived,
     /// Completeness of the Art. 15 public disclosure (0-1).
     DisclosureCompleteness,
     /// Share of qualified teaching staff (0-1, Art. 14).
@@ -98,7 +100,7 @@ pub struct Poor {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
-    /// For example "national-2026.1".
+    /// For example "national-2026.2".
     pub version: String,
     /// The province that adopted it; absent in the national model.
     #[serde(default)]
@@ -420,14 +422,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let own = NATIONAL
             .replace(
-                "version = \"national-2026.1\"",
+                "version = \"national-2026.2\"",
                 "version = \"guangdong-2026.1\"\nprovince = \"44\"",
             )
             .replace("min_samples = 30", "min_samples = 10");
         std::fs::write(dir.path().join("44.toml"), own).unwrap();
         let models = Models::load(&dir.path().display().to_string()).unwrap();
         assert_eq!(models.for_province("44").version, "guangdong-2026.1");
-        assert_eq!(models.for_province("11").version, "national-2026.1");
+        assert_eq!(models.for_province("11").version, "national-2026.2");
         std::fs::write(dir.path().join("bad.toml"), NATIONAL).unwrap();
         assert!(
             Models::load(&dir.path().display().to_string())
