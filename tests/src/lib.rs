@@ -531,7 +531,15 @@ impl QualityEnv {
         start_service(config, supervision::start).await
     }
 
+    /// Quality monitoring with crediting's change feed not followed, so a
+    /// test's scores change only through the calls it makes.
     pub async fn start(backend: Backend) -> QualityEnv {
+        QualityEnv::start_following(backend, 0).await
+    }
+
+    /// Quality monitoring reading crediting's change feed every `secs`
+    /// seconds (0: not at all).
+    pub async fn start_following(backend: Backend, secs: u64) -> QualityEnv {
         let registry = RegistryEnv::start(backend).await;
         let mut config = registry.place.config("crediting");
         config
@@ -554,6 +562,7 @@ impl QualityEnv {
             .insert("registry".into(), registry.service.url());
         config.peers.insert("supervision".into(), supervision.url());
         config.peers.insert("crediting".into(), crediting.url());
+        config.quality.follow_crediting_secs = secs;
         let service = start_service(config, quality::start).await;
         let channel = service.channel().await;
         QualityEnv {

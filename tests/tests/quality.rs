@@ -1076,12 +1076,17 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
 
 /// An institution's online course, a learner, and an upload whose xAPI
 /// statements verify less than it claims: one anomaly in one online record.
-async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend) {
+/// An online course of `inst` in September 2026, and one record of 10
+/// claimed hours for each entry of `verified`, each for a new learner,
+/// whose xAPI statement verifies that many hours. The records, in order.
+async fn online_uploads(
+    env: &QualityEnv,
+    inst: &str,
+    verified: &[u32],
+) -> Vec<ce_proto::crediting::HourRecord> {
     use ce_proto::crediting::hour_record::Activity as A;
     use ce_proto::crediting::{CreateHourRecordRequest, HourRecord, OnlineTraining};
     use ce_proto::google::r#type::Date;
-    let env = QualityEnv::start(b).await;
-    let inst = institution(&env, "Online Academy").await;
     let r = &env.registry;
     let date = |m, d| {
         Some(Date {
@@ -1091,7 +1096,7 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
         })
     };
     let course = r
-        .institution(&inst)
+        .institution(inst)
         .create_activity(ce_proto::registry::CreateActivityRequest {
             activity: Some(reg::Activity {
                 title: "BIM online".into(),
@@ -1109,8 +1114,6 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
         .unwrap()
         .into_inner()
         .name;
-    // Twelve learners online: the statements of three verify 2 of the 10
-    // hours claimed (anomalies, Art. 13); nine verify all ten.
     let statement = |hours: u32| {
         serde_json::json!({
             "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
@@ -1119,8 +1122,8 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
         })
         .to_string()
     };
-    let mut uploaded = None;
-    for n in 0..12 {
+    let mut records = Vec::new();
+    for hours in verified {
         let engineer = r
             .province("44")
             .create_engineer(ce_proto::registry::CreateEngineerRequest {
@@ -1138,7 +1141,7 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
             .into_inner()
             .name;
         let record = env
-            .crediting(institution_token(&inst))
+            .crediting(institution_token(inst))
             .await
             .create_hour_record(CreateHourRecordRequest {
                 hour_record: Some(HourRecord {
@@ -1149,7 +1152,7 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
                         start_date: date(9, 1),
                         end_date: date(9, 30),
                         hours: 10.0,
-                        xapi_statements: vec![statement(if n < 3 { 2 } else { 10 })],
+                        xapi_statements: vec![statement(*hours)],
                     })),
                     ..Default::default()
                 }),
@@ -1157,10 +1160,23 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
             .await
             .unwrap()
             .into_inner();
+        records.push(record);
+    }
+    records
+}
+
+async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let inst = institution(&env, "Online Academy").await;
+    // Twelve learners online: the statements of three verify 2 of the 10
+    // hours claimed (anomalies, Art. 13); nine verify all ten.
+    let verified: Vec<u32> = (0..12).map(|n| if n < 3 { 2 } else { 10 }).collect();
+    let records = online_uploads(&env, &inst, &verified).await;
+    for (n, record) in records.iter().enumerate() {
         let explained = record.explanation.clone().unwrap();
         assert_eq!(explained.attendance_unverified, n < 3, "{explained:?}");
-        uploaded = Some(record);
     }
+    let uploaded = records.last().cloned();
     let uploaded = uploaded.unwrap();
     evaluations(&env, &inst, 30, 4).await;
     let score = env
@@ -1207,7 +1223,74 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
     assert_eq!(part(Indicator::RegistrationDelay).value, expected);
 }
 
+/// With crediting's change feed followed (every second here), hours an
+/// institution uploads reach its score without anyone calling
+/// RefreshIndicators; without following, they do not.
+async fn a_score_follows_the_institutions_uploads_without_a_refresh(b: Backend) {
+    let env = QualityEnv::start_following(b, 1).await;
+    let inst = institution(&env, "Followed Academy").await;
+    evaluations(&env, &inst, 30, 4).await;
+    let mut gd = env.client(province("44"));
+    let score = || GetScoreRequest {
+        name: format!("{inst}/scores/2026"),
+    };
+    let anomalies = |s: &Score| {
+        s.contributions
+            .iter()
+            .find(|c| c.indicator == Indicator::AttendanceAnomalies as i32)
+            .map(|c| (c.value, c.samples))
+    };
+    assert_eq!(
+        anomalies(&gd.get_score(score()).await.unwrap().into_inner()),
+        None
+    );
+    // Ten online records, four of them claiming more than attendance shows.
+    let verified: Vec<u32> = (0..10).map(|n| if n < 4 { 3 } else { 10 }).collect();
+    online_uploads(&env, &inst, &verified).await;
+    let started = Instant::now();
+    loop {
+        let s = gd.get_score(score()).await.unwrap().into_inner();
+        if let Some(found) = anomalies(&s) {
+            assert_eq!(found, (0.4, 10), "{s:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the uploads never reached the score: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A recomputation, kept in the history like any other.
+    let history = gd
+        .list_score_history(ListScoreHistoryRequest {
+            institution: inst.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .scores;
+    assert!(history.len() >= 2, "{history:?}");
+
+    // The same uploads in a suite that does not follow the feed: the score
+    // waits for a refresh.
+    let still = QualityEnv::start(b).await;
+    let other = institution(&still, "Unfollowed Academy").await;
+    evaluations(&still, &other, 30, 4).await;
+    online_uploads(&still, &other, &verified).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let s = still
+        .client(province("44"))
+        .get_score(GetScoreRequest {
+            name: format!("{other}/scores/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(anomalies(&s), None, "nothing rescored it");
+}
+
 both_backends!(
+    a_score_follows_the_institutions_uploads_without_a_refresh,
     crediting_evidence_becomes_anomalies_and_registration_delay,
     the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
     the_model_grades_evidence_ranks_it_and_reports_poor_results_once,

@@ -46,6 +46,15 @@ pub struct QualityConfig {
     /// `province` key); empty for the national model only.
     #[serde(default)]
     pub models_dir: String,
+    /// Seconds between reads of crediting's change feed, after which the
+    /// institutions whose uploaded hours changed are rescored; 0 turns
+    /// following off.
+    #[serde(default = "follow_secs")]
+    pub follow_crediting_secs: u64,
+}
+
+fn follow_secs() -> u64 {
+    30
 }
 
 /// The `certificates` section: how crediting signs hour certificates
@@ -107,6 +116,7 @@ dir = ""
 
 [quality]
 models_dir = ""
+follow_crediting_secs = 30
 
 [certificates]
 issuer = "did:web:ce.mohrss.example"

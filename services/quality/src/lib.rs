@@ -22,6 +22,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
 pub mod dashboards;
+pub mod follow;
 pub mod model;
 pub mod page;
 pub mod schema;
@@ -68,6 +69,14 @@ pub async fn start(
         computed: tokio::sync::watch::channel(0).0,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let follow = prepared.config.quality.follow_crediting_secs;
+    if follow > 0 {
+        follow::spawn(
+            quality.clone(),
+            std::time::Duration::from_secs(follow),
+            stop_rx.clone(),
+        );
+    }
     let worker = ce_server::outbox::spawn(
         quality.db.clone(),
         Arc::new(quality.clients.clone()),
