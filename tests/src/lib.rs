@@ -534,12 +534,21 @@ impl QualityEnv {
     /// Quality monitoring with crediting's change feed not followed, so a
     /// test's scores change only through the calls it makes.
     pub async fn start(backend: Backend) -> QualityEnv {
-        QualityEnv::start_following(backend, 0).await
+        QualityEnv::start_with(backend, |_| {}).await
     }
 
     /// Quality monitoring reading crediting's change feed every `secs`
     /// seconds (0: not at all).
     pub async fn start_following(backend: Backend, secs: u64) -> QualityEnv {
+        QualityEnv::start_with(backend, |c| c.quality.follow_crediting_secs = secs).await
+    }
+
+    /// Quality monitoring configured by `configure`, after the defaults
+    /// (which do not follow crediting's change feed).
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServiceConfig),
+    ) -> QualityEnv {
         let registry = RegistryEnv::start(backend).await;
         let mut config = registry.place.config("crediting");
         config
@@ -562,7 +571,8 @@ impl QualityEnv {
             .insert("registry".into(), registry.service.url());
         config.peers.insert("supervision".into(), supervision.url());
         config.peers.insert("crediting".into(), crediting.url());
-        config.quality.follow_crediting_secs = secs;
+        config.quality.follow_crediting_secs = 0;
+        configure(&mut config);
         let service = start_service(config, quality::start).await;
         let channel = service.channel().await;
         QualityEnv {

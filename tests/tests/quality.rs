@@ -1289,7 +1289,171 @@ async fn a_score_follows_the_institutions_uploads_without_a_refresh(b: Backend) 
     assert_eq!(anomalies(&s), None, "nothing rescored it");
 }
 
+async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its_time(b: Backend) {
+    let env = QualityEnv::start(b).await;
+    let inst = institution(&env, "Changing Academy").await;
+    let learners = env.learners(&inst, 30).await;
+    let mut own = env.client(institution_token(&inst));
+    let a = own
+        .submit_evaluations(upload(&inst, &learners, 5))
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap();
+    assert_eq!(a.grade, "A");
+    let grade_in_registry = |want: &'static str| {
+        let registry = env.registry.province("44");
+        let inst = inst.clone();
+        async move {
+            let mut registry = registry;
+            let started = Instant::now();
+            loop {
+                let i = registry
+                    .get_institution(ce_proto::registry::GetInstitutionRequest {
+                        name: inst.clone(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                if i.quality_grade == want {
+                    return i;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the registry never showed {want}: {i:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    grade_in_registry("A").await;
+    // The same learners answer again, all 1s: a later answer replaces the
+    // earlier (one per learner), the score drops to 0, and D replaces A.
+    let d = own
+        .submit_evaluations(upload(&inst, &learners, 1))
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap();
+    assert_eq!((d.score, d.grade.as_str(), d.poor), (0.0, "D", true));
+    let shown = grade_in_registry("D").await;
+    assert_eq!(shown.quality_period, "2026");
+
+    // Answers are on the 1-5 scale.
+    let mut bad = upload(&inst, &learners[..2], 3);
+    bad.evaluations[0].score = 0;
+    bad.evaluations[1].score = 6;
+    let err = own.submit_evaluations(bad).await.unwrap_err();
+    assert_eq!(
+        bad_fields(&err),
+        ["evaluations[0].score", "evaluations[1].score"]
+    );
+
+    // Staff shares (Art. 14), reported by the institution itself, each kept
+    // with its source and when it was taken.
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (indicator, value) in [
+        (Indicator::QualifiedStaff, 0.75),
+        (Indicator::DualQualifiedStaff, 0.25),
+    ] {
+        own.record_indicator(RecordIndicatorRequest {
+            institution: inst.clone(),
+            period: "2026".into(),
+            indicator: indicator as i32,
+            value,
+            samples: 40,
+            source: "staff register, 1 November 2026".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let s = env
+        .client(province("44"))
+        .get_score(GetScoreRequest {
+            name: format!("{inst}/scores/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for indicator in [Indicator::QualifiedStaff, Indicator::DualQualifiedStaff] {
+        let c = s
+            .contributions
+            .iter()
+            .find(|c| c.indicator == indicator as i32)
+            .unwrap_or_else(|| panic!("{indicator:?} missing: {s:?}"));
+        // 0.75 of 0.5→1 and 0.25 of 0→0.5: both half-way.
+        assert_eq!(c.normalised, 50.0, "{c:?}");
+        assert_eq!(c.source, "staff register, 1 November 2026");
+        let taken = c.take_time.unwrap().seconds;
+        assert!((before..before + 60).contains(&taken), "{c:?}");
+    }
+}
+
+/// Guangdong adopts its own model (10 evaluations suffice): the same
+/// evidence is scored there and is "insufficient data" under the national
+/// model elsewhere, and each score names the model that produced it.
+async fn a_province_scores_its_institutions_with_its_own_model(b: Backend) {
+    let models = tempfile::tempdir().unwrap();
+    let own = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../services/quality/models/national.toml"
+    ))
+    .unwrap()
+    .replace(
+        "version = \"national-2026.2\"",
+        "version = \"guangdong-2026.1\"\nprovince = \"44\"",
+    )
+    .replace("min_samples = 30", "min_samples = 10");
+    std::fs::write(models.path().join("44.toml"), own).unwrap();
+    let dir = models.path().display().to_string();
+    let env = QualityEnv::start_with(b, |c| c.quality.models_dir = dir).await;
+    let gd = institution(&env, "Guangdong Academy").await;
+    let bj = env
+        .registry
+        .province("11")
+        .create_institution(CreateInstitutionRequest {
+            institution: Some(reg::Institution {
+                code: credit_code("11"),
+                display_name: "Beijing Academy".into(),
+                province: "11".into(),
+                fields: vec![Field::Construction as i32],
+                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let here = evaluations(&env, &gd, 12, 4).await;
+    assert_eq!(here.model_version, "guangdong-2026.1");
+    assert_eq!((here.state, here.score), (ScoreState::Scored as i32, 75.0));
+    let there = evaluations(&env, &bj, 12, 4).await;
+    assert_eq!(there.model_version, "national-2026.2");
+    assert_eq!(
+        there.state,
+        ScoreState::InsufficientData as i32,
+        "{there:?}"
+    );
+    let model = env
+        .client(province("44"))
+        .get_scoring_model(GetScoringModelRequest {
+            province: "44".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(model.version, "guangdong-2026.1");
+}
+
 both_backends!(
+    grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its_time,
+    a_province_scores_its_institutions_with_its_own_model,
     a_score_follows_the_institutions_uploads_without_a_refresh,
     crediting_evidence_becomes_anomalies_and_registration_delay,
     the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser,
