@@ -248,6 +248,25 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
     let late = institution(&env, "Late Academy").await;
     env.stop_supervision().await;
     evaluations(&env, &late, 30, 1).await;
+    // The report is held, and the worker says why.
+    let mut ministry = env.client(ce_tests::token(Role::Ministry, "ministry-clerk"));
+    let started = Instant::now();
+    loop {
+        let outbox = ministry
+            .get_outbox_status(GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if !outbox.oldest_last_error.is_empty() {
+            assert!(outbox.pending >= 1, "{outbox:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no failed delivery while supervision was down: {outbox:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     env.restart_supervision().await;
     assert_eq!(poor_violations(&env, &late, 1).await, 1);
     assert_eq!(
@@ -278,6 +297,9 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
         assert!(started.elapsed() < Duration::from_secs(30), "{outbox:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // With everything delivered, still one violation each: no late duplicate.
+    assert_eq!(poor_violations(&env, &late, 1).await, 1);
+    assert_eq!(poor_violations(&env, &poor, 1).await, 1);
 
     // The distribution of the period's grades.
     let dist = gd
