@@ -43,13 +43,18 @@ async fn institution(env: &QualityEnv, name: &str) -> String {
 
 /// An institution of Guangdong serving `fields`, the first as its main one.
 async fn institution_serving(env: &QualityEnv, name: &str, fields: &[Field]) -> String {
+    institution_in(env, "44", name, fields).await
+}
+
+/// An institution of province `code` serving `fields`.
+async fn institution_in(env: &QualityEnv, code: &str, name: &str, fields: &[Field]) -> String {
     env.registry
-        .province("44")
+        .province(code)
         .create_institution(CreateInstitutionRequest {
             institution: Some(reg::Institution {
-                code: credit_code("44"),
+                code: credit_code(code),
                 display_name: name.into(),
-                province: "44".into(),
+                province: code.into(),
                 fields: fields.iter().map(|f| *f as i32).collect(),
                 delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
                 ..Default::default()
@@ -127,6 +132,27 @@ async fn poor_violations(env: &QualityEnv, inst: &str, want: usize) -> usize {
     }
 }
 
+/// The registry's record of `inst` once it shows `grade` (within 20 s).
+async fn grade_shown(env: &QualityEnv, inst: &str, grade: &str) -> reg::Institution {
+    let mut registry = env.registry.province("44");
+    let started = Instant::now();
+    loop {
+        let i = registry
+            .get_institution(ce_proto::registry::GetInstitutionRequest { name: inst.into() })
+            .await
+            .unwrap()
+            .into_inner();
+        if i.quality_grade == grade {
+            return i;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the registry never showed {grade}: {i:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Backend) {
     let mut env = QualityEnv::start(b).await;
     let good = institution(&env, "Good Academy").await;
@@ -159,28 +185,11 @@ async fn the_model_grades_evidence_ranks_it_and_reports_poor_results_once(b: Bac
     assert!((points - a.score).abs() < 0.01);
     assert!(!a.poor);
     // The grade reaches the registry.
-    let started = Instant::now();
-    loop {
-        let i = env
-            .registry
-            .province("44")
-            .get_institution(ce_proto::registry::GetInstitutionRequest { name: good.clone() })
-            .await
-            .unwrap()
-            .into_inner();
-        if i.quality_grade == "A" {
-            assert_eq!(
-                (i.quality_period.as_str(), i.quality_model_version.as_str()),
-                ("2026", "national-2026.2")
-            );
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "grade never reached the registry: {i:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let i = grade_shown(&env, &good, "A").await;
+    assert_eq!(
+        (i.quality_period.as_str(), i.quality_model_version.as_str()),
+        ("2026", "national-2026.2")
+    );
 
     // Only the quality service records grades; an older period changes nothing.
     let record = |period: &str| ce_proto::registry::RecordQualityGradeRequest {
@@ -1324,32 +1333,7 @@ async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its
         .score
         .unwrap();
     assert_eq!(a.grade, "A");
-    let grade_in_registry = |want: &'static str| {
-        let registry = env.registry.province("44");
-        let inst = inst.clone();
-        async move {
-            let mut registry = registry;
-            let started = Instant::now();
-            loop {
-                let i = registry
-                    .get_institution(ce_proto::registry::GetInstitutionRequest {
-                        name: inst.clone(),
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner();
-                if i.quality_grade == want {
-                    return i;
-                }
-                assert!(
-                    started.elapsed() < Duration::from_secs(20),
-                    "the registry never showed {want}: {i:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    grade_in_registry("A").await;
+    grade_shown(&env, &inst, "A").await;
     // The same learners answer again, all 1s: a later answer replaces the
     // earlier (one per learner), the score drops to 0, and D replaces A.
     let d = own
@@ -1360,7 +1344,7 @@ async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its
         .score
         .unwrap();
     assert_eq!((d.score, d.grade.as_str(), d.poor), (0.0, "D", true));
-    let shown = grade_in_registry("D").await;
+    let shown = grade_shown(&env, &inst, "D").await;
     assert_eq!(shown.quality_period, "2026");
 
     // Answers are on the 1-5 scale.
@@ -1435,23 +1419,7 @@ async fn a_province_scores_its_institutions_with_its_own_model(b: Backend) {
     let dir = models.path().display().to_string();
     let env = QualityEnv::start_with(b, |c| c.quality.models_dir = dir).await;
     let gd = institution(&env, "Guangdong Academy").await;
-    let bj = env
-        .registry
-        .province("11")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("11"),
-                display_name: "Beijing Academy".into(),
-                province: "11".into(),
-                fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let bj = institution_in(&env, "11", "Beijing Academy", &[Field::Construction]).await;
     let here = evaluations(&env, &gd, 12, 4).await;
     assert_eq!(here.model_version, "guangdong-2026.1");
     assert_eq!((here.state, here.score), (ScoreState::Scored as i32, 75.0));

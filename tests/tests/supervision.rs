@@ -76,22 +76,7 @@ async fn drained(env: &SupervisionEnv, within: Duration) -> OutboxStatus {
 }
 
 async fn institution(env: &SupervisionEnv) -> String {
-    env.registry
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("44"),
-                display_name: "Lingnan Training Centre".into(),
-                province: "44".into(),
-                fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    institution_of(env, "44").await
 }
 
 async fn a_suspension_is_enforced_by_the_registry(b: Backend) {

@@ -302,12 +302,7 @@ impl Supervision {
             {
                 Ok(x) => province_ok(&x.into_inner().province),
                 Err(e) if e.code() == tonic::Code::NotFound => false,
-                Err(e) => {
-                    return Err(ApiError::Unavailable(format!(
-                        "the registry did not answer: {}",
-                        e.message()
-                    )));
-                }
+                Err(e) => return Err(unanswered("the registry")(e)),
             },
             TargetKind::Engineers | TargetKind::CompleteEngineers => {
                 let e = match self.clients.engineer("target", target).await {
@@ -331,12 +326,7 @@ impl Supervision {
                 {
                     Ok(s) => s.into_inner().complete,
                     Err(e) if e.code() == tonic::Code::NotFound => false,
-                    Err(e) => {
-                        return Err(ApiError::Unavailable(format!(
-                            "crediting did not answer: {}",
-                            e.message()
-                        )));
-                    }
+                    Err(e) => return Err(unanswered("crediting")(e)),
                 }
             }
             TargetKind::Unspecified => false,
@@ -362,12 +352,7 @@ impl Supervision {
                             ..Default::default()
                         })
                         .await
-                        .map_err(|e| {
-                            ApiError::Unavailable(format!(
-                                "the registry did not answer: {}",
-                                e.message()
-                            ))
-                        })?
+                        .map_err(unanswered("the registry"))?
                         .into_inner();
                     out.extend(page.institutions.into_iter().map(|x| x.name));
                     page.next_page_token
@@ -384,12 +369,7 @@ impl Supervision {
                             ..Default::default()
                         })
                         .await
-                        .map_err(|e| {
-                            ApiError::Unavailable(format!(
-                                "the registry did not answer: {}",
-                                e.message()
-                            ))
-                        })?
+                        .map_err(unanswered("the registry"))?
                         .into_inner();
                     out.extend(page.employers.into_iter().map(|x| x.name));
                     page.next_page_token
@@ -407,12 +387,7 @@ impl Supervision {
                             ..Default::default()
                         })
                         .await
-                        .map_err(|e| {
-                            ApiError::Unavailable(format!(
-                                "the registry did not answer: {}",
-                                e.message()
-                            ))
-                        })?
+                        .map_err(unanswered("the registry"))?
                         .into_inner();
                     out.extend(page.engineers.into_iter().map(|x| x.name));
                     page.next_page_token
@@ -431,12 +406,7 @@ impl Supervision {
                             ..Default::default()
                         })
                         .await
-                        .map_err(|e| {
-                            ApiError::Unavailable(format!(
-                                "crediting did not answer: {}",
-                                e.message()
-                            ))
-                        })?
+                        .map_err(unanswered("crediting"))?
                         .into_inner();
                     out.extend(
                         page.annual_statuses
@@ -651,6 +621,11 @@ impl Supervision {
         self.save_inspection(call, row, inspection, name, InspectionState::Sampled)
             .await
     }
+}
+
+/// A peer's failure to answer, as UNAVAILABLE (retryable).
+fn unanswered(peer: &'static str) -> impl Fn(tonic::Status) -> ApiError {
+    move |e| ApiError::Unavailable(format!("{peer} did not answer: {}", e.message()))
 }
 
 /// The named targets of a plan, trimmed and without repeats: each a
