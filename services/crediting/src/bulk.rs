@@ -57,16 +57,52 @@ impl Crediting {
                 format!("at most {MESSAGE_LIMIT} records per message; send more messages"),
             ));
         }
-        // One registry call for every engineer of the message; prepare then hits the cache.
-        let names: Vec<String> = records
+        // Records whose key was used before are answered from what the first
+        // attempt stored, before the checks that depend on the clock or the
+        // registry: a re-send gets the same answers, even after the deadline.
+        let submitter = call.caller.organisation();
+        let keys: Vec<String> = records
             .iter()
-            .map(|r| r.engineer.clone())
+            .filter(|r| !r.client_key.is_empty())
+            .map(|r| r.client_key.clone())
+            .collect();
+        let known: HashMap<String, RecordRow> = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            self.db
+                .read(move |conn| {
+                    Ok::<_, ApiError>(store::records_by_keys(conn, &submitter, &keys)?)
+                })
+                .await?
+                .into_iter()
+                .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
+                .collect()
+        };
+        let mut replays: Vec<Item<RecordRow>> = Vec::new();
+        let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
+        let mut fresh = Vec::with_capacity(records.len());
+        for (i, hr) in records.into_iter().enumerate() {
+            match known.get(&hr.client_key) {
+                Some(existing) => match crate::records::replayed(existing, &hr) {
+                    Ok(row) => replays.push((i, hr.client_key, Ok(row))),
+                    // Refused in the message's transaction, so it is audited.
+                    Err(e) => prepared.push((i, hr.client_key, Err(e))),
+                },
+                None => fresh.push((i, hr)),
+            }
+        }
+
+        // One registry call for every engineer of the message; prepare then hits the cache.
+        let names: Vec<String> = fresh
+            .iter()
+            .map(|(_, r)| r.engineer.clone())
             .filter(|n| !n.is_empty())
             .collect();
-        self.registry.engineers(&names).await?;
+        if !names.is_empty() {
+            self.registry.engineers(&names).await?;
+        }
 
-        let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
-        for (i, hr) in records.into_iter().enumerate() {
+        for (i, hr) in fresh {
             let key = hr.client_key.clone();
             let result = match self.prepare(call, hr).await {
                 // The registry or the database failed: the client retries the message.
@@ -79,12 +115,17 @@ impl Crediting {
         let call = call.clone();
         let rules = self.rules.clone();
         let today = (self.clock)();
-        let rows = self
-            .feed
-            .write(&self.db, move |conn, changes| {
-                store_message(conn, changes, &call, &rules, today, prepared)
-            })
-            .await?;
+        let mut rows = if prepared.is_empty() {
+            Vec::new()
+        } else {
+            self.feed
+                .write(&self.db, move |conn, changes| {
+                    store_message(conn, changes, &call, &rules, today, prepared)
+                })
+                .await?
+        };
+        rows.extend(replays);
+        rows.sort_by_key(|(i, _, _)| *i);
         count_records(&rows);
         let mut results = Vec::with_capacity(rows.len());
         for (i, key, a) in rows {

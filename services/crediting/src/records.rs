@@ -160,6 +160,49 @@ fn digest(
     format!("{:016x}", h.finish())
 }
 
+/// The digest a record would be stored with, from the request alone:
+/// what a re-send is matched on before anything that depends on the clock
+/// or the registry is checked. None when the request is malformed (prepare
+/// then says why).
+fn request_digest(hr: &HourRecord) -> Option<String> {
+    let engineer_id = names::engineer_id("hour_record.engineer", &hr.engineer).ok()?;
+    let claimed = if hr.claimed_hours == 0.0 {
+        None
+    } else {
+        Some(i64::from(
+            ce_rules::Hours::from_f64(hr.claimed_hours)?.centi(),
+        ))
+    };
+    let activity = HourRecord {
+        activity: hr.activity.clone(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    Some(digest(
+        engineer_id,
+        &activity,
+        &hr.registry_activity,
+        claimed,
+    ))
+}
+
+/// A re-send of `hr`, whose client key the submitter used for `existing`:
+/// the stored record, as the first attempt answered it, whatever changed
+/// since (the Art. 21 deadline passed, the institution's standing, the
+/// registry), so a client that retries gets the same answers. The same key
+/// with other content is ALREADY_EXISTS.
+pub fn replayed(existing: &RecordRow, hr: &HourRecord) -> Result<RecordRow, ApiError> {
+    if request_digest(hr).as_deref() == Some(existing.content_digest.as_str()) {
+        Ok(existing.clone())
+    } else {
+        Err(ApiError::AlreadyExists(format!(
+            "client_key {} was used for a different record ({})",
+            hr.client_key,
+            names::record_name(&existing.id)
+        )))
+    }
+}
+
 /// Stores a prepared record unless its client key was used already: the
 /// same key and content answer with the record stored before (and `false`),
 /// the same key with other content is ALREADY_EXISTS. Audits the insert.
@@ -190,6 +233,16 @@ pub fn save(
 impl Crediting {
     /// Registers a record on the route the caller's role calls for (Art. 21).
     pub async fn create(&self, call: &Call, hr: HourRecord) -> Result<HourRecord, ApiError> {
+        if !hr.client_key.is_empty() {
+            let (submitter, key) = (call.caller.organisation(), hr.client_key.clone());
+            let existing = self
+                .db
+                .read(move |conn| Ok::<_, ApiError>(store::record_by_key(conn, &submitter, &key)?))
+                .await?;
+            if let Some(existing) = existing {
+                return to_proto(replayed(&existing, &hr)?);
+            }
+        }
         let (row, who) = self.prepare(call, hr).await?;
         let today = (self.clock)();
         let call = call.clone();

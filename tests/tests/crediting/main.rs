@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ce_proto::common::{DeliveryMode, Field, SubjectCategory};
+use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
 use ce_proto::crediting::hour_record::Activity as A;
 use ce_proto::crediting::*;
 use ce_proto::google::r#type::Date;
@@ -1006,6 +1006,103 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
     }
 }
 
+/// A client that retries after the Art. 21 deadline has passed (a timeout,
+/// a crash, a clerk re-running an import in January) gets the answers the
+/// first attempt got, on both routes, single and bulk; new records are still
+/// refused for the deadline.
+async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
+    let w = world(b).await;
+    let paper = keyed(
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/resent"),
+        "paper-1",
+    );
+    let first = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(paper.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let day = |d: i32| date(2026, 3, d);
+    let message = vec![
+        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 6.0), "k1"),
+        keyed(face_to_face(&w.engineer, &w.course, day(3), 1, 5.0), "k2"),
+    ];
+    let uploaded = upload(
+        &mut w.env.institution(&w.institution),
+        vec![message.clone()],
+    )
+    .await;
+    let names = |answers: &[BulkUploadResult]| -> Vec<Option<String>> {
+        answers
+            .iter()
+            .map(|a| a.hour_record.as_ref().map(|r| r.name.clone()))
+            .collect()
+    };
+
+    // February 2027: 2026 is past its deadline.
+    let late = crediting_on(&w, time::macros::date!(2027 - 02 - 01)).await;
+    let channel = late.channel().await;
+    let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
+    let again = me
+        .create_hour_record(create(paper.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.name, first.name, "the stored record, not a refusal");
+    let mut other = paper.clone();
+    if let Some(A::Conversion(c)) = &mut other.activity {
+        c.evidence_id = "10.1/other".into();
+    }
+    let err = me.create_hour_record(create(other)).await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists, "same key, other content");
+    let err = me
+        .create_hour_record(create(keyed(
+            conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/new"),
+            "paper-2",
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("Art. 21"), "{}", err.message());
+
+    let mut inst = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            org: Some(w.institution.clone()),
+            ..ce_tests::token(Role::Institution, "institution-clerk")
+        },
+    );
+    let mut resent = message.clone();
+    resent.push(keyed(
+        face_to_face(&w.engineer, &w.course, day(4), 1, 4.0),
+        "k3",
+    ));
+    let answers = upload(&mut inst, vec![resent]).await;
+    assert_eq!(
+        names(&answers[0][..2]),
+        names(&uploaded[0]),
+        "the first two answered as first stored"
+    );
+    let refused = answers[0][2].refusal.as_ref().unwrap();
+    assert_eq!(refused.code, "FAILED_PRECONDITION");
+    assert!(refused.message.contains("Art. 21"), "{}", refused.message);
+    let stored = w
+        .env
+        .ministry()
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: w.engineer.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records;
+    assert_eq!(stored.len(), 3, "nothing stored twice, nothing late");
+}
+
 /// A second crediting over the same database whose today is `today`.
 async fn crediting_on(w: &World, today: time::Date) -> ce_tests::Service {
     let mut config = w.env.registry.place.config("crediting");
@@ -1616,6 +1713,7 @@ both_backends!(
     a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice,
     revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,
     dates_after_today_and_years_past_their_deadline_are_refused,
+    a_resend_after_the_deadline_gets_the_first_answers,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
