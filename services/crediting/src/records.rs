@@ -615,10 +615,40 @@ impl Crediting {
             .read(move |conn| store::get_record(conn, &id))
             .await?
             .ok_or_else(|| names::not_found(name))?;
-        check(&row, |s| {
+        let denied = match check(&row, |s| {
             scope::read(&call.caller, s, "reading this record")
-        })?;
-        to_proto(row)
+        }) {
+            Ok(()) => return to_proto(row),
+            Err(e) => e,
+        };
+        // Art. 22: an engineer who moved keeps their hours, and the province
+        // or employer they are with now reads the records behind their years.
+        let Ok(engineer) = self
+            .registry
+            .engineer(&names::engineer_name(&row.engineer_id))
+            .await
+        else {
+            return Err(denied);
+        };
+        let now = status::Who::of(&engineer);
+        let employer = now.employer_id.as_ref().map(|e| format!("employers/{e}"));
+        let moved = now.province != row.province || now.employer_id != row.employer_id;
+        let covered = scope::read(
+            &call.caller,
+            &Subject {
+                engineer: &engineer.name,
+                province: &now.province,
+                field: now.field,
+                employer: employer.as_deref(),
+                institution: None,
+            },
+            "reading this record",
+        );
+        if moved && covered.is_ok() {
+            to_proto(row)
+        } else {
+            Err(denied)
+        }
     }
 
     /// Confirms (`Some(None)`) or rejects (`Some(Some(reason))`) a submitted record.

@@ -23,7 +23,7 @@ use crate::scope::{self, Narrowed, Subject};
 use crate::store::{self, RecordRow, StatusFilter, StatusRow};
 
 /// What an engineer is for the status of their year.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
     pub engineer_id: String,
     pub province: String,
@@ -480,15 +480,32 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
             return Ok(status);
         }
     };
-    check_read(
-        call,
-        &Who {
-            engineer_id: row.engineer_id.clone(),
-            province: row.province.clone(),
-            field: row.field,
-            employer_id: row.employer_id.clone(),
-        },
-    )?;
+    let stored_who = Who {
+        engineer_id: row.engineer_id.clone(),
+        province: row.province.clone(),
+        field: row.field,
+        employer_id: row.employer_id.clone(),
+    };
+    if let Err(denied) = check_read(call, &stored_who) {
+        // The engineer may have moved province or employer since the year
+        // was stored (Art. 22): the registry says where they are now. The
+        // new province or employer reads the year, reassessed under the
+        // province they are in; to anyone else the refusal stands.
+        let Ok(engineer) = registry.engineer(&names::engineer_name(&engineer_id)).await else {
+            return Err(denied);
+        };
+        let who = Who::of(&engineer);
+        if who == stored_who || check_read(call, &who).is_err() {
+            return Err(denied);
+        }
+        let rules = rules.clone();
+        return c
+            .feed
+            .write(db, move |conn, changes| {
+                recompute(conn, changes, &rules, &who, year, today)
+            })
+            .await;
+    }
     decode(&row)
 }
 

@@ -1103,6 +1103,179 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     assert_eq!(stored.len(), 3, "nothing stored twice, nothing late");
 }
 
+/// Art. 22: hours stay valid when an engineer moves province. The record
+/// keeps the province it was registered in; the year counts it wherever the
+/// engineer now is; the new province reads the year, and its own hours add.
+async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
+    let w = world(b).await;
+    let granted = w
+        .env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            3,
+            8.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(granted.province, "44");
+    // Shanghai takes the engineer on; the registry keeps who they are.
+    let r = &w.env.registry;
+    r.ministry()
+        .update_engineer(reg::UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: w.engineer.clone(),
+                province: "31".into(),
+                employer: String::new(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["province".into(), "employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    let shanghai_seminar = r
+        .province("31")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid protection, Shanghai".into(),
+                province: "31".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Public as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: date(2026, 9, 1),
+                end_date: date(2026, 9, 30),
+                hours_per_day: 8.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    // A crediting that has not cached the engineer's old province.
+    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
+    let channel = fresh.channel().await;
+    let shanghai = || {
+        as_role(
+            &w,
+            &channel,
+            ce_server::auth::TokenRequest {
+                province: Some("31".into()),
+                ..ce_tests::token(Role::ProvincialHrss, "hrss-31-clerk")
+            },
+        )
+    };
+    let status = shanghai()
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.total_hours, 24.0,
+        "Guangdong's hours count in Shanghai"
+    );
+    let more = shanghai()
+        .create_hour_record(create(HourRecord {
+            activity: Some(A::FaceToFace(FaceToFaceTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2026, 9, 2),
+                days: 2,
+                hours_per_day: 8.0,
+            })),
+            ..face_to_face(&w.engineer, &shanghai_seminar, date(2026, 9, 2), 2, 8.0)
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(more.province, "31");
+    let status = shanghai()
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            status.total_hours,
+            status.public_hours,
+            status.province.as_str()
+        ),
+        (40.0, 16.0, "31"),
+        "both provinces' hours, under the rules of where the engineer is now"
+    );
+    // The first record is still Guangdong's, listed under where it was registered.
+    let kept = shanghai()
+        .get_hour_record(GetHourRecordRequest {
+            name: granted.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(kept.province, "44");
+    let listed = w
+        .env
+        .ministry()
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: w.engineer.clone(),
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records;
+    assert_eq!(
+        listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        [granted.name.as_str()]
+    );
+    // Guangdong keeps the record it registered, and the year is no longer its.
+    let mut guangdong = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("44".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
+        },
+    );
+    guangdong
+        .get_hour_record(GetHourRecordRequest {
+            name: granted.name.clone(),
+        })
+        .await
+        .unwrap();
+    let err = guangdong
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // And a province the engineer never lived in reads neither.
+    let mut beijing = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("11".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-11-clerk")
+        },
+    );
+    let err = beijing
+        .get_hour_record(GetHourRecordRequest {
+            name: granted.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
 /// A second crediting over the same database whose today is `today`.
 async fn crediting_on(w: &World, today: time::Date) -> ce_tests::Service {
     let mut config = w.env.registry.place.config("crediting");
@@ -1714,6 +1887,7 @@ both_backends!(
     revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows,
     dates_after_today_and_years_past_their_deadline_are_refused,
     a_resend_after_the_deadline_gets_the_first_answers,
+    hours_stay_valid_when_an_engineer_moves_province,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
