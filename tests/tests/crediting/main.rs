@@ -259,6 +259,127 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+/// Art. 21 for the other departments: a regulator and the ministry grant
+/// hours for their own activities, confirmed at once; a regulator of the
+/// field confirms an institution's upload; hours for an activity the
+/// registry does not hold are refused, naming the field.
+async fn regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_uploads(b: Backend) {
+    let w = world(b).await;
+    let r = &w.env.registry;
+    let own = |title: &str, province: &str, month: i32| reg::Activity {
+        title: title.into(),
+        province: province.into(),
+        field: Field::ElectricPower as i32,
+        subject_category: SubjectCategory::Professional as i32,
+        delivery_mode: DeliveryMode::FaceToFace as i32,
+        start_date: date(2026, month, 1),
+        end_date: date(2026, month, 2),
+        hours_per_day: 8.0,
+        ..Default::default()
+    };
+    let regulators = r
+        .regulator(Field::ElectricPower, Some("44"))
+        .create_activity(CreateActivityRequest {
+            activity: Some(own("Grid dispatch briefing", "44", 5)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let ministrys = r
+        .ministry()
+        .create_activity(CreateActivityRequest {
+            activity: Some(own("National expert service", "44", 6)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let mut regulator = w.env.regulator(Field::ElectricPower, Some("44"));
+    for (client, activity, month) in [
+        (&mut regulator, &regulators, 5),
+        (&mut w.env.ministry(), &ministrys, 6),
+    ] {
+        let granted = client
+            .create_hour_record(create(face_to_face(
+                &w.engineer,
+                activity,
+                date(2026, month, 1),
+                2,
+                8.0,
+            )))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (granted.state, granted.route),
+            (RecordState::Confirmed as i32, Route::DepartmentGrant as i32),
+            "{activity}"
+        );
+    }
+    // Not the other's: the ministry's activity is not the regulator's to grant.
+    let err = regulator
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &ministrys,
+            date(2026, 6, 1),
+            1,
+            8.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // The field's regulator confirms an institution's upload.
+    let uploaded = w
+        .env
+        .institution(&w.institution)
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.course,
+            date(2026, 3, 2),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let confirmed = regulator
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: uploaded.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(confirmed.state, RecordState::Confirmed as i32);
+    assert_eq!(confirmed.decided_by, "regulator-clerk");
+    let status = w
+        .env
+        .ministry()
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.total_hours, 16.0 + 16.0 + 6.0);
+
+    // An activity the registry does not hold.
+    let err = w
+        .env
+        .institution(&w.institution)
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            "activities/none-such",
+            date(2026, 3, 2),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["hour_record.registry_activity"]);
+}
+
 async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it(
     b: Backend,
 ) {
@@ -1888,6 +2009,7 @@ both_backends!(
     dates_after_today_and_years_past_their_deadline_are_refused,
     a_resend_after_the_deadline_gets_the_first_answers,
     hours_stay_valid_when_an_engineer_moves_province,
+    regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_uploads,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
