@@ -119,9 +119,52 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     assert_eq!(later.len(), 1, "a submitted record changes no status");
     assert_eq!(later[0].sequence, next.sequence);
 
+    // A follower that was away since the start replays the backlog in
+    // order, each change once, and then goes on live.
+    let mut replay = ministry
+        .watch_changes(WatchChangesRequest {
+            after_sequence: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut replayed = Vec::new();
+    while replayed.len() < whole.len() + 1 {
+        let c = tokio::time::timeout(std::time::Duration::from_secs(10), replay.next())
+            .await
+            .expect("the backlog is replayed")
+            .unwrap()
+            .unwrap();
+        replayed.push(c.sequence);
+    }
+    let mut expected = seqs.clone();
+    expected.push(next.sequence);
+    assert_eq!(replayed, expected, "the backlog, then what came since");
+    let live = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::PaperSole,
+            "10.1000/feed-2",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let c = tokio::time::timeout(std::time::Duration::from_secs(10), replay.next())
+        .await
+        .expect("live after the backlog")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.sequence, c.resource.as_str()),
+        (next.sequence + 1, live.name.as_str())
+    );
+
     // Provinces read their own part of the feed; others may not read it.
     let (guangdong, _) = read_all(&mut w.env.province("44"), 0, 100).await;
-    assert_eq!(guangdong.len(), whole.len() + 1);
+    assert_eq!(guangdong.len(), whole.len() + 2, "the two submissions since");
     let err = w
         .env
         .province("11")
