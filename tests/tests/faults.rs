@@ -709,6 +709,7 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
             Err(s) => assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}"),
         }
     }
+    println!("another client, 40 calls during the stalls: {served} served");
     assert!(served > 0, "another client is still served");
 
     // Malformed and oversized messages get clean errors.
@@ -757,6 +758,9 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         "{codes:?}"
     );
     assert!(codes.contains_key("Ok"), "{codes:?}");
+    // 3000 at once over a limit of 64 in flight: some must have been shed,
+    // or the limit did not hold.
+    assert!(codes.contains_key("ResourceExhausted"), "{codes:?}");
 
     // The stalled uploads are let go after the idle limit.
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();

@@ -57,59 +57,57 @@ impl Crediting {
                 format!("at most {MESSAGE_LIMIT} records per message; send more messages"),
             ));
         }
-        // Records whose key was used before are answered from what the first
-        // attempt stored, before the checks that depend on the clock or the
-        // registry: a re-send gets the same answers, even after the deadline.
-        let submitter = call.caller.organisation();
-        let keys: Vec<String> = records
+        // One registry call for every engineer of the message; prepare then hits the cache.
+        let names: Vec<String> = records
             .iter()
-            .filter(|r| !r.client_key.is_empty())
-            .map(|r| r.client_key.clone())
+            .map(|r| r.engineer.clone())
+            .filter(|n| !n.is_empty())
             .collect();
-        let known: HashMap<String, RecordRow> = if keys.is_empty() {
-            HashMap::new()
-        } else {
-            self.db
+        self.registry.engineers(&names).await?;
+
+        let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
+        let mut refused_keyed: Vec<(usize, HourRecord)> = Vec::new();
+        for (i, hr) in records.into_iter().enumerate() {
+            let key = hr.client_key.clone();
+            let result = match self.prepare(call, &hr).await {
+                // The registry or the database failed: the client retries the message.
+                Err(e) if !e.is_refusal() => return Err(e),
+                r => r,
+            };
+            if result.is_err() && !key.is_empty() {
+                refused_keyed.push((prepared.len(), hr));
+            }
+            prepared.push((i, key, result));
+        }
+        // A refused record whose key was used before is a re-send of what the
+        // first attempt stored (the deadline or a standing may have changed
+        // since): it gets that answer. Accepted re-sends are matched in
+        // store_message, so the usual message pays no extra query.
+        let mut replays: Vec<Item<RecordRow>> = Vec::new();
+        if !refused_keyed.is_empty() {
+            let submitter = call.caller.organisation();
+            let keys: Vec<String> = refused_keyed
+                .iter()
+                .map(|(_, hr)| hr.client_key.clone())
+                .collect();
+            let known: HashMap<String, RecordRow> = self
+                .db
                 .read(move |conn| {
                     Ok::<_, ApiError>(store::records_by_keys(conn, &submitter, &keys)?)
                 })
                 .await?
                 .into_iter()
                 .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
-                .collect()
-        };
-        let mut replays: Vec<Item<RecordRow>> = Vec::new();
-        let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
-        let mut fresh = Vec::with_capacity(records.len());
-        for (i, hr) in records.into_iter().enumerate() {
-            match known.get(&hr.client_key) {
-                Some(existing) => match crate::records::replayed(existing, &hr) {
-                    Ok(row) => replays.push((i, hr.client_key, Ok(row))),
-                    // Refused in the message's transaction, so it is audited.
-                    Err(e) => prepared.push((i, hr.client_key, Err(e))),
-                },
-                None => fresh.push((i, hr)),
+                .collect();
+            for (at, hr) in refused_keyed.iter().rev() {
+                if let Some(existing) = known.get(&hr.client_key) {
+                    let (i, key, _) = prepared.remove(*at);
+                    match crate::records::replayed(existing, hr) {
+                        Ok(row) => replays.push((i, key, Ok(row))),
+                        Err(e) => prepared.insert(*at, (i, key, Err(e))),
+                    }
+                }
             }
-        }
-
-        // One registry call for every engineer of the message; prepare then hits the cache.
-        let names: Vec<String> = fresh
-            .iter()
-            .map(|(_, r)| r.engineer.clone())
-            .filter(|n| !n.is_empty())
-            .collect();
-        if !names.is_empty() {
-            self.registry.engineers(&names).await?;
-        }
-
-        for (i, hr) in fresh {
-            let key = hr.client_key.clone();
-            let result = match self.prepare(call, hr).await {
-                // The registry or the database failed: the client retries the message.
-                Err(e) if !e.is_refusal() => return Err(e),
-                r => r,
-            };
-            prepared.push((i, key, result));
         }
 
         let call = call.clone();

@@ -233,17 +233,26 @@ pub fn save(
 impl Crediting {
     /// Registers a record on the route the caller's role calls for (Art. 21).
     pub async fn create(&self, call: &Call, hr: HourRecord) -> Result<HourRecord, ApiError> {
-        if !hr.client_key.is_empty() {
-            let (submitter, key) = (call.caller.organisation(), hr.client_key.clone());
-            let existing = self
-                .db
-                .read(move |conn| Ok::<_, ApiError>(store::record_by_key(conn, &submitter, &key)?))
-                .await?;
-            if let Some(existing) = existing {
-                return to_proto(replayed(&existing, &hr)?);
+        let (row, who) = match self.prepare(call, &hr).await {
+            Ok(prepared) => prepared,
+            // Refused now, but perhaps stored by an earlier attempt (before
+            // the deadline passed, or a standing changed): a re-send gets
+            // that answer. Accepted re-sends are matched by `save`.
+            Err(refused) if refused.is_refusal() && !hr.client_key.is_empty() => {
+                let (submitter, key) = (call.caller.organisation(), hr.client_key.clone());
+                let existing = self
+                    .db
+                    .read(move |conn| {
+                        Ok::<_, ApiError>(store::record_by_key(conn, &submitter, &key)?)
+                    })
+                    .await?;
+                return match existing {
+                    Some(existing) => to_proto(replayed(&existing, &hr)?),
+                    None => Err(refused),
+                };
             }
-        }
-        let (row, who) = self.prepare(call, hr).await?;
+            Err(e) => return Err(e),
+        };
         let today = (self.clock)();
         let call = call.clone();
         let rules = self.rules.clone();
@@ -264,7 +273,7 @@ impl Crediting {
 
     /// Checks a record against the rules and the registry and builds its
     /// row, touching no storage of ours.
-    pub async fn prepare(&self, call: &Call, hr: HourRecord) -> Result<(RecordRow, Who), ApiError> {
+    pub async fn prepare(&self, call: &Call, hr: &HourRecord) -> Result<(RecordRow, Who), ApiError> {
         let mut v = Violations::new();
         let engineer_id = v.check(
             "hour_record.engineer",
@@ -554,7 +563,7 @@ impl Crediting {
                 "a correction is for the same engineer; register another engineer's hours anew",
             ));
         }
-        let (mut row, who) = self.prepare(call, hr).await?;
+        let (mut row, who) = self.prepare(call, &hr).await?;
         row.supersedes = Some(old_id.clone());
         let today = (self.clock)();
         let call = call.clone();

@@ -164,7 +164,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
 
     // Provinces read their own part of the feed; others may not read it.
     let (guangdong, _) = read_all(&mut w.env.province("44"), 0, 100).await;
-    assert_eq!(guangdong.len(), whole.len() + 2, "the two submissions since");
+    assert_eq!(
+        guangdong.len(),
+        whole.len() + 2,
+        "the two submissions since"
+    );
     let err = w
         .env
         .province("11")
