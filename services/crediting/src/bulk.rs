@@ -75,7 +75,7 @@ impl Crediting {
                 r => r,
             };
             if result.is_err() && !key.is_empty() {
-                refused_keyed.push((prepared.len(), hr));
+                refused_keyed.push((i, hr));
             }
             prepared.push((i, key, result));
         }
@@ -99,15 +99,26 @@ impl Crediting {
                 .into_iter()
                 .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
                 .collect();
-            for (at, hr) in refused_keyed.iter().rev() {
-                if let Some(existing) = known.get(&hr.client_key) {
-                    let (i, key, _) = prepared.remove(*at);
-                    match crate::records::replayed(existing, hr) {
-                        Ok(row) => replays.push((i, key, Ok(row))),
-                        Err(e) => prepared.insert(*at, (i, key, Err(e))),
-                    }
+            let mut answers: HashMap<usize, Result<RecordRow, ApiError>> = refused_keyed
+                .iter()
+                .filter_map(|(i, hr)| {
+                    let existing = known.get(&hr.client_key)?;
+                    Some((*i, crate::records::replayed(existing, hr)))
+                })
+                .collect();
+            // Answered from storage: out of the message. Same key, other
+            // content: refused in the message's transaction, so it is audited.
+            prepared.retain_mut(|(i, key, result)| match answers.remove(i) {
+                Some(Ok(row)) => {
+                    replays.push((*i, std::mem::take(key), Ok(row)));
+                    false
                 }
-            }
+                Some(Err(e)) => {
+                    *result = Err(e);
+                    true
+                }
+                None => true,
+            });
         }
 
         let call = call.clone();

@@ -273,7 +273,11 @@ impl Crediting {
 
     /// Checks a record against the rules and the registry and builds its
     /// row, touching no storage of ours.
-    pub async fn prepare(&self, call: &Call, hr: &HourRecord) -> Result<(RecordRow, Who), ApiError> {
+    pub async fn prepare(
+        &self,
+        call: &Call,
+        hr: &HourRecord,
+    ) -> Result<(RecordRow, Who), ApiError> {
         let mut v = Violations::new();
         let engineer_id = v.check(
             "hour_record.engineer",
