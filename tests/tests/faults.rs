@@ -712,7 +712,10 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
     println!("another client, 40 calls during the stalls: {served} served");
     // Measured: 40 of 40. The stalls hold streams, not the in-flight
     // limit, so the others are served, not merely not starved.
-    assert!(served >= 30, "another client is still served: {served} of 40");
+    assert!(
+        served >= 30,
+        "another client is still served: {served} of 40"
+    );
 
     // Malformed and oversized messages get clean errors.
     let garbage = raw_create(&url, &token, vec![0xff; 64]).await;
