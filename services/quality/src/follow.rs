@@ -6,9 +6,9 @@
 //! Each round reads the changes after the stored cursor, gathers the
 //! institutions whose hour records changed and the years concerned, and
 //! refreshes every period of those years that the institution has a score
-//! for. The cursor moves on only once they are all rescored, so a round cut
-//! short (crediting or a peer down) is read again; rescoring twice is
-//! harmless, as a score is a function of its evidence.
+//! for. The cursor moves on only once they are all rescored (or refused for
+//! good), so a round cut short (crediting or a peer down) is read again;
+//! rescoring twice is harmless, as a score is a function of its evidence.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -95,8 +95,16 @@ pub async fn round(q: &Quality) -> Result<Round, ApiError> {
             q.db.read(move |conn| Ok::<_, ApiError>(store::scored_periods(conn, &id, &years)?))
                 .await?;
         for period in periods {
-            q.refresh(&call, &institution, &period).await?;
-            rescored += 1;
+            match q.refresh(&call, &institution, &period).await {
+                Ok(_) => rescored += 1,
+                // Refused for good (the registry no longer knows the
+                // institution, say): retrying would stall the feed for all.
+                Err(e) if e.is_refusal() => {
+                    tracing::warn!(%institution, %period, error = %e, "not rescored from crediting's changes");
+                }
+                // A peer or the database is down: this round is read again.
+                Err(e) => return Err(e),
+            }
         }
     }
     if page.next_after_sequence > after {
