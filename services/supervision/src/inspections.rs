@@ -8,9 +8,7 @@
 use ce_db::audit;
 use ce_proto::common::Role;
 use ce_proto::crediting::{AnnualState, GetAnnualStatusRequest, ListAnnualStatusesRequest};
-use ce_proto::registry::{
-    GetEmployerRequest, ListEmployersRequest, ListEngineersRequest, ListInstitutionsRequest,
-};
+use ce_proto::registry::{ListEmployersRequest, ListEngineersRequest, ListInstitutionsRequest};
 use ce_proto::supervision::{
     DrawInspectionSampleRequest, Finding, FindingOutcome, Inspection, InspectionState,
     ListInspectionsRequest, ListInspectionsResponse, Sample, TargetKind, Violation,
@@ -291,18 +289,9 @@ impl Supervision {
                 Ok(x) => province_ok(&x.province) && (i.field == 0 || x.fields.contains(&i.field)),
                 Err(e) => gone(e)?,
             },
-            TargetKind::Employers => match self
-                .clients
-                .registry
-                .clone()
-                .get_employer(GetEmployerRequest {
-                    name: target.into(),
-                })
-                .await
-            {
-                Ok(x) => province_ok(&x.into_inner().province),
-                Err(e) if e.code() == tonic::Code::NotFound => false,
-                Err(e) => return Err(unanswered("the registry")(e)),
+            TargetKind::Employers => match self.clients.employer("target", target).await {
+                Ok(x) => province_ok(&x.province),
+                Err(e) => gone(e)?,
             },
             TargetKind::Engineers | TargetKind::CompleteEngineers => {
                 let e = match self.clients.engineer("target", target).await {
