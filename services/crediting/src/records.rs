@@ -634,33 +634,16 @@ impl Crediting {
             Ok(()) => return to_proto(row),
             Err(e) => e,
         };
-        // Art. 22: an engineer who moved keeps their hours, and the province
-        // or employer they are with now reads the records behind their years.
-        let Ok(engineer) = self
-            .registry
-            .engineer(&names::engineer_name(&row.engineer_id))
-            .await
-        else {
-            return Err(denied);
+        // The engineer may have moved since (Art. 22).
+        let stored = status::Who {
+            engineer_id: row.engineer_id.clone(),
+            province: row.province.clone(),
+            field: row.field,
+            employer_id: row.employer_id.clone(),
         };
-        let now = status::Who::of(&engineer);
-        let employer = now.employer_id.as_ref().map(|e| format!("employers/{e}"));
-        let moved = now.province != row.province || now.employer_id != row.employer_id;
-        let covered = scope::read(
-            &call.caller,
-            &Subject {
-                engineer: &engineer.name,
-                province: &now.province,
-                field: now.field,
-                employer: employer.as_deref(),
-                institution: None,
-            },
-            "reading this record",
-        );
-        if moved && covered.is_ok() {
-            to_proto(row)
-        } else {
-            Err(denied)
+        match status::moved_into_scope(&self.registry, call, &stored).await {
+            Some(_) => to_proto(row),
+            None => Err(denied),
         }
     }
 

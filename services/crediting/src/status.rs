@@ -487,17 +487,11 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
         employer_id: row.employer_id.clone(),
     };
     if let Err(denied) = check_read(call, &stored_who) {
-        // The engineer may have moved province or employer since the year
-        // was stored (Art. 22): the registry says where they are now. The
-        // new province or employer reads the year, reassessed under the
-        // province they are in; to anyone else the refusal stands.
-        let Ok(engineer) = registry.engineer(&names::engineer_name(&engineer_id)).await else {
+        // The new province or employer reads the year, reassessed under the
+        // province the engineer is in now; to anyone else the refusal stands.
+        let Some(who) = moved_into_scope(registry, call, &stored_who).await else {
             return Err(denied);
         };
-        let who = Who::of(&engineer);
-        if who == stored_who || check_read(call, &who).is_err() {
-            return Err(denied);
-        }
         let rules = rules.clone();
         return c
             .feed
@@ -507,6 +501,24 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
             .await;
     }
     decode(&row)
+}
+
+/// Where the engineer is now, when the registry has them elsewhere than
+/// `stored` (another province, employer or field) and the caller covers
+/// that: an engineer who moved keeps their hours (Art. 22), and the province
+/// or employer they are with now reads their years and the records behind
+/// them. For reads refused against what was stored; None otherwise.
+pub async fn moved_into_scope(
+    registry: &crate::registry::Registry,
+    call: &Call,
+    stored: &Who,
+) -> Option<Who> {
+    let engineer = registry
+        .engineer(&names::engineer_name(&stored.engineer_id))
+        .await
+        .ok()?;
+    let now = Who::of(&engineer);
+    (now != *stored && check_read(call, &now).is_ok()).then_some(now)
 }
 
 pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
