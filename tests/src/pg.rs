@@ -47,6 +47,11 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        // `CE_TEST_KEEP_DATABASES=1` leaves it for a look afterwards (EXPLAIN, psql).
+        if std::env::var_os("CE_TEST_KEEP_DATABASES").is_some_and(|v| v == "1") {
+            eprintln!("kept database {}", self.name);
+            return;
+        }
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
             // `WITH (FORCE)` (PostgreSQL >= 13) also ends connections the test left open.
             let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);

@@ -5,6 +5,7 @@
 
 use ce_db::DbConnection;
 use ce_tests::{Backend, Place, both_backends};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
@@ -89,3 +90,81 @@ async fn every_service_schema_survives_its_migrations_down_and_up(b: Backend) {
 }
 
 both_backends!(every_service_schema_survives_its_migrations_down_and_up);
+
+#[derive(QueryableByName)]
+struct Analyzed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    analyzed: bool,
+}
+
+fn analyzed(conn: &mut DbConnection, table: &str) -> bool {
+    // `last_analyze` is set by an ANALYZE statement only, never by autovacuum
+    // (that is `last_autoanalyze`), so this sees what the service did.
+    diesel::sql_query(
+        "SELECT COALESCE((SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables \
+         WHERE relname = $1), false) AS analyzed",
+    )
+    .bind::<Text, _>(table)
+    .get_result::<Analyzed>(conn)
+    .unwrap()
+    .analyzed
+}
+
+/// A bulk load into a fresh table is analyzed while it runs, not a minute
+/// later by autovacuum: planned without statistics, each lookup by a list
+/// of ids reads the whole table (see `ce_db::stats`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_writes_keep_the_planner_statistics_fresh() {
+    let place = Place::new(Backend::Postgres);
+    let url = place.config("crediting").database.url;
+    let db = ce_db::Db::connect(&url, 2, crediting::migrations()).unwrap();
+    let mut conn = db.connection().unwrap();
+    conn.batch_execute(
+        "CREATE TABLE bulk_probe (id INTEGER PRIMARY KEY, engineer_id TEXT NOT NULL); \
+         INSERT INTO bulk_probe SELECT i, 'e' || (i % 97) FROM generate_series(1, 800) AS i",
+    )
+    .unwrap();
+    const PROBE: &[&str] = &["bulk_probe"];
+
+    // Fewer rows than a check needs: nothing is analyzed.
+    db.note_bulk_rows(800, PROBE);
+    assert_eq!(
+        db.refresh_statistics(PROBE).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(!analyzed(&mut conn, "bulk_probe"));
+
+    // A load past the check size is analyzed in the background.
+    conn.batch_execute(
+        "INSERT INTO bulk_probe SELECT i, 'e' || (i % 97) FROM generate_series(801, 8000) AS i",
+    )
+    .unwrap();
+    db.note_bulk_rows(7_200, PROBE);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !analyzed(&mut conn, "bulk_probe") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bulk_probe was not analyzed within 30 s of 8000 rows"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Fresh now: an explicit refresh finds nothing to do.
+    assert_eq!(
+        db.refresh_statistics(PROBE).await.unwrap(),
+        Vec::<String>::new()
+    );
+
+    // SQLite: nothing to refresh, and noting rows is harmless.
+    let lite = Place::new(Backend::Sqlite);
+    let db = ce_db::Db::connect(
+        &lite.config("crediting").database.url,
+        1,
+        crediting::migrations(),
+    )
+    .unwrap();
+    db.note_bulk_rows(1_000_000, PROBE);
+    assert_eq!(
+        db.refresh_statistics(PROBE).await.unwrap(),
+        Vec::<String>::new()
+    );
+}

@@ -9,9 +9,12 @@
 //!   blocking pool inside the caller's tracing span; `write` wraps the work in
 //!   one transaction, so a failed request leaves nothing half-written.
 //! - [`audit`] is the append-only audit log every mutation writes to.
+//! - [`Db::note_bulk_rows`] and [`Db::refresh_statistics`] keep PostgreSQL's
+//!   planner statistics fresh while bulk loads run (see [`stats`]).
 
 pub mod audit;
 mod pool;
+pub mod stats;
 
 pub use pool::{Backend, Db, DbConnection, DbError, Migrations, lock_row};
 

@@ -129,6 +129,8 @@ pub struct Db {
     /// SQLite has one writer at a time; serialising write transactions here
     /// avoids `SQLITE_BUSY` on lock upgrade. PostgreSQL needs no such lock.
     write_lock: Option<Arc<std::sync::Mutex<()>>>,
+    /// Rows written in bulk since the planner statistics were refreshed.
+    pub(crate) freshness: Arc<crate::stats::Freshness>,
 }
 
 impl std::fmt::Debug for Db {
@@ -185,6 +187,7 @@ impl Db {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))),
+            freshness: Arc::default(),
         };
         db.migrate(migrations)?;
         Ok(db)

@@ -44,6 +44,9 @@ fn refusal(e: &ApiError) -> Refusal {
     }
 }
 
+/// The tables a bulk upload grows, whose planner statistics it keeps fresh.
+pub const BULK_TABLES: &[&str] = &["hour_records", "annual_statuses"];
+
 impl Crediting {
     /// Stores one message of a bulk upload and answers each record.
     pub async fn bulk_message(
@@ -127,11 +130,16 @@ impl Crediting {
         let mut rows = if prepared.is_empty() {
             Vec::new()
         } else {
-            self.feed
+            let stored = prepared.len() as u64;
+            let rows = self
+                .feed
                 .write(&self.db, move |conn, changes| {
                     store_message(conn, changes, &call, &rules, today, prepared)
                 })
-                .await?
+                .await?;
+            // A large load keeps the planner's statistics current as it grows.
+            self.db.note_bulk_rows(stored, BULK_TABLES);
+            rows
         };
         rows.extend(replays);
         rows.sort_by_key(|(i, _, _)| *i);

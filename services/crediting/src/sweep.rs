@@ -246,6 +246,11 @@ pub async fn reassess(
     year: i32,
     province: Option<String>,
 ) -> Result<Swept, ApiError> {
+    // Batches look engineers up by id: planned from stale statistics (a
+    // year loaded in bulk minutes ago), each would read the whole table.
+    if let Err(e) = db.refresh_statistics(crate::bulk::BULK_TABLES).await {
+        tracing::warn!(error = %e, "planner statistics not refreshed before reassessing");
+    }
     let ids = db
         .read(move |conn| {
             Ok::<_, ApiError>(store::status_engineers(conn, year, province.as_deref())?)
