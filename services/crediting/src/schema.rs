@@ -54,6 +54,7 @@ diesel::table! {
         status -> Binary,
         computed_on -> Text,
         update_micros -> BigInt,
+        status_digest -> Nullable<BigInt>,
     }
 }
 

@@ -260,6 +260,7 @@ pub fn store_evaluated(
     }
     let at = now_micros();
     ev.status.update_time = Some(dates::timestamp(at));
+    let status = ev.status.encode_to_vec();
     let row = StatusRow {
         engineer_id: who.engineer_id.clone(),
         year: ev.year,
@@ -269,7 +270,8 @@ pub fn store_evaluated(
         state: ev.status.state,
         total_centi: i64::from(ev.totals.total.centi()),
         professional_centi: i64::from(ev.totals.professional.centi()),
-        status: ev.status.encode_to_vec(),
+        status_digest: Some(store::status_digest(&status)),
+        status,
         computed_on: dates::format(ev.today),
         update_micros: at,
     };
@@ -437,9 +439,32 @@ pub fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {
 /// A stored status computed before its year (or, deferred, its make-up
 /// year) ended may have changed since, without any record changing.
 pub fn stale(row: &StatusRow, today: time::Date) -> bool {
-    let open =
-        row.state == AnnualState::InProgress as i32 || row.state == AnnualState::Deferred as i32;
-    open && dates::parse(&row.computed_on).is_ok_and(|d| d < today)
+    open_before(row.state, &row.computed_on, today)
+}
+
+/// An open state (in progress, deferred) computed before `today`.
+fn open_before(state: i32, computed_on: &str, today: time::Date) -> bool {
+    let open = state == AnnualState::InProgress as i32 || state == AnnualState::Deferred as i32;
+    open && dates::parse(computed_on).is_ok_and(|d| d < today)
+}
+
+/// Whether `ev` is the status stored as `head`, judged as
+/// [`store_evaluated`] judges it (same place, not stale, the same encoding
+/// once stamped with the stored time) but by digest, without the stored
+/// bytes. False where no digest was stored.
+pub fn unchanged(head: &store::StatusHead, who: &Who, ev: &mut Evaluated) -> bool {
+    let Some(digest) = head.status_digest else {
+        return false;
+    };
+    if head.province != who.province
+        || head.field != who.field
+        || head.employer_id != who.employer_id
+        || open_before(head.state, &head.computed_on, ev.today)
+    {
+        return false;
+    }
+    ev.status.update_time = Some(dates::timestamp(head.update_micros));
+    store::status_digest(&ev.status.encode_to_vec()) == digest
 }
 
 pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus, ApiError> {

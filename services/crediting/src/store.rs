@@ -116,6 +116,55 @@ pub struct StatusRow {
     pub status: Vec<u8>,
     pub computed_on: String,
     pub update_micros: i64,
+    /// [`status_digest`] of `status`; None for statuses stored before the
+    /// column existed.
+    pub status_digest: Option<i64>,
+}
+
+/// The first eight bytes of the SHA-256 of a stored status: what closing a
+/// year compares instead of the status itself.
+pub fn status_digest(status: &[u8]) -> i64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(status);
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// A stored status without the status itself: what closing a year reads.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = annual_statuses)]
+pub struct StatusHead {
+    pub engineer_id: String,
+    pub year: i32,
+    pub province: String,
+    pub field: i32,
+    pub employer_id: Option<String>,
+    pub state: i32,
+    pub total_centi: i64,
+    pub professional_centi: i64,
+    pub computed_on: String,
+    pub update_micros: i64,
+    pub status_digest: Option<i64>,
+}
+
+impl StatusHead {
+    /// As a row whose status is not known here (empty): it compares unequal
+    /// to any computed status.
+    pub fn without_status(&self) -> StatusRow {
+        StatusRow {
+            engineer_id: self.engineer_id.clone(),
+            year: self.year,
+            province: self.province.clone(),
+            field: self.field,
+            employer_id: self.employer_id.clone(),
+            state: self.state,
+            total_centi: self.total_centi,
+            professional_centi: self.professional_centi,
+            status: Vec::new(),
+            computed_on: self.computed_on.clone(),
+            update_micros: self.update_micros,
+            status_digest: self.status_digest,
+        }
+    }
 }
 
 pub fn insert_record(conn: &mut DbConnection, row: &RecordRow) -> Result<(), DbError> {
@@ -239,6 +288,19 @@ pub fn engineer_statuses(
 }
 
 /// These engineers' statuses of `year`.
+/// These engineers' statuses of `year`, without the statuses themselves.
+pub fn status_heads_of(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    year: i32,
+) -> Result<Vec<StatusHead>, DbError> {
+    Ok(annual_statuses::table
+        .filter(annual_statuses::engineer_id.eq_any(engineers))
+        .filter(annual_statuses::year.eq(year))
+        .select(StatusHead::as_select())
+        .load(conn)?)
+}
+
 pub fn statuses_of(
     conn: &mut DbConnection,
     engineers: &[String],
@@ -410,11 +472,12 @@ pub fn update_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<()
                 "UPDATE annual_statuses AS a SET province = v.province, field = v.field, \
                  employer_id = v.employer_id, state = v.state, total_centi = v.total_centi, \
                  professional_centi = v.professional_centi, status = v.status, \
-                 computed_on = v.computed_on, update_micros = v.update_micros \
+                 computed_on = v.computed_on, update_micros = v.update_micros, \
+                 status_digest = v.status_digest \
                  FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], \
-                 $7::bigint[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[]) \
+                 $7::bigint[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[], $12::bigint[]) \
                  AS v(engineer_id, year, province, field, employer_id, state, total_centi, \
-                 professional_centi, status, computed_on, update_micros) \
+                 professional_centi, status, computed_on, update_micros, status_digest) \
                  WHERE a.engineer_id = v.engineer_id AND a.year = v.year",
             )
             .bind::<Array<Text>, _>(col(|r| r.engineer_id.clone()))
@@ -432,6 +495,9 @@ pub fn update_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<()
             .bind::<Array<Binary>, _>(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
             .bind::<Array<Text>, _>(col(|r| r.computed_on.clone()))
             .bind::<Array<BigInt>, _>(big(|r| r.update_micros))
+            .bind::<Array<Nullable<BigInt>>, _>(
+                rows.iter().map(|r| r.status_digest).collect::<Vec<_>>(),
+            )
             .execute(c)?;
         }
         conn => {
@@ -576,6 +642,134 @@ pub fn records_of(
         .order((hour_records::engineer_id.asc(), hour_records::id.asc()))
         .select(RecordRow::as_select())
         .load(conn)?)
+}
+
+/// Like [`records_of`], with every explanation left out (None): closing a
+/// year reads a million records, and needs the stored explanations only of
+/// the years whose status changed ([`explanations_of`]).
+pub fn records_without_explanations_of(
+    conn: &mut DbConnection,
+    engineers: &[String],
+    year: i32,
+    states: &[i32],
+) -> Result<Vec<RecordRow>, DbError> {
+    use diesel::sql_types::{Binary, Nullable};
+    use hour_records as h;
+    let none = diesel::dsl::sql::<Nullable<Binary>>("NULL");
+    Ok(h::table
+        .filter(h::engineer_id.eq_any(engineers))
+        .filter(h::year.le(year))
+        .filter(h::last_year.ge(year))
+        .filter(h::state.eq_any(states))
+        .order((h::engineer_id.asc(), h::id.asc()))
+        .select((
+            (
+                h::id,
+                h::engineer_id,
+                h::year,
+                h::province,
+                h::field,
+                h::employer_id,
+                h::route,
+                h::state,
+                h::activity,
+                h::registry_activity,
+                h::institution_id,
+                h::claimed_centi,
+            ),
+            (
+                h::submitted_by,
+                h::submitted_role,
+                h::submitter,
+                h::client_key,
+                h::content_digest,
+                h::decided_by,
+                h::decision_reason,
+                none,
+                h::create_micros,
+                h::update_micros,
+                h::make_up_for,
+                h::supersedes,
+                h::last_year,
+            ),
+        ))
+        .load::<(LeanHead, LeanTail)>(conn)?
+        .into_iter()
+        .map(|(a, b)| RecordRow {
+            id: a.0,
+            engineer_id: a.1,
+            year: a.2,
+            province: a.3,
+            field: a.4,
+            employer_id: a.5,
+            route: a.6,
+            state: a.7,
+            activity: a.8,
+            registry_activity: a.9,
+            institution_id: a.10,
+            claimed_centi: a.11,
+            submitted_by: b.0,
+            submitted_role: b.1,
+            submitter: b.2,
+            client_key: b.3,
+            content_digest: b.4,
+            decided_by: b.5,
+            decision_reason: b.6,
+            explanation: b.7,
+            create_micros: b.8,
+            update_micros: b.9,
+            make_up_for: b.10,
+            supersedes: b.11,
+            last_year: b.12,
+        })
+        .collect())
+}
+
+type LeanHead = (
+    String,
+    String,
+    i32,
+    String,
+    i32,
+    Option<String>,
+    i32,
+    i32,
+    Vec<u8>,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+type LeanTail = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<Vec<u8>>,
+    i64,
+    i64,
+    Option<i32>,
+    Option<String>,
+    i32,
+);
+
+/// The stored explanations of these records.
+pub fn explanations_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<(String, Option<Vec<u8>>)>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            hour_records::table
+                .filter(hour_records::id.eq_any(chunk))
+                .select((hour_records::id, hour_records::explanation))
+                .load::<(String, Option<Vec<u8>>)>(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// Which of these engineers have a deferral for one of `years`.

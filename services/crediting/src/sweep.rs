@@ -291,45 +291,87 @@ async fn reassess_batch(
 ) -> Result<i64, ApiError> {
     feed.write(&db, move |conn, changes| {
         store::lock_engineers(conn, &ids)?;
-        let statuses = store::statuses_of(conn, &ids, year)?;
+        // The statuses without their bytes and the records without their
+        // explanations: an unchanged year is recognised by its digest, and
+        // only changed years read what they replace.
+        let heads = store::status_heads_of(conn, &ids, year)?;
         // Art. 20 chains (a deferral of this year or the one before) take the careful path.
         let chained: BTreeSet<String> = store::deferred_among(conn, &ids, &[year - 1, year])?
             .into_iter()
             .collect();
         let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
-        for r in store::records_of(conn, &ids, year, &COUNTED)? {
+        for r in store::records_without_explanations_of(conn, &ids, year, &COUNTED)? {
             records.entry(r.engineer_id.clone()).or_default().push(r);
         }
-        let mut writes = store::StatusWrites::default();
-        for row in &statuses {
+        let mut changed = Vec::new();
+        for head in &heads {
             let who = Who {
-                engineer_id: row.engineer_id.clone(),
-                province: row.province.clone(),
-                field: row.field,
-                employer_id: row.employer_id.clone(),
+                engineer_id: head.engineer_id.clone(),
+                province: head.province.clone(),
+                field: head.field,
+                employer_id: head.employer_id.clone(),
             };
-            if chained.contains(&row.engineer_id) {
+            if chained.contains(&head.engineer_id) {
                 status::recompute(conn, changes, &rules, &who, year, today)?;
                 continue;
             }
             let rows = YearRows {
-                own: records.remove(&row.engineer_id).unwrap_or_default(),
+                own: records.remove(&head.engineer_id).unwrap_or_default(),
                 deferral: None,
                 make_up: Vec::new(),
             };
-            let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+            let mut ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+            if status::unchanged(head, &who, &mut ev) {
+                // A status and its records' explanations are written
+                // together, so the same status means the same explanations.
+                continue;
+            }
+            changed.push((head, who, rows, ev));
+        }
+        // What the changed years replace: their records' explanations, and
+        // the whole status where no digest was stored (written before it
+        // existed), so an unchanged one is still recognised.
+        let record_ids: Vec<String> = changed
+            .iter()
+            .flat_map(|(_, _, rows, _)| rows.own.iter().map(|r| r.id.clone()))
+            .collect();
+        let mut explanations: BTreeMap<String, Option<Vec<u8>>> =
+            store::explanations_of(conn, &record_ids)?
+                .into_iter()
+                .collect();
+        let undigested: Vec<String> = changed
+            .iter()
+            .filter(|(head, ..)| head.status_digest.is_none())
+            .map(|(head, ..)| head.engineer_id.clone())
+            .collect();
+        let mut full: BTreeMap<String, store::StatusRow> = if undigested.is_empty() {
+            BTreeMap::new()
+        } else {
+            store::statuses_of(conn, &undigested, year)?
+                .into_iter()
+                .map(|r| (r.engineer_id.clone(), r))
+                .collect()
+        };
+        let mut writes = store::StatusWrites::default();
+        for (head, who, mut rows, ev) in changed {
+            for r in &mut rows.own {
+                r.explanation = explanations.remove(&r.id).flatten();
+            }
+            let existing = full
+                .remove(&head.engineer_id)
+                .unwrap_or_else(|| head.without_status());
             status::store_evaluated(
                 conn,
                 changes,
                 &who,
                 &rows.own,
-                Some(row),
+                Some(&existing),
                 ev,
                 Some(&mut writes),
             )?;
         }
         writes.flush(conn)?;
-        Ok(statuses.len() as i64)
+        Ok(heads.len() as i64)
     })
     .await
 }

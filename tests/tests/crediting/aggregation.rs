@@ -697,7 +697,99 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
     );
 }
 
+#[derive(diesel::QueryableByName)]
+struct Same {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    same: bool,
+}
+
+/// Closing a year again writes nothing: the sweep recognises an unchanged
+/// status by its stored digest, without reading the status back, and one
+/// stored without a digest (before the column existed) by comparing it
+/// whole. PostgreSQL's migration computes the digest as the service does.
+async fn a_year_closed_again_writes_nothing(b: Backend) {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    let w = world(b).await;
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 2),
+            1,
+            6.0,
+        )))
+        .await
+        .unwrap();
+    let january = crediting_on(&w, time::macros::date!(2027 - 01 - 05)).await;
+    let channel = january.channel().await;
+    let mut ministry = as_role(
+        &w,
+        &channel,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    );
+    let sweep = || SweepAnnualStatusesRequest {
+        year: 2026,
+        province: "44".into(),
+    };
+    let status = |c: &mut ce_tests::Crediting| {
+        let mut c = c.clone();
+        let name = status_name(&w.engineer, 2026);
+        async move {
+            c.get_annual_status(GetAnnualStatusRequest { name })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let first = ministry
+        .sweep_annual_statuses(sweep())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.reassessed >= 1, "{first:?}");
+    let closed = status(&mut ministry).await;
+    assert_eq!(
+        closed.state,
+        AnnualState::NonCompliant as i32,
+        "{closed:#?}"
+    );
+    let (_, cursor) = read_all(&mut service(&w), 0, 100).await;
+
+    let url = w.env.registry.place.config("crediting").database.url;
+    let db = ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap();
+    let mut conn = db.connection().unwrap();
+    if b == Backend::Postgres {
+        let same: Vec<Same> = diesel::sql_query(
+            "SELECT status_digest = ('x' || substr(encode(sha256(status), 'hex'), 1, 16))::bit(64)::bigint \
+             AS same FROM annual_statuses",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert!(
+            !same.is_empty() && same.iter().all(|s| s.same),
+            "the migration's digest is the service's"
+        );
+    }
+
+    // Closed again: nothing written, nothing in the feed.
+    ministry.sweep_annual_statuses(sweep()).await.unwrap();
+    let (after, cursor) = read_all(&mut service(&w), cursor, 100).await;
+    assert_eq!(after, vec![], "an unchanged year is not written again");
+    assert_eq!(status(&mut ministry).await, closed);
+
+    // Stored before digests: compared whole, and still not written again.
+    conn.batch_execute("UPDATE annual_statuses SET status_digest = NULL")
+        .unwrap();
+    ministry.sweep_annual_statuses(sweep()).await.unwrap();
+    let (after, _) = read_all(&mut service(&w), cursor, 100).await;
+    assert_eq!(after, vec![], "a status without a digest is compared whole");
+    assert_eq!(status(&mut ministry).await, closed);
+}
+
 both_backends!(
+    a_year_closed_again_writes_nothing,
     annual_statuses_are_listed_by_province_field_and_employer_page_by_page,
     the_change_feed_resumes_from_a_cursor_without_loss_or_repetition,
     a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records,

@@ -1,0 +1,1 @@
+ALTER TABLE annual_statuses DROP COLUMN status_digest;
