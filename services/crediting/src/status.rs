@@ -42,7 +42,8 @@ impl Who {
     }
 }
 
-/// The rules library's record for a stored row.
+/// The rules library's record for a stored row. Reads only the columns
+/// `store::records_for_rules_of` loads: keep the two in step.
 pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
     let stored = ce_proto::crediting::HourRecord::decode(row.activity.as_slice())
         .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;

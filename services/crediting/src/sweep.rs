@@ -300,7 +300,7 @@ async fn reassess_batch(
             .into_iter()
             .collect();
         let mut records: BTreeMap<String, Vec<store::RecordRow>> = BTreeMap::new();
-        for r in store::records_without_explanations_of(conn, &ids, year, &COUNTED)? {
+        for r in store::records_for_rules_of(conn, &ids, year, &COUNTED)? {
             records.entry(r.engineer_id.clone()).or_default().push(r);
         }
         let mut changed = Vec::new();
