@@ -721,18 +721,21 @@ type RulesColumns = (
     i32,
 );
 
+/// A record's id and its stored explanation.
+pub type StoredExplanation = (String, Option<Vec<u8>>);
+
 /// The stored explanations of these records.
 pub fn explanations_of(
     conn: &mut DbConnection,
     ids: &[String],
-) -> Result<Vec<(String, Option<Vec<u8>>)>, DbError> {
+) -> Result<Vec<StoredExplanation>, DbError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(1000) {
         out.extend(
             hour_records::table
                 .filter(hour_records::id.eq_any(chunk))
                 .select((hour_records::id, hour_records::explanation))
-                .load::<(String, Option<Vec<u8>>)>(conn)?,
+                .load::<StoredExplanation>(conn)?,
         );
     }
     Ok(out)
