@@ -117,7 +117,7 @@ impl Db {
         f.pending.store(0, Ordering::Relaxed);
         let db = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = db.refresh_statistics_now(tables).await {
+            if let Err(e) = db.refresh_statistics(tables).await {
                 tracing::warn!(error = %e, "refreshing planner statistics failed");
             }
             db.freshness.running.store(false, Ordering::Release);
@@ -127,16 +127,6 @@ impl Db {
     /// Analyzes those of `tables` whose planner statistics are missing or
     /// stale (see the module); returns which. On SQLite, none.
     pub async fn refresh_statistics(
-        &self,
-        tables: &'static [&'static str],
-    ) -> Result<Vec<String>, DbError> {
-        if self.backend() != crate::Backend::Postgres {
-            return Ok(Vec::new());
-        }
-        self.refresh_statistics_now(tables).await
-    }
-
-    async fn refresh_statistics_now(
         &self,
         tables: &'static [&'static str],
     ) -> Result<Vec<String>, DbError> {

@@ -248,10 +248,13 @@ pub fn store_evaluated(
         }
     }
     if let Some(row) = existing
-        && row.province == who.province
-        && row.field == who.field
-        && row.employer_id == who.employer_id
-        && !stale(row, ev.today)
+        && stands(
+            (&row.province, row.field, &row.employer_id),
+            row.state,
+            &row.computed_on,
+            who,
+            ev.today,
+        )
     {
         // Unchanged if, stamped with the stored time, it encodes the same.
         ev.status.update_time = Some(dates::timestamp(row.update_micros));
@@ -449,6 +452,20 @@ fn open_before(state: i32, computed_on: &str, today: time::Date) -> bool {
     open && dates::parse(computed_on).is_ok_and(|d| d < today)
 }
 
+/// Whether a stored year can stand for `who` as of `today` if it encodes
+/// the same: stored for the same place (province, field, employer) and not
+/// an open state computed before today.
+fn stands(
+    place: (&str, i32, &Option<String>),
+    state: i32,
+    computed_on: &str,
+    who: &Who,
+    today: time::Date,
+) -> bool {
+    place == (who.province.as_str(), who.field, &who.employer_id)
+        && !open_before(state, computed_on, today)
+}
+
 /// Whether `ev` is the status stored as `head`, judged as
 /// [`store_evaluated`] judges it (same place, not stale, the same encoding
 /// once stamped with the stored time) but by digest, without the stored
@@ -457,11 +474,13 @@ pub fn unchanged(head: &store::StatusHead, who: &Who, ev: &mut Evaluated) -> boo
     let Some(digest) = head.status_digest else {
         return false;
     };
-    if head.province != who.province
-        || head.field != who.field
-        || head.employer_id != who.employer_id
-        || open_before(head.state, &head.computed_on, ev.today)
-    {
+    if !stands(
+        (&head.province, head.field, &head.employer_id),
+        head.state,
+        &head.computed_on,
+        who,
+        ev.today,
+    ) {
         return false;
     }
     ev.status.update_time = Some(dates::timestamp(head.update_micros));

@@ -634,14 +634,25 @@ pub fn records_of(
     year: i32,
     states: &[i32],
 ) -> Result<Vec<RecordRow>, DbError> {
-    Ok(hour_records::table
+    Ok(counted_in(engineers, year, states)
+        .select(RecordRow::as_select())
+        .load(conn)?)
+}
+
+/// These engineers' records in `states` that count in `year`, by engineer
+/// then id: what [`records_of`] and [`records_for_rules_of`] select from.
+fn counted_in<'a>(
+    engineers: &'a [String],
+    year: i32,
+    states: &'a [i32],
+) -> hour_records::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend> {
+    hour_records::table
         .filter(hour_records::engineer_id.eq_any(engineers))
         .filter(hour_records::year.le(year))
         .filter(hour_records::last_year.ge(year))
         .filter(hour_records::state.eq_any(states))
         .order((hour_records::engineer_id.asc(), hour_records::id.asc()))
-        .select(RecordRow::as_select())
-        .load(conn)?)
+        .into_boxed()
 }
 
 /// Like [`records_of`], with only the columns the rules read
@@ -658,12 +669,7 @@ pub fn records_for_rules_of(
     states: &[i32],
 ) -> Result<Vec<RecordRow>, DbError> {
     use hour_records as h;
-    Ok(h::table
-        .filter(h::engineer_id.eq_any(engineers))
-        .filter(h::year.le(year))
-        .filter(h::last_year.ge(year))
-        .filter(h::state.eq_any(states))
-        .order((h::engineer_id.asc(), h::id.asc()))
+    Ok(counted_in(engineers, year, states)
         .select((
             h::id,
             h::engineer_id,
