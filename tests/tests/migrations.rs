@@ -168,3 +168,150 @@ async fn bulk_writes_keep_the_planner_statistics_fresh() {
         Vec::<String>::new()
     );
 }
+
+fn status_row(engineer: &str, year: i32) -> crediting::store::StatusRow {
+    let status = format!("status of {engineer} in {year}").into_bytes();
+    crediting::store::StatusRow {
+        engineer_id: engineer.into(),
+        year,
+        province: "44".into(),
+        field: 1,
+        employer_id: None,
+        state: 1,
+        total_centi: 0,
+        professional_centi: 0,
+        status_digest: Some(crediting::store::status_digest(&status)),
+        status,
+        computed_on: "2026-06-01".into(),
+        update_micros: 0,
+    }
+}
+
+/// Point reads asked for at once are answered by a few queries, each caller
+/// with its own row (or none), including callers asking for the same row;
+/// a write is seen by the next read; a failed query fails each of its
+/// callers with the same kind of fault (see `ce_db::batch`).
+#[tokio::test]
+async fn point_reads_asked_at_once_share_queries() {
+    use ce_db::batch::Batcher;
+    use crediting::schema::annual_statuses;
+    use crediting::store::{StatusRow, statuses_by_key};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let place = Place::new(backend);
+        let db = ce_db::Db::connect(
+            &place.config("crediting").database.url,
+            4,
+            crediting::migrations(),
+        )
+        .unwrap();
+        let stored: Vec<StatusRow> = (0..150)
+            .map(|i| status_row(&format!("e{i:03}"), 2026))
+            .chain((0..10).map(|i| status_row(&format!("e{i:03}"), 2027)))
+            .collect();
+        let mut conn = db.connection().unwrap();
+        for row in &stored {
+            diesel::insert_into(annual_statuses::table)
+                .values(row)
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        drop(conn);
+
+        let (loads, largest) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let batcher = {
+            let (loads, largest) = (loads.clone(), largest.clone());
+            Batcher::start(db.clone(), 1, 64, move |conn, keys: &[(String, i32)]| {
+                loads.fetch_add(1, Ordering::SeqCst);
+                largest.fetch_max(keys.len(), Ordering::SeqCst);
+                statuses_by_key(conn, keys)
+            })
+        };
+        // 150 stored of 2026, 10 of 2027, 25 asked twice, 15 never stored.
+        let mut asked: Vec<(String, i32)> = (0..150).map(|i| (format!("e{i:03}"), 2026)).collect();
+        asked.extend((0..10).map(|i| (format!("e{i:03}"), 2027)));
+        asked.extend((0..25).map(|i| (format!("e{i:03}"), 2026)));
+        asked.extend((150..165).map(|i| (format!("e{i:03}"), 2026)));
+        let mut reads = tokio::task::JoinSet::new();
+        for key in asked.clone() {
+            let b = batcher.clone();
+            reads.spawn(async move { (key.clone(), b.get(key).await.unwrap()) });
+        }
+        let mut answered = 0;
+        while let Some(read) = reads.join_next().await {
+            let ((engineer, year), row) = read.unwrap();
+            let expected = stored
+                .iter()
+                .find(|r| r.engineer_id == engineer && r.year == year);
+            assert_eq!(row.as_ref(), expected, "{backend:?}: {engineer}/{year}");
+            answered += 1;
+        }
+        assert_eq!(answered, asked.len());
+        let (loads_now, largest_now) =
+            (loads.load(Ordering::SeqCst), largest.load(Ordering::SeqCst));
+        // 200 reads, 64 a batch: 4 queries when all were queued before the
+        // first ran; a few more at most, never one a read.
+        assert!(
+            loads_now <= 8 && largest_now > 32,
+            "{backend:?}: {} reads took {loads_now} queries, the largest of {largest_now} keys",
+            asked.len()
+        );
+
+        // Read-your-writes: a row stored now is read by the next call.
+        assert_eq!(batcher.get(("e150".into(), 2026)).await.unwrap(), None);
+        let late = status_row("e150", 2026);
+        diesel::insert_into(annual_statuses::table)
+            .values(&late)
+            .execute(&mut *db.connection().unwrap())
+            .unwrap();
+        assert_eq!(
+            batcher.get(("e150".into(), 2026)).await.unwrap(),
+            Some(late)
+        );
+
+        // A caller that gives up after asking does not stop the others.
+        tokio::select! {
+            biased;
+            _ = batcher.get(("e001".into(), 2026)) => panic!("answered before the lane ran"),
+            () = std::future::ready(()) => {}
+        }
+        assert!(batcher.get(("e001".into(), 2026)).await.unwrap().is_some());
+
+        // A failed query: unavailability reaches every caller as such;
+        // any other fault as an internal one.
+        for (fault, unavailable) in [
+            (ce_db::DbError::Unavailable("down".into()), true),
+            (
+                ce_db::DbError::Query(diesel::result::Error::NotFound),
+                false,
+            ),
+        ] {
+            let fault = Arc::new(std::sync::Mutex::new(Some(fault)));
+            let failing: Batcher<(String, i32), StatusRow> = Batcher::start(
+                db.clone(),
+                1,
+                64,
+                move |conn, keys: &[(String, i32)]| match fault.lock().unwrap().take() {
+                    Some(e) => Err(e),
+                    None => statuses_by_key(conn, keys),
+                },
+            );
+            let mut reads = tokio::task::JoinSet::new();
+            for i in 0..3 {
+                let b = failing.clone();
+                reads.spawn(async move { b.get((format!("e{i:03}"), 2026)).await });
+            }
+            while let Some(read) = reads.join_next().await {
+                match read.unwrap() {
+                    Err(ce_db::DbError::Unavailable(_)) => assert!(unavailable),
+                    Err(ce_db::DbError::Task(_)) => assert!(!unavailable),
+                    other => panic!("{backend:?}: a read of the failed batch got {other:?}"),
+                }
+            }
+            // The next batch runs again.
+            assert!(failing.get(("e002".into(), 2026)).await.unwrap().is_some());
+        }
+    }
+}

@@ -13,6 +13,7 @@
 //!   planner statistics fresh while bulk loads run (see [`stats`]).
 
 pub mod audit;
+pub mod batch;
 mod pool;
 pub mod stats;
 

@@ -58,6 +58,11 @@ pub fn migrations() -> ce_db::Migrations {
     }
 }
 
+/// How many batches of `GetAnnualStatus` reads may be at the database at
+/// once, and how many reads one batch takes (see [`ce_db::batch`]).
+const STATUS_READ_LANES: usize = 4;
+const STATUS_READ_BATCH: usize = 64;
+
 /// Opens the database and serves until `signal` resolves.
 pub async fn start(
     config: ServiceConfig,
@@ -83,6 +88,12 @@ pub async fn start_with_clock(
         rules: prepared.rules.clone(),
         clock,
         feed: feed::Feed::default(),
+        statuses: ce_db::batch::Batcher::start(
+            prepared.db.clone(),
+            STATUS_READ_LANES,
+            STATUS_READ_BATCH,
+            store::statuses_by_key,
+        ),
         certificates: std::sync::Arc::new(
             certificates::Signer::from_config(
                 &prepared.config.certificates,

@@ -44,6 +44,8 @@ pub struct Crediting {
     pub clock: Clock,
     pub feed: crate::feed::Feed,
     pub certificates: Arc<crate::certificates::Signer>,
+    /// `GetAnnualStatus`'s point reads of stored statuses, batched under load.
+    pub statuses: ce_db::batch::Batcher<crate::store::StatusKey, crate::store::StatusRow>,
 }
 
 fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {

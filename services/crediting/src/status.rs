@@ -497,11 +497,7 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
             format!("{year} is before the regulation took effect (Art. 31)"),
         ));
     }
-    let stored = {
-        let id = engineer_id.clone();
-        db.read(move |conn| store::get_status(conn, &id, year))
-            .await?
-    };
+    let stored = c.statuses.get((engineer_id.clone(), year)).await?;
     let row = match stored {
         Some(row) if !stale(&row, today) => row,
         _ => {

@@ -313,6 +313,38 @@ pub fn statuses_of(
         .load(conn)?)
 }
 
+/// An annual status's key: engineer id and year.
+pub type StatusKey = (String, i32);
+
+/// The stored statuses of `keys`, for the batched point reads of
+/// `GetAnnualStatus`: one query per year among the keys.
+pub fn statuses_by_key(
+    conn: &mut DbConnection,
+    keys: &[StatusKey],
+) -> Result<Vec<(StatusKey, StatusRow)>, DbError> {
+    let mut years: Vec<i32> = keys.iter().map(|(_, y)| *y).collect();
+    years.sort_unstable();
+    years.dedup();
+    let mut found = Vec::with_capacity(keys.len());
+    for year in years {
+        let engineers: Vec<&str> = keys
+            .iter()
+            .filter(|(_, y)| *y == year)
+            .map(|(e, _)| e.as_str())
+            .collect();
+        let rows: Vec<StatusRow> = annual_statuses::table
+            .filter(annual_statuses::engineer_id.eq_any(engineers))
+            .filter(annual_statuses::year.eq(year))
+            .select(StatusRow::as_select())
+            .load(conn)?;
+        found.extend(
+            rows.into_iter()
+                .map(|r| ((r.engineer_id.clone(), r.year), r)),
+        );
+    }
+    Ok(found)
+}
+
 pub fn get_record(conn: &mut DbConnection, id: &str) -> Result<Option<RecordRow>, DbError> {
     Ok(hour_records::table
         .find(id)

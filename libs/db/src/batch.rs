@@ -1,0 +1,146 @@
+//! Point reads gathered into batches: many callers asking for one row each
+//! at the same moment are answered by one query.
+//!
+//! A read of one row costs a hand-off to a blocking thread, a pool checkout
+//! and a round trip to the database, and under load those costs, not the
+//! lookup, bound the rate. A [`Batcher`] queues the keys callers ask for;
+//! each of its lanes takes what is queued (one key when the service is
+//! quiet, up to `max_batch` when it is busy), loads those rows in one query
+//! and hands each caller its own. Nothing waits for a batch to fill: a lane
+//! that finds one key queued runs it at once, so a quiet service answers as
+//! fast as before and a busy one makes fewer, larger queries.
+//!
+//! A caller's key is queued before its batch's query starts, so the query
+//! sees every write that committed before the caller asked: read-your-writes
+//! holds as it does for [`Db::read`].
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::{Db, DbConnection, DbError};
+
+type Answer<V> = oneshot::Sender<Result<Option<V>, DbError>>;
+/// The queue of keys asked for, shared by the lanes.
+type Queue<K, V> = Arc<Mutex<mpsc::UnboundedReceiver<(K, Answer<V>)>>>;
+
+/// Loads the rows of a batch of distinct keys; keys without a row are left
+/// out of the answer.
+pub type Load<K, V> = dyn Fn(&mut DbConnection, &[K]) -> Result<Vec<(K, V)>, DbError> + Send + Sync;
+
+/// Gathers point reads of `V` by `K` into batches (see the module docs).
+pub struct Batcher<K, V> {
+    queue: mpsc::UnboundedSender<(K, Answer<V>)>,
+}
+
+impl<K, V> Clone for Batcher<K, V> {
+    fn clone(&self) -> Self {
+        Batcher {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for Batcher<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").finish_non_exhaustive()
+    }
+}
+
+impl<K, V> Batcher<K, V>
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    V: Clone + Send + 'static,
+{
+    /// Starts `lanes` lanes on the current runtime, each loading up to
+    /// `max_batch` keys a query with `load`. The lanes stop when the last
+    /// clone of the batcher is dropped.
+    pub fn start(
+        db: Db,
+        lanes: usize,
+        max_batch: usize,
+        load: impl Fn(&mut DbConnection, &[K]) -> Result<Vec<(K, V)>, DbError> + Send + Sync + 'static,
+    ) -> Batcher<K, V> {
+        let (queue, rx) = mpsc::unbounded_channel();
+        let rx = Arc::new(Mutex::new(rx));
+        let load: Arc<Load<K, V>> = Arc::new(load);
+        for _ in 0..lanes.max(1) {
+            tokio::spawn(lane(db.clone(), rx.clone(), load.clone(), max_batch.max(1)));
+        }
+        Batcher { queue }
+    }
+
+    /// The row of `key`, or None when there is none.
+    pub async fn get(&self, key: K) -> Result<Option<V>, DbError> {
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send((key, answer))
+            .map_err(|_| DbError::Task("the batch reader has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| DbError::Task("the batch reader dropped a read".into()))?
+    }
+}
+
+async fn lane<K, V>(db: Db, rx: Queue<K, V>, load: Arc<Load<K, V>>, max_batch: usize)
+where
+    K: Eq + Hash + Clone + Send + 'static,
+    V: Clone + Send + 'static,
+{
+    let mut waiting: Vec<(K, Answer<V>)> = Vec::with_capacity(max_batch);
+    loop {
+        {
+            let mut rx = rx.lock().await;
+            if rx.recv_many(&mut waiting, max_batch).await == 0 {
+                return;
+            }
+        }
+        // A caller that gave up (its deadline passed) needs no row.
+        waiting.retain(|(_, answer)| !answer.is_closed());
+        if waiting.is_empty() {
+            continue;
+        }
+        let mut keys: Vec<K> = waiting.iter().map(|(k, _)| k.clone()).collect();
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        keys.retain(|k| seen.insert(k.clone()));
+        let repeated = keys.len() < waiting.len();
+        let load = load.clone();
+        let loaded = db
+            .read(move |conn| load(conn, &keys))
+            .await
+            .map(|rows| rows.into_iter().collect::<HashMap<K, V>>());
+        match loaded {
+            Ok(mut rows) => {
+                for (key, answer) in waiting.drain(..) {
+                    // A key asked for once moves its row to its caller.
+                    let row = if repeated {
+                        rows.get(&key).cloned()
+                    } else {
+                        rows.remove(&key)
+                    };
+                    let _ = answer.send(Ok(row));
+                }
+            }
+            Err(e) => {
+                for (_, answer) in waiting.drain(..) {
+                    let _ = answer.send(Err(shared(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// The same fault for each caller of a failed batch: unavailability stays
+/// unavailability (callers retry); anything else is an internal fault.
+fn shared(e: &DbError) -> DbError {
+    use diesel::result::{DatabaseErrorKind, Error as Q};
+    match e {
+        DbError::Unavailable(s) => DbError::Unavailable(s.clone()),
+        DbError::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
+            DbError::Unavailable(e.to_string())
+        }
+        other => DbError::Task(other.to_string()),
+    }
+}
