@@ -47,6 +47,9 @@ fn refusal(e: &ApiError) -> Refusal {
 /// The tables a bulk upload grows, whose planner statistics it keeps fresh.
 pub const BULK_TABLES: &[&str] = &["hour_records", "annual_statuses"];
 
+/// The rows one message wrote at most in each of [`BULK_TABLES`].
+type Written = [u64; 2];
+
 impl Crediting {
     /// Stores one message of a bulk upload and answers each record.
     pub async fn bulk_message(
@@ -130,15 +133,14 @@ impl Crediting {
         let mut rows = if prepared.is_empty() {
             Vec::new()
         } else {
-            let stored = prepared.len() as u64;
-            let rows = self
+            let (rows, written) = self
                 .feed
                 .write(&self.db, move |conn, changes| {
                     store_message(conn, changes, &call, &rules, today, prepared)
                 })
                 .await?;
             // A large load keeps the planner's statistics current as it grows.
-            self.db.note_bulk_rows(stored, BULK_TABLES);
+            self.db.note_bulk_rows(BULK_TABLES, &written);
             rows
         };
         rows.extend(replays);
@@ -182,7 +184,7 @@ fn store_message(
     rules: &RuleBook,
     today: time::Date,
     prepared: Vec<Item<(RecordRow, Who)>>,
-) -> Result<Vec<Item<RecordRow>>, ApiError> {
+) -> Result<(Vec<Item<RecordRow>>, Written), ApiError> {
     let submitter = call.caller.organisation();
     // The message's engineers are locked before its keys are read: a message
     // re-sent while the original is still being stored (a client that gave
@@ -246,6 +248,7 @@ fn store_message(
         .map(|((_, year), who)| (who, year))
         .collect();
     let later = status::recompute_batch(conn, changes, rules, today, &years, &mut new)?;
+    let written: Written = [new.len() as u64, (years.len() + later.len()) as u64];
     store::insert_records(conn, &new)?;
     for row in &new {
         changes.record(&row.id, row.year, &row.province);
@@ -303,7 +306,7 @@ fn store_message(
             }
         }
     }
-    Ok(out)
+    Ok((out, written))
 }
 
 /// Bulk-upload records accepted and refused, through OpenTelemetry.
