@@ -320,3 +320,60 @@ async fn point_reads_asked_at_once_share_queries() {
         }
     }
 }
+
+#[derive(QueryableByName)]
+struct Compression {
+    #[diesel(sql_type = Text)]
+    method: String,
+}
+
+/// Stored statuses are compressed with LZ4 where the server has it (see
+/// crediting's migration `2026-01-09-000000_status_lz4`), and read back
+/// the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_statuses_are_compressed_with_lz4() {
+    let place = Place::new(Backend::Postgres);
+    let db = ce_db::Db::connect(
+        &place.config("crediting").database.url,
+        1,
+        crediting::migrations(),
+    )
+    .unwrap();
+    let mut conn = db.connection().unwrap();
+    let method = |conn: &mut DbConnection, sql: &str| {
+        diesel::sql_query(sql)
+            .load::<Compression>(conn)
+            .unwrap()
+            .remove(0)
+            .method
+    };
+    let has_lz4 = conn
+        .batch_execute("SET default_toast_compression = lz4")
+        .is_ok();
+    conn.batch_execute("RESET default_toast_compression")
+        .unwrap();
+    let set = method(
+        &mut conn,
+        "SELECT attcompression::text AS method FROM pg_attribute \
+         WHERE attrelid = 'annual_statuses'::regclass AND attname = 'status'",
+    );
+    assert_eq!(set, if has_lz4 { "l" } else { "" });
+
+    let mut row = status_row("e001", 2026);
+    row.status = (0..4000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    diesel::insert_into(crediting::schema::annual_statuses::table)
+        .values(&row)
+        .execute(&mut *conn)
+        .unwrap();
+    let stored = method(
+        &mut conn,
+        "SELECT coalesce(pg_column_compression(status), 'none') AS method \
+         FROM annual_statuses WHERE engineer_id = 'e001'",
+    );
+    assert_eq!(stored, if has_lz4 { "lz4" } else { "pglz" });
+    let back: Vec<u8> = crediting::schema::annual_statuses::table
+        .select(crediting::schema::annual_statuses::status)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(back, row.status);
+}
