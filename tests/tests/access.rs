@@ -2368,3 +2368,38 @@ async fn crediting_admits_exactly_whom_its_table_names(b: Backend) {
 }
 
 both_backends!(crediting_admits_exactly_whom_its_table_names);
+
+/// `snake_case` of an RPC's name, as the generated clients spell it.
+fn snake(rpc: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in rpc.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every mutation in the tables is sent random requests by the
+/// `write_requests` fuzz target (a new write RPC must be added there too).
+#[test]
+fn every_write_rpc_is_fuzzed() {
+    let target = include_str!("../../fuzz/fuzz_targets/write_requests.rs");
+    let missing: Vec<String> = [REGISTRY, CREDITING, SUPERVISION, QUALITY]
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|r| r.mutation)
+        .map(|r| snake(r.rpc))
+        .filter(|m| !target.contains(&format!("{m}(")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "write RPCs missing from fuzz/fuzz_targets/write_requests.rs: {missing:?}"
+    );
+    assert_eq!(snake("BulkUploadHourRecords"), "bulk_upload_hour_records");
+}
