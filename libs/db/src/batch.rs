@@ -13,6 +13,10 @@
 //! A caller's key is queued before its batch's query starts, so the query
 //! sees every write that committed before the caller asked: read-your-writes
 //! holds as it does for [`Db::read`].
+//!
+//! The queue has no bound of its own: each caller waits for its one key, and
+//! a server's callers are bounded by its concurrency limit
+//! (`ce_server::limit`), so the queue is never longer than that.
 
 use std::collections::HashMap;
 use std::hash::Hash;
