@@ -377,3 +377,89 @@ async fn stored_statuses_are_compressed_with_lz4() {
         .unwrap();
     assert_eq!(back, row.status);
 }
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// On SQLite, the lookups of given engineers' records are planned by
+/// engineer, not by state: planned by the `(state, id)` index, each message
+/// of a bulk upload read every confirmed record stored so far. The plan is
+/// asked of the very SQL each function sends, caught as it runs.
+#[tokio::test]
+async fn sqlite_looks_records_up_by_engineer() {
+    use crediting::store;
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use std::sync::{Arc, Mutex};
+
+    struct Catch(Arc<Mutex<Vec<String>>>);
+    impl Instrumentation for Catch {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                self.0.lock().unwrap().push(query.to_string());
+            }
+        }
+    }
+
+    let place = Place::new(Backend::Sqlite);
+    let db = ce_db::Db::connect(
+        &place.config("crediting").database.url,
+        1,
+        crediting::migrations(),
+    )
+    .unwrap();
+    let mut conn = db.connection().unwrap();
+    let caught = Arc::new(Mutex::new(Vec::new()));
+    let DbConnection::Sqlite(lite) = &mut *conn else {
+        panic!("a SQLite place gives SQLite connections")
+    };
+    lite.set_instrumentation(Catch(caught.clone()));
+    let engineers: Vec<String> = (0..100).map(|i| format!("e{i:03}")).collect();
+    let lookups: [(&str, &dyn Fn(&mut DbConnection)); 4] = [
+        ("records_of", &|c| {
+            store::records_of(c, &engineers, 2026, &[2, 3]).unwrap();
+        }),
+        ("records_for_rules_of", &|c| {
+            store::records_for_rules_of(c, &engineers, 2026, &[2]).unwrap();
+        }),
+        ("make_up_records", &|c| {
+            store::make_up_records(c, "e001", 2026, &[2]).unwrap();
+        }),
+        ("list_records", &|c| {
+            let filter = store::RecordFilter {
+                engineer_id: Some("e001".into()),
+                state: Some(2),
+                ..Default::default()
+            };
+            store::list_records(c, &filter, None, 50).unwrap();
+        }),
+    ];
+    for (name, lookup) in lookups {
+        caught.lock().unwrap().clear();
+        lookup(&mut conn);
+        let sql = caught
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|q| q.contains("FROM `hour_records`"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} queried hour_records"));
+        // The SQL without its binds, each placeholder a literal (the plan
+        // does not depend on the values).
+        let sql = sql.split(" -- binds:").next().unwrap().replace('?', "0");
+        let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<PlanLine>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.detail)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("hour_records_engineer_year"))
+                && !plan.iter().any(|l| l.contains("hour_records_state")),
+            "{name} is planned {plan:?}"
+        );
+    }
+}
