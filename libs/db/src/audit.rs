@@ -64,10 +64,11 @@ pub fn append_many(conn: &mut DbConnection, entries: &[AuditEntry]) -> Result<()
                 .execute(c)?;
         }
         DbConnection::Sqlite(c) => {
-            // SQLite binds at most 32766 parameters a statement: 8 a row.
-            for chunk in entries.chunks(4000) {
+            // One cached prepared statement a row: a many-row INSERT is
+            // built and parsed afresh for every size.
+            for entry in entries {
                 diesel::insert_into(audit_log::table)
-                    .values(chunk)
+                    .values(entry)
                     .execute(c)?;
             }
         }

@@ -119,11 +119,9 @@ impl Changes {
                     .execute(c)?;
             }
             DbConnection::Sqlite(c) => {
-                // SQLite binds at most 32766 parameters a statement: 6 a row.
-                for chunk in rows.chunks(5000) {
-                    diesel::insert_into(changes::table)
-                        .values(chunk)
-                        .execute(c)?;
+                // One cached prepared statement a row (see `store::insert_records`).
+                for row in &rows {
+                    diesel::insert_into(changes::table).values(row).execute(c)?;
                 }
             }
         }
