@@ -16,8 +16,11 @@
 //! load runs: every [`CHECK_EVERY`] rows it checks, in the background, which
 //! tables were never analyzed or have about doubled since they last were,
 //! and analyzes those. Long batch jobs (closing a year) call
-//! [`Db::refresh_statistics`] before they start. SQLite needs neither: its
-//! planner uses an index for `IN (…)` without statistics.
+//! [`Db::refresh_statistics`] before they start. On SQLite both do nothing:
+//! its planner uses an index for `IN (…)` without statistics, but given a
+//! choice between a list on one column and an equality on another it takes
+//! the equality, so queries that must go by the list are written so no
+//! other index can serve them (crediting's `store::counted_in`).
 //!
 //! Why doubling, not autovacuum's tenth: the planner scales a table's row
 //! count by its current size in pages whatever its statistics' age, so
