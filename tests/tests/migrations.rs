@@ -417,7 +417,8 @@ async fn sqlite_looks_records_up_by_engineer() {
     };
     lite.set_instrumentation(Catch(caught.clone()));
     let engineers: Vec<String> = (0..100).map(|i| format!("e{i:03}")).collect();
-    let lookups: [(&str, &dyn Fn(&mut DbConnection)); 4] = [
+    type Lookup<'a> = (&'static str, &'a dyn Fn(&mut DbConnection));
+    let lookups: [Lookup; 4] = [
         ("records_of", &|c| {
             store::records_of(c, &engineers, 2026, &[2, 3]).unwrap();
         }),
