@@ -396,7 +396,6 @@ const STORED_TABLES: &[&str] = &["hour_records", "annual_statuses", "changes", "
 /// tables and indexes), one table after another; `expect` (if not 0) is
 /// the number of rows of the first table.
 fn copy_tables(from: &str, tables: &[&str], expect: usize) -> f64 {
-    use diesel::pg::CopyFormat;
     let data: Vec<(&str, Vec<u8>)> = tables
         .iter()
         .map(|t| {
@@ -412,7 +411,7 @@ fn copy_tables(from: &str, tables: &[&str], expect: usize) -> f64 {
     let mut conn = pg(copy_db.url());
     let started = Instant::now();
     for (i, (table, rows)) in data.iter().enumerate() {
-        let n = copy_in(&mut conn, table, rows, CopyFormat::Csv);
+        let n = copy_in(&mut conn, table, rows);
         if i == 0 && expect != 0 {
             assert_eq!(n, expect, "rows of {table}");
         }
@@ -420,72 +419,55 @@ fn copy_tables(from: &str, tables: &[&str], expect: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// Runs `$body` with `$t` naming the diesel table of one of
+/// [`STORED_TABLES`].
+macro_rules! with_table {
+    ($name:expr, $t:ident => $body:expr) => {
+        match $name {
+            "hour_records" => {
+                use crediting::schema::hour_records as $t;
+                $body
+            }
+            "annual_statuses" => {
+                use crediting::schema::annual_statuses as $t;
+                $body
+            }
+            "changes" => {
+                use crediting::schema::changes as $t;
+                $body
+            }
+            "audit_log" => {
+                use ce_db::audit::audit_log as $t;
+                $body
+            }
+            other => panic!("no COPY for table {other}"),
+        }
+    };
+}
+
 /// `COPY table TO` into `out`, as CSV.
 fn copy_out(conn: &mut PgConnection, table: &str, out: &mut Vec<u8>) {
-    use crediting::schema::{annual_statuses, changes, hour_records};
     use diesel::pg::CopyFormat;
-    let mut reader: Box<dyn Read + '_> = match table {
-        "hour_records" => Box::new(
-            diesel::copy_to(hour_records::table)
-                .with_format(CopyFormat::Csv)
-                .load_raw(conn)
-                .unwrap(),
-        ),
-        "annual_statuses" => Box::new(
-            diesel::copy_to(annual_statuses::table)
-                .with_format(CopyFormat::Csv)
-                .load_raw(conn)
-                .unwrap(),
-        ),
-        "changes" => Box::new(
-            diesel::copy_to(changes::table)
-                .with_format(CopyFormat::Csv)
-                .load_raw(conn)
-                .unwrap(),
-        ),
-        "audit_log" => Box::new(
-            diesel::copy_to(ce_db::audit::audit_log::table)
-                .with_format(CopyFormat::Csv)
-                .load_raw(conn)
-                .unwrap(),
-        ),
-        other => panic!("no COPY for table {other}"),
-    };
-    reader.read_to_end(out).unwrap();
+    with_table!(table, t => diesel::copy_to(t::table)
+        .with_format(CopyFormat::Csv)
+        .load_raw(conn)
+        .unwrap()
+        .read_to_end(out)
+        .unwrap());
 }
 
 /// `COPY table FROM` the CSV `rows`; the number of rows copied.
-fn copy_in(
-    conn: &mut PgConnection,
-    table: &str,
-    rows: &[u8],
-    format: diesel::pg::CopyFormat,
-) -> usize {
-    use crediting::schema::{annual_statuses, changes, hour_records};
+fn copy_in(conn: &mut PgConnection, table: &str, rows: &[u8]) -> usize {
+    use diesel::pg::CopyFormat;
     let data = |w: &mut dyn Write| {
         w.write_all(rows)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     };
-    match table {
-        "hour_records" => diesel::copy_from(hour_records::table)
-            .from_raw_data(hour_records::table, data)
-            .with_format(format)
-            .execute(conn),
-        "annual_statuses" => diesel::copy_from(annual_statuses::table)
-            .from_raw_data(annual_statuses::table, data)
-            .with_format(format)
-            .execute(conn),
-        "changes" => diesel::copy_from(changes::table)
-            .from_raw_data(changes::table, data)
-            .with_format(format)
-            .execute(conn),
-        "audit_log" => diesel::copy_from(ce_db::audit::audit_log::table)
-            .from_raw_data(ce_db::audit::audit_log::table, data)
-            .with_format(format)
-            .execute(conn),
-        other => panic!("no COPY for table {other}"),
-    }
-    .unwrap()
+    with_table!(table, t => diesel::copy_from(t::table)
+        .from_raw_data(t::table, data)
+        .with_format(CopyFormat::Csv)
+        .execute(conn)
+        .unwrap())
 }
 
 fn main() {
