@@ -116,8 +116,7 @@ fn analyzed(conn: &mut DbConnection, table: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_writes_keep_the_planner_statistics_fresh() {
     let place = Place::new(Backend::Postgres);
-    let url = place.config("crediting").database.url;
-    let db = ce_db::Db::connect(&url, 2, crediting::migrations()).unwrap();
+    let db = crediting_db(&place, 2);
     let mut conn = db.connection().unwrap();
     conn.batch_execute(
         "CREATE TABLE bulk_probe (id INTEGER PRIMARY KEY, engineer_id TEXT NOT NULL); \
@@ -161,17 +160,22 @@ async fn bulk_writes_keep_the_planner_statistics_fresh() {
 
     // SQLite: nothing to refresh, and noting rows is harmless.
     let lite = Place::new(Backend::Sqlite);
-    let db = ce_db::Db::connect(
-        &lite.config("crediting").database.url,
-        1,
-        crediting::migrations(),
-    )
-    .unwrap();
+    let db = crediting_db(&lite, 1);
     db.note_bulk_rows(PROBE, &[1_000_000]);
     assert_eq!(
         db.refresh_statistics(PROBE).await.unwrap(),
         Vec::<String>::new()
     );
+}
+
+/// Crediting's database at `place`, migrated, with `connections` pooled.
+fn crediting_db(place: &Place, connections: u32) -> ce_db::Db {
+    ce_db::Db::connect(
+        &place.config("crediting").database.url,
+        connections,
+        crediting::migrations(),
+    )
+    .unwrap()
 }
 
 fn status_row(engineer: &str, year: i32) -> crediting::store::StatusRow {
@@ -196,6 +200,8 @@ fn status_row(engineer: &str, year: i32) -> crediting::store::StatusRow {
 /// with its own row (or none), including callers asking for the same row;
 /// a write is seen by the next read; a failed query fails each of its
 /// callers with the same kind of fault (see `ce_db::batch`).
+// One thread, not `both_backends!`'s two: the reads are all queued before
+// the lane first runs, which the bound on queries below relies on.
 #[tokio::test]
 async fn point_reads_asked_at_once_share_queries() {
     use ce_db::batch::Batcher;
@@ -206,12 +212,7 @@ async fn point_reads_asked_at_once_share_queries() {
 
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let place = Place::new(backend);
-        let db = ce_db::Db::connect(
-            &place.config("crediting").database.url,
-            4,
-            crediting::migrations(),
-        )
-        .unwrap();
+        let db = crediting_db(&place, 4);
         let stored: Vec<StatusRow> = (0..150)
             .map(|i| status_row(&format!("e{i:03}"), 2026))
             .chain((0..10).map(|i| status_row(&format!("e{i:03}"), 2027)))
@@ -333,12 +334,7 @@ struct Compression {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_statuses_are_compressed_with_lz4() {
     let place = Place::new(Backend::Postgres);
-    let db = ce_db::Db::connect(
-        &place.config("crediting").database.url,
-        1,
-        crediting::migrations(),
-    )
-    .unwrap();
+    let db = crediting_db(&place, 1);
     let mut conn = db.connection().unwrap();
     let method = |conn: &mut DbConnection, sql: &str| {
         diesel::sql_query(sql)
@@ -404,12 +400,7 @@ async fn sqlite_looks_records_up_by_engineer() {
     }
 
     let place = Place::new(Backend::Sqlite);
-    let db = ce_db::Db::connect(
-        &place.config("crediting").database.url,
-        1,
-        crediting::migrations(),
-    )
-    .unwrap();
+    let db = crediting_db(&place, 1);
     let mut conn = db.connection().unwrap();
     let caught = Arc::new(Mutex::new(Vec::new()));
     let DbConnection::Sqlite(lite) = &mut *conn else {

@@ -32,7 +32,7 @@ type Queue<K, V> = Arc<Mutex<mpsc::UnboundedReceiver<(K, Answer<V>)>>>;
 
 /// Loads the rows of a batch of distinct keys; keys without a row are left
 /// out of the answer.
-pub type Load<K, V> = dyn Fn(&mut DbConnection, &[K]) -> Result<Vec<(K, V)>, DbError> + Send + Sync;
+type Load<K, V> = dyn Fn(&mut DbConnection, &[K]) -> Result<Vec<(K, V)>, DbError> + Send + Sync;
 
 /// Gathers point reads of `V` by `K` into batches (see the module docs).
 pub struct Batcher<K, V> {

@@ -112,23 +112,21 @@ fn analyze_stale(
 }
 
 impl Db {
-    /// Notes that a bulk write changed, in each of `tables`, the rows it
-    /// pairs the table with; every [`CHECK_EVERY`] rows, the stale ones
-    /// among `tables` are analyzed in the background. Cheap enough to call
-    /// after every message. Must be called inside a tokio runtime.
-    pub fn note_bulk_rows(&self, tables: &'static [&'static str], rows: &[u64]) {
+    /// Notes that a bulk write changed `counts[i]` rows of `tables[i]`;
+    /// every [`CHECK_EVERY`] rows, the stale ones among `tables` are
+    /// analyzed in the background. Cheap enough to call after every
+    /// message. Must be called inside a tokio runtime.
+    pub fn note_bulk_rows(&self, tables: &'static [&'static str], counts: &[u64]) {
         if self.backend() != crate::Backend::Postgres {
             return;
         }
         let f = &self.freshness;
-        let mut all = 0;
         if let Ok(mut unanalyzed) = f.unanalyzed.lock() {
-            for (table, n) in tables.iter().zip(rows) {
+            for (table, n) in tables.iter().zip(counts) {
                 *unanalyzed.entry(table).or_default() += n;
-                all += n;
             }
         }
-        let rows = all;
+        let rows: u64 = counts.iter().sum();
         if rows == 0 {
             return;
         }

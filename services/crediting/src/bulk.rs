@@ -248,7 +248,8 @@ fn store_message(
         .map(|((_, year), who)| (who, year))
         .collect();
     let later = status::recompute_batch(conn, changes, rules, today, &years, &mut new)?;
-    let written: Written = [new.len() as u64, (years.len() + later.len()) as u64];
+    // Each touched year is written at most once: by the batch, or `later`.
+    let written: Written = [new.len() as u64, years.len() as u64];
     store::insert_records(conn, &new)?;
     for row in &new {
         changes.record(&row.id, row.year, &row.province);

@@ -330,18 +330,14 @@ pub fn statuses_by_key(
     years.dedup();
     let mut found = Vec::with_capacity(keys.len());
     for year in years {
-        let engineers: Vec<&str> = keys
+        let engineers: Vec<String> = keys
             .iter()
             .filter(|(_, y)| *y == year)
-            .map(|(e, _)| e.as_str())
+            .map(|(e, _)| e.clone())
             .collect();
-        let rows: Vec<StatusRow> = annual_statuses::table
-            .filter(annual_statuses::engineer_id.eq_any(engineers))
-            .filter(annual_statuses::year.eq(year))
-            .select(StatusRow::as_select())
-            .load(conn)?;
         found.extend(
-            rows.into_iter()
+            statuses_of(conn, &engineers, year)?
+                .into_iter()
                 .map(|r| ((r.engineer_id.clone(), r.year), r)),
         );
     }
