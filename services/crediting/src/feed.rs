@@ -198,7 +198,9 @@ fn scope(call: &Call, province: &str) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn load(
+/// The changes after `after` (of one province, or all), at most `limit`,
+/// each with what it points at as it is now.
+pub fn load(
     conn: &mut DbConnection,
     after: i64,
     province: Option<&str>,
@@ -219,28 +221,46 @@ fn load(
         q = q.filter(changes::province.eq(p.to_owned()));
     }
     let rows: Vec<ChangeRow> = q.order(changes::seq.asc()).limit(limit).load(conn)?;
-    let mut statuses: HashMap<(String, i32), AnnualStatus> = HashMap::new();
+    // What each change points at, read for the whole page at once: one
+    // query for its records and one a year for its statuses, not one a change.
+    let record_ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kind == ChangeKind::HourRecord as i32)
+        .map(|r| r.resource_id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let records: HashMap<String, store::RecordRow> = store::records_by_ids(conn, &record_ids)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let status_keys: Vec<store::StatusKey> = rows
+        .iter()
+        .filter(|r| r.kind != ChangeKind::HourRecord as i32)
+        .map(|r| (r.resource_id.clone(), r.year))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut statuses: HashMap<store::StatusKey, AnnualStatus> = HashMap::new();
+    for (key, row) in store::statuses_by_key(conn, &status_keys)? {
+        let s = AnnualStatus::decode(row.status.as_slice())
+            .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))?;
+        statuses.insert(key, s);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let current = if r.kind == ChangeKind::HourRecord as i32 {
-            let row = store::get_record(conn, &r.resource_id)?
+            // A record changed twice in a page is shown as it is now, twice.
+            let row = records
+                .get(&r.resource_id)
+                .cloned()
                 .ok_or_else(|| ApiError::Internal(format!("change {}: no record", r.seq)))?;
             Some(change::Current::HourRecord(to_proto(row)?))
         } else {
-            let key = (r.resource_id.clone(), r.year);
-            let status = match statuses.get(&key) {
-                Some(s) => s.clone(),
-                None => {
-                    let row =
-                        store::get_status(conn, &r.resource_id, r.year)?.ok_or_else(|| {
-                            ApiError::Internal(format!("change {}: no status", r.seq))
-                        })?;
-                    let s = AnnualStatus::decode(row.status.as_slice())
-                        .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))?;
-                    statuses.insert(key, s.clone());
-                    s
-                }
-            };
+            let status = statuses
+                .get(&(r.resource_id.clone(), r.year))
+                .cloned()
+                .ok_or_else(|| ApiError::Internal(format!("change {}: no status", r.seq)))?;
             Some(change::Current::AnnualStatus(status))
         };
         let resource = match &current {
