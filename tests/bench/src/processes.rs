@@ -232,11 +232,55 @@ impl Suite {
         settings.push(("PEERS__REGISTRY", registry.url.clone()));
         settings.push(("PEERS__CREDITING", crediting.url.clone()));
         settings.push(("PEERS__SUPERVISION", supervision.url.clone()));
+        // Quality reads crediting's feed every 2 s, not 30, so that waiting
+        // for it to catch up ([`Suite::caught_up`]) is not waiting on its poll.
+        settings.push(("QUALITY__FOLLOW_CREDITING_SECS", "2".to_owned()));
         let mut quality = Process::start("quality", "quality", &settings, &[]);
         quality.ready().await;
         Suite {
             processes: vec![registry, crediting, supervision, quality],
         }
+    }
+
+    /// Waits until the quality service has followed crediting's change
+    /// feed to its head, so a measure that follows is not sharing the
+    /// machine with a catch-up left over from earlier work; returns how far
+    /// it had to go and how long it took.
+    pub async fn caught_up(&self, place: &ce_tests::Place) -> (i64, f64) {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Seq {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            seq: i64,
+        }
+        let head_of = |url: String, sql: &'static str| {
+            let mut conn = PgConnection::establish(&ce_db::libpq_url(&url)).unwrap();
+            move || {
+                diesel::sql_query(sql)
+                    .load::<Seq>(&mut conn)
+                    .unwrap()
+                    .first()
+                    .map_or(0, |s| s.seq)
+            }
+        };
+        let mut head = head_of(
+            place.config("crediting").database.url,
+            "SELECT seq FROM feed_head",
+        );
+        let mut cursor = head_of(
+            place.config("quality").database.url,
+            "SELECT sequence AS seq FROM feed_cursors WHERE feed = 'crediting'",
+        );
+        let (target, from) = (head(), cursor());
+        let started = Instant::now();
+        while cursor() < target {
+            assert!(
+                started.elapsed() < Duration::from_secs(600),
+                "quality has not followed crediting's feed to {target} in 10 minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        (target - from, started.elapsed().as_secs_f64())
     }
 
     pub fn url(&self, name: &str) -> &str {
