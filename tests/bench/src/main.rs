@@ -424,6 +424,18 @@ fn copy_tables(from: &str, records: usize) -> Vec<f64> {
         .collect()
 }
 
+/// A new SQLite file at `path` with crediting's migrations, opened with
+/// every commit synced (`synchronous = FULL`), as the service runs it.
+fn fresh_sqlite(path: &std::path::Path) -> SqliteConnection {
+    let url = format!("sqlite://{}", path.display());
+    drop(ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap());
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+    diesel::sql_query("PRAGMA synchronous = FULL")
+        .execute(&mut conn)
+        .unwrap();
+    conn
+}
+
 /// Seconds to insert the rows of each of [`STORED_TABLES`], in that order,
 /// from the SQLite database `from` into a fresh one at `to` with
 /// crediting's migrations: one transaction a table, one cached prepared
@@ -436,12 +448,7 @@ fn sqlite_copy_tables(from: &std::path::Path, to: &std::path::Path, records: usi
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         r: i64,
     }
-    let url = format!("sqlite://{}", to.display());
-    drop(ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap());
-    let mut conn = SqliteConnection::establish(&to.display().to_string()).unwrap();
-    diesel::sql_query("PRAGMA synchronous = FULL")
-        .execute(&mut conn)
-        .unwrap();
+    let mut conn = fresh_sqlite(to);
     diesel::sql_query("ATTACH DATABASE ? AS stored")
         .bind::<diesel::sql_types::Text, _>(from.display().to_string())
         .execute(&mut conn)
@@ -838,12 +845,7 @@ async fn run() {
                 .select(RecordRow::as_select())
                 .load(&mut from)
                 .unwrap();
-            let url = format!("sqlite://{}", plain_file.display());
-            drop(ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap());
-            let mut to = SqliteConnection::establish(&plain_file.display().to_string()).unwrap();
-            diesel::sql_query("PRAGMA synchronous = FULL")
-                .execute(&mut to)
-                .unwrap();
+            let mut to = fresh_sqlite(&plain_file);
             let started = Instant::now();
             to.immediate_transaction(|c| {
                 for row in &stored {
