@@ -277,6 +277,32 @@ pub fn credit_code(province: &str) -> String {
 }
 
 /// The `google.rpc.BadRequest` field names of an INVALID_ARGUMENT status.
+/// Catches the SQL `conn` sends from now on, each statement as diesel
+/// prints it (binds after ` -- binds:`), on either backend.
+pub fn catch_queries(
+    conn: &mut ce_db::DbConnection,
+) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
+    use std::sync::{Arc, Mutex};
+    struct Catch(Arc<Mutex<Vec<String>>>);
+    impl Instrumentation for Catch {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(query.to_string());
+            }
+        }
+    }
+    let caught = Arc::new(Mutex::new(Vec::new()));
+    match conn {
+        ce_db::DbConnection::Pg(c) => c.set_instrumentation(Catch(caught.clone())),
+        ce_db::DbConnection::Sqlite(c) => c.set_instrumentation(Catch(caught.clone())),
+    }
+    caught
+}
+
 pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt;
     status

@@ -387,26 +387,15 @@ struct PlanLine {
 #[tokio::test]
 async fn sqlite_looks_records_up_by_engineer() {
     use crediting::store;
-    use diesel::connection::{Instrumentation, InstrumentationEvent};
-    use std::sync::{Arc, Mutex};
-
-    struct Catch(Arc<Mutex<Vec<String>>>);
-    impl Instrumentation for Catch {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                self.0.lock().unwrap().push(query.to_string());
-            }
-        }
-    }
 
     let place = Place::new(Backend::Sqlite);
     let db = crediting_db(&place, 1);
     let mut conn = db.connection().unwrap();
-    let caught = Arc::new(Mutex::new(Vec::new()));
-    let DbConnection::Sqlite(lite) = &mut *conn else {
-        panic!("a SQLite place gives SQLite connections")
-    };
-    lite.set_instrumentation(Catch(caught.clone()));
+    assert!(
+        matches!(&*conn, DbConnection::Sqlite(_)),
+        "a SQLite place gives SQLite connections"
+    );
+    let caught = ce_tests::catch_queries(&mut conn);
     let engineers: Vec<String> = (0..100).map(|i| format!("e{i:03}")).collect();
     type Lookup<'a> = (&'static str, &'a dyn Fn(&mut DbConnection));
     let lookups: [Lookup; 4] = [

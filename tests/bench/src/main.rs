@@ -72,6 +72,20 @@ struct Row {
     met: Option<bool>,
 }
 
+impl Row {
+    /// A figure printed beside the goals, with none of its own.
+    fn reported(name: &'static str, ours: String, baseline: String, ratio: f64) -> Row {
+        Row {
+            name,
+            ours,
+            baseline,
+            ratio,
+            goal: "reported",
+            met: None,
+        }
+    }
+}
+
 /// The same day a day later.
 fn shifted(d: Option<Date>) -> Option<Date> {
     let d = d?;
@@ -604,8 +618,9 @@ async fn run() {
 
     if want("copy") {
         // COPY of the records alone (the goal's baseline), and of every row
-        // the upload stored, in each of its tables: a service that did
-        // nothing but write what it stores could reach the ratio of the two.
+        // the upload stored, in each of its tables: what storing the rest
+        // costs. Not a strict ceiling: this COPY parses CSV, the upload
+        // writes with binary COPY.
         let url = crediting_url.clone();
         let secs = tokio::task::spawn_blocking(move || copy_tables(&url, total))
             .await
@@ -624,14 +639,12 @@ async fn run() {
             goal: "≥ 0.7",
             met: Some(rpc_rate / copy_rate >= 0.7),
         });
-        rows.push(Row {
-            name: "COPY of the records / COPY of all the upload stores (what storing the rest costs)",
-            ours: format!("{records_secs:.1} s"),
-            baseline: format!("{stored_secs:.1} s ({tables})"),
-            ratio: records_secs / stored_secs,
-            goal: "—",
-            met: None,
-        });
+        rows.push(Row::reported(
+            "COPY of the records / COPY of all the upload stores (what storing the rest costs)",
+            format!("{records_secs:.1} s"),
+            format!("{stored_secs:.1} s ({tables})"),
+            records_secs / stored_secs,
+        ));
     }
 
     if want("read") {
@@ -806,14 +819,12 @@ async fn run() {
             goal: "≤ 2 (time)",
             met: Some(again_secs / group_secs <= 2.0),
         });
-        rows.push(Row {
-            name: "  reading the rules' columns of every record / GROUP BY (floor)",
-            ours: format!("{read_secs:.2} s"),
-            baseline: format!("{group_secs:.2} s"),
-            ratio: read_secs / group_secs,
-            goal: "reported",
-            met: None,
-        });
+        rows.push(Row::reported(
+            "  reading the rules' columns of every record / GROUP BY (floor)",
+            format!("{read_secs:.2} s"),
+            format!("{group_secs:.2} s"),
+            read_secs / group_secs,
+        ));
     }
 
     if want("sqlite") {
@@ -878,14 +889,12 @@ async fn run() {
             met: Some(lite_rate / plain_rate >= 0.5),
         });
         let all: f64 = ceiling.iter().sum();
-        rows.push(Row {
-            name: "inserting the records / inserting all the upload stores, SQLite (what storing the rest costs)",
-            ours: format!("{:.1} s", ceiling[0]),
-            baseline: format!("{all:.1} s"),
-            ratio: ceiling[0] / all,
-            goal: "reported",
-            met: None,
-        });
+        rows.push(Row::reported(
+            "inserting the records / inserting all the upload stores, SQLite (what storing the rest costs)",
+            format!("{:.1} s", ceiling[0]),
+            format!("{all:.1} s"),
+            ceiling[0] / all,
+        ));
     }
 
     if want("processes") {
@@ -1018,19 +1027,18 @@ async fn run() {
         });
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         for ((service, on), (_, off)) in memory[1].iter().zip(&memory[0]) {
-            rows.push(Row {
-                name: match *service {
-                    "registry" => "peak memory: registry, tracing on / off",
-                    "crediting" => "peak memory: crediting, tracing on / off",
-                    "supervision" => "peak memory: supervision (idle), on / off",
-                    _ => "peak memory: quality (idle), on / off",
-                },
-                ours: format!("{:.0} MiB", mib(*on)),
-                baseline: format!("{:.0} MiB", mib(*off)),
-                ratio: *on as f64 / (*off).max(1) as f64,
-                goal: "reported",
-                met: None,
-            });
+            let name = match *service {
+                "registry" => "peak memory: registry, tracing on / off",
+                "crediting" => "peak memory: crediting, tracing on / off",
+                "supervision" => "peak memory: supervision (idle), on / off",
+                _ => "peak memory: quality (idle), on / off",
+            };
+            rows.push(Row::reported(
+                name,
+                format!("{:.0} MiB", mib(*on)),
+                format!("{:.0} MiB", mib(*off)),
+                *on as f64 / (*off).max(1) as f64,
+            ));
         }
     }
 

@@ -211,32 +211,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     let url = w.env.registry.place.config("crediting").database.url;
     let db = ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap();
     let mut conn = db.connection().unwrap();
-    let queries = count_queries(&mut conn);
+    let queries = ce_tests::catch_queries(&mut conn);
     let page = crediting::feed::load(&mut conn, 0, None, 1000).unwrap();
     assert_eq!(page, everything, "the page the RPC answers");
-    let n = queries.load(std::sync::atomic::Ordering::Relaxed);
+    let n = queries.lock().unwrap().len();
     assert!(n <= 3, "a page of {} changes took {n} queries", page.len());
-}
-
-/// Counts the queries `conn` runs from now on.
-fn count_queries(conn: &mut ce_db::DbConnection) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
-    use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    struct Count(Arc<AtomicUsize>);
-    impl Instrumentation for Count {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::StartQuery { .. } = event {
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-    let n = Arc::new(AtomicUsize::new(0));
-    match conn {
-        ce_db::DbConnection::Pg(c) => c.set_instrumentation(Count(n.clone())),
-        ce_db::DbConnection::Sqlite(c) => c.set_instrumentation(Count(n.clone())),
-    }
-    n
 }
 
 async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records(b: Backend) {
