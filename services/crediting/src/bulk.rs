@@ -201,10 +201,12 @@ fn store_message(
         .filter_map(|(_, _, p)| p.as_ref().ok())
         .filter_map(|(row, _)| row.client_key.clone())
         .collect();
-    let mut known: HashMap<String, RecordRow> = store::records_by_keys(conn, &submitter, &keys)?
-        .into_iter()
-        .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
-        .collect();
+    // Each key used before: (record id, content digest).
+    let mut known: HashMap<String, (String, String)> =
+        store::records_by_keys(conn, &submitter, &keys)?
+            .into_iter()
+            .filter_map(|r| r.client_key.map(|k| (k, (r.id, r.content_digest))))
+            .collect();
     // Each record: stored before (same answer), a key clash, or new.
     enum Fate {
         Stored(String),
@@ -218,18 +220,16 @@ fn store_message(
         let fate = match p {
             Err(e) => Fate::Refused(e),
             Ok((row, who)) => match row.client_key.as_ref().and_then(|k| known.get(k)) {
-                Some(existing) if existing.content_digest == row.content_digest => {
-                    Fate::Stored(existing.id.clone())
-                }
-                Some(existing) => Fate::Refused(ApiError::AlreadyExists(format!(
+                Some((id, digest)) if *digest == row.content_digest => Fate::Stored(id.clone()),
+                Some((id, _)) => Fate::Refused(ApiError::AlreadyExists(format!(
                     "client_key {} was used for a different record ({})",
                     row.client_key.as_deref().unwrap_or_default(),
-                    names::record_name(&existing.id)
+                    names::record_name(id)
                 ))),
                 None => {
                     if let Some(k) = &row.client_key {
                         // A key repeated later in the same message answers like a re-send.
-                        known.insert(k.clone(), row.clone());
+                        known.insert(k.clone(), (row.id.clone(), row.content_digest.clone()));
                     }
                     if row.state == RecordState::Confirmed as i32 {
                         for year in crate::records::years_of(&row) {
@@ -269,17 +269,32 @@ fn store_message(
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
+    // Each new record answers once, so it is moved into its answer; a key
+    // repeated in the message answers with a copy of the record it named.
+    let mut repeated: HashMap<String, RecordRow> = HashMap::new();
+    for (_, _, fate) in &fates {
+        if let Fate::Stored(id) = fate
+            && !stored.contains_key(id)
+            && let Some(r) = new.iter().find(|r| r.id == *id)
+        {
+            repeated.insert(id.clone(), r.clone());
+        }
+    }
+    let mut new: Vec<Option<RecordRow>> = new.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(fates.len());
     for (i, key, fate) in fates {
         let answer = match fate {
             Fate::New(n) => {
-                audit_rows.push(call.audit(&names::record_name(&new[n].id), "OK"));
-                Ok(new[n].clone())
+                let row = new[n]
+                    .take()
+                    .ok_or_else(|| ApiError::Internal("a new record answered twice".into()))?;
+                audit_rows.push(call.audit(&names::record_name(&row.id), "OK"));
+                Ok(row)
             }
             Fate::Stored(id) => stored
                 .get(&id)
+                .or_else(|| repeated.get(&id))
                 .cloned()
-                .or_else(|| new.iter().find(|r| r.id == id).cloned())
                 .ok_or_else(|| ApiError::Internal(format!("record {id} vanished"))),
             Fate::Refused(e) => {
                 audit_rows.push(call.audit("hourRecords", e.code_name()));

@@ -329,6 +329,12 @@ pub fn recompute_batch(
             by_year.entry(*year).or_default().push(who);
         }
     }
+    // Each engineer's new records, by position in `new`: a message holds
+    // many engineers, and scanning all of it for each would be quadratic.
+    let mut new_of: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (i, r) in new.iter().enumerate() {
+        new_of.entry(r.engineer_id.clone()).or_default().push(i);
+    }
     let mut writes = store::StatusWrites::default();
     for (year, whos) in by_year {
         let ids: Vec<String> = whos.iter().map(|w| w.engineer_id.clone()).collect();
@@ -343,13 +349,14 @@ pub fn recompute_batch(
                 .collect();
         for who in whos {
             let own_stored = stored.remove(&who.engineer_id).unwrap_or_default();
+            let theirs: &[usize] = new_of.get(&who.engineer_id).map_or(&[], Vec::as_slice);
             let mut own = own_stored.clone();
             own.extend(
-                new.iter()
+                theirs
+                    .iter()
+                    .map(|&i| &new[i])
                     .filter(|r| {
-                        r.engineer_id == who.engineer_id
-                            && crate::records::years_of(r).contains(&year)
-                            && COUNTED.contains(&r.state)
+                        crate::records::years_of(r).contains(&year) && COUNTED.contains(&r.state)
                     })
                     .cloned(),
             );
@@ -360,7 +367,8 @@ pub fn recompute_batch(
                 make_up: Vec::new(),
             };
             let mut ev = evaluate(rules, who, year, today, &rows, &[])?;
-            for r in new.iter_mut() {
+            for &n in theirs {
+                let r = &mut new[n];
                 if let Some(i) = ev.explanations.iter().position(|(id, _)| *id == r.id) {
                     r.explanation = Some(ev.explanations.swap_remove(i).1);
                 }
