@@ -11,9 +11,12 @@
 //! - [`audit`] is the append-only audit log every mutation writes to.
 //! - [`Db::note_bulk_rows`] and [`Db::refresh_statistics`] keep PostgreSQL's
 //!   planner statistics fresh while bulk loads run (see [`stats`]).
+//! - On SQLite a thread of the pool's own checkpoints the WAL after writes,
+//!   so writers do not (see `checkpoint`).
 
 pub mod audit;
 pub mod batch;
+mod checkpoint;
 mod pool;
 pub mod stats;
 

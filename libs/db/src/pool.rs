@@ -97,7 +97,7 @@ fn lost(conn: &mut DbConnection) -> bool {
 /// foreign keys enforced, and `synchronous=FULL` so an acknowledged commit
 /// survives a power loss. Each connection keeps up to 64 MiB of pages and
 /// maps up to 256 MiB of the file, so hot pages are not read back through
-/// system calls.
+/// system calls. WAL checkpoints are left to [`crate::checkpoint`]'s thread.
 #[derive(Debug)]
 struct ConnectionSetup;
 
@@ -106,15 +106,19 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
         if let DbConnection::Sqlite(c) = conn {
             // busy_timeout first: the pool opens its connections at once, and
             // switching a new file to WAL must wait for the others.
-            c.batch_execute(
+            // The checkpoint thread keeps the WAL short; a writer
+            // checkpoints only when it has fallen far behind.
+            c.batch_execute(&format!(
                 "PRAGMA busy_timeout = 10000;
                  PRAGMA journal_mode = WAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA synchronous = FULL;
                  PRAGMA cache_size = -65536;
                  PRAGMA mmap_size = 268435456;
-                 PRAGMA temp_store = MEMORY;",
-            )
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA wal_autocheckpoint = {};",
+                crate::checkpoint::BACKSTOP_PAGES
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -131,6 +135,8 @@ pub struct Db {
     write_lock: Option<Arc<std::sync::Mutex<()>>>,
     /// Rows written in bulk since the planner statistics were refreshed.
     pub(crate) freshness: Arc<crate::stats::Freshness>,
+    /// SQLite: the thread that checkpoints the WAL after writes.
+    checkpoints: Option<Arc<crate::checkpoint::Checkpoints>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -181,15 +187,19 @@ impl Db {
             // write tests its connection first. See `read` and `write`.
             .test_on_check_out(false)
             .connection_customizer(Box::new(ConnectionSetup))
-            .build(ConnectionManager::<DbConnection>::new(target))
+            .build(ConnectionManager::<DbConnection>::new(target.clone()))
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        let db = Db {
+        let mut db = Db {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))),
             freshness: Arc::default(),
+            checkpoints: None,
         };
         db.migrate(migrations)?;
+        if backend == Backend::Sqlite {
+            db.checkpoints = Some(crate::checkpoint::Checkpoints::start(&target));
+        }
         Ok(db)
     }
 
@@ -282,6 +292,11 @@ impl Db {
                 DbConnection::Pg(_) => conn.transaction(f),
                 DbConnection::Sqlite(_) => sqlite_immediate(conn, f),
             };
+            if result.is_ok()
+                && let Some(checkpoints) = &db.checkpoints
+            {
+                checkpoints.note_write();
+            }
             match result {
                 // The server went away mid-write (restart, failover): the
                 // caller may retry, which is what UNAVAILABLE says; client

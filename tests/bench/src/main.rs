@@ -846,6 +846,7 @@ async fn run() {
         let (accepted, lite_secs) =
             bulk(&mut lite_client, &seed, per_engineer, sqlite_records).await;
         assert_eq!(accepted, sqlite_records);
+        eprintln!("bulk RPC (SQLite): {sqlite_records} records in {lite_secs:.1} s");
         let lite_rate = sqlite_records as f64 / lite_secs;
         let plain_file = place.data_dir().join("bench-plain.db");
         let plain_secs = tokio::task::spawn_blocking(move || {
