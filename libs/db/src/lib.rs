@@ -2,9 +2,10 @@
 //! (production) and SQLite (the embedded default), chosen from the URL.
 //!
 //! - [`Db::connect`] builds an r2d2 pool of [`DbConnection`]s, sets the SQLite
-//!   pragmas on every new connection, tests connections on checkout (so a
-//!   PostgreSQL restart never hands out a dead one) and runs the service's
-//!   embedded migrations for the backend in use.
+//!   pragmas on every new connection and runs the service's embedded
+//!   migrations for the backend in use. A PostgreSQL restart is survived: a
+//!   read that fails on a dropped connection runs once more on a fresh one,
+//!   and a write tests its connection first.
 //! - [`Db::read`] and [`Db::write`] run blocking diesel work on tokio's
 //!   blocking pool inside the caller's tracing span; `write` wraps the work in
 //!   one transaction, so a failed request leaves nothing half-written.
