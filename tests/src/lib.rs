@@ -160,6 +160,7 @@ pub struct RegistryEnv {
     pub place: Place,
     pub service: Service,
     pub channel: Channel,
+    clock: registry::Clock,
 }
 
 impl RegistryEnv {
@@ -169,20 +170,35 @@ impl RegistryEnv {
     }
 
     pub async fn start_at(place: Place) -> RegistryEnv {
-        let service = start_service(place.config("registry"), registry::start).await;
+        RegistryEnv::start_with_clock(place, registry::system_clock()).await
+    }
+
+    /// A registry whose engineers are registered and changed at `clock`'s time.
+    pub async fn start_with_clock(place: Place, clock: registry::Clock) -> RegistryEnv {
+        let started = clock.clone();
+        let service = start_service(place.config("registry"), move |c, s| {
+            registry::start_with_clock(c, s, started)
+        })
+        .await;
         let channel = service.channel().await;
         RegistryEnv {
             place,
             service,
             channel,
+            clock,
         }
     }
 
-    /// Stops the service and starts it again on the same data.
+    /// Stops the service and starts it again on the same data and clock.
     pub async fn restart(self) -> RegistryEnv {
-        let RegistryEnv { place, service, .. } = self;
+        let RegistryEnv {
+            place,
+            service,
+            clock,
+            ..
+        } = self;
         service.stop().await;
-        RegistryEnv::start_at(place).await
+        RegistryEnv::start_with_clock(place, clock).await
     }
 
     pub fn client(&self, token: &str) -> Registry {
@@ -326,6 +342,9 @@ pub type Crediting = ce_proto::crediting::crediting_service_client::CreditingSer
     InterceptedService<Channel, Bearer>,
 >;
 
+/// The day [`CreditingEnv`]'s registry registers and changes engineers on.
+pub const REGISTERED_ON: time::Date = time::macros::date!(2026 - 11 - 25);
+
 /// The registry and crediting, crediting calling the registry over gRPC.
 pub struct CreditingEnv {
     pub registry: RegistryEnv,
@@ -341,9 +360,20 @@ impl CreditingEnv {
     }
 
     /// Crediting whose today is `today`, for what needs a year behind it
-    /// (closing a year, making it up).
+    /// (closing a year, making it up). The registry registers engineers on
+    /// [`REGISTERED_ON`], whenever the tests run, so a close of 2026 counts
+    /// them as registered that year.
     pub async fn start_on(backend: Backend, today: time::Date) -> CreditingEnv {
-        let registry = RegistryEnv::start(backend).await;
+        let registered = REGISTERED_ON
+            .with_time(time::macros::time!(12:00))
+            .assume_offset(time::macros::offset!(+8))
+            .unix_timestamp()
+            * 1_000_000;
+        let registry = RegistryEnv::start_with_clock(
+            Place::new(backend),
+            std::sync::Arc::new(move || registered),
+        )
+        .await;
         let mut config = registry.place.config("crediting");
         config
             .peers

@@ -12,14 +12,26 @@ use tonic::{Request, Response, Status};
 use crate::{activities, employers, engineers, institutions, reference};
 
 /// The registry service over one database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegistryApi {
     db: Db,
+    clock: crate::Clock,
+}
+
+impl std::fmt::Debug for RegistryApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryApi").field("db", &self.db).finish()
+    }
 }
 
 impl RegistryApi {
     pub fn new(db: Db) -> RegistryApi {
-        RegistryApi { db }
+        RegistryApi::with_clock(db, crate::system_clock())
+    }
+
+    /// A registry whose engineers are registered and changed at `clock`'s time.
+    pub fn with_clock(db: Db, clock: crate::Clock) -> RegistryApi {
+        RegistryApi { db, clock }
     }
 }
 
@@ -68,7 +80,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Engineer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().engineer, "engineer") {
-            Ok(e) => engineers::create(&self.db, &call, e).await,
+            Ok(e) => engineers::create(&self.db, &call, e, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "engineers", result).await
@@ -86,7 +98,7 @@ impl RegistryService for RegistryApi {
             .map(|e| e.name.clone())
             .unwrap_or_default();
         let result = match required(r.engineer, "engineer") {
-            Ok(e) => engineers::update(&self.db, &call, e, r.update_mask).await,
+            Ok(e) => engineers::update(&self.db, &call, e, r.update_mask, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "engineers"), result).await

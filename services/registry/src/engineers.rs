@@ -4,7 +4,6 @@
 use ce_db::{Db, audit};
 use ce_proto::common::Field;
 use ce_proto::registry::{Engineer, ListEngineersRequest, ListEngineersResponse, TitleLevel};
-use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -132,9 +131,10 @@ fn require_employer(
     Ok(())
 }
 
-pub async fn create(db: &Db, call: &Call, e: Engineer) -> Result<Engineer, ApiError> {
+/// Registers an engineer at `now` (microseconds since the epoch, from the
+/// service's [`crate::Clock`]).
+pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engineer, ApiError> {
     let (id_number, employer) = validate(&e)?;
-    let now = now_micros();
     let row = EngineerRow {
         id: names::new_id(),
         id_number,
@@ -227,11 +227,13 @@ const MUTABLE: &[&str] = &[
     "employer",
 ];
 
+/// Changes an engineer (a move to another province included) at `now`.
 pub async fn update(
     db: &Db,
     call: &Call,
     e: Engineer,
     mask: Option<prost_types::FieldMask>,
+    now: i64,
 ) -> Result<Engineer, ApiError> {
     let id = names::parse("engineer.name", ENGINEERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "engineer")?;
@@ -285,7 +287,7 @@ pub async fn update(
             if after == before {
                 return Ok(after);
             }
-            after.update_micros = now_micros();
+            after.update_micros = now;
             store::update(conn, &after)?;
             if after.province != before.province {
                 store::record_move(

@@ -46,15 +46,35 @@ pub fn migrations() -> ce_db::Migrations {
     }
 }
 
+/// The registry's time, in microseconds since the epoch: when engineers
+/// are registered and changed. It is a fact a peer reads (the year close in
+/// crediting counts who was registered by the end of the year), so tests
+/// fix it, as they fix crediting's date. Other stamps use the system clock.
+pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The real clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(ce_server::call::now_micros)
+}
+
 /// Opens the database and serves until `signal` resolves.
 pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
+    start_with_clock(config, signal, system_clock()).await
+}
+
+/// [`start`], with engineers registered and changed at `clock`'s time.
+pub async fn start_with_clock(
+    config: ServiceConfig,
+    signal: impl Future<Output = ()> + Send + 'static,
+    clock: Clock,
+) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
-        RegistryServiceServer::new(api::RegistryApi::new(prepared.db.clone()))
+        RegistryServiceServer::new(api::RegistryApi::with_clock(prepared.db.clone(), clock))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
     );

@@ -447,13 +447,15 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     assert_eq!((total.engineers, total.in_progress), (2, 2));
     assert_eq!(total.total_hours, 12.0);
 
-    // January: the sweep runs (the idle engineer was registered in `created`).
+    // January: the sweep runs. The idle engineer was registered in 2026
+    // (the registry's clock is fixed, like crediting's).
     let created = idle.create_time.unwrap();
-    let created_year = time::OffsetDateTime::from_unix_timestamp(created.seconds)
+    let created_on = time::OffsetDateTime::from_unix_timestamp(created.seconds)
         .unwrap()
         .to_offset(time::macros::offset!(+8))
-        .year();
-    let year = created_year.max(2026);
+        .date();
+    assert_eq!(created_on, ce_tests::REGISTERED_ON);
+    let year = 2026;
     let january = crediting_on(
         &w,
         time::Date::from_calendar_date(year + 1, time::Month::January, 5).unwrap(),
@@ -507,52 +509,48 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .into_inner();
     assert_eq!(idle_status.state, AnnualState::NonCompliant as i32);
     assert_eq!(idle_status.shortfall_total_hours, 90.0);
-    if year == 2026 {
-        assert_eq!(
-            (swept.reassessed, swept.created, swept.non_compliant),
-            (2, 1, 3)
-        );
-        let stats = guangdong
-            .get_compliance_statistics(GetComplianceStatisticsRequest {
-                year: 2026,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(stats.rows.len(), 1);
-        let row = &stats.rows[0];
-        assert_eq!(
-            (
-                row.province.as_str(),
-                row.field,
-                row.engineers,
-                row.non_compliant,
-                row.in_progress
-            ),
-            ("44", Field::ElectricPower as i32, 3, 3, 0)
-        );
-        assert_eq!(row.completion_rate, 0.0);
-        // Listing the non-compliant finds all three, the idle one included.
-        let listed = guangdong
-            .list_annual_statuses(ListAnnualStatusesRequest {
-                year: 2026,
-                state: AnnualState::NonCompliant as i32,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(listed.annual_statuses.len(), 3);
-        assert!(
-            listed
-                .annual_statuses
-                .iter()
-                .all(|s| s.shortfall_total_hours >= 84.0)
-        );
-    } else {
-        assert!(swept.created >= 1);
-    }
+    assert_eq!(
+        (swept.reassessed, swept.created, swept.non_compliant),
+        (2, 1, 3)
+    );
+    let stats = guangdong
+        .get_compliance_statistics(GetComplianceStatisticsRequest {
+            year: 2026,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.rows.len(), 1);
+    let row = &stats.rows[0];
+    assert_eq!(
+        (
+            row.province.as_str(),
+            row.field,
+            row.engineers,
+            row.non_compliant,
+            row.in_progress
+        ),
+        ("44", Field::ElectricPower as i32, 3, 3, 0)
+    );
+    assert_eq!(row.completion_rate, 0.0);
+    // Listing the non-compliant finds all three, the idle one included.
+    let listed = guangdong
+        .list_annual_statuses(ListAnnualStatusesRequest {
+            year: 2026,
+            state: AnnualState::NonCompliant as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.annual_statuses.len(), 3);
+    assert!(
+        listed
+            .annual_statuses
+            .iter()
+            .all(|s| s.shortfall_total_hours >= 84.0)
+    );
     // Sweeping again changes nothing and creates nothing.
     let again = guangdong
         .sweep_annual_statuses(SweepAnnualStatusesRequest {
