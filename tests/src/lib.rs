@@ -292,7 +292,6 @@ pub fn credit_code(province: &str) -> String {
     registry::ids::credit_code_with_check(&format!("91{province}0100{org}")).unwrap()
 }
 
-/// The `google.rpc.BadRequest` field names of an INVALID_ARGUMENT status.
 /// Catches the SQL `conn` sends from now on, each statement as diesel
 /// prints it (binds after ` -- binds:`), on either backend.
 pub fn catch_queries(
@@ -319,6 +318,7 @@ pub fn catch_queries(
     caught
 }
 
+/// The `google.rpc.BadRequest` field names of an INVALID_ARGUMENT status.
 pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt;
     status

@@ -258,6 +258,8 @@ fn store_message(
         status::recompute(conn, changes, rules, who, *year, today)?;
     }
     let mut audit_rows: Vec<AuditEntry> = Vec::with_capacity(fates.len());
+    // Read after the inserts, in the same transaction: a key repeated in
+    // the message names a record inserted above, and is found here too.
     let stored_ids: Vec<String> = fates
         .iter()
         .filter_map(|(_, _, f)| match f {
@@ -269,17 +271,7 @@ fn store_message(
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
-    // Each new record answers once, so it is moved into its answer; a key
-    // repeated in the message answers with a copy of the record it named.
-    let mut repeated: HashMap<String, RecordRow> = HashMap::new();
-    for (_, _, fate) in &fates {
-        if let Fate::Stored(id) = fate
-            && !stored.contains_key(id)
-            && let Some(r) = new.iter().find(|r| r.id == *id)
-        {
-            repeated.insert(id.clone(), r.clone());
-        }
-    }
+    // Each new record answers once, so it is moved into its answer.
     let mut new: Vec<Option<RecordRow>> = new.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(fates.len());
     for (i, key, fate) in fates {
@@ -293,7 +285,6 @@ fn store_message(
             }
             Fate::Stored(id) => stored
                 .get(&id)
-                .or_else(|| repeated.get(&id))
                 .cloned()
                 .ok_or_else(|| ApiError::Internal(format!("record {id} vanished"))),
             Fate::Refused(e) => {
