@@ -93,3 +93,69 @@ pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEntry>, Db
         .select(AuditEntry::as_select())
         .load(conn)?)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+    }
+
+    /// The SQLite log moved from AUTOINCREMENT to a plain rowid id
+    /// (2026-01-01-000001): the rows written before keep their ids, new
+    /// ones follow them, sqlite_sequence is no longer written, and the
+    /// rebuilt table still refuses UPDATE and DELETE.
+    #[test]
+    fn sqlite_rows_keep_their_ids_through_the_rowid_migration_and_stay_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+        // The first migration alone: the table as it was, with AUTOINCREMENT.
+        conn.run_next_migration(SQLITE).unwrap();
+        let row = "INSERT INTO audit_log (at_micros, actor, role, province, rpc, resource, \
+                   request_id, outcome) VALUES (1, 'a', 'ministry', NULL, 'R', 'x/1', 'r', 'OK')";
+        conn.batch_execute(&format!("{row}; {row}")).unwrap();
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT seq AS n FROM sqlite_sequence WHERE name = 'audit_log'"
+            ),
+            2
+        );
+
+        conn.run_pending_migrations(SQLITE).unwrap();
+        conn.batch_execute(row).unwrap();
+        let ids: Vec<i64> = audit_log::table
+            .select(audit_log::id)
+            .order(audit_log::id.asc())
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM sqlite_sequence WHERE name = 'audit_log'"
+            ),
+            0,
+            "no AUTOINCREMENT bookkeeping"
+        );
+        assert!(
+            conn.batch_execute("UPDATE audit_log SET outcome = 'X'")
+                .is_err()
+        );
+        assert!(conn.batch_execute("DELETE FROM audit_log").is_err());
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM audit_log"), 3);
+    }
+}

@@ -1,0 +1,2 @@
+-- Undoes nothing: see up.sql.
+SELECT 1;
