@@ -61,10 +61,8 @@ pub fn migrations() -> ce_db::Migrations {
 /// How many batches of `GetAnnualStatus` reads may be at the database at
 /// once, and how many reads one batch takes (see [`ce_db::batch`]). Two
 /// lanes, not four: with the database on the same two cores, four queries
-/// at once only took turns and each batch was smaller. 32 callers on
-/// 20,000 engineers read 10,000–11,200 statuses a second with four lanes,
-/// 11,900–13,600 with two and 12,700–14,300 with one, whose p99 at half
-/// that rate was worst (`CE_BENCH_ONLY=read`, three runs each).
+/// at once took turns and made smaller batches; one had the worst p99
+/// (`docs/performance.md`, "Status read").
 const STATUS_READ_LANES: usize = 2;
 const STATUS_READ_BATCH: usize = 64;
 
