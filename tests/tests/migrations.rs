@@ -451,19 +451,6 @@ struct IndexName {
     name: String,
 }
 
-/// The names of a SQLite table's indexes, automatic ones included.
-fn sqlite_indexes(conn: &mut DbConnection, table: &str) -> Vec<String> {
-    let mut names: Vec<String> =
-        diesel::sql_query(format!("SELECT name FROM pragma_index_list('{table}')"))
-            .load::<IndexName>(conn)
-            .unwrap()
-            .into_iter()
-            .map(|i| i.name)
-            .collect();
-    names.sort();
-    names
-}
-
 /// On SQLite the change feed's sequence number is the table's rowid
 /// (2026-01-10): no unique index beside it to write for every change.
 /// The changes stored before the migration keep their numbers through it,
@@ -477,40 +464,49 @@ async fn sqlite_feed_sequence_is_the_rowid_and_changes_survive_the_migration() {
         #[diesel(sql_type = Text)]
         resource_id: String,
     }
-    fn changes(conn: &mut DbConnection) -> Vec<Change> {
+    fn changes(conn: &mut SqliteConnection) -> Vec<Change> {
         diesel::sql_query("SELECT seq, resource_id FROM changes ORDER BY seq")
             .load(conn)
             .unwrap()
     }
+    /// The names of the table's indexes, automatic ones included.
+    fn indexes(conn: &mut SqliteConnection) -> Vec<String> {
+        let mut names: Vec<String> =
+            diesel::sql_query("SELECT name FROM pragma_index_list('changes')")
+                .load::<IndexName>(conn)
+                .unwrap()
+                .into_iter()
+                .map(|i| i.name)
+                .collect();
+        names.sort();
+        names
+    }
     let place = Place::new(Backend::Sqlite);
     let db = crediting_db(&place, 1);
     let mut conn = db.connection().unwrap();
-    assert_eq!(sqlite_indexes(&mut conn, "changes"), ["changes_province"]);
-    conn.batch_execute(
+    let DbConnection::Sqlite(lite) = &mut *conn else {
+        panic!("a SQLite place gives SQLite connections");
+    };
+    assert_eq!(indexes(lite), ["changes_province"]);
+    lite.batch_execute(
         "INSERT INTO changes (seq, kind, resource_id, year, province, create_micros) VALUES \
          (7, 1, 'r7', 2026, '35', 1), (9, 2, 'e9', 2026, '35', 2)",
     )
     .unwrap();
-    let stored = changes(&mut conn);
+    let stored = changes(lite);
     assert_eq!(stored.len(), 2);
 
-    let DbConnection::Sqlite(lite) = &mut *conn else {
-        panic!("a SQLite place gives SQLite connections");
-    };
     lite.revert_last_migration(crediting::migrations().sqlite)
         .unwrap();
     assert_eq!(
-        sqlite_indexes(&mut conn, "changes"),
+        indexes(lite),
         ["changes_province", "sqlite_autoindex_changes_1"],
         "reverted: the sequence number is a unique column beside the rowid again"
     );
-    assert_eq!(changes(&mut conn), stored);
+    assert_eq!(changes(lite), stored);
 
-    let DbConnection::Sqlite(lite) = &mut *conn else {
-        unreachable!()
-    };
     lite.run_pending_migrations(crediting::migrations().sqlite)
         .unwrap();
-    assert_eq!(sqlite_indexes(&mut conn, "changes"), ["changes_province"]);
-    assert_eq!(changes(&mut conn), stored);
+    assert_eq!(indexes(lite), ["changes_province"]);
+    assert_eq!(changes(lite), stored);
 }
