@@ -455,6 +455,24 @@ fn pg(url: &str) -> PgConnection {
 /// How many turns ours and the bare server each take at the reads.
 const READ_ROUNDS: usize = 2;
 
+/// `measure` of ours and of the bare server, taking READ_ROUNDS turns
+/// each, so what the machine does meanwhile falls on both.
+async fn in_turns<Fut>(
+    ours: &ce_tests::Crediting,
+    bare: &ce_tests::Crediting,
+    measure: impl Fn(ce_tests::Crediting) -> Fut,
+) -> (Load, Load)
+where
+    Fut: std::future::Future<Output = Load>,
+{
+    let (mut o, mut b) = (Load::default(), Load::default());
+    for _ in 0..READ_ROUNDS {
+        o.add(measure(ours.clone()).await);
+        b.add(measure(bare.clone()).await);
+    }
+    (o, b)
+}
+
 /// The tables a bulk upload writes its rows to: the records, the annual
 /// statuses, the change feed and the audit log.
 const STORED_TABLES: &[&str] = &["hour_records", "annual_statuses", "changes", "audit_log"];
@@ -737,8 +755,6 @@ async fn run() {
                 bare_channel,
                 bearer(&place.token(ministry.clone())),
             );
-        // Ours and the bare server take turns, READ_ROUNDS each, so what
-        // the machine does meanwhile falls on both.
         let reader = client(ministry.clone());
         let read = |c: ce_tests::Crediting| {
             let n = names.clone();
@@ -753,11 +769,10 @@ async fn run() {
             }
         };
         let round_secs = (seconds / READ_ROUNDS as u64).max(1);
-        let (mut ours, mut base) = (Load::default(), Load::default());
-        for _ in 0..READ_ROUNDS {
-            ours.add(load(concurrency, round_secs, read(reader.clone())).await);
-            base.add(load(concurrency, round_secs, read(bare_client.clone())).await);
-        }
+        let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
+            load(concurrency, round_secs, read(c))
+        })
+        .await;
         let (ours_rps, bare_rps) = (ours.rate(), base.rate());
         rows.push(Row {
             name: "GetAnnualStatus / bare tonic, same size",
@@ -776,11 +791,10 @@ async fn run() {
         // p99 at half our peak rate, ours and the bare server's at that
         // rate, taking turns the same way.
         let rate = ours_rps / 2.0;
-        let (mut ours, mut base) = (Load::default(), Load::default());
-        for _ in 0..READ_ROUNDS {
-            ours.add(at_rate(rate, round_secs, read(reader.clone())).await);
-            base.add(at_rate(rate, round_secs, read(bare_client.clone())).await);
-        }
+        let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
+            at_rate(rate, round_secs, read(c))
+        })
+        .await;
         let (ours_p99, bare_p99) = (ours.p99().as_secs_f64(), base.p99().as_secs_f64());
         rows.push(Row {
             name: "p99 at half our peak rate / bare tonic p99 at that rate",
