@@ -20,7 +20,6 @@
 
 use std::future::Future;
 
-use ce_proto::crediting::crediting_service_server::CreditingServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -107,13 +106,12 @@ pub async fn start_with_clock(
         ),
     };
     let limit = prepared.config.server.max_message_bytes;
-    let routes = tonic::service::Routes::new(
-        CreditingServiceServer::new(api::CreditingApi::new(
+    let routes = tonic::service::Routes::new(api::Served::new(
+        api::CreditingApi::new(
             crediting,
             std::time::Duration::from_secs(prepared.config.server.stream_idle_secs.max(1)),
-        ))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit),
-    );
+        ),
+        limit,
+    ));
     app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }

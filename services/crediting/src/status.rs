@@ -495,7 +495,32 @@ pub fn unchanged(head: &store::StatusHead, who: &Who, ev: &mut Evaluated) -> boo
     store::status_digest(&ev.status.encode_to_vec()) == digest
 }
 
+/// A year as `GetAnnualStatus` finds it: stored and still standing, or
+/// assessed now.
+enum Found {
+    Stored(StatusRow),
+    Assessed(AnnualStatus),
+}
+
+/// One engineer's year, for a caller who may read it.
 pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus, ApiError> {
+    match find(c, call, name).await? {
+        Found::Stored(row) => decode(&row),
+        Found::Assessed(status) => Ok(status),
+    }
+}
+
+/// [`get`] in its wire encoding, for `GetAnnualStatus` itself: a stored
+/// year is the encoding of an `AnnualStatus`, and is answered as stored,
+/// without decoding it and encoding it again (see `api::StatusRoute`).
+pub async fn get_encoded(c: &Crediting, call: &Call, name: &str) -> Result<Vec<u8>, ApiError> {
+    Ok(match find(c, call, name).await? {
+        Found::Stored(row) => row.status,
+        Found::Assessed(status) => status.encode_to_vec(),
+    })
+}
+
+async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError> {
     let (db, registry, rules) = (&c.db, &c.registry, &c.rules);
     let today = (c.clock)();
     let (engineer_id, year) = names::parse_status(name)?;
@@ -526,7 +551,7 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
                     recompute(conn, changes, &rules, &who, year, today)
                 })
                 .await?;
-            return Ok(status);
+            return Ok(Found::Assessed(status));
         }
     };
     let stored_who = Who {
@@ -547,9 +572,10 @@ pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus,
             .write(db, move |conn, changes| {
                 recompute(conn, changes, &rules, &who, year, today)
             })
-            .await;
+            .await
+            .map(Found::Assessed);
     }
-    decode(&row)
+    Ok(Found::Stored(row))
 }
 
 /// Where the engineer is now, when the registry has them elsewhere than

@@ -259,6 +259,91 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
+/// `GetAnnualStatus` sends a stored year in its stored encoding, without
+/// decoding and encoding it again (`api::Served`): what a caller reads must
+/// be what the list, which decodes, gives for the same year, whether the
+/// year was stored when a record changed or assessed at the read; and the
+/// refusals are the generated server's.
+async fn a_stored_year_reads_the_same_as_the_list_gives_it(b: Backend) {
+    let w = world(b).await;
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            &w.engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            3,
+            10.0,
+        )))
+        .await
+        .unwrap();
+    // Someone with no record: their year is assessed at the first read.
+    let idle = colleague(&w, "林工", Field::ElectricPower).await;
+    let listed = |engineer: String| {
+        let province = w.env.province("44");
+        async move {
+            let mut province = province;
+            let mut page = province
+                .list_annual_statuses(ListAnnualStatusesRequest {
+                    year: 2026,
+                    engineer,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .annual_statuses;
+            assert_eq!(page.len(), 1);
+            page.remove(0)
+        }
+    };
+    let get = |name: String| {
+        let mut province = w.env.province("44");
+        async move {
+            province
+                .get_annual_status(GetAnnualStatusRequest { name })
+                .await
+        }
+    };
+    let assessed = get(status_name(&idle, 2026)).await.unwrap().into_inner();
+    assert_eq!(assessed.total_hours, 0.0);
+    assert_eq!(assessed, listed(idle.clone()).await);
+    let read = get(status_name(&w.engineer, 2026))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.professional_hours, 24.0);
+    assert_eq!(read.explanations.len(), 1);
+    assert_eq!(read, listed(w.engineer.clone()).await);
+    // And the idle colleague's year, now stored, still reads as listed.
+    let stored = get(status_name(&idle, 2026)).await.unwrap().into_inner();
+    assert_eq!(stored, assessed);
+
+    let refused = |name: String, code: Code| {
+        let get = &get;
+        async move {
+            let err = get(name.clone()).await.unwrap_err();
+            assert_eq!(err.code(), code, "{name}: {err:?}");
+        }
+    };
+    refused("engineers".into(), Code::InvalidArgument).await;
+    refused(status_name(&w.engineer, 2020), Code::InvalidArgument).await;
+    refused(
+        status_name("engineers/0190a1b2-0000-7000-8000-000000000000", 2026),
+        Code::NotFound,
+    )
+    .await;
+    let err = w
+        .env
+        .province("11")
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
 /// Art. 21 for the other departments: a regulator and the ministry grant
 /// hours for their own activities, confirmed at once; a regulator of the
 /// field confirms an institution's upload; hours for an activity the
@@ -2012,6 +2097,7 @@ both_backends!(
     regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_uploads,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
     a_departments_own_activity_is_granted_at_once_and_counted,
+    a_stored_year_reads_the_same_as_the_list_gives_it,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
     an_engineer_submits_evidence_and_the_home_province_reviews_it,
     refusals_name_the_rule,
