@@ -697,8 +697,14 @@ async fn run() {
             .unwrap();
         let (records_secs, stored_secs) = (secs[0], secs.iter().sum::<f64>());
         let tables = STORED_TABLES.join(", ");
+        let each: Vec<String> = STORED_TABLES
+            .iter()
+            .zip(&secs)
+            .map(|(t, s)| format!("{t} {s:.1} s"))
+            .collect();
         eprintln!(
-            "COPY: {total} records in {records_secs:.1} s; everything the upload stored ({tables}) in {stored_secs:.1} s"
+            "COPY: {total} records in {records_secs:.1} s; everything the upload stored in {stored_secs:.1} s ({})",
+            each.join(", ")
         );
         let copy_rate = total as f64 / records_secs;
         rows.push(Row {
