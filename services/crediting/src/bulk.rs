@@ -70,6 +70,13 @@ impl Crediting {
             .filter(|n| !n.is_empty())
             .collect();
         self.registry.engineers(&names).await?;
+        // The message's activities (and their institutions' standings) at
+        // once, not one record after another.
+        let activities: Vec<String> = records
+            .iter()
+            .map(|r| r.registry_activity.clone())
+            .collect();
+        self.registry.prefetch_activities(&activities).await?;
 
         let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
         let mut refused_keyed: Vec<(usize, HourRecord)> = Vec::new();

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ce_proto::registry::OrganiserKind;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
     Activity, BatchGetEngineersRequest, Engineer, GetActivityRequest, ListEngineersRequest,
@@ -50,6 +51,39 @@ impl<T: Clone> Cache<T> {
         }
         entries.insert(key, (Instant::now(), value));
     }
+}
+
+/// How many registry lookups a bulk message may have waiting at once.
+pub const LOOKUPS_IN_FLIGHT: usize = 16;
+
+/// Runs `lookup` for each of `keys`, at most [`LOOKUPS_IN_FLIGHT`] at once,
+/// and returns the answers (in no particular order), or the first error.
+async fn in_flight<K, T, F, Fut>(
+    keys: impl IntoIterator<Item = K>,
+    lookup: F,
+) -> Result<Vec<T>, ApiError>
+where
+    F: Fn(K) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    let mut answers = Vec::new();
+    let joined = |done: Result<Result<T, ApiError>, tokio::task::JoinError>| {
+        done.map_err(|e| ApiError::Internal(format!("a registry lookup failed: {e}")))?
+    };
+    for key in keys {
+        if running.len() >= LOOKUPS_IN_FLIGHT
+            && let Some(done) = running.join_next().await
+        {
+            answers.push(joined(done)?);
+        }
+        running.spawn(lookup(key));
+    }
+    while let Some(done) = running.join_next().await {
+        answers.push(joined(done)?);
+    }
+    Ok(answers)
 }
 
 /// The registry, as crediting sees it.
@@ -114,6 +148,45 @@ impl Registry {
             .iter()
             .map(|n| self.engineers.get(n).flatten())
             .collect())
+    }
+
+    /// Looks up, [`LOOKUPS_IN_FLIGHT`] at a time, the activities named in
+    /// `names` that are not cached, and the standing history of each
+    /// institution organising one of them, so that a bulk message's records
+    /// then find theirs in the cache instead of waiting for one call after
+    /// another. An activity the registry does not hold is cached as such
+    /// (its records are refused when prepared); an unreachable registry is
+    /// an error, and the client re-sends the message.
+    pub async fn prefetch_activities(self: &Arc<Self>, names: &[String]) -> Result<(), ApiError> {
+        let wanted: std::collections::BTreeSet<String> = names
+            .iter()
+            .filter(|n| !n.is_empty() && self.activities.get(n).is_none())
+            .cloned()
+            .collect();
+        let found = in_flight(wanted, |name| {
+            let registry = self.clone();
+            async move {
+                match registry.activity(&name).await {
+                    Ok(a) => Ok(Some(a)),
+                    Err(e) if e.is_refusal() => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await?;
+        let institutions: std::collections::BTreeSet<String> = found
+            .into_iter()
+            .flatten()
+            .filter(|a| a.organiser_kind == OrganiserKind::Institution as i32)
+            .map(|a| a.organiser)
+            .filter(|o| self.standings.get(o).is_none())
+            .collect();
+        in_flight(institutions, |institution| {
+            let registry = self.clone();
+            async move { registry.standing_history(&institution).await.map(drop) }
+        })
+        .await?;
+        Ok(())
     }
 
     /// One page of the engineers of a province (all provinces when empty),

@@ -971,6 +971,107 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
     assert_eq!(bad_fields(&err), vec!["hour_records"]);
 }
 
+/// A bulk message whose records come from more activities than the
+/// registry is asked about at once: crediting looks them up together before
+/// preparing the records (`Registry::prefetch_activities`), and each record
+/// is still answered from its own activity and from its institution's
+/// standing, which a fresh crediting has not cached either.
+async fn a_bulk_message_over_many_activities_answers_each_from_its_own(b: Backend) {
+    let w = world(b).await;
+    let mut organiser = w.env.registry.institution(&w.institution);
+    let mut activities = Vec::new();
+    for i in 0..20 {
+        let name = organiser
+            .create_activity(CreateActivityRequest {
+                activity: Some(reg::Activity {
+                    title: format!("Relay setting {i}"),
+                    province: "44".into(),
+                    field: Field::ElectricPower as i32,
+                    subject_category: SubjectCategory::Professional as i32,
+                    delivery_mode: DeliveryMode::FaceToFace as i32,
+                    start_date: date(2026, 3, 2),
+                    end_date: date(2026, 3, 4),
+                    hours_per_day: 8.0,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .name;
+        activities.push(name);
+    }
+    w.env
+        .registry
+        .province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: w.institution.clone(),
+            standing: Standing::Disqualified as i32,
+            reason: "Certificates without training".into(),
+            effective_date: date(2026, 3, 3),
+            article: "Art. 26".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
+    let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
+        org: Some(w.institution.clone()),
+        ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
+    });
+    let mut inst =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            fresh.channel().await,
+            ce_tests::bearer(&token),
+        );
+    let mut message: Vec<HourRecord> = activities
+        .iter()
+        .map(|a| face_to_face(&w.engineer, a, date(2026, 3, 2), 1, 6.0))
+        .collect();
+    // The day the institution was barred from, an activity the registry
+    // does not hold, and the department's own activity.
+    message.push(face_to_face(
+        &w.engineer,
+        &activities[7],
+        date(2026, 3, 4),
+        1,
+        6.0,
+    ));
+    message.push(face_to_face(
+        &w.engineer,
+        "activities/nowhere",
+        date(2026, 3, 2),
+        1,
+        6.0,
+    ));
+    message.push(face_to_face(
+        &w.engineer,
+        &w.seminar,
+        date(2026, 4, 1),
+        1,
+        6.0,
+    ));
+    let mut answers = upload(&mut inst, vec![message]).await.remove(0);
+    answers.sort_by_key(|a| a.index);
+    assert_eq!(answers.len(), 23);
+    for (a, activity) in answers.iter().zip(&activities) {
+        let record = a
+            .hour_record
+            .as_ref()
+            .unwrap_or_else(|| panic!("{activity}: {:?}", a.refusal));
+        assert_eq!(&record.registry_activity, activity);
+        assert_eq!(record.state, RecordState::Submitted as i32);
+    }
+    let refusal = |i: usize| answers[i].refusal.clone().unwrap();
+    assert_eq!(refusal(20).code, "FAILED_PRECONDITION");
+    assert!(refusal(20).message.contains("Art. 26"), "{:?}", refusal(20));
+    assert_eq!(
+        refusal(21).field_violations[0].field,
+        "hour_record.registry_activity"
+    );
+    assert_eq!(refusal(22).code, "PERMISSION_DENIED");
+}
+
 async fn confirmed(w: &World, record: HourRecord) -> HourRecord {
     let submitted = w
         .env
@@ -2096,6 +2197,7 @@ both_backends!(
     hours_stay_valid_when_an_engineer_moves_province,
     regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_uploads,
     a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice,
+    a_bulk_message_over_many_activities_answers_each_from_its_own,
     a_departments_own_activity_is_granted_at_once_and_counted,
     a_stored_year_reads_the_same_as_the_list_gives_it,
     an_institution_upload_waits_for_the_employer_and_the_institution_cannot_confirm_it,
