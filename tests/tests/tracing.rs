@@ -51,6 +51,8 @@ use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 const TRACE_ID: &str = "5bf92f3577b34da6a3ce929d0e0e4737";
 /// The second decision's trace: an Art. 27 revocation carried to crediting.
 const REVOCATION_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+/// The bulk upload's trace.
+const BULK_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "10f067aa0ba902b8";
 
 /// An OTLP/gRPC trace collector that keeps everything it is sent.
@@ -287,8 +289,15 @@ where
             record("engineers/00000000-0000-7000-8000-000000000000"),
         ],
     };
+    let mut upload = tonic::Request::new(tokio_stream::iter(vec![message]));
+    upload.metadata_mut().insert(
+        "traceparent",
+        format!("00-{BULK_TRACE_ID}-{PARENT_SPAN_ID}-01")
+            .parse()
+            .unwrap(),
+    );
     let mut answers = cred
-        .bulk_upload_hour_records(tokio_stream::iter(vec![message]))
+        .bulk_upload_hour_records(upload)
         .await
         .unwrap()
         .into_inner();
@@ -602,6 +611,28 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             .any(|s| s.service == "registry" && s.name.ends_with("ChangeInstitutionStanding")),
         "the two decisions' traces stay apart: {described:?}"
     );
+
+    // The bulk upload's registry lookups are in its trace: the engineers'
+    // batch, and the activity looked up in a task of its own.
+    let trace = collector.trace(BULK_TRACE_ID);
+    let described = describe(&trace);
+    assert!(
+        trace.iter().any(|s| s.service == "crediting"
+            && s.name == "ce.crediting.v1.CreditingService/BulkUploadHourRecords"
+            && s.parent == PARENT_SPAN_ID),
+        "the upload is the caller's child: {described:?}"
+    );
+    for rpc in [
+        "ce.registry.v1.RegistryService/BatchGetEngineers",
+        "ce.registry.v1.RegistryService/GetActivity",
+    ] {
+        assert!(
+            trace
+                .iter()
+                .any(|s| s.service == "registry" && s.name == rpc),
+            "{rpc} is not in the upload's trace: {described:?}"
+        );
+    }
 
     // Bulk-upload outcomes are counted.
     assert_eq!(

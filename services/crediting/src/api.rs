@@ -6,6 +6,7 @@ use ce_proto::crediting::*;
 use ce_server::call::{reply, reply_to_mutation};
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use crate::records::Crediting;
 use crate::{feed, status};
@@ -122,6 +123,9 @@ impl CreditingService for CreditingApi {
         let mut incoming = req.into_inner();
         let inner = self.inner.clone();
         let idle = self.stream_idle;
+        // The messages are stored in tasks of their own; they stay in the
+        // upload's trace, and so do their lookups in the registry.
+        let span = tracing::Span::current();
         // A small buffer: a slow reader slows the upload instead of filling memory.
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         // Two messages in flight: the next is checked against the registry
@@ -163,12 +167,15 @@ impl CreditingService for CreditingApi {
                     }
                 };
                 let (inner, call) = (inner.clone(), call.clone());
-                let work = tokio::spawn(async move {
-                    inner
-                        .bulk_message(&call, message.hour_records)
-                        .await
-                        .map_err(Status::from)
-                });
+                let work = tokio::spawn(
+                    async move {
+                        inner
+                            .bulk_message(&call, message.hour_records)
+                            .await
+                            .map_err(Status::from)
+                    }
+                    .instrument(span.clone()),
+                );
                 if order_tx.send(work).await.is_err() {
                     return;
                 }

@@ -19,6 +19,7 @@ use ce_server::peer::{PeerAuth, Peers};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use tracing::Instrument;
 
 /// How long an answer is reused.
 const TTL: Duration = Duration::from_secs(30);
@@ -78,7 +79,9 @@ where
         {
             answers.push(joined(done)?);
         }
-        running.spawn(lookup(key));
+        // Each lookup carries the caller's trace to the registry, as a
+        // lookup made in the caller's own task does.
+        running.spawn(lookup(key).instrument(tracing::Span::current()));
     }
     while let Some(done) = running.join_next().await {
         answers.push(joined(done)?);
