@@ -176,6 +176,7 @@ const REGISTRY: &[Row] = &[
     // Activities: public; published by institutions and departments in
     // their scope, changed by their organiser.
     read("GetActivity", SIGNED_IN),
+    read("BatchGetActivities", SIGNED_IN),
     read("ListActivities", SIGNED_IN),
     write(
         "CreateActivity",
@@ -647,6 +648,17 @@ async fn call_registry(
             ))
             .await,
             |_| true,
+        ),
+        "BatchGetActivities" => outcome(
+            c.batch_get_activities(request(
+                BatchGetActivitiesRequest {
+                    names: vec![w.activity.clone()],
+                },
+                token,
+                id,
+            ))
+            .await,
+            |r| r.activities.iter().any(|a| a.name == w.activity),
         ),
         "ListActivities" => outcome(
             c.list_activities(request(

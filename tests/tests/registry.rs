@@ -401,6 +401,54 @@ async fn batch_get_returns_what_the_caller_may_read_and_lists_the_rest(b: Backen
     assert_eq!(bad_fields(&err), vec!["names[0]"]);
 }
 
+/// AIP-231 for activities: what a bulk upload checks its records against,
+/// in one call. Found ones in the order asked, the rest listed as missing,
+/// a malformed name refused naming its index.
+async fn batch_get_activities_returns_those_that_exist_and_lists_the_rest(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let inst = new_institution(&env, "44").await;
+    let mut as_inst = env.institution(&inst.name);
+    let mut made = Vec::new();
+    for day in [2, 9] {
+        made.push(
+            as_inst
+                .create_activity(CreateActivityRequest {
+                    activity: Some(course(date(2026, 3, day), date(2026, 3, day + 2), 0)),
+                })
+                .await
+                .unwrap()
+                .into_inner(),
+        );
+    }
+    let ghost = "activities/0190ffff-0000-7000-8000-000000000000".to_owned();
+    let got = env
+        .service_role("service/crediting")
+        .batch_get_activities(BatchGetActivitiesRequest {
+            names: vec![made[1].name.clone(), ghost.clone(), made[0].name.clone()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.activities, vec![made[1].clone(), made[0].clone()]);
+    assert_eq!(got.missing, vec![ghost]);
+    let err = env
+        .ministry()
+        .batch_get_activities(BatchGetActivitiesRequest {
+            names: vec![made[0].name.clone(), "engineers/1".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["names[1]"]);
+    let err = env
+        .ministry()
+        .batch_get_activities(BatchGetActivitiesRequest {
+            names: vec![made[0].name.clone(); 1001],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["names"]);
+}
+
 async fn lists_page_through_every_row_once(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let mut created = Vec::new();
@@ -1233,6 +1281,7 @@ async fn mutations_and_refusals_are_audited(b: Backend) {
 
 both_backends!(
     a_stale_quality_grade_does_not_replace_a_newer_one,
+    batch_get_activities_returns_those_that_exist_and_lists_the_rest,
     engineer_registered_read_listed_and_moved_keeps_one_identity,
     engineer_validation_names_every_bad_field,
     engineer_scope_follows_each_role,

@@ -613,7 +613,7 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     );
 
     // The bulk upload's registry lookups are in its trace: the engineers'
-    // batch, and the activity looked up in a task of its own.
+    // and the activities' batches.
     let trace = collector.trace(BULK_TRACE_ID);
     let described = describe(&trace);
     assert!(
@@ -624,7 +624,7 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     );
     for rpc in [
         "ce.registry.v1.RegistryService/BatchGetEngineers",
-        "ce.registry.v1.RegistryService/GetActivity",
+        "ce.registry.v1.RegistryService/BatchGetActivities",
     ] {
         assert!(
             trace

@@ -70,8 +70,8 @@ impl Crediting {
             .filter(|n| !n.is_empty())
             .collect();
         self.registry.engineers(&names).await?;
-        // The message's activities (and their institutions' standings) at
-        // once, not one record after another.
+        // The message's activities in one registry call, and their
+        // institutions' standings together, not one record after another.
         let activities: Vec<String> = records
             .iter()
             .map(|r| r.registry_activity.clone())

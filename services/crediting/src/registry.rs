@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use ce_proto::registry::OrganiserKind;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
-    Activity, BatchGetEngineersRequest, Engineer, GetActivityRequest, ListEngineersRequest,
-    ListStandingChangesRequest,
+    Activity, BatchGetActivitiesRequest, BatchGetEngineersRequest, Engineer, GetActivityRequest,
+    ListEngineersRequest, ListStandingChangesRequest,
 };
 use ce_rules::standing::Change;
 use ce_server::ApiError;
@@ -153,33 +153,53 @@ impl Registry {
             .collect())
     }
 
-    /// Looks up, [`LOOKUPS_IN_FLIGHT`] at a time, the activities named in
-    /// `names` that are not cached, and the standing history of each
-    /// institution organising one of them, so that a bulk message's records
-    /// then find theirs in the cache instead of waiting for one call after
-    /// another. An activity the registry does not hold is cached as such
-    /// (its records are refused when prepared); an unreachable registry is
-    /// an error, and the client re-sends the message.
+    /// Caches the activities named in `names` (one `BatchGetActivities` a
+    /// thousand not cached yet), then the standing history of each
+    /// institution organising one of them ([`LOOKUPS_IN_FLIGHT`] at a time),
+    /// so that a bulk message's records find theirs in the cache instead of
+    /// waiting for one call after another. An activity the registry does
+    /// not hold is cached as such (its records are refused when prepared);
+    /// an unreachable registry is an error, and the client re-sends the
+    /// message.
     pub async fn prefetch_activities(self: &Arc<Self>, names: &[String]) -> Result<(), ApiError> {
-        let wanted: std::collections::BTreeSet<String> = names
+        let wanted: Vec<String> = names
             .iter()
-            .filter(|n| !n.is_empty() && self.activities.get(n).is_none())
+            // A malformed name is refused when its record is prepared.
+            .filter(|n| {
+                n.strip_prefix("activities/")
+                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+            })
+            .filter(|n| self.activities.get(n).is_none())
             .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
-        let found = in_flight(wanted, |name| {
-            let registry = self.clone();
-            async move {
-                match registry.activity(&name).await {
-                    Ok(a) => Ok(Some(a)),
-                    Err(e) if e.is_refusal() => Ok(None),
-                    Err(e) => Err(e),
-                }
+        let mut found = Vec::new();
+        for chunk in wanted.chunks(1000) {
+            let answer = match self
+                .client
+                .clone()
+                .batch_get_activities(BatchGetActivitiesRequest {
+                    names: chunk.to_vec(),
+                })
+                .await
+            {
+                Ok(answer) => answer.into_inner(),
+                // A name that is not an activity's: each record is refused
+                // on its own when prepared.
+                Err(s) if s.code() == Code::InvalidArgument => continue,
+                Err(s) => return Err(unavailable(s)),
+            };
+            for a in answer.activities {
+                self.activities.put(a.name.clone(), Some(a.clone()));
+                found.push(a);
             }
-        })
-        .await?;
+            for m in answer.missing {
+                self.activities.put(m, None);
+            }
+        }
         let institutions: std::collections::BTreeSet<String> = found
             .into_iter()
-            .flatten()
             .filter(|a| a.organiser_kind == OrganiserKind::Institution as i32)
             .map(|a| a.organiser)
             .filter(|o| self.standings.get(o).is_none())

@@ -234,6 +234,21 @@ impl RegistryService for RegistryApi {
         reply(activities::get(&self.db, &call, &req.into_inner().name).await)
     }
 
+    async fn batch_get_activities(
+        &self,
+        req: Request<BatchGetActivitiesRequest>,
+    ) -> Result<Response<BatchGetActivitiesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(
+            activities::batch_get(&self.db, &call, req.into_inner().names)
+                .await
+                .map(|(activities, missing)| BatchGetActivitiesResponse {
+                    activities,
+                    missing,
+                }),
+        )
+    }
+
     async fn list_activities(
         &self,
         req: Request<ListActivitiesRequest>,

@@ -30,6 +30,13 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<ActivityRow>, DbE
         .optional()?)
 }
 
+pub fn get_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ActivityRow>, DbError> {
+    Ok(activities::table
+        .filter(activities::id.eq_any(ids))
+        .select(ActivityRow::as_select())
+        .load(conn)?)
+}
+
 pub fn insert(conn: &mut DbConnection, row: &ActivityRow) -> Result<(), DbError> {
     diesel::insert_into(activities::table)
         .values(row)
