@@ -186,32 +186,13 @@ pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Activity, ApiError
 }
 
 /// The activities named, in the order asked, and the names that do not
-/// exist; at most [`crate::engineers::BATCH_LIMIT`] names.
+/// exist; at most [`names::BATCH_LIMIT`] names.
 pub async fn batch_get(
     db: &Db,
     _call: &Call,
     names: Vec<String>,
 ) -> Result<(Vec<Activity>, Vec<String>), ApiError> {
-    let limit = crate::engineers::BATCH_LIMIT;
-    if names.len() > limit {
-        return Err(ApiError::invalid(
-            "names",
-            format!("at most {limit} names at once"),
-        ));
-    }
-    let mut v = Violations::new();
-    let ids: Vec<String> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| match names::parse("names", ACTIVITIES, n) {
-            Ok(id) => Some(id.to_owned()),
-            Err(_) => {
-                v.add(format!("names[{i}]"), "must be `activities/{id}`");
-                None
-            }
-        })
-        .collect();
-    v.finish()?;
+    let ids = names::batch_ids(ACTIVITIES, &names)?;
     let rows: std::collections::HashMap<String, ActivityRow> = db
         .read(move |conn| store::get_many(conn, &ids))
         .await?

@@ -176,33 +176,12 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Engineer, ApiError>
     Ok(to_proto(row))
 }
 
-/// Up to this many names in one BatchGetEngineers.
-pub const BATCH_LIMIT: usize = 1000;
-
 pub async fn batch_get(
     db: &Db,
     call: &Call,
     names: Vec<String>,
 ) -> Result<(Vec<Engineer>, Vec<String>), ApiError> {
-    if names.len() > BATCH_LIMIT {
-        return Err(ApiError::invalid(
-            "names",
-            format!("at most {BATCH_LIMIT} names at once"),
-        ));
-    }
-    let mut v = Violations::new();
-    let ids: Vec<String> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| match names::parse("names", ENGINEERS, n) {
-            Ok(id) => Some(id.to_owned()),
-            Err(_) => {
-                v.add(format!("names[{i}]"), "must be `engineers/{id}`");
-                None
-            }
-        })
-        .collect();
-    v.finish()?;
+    let ids = names::batch_ids(ENGINEERS, &names)?;
     let rows = db.read(move |conn| store::get_many(conn, &ids)).await?;
     let mut found = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
