@@ -54,40 +54,11 @@ impl<T: Clone> Cache<T> {
     }
 }
 
-/// How many registry lookups a bulk message may have waiting at once.
-pub const LOOKUPS_IN_FLIGHT: usize = 16;
+/// How many standing histories a bulk message may be waiting for at once.
+const LOOKUPS_IN_FLIGHT: usize = 16;
 
-/// Runs `lookup` for each of `keys`, at most [`LOOKUPS_IN_FLIGHT`] at once,
-/// and returns the answers (in no particular order), or the first error.
-async fn in_flight<K, T, F, Fut>(
-    keys: impl IntoIterator<Item = K>,
-    lookup: F,
-) -> Result<Vec<T>, ApiError>
-where
-    F: Fn(K) -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-    T: Send + 'static,
-{
-    let mut running = tokio::task::JoinSet::new();
-    let mut answers = Vec::new();
-    let joined = |done: Result<Result<T, ApiError>, tokio::task::JoinError>| {
-        done.map_err(|e| ApiError::Internal(format!("a registry lookup failed: {e}")))?
-    };
-    for key in keys {
-        if running.len() >= LOOKUPS_IN_FLIGHT
-            && let Some(done) = running.join_next().await
-        {
-            answers.push(joined(done)?);
-        }
-        // Each lookup carries the caller's trace to the registry, as a
-        // lookup made in the caller's own task does.
-        running.spawn(lookup(key).instrument(tracing::Span::current()));
-    }
-    while let Some(done) = running.join_next().await {
-        answers.push(joined(done)?);
-    }
-    Ok(answers)
-}
+/// Names a batch get takes at most (the registry's limit).
+const BATCH: usize = 1000;
 
 /// The registry, as crediting sees it.
 pub struct Registry {
@@ -130,7 +101,7 @@ impl Registry {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        for chunk in wanted.chunks(1000) {
+        for chunk in wanted.chunks(BATCH) {
             let found = self
                 .client
                 .clone()
@@ -165,17 +136,14 @@ impl Registry {
         let wanted: Vec<String> = names
             .iter()
             // A malformed name is refused when its record is prepared.
-            .filter(|n| {
-                n.strip_prefix("activities/")
-                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-            })
+            .filter(|n| ce_server::names::parse("", "activities", n).is_ok())
             .filter(|n| self.activities.get(n).is_none())
             .cloned()
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut found = Vec::new();
-        for chunk in wanted.chunks(1000) {
+        let mut institutions = std::collections::BTreeSet::new();
+        for chunk in wanted.chunks(BATCH) {
             let answer = match self
                 .client
                 .clone()
@@ -191,24 +159,38 @@ impl Registry {
                 Err(s) => return Err(unavailable(s)),
             };
             for a in answer.activities {
-                self.activities.put(a.name.clone(), Some(a.clone()));
-                found.push(a);
+                if a.organiser_kind == OrganiserKind::Institution as i32
+                    && self.standings.get(&a.organiser).is_none()
+                {
+                    institutions.insert(a.organiser.clone());
+                }
+                self.activities.put(a.name.clone(), Some(a));
             }
             for m in answer.missing {
                 self.activities.put(m, None);
             }
         }
-        let institutions: std::collections::BTreeSet<String> = found
-            .into_iter()
-            .filter(|a| a.organiser_kind == OrganiserKind::Institution as i32)
-            .map(|a| a.organiser)
-            .filter(|o| self.standings.get(o).is_none())
-            .collect();
-        in_flight(institutions, |institution| {
+        let mut running = tokio::task::JoinSet::new();
+        let joined = |done: Result<Result<(), ApiError>, tokio::task::JoinError>| {
+            done.map_err(|e| ApiError::Internal(format!("a standing lookup failed: {e}")))?
+        };
+        for institution in institutions {
+            if running.len() >= LOOKUPS_IN_FLIGHT
+                && let Some(done) = running.join_next().await
+            {
+                joined(done)?;
+            }
             let registry = self.clone();
-            async move { registry.standing_history(&institution).await.map(drop) }
-        })
-        .await?;
+            // Each lookup carries the caller's trace to the registry, as one
+            // made in the caller's own task does.
+            running.spawn(
+                async move { registry.standing_history(&institution).await.map(drop) }
+                    .instrument(tracing::Span::current()),
+            );
+        }
+        while let Some(done) = running.join_next().await {
+            joined(done)?;
+        }
         Ok(())
     }
 
