@@ -817,30 +817,7 @@ async fn refusals_name_the_rule(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // A disqualified institution's later hours are refused (Art. 26).
-    w.env
-        .registry
-        .province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
-            name: w.institution.clone(),
-            standing: Standing::Disqualified as i32,
-            reason: "Certificates without training".into(),
-            effective_date: date(2026, 3, 3),
-            article: "Art. 26".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    // The registry answer is cached briefly; a fresh crediting sees it at once.
-    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
-    let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
-        org: Some(w.institution.clone()),
-        ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
-    });
-    let mut inst =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            fresh.channel().await,
-            ce_tests::bearer(&token),
-        );
+    let (_fresh, mut inst) = disqualified_from_march_3(&w).await;
     let err = inst
         .create_hour_record(create(face_to_face(
             &w.engineer,
@@ -1001,29 +978,7 @@ async fn a_bulk_message_over_many_activities_answers_each_from_its_own(b: Backen
             .name;
         activities.push(name);
     }
-    w.env
-        .registry
-        .province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
-            name: w.institution.clone(),
-            standing: Standing::Disqualified as i32,
-            reason: "Certificates without training".into(),
-            effective_date: date(2026, 3, 3),
-            article: "Art. 26".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
-    let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
-        org: Some(w.institution.clone()),
-        ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
-    });
-    let mut inst =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            fresh.channel().await,
-            ce_tests::bearer(&token),
-        );
+    let (_fresh, mut inst) = disqualified_from_march_3(&w).await;
     let mut message: Vec<HourRecord> = activities
         .iter()
         .map(|a| face_to_face(&w.engineer, a, date(2026, 3, 2), 1, 6.0))
@@ -1584,6 +1539,37 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
 }
 
 /// A second crediting over the same database whose today is `today`.
+/// Disqualifies the world's institution from 3 March 2026 (Art. 26), and
+/// gives its clerk a client of a fresh crediting: registry answers are
+/// cached briefly, and a fresh crediting sees the standing at once. The
+/// service is returned to be kept running.
+async fn disqualified_from_march_3(w: &World) -> (ce_tests::Service, ce_tests::Crediting) {
+    w.env
+        .registry
+        .province("44")
+        .change_institution_standing(ChangeInstitutionStandingRequest {
+            name: w.institution.clone(),
+            standing: Standing::Disqualified as i32,
+            reason: "Certificates without training".into(),
+            effective_date: date(2026, 3, 3),
+            article: "Art. 26".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let fresh = crediting_on(w, time::macros::date!(2026 - 11 - 25)).await;
+    let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
+        org: Some(w.institution.clone()),
+        ..ce_tests::token(ce_proto::common::Role::Institution, "clerk")
+    });
+    let client =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            fresh.channel().await,
+            ce_tests::bearer(&token),
+        );
+    (fresh, client)
+}
+
 async fn crediting_on(w: &World, today: time::Date) -> ce_tests::Service {
     let mut config = w.env.registry.place.config("crediting");
     config
