@@ -72,11 +72,9 @@ impl Crediting {
         self.registry.engineers(&names).await?;
         // The message's activities in one registry call, and their
         // institutions' standings together, not one record after another.
-        let activities: Vec<String> = records
-            .iter()
-            .map(|r| r.registry_activity.clone())
-            .collect();
-        self.registry.prefetch_activities(&activities).await?;
+        self.registry
+            .prefetch_activities(records.iter().map(|r| r.registry_activity.as_str()))
+            .await?;
 
         let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
         let mut refused_keyed: Vec<(usize, HourRecord)> = Vec::new();

@@ -132,13 +132,16 @@ impl Registry {
     /// not hold is cached as such (its records are refused when prepared);
     /// an unreachable registry is an error, and the client re-sends the
     /// message.
-    pub async fn prefetch_activities(self: &Arc<Self>, names: &[String]) -> Result<(), ApiError> {
+    pub async fn prefetch_activities<'a>(
+        self: &Arc<Self>,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ApiError> {
         let wanted: Vec<String> = names
-            .iter()
+            .into_iter()
             // A malformed name is refused when its record is prepared.
             .filter(|n| ce_server::names::parse("", "activities", n).is_ok())
             .filter(|n| self.activities.get(n).is_none())
-            .cloned()
+            .map(str::to_owned)
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
