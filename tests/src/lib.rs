@@ -273,12 +273,23 @@ pub fn token(role: Role, subject: &str) -> TokenRequest {
     }
 }
 
-/// A valid, unique resident ID number born in `province`.
+/// A valid resident ID number born in `province`, unique within the test
+/// process: each call takes the next of the 13,440,000 (sequence, birth
+/// date) pairs, from a random start so that processes differ too. Drawing
+/// each part at random, as before, once gave a test the same number twice,
+/// and the registry refused the second engineer (one identity nationwide).
 pub fn resident_id(province: &str) -> String {
-    let seq: u32 = rand::random::<u32>() % 1000;
-    let day: u32 = 1 + rand::random::<u32>() % 28;
-    let month: u32 = 1 + rand::random::<u32>() % 12;
-    let year: u32 = 1960 + rand::random::<u32>() % 40;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: std::sync::OnceLock<AtomicU32> = std::sync::OnceLock::new();
+    const PAIRS: u32 = 1000 * 28 * 12 * 40;
+    let n = NEXT
+        .get_or_init(|| AtomicU32::new(rand::random::<u32>() % PAIRS))
+        .fetch_add(1, Ordering::Relaxed)
+        % PAIRS;
+    let seq = n % 1000;
+    let day = 1 + (n / 1000) % 28;
+    let month = 1 + (n / (1000 * 28)) % 12;
+    let year = 1960 + (n / (1000 * 28 * 12)) % 40;
     let first17 = format!("{province}0101{year:04}{month:02}{day:02}{seq:03}");
     registry::ids::resident_id_with_check(&first17).unwrap()
 }
