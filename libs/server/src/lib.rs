@@ -9,6 +9,7 @@
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
 //! | [`paging`] | page tokens |
 //! | [`peer`] | calling other services: channels, service tokens, trace context |
+//! | [`cursor`] | how far a service has read another service's feed |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
 
 pub mod app;
@@ -17,6 +18,7 @@ pub mod call;
 pub mod config;
 pub mod context;
 pub mod convert;
+pub mod cursor;
 pub mod dates;
 pub mod error;
 pub mod hash;

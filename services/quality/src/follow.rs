@@ -56,7 +56,7 @@ pub struct Round {
 /// One round: reads up to a page of changes and rescores what they touch.
 pub async fn round(q: &Quality) -> Result<Round, ApiError> {
     let after =
-        q.db.read(|conn| Ok::<_, ApiError>(store::feed_cursor(conn, FEED)?))
+        q.db.read(|conn| Ok::<_, ApiError>(ce_server::cursor::get(conn, FEED)?))
             .await?;
     let page = q
         .clients
@@ -109,7 +109,7 @@ pub async fn round(q: &Quality) -> Result<Round, ApiError> {
     }
     if page.next_after_sequence > after {
         let next = page.next_after_sequence;
-        q.db.write(move |conn| Ok::<_, ApiError>(store::advance_feed(conn, FEED, next)?))
+        q.db.write(move |conn| Ok::<_, ApiError>(ce_server::cursor::advance(conn, FEED, next)?))
             .await?;
     }
     Ok(Round {

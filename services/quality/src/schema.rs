@@ -41,13 +41,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    feed_cursors (feed) {
-        feed -> Text,
-        sequence -> BigInt,
-    }
-}
-
-diesel::table! {
     score_history (id) {
         id -> Text,
         institution_id -> Text,

@@ -388,36 +388,6 @@ pub fn distribution(
     )
 }
 
-/// How far `feed` has been read: its last sequence, 0 before the first.
-pub fn feed_cursor(conn: &mut DbConnection, feed: &str) -> Result<i64, DbError> {
-    use crate::schema::feed_cursors::dsl as f;
-    Ok(f::feed_cursors
-        .filter(f::feed.eq(feed))
-        .select(f::sequence)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Moves `feed`'s cursor forward to `sequence` (never back: two replicas
-/// may follow the same feed).
-pub fn advance_feed(conn: &mut DbConnection, feed: &str, sequence: i64) -> Result<(), DbError> {
-    use crate::schema::feed_cursors::dsl as f;
-    let current = feed_cursor(conn, feed)?;
-    if sequence <= current {
-        return Ok(());
-    }
-    let updated = diesel::update(f::feed_cursors.filter(f::feed.eq(feed)))
-        .set(f::sequence.eq(sequence))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(f::feed_cursors)
-            .values((f::feed.eq(feed), f::sequence.eq(sequence)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// The periods `institution` has a score for, of years in `years`.
 pub fn scored_periods(
     conn: &mut DbConnection,

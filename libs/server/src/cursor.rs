@@ -1,0 +1,46 @@
+//! How far a service has read another service's feed (quality follows
+//! crediting's changes, crediting the registry's changes of engineers). A
+//! service that follows one has a `feed_cursors` table of this shape in its
+//! own migrations. A cursor only moves forward, so replicas may share it.
+
+use ce_db::{DbConnection, DbError};
+use diesel::prelude::*;
+
+diesel::table! {
+    feed_cursors (feed) {
+        /// Which feed, e.g. `crediting`.
+        feed -> Text,
+        /// The last sequence read.
+        sequence -> BigInt,
+    }
+}
+
+/// How far `feed` has been read: its last sequence, 0 before the first.
+pub fn get(conn: &mut DbConnection, feed: &str) -> Result<i64, DbError> {
+    use feed_cursors::dsl as f;
+    Ok(f::feed_cursors
+        .filter(f::feed.eq(feed))
+        .select(f::sequence)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Moves `feed`'s cursor forward to `sequence` (never back: two replicas
+/// may follow the same feed).
+pub fn advance(conn: &mut DbConnection, feed: &str, sequence: i64) -> Result<(), DbError> {
+    use feed_cursors::dsl as f;
+    let current = get(conn, feed)?;
+    if sequence <= current {
+        return Ok(());
+    }
+    let updated = diesel::update(f::feed_cursors.filter(f::feed.eq(feed)))
+        .set(f::sequence.eq(sequence))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(f::feed_cursors)
+            .values((f::feed.eq(feed), f::sequence.eq(sequence)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
