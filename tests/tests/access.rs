@@ -133,6 +133,8 @@ const REGISTRY: &[Row] = &[
     ),
     write("CreateEngineer", &[Ministry, Province, Employer]),
     write("UpdateEngineer", &[Ministry, Province, Employer]),
+    // Where engineers moved, across provinces: for crediting (Art. 22).
+    read("ListEngineerChanges", &[Ministry, Service]),
     // Employers: their province, regulators there, themselves.
     read(
         "GetEmployer",
@@ -454,6 +456,18 @@ async fn call_registry(
             ))
             .await,
             |r| r.engineers.iter().any(|e| e.name == w.engineer),
+        ),
+        "ListEngineerChanges" => outcome(
+            c.list_engineer_changes(request(
+                ListEngineerChangesRequest {
+                    page_size: 1000,
+                    ..Default::default()
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
         ),
         "CreateEngineer" => outcome(
             c.create_engineer(request(new_engineer(&w.employer), token, id))

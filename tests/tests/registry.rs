@@ -173,6 +173,136 @@ async fn engineer_registered_read_listed_and_moved_keeps_one_identity(b: Backend
     assert!(err.message().contains("Art. 22"), "{}", err.message());
 }
 
+/// Art. 22: every change of where an engineer is (province, employer,
+/// field) is in the registry's feed of engineer changes, in order, with the
+/// place it moved the engineer to; other edits are not; only the ministry
+/// and the suite's services read it.
+async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let guangzhou = new_employer(&env, "44").await;
+    let shanghai = new_employer(&env, "31").await;
+    let created = new_engineer(&env, "44", &guangzhou.name).await;
+    let edit = |e: Engineer, paths: &[&str]| UpdateEngineerRequest {
+        engineer: Some(Engineer {
+            name: created.name.clone(),
+            ..e
+        }),
+        update_mask: mask(paths),
+    };
+    let mut ministry = env.ministry();
+    // Registering and renaming move nobody.
+    ministry
+        .update_engineer(edit(
+            Engineer {
+                display_name: "李高工".into(),
+                ..Default::default()
+            },
+            &["display_name"],
+        ))
+        .await
+        .unwrap();
+    ministry
+        .update_engineer(edit(
+            Engineer {
+                province: "31".into(),
+                employer: shanghai.name.clone(),
+                ..Default::default()
+            },
+            &["province", "employer"],
+        ))
+        .await
+        .unwrap();
+    let refiled = ministry
+        .update_engineer(edit(
+            Engineer {
+                field: Field::ElectricPower as i32,
+                ..Default::default()
+            },
+            &["field"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut service = env.service_role("service/crediting");
+    let all = service
+        .list_engineer_changes(ListEngineerChangesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let seen: Vec<(i64, &str, &str, &str, i32)> = all
+        .engineer_changes
+        .iter()
+        .map(|c| {
+            (
+                c.sequence,
+                c.engineer.as_str(),
+                c.province.as_str(),
+                c.employer.as_str(),
+                c.field,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                1,
+                created.name.as_str(),
+                "31",
+                shanghai.name.as_str(),
+                created.field
+            ),
+            (
+                2,
+                created.name.as_str(),
+                "31",
+                shanghai.name.as_str(),
+                Field::ElectricPower as i32
+            ),
+        ]
+    );
+    assert_eq!(all.next_after_sequence, 2);
+    assert_eq!(all.engineer_changes[1].change_time, refiled.update_time);
+    // A page at a time, from a cursor; an empty page keeps the cursor.
+    let first = service
+        .list_engineer_changes(ListEngineerChangesRequest {
+            after_sequence: 0,
+            page_size: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.engineer_changes, all.engineer_changes[..1]);
+    assert_eq!(first.next_after_sequence, 1);
+    let rest = service
+        .list_engineer_changes(ListEngineerChangesRequest {
+            after_sequence: 2,
+            page_size: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(rest.engineer_changes.is_empty());
+    assert_eq!(rest.next_after_sequence, 2);
+    let err = service
+        .list_engineer_changes(ListEngineerChangesRequest {
+            after_sequence: -1,
+            page_size: -5,
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(fields, ["after_sequence", "page_size"]);
+    // The feed spans provinces: a province reads its engineers elsewhere.
+    let err = env
+        .province("31")
+        .list_engineer_changes(ListEngineerChangesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
 async fn engineer_validation_names_every_bad_field(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let mut bad = engineer_in("44", "");
@@ -1283,6 +1413,7 @@ both_backends!(
     a_stale_quality_grade_does_not_replace_a_newer_one,
     batch_get_activities_returns_those_that_exist_and_lists_the_rest,
     engineer_registered_read_listed_and_moved_keeps_one_identity,
+    engineer_changes_list_each_move_in_order_with_where_it_led,
     engineer_validation_names_every_bad_field,
     engineer_scope_follows_each_role,
     lists_page_through_every_row_once,

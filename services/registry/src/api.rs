@@ -104,6 +104,14 @@ impl RegistryService for RegistryApi {
         reply_to_mutation(&self.db, &call, target(&name, "engineers"), result).await
     }
 
+    async fn list_engineer_changes(
+        &self,
+        req: Request<ListEngineerChangesRequest>,
+    ) -> Result<Response<ListEngineerChangesResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(engineers::changes(&self.db, &call, req.into_inner()).await)
+    }
+
     async fn get_employer(
         &self,
         req: Request<GetEmployerRequest>,

@@ -3,8 +3,13 @@
 
 use ce_db::{Db, audit};
 use ce_proto::common::Field;
-use ce_proto::registry::{Engineer, ListEngineersRequest, ListEngineersResponse, TitleLevel};
+use ce_proto::common::Role;
+use ce_proto::registry::{
+    Engineer, EngineerChange, ListEngineerChangesRequest, ListEngineerChangesResponse,
+    ListEngineersRequest, ListEngineersResponse, TitleLevel,
+};
 use ce_server::paging::Page;
+use ce_server::scope::deny;
 use ce_server::{ApiError, Call, Violations};
 
 use crate::names::{self, EMPLOYERS, ENGINEERS};
@@ -252,13 +257,13 @@ pub async fn update(
             require_employer(conn, &after.employer_id)?;
             // A provincial department may hand an engineer over to another
             // province (Art. 22); otherwise the result must stay in scope.
-            let transfer = call.caller.role == ce_proto::common::Role::ProvincialHrss
+            let transfer = call.caller.role == Role::ProvincialHrss
                 && after.province != before.province
                 && after.employer_id == before.employer_id;
             if !transfer {
                 check(scope::write_engineer, &call, &after)?;
             }
-            if after.province != before.province && call.caller.role == ce_proto::common::Role::Employer {
+            if after.province != before.province && call.caller.role == Role::Employer {
                 return Err(ApiError::PermissionDenied(
                     "a move to another province is recorded by the provincial HRSS department (Art. 22)".into(),
                 ));
@@ -281,10 +286,69 @@ pub async fn update(
                 )?;
             }
             audit::append(conn, &call.audit(&name, "OK"))?;
+            // Where the engineer is decides whose lists their open years
+            // are in (crediting follows these): the last step, as it
+            // orders commits.
+            if (&after.province, &after.employer_id, after.field)
+                != (&before.province, &before.employer_id, before.field)
+            {
+                store::record_change(conn, &after)?;
+            }
             Ok(after)
         })
         .await?;
     Ok(to_proto(row))
+}
+
+/// The most changes one read of the feed returns.
+pub const CHANGES_LIMIT: i32 = 1000;
+const CHANGES_DEFAULT: i32 = 100;
+
+/// The changes of where engineers are, after a cursor (ministry and the
+/// suite's services only: the feed spans every province).
+pub async fn changes(
+    db: &Db,
+    call: &Call,
+    req: ListEngineerChangesRequest,
+) -> Result<ListEngineerChangesResponse, ApiError> {
+    match call.caller.role {
+        Role::Ministry | Role::Service => {}
+        _ => return Err(deny("reading the changes of engineers across provinces")),
+    }
+    let mut v = Violations::new();
+    if req.after_sequence < 0 {
+        v.add("after_sequence", "must not be negative");
+    }
+    if req.page_size < 0 {
+        v.add("page_size", "must not be negative");
+    }
+    v.finish()?;
+    let limit = match req.page_size {
+        0 => CHANGES_DEFAULT,
+        n => n.min(CHANGES_LIMIT),
+    };
+    let after = req.after_sequence;
+    let rows = db
+        .read(move |conn| store::changes_after(conn, after, i64::from(limit)))
+        .await?;
+    let next_after_sequence = rows.last().map_or(after, |c| c.sequence);
+    Ok(ListEngineerChangesResponse {
+        engineer_changes: rows
+            .into_iter()
+            .map(|c| EngineerChange {
+                sequence: c.sequence,
+                engineer: names::name(ENGINEERS, &c.engineer_id),
+                province: c.province,
+                employer: c
+                    .employer_id
+                    .map(|e| names::name(EMPLOYERS, &e))
+                    .unwrap_or_default(),
+                field: c.field,
+                change_time: Some(timestamp(c.change_micros)),
+            })
+            .collect(),
+        next_after_sequence,
+    })
 }
 
 pub async fn list(

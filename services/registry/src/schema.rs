@@ -39,6 +39,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    engineer_changes (sequence) {
+        sequence -> BigInt,
+        engineer_id -> Text,
+        province -> Text,
+        employer_id -> Nullable<Text>,
+        field -> Integer,
+        change_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    engineer_change_head (id) {
+        id -> Integer,
+        sequence -> BigInt,
+    }
+}
+
+diesel::table! {
     institutions (id) {
         id -> Text,
         code -> Text,
@@ -99,10 +117,12 @@ diesel::table! {
 
 diesel::joinable!(engineers -> employers (employer_id));
 diesel::joinable!(engineer_moves -> engineers (engineer_id));
+diesel::joinable!(engineer_changes -> engineers (engineer_id));
 diesel::joinable!(standing_changes -> institutions (institution_id));
 diesel::allow_tables_to_appear_in_same_query!(
     employers,
     engineers,
+    engineer_changes,
     engineer_moves,
     institutions,
     standing_changes,

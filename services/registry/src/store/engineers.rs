@@ -1,7 +1,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{engineer_moves, engineers};
+use crate::schema::{engineer_change_head, engineer_changes, engineer_moves, engineers};
 use crate::scope::EngineerFilter;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -73,6 +73,57 @@ pub fn record_move(conn: &mut DbConnection, m: &MoveRow) -> Result<(), DbError> 
         .values(m)
         .execute(conn)?;
     Ok(())
+}
+
+/// A change of where an engineer is, as the feed keeps it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = engineer_changes, treat_none_as_null = true)]
+pub struct ChangeRow {
+    pub sequence: i64,
+    pub engineer_id: String,
+    pub province: String,
+    pub employer_id: Option<String>,
+    pub field: i32,
+    pub change_micros: i64,
+}
+
+/// Notes that `row`'s place (province, employer or field) changed, as of
+/// its update time: the feed's next sequence number, taken from the head
+/// row as the transaction's last step so that changes commit in sequence
+/// order.
+pub fn record_change(conn: &mut DbConnection, row: &EngineerRow) -> Result<(), DbError> {
+    diesel::update(engineer_change_head::table.find(1))
+        .set(engineer_change_head::sequence.eq(engineer_change_head::sequence + 1))
+        .execute(conn)?;
+    let sequence: i64 = engineer_change_head::table
+        .find(1)
+        .select(engineer_change_head::sequence)
+        .first(conn)?;
+    diesel::insert_into(engineer_changes::table)
+        .values(ChangeRow {
+            sequence,
+            engineer_id: row.id.clone(),
+            province: row.province.clone(),
+            employer_id: row.employer_id.clone(),
+            field: row.field,
+            change_micros: row.update_micros,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit` changes after the sequence `after`, in sequence order.
+pub fn changes_after(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChangeRow>, DbError> {
+    Ok(engineer_changes::table
+        .filter(engineer_changes::sequence.gt(after))
+        .order(engineer_changes::sequence.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?)
 }
 
 /// A page of engineers matching `filter` (and `id_number`), after the id

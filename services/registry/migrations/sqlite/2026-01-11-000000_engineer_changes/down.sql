@@ -1,0 +1,2 @@
+DROP TABLE engineer_change_head;
+DROP TABLE engineer_changes;
