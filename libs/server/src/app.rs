@@ -36,6 +36,24 @@ pub struct ServiceConfig {
     pub certificates: CertificatesConfig,
     /// Quality monitoring; read by the quality service only.
     pub quality: QualityConfig,
+    /// Crediting; read by the crediting service only.
+    pub crediting: CreditingConfig,
+}
+
+/// The `crediting` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditingConfig {
+    /// Seconds between reads of the registry's changes of where engineers
+    /// are, after which the open years of engineers who moved are put
+    /// under their new province, employer and field (Art. 22); 0 turns
+    /// following off.
+    #[serde(default = "follow_registry_secs")]
+    pub follow_registry_secs: u64,
+}
+
+fn follow_registry_secs() -> u64 {
+    5
 }
 
 /// The `quality` section: provincial scoring models (Art. 25).
@@ -117,6 +135,9 @@ dir = ""
 [quality]
 models_dir = ""
 follow_crediting_secs = 30
+
+[crediting]
+follow_registry_secs = 5
 
 [certificates]
 issuer = "did:web:ce.mohrss.example"

@@ -11,6 +11,7 @@
 //! | [`deferral`] | Art. 20 deferrals and make-up designation |
 //! | [`status`] | annual status: recompute, reads |
 //! | [`feed`] | the change feed, in commit order (Art. 22) |
+//! | [`follow`] | following the registry's changes of where engineers are (Art. 22) |
 //! | [`certificates`] | signed hour certificates, verification, revocation |
 //! | [`sweep`] | closing a year; compliance statistics |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
@@ -30,6 +31,7 @@ pub mod bulk;
 pub mod certificates;
 pub mod deferral;
 pub mod feed;
+pub mod follow;
 pub mod names;
 pub mod records;
 pub mod registry;
@@ -104,6 +106,19 @@ pub async fn start_with_clock(
             )
             .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
         ),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let follow = prepared.config.crediting.follow_registry_secs;
+    if follow > 0 {
+        follow::spawn(
+            crediting.clone(),
+            std::time::Duration::from_secs(follow),
+            stop_rx,
+        );
+    }
+    let signal = async move {
+        signal.await;
+        let _ = stop_tx.send(true);
     };
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(api::Served::new(

@@ -11,7 +11,8 @@ use ce_proto::registry::OrganiserKind;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
     Activity, BatchGetActivitiesRequest, BatchGetEngineersRequest, Engineer, GetActivityRequest,
-    ListEngineersRequest, ListStandingChangesRequest,
+    ListEngineerChangesRequest, ListEngineerChangesResponse, ListEngineersRequest,
+    ListStandingChangesRequest,
 };
 use ce_rules::standing::Change;
 use ce_server::ApiError;
@@ -43,6 +44,11 @@ impl<T: Clone> Cache<T> {
             .get(key)
             .filter(|(at, _)| at.elapsed() < TTL)
             .map(|(_, v)| v.clone())
+    }
+
+    fn forget(&self, key: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.remove(key);
     }
 
     fn put(&self, key: String, value: T) {
@@ -217,6 +223,30 @@ impl Registry {
             .map_err(unavailable)?
             .into_inner();
         Ok((page.engineers, page.next_page_token))
+    }
+
+    /// Up to `page_size` changes of where engineers are, after `after`.
+    pub async fn engineer_changes(
+        &self,
+        after: i64,
+        page_size: i32,
+    ) -> Result<ListEngineerChangesResponse, ApiError> {
+        Ok(self
+            .client
+            .clone()
+            .list_engineer_changes(ListEngineerChangesRequest {
+                after_sequence: after,
+                page_size,
+            })
+            .await
+            .map_err(unavailable)?
+            .into_inner())
+    }
+
+    /// Forgets what the cache holds of `engineer` (`engineers/{id}`): they
+    /// changed, and the next lookup asks the registry.
+    pub fn forget_engineer(&self, engineer: &str) {
+        self.engineers.forget(engineer);
     }
 
     /// One engineer, or NOT_FOUND naming the field.

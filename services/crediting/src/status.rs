@@ -561,19 +561,16 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
         employer_id: row.employer_id.clone(),
     };
     if let Err(denied) = check_read(call, &stored_who) {
-        // The new province or employer reads the year, reassessed under the
-        // province the engineer is in now; to anyone else the refusal stands.
-        let Some(who) = moved_into_scope(registry, call, &stored_who).await else {
-            return Err(denied);
-        };
-        let rules = rules.clone();
-        return c
-            .feed
-            .write(db, move |conn, changes| {
-                recompute(conn, changes, &rules, &who, year, today)
-            })
+        // The province or employer the engineer is with now reads the year
+        // as stored: a year from the move on is put under them by
+        // `follow`, a year before it stays with where it was spent. To
+        // anyone else the refusal stands.
+        if moved_into_scope(registry, call, &stored_who)
             .await
-            .map(Found::Assessed);
+            .is_none()
+        {
+            return Err(denied);
+        }
     }
     Ok(Found::Stored(row))
 }

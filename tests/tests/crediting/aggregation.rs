@@ -13,7 +13,7 @@ fn service(w: &World) -> ce_tests::Crediting {
         .client(ce_tests::token(Role::Service, "service/supervision"))
 }
 
-async fn read_all(
+pub(super) async fn read_all(
     client: &mut ce_tests::Crediting,
     after: i64,
     page: i32,

@@ -17,6 +17,7 @@ use tonic::Code;
 
 mod aggregation;
 mod concurrency;
+mod moves;
 mod online;
 
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {

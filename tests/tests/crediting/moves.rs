@@ -1,0 +1,300 @@
+//! Art. 22: an engineer keeps their hours when they move, and their years
+//! from the move on follow them. Crediting follows the registry's changes
+//! of where engineers are, so the new province and employer find those
+//! years in their lists without anyone reading them first; the years spent
+//! before the move stay with the province and employer of the time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::*;
+use ce_proto::registry::UpdateEngineerRequest;
+use ce_server::auth::TokenRequest;
+use ce_tests::{Place, RegistryEnv, Service};
+
+/// Noon of `day`, China time, in microseconds: the registry's clock.
+fn noon(day: time::Date) -> i64 {
+    day.with_time(time::macros::time!(12:00))
+        .assume_offset(time::macros::offset!(+8))
+        .unix_timestamp()
+        * 1_000_000
+}
+
+/// Crediting on `today`, reading the registry's changes every
+/// `follow_secs` (0: not at all).
+async fn crediting(registry: &RegistryEnv, today: time::Date, follow_secs: u64) -> Service {
+    let mut config = registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), registry.service.url());
+    config.crediting.follow_registry_secs = follow_secs;
+    ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, Arc::new(move || today))
+    })
+    .await
+}
+
+async fn client(
+    registry: &RegistryEnv,
+    service: &Service,
+    req: TokenRequest,
+) -> ce_tests::Crediting {
+    let token = registry.place.token(req);
+    ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+        service.channel().await,
+        ce_tests::bearer(&token),
+    )
+}
+
+fn province(code: &str) -> TokenRequest {
+    TokenRequest {
+        province: Some(code.into()),
+        ..ce_tests::token(Role::ProvincialHrss, &format!("hrss-{code}-clerk"))
+    }
+}
+
+fn employer(name: &str) -> TokenRequest {
+    TokenRequest {
+        org: Some(name.into()),
+        ..ce_tests::token(Role::Employer, "employer-clerk")
+    }
+}
+
+async fn new_employer(registry: &RegistryEnv, code: &str, display_name: &str) -> String {
+    registry
+        .province(code)
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: credit_code(code),
+                display_name: display_name.into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: code.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
+/// Guangdong's own three-day seminar starting on `start`.
+async fn seminar(registry: &RegistryEnv, start: Option<Date>, end: Option<Date>) -> String {
+    registry
+        .province("44")
+        .create_activity(CreateActivityRequest {
+            activity: Some(reg::Activity {
+                title: "Grid protection".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                subject_category: SubjectCategory::Professional as i32,
+                delivery_mode: DeliveryMode::FaceToFace as i32,
+                start_date: start,
+                end_date: end,
+                hours_per_day: 8.0,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
+}
+
+/// The engineers listed for `year`, as the caller sees them, with the
+/// province each year is held for.
+async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(String, String)> {
+    c.list_annual_statuses(ListAnnualStatusesRequest {
+        year,
+        province: province.into(),
+        page_size: 1000,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .annual_statuses
+    .into_iter()
+    .map(|s| (s.engineer, s.province))
+    .collect()
+}
+
+async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: Backend) {
+    let now = Arc::new(AtomicI64::new(noon(time::macros::date!(2026 - 11 - 25))));
+    let registry = RegistryEnv::start_with_clock(Place::new(b), {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    })
+    .await;
+    let pearl_river = new_employer(&registry, "44", "Pearl River Power").await;
+    let huangpu = new_employer(&registry, "31", "Huangpu Grid").await;
+    let engineer = registry
+        .province("44")
+        .create_engineer(CreateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                id_number: resident_id("44"),
+                display_name: "陈工".into(),
+                province: "44".into(),
+                field: Field::ElectricPower as i32,
+                title_level: reg::TitleLevel::Engineer as i32,
+                employer: pearl_river.clone(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let seminar_2026 = seminar(&registry, date(2026, 4, 1), date(2026, 4, 3)).await;
+    let seminar_2027 = seminar(&registry, date(2027, 2, 1), date(2027, 2, 3)).await;
+
+    // 2026 in Guangdong: the department grants 24 hours.
+    let in_2026 = crediting(&registry, time::macros::date!(2026 - 11 - 25), 0).await;
+    client(&registry, &in_2026, province("44"))
+        .await
+        .create_hour_record(create(face_to_face(
+            &engineer,
+            &seminar_2026,
+            date(2026, 4, 1),
+            3,
+            8.0,
+        )))
+        .await
+        .unwrap();
+    drop(in_2026);
+
+    // 2027, still in Guangdong: 16 more hours, then Shanghai takes the
+    // engineer on with a Shanghai employer in June.
+    let follows = crediting(&registry, time::macros::date!(2027 - 07 - 01), 1).await;
+    let mut ministry = client(
+        &registry,
+        &follows,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    )
+    .await;
+    client(&registry, &follows, province("44"))
+        .await
+        .create_hour_record(create(face_to_face(
+            &engineer,
+            &seminar_2027,
+            date(2027, 2, 1),
+            2,
+            8.0,
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(&mut ministry, 2027, "44").await,
+        [(engineer.clone(), "44".to_owned())]
+    );
+    let (_, feed_head) = aggregation::read_all(&mut ministry, 0, 1000).await;
+    now.store(noon(time::macros::date!(2027 - 06 - 15)), Ordering::SeqCst);
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.clone(),
+                province: "31".into(),
+                employer: huangpu.clone(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["province".into(), "employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+
+    // Nobody reads the year: Shanghai's list gains it once crediting has
+    // read the registry's change.
+    let started = Instant::now();
+    while listed(&mut ministry, 2027, "31").await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the move never reached Shanghai's list"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        listed(&mut ministry, 2027, "31").await,
+        [(engineer.clone(), "31".to_owned())]
+    );
+    assert!(
+        listed(&mut ministry, 2027, "44").await.is_empty(),
+        "no longer Guangdong's to chase"
+    );
+    // Shanghai's department and the new employer find it; the old employer does not.
+    let mut shanghai = client(&registry, &follows, province("31")).await;
+    let year = shanghai
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&engineer, 2027),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (year.province.as_str(), year.total_hours),
+        ("31", 16.0),
+        "the hours came along"
+    );
+    assert_eq!(
+        listed(
+            &mut client(&registry, &follows, employer(&huangpu)).await,
+            2027,
+            ""
+        )
+        .await,
+        [(engineer.clone(), "31".to_owned())]
+    );
+    assert!(
+        listed(
+            &mut client(&registry, &follows, employer(&pearl_river)).await,
+            2027,
+            ""
+        )
+        .await
+        .is_empty()
+    );
+    // 2026 was spent in Guangdong and stays there.
+    assert_eq!(
+        listed(&mut ministry, 2026, "44").await,
+        [(engineer.clone(), "44".to_owned())]
+    );
+    assert!(listed(&mut ministry, 2026, "31").await.is_empty());
+    // Aggregators see the year move, once, under the new province.
+    let (after, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
+    let moved: Vec<(i32, &str, &str)> = after
+        .iter()
+        .map(|c| (c.kind, c.resource.as_str(), c.province.as_str()))
+        .collect();
+    assert_eq!(
+        moved,
+        [(
+            ChangeKind::AnnualStatus as i32,
+            status_name(&engineer, 2027).as_str(),
+            "31"
+        )]
+    );
+
+    // A change that is not a move (the name) moves nothing.
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.clone(),
+                display_name: "陈高工".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["display_name".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (later, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
+    assert_eq!(later.len(), 1, "{later:?}");
+}
+
+both_backends!(an_engineers_years_from_the_move_on_follow_them_to_another_province);
