@@ -44,3 +44,38 @@ pub fn advance(conn: &mut DbConnection, feed: &str, sequence: i64) -> Result<(),
     }
     Ok(())
 }
+
+/// Runs `round` every `every`, and at once again while it reports that
+/// more is waiting (`Ok(true)`: its page came back full), until `stop`
+/// turns true. A failed round is logged as following `feed` and tried again
+/// after `every`; the cursor it did not advance makes the retry read the
+/// same changes.
+pub fn spawn_rounds<F, Fut>(
+    feed: &'static str,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    mut round: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<bool, crate::ApiError>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            let wait = match round().await {
+                Ok(true) => std::time::Duration::ZERO,
+                Ok(false) => every,
+                Err(e) => {
+                    tracing::warn!(feed, error = %e, "following a feed failed; retrying");
+                    every
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    });
+}

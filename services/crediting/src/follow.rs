@@ -19,6 +19,8 @@
 //! only moves forward. Reassessing a year twice writes nothing the second
 //! time: the status stands.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use ce_proto::registry::EngineerChange;
@@ -119,34 +121,21 @@ pub async fn round(c: &Crediting, after: i64) -> Result<Round, ApiError> {
 }
 
 /// Runs [`round`] every `every` (at once again while pages come back full)
-/// until `stop` turns true.
-pub fn spawn(c: Crediting, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut cursor = 0;
-        loop {
-            let wait = match round(&c, cursor).await {
-                Ok(r) => {
-                    cursor = r.cursor;
-                    if r.moved > 0 {
-                        tracing::info!(
-                            years = r.moved,
-                            "engineers' years moved with them to another province, employer or field"
-                        );
-                    }
-                    if r.more { Duration::ZERO } else { every }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "following the registry's engineer changes failed; retrying");
-                    every
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => {}
+/// until `stop` turns true, from this replica's own cursor.
+pub fn spawn(c: Crediting, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
+    let cursor = Arc::new(AtomicI64::new(0));
+    ce_server::cursor::spawn_rounds(FEED, every, stop, move || {
+        let (c, cursor) = (c.clone(), cursor.clone());
+        async move {
+            let r = round(&c, cursor.load(Ordering::Relaxed)).await?;
+            cursor.store(r.cursor, Ordering::Relaxed);
+            if r.moved > 0 {
+                tracing::info!(
+                    years = r.moved,
+                    "engineers' years moved with them to another province, employer or field"
+                );
             }
-            if *stop.borrow() {
-                return;
-            }
+            Ok(r.more)
         }
     });
 }

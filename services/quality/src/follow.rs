@@ -120,31 +120,18 @@ pub async fn round(q: &Quality) -> Result<Round, ApiError> {
 
 /// Runs [`round`] every `every` (at once again while pages come back full)
 /// until `stop` turns true.
-pub fn spawn(q: Quality, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        loop {
-            let wait = match round(&q).await {
-                Ok(r) => {
-                    if r.rescored > 0 {
-                        tracing::info!(
-                            rescored = r.rescored,
-                            "crediting's changes rescored institutions"
-                        );
-                    }
-                    if r.more { Duration::ZERO } else { every }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "following crediting's change feed failed; retrying");
-                    every
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => {}
+pub fn spawn(q: Quality, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
+    ce_server::cursor::spawn_rounds(FEED, every, stop, move || {
+        let q = q.clone();
+        async move {
+            let r = round(&q).await?;
+            if r.rescored > 0 {
+                tracing::info!(
+                    rescored = r.rescored,
+                    "crediting's changes rescored institutions"
+                );
             }
-            if *stop.borrow() {
-                return;
-            }
+            Ok(r.more)
         }
     });
 }

@@ -36,7 +36,11 @@ struct World {
 }
 
 async fn world(b: Backend) -> World {
-    let env = CreditingEnv::start(b).await;
+    world_in(CreditingEnv::start(b).await).await
+}
+
+/// The world's employer, engineer, institution and activities, in `env`.
+async fn world_in(env: CreditingEnv) -> World {
     let r = &env.registry;
     let employer = r
         .province("44")

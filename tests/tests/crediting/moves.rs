@@ -79,19 +79,19 @@ async fn new_employer(registry: &RegistryEnv, code: &str, display_name: &str) ->
         .name
 }
 
-/// Guangdong's own three-day seminar starting on `start`.
-async fn seminar(registry: &RegistryEnv, start: Option<Date>, end: Option<Date>) -> String {
+/// Guangdong's own seminar of February 2027.
+async fn seminar_2027(registry: &RegistryEnv) -> String {
     registry
         .province("44")
         .create_activity(CreateActivityRequest {
             activity: Some(reg::Activity {
-                title: "Grid protection".into(),
+                title: "Grid protection 2027".into(),
                 province: "44".into(),
                 field: Field::ElectricPower as i32,
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: start,
-                end_date: end,
+                start_date: date(2027, 2, 1),
+                end_date: date(2027, 2, 3),
                 hours_per_day: 8.0,
                 ..Default::default()
             }),
@@ -127,56 +127,44 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         Arc::new(move || now.load(Ordering::SeqCst))
     })
     .await;
-    let pearl_river = new_employer(&registry, "44", "Pearl River Power").await;
-    let huangpu = new_employer(&registry, "31", "Huangpu Grid").await;
-    let engineer = registry
+    // 2026 in Guangdong, with a crediting that does not follow the registry.
+    let service = crediting(&registry, time::macros::date!(2026 - 11 - 25), 0).await;
+    let channel = service.channel().await;
+    let w = world_in(CreditingEnv {
+        registry,
+        service,
+        channel,
+    })
+    .await;
+    let (registry, engineer, pearl_river) = (&w.env.registry, &w.engineer, &w.employer);
+    let huangpu = new_employer(registry, "31", "Huangpu Grid").await;
+    let seminar_2027 = seminar_2027(registry).await;
+    // The department grants 24 hours.
+    w.env
         .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: "陈工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: pearl_river.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let seminar_2026 = seminar(&registry, date(2026, 4, 1), date(2026, 4, 3)).await;
-    let seminar_2027 = seminar(&registry, date(2027, 2, 1), date(2027, 2, 3)).await;
-
-    // 2026 in Guangdong: the department grants 24 hours.
-    let in_2026 = crediting(&registry, time::macros::date!(2026 - 11 - 25), 0).await;
-    client(&registry, &in_2026, province("44"))
-        .await
         .create_hour_record(create(face_to_face(
-            &engineer,
-            &seminar_2026,
+            engineer,
+            &w.seminar,
             date(2026, 4, 1),
             3,
             8.0,
         )))
         .await
         .unwrap();
-    drop(in_2026);
 
     // 2027, still in Guangdong: 16 more hours, then Shanghai takes the
     // engineer on with a Shanghai employer in June.
-    let follows = crediting(&registry, time::macros::date!(2027 - 07 - 01), 1).await;
+    let follows = crediting(registry, time::macros::date!(2027 - 07 - 01), 1).await;
     let mut ministry = client(
-        &registry,
+        registry,
         &follows,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     )
     .await;
-    client(&registry, &follows, province("44"))
+    client(registry, &follows, province("44"))
         .await
         .create_hour_record(create(face_to_face(
-            &engineer,
+            engineer,
             &seminar_2027,
             date(2027, 2, 1),
             2,
@@ -225,10 +213,10 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         "no longer Guangdong's to chase"
     );
     // Shanghai's department and the new employer find it; the old employer does not.
-    let mut shanghai = client(&registry, &follows, province("31")).await;
+    let mut shanghai = client(registry, &follows, province("31")).await;
     let year = shanghai
         .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&engineer, 2027),
+            name: status_name(engineer, 2027),
         })
         .await
         .unwrap()
@@ -240,7 +228,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     assert_eq!(
         listed(
-            &mut client(&registry, &follows, employer(&huangpu)).await,
+            &mut client(registry, &follows, employer(&huangpu)).await,
             2027,
             ""
         )
@@ -249,7 +237,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     assert!(
         listed(
-            &mut client(&registry, &follows, employer(&pearl_river)).await,
+            &mut client(registry, &follows, employer(pearl_river)).await,
             2027,
             ""
         )
@@ -272,7 +260,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         moved,
         [(
             ChangeKind::AnnualStatus as i32,
-            status_name(&engineer, 2027).as_str(),
+            status_name(engineer, 2027).as_str(),
             "31"
         )]
     );
