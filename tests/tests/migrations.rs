@@ -265,6 +265,15 @@ async fn point_reads_asked_at_once_share_queries() {
             asked.len()
         );
 
+        // The counts the service's metrics read agree with what ran.
+        let stats = batcher.stats();
+        assert_eq!(
+            (stats.queries, stats.reads),
+            (loads_now as u64, asked.len() as u64),
+            "{backend:?}"
+        );
+        assert!(stats.query_time > std::time::Duration::ZERO);
+
         // Read-your-writes: a row stored now is read by the next call.
         assert_eq!(batcher.get(("e150".into(), 2026)).await.unwrap(), None);
         let late = status_row("e150", 2026);

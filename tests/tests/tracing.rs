@@ -581,6 +581,13 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A status read goes through crediting's batch reader, whose work is counted.
+    cred.get_annual_status(ce_proto::crediting::GetAnnualStatusRequest {
+        name: format!("{engineer}/annualStatuses/2026"),
+    })
+    .await
+    .unwrap();
+
     // SIGTERM flushes every exporter.
     tokio::task::spawn_blocking(move || {
         supervision.stop();
@@ -644,6 +651,24 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         Some(1)
     );
 
+    // The batch reader's queries, reads and their time.
+    assert!(
+        meters.counter(
+            "crediting",
+            "db.batch.reads",
+            "batcher=crediting.annual_statuses"
+        ) >= Some(1),
+        "{:?}",
+        meters.seen()
+    );
+    assert!(
+        meters.counter(
+            "crediting",
+            "db.batch.queries",
+            "batcher=crediting.annual_statuses"
+        ) >= Some(1)
+    );
+
     // Metrics too: per-RPC counts and latency, flushed on SIGTERM.
     let seen = meters.seen();
     for (service, rpc) in [
@@ -676,6 +701,7 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         ("supervision", "db.pool.connections"),
         ("registry", "db.pool.connections"),
         ("crediting", "db.pool.connections"),
+        ("crediting", "db.batch.query_time"),
     ] {
         assert!(
             seen.iter().any(|(s, m, _)| s == service && m == metric),

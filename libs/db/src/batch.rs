@@ -14,6 +14,10 @@
 //! sees every write that committed before the caller asked: read-your-writes
 //! holds as it does for [`Db::read`].
 //!
+//! [`Batcher::stats`] (or a [`Counter`]) counts queries, the reads they answered and the time
+//! they took, for the service's metrics (how large batches are under load,
+//! and what one costs).
+//!
 //! The queue has no bound of its own: each caller waits for its one key, and
 //! a server's callers are bounded by its concurrency limit
 //! (`ce_server::limit`), so the queue is never longer than that.
@@ -21,6 +25,8 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -37,14 +43,50 @@ type Load<K, V> = dyn Fn(&mut DbConnection, &[K]) -> Result<Vec<(K, V)>, DbError
 /// Gathers point reads of `V` by `K` into batches (see the module docs).
 pub struct Batcher<K, V> {
     queue: mpsc::UnboundedSender<(K, Answer<V>)>,
+    counts: Arc<Counts>,
 }
 
 impl<K, V> Clone for Batcher<K, V> {
     fn clone(&self) -> Self {
         Batcher {
             queue: self.queue.clone(),
+            counts: self.counts.clone(),
         }
     }
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    queries: AtomicU64,
+    reads: AtomicU64,
+    micros: AtomicU64,
+}
+
+/// A handle on a batcher's counts that does not keep its lanes running
+/// (a metrics callback outlives the service).
+#[derive(Debug, Clone)]
+pub struct Counter(Arc<Counts>);
+
+impl Counter {
+    /// What the lanes have done so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            queries: self.0.queries.load(Ordering::Relaxed),
+            reads: self.0.reads.load(Ordering::Relaxed),
+            query_time: Duration::from_micros(self.0.micros.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// What a batcher's lanes have done since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Queries run, failed ones included.
+    pub queries: u64,
+    /// Callers those queries answered (a key asked twice is two reads).
+    pub reads: u64,
+    /// The time the queries took, from the hand-off to the answer.
+    pub query_time: Duration,
 }
 
 impl<K, V> std::fmt::Debug for Batcher<K, V> {
@@ -70,10 +112,27 @@ where
         let (queue, rx) = mpsc::unbounded_channel();
         let rx = Arc::new(Mutex::new(rx));
         let load: Arc<Load<K, V>> = Arc::new(load);
+        let counts = Arc::new(Counts::default());
         for _ in 0..lanes.max(1) {
-            tokio::spawn(lane(db.clone(), rx.clone(), load.clone(), max_batch.max(1)));
+            tokio::spawn(lane(
+                db.clone(),
+                rx.clone(),
+                load.clone(),
+                max_batch.max(1),
+                counts.clone(),
+            ));
         }
-        Batcher { queue }
+        Batcher { queue, counts }
+    }
+
+    /// What the lanes have done so far.
+    pub fn stats(&self) -> Stats {
+        self.counter().stats()
+    }
+
+    /// The counts, apart from the batcher.
+    pub fn counter(&self) -> Counter {
+        Counter(self.counts.clone())
     }
 
     /// The row of `key`, or None when there is none.
@@ -88,8 +147,13 @@ where
     }
 }
 
-async fn lane<K, V>(db: Db, rx: Queue<K, V>, load: Arc<Load<K, V>>, max_batch: usize)
-where
+async fn lane<K, V>(
+    db: Db,
+    rx: Queue<K, V>,
+    load: Arc<Load<K, V>>,
+    max_batch: usize,
+    counts: Arc<Counts>,
+) where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
@@ -111,10 +175,19 @@ where
         keys.retain(|k| seen.insert(k.clone()));
         let repeated = keys.len() < waiting.len();
         let load = load.clone();
+        let started = Instant::now();
         let loaded = db
             .read(move |conn| load(conn, &keys))
             .await
             .map(|rows| rows.into_iter().collect::<HashMap<K, V>>());
+        counts.queries.fetch_add(1, Ordering::Relaxed);
+        counts
+            .reads
+            .fetch_add(waiting.len() as u64, Ordering::Relaxed);
+        counts.micros.fetch_add(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         match loaded {
             Ok(mut rows) => {
                 for (key, answer) in waiting.drain(..) {

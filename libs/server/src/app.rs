@@ -290,6 +290,40 @@ fn observe_pool(db: &ce_db::Db) {
         .build();
 }
 
+/// A [`ce_db::batch::Batcher`]'s work (its [`ce_db::batch::Counter`]) as
+/// OpenTelemetry counters, under `batcher = name`: queries, the reads they
+/// answered (reads / queries is the batch size under load) and their time
+/// in seconds.
+pub fn observe_batcher(name: &'static str, batcher: ce_db::batch::Counter) {
+    use opentelemetry::KeyValue;
+    let meter = opentelemetry::global::meter("ce-server");
+    // The provider keeps the callbacks; the handles hold nothing.
+    let b = batcher.clone();
+    let _queries = meter
+        .u64_observable_counter("db.batch.queries")
+        .with_description("Queries run by a batch reader")
+        .with_callback(move |o| o.observe(b.stats().queries, &[KeyValue::new("batcher", name)]))
+        .build();
+    let b = batcher.clone();
+    let _reads = meter
+        .u64_observable_counter("db.batch.reads")
+        .with_description("Point reads answered by a batch reader's queries")
+        .with_callback(move |o| o.observe(b.stats().reads, &[KeyValue::new("batcher", name)]))
+        .build();
+    let b = batcher;
+    let _time = meter
+        .f64_observable_counter("db.batch.query_time")
+        .with_unit("s")
+        .with_description("Time a batch reader's queries took")
+        .with_callback(move |o| {
+            o.observe(
+                b.stats().query_time.as_secs_f64(),
+                &[KeyValue::new("batcher", name)],
+            )
+        })
+        .build();
+}
+
 /// Serves `routes` for a prepared service.
 pub async fn serve(
     name: &'static str,

@@ -107,6 +107,7 @@ pub async fn start_with_clock(
             .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
         ),
     };
+    app::observe_batcher("crediting.annual_statuses", crediting.statuses.counter());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follow = prepared.config.crediting.follow_registry_secs;
     if follow > 0 {
