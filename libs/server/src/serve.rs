@@ -224,9 +224,17 @@ pub async fn serve(
     }
     {
         let stop = stop.clone();
+        let mut stopped = stop_rx.clone();
         tokio::spawn(async move {
-            signal.await;
-            let _ = stop.send(true);
+            tokio::select! {
+                () = signal => {
+                    let _ = stop.send(true);
+                }
+                // Stopped by `Running::shutdown`: the signal is dropped, and
+                // with it whatever the service tied to it (its background
+                // workers' stop senders), so those stop too.
+                _ = stopped.wait_for(|s| *s) => {}
+            }
         });
     }
 
