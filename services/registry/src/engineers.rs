@@ -225,6 +225,10 @@ pub async fn update(
     let name = e.name.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
+            // Two updates at once each write the whole row: the second waits
+            // for the first, so it compares with what the first left (and the
+            // feed of engineer changes agrees with the row).
+            ce_db::lock_row(conn, "engineers", &id)?;
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
             check(scope::write_engineer, &call, &before)?;
             let mut after = before.clone();
