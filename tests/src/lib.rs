@@ -88,6 +88,10 @@ impl Place {
             ),
         };
         c.telemetry.log_filter = "warn".into();
+        // Crediting follows the registry's engineer changes only in the
+        // tests of that (`crediting/moves.rs`), so no other test shares its
+        // database with a background writer.
+        c.crediting.follow_registry_secs = 0;
         c
     }
 

@@ -85,7 +85,8 @@ pub struct Stats {
     pub queries: u64,
     /// Callers those queries answered (a key asked twice is two reads).
     pub reads: u64,
-    /// The time the queries took, from the hand-off to the answer.
+    /// The time the queries took, each from the hand-off to a blocking
+    /// thread (and the pool checkout) to its rows: a batch's whole trip.
     pub query_time: Duration,
 }
 

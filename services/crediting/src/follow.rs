@@ -6,21 +6,26 @@
 //! engineers with filter on those. Without this, an engineer who moved
 //! stayed in the old province's lists until something reassessed the year.
 //!
-//! Each round reads the changes after this replica's cursor. For each
-//! change, the engineer's stored years from the change's year on that are
-//! held for another place are reassessed under the place the change names,
-//! in one transaction with the shared cursor's advance; the years before
-//! stay with the province, employer and field the engineer spent them
-//! with. The engineer is dropped from the registry cache, so records
-//! submitted after the move see where the engineer is now.
+//! Each round reads the changes after this replica's cursor and applies
+//! them one transaction each: under the engineer's lock, the engineer's
+//! stored years from the change's year (China time) on that are held for
+//! another place are reassessed under the place the change names, and the
+//! shared cursor moves past it. The years before stay where they are
+//! (`status::recompute` still moves a deferred year together with the
+//! make-up year after it, Art. 20; and any later change to an earlier year,
+//! a record confirmed late, say, reassesses it under the engineer's place
+//! then, as always). The engineer is dropped from the registry cache, so
+//! records submitted after the move see where the engineer is now.
 //!
-//! Each replica reads every change from where it started (its own cache
-//! needs refreshing too); the stored cursor is where a replica starts and
-//! only moves forward. Reassessing a year twice writes nothing the second
-//! time: the status stands.
+//! Each replica reads every change from where the shared cursor stood when
+//! it started (its own cache needs the news too). `followed_engineers`
+//! keeps the last change applied to each engineer, so a replica that is
+//! behind skips what another has already applied and never puts an
+//! engineer's years back under a place they have since left. A change
+//! that fails for any reason but an outage is logged and skipped, so that
+//! one engineer cannot stop the feed for all.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use ce_proto::registry::EngineerChange;
@@ -50,85 +55,117 @@ pub struct Round {
 
 /// The year a change was made in, China time.
 fn year_of(change: &EngineerChange) -> Result<i32, ApiError> {
-    let seconds = change.change_time.as_ref().map_or(0, |t| t.seconds);
+    let seconds = change
+        .change_time
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal(format!("change {} has no time", change.sequence)))?
+        .seconds;
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .map(|t| t.to_offset(offset!(+8)).year())
         .map_err(|e| ApiError::Internal(format!("change {}: {e}", change.sequence)))
 }
 
-/// One round from `after` (0: from the stored cursor): reads up to a page
-/// of changes and moves the years they concern.
-pub async fn round(c: &Crediting, after: i64) -> Result<Round, ApiError> {
-    let after = if after > 0 {
-        after
-    } else {
-        c.db.read(|conn| Ok::<_, ApiError>(ce_server::cursor::get(conn, FEED)?))
-            .await?
+/// One round after `after` (None: from the stored cursor): reads up to a
+/// page of changes and applies them in order.
+pub async fn round(c: &Crediting, after: Option<i64>) -> Result<Round, ApiError> {
+    let after = match after {
+        Some(after) => after,
+        None => {
+            c.db.read(|conn| Ok::<_, ApiError>(ce_server::cursor::get(conn, FEED)?))
+                .await?
+        }
     };
     let page = c.registry.engineer_changes(after, PAGE).await?;
-    let mut moves = Vec::with_capacity(page.engineer_changes.len());
-    for change in &page.engineer_changes {
-        let engineer_id = names::engineer_id("engineer", &change.engineer)?.to_owned();
+    let mut round = Round {
+        cursor: after,
+        moved: 0,
+        more: page.engineer_changes.len() >= PAGE as usize,
+    };
+    for change in page.engineer_changes {
         c.registry.forget_engineer(&change.engineer);
-        moves.push((
-            Who {
-                engineer_id,
-                province: change.province.clone(),
-                field: change.field,
-                employer_id: change
-                    .employer
-                    .strip_prefix("employers/")
-                    .map(str::to_owned),
-            },
-            year_of(change)?,
-        ));
+        let sequence = change.sequence;
+        match apply(c, &change).await {
+            Ok(moved) => round.moved += moved,
+            // The database is down: this change is read again.
+            Err(e @ ApiError::Unavailable(_)) => return Err(e),
+            Err(e) => {
+                tracing::error!(
+                    sequence,
+                    engineer = %change.engineer,
+                    error = %e,
+                    "an engineer change could not be applied; skipped, the engineer's years stay where they were"
+                );
+                c.db.write(move |conn| {
+                    Ok::<_, ApiError>(ce_server::cursor::advance(conn, FEED, sequence)?)
+                })
+                .await?;
+            }
+        }
+        round.cursor = sequence;
     }
-    let next = page.next_after_sequence.max(after);
+    Ok(round)
+}
+
+/// Applies one change and moves the shared cursor past it, in one
+/// transaction; returns how many years it moved.
+async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError> {
+    let sequence = change.sequence;
+    let from_year = year_of(change)?;
+    let who = Who {
+        engineer_id: names::engineer_id("engineer", &change.engineer)?.to_owned(),
+        province: change.province.clone(),
+        field: change.field,
+        employer_id: change
+            .employer
+            .strip_prefix("employers/")
+            .map(str::to_owned),
+    };
     let rules = c.rules.clone();
     let today = (c.clock)();
-    let moved = c
-        .feed
+    c.feed
         .write(&c.db, move |conn, changes| {
+            store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
             let mut moved = 0;
-            // In order: a later change of the same engineer has the last word.
-            for (who, from_year) in &moves {
-                store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
+            // A later change of this engineer applied already has the last word.
+            if store::followed_sequence(conn, &who.engineer_id)? < sequence {
                 let years: Vec<i32> = store::engineer_statuses(conn, &who.engineer_id)?
                     .into_iter()
                     .filter(|s| {
-                        s.year >= *from_year
+                        s.year >= from_year
                             && (&s.province, s.field, &s.employer_id)
                                 != (&who.province, who.field, &who.employer_id)
                     })
                     .map(|s| s.year)
                     .collect();
                 for year in years {
-                    status::recompute(conn, changes, &rules, who, year, today)?;
+                    status::recompute(conn, changes, &rules, &who, year, today)?;
                     moved += 1;
                 }
+                ce_server::cursor::raise(
+                    conn,
+                    "followed_engineers",
+                    "engineer_id",
+                    &who.engineer_id,
+                    sequence,
+                )?;
             }
-            if next > after {
-                ce_server::cursor::advance(conn, FEED, next)?;
-            }
+            ce_server::cursor::advance(conn, FEED, sequence)?;
             Ok(moved)
         })
-        .await?;
-    Ok(Round {
-        cursor: next,
-        moved,
-        more: page.engineer_changes.len() >= PAGE as usize,
-    })
+        .await
 }
 
 /// Runs [`round`] every `every` (at once again while pages come back full)
 /// until `stop` turns true, from this replica's own cursor.
 pub fn spawn(c: Crediting, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
-    let cursor = Arc::new(AtomicI64::new(0));
+    // This replica's cursor: none until its first round has read the shared one.
+    let cursor = Arc::new(std::sync::Mutex::new(None::<i64>));
     ce_server::cursor::spawn_rounds(FEED, every, stop, move || {
         let (c, cursor) = (c.clone(), cursor.clone());
         async move {
-            let r = round(&c, cursor.load(Ordering::Relaxed)).await?;
-            cursor.store(r.cursor, Ordering::Relaxed);
+            let after = *cursor.lock().unwrap_or_else(|p| p.into_inner());
+            let r = round(&c, after).await?;
+            *cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.cursor);
             if r.moved > 0 {
                 tracing::info!(
                     years = r.moved,

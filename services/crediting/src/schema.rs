@@ -91,3 +91,11 @@ diesel::table! {
         revocation_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// The last registry engineer change applied to each engineer.
+    followed_engineers (engineer_id) {
+        engineer_id -> Text,
+        sequence -> BigInt,
+    }
+}

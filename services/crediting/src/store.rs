@@ -290,7 +290,17 @@ pub fn engineer_statuses(
         .load(conn)?)
 }
 
-/// These engineers' statuses of `year`.
+/// The last registry engineer change applied to `engineer` (0: none).
+pub fn followed_sequence(conn: &mut DbConnection, engineer: &str) -> Result<i64, DbError> {
+    use crate::schema::followed_engineers as f;
+    Ok(f::table
+        .find(engineer)
+        .select(f::sequence)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// These engineers' statuses of `year`, without the statuses themselves.
 pub fn status_heads_of(
     conn: &mut DbConnection,

@@ -13,9 +13,10 @@ use ce_proto::registry::UpdateEngineerRequest;
 use ce_server::auth::TokenRequest;
 use ce_tests::{Place, RegistryEnv, Service};
 
-/// Noon of `day`, China time, in microseconds: the registry's clock.
-fn noon(day: time::Date) -> i64 {
-    day.with_time(time::macros::time!(12:00))
+/// `hour` o'clock on `day`, China time, in microseconds: the registry's clock.
+fn at(day: time::Date, hour: u8) -> i64 {
+    day.with_hms(hour, 0, 0)
+        .unwrap()
         .assume_offset(time::macros::offset!(+8))
         .unix_timestamp()
         * 1_000_000
@@ -121,7 +122,7 @@ async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(
 }
 
 async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: Backend) {
-    let now = Arc::new(AtomicI64::new(noon(time::macros::date!(2026 - 11 - 25))));
+    let now = Arc::new(AtomicI64::new(at(time::macros::date!(2026 - 11 - 25), 12)));
     let registry = RegistryEnv::start_with_clock(Place::new(b), {
         let now = now.clone();
         Arc::new(move || now.load(Ordering::SeqCst))
@@ -152,8 +153,8 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         .await
         .unwrap();
 
-    // 2027, still in Guangdong: 16 more hours, then Shanghai takes the
-    // engineer on with a Shanghai employer in June.
+    // 2027: 16 more hours from Guangdong, and Shanghai takes the engineer
+    // on with a Shanghai employer as the year begins.
     let follows = crediting(registry, time::macros::date!(2027 - 07 - 01), 1).await;
     let mut ministry = client(
         registry,
@@ -177,7 +178,8 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         [(engineer.clone(), "44".to_owned())]
     );
     let (_, feed_head) = aggregation::read_all(&mut ministry, 0, 1000).await;
-    now.store(noon(time::macros::date!(2027 - 06 - 15)), Ordering::SeqCst);
+    // At 3 a.m. on New Year's Day, China time: still 2026 in UTC.
+    now.store(at(time::macros::date!(2027 - 01 - 01), 3), Ordering::SeqCst);
     registry
         .ministry()
         .update_engineer(UpdateEngineerRequest {
@@ -283,6 +285,66 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (later, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
     assert_eq!(later.len(), 1, "{later:?}");
+
+    // Crediting stopped: another Shanghai employer takes the engineer on
+    // meanwhile. Crediting back resumes from its stored cursor and applies
+    // that change, and only that one.
+    follows.stop().await;
+    let minhang = new_employer(registry, "31", "Minhang Power").await;
+    now.store(
+        at(time::macros::date!(2027 - 08 - 01), 12),
+        Ordering::SeqCst,
+    );
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.clone(),
+                employer: minhang.clone(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    let back = crediting(registry, time::macros::date!(2027 - 08 - 02), 1).await;
+    let mut new_employer_view = client(registry, &back, employer(&minhang)).await;
+    let started = Instant::now();
+    while listed(&mut new_employer_view, 2027, "").await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the change made while crediting was down never reached the new employer"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        listed(
+            &mut client(registry, &back, employer(&huangpu)).await,
+            2027,
+            ""
+        )
+        .await
+        .is_empty()
+    );
+    let mut ministry = client(
+        registry,
+        &back,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    )
+    .await;
+    let (last, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
+    assert_eq!(
+        last.iter()
+            .map(|c| (c.resource.as_str(), c.province.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (status_name(engineer, 2027).as_str(), "31"),
+            (status_name(engineer, 2027).as_str(), "31")
+        ],
+        "the first move is not applied again"
+    );
 }
 
 both_backends!(an_engineers_years_from_the_move_on_follow_them_to_another_province);

@@ -1,1 +1,2 @@
+DROP TABLE followed_engineers;
 DROP TABLE feed_cursors;
