@@ -18,10 +18,12 @@
 //! records submitted after the move see where the engineer is now.
 //!
 //! Each replica reads every change from where the shared cursor stood when
-//! it started (its own cache needs the news too). `followed_engineers`
-//! keeps the last change applied to each engineer, so a replica that is
-//! behind skips what another has already applied and never puts an
-//! engineer's years back under a place they have since left. A change
+//! it started (its own cache needs the news too), and applies each change
+//! once more on its next round, for writes that were already on their way
+//! with the old place. `followed_engineers` keeps the last change applied
+//! to each engineer, so a replica that is behind skips a change once a
+//! later one was applied and never puts an engineer's years back under a
+//! place they have since left. A change
 //! that fails for any reason but an outage is logged and skipped, so that
 //! one engineer cannot stop the feed for all.
 
@@ -43,7 +45,7 @@ pub const FEED: &str = "registry.engineers";
 const PAGE: i32 = 1000;
 
 /// What a round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Round {
     /// The sequence read up to.
     pub cursor: i64,
@@ -51,6 +53,8 @@ pub struct Round {
     pub moved: usize,
     /// The page was full: more changes are waiting.
     pub more: bool,
+    /// The changes this round applied, to check once more next round.
+    pub applied: Vec<EngineerChange>,
 }
 
 /// The year a change was made in, China time.
@@ -65,9 +69,33 @@ fn year_of(change: &EngineerChange) -> Result<i32, ApiError> {
         .map_err(|e| ApiError::Internal(format!("change {}: {e}", change.sequence)))
 }
 
-/// One round after `after` (None: from the stored cursor): reads up to a
-/// page of changes and applies them in order.
-pub async fn round(c: &Crediting, after: Option<i64>) -> Result<Round, ApiError> {
+/// One round after `after` (None: from the stored cursor): applies again
+/// the changes `recheck` (the last round's), then reads up to a page of
+/// changes and applies them in order.
+///
+/// The second look is for a write that looked the engineer up before the
+/// cache entry was dropped and committed after the change was applied: it
+/// stored the old place, and applying the change again (it is still the
+/// engineer's last) puts the year back where it belongs.
+pub async fn round(
+    c: &Crediting,
+    after: Option<i64>,
+    recheck: &[EngineerChange],
+) -> Result<Round, ApiError> {
+    let mut moved = 0;
+    for change in recheck {
+        match apply(c, change).await {
+            Ok(n) => moved += n,
+            Err(e @ ApiError::Unavailable(_)) => return Err(e),
+            // Applied once already; a failure now is logged and left.
+            Err(e) => tracing::error!(
+                sequence = change.sequence,
+                engineer = %change.engineer,
+                error = %e,
+                "an engineer change could not be checked again"
+            ),
+        }
+    }
     let after = match after {
         Some(after) => after,
         None => {
@@ -78,14 +106,18 @@ pub async fn round(c: &Crediting, after: Option<i64>) -> Result<Round, ApiError>
     let page = c.registry.engineer_changes(after, PAGE).await?;
     let mut round = Round {
         cursor: after,
-        moved: 0,
+        moved,
         more: page.engineer_changes.len() >= PAGE as usize,
+        applied: Vec::new(),
     };
     for change in page.engineer_changes {
         c.registry.forget_engineer(&change.engineer);
         let sequence = change.sequence;
         match apply(c, &change).await {
-            Ok(moved) => round.moved += moved,
+            Ok(moved) => {
+                round.moved += moved;
+                round.applied.push(change);
+            }
             // The database is down: this change is read again.
             Err(e @ ApiError::Unavailable(_)) => return Err(e),
             Err(e) => {
@@ -126,8 +158,10 @@ async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError
         .write(&c.db, move |conn, changes| {
             store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
             let mut moved = 0;
-            // A later change of this engineer applied already has the last word.
-            if store::followed_sequence(conn, &who.engineer_id)? < sequence {
+            // A later change of this engineer applied already has the last
+            // word. The same change applied already is applied again: a
+            // write with a stale place may have come after it.
+            if store::followed_sequence(conn, &who.engineer_id)? <= sequence {
                 let years: Vec<i32> = store::engineer_statuses(conn, &who.engineer_id)?
                     .into_iter()
                     .filter(|s| {
@@ -158,14 +192,15 @@ async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError
 /// Runs [`round`] every `every` (at once again while pages come back full)
 /// until `stop` turns true, from this replica's own cursor.
 pub fn spawn(c: Crediting, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
-    // This replica's cursor: none until its first round has read the shared one.
-    let cursor = Arc::new(std::sync::Mutex::new(None::<i64>));
+    // This replica's cursor (none until its first round has read the
+    // shared one) and the changes its last round applied.
+    let state = Arc::new(tokio::sync::Mutex::new((None::<i64>, Vec::new())));
     ce_server::cursor::spawn_rounds(FEED, every, stop, move || {
-        let (c, cursor) = (c.clone(), cursor.clone());
+        let (c, state) = (c.clone(), state.clone());
         async move {
-            let after = *cursor.lock().unwrap_or_else(|p| p.into_inner());
-            let r = round(&c, after).await?;
-            *cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.cursor);
+            let mut state = state.lock().await;
+            let r = round(&c, state.0, &state.1).await?;
+            *state = (Some(r.cursor), r.applied);
             if r.moved > 0 {
                 tracing::info!(
                     years = r.moved,
