@@ -156,6 +156,8 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     // 2027: 16 more hours from Guangdong, and Shanghai takes the engineer
     // on with a Shanghai employer as the year begins.
     let follows = crediting(registry, time::macros::date!(2027 - 07 - 01), 1).await;
+    // A second replica on the same database follows the same feed.
+    let also = crediting(registry, time::macros::date!(2027 - 07 - 01), 1).await;
     let mut ministry = client(
         registry,
         &follows,
@@ -252,7 +254,9 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         [(engineer.clone(), "44".to_owned())]
     );
     assert!(listed(&mut ministry, 2026, "31").await.is_empty());
-    // Aggregators see the year move, once, under the new province.
+    // Aggregators see the year move, once, under the new province, though
+    // both replicas applied the change.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let (after, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
     let moved: Vec<(i32, &str, &str)> = after
         .iter()
@@ -290,6 +294,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     // meanwhile. Crediting back resumes from its stored cursor and applies
     // that change, and only that one.
     follows.stop().await;
+    also.stop().await;
     let minhang = new_employer(registry, "31", "Minhang Power").await;
     now.store(
         at(time::macros::date!(2027 - 08 - 01), 12),
