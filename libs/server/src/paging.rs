@@ -5,10 +5,24 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Violations};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// How many rows a request's `page_size` asks for: `default` for 0, at most
+/// [`MAX_PAGE_SIZE`]. A negative size is noted in `v` against `page_size`
+/// (and `default` returned, for the other checks to go on).
+pub fn page_size(v: &mut Violations, requested: i32, default: i64) -> i64 {
+    match i64::from(requested) {
+        n if n < 0 => {
+            v.add("page_size", "must not be negative");
+            default
+        }
+        0 => default,
+        n => n.min(MAX_PAGE_SIZE),
+    }
+}
 
 /// A validated page request: how many rows, and the key to start after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,14 +40,10 @@ fn fingerprint(filters: &str) -> u64 {
 impl Page {
     /// Reads `page_size` and `page_token`; `filters` is any stable rendering
     /// of the request's filter fields.
-    pub fn parse(page_size: i32, page_token: &str, filters: &str) -> Result<Page, ApiError> {
-        if page_size < 0 {
-            return Err(ApiError::invalid("page_size", "must not be negative"));
-        }
-        let size = match i64::from(page_size) {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        };
+    pub fn parse(requested: i32, page_token: &str, filters: &str) -> Result<Page, ApiError> {
+        let mut v = Violations::new();
+        let size = page_size(&mut v, requested, DEFAULT_PAGE_SIZE);
+        v.finish()?;
         let fp = fingerprint(filters);
         let after = if page_token.is_empty() {
             None

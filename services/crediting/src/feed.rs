@@ -294,14 +294,10 @@ pub async fn list(
     req: ListChangesRequest,
 ) -> Result<ListChangesResponse, ApiError> {
     check_cursor(req.after_sequence)?;
-    if req.page_size < 0 {
-        return Err(ApiError::invalid("page_size", "must not be negative"));
-    }
+    let mut v = Violations::new();
+    let limit = ce_server::paging::page_size(&mut v, req.page_size, PAGE_DEFAULT);
+    v.finish()?;
     let province = scope(call, &req.province)?;
-    let limit = match i64::from(req.page_size) {
-        0 => PAGE_DEFAULT,
-        n => n.min(PAGE_LIMIT),
-    };
     let after = req.after_sequence;
     let changes = db
         .read(move |conn| load(conn, after, province.as_deref(), limit))

@@ -9,7 +9,6 @@ use ce_proto::registry::{
     ListEngineersRequest, ListEngineersResponse, TitleLevel,
 };
 use ce_server::paging::Page;
-use ce_server::scope::deny;
 use ce_server::{ApiError, Call, Violations};
 
 use crate::names::{self, EMPLOYERS, ENGINEERS};
@@ -304,36 +303,25 @@ pub async fn update(
     Ok(to_proto(row))
 }
 
-/// The most changes one read of the feed returns.
-pub const CHANGES_LIMIT: i32 = 1000;
-const CHANGES_DEFAULT: i32 = 100;
+/// Changes one read returns when the request does not say.
+const CHANGES_DEFAULT: i64 = 100;
 
-/// The changes of where engineers are, after a cursor (ministry and the
-/// suite's services only: the feed spans every province).
+/// The changes of where engineers are, after a cursor.
 pub async fn changes(
     db: &Db,
     call: &Call,
     req: ListEngineerChangesRequest,
 ) -> Result<ListEngineerChangesResponse, ApiError> {
-    match call.caller.role {
-        Role::Ministry | Role::Service => {}
-        _ => return Err(deny("reading the changes of engineers across provinces")),
-    }
+    scope::read_engineer_changes(&call.caller)?;
     let mut v = Violations::new();
     if req.after_sequence < 0 {
         v.add("after_sequence", "must not be negative");
     }
-    if req.page_size < 0 {
-        v.add("page_size", "must not be negative");
-    }
+    let limit = ce_server::paging::page_size(&mut v, req.page_size, CHANGES_DEFAULT);
     v.finish()?;
-    let limit = match req.page_size {
-        0 => CHANGES_DEFAULT,
-        n => n.min(CHANGES_LIMIT),
-    };
     let after = req.after_sequence;
     let rows = db
-        .read(move |conn| store::changes_after(conn, after, i64::from(limit)))
+        .read(move |conn| store::changes_after(conn, after, limit))
         .await?;
     let next_after_sequence = rows.last().map_or(after, |c| c.sequence);
     Ok(ListEngineerChangesResponse {

@@ -198,6 +198,15 @@ pub fn change_standing(caller: &Caller, province: &str, fields: &[i32]) -> Resul
     }
 }
 
+/// The feed of engineer changes spans every province: the ministry and the
+/// suite's services (crediting follows it) read it.
+pub fn read_engineer_changes(caller: &Caller) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Ministry | Role::Service => Ok(()),
+        _ => Err(deny("reading the changes of engineers across provinces")),
+    }
+}
+
 /// Who organises an activity the caller publishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organiser {
