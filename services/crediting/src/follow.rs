@@ -23,9 +23,9 @@
 //! with the old place. `followed_engineers` keeps the last change applied
 //! to each engineer, so a replica that is behind skips a change once a
 //! later one was applied and never puts an engineer's years back under a
-//! place they have since left. A change
-//! that fails for any reason but an outage is logged and skipped, so that
-//! one engineer cannot stop the feed for all.
+//! place they have since left. A change that fails for any reason but an
+//! outage is logged and skipped, so that one engineer cannot stop the feed
+//! for all.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,15 +143,12 @@ pub async fn round(
 async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError> {
     let sequence = change.sequence;
     let from_year = year_of(change)?;
-    let who = Who {
-        engineer_id: names::engineer_id("engineer", &change.engineer)?.to_owned(),
-        province: change.province.clone(),
-        field: change.field,
-        employer_id: change
-            .employer
-            .strip_prefix("employers/")
-            .map(str::to_owned),
-    };
+    let who = Who::at(
+        names::engineer_id("engineer", &change.engineer)?,
+        &change.province,
+        change.field,
+        &change.employer,
+    );
     let rules = c.rules.clone();
     let today = (c.clock)();
     c.feed

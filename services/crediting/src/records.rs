@@ -643,9 +643,10 @@ impl Crediting {
             field: row.field,
             employer_id: row.employer_id.clone(),
         };
-        match status::moved_into_scope(&self.registry, call, &stored).await {
-            Some(_) => to_proto(row),
-            None => Err(denied),
+        if status::moved_into_scope(&self.registry, call, &stored).await {
+            to_proto(row)
+        } else {
+            Err(denied)
         }
     }
 

@@ -33,11 +33,22 @@ pub struct Who {
 
 impl Who {
     pub fn of(e: &Engineer) -> Who {
+        Who::at(
+            e.name.trim_start_matches("engineers/"),
+            &e.province,
+            e.field,
+            &e.employer,
+        )
+    }
+
+    /// An engineer at a place as the registry names it: `employer` is
+    /// `employers/{id}`, or empty for none.
+    pub fn at(engineer_id: &str, province: &str, field: i32, employer: &str) -> Who {
         Who {
-            engineer_id: e.name.trim_start_matches("engineers/").to_owned(),
-            province: e.province.clone(),
-            field: e.field,
-            employer_id: e.employer.strip_prefix("employers/").map(str::to_owned),
+            engineer_id: engineer_id.to_owned(),
+            province: province.to_owned(),
+            field,
+            employer_id: employer.strip_prefix("employers/").map(str::to_owned),
         }
     }
 }
@@ -565,32 +576,31 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
         // as stored: a year from the move on is put under them by
         // `follow`, a year before it stays with where it was spent. To
         // anyone else the refusal stands.
-        if moved_into_scope(registry, call, &stored_who)
-            .await
-            .is_none()
-        {
+        if !moved_into_scope(registry, call, &stored_who).await {
             return Err(denied);
         }
     }
     Ok(Found::Stored(row))
 }
 
-/// Where the engineer is now, when the registry has them elsewhere than
-/// `stored` (another province, employer or field) and the caller covers
-/// that: an engineer who moved keeps their hours (Art. 22), and the province
-/// or employer they are with now reads their years and the records behind
-/// them. For reads refused against what was stored; None otherwise.
+/// Whether the registry has the engineer elsewhere than `stored` (another
+/// province, employer or field) where the caller covers them: an engineer
+/// who moved keeps their hours (Art. 22), and the province or employer they
+/// are with now reads their years and the records behind them. For reads
+/// refused against what was stored.
 pub async fn moved_into_scope(
     registry: &crate::registry::Registry,
     call: &Call,
     stored: &Who,
-) -> Option<Who> {
-    let engineer = registry
+) -> bool {
+    let Ok(engineer) = registry
         .engineer(&names::engineer_name(&stored.engineer_id))
         .await
-        .ok()?;
+    else {
+        return false;
+    };
     let now = Who::of(&engineer);
-    (now != *stored && check_read(call, &now).is_ok()).then_some(now)
+    now != *stored && check_read(call, &now).is_ok()
 }
 
 pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
