@@ -266,7 +266,7 @@ async fn point_reads_asked_at_once_share_queries() {
         );
 
         // The counts the service's metrics read agree with what ran.
-        let stats = batcher.stats();
+        let stats = batcher.counter().stats();
         assert_eq!(
             (stats.queries, stats.reads),
             (loads_now as u64, asked.len() as u64),

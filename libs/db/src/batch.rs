@@ -14,8 +14,8 @@
 //! sees every write that committed before the caller asked: read-your-writes
 //! holds as it does for [`Db::read`].
 //!
-//! [`Batcher::stats`] (or a [`Counter`]) counts queries, the reads they answered and the time
-//! they took, for the service's metrics (how large batches are under load,
+//! A [`Batcher::counter`] counts queries, the reads they answered and the
+//! time they took, for the service's metrics (how large batches are under load,
 //! and what one costs).
 //!
 //! The queue has no bound of its own: each caller waits for its one key, and
@@ -126,12 +126,7 @@ where
         Batcher { queue, counts }
     }
 
-    /// What the lanes have done so far.
-    pub fn stats(&self) -> Stats {
-        self.counter().stats()
-    }
-
-    /// The counts, apart from the batcher.
+    /// The lanes' counts, on a handle apart from the batcher.
     pub fn counter(&self) -> Counter {
         Counter(self.counts.clone())
     }
