@@ -1576,10 +1576,21 @@ async fn disqualified_from_march_3(w: &World) -> (ce_tests::Service, ce_tests::C
 }
 
 async fn crediting_on(w: &World, today: time::Date) -> ce_tests::Service {
-    let mut config = w.env.registry.place.config("crediting");
+    crediting_following(&w.env.registry, today, 0).await
+}
+
+/// Crediting on `today` with `registry`, reading the registry's engineer
+/// changes every `follow_secs` (0: not at all).
+async fn crediting_following(
+    registry: &ce_tests::RegistryEnv,
+    today: time::Date,
+    follow_secs: u64,
+) -> ce_tests::Service {
+    let mut config = registry.place.config("crediting");
     config
         .peers
-        .insert("registry".into(), w.env.registry.service.url());
+        .insert("registry".into(), registry.service.url());
+    config.crediting.follow_registry_secs = follow_secs;
     ce_tests::start_service(config, move |c, s| {
         crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
     })
