@@ -191,7 +191,7 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
     };
     let mut ministry = env.ministry();
     // Registering and renaming move nobody.
-    ministry
+    let renamed = ministry
         .update_engineer(edit(
             Engineer {
                 display_name: "李高工".into(),
@@ -200,8 +200,10 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
             &["display_name"],
         ))
         .await
-        .unwrap();
-    ministry
+        .unwrap()
+        .into_inner();
+    assert_eq!((created.place_sequence, renamed.place_sequence), (0, 0));
+    let moved = ministry
         .update_engineer(edit(
             Engineer {
                 province: "31".into(),
@@ -211,7 +213,8 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
             &["province", "employer"],
         ))
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
     let refiled = ministry
         .update_engineer(edit(
             Engineer {
@@ -263,6 +266,16 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
     );
     assert_eq!(all.next_after_sequence, 2);
     assert_eq!(all.engineer_changes[1].change_time, refiled.update_time);
+    // The engineer carries the number of its last change, as reads give it too.
+    assert_eq!((moved.place_sequence, refiled.place_sequence), (1, 2));
+    let read = ministry
+        .get_engineer(GetEngineerRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.place_sequence, 2);
     // A page at a time, from a cursor; an empty page keeps the cursor.
     let first = service
         .list_engineer_changes(ListEngineerChangesRequest {

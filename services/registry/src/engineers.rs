@@ -53,6 +53,7 @@ pub fn to_proto(row: EngineerRow) -> Engineer {
         employer: employer.unwrap_or_default(),
         create_time: Some(timestamp(row.create_micros)),
         update_time: Some(timestamp(row.update_micros)),
+        place_sequence: row.place_sequence,
     }
 }
 
@@ -149,6 +150,7 @@ pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engin
         employer_id: employer,
         create_micros: now,
         update_micros: now,
+        place_sequence: 0,
     };
     check(scope::write_engineer, call, &row)?;
     let call = call.clone();
@@ -291,11 +293,12 @@ pub async fn update(
             audit::append(conn, &call.audit(&name, "OK"))?;
             // Where the engineer is decides whose lists their open years
             // are in (crediting follows these): the last step, as it
-            // orders commits.
+            // orders commits. The engineer row keeps the change's number,
+            // so a reader can tell its place from a later one.
             if (&after.province, &after.employer_id, after.field)
                 != (&before.province, &before.employer_id, before.field)
             {
-                store::record_change(conn, &after)?;
+                after.place_sequence = store::record_change(conn, &after)?;
             }
             Ok(after)
         })

@@ -24,6 +24,7 @@ diesel::table! {
         employer_id -> Nullable<Text>,
         create_micros -> BigInt,
         update_micros -> BigInt,
+        place_sequence -> BigInt,
     }
 }
 

@@ -16,6 +16,8 @@ pub struct EngineerRow {
     pub employer_id: Option<String>,
     pub create_micros: i64,
     pub update_micros: i64,
+    /// The engineer's last change in `engineer_changes`; 0 before the first.
+    pub place_sequence: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -90,8 +92,8 @@ pub struct ChangeRow {
 /// Notes that `row`'s place (province, employer or field) changed, as of
 /// its update time: the feed's next sequence number, taken from the head
 /// row as the transaction's last step so that changes commit in sequence
-/// order.
-pub fn record_change(conn: &mut DbConnection, row: &EngineerRow) -> Result<(), DbError> {
+/// order. Returns the sequence number, which the engineer row keeps.
+pub fn record_change(conn: &mut DbConnection, row: &EngineerRow) -> Result<i64, DbError> {
     diesel::update(engineer_change_head::table.find(1))
         .set(engineer_change_head::sequence.eq(engineer_change_head::sequence + 1))
         .execute(conn)?;
@@ -109,7 +111,10 @@ pub fn record_change(conn: &mut DbConnection, row: &EngineerRow) -> Result<(), D
             change_micros: row.update_micros,
         })
         .execute(conn)?;
-    Ok(())
+    diesel::update(engineers::table.find(&row.id))
+        .set(engineers::place_sequence.eq(sequence))
+        .execute(conn)?;
+    Ok(sequence)
 }
 
 /// Up to `limit` changes after the sequence `after`, in sequence order.

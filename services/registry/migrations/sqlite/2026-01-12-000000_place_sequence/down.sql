@@ -1,0 +1,1 @@
+ALTER TABLE engineers DROP COLUMN place_sequence;
