@@ -28,32 +28,17 @@ pub fn get(conn: &mut DbConnection, feed: &str) -> Result<i64, DbError> {
 
 /// Moves `feed`'s cursor forward to `sequence` (never back: two replicas
 /// may follow the same feed). One statement, so two replicas advancing at
-/// once can neither move it back nor both insert it.
+/// once can neither move it back nor both insert it. (`$n` parameters are
+/// numbered on PostgreSQL and positional on SQLite alike.)
 pub fn advance(conn: &mut DbConnection, feed: &str, sequence: i64) -> Result<(), DbError> {
-    raise(conn, "feed_cursors", "feed", feed, sequence)
-}
-
-/// Sets `table`'s `sequence` for the row whose `key` column is `id` to
-/// `sequence` unless it is already as high, inserting the row if there is
-/// none. `table` and `key` are this crate's callers' own names, never
-/// input. (`$n` parameters are numbered on PostgreSQL and positional on
-/// SQLite alike.)
-pub fn raise(
-    conn: &mut DbConnection,
-    table: &'static str,
-    key: &'static str,
-    id: &str,
-    sequence: i64,
-) -> Result<(), DbError> {
     use diesel::sql_types::{BigInt, Text};
-    let sql = format!(
-        "INSERT INTO {table} ({key}, sequence) VALUES ($1, $2) \
-         ON CONFLICT ({key}) DO UPDATE SET sequence = excluded.sequence \
-         WHERE {table}.sequence < excluded.sequence"
-    );
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(id)
-        .bind::<BigInt, _>(sequence);
+    let query = diesel::sql_query(
+        "INSERT INTO feed_cursors (feed, sequence) VALUES ($1, $2) \
+         ON CONFLICT (feed) DO UPDATE SET sequence = excluded.sequence \
+         WHERE feed_cursors.sequence < excluded.sequence",
+    )
+    .bind::<Text, _>(feed)
+    .bind::<BigInt, _>(sequence);
     match conn {
         DbConnection::Pg(c) => query.execute(c)?,
         DbConnection::Sqlite(c) => query.execute(c)?,

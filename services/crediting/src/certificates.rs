@@ -445,12 +445,7 @@ impl Crediting {
             .ok_or_else(|| names::not_found(name))?;
         status::check_read(
             call,
-            &status::Who {
-                engineer_id: row.engineer_id.clone(),
-                province: row.province.clone(),
-                field: row.field,
-                employer_id: row.employer_id.clone(),
-            },
+            &status::Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id),
         )?;
         Ok(to_proto(row))
     }

@@ -18,14 +18,17 @@
 //! records submitted after the move see where the engineer is now.
 //!
 //! Each replica reads every change from where the shared cursor stood when
-//! it started (its own cache needs the news too), and applies each change
-//! once more on its next round, for writes that were already on their way
-//! with the old place. `followed_engineers` keeps the last change applied
-//! to each engineer, so a replica that is behind skips a change once a
-//! later one was applied and never puts an engineer's years back under a
-//! place they have since left. A change that fails for any reason but an
-//! outage is logged and skipped, so that one engineer cannot stop the feed
-//! for all.
+//! it started, because its own cache needs the news too.
+//! `followed_engineers` keeps the last change applied to each engineer and
+//! the place it names: a replica that is behind skips a change once it or
+//! a later one was applied, so it never puts an engineer's years back
+//! under a place they have since left. And every status write takes the
+//! engineer's place from there when it is later than the one the registry
+//! gave the write (`status::settle`, under the engineer's lock), so a
+//! write that looked the engineer up before the move, on any replica,
+//! cannot commit the old place after the move was applied. A change that
+//! fails for any reason but an outage is logged and skipped, so that one
+//! engineer cannot stop the feed for all.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,8 +56,6 @@ pub struct Round {
     pub moved: usize,
     /// The page was full: more changes are waiting.
     pub more: bool,
-    /// The changes this round applied, to check once more next round.
-    pub applied: Vec<EngineerChange>,
 }
 
 /// The year a change was made in, China time.
@@ -69,33 +70,9 @@ fn year_of(change: &EngineerChange) -> Result<i32, ApiError> {
         .map_err(|e| ApiError::Internal(format!("change {}: {e}", change.sequence)))
 }
 
-/// One round after `after` (None: from the stored cursor): applies again
-/// the changes `recheck` (the last round's), then reads up to a page of
-/// changes and applies them in order.
-///
-/// The second look is for a write that looked the engineer up before the
-/// cache entry was dropped and committed after the change was applied: it
-/// stored the old place, and applying the change again (it is still the
-/// engineer's last) puts the year back where it belongs.
-pub async fn round(
-    c: &Crediting,
-    after: Option<i64>,
-    recheck: &[EngineerChange],
-) -> Result<Round, ApiError> {
-    let mut moved = 0;
-    for change in recheck {
-        match apply(c, change).await {
-            Ok(n) => moved += n,
-            Err(e @ ApiError::Unavailable(_)) => return Err(e),
-            // Applied once already; a failure now is logged and left.
-            Err(e) => tracing::error!(
-                sequence = change.sequence,
-                engineer = %change.engineer,
-                error = %e,
-                "an engineer change could not be checked again"
-            ),
-        }
-    }
+/// One round after `after` (None: from the stored cursor): reads up to a
+/// page of changes and applies them in order.
+pub async fn round(c: &Crediting, after: Option<i64>) -> Result<Round, ApiError> {
     let after = match after {
         Some(after) => after,
         None => {
@@ -106,18 +83,14 @@ pub async fn round(
     let page = c.registry.engineer_changes(after, PAGE).await?;
     let mut round = Round {
         cursor: after,
-        moved,
+        moved: 0,
         more: page.engineer_changes.len() >= PAGE as usize,
-        applied: Vec::new(),
     };
     for change in page.engineer_changes {
         c.registry.forget_engineer(&change.engineer);
         let sequence = change.sequence;
         match apply(c, &change).await {
-            Ok(moved) => {
-                round.moved += moved;
-                round.applied.push(change);
-            }
+            Ok(moved) => round.moved += moved,
             // The database is down: this change is read again.
             Err(e @ ApiError::Unavailable(_)) => return Err(e),
             Err(e) => {
@@ -143,22 +116,33 @@ pub async fn round(
 async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError> {
     let sequence = change.sequence;
     let from_year = year_of(change)?;
-    let who = Who::at(
-        names::engineer_id("engineer", &change.engineer)?,
-        &change.province,
-        change.field,
-        &change.employer,
-    );
+    let who = Who {
+        sequence: Some(sequence),
+        ..Who::at(
+            names::engineer_id("engineer", &change.engineer)?,
+            &change.province,
+            change.field,
+            &change.employer,
+        )
+    };
     let rules = c.rules.clone();
     let today = (c.clock)();
     c.feed
         .write(&c.db, move |conn, changes| {
             store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
             let mut moved = 0;
-            // A later change of this engineer applied already has the last
-            // word. The same change applied already is applied again: a
-            // write with a stale place may have come after it.
-            if store::followed_sequence(conn, &who.engineer_id)? <= sequence {
+            // Applied already, by this replica or another, or a later
+            // change of this engineer was: nothing to do.
+            if store::followed_sequence(conn, &who.engineer_id)? < sequence {
+                // First, so that writes from here on take this place.
+                store::follow(
+                    conn,
+                    &who.engineer_id,
+                    sequence,
+                    &who.province,
+                    who.field,
+                    who.employer_id.as_deref(),
+                )?;
                 let years: Vec<i32> = store::engineer_statuses(conn, &who.engineer_id)?
                     .into_iter()
                     .filter(|s| {
@@ -172,13 +156,6 @@ async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError
                     status::recompute(conn, changes, &rules, &who, year, today)?;
                     moved += 1;
                 }
-                ce_server::cursor::raise(
-                    conn,
-                    "followed_engineers",
-                    "engineer_id",
-                    &who.engineer_id,
-                    sequence,
-                )?;
             }
             ce_server::cursor::advance(conn, FEED, sequence)?;
             Ok(moved)
@@ -189,15 +166,14 @@ async fn apply(c: &Crediting, change: &EngineerChange) -> Result<usize, ApiError
 /// Runs [`round`] every `every` (at once again while pages come back full)
 /// until `stop` turns true, from this replica's own cursor.
 pub fn spawn(c: Crediting, every: Duration, stop: tokio::sync::watch::Receiver<bool>) {
-    // This replica's cursor (none until its first round has read the
-    // shared one) and the changes its last round applied.
-    let state = Arc::new(tokio::sync::Mutex::new((None::<i64>, Vec::new())));
+    // This replica's cursor: none until its first round has read the shared one.
+    let cursor = Arc::new(tokio::sync::Mutex::new(None::<i64>));
     ce_server::cursor::spawn_rounds(FEED, every, stop, move || {
-        let (c, state) = (c.clone(), state.clone());
+        let (c, cursor) = (c.clone(), cursor.clone());
         async move {
-            let mut state = state.lock().await;
-            let r = round(&c, state.0, &state.1).await?;
-            *state = (Some(r.cursor), r.applied);
+            let mut cursor = cursor.lock().await;
+            let r = round(&c, *cursor).await?;
+            *cursor = Some(r.cursor);
             if r.moved > 0 {
                 tracing::info!(
                     years = r.moved,

@@ -637,12 +637,8 @@ impl Crediting {
             Err(e) => e,
         };
         // The engineer may have moved since (Art. 22).
-        let stored = status::Who {
-            engineer_id: row.engineer_id.clone(),
-            province: row.province.clone(),
-            field: row.field,
-            employer_id: row.employer_id.clone(),
-        };
+        let stored =
+            status::Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
         if status::moved_into_scope(&self.registry, call, &stored).await {
             to_proto(row)
         } else {

@@ -97,5 +97,8 @@ diesel::table! {
     followed_engineers (engineer_id) {
         engineer_id -> Text,
         sequence -> BigInt,
+        province -> Nullable<Text>,
+        field -> Nullable<Integer>,
+        employer_id -> Nullable<Text>,
     }
 }

@@ -29,16 +29,25 @@ pub struct Who {
     pub province: String,
     pub field: i32,
     pub employer_id: Option<String>,
+    /// For a place the registry gave: the registry change that set it
+    /// (`Engineer.place_sequence`, 0 before the first), so [`settle`] can
+    /// tell it from a later one. `None` for the place a stored year is
+    /// held for, which stays as it is.
+    pub sequence: Option<i64>,
 }
 
 impl Who {
+    /// The engineer where the registry has them.
     pub fn of(e: &Engineer) -> Who {
-        Who::at(
-            e.name.trim_start_matches("engineers/"),
-            &e.province,
-            e.field,
-            &e.employer,
-        )
+        Who {
+            sequence: Some(e.place_sequence),
+            ..Who::at(
+                e.name.trim_start_matches("engineers/"),
+                &e.province,
+                e.field,
+                &e.employer,
+            )
+        }
     }
 
     /// An engineer at a place as the registry names it: `employer` is
@@ -49,8 +58,77 @@ impl Who {
             province: province.to_owned(),
             field,
             employer_id: employer.strip_prefix("employers/").map(str::to_owned),
+            sequence: None,
         }
     }
+
+    /// The place a stored year is held for.
+    pub fn held(
+        engineer_id: &str,
+        province: &str,
+        field: i32,
+        employer_id: &Option<String>,
+    ) -> Who {
+        Who {
+            engineer_id: engineer_id.to_owned(),
+            province: province.to_owned(),
+            field,
+            employer_id: employer_id.clone(),
+            sequence: None,
+        }
+    }
+
+    /// Whether both are the same engineer at the same place.
+    pub fn same_place(&self, other: &Who) -> bool {
+        (
+            &self.engineer_id,
+            &self.province,
+            self.field,
+            &self.employer_id,
+        ) == (
+            &other.engineer_id,
+            &other.province,
+            other.field,
+            &other.employer_id,
+        )
+    }
+}
+
+/// The places to write these engineers' years under, inside the
+/// transaction that holds their locks: a place the registry gave yields to
+/// a later change that crediting's follower (this replica's or another's)
+/// has applied since. So a lookup made or cached before a move cannot put
+/// a year back where the engineer was, whichever commits first: a write
+/// before the follower's is moved by it, a write after it reads the new
+/// place here. A place the registry gave that is newer than anything
+/// applied stays (the follower will find the years already there), and so
+/// does a stored place.
+pub fn settle<'a>(
+    conn: &mut DbConnection,
+    whos: impl IntoIterator<Item = &'a mut Who>,
+) -> Result<(), ApiError> {
+    let mut whos: Vec<&mut Who> = whos.into_iter().filter(|w| w.sequence.is_some()).collect();
+    if whos.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = whos.iter().map(|w| w.engineer_id.clone()).collect();
+    let followed: std::collections::HashMap<String, store::FollowedRow> =
+        store::followed(conn, &ids)?
+            .into_iter()
+            .map(|f| (f.engineer_id.clone(), f))
+            .collect();
+    for who in &mut whos {
+        if let Some(f) = followed.get(&who.engineer_id)
+            && who.sequence.is_some_and(|s| s < f.sequence)
+            && let (Some(province), Some(field)) = (&f.province, f.field)
+        {
+            who.province = province.clone();
+            who.field = field;
+            who.employer_id = f.employer_id.clone();
+            who.sequence = Some(f.sequence);
+        }
+    }
+    Ok(())
 }
 
 /// The rules library's record for a stored row. Reads only the columns
@@ -327,13 +405,15 @@ pub fn recompute_batch(
         .into_iter()
         .collect();
     store::lock_engineers(conn, &ids)?;
+    let mut years = years.to_vec();
+    settle(conn, years.iter_mut().map(|(w, _)| w))?;
     let chained: std::collections::BTreeSet<String> =
         store::deferred_among(conn, &ids, &all_years)?
             .into_iter()
             .collect();
     let mut by_year: std::collections::BTreeMap<i32, Vec<&Who>> = Default::default();
     let mut later = Vec::new();
-    for (who, year) in years {
+    for (who, year) in &years {
         if chained.contains(&who.engineer_id) {
             later.push((who.clone(), *year));
         } else {
@@ -434,6 +514,9 @@ pub fn recompute(
     today: time::Date,
 ) -> Result<AnnualStatus, ApiError> {
     store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
+    let mut settled = who.clone();
+    settle(conn, [&mut settled])?;
+    let who = &settled;
     let mut start = year;
     while start > ce_rules::ruleset::FIRST_YEAR
         && year - start < 5
@@ -565,12 +648,7 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
             return Ok(Found::Assessed(status));
         }
     };
-    let stored_who = Who {
-        engineer_id: row.engineer_id.clone(),
-        province: row.province.clone(),
-        field: row.field,
-        employer_id: row.employer_id.clone(),
-    };
+    let stored_who = Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
     if let Err(denied) = check_read(call, &stored_who) {
         // The province or employer the engineer is with now reads the year
         // as stored: a year from the move on is put under them by
@@ -600,7 +678,7 @@ pub async fn moved_into_scope(
         return false;
     };
     let now = Who::of(&engineer);
-    now != *stored && check_read(call, &now).is_ok()
+    !now.same_place(stored) && check_read(call, &now).is_ok()
 }
 
 pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
@@ -704,12 +782,7 @@ async fn history(
     let readable: Vec<&StatusRow> = rows
         .iter()
         .filter(|row| {
-            let who = Who {
-                engineer_id: row.engineer_id.clone(),
-                province: row.province.clone(),
-                field: row.field,
-                employer_id: row.employer_id.clone(),
-            };
+            let who = Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
             check_read(call, &who).map_err(|e| denied = Some(e)).is_ok()
         })
         .collect();

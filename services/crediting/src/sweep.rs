@@ -305,12 +305,12 @@ async fn reassess_batch(
         }
         let mut changed = Vec::new();
         for head in &heads {
-            let who = Who {
-                engineer_id: head.engineer_id.clone(),
-                province: head.province.clone(),
-                field: head.field,
-                employer_id: head.employer_id.clone(),
-            };
+            let who = Who::held(
+                &head.engineer_id,
+                &head.province,
+                head.field,
+                &head.employer_id,
+            );
             if chained.contains(&head.engineer_id) {
                 status::recompute(conn, changes, &rules, &who, year, today)?;
                 continue;

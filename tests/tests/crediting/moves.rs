@@ -54,19 +54,24 @@ async fn new_employer(registry: &RegistryEnv, code: &str, display_name: &str) ->
         .name
 }
 
-/// Guangdong's own seminar of February 2027.
-async fn seminar_2027(registry: &RegistryEnv) -> String {
+/// A provincial department's own seminar, 8 hours a day from `start` to `end`.
+async fn seminar(
+    registry: &RegistryEnv,
+    province: &str,
+    start: Option<ce_proto::google::r#type::Date>,
+    end: Option<ce_proto::google::r#type::Date>,
+) -> String {
     registry
-        .province("44")
+        .province(province)
         .create_activity(CreateActivityRequest {
             activity: Some(reg::Activity {
-                title: "Grid protection 2027".into(),
-                province: "44".into(),
+                title: "Grid protection".into(),
+                province: province.into(),
                 field: Field::ElectricPower as i32,
                 subject_category: SubjectCategory::Professional as i32,
                 delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2027, 2, 1),
-                end_date: date(2027, 2, 3),
+                start_date: start,
+                end_date: end,
                 hours_per_day: 8.0,
                 ..Default::default()
             }),
@@ -75,6 +80,11 @@ async fn seminar_2027(registry: &RegistryEnv) -> String {
         .unwrap()
         .into_inner()
         .name
+}
+
+/// Guangdong's own seminar of February 2027.
+async fn seminar_2027(registry: &RegistryEnv) -> String {
+    seminar(registry, "44", date(2027, 2, 1), date(2027, 2, 3)).await
 }
 
 /// The engineers listed for `year`, as the caller sees them, with the
@@ -307,3 +317,181 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
 }
 
 both_backends!(an_engineers_years_from_the_move_on_follow_them_to_another_province);
+
+/// Where each engineer is moves with the registry's feed, but a write may
+/// have looked the engineer up before: a replica whose cache still has the
+/// engineer in Guangdong, writing after another replica applied the move
+/// to Shanghai, stores the year under Shanghai. And a place the registry
+/// gives that is newer than any change applied yet is stored as it is.
+async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_went(b: Backend) {
+    let now = Arc::new(AtomicI64::new(at(time::macros::date!(2026 - 11 - 25), 12)));
+    let registry = RegistryEnv::start_with_clock(Place::new(b), {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    })
+    .await;
+    let today = time::macros::date!(2026 - 11 - 25);
+    // The replica that does not follow the registry, and keeps what it
+    // looked up for a while.
+    let service = crediting_following(&registry, today, 0).await;
+    let channel = service.channel().await;
+    let w = world_in(CreditingEnv {
+        registry,
+        service,
+        channel,
+    })
+    .await;
+    let (registry, engineer) = (&w.env.registry, &w.engineer);
+    let huangpu = new_employer(registry, "31", "Huangpu Grid").await;
+    let later_seminar = seminar(registry, "44", date(2026, 6, 1), date(2026, 6, 2)).await;
+    let shanghai_seminar = seminar(registry, "31", date(2026, 9, 1), date(2026, 9, 1)).await;
+    // Guangdong grants 24 hours of 2026 through it: it has now looked the
+    // engineer up, in Guangdong.
+    w.env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            engineer,
+            &w.seminar,
+            date(2026, 4, 1),
+            3,
+            8.0,
+        )))
+        .await
+        .unwrap();
+    // The next day Shanghai takes the engineer on, and a following replica
+    // applies the move.
+    now.store(at(time::macros::date!(2026 - 11 - 26), 9), Ordering::SeqCst);
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.clone(),
+                province: "31".into(),
+                employer: huangpu.clone(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["province".into(), "employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    let follows = crediting_following(registry, today, 1).await;
+    let mut ministry = as_role(
+        &w,
+        &follows.channel().await,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    );
+    let started = Instant::now();
+    while listed(&mut ministry, 2026, "31").await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the move never reached Shanghai's list"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    follows.stop().await;
+
+    // The first replica has not heard: it takes Guangdong's grant of 16
+    // more hours (the record is registered in Guangdong), but the year is
+    // stored where the engineer went.
+    let record = w
+        .env
+        .province("44")
+        .create_hour_record(create(face_to_face(
+            engineer,
+            &later_seminar,
+            date(2026, 6, 1),
+            2,
+            8.0,
+        )))
+        .await
+        .expect("the replica still has the engineer in Guangdong")
+        .into_inner();
+    assert_eq!(
+        record.province, "44",
+        "registered where the replica had them"
+    );
+    let mut ministry = as_role(
+        &w,
+        &w.env.channel,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    );
+    let year = ministry
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(engineer, 2026),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (year.province.as_str(), year.total_hours),
+        ("31", 40.0),
+        "the year stays with Shanghai, with the new hours"
+    );
+    assert_eq!(
+        listed(&mut ministry, 2026, "31").await,
+        [(engineer.clone(), "31".to_owned())]
+    );
+    assert!(listed(&mut ministry, 2026, "44").await.is_empty());
+    assert_eq!(
+        listed(
+            &mut as_role(&w, &w.env.channel, employer(&huangpu)),
+            2026,
+            ""
+        )
+        .await,
+        [(engineer.clone(), "31".to_owned())]
+    );
+
+    // Huangpu lets the engineer go, and nothing follows the registry now.
+    // A replica that looks the engineer up afresh has a place newer than
+    // the last change applied, and stores the year under it.
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.clone(),
+                employer: String::new(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    let fresh = crediting_following(registry, today, 0).await;
+    let fresh_channel = fresh.channel().await;
+    as_role(&w, &fresh_channel, province("31"))
+        .create_hour_record(create(face_to_face(
+            engineer,
+            &shanghai_seminar,
+            date(2026, 9, 1),
+            1,
+            8.0,
+        )))
+        .await
+        .unwrap();
+    let mut ministry = as_role(
+        &w,
+        &fresh_channel,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    );
+    assert_eq!(
+        listed(&mut ministry, 2026, "31").await,
+        [(engineer.clone(), "31".to_owned())]
+    );
+    assert!(
+        listed(
+            &mut as_role(&w, &fresh_channel, employer(&huangpu)),
+            2026,
+            ""
+        )
+        .await
+        .is_empty(),
+        "the employer the engineer left no longer has the year"
+    );
+}
+
+both_backends!(a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_went);
