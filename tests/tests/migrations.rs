@@ -527,3 +527,83 @@ async fn sqlite_feed_sequence_is_the_rowid_and_changes_survive_the_migration() {
     assert_eq!(indexes(lite), ["changes_province"]);
     assert_eq!(changes(lite), stored);
 }
+
+/// `Engineer.place_sequence` (2026-01-12) starts, for the engineers already
+/// stored, at their last change of place in `engineer_changes`, and at 0
+/// for one who never moved.
+async fn registry_place_sequence_starts_at_each_engineers_last_change(b: Backend) {
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Placed {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        place_sequence: i64,
+    }
+    fn revert_to_before_place_sequence(conn: &mut DbConnection) {
+        fn run<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+            c: &mut C,
+            set: impl Fn() -> EmbeddedMigrations,
+        ) {
+            loop {
+                let reverted = c.revert_last_migration(set()).unwrap().to_string();
+                if reverted.replace('-', "").starts_with("20260112") {
+                    break;
+                }
+            }
+        }
+        match conn {
+            DbConnection::Pg(c) => run(c, || registry::migrations().postgres),
+            DbConnection::Sqlite(c) => run(c, || registry::migrations().sqlite),
+        }
+    }
+    let place = Place::new(b);
+    let url = place.config("registry").database.url;
+    let db = ce_db::Db::connect(&url, 1, registry::migrations()).unwrap();
+    let mut conn = db.connection().unwrap();
+    revert_to_before_place_sequence(&mut conn);
+    let sql = "INSERT INTO engineers (id, id_number, display_name, province, field, title_level, \
+               employer_id, create_micros, update_micros) VALUES \
+               ('moved', 'n1', 'Moved Twice', '31', 1, 1, NULL, 1, 1), \
+               ('stayed', 'n2', 'Never Moved', '44', 1, 1, NULL, 1, 1), \
+               ('other', 'n3', 'Moved Once', '35', 1, 1, NULL, 1, 1); \
+               INSERT INTO engineer_changes (sequence, engineer_id, province, employer_id, field, \
+               change_micros) VALUES \
+               (1, 'moved', '44', NULL, 1, 1), (2, 'other', '35', NULL, 1, 2), \
+               (3, 'moved', '31', NULL, 1, 3)";
+    match &mut *conn {
+        DbConnection::Pg(c) => c.batch_execute(sql).unwrap(),
+        DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
+    }
+    match &mut *conn {
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(registry::migrations().postgres)
+            .map(drop),
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(registry::migrations().sqlite)
+            .map(drop),
+    }
+    .unwrap();
+    let placed: Vec<Placed> =
+        diesel::sql_query("SELECT id, place_sequence FROM engineers ORDER BY id")
+            .load(&mut *conn)
+            .unwrap();
+    assert_eq!(
+        placed,
+        [
+            Placed {
+                id: "moved".into(),
+                place_sequence: 3
+            },
+            Placed {
+                id: "other".into(),
+                place_sequence: 2
+            },
+            Placed {
+                id: "stayed".into(),
+                place_sequence: 0
+            },
+        ]
+    );
+}
+
+both_backends!(registry_place_sequence_starts_at_each_engineers_last_change);

@@ -28,8 +28,10 @@ pub fn get(conn: &mut DbConnection, feed: &str) -> Result<i64, DbError> {
 
 /// Moves `feed`'s cursor forward to `sequence` (never back: two replicas
 /// may follow the same feed). One statement, so two replicas advancing at
-/// once can neither move it back nor both insert it. (`$n` parameters are
-/// numbered on PostgreSQL and positional on SQLite alike.)
+/// once can neither move it back nor both insert it. (`$1`, `$2` are
+/// numbered parameters on PostgreSQL; SQLite reads them as named ones and
+/// numbers them in order of first appearance, so each must first appear
+/// in its own number's order, as here.)
 pub fn advance(conn: &mut DbConnection, feed: &str, sequence: i64) -> Result<(), DbError> {
     use diesel::sql_types::{BigInt, Text};
     let query = diesel::sql_query(

@@ -639,7 +639,7 @@ impl Crediting {
         // The engineer may have moved since (Art. 22).
         let stored =
             status::Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
-        if status::moved_into_scope(&self.registry, call, &stored).await {
+        if status::moved_into_scope(&self.db, &self.registry, call, &stored).await {
             to_proto(row)
         } else {
             Err(denied)

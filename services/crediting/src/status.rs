@@ -513,10 +513,29 @@ pub fn recompute(
     year: i32,
     today: time::Date,
 ) -> Result<AnnualStatus, ApiError> {
+    let who = locked(conn, who)?;
+    recompute_locked(conn, changes, rules, &who, year, today)
+}
+
+/// Takes the engineer's lock for the rest of the transaction and returns
+/// `who` settled against the last move applied: the place a year written
+/// under this lock is assessed for, and the place to check a reader against.
+pub fn locked(conn: &mut DbConnection, who: &Who) -> Result<Who, ApiError> {
     store::lock_engineers(conn, std::slice::from_ref(&who.engineer_id))?;
     let mut settled = who.clone();
     settle(conn, [&mut settled])?;
-    let who = &settled;
+    Ok(settled)
+}
+
+/// [`recompute`] for a `who` that [`locked`] returned, in its transaction.
+fn recompute_locked(
+    conn: &mut DbConnection,
+    changes: &mut Changes,
+    rules: &RuleBook,
+    who: &Who,
+    year: i32,
+    today: time::Date,
+) -> Result<AnnualStatus, ApiError> {
     let mut start = year;
     while start > ce_rules::ruleset::FIRST_YEAR
         && year - start < 5
@@ -639,10 +658,17 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
             let who = Who::of(&engineer);
             check_read(call, &who)?;
             let rules = rules.clone();
+            let call = call.clone();
             let status = c
                 .feed
                 .write(db, move |conn, changes| {
-                    recompute(conn, changes, &rules, &who, year, today)
+                    // The registry's answer may be up to a cache window old:
+                    // the year is assessed for the place the last applied
+                    // move gives, and the caller must cover that place too,
+                    // or nothing is written and nothing is answered.
+                    let who = locked(conn, &who)?;
+                    check_read(&call, &who)?;
+                    recompute_locked(conn, changes, &rules, &who, year, today)
                 })
                 .await?;
             return Ok(Found::Assessed(status));
@@ -654,7 +680,7 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
         // as stored: a year from the move on is put under them by
         // `follow`, a year before it stays with where it was spent. To
         // anyone else the refusal stands.
-        if !moved_into_scope(registry, call, &stored_who).await {
+        if !moved_into_scope(db, registry, call, &stored_who).await {
             return Err(denied);
         }
     }
@@ -665,8 +691,11 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
 /// province, employer or field) where the caller covers them: an engineer
 /// who moved keeps their hours (Art. 22), and the province or employer they
 /// are with now reads their years and the records behind them. For reads
-/// refused against what was stored.
+/// refused against what was stored. The registry's answer is settled
+/// against the last move applied first: a place cached from before that
+/// move is not where the engineer is now.
 pub async fn moved_into_scope(
+    db: &Db,
     registry: &crate::registry::Registry,
     call: &Call,
     stored: &Who,
@@ -677,7 +706,17 @@ pub async fn moved_into_scope(
     else {
         return false;
     };
-    let now = Who::of(&engineer);
+    let registry_has = Who::of(&engineer);
+    let Ok(now) = db
+        .read(move |conn| -> Result<Who, ApiError> {
+            let mut now = registry_has.clone();
+            settle(conn, [&mut now])?;
+            Ok(now)
+        })
+        .await
+    else {
+        return false;
+    };
     !now.same_place(stored) && check_read(call, &now).is_ok()
 }
 
