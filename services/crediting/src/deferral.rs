@@ -73,25 +73,26 @@ impl Crediting {
                 }
                 other => other,
             })?;
-        if call.caller.org.as_deref() != Some(engineer.employer.as_str()) {
-            return Err(ApiError::PermissionDenied(
-                "only the engineer's own employer certifies a deferral (Art. 20)".into(),
-            ));
-        }
-        let who = Who::of(&engineer);
-        let row = DeferralRow {
+        // The employer the engineer is with now, which a cached answer
+        // may not yet show; checked again under the engineer's lock.
+        let who = status::settled(&self.db, Who::of(&engineer)).await?;
+        certifier(call, &who)?;
+        let mut row = DeferralRow {
             engineer_id: engineer_id.clone(),
             year: d.year,
             reason: d.reason,
             explanation: d.explanation.trim().to_owned(),
-            certified_by: engineer.employer.clone(),
+            certified_by: String::new(),
             create_micros: now_micros(),
         };
-        let call = call.clone();
+        let caller = call.clone();
         let rules = self.rules.clone();
         let row = self
             .feed
             .write(&self.db, move |conn, changes| {
+                let call = &caller;
+                let who = status::locked(conn, &who)?;
+                row.certified_by = certifier(call, &who)?;
                 if store::get_deferral(conn, &row.engineer_id, row.year)?.is_some() {
                     return Err(ApiError::AlreadyExists(format!(
                         "{} already has a deferral for {}",
@@ -182,5 +183,18 @@ impl Crediting {
             })
             .await?;
         to_proto(row)
+    }
+}
+
+/// The employer certifying a deferral for `who`, by name: the caller, who
+/// must be the engineer's employer (Art. 20).
+fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
+    match &who.employer_id {
+        Some(id) if call.caller.org.as_deref() == Some(format!("employers/{id}").as_str()) => {
+            Ok(format!("employers/{id}"))
+        }
+        _ => Err(ApiError::PermissionDenied(
+            "only the engineer's own employer certifies a deferral (Art. 20)".into(),
+        )),
     }
 }

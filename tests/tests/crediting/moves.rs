@@ -461,6 +461,10 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
             "{year}: {refused:?}"
         );
     }
+    assert!(
+        listed(&mut ministry, 2027, "").await.is_empty(),
+        "the refused read wrote nothing"
+    );
     let assessed = ministry
         .get_annual_status(GetAnnualStatusRequest {
             name: status_name(engineer, 2027),
@@ -472,6 +476,36 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         assessed.province, "31",
         "2027 is assessed where the engineer went"
     );
+    // Shanghai, which the replica's cache does not name yet, is answered.
+    let shanghai_reads = as_role(&w, &w.env.channel, province("31"))
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(engineer, 2028),
+        })
+        .await
+        .expect("Shanghai covers the engineer now")
+        .into_inner();
+    assert_eq!(shanghai_reads.province, "31");
+    // A deferral is certified by the employer the engineer is with now:
+    // the one they left is refused, Huangpu is not.
+    let deferral = || CreateDeferralRequest {
+        deferral: Some(Deferral {
+            engineer: engineer.clone(),
+            year: 2026,
+            reason: DeferralReason::Illness as i32,
+            ..Default::default()
+        }),
+    };
+    let refused = as_role(&w, &w.env.channel, employer(&w.employer))
+        .create_deferral(deferral())
+        .await
+        .expect_err("the engineer has left this employer");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+    let certified = as_role(&w, &w.env.channel, employer(&huangpu))
+        .create_deferral(deferral())
+        .await
+        .expect("Huangpu employs the engineer now")
+        .into_inner();
+    assert_eq!(certified.certified_by, huangpu);
     assert!(
         looked_up.elapsed() < Duration::from_secs(25),
         "the replica's registry cache may have expired: what it answered shows nothing"
