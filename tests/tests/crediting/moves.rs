@@ -414,6 +414,24 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         record.province, "44",
         "registered where the replica had them"
     );
+    // And 8 more in a bulk upload, whose statuses are written apart.
+    let july = seminar(registry, "44", date(2026, 7, 1), date(2026, 7, 1)).await;
+    let answers = upload(
+        &mut w.env.province("44"),
+        vec![vec![keyed(
+            face_to_face(engineer, &july, date(2026, 7, 1), 1, 8.0),
+            "july",
+        )]],
+    )
+    .await;
+    assert_eq!(
+        answers[0][0]
+            .hour_record
+            .as_ref()
+            .map(|r| r.province.as_str()),
+        Some("44"),
+        "{answers:?}"
+    );
     let mut ministry = as_role(
         &w,
         &w.env.channel,
@@ -428,7 +446,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         .into_inner();
     assert_eq!(
         (year.province.as_str(), year.total_hours),
-        ("31", 40.0),
+        ("31", 48.0),
         "the year stays with Shanghai, with the new hours"
     );
     assert_eq!(
