@@ -89,6 +89,31 @@ async fn seminar_2027(registry: &RegistryEnv) -> String {
 
 /// The engineers listed for `year`, as the caller sees them, with the
 /// province each year is held for.
+/// The ministry moves the engineer in the registry: to `province` where
+/// given, and to `employer` (a name, or empty for none).
+async fn move_engineer(
+    registry: &RegistryEnv,
+    engineer: &str,
+    province: Option<&str>,
+    employer: &str,
+) {
+    let mut paths = vec!["employer".to_owned()];
+    paths.extend(province.map(|_| "province".to_owned()));
+    registry
+        .ministry()
+        .update_engineer(UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: engineer.to_owned(),
+                province: province.unwrap_or_default().to_owned(),
+                employer: employer.to_owned(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        })
+        .await
+        .unwrap();
+}
+
 async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(String, String)> {
     c.list_annual_statuses(ListAnnualStatusesRequest {
         year,
@@ -165,21 +190,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     let (_, feed_head) = aggregation::read_all(&mut ministry, 0, 1000).await;
     // At 3 a.m. on New Year's Day, China time: still 2026 in UTC.
     now.store(at(time::macros::date!(2027 - 01 - 01), 3), Ordering::SeqCst);
-    registry
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: engineer.clone(),
-                province: "31".into(),
-                employer: huangpu.clone(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["province".into(), "employer".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    move_engineer(registry, engineer, Some("31"), &huangpu).await;
 
     // Nobody reads the year: Shanghai's list gains it once crediting has
     // read the registry's change.
@@ -264,20 +275,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         at(time::macros::date!(2027 - 08 - 01), 12),
         Ordering::SeqCst,
     );
-    registry
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: engineer.clone(),
-                employer: minhang.clone(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["employer".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    move_engineer(registry, engineer, None, &minhang).await;
     let back = crediting_following(registry, time::macros::date!(2027 - 08 - 02), 1).await;
     let back_channel = back.channel().await;
     let mut new_employer_view = as_role(&w, &back_channel, employer(&minhang));
@@ -364,21 +362,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     // The next day Shanghai takes the engineer on, and a following replica
     // applies the move.
     now.store(at(time::macros::date!(2026 - 11 - 26), 9), Ordering::SeqCst);
-    registry
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: engineer.clone(),
-                province: "31".into(),
-                employer: huangpu.clone(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["province".into(), "employer".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    move_engineer(registry, engineer, Some("31"), &huangpu).await;
     let follows = crediting_following(registry, today, 1).await;
     let mut ministry = as_role(
         &w,
@@ -532,20 +516,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     // Huangpu lets the engineer go, and nothing follows the registry now.
     // A replica that looks the engineer up afresh has a place newer than
     // the last change applied, and stores the year under it.
-    registry
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: engineer.clone(),
-                employer: String::new(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["employer".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    move_engineer(registry, engineer, None, "").await;
     let fresh = crediting_following(registry, today, 0).await;
     let fresh_channel = fresh.channel().await;
     as_role(&w, &fresh_channel, province("31"))
