@@ -644,37 +644,34 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
         ));
     }
     let stored = c.statuses.get((engineer_id.clone(), year)).await?;
-    let row = match stored {
-        Some(row) if !stale(&row, today) => row,
-        _ => {
-            // Never assessed, or stale: assess now from the engineer as the registry has them.
-            let engineer = registry
-                .engineer(&names::engineer_name(&engineer_id))
-                .await
-                .map_err(|e| match e {
-                    ApiError::InvalidArgument(_) => names::not_found(name),
-                    other => other,
-                })?;
-            // Checked before anything is written, against where the
-            // engineer is now, which a cached answer may not yet show.
-            let who = settled(db, Who::of(&engineer)).await?;
-            check_read(call, &who)?;
-            let rules = rules.clone();
-            let call = call.clone();
-            let status = c
-                .feed
-                .write(db, move |conn, changes| {
-                    // A move may have been applied since: the year is
-                    // assessed for the place the last applied move gives
-                    // under the lock, and the caller must cover that place
-                    // too, or nothing is written and nothing is answered.
-                    let who = locked(conn, &who)?;
-                    check_read(&call, &who)?;
-                    recompute_locked(conn, changes, &rules, &who, year, today)
-                })
-                .await?;
-            return Ok(Found::Assessed(status));
-        }
+    let Some(row) = stored else {
+        // Never assessed: assess now, for the engineer where they are.
+        let engineer = registry
+            .engineer(&names::engineer_name(&engineer_id))
+            .await
+            .map_err(|e| match e {
+                ApiError::InvalidArgument(_) => names::not_found(name),
+                other => other,
+            })?;
+        // Checked before anything is written, against where the
+        // engineer is now, which a cached answer may not yet show.
+        let who = settled(db, Who::of(&engineer)).await?;
+        check_read(call, &who)?;
+        let rules = rules.clone();
+        let call = call.clone();
+        let status = c
+            .feed
+            .write(db, move |conn, changes| {
+                // A move may have been applied since: the year is
+                // assessed for the place the last applied move gives
+                // under the lock, and the caller must cover that place
+                // too, or nothing is written and nothing is answered.
+                let who = locked(conn, &who)?;
+                check_read(&call, &who)?;
+                recompute_locked(conn, changes, &rules, &who, year, today)
+            })
+            .await?;
+        return Ok(Found::Assessed(status));
     };
     let stored_who = Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
     if let Err(denied) = check_read(call, &stored_who) {
@@ -686,7 +683,33 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
             return Err(denied);
         }
     }
-    Ok(Found::Stored(row))
+    if !stale(&row, today) {
+        return Ok(Found::Stored(row));
+    }
+    // Stale (its year has ended since it was assessed): reassessed now, for
+    // the place it is held for, as the close does. A year is moved to
+    // another place only by `follow`, so a read before the close does not
+    // take an ended year from the province it was spent in.
+    let rules = rules.clone();
+    let call = call.clone();
+    let status = c
+        .feed
+        .write(db, move |conn, changes| {
+            let id = std::slice::from_ref(&stored_who.engineer_id);
+            store::lock_engineers(conn, id)?;
+            // The follower may have moved it since it was read; the caller
+            // must then cover where it went.
+            let who = match store::status_heads_of(conn, id, year)?.pop() {
+                Some(h) => Who::held(&h.engineer_id, &h.province, h.field, &h.employer_id),
+                None => stored_who.clone(),
+            };
+            if !who.same_place(&stored_who) {
+                check_read(&call, &who)?;
+            }
+            recompute_locked(conn, changes, &rules, &who, year, today)
+        })
+        .await?;
+    Ok(Found::Assessed(status))
 }
 
 /// Whether the registry has the engineer elsewhere than `stored` (another

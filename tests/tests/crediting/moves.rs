@@ -312,6 +312,25 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         ],
         "the first move is not applied again"
     );
+    // 2026 ended in Guangdong, and nobody has closed it yet. Read now, it
+    // is reassessed where it was spent: Guangdong still reads it, and it
+    // stays on Guangdong's list.
+    let spent = as_role(&w, &back_channel, province("44"))
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(engineer, 2026),
+        })
+        .await
+        .expect("Guangdong reads the year spent there")
+        .into_inner();
+    assert_eq!(
+        (spent.province.as_str(), spent.state),
+        ("44", AnnualState::NonCompliant as i32),
+        "reassessed as ended, where it was spent"
+    );
+    assert_eq!(
+        listed(&mut ministry, 2026, "44").await,
+        [(engineer.clone(), "44".to_owned())]
+    );
 }
 
 both_backends!(an_engineers_years_from_the_move_on_follow_them_to_another_province);
