@@ -73,10 +73,7 @@ impl Crediting {
                 }
                 other => other,
             })?;
-        // The employer the engineer is with now, which a cached answer
-        // may not yet show; checked again under the engineer's lock.
-        let who = status::settled(&self.db, Who::of(&engineer)).await?;
-        certifier(call, &who)?;
+        let who = Who::of(&engineer);
         let mut row = DeferralRow {
             engineer_id: engineer_id.clone(),
             year: d.year,
@@ -85,14 +82,15 @@ impl Crediting {
             certified_by: String::new(),
             create_micros: now_micros(),
         };
-        let caller = call.clone();
+        let call = call.clone();
         let rules = self.rules.clone();
         let row = self
             .feed
             .write(&self.db, move |conn, changes| {
-                let call = &caller;
+                // The employer the engineer is with now, under their lock:
+                // the registry's answer may be cached from before a move.
                 let who = status::locked(conn, &who)?;
-                row.certified_by = certifier(call, &who)?;
+                row.certified_by = certifier(&call, &who)?;
                 if store::get_deferral(conn, &row.engineer_id, row.year)?.is_some() {
                     return Err(ApiError::AlreadyExists(format!(
                         "{} already has a deferral for {}",
@@ -101,7 +99,7 @@ impl Crediting {
                     )));
                 }
                 store::insert_deferral(conn, &row)?;
-                status::recompute(conn, changes, &rules, &who, row.year, today)?;
+                status::recompute_locked(conn, changes, &rules, &who, row.year, today)?;
                 audit::append(
                     conn,
                     &call.audit(
@@ -189,10 +187,9 @@ impl Crediting {
 /// The employer certifying a deferral for `who`, by name: the caller, who
 /// must be the engineer's employer (Art. 20).
 fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
-    match &who.employer_id {
-        Some(id) if call.caller.org.as_deref() == Some(format!("employers/{id}").as_str()) => {
-            Ok(format!("employers/{id}"))
-        }
+    let employer = who.employer_id.as_ref().map(|id| format!("employers/{id}"));
+    match employer {
+        Some(name) if call.caller.org.as_ref() == Some(&name) => Ok(name),
         _ => Err(ApiError::PermissionDenied(
             "only the engineer's own employer certifies a deferral (Art. 20)".into(),
         )),

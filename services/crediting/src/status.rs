@@ -528,7 +528,7 @@ pub fn locked(conn: &mut DbConnection, who: &Who) -> Result<Who, ApiError> {
 }
 
 /// [`recompute`] for a `who` that [`locked`] returned, in its transaction.
-fn recompute_locked(
+pub fn recompute_locked(
     conn: &mut DbConnection,
     changes: &mut Changes,
     rules: &RuleBook,
@@ -653,19 +653,16 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
                 ApiError::InvalidArgument(_) => names::not_found(name),
                 other => other,
             })?;
-        // Checked before anything is written, against where the
-        // engineer is now, which a cached answer may not yet show.
-        let who = settled(db, Who::of(&engineer)).await?;
-        check_read(call, &who)?;
+        let who = Who::of(&engineer);
         let rules = rules.clone();
         let call = call.clone();
         let status = c
             .feed
             .write(db, move |conn, changes| {
-                // A move may have been applied since: the year is
-                // assessed for the place the last applied move gives
-                // under the lock, and the caller must cover that place
-                // too, or nothing is written and nothing is answered.
+                // The registry's answer may be cached from before a move:
+                // the year is assessed for the place the last applied move
+                // gives under the lock, and the caller must cover that
+                // place, or nothing is written and nothing is answered.
                 let who = locked(conn, &who)?;
                 check_read(&call, &who)?;
                 recompute_locked(conn, changes, &rules, &who, year, today)
@@ -731,23 +728,18 @@ pub async fn moved_into_scope(
     else {
         return false;
     };
-    let Ok(now) = settled(db, Who::of(&engineer)).await else {
+    let registry_has = Who::of(&engineer);
+    let Ok(now) = db
+        .read(move |conn| -> Result<Who, ApiError> {
+            let mut now = registry_has.clone();
+            settle(conn, [&mut now])?;
+            Ok(now)
+        })
+        .await
+    else {
         return false;
     };
     !now.same_place(stored) && check_read(call, &now).is_ok()
-}
-
-/// Where the engineer is now: `who` as the registry gave it (possibly from
-/// a cache up to 30 s old), settled against the last move applied. Without
-/// the engineer's lock, so a move may land just after: for checking a
-/// caller before a write, which checks again under the lock ([`locked`]).
-pub async fn settled(db: &Db, who: Who) -> Result<Who, ApiError> {
-    db.read(move |conn| -> Result<Who, ApiError> {
-        let mut now = who.clone();
-        settle(conn, [&mut now])?;
-        Ok(now)
-    })
-    .await
 }
 
 pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
