@@ -39,6 +39,21 @@ fn schema(conn: &mut DbConnection) -> Vec<String> {
         .collect()
 }
 
+/// Reverts `set`'s migrations, newest first, through the one whose version
+/// (without dashes) starts with `version`.
+fn revert_through<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+    c: &mut C,
+    set: impl Fn() -> EmbeddedMigrations,
+    version: &str,
+) {
+    loop {
+        let reverted = c.revert_last_migration(set()).unwrap().to_string();
+        if reverted.replace('-', "").starts_with(version) {
+            break;
+        }
+    }
+}
+
 /// A service's migrations, made fresh on each call (they are not `Clone`).
 type MigrationSet = fn() -> ce_db::Migrations;
 
@@ -506,15 +521,7 @@ async fn sqlite_feed_sequence_is_the_rowid_and_changes_survive_the_migration() {
     assert_eq!(stored.len(), 2);
 
     // Back to before `2026-01-10-000000_changes_rowid`, through any later ones.
-    loop {
-        let reverted = lite
-            .revert_last_migration(crediting::migrations().sqlite)
-            .unwrap()
-            .to_string();
-        if reverted.replace('-', "").starts_with("20260110") {
-            break;
-        }
-    }
+    revert_through(lite, || crediting::migrations().sqlite, "20260110");
     assert_eq!(
         indexes(lite),
         ["changes_province", "sqlite_autoindex_changes_1"],
@@ -539,28 +546,14 @@ async fn registry_place_sequence_starts_at_each_engineers_last_change(b: Backend
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         place_sequence: i64,
     }
-    fn revert_to_before_place_sequence(conn: &mut DbConnection) {
-        fn run<C: MigrationHarness<B>, B: diesel::backend::Backend>(
-            c: &mut C,
-            set: impl Fn() -> EmbeddedMigrations,
-        ) {
-            loop {
-                let reverted = c.revert_last_migration(set()).unwrap().to_string();
-                if reverted.replace('-', "").starts_with("20260112") {
-                    break;
-                }
-            }
-        }
-        match conn {
-            DbConnection::Pg(c) => run(c, || registry::migrations().postgres),
-            DbConnection::Sqlite(c) => run(c, || registry::migrations().sqlite),
-        }
-    }
     let place = Place::new(b);
     let url = place.config("registry").database.url;
     let db = ce_db::Db::connect(&url, 1, registry::migrations()).unwrap();
     let mut conn = db.connection().unwrap();
-    revert_to_before_place_sequence(&mut conn);
+    match &mut *conn {
+        DbConnection::Pg(c) => revert_through(c, || registry::migrations().postgres, "20260112"),
+        DbConnection::Sqlite(c) => revert_through(c, || registry::migrations().sqlite, "20260112"),
+    }
     let sql = "INSERT INTO engineers (id, id_number, display_name, province, field, title_level, \
                employer_id, create_micros, update_micros) VALUES \
                ('moved', 'n1', 'Moved Twice', '31', 1, 1, NULL, 1, 1), \
@@ -570,10 +563,7 @@ async fn registry_place_sequence_starts_at_each_engineers_last_change(b: Backend
                change_micros) VALUES \
                (1, 'moved', '44', NULL, 1, 1), (2, 'other', '35', NULL, 1, 2), \
                (3, 'moved', '31', NULL, 1, 3)";
-    match &mut *conn {
-        DbConnection::Pg(c) => c.batch_execute(sql).unwrap(),
-        DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
-    }
+    conn.batch_execute(sql).unwrap();
     match &mut *conn {
         DbConnection::Pg(c) => c
             .run_pending_migrations(registry::migrations().postgres)

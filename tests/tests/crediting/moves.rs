@@ -114,6 +114,19 @@ async fn move_engineer(
         .unwrap();
 }
 
+/// The engineer's year as `c` is answered it.
+async fn year_of(
+    c: &mut ce_tests::Crediting,
+    engineer: &str,
+    year: i32,
+) -> Result<AnnualStatus, tonic::Status> {
+    c.get_annual_status(GetAnnualStatusRequest {
+        name: status_name(engineer, year),
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
 async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(String, String)> {
     c.list_annual_statuses(ListAnnualStatusesRequest {
         year,
@@ -212,13 +225,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     // Shanghai's department and the new employer find it; the old employer does not.
     let mut shanghai = as_role(&w, &follows_channel, province("31"));
-    let year = shanghai
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2027),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let year = year_of(&mut shanghai, engineer, 2027).await.unwrap();
     assert_eq!(
         (year.province.as_str(), year.total_hours),
         ("31", 16.0),
@@ -315,13 +322,13 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     // 2026 ended in Guangdong, and nobody has closed it yet. Read now, it
     // is reassessed where it was spent: Guangdong still reads it, and it
     // stays on Guangdong's list.
-    let spent = as_role(&w, &back_channel, province("44"))
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2026),
-        })
-        .await
-        .expect("Guangdong reads the year spent there")
-        .into_inner();
+    let spent = year_of(
+        &mut as_role(&w, &back_channel, province("44")),
+        engineer,
+        2026,
+    )
+    .await
+    .expect("Guangdong reads the year spent there");
     assert_eq!(
         (spent.province.as_str(), spent.state),
         ("44", AnnualState::NonCompliant as i32),
@@ -440,13 +447,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         &w.env.channel,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
-    let year = ministry
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let year = year_of(&mut ministry, engineer, 2026).await.unwrap();
     assert_eq!(
         (year.province.as_str(), year.total_hours),
         ("31", 48.0),
@@ -470,10 +471,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     // the year stored under Shanghai, nor one it assesses now.
     let mut guangdong = w.env.province("44");
     for year in [2026, 2027] {
-        let refused = guangdong
-            .get_annual_status(GetAnnualStatusRequest {
-                name: status_name(engineer, year),
-            })
+        let refused = year_of(&mut guangdong, engineer, year)
             .await
             .expect_err("Guangdong no longer covers the engineer");
         assert_eq!(
@@ -486,25 +484,19 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         listed(&mut ministry, 2027, "").await.is_empty(),
         "the refused read wrote nothing"
     );
-    let assessed = ministry
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2027),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let assessed = year_of(&mut ministry, engineer, 2027).await.unwrap();
     assert_eq!(
         assessed.province, "31",
         "2027 is assessed where the engineer went"
     );
     // Shanghai, which the replica's cache does not name yet, is answered.
-    let shanghai_reads = as_role(&w, &w.env.channel, province("31"))
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2028),
-        })
-        .await
-        .expect("Shanghai covers the engineer now")
-        .into_inner();
+    let shanghai_reads = year_of(
+        &mut as_role(&w, &w.env.channel, province("31")),
+        engineer,
+        2028,
+    )
+    .await
+    .expect("Shanghai covers the engineer now");
     assert_eq!(shanghai_reads.province, "31");
     // A deferral is certified by the employer the engineer is with now:
     // the one they left is refused, Huangpu is not.
