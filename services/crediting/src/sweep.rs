@@ -331,12 +331,12 @@ async fn reassess_batch(
         // What the changed years replace: their records' explanations, and
         // the whole status where no digest was stored (written before it
         // existed), so an unchanged one is still recognised.
-        let record_ids: Vec<String> = changed
+        let changed_ids: Vec<String> = changed
             .iter()
-            .flat_map(|(_, _, rows, _)| rows.own.iter().map(|r| r.id.clone()))
+            .map(|(head, ..)| head.engineer_id.clone())
             .collect();
         let mut explanations: BTreeMap<String, Option<Vec<u8>>> =
-            store::explanations_of(conn, &record_ids)?
+            store::explanations_of(conn, &changed_ids, year, &COUNTED)?
                 .into_iter()
                 .collect();
         let undigested: Vec<String> = changed

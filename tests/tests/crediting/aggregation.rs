@@ -710,6 +710,12 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
 }
 
 #[derive(diesel::QueryableByName)]
+struct Written {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+#[derive(diesel::QueryableByName)]
 struct Same {
     #[diesel(sql_type = diesel::sql_types::Bool)]
     same: bool,
@@ -719,6 +725,9 @@ struct Same {
 /// status by its stored digest, without reading the status back, and one
 /// stored without a digest (before the column existed) by comparing it
 /// whole. PostgreSQL's migration computes the digest as the service does.
+/// The first close changes the year, not what each record earned, so it
+/// does not write the records' explanations again either: it finds the
+/// stored ones (`store::explanations_of`) and sees them unchanged.
 async fn a_year_closed_again_writes_nothing(b: Backend) {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
@@ -755,12 +764,40 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
                 .into_inner()
         }
     };
+    // Every write of a record's explanation, counted by a trigger.
+    let url = w.env.registry.place.config("crediting").database.url;
+    let db = ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap();
+    let mut conn = db.connection().unwrap();
+    conn.batch_execute(match b {
+        Backend::Postgres => {
+            "CREATE TABLE explanation_writes (id TEXT NOT NULL);
+             CREATE FUNCTION note_explanation_write() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN INSERT INTO explanation_writes VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE TRIGGER explanation_written AFTER UPDATE OF explanation ON hour_records
+               FOR EACH ROW EXECUTE FUNCTION note_explanation_write();"
+        }
+        Backend::Sqlite => {
+            "CREATE TABLE explanation_writes (id TEXT NOT NULL);
+             CREATE TRIGGER explanation_written AFTER UPDATE OF explanation ON hour_records
+               BEGIN INSERT INTO explanation_writes VALUES (NEW.id); END;"
+        }
+    })
+    .unwrap();
     let first = ministry
         .sweep_annual_statuses(sweep())
         .await
         .unwrap()
         .into_inner();
     assert!(first.reassessed >= 1, "{first:?}");
+    let written: Vec<Written> = diesel::sql_query("SELECT id FROM explanation_writes")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        written.len(),
+        0,
+        "the close rewrote unchanged explanations of records {:?}",
+        written.iter().map(|w| &w.id).collect::<Vec<_>>()
+    );
     let closed = status(&mut ministry).await;
     assert_eq!(
         closed.state,
@@ -769,9 +806,6 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     );
     let (_, cursor) = read_all(&mut service(&w), 0, 100).await;
 
-    let url = w.env.registry.place.config("crediting").database.url;
-    let db = ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap();
-    let mut conn = db.connection().unwrap();
     if b == Backend::Postgres {
         let same: Vec<Same> = diesel::sql_query(
             "SELECT status_digest = ('x' || substr(encode(sha256(status), 'hex'), 1, 16))::bit(64)::bigint \
@@ -798,6 +832,10 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     let (after, _) = read_all(&mut service(&w), cursor, 100).await;
     assert_eq!(after, vec![], "a status without a digest is compared whole");
     assert_eq!(status(&mut ministry).await, closed);
+    let written: Vec<Written> = diesel::sql_query("SELECT id FROM explanation_writes")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(written.len(), 0, "no close rewrote an explanation");
 }
 
 both_backends!(
