@@ -303,6 +303,11 @@ async fn reassess_batch(
         for r in store::records_for_rules_of(conn, &ids, year, &COUNTED)? {
             records.entry(r.engineer_id.clone()).or_default().push(r);
         }
+        // In id order, as every other assessment reads them (`records_of`,
+        // `recompute_batch`): the order the explanations are listed in.
+        for own in records.values_mut() {
+            own.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        }
         let mut changed = Vec::new();
         for head in &heads {
             let who = Who::held(
