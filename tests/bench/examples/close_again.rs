@@ -20,17 +20,14 @@
 // A tool run by hand, like the bench: a failure is a panic with its cause.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Instant;
 
+use ce_bench::close;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 // As the services and the bench: the allocator is part of what is measured.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// The day the bench closes 2026 on.
-const NEW_YEAR: time::Date = time::macros::date!(2027 - 01 - 05);
 
 fn with_database(server: &str, name: &str) -> String {
     let (base, query) = match server.split_once('?') {
@@ -49,66 +46,39 @@ async fn main() {
         .expect("the name of the kept crediting database");
     let copy = format!("{template}_close");
     ce_db::init_libpq();
-    {
-        let mut admin = PgConnection::establish(&ce_db::libpq_url(&server)).unwrap();
-        for sql in [
-            format!("DROP DATABASE IF EXISTS \"{copy}\" WITH (FORCE)"),
-            format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""),
-        ] {
-            diesel::sql_query(sql).execute(&mut admin).unwrap();
-        }
+    let admin = || PgConnection::establish(&ce_db::libpq_url(&server)).unwrap();
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{copy}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""),
+    ] {
+        diesel::sql_query(sql).execute(&mut admin()).unwrap();
     }
     let url = with_database(&server, &copy);
-    let db = ce_db::Db::connect(&url, 4, crediting::migrations()).unwrap();
-    {
-        let mut conn = PgConnection::establish(&ce_db::libpq_url(&url)).unwrap();
-        for sql in ["VACUUM (ANALYZE)", "CHECKPOINT"] {
-            diesel::sql_query(sql).execute(&mut conn).unwrap();
-        }
+    // Settled as the bench's reads find it.
+    let mut conn = PgConnection::establish(&ce_db::libpq_url(&url)).unwrap();
+    for sql in ["VACUUM (ANALYZE)", "CHECKPOINT"] {
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
     }
-    let rules = Arc::new(ce_rules::RuleBook::national());
-    let feed = crediting::feed::Feed::default();
-    // The phases' bounds on CLOCK_MONOTONIC, for `perf record -k CLOCK_MONOTONIC --time`.
-    let t = Instant::now();
-    eprintln!("close from {t:?}");
-    let first = crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-        .await
-        .unwrap();
-    let close = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    eprintln!("again from {t:?}");
-    crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-        .await
-        .unwrap();
-    let again = t.elapsed().as_secs_f64();
-    eprintln!("again until {:?}", Instant::now());
-    let group = tokio::task::spawn_blocking(move || {
-        let mut conn = PgConnection::establish(&ce_db::libpq_url(&url)).unwrap();
-        (0..3)
-            .map(|_| {
-                let t = Instant::now();
-                diesel::sql_query(
-                    "SELECT engineer_id, COUNT(*), SUM(LENGTH(activity)), \
-                     SUM(LENGTH(explanation)), MAX(update_micros) FROM hour_records \
-                     WHERE year = 2026 AND state IN (2, 4) GROUP BY engineer_id",
-                )
-                .execute(&mut conn)
-                .unwrap();
-                t.elapsed().as_secs_f64()
-            })
-            .fold(f64::MAX, f64::min)
+    drop(conn);
+    // The phases' bounds on CLOCK_MONOTONIC, for `perf report --time`.
+    let closed = close::close_twice(&url, |phase| {
+        eprintln!("{phase} at {:?}", Instant::now());
     })
-    .await
-    .unwrap();
+    .await;
+    let group_url = url.clone();
+    let [group] =
+        tokio::task::spawn_blocking(move || close::best_of_three(&group_url, [close::GROUP_BY]))
+            .await
+            .unwrap();
     println!(
-        "close {close:.2} s ({} engineers, {:.2}×), again {again:.2} s ({:.2}×), GROUP BY {group:.2} s",
-        first.reassessed,
-        close / group,
-        again / group
+        "close {:.2} s ({} engineers, {:.2}×), again {:.2} s ({:.2}×), GROUP BY {group:.2} s",
+        closed.close_secs,
+        closed.first.reassessed,
+        closed.close_secs / group,
+        closed.again_secs,
+        closed.again_secs / group
     );
-    drop(db);
-    let mut admin = PgConnection::establish(&ce_db::libpq_url(&server)).unwrap();
     diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{copy}\" WITH (FORCE)"))
-        .execute(&mut admin)
+        .execute(&mut admin())
         .unwrap();
 }

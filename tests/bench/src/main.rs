@@ -36,6 +36,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ce_bench::close::{self, Closed};
 use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
 use ce_proto::crediting::hour_record::Activity as A;
 use ce_proto::crediting::{
@@ -59,8 +60,6 @@ fn env(name: &str, default: usize) -> usize {
 /// The day the crediting under test believes it is: late in 2026, so the
 /// 2026 records are current whenever the benchmark runs.
 const TODAY: time::Date = time::macros::date!(2026 - 11 - 25);
-/// The day the year is closed on.
-const NEW_YEAR: time::Date = time::macros::date!(2027 - 01 - 05);
 
 struct Row {
     name: &'static str,
@@ -814,45 +813,15 @@ async fn run() {
 
     if want("close") {
         // 3. Closing the year: reassess every engineer vs GROUP BY.
-        let db = ce_db::Db::connect(&crediting_url, 4, crediting::migrations()).unwrap();
-        let rules = Arc::new(ce_rules::RuleBook::national());
-        let feed = crediting::feed::Feed::default();
-        let t = Instant::now();
-        let first = crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-            .await
-            .unwrap();
-        let close_secs = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
-            .await
-            .unwrap();
-        let again_secs = t.elapsed().as_secs_f64();
-        // The baseline, and the floor: the same rows handed over, not
-        // aggregated, with the columns the rules read (those of
-        // `store::records_for_rules_of`). Each the best of three, the same way.
+        let Closed {
+            first,
+            close_secs,
+            again_secs,
+        } = close::close_twice(&crediting_url, |_| ()).await;
+        // The baseline, and the floor, each the best of three the same way.
         let url = crediting_url.clone();
-        let (group_secs, read_secs) = tokio::task::spawn_blocking(move || {
-            let mut conn = pg(&url);
-            let mut best = |sql: &str| {
-                let mut best = f64::MAX;
-                for _ in 0..3 {
-                    let t = Instant::now();
-                    diesel::sql_query(sql).execute(&mut conn).unwrap();
-                    best = best.min(t.elapsed().as_secs_f64());
-                }
-                best
-            };
-            let group = best(
-                "SELECT engineer_id, COUNT(*), SUM(LENGTH(activity)), SUM(LENGTH(explanation)), \
-                 MAX(update_micros) FROM hour_records WHERE year = 2026 AND state IN (2, 4) \
-                 GROUP BY engineer_id",
-            );
-            let read = best(
-                "SELECT id, engineer_id, year, state, activity, registry_activity, \
-                 institution_id, claimed_centi, make_up_for, last_year \
-                 FROM hour_records WHERE year = 2026 AND state IN (2, 4)",
-            );
-            (group, read)
+        let [group_secs, read_secs] = tokio::task::spawn_blocking(move || {
+            close::best_of_three(&url, [close::GROUP_BY, close::RULES_COLUMNS])
         })
         .await
         .unwrap();
