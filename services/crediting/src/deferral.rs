@@ -187,11 +187,13 @@ impl Crediting {
 /// The employer certifying a deferral for `who`, by name: the caller, who
 /// must be the engineer's employer (Art. 20).
 fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
-    let employer = who.employer_id.as_ref().map(|id| format!("employers/{id}"));
-    match employer {
-        Some(name) if call.caller.org.as_ref() == Some(&name) => Ok(name),
-        _ => Err(ApiError::PermissionDenied(
-            "only the engineer's own employer certifies a deferral (Art. 20)".into(),
-        )),
-    }
+    who.employer_id
+        .as_deref()
+        .map(names::employer_name)
+        .filter(|name| call.caller.org.as_ref() == Some(name))
+        .ok_or_else(|| {
+            ApiError::PermissionDenied(
+                "only the engineer's own employer certifies a deferral (Art. 20)".into(),
+            )
+        })
 }

@@ -22,6 +22,11 @@ pub fn engineer_name(id: &str) -> String {
     format!("engineers/{id}")
 }
 
+/// `employers/{id}`, as the registry and callers' tokens name an employer.
+pub fn employer_name(id: &str) -> String {
+    format!("employers/{id}")
+}
+
 pub fn status_name(engineer_id: &str, year: i32) -> String {
     format!("engineers/{engineer_id}/annualStatuses/{year}")
 }

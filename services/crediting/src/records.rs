@@ -51,7 +51,7 @@ pub struct Crediting {
 fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {
     (
         names::engineer_name(&row.engineer_id),
-        row.employer_id.as_ref().map(|e| format!("employers/{e}")),
+        row.employer_id.as_deref().map(names::employer_name),
         row.institution_id
             .as_ref()
             .map(|i| format!("institutions/{i}")),

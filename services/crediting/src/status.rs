@@ -744,7 +744,7 @@ pub async fn moved_into_scope(
 
 pub fn check_read(call: &Call, who: &Who) -> Result<(), ApiError> {
     let engineer = names::engineer_name(&who.engineer_id);
-    let employer = who.employer_id.as_ref().map(|e| format!("employers/{e}"));
+    let employer = who.employer_id.as_deref().map(names::employer_name);
     scope::read(
         &call.caller,
         &Subject {
