@@ -257,7 +257,7 @@ fn store_message(
     let written: Written = [new.len() as u64, years.len() as u64];
     store::insert_records(conn, &new)?;
     for row in &new {
-        changes.record(&row.id, row.year, &row.province);
+        changes.record(&row.id, &row.engineer_id, row.year, &row.province);
     }
     for (who, year) in &later {
         status::recompute(conn, changes, rules, who, *year, today)?;

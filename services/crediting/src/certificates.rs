@@ -1,6 +1,9 @@
 //! Hour certificates (Art. 15, 21): a signed statement of an engineer's
-//! complete year that anyone can check, revoked when the year's records are
-//! revoked (Art. 27).
+//! year as it stands (its hours by category, and whether it is complete)
+//! that anyone can check. A certificate follows its year: revoked when the
+//! year's records are revoked (Art. 27), and superseded when any other
+//! change alters the figures it states ([`supersede`]); a new one states
+//! the year as it is then.
 //!
 //! The document is a W3C Verifiable Credential 2.0 shaped as an Open Badges
 //! 3.0 `OpenBadgeCredential`: the achievement is the year's continuing
@@ -14,7 +17,10 @@
 
 use std::path::Path;
 
-use ce_db::{DbConnection, DbError, audit};
+use std::collections::HashMap;
+
+use ce_db::audit::{self, AuditEntry};
+use ce_db::{DbConnection, DbError};
 use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use ce_proto::crediting::{
     AnnualStatus, CreateHourCertificateRequest, HourCertificate, VerifyHourCertificateResponse,
@@ -33,6 +39,7 @@ use crate::names;
 use crate::records::Crediting;
 use crate::schema::hour_certificates;
 use crate::status;
+use crate::store;
 
 pub const HOUR_CERTIFICATES: &str = "hourCertificates";
 /// The development certificate key, under the data folder.
@@ -230,7 +237,112 @@ fn hours(h: f64) -> String {
     format!("{h:.2}")
 }
 
-/// The unsigned credential for a complete year.
+/// The figures of a year a certificate states: its hours by category
+/// (written with two decimals) and whether it is complete. A change to a
+/// year that alters any of them supersedes its certificates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    pub total: f64,
+    pub public: f64,
+    pub professional: f64,
+    pub converted: f64,
+    pub complete: bool,
+}
+
+/// [`Figures`] as a certificate writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stated {
+    /// (kind, hours) in the order of the credential's results.
+    hours: [(&'static str, String); 4],
+    complete: bool,
+}
+
+const KINDS: [&str; 4] = ["total", "public", "professional", "converted"];
+
+impl Figures {
+    pub fn of(s: &AnnualStatus) -> Figures {
+        Figures {
+            total: s.total_hours,
+            public: s.public_hours,
+            professional: s.professional_hours,
+            converted: s.converted_hours,
+            complete: s.complete,
+        }
+    }
+
+    fn stated(&self) -> Stated {
+        let values = [self.total, self.public, self.professional, self.converted];
+        Stated {
+            hours: std::array::from_fn(|i| (KINDS[i], hours(values[i]))),
+            complete: self.complete,
+        }
+    }
+}
+
+impl Stated {
+    /// What a credential states. A certificate without `complete` was
+    /// issued when only complete years had one.
+    fn read(document: &Value) -> Option<Stated> {
+        let subject = document.get("credentialSubject")?;
+        let results = subject.get("result")?.as_array()?;
+        let value = |kind: &str| {
+            let urn = format!("urn:ce:result:{kind}");
+            results
+                .iter()
+                .find(|r| r.get("resultDescription").and_then(Value::as_str) == Some(&urn))
+                .and_then(|r| r.get("value")?.as_str())
+                .map(str::to_owned)
+        };
+        let [total, public, professional, converted] = KINDS.map(value);
+        Some(Stated {
+            hours: [
+                ("total", total?),
+                ("public", public?),
+                ("professional", professional?),
+                ("converted", converted?),
+            ],
+            complete: match subject.get("complete") {
+                None => true,
+                Some(v) => v.as_bool()?,
+            },
+        })
+    }
+
+    /// What differs from `now`, as `total 90.00 → 86.00, complete yes → no`.
+    fn changes_to(&self, now: &Stated) -> String {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let mut out: Vec<String> = self
+            .hours
+            .iter()
+            .zip(&now.hours)
+            .filter(|(before, after)| before.1 != after.1)
+            .map(|((kind, before), (_, after))| format!("{kind} {before} → {after}"))
+            .collect();
+        if self.complete != now.complete {
+            out.push(format!(
+                "complete {} → {}",
+                yes(self.complete),
+                yes(now.complete)
+            ));
+        }
+        out.join(", ")
+    }
+
+    fn describe(&self) -> String {
+        let mut out: Vec<String> = self
+            .hours
+            .iter()
+            .map(|(kind, h)| format!("{kind} {h}"))
+            .collect();
+        out.push(format!(
+            "complete {}",
+            if self.complete { "yes" } else { "no" }
+        ));
+        out.join(", ")
+    }
+}
+
+/// The unsigned credential for a year as it is stored.
 fn document(signer: &Signer, id: &str, s: &AnnualStatus, issued: &str) -> Value {
     let state = ce_proto::crediting::AnnualState::try_from(s.state)
         .map(|st| {
@@ -296,6 +408,7 @@ fn document(signer: &Signer, id: &str, s: &AnnualStatus, issued: &str) -> Value 
             ],
             "year": s.year,
             "state": state,
+            "complete": s.complete,
             "deemedReason": s.deemed_reason,
             "province": s.province,
             "ruleSet": s.rule_set,
@@ -362,8 +475,129 @@ pub fn revoke_year(
     .execute(conn)?)
 }
 
+/// A standing certificate, as [`supersede`] reads it.
+#[derive(Debug, Queryable)]
+struct Standing {
+    id: String,
+    engineer_id: String,
+    year: i32,
+    province: String,
+    credential: String,
+}
+
+/// Engineers a query of [`supersede`] asks about at most.
+const CHUNK: usize = 1000;
+
+/// Revokes, inside the caller's transaction, every standing certificate of
+/// the years in `restated` (engineer and year, with the figures just stored
+/// and the day they were assessed on) that states other figures: the year
+/// it certifies is no longer the year as it stands. `records` are the hour
+/// records the transaction changed, with their engineer and year: the
+/// reason names one of the engineer's, of the certificate's year if there
+/// is one (a make-up record of the next year changes a deferred year too).
+/// One query when no certificate is found (engineers in chunks of
+/// [`CHUNK`]); each revocation is audited. Returns how many.
+pub fn supersede(
+    conn: &mut DbConnection,
+    restated: &HashMap<(String, i32), (Figures, time::Date)>,
+    records: &[(String, String, i32)],
+) -> Result<usize, DbError> {
+    let mut engineers: Vec<&str> = restated.keys().map(|(e, _)| e.as_str()).collect();
+    engineers.sort_unstable();
+    engineers.dedup();
+    let mut years: Vec<i32> = restated.keys().map(|(_, y)| *y).collect();
+    years.sort_unstable();
+    years.dedup();
+    let mut standing: Vec<Standing> = Vec::new();
+    for chunk in engineers.chunks(CHUNK) {
+        standing.extend(
+            hour_certificates::table
+                .filter(hour_certificates::engineer_id.eq_any(chunk))
+                .filter(hour_certificates::year.eq_any(&years))
+                .filter(hour_certificates::revoke_micros.is_null())
+                .select((
+                    hour_certificates::id,
+                    hour_certificates::engineer_id,
+                    hour_certificates::year,
+                    hour_certificates::province,
+                    hour_certificates::credential,
+                ))
+                .order(hour_certificates::id)
+                .load::<Standing>(conn)?,
+        );
+    }
+    let mut revoked = 0;
+    for cert in standing {
+        let Some((figures, on)) = restated.get(&(cert.engineer_id.clone(), cert.year)) else {
+            continue;
+        };
+        let now = figures.stated();
+        let before = serde_json::from_str::<Value>(&cert.credential)
+            .ok()
+            .as_ref()
+            .and_then(Stated::read);
+        let what = match &before {
+            Some(before) if *before == now => continue,
+            Some(before) => before.changes_to(&now),
+            None => format!(
+                "the certificate's figures do not read; the year now states {}",
+                now.describe()
+            ),
+        };
+        let of_engineer = || records.iter().filter(|(e, ..)| *e == cert.engineer_id);
+        let record = of_engineer()
+            .find(|(_, _, year)| *year == cert.year)
+            .or_else(|| of_engineer().next());
+        let by = match record {
+            Some((_, id, _)) => format!(" by {}", names::record_name(id)),
+            None => ", the year reassessed".to_owned(),
+        };
+        let reason = format!(
+            "superseded: the year's figures changed on {}{by}: {what}",
+            dates::format(*on)
+        );
+        let at = now_micros();
+        let n = diesel::update(
+            hour_certificates::table
+                .find(&cert.id)
+                .filter(hour_certificates::revoke_micros.is_null()),
+        )
+        .set((
+            hour_certificates::revoke_micros.eq(Some(at)),
+            hour_certificates::revocation_reason.eq(Some(&reason)),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            continue;
+        }
+        audit::append(
+            conn,
+            &AuditEntry {
+                at_micros: at,
+                actor: "crediting".into(),
+                role: "service".into(),
+                province: Some(cert.province.clone()),
+                rpc: "SupersedeHourCertificate".into(),
+                resource: format!("{HOUR_CERTIFICATES}/{}", cert.id),
+                request_id: String::new(),
+                outcome: "OK".into(),
+            },
+        )?;
+        revoked += 1;
+    }
+    Ok(revoked)
+}
+
+/// The day (China time) of a moment in microseconds.
+fn day_of(micros: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .map(|t| dates::format(t.to_offset(time::macros::offset!(+8)).date()))
+        .unwrap_or_default()
+}
+
 impl Crediting {
-    /// Issues a certificate of a complete year to anyone who may read it.
+    /// Issues a certificate of a year as it stands (complete or not) to
+    /// anyone who may read the year.
     pub async fn create_certificate(
         &self,
         call: &Call,
@@ -376,48 +610,39 @@ impl Crediting {
                 "must be `engineers/{engineer}/annualStatuses/{year}`",
             )
         })?;
-        // Reads through the status's own scope check, fresh if stale.
-        let s = status::get(self, call, &req.annual_status).await?;
-        if !s.complete {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} is not complete ({} of 90 hours, {} of 60 professional; Art. 18): \
-                 a certificate states a complete year",
-                req.annual_status,
-                hours(s.total_hours),
-                hours(s.professional_hours)
-            )));
-        }
-        let stored = {
-            let id = engineer_id.clone();
-            self.db
-                .read(move |conn| crate::store::get_status(conn, &id, year))
-                .await?
-                .ok_or_else(|| names::not_found(&req.annual_status))?
-        };
+        // Reads through the status's own scope check, assessed if never
+        // stored, fresh if stale.
+        status::get(self, call, &req.annual_status).await?;
         let id = names::new_id();
         let at = now_micros();
         let issued = rfc3339(at);
-        let signed = self
-            .certificates
-            .sign(document(&self.certificates, &id, &s, &issued), &issued)?;
-        let row = CertificateRow {
-            id,
-            engineer_id,
-            year,
-            province: stored.province,
-            field: stored.field,
-            employer_id: stored.employer_id,
-            credential: serde_json::to_string_pretty(&signed)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-            issued_by: call.caller.subject.clone(),
-            create_micros: at,
-            revoke_micros: None,
-            revocation_reason: None,
-        };
+        let signer = self.certificates.clone();
         let call = call.clone();
         let row = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
+                // Under the engineer's lock, the year as stored: a change
+                // that commits after this supersedes the certificate, and
+                // one that committed since the read is certified.
+                store::lock_engineers(conn, std::slice::from_ref(&engineer_id))?;
+                let stored = store::get_status(conn, &engineer_id, year)?
+                    .ok_or_else(|| names::not_found(&req.annual_status))?;
+                let s = status::decode(&stored)?;
+                let signed = signer.sign(document(&signer, &id, &s, &issued), &issued)?;
+                let row = CertificateRow {
+                    id,
+                    engineer_id,
+                    year,
+                    province: stored.province,
+                    field: stored.field,
+                    employer_id: stored.employer_id,
+                    credential: serde_json::to_string_pretty(&signed)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    issued_by: call.caller.subject.clone(),
+                    create_micros: at,
+                    revoke_micros: None,
+                    revocation_reason: None,
+                };
                 diesel::insert_into(hour_certificates::table)
                     .values(&row)
                     .execute(conn)
@@ -493,15 +718,22 @@ impl Crediting {
             ));
         }
         Ok(match row.revoke_micros {
-            Some(_) => VerifyHourCertificateResponse {
+            Some(at) => VerifyHourCertificateResponse {
                 verdict: Verdict::Revoked as i32,
-                reason: "revoked (Art. 27)".into(),
+                reason: format!("revoked on {}", day_of(at)),
                 hour_certificate: name,
                 revocation_reason: row.revocation_reason.unwrap_or_default(),
             },
             None => VerifyHourCertificateResponse {
                 verdict: Verdict::Valid as i32,
-                reason: "signed by this issuer, unchanged, and standing".into(),
+                reason: match Stated::read(&issued) {
+                    Some(stated) if !stated.complete => format!(
+                        "signed by this issuer, unchanged, and standing; the year it states is \
+                         not complete ({} hours, {} professional)",
+                        stated.hours[0].1, stated.hours[2].1
+                    ),
+                    _ => "signed by this issuer, unchanged, and standing".into(),
+                },
                 hour_certificate: name,
                 revocation_reason: String::new(),
             },
@@ -519,6 +751,47 @@ mod tests {
             issuer: "did:web:test".into(),
             issuer_name: "Test".into(),
         }
+    }
+
+    #[test]
+    fn a_credential_states_its_figures_and_says_which_changed() {
+        let status = AnnualStatus {
+            name: "engineers/e/annualStatuses/2026".into(),
+            engineer: "engineers/e".into(),
+            year: 2026,
+            total_hours: 90.0,
+            public_hours: 30.0,
+            professional_hours: 60.0,
+            converted_hours: 40.0,
+            complete: true,
+            ..Default::default()
+        };
+        let mut doc = document(&signer(), "1", &status, "2026-11-25T00:00:00Z");
+        let stated = Stated::read(&doc).unwrap();
+        assert_eq!(stated, Figures::of(&status).stated());
+        let now = Figures {
+            total: 86.0,
+            professional: 56.0,
+            complete: false,
+            ..Figures::of(&status)
+        }
+        .stated();
+        assert_eq!(
+            stated.changes_to(&now),
+            "total 90.00 → 86.00, professional 60.00 → 56.00, complete yes → no"
+        );
+        // Differences under a hundredth of an hour are not stated.
+        let same = Figures {
+            total: 90.001,
+            ..Figures::of(&status)
+        };
+        assert_eq!(same.stated(), stated);
+        // Issued before `complete` was stated: only complete years had one.
+        doc["credentialSubject"]
+            .as_object_mut()
+            .unwrap()
+            .remove("complete");
+        assert_eq!(Stated::read(&doc), Some(stated));
     }
 
     #[test]

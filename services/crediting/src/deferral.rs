@@ -174,7 +174,7 @@ impl Crediting {
                     )));
                 }
                 store::set_make_up(conn, &id, req.year, now_micros())?;
-                changes.record(&id, record_year, &record_province);
+                changes.record(&id, &who.engineer_id, record_year, &record_province);
                 status::recompute(conn, changes, &rules, &who, req.year + 1, today)?;
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))

@@ -30,6 +30,7 @@ use diesel::prelude::*;
 use prost::Message;
 use tokio::sync::Notify;
 
+use crate::certificates::{self, Figures};
 use crate::records::to_proto;
 use crate::schema::{changes, feed_head};
 use crate::store;
@@ -44,17 +45,33 @@ const POLL: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub struct Changes {
     entries: Vec<(i32, String, i32, String)>,
+    /// The engineer of each hour record noted, in the order noted: the
+    /// record a superseded certificate names (see [`Changes::flush`]).
+    record_engineers: Vec<(String, String, i32)>,
+    /// Stored years rewritten with these figures, on the day they were
+    /// assessed: their certificates must still state them.
+    restated: Vec<((String, i32), Figures, time::Date)>,
+}
+
+/// A point [`Changes::rollback`] returns to.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    entries: usize,
+    record_engineers: usize,
+    restated: usize,
 }
 
 impl Changes {
-    /// An hour record changed.
-    pub fn record(&mut self, id: &str, year: i32, province: &str) {
+    /// An hour record of `engineer_id` changed.
+    pub fn record(&mut self, id: &str, engineer_id: &str, year: i32, province: &str) {
         self.entries.push((
             ChangeKind::HourRecord as i32,
             id.to_owned(),
             year,
             province.to_owned(),
         ));
+        self.record_engineers
+            .push((engineer_id.to_owned(), id.to_owned(), year));
     }
 
     /// An annual status changed.
@@ -67,19 +84,45 @@ impl Changes {
         ));
     }
 
+    /// A stored year was written over with `figures` (assessed on `on`):
+    /// its standing certificates are checked against them at
+    /// [`Changes::flush`], and revoked if they state other figures.
+    pub fn restated(&mut self, engineer_id: &str, year: i32, figures: Figures, on: time::Date) {
+        self.restated
+            .push(((engineer_id.to_owned(), year), figures, on));
+    }
+
     /// A mark to [`Changes::rollback`] to when a savepoint is undone.
-    pub fn mark(&self) -> usize {
-        self.entries.len()
+    pub fn mark(&self) -> Mark {
+        Mark {
+            entries: self.entries.len(),
+            record_engineers: self.record_engineers.len(),
+            restated: self.restated.len(),
+        }
     }
 
     /// Forgets the changes noted since `mark`: their savepoint rolled back.
-    pub fn rollback(&mut self, mark: usize) {
-        self.entries.truncate(mark);
+    pub fn rollback(&mut self, mark: Mark) {
+        self.entries.truncate(mark.entries);
+        self.record_engineers.truncate(mark.record_engineers);
+        self.restated.truncate(mark.restated);
     }
 
     /// Numbers and stores the changes, once each resource; the last step of
     /// a write transaction.
+    ///
+    /// Certificates of a year whose figures changed are revoked first
+    /// (`certificates::supersede`): a transaction that rewrote no stored
+    /// year does nothing for them, one that did asks once.
     fn flush(self, conn: &mut DbConnection) -> Result<(), DbError> {
+        if !self.restated.is_empty() {
+            let restated: HashMap<(String, i32), (Figures, time::Date)> = self
+                .restated
+                .into_iter()
+                .map(|(key, figures, on)| (key, (figures, on)))
+                .collect();
+            certificates::supersede(conn, &restated, &self.record_engineers)?;
+        }
         let mut seen = BTreeSet::new();
         let mut unique = Vec::with_capacity(self.entries.len());
         for e in self.entries.into_iter().rev() {

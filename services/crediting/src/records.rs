@@ -227,7 +227,7 @@ pub fn save(
         };
     }
     store::insert_record(conn, &row)?;
-    changes.record(&row.id, row.year, &row.province);
+    changes.record(&row.id, &row.engineer_id, row.year, &row.province);
     audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
     Ok((row, true))
 }
@@ -605,7 +605,7 @@ impl Crediting {
                         Some(&reason),
                         now_micros(),
                     )?;
-                    changes.record(&old_id, old.year, &old.province);
+                    changes.record(&old_id, &old.engineer_id, old.year, &old.province);
                     let mut years = std::collections::BTreeSet::new();
                     if old.state == RecordState::Confirmed as i32 {
                         years.extend(years_of(&old));
@@ -697,7 +697,7 @@ impl Crediting {
                     Some(r) => (RecordState::Rejected, Some(r.trim())),
                 };
                 store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
-                changes.record(&id, row.year, &row.province);
+                changes.record(&id, &row.engineer_id, row.year, &row.province);
                 if state == RecordState::Confirmed {
                     for year in years_of(&row) {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
@@ -810,7 +810,7 @@ impl Crediting {
                             now_micros(),
                         )?;
                         audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
-                        changes.record(id, row.year, &row.province);
+                        changes.record(id, &row.engineer_id, row.year, &row.province);
                         if row.state == RecordState::Confirmed as i32 {
                             for year in years_of(&row) {
                                 touched.insert((row.engineer_id.clone(), year));

@@ -16,6 +16,7 @@ use ce_server::{ApiError, Call, Violations};
 use prost::Message;
 
 use crate::activity;
+use crate::certificates::Figures;
 use crate::feed::Changes;
 use crate::names;
 use crate::records::Crediting;
@@ -317,7 +318,9 @@ pub fn evaluate(
 
 /// Stores what changed of an evaluated year: the explanations that differ
 /// from the records' stored ones, and the status unless it is the stored
-/// one already (and fresh). Notes each status written in `changes`.
+/// one already (and fresh). Notes each status written in `changes`, and
+/// each written over a stored one with its figures, so the year's
+/// certificates follow it.
 pub fn store_evaluated(
     conn: &mut DbConnection,
     changes: &mut Changes,
@@ -376,6 +379,10 @@ pub fn store_evaluated(
         (None, None) => store::insert_statuses(conn, std::slice::from_ref(&row))?,
     }
     changes.status(&who.engineer_id, ev.year, &who.province);
+    if existing.is_some() {
+        // A certificate of the year must still state it (checked at flush).
+        changes.restated(&who.engineer_id, ev.year, Figures::of(&ev.status), ev.today);
+    }
     Ok(ev.status)
 }
 

@@ -1,7 +1,8 @@
 //! Answers for the back office: the change feed (resumable, in order, no
 //! loss or repetition), compliance statistics, closing a year, and signed
-//! hour certificates that are verified, detected when tampered with and
-//! revoked with the records under Art. 27.
+//! hour certificates that are verified, detected when tampered with,
+//! revoked with the records under Art. 27, and superseded when their
+//! year's figures change (more in `certificates.rs`).
 
 use super::*;
 use ce_proto::common::Role;
@@ -221,16 +222,23 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
 async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records(b: Backend) {
     let w = world(b).await;
     let status = status_name(&w.engineer, 2026);
-    // An incomplete year gets no certificate.
-    let err = w
+    // An incomplete year's certificate says it is not complete.
+    let empty = w
         .env
         .engineer(&w.engineer)
         .create_hour_certificate(CreateHourCertificateRequest {
             annual_status: status.clone(),
         })
         .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+        .unwrap()
+        .into_inner();
+    let empty_doc: serde_json::Value = serde_json::from_str(&empty.credential).unwrap();
+    assert_eq!(empty_doc["credentialSubject"]["complete"], false);
+    assert_eq!(empty_doc["credentialSubject"]["state"], "IN_PROGRESS");
+    assert_eq!(
+        empty_doc["credentialSubject"]["result"][0]["value"], "0.00",
+        "{empty_doc:#}"
+    );
 
     let project = compliant_year(&w).await;
     // Another province's clerk cannot have one issued.
@@ -271,6 +279,7 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     assert_eq!(value("total"), "90.00");
     assert_eq!(value("professional"), "60.00");
     assert_eq!(value("public"), "30.00");
+    assert_eq!(doc["credentialSubject"]["complete"], true);
 
     // An employer checks it: valid, whatever the formatting.
     let mut employer = w.env.employer(&w.employer);
@@ -345,15 +354,44 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
         .unwrap()
         .into_inner();
     assert!(stored.revoke_time.is_some());
-    let err = w
+    // The year as it now stands is certified as not complete.
+    let after = w
         .env
         .engineer(&w.engineer)
         .create_hour_certificate(CreateHourCertificateRequest {
             annual_status: status,
         })
         .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::FailedPrecondition);
+        .unwrap()
+        .into_inner();
+    let after_doc: serde_json::Value = serde_json::from_str(&after.credential).unwrap();
+    assert_eq!(after_doc["credentialSubject"]["complete"], false);
+    assert_eq!(
+        after_doc["credentialSubject"]["result"][0]["value"], "60.00",
+        "30 of the book and 30 public hours without the project"
+    );
+    let v = employer
+        .verify_hour_certificate(verify(after.credential.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Valid as i32, "{}", v.reason);
+    assert!(v.reason.contains("not complete"), "{}", v.reason);
+
+    // The first certificate, of the empty year, was superseded when the
+    // year's hours arrived.
+    let v = employer
+        .verify_hour_certificate(verify(empty.credential.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.verdict, Verdict::Revoked as i32);
+    assert!(
+        v.revocation_reason
+            .starts_with("superseded: the year's figures changed on 2026-11-25 by hourRecords/"),
+        "{}",
+        v.revocation_reason
+    );
 }
 
 async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance(b: Backend) {

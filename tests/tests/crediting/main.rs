@@ -16,6 +16,7 @@ use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends, credit_code, re
 use tonic::Code;
 
 mod aggregation;
+mod certificates;
 mod concurrency;
 mod moves;
 mod online;
