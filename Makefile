@@ -43,7 +43,7 @@ test: lint helm-check fuzz-smoke
 # crediting, supervision) down while a decision needs it.
 faults:
 	$(CARGO) test -p ce-tests --test faults --test stack --test supervision --test quality -- \
-	  killed_mid_upload postgresql_restart hostile_clients registry_is_down database_outage overload_is_shed while_crediting_is_down reports_poor_results_once
+	  killed_mid_upload postgresql_restart hostile_clients registry_is_down database_outage overload_is_shed while_crediting_is_down once_supervision_is_back
 
 # Fuzzing (cargo fuzz on stable Rust, no sanitizer): the rules library, the
 # provincial overlay loader, xAPI evidence, and every write RPC of every

@@ -197,6 +197,8 @@ fuzz_target!(|data: &[u8]| {
                 .acknowledge_notification(sp::AcknowledgeNotificationRequest),
             SupervisionServiceClient(supervision)
                 .report_quality_result(sp::ReportQualityResultRequest),
+            SupervisionServiceClient(supervision)
+                .withdraw_quality_result(sp::WithdrawQualityResultRequest),
             SupervisionServiceClient(supervision).create_inspection(sp::CreateInspectionRequest),
             SupervisionServiceClient(supervision)
                 .draw_inspection_sample(sp::DrawInspectionSampleRequest),
@@ -209,6 +211,7 @@ fuzz_target!(|data: &[u8]| {
             QualityServiceClient(quality).record_indicator(q::RecordIndicatorRequest),
             QualityServiceClient(quality).refresh_indicators(q::RefreshIndicatorsRequest),
             QualityServiceClient(quality).close_period(q::ClosePeriodRequest),
+            QualityServiceClient(quality).reopen_period(q::ReopenPeriodRequest),
         )
     });
     if let Some((method, Err(status))) = outcome {

@@ -570,6 +570,10 @@ impl SupervisionEnv {
     }
 }
 
+/// Quality monitoring's today in [`QualityEnv`]: after 2026 has ended, so
+/// every period of 2026 can be closed, whenever the tests run.
+pub const QUALITY_TODAY: time::Date = time::macros::date!(2027 - 01 - 15);
+
 pub type Quality = ce_proto::quality::quality_service_client::QualityServiceClient<
     InterceptedService<Channel, Bearer>,
 >;
@@ -644,7 +648,10 @@ impl QualityEnv {
         config.peers.insert("crediting".into(), crediting.url());
         config.quality.follow_crediting_secs = 0;
         configure(&mut config);
-        let service = start_service(config, quality::start).await;
+        let service = start_service(config, |c, s| {
+            quality::start_with_clock(c, s, ce_server::dates::fixed_clock(QUALITY_TODAY))
+        })
+        .await;
         let channel = service.channel().await;
         QualityEnv {
             registry,
@@ -692,7 +699,10 @@ impl QualityEnv {
         config
             .peers
             .insert("crediting".into(), self.crediting.url());
-        start_service(config, quality::start).await
+        start_service(config, |c, s| {
+            quality::start_with_clock(c, s, ce_server::dates::fixed_clock(QUALITY_TODAY))
+        })
+        .await
     }
 
     /// A client of `replica` (see [`QualityEnv::start_replica`]).

@@ -24,7 +24,7 @@ use ce_proto::quality::{
     ClosePeriodRequest, Evaluation, GetOutboxStatusRequest, GetScoreDistributionRequest,
     GetScoreRequest, GetScoringModelRequest, Indicator, ListGradeChangesRequest,
     ListScoreHistoryRequest, ListScoresRequest, RecordIndicatorRequest, RefreshIndicatorsRequest,
-    SubmitEvaluationsRequest, WatchScoresRequest,
+    ReopenPeriodRequest, SubmitEvaluationsRequest, WatchScoresRequest,
 };
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{self as reg, *};
@@ -864,6 +864,7 @@ const QUALITY: &[Row] = &[
     ),
     write("RefreshIndicators", &[Ministry, Service, Province]),
     write("ClosePeriod", &[Ministry, Service, Province]),
+    write("ReopenPeriod", &[Ministry, Service, Province]),
     read("GetOutboxStatus", &[Ministry, Service]),
     // A score: departments in scope and the institution with its
     // breakdown; other institutions see the grade without the breakdown,
@@ -1002,6 +1003,19 @@ async fn call_quality(
                 ClosePeriodRequest {
                     period: "2026".into(),
                     province: "44".into(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "ReopenPeriod" => outcome(
+            c.reopen_period(request(
+                ReopenPeriodRequest {
+                    period: "2026".into(),
+                    province: "44".into(),
+                    reason: "late evidence of attendance".into(),
                 },
                 token,
                 id,
@@ -1210,6 +1224,8 @@ const SUPERVISION: &[Row] = &[
     // Poor quality results (Art. 25, 26) come from quality monitoring, or a
     // department of the institution's province.
     write("ReportQualityResult", &[Ministry, Service, Province]),
+    // A corrected result that is no longer poor withdraws the violation.
+    write("WithdrawQualityResult", &[Ministry, Service, Province]),
     // Inspections (Art. 24) by departments whose scope covers them; public once
     // published, and this one is not.
     write("CreateInspection", &[Ministry, Province, Regulator]),
@@ -1375,7 +1391,7 @@ async fn prepare(
             .into_inner()
             .name;
     }
-    if rpc == "ReportQualityResult" {
+    if matches!(rpc, "ReportQualityResult" | "WithdrawQualityResult") {
         // One violation per institution and period: a fresh institution each time.
         p.institution = env
             .registry
@@ -1394,6 +1410,23 @@ async fn prepare(
             .unwrap()
             .into_inner()
             .name;
+    }
+    if rpc == "WithdrawQualityResult" {
+        // A violation to withdraw.
+        sup.report_quality_result(request(
+            sp::ReportQualityResultRequest {
+                institution: p.institution.clone(),
+                period: "2026".into(),
+                grade: "D".into(),
+                score: 41.0,
+                model_version: "national-2026.2".into(),
+                ..Default::default()
+            },
+            &t,
+            &id("report"),
+        ))
+        .await
+        .unwrap();
     }
     p
 }
@@ -1653,6 +1686,23 @@ async fn call_supervision(
                     score: 41.0,
                     model_version: "national-2026.2".into(),
                     finding: String::new(),
+                    compute_time: None,
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "WithdrawQualityResult" => outcome(
+            c.withdraw_quality_result(request(
+                sp::WithdrawQualityResultRequest {
+                    institution: p.institution.clone(),
+                    period: "2026".into(),
+                    grade: "B".into(),
+                    score: 75.0,
+                    model_version: "national-2026.2".into(),
+                    compute_time: None,
                 },
                 token,
                 id,
@@ -2372,7 +2422,9 @@ async fn call_crediting(
                 id,
             ))
             .await,
-            |r| r.verdict == cr::verify_hour_certificate_response::Verdict::Valid as i32,
+            // Identified, valid or revoked: the table's own writes may change the
+            // certified year, which supersedes the certificate.
+            |r| r.hour_certificate == cw.certificate,
         ),
         other => panic!("no call for {other}: add one beside its row"),
     }

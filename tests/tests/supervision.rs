@@ -1247,6 +1247,7 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
         score: 41.5,
         model_version: "national-2026.2".into(),
         finding: String::new(),
+        compute_time: None,
     };
     let mut quality = env.client(token(Role::Service, "service/quality"));
     let first = quality
@@ -2521,8 +2522,8 @@ async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
     .await
     .unwrap();
     let (a, b) = tokio::join!(
-        supervision::lifecycle::escalate_overdue(&one),
-        supervision::lifecycle::escalate_overdue(&two),
+        supervision::lifecycle::escalate_overdue(&one, ce_server::dates::today()),
+        supervision::lifecycle::escalate_overdue(&two, ce_server::dates::today()),
     );
     assert_eq!(a.unwrap() + b.unwrap(), ORDERS, "each order escalated once");
     let mut conn = one.connection().unwrap();

@@ -46,6 +46,35 @@ pub fn text_to_proto(s: &str) -> Option<ProtoDate> {
     parse(s).ok().map(to_proto)
 }
 
+/// A service's "today" (China Standard Time): the real one in production,
+/// a fixed day in tests, so date-dependent rules give the same answer
+/// whenever the tests run.
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> Date + Send + Sync>);
+
+impl Clock {
+    /// The day it is now, by this clock.
+    pub fn today(&self) -> Date {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", format(self.today()))
+    }
+}
+
+/// The real clock: [`today`].
+pub fn system_clock() -> Clock {
+    Clock(std::sync::Arc::new(today))
+}
+
+/// A clock that always answers `day`.
+pub fn fixed_clock(day: Date) -> Clock {
+    Clock(std::sync::Arc::new(move || day))
+}
+
 /// Today in China Standard Time.
 pub fn today() -> Date {
     let cst = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);

@@ -88,14 +88,20 @@ pub fn pending_of(conn: &mut DbConnection, cause: &str) -> Result<i64, DbError> 
         .get_result(conn)?)
 }
 
-/// Whether any effect of this cause was ever stored (delivered or not).
-pub fn exists_for(conn: &mut DbConnection, cause: &str, method: &str) -> Result<bool, DbError> {
-    let n: i64 = outbox::table
+/// The latest effect of a cause among `methods` (delivered or not): what
+/// was last said to a peer about it.
+pub fn latest_of(
+    conn: &mut DbConnection,
+    cause: &str,
+    methods: &[&str],
+) -> Result<Option<Effect>, DbError> {
+    Ok(outbox::table
         .filter(outbox::cause.eq(cause))
-        .filter(outbox::method.eq(method))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .filter(outbox::method.eq_any(methods))
+        .order((outbox::create_micros.desc(), outbox::id.desc()))
+        .select(Effect::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Delivers an effect to its peer: `Ok` once the peer acknowledged it.

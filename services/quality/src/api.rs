@@ -97,6 +97,17 @@ impl QualityService for QualityApi {
         reply_to_mutation(&self.inner.db, &call, &resource, result).await
     }
 
+    async fn reopen_period(
+        &self,
+        req: Request<ReopenPeriodRequest>,
+    ) -> Result<Response<ReopenPeriodResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = format!("scores/{}", r.period);
+        let result = self.inner.reopen_period(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
     async fn get_outbox_status(
         &self,
         req: Request<GetOutboxStatusRequest>,

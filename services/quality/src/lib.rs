@@ -53,6 +53,15 @@ pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
+    start_with_clock(config, signal, ce_server::dates::system_clock()).await
+}
+
+/// [`start`] with the day the service takes for today (tests fix it).
+pub async fn start_with_clock(
+    config: ServiceConfig,
+    signal: impl Future<Output = ()> + Send + 'static,
+    clock: ce_server::dates::Clock,
+) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
@@ -67,6 +76,7 @@ pub async fn start(
         ),
         outbox: ce_server::outbox::Outbox::default(),
         computed: tokio::sync::watch::channel(0).0,
+        clock,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follow = prepared.config.quality.follow_crediting_secs;

@@ -69,6 +69,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    period_closures (province, period) {
+        province -> Text,
+        period -> Text,
+        closed -> Integer,
+        changed_by -> Text,
+        reason -> Nullable<Text>,
+        change_micros -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(scores, institution_fields, grade_changes);
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     scores::province,

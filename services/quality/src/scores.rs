@@ -12,12 +12,13 @@ use ce_proto::common::Role;
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
 use ce_proto::quality::{
     Contribution, Indicator as PIndicator, ListScoresRequest, ListScoresResponse,
-    RecordIndicatorRequest, Score, ScoreState, SubmitEvaluationsRequest, SubmitEvaluationsResponse,
+    RecordIndicatorRequest, Score, ScoreStanding, ScoreState, SubmitEvaluationsRequest,
+    SubmitEvaluationsResponse,
 };
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{GetInstitutionRequest, Institution, RecordQualityGradeRequest};
-use ce_proto::supervision::ReportQualityResultRequest;
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
+use ce_proto::supervision::{ReportQualityResultRequest, WithdrawQualityResultRequest};
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::outbox::{self as effects, Deliver, Effect, Outbox};
@@ -36,6 +37,7 @@ use crate::store::{self, EvaluationRow, IndicatorRow, RankKey, ScoreRow};
 type Intercepted = InterceptedService<Channel, PeerAuth>;
 
 pub const REPORT_POOR: &str = "supervision.ReportQualityResult";
+pub const WITHDRAW_POOR: &str = "supervision.WithdrawQualityResult";
 pub const RECORD_GRADE: &str = "registry.RecordQualityGrade";
 
 /// The services quality monitoring reads from and reports to.
@@ -80,6 +82,17 @@ impl Deliver for Clients {
                         .map(|_| ())
                         .map_err(|s| format!("{:?}: {}", s.code(), s.message()))
                 }
+                WITHDRAW_POOR => {
+                    let req =
+                        WithdrawQualityResultRequest::decode(payload).map_err(|e| e.to_string())?;
+                    match self.supervision.clone().withdraw_quality_result(req).await {
+                        // No violation was raised: nothing to withdraw.
+                        Err(s) if s.code() == tonic::Code::NotFound => Ok(()),
+                        r => r
+                            .map(|_| ())
+                            .map_err(|s| format!("{:?}: {}", s.code(), s.message())),
+                    }
+                }
                 RECORD_GRADE => {
                     let req =
                         RecordQualityGradeRequest::decode(payload).map_err(|e| e.to_string())?;
@@ -106,6 +119,8 @@ pub struct Quality {
     /// Bumped at every score computed here: wakes this replica's watches,
     /// which read the scores themselves from the database.
     pub computed: tokio::sync::watch::Sender<u64>,
+    /// Today (China time): which periods have ended and may be closed.
+    pub clock: dates::Clock,
 }
 
 fn to_model(i: PIndicator) -> Option<Indicator> {
@@ -205,8 +220,115 @@ pub fn for_caller(caller: &Caller, mut s: Score) -> Score {
 }
 
 /// Recomputes and stores an institution's score for `period`, inside the
-/// caller's transaction; a poor result gets its report in the outbox.
+/// caller's transaction, and the periods after it whose "poor" rests on
+/// its grade (Art. 25 "consecutive"), as far as grades keep changing.
 fn recompute(
+    conn: &mut DbConnection,
+    model: &Model,
+    institution: &Institution,
+    period: &str,
+) -> Result<Score, ApiError> {
+    let id = institution
+        .name
+        .strip_prefix("institutions/")
+        .unwrap_or(&institution.name);
+    let grade_of = |conn: &mut DbConnection, p: &str| -> Result<Option<String>, ApiError> {
+        Ok(store::get_score(conn, id, p)?.map(|r| r.grade))
+    };
+    let before = grade_of(conn, period)?;
+    let score = recompute_one(conn, model, institution, period)?;
+    let mut changed = before.as_deref() != Some(score.grade.as_str());
+    let mut next = next_period(period);
+    for _ in 0..model.poor.repeated_periods.max(1) {
+        let Some(p) = next.filter(|_| changed) else {
+            break;
+        };
+        let Some(before) = grade_of(conn, &p)? else {
+            break;
+        };
+        let later = recompute_one(conn, model, institution, &p)?;
+        changed = before != later.grade;
+        next = next_period(&p);
+    }
+    Ok(score)
+}
+
+/// What was last said to supervision about a score: the final figures
+/// reported poor, or withdrawn. `None` before anything was said.
+fn last_report(
+    conn: &mut DbConnection,
+    score: &str,
+) -> Result<Option<(bool, String, f64, String)>, ApiError> {
+    let Some(e) = effects::latest_of(conn, score, &[REPORT_POOR, WITHDRAW_POOR])? else {
+        return Ok(None);
+    };
+    let bad =
+        |e: prost::DecodeError| ApiError::Internal(format!("a stored report does not decode: {e}"));
+    Ok(Some(if e.method == REPORT_POOR {
+        let r = ReportQualityResultRequest::decode(e.payload.as_slice()).map_err(bad)?;
+        (true, r.grade, r.score, r.model_version)
+    } else {
+        let r = WithdrawQualityResultRequest::decode(e.payload.as_slice()).map_err(bad)?;
+        (false, r.grade, r.score, r.model_version)
+    }))
+}
+
+/// Tells supervision what a final score means for Art. 26, through the
+/// outbox: a poor result not reported yet (or reported with other figures)
+/// is reported; a result no longer poor withdraws the report made. A
+/// provisional score says nothing.
+fn settle_report(
+    conn: &mut DbConnection,
+    institution: &Institution,
+    score: &Score,
+) -> Result<(), ApiError> {
+    if score.standing != ScoreStanding::Final as i32 {
+        return Ok(());
+    }
+    let last = last_report(conn, &score.name)?;
+    let effect = match last {
+        Some((true, grade, points, model))
+            if score.poor
+                && grade == score.grade
+                && points == score.score
+                && model == score.model_version =>
+        {
+            return Ok(());
+        }
+        _ if score.poor => {
+            let report = ReportQualityResultRequest {
+                institution: institution.name.clone(),
+                period: score.period.clone(),
+                grade: score.grade.clone(),
+                score: score.score,
+                model_version: score.model_version.clone(),
+                finding: format!("grade {} under {}", score.grade, score.model_version),
+                compute_time: score.compute_time,
+            };
+            (REPORT_POOR, report.encode_to_vec())
+        }
+        Some((true, ..)) => {
+            let withdrawal = WithdrawQualityResultRequest {
+                institution: institution.name.clone(),
+                period: score.period.clone(),
+                grade: score.grade.clone(),
+                score: score.score,
+                model_version: score.model_version.clone(),
+                compute_time: score.compute_time,
+            };
+            (WITHDRAW_POOR, withdrawal.encode_to_vec())
+        }
+        _ => return Ok(()),
+    };
+    effects::insert(
+        conn,
+        &Effect::new(names::new_id(), &score.name, effect.0, effect.1),
+    )?;
+    Ok(())
+}
+
+/// Recomputes and stores one period's score; see [`recompute`].
+fn recompute_one(
     conn: &mut DbConnection,
     model: &Model,
     institution: &Institution,
@@ -242,6 +364,16 @@ fn recompute(
             sources.push((i, r.source.clone(), r.take_micros));
         }
     }
+    // Final once the period is closed for the province and the indicators
+    // pulled from the other services have been taken (Art. 25).
+    let pulled = [Indicator::DisclosureCompleteness, Indicator::Violations]
+        .iter()
+        .all(|i| sources.iter().any(|s| s.0 == *i));
+    let standing = if pulled && store::period_closed(conn, &institution.province, period)? {
+        ScoreStanding::Final
+    } else {
+        ScoreStanding::Provisional
+    };
     let now = now_micros();
     let field = institution.fields.first().copied().unwrap_or(0);
     let previous_grade = store::get_score(conn, &id, period)?
@@ -256,6 +388,7 @@ fn recompute(
         fields: institution.fields.clone(),
         model_version: model.version.clone(),
         compute_time: Some(dates::timestamp(now)),
+        standing: standing as i32,
         ..Default::default()
     };
     match model.score(&values) {
@@ -355,26 +488,7 @@ fn recompute(
             ),
         )?;
     }
-    // Poor: one report per institution and period (supervision is idempotent too).
-    if score.poor && !effects::exists_for(conn, &score.name, REPORT_POOR)? {
-        let report = ReportQualityResultRequest {
-            institution: institution.name.clone(),
-            period: period.to_owned(),
-            grade: score.grade.clone(),
-            score: score.score,
-            model_version: score.model_version.clone(),
-            finding: format!("grade {} under {}", score.grade, score.model_version),
-        };
-        effects::insert(
-            conn,
-            &Effect::new(
-                names::new_id(),
-                &score.name,
-                REPORT_POOR,
-                report.encode_to_vec(),
-            ),
-        )?;
-    }
+    settle_report(conn, institution, &score)?;
     Ok(score)
 }
 
@@ -954,16 +1068,30 @@ impl Quality {
     }
 }
 
+/// The provinces a close or reopen covers: the one asked for, or every
+/// province when the ministry asks for none.
+fn provinces_of(province: &Option<String>) -> Vec<String> {
+    match province {
+        Some(p) => vec![p.clone()],
+        None => ce_proto::reference::REGIONS
+            .iter()
+            .map(|r| r.code.to_owned())
+            .collect(),
+    }
+}
+
 impl Quality {
-    /// Refreshes and rescores every institution of a province (or all).
-    pub async fn close_period(
+    /// Who may close or reopen a period, for which province (`None`: all).
+    fn period_scope(
         &self,
         call: &Call,
-        req: ce_proto::quality::ClosePeriodRequest,
-    ) -> Result<ce_proto::quality::ClosePeriodResponse, ApiError> {
-        check_period(&req.period)?;
+        period: &str,
+        province: &str,
+        what: &str,
+    ) -> Result<Option<String>, ApiError> {
+        check_period(period)?;
         let c = &call.caller;
-        let asked = (!req.province.is_empty()).then(|| req.province.clone());
+        let asked = (!province.is_empty()).then(|| province.to_owned());
         if let Some(p) = &asked
             && ce_proto::reference::region(p).is_none()
         {
@@ -972,11 +1100,37 @@ impl Quality {
                 format!("`{p}` is not a province code"),
             ));
         }
-        let province = match c.role {
-            Role::Ministry | Role::Service => asked,
-            Role::ProvincialHrss => narrow(asked, c.province.clone(), "province")?,
-            _ => return Err(deny("closing a monitoring period")),
-        };
+        match c.role {
+            Role::Ministry | Role::Service => Ok(asked),
+            Role::ProvincialHrss => narrow(asked, c.province.clone(), "province"),
+            _ => Err(deny(what)),
+        }
+    }
+
+    /// Closes a period that has ended: marks it closed for the province
+    /// (or all), then refreshes and rescores every institution of it, whose
+    /// scores become final (Art. 25).
+    pub async fn close_period(
+        &self,
+        call: &Call,
+        req: ce_proto::quality::ClosePeriodRequest,
+    ) -> Result<ce_proto::quality::ClosePeriodResponse, ApiError> {
+        let province = self.period_scope(
+            call,
+            &req.period,
+            &req.province,
+            "closing a monitoring period",
+        )?;
+        let (_, last) = period_days(&req.period)?;
+        let today = self.clock.today();
+        if today <= last {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} runs to {}: a monitoring period is closed once it has ended, and its results are final from then (Art. 25)",
+                req.period,
+                dates::format(last)
+            )));
+        }
+        self.mark_period(call, &req.period, &province, None).await?;
         let mut out = ce_proto::quality::ClosePeriodResponse::default();
         let mut token = String::new();
         loop {
@@ -1013,6 +1167,86 @@ impl Quality {
             token = page.next_page_token;
         }
     }
+
+    /// Stores that `period` is closed (or open) for the provinces covered.
+    async fn mark_period(
+        &self,
+        call: &Call,
+        period: &str,
+        province: &Option<String>,
+        reopened_because: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let provinces = provinces_of(province);
+        let period = period.to_owned();
+        let call = call.clone();
+        let reason = reopened_because.map(str::to_owned);
+        self.db
+            .write(move |conn| -> Result<_, ApiError> {
+                let now = now_micros();
+                for p in &provinces {
+                    store::set_period_closed(
+                        conn,
+                        p,
+                        &period,
+                        reason.as_deref(),
+                        &call.caller.subject,
+                        now,
+                    )?;
+                }
+                audit::append(conn, &call.audit(&format!("scores/{period}"), "OK"))?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Reopens a closed period: its scores are provisional until the next
+    /// close. Violations raised stay as they are until that close decides
+    /// them again.
+    pub async fn reopen_period(
+        &self,
+        call: &Call,
+        req: ce_proto::quality::ReopenPeriodRequest,
+    ) -> Result<ce_proto::quality::ReopenPeriodResponse, ApiError> {
+        let province = self.period_scope(
+            call,
+            &req.period,
+            &req.province,
+            "reopening a monitoring period",
+        )?;
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.len() > 1000 {
+            return Err(ApiError::invalid(
+                "reason",
+                "is required: why the period is reopened, at most 1000 characters",
+            ));
+        }
+        self.mark_period(call, &req.period, &province, Some(reason))
+            .await?;
+        let period = req.period.clone();
+        let scores = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                let mut n = 0;
+                for row in store::scores_of_period(conn, &period, province.as_deref())? {
+                    let mut score = decode(&row)?;
+                    if score.standing == ScoreStanding::Provisional as i32 {
+                        continue;
+                    }
+                    score.standing = ScoreStanding::Provisional as i32;
+                    store::set_score_body(
+                        conn,
+                        &row.institution_id,
+                        &row.period,
+                        &score.encode_to_vec(),
+                    )?;
+                    n += 1;
+                }
+                Ok(n)
+            })
+            .await?;
+        self.computed.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(ce_proto::quality::ReopenPeriodResponse { scores })
+    }
 }
 
 /// The period right before `period`, of the same granularity: 2025 before
@@ -1028,6 +1262,21 @@ pub fn previous_period(period: &str) -> Option<String> {
         "-Q2" => Some(format!("{year}-Q1")),
         "-Q3" => Some(format!("{year}-Q2")),
         "-Q4" => Some(format!("{year}-Q3")),
+        _ => None,
+    }
+}
+
+/// The period right after `period`, of the same granularity.
+pub fn next_period(period: &str) -> Option<String> {
+    let year: i32 = period.get(..4)?.parse().ok()?;
+    match period.get(4..)? {
+        "" => Some(format!("{}", year + 1)),
+        "-H1" => Some(format!("{year}-H2")),
+        "-H2" => Some(format!("{}-H1", year + 1)),
+        "-Q1" => Some(format!("{year}-Q2")),
+        "-Q2" => Some(format!("{year}-Q3")),
+        "-Q3" => Some(format!("{year}-Q4")),
+        "-Q4" => Some(format!("{}-Q1", year + 1)),
         _ => None,
     }
 }
@@ -1099,6 +1348,7 @@ mod tests {
             ("2027-Q4", "2027-Q3"),
         ] {
             assert_eq!(previous_period(p).as_deref(), Some(before), "{p}");
+            assert_eq!(next_period(before).as_deref(), Some(p), "{before}");
         }
         assert_eq!(previous_period("2027-Q5"), None);
         assert_eq!(previous_period("27"), None);

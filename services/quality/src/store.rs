@@ -5,7 +5,8 @@ use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
 use crate::schema::{
-    evaluations, grade_changes, indicators, institution_fields, score_history, scores,
+    evaluations, grade_changes, indicators, institution_fields, period_closures, score_history,
+    scores,
 };
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -407,4 +408,80 @@ pub fn scored_periods(
                 .is_some_and(|y: i32| years.contains(&y))
         })
         .collect())
+}
+
+/// Whether `period` is closed for `province` (Art. 25: its scores are final).
+pub fn period_closed(
+    conn: &mut DbConnection,
+    province: &str,
+    period: &str,
+) -> Result<bool, DbError> {
+    let closed: Option<i32> = period_closures::table
+        .find((province, period))
+        .select(period_closures::closed)
+        .first(conn)
+        .optional()?;
+    Ok(closed == Some(1))
+}
+
+/// Marks `period` closed, or open again with `reason`, for `province`.
+pub fn set_period_closed(
+    conn: &mut DbConnection,
+    province: &str,
+    period: &str,
+    reopened_because: Option<&str>,
+    by: &str,
+    at: i64,
+) -> Result<(), DbError> {
+    let values = (
+        period_closures::closed.eq(i32::from(reopened_because.is_none())),
+        period_closures::changed_by.eq(by),
+        period_closures::change_micros.eq(at),
+        period_closures::reason.eq(reopened_because),
+    );
+    let n = diesel::update(period_closures::table.find((province, period)))
+        .set(values)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(period_closures::table)
+            .values((
+                period_closures::province.eq(province),
+                period_closures::period.eq(period),
+                values.0,
+                values.1,
+                values.2,
+                values.3,
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A period's stored scores, of one province or all.
+pub fn scores_of_period(
+    conn: &mut DbConnection,
+    period: &str,
+    province: Option<&str>,
+) -> Result<Vec<ScoreRow>, DbError> {
+    let mut q = scores::table
+        .filter(scores::period.eq(period))
+        .select(ScoreRow::as_select())
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(scores::province.eq(p.to_owned()));
+    }
+    Ok(q.order(scores::institution_id.asc()).load(conn)?)
+}
+
+/// Replaces a stored score's body (its standing changed, nothing else).
+pub fn set_score_body(
+    conn: &mut DbConnection,
+    institution: &str,
+    period: &str,
+    body: &[u8],
+) -> Result<(), DbError> {
+    diesel::update(scores::table.find((institution, period)))
+        .set(scores::body.eq(body))
+        .execute(conn)?;
+    Ok(())
 }

@@ -101,6 +101,17 @@ impl SupervisionService for SupervisionApi {
         reply_to_mutation(&self.inner.db, &call, &resource, result).await
     }
 
+    async fn withdraw_quality_result(
+        &self,
+        req: Request<WithdrawQualityResultRequest>,
+    ) -> Result<Response<Violation>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let resource = r.institution.clone();
+        let result = self.inner.withdraw_quality(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &resource, result).await
+    }
+
     async fn appeal_violation(
         &self,
         req: Request<AppealViolationRequest>,

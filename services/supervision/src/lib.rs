@@ -59,6 +59,15 @@ pub async fn start(
     config: ServiceConfig,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
+    start_with_clock(config, signal, ce_server::dates::system_clock()).await
+}
+
+/// [`start`] with the day the service takes for today (tests fix it).
+pub async fn start_with_clock(
+    config: ServiceConfig,
+    signal: impl Future<Output = ()> + Send + 'static,
+    clock: ce_server::dates::Clock,
+) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
@@ -68,6 +77,7 @@ pub async fn start(
         db: prepared.db.clone(),
         clients: peers::Clients::new(&peers)?,
         outbox: ce_server::outbox::Outbox::default(),
+        clock,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = ce_server::outbox::spawn(
@@ -76,7 +86,7 @@ pub async fn start(
         supervision.outbox.clone(),
         stop_rx.clone(),
     );
-    lifecycle::spawn_escalation(supervision.db.clone(), stop_rx);
+    lifecycle::spawn_escalation(supervision.db.clone(), supervision.clock.clone(), stop_rx);
     let signal = async move {
         signal.await;
         ce_server::outbox::stop(&stop_tx, worker).await;

@@ -7,51 +7,199 @@ use ce_db::audit::{self, AuditEntry};
 use ce_proto::common::Role;
 use ce_proto::supervision::{
     Appeal, AuditEntry as PAuditEntry, ClosureKind, ListViolationAuditEntriesResponse,
-    ReportQualityResultRequest, Violation, ViolationCategory, ViolationState,
+    Notification, QualityResult, ReportQualityResultRequest, Violation, ViolationCategory,
+    ViolationState, WithdrawQualityResultRequest,
 };
 use ce_server::call::now_micros;
 use ce_server::scope::deny;
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
-use crate::store;
-use crate::violations::{Subject, Supervision, VIOLATIONS};
+use crate::store::{self, ViolationRow};
+use crate::violations::{NOTIFICATIONS, Subject, Supervision, VIOLATIONS, decode, new_row};
 
 /// The idempotency namespace of quality reports: one violation per
 /// institution and period, whoever reports it.
 const QUALITY_INTAKE: &str = "quality-monitoring";
 
+#[allow(clippy::too_many_arguments)]
+fn reported(
+    institution: &str,
+    period: String,
+    grade: &str,
+    score: f64,
+    model_version: &str,
+    poor: bool,
+    compute_micros: Option<i64>,
+    finding: &str,
+) -> Reported {
+    let compute_micros = compute_micros.unwrap_or_else(now_micros);
+    let grade = grade.trim().to_owned();
+    let finding = if finding.trim().is_empty() {
+        format!("grade {grade}")
+    } else {
+        finding.trim().to_owned()
+    };
+    let id = institution
+        .strip_prefix("institutions/")
+        .unwrap_or(institution);
+    Reported {
+        result: QualityResult {
+            score_name: format!("institutions/{id}/scores/{period}"),
+            period,
+            grade,
+            score,
+            model_version: model_version.trim().to_owned(),
+            poor,
+            compute_time: Some(dates::timestamp(compute_micros)),
+        },
+        finding,
+        compute_micros,
+    }
+}
+
+/// Tells the department that decided `row` that the result it rests on
+/// changed; once for each new result. The decision itself stands.
+fn notify_decider(
+    conn: &mut ce_db::DbConnection,
+    row: &ViolationRow,
+    violation: &Violation,
+    reported: &Reported,
+    now: i64,
+) -> Result<(), ApiError> {
+    let department = violation
+        .decision
+        .as_ref()
+        .map(|d| d.decided_by.clone())
+        .unwrap_or_default();
+    let text = format!(
+        "The quality result that {} rests on changed after it was decided: the final result of {} for {} is now {}{}. \
+         The decision stands unless you review it (Art. 25, 26).",
+        violation.name,
+        violation.institution,
+        reported.result.period,
+        reported.figures(),
+        if reported.result.poor {
+            ", still poor"
+        } else {
+            ", no longer poor"
+        },
+    );
+    let sent = store::notifications_of_violation(conn, &row.id)?;
+    if sent
+        .iter()
+        .filter(|n| n.department.is_some())
+        .filter_map(|n| Notification::decode(n.body.as_slice()).ok())
+        .any(|n| n.text == text)
+    {
+        return Ok(());
+    }
+    let id = names::new_id();
+    let note = Notification {
+        name: names::name(NOTIFICATIONS, &id),
+        employer: String::new(),
+        violation: violation.name.clone(),
+        engineer: String::new(),
+        text,
+        province: row.province.clone(),
+        create_time: Some(dates::timestamp(now)),
+        department: department.clone(),
+        ..Default::default()
+    };
+    store::insert_notification(
+        conn,
+        &store::NotificationRow {
+            id,
+            employer_id: String::new(),
+            violation_id: row.id.clone(),
+            province: row.province.clone(),
+            body: note.encode_to_vec(),
+            create_micros: now,
+            acknowledge_micros: None,
+            department: Some(department),
+        },
+    )?;
+    Ok(())
+}
+
+/// A final quality result as quality monitoring reports it.
+#[derive(Clone)]
+struct Reported {
+    result: QualityResult,
+    finding: String,
+    compute_micros: i64,
+}
+
+impl Reported {
+    fn figures(&self) -> String {
+        let r = &self.result;
+        if r.grade.is_empty() {
+            return "no grade (too little evidence for a score)".into();
+        }
+        format!(
+            "grade {}, score {:.2} under model {}",
+            r.grade,
+            r.score,
+            if r.model_version.is_empty() {
+                "-"
+            } else {
+                &r.model_version
+            }
+        )
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "Quality monitoring (Art. 25) for {}: {}; final {}",
+            self.result.period,
+            self.finding,
+            self.figures()
+        )
+    }
+}
+
+/// The same figures: grade, score, model and whether poor.
+fn same_figures(a: Option<&QualityResult>, b: &QualityResult) -> bool {
+    a.is_some_and(|a| {
+        a.grade == b.grade
+            && a.score == b.score
+            && a.model_version == b.model_version
+            && a.poor == b.poor
+    })
+}
+
 impl Supervision {
-    pub async fn report_quality(
+    /// Checks a report's fields and its caller, and gives the institution
+    /// it is about.
+    async fn quality_intake(
         &self,
         call: &Call,
-        req: ReportQualityResultRequest,
-    ) -> Result<Violation, ApiError> {
+        institution: &str,
+        period: &str,
+        grade: &str,
+        model_version: &str,
+        poor: bool,
+    ) -> Result<Subject, ApiError> {
         let mut v = Violations::new();
-        let period = req.period.trim().to_owned();
         if period.is_empty() || period.len() > 32 {
             v.add(
                 "period",
                 "is required: the monitoring period, at most 32 characters",
             );
         }
-        if req.grade.trim().is_empty() || req.grade.len() > 16 {
+        // A withdrawal may carry no grade: the period ended with too little
+        // evidence for one.
+        if grade.len() > 16 || (poor && grade.trim().is_empty()) {
             v.add(
                 "grade",
                 "is required: the grade published, at most 16 characters",
             );
         }
-        if req.finding.len() > 1000 || req.model_version.len() > 64 {
-            v.add(
-                "finding",
-                "at most 1000 characters (model_version at most 64)",
-            );
+        if model_version.len() > 64 {
+            v.add("model_version", "at most 64 characters");
         }
         v.finish()?;
-        let institution = self
-            .clients
-            .institution("institution", &req.institution)
-            .await?;
+        let institution = self.clients.institution("institution", institution).await?;
         let allowed = match call.caller.role {
             Role::Ministry | Role::Service => true,
             Role::ProvincialHrss => call.caller.province.as_deref() == Some(&institution.province),
@@ -60,39 +208,225 @@ impl Supervision {
         if !allowed {
             return Err(deny("reporting quality results"));
         }
-        let finding = if req.finding.trim().is_empty() {
-            format!("grade {}", req.grade.trim())
-        } else {
-            req.finding.trim().to_owned()
-        };
-        let violation = Violation {
-            institution: req.institution.clone(),
-            category: ViolationCategory::PoorQuality as i32,
-            description: format!(
-                "Quality monitoring (Art. 25) for {period}: {finding}; score {:.1} under model {}",
-                req.score,
-                if req.model_version.is_empty() {
-                    "-"
-                } else {
-                    req.model_version.trim()
-                },
-            ),
-            evidence: vec![format!("quality-monitoring:{}:{period}", req.institution)],
-            ..Default::default()
-        };
-        self.insert_new(
-            call,
-            violation,
-            Subject {
-                province: institution.province,
-                fields: institution.fields,
-                employer: String::new(),
-            },
-            QUALITY_INTAKE.into(),
-            format!("{}|{period}", req.institution),
+        Ok(Subject {
+            province: institution.province,
+            fields: institution.fields,
+            employer: String::new(),
+        })
+    }
+
+    pub async fn report_quality(
+        &self,
+        call: &Call,
+        req: ReportQualityResultRequest,
+    ) -> Result<Violation, ApiError> {
+        let period = req.period.trim().to_owned();
+        if req.finding.len() > 1000 {
+            return Err(ApiError::invalid("finding", "at most 1000 characters"));
+        }
+        let subject = self
+            .quality_intake(
+                call,
+                &req.institution,
+                &period,
+                &req.grade,
+                &req.model_version,
+                true,
+            )
+            .await?;
+        let reported = reported(
+            &req.institution,
+            period,
+            &req.grade,
+            req.score,
+            &req.model_version,
             true,
-        )
-        .await
+            req.compute_time
+                .as_ref()
+                .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000),
+            &req.finding,
+        );
+        self.apply_quality(call, &req.institution, subject, reported)
+            .await?
+            .ok_or_else(|| ApiError::Internal("a poor result raised no violation".into()))
+    }
+
+    pub async fn withdraw_quality(
+        &self,
+        call: &Call,
+        req: WithdrawQualityResultRequest,
+    ) -> Result<Violation, ApiError> {
+        let period = req.period.trim().to_owned();
+        let subject = self
+            .quality_intake(
+                call,
+                &req.institution,
+                &period,
+                &req.grade,
+                &req.model_version,
+                false,
+            )
+            .await?;
+        let reported = reported(
+            &req.institution,
+            period.clone(),
+            &req.grade,
+            req.score,
+            &req.model_version,
+            false,
+            req.compute_time
+                .as_ref()
+                .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000),
+            "",
+        );
+        self.apply_quality(call, &req.institution, subject, reported)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no poor-quality violation was raised for {} in {period}",
+                    req.institution
+                ))
+            })
+    }
+
+    /// Applies a final quality result, poor or not, in one transaction: the
+    /// first poor one raises the violation; later ones update an open
+    /// violation (or withdraw it, when no longer poor); a decided one stays
+    /// as it is and its decider is notified. One older than the result last
+    /// applied changes nothing. Answers the violation, if there is one.
+    async fn apply_quality(
+        &self,
+        call: &Call,
+        institution: &str,
+        subject: Subject,
+        reported: Reported,
+    ) -> Result<Option<Violation>, ApiError> {
+        // Two first reports at once on PostgreSQL: both found nothing, and
+        // the other's insert committed first (the keys are unique). Once
+        // more finds what it stored.
+        let mut attempt = 0;
+        loop {
+            let applied = self
+                .apply_quality_once(call, institution, subject.clone(), &reported)
+                .await;
+            match applied {
+                Err(ApiError::AlreadyExists(_)) if attempt < 2 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn apply_quality_once(
+        &self,
+        call: &Call,
+        institution: &str,
+        subject: Subject,
+        reported: &Reported,
+    ) -> Result<Option<Violation>, ApiError> {
+        let reported = reported.clone();
+        let key = format!("{institution}|{}", reported.result.period);
+        let call = call.clone();
+        let institution = institution.to_owned();
+        let row = self
+            .db
+            .write(move |conn| -> Result<_, ApiError> {
+                ce_db::lock_row(conn, "quality_results", &key)?;
+                let last = store::get_quality_result(conn, &key)?;
+                let raised = match last.as_ref().and_then(|l| l.violation_id.clone()) {
+                    Some(id) => store::get_violation(conn, &id)?,
+                    // Violations raised before results were kept.
+                    None => store::violation_by_request(conn, QUALITY_INTAKE, &key)?,
+                };
+                if last
+                    .as_ref()
+                    .is_some_and(|l| l.compute_micros > reported.compute_micros)
+                {
+                    return Ok(raised);
+                }
+                let now = now_micros();
+                let state = raised.as_ref().map(|r| r.state);
+                let withdrawn = state == Some(ViolationState::Withdrawn as i32);
+                let poor = reported.result.poor;
+                let row = match raised {
+                    None if !poor => None,
+                    Some(r) if !poor && withdrawn => Some(r),
+                    r if poor && (r.is_none() || withdrawn) => {
+                        // Raised again after a withdrawal: a new violation.
+                        let request_key = match &r {
+                            None => key.clone(),
+                            Some(_) => format!("{key}|{}", reported.compute_micros),
+                        };
+                        let violation = Violation {
+                            institution: institution.clone(),
+                            category: ViolationCategory::PoorQuality as i32,
+                            description: reported.description(),
+                            evidence: vec![format!(
+                                "quality-monitoring:{institution}:{}",
+                                reported.result.period
+                            )],
+                            quality_result: Some(reported.result.clone()),
+                            ..Default::default()
+                        };
+                        let row = new_row(
+                            &call,
+                            violation,
+                            subject,
+                            QUALITY_INTAKE.into(),
+                            request_key,
+                        );
+                        store::insert_violation(conn, &row)?;
+                        audit::append(conn, &call.audit(&names::name(VIOLATIONS, &row.id), "OK"))?;
+                        Some(row)
+                    }
+                    None => None,
+                    Some(mut row) => {
+                        let mut violation = decode(&row)?;
+                        if !same_figures(violation.quality_result.as_ref(), &reported.result) {
+                            if row.state == ViolationState::Open as i32 {
+                                if poor {
+                                    violation.description = reported.description();
+                                } else {
+                                    violation.state = ViolationState::Withdrawn as i32;
+                                    violation.withdrawal_reason = format!(
+                                        "the final quality result for {} is {}: no longer poor (Art. 25, 26)",
+                                        reported.result.period,
+                                        reported.figures()
+                                    );
+                                    violation.withdraw_time = Some(dates::timestamp(now));
+                                }
+                                violation.quality_result = Some(reported.result.clone());
+                                violation.update_time = Some(dates::timestamp(now));
+                                row.state = violation.state;
+                                row.body = violation.encode_to_vec();
+                                row.update_micros = now;
+                                store::update_violation(conn, &row)?;
+                                audit::append(
+                                    conn,
+                                    &call.audit(&names::name(VIOLATIONS, &row.id), "OK"),
+                                )?;
+                            } else {
+                                notify_decider(conn, &row, &violation, &reported, now)?;
+                            }
+                        }
+                        Some(row)
+                    }
+                };
+                store::put_quality_result(
+                    conn,
+                    &store::QualityResultRow {
+                        id: key,
+                        violation_id: row.as_ref().map(|r| r.id.clone()),
+                        poor: i32::from(reported.result.poor),
+                        compute_micros: reported.compute_micros,
+                    },
+                )?;
+                Ok(row)
+            })
+            .await?;
+        match row {
+            Some(row) => self.with_pending(&row).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     pub async fn appeal(&self, call: &Call, name: &str, text: &str) -> Result<Violation, ApiError> {
@@ -186,8 +520,8 @@ impl Supervision {
 /// Closes, as escalated, every decided rectification order whose deadline
 /// passed unmet (Art. 26). Run by the outbox worker; returns how many.
 /// Safe with several replicas: each order is escalated by one of them.
-pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
-    let today = dates::format(dates::today());
+pub async fn escalate_overdue(db: &Db, today: time::Date) -> Result<usize, ApiError> {
+    let today = dates::format(today);
     let probe = today.clone();
     let any = db
         .read(move |conn| Ok::<_, ApiError>(!store::overdue(conn, &probe)?.is_empty()))
@@ -244,10 +578,10 @@ pub async fn escalate_overdue(db: &Db) -> Result<usize, ApiError> {
 }
 
 /// Runs [`escalate_overdue`] once a second until `stop` turns true.
-pub fn spawn_escalation(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub fn spawn_escalation(db: Db, clock: dates::Clock, mut stop: tokio::sync::watch::Receiver<bool>) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = escalate_overdue(&db).await {
+            if let Err(e) = escalate_overdue(&db, clock.today()).await {
                 tracing::warn!(error = %e, "escalating overdue rectification orders failed");
             }
             tokio::select! {

@@ -93,10 +93,24 @@ impl Supervision {
                 ce_db::lock_row(conn, "notifications", &id)?;
                 let row =
                     store::get_notification(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
-                let owner = format!("employers/{}", row.employer_id);
-                if call.caller.role != Role::Employer || call.caller.org.as_deref() != Some(&owner)
-                {
-                    return Err(deny("acknowledging another employer's notification"));
+                let c = &call.caller;
+                let allowed = match &row.department {
+                    // To the department that decided: it, its province or the ministry.
+                    Some(department) => {
+                        c.subject == *department
+                            || c.role == Role::Ministry
+                            || (c.role == Role::ProvincialHrss
+                                && c.province.as_deref() == Some(row.province.as_str()))
+                    }
+                    None => {
+                        c.role == Role::Employer
+                            && c.org.as_deref() == Some(&format!("employers/{}", row.employer_id))
+                    }
+                };
+                if !allowed {
+                    return Err(deny(
+                        "acknowledging a notification addressed to someone else",
+                    ));
                 }
                 let mut note = decode(&row)?;
                 if row.acknowledge_micros.is_some() {

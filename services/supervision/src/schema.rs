@@ -30,6 +30,16 @@ diesel::table! {
         body -> Binary,
         create_micros -> BigInt,
         acknowledge_micros -> Nullable<BigInt>,
+        department -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    quality_results (id) {
+        id -> Text,
+        violation_id -> Nullable<Text>,
+        poor -> Integer,
+        compute_micros -> BigInt,
     }
 }
 

@@ -4,7 +4,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{inspections, notifications, referrals, violations};
+use crate::schema::{inspections, notifications, quality_results, referrals, violations};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = violations, treat_none_as_null = true)]
@@ -53,6 +53,55 @@ pub struct NotificationRow {
     pub body: Vec<u8>,
     pub create_micros: i64,
     pub acknowledge_micros: Option<i64>,
+    /// For a notification to the department that decided a violation.
+    pub department: Option<String>,
+}
+
+/// Notifications about one violation, oldest first.
+pub fn notifications_of_violation(
+    conn: &mut DbConnection,
+    violation_id: &str,
+) -> Result<Vec<NotificationRow>, DbError> {
+    Ok(notifications::table
+        .filter(notifications::violation_id.eq(violation_id))
+        .select(NotificationRow::as_select())
+        .order(notifications::id.asc())
+        .load(conn)?)
+}
+
+/// The last quality result applied for an institution and period
+/// (`id` is `{institution}|{period}`).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = quality_results, treat_none_as_null = true)]
+pub struct QualityResultRow {
+    pub id: String,
+    pub violation_id: Option<String>,
+    pub poor: i32,
+    pub compute_micros: i64,
+}
+
+pub fn get_quality_result(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<QualityResultRow>, DbError> {
+    Ok(quality_results::table
+        .find(id)
+        .select(QualityResultRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the row, creating it or replacing what was there.
+pub fn put_quality_result(conn: &mut DbConnection, row: &QualityResultRow) -> Result<(), DbError> {
+    let n = diesel::update(quality_results::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(quality_results::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn insert_violation(conn: &mut DbConnection, row: &ViolationRow) -> Result<(), DbError> {

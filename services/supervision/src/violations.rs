@@ -31,6 +31,8 @@ pub struct Supervision {
     pub db: Db,
     pub clients: Clients,
     pub outbox: Outbox,
+    /// Today (China time): when a reinstatement starts, which orders are overdue.
+    pub clock: dates::Clock,
 }
 
 /// Whom a violation is about.
@@ -308,53 +310,13 @@ impl Supervision {
     pub(crate) async fn insert_new(
         &self,
         call: &Call,
-        mut input: Violation,
+        input: Violation,
         subject: Subject,
         recorded_by: String,
         request_id: String,
         any_content: bool,
     ) -> Result<Violation, ApiError> {
-        let Subject {
-            province,
-            fields,
-            employer,
-        } = subject;
-        let category =
-            ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
-        let party = Party::named(&input);
-        let id = names::new_id();
-        let now = now_micros();
-        input.name = names::name(VIOLATIONS, &id);
-        input.article = article(category, party).into();
-        input.province = province.clone();
-        input.field = fields.first().copied().unwrap_or(0);
-        input.employer = employer;
-        input.state = ViolationState::Open as i32;
-        input.decision = None;
-        input.closure = 0;
-        input.closure_reason = String::new();
-        input.recorded_by = call.caller.subject.clone();
-        input.create_time = Some(dates::timestamp(now));
-        input.update_time = Some(dates::timestamp(now));
-        input.pending_effects = 0;
-        let row = ViolationRow {
-            id,
-            institution_id: (party == Party::Institution).then(|| id_of(&input.institution)),
-            engineer_id: (party == Party::Engineer).then(|| id_of(&input.engineer)),
-            employer_id: (party == Party::Employer).then(|| id_of(&input.employer)),
-            category: input.category,
-            state: input.state,
-            province,
-            field: input.field,
-            fields: store::encode_fields(&fields),
-            body: input.encode_to_vec(),
-            recorded_by,
-            request_id: (!request_id.is_empty()).then_some(request_id),
-            request_digest: Some(digest(&input, party)),
-            create_micros: now,
-            update_micros: now,
-            deadline: None,
-        };
+        let row = new_row(call, input, subject, recorded_by, request_id);
         // A retry answers with what the first attempt stored.
         let earlier = move |existing: ViolationRow, key: &str, digest: &Option<String>| {
             if any_content || existing.request_digest == *digest {
@@ -758,6 +720,7 @@ impl Supervision {
                             create_time: Some(dates::timestamp(now)),
                             acknowledge_time: None,
                             acknowledged_by: String::new(),
+                            ..Default::default()
                         };
                         store::insert_notification(
                             conn,
@@ -769,6 +732,7 @@ impl Supervision {
                                 body: note.encode_to_vec(),
                                 create_micros: now,
                                 acknowledge_micros: None,
+                                department: None,
                             },
                         )?;
                     }
@@ -823,6 +787,7 @@ impl Supervision {
         let call = call.clone();
         let name = name.to_owned();
         let id = row.id.clone();
+        let today = self.clock.today();
         let stored = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
@@ -837,7 +802,7 @@ impl Supervision {
                 let mut violation = decode(&row)?;
                 let now = now_micros();
                 if closure == ClosureKind::Rectified as i32
-                    && let Some(from) = reinstatement(conn, &row, &violation)?
+                    && let Some(from) = reinstatement(conn, &row, &violation, today)?
                 {
                     let back = names::new_id();
                     let change = ChangeInstitutionStandingRequest {
@@ -883,6 +848,7 @@ fn reinstatement(
     conn: &mut ce_db::DbConnection,
     row: &ViolationRow,
     violation: &Violation,
+    today: time::Date,
 ) -> Result<Option<time::Date>, ApiError> {
     let Some(decision) = violation
         .decision
@@ -894,7 +860,6 @@ fn reinstatement(
     let Some(institution) = &row.institution_id else {
         return Ok(None);
     };
-    let today = dates::today();
     let from = dates::from_proto(decision.effective_date.as_ref()).map_or(today, |d| d.max(today));
     for other in store::violations_of_institution(conn, institution)? {
         if other.id == row.id {
@@ -920,7 +885,60 @@ fn reinstatement(
     Ok(Some(from))
 }
 
+/// A new open violation of `subject`, ready to store: named, its article
+/// from its category, recorded now by the caller.
+pub(crate) fn new_row(
+    call: &Call,
+    mut input: Violation,
+    subject: Subject,
+    recorded_by: String,
+    request_id: String,
+) -> ViolationRow {
+    let Subject {
+        province,
+        fields,
+        employer,
+    } = subject;
+    let category =
+        ViolationCategory::try_from(input.category).unwrap_or(ViolationCategory::Unspecified);
+    let party = Party::named(&input);
+    let id = names::new_id();
+    let now = now_micros();
+    input.name = names::name(VIOLATIONS, &id);
+    input.article = article(category, party).into();
+    input.province = province.clone();
+    input.field = fields.first().copied().unwrap_or(0);
+    input.employer = employer;
+    input.state = ViolationState::Open as i32;
+    input.decision = None;
+    input.closure = 0;
+    input.closure_reason = String::new();
+    input.recorded_by = call.caller.subject.clone();
+    input.create_time = Some(dates::timestamp(now));
+    input.update_time = Some(dates::timestamp(now));
+    input.pending_effects = 0;
+    ViolationRow {
+        id,
+        institution_id: (party == Party::Institution).then(|| id_of(&input.institution)),
+        engineer_id: (party == Party::Engineer).then(|| id_of(&input.engineer)),
+        employer_id: (party == Party::Employer).then(|| id_of(&input.employer)),
+        category: input.category,
+        state: input.state,
+        province,
+        field: input.field,
+        fields: store::encode_fields(&fields),
+        body: input.encode_to_vec(),
+        recorded_by,
+        request_id: (!request_id.is_empty()).then_some(request_id),
+        request_digest: Some(digest(&input, party)),
+        create_micros: now,
+        update_micros: now,
+        deadline: None,
+    }
+}
+
 /// Who a violation is about: where, which fields, whose staff.
+#[derive(Clone)]
 pub struct Subject {
     pub province: String,
     pub fields: Vec<i32>,

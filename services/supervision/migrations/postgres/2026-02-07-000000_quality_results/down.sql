@@ -1,0 +1,2 @@
+ALTER TABLE notifications DROP COLUMN department;
+DROP TABLE quality_results;
