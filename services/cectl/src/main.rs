@@ -250,7 +250,8 @@ enum EngineerCommand {
 
 #[derive(Subcommand)]
 enum CertificateCommand {
-    /// Issue the certificate of a complete year and save it as a file.
+    /// Issue the certificate of a year as it stands (it says whether the year
+    /// is complete) and save it as a file.
     Issue {
         /// The engineer: engineers/{id} or {id}.
         engineer: String,
