@@ -167,6 +167,9 @@ pub struct Assessment {
     pub explanations: Vec<Explanation>,
     /// Signals of possible fraud for a person to look at (Art. 13, 27).
     pub signals: Vec<Signal>,
+    /// Art. 21: the last day any of the year's hours may be registered;
+    /// the year's figures and state are final after it.
+    pub registration_closes: Date,
 }
 
 fn last_day(year: i32) -> Date {
@@ -193,6 +196,31 @@ fn check_dates(r: &Record, year: i32, make_up: bool) -> Result<(), InputError> {
     };
     if inside {
         return Ok(());
+    }
+    // Training that starts in the year and runs past its end: the end is
+    // what leaves the year.
+    let span = match &r.activity {
+        Activity::FaceToFace { start, days, .. } => Some((
+            *start,
+            *start + time::Duration::days(i64::from(days.saturating_sub(1))),
+        )),
+        Activity::Online { start, end, .. } => Some((*start, *end)),
+        _ => None,
+    };
+    if !make_up
+        && let Some((start, end)) = span
+        && start >= from
+        && start <= to
+    {
+        return Err(InputError::new(
+            &r.id,
+            "end",
+            ART_20,
+            format!(
+                "runs from {start} to {end}, past the end of {year}: hours count only in the year they were \
+                 earned, so register each year's days as a record of their own"
+            ),
+        ));
     }
     let message = if make_up {
         format!("a make-up record must be dated in {year}, the year after the one it makes up")
@@ -405,6 +433,7 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
             })
             .collect(),
         signals: found,
+        registration_closes: rules.registration_closes(year),
     })
 }
 

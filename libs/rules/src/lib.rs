@@ -60,5 +60,5 @@ pub use assessment::{
 pub use credit::{Credit, Cut, credit};
 pub use error::{InputError, RuleSetError};
 pub use hours::Hours;
-pub use ruleset::{RuleBook, RuleSet};
+pub use ruleset::{Channel, RuleBook, RuleSet};
 pub use signals::Signal;

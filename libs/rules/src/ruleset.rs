@@ -168,9 +168,26 @@ pub struct RuleSet {
     /// Art. 18(11): the province's standards for other forms, by key.
     pub other_forms: BTreeMap<String, OtherForm>,
     pub signals: Signals,
-    /// Art. 21: days after a year ends during which its hours may still be
-    /// submitted (0: submit in the same year).
+    /// Art. 21: days after a year ends during which an engineer's own
+    /// materials of it may still be submitted (0: "in the same year").
     pub late_submission_days: u32,
+    /// Art. 21: days after a year ends during which a department may still
+    /// grant, and an institution still upload, the year's training hours
+    /// (hours of its last days are entered "promptly", not in the year).
+    pub registration_window_days: u32,
+}
+
+/// Art. 21: the three ways hours are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Activities run directly by HRSS departments or industry regulators:
+    /// the department grants the hours.
+    DepartmentGrant,
+    /// Activities run by institutions: the institution enters the hours
+    /// promptly, for the regulator or employer to confirm.
+    InstitutionUpload,
+    /// Other forms: the engineer submits materials in the same year.
+    EngineerSubmission,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,7 +209,8 @@ struct PublicSubjects {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Registration {
-    late_submission_days: u32,
+    late_submission_days: Option<u32>,
+    window_days: Option<u32>,
 }
 
 /// The national file: everything required.
@@ -270,7 +288,14 @@ impl RuleSet {
             maxima: Maxima::from_file(f.maxima, source)?,
             other_forms: BTreeMap::new(),
             signals: f.signals,
-            late_submission_days: f.registration.late_submission_days,
+            late_submission_days: f
+                .registration
+                .late_submission_days
+                .ok_or_else(|| invalid(source, "registration.late_submission_days is required"))?,
+            registration_window_days: f
+                .registration
+                .window_days
+                .ok_or_else(|| invalid(source, "registration.window_days is required"))?,
         })
     }
 
@@ -293,6 +318,7 @@ impl RuleSet {
             ));
         }
         let maxima = self.maxima.lowered_by(&f.maxima, &f.province)?;
+        let registration = f.registration.as_ref();
         if let Some(s) = &f.signals
             && s.plausible_daily_hours > Hours::whole(24)
         {
@@ -333,19 +359,46 @@ impl RuleSet {
             maxima,
             other_forms: f.other_forms,
             signals: f.signals.unwrap_or_else(|| self.signals.clone()),
-            late_submission_days: f
-                .registration
-                .map_or(self.late_submission_days, |r| r.late_submission_days),
+            late_submission_days: registration
+                .and_then(|r| r.late_submission_days)
+                .unwrap_or(self.late_submission_days),
+            registration_window_days: registration
+                .and_then(|r| r.window_days)
+                .unwrap_or(self.registration_window_days),
         })
     }
 
-    /// Art. 21: the last day hours earned in `year` may be registered: the
-    /// year's end (materials are submitted "in the same year"), plus the
-    /// grace the rule set allows (`registration.late_submission_days`).
-    pub fn registration_deadline(&self, year: i32) -> Date {
+    /// Art. 21: the last day hours earned in `year` may be registered
+    /// through `channel`. An engineer's own materials: the year's end ("在
+    /// 当年提交"), plus the grace the rule set allows
+    /// (`registration.late_submission_days`). A department's grant or an
+    /// institution's upload: the registration window after the year
+    /// (`registration.window_days`), since the text asks them to register
+    /// "promptly" (及时), not within the year, and a course of late
+    /// December could otherwise never be registered.
+    pub fn registration_deadline(&self, year: i32, channel: Channel) -> Date {
+        let days = match channel {
+            Channel::EngineerSubmission => self.late_submission_days,
+            Channel::DepartmentGrant | Channel::InstitutionUpload => self.registration_window_days,
+        };
         Date::from_calendar_date(year, time::Month::December, 31)
-            .map(|d| d + time::Duration::days(i64::from(self.late_submission_days)))
+            .map(|d| d + time::Duration::days(i64::from(days)))
             .unwrap_or(Date::MAX)
+    }
+
+    /// Art. 21: the last day any of `year`'s hours may still be registered.
+    /// Until then a late registration may still change the year's figures
+    /// and state; after it they are final.
+    pub fn registration_closes(&self, year: i32) -> Date {
+        [
+            Channel::DepartmentGrant,
+            Channel::InstitutionUpload,
+            Channel::EngineerSubmission,
+        ]
+        .into_iter()
+        .map(|c| self.registration_deadline(year, c))
+        .max()
+        .unwrap_or(Date::MAX)
     }
 
     /// Every maximum with its key, article and value.

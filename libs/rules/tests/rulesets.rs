@@ -44,6 +44,7 @@ fn the_national_baseline_is_the_table_of_article_18() {
     assert_eq!(n.effective_from, date!(2026 - 01 - 01));
     assert!(NATIONAL_TOML.contains("Art. 18"));
     assert_eq!(n.late_submission_days, 0);
+    assert_eq!(n.registration_window_days, 90);
 }
 
 #[test]
@@ -61,11 +62,25 @@ fn the_example_overlay_lowers_maxima_and_adds_its_own_rules() {
     );
     assert_eq!(gd.public_minimum, Some(h(24)));
     assert_eq!(gd.late_submission_days, 31);
-    assert_eq!(gd.registration_deadline(2026), date!(2027 - 01 - 31));
+    // Art. 21 by channel: the engineer's own materials within the year
+    // (here with the province's 31 days' grace); departments and
+    // institutions within the national 90-day window.
     assert_eq!(
-        RuleSet::national().registration_deadline(2026),
+        gd.registration_deadline(2026, Channel::EngineerSubmission),
+        date!(2027 - 01 - 31)
+    );
+    for channel in [Channel::DepartmentGrant, Channel::InstitutionUpload] {
+        assert_eq!(
+            gd.registration_deadline(2026, channel),
+            date!(2027 - 03 - 31)
+        );
+    }
+    let national = RuleSet::national();
+    assert_eq!(
+        national.registration_deadline(2026, Channel::EngineerSubmission),
         date!(2026 - 12 - 31)
     );
+    assert_eq!(national.registration_closes(2026), date!(2027 - 03 - 31));
     assert_eq!(gd.other_forms.len(), 2);
     // Other provinces keep the national rules.
     assert_eq!(book.for_year("11", 2026).unwrap().id, "national-2026");
@@ -218,4 +233,31 @@ fn a_provincial_public_minimum_is_part_of_the_requirement() {
     assert_eq!(guangdong.status, Status::NonCompliant);
     assert_eq!(guangdong.shortfall.public, h(14));
     assert_eq!(guangdong.rule_set, "44-2026");
+}
+
+#[test]
+fn a_province_sets_its_own_registration_window() {
+    let mut book = RuleBook::national();
+    book.add_overlay(
+        r#"
+id = "33-2026"
+province = "33"
+effective_from = "2026-01-01"
+
+[registration]
+window_days = 30
+"#,
+        "33-zhejiang.toml",
+    )
+    .unwrap();
+    let zj = book.for_year("33", 2026).unwrap();
+    assert_eq!(
+        zj.registration_deadline(2026, Channel::InstitutionUpload),
+        date!(2027 - 01 - 30)
+    );
+    assert_eq!(
+        zj.registration_deadline(2026, Channel::EngineerSubmission),
+        date!(2026 - 12 - 31),
+        "the engineer's own grace stays national"
+    );
 }

@@ -555,6 +555,38 @@ fn hours_of_another_year_are_refused_not_carried_over() {
 }
 
 #[test]
+fn training_that_runs_past_the_end_of_its_year_is_refused_on_its_end() {
+    let course = Record::new(
+        "late",
+        Activity::FaceToFace {
+            category: Category::Professional,
+            start: date!(2026 - 12 - 30),
+            days: 4,
+            hours_per_day: 8.0,
+            provider: None,
+        },
+    );
+    let err = assess(
+        &YearInput {
+            year: 2026,
+            records: &[course],
+            make_up: &[],
+            used_for_make_up: &[],
+            deferral: None,
+            as_of: date!(2027 - 01 - 05),
+        },
+        &national(),
+    )
+    .unwrap_err();
+    assert_eq!((err.field, err.article), ("end", Article::new(20)));
+    assert!(
+        err.message
+            .contains("2026-12-30 to 2027-01-02, past the end of 2026"),
+        "{err}"
+    );
+}
+
+#[test]
 fn with_a_deferral_the_next_years_make_up_counts_for_the_earlier_year_only() {
     let deferral = Deferral {
         reason: "illness".into(),

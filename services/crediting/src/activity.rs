@@ -283,7 +283,8 @@ pub fn field_path(activity: &Activity, field: &str) -> String {
         ("face_to_face", "date") => "start_date",
         ("online" | "aid_assignment", "date") => "start_date",
         ("online", "end") | ("aid_assignment", "end") => "end_date",
-        ("face_to_face", "end") => "start_date",
+        // A face-to-face record ends `days` after its start.
+        ("face_to_face", "end") => "days",
         ("conversion" | "deemed_event", "end") => "date",
         (_, f) => f,
     };

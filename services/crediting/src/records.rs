@@ -484,12 +484,33 @@ impl Crediting {
                 ),
             ));
         }
-        // Art. 21: materials are submitted in the year, unless the rule set
-        // allows a grace period; an aid assignment in any year it overlaps.
-        let deadline = set.registration_deadline(last_year);
+        // Art. 21: an engineer's materials are submitted in the year (plus
+        // the rule set's grace); departments and institutions register a
+        // year's training within the window after it. An aid assignment in
+        // any year it overlaps.
+        let channel = match route {
+            Route::DepartmentGrant => ce_rules::Channel::DepartmentGrant,
+            Route::InstitutionUpload => ce_rules::Channel::InstitutionUpload,
+            _ => ce_rules::Channel::EngineerSubmission,
+        };
+        let deadline = set.registration_deadline(last_year, channel);
         if today > deadline {
+            let why = match channel {
+                ce_rules::Channel::EngineerSubmission => format!(
+                    "an engineer submits a year's materials in that year{}",
+                    if set.late_submission_days > 0 {
+                        format!(" or within {} days after it", set.late_submission_days)
+                    } else {
+                        String::new()
+                    }
+                ),
+                _ => format!(
+                    "departments and institutions register a year's training within {} days after it ends",
+                    set.registration_window_days
+                ),
+            };
             return Err(ApiError::FailedPrecondition(format!(
-                "hours of {year} had to be registered by {} (Art. 21, rule set {})",
+                "hours of {last_year} had to be registered by {}: {why} (Art. 21, rule set {})",
                 dates::format(deadline),
                 set.id
             )));

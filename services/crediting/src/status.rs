@@ -205,6 +205,7 @@ fn to_proto(
         signals: a.signals.iter().map(ToString::to_string).collect(),
         update_time: Some(dates::timestamp(at)),
         complete: a.status.is_complete(),
+        registration_close_date: Some(dates::to_proto(a.registration_closes)),
     }
 }
 

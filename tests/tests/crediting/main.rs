@@ -18,6 +18,7 @@ use tonic::Code;
 mod aggregation;
 mod certificates;
 mod concurrency;
+mod deadlines;
 mod moves;
 mod online;
 
@@ -1308,8 +1309,9 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
             .collect()
     };
 
-    // February 2027: 2026 is past its deadline.
-    let late = crediting_on(&w, time::macros::date!(2027 - 02 - 01)).await;
+    // April 2027: 2026 is past the engineer's deadline (its end) and the
+    // institution's (90 days after it).
+    let late = crediting_on(&w, time::macros::date!(2027 - 04 - 01)).await;
     let channel = late.channel().await;
     let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
     let again = me
