@@ -110,6 +110,7 @@ fn activity(u: &mut Unstructured) -> Result<Activity> {
         10 => Activity::Lecture {
             hours: figure(u)?,
             date: day(u)?,
+            engagement: id(u)?,
         },
         11 => Activity::ExamQuestions {
             engagement: id(u)?,

@@ -88,6 +88,7 @@ fn year_of_records(seed: u32) -> Vec<Record> {
             Activity::Lecture {
                 hours: 2.5,
                 date: day(8),
+                engagement: format!("talk-{seed}"),
             },
         ),
         Record::new(

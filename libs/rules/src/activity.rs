@@ -183,8 +183,13 @@ pub enum Activity {
         date: Date,
     },
     /// Form 6, Art. 18(8): lecturing or reporting; `hours` is the real
-    /// lecture time on `date`.
-    Lecture { hours: f64, date: Date },
+    /// lecture time on `date`, at the engagement `engagement` names (empty
+    /// only for records stored before engagements were required).
+    Lecture {
+        hours: f64,
+        date: Date,
+        engagement: String,
+    },
     /// Form 7, Art. 18(9): setting or reviewing qualification-exam
     /// questions, one engagement.
     ExamQuestions { engagement: String, date: Date },
@@ -282,9 +287,12 @@ impl Activity {
         )
     }
 
-    /// The identifier that makes one patent, paper, book, standard, project
-    /// or competition count once per engineer however often it is
-    /// submitted: kind and normalised identifier.
+    /// The identifier that makes one item (a project, patent, paper, book,
+    /// standard, lecture engagement, exam engagement, competition or
+    /// other-form item) count once per engineer however often it is
+    /// submitted: kind and normalised identifier. A lecture is keyed by its
+    /// engagement and its day. Training, degrees, certificates and aid
+    /// assignments name no item.
     pub fn evidence_key(&self) -> Option<(&'static str, String)> {
         let norm = |s: &str| -> String {
             s.chars()
@@ -300,11 +308,113 @@ impl Activity {
             Activity::Standard { number, .. } => Some(("standard", norm(number))),
             Activity::Competition { id, .. } => Some(("competition", norm(id))),
             Activity::ExamQuestions { engagement, .. } => Some(("exam", norm(engagement))),
+            Activity::Lecture {
+                engagement, date, ..
+            } if !engagement.trim().is_empty() => {
+                Some(("lecture", format!("{}@{date}", norm(engagement))))
+            }
             Activity::Other { kind, id, .. } => {
                 Some(("other", format!("{}/{}", norm(kind), norm(id))))
             }
             _ => None,
         }
+    }
+
+    /// What the record says of the engineer's part in its item: the role,
+    /// authorship, rank, kind, level and prize, or lecture time. Two
+    /// records of one item that say different things contradict each other
+    /// on a fact (Art. 27). `None` for what names no item.
+    pub fn claim(&self) -> Option<String> {
+        Some(match self {
+            Activity::Research { role, .. } => match role {
+                ResearchRole::Sole => "sole researcher",
+                ResearchRole::Principal => "principal investigator",
+                ResearchRole::Participant => "participant",
+            }
+            .to_owned(),
+            Activity::Patent { kind, .. } => match kind {
+                PatentKind::Invention => "invention patent",
+                PatentKind::UtilityModel => "utility-model patent",
+                PatentKind::SoftwareCopyright => "software copyright",
+            }
+            .to_owned(),
+            Activity::Paper { authorship, .. } => match authorship {
+                PaperAuthorship::Sole => "sole author",
+                PaperAuthorship::CoAuthor => "co-author",
+            }
+            .to_owned(),
+            Activity::Book { authorship, .. } => match authorship {
+                BookAuthorship::Sole => "sole author",
+                BookAuthorship::FirstAuthor => "first author",
+                BookAuthorship::OtherAuthor => "other author",
+            }
+            .to_owned(),
+            Activity::Standard { role, .. } => match role {
+                DrafterRole::FirstDrafter => "first drafter",
+                DrafterRole::OtherDrafter => "other drafter",
+            }
+            .to_owned(),
+            Activity::Competition { level, prize, .. } => format!(
+                "{} level, {}",
+                match level {
+                    CompetitionLevel::BelowProvincial => "below provincial",
+                    CompetitionLevel::Provincial => "provincial",
+                    CompetitionLevel::National => "national",
+                },
+                match prize {
+                    Prize::BelowThird => "no prize",
+                    Prize::Third => "third prize",
+                    Prize::Second => "second prize",
+                    Prize::First => "first prize",
+                }
+            ),
+            Activity::Lecture { hours, .. } => format!("{hours} hours of lecturing"),
+            Activity::ExamQuestions { .. } => "question setter".to_owned(),
+            Activity::Other { quantity, .. } => format!("quantity {quantity}"),
+            _ => return None,
+        })
+    }
+
+    /// Whether this claim leaves no room for `other`'s, made by another
+    /// engineer on the same item: work done alone (a sole researcher, a
+    /// sole author) admits no one else, and a project has one principal
+    /// investigator, a book one first author, a standard one first drafter.
+    pub fn excludes(&self, other: &Activity) -> bool {
+        let alone = |a: &Activity| {
+            matches!(
+                a,
+                Activity::Research {
+                    role: ResearchRole::Sole,
+                    ..
+                } | Activity::Paper {
+                    authorship: PaperAuthorship::Sole,
+                    ..
+                } | Activity::Book {
+                    authorship: BookAuthorship::Sole,
+                    ..
+                }
+            )
+        };
+        let single = |a: &Activity| match a {
+            Activity::Research {
+                role: ResearchRole::Principal,
+                ..
+            } => Some("principal"),
+            Activity::Book {
+                authorship: BookAuthorship::FirstAuthor,
+                ..
+            } => Some("first author"),
+            Activity::Standard {
+                role: DrafterRole::FirstDrafter,
+                ..
+            } => Some("first drafter"),
+            _ => None,
+        };
+        self.evidence_key().is_some()
+            && self.evidence_key() == other.evidence_key()
+            && (alone(self)
+                || alone(other)
+                || (single(self).is_some() && single(self) == single(other)))
     }
 }
 
@@ -322,6 +432,10 @@ pub struct Record {
     pub revoked: bool,
     /// Art. 20: designated as make-up for this (earlier) year.
     pub make_up_for: Option<i32>,
+    /// Claims of the same item by other engineers that this record's claim
+    /// excludes (see [`Activity::excludes`]), as their [`Activity::claim`]:
+    /// a signal for the reviewers (Art. 27), never shown as whose.
+    pub contested: Vec<String>,
 }
 
 impl Record {
@@ -333,6 +447,7 @@ impl Record {
             claimed: None,
             revoked: false,
             make_up_for: None,
+            contested: Vec::new(),
         }
     }
 

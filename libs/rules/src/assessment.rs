@@ -493,7 +493,8 @@ fn remove_duplicates(entries: &mut [Entry]) {
             && w != i
         {
             let of = entries[w].record.id.clone();
-            zero(&mut entries[i], Cut::Duplicate { of });
+            let article = entries[i].article;
+            zero(&mut entries[i], Cut::Duplicate { of, article });
         }
     }
 }

@@ -30,9 +30,10 @@ pub enum Cut {
     DailyCap { date: Date, per_day: Hours },
     /// The year's converted hours reached their cap (Art. 18).
     ConversionCap { cap: Hours },
-    /// The same patent, paper, book, standard, project, competition or
-    /// engagement was credited already, by record `of` (Art. 18).
-    Duplicate { of: String },
+    /// The same item (patent, paper, book, standard, project, lecture or
+    /// exam engagement, competition, other-form item) was credited already,
+    /// by record `of`; `article` is the item's own (Art. 18(3)-(11)).
+    Duplicate { of: String, article: Article },
     /// Revoked: obtained by improper means (Art. 27).
     Revoked,
     /// Designated as make-up for an earlier year, where it counts (Art. 20).
@@ -56,10 +57,8 @@ impl Cut {
     /// The article behind the cut.
     pub fn article(&self) -> Article {
         match self {
-            Cut::ClaimedLess { .. }
-            | Cut::ItemMaximum { .. }
-            | Cut::ConversionCap { .. }
-            | Cut::Duplicate { .. } => ART_18,
+            Cut::ClaimedLess { .. } | Cut::ItemMaximum { .. } | Cut::ConversionCap { .. } => ART_18,
+            Cut::Duplicate { article, .. } => *article,
             Cut::DailyCap { .. } => Article::item(18, 1),
             Cut::Revoked => ART_27,
             Cut::MadeUpFor { .. } => ART_20,
@@ -90,9 +89,9 @@ impl fmt::Display for Cut {
                     "the year's converted hours reached {cap}; no further conversions (Art. 18)"
                 )
             }
-            Cut::Duplicate { of } => write!(
+            Cut::Duplicate { of, article } => write!(
                 f,
-                "the same evidence was credited by record {of}; counts once (Art. 18)"
+                "the same item was credited by record {of}; it counts once ({article})"
             ),
             Cut::Revoked => write!(f, "revoked: obtained by improper means (Art. 27)"),
             Cut::MadeUpFor { year } => {

@@ -24,9 +24,46 @@ pub enum Signal {
     },
     /// More converted items in the year than plausible (Art. 27).
     ManyConversions { count: u32, threshold: u32 },
+    /// One item claimed by the engineer in records that say different
+    /// things of their part in it (Art. 27): each record with its claim.
+    ConflictingClaims {
+        item: String,
+        claims: Vec<(String, String)>,
+    },
+    /// An item the engineer claims in a way that leaves no room for another
+    /// engineer's claim on it, which exists (Art. 27). The other engineer's
+    /// record is not named: each side's reviewers see their own.
+    ClaimedByAnother {
+        item: String,
+        record: String,
+        claim: String,
+        others: Vec<String>,
+    },
 }
 
 impl Signal {
+    /// The records it is about.
+    pub fn records(&self) -> Vec<&str> {
+        match self {
+            Signal::TwoPlacesOneDay { records, .. } | Signal::OverfullDay { records, .. } => {
+                records.iter().map(String::as_str).collect()
+            }
+            Signal::ConflictingClaims { claims, .. } => {
+                claims.iter().map(|(r, _)| r.as_str()).collect()
+            }
+            Signal::ClaimedByAnother { record, .. } => vec![record.as_str()],
+            Signal::ManyConversions { .. } => Vec::new(),
+        }
+    }
+
+    /// Whether it is about one item claimed in ways that cannot all be true.
+    pub fn is_conflicting_claim(&self) -> bool {
+        matches!(
+            self,
+            Signal::ConflictingClaims { .. } | Signal::ClaimedByAnother { .. }
+        )
+    }
+
     pub fn article(&self) -> Article {
         match self {
             Signal::OverfullDay { .. } => Article::new(13),
@@ -60,6 +97,25 @@ impl fmt::Display for Signal {
                     "{count} converted items in one year; more than {threshold} is implausible"
                 )
             }
+            Signal::ConflictingClaims { item, claims } => write!(
+                f,
+                "conflicting claims on one item ({item}): {}",
+                claims
+                    .iter()
+                    .map(|(r, c)| format!("record {r} as {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Signal::ClaimedByAnother {
+                item,
+                record,
+                claim,
+                others,
+            } => write!(
+                f,
+                "conflicting claims on one item ({item}): record {record} as {claim}, and another engineer as {}",
+                others.join(", ")
+            ),
         }?;
         write!(f, " ({})", self.article())
     }
@@ -155,6 +211,46 @@ pub fn signals(records: &[Record], rules: &RuleSet) -> Vec<Signal> {
             count: conversions,
             threshold: rules.signals.plausible_converted_items,
         });
+    }
+    out.extend(conflicting_claims(records));
+    out
+}
+
+/// Art. 27: one item (its evidence key) claimed in records that say
+/// different things of the engineer's part in it, and items whose claim
+/// another engineer's contradicts. Revoked records are left out.
+fn conflicting_claims(records: &[Record]) -> Vec<Signal> {
+    let item = |(kind, id): &(&str, String)| format!("{kind} {id}");
+    // Each item with its records' claims: (record, claim).
+    type Claims = Vec<(String, String)>;
+    let mut by_item: Vec<((&'static str, String), Claims)> = Vec::new();
+    let mut out = Vec::new();
+    let mut live: Vec<&Record> = records.iter().filter(|r| !r.revoked).collect();
+    live.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in live {
+        let (Some(key), Some(claim)) = (r.activity.evidence_key(), r.activity.claim()) else {
+            continue;
+        };
+        if !r.contested.is_empty() {
+            out.push(Signal::ClaimedByAnother {
+                item: item(&key),
+                record: r.id.clone(),
+                claim: claim.clone(),
+                others: r.contested.clone(),
+            });
+        }
+        match by_item.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, claims)) => claims.push((r.id.clone(), claim)),
+            None => by_item.push((key, vec![(r.id.clone(), claim)])),
+        }
+    }
+    for (key, claims) in by_item {
+        if claims.iter().any(|(_, c)| *c != claims[0].1) {
+            out.push(Signal::ConflictingClaims {
+                item: item(&key),
+                claims,
+            });
+        }
     }
     out
 }

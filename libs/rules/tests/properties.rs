@@ -217,8 +217,13 @@ fn activity() -> impl Strategy<Value = Activity> {
             any_date(),
         )
             .prop_map(|(role, number, date)| Activity::Standard { role, number, date }),
-        3 => (two_decimals(2400), any_date())
-            .prop_map(|(hours, date)| Activity::Lecture { hours, date }),
+        3 => (two_decimals(2400), identifier(), any_date()).prop_map(|(hours, engagement, date)| {
+            Activity::Lecture {
+                hours,
+                date,
+                engagement,
+            }
+        }),
         2 => (identifier(), any_date())
             .prop_map(|(engagement, date)| Activity::ExamQuestions { engagement, date }),
         3 => competition(),
@@ -239,6 +244,59 @@ fn record_parts() -> impl Strategy<Value = (Activity, Option<f64>, bool)> {
     )
 }
 
+/// The same item as `a` with the engineer's part in it turned `pick`
+/// steps along its choices (0: the same claim).
+fn sibling(a: &Activity, pick: u8) -> Activity {
+    let turn = |n: usize| usize::from(pick) % n;
+    let mut b = a.clone();
+    match &mut b {
+        Activity::Research { role, .. } => {
+            *role = [
+                ResearchRole::Sole,
+                ResearchRole::Principal,
+                ResearchRole::Participant,
+            ][(*role as usize + turn(3)) % 3];
+        }
+        Activity::Patent { kind, .. } => {
+            *kind = [
+                PatentKind::Invention,
+                PatentKind::UtilityModel,
+                PatentKind::SoftwareCopyright,
+            ][(*kind as usize + turn(3)) % 3];
+        }
+        Activity::Paper { authorship, .. } => {
+            *authorship = [PaperAuthorship::Sole, PaperAuthorship::CoAuthor]
+                [(*authorship as usize + turn(2)) % 2];
+        }
+        Activity::Book { authorship, .. } => {
+            *authorship = [
+                BookAuthorship::Sole,
+                BookAuthorship::FirstAuthor,
+                BookAuthorship::OtherAuthor,
+            ][(*authorship as usize + turn(3)) % 3];
+        }
+        Activity::Standard { role, .. } => {
+            *role = [DrafterRole::FirstDrafter, DrafterRole::OtherDrafter]
+                [(*role as usize + turn(2)) % 2];
+        }
+        Activity::Competition { prize, .. } => {
+            *prize = [Prize::BelowThird, Prize::Third, Prize::Second, Prize::First]
+                [(*prize as usize + turn(4)) % 4];
+        }
+        Activity::Lecture { hours, .. } if pick > 0 => {
+            let d = f64::from(pick) / 4.0;
+            *hours = if *hours + d <= 24.0 {
+                *hours + d
+            } else {
+                *hours - d
+            };
+        }
+        Activity::Other { quantity, .. } if pick > 0 => *quantity += f64::from(pick),
+        _ => {}
+    }
+    b
+}
+
 fn make_record(id: String, (activity, claimed, revoked): (Activity, Option<f64>, bool)) -> Record {
     Record {
         id,
@@ -246,6 +304,7 @@ fn make_record(id: String, (activity, claimed, revoked): (Activity, Option<f64>,
         claimed,
         revoked,
         make_up_for: None,
+        contested: Vec::new(),
     }
 }
 
@@ -477,11 +536,12 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
-    /// Art. 18: a patent, paper, book, standard, project, competition or
-    /// exam engagement counts once. A second copy of a record with an
+    /// Art. 18: every item a record names (a project, patent, paper, book,
+    /// standard, lecture engagement, exam engagement, competition or
+    /// other-form item) counts once. A second copy of a record with an
     /// evidence key, submitted later (same date, id sorting after every
-    /// other), changes nothing and earns 0. (Face-to-face, online and
-    /// lecture records have no evidence key: two alike are two courses.)
+    /// other), changes no figure and earns 0. (Face-to-face and online
+    /// records name no item: two alike are two courses.)
     #[test]
     fn adding_a_duplicate_never_changes_it(
         records in records(),
@@ -508,6 +568,30 @@ proptest! {
         prop_assert_eq!(before.shortfall, after.shortfall, "copy of {:?}", original);
         let e = after.explanations.iter().find(|e| e.record == "zz-copy").unwrap();
         prop_assert_eq!(e.hours, Hours::ZERO, "the copy earns nothing: {}", e);
+        // The same claim twice is no contradiction.
+        let conflicts = |a: &Assessment| a.signals.iter().filter(|s| s.is_conflicting_claim()).count();
+        prop_assert_eq!(conflicts(&before), conflicts(&after), "copy of {:?}", original);
+    }
+
+    /// Art. 27: two records of one item that say different things of the
+    /// engineer's part in it always raise the conflicting-claims signal,
+    /// naming both; the figures follow the "worth most wins" rule as for
+    /// any duplicate.
+    #[test]
+    fn two_claims_of_one_item_that_differ_are_signalled(
+        a in record_parts().prop_filter("names an item", |p| p.0.evidence_key().is_some()),
+        pick in 0u8..4,
+    ) {
+        let b = (sibling(&a.0, pick), None, false);
+        let (a, b) = (make_record("a".into(), a), make_record("b".into(), b));
+        prop_assume!(!a.revoked && !b.revoked);
+        prop_assert_eq!(a.activity.evidence_key(), b.activity.evidence_key());
+        let year = assess_2026(&[a.clone(), b.clone()]);
+        let signalled = year.signals.iter().any(|s| {
+            matches!(s, Signal::ConflictingClaims { claims, .. }
+                if claims.iter().map(|c| c.0.as_str()).collect::<Vec<_>>() == ["a", "b"])
+        });
+        prop_assert_eq!(signalled, a.activity.claim() != b.activity.claim(), "{:?} / {:?}", a, b);
     }
 
     /// Adding a valid record never lowers the year's total, professional or

@@ -204,6 +204,7 @@ fn item_8_lecturing_is_six_times_real_time() {
     let c = credited(Activity::Lecture {
         hours: 2.5,
         date: D,
+        engagement: "forum-2026".into(),
     });
     assert_eq!((c.hours, c.article), (h(15.0), Article::item(18, 8)));
 }
@@ -262,7 +263,96 @@ fn item_10_the_same_competition_is_never_counted_twice() {
     assert_eq!(y.totals.converted, h(30.0));
     assert_eq!(
         y.explanations[1].cuts,
-        vec![Cut::Duplicate { of: "a".into() }]
+        vec![Cut::Duplicate {
+            of: "a".into(),
+            article: Article::item(18, 10)
+        }]
+    );
+}
+
+#[test]
+fn a_lecture_submitted_twice_counts_once() {
+    // RULES.md example 5, submitted twice: 15, not 30; the second is kept
+    // and shown as a duplicate citing the lecture's item.
+    let talk = |id: &str| {
+        Record::new(
+            id,
+            Activity::Lecture {
+                hours: 2.5,
+                date: D,
+                engagement: "GD-FORUM-2026-17".into(),
+            },
+        )
+    };
+    let y = year(&[talk("l1"), talk("l2")]);
+    assert_eq!(y.totals.converted, h(15.0));
+    let dup = y.explanations.iter().find(|e| e.record == "l2").unwrap();
+    assert_eq!(
+        (dup.hours, dup.cuts.clone()),
+        (
+            Hours::ZERO,
+            vec![Cut::Duplicate {
+                of: "l1".into(),
+                article: Article::item(18, 8)
+            }]
+        )
+    );
+    assert!(
+        dup.to_string().contains("it counts once (Art. 18(8))"),
+        "{dup}"
+    );
+    // The same engagement on another day is another lecture.
+    let mut other_day = talk("l3");
+    if let Activity::Lecture { date, .. } = &mut other_day.activity {
+        *date = D + time::Duration::days(1);
+    }
+    let y = year(&[talk("l1"), other_day]);
+    assert_eq!(y.totals.converted, h(30.0));
+}
+
+#[test]
+fn conflicting_claims_on_one_item_are_signalled_on_the_year() {
+    // A project claimed as principal investigator and as sole researcher:
+    // the sole claim (40) earns, the other is a duplicate, and the
+    // contradiction is a signal naming both (Art. 27).
+    let project = |id: &str, role| {
+        Record::new(
+            id,
+            Activity::Research {
+                role,
+                project: "GDKJ-2026-001".into(),
+                date: D,
+            },
+        )
+    };
+    let y = year(&[
+        project("p1", ResearchRole::Principal),
+        project("p2", ResearchRole::Sole),
+    ]);
+    assert_eq!(y.totals.converted, h(40.0));
+    assert_eq!(
+        y.signals,
+        vec![Signal::ConflictingClaims {
+            item: "project GDKJ2026001".into(),
+            claims: vec![
+                ("p1".into(), "principal investigator".into()),
+                ("p2".into(), "sole researcher".into())
+            ],
+        }]
+    );
+    assert_eq!(
+        y.signals[0].to_string(),
+        "conflicting claims on one item (project GDKJ2026001): record p1 as principal investigator, \
+         record p2 as sole researcher (Art. 27)"
+    );
+    // Another engineer's claim that this one excludes, as crediting finds it.
+    let mut mine = project("p1", ResearchRole::Principal);
+    mine.contested = vec!["principal investigator".into()];
+    let y = year(&[mine]);
+    assert_eq!(
+        y.signals[0].to_string(),
+        "conflicting claims on one item (project GDKJ2026001): record p1 as principal investigator, \
+         and another engineer as principal investigator (Art. 27)"
     );
 }
 
@@ -428,7 +518,13 @@ fn example_4_the_same_patent_twice_is_credited_once_and_shown() {
     let dup = y.explanations.iter().find(|e| e.record == "r2").unwrap();
     assert_eq!(
         (dup.hours, dup.cuts.clone()),
-        (Hours::ZERO, vec![Cut::Duplicate { of: "r1".into() }])
+        (
+            Hours::ZERO,
+            vec![Cut::Duplicate {
+                of: "r1".into(),
+                article: Article::item(18, 4)
+            }]
+        )
     );
 }
 
@@ -826,6 +922,7 @@ fn impossible_input_is_refused_with_the_field_and_the_rule() {
             Activity::Lecture {
                 hours: 26.0,
                 date: D,
+                engagement: "forum-2026".into(),
             },
             None,
             "hours",
@@ -859,6 +956,7 @@ fn impossible_input_is_refused_with_the_field_and_the_rule() {
             Activity::Lecture {
                 hours: -1.0,
                 date: D,
+                engagement: "forum-2026".into(),
             },
             None,
             "hours",
@@ -918,7 +1016,8 @@ fn form_numbers_follow_article_11() {
     assert_eq!(
         Activity::Lecture {
             hours: 1.0,
-            date: D
+            date: D,
+            engagement: String::new(),
         }
         .form(),
         6
@@ -991,4 +1090,60 @@ fn signals_flag_two_places_an_overfull_day_and_too_many_conversions() {
     assert!(y.signals.iter().all(|s| s.to_string().contains("Art. ")));
     // Warnings, not errors: the year is still assessed.
     assert_eq!(y.totals.professional, h(8.0) + h(60.0));
+}
+
+#[test]
+fn claims_that_admit_one_holder_exclude_another_engineers() {
+    let project = |role| Activity::Research {
+        role,
+        project: "GDKJ-2026-001".into(),
+        date: D,
+    };
+    let paper = |authorship| Activity::Paper {
+        authorship,
+        id: "10.1000/ce.7".into(),
+        date: D,
+    };
+    let book = |authorship| Activity::Book {
+        authorship,
+        isbn: "978-7-111-00000-1".into(),
+        date: D,
+    };
+    use ResearchRole::*;
+    for (a, b, excluded) in [
+        (project(Principal), project(Principal), true),
+        (project(Principal), project(Participant), false),
+        (project(Participant), project(Sole), true),
+        (project(Participant), project(Participant), false),
+        (
+            paper(PaperAuthorship::Sole),
+            paper(PaperAuthorship::Sole),
+            true,
+        ),
+        (
+            paper(PaperAuthorship::CoAuthor),
+            paper(PaperAuthorship::CoAuthor),
+            false,
+        ),
+        (
+            book(BookAuthorship::FirstAuthor),
+            book(BookAuthorship::FirstAuthor),
+            true,
+        ),
+        (
+            book(BookAuthorship::FirstAuthor),
+            book(BookAuthorship::OtherAuthor),
+            false,
+        ),
+    ] {
+        assert_eq!(a.excludes(&b), excluded, "{a:?} / {b:?}");
+        assert_eq!(b.excludes(&a), excluded, "symmetric: {b:?} / {a:?}");
+    }
+    // Another item is no conflict.
+    let other = Activity::Research {
+        role: Principal,
+        project: "GDKJ-2026-002".into(),
+        date: D,
+    };
+    assert!(!project(Principal).excludes(&other));
 }

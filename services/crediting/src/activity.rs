@@ -202,6 +202,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
         CKind::Lecture => Activity::Lecture {
             hours: c.lecture_hours,
             date: d,
+            engagement: id,
         },
         CKind::ExamQuestions => Activity::ExamQuestions {
             engagement: id,
@@ -315,6 +316,7 @@ pub fn explanation_to_proto(e: &ce_rules::Explanation) -> PExplanation {
             .cuts
             .iter()
             .any(|c| matches!(c, ce_rules::Cut::Unverified { .. })),
+        signals: Vec::new(),
     }
 }
 

@@ -29,6 +29,7 @@ pub mod activity;
 pub mod api;
 pub mod bulk;
 pub mod certificates;
+pub mod claims;
 pub mod deferral;
 pub mod feed;
 pub mod follow;
@@ -82,6 +83,14 @@ pub async fn start_with_clock(
     clock: records::Clock,
 ) -> Result<Running, StartError> {
     let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    // Items named by records stored before claims were indexed (Art. 27).
+    let indexed = prepared.db.write(claims::backfill).await?;
+    if indexed > 0 {
+        tracing::info!(
+            records = indexed,
+            "indexed the items of earlier submissions"
+        );
+    }
     let peers = std::sync::Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
         &prepared.config,

@@ -227,9 +227,26 @@ pub fn save(
         };
     }
     store::insert_record(conn, &row)?;
+    crate::claims::note(conn, &row)?;
     changes.record(&row.id, &row.engineer_id, row.year, &row.province);
     audit::append(conn, &call.audit(&names::record_name(&row.id), "OK"))?;
     Ok((row, true))
+}
+
+/// Reassesses the years of other engineers whose confirmed claims on the
+/// item `row` names conflict with it, so the signal appears (or goes) on
+/// their side too when `row` is stored or changes state (Art. 27).
+fn reassess_claimants(
+    conn: &mut ce_db::DbConnection,
+    changes: &mut Changes,
+    rules: &ce_rules::RuleBook,
+    row: &RecordRow,
+    today: time::Date,
+) -> Result<(), ApiError> {
+    for (who, year) in crate::claims::others_to_reassess(conn, row)? {
+        status::recompute(conn, changes, rules, &who, year, today)?;
+    }
+    Ok(())
 }
 
 impl Crediting {
@@ -266,6 +283,9 @@ impl Crediting {
                     for year in years_of(&row) {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
                     }
+                }
+                if inserted {
+                    reassess_claimants(conn, changes, &rules, &row, today)?;
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
@@ -318,6 +338,17 @@ impl Crediting {
         let (Some(engineer_id), Some(act)) = (engineer_id, rules_activity) else {
             return Err(ApiError::invalid("hour_record", "is incomplete"));
         };
+        // Art. 18(8): one lecture engagement counts once, so it is named.
+        // (Lectures stored before this was required still read.)
+        if let Activity::Lecture { engagement, .. } = &act
+            && engagement.is_empty()
+        {
+            return Err(ApiError::invalid(
+                "hour_record.conversion.evidence_id",
+                "is required for a lecture: the engagement (the event or programme's reference) that makes one \
+                 lecture count once (Art. 18(8))",
+            ));
+        }
 
         // The route follows the caller (Art. 21).
         let route = match call.caller.role {
@@ -425,13 +456,25 @@ impl Crediting {
             .rules
             .for_year(&who.province, year)
             .map_err(|e| input_error(&act, &e))?;
+        // Another engineer's claim on the same item that this one leaves
+        // no room for is a signal for whoever reviews it (Art. 27).
+        let contested = if route == Route::SelfSubmission && crate::claims::key_of(&act).is_some() {
+            let (engineer, activity) = (engineer_id.clone(), act.clone());
+            self.db
+                .read(move |conn| crate::claims::against(conn, &engineer, &activity))
+                .await?
+        } else {
+            Vec::new()
+        };
         // Impossible input, dates, and the record's own credit, by the rules.
+        let id = names::new_id();
         let probe = ce_rules::Record {
-            id: "new".into(),
+            id: id.clone(),
             activity: act.clone(),
             claimed: claimed.map(|c| c as f64 / 100.0),
             revoked: false,
             make_up_for: None,
+            contested,
         };
         let alone = ce_rules::assess(
             &ce_rules::YearInput {
@@ -450,7 +493,11 @@ impl Crediting {
             .explanations
             .iter()
             .find(|e| e.record == probe.id)
-            .map(|e| activity::explanation_to_proto(e).encode_to_vec());
+            .map(|e| {
+                let mut explained = activity::explanation_to_proto(e);
+                explained.signals = status::claim_signals(&alone.signals, &probe.id);
+                explained.encode_to_vec()
+            });
         // Hours are registered once earned (Art. 17): nothing dated after
         // today. An aid assignment is registered once it has begun, from
         // its posting: it counts in every year its period overlaps (Art. 19).
@@ -530,7 +577,7 @@ impl Crediting {
         let now = now_micros();
         let confirmed = route == Route::DepartmentGrant;
         let row = RecordRow {
-            id: names::new_id(),
+            id,
             engineer_id,
             year,
             province: who.province.clone(),
@@ -637,6 +684,8 @@ impl Crediting {
                     for year in years {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
                     }
+                    reassess_claimants(conn, changes, &rules, &old, today)?;
+                    reassess_claimants(conn, changes, &rules, &row, today)?;
                 }
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
@@ -724,6 +773,7 @@ impl Crediting {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
                     }
                 }
+                reassess_claimants(conn, changes, &rules, &row, today)?;
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 Ok(store::get_record(conn, &id)?.unwrap_or(row))
             })
@@ -816,6 +866,7 @@ impl Crediting {
                 let engineers: Vec<String> = who.keys().cloned().collect();
                 store::lock_engineers(conn, &engineers)?;
                 let mut touched = std::collections::BTreeSet::new();
+                let mut revoked_claims = Vec::new();
                 for id in &ids {
                     let row = store::get_record(conn, id)?
                         .ok_or_else(|| names::not_found(&names::record_name(id)))?;
@@ -832,6 +883,7 @@ impl Crediting {
                         )?;
                         audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
                         changes.record(id, &row.engineer_id, row.year, &row.province);
+                        revoked_claims.push(row.clone());
                         if row.state == RecordState::Confirmed as i32 {
                             for year in years_of(&row) {
                                 touched.insert((row.engineer_id.clone(), year));
@@ -858,6 +910,9 @@ impl Crediting {
                         &format!("records of the year revoked (Art. 27): {reason}"),
                         now_micros(),
                     )?;
+                }
+                for row in &revoked_claims {
+                    reassess_claimants(conn, changes, &rules, row, today)?;
                 }
                 let mut out = Vec::with_capacity(ids.len());
                 for id in &ids {

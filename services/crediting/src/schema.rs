@@ -30,6 +30,16 @@ diesel::table! {
     }
 }
 
+diesel::allow_tables_to_appear_in_same_query!(claims, hour_records);
+
+diesel::table! {
+    claims (record_id) {
+        record_id -> Text,
+        engineer_id -> Text,
+        evidence_key -> Text,
+    }
+}
+
 diesel::table! {
     deferrals (engineer_id, year) {
         engineer_id -> Text,

@@ -2,6 +2,8 @@
 //! library whenever one of its records changes, and stored so reads are
 //! cheap.
 
+use std::collections::HashMap;
+
 use ce_db::{Db, DbConnection};
 use ce_proto::crediting::{
     AnnualState, AnnualStatus, Explanation, ListAnnualStatusesRequest, ListAnnualStatusesResponse,
@@ -17,6 +19,7 @@ use prost::Message;
 
 use crate::activity;
 use crate::certificates::Figures;
+use crate::claims;
 use crate::feed::Changes;
 use crate::names;
 use crate::records::Crediting;
@@ -155,6 +158,7 @@ pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
         claimed: row.claimed_centi.map(|c| c as f64 / 100.0),
         revoked: row.state == RecordState::Revoked as i32,
         make_up_for: row.make_up_for,
+        contested: Vec::new(),
     })
 }
 
@@ -219,9 +223,24 @@ pub struct YearRows {
     pub own: Vec<RecordRow>,
     pub deferral: Option<store::DeferralRow>,
     pub make_up: Vec<RecordRow>,
+    /// Other engineers' claims that own records' claims exclude, by record
+    /// ([`crate::claims::contested`]).
+    pub contested: HashMap<String, Vec<String>>,
 }
 
 impl YearRows {
+    /// A year's own rows with no deferral or make-up, and the claims that
+    /// contest them.
+    pub fn plain(conn: &mut DbConnection, own: Vec<RecordRow>) -> Result<YearRows, ApiError> {
+        let contested = claims::contested(conn, &own.iter().collect::<Vec<_>>())?;
+        Ok(YearRows {
+            own,
+            deferral: None,
+            make_up: Vec::new(),
+            contested,
+        })
+    }
+
     fn load(conn: &mut DbConnection, engineer: &str, year: i32) -> Result<YearRows, ApiError> {
         let own = store::year_records(conn, engineer, year, &COUNTED)?;
         let deferral = store::get_deferral(conn, engineer, year)?;
@@ -230,12 +249,24 @@ impl YearRows {
         } else {
             Vec::new()
         };
+        let contested = claims::contested(conn, &own.iter().collect::<Vec<_>>())?;
         Ok(YearRows {
             own,
             deferral,
             make_up,
+            contested,
         })
     }
+}
+
+/// The conflicting-claims signals (Art. 27) about `record`, for its
+/// explanation: whoever reviews or confirms it sees them.
+pub fn claim_signals(signals: &[ce_rules::Signal], record: &str) -> Vec<String> {
+    signals
+        .iter()
+        .filter(|s| s.is_conflicting_claim() && s.records().contains(&record))
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// A year assessed, not yet stored.
@@ -264,7 +295,13 @@ pub fn evaluate(
     let own = rows
         .own
         .iter()
-        .map(rules_record)
+        .map(|row| {
+            let mut r = rules_record(row)?;
+            if let Some(c) = rows.contested.get(&row.id) {
+                r.contested = c.clone();
+            }
+            Ok::<_, ApiError>(r)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let make_up = rows
         .make_up
@@ -294,7 +331,8 @@ pub fn evaluate(
     let mut own_explanations = Vec::with_capacity(own.len());
     let mut taken = Vec::new();
     for e in &assessment.explanations {
-        let explanation: Explanation = activity::explanation_to_proto(e);
+        let mut explanation: Explanation = activity::explanation_to_proto(e);
+        explanation.signals = claim_signals(&assessment.signals, &e.record);
         if own.iter().any(|r| r.id == e.record) {
             own_explanations.push((e.record.clone(), explanation.encode_to_vec()));
         } else {
@@ -460,11 +498,7 @@ pub fn recompute_batch(
                     .cloned(),
             );
             own.sort_by(|a, b| a.id.cmp(&b.id));
-            let rows = YearRows {
-                own,
-                deferral: None,
-                make_up: Vec::new(),
-            };
+            let rows = YearRows::plain(conn, own)?;
             let mut ev = evaluate(rules, who, year, today, &rows, &[])?;
             for &n in theirs {
                 let r = &mut new[n];

@@ -797,6 +797,7 @@ pub fn records_for_rules_of(
             h::claimed_centi,
             h::make_up_for,
             h::last_year,
+            h::route,
         ))
         .load::<RulesColumns>(conn)?
         .into_iter()
@@ -811,10 +812,10 @@ pub fn records_for_rules_of(
             claimed_centi: c.7,
             make_up_for: c.8,
             last_year: c.9,
+            route: c.10,
             province: String::new(),
             field: 0,
             employer_id: None,
-            route: 0,
             submitted_by: String::new(),
             submitted_role: String::new(),
             submitter: String::new(),
@@ -840,6 +841,7 @@ type RulesColumns = (
     Option<String>,
     Option<i64>,
     Option<i32>,
+    i32,
     i32,
 );
 

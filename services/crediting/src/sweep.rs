@@ -320,11 +320,8 @@ async fn reassess_batch(
                 status::recompute(conn, changes, &rules, &who, year, today)?;
                 continue;
             }
-            let rows = YearRows {
-                own: records.remove(&head.engineer_id).unwrap_or_default(),
-                deferral: None,
-                make_up: Vec::new(),
-            };
+            let rows =
+                YearRows::plain(conn, records.remove(&head.engineer_id).unwrap_or_default())?;
             let mut ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
             if status::unchanged(head, &who, &mut ev) {
                 // A status and its records' explanations are written

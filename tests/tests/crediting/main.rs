@@ -17,6 +17,7 @@ use tonic::Code;
 
 mod aggregation;
 mod certificates;
+mod claims;
 mod concurrency;
 mod deadlines;
 mod moves;
