@@ -142,7 +142,12 @@ async fn conflicting_claims_on_one_item_are_signalled_to_the_reviewer(b: Backend
     assert_eq!(year.signals, std::slice::from_ref(&expected));
     for r in [&pi, &sole] {
         let explained = record(&w, &r.name).await.explanation.unwrap();
-        assert_eq!(explained.signals, std::slice::from_ref(&expected), "{}", r.name);
+        assert_eq!(
+            explained.signals,
+            std::slice::from_ref(&expected),
+            "{}",
+            r.name
+        );
     }
 }
 
