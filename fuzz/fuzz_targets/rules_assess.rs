@@ -146,6 +146,12 @@ fn record(u: &mut Unstructured, n: usize) -> Result<Record> {
         },
         revoked: u.ratio(1, 10)?,
         make_up_for: None,
+        // Another engineer's claim, as crediting would find it.
+        contested: if u.ratio(1, 10)? {
+            vec!["principal investigator".into()]
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         claimed: None,
         revoked: false,
         make_up_for: None,
+        contested: Vec::new(),
     };
     let records = [record];
     let input = YearInput {
