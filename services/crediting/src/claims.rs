@@ -97,6 +97,39 @@ pub fn against(
     Ok(out)
 }
 
+/// The engineer's own live records of the item `activity` names that say
+/// something else of their part in it: with the new record `id`, the
+/// conflicting-claims signal its reviewer sees before confirming it (the
+/// year shows it once both count).
+pub fn own_conflict(
+    conn: &mut DbConnection,
+    engineer_id: &str,
+    id: &str,
+    activity: &Activity,
+) -> Result<Option<ce_rules::Signal>, ApiError> {
+    let (Some(key), Some(claim)) = (activity.evidence_key(), activity.claim()) else {
+        return Ok(None);
+    };
+    let stored = format!("{}:{}", key.0, key.1);
+    let mut claims = vec![(id.to_owned(), claim.clone())];
+    for (_, mine) in others_of(conn, &[stored])? {
+        if mine.engineer_id != engineer_id {
+            continue;
+        }
+        if let Some(c) = status::rules_record(&mine)?.activity.claim() {
+            claims.push((mine.id.clone(), c));
+        }
+    }
+    if claims.iter().all(|(_, c)| *c == claim) {
+        return Ok(None);
+    }
+    claims.sort();
+    Ok(Some(ce_rules::Signal::ConflictingClaims {
+        item: format!("{} {}", key.0, key.1),
+        claims,
+    }))
+}
+
 /// For each of `rows` that names an item: the claims of other engineers on
 /// it that its own claim excludes, by record id (see
 /// [`ce_rules::Activity::excludes`]). One query for all of them; none when

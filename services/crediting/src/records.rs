@@ -458,16 +458,23 @@ impl Crediting {
             .map_err(|e| input_error(&act, &e))?;
         // Another engineer's claim on the same item that this one leaves
         // no room for is a signal for whoever reviews it (Art. 27).
-        let contested = if route == Route::SelfSubmission && crate::claims::key_of(&act).is_some() {
-            let (engineer, activity) = (engineer_id.clone(), act.clone());
-            self.db
-                .read(move |conn| crate::claims::against(conn, &engineer, &activity))
-                .await?
-        } else {
-            Vec::new()
-        };
-        // Impossible input, dates, and the record's own credit, by the rules.
+        // So is another claim of the engineer's own that says otherwise.
         let id = names::new_id();
+        let (contested, own_conflict) =
+            if route == Route::SelfSubmission && crate::claims::key_of(&act).is_some() {
+                let (engineer, activity, new) = (engineer_id.clone(), act.clone(), id.clone());
+                self.db
+                    .read(move |conn| {
+                        Ok::<_, ApiError>((
+                            crate::claims::against(conn, &engineer, &activity)?,
+                            crate::claims::own_conflict(conn, &engineer, &new, &activity)?,
+                        ))
+                    })
+                    .await?
+            } else {
+                (Vec::new(), None)
+            };
+        // Impossible input, dates, and the record's own credit, by the rules.
         let probe = ce_rules::Record {
             id: id.clone(),
             activity: act.clone(),
@@ -496,6 +503,9 @@ impl Crediting {
             .map(|e| {
                 let mut explained = activity::explanation_to_proto(e);
                 explained.signals = status::claim_signals(&alone.signals, &probe.id);
+                explained
+                    .signals
+                    .extend(own_conflict.iter().map(ToString::to_string));
                 explained.encode_to_vec()
             });
         // Hours are registered once earned (Art. 17): nothing dated after

@@ -114,12 +114,25 @@ async fn conflicting_claims_on_one_item_are_signalled_to_the_reviewer(b: Backend
         ),
     )
     .await;
-    let sole = confirmed_for(
-        &w,
-        &w.engineer,
-        conversion(&w.engineer, conversion::Kind::ResearchSole, "GDKJ-2026-001"),
-    )
-    .await;
+    let sole = w
+        .env
+        .engineer(&w.engineer)
+        .create_hour_record(create(conversion(
+            &w.engineer,
+            conversion::Kind::ResearchSole,
+            "GDKJ-2026-001",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let under_review = sole.explanation.clone().unwrap();
+    w.env
+        .province("44")
+        .confirm_hour_record(ConfirmHourRecordRequest {
+            name: sole.name.clone(),
+        })
+        .await
+        .unwrap();
     let year = year_of(&w, &w.engineer).await;
     assert_eq!(year.converted_hours, 40.0, "the claim worth most earns");
     let id = |r: &HourRecord| r.name.trim_start_matches("hourRecords/").to_owned();
@@ -140,6 +153,11 @@ async fn conflicting_claims_on_one_item_are_signalled_to_the_reviewer(b: Backend
         roles(&ids[1])
     );
     assert_eq!(year.signals, std::slice::from_ref(&expected));
+    assert_eq!(
+        under_review.signals,
+        std::slice::from_ref(&expected),
+        "its reviewer sees it before confirming"
+    );
     for r in [&pi, &sole] {
         let explained = record(&w, &r.name).await.explanation.unwrap();
         assert_eq!(
@@ -251,3 +269,52 @@ both_backends!(
     conflicting_claims_on_one_item_are_signalled_to_the_reviewer,
     two_engineers_claiming_one_role_held_by_one_are_each_signalled,
 );
+
+/// Submissions stored before items were indexed are indexed at start-up,
+/// once.
+async fn earlier_submissions_are_indexed_once(b: Backend) {
+    use diesel::RunQueryDsl;
+    let w = world(b).await;
+    confirmed_for(
+        &w,
+        &w.engineer,
+        conversion(
+            &w.engineer,
+            conversion::Kind::ResearchPrincipal,
+            "GDKJ-2026-003",
+        ),
+    )
+    .await;
+    let db = ce_db::Db::connect(
+        &w.env.registry.place.config("crediting").database.url,
+        1,
+        crediting::migrations(),
+    )
+    .unwrap();
+    let mut conn = db.connection().unwrap();
+    // As a release before the index left it.
+    match &mut *conn {
+        ce_db::DbConnection::Pg(c) => diesel::sql_query("DELETE FROM claims").execute(c),
+        ce_db::DbConnection::Sqlite(c) => diesel::sql_query("DELETE FROM claims").execute(c),
+    }
+    .unwrap();
+    assert_eq!(crediting::claims::backfill(&mut conn).unwrap(), 1);
+    assert_eq!(crediting::claims::backfill(&mut conn).unwrap(), 0, "once");
+    // The index serves: another engineer's principal investigator claim is
+    // signalled.
+    let other = colleague(&w, "孙工", Field::ElectricPower).await;
+    let theirs = w
+        .env
+        .engineer(&other)
+        .create_hour_record(create(conversion(
+            &other,
+            conversion::Kind::ResearchPrincipal,
+            "GDKJ-2026-003",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(theirs.explanation.unwrap().signals.len(), 1);
+}
+
+both_backends!(earlier_submissions_are_indexed_once);
