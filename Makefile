@@ -24,7 +24,7 @@ run: build
 	  trap stop INT TERM; \
 	  for s in $(SERVICES); do \
 	    S=$$(echo $$s | tr a-z A-Z); \
-	    env CE_$${S}__DATA_DIR=$(DATA_DIR) target/debug/$$s & pids+=($$!); \
+	    env CE_$${S}__DATA_DIR=$(DATA_DIR) CE_$${S}__ENVIRONMENT=development target/debug/$$s & pids+=($$!); \
 	  done; \
 	  sleep 1; \
 	  echo; \

@@ -80,6 +80,8 @@ impl Place {
     pub fn config(&self, service: &str) -> ServiceConfig {
         let mut c = ServiceConfig::load(service, 0, None).unwrap();
         c.data_dir = self.data_dir();
+        // Tests mint their tokens with the place's development key.
+        c.environment = ce_server::config::Environment::Development;
         c.database.url = match self.backend {
             Backend::Postgres => self.pg_url(service),
             Backend::Sqlite => format!(

@@ -39,6 +39,12 @@ pub struct Proc {
 impl Proc {
     pub fn start(name: &str, env: &[(String, String)]) -> Proc {
         let mut child = Command::new(binary(name))
+            // The tests' tokens are development ones; a setting given
+            // in `env` wins.
+            .envs(
+                ["REGISTRY", "CREDITING", "SUPERVISION", "QUALITY"]
+                    .map(|s| (format!("CE_{s}__ENVIRONMENT"), "development".to_owned())),
+            )
             .envs(env.iter().cloned())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

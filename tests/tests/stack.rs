@@ -145,6 +145,63 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     );
 }
 
+/// A service whose configuration names no environment runs as production
+/// (fail closed): it refuses a development token, even one signed by the
+/// very key it trusts, and accepts that key's ordinary tokens.
+#[tokio::test]
+async fn without_an_environment_a_service_refuses_development_tokens() {
+    let place = Place::new(Backend::Sqlite);
+    // The key it trusts: made elsewhere, as an operator's would be.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let key = ce_server::auth::DevKey::load_or_create(elsewhere.path()).unwrap();
+    let public = elsewhere.path().join("users.pem");
+    std::fs::write(&public, key.public_pem()).unwrap();
+    let mut config = ce_server::app::ServiceConfig::load("registry", 0, None).unwrap();
+    assert_eq!(
+        config.environment,
+        ce_server::config::Environment::Production,
+        "the default"
+    );
+    config.data_dir = place.data_dir();
+    config.database.url = format!("sqlite://{}", place.dir.path().join("r.db").display());
+    config.auth.public_key_path = Some(public);
+    config.telemetry.log_filter = "warn".into();
+    let service = start_service(config.clone(), registry::start).await;
+    let channel = service.channel().await;
+    let call = |token: String| {
+        let mut c =
+            RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+        async move { c.list_provinces(ListProvincesRequest {}).await }
+    };
+    // What `cectl token` mints: the development key id.
+    let dev = key
+        .signer(&config.auth)
+        .unwrap()
+        .mint(&token(Role::Ministry, "ministry-clerk"))
+        .unwrap();
+    let err = call(dev).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(
+        err.message()
+            .contains("development tokens are not accepted in production"),
+        "{}",
+        err.message()
+    );
+    // The same key without the development mark: an ordinary token.
+    let pem =
+        std::fs::read_to_string(elsewhere.path().join(ce_server::auth::DEV_KEY_FILE)).unwrap();
+    let ordinary = ce_server::auth::TokenSigner::from_pem(
+        &pem,
+        None,
+        &config.auth.issuer,
+        &config.auth.audience,
+    )
+    .unwrap()
+    .mint(&token(Role::Ministry, "ministry-clerk"))
+    .unwrap();
+    assert!(call(ordinary).await.is_ok());
+}
+
 #[tokio::test]
 async fn the_request_id_is_echoed_or_made_up() {
     let env = RegistryEnv::start(Backend::Sqlite).await;

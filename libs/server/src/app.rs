@@ -104,7 +104,7 @@ pub struct RulesConfig {
 pub fn defaults(port: u16) -> String {
     format!(
         r#"
-environment = "development"
+environment = "production"
 data_dir = "data"
 
 [server]
@@ -185,12 +185,9 @@ impl ServiceConfig {
                 "must start with postgres://, postgresql:// or sqlite://",
             );
         }
-        if self.environment == Environment::Production && self.auth.public_key_path.is_none() {
-            return bad(
-                "auth.public_key_path",
-                "is required when environment = production",
-            );
-        }
+        // Production without auth.public_key_path fails at start, where
+        // the key is read (`Authenticator::from_config`); a tool that only
+        // reads the issuer and audience loads the configuration anyway.
         Ok(())
     }
 
@@ -250,6 +247,14 @@ pub async fn prepare(
     config: ServiceConfig,
     migrations: ce_db::Migrations,
 ) -> Result<Prepared, StartError> {
+    match config.environment {
+        Environment::Production => tracing::info!(service, environment = "production", "mode"),
+        Environment::Development => tracing::warn!(
+            service,
+            environment = "development",
+            "development mode: a generated key, and development tokens accepted; never in a deployment"
+        ),
+    }
     let auth = Arc::new(Authenticator::from_config(
         config.environment,
         &config.auth,

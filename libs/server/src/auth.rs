@@ -263,19 +263,9 @@ impl Authenticator {
             (None, Environment::Production) => None,
         };
         if production {
-            refuse_dev_key(
-                "auth.public_key_path",
-                &user_pem,
-                auth.public_key_path.as_deref(),
-                data_dir,
-            )?;
+            refuse_dev_key("auth.public_key_path", &user_pem, data_dir)?;
             if let Some(pem) = &service_pem {
-                refuse_dev_key(
-                    "auth.service_public_key_path",
-                    pem,
-                    auth.service_public_key_path.as_deref(),
-                    data_dir,
-                )?;
+                refuse_dev_key("auth.service_public_key_path", pem, data_dir)?;
             }
         }
         let decode = |key: &str, pem: &str| {
@@ -548,19 +538,11 @@ fn read_key(key: &str, path: &Path) -> Result<String, AuthError> {
 }
 
 /// Production refuses the development key, by content or by name.
-fn refuse_dev_key(
-    key: &str,
-    pem: &str,
-    path: Option<&Path>,
-    data_dir: &Path,
-) -> Result<(), AuthError> {
+fn refuse_dev_key(key: &str, pem: &str, data_dir: &Path) -> Result<(), AuthError> {
     let dev_path = data_dir.join(DEV_KEY_FILE);
     let is_dev_key = dev_path.exists()
         && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == pem.trim());
-    let named_dev = path
-        .and_then(|p| p.file_name())
-        .is_some_and(|n| n.to_string_lossy().starts_with("dev-"));
-    if is_dev_key || named_dev {
+    if is_dev_key {
         return Err(AuthError::Config(format!(
             "{key}: production refuses the development signing key"
         )));

@@ -10,15 +10,28 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-/// Whether this is a developer's machine or a real deployment.
+/// Whether this is a developer's machine or a real deployment. Production
+/// unless configured otherwise: a deployment that forgets the setting
+/// fails closed (no generated keys, no development tokens).
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// Dev signing key generated on first start; tokens minted locally.
-    #[default]
+    /// Only when set explicitly (`make run`, the tests).
     Development,
-    /// Refuses the development key; needs `auth.public_key_path`.
+    /// Refuses development tokens and the development key; needs
+    /// `auth.public_key_path`.
+    #[default]
     Production,
+}
+
+impl Environment {
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
 }
 
 /// The `server` section.

@@ -22,6 +22,7 @@ async fn a_clerk_mints_a_token_and_calls_the_registry_with_json() {
     let data = dir.path().to_str().unwrap().to_owned();
     let mut config = ce_server::app::ServiceConfig::load("registry", 0, None).unwrap();
     config.data_dir = dir.path().to_path_buf();
+    config.environment = ce_server::config::Environment::Development;
     config.telemetry.log_filter = "warn".into();
     let running = registry::start(config, std::future::pending())
         .await

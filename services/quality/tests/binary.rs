@@ -14,6 +14,7 @@ fn migrate(dir: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_quality"))
         .arg("--migrate-only")
         .env("CE_QUALITY__DATA_DIR", dir)
+        .env("CE_QUALITY__ENVIRONMENT", "development")
         .env("CE_QUALITY__SERVER__LISTEN", "127.0.0.1:0")
         .stdin(Stdio::null())
         .output()

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 fn registry(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_registry"));
     c.env("CE_REGISTRY__DATA_DIR", dir)
+        .env("CE_REGISTRY__ENVIRONMENT", "development")
         .env("CE_REGISTRY__SERVER__LISTEN", "127.0.0.1:0")
         .stdin(Stdio::null());
     c

@@ -14,6 +14,7 @@ fn migrate(dir: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_supervision"))
         .arg("--migrate-only")
         .env("CE_SUPERVISION__DATA_DIR", dir)
+        .env("CE_SUPERVISION__ENVIRONMENT", "development")
         .env("CE_SUPERVISION__SERVER__LISTEN", "127.0.0.1:0")
         .stdin(Stdio::null())
         .output()

@@ -109,6 +109,7 @@ impl Process {
             format!("127.0.0.1:{port}"),
         )
         .env(format!("{prefix}TELEMETRY__LOG_FILTER"), "warn")
+        .env(format!("{prefix}ENVIRONMENT"), "development")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
