@@ -613,20 +613,36 @@ impl Crediting {
         // Reads through the status's own scope check, assessed if never
         // stored, fresh if stale.
         status::get(self, call, &req.annual_status).await?;
+        // A year never assessed is stored first, where the engineer is now:
+        // a certificate states a stored year, which it then follows.
+        let who = status::Who::of(
+            &self
+                .registry
+                .engineer(&names::engineer_name(&engineer_id))
+                .await?,
+        );
+        let (rules, today) = (self.rules.clone(), (self.clock)());
         let id = names::new_id();
         let at = now_micros();
         let issued = rfc3339(at);
         let signer = self.certificates.clone();
         let call = call.clone();
         let row = self
-            .db
-            .write(move |conn| -> Result<_, ApiError> {
+            .feed
+            .write(&self.db, move |conn, changes| -> Result<_, ApiError> {
                 // Under the engineer's lock, the year as stored: a change
                 // that commits after this supersedes the certificate, and
                 // one that committed since the read is certified.
-                store::lock_engineers(conn, std::slice::from_ref(&engineer_id))?;
-                let stored = store::get_status(conn, &engineer_id, year)?
-                    .ok_or_else(|| names::not_found(&req.annual_status))?;
+                let who = status::locked(conn, &who)?;
+                let stored = match store::get_status(conn, &engineer_id, year)? {
+                    Some(stored) => stored,
+                    None => {
+                        status::check_read(&call, &who)?;
+                        status::recompute_locked(conn, changes, &rules, &who, year, today)?;
+                        store::get_status(conn, &engineer_id, year)?
+                            .ok_or_else(|| names::not_found(&req.annual_status))?
+                    }
+                };
                 let s = status::decode(&stored)?;
                 let signed = signer.sign(document(&signer, &id, &s, &issued), &issued)?;
                 let row = CertificateRow {

@@ -687,7 +687,21 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
     }
     let stored = c.statuses.get((engineer_id.clone(), year)).await?;
     let Some(row) = stored else {
-        // Never assessed: assess now, for the engineer where they are.
+        // Only years that can hold hours yet are assessed on request (a
+        // stored year, an aid assignment's later ones say, reads as any).
+        if year > today.year() + 1 {
+            return Err(ApiError::invalid(
+                "name",
+                format!(
+                    "{year} is more than a year ahead: a year not yet assessed has a status from {} to {}",
+                    ce_rules::ruleset::FIRST_YEAR,
+                    today.year() + 1
+                ),
+            ));
+        }
+        // Never assessed: assessed now by the rules, for the engineer where
+        // they are, and answered without storing anything (a read never
+        // writes).
         let engineer = registry
             .engineer(&names::engineer_name(&engineer_id))
             .await
@@ -698,16 +712,16 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
         let who = Who::of(&engineer);
         let rules = rules.clone();
         let call = call.clone();
-        let status = c
-            .feed
-            .write(db, move |conn, changes| {
+        let status = db
+            .read(move |conn| -> Result<_, ApiError> {
                 // The registry's answer may be cached from before a move:
-                // the year is assessed for the place the last applied move
-                // gives under the lock, and the caller must cover that
-                // place, or nothing is written and nothing is answered.
-                let who = locked(conn, &who)?;
+                // the caller must cover the place the last applied move
+                // gives.
+                let mut who = who.clone();
+                settle(conn, [&mut who])?;
                 check_read(&call, &who)?;
-                recompute_locked(conn, changes, &rules, &who, year, today)
+                let rows = YearRows::load(conn, &who.engineer_id, year)?;
+                Ok(evaluate(&rules, &who, year, today, &rows, &[])?.status)
             })
             .await?;
         return Ok(Found::Assessed(status));

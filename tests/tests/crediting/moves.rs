@@ -489,11 +489,12 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         assessed.province, "31",
         "2027 is assessed where the engineer went"
     );
-    // Shanghai, which the replica's cache does not name yet, is answered.
+    // Shanghai, which the replica's cache does not name yet, is answered
+    // (2027 is still not stored: a read writes nothing).
     let shanghai_reads = year_of(
         &mut as_role(&w, &w.env.channel, province("31")),
         engineer,
-        2028,
+        2027,
     )
     .await
     .expect("Shanghai covers the engineer now");
