@@ -85,6 +85,9 @@ impl Quality {
             req.field,
             "reading quality dashboards",
         )?;
+        // A mean over few institutions is their score: an institution sees
+        // the counts of grades only.
+        let means = call.caller.role != Role::Institution;
         let period = req.period.clone();
         let counts = self
             .db
@@ -131,7 +134,7 @@ impl Quality {
             rows: rows
                 .into_iter()
                 .map(|(mut r, total, scored)| {
-                    r.mean_score = if scored == 0 {
+                    r.mean_score = if scored == 0 || !means {
                         0.0
                     } else {
                         ((total / scored as f64) * 100.0).round() / 100.0

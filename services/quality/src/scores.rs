@@ -210,13 +210,26 @@ fn decode(row: &ScoreRow) -> Result<Score, ApiError> {
         .map_err(|e| ApiError::Internal(format!("score does not decode: {e}")))
 }
 
-/// The institution's score with another institution's breakdown removed.
-pub fn for_caller(caller: &Caller, mut s: Score) -> Score {
-    if caller.role == Role::Institution && caller.org.as_deref() != Some(&s.institution) {
-        s.contributions.clear();
-        s.reasons.clear();
+/// The score as `caller` may see it: an institution sees its own score,
+/// indicators and reasons, and of another institution only which it is,
+/// the period, its grade (or that there was too little evidence for one)
+/// and whether that is final (`docs/dashboards.md`).
+pub fn for_caller(caller: &Caller, s: Score) -> Score {
+    if caller.role != Role::Institution || caller.org.as_deref() == Some(&s.institution) {
+        return s;
     }
-    s
+    Score {
+        name: s.name,
+        institution: s.institution,
+        period: s.period,
+        province: s.province,
+        field: s.field,
+        fields: s.fields,
+        state: s.state,
+        grade: s.grade,
+        standing: s.standing,
+        ..Default::default()
+    }
 }
 
 /// Recomputes and stores an institution's score for `period`, inside the

@@ -377,9 +377,48 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .unwrap()
         .into_inner()
         .scores;
+    assert_eq!(ranking.len(), 2);
     for s in &ranking {
-        assert_eq!(!s.contributions.is_empty(), s.institution == own, "{s:?}");
+        if s.institution == own {
+            assert!(!s.contributions.is_empty() && s.score > 0.0, "{s:?}");
+            continue;
+        }
+        // Another's: which it is, the period, the grade, the standing;
+        // nothing else (no score, indicators, reasons or poor flag).
+        let seen = Score {
+            name: s.name.clone(),
+            institution: s.institution.clone(),
+            period: s.period.clone(),
+            province: s.province.clone(),
+            field: s.field,
+            fields: s.fields.clone(),
+            state: s.state,
+            grade: s.grade.clone(),
+            standing: s.standing,
+            ..Default::default()
+        };
+        assert_eq!(s, &seen, "only the grade of another");
+        assert_eq!(s.grade, "B");
     }
+    // The same through GetScore, and no mean that is one institution's score.
+    let theirs = mine
+        .get_score(GetScoreRequest {
+            name: format!("{other}/scores/2026"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((theirs.score, theirs.grade.as_str()), (0.0, "B"));
+    assert!(theirs.contributions.is_empty() && theirs.model_version.is_empty());
+    let dist = mine
+        .get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dist.rows.iter().all(|r| r.mean_score == 0.0), "{dist:?}");
     // It records only what it measures itself, and only for itself.
     let record = |inst: &str, i: Indicator| RecordIndicatorRequest {
         institution: inst.into(),
@@ -1070,6 +1109,11 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(
         !row_of(&dom, &good).contains("pick"),
         "but it does not open"
+    );
+    assert!(
+        !row_of(&dom, &good).contains(".00<") && row_of(&dom, &good).contains(">–<"),
+        "nor shows its score: {}",
+        row_of(&dom, &good)
     );
     assert!(row_of(&dom, &poor).contains("class=\"pick\""));
     assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
