@@ -201,6 +201,8 @@ fuzz_target!(|data: &[u8]| {
                 .withdraw_quality_result(sp::WithdrawQualityResultRequest),
             SupervisionServiceClient(supervision).create_inspection(sp::CreateInspectionRequest),
             SupervisionServiceClient(supervision)
+                .commit_inspection_draw(sp::CommitInspectionDrawRequest),
+            SupervisionServiceClient(supervision)
                 .draw_inspection_sample(sp::DrawInspectionSampleRequest),
             SupervisionServiceClient(supervision)
                 .record_inspection_finding(sp::RecordInspectionFindingRequest),

@@ -1231,7 +1231,10 @@ const SUPERVISION: &[Row] = &[
     write("CreateInspection", &[Ministry, Province, Regulator]),
     read("GetInspection", &[Ministry, Province, Regulator]),
     read("ListInspections", &[Ministry, Province, Regulator]),
+    write("CommitInspectionDraw", &[Ministry, Province, Regulator]),
     write("DrawInspectionSample", &[Ministry, Province, Regulator]),
+    // Anyone who may read a drawn (unpublished) inspection checks its draw.
+    read("VerifyInspectionDraw", &[Ministry, Province, Regulator]),
     write("RecordInspectionFinding", &[Ministry, Province, Regulator]),
     write("PublishInspection", &[Ministry, Province, Regulator]),
     // Officials (Art. 28): only from above the official's department (here a
@@ -1340,7 +1343,9 @@ async fn prepare(
         rpc,
         "GetInspection"
             | "ListInspections"
+            | "CommitInspectionDraw"
             | "DrawInspectionSample"
+            | "VerifyInspectionDraw"
             | "RecordInspectionFinding"
             | "PublishInspection"
     ) {
@@ -1364,7 +1369,10 @@ async fn prepare(
             .unwrap()
             .into_inner()
             .name;
-        if matches!(rpc, "RecordInspectionFinding" | "PublishInspection") {
+        if matches!(
+            rpc,
+            "RecordInspectionFinding" | "PublishInspection" | "VerifyInspectionDraw"
+        ) {
             let drawn = sup
                 .draw_inspection_sample(request(
                     sp::DrawInspectionSampleRequest {
@@ -1372,7 +1380,7 @@ async fn prepare(
                         target_count: 1,
                         roster: vec!["inspector-1".into()],
                         inspector_count: 1,
-                        seed: n,
+                        seed: 0,
                     },
                     &t,
                     &id("draw"),
@@ -1760,13 +1768,39 @@ async fn call_supervision(
                     target_count: 1,
                     roster: vec!["inspector-1".into()],
                     inspector_count: 1,
-                    seed: n,
+                    seed: 0,
                 },
                 token,
                 id,
             ))
             .await,
             |_| true,
+        ),
+        "CommitInspectionDraw" => outcome(
+            c.commit_inspection_draw(request(
+                sp::CommitInspectionDrawRequest {
+                    name: p.inspection.clone(),
+                    target_count: 1,
+                    roster: vec!["inspector-1".into()],
+                    inspector_count: 1,
+                },
+                token,
+                id,
+            ))
+            .await,
+            |_| true,
+        ),
+        "VerifyInspectionDraw" => outcome(
+            c.verify_inspection_draw(request(
+                sp::VerifyInspectionDrawRequest {
+                    name: p.inspection.clone(),
+                    seed_hex: String::new(),
+                },
+                token,
+                id,
+            ))
+            .await,
+            |r| r.matches,
         ),
         "RecordInspectionFinding" => outcome(
             c.record_inspection_finding(request(

@@ -28,6 +28,12 @@ use ce_tests::{
 };
 use tonic::Code;
 
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
@@ -891,7 +897,7 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
             target_count: 1,
             roster: vec!["inspector-1".into()],
             inspector_count: 1,
-            seed: 99,
+            seed: 0,
         })
         .await
         .unwrap()
@@ -1309,6 +1315,132 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
     }
 }
 
+/// Art. 24 "double random": the draw is fixed before it is made (the
+/// population and its hash, the roster, the counts, a commitment to a seed
+/// the service draws from the operating system), nobody chooses the seed,
+/// and the draw reveals a seed that answers the commitment.
+async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    for _ in 0..5 {
+        institution(&env).await;
+    }
+    let mut gd = env.client(province("44"));
+    let planned = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "2027 first-quarter random inspection".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                target_kind: TargetKind::Institutions as i32,
+                start_date: date(2026, 11, 1),
+                end_date: date(2026, 12, 15),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let roster: Vec<String> = (1..=4).map(|i| format!("inspector-{i}")).collect();
+    let committed = gd
+        .commit_inspection_draw(CommitInspectionDrawRequest {
+            name: planned.name.clone(),
+            target_count: 2,
+            roster: roster.clone(),
+            inspector_count: 2,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(committed.state, InspectionState::Committed as i32);
+    let fixed = committed.commitment.clone().unwrap();
+    assert_eq!(fixed.population.len(), 5);
+    assert_eq!(
+        fixed.population_sha256,
+        supervision::inspections::list_hash(&fixed.population)
+    );
+    assert_eq!(fixed.seed_sha256.len(), 64);
+    assert!(committed.sample.is_none(), "nothing drawn, no seed shown");
+    // The caller cannot pass a seed, nor change what was committed.
+    let err = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: planned.name.clone(),
+            seed: 42,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["seed"]);
+    let err = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: planned.name.clone(),
+            target_count: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    // An institution registered after the commitment is not in the draw.
+    institution(&env).await;
+    let drawn = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: planned.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let sample = drawn.sample.unwrap();
+    assert_eq!(
+        sample.population, fixed.population,
+        "the committed population"
+    );
+    assert_eq!(
+        supervision::inspections::commitment(&hex_bytes(&sample.seed_hex)),
+        fixed.seed_sha256,
+        "the revealed seed answers the commitment"
+    );
+    assert_eq!((sample.targets.len(), sample.inspectors.len()), (2, 2));
+    let verified = gd
+        .verify_inspection_draw(VerifyInspectionDrawRequest {
+            name: planned.name.clone(),
+            seed_hex: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.matches, "{}", verified.reason);
+    // Two draws of the same scope get different seeds.
+    let again = gd
+        .create_inspection(CreateInspectionRequest {
+            inspection: Some(Inspection {
+                title: "Another draw of the same scope".into(),
+                province: "44".into(),
+                field: Field::Construction as i32,
+                target_kind: TargetKind::Institutions as i32,
+                start_date: date(2026, 11, 1),
+                end_date: date(2026, 12, 15),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let other = gd
+        .draw_inspection_sample(DrawInspectionSampleRequest {
+            name: again.name,
+            target_count: 2,
+            roster,
+            inspector_count: 2,
+            seed: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .sample
+        .unwrap();
+    assert_ne!(other.seed_hex, sample.seed_hex);
+}
+
 async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b: Backend) {
     let env = SupervisionEnv::start(b).await;
     let mut all = Vec::new();
@@ -1357,8 +1489,12 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
         .unwrap()
         .into_inner();
     let sample = sampled.sample.clone().unwrap();
-    assert_eq!(sample.algorithm, "splitmix64-fisher-yates-v1");
-    assert_ne!(sample.seed, 0, "the service picked and recorded a seed");
+    assert_eq!(sample.algorithm, "sha256-splitmix64-fisher-yates-v2");
+    assert_eq!(sample.seed_hex.len(), 64, "the service's seed, revealed");
+    assert_eq!(
+        supervision::inspections::generator_seed(&hex_bytes(&sample.seed_hex)),
+        sample.seed
+    );
     let mut population = all.clone();
     population.sort();
     assert_eq!(
@@ -1379,11 +1515,31 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
             target_count: 3,
             roster: roster.clone(),
             inspector_count: 2,
-            seed: 7,
+            seed: 0,
         })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "no second draw");
+    // The draw verifies; another seed does not.
+    let verified = gd
+        .verify_inspection_draw(VerifyInspectionDrawRequest {
+            name: planned.name.clone(),
+            seed_hex: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.matches, "{}", verified.reason);
+    let other = gd
+        .verify_inspection_draw(VerifyInspectionDrawRequest {
+            name: planned.name.clone(),
+            seed_hex: "00".repeat(32),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!other.matches);
+    assert!(other.reason.contains("commitment"), "{}", other.reason);
 
     // One target refuses the inspectors: the finding becomes an Art. 24 violation.
     let refuser = sample.targets[0].clone();
@@ -1482,7 +1638,7 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
         target_count: 10,
         roster: vec!["inspector-1".into()],
         inspector_count: 1,
-        seed: 5,
+        seed: 0,
     };
 
     // The ministry plans a national inspection of two institutions it names,
@@ -1685,7 +1841,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
         target_count: 2,
         roster: vec!["inspector-1".into()],
         inspector_count: 1,
-        seed: 11,
+        seed: 0,
     })
     .await
     .unwrap();
@@ -1841,7 +1997,7 @@ async fn refused(
             target_count: 1,
             roster: vec!["inspector-1".into()],
             inspector_count: 1,
-            seed: 3,
+            seed: 0,
         })
         .await
         .unwrap();
@@ -2397,7 +2553,7 @@ async fn a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest(b: Backe
             target_count: 1,
             roster: roster.clone(),
             inspector_count: 1,
-            seed: 2026,
+            seed: 0,
         })
         .await
         .unwrap()
@@ -2535,6 +2691,7 @@ async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
 }
 
 both_backends!(
+    a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed,
     a_suspension_is_enforced_by_the_registry,
     a_disqualification_is_not_lifted_by_an_earlier_suspensions_end,
     a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through,

@@ -173,6 +173,25 @@ impl SupervisionService for SupervisionApi {
         reply_to_mutation(&self.inner.db, &call, &name, result).await
     }
 
+    async fn commit_inspection_draw(
+        &self,
+        req: Request<CommitInspectionDrawRequest>,
+    ) -> Result<Response<Inspection>, Status> {
+        let call = Call::from_request(&req)?;
+        let r = req.into_inner();
+        let name = r.name.clone();
+        let result = self.inner.commit_draw(&call, r).await;
+        reply_to_mutation(&self.inner.db, &call, &name, result).await
+    }
+
+    async fn verify_inspection_draw(
+        &self,
+        req: Request<VerifyInspectionDrawRequest>,
+    ) -> Result<Response<VerifyInspectionDrawResponse>, Status> {
+        let call = Call::from_request(&req)?;
+        reply(self.inner.verify_draw(&call, req.into_inner()).await)
+    }
+
     async fn record_inspection_finding(
         &self,
         req: Request<RecordInspectionFindingRequest>,

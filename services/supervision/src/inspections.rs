@@ -25,7 +25,67 @@ use crate::store::{self, InspectionRow};
 use crate::violations::Supervision;
 
 pub const INSPECTIONS: &str = "inspections";
-pub const ALGORITHM: &str = "splitmix64-fisher-yates-v1";
+/// Draws recorded before seeds were committed: the generator seeded with
+/// the recorded seed itself.
+pub const ALGORITHM_V1: &str = "splitmix64-fisher-yates-v1";
+/// The draw: the generator seeded from a committed 32-byte seed.
+pub const ALGORITHM: &str = "sha256-splitmix64-fisher-yates-v2";
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh 32-byte seed from the operating system's randomness, as hex.
+fn fresh_seed() -> String {
+    use rand::RngCore;
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    seed.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The seed's bytes, from hex; `None` unless 32 bytes of hex.
+fn seed_bytes(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() != 64 {
+        return None;
+    }
+    (0..32)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The commitment to a seed, published before the draw.
+pub fn commitment(seed: &[u8]) -> String {
+    sha256_hex(&[b"ce-draw-commitment:", seed])
+}
+
+/// The generator's seed a committed seed gives (v2).
+pub fn generator_seed(seed: &[u8]) -> u64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::new()
+        .chain_update(b"ce-draw-seed:")
+        .chain_update(seed)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// SHA-256 of a sorted list, its names joined by newlines.
+pub fn list_hash(sorted: &[String]) -> String {
+    sha256_hex(&[sorted.join("\n").as_bytes()])
+}
+
+fn sorted(list: &[String]) -> Vec<String> {
+    let mut l: Vec<String> = list.iter().map(|s| s.trim().to_owned()).collect();
+    l.sort();
+    l.dedup();
+    l
+}
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-known generator
 /// anyone can re-implement to check a draw.
@@ -418,6 +478,98 @@ impl Supervision {
         }
     }
 
+    /// Checks a draw's counts and roster.
+    fn check_draw(
+        target_count: i32,
+        roster: &[String],
+        inspector_count: i32,
+    ) -> Result<(), ApiError> {
+        let mut v = Violations::new();
+        if target_count < 1 {
+            v.add("target_count", "must be at least 1");
+        }
+        if inspector_count < 1 || inspector_count as usize > roster.len() {
+            v.add(
+                "inspector_count",
+                "must be at least 1 and at most the roster",
+            );
+        }
+        if roster.iter().any(|r| r.trim().is_empty() || r.len() > 200) || roster.len() > 10_000 {
+            v.add("roster", "names of 1 to 200 characters, at most 10000");
+        }
+        v.finish()
+    }
+
+    /// Fixes the draw: the population now, the roster and counts, and a
+    /// commitment to a secret seed from the operating system (Art. 24).
+    async fn committed(
+        &self,
+        inspection: &Inspection,
+        target_count: i32,
+        roster: &[String],
+        inspector_count: i32,
+    ) -> Result<(ce_proto::supervision::DrawCommitment, String), ApiError> {
+        Supervision::check_draw(target_count, roster, inspector_count)?;
+        let population = sorted(&self.draw_from(inspection).await?);
+        if population.is_empty() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "the scope{} has nobody to inspect yet",
+                scope_words(inspection)
+            )));
+        }
+        let seed = fresh_seed();
+        let bytes =
+            seed_bytes(&seed).ok_or_else(|| ApiError::Internal("a seed of 32 bytes".into()))?;
+        Ok((
+            ce_proto::supervision::DrawCommitment {
+                population_sha256: list_hash(&population),
+                population,
+                roster: sorted(roster),
+                target_count,
+                inspector_count,
+                seed_sha256: commitment(&bytes),
+                commit_time: Some(dates::timestamp(now_micros())),
+            },
+            seed,
+        ))
+    }
+
+    pub async fn commit_draw(
+        &self,
+        call: &Call,
+        req: ce_proto::supervision::CommitInspectionDrawRequest,
+    ) -> Result<Inspection, ApiError> {
+        let row = self.load_inspection(&req.name).await?;
+        may_inspect(&call.caller, &row.province, row.field)?;
+        let mut inspection = decode(&row)?;
+        if row.state != InspectionState::Planned as i32 {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} has its draw fixed already: a draw is committed once",
+                req.name
+            )));
+        }
+        let (fixed, seed) = self
+            .committed(
+                &inspection,
+                req.target_count,
+                &req.roster,
+                req.inspector_count,
+            )
+            .await?;
+        inspection.commitment = Some(fixed);
+        inspection.state = InspectionState::Committed as i32;
+        let id = row.id.clone();
+        self.save_inspection_with(
+            call,
+            row,
+            inspection,
+            &req.name,
+            InspectionState::Planned,
+            move |conn| Ok(store::put_draw_secret(conn, &id, &seed)?),
+        )
+        .await
+    }
+
     pub async fn draw_sample(
         &self,
         call: &Call,
@@ -426,63 +578,110 @@ impl Supervision {
         let row = self.load_inspection(&req.name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
         let mut inspection = decode(&row)?;
-        if row.state != InspectionState::Planned as i32 {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
-                req.name
-            )));
+        if req.seed != 0 {
+            return Err(ApiError::invalid(
+                "seed",
+                "must be 0: the seed comes from the operating system's randomness, never from a caller (Art. 24)",
+            ));
         }
-        let mut v = Violations::new();
-        if req.target_count < 1 {
-            v.add("target_count", "must be at least 1");
-        }
-        if req.inspector_count < 1 || req.inspector_count as usize > req.roster.len() {
-            v.add(
-                "inspector_count",
-                "must be at least 1 and at most the roster",
-            );
-        }
-        if req
-            .roster
-            .iter()
-            .any(|r| r.trim().is_empty() || r.len() > 200)
-            || req.roster.len() > 10_000
-        {
-            v.add("roster", "names of 1 to 200 characters, at most 10000");
-        }
-        v.finish()?;
-        let population = self.draw_from(&inspection).await?;
-        if population.is_empty() {
-            return Err(ApiError::FailedPrecondition(format!(
-                "the scope{} has nobody to inspect yet",
-                scope_words(&inspection)
-            )));
-        }
-        let seed = if req.seed == 0 { rand_seed() } else { req.seed };
-        let mut sorted = population.clone();
-        sorted.sort();
-        sorted.dedup();
-        let mut roster: Vec<String> = req.roster.iter().map(|r| r.trim().to_owned()).collect();
-        roster.sort();
-        roster.dedup();
+        let expected = InspectionState::try_from(row.state).unwrap_or(InspectionState::Unspecified);
+        let (fixed, seed) = match expected {
+            InspectionState::Planned => {
+                self.committed(
+                    &inspection,
+                    req.target_count,
+                    &req.roster,
+                    req.inspector_count,
+                )
+                .await?
+            }
+            InspectionState::Committed => {
+                let fixed = inspection.commitment.clone().unwrap_or_default();
+                let asked = sorted(&req.roster);
+                if (req.target_count != 0 && req.target_count != fixed.target_count)
+                    || (req.inspector_count != 0 && req.inspector_count != fixed.inspector_count)
+                    || (!asked.is_empty() && asked != fixed.roster)
+                {
+                    return Err(ApiError::invalid(
+                        "roster",
+                        "the draw was fixed when it was committed: leave the counts and roster empty, or give \
+                         those committed",
+                    ));
+                }
+                let id = row.id.clone();
+                let seed = self
+                    .db
+                    .read(move |conn| {
+                        use diesel::prelude::*;
+                        Ok::<_, ApiError>(
+                            crate::schema::draw_secrets::table
+                                .find(&id)
+                                .select(crate::schema::draw_secrets::seed_hex)
+                                .first::<String>(conn)
+                                .optional()
+                                .map_err(ce_db::DbError::from)?,
+                        )
+                    })
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Internal(format!("{}: its committed seed is missing", req.name))
+                    })?;
+                (fixed, seed)
+            }
+            _ => {
+                return Err(ApiError::FailedPrecondition(format!(
+                    "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
+                    req.name
+                )));
+            }
+        };
+        let bytes =
+            seed_bytes(&seed).ok_or_else(|| ApiError::Internal("a seed of 32 bytes".into()))?;
+        let generator = generator_seed(&bytes);
         let (targets, inspectors) = draw(
-            seed,
-            &sorted,
-            req.target_count as usize,
-            &roster,
-            req.inspector_count as usize,
+            generator,
+            &fixed.population,
+            fixed.target_count as usize,
+            &fixed.roster,
+            fixed.inspector_count as usize,
         );
         inspection.sample = Some(Sample {
             algorithm: ALGORITHM.into(),
-            seed,
-            population: sorted,
-            roster,
+            seed: generator,
+            population: fixed.population.clone(),
+            roster: fixed.roster.clone(),
             targets,
             inspectors,
+            seed_hex: seed,
+            seed_sha256: fixed.seed_sha256.clone(),
+            population_sha256: fixed.population_sha256.clone(),
         });
+        if inspection.commitment.is_none() {
+            inspection.commitment = Some(fixed);
+        }
         inspection.state = InspectionState::Sampled as i32;
-        self.save_inspection(call, row, inspection, &req.name, InspectionState::Planned)
-            .await
+        let id = row.id.clone();
+        self.save_inspection_with(call, row, inspection, &req.name, expected, move |conn| {
+            store::take_draw_secret(conn, &id)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Recomputes a past draw and says whether it is what was recorded.
+    pub async fn verify_draw(
+        &self,
+        call: &Call,
+        req: ce_proto::supervision::VerifyInspectionDrawRequest,
+    ) -> Result<ce_proto::supervision::VerifyInspectionDrawResponse, ApiError> {
+        let inspection = self.get_inspection(call, &req.name).await?;
+        let Some(sample) = inspection.sample else {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} has no draw yet",
+                req.name
+            )));
+        };
+        Ok(verify(&sample, &req.seed_hex))
     }
 
     async fn save_inspection(
@@ -492,6 +691,20 @@ impl Supervision {
         inspection: Inspection,
         name: &str,
         expected: InspectionState,
+    ) -> Result<Inspection, ApiError> {
+        self.save_inspection_with(call, row, inspection, name, expected, |_| Ok(()))
+            .await
+    }
+
+    /// [`Supervision::save_inspection`], running `also` in its transaction.
+    async fn save_inspection_with(
+        &self,
+        call: &Call,
+        row: InspectionRow,
+        inspection: Inspection,
+        name: &str,
+        expected: InspectionState,
+        also: impl FnOnce(&mut ce_db::DbConnection) -> Result<(), ApiError> + Send + 'static,
     ) -> Result<Inspection, ApiError> {
         let call = call.clone();
         let name = name.to_owned();
@@ -511,6 +724,7 @@ impl Supervision {
                 row.body = inspection.encode_to_vec();
                 row.update_micros = now_micros();
                 store::update_inspection(conn, &row)?;
+                also(conn)?;
                 audit::append(conn, &call.audit(&name, "OK"))?;
                 Ok(())
             })
@@ -659,10 +873,64 @@ fn scope_words(i: &Inspection) -> String {
     }
 }
 
-/// A seed from the operating system's randomness.
-fn rand_seed() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(now_micros()).max(1)
+/// Whether a recorded draw is what its seed, population and roster give.
+/// `seed_hex` replaces the revealed seed when given.
+pub fn verify(
+    sample: &Sample,
+    seed_hex: &str,
+) -> ce_proto::supervision::VerifyInspectionDrawResponse {
+    let answer = |matches: bool, reason: String| {
+        ce_proto::supervision::VerifyInspectionDrawResponse { matches, reason }
+    };
+    let generator = if sample.algorithm == ALGORITHM_V1 {
+        sample.seed
+    } else {
+        let hex = if seed_hex.is_empty() {
+            &sample.seed_hex
+        } else {
+            seed_hex
+        };
+        let Some(bytes) = seed_bytes(hex) else {
+            return answer(false, "the seed is not 32 bytes of hex".into());
+        };
+        if commitment(&bytes) != sample.seed_sha256 {
+            return answer(
+                false,
+                "the seed does not answer the commitment published before the draw".into(),
+            );
+        }
+        if list_hash(&sample.population) != sample.population_sha256 {
+            return answer(
+                false,
+                "the population differs from the one committed".into(),
+            );
+        }
+        generator_seed(&bytes)
+    };
+    let (targets, inspectors) = draw(
+        generator,
+        &sample.population,
+        sample.targets.len(),
+        &sample.roster,
+        sample.inspectors.len(),
+    );
+    if targets != sample.targets || inspectors != sample.inspectors {
+        return answer(
+            false,
+            "the draw recomputed from the seed, population and roster gives other targets or inspectors".into(),
+        );
+    }
+    answer(
+        true,
+        format!(
+            "{}: the seed answers the commitment, the population ({} names) its hash, and the draw gives the {} \
+             targets and {} inspectors recorded",
+            sample.algorithm,
+            sample.population.len(),
+            sample.targets.len(),
+            sample.inspectors.len()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -699,6 +967,74 @@ mod tests {
         let mut r = SplitMix64(0);
         assert_eq!(r.next(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(r.next(), 0x6e78_9e6a_a1b9_65f4);
+    }
+
+    /// A known answer: pins the v2 algorithm (seed derivation, generator,
+    /// shuffle), so a recorded draw reproduces in every later release.
+    #[test]
+    fn a_committed_seed_gives_the_known_draw() {
+        let seed = [0x07u8; 32];
+        assert_eq!(
+            commitment(&seed),
+            "3b05d94efc0664e219b50e2aae39650b52625910a46c530fb4b036e906a78ccc",
+        );
+        assert_eq!(generator_seed(&seed), 16089903620134783623);
+        let population = names(10, "institutions");
+        assert_eq!(
+            list_hash(&population),
+            "be850229e4a7195647efbcb731720744cb5e2f722f7745065910ef3a3c8b1793"
+        );
+        let (targets, inspectors) = draw(
+            generator_seed(&seed),
+            &population,
+            3,
+            &names(4, "inspector"),
+            2,
+        );
+        assert_eq!(
+            targets,
+            [
+                "institutions/0009",
+                "institutions/0000",
+                "institutions/0005"
+            ]
+        );
+        assert_eq!(inspectors, ["inspector/0001", "inspector/0000"]);
+    }
+
+    #[test]
+    fn a_draw_verifies_with_its_seed_and_not_with_another() {
+        let seed = [0x2au8; 32];
+        let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+        let population = names(50, "engineers");
+        let roster = names(5, "inspector");
+        let (targets, inspectors) = draw(generator_seed(&seed), &population, 5, &roster, 2);
+        let sample = Sample {
+            algorithm: ALGORITHM.into(),
+            seed: generator_seed(&seed),
+            population_sha256: list_hash(&population),
+            population,
+            roster,
+            targets,
+            inspectors,
+            seed_hex: hex.clone(),
+            seed_sha256: commitment(&seed),
+        };
+        assert!(
+            verify(&sample, "").matches,
+            "{}",
+            verify(&sample, "").reason
+        );
+        let other: String = "2b".repeat(32);
+        let wrong = verify(&sample, &other);
+        assert!(!wrong.matches);
+        assert!(wrong.reason.contains("commitment"), "{}", wrong.reason);
+        let mut edited = sample.clone();
+        edited.targets.swap(0, 1);
+        assert!(!verify(&edited, "").matches);
+        let mut swapped = sample;
+        swapped.population.push("engineers/9999".into());
+        assert!(verify(&swapped, "").reason.contains("population"));
     }
 
     #[test]

@@ -35,6 +35,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    draw_secrets (inspection_id) {
+        inspection_id -> Text,
+        seed_hex -> Text,
+    }
+}
+
+diesel::table! {
     quality_results (id) {
         id -> Text,
         violation_id -> Nullable<Text>,

@@ -4,7 +4,9 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::{inspections, notifications, quality_results, referrals, violations};
+use crate::schema::{
+    draw_secrets, inspections, notifications, quality_results, referrals, violations,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = violations, treat_none_as_null = true)]
@@ -408,4 +410,34 @@ pub fn list_referrals(
         q = q.filter(referrals::id.gt(a.to_owned()));
     }
     Ok(q.order(referrals::id.asc()).limit(limit).load(conn)?)
+}
+
+/// Keeps an inspection draw's secret seed until the draw reveals it.
+pub fn put_draw_secret(
+    conn: &mut DbConnection,
+    inspection: &str,
+    seed_hex: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(draw_secrets::table)
+        .values((
+            draw_secrets::inspection_id.eq(inspection),
+            draw_secrets::seed_hex.eq(seed_hex),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An inspection draw's secret seed, taken out of the store (the draw
+/// reveals it).
+pub fn take_draw_secret(
+    conn: &mut DbConnection,
+    inspection: &str,
+) -> Result<Option<String>, DbError> {
+    let seed: Option<String> = draw_secrets::table
+        .find(inspection)
+        .select(draw_secrets::seed_hex)
+        .first(conn)
+        .optional()?;
+    diesel::delete(draw_secrets::table.find(inspection)).execute(conn)?;
+    Ok(seed)
 }
