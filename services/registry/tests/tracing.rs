@@ -208,6 +208,7 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
     let mut child = Running(
         Command::new(env!("CARGO_BIN_EXE_registry"))
             .env("CE_REGISTRY__DATA_DIR", dir.path())
+            .env("CE_REGISTRY__ENVIRONMENT", "development")
             .env("CE_REGISTRY__SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "CE_REGISTRY__TELEMETRY__OTLP_ENDPOINT",
