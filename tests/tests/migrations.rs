@@ -600,3 +600,21 @@ async fn registry_place_sequence_starts_at_each_engineers_last_change(b: Backend
 }
 
 both_backends!(registry_place_sequence_starts_at_each_engineers_last_change);
+
+/// Every pooled connection at work until the wait runs out is "busy, retry"
+/// (RESOURCE_EXHAUSTED), not "the database is unavailable": the service is
+/// up, and health stays SERVING.
+#[tokio::test]
+async fn a_pool_with_every_connection_at_work_is_busy_not_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+    let db = ce_db::Db::connect(&url, 1, registry::migrations()).unwrap();
+    let held = db.connection().unwrap();
+    let waited = db.read(|_| Ok::<_, ce_db::DbError>(())).await.unwrap_err();
+    assert!(matches!(waited, ce_db::DbError::Busy(_)), "{waited:?}");
+    let answered = ce_server::ApiError::from(waited);
+    assert_eq!(answered.code(), tonic::Code::ResourceExhausted);
+    assert!(answered.to_string().contains("retry"), "{answered}");
+    drop(held);
+    db.read(|_| Ok::<_, ce_db::DbError>(())).await.unwrap();
+}

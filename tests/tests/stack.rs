@@ -477,3 +477,42 @@ both_backends!(
     overload_is_shed_with_resource_exhausted_and_the_held_call_still_completes,
     shutdown_lets_in_flight_calls_finish_and_then_refuses_new_ones,
 );
+
+/// A stream holds its call's permit until it ends: with room for one call
+/// at a time, an open watch leaves none for another caller, and its end
+/// frees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_holds_its_permit_until_it_ends() {
+    use ce_proto::quality::{GetScoringModelRequest, WatchScoresRequest};
+    let env = ce_tests::QualityEnv::start_with(Backend::Sqlite, |c| {
+        c.server.max_concurrent_requests = 1;
+    })
+    .await;
+    let mut client = env.client(token(Role::Ministry, "ministry-clerk"));
+    let watch = client
+        .watch_scores(WatchScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let err = client
+        .get_scoring_model(GetScoringModelRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
+    drop(watch);
+    // Freed once the service sees the stream cancelled.
+    let started = std::time::Instant::now();
+    loop {
+        match client
+            .get_scoring_model(GetScoringModelRequest::default())
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if e.code() == Code::ResourceExhausted => {
+                assert!(started.elapsed() < Duration::from_secs(10), "never freed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}

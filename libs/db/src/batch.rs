@@ -211,6 +211,7 @@ fn shared(e: &DbError) -> DbError {
     use diesel::result::{DatabaseErrorKind, Error as Q};
     match e {
         DbError::Unavailable(s) => DbError::Unavailable(s.clone()),
+        DbError::Busy(s) => DbError::Busy(s.clone()),
         DbError::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
             DbError::Unavailable(e.to_string())
         }

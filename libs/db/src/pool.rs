@@ -57,9 +57,13 @@ pub struct Migrations {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// The database could not be reached or no connection was free in time.
+    /// The database could not be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Every pooled connection stayed in use until the wait ran out: the
+    /// service is busy, not down.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
@@ -208,9 +212,15 @@ impl Db {
     }
 
     fn checkout(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
-        self.pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))
+        self.pool.get().map_err(|e| {
+            // Every connection open and none idle: they are all at work.
+            let state = self.pool.state();
+            if state.connections >= self.pool.max_size() && state.idle_connections == 0 {
+                DbError::Busy(e.to_string())
+            } else {
+                DbError::Unavailable(e.to_string())
+            }
+        })
     }
 
     fn migrate(&self, migrations: Migrations) -> Result<(), DbError> {

@@ -54,9 +54,9 @@ pub struct RequestContextService<S> {
     inner: S,
 }
 
-impl<S, B, RB> tower::Service<http::Request<B>> for RequestContextService<S>
+impl<S, B> tower::Service<http::Request<B>> for RequestContextService<S>
 where
-    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
     S::Future: Send + 'static,
     S::Error: std::fmt::Display,
 {
@@ -100,22 +100,41 @@ where
         Box::pin(
             async move {
                 let result = future.await;
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                match &result {
+                let result = match result {
                     Ok(resp) => {
-                        // Trailers-only answers (errors) carry the status in headers.
-                        let code = resp
+                        // Trailers-only answers (errors) carry the status in
+                        // headers; any other call ends with its body's
+                        // trailers, and is logged and measured then, with
+                        // its whole duration.
+                        let header_code = resp
                             .headers()
                             .get("grpc-status")
                             .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.parse::<i32>().ok())
-                            .unwrap_or(0);
-                        tracing::Span::current().record("rpc.grpc.status_code", code);
-                        tracing::info!(code = ?tonic::Code::from(code), elapsed_ms, "call finished");
-                        record_call(&rpc, code, elapsed_ms);
+                            .and_then(|v| v.parse::<i32>().ok());
+                        let span = tracing::Span::current();
+                        let finished = move |code: i32| {
+                            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                            span.record("rpc.grpc.status_code", code);
+                            let _entered = span.enter();
+                            tracing::info!(code = ?tonic::Code::from(code), elapsed_ms, "call finished");
+                            record_call(&rpc, code, elapsed_ms);
+                        };
+                        match header_code {
+                            Some(code) => {
+                                finished(code);
+                                Ok(resp)
+                            }
+                            None => Ok(resp.map(|body| {
+                                crate::body::Tracked::ending(body, Box::new(finished))
+                            })),
+                        }
                     }
-                    Err(e) => tracing::warn!(error = %e, elapsed_ms, "call failed in the stack"),
-                }
+                    Err(e) => {
+                        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                        tracing::warn!(error = %e, elapsed_ms, "call failed in the stack");
+                        Err(e)
+                    }
+                };
                 result.map(|mut resp| {
                     if let Ok(v) = http::HeaderValue::from_str(&id) {
                         resp.headers_mut().insert(REQUEST_ID_HEADER, v);

@@ -38,6 +38,9 @@ pub enum ApiError {
     PermissionDenied(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Busy: retry with backoff (every database connection is at work).
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// A concurrent change got there first; read again and retry.
     #[error("{0}")]
     Aborted(String),
@@ -66,6 +69,7 @@ impl ApiError {
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
             ApiError::PermissionDenied(_) => Code::PermissionDenied,
             ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::ResourceExhausted(_) => Code::ResourceExhausted,
             ApiError::Aborted(_) => Code::Aborted,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -80,6 +84,7 @@ impl ApiError {
             Code::FailedPrecondition => "FAILED_PRECONDITION",
             Code::PermissionDenied => "PERMISSION_DENIED",
             Code::Unavailable => "UNAVAILABLE",
+            Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
             Code::Aborted => "ABORTED",
             _ => "INTERNAL",
         }
@@ -88,7 +93,10 @@ impl ApiError {
     /// Whether this refuses a request the caller made (as opposed to a
     /// fault of ours): refusals of mutations are audited.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, ApiError::Unavailable(_) | ApiError::Internal(_))
+        !matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::ResourceExhausted(_) | ApiError::Internal(_)
+        )
     }
 }
 
@@ -122,6 +130,12 @@ impl From<ce_db::DbError> for ApiError {
             | ce_db::DbError::Query(Q::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::Unavailable("the database is unavailable; retry later".into())
+            }
+            ce_db::DbError::Busy(_) => {
+                tracing::warn!(error = %e, "database connections all busy");
+                ApiError::ResourceExhausted(
+                    "busy: every database connection is at work; retry with backoff".into(),
+                )
             }
             e if e.is_unique_violation() => {
                 tracing::info!(error = %e, "unique violation");

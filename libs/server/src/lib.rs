@@ -5,6 +5,8 @@
 //! | [`config`] | loading configuration: defaults, file, environment |
 //! | [`auth`] | bearer tokens (Ed25519 JWT), the [`auth::Caller`], the auth layer, the dev key |
 //! | [`context`] | request ids, tracing spans with W3C trace context, access log |
+//! | [`body`] | response bodies that hold a call's permit and record its end |
+//! | [`limit`] | the concurrency limit that sheds load, held for a call's whole life |
 //! | [`call`] | what a handler reads about its call, and audit rows |
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
 //! | [`paging`] | page tokens |
@@ -14,6 +16,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod call;
 pub mod config;
 pub mod context;

@@ -1,8 +1,10 @@
 //! The concurrency limit with load shedding: at most N calls in flight
 //! across all connections; a call that finds no room is refused at once
-//! with RESOURCE_EXHAUSTED (retryable), never queued. Health checks are
-//! exempt, so an overloaded service is not also reported dead and
-//! restarted by its orchestrator.
+//! with RESOURCE_EXHAUSTED (retryable), never queued. A call holds its
+//! permit until its response body ends, so streams (bulk uploads, watches)
+//! count for as long as they run. Health checks are exempt, so an
+//! overloaded service is not also reported dead and restarted by its
+//! orchestrator.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -64,9 +66,9 @@ where
             Ok(permit) => {
                 let future = self.inner.call(req);
                 Box::pin(async move {
-                    let response = future.await;
-                    drop(permit);
-                    response
+                    // An error before any answer frees the permit at once.
+                    let response = future.await?;
+                    Ok(response.map(|body| crate::body::Tracked::holding(body, permit)))
                 })
             }
             Err(_) => {
