@@ -642,11 +642,20 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         &[
             ("SERVER__STREAM_IDLE_SECS", "3"),
             ("SERVER__MAX_CONCURRENT_REQUESTS", "64"),
+            ("SERVER__MAX_CONCURRENT_REQUESTS_PER_CALLER", "16"),
         ],
     );
     let mut crediting = Proc::start("crediting-on", &settings);
     crediting.serving("crediting").await;
     let (baseline, _) = memory_kib(crediting.id());
+    // Another caller of the same province: the stalls are not its own.
+    let other_token = env.place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(
+            ce_proto::common::Role::ProvincialHrss,
+            "hrss-44-other-clerk",
+        )
+    });
 
     // 2,000 bulk uploads over 8 connections that send one empty message and stall.
     const STALLED: usize = 2000;
@@ -692,7 +701,8 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         .connect()
         .await
         .unwrap();
-    let mut other = CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+    let mut other =
+        CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&other_token));
     let mut served = 0;
     for engineer in engineers.iter().cycle().take(40) {
         let answer = tokio::time::timeout(
@@ -710,21 +720,23 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         }
     }
     println!("another client, 40 calls during the stalls: {served} served");
-    // Measured: 40 of 40. The stalls hold streams, not the in-flight
-    // limit, so the others are served, not merely not starved.
+    // The stalls hold their streams' permits, but only their caller's
+    // share (16 of 64), so another caller is served, not merely not
+    // starved.
     assert!(
         served >= 30,
         "another client is still served: {served} of 40"
     );
 
     // Malformed and oversized messages get clean errors.
-    let garbage = raw_create(&url, &token, vec![0xff; 64]).await;
+    // (From the other caller: the stalls hold their own caller's share.)
+    let garbage = raw_create(&url, &other_token, vec![0xff; 64]).await;
     assert_eq!(garbage.code(), Code::InvalidArgument, "{garbage:?}");
     assert!(
         garbage.message().contains("not a valid message"),
         "{garbage:?}"
     );
-    let huge = raw_create(&url, &token, vec![0x0a; 5 << 20]).await;
+    let huge = raw_create(&url, &other_token, vec![0x0a; 5 << 20]).await;
     assert!(
         matches!(huge.code(), Code::OutOfRange | Code::ResourceExhausted),
         "{huge:?}"
@@ -739,8 +751,10 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         .unwrap();
     let mut burst = Vec::new();
     for i in 0..3000 {
-        let mut c =
-            CreditingServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+        let mut c = CreditingServiceClient::with_interceptor(
+            channel.clone(),
+            ce_tests::bearer(&other_token),
+        );
         let engineer = engineers[i % engineers.len()].clone();
         burst.push(tokio::spawn(async move {
             c.list_hour_records(ListHourRecordsRequest {
@@ -763,8 +777,8 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         "{codes:?}"
     );
     assert!(codes.contains_key("Ok"), "{codes:?}");
-    // 3000 at once over a limit of 64 in flight: some must have been shed,
-    // or the limit did not hold.
+    // 3000 at once over a caller's share of 16 in flight: some must have
+    // been shed, or the limit did not hold.
     assert!(codes.contains_key("ResourceExhausted"), "{codes:?}");
 
     // The stalled uploads are let go after the idle limit.

@@ -516,3 +516,32 @@ async fn a_stream_holds_its_permit_until_it_ends() {
         }
     }
 }
+
+/// One caller past its share is refused; another caller is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_past_its_share_is_shed_and_others_are_served() {
+    use ce_proto::quality::{GetScoringModelRequest, WatchScoresRequest};
+    let env = ce_tests::QualityEnv::start_with(Backend::Sqlite, |c| {
+        c.server.max_concurrent_requests = 8;
+        c.server.max_concurrent_requests_per_caller = 1;
+    })
+    .await;
+    let mut greedy = env.client(token(Role::Ministry, "ministry-dashboard"));
+    let watch = greedy
+        .watch_scores(WatchScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let err = greedy
+        .get_scoring_model(GetScoringModelRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(err.message().contains("its share"), "{}", err.message());
+    let mut other = env.client(token(Role::Ministry, "ministry-clerk"));
+    other
+        .get_scoring_model(GetScoringModelRequest::default())
+        .await
+        .expect("another caller is served");
+    drop(watch);
+}

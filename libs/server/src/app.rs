@@ -111,6 +111,7 @@ data_dir = "data"
 listen = "127.0.0.1:{port}"
 request_timeout_secs = 30
 max_concurrent_requests = 512
+max_concurrent_requests_per_caller = 128
 max_concurrent_streams = 256
 max_message_bytes = 4194304
 stream_idle_secs = 60
@@ -171,6 +172,12 @@ impl ServiceConfig {
         }
         if self.server.max_concurrent_requests == 0 {
             return bad("server.max_concurrent_requests", "must be at least 1");
+        }
+        if self.server.max_concurrent_requests_per_caller == 0 {
+            return bad(
+                "server.max_concurrent_requests_per_caller",
+                "must be at least 1",
+            );
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");

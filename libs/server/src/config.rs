@@ -45,6 +45,9 @@ pub struct ServerConfig {
     /// Calls served at once across all connections; more are shed with
     /// RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
+    /// Calls one caller (a token's subject, or an address) may have in
+    /// flight at once; more of its calls are shed, others are served.
+    pub max_concurrent_requests_per_caller: usize,
     /// HTTP/2 streams one connection may open at once.
     pub max_concurrent_streams: u32,
     /// Largest request or response message, in bytes.

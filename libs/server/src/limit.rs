@@ -81,3 +81,109 @@ where
         }
     }
 }
+
+/// Each caller's share of the service: at most `per_caller` calls in
+/// flight for one caller (the token's subject; the peer's address when the
+/// call carries no token), so one client cannot take every slot of
+/// [`ShedLayer`] and starve the others. A call past its caller's share is
+/// refused at once with RESOURCE_EXHAUSTED; other callers are served. Put
+/// after the authentication layer, which names the caller.
+#[derive(Debug, Clone)]
+pub struct ShareLayer {
+    per_caller: usize,
+    shares: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<Semaphore>>>>,
+}
+
+/// Callers remembered before idle ones are forgotten.
+const REMEMBERED: usize = 10_000;
+
+impl ShareLayer {
+    pub fn new(per_caller: usize) -> ShareLayer {
+        ShareLayer {
+            per_caller: per_caller.max(1),
+            shares: Default::default(),
+        }
+    }
+
+    fn share(&self, caller: String) -> Arc<Semaphore> {
+        let Ok(mut shares) = self.shares.lock() else {
+            return Arc::new(Semaphore::new(self.per_caller));
+        };
+        if shares.len() >= REMEMBERED && !shares.contains_key(&caller) {
+            let all = self.per_caller;
+            shares.retain(|_, s| s.available_permits() < all);
+        }
+        shares
+            .entry(caller)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller)))
+            .clone()
+    }
+}
+
+impl<S> tower::Layer<S> for ShareLayer {
+    type Service = Share<S>;
+    fn layer(&self, inner: S) -> Share<S> {
+        Share {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// See [`ShareLayer`].
+#[derive(Debug, Clone)]
+pub struct Share<S> {
+    inner: S,
+    layer: ShareLayer,
+}
+
+/// Who a call counts against: its verified subject, else its peer.
+fn caller_key<B>(req: &http::Request<B>) -> String {
+    if let Some(caller) = req.extensions().get::<crate::auth::Caller>() {
+        return format!("subject:{}", caller.subject);
+    }
+    req.extensions()
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .and_then(tonic::transport::server::TcpConnectInfo::remote_addr)
+        .map_or_else(|| "peer:unknown".to_owned(), |a| format!("peer:{}", a.ip()))
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Share<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        if req.uri().path().starts_with("/grpc.health.v1.Health/") {
+            return Box::pin(self.inner.call(req));
+        }
+        let key = caller_key(&req);
+        match self.layer.share(key.clone()).try_acquire_owned() {
+            Ok(permit) => {
+                let future = self.inner.call(req);
+                Box::pin(async move {
+                    let response = future.await?;
+                    Ok(response.map(|body| crate::body::Tracked::holding(body, permit)))
+                })
+            }
+            Err(_) => {
+                tracing::warn!(caller = %key, "a caller past its share: call shed");
+                let per_caller = self.layer.per_caller;
+                Box::pin(std::future::ready(Ok(Status::resource_exhausted(format!(
+                    "this caller has {per_caller} calls in flight, its share of the service \
+                     (server.max_concurrent_requests_per_caller); retry with backoff"
+                ))
+                .into_http())))
+            }
+        }
+    }
+}

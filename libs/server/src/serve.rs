@@ -183,11 +183,14 @@ pub async fn serve(
 
     // The stack, outermost first: request id and span, then shedding what
     // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED;
-    // health exempt), then authentication.
+    // health exempt), then authentication, then each caller's share.
     let stack = tower::ServiceBuilder::new()
         .layer(RequestContextLayer)
         .layer(crate::limit::ShedLayer::new(config.max_concurrent_requests))
         .layer(AuthLayer::new(auth))
+        .layer(crate::limit::ShareLayer::new(
+            config.max_concurrent_requests_per_caller,
+        ))
         .into_inner();
 
     let mut builder = tonic::transport::Server::builder()
