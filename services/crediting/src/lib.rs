@@ -13,6 +13,7 @@
 //! | [`feed`] | the change feed, in commit order (Art. 22) |
 //! | [`follow`] | following the registry's changes of where engineers are (Art. 22) |
 //! | [`certificates`] | signed hour certificates, verification, revocation |
+//! | [`claims`] | the items submissions name, and claims across engineers (Art. 27) |
 //! | [`sweep`] | closing a year; compliance statistics |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
 //! | [`registry`] | the registry client, batched and cached |
