@@ -357,6 +357,14 @@ impl Load {
     }
 }
 
+/// The bench's load generator is one caller standing for many: it gets the
+/// service's whole concurrency, not one caller's share, so what is
+/// measured is the service, not `server.max_concurrent_requests_per_caller`.
+fn whole_capacity(mut config: ce_server::app::ServiceConfig) -> ce_server::app::ServiceConfig {
+    config.server.max_concurrent_requests_per_caller = config.server.max_concurrent_requests;
+    config
+}
+
 /// `seconds` of `concurrency` callers of `call`, each calling again as
 /// soon as its last call returns.
 async fn load<F, Fut>(concurrency: usize, seconds: u64, call: F) -> Load
@@ -648,8 +656,8 @@ async fn run() {
     );
 
     let place = Place::new(Backend::Postgres);
-    let registry = start_service(place.config("registry"), registry::start).await;
-    let mut config = place.config("crediting");
+    let registry = start_service(whole_capacity(place.config("registry")), registry::start).await;
+    let mut config = whole_capacity(place.config("crediting"));
     config.peers.insert("registry".into(), registry.url());
     config.database.max_connections = 8;
     let crediting = start_service(config, |c, s| {
@@ -856,7 +864,7 @@ async fn run() {
     if want("sqlite") {
         // 4. Bulk upload into SQLite vs prepared inserts in one transaction.
         let sqlite_file = place.data_dir().join("bench-crediting.db");
-        let mut config = place.config("crediting");
+        let mut config = whole_capacity(place.config("crediting"));
         config.peers.insert("registry".into(), registry.url());
         config.database.url = format!("sqlite://{}", sqlite_file.display());
         let lite = start_service(config, |c, s| {

@@ -206,6 +206,12 @@ impl Suite {
                 ("DATA_DIR", place.data_dir().display().to_string()),
                 ("DATABASE__URL", place.config(service).database.url),
                 ("DATABASE__MAX_CONNECTIONS", "8".to_owned()),
+                // One load generator standing for many callers: the whole
+                // concurrency, not one caller's share.
+                (
+                    "SERVER__MAX_CONCURRENT_REQUESTS_PER_CALLER",
+                    "512".to_owned(),
+                ),
             ];
             if let Some(endpoint) = otlp {
                 s.push(("TELEMETRY__OTLP_ENDPOINT", endpoint.to_owned()));
