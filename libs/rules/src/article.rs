@@ -41,14 +41,41 @@ pub const ART_18: Article = Article::new(18);
 pub const ART_19: Article = Article::new(19);
 /// Art. 20, validity in the year earned, and make-up after a deferral.
 pub const ART_20: Article = Article::new(20);
+/// Art. 21, registration routes and deadlines.
+pub const ART_21: Article = Article::new(21);
+/// Art. 24, inspections ("double random").
+pub const ART_24: Article = Article::new(24);
+/// Art. 25, quality monitoring of institutions.
+pub const ART_25: Article = Article::new(25);
+/// Art. 26, sanctions on institutions, poor quality results among them.
+pub const ART_26: Article = Article::new(26);
 /// Art. 27, revocation of improperly obtained hours.
 pub const ART_27: Article = Article::new(27);
 /// Art. 31, in force from 2026-01-01.
 pub const ART_31: Article = Article::new(31);
 
+/// Several articles as the text cites them together: "Art. 25, 26".
+pub fn cite(articles: &[Article]) -> String {
+    let mut out = String::new();
+    for (i, a) in articles.iter().enumerate() {
+        let one = a.to_string();
+        out.push_str(if i == 0 { &one } else { &one[4..] });
+        if i + 1 < articles.len() {
+            out.push_str(", ");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn articles_cited_together_name_art_once() {
+        assert_eq!(cite(&[ART_25, ART_26]), "Art. 25, 26");
+        assert_eq!(cite(&[Article::item(18, 8)]), "Art. 18(8)");
+    }
 
     #[test]
     fn articles_print_as_the_text_cites_them() {

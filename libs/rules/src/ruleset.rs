@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::Deserialize;
 use time::Date;
 
-use crate::article::{ART_31, Article};
+use crate::article::{ART_21, ART_31, Article};
 use crate::error::{InputError, RuleSetError};
 use crate::hours::Hours;
 
@@ -384,6 +384,32 @@ impl RuleSet {
         Date::from_calendar_date(year, time::Month::December, 31)
             .map(|d| d + time::Duration::days(i64::from(days)))
             .unwrap_or(Date::MAX)
+    }
+
+    /// Art. 21: why hours of `year` are refused through `channel` on
+    /// `today`, or `None` while they may still be registered.
+    pub fn registration_refusal(&self, year: i32, channel: Channel, today: Date) -> Option<String> {
+        let deadline = self.registration_deadline(year, channel);
+        if today <= deadline {
+            return None;
+        }
+        let why = match channel {
+            Channel::EngineerSubmission if self.late_submission_days > 0 => format!(
+                "an engineer submits a year's materials in that year or within {} days after it",
+                self.late_submission_days
+            ),
+            Channel::EngineerSubmission => {
+                "an engineer submits a year's materials in that year".to_owned()
+            }
+            Channel::DepartmentGrant | Channel::InstitutionUpload => format!(
+                "departments and institutions register a year's training within {} days after it ends",
+                self.registration_window_days
+            ),
+        };
+        Some(format!(
+            "hours of {year} had to be registered by {deadline}: {why} ({ART_21}, rule set {})",
+            self.id
+        ))
     }
 
     /// Art. 21: the last day any of `year`'s hours may still be registered.

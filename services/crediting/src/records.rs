@@ -345,8 +345,11 @@ impl Crediting {
         {
             return Err(ApiError::invalid(
                 "hour_record.conversion.evidence_id",
-                "is required for a lecture: the engagement (the event or programme's reference) that makes one \
-                 lecture count once (Art. 18(8))",
+                format!(
+                    "is required for a lecture: the engagement (the event or programme's reference) that makes \
+                     one lecture count once ({})",
+                    ce_rules::Article::item(18, 8)
+                ),
             ));
         }
 
@@ -550,27 +553,8 @@ impl Crediting {
             Route::InstitutionUpload => ce_rules::Channel::InstitutionUpload,
             _ => ce_rules::Channel::EngineerSubmission,
         };
-        let deadline = set.registration_deadline(last_year, channel);
-        if today > deadline {
-            let why = match channel {
-                ce_rules::Channel::EngineerSubmission => format!(
-                    "an engineer submits a year's materials in that year{}",
-                    if set.late_submission_days > 0 {
-                        format!(" or within {} days after it", set.late_submission_days)
-                    } else {
-                        String::new()
-                    }
-                ),
-                _ => format!(
-                    "departments and institutions register a year's training within {} days after it ends",
-                    set.registration_window_days
-                ),
-            };
-            return Err(ApiError::FailedPrecondition(format!(
-                "hours of {last_year} had to be registered by {}: {why} (Art. 21, rule set {})",
-                dates::format(deadline),
-                set.id
-            )));
+        if let Some(refused) = set.registration_refusal(last_year, channel, today) {
+            return Err(ApiError::FailedPrecondition(refused));
         }
 
         let activity_bytes = HourRecord {

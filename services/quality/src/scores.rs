@@ -1138,9 +1138,10 @@ impl Quality {
         let today = self.clock.today();
         if today <= last {
             return Err(ApiError::FailedPrecondition(format!(
-                "{} runs to {}: a monitoring period is closed once it has ended, and its results are final from then (Art. 25)",
+                "{} runs to {}: a monitoring period is closed once it has ended, and its results are final from then ({})",
                 req.period,
-                dates::format(last)
+                dates::format(last),
+                ce_rules::article::ART_25
             )));
         }
         self.mark_period(call, &req.period, &province, None).await?;

@@ -581,7 +581,10 @@ impl Supervision {
         if req.seed != 0 {
             return Err(ApiError::invalid(
                 "seed",
-                "must be 0: the seed comes from the operating system's randomness, never from a caller (Art. 24)",
+                format!(
+                    "must be 0: the seed comes from the operating system's randomness, never from a caller ({})",
+                    ce_rules::article::ART_24
+                ),
             ));
         }
         let expected = InspectionState::try_from(row.state).unwrap_or(InspectionState::Unspecified);
@@ -611,17 +614,7 @@ impl Supervision {
                 let id = row.id.clone();
                 let seed = self
                     .db
-                    .read(move |conn| {
-                        use diesel::prelude::*;
-                        Ok::<_, ApiError>(
-                            crate::schema::draw_secrets::table
-                                .find(&id)
-                                .select(crate::schema::draw_secrets::seed_hex)
-                                .first::<String>(conn)
-                                .optional()
-                                .map_err(ce_db::DbError::from)?,
-                        )
-                    })
+                    .read(move |conn| Ok::<_, ApiError>(store::draw_secret(conn, &id)?))
                     .await?
                     .ok_or_else(|| {
                         ApiError::Internal(format!("{}: its committed seed is missing", req.name))

@@ -22,6 +22,12 @@ use crate::violations::{NOTIFICATIONS, Subject, Supervision, VIOLATIONS, decode,
 /// institution and period, whoever reports it.
 const QUALITY_INTAKE: &str = "quality-monitoring";
 
+/// Poor quality-monitoring results (Art. 25) sanctioned under Art. 26.
+fn poor_quality_articles() -> String {
+    use ce_rules::article::{ART_25, ART_26, cite};
+    cite(&[ART_25, ART_26])
+}
+
 #[allow(clippy::too_many_arguments)]
 fn reported(
     institution: &str,
@@ -74,7 +80,7 @@ fn notify_decider(
         .unwrap_or_default();
     let text = format!(
         "The quality result that {} rests on changed after it was decided: the final result of {} for {} is now {}{}. \
-         The decision stands unless you review it (Art. 25, 26).",
+         The decision stands unless you review it ({}).",
         violation.name,
         violation.institution,
         reported.result.period,
@@ -84,6 +90,7 @@ fn notify_decider(
         } else {
             ", no longer poor"
         },
+        poor_quality_articles(),
     );
     let sent = store::notifications_of_violation(conn, &row.id)?;
     if sent
@@ -150,7 +157,8 @@ impl Reported {
 
     fn description(&self) -> String {
         format!(
-            "Quality monitoring (Art. 25) for {}: {}; final {}",
+            "Quality monitoring ({}) for {}: {}; final {}",
+            ce_rules::article::ART_25,
             self.result.period,
             self.finding,
             self.figures()
@@ -388,9 +396,10 @@ impl Supervision {
                                 } else {
                                     violation.state = ViolationState::Withdrawn as i32;
                                     violation.withdrawal_reason = format!(
-                                        "the final quality result for {} is {}: no longer poor (Art. 25, 26)",
+                                        "the final quality result for {} is {}: no longer poor ({})",
                                         reported.result.period,
-                                        reported.figures()
+                                        reported.figures(),
+                                        poor_quality_articles()
                                     );
                                     violation.withdraw_time = Some(dates::timestamp(now));
                                 }

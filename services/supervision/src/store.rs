@@ -427,6 +427,15 @@ pub fn put_draw_secret(
     Ok(())
 }
 
+/// An inspection draw's secret seed, left in the store.
+pub fn draw_secret(conn: &mut DbConnection, inspection: &str) -> Result<Option<String>, DbError> {
+    Ok(draw_secrets::table
+        .find(inspection)
+        .select(draw_secrets::seed_hex)
+        .first(conn)
+        .optional()?)
+}
+
 /// An inspection draw's secret seed, taken out of the store (the draw
 /// reveals it).
 pub fn take_draw_secret(
