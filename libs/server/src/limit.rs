@@ -14,6 +14,20 @@ use std::task::{Context, Poll};
 use tokio::sync::Semaphore;
 use tonic::Status;
 
+type Answer<E> = Pin<Box<dyn Future<Output = Result<http::Response<tonic::body::Body>, E>> + Send>>;
+
+/// The call's answer, its body holding `permit` until it ends; an error
+/// before any answer frees the permit at once.
+fn holding<F, E>(call: F, permit: tokio::sync::OwnedSemaphorePermit) -> Answer<E>
+where
+    F: Future<Output = Result<http::Response<tonic::body::Body>, E>> + Send + 'static,
+{
+    Box::pin(async move {
+        let response = call.await?;
+        Ok(response.map(|body| crate::body::Tracked::holding(body, permit)))
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct ShedLayer {
     permits: Arc<Semaphore>,
@@ -63,14 +77,7 @@ where
             return Box::pin(self.inner.call(req));
         }
         match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let future = self.inner.call(req);
-                Box::pin(async move {
-                    // An error before any answer frees the permit at once.
-                    let response = future.await?;
-                    Ok(response.map(|body| crate::body::Tracked::holding(body, permit)))
-                })
-            }
+            Ok(permit) => holding(self.inner.call(req), permit),
             Err(_) => {
                 tracing::warn!("overloaded: call shed");
                 Box::pin(std::future::ready(Ok(Status::resource_exhausted(
@@ -168,13 +175,7 @@ where
         }
         let key = caller_key(&req);
         match self.layer.share(key.clone()).try_acquire_owned() {
-            Ok(permit) => {
-                let future = self.inner.call(req);
-                Box::pin(async move {
-                    let response = future.await?;
-                    Ok(response.map(|body| crate::body::Tracked::holding(body, permit)))
-                })
-            }
+            Ok(permit) => holding(self.inner.call(req), permit),
             Err(_) => {
                 tracing::warn!(caller = %key, "a caller past its share: call shed");
                 let per_caller = self.layer.per_caller;
