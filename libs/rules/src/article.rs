@@ -59,7 +59,8 @@ pub fn cite(articles: &[Article]) -> String {
     let mut out = String::new();
     for (i, a) in articles.iter().enumerate() {
         let one = a.to_string();
-        out.push_str(if i == 0 { &one } else { &one[4..] });
+        let number = one.strip_prefix("Art. ").unwrap_or(&one);
+        out.push_str(if i == 0 { &one } else { number });
         if i + 1 < articles.len() {
             out.push_str(", ");
         }
