@@ -12,6 +12,9 @@ use crate::context::RequestContext;
 pub struct Call {
     pub caller: Caller,
     pub context: RequestContext,
+    /// The largest response this call may send (`server.max_message_bytes`),
+    /// which List answers cut their pages to.
+    pub max_message_bytes: usize,
 }
 
 impl Call {
@@ -32,7 +35,15 @@ impl Call {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 rpc: String::new(),
             });
-        Ok(Call { caller, context })
+        let max_message_bytes = req
+            .extensions()
+            .get::<crate::paging::MaxMessageBytes>()
+            .map_or(crate::paging::DEFAULT_MAX_MESSAGE_BYTES, |m| m.0);
+        Ok(Call {
+            caller,
+            context,
+            max_message_bytes,
+        })
     }
 
     /// An audit row for this call about `resource`, with `outcome` (`OK` or a

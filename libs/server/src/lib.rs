@@ -9,7 +9,7 @@
 //! | [`limit`] | the concurrency limit that sheds load, held for a call's whole life |
 //! | [`call`] | what a handler reads about its call, and audit rows |
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
-//! | [`paging`] | page tokens |
+//! | [`paging`] | page tokens, and pages bounded in bytes |
 //! | [`peer`] | calling other services: channels, service tokens, trace context |
 //! | [`cursor`] | how far a service has read another service's feed |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |

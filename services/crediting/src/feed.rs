@@ -342,9 +342,11 @@ pub async fn list(
     v.finish()?;
     let province = scope(call, &req.province)?;
     let after = req.after_sequence;
-    let changes = db
+    let mut changes = db
         .read(move |conn| load(conn, after, province.as_deref(), limit))
         .await?;
+    // Cut short by bytes too: the cursor moves past the changes kept only.
+    ce_server::paging::fit(&mut changes, call.max_message_bytes)?;
     let next_after_sequence = changes.last().map_or(after, |c| c.sequence);
     Ok(ListChangesResponse {
         changes,

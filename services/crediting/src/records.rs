@@ -1021,16 +1021,18 @@ impl Crediting {
                 .and_then(|i| i.strip_prefix("institutions/"))
                 .map(str::to_owned),
         };
-        let (rows, next_page_token) = page
-            .load(
+        let (hour_records, next_page_token) = page
+            .load_within(
                 &self.db,
                 move |conn, after, limit| Ok(store::list_records(conn, &filter, after, limit)?),
                 |r| r.id.clone(),
             )
             .await?;
         Ok(ListHourRecordsResponse {
-            hour_records: rows.into_iter().map(to_proto).collect::<Result<_, _>>()?,
+            hour_records,
             next_page_token,
         })
     }
 }
+                to_proto,
+                call.max_message_bytes,

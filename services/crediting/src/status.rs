@@ -869,15 +869,17 @@ pub async fn list(
         true,
     )?;
     let filter = status_filter(req.year, (req.state != 0).then_some(req.state), n);
-    let (rows, next_page_token) = page
-        .load(
+    let (annual_statuses, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| Ok(store::list_statuses(conn, &filter, after, limit)?),
             |r| r.engineer_id.clone(),
+            |r| decode(&r),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListAnnualStatusesResponse {
-        annual_statuses: rows.iter().map(decode).collect::<Result<_, _>>()?,
+        annual_statuses,
         next_page_token,
     })
 }

@@ -165,8 +165,8 @@ impl Quality {
             &format!("{}|{}|{}", req.period, req.province, req.field),
         )?;
         let period = (!req.period.is_empty()).then(|| req.period.clone());
-        let (rows, next_page_token) = page
-            .load(
+        let (changes, next_page_token) = page
+            .load_within(
                 &self.db,
                 move |conn, after, limit| {
                     Ok(store::list_grade_changes(
@@ -179,20 +179,21 @@ impl Quality {
                     )?)
                 },
                 |r| r.id.clone(),
+                |r| {
+                    Ok(GradeChange {
+                        institution: format!("institutions/{}", r.institution_id),
+                        period: r.period,
+                        from_grade: r.from_grade.unwrap_or_default(),
+                        to_grade: r.to_grade,
+                        province: r.province,
+                        change_time: Some(dates::timestamp(r.change_micros)),
+                    })
+                },
+                call.max_message_bytes,
             )
             .await?;
         Ok(ListGradeChangesResponse {
-            changes: rows
-                .into_iter()
-                .map(|r| GradeChange {
-                    institution: format!("institutions/{}", r.institution_id),
-                    period: r.period,
-                    from_grade: r.from_grade.unwrap_or_default(),
-                    to_grade: r.to_grade,
-                    province: r.province,
-                    change_time: Some(dates::timestamp(r.change_micros)),
-                })
-                .collect(),
+            changes,
             next_page_token,
         })
     }

@@ -41,6 +41,7 @@ fn follower() -> Call {
             request_id: String::new(),
             rpc: "/ce.quality.v1.QualityService/FollowCreditingChanges".into(),
         },
+        max_message_bytes: ce_server::paging::DEFAULT_MAX_MESSAGE_BYTES,
     }
 }
 

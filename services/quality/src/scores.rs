@@ -863,14 +863,14 @@ impl Quality {
                 )?)
             })
             .await?;
-        let (rows, next_page_token) = page.finish(rows, |r| {
-            format!("{}|{}|{}", r.state, r.score, r.institution_id)
-        });
+        let (scores, next_page_token) = page.finish_within(
+            rows,
+            |r| format!("{}|{}|{}", r.state, r.score, r.institution_id),
+            |r| decode(&r).map(|s| for_caller(c, s)),
+            call.max_message_bytes,
+        )?;
         Ok(ListScoresResponse {
-            scores: rows
-                .iter()
-                .map(|r| decode(r).map(|s| for_caller(c, s)))
-                .collect::<Result<_, _>>()?,
+            scores,
             next_page_token,
         })
     }
@@ -902,6 +902,8 @@ impl Quality {
         {
             return Err(deny("reading this institution's score history"));
         }
+        // The whole history or nothing: the answer has no page token.
+        ce_server::paging::whole("institution", &scores, 0, call.max_message_bytes)?;
         Ok(scores)
     }
 

@@ -189,7 +189,7 @@ pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Activity, ApiError
 /// exist; at most [`names::BATCH_LIMIT`] names.
 pub async fn batch_get(
     db: &Db,
-    _call: &Call,
+    call: &Call,
     names: Vec<String>,
 ) -> Result<(Vec<Activity>, Vec<String>), ApiError> {
     let ids = names::batch_ids(ACTIVITIES, &names)?;
@@ -207,6 +207,12 @@ pub async fn batch_get(
             None => missing.push(name),
         }
     }
+    ce_server::paging::whole(
+        "names",
+        &found,
+        ce_server::paging::strings_len(&missing),
+        call.max_message_bytes,
+    )?;
     Ok((found, missing))
 }
 
@@ -286,7 +292,7 @@ pub async fn update(
 
 pub async fn list(
     db: &Db,
-    _call: &Call,
+    call: &Call,
     req: ListActivitiesRequest,
 ) -> Result<ListActivitiesResponse, ApiError> {
     let mut v = Violations::new();
@@ -314,15 +320,17 @@ pub async fn list(
         organiser: (!req.organiser.is_empty()).then(|| req.organiser.clone()),
         subject_category: (req.subject_category != 0).then_some(req.subject_category),
     };
-    let (rows, next_page_token) = page
-        .load(
+    let (activities, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
+            |r| Ok(to_proto(r)),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListActivitiesResponse {
-        activities: rows.into_iter().map(to_proto).collect(),
+        activities,
         next_page_token,
     })
 }

@@ -162,15 +162,17 @@ pub async fn list(
             .and_then(|o| o.strip_prefix("employers/"))
             .map(str::to_owned),
     };
-    let (rows, next_page_token) = page
-        .load(
+    let (employers, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
+            |r| Ok(to_proto(r)),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListEmployersResponse {
-        employers: rows.into_iter().map(to_proto).collect(),
+        employers,
         next_page_token,
     })
 }

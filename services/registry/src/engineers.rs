@@ -201,6 +201,12 @@ pub async fn batch_get(
             None => missing.push(name),
         }
     }
+    ce_server::paging::whole(
+        "names",
+        &found,
+        ce_server::paging::strings_len(&missing),
+        call.max_message_bytes,
+    )?;
     Ok((found, missing))
 }
 
@@ -326,22 +332,25 @@ pub async fn changes(
     let rows = db
         .read(move |conn| store::changes_after(conn, after, limit))
         .await?;
-    let next_after_sequence = rows.last().map_or(after, |c| c.sequence);
+    let mut engineer_changes: Vec<EngineerChange> = rows
+        .into_iter()
+        .map(|c| EngineerChange {
+            sequence: c.sequence,
+            engineer: names::name(ENGINEERS, &c.engineer_id),
+            province: c.province,
+            employer: c
+                .employer_id
+                .map(|e| names::name(EMPLOYERS, &e))
+                .unwrap_or_default(),
+            field: c.field,
+            change_time: Some(timestamp(c.change_micros)),
+        })
+        .collect();
+    // Cut short by bytes too: the cursor moves past the changes kept only.
+    ce_server::paging::fit(&mut engineer_changes, call.max_message_bytes)?;
+    let next_after_sequence = engineer_changes.last().map_or(after, |c| c.sequence);
     Ok(ListEngineerChangesResponse {
-        engineer_changes: rows
-            .into_iter()
-            .map(|c| EngineerChange {
-                sequence: c.sequence,
-                engineer: names::name(ENGINEERS, &c.engineer_id),
-                province: c.province,
-                employer: c
-                    .employer_id
-                    .map(|e| names::name(EMPLOYERS, &e))
-                    .unwrap_or_default(),
-                field: c.field,
-                change_time: Some(timestamp(c.change_micros)),
-            })
-            .collect(),
+        engineer_changes,
         next_after_sequence,
     })
 }
@@ -391,8 +400,8 @@ pub async fn list(
             .map(str::to_owned),
         ..filter
     };
-    let (rows, next_page_token) = page
-        .load(
+    let (engineers, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| {
                 Ok(store::list(
@@ -404,10 +413,12 @@ pub async fn list(
                 )?)
             },
             |r| r.id.clone(),
+            |r| Ok(to_proto(r)),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListEngineersResponse {
-        engineers: rows.into_iter().map(to_proto).collect(),
+        engineers,
         next_page_token,
     })
 }

@@ -413,7 +413,7 @@ pub async fn update(
 
 pub async fn list(
     db: &Db,
-    _call: &Call,
+    call: &Call,
     req: ListInstitutionsRequest,
 ) -> Result<ListInstitutionsResponse, ApiError> {
     let mut v = Violations::new();
@@ -442,15 +442,17 @@ pub async fn list(
         standing: (req.standing != 0).then_some(req.standing),
         code: (!req.code.is_empty()).then(|| req.code.trim().to_ascii_uppercase()),
     };
-    let (rows, next_page_token) = page
-        .load(
+    let (institutions, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
+            |r| Ok(to_proto(r)),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListInstitutionsResponse {
-        institutions: rows.into_iter().map(to_proto).collect(),
+        institutions,
         next_page_token,
     })
 }
@@ -554,14 +556,14 @@ pub async fn change_standing(
 
 pub async fn list_changes(
     db: &Db,
-    _call: &Call,
+    call: &Call,
     req: ListStandingChangesRequest,
 ) -> Result<ListStandingChangesResponse, ApiError> {
     let id = names::parse("parent", INSTITUTIONS, &req.parent)?.to_owned();
     let page = Page::parse(req.page_size, &req.page_token, &req.parent)?;
     let parent = req.parent.clone();
-    let (rows, next_page_token) = page
-        .load(
+    let (standing_changes, next_page_token) = page
+        .load_within(
             db,
             move |conn, after, limit| {
                 if store::get(conn, &id)?.is_none() {
@@ -570,10 +572,12 @@ pub async fn list_changes(
                 Ok(store::changes_page(conn, &id, after, limit)?)
             },
             |r| r.id.clone(),
+            |r| Ok(change_to_proto(r)),
+            call.max_message_bytes,
         )
         .await?;
     Ok(ListStandingChangesResponse {
-        standing_changes: rows.into_iter().map(change_to_proto).collect(),
+        standing_changes,
         next_page_token,
     })
 }

@@ -283,8 +283,8 @@ impl Supervision {
             _ => (asked, None, true),
         };
         let state = published.then_some(InspectionState::Published as i32);
-        let (rows, next_page_token) = page
-            .load(
+        let (inspections, next_page_token) = page
+            .load_within(
                 &self.db,
                 move |conn, after, limit| {
                     Ok(store::list_inspections(
@@ -297,10 +297,12 @@ impl Supervision {
                     )?)
                 },
                 |r| r.id.clone(),
+                |r| decode(&r),
+                call.max_message_bytes,
             )
             .await?;
         Ok(ListInspectionsResponse {
-            inspections: rows.iter().map(decode).collect::<Result<_, _>>()?,
+            inspections,
             next_page_token,
         })
     }

@@ -510,19 +510,20 @@ impl Supervision {
             .db
             .read(move |conn| Ok::<_, ApiError>(audit::for_resource(conn, &resource)?))
             .await?;
-        Ok(ListViolationAuditEntriesResponse {
-            entries: rows
-                .into_iter()
-                .map(|a| PAuditEntry {
-                    time: Some(dates::timestamp(a.at_micros)),
-                    actor: a.actor,
-                    role: a.role,
-                    rpc: a.rpc,
-                    outcome: a.outcome,
-                    request_id: a.request_id,
-                })
-                .collect(),
-        })
+        let entries: Vec<PAuditEntry> = rows
+            .into_iter()
+            .map(|a| PAuditEntry {
+                time: Some(dates::timestamp(a.at_micros)),
+                actor: a.actor,
+                role: a.role,
+                rpc: a.rpc,
+                outcome: a.outcome,
+                request_id: a.request_id,
+            })
+            .collect();
+        // The whole trail or nothing: the answer has no page token.
+        ce_server::paging::whole("name", &entries, 0, call.max_message_bytes)?;
+        Ok(ListViolationAuditEntriesResponse { entries })
     }
 }
 

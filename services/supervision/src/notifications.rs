@@ -70,15 +70,17 @@ impl Supervision {
             }
             _ => return Err(deny("listing notifications")),
         }
-        let (rows, next_page_token) = page
-            .load(
+        let (notifications, next_page_token) = page
+            .load_within(
                 &self.db,
                 move |conn, after, limit| Ok(store::list_notifications(conn, &f, after, limit)?),
                 |r| r.id.clone(),
+                |r| decode(&r),
+                call.max_message_bytes,
             )
             .await?;
         Ok(ListNotificationsResponse {
-            notifications: rows.iter().map(decode).collect::<Result<_, _>>()?,
+            notifications,
             next_page_token,
         })
     }

@@ -196,27 +196,32 @@ impl Supervision {
         };
         let caller = call.caller.clone();
         let unresolved = req.unresolved_only;
-        let (rows, next_page_token) = page
-            .load(
-                &self.db,
-                move |conn, after, limit| {
-                    Ok(store::list_referrals(
-                        conn,
-                        province.as_deref(),
-                        unresolved,
-                        after,
-                        limit,
-                    )?)
-                },
-                |r| r.id.clone(),
-            )
+        let rows = page
+            .load_rows(&self.db, move |conn, after, limit| {
+                Ok(store::list_referrals(
+                    conn,
+                    province.as_deref(),
+                    unresolved,
+                    after,
+                    limit,
+                )?)
+            })
             .await?;
+        // Referrals above the caller's level are passed over, not counted.
+        let (referrals, next_page_token) = page.finish_filtered(
+            rows,
+            |r| r.id.clone(),
+            |r| {
+                if above(&caller, &r.department, &r.province) {
+                    decode(&r).map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+            call.max_message_bytes,
+        )?;
         Ok(ListReferralsResponse {
-            referrals: rows
-                .iter()
-                .filter(|r| above(&caller, &r.department, &r.province))
-                .map(decode)
-                .collect::<Result<_, _>>()?,
+            referrals,
             next_page_token,
         })
     }

@@ -524,12 +524,10 @@ impl Supervision {
             }
             _ => return Err(deny("listing violations")),
         }
-        let (rows, next_page_token) = page
-            .load(
-                &self.db,
-                move |conn, after, limit| Ok(store::list_violations(conn, &f, after, limit)?),
-                |r| r.id.clone(),
-            )
+        let rows = page
+            .load_rows(&self.db, move |conn, after, limit| {
+                Ok(store::list_violations(conn, &f, after, limit)?)
+            })
             .await?;
         // One query for the page's pending effects, not one a violation.
         let causes: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
@@ -537,12 +535,16 @@ impl Supervision {
             .db
             .read(move |conn| Ok::<_, ApiError>(effects::pending_counts(conn, &causes)?))
             .await?;
-        let mut violations = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut v = decode(r)?;
-            v.pending_effects = pending.get(&r.id).copied().unwrap_or(0) as i32;
-            violations.push(v);
-        }
+        let (violations, next_page_token) = page.finish_within(
+            rows,
+            |r| r.id.clone(),
+            |r| {
+                let mut v = decode(&r)?;
+                v.pending_effects = pending.get(&r.id).copied().unwrap_or(0) as i32;
+                Ok(v)
+            },
+            call.max_message_bytes,
+        )?;
         Ok(ListViolationsResponse {
             violations,
             next_page_token,
