@@ -1,7 +1,9 @@
 //! The built-in dashboard page (`/dashboard/index.html`): one static HTML file, no
-//! build step, that calls this service through gRPC-Web with the token in
-//! its URL fragment (`/dashboard/index.html?period=2026#token=…`). The page carries
-//! no data of its own, so it is served without a token.
+//! build step, that calls this service through gRPC-Web. The viewer signs in by
+//! pasting a token into the page's form; the page keeps it in the tab's
+//! `sessionStorage` and sends it only in the `authorization` header, never in
+//! the URL (an old `#token=` link is refused and scrubbed from the address).
+//! The page carries no data of its own, so it is served without a token.
 
 use std::convert::Infallible;
 use std::future::Ready;

@@ -15,7 +15,10 @@ use ce_server::auth::TokenRequest;
 use ce_tests::{Backend, QualityEnv, bad_fields, both_backends, credit_code, token};
 use tonic::Code;
 
+mod browser;
 mod standing;
+
+use browser::Browser;
 
 fn province(code: &str) -> TokenRequest {
     TokenRequest {
@@ -978,47 +981,6 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     assert!(model.definition.contains("[indicators.evaluation]"));
 }
 
-/// The browser the dashboard test drives (Debian's `chromium`; `.ci/run`
-/// installs it).
-fn chromium() -> String {
-    let path = std::env::var("CE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "the dashboard test needs headless Chromium at {path}: apt-get install chromium (or set CE_CHROMIUM)"
-    );
-    path
-}
-
-/// The page at `url` as headless Chromium leaves it: its DOM once its
-/// scripts are done (or the virtual-time budget is spent).
-async fn rendered(url: String) -> String {
-    let browser = chromium();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(browser)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-                &url,
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !dom.contains("data-ready=") {
-        panic!(
-            "the page did not finish: {dom}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dom
-}
-
 /// The `<tr>` of the ranking that shows `institution`.
 fn row_of<'a>(dom: &'a str, institution: &str) -> &'a str {
     let marker = format!("data-institution=\"{institution}\"");
@@ -1028,6 +990,42 @@ fn row_of<'a>(dom: &'a str, institution: &str) -> &'a str {
     let start = dom[..at].rfind("<tr").unwrap();
     let end = at + dom[at..].find("</tr>").unwrap();
     &dom[start..end]
+}
+
+/// Where the dashboard keeps the viewer's token: the tab's `sessionStorage`.
+const TOKEN_KEY: &str = "sessionStorage.getItem('ce-quality-dashboard-token')";
+
+/// The page has settled: signed out (its form), loaded, or failed.
+const SETTLED: &str = "['signin', 'yes', 'error'].includes(document.body.dataset.ready)";
+
+/// Pastes `token` into the page's sign-in form, submits it with the
+/// button, and returns the page once it has loaded (or failed).
+async fn sign_in(browser: &mut Browser, token: &str) -> String {
+    browser
+        .wait_for("document.body.dataset.ready === 'signin'")
+        .await;
+    browser.paste("#token-input", token).await;
+    browser.click("#signin button[type=submit]").await;
+    browser.wait_for(SETTLED).await;
+    browser.dom().await
+}
+
+/// The token is nowhere in the tab's address or history, and the tab's
+/// `sessionStorage` holds `kept` (nothing when `None`).
+async fn token_kept_out_of_the_address(browser: &mut Browser, token: &str, kept: Option<&str>) {
+    let href = browser.href().await;
+    assert!(
+        !href.contains(token) && !href.contains('#'),
+        "the address carries no token: {href}"
+    );
+    for url in browser.history().await {
+        assert!(!url.contains(token), "nor does the history: {url}");
+    }
+    assert_eq!(
+        browser.eval(TOKEN_KEY).await.as_str(),
+        kept,
+        "what the tab keeps"
+    );
 }
 
 async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser(b: Backend) {
@@ -1046,20 +1044,35 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     evaluations(&env, &good, 40, 5).await;
     indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
     evaluations(&env, &poor, 40, 2).await;
-    let page = |token: &str| {
-        format!(
-            "http://{}/dashboard/index.html?period=2026#token={token}",
-            env.service.addr()
-        )
-    };
+    let page = format!(
+        "http://{}/dashboard/index.html?period=2026",
+        env.service.addr()
+    );
+    let mut browser = Browser::launch().await;
 
-    // A province sees the ranking and opens the first institution.
+    // Without a token the page asks for one, and shows nothing else.
+    browser.goto(&page).await;
+    browser.wait_for(SETTLED).await;
+    let dom = browser.dom().await;
+    assert!(dom.contains("data-ready=\"signin\""), "{dom}");
+    assert!(!dom.contains(&good) && !dom.contains("<td"), "{dom}");
+
+    // A province signs in through the form, sees the ranking and opens the
+    // first institution.
     let token = env.registry.place.token(TokenRequest {
         ttl_secs: 600,
         ..province("44")
     });
-    let dom = rendered(page(&token)).await;
+    let dom = sign_in(&mut browser, &token).await;
     assert!(dom.contains("data-ready=\"yes\""), "{dom}");
+    token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
+    assert_eq!(
+        browser
+            .eval("document.getElementById('token-input').value")
+            .await,
+        "",
+        "the form does not keep the token"
+    );
     // The ranking: the good institution first with its A, the poor one with its D.
     let first = dom.find(&good).expect("good institution listed");
     let second = dom.find(&poor).expect("poor institution listed");
@@ -1089,17 +1102,34 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
         "one point a period, oldest first: {dom}"
     );
 
+    // A reload keeps the viewer signed in, from the tab's sessionStorage.
+    browser.reload().await;
+    browser.wait_for(SETTLED).await;
+    let dom = browser.dom().await;
+    assert!(dom.contains("data-ready=\"yes\""), "{dom}");
+    assert!(dom.contains(&format!("Institution {good}")), "{dom}");
+    token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
+
+    // Signing out forgets the token and the data.
+    browser.click("#signout").await;
+    browser.wait_for(SETTLED).await;
+    let dom = browser.dom().await;
+    assert!(dom.contains("data-ready=\"signin\""), "{dom}");
+    assert!(!dom.contains(&good), "{dom}");
+    token_kept_out_of_the_address(&mut browser, &token, None).await;
+
     // The poor institution, signed in: it opens its own breakdown, not the
     // leader's (which it may not read), and sees the others' grades only.
     let token = env.registry.place.token(TokenRequest {
         ttl_secs: 600,
         ..institution_token(&poor)
     });
-    let dom = rendered(page(&token)).await;
+    let dom = sign_in(&mut browser, &token).await;
     assert!(
         dom.contains("data-ready=\"yes\""),
         "an institution's page loads: {dom}"
     );
+    token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
     assert!(dom.contains(&format!("Institution {poor}")), "{dom}");
     assert!(dom.contains(&format!("Signed in as {poor}")), "{dom}");
     assert!(
@@ -1117,15 +1147,39 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     );
     assert!(row_of(&dom, &poor).contains("class=\"pick\""));
     assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
+    browser.click("#signout").await;
 
-    // Without a token the page says why, instead of showing anything.
-    let dom = rendered(format!(
-        "http://{}/dashboard/index.html?period=2026",
-        env.service.addr()
-    ))
-    .await;
-    assert!(dom.contains("data-ready=\"error\""), "{dom}");
-    assert!(!dom.contains(&good));
+    // A token the service refuses: the page says so, forgets it, and asks
+    // again.
+    let dom = sign_in(&mut browser, "not-a-token").await;
+    assert!(dom.contains("data-ready=\"signin\""), "{dom}");
+    assert!(dom.contains("The service refused this token"), "{dom}");
+    assert!(!dom.contains(&good), "{dom}");
+    token_kept_out_of_the_address(&mut browser, "not-a-token", None).await;
+
+    // An old link with the token in its fragment: refused, and the fragment
+    // is taken out of the address and of the tab's history, whether the link
+    // is typed over the page's address or opened afresh.
+    let token = env.registry.place.token(TokenRequest {
+        ttl_secs: 600,
+        ..province("44")
+    });
+    let old_link = format!("{page}#token={token}");
+    for fresh in [false, true] {
+        if fresh {
+            browser.goto("about:blank").await;
+        }
+        browser.goto(&old_link).await;
+        browser
+            .wait_for("document.getElementById('notice').textContent.includes('carried a token')")
+            .await;
+        browser.wait_for(SETTLED).await;
+        let dom = browser.dom().await;
+        assert!(dom.contains("data-ready=\"signin\""), "{dom}");
+        assert!(!dom.contains(&good), "{dom}");
+        token_kept_out_of_the_address(&mut browser, &token, None).await;
+        assert_eq!(browser.href().await, page);
+    }
 }
 
 /// An institution's online course, a learner, and an upload whose xAPI
