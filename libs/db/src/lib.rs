@@ -9,7 +9,8 @@
 //! - [`Db::read`] and [`Db::write`] run blocking diesel work on tokio's
 //!   blocking pool inside the caller's tracing span; `write` wraps the work in
 //!   one transaction, so a failed request leaves nothing half-written.
-//! - [`audit`] is the append-only audit log every mutation writes to.
+//! - [`audit`] is the append-only audit log every mutation writes to, and
+//!   [`seal`] makes it tamper-evident (docs/audit.md).
 //! - [`Db::note_bulk_rows`] and [`Db::refresh_statistics`] keep PostgreSQL's
 //!   planner statistics fresh while bulk loads run (see [`stats`]).
 //! - On SQLite a thread of the pool's own checkpoints the WAL after writes,
@@ -19,6 +20,7 @@ pub mod audit;
 pub mod batch;
 mod checkpoint;
 mod pool;
+pub mod seal;
 pub mod stats;
 
 pub use pool::{Backend, Db, DbConnection, DbError, Migrations, lock_row};

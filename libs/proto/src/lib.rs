@@ -14,6 +14,11 @@ pub mod google {
 }
 
 pub mod ce {
+    pub mod audit {
+        pub mod v1 {
+            tonic::include_proto!("ce.audit.v1");
+        }
+    }
     pub mod common {
         pub mod v1 {
             tonic::include_proto!("ce.common.v1");
@@ -41,6 +46,7 @@ pub mod ce {
     }
 }
 
+pub use ce::audit::v1 as audit;
 pub use ce::common::v1 as common;
 pub use ce::crediting::v1 as crediting;
 pub use ce::quality::v1 as quality;

@@ -13,8 +13,10 @@
 //! | [`peer`] | calling other services: channels, service tokens, trace context |
 //! | [`cursor`] | how far a service has read another service's feed |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
+//! | [`audit_service`] | verifying the audit log's seals (`ce.audit.v1`), and the sealer |
 
 pub mod app;
+pub mod audit_service;
 pub mod auth;
 pub mod body;
 pub mod call;

@@ -169,6 +169,14 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .with_service_name("grpc.health.v1.Health");
+    // Every service with a database serves its audit log's verification
+    // (docs/audit.md).
+    if spec.db.is_some() {
+        health
+            .set_service_status(crate::audit_service::NAME, ServingStatus::Serving)
+            .await;
+        reflection = reflection.with_service_name(crate::audit_service::NAME);
+    }
     for name in spec.grpc_services {
         reflection = reflection.with_service_name(*name);
     }
@@ -180,6 +188,10 @@ pub async fn serve(
         .routes
         .add_service(health_service)
         .add_service(reflection);
+    let routes = match spec.db.clone() {
+        Some(db) => routes.add_service(crate::audit_service::server(db)),
+        None => routes,
+    };
 
     // The stack, outermost first: request id and span, then shedding what
     // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED;
@@ -217,6 +229,9 @@ pub async fn serve(
         stopped,
     );
 
+    if let Some(db) = spec.db.clone() {
+        crate::audit_service::spawn_sealer(db, stop_rx.clone());
+    }
     if let Some(db) = spec.db.clone() {
         tokio::spawn(watch_database(
             db,

@@ -11,8 +11,11 @@
 //! - `cectl certificate issue|verify`, `cectl non-compliant`,
 //!   `cectl violations`, `cectl quality-history`.
 //! - `cectl call Service/Method JSON`: any unary RPC, for everything else.
+//! - `cectl audit verify`: check the services' audit logs against their
+//!   seals (docs/audit.md).
 //! - `cectl completion bash`: shell completion.
 
+mod audit;
 mod call;
 mod client;
 mod import;
@@ -30,8 +33,8 @@ use crate::client::Conn;
 const AFTER_HELP: &str = "\
 Addresses default to the ports `make run` uses (registry 50051, crediting 50052,
 supervision 50053, quality 50054). Exit codes: 0 done; 1 failed (the message says
-why); 2 wrong usage; 3 done, but with refused rows (import) or a certificate that
-is not valid (verify).";
+why); 2 wrong usage; 3 done, but with refused rows (import), a certificate that
+is not valid (verify), or an audit log that is broken (audit verify).";
 
 #[derive(Parser)]
 #[command(
@@ -213,6 +216,9 @@ enum Command {
         #[arg(long, value_name = "FIELD")]
         get: Option<String>,
     },
+    /// Check the services' audit logs against their seals (ministry token).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a shell completion script: `source <(cectl completion bash)`.
     Completion {
         /// bash, zsh, fish, elvish or powershell.
@@ -243,6 +249,29 @@ enum EngineerCommand {
         #[arg(long)]
         employer: String,
         /// Print the Engineer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Seal what is written, then check each service's audit log against its
+    /// chain of seals and name the first break: a row edited or deleted in
+    /// the database, or a seal that does not link (docs/audit.md). Exit code
+    /// 3 when a log is broken. Needs a ministry token.
+    Verify {
+        /// Which service's log.
+        #[arg(long, value_enum, default_value = "all")]
+        service: audit::Which,
+        /// Check only what is sealed already; seal nothing first.
+        #[arg(long)]
+        no_seal: bool,
+        /// A seal recorded at an earlier verification, as NUMBER:HASH (the
+        /// "last seal" it printed), checked to be still in the chain.
+        #[arg(long, value_name = "NUMBER:HASH")]
+        anchor: Option<String>,
+        /// Print each service's answer as a line of JSON.
         #[arg(long)]
         json: bool,
     },
@@ -466,6 +495,23 @@ async fn main() -> ExitCode {
         } => call::run(&conn, &method, &request, addr.as_deref(), get.as_deref())
             .await
             .map(|()| 0),
+        Command::Audit(AuditCommand::Verify {
+            service,
+            no_seal,
+            anchor,
+            json,
+        }) => {
+            audit::verify(
+                &conn,
+                audit::Args {
+                    service,
+                    no_seal,
+                    anchor,
+                    json,
+                },
+            )
+            .await
+        }
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "cectl", &mut std::io::stdout());
             Ok(0)
