@@ -73,22 +73,35 @@ async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b
     );
     assert_eq!(
         reflected_services(registry.channel().await).await,
-        vec!["ce.registry.v1.RegistryService", "grpc.health.v1.Health"]
+        vec![
+            "ce.audit.v1.AuditService",
+            "ce.registry.v1.RegistryService",
+            "grpc.health.v1.Health"
+        ]
     );
     assert_eq!(
         reflected_services(crediting.channel().await).await,
-        vec!["ce.crediting.v1.CreditingService", "grpc.health.v1.Health"]
+        vec![
+            "ce.audit.v1.AuditService",
+            "ce.crediting.v1.CreditingService",
+            "grpc.health.v1.Health"
+        ]
     );
     assert_eq!(
         reflected_services(supervision.channel().await).await,
         vec![
+            "ce.audit.v1.AuditService",
             "ce.supervision.v1.SupervisionService",
             "grpc.health.v1.Health"
         ]
     );
     assert_eq!(
         reflected_services(quality.channel().await).await,
-        vec!["ce.quality.v1.QualityService", "grpc.health.v1.Health"]
+        vec![
+            "ce.audit.v1.AuditService",
+            "ce.quality.v1.QualityService",
+            "grpc.health.v1.Health"
+        ]
     );
     for s in [registry, crediting, supervision, quality] {
         s.stop().await;
