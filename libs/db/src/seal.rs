@@ -450,6 +450,24 @@ fn settled_since(
     Ok(horizon.is_some_and(|h| xmin >= h))
 }
 
+/// The last seal's number and hash, if anything is sealed.
+pub fn head(conn: &mut DbConnection) -> Result<Option<(i64, String)>, DbError> {
+    Ok(audit_seals::table
+        .order(audit_seals::id.desc())
+        .select((audit_seals::id, audit_seals::hash))
+        .first(conn)
+        .optional()?)
+}
+
+/// The stored hash of seal `id`, if it is there.
+pub fn hash_of(conn: &mut DbConnection, id: i64) -> Result<Option<String>, DbError> {
+    Ok(audit_seals::table
+        .find(id)
+        .select(audit_seals::hash)
+        .first(conn)
+        .optional()?)
+}
+
 /// Microseconds since the Unix epoch.
 fn now_micros() -> i64 {
     std::time::SystemTime::now()

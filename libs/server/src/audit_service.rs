@@ -39,6 +39,10 @@ pub fn spawn_sealer(db: ce_db::Db, stop: watch::Receiver<bool>) {
 }
 
 async fn run_sealer(db: ce_db::Db, every: Duration, mut stop: watch::Receiver<bool>) {
+    // The last seal this service saw: if it later changes or disappears,
+    // someone rewrote or cut back the chain, which verification alone
+    // cannot see without an anchor (docs/audit.md).
+    let mut seen: Option<(i64, String)> = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -52,8 +56,34 @@ async fn run_sealer(db: ce_db::Db, every: Duration, mut stop: watch::Receiver<bo
             ),
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "could not seal the audit log; trying again later")
+                tracing::warn!(error = %e, "could not seal the audit log; trying again later");
+                continue;
             }
+        }
+        let previous = seen.clone();
+        let checked = db
+            .read(move |conn| {
+                let still = match &previous {
+                    Some((id, _)) => seal::hash_of(conn, *id)?,
+                    None => None,
+                };
+                Ok::<_, ce_db::DbError>((still, seal::head(conn)?))
+            })
+            .await;
+        match checked {
+            Ok((still, head)) => {
+                if let Some((id, hash)) = &seen
+                    && still.as_ref() != Some(hash)
+                {
+                    tracing::error!(
+                        seal = id,
+                        "audit seal {id} changed or disappeared since this service sealed or saw \
+                         it: the audit log's seals were tampered with; run `cectl audit verify`"
+                    );
+                }
+                seen = head;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the audit log's last seal"),
         }
     }
 }
