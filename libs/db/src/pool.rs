@@ -129,6 +129,9 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
     }
 }
 
+/// How long a call waits for a pooled connection before the pool is busy.
+const WAIT: Duration = Duration::from_secs(5);
+
 /// A service's database: a pool plus what the service needs to use it well.
 #[derive(Clone)]
 pub struct Db {
@@ -141,6 +144,9 @@ pub struct Db {
     pub(crate) freshness: Arc<crate::stats::Freshness>,
     /// SQLite: the thread that checkpoints the WAL after writes.
     checkpoints: Option<Arc<crate::checkpoint::Checkpoints>>,
+    /// One slot per pooled connection: a call waits for a connection here,
+    /// on the async runtime, rather than on a blocking thread of its own.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -185,7 +191,7 @@ impl Db {
         };
         let pool = Pool::builder()
             .max_size(max_connections.max(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(WAIT)
             // No test query at checkout (a round trip per read): a read that
             // fails on a dropped connection runs again on a fresh one, and a
             // write tests its connection first. See `read` and `write`.
@@ -199,6 +205,7 @@ impl Db {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))),
             freshness: Arc::default(),
             checkpoints: None,
+            slots: Arc::new(tokio::sync::Semaphore::new(max_connections.max(1) as usize)),
         };
         db.migrate(migrations)?;
         if backend == Backend::Sqlite {
@@ -257,7 +264,9 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let db = self.clone();
+        let slot = self.slot().await.map_err(E::from)?;
         run_blocking(move || {
+            let _slot = slot;
             let mut conn = db.checkout().map_err(E::from)?;
             match f(&mut conn) {
                 Err(_) if (*conn).is_broken() || lost(&mut conn) => {
@@ -285,7 +294,9 @@ impl Db {
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
         let db = self.clone();
+        let slot = self.slot().await.map_err(E::from)?;
         run_blocking(move || {
+            let _slot = slot;
             let _guard = db
                 .write_lock
                 .as_ref()
@@ -318,6 +329,21 @@ impl Db {
             }
         })
         .await
+    }
+
+    /// Waits, on the async runtime, for a pooled connection to be free: as
+    /// long as a checkout would (5 s), then the pool is busy. So calls
+    /// waiting for the database take no blocking thread each (and no
+    /// thread's memory); at most one per connection is at work.
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbError> {
+        match tokio::time::timeout(WAIT, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            Ok(Err(_)) => Err(DbError::Task("the pool is closed".into())),
+            Err(_) => Err(DbError::Busy(format!(
+                "every one of the {} connections stayed at work for {WAIT:?}",
+                self.pool.max_size()
+            ))),
+        }
     }
 
     /// (open connections, idle connections) of the pool now.
