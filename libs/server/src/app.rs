@@ -116,6 +116,10 @@ max_concurrent_streams = 256
 max_message_bytes = 4194304
 stream_idle_secs = 60
 shutdown_grace_secs = 20
+idle_timeout_secs = 300
+http2_keepalive_interval_secs = 30
+http2_keepalive_timeout_secs = 20
+tcp_keepalive_secs = 60
 
 [database]
 url = ""

@@ -50,13 +50,27 @@ pub struct ServerConfig {
     pub max_concurrent_requests_per_caller: usize,
     /// HTTP/2 streams one connection may open at once.
     pub max_concurrent_streams: u32,
-    /// Largest request or response message, in bytes.
+    /// Largest request or response message, in bytes. List pages are cut
+    /// short (with a next-page token) before their answer would pass it.
     pub max_message_bytes: usize,
     /// A client stream that sends nothing for this long is ended with
     /// DEADLINE_EXCEEDED, so stalled uploads cannot hold the server's memory.
     pub stream_idle_secs: u64,
     /// How long shutdown waits for in-flight calls, in seconds.
     pub shutdown_grace_secs: u64,
+    /// A connection with no call in flight for this long is closed, and so
+    /// is one that never completes its handshake (TLS, HTTP/2) or sends
+    /// nothing; 0 never closes one for idleness.
+    pub idle_timeout_secs: u64,
+    /// Seconds between HTTP/2 PINGs the server sends on each connection;
+    /// 0 sends none.
+    pub http2_keepalive_interval_secs: u64,
+    /// A connection whose peer does not answer a PING within this many
+    /// seconds is closed (a half-open connection: the peer is gone).
+    pub http2_keepalive_timeout_secs: u64,
+    /// Seconds a connection is silent before the operating system starts
+    /// TCP keepalive probes; 0 turns them off.
+    pub tcp_keepalive_secs: u64,
     /// TLS, and mutual TLS when `client_ca_path` is set.
     #[serde(default)]
     pub tls: Option<TlsConfig>,

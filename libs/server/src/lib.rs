@@ -6,6 +6,7 @@
 //! | [`auth`] | bearer tokens (Ed25519 JWT), the [`auth::Caller`], the auth layer, the dev key |
 //! | [`context`] | request ids, tracing spans with W3C trace context, access log |
 //! | [`body`] | response bodies that hold a call's permit and record its end |
+//! | [`connection`] | idle connections closed, calls in flight counted per connection |
 //! | [`limit`] | the concurrency limit that sheds load, held for a call's whole life |
 //! | [`call`] | what a handler reads about its call, and audit rows |
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod body;
 pub mod call;
 pub mod config;
+pub mod connection;
 pub mod context;
 pub mod convert;
 pub mod cursor;

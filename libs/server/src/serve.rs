@@ -193,10 +193,21 @@ pub async fn serve(
         None => routes,
     };
 
-    // The stack, outermost first: request id and span, then shedding what
+    // The stack, outermost first: the call counted on its connection (which
+    // is not idle meanwhile) and told the largest message it may answer
+    // with, then request id and span, then shedding what
     // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED;
     // health exempt), then authentication, then each caller's share.
+    let connections = crate::connection::Connections::new(
+        (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs)),
+    );
+    let max_message_bytes = crate::paging::MaxMessageBytes(config.max_message_bytes);
     let stack = tower::ServiceBuilder::new()
+        .layer(crate::connection::CallsLayer::new(connections.clone()))
+        .map_request(move |mut req: http::Request<tonic::body::Body>| {
+            req.extensions_mut().insert(max_message_bytes);
+            req
+        })
         .layer(RequestContextLayer)
         .layer(crate::limit::ShedLayer::new(config.max_concurrent_requests))
         .layer(AuthLayer::new(auth))
@@ -209,7 +220,15 @@ pub async fn serve(
         .accept_http1(spec.grpc_web)
         .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
         .max_concurrent_streams(config.max_concurrent_streams)
-        .http2_keepalive_interval(Some(Duration::from_secs(30)));
+        // PINGs find half-open connections (the peer gone without a word):
+        // one unanswered for the timeout closes the connection.
+        .http2_keepalive_interval(
+            (config.http2_keepalive_interval_secs > 0)
+                .then(|| Duration::from_secs(config.http2_keepalive_interval_secs)),
+        )
+        .http2_keepalive_timeout(Some(Duration::from_secs(
+            config.http2_keepalive_timeout_secs.max(1),
+        )));
     if let Some(tls) = &config.tls {
         builder = builder
             .tls_config(tls_config(tls)?)
@@ -223,11 +242,19 @@ pub async fn serve(
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    let server = builder.layer(stack).serve_with_incoming_shutdown(
-        routes,
-        TcpIncoming::from(listener),
-        stopped,
-    );
+    // Accepted sockets: no Nagle delay, TCP keepalive, and closed once idle
+    // (`connection.rs`), before any handshake too.
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(
+            (config.tcp_keepalive_secs > 0).then(|| Duration::from_secs(config.tcp_keepalive_secs)),
+        );
+    let incoming = tokio_stream::StreamExt::map(incoming, move |accepted| {
+        accepted.map(|stream| connections.track(stream))
+    });
+    let server = builder
+        .layer(stack)
+        .serve_with_incoming_shutdown(routes, incoming, stopped);
 
     if let Some(db) = spec.db.clone() {
         crate::audit_service::spawn_sealer(db, stop_rx.clone());
