@@ -380,6 +380,48 @@ async fn every_service_verifies_its_own_audit_log(b: Backend) {
 
 both_backends!(every_service_verifies_its_own_audit_log);
 
+/// The sealer task seals on its own while writes go on, beside another
+/// sealer on the same database (a replica's, or a verification's seal on
+/// demand): they take turns, and the chain stays one.
+async fn sealers_side_by_side_keep_one_chain(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    mutate(&env, 2).await;
+    let url = env.place.config("registry").database.url;
+    let db = ce_db::Db::connect(&url, 2, registry::migrations()).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sealer = tokio::spawn(ce_server::audit_service::run_sealer(
+        db,
+        Duration::from_millis(20),
+        stopped,
+    ));
+    let mut auditor = audit_client(&env.channel, &ministry_token(&env.place));
+    for _ in 0..5 {
+        mutate(&env, 2).await;
+        let v = verify(&mut auditor, true).await;
+        assert!(v.intact, "{v:?}");
+    }
+    mutate(&env, 1).await;
+    let written = audit_ids(&env.place, "registry").len() as i64;
+    let mut v = verify(&mut auditor, false).await;
+    for _ in 0..200 {
+        if v.sealed_row_count == written {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        v = verify(&mut auditor, false).await;
+    }
+    assert!(v.intact, "{v:?}");
+    assert_eq!(
+        (v.sealed_row_count, v.unsealed_row_count),
+        (written, 0),
+        "{v:?}"
+    );
+    stop.send(true).unwrap();
+    sealer.await.unwrap();
+}
+
+both_backends!(sealers_side_by_side_keep_one_chain);
+
 #[derive(QueryableByName)]
 struct OpenIds {
     #[diesel(sql_type = diesel::sql_types::Text)]

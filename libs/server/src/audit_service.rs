@@ -38,7 +38,8 @@ pub fn spawn_sealer(db: ce_db::Db, stop: watch::Receiver<bool>) {
     tokio::spawn(run_sealer(db, seal::SEAL_INTERVAL, stop));
 }
 
-async fn run_sealer(db: ce_db::Db, every: Duration, mut stop: watch::Receiver<bool>) {
+/// The sealer's loop: seals every `every` until `stop` turns true.
+pub async fn run_sealer(db: ce_db::Db, every: Duration, mut stop: watch::Receiver<bool>) {
     // The last seal this service saw: if it later changes or disappears,
     // someone rewrote or cut back the chain, which verification alone
     // cannot see without an anchor (docs/audit.md).
