@@ -15,6 +15,15 @@
 //!   go after `server.stream_idle_secs`, the bad messages get clean errors,
 //!   the burst is answered or shed with RESOURCE_EXHAUSTED, another client
 //!   is served all along, and the process's peak memory stays bounded.
+//! - A hostile reader against the release build of the registry (built by
+//!   `make faults` and `make test`; a plain `cargo test` without it skips
+//!   the test, saying so): 2,000 concurrent `ListEngineers` of 1,000 rows
+//!   over 8 connections from one client, each shed call sent again until
+//!   answered. Another client is served on every call within 5 s, the
+//!   registry's peak memory is printed and stays under 512 MiB, and once
+//!   the load ends every connection, idle now, is closed after
+//!   `server.idle_timeout_secs`. (Pages cut by bytes, and silent and
+//!   half-open connections, are tested in `bounds.rs`.)
 //!
 //! - The registry is down while supervision decides a standing change: the
 //!   decision succeeds, delivery fails and says why, and once the registry
@@ -41,7 +50,7 @@ use ce_proto::crediting::{
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
     self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
-    ListEmployersRequest,
+    ListEmployersRequest, ListEngineersRequest,
 };
 use ce_server::auth::TokenRequest;
 use ce_tests::process::{Proc, free_port};
@@ -960,3 +969,372 @@ async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(
 }
 
 both_backends!(a_standing_decision_made_while_the_registry_is_down_lands_exactly_once);
+
+/// The release build of a service binary, which `make faults` and
+/// `make test` build first (`cargo build --release -p NAME`) and then
+/// require (`CE_REQUIRE_RELEASE=1`): memory figures are only meaningful
+/// for the code that runs in production. Without it, and not required,
+/// `None`: a plain `cargo test` skips the test, saying so.
+fn release_binary(name: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/faults-… → target/release/NAME
+    let target = exe.ancestors().nth(3).unwrap();
+    let path = target.join("release").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let required = std::env::var_os("CE_REQUIRE_RELEASE").is_some_and(|v| v == "1");
+    assert!(
+        !required,
+        "{} is missing: run `cargo build --release -p {name}` (make faults does)",
+        path.display()
+    );
+    println!(
+        "SKIPPED: {} is missing; `make faults` builds it and runs this test",
+        path.display()
+    );
+    None
+}
+
+/// A release service process, killed if the test ends early.
+struct ReleaseProc {
+    child: std::process::Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ReleaseProc {
+    fn start(binary: &std::path::Path, env: &[(String, String)]) -> ReleaseProc {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .envs(env.iter().cloned())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        ReleaseProc { child, log }
+    }
+
+    async fn serving(&mut self, name: &str) {
+        let started = Instant::now();
+        while !self
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("serving"))
+        {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                panic!(
+                    "{name} exited early: {exit:?}: {:?}",
+                    self.log.lock().unwrap()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{name} never started"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for ReleaseProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server side's established TCP connections on `port` (IPv4,
+/// `/proc/net/tcp`): sockets whose local port is the server's.
+fn server_connections(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[1].ends_with(&port) && cols[3] == "01"
+        })
+        .count()
+}
+
+/// `request` sent to `path`, its answer's bytes as they came: the hostile
+/// client does not decode a thousand engineers 2,000 times.
+async fn raw_call(
+    channel: tonic::transport::Channel,
+    token: &str,
+    path: &'static str,
+    request: Vec<u8>,
+) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(64 << 20);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let mut req = tonic::Request::new(request);
+    req.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    grpc.unary(req, path.parse().unwrap(), RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_registry_under_2000_concurrent_thousand_row_lists_serves_others_in_bounded_memory()
+{
+    use prost::Message;
+    let Some(binary) = release_binary("registry") else {
+        return;
+    };
+    const ENGINEERS: usize = 1000;
+    const CALLS: usize = 2000;
+    const CONNECTIONS: usize = 8;
+    const IDLE_SECS: u64 = 3;
+
+    let place = ce_tests::Place::new(Backend::Sqlite);
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let settings = ce_tests::process::env(
+        "registry",
+        &[
+            ("ENVIRONMENT", "development".into()),
+            ("DATA_DIR", place.data_dir().display().to_string()),
+            ("DATABASE__URL", place.config("registry").database.url),
+            ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
+            ("SERVER__IDLE_TIMEOUT_SECS", IDLE_SECS.to_string()),
+            ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
+        ],
+    );
+    let mut registry = ReleaseProc::start(&binary, &settings);
+    registry.serving("registry").await;
+    let pid = registry.child.id();
+    let (baseline, _) = memory_kib(pid);
+
+    let token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let other_token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(
+            ce_proto::common::Role::ProvincialHrss,
+            "hrss-44-other-clerk",
+        )
+    });
+    let connect = || async {
+        tonic::transport::Endpoint::from_shared(url.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    };
+
+    // A thousand engineers, sixteen created at a time.
+    let setup = connect().await;
+    let mut r = RegistryServiceClient::with_interceptor(setup.clone(), ce_tests::bearer(&token));
+    let employer = r
+        .create_employer(CreateEmployerRequest {
+            employer: Some(reg::Employer {
+                credit_code: credit_code("44"),
+                display_name: "Pearl River Power".into(),
+                kind: reg::EmployerKind::Enterprise as i32,
+                province: "44".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let started = Instant::now();
+    let mut creators = Vec::new();
+    for worker in 0..16 {
+        let mut r = r.clone();
+        let employer = employer.clone();
+        creators.push(tokio::spawn(async move {
+            for i in (worker..ENGINEERS).step_by(16) {
+                r.create_engineer(CreateEngineerRequest {
+                    engineer: Some(reg::Engineer {
+                        id_number: resident_id("44"),
+                        display_name: format!("工程师{i}"),
+                        province: "44".into(),
+                        field: Field::ElectricPower as i32,
+                        title_level: reg::TitleLevel::Engineer as i32,
+                        employer: employer.clone(),
+                        ..Default::default()
+                    }),
+                })
+                .await
+                .unwrap();
+            }
+        }));
+    }
+    for c in creators {
+        c.await.unwrap();
+    }
+    println!(
+        "{ENGINEERS} engineers registered in {:?}",
+        started.elapsed()
+    );
+    drop(r);
+    drop(setup);
+
+    // The hostile client: 2,000 calls at once over 8 connections, each
+    // asking for a thousand engineers, each shed call sent again until
+    // answered (for at most two minutes).
+    let request = ListEngineersRequest {
+        province: "44".into(),
+        page_size: 1000,
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let mut channels = Vec::new();
+    for _ in 0..CONNECTIONS {
+        channels.push(connect().await);
+    }
+    let load_started = Instant::now();
+    let mut hostile = Vec::new();
+    for i in 0..CALLS {
+        let (channel, token, request) = (
+            channels[i % CONNECTIONS].clone(),
+            token.clone(),
+            request.clone(),
+        );
+        hostile.push(tokio::spawn(async move {
+            let mut shed = 0usize;
+            loop {
+                match raw_call(
+                    channel.clone(),
+                    &token,
+                    "/ce.registry.v1.RegistryService/ListEngineers",
+                    request.clone(),
+                )
+                .await
+                {
+                    Ok(bytes) => return (Ok(bytes.len()), shed),
+                    Err(s) if s.code() == Code::ResourceExhausted => {
+                        shed += 1;
+                        if load_started.elapsed() > Duration::from_secs(120) {
+                            return (Err(s.code()), shed);
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(s) => return (Err(s.code()), shed),
+                }
+            }
+        }));
+    }
+
+    // Meanwhile the other client is served on every call, within 5 s.
+    let mut other =
+        RegistryServiceClient::with_interceptor(connect().await, ce_tests::bearer(&other_token));
+    let (mut served, mut slowest) = (0usize, Duration::ZERO);
+    while hostile.iter().any(|h| !h.is_finished()) {
+        let started = Instant::now();
+        let page = tokio::time::timeout(
+            Duration::from_secs(5),
+            other.list_engineers(ListEngineersRequest {
+                province: "44".into(),
+                page_size: 50,
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("a call of the other client waited more than 5 s")
+        .unwrap_or_else(|s| panic!("the other client was refused: {s:?}"))
+        .into_inner();
+        assert_eq!(page.engineers.len(), 50);
+        slowest = slowest.max(started.elapsed());
+        served += 1;
+        assert!(
+            load_started.elapsed() < Duration::from_secs(180),
+            "the load ends"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = load_started.elapsed();
+    let (mut answered, mut shed, mut failed) = (0usize, 0usize, BTreeMap::new());
+    let mut bytes = 0usize;
+    for h in hostile {
+        let (outcome, s) = h.await.unwrap();
+        shed += s;
+        match outcome {
+            Ok(n) => {
+                answered += 1;
+                bytes += n;
+            }
+            Err(code) => *failed.entry(format!("{code:?}")).or_insert(0usize) += 1,
+        }
+    }
+    let (after, peak) = memory_kib(pid);
+    let threads = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Threads:"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    println!("registry {threads}");
+    println!(
+        "{CALLS} concurrent ListEngineers of {ENGINEERS} rows over {CONNECTIONS} connections: \
+         {answered} answered ({} MiB) after {shed} sheds, failed {failed:?}, in {took:?}",
+        bytes >> 20
+    );
+    println!("the other client: {served} calls served, the slowest in {slowest:?}");
+    println!(
+        "registry (release) memory: {baseline} KiB at start, peak {peak} KiB ({} MiB), {after} KiB after",
+        peak / 1024
+    );
+    assert!(served > 0, "the other client called during the load");
+    assert_eq!(
+        answered, CALLS,
+        "every hostile call answered in the end: {failed:?}"
+    );
+    assert!(
+        bytes / CALLS > ENGINEERS * 100,
+        "each answer holds the thousand engineers: {} bytes",
+        bytes / CALLS
+    );
+    assert!(
+        peak < 512 * 1024,
+        "the registry's peak memory stays under 512 MiB: {peak} KiB"
+    );
+
+    // Every connection is idle now (none is dropped by the clients): the
+    // server closes them all after the idle timeout.
+    let open = server_connections(port);
+    println!("{open} connections open when the load ended");
+    assert!(
+        open >= CONNECTIONS,
+        "the clients' connections are open: {open}"
+    );
+    let idle_from = Instant::now();
+    while server_connections(port) > 0 {
+        assert!(
+            idle_from.elapsed() < Duration::from_secs(IDLE_SECS + 15),
+            "idle connections still open: {}",
+            server_connections(port)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "every idle connection closed {:?} after the load (idle timeout {IDLE_SECS} s)",
+        idle_from.elapsed()
+    );
+    drop(channels);
+    drop(other);
+    drop(registry);
+}
