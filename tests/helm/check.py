@@ -86,7 +86,27 @@ def main(chart_dir):
                 expect("tcpSocket" in probe, f"{label}: TCP probes with TLS")
             else:
                 expect(probe["grpc"]["port"] == c["ports"][0]["containerPort"], f"{label}: gRPC probes")
+        # Each calling service signs with its own key, from its own Secret,
+        # mounted into its pods only; the registry calls no one.
+        for d in deployments:
+            name = d["metadata"]["name"].split("-")[-1]
+            secrets = [v["secret"]["secretName"] for v in d["spec"]["template"]["spec"]["volumes"] if "secret" in v]
+            own = [s for s in secrets if s.endswith("-service-key")]
+            want = [] if name == "registry" else [f"ce-{name}-service-key"]
+            expect(own == want, f"{label}: {name} mounts its own service key only: {own}")
         configs = {d["metadata"]["name"]: d for d in kinds(docs, "ConfigMap")}
+        trusted = {
+            "registry": ["crediting", "quality", "supervision"],
+            "crediting": ["quality", "supervision"],
+            "supervision": ["crediting", "quality"],
+            "quality": [],
+        }
+        for name, callers in trusted.items():
+            text = next(v for k, v in configs.items() if k.endswith(f"{name}-config"))["data"][f"{name}.toml"]
+            table = text.split("[auth.trusted_services]")[1].split("[")[0]
+            found = sorted(line.split("=")[0].strip() for line in table.splitlines() if "=" in line)
+            expect(found == callers, f"{label}: {name} trusts the keys of {found}, not {callers}")
+            expect(("service_key_path" in text) == (name != "registry"), f"{label}: {name}'s own key")
         crediting = next(v for k, v in configs.items() if k.endswith("crediting-config"))
         toml = crediting["data"]["crediting.toml"]
         expect('registry = "' in toml and "signing_key_path" in toml, f"{label}: crediting's peers and certificate key")
@@ -124,6 +144,10 @@ def main(chart_dir):
             callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
                        for f in crediting_policy["spec"]["ingress"][0]["from"] if "podSelector" in f]
             expect(sorted(callers) == ["quality", "supervision", "year-end"], f"{label}: crediting's callers {callers}")
+            supervision_policy = next(p for p in policies if p["metadata"]["name"].endswith("-supervision"))
+            callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                       for f in supervision_policy["spec"]["ingress"][0]["from"] if "podSelector" in f]
+            expect(sorted(callers) == ["crediting", "quality"], f"{label}: supervision's callers {callers}")
             expect("otlp_endpoint" in toml, f"{label}: OTLP endpoint")
             rules = next(v for k, v in configs.items() if k.endswith("-rules"))
             expect("44-guangdong.toml" in rules["data"], f"{label}: rule overlays mounted")

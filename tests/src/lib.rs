@@ -97,10 +97,26 @@ impl Place {
         c
     }
 
-    /// Signs a token with this place's development key.
-    pub fn token(&self, req: TokenRequest) -> String {
-        let key = DevKey::load_or_create(self.dir.path()).unwrap();
+    /// Signs a token with this place's development key; a service's token
+    /// (role service, subject `name` or `service/name`) with that service's
+    /// own development key, as the service itself would.
+    pub fn token(&self, mut req: TokenRequest) -> String {
         let auth = ServiceConfig::load("registry", 0, None).unwrap().auth;
+        if req.role == Some(Role::Service) {
+            let name = req
+                .subject
+                .strip_prefix("service/")
+                .unwrap_or(&req.subject)
+                .to_owned();
+            req.subject = ce_server::auth::service_kid(&name);
+            let key = DevKey::for_service(self.dir.path(), &name).unwrap();
+            return key
+                .service_signer(&name, &auth)
+                .unwrap()
+                .mint(&req)
+                .unwrap();
+        }
+        let key = DevKey::load_or_create(self.dir.path()).unwrap();
         key.signer(&auth).unwrap().mint(&req).unwrap()
     }
 }
@@ -381,6 +397,33 @@ impl CreditingEnv {
     /// [`REGISTERED_ON`], whenever the tests run, so a close of 2026 counts
     /// them as registered that year.
     pub async fn start_on(backend: Backend, today: time::Date) -> CreditingEnv {
+        CreditingEnv::start_calling(backend, today, None).await
+    }
+
+    /// [`CreditingEnv::start_on`], with supervision running beside it, so
+    /// that the cases supervision's revocations name can be checked
+    /// (Art. 27).
+    pub async fn start_with_supervision(
+        backend: Backend,
+        today: time::Date,
+    ) -> (CreditingEnv, Service) {
+        let addr = free_addr();
+        let env = CreditingEnv::start_calling(backend, today, Some(addr)).await;
+        let mut config = env.registry.place.config("supervision");
+        config
+            .peers
+            .insert("registry".into(), env.registry.service.url());
+        config.peers.insert("crediting".into(), env.service.url());
+        config.server.listen = addr;
+        let supervision = start_service(config, supervision::start).await;
+        (env, supervision)
+    }
+
+    async fn start_calling(
+        backend: Backend,
+        today: time::Date,
+        supervision: Option<SocketAddr>,
+    ) -> CreditingEnv {
         let registered = REGISTERED_ON
             .with_time(time::macros::time!(12:00))
             .assume_offset(time::macros::offset!(+8))
@@ -395,6 +438,11 @@ impl CreditingEnv {
         config
             .peers
             .insert("registry".into(), registry.service.url());
+        if let Some(addr) = supervision {
+            config
+                .peers
+                .insert("supervision".into(), format!("http://{addr}"));
+        }
         let service = start_service(config, move |c, s| {
             crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
         })
@@ -469,6 +517,16 @@ pub struct SupervisionEnv {
     pub channel: Channel,
     /// Crediting's today, kept across a restart.
     pub crediting_today: time::Date,
+    /// Where supervision listens, known before it starts: crediting asks
+    /// it about the cases its revocations name (Art. 27).
+    pub supervision_addr: SocketAddr,
+}
+
+/// A free local address, for a service whose address its peers need
+/// before it starts (crediting and supervision call each other).
+pub fn free_addr() -> SocketAddr {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap()
 }
 
 impl SupervisionEnv {
@@ -476,11 +534,15 @@ impl SupervisionEnv {
         registry: &RegistryEnv,
         listen: SocketAddr,
         today: time::Date,
+        supervision: SocketAddr,
     ) -> Service {
         let mut config = registry.place.config("crediting");
         config
             .peers
             .insert("registry".into(), registry.service.url());
+        config
+            .peers
+            .insert("supervision".into(), format!("http://{supervision}"));
         config.server.listen = listen;
         start_service(config, move |c, s| {
             crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
@@ -493,9 +555,14 @@ impl SupervisionEnv {
     pub async fn start(backend: Backend) -> SupervisionEnv {
         let registry = RegistryEnv::start(backend).await;
         let crediting_today = time::macros::date!(2026 - 11 - 25);
-        let crediting =
-            SupervisionEnv::start_crediting(&registry, ([127, 0, 0, 1], 0).into(), crediting_today)
-                .await;
+        let supervision_addr = free_addr();
+        let crediting = SupervisionEnv::start_crediting(
+            &registry,
+            ([127, 0, 0, 1], 0).into(),
+            crediting_today,
+            supervision_addr,
+        )
+        .await;
         let crediting_addr = crediting.addr();
         let crediting_channel = Channel::from_shared(crediting.url())
             .unwrap()
@@ -505,6 +572,7 @@ impl SupervisionEnv {
             .peers
             .insert("registry".into(), registry.service.url());
         config.peers.insert("crediting".into(), crediting.url());
+        config.server.listen = supervision_addr;
         let service = start_service(config, supervision::start).await;
         let channel = service.channel().await;
         SupervisionEnv {
@@ -515,6 +583,7 @@ impl SupervisionEnv {
             service,
             channel,
             crediting_today,
+            supervision_addr,
         }
     }
 
@@ -538,6 +607,7 @@ impl SupervisionEnv {
                 &self.registry,
                 self.crediting_addr,
                 self.crediting_today,
+                self.supervision_addr,
             )
             .await,
         );
@@ -627,18 +697,21 @@ impl QualityEnv {
         configure: impl FnOnce(&mut ServiceConfig),
     ) -> QualityEnv {
         let registry = RegistryEnv::start(backend).await;
+        let supervision_addr = free_addr();
         let mut config = registry.place.config("crediting");
         config
             .peers
             .insert("registry".into(), registry.service.url());
+        config
+            .peers
+            .insert("supervision".into(), format!("http://{supervision_addr}"));
         let today = time::macros::date!(2026 - 11 - 25);
         let crediting = start_service(config, move |c, s| {
             crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
         })
         .await;
         let supervision =
-            QualityEnv::start_supervision(&registry, &crediting, ([127, 0, 0, 1], 0).into()).await;
-        let supervision_addr = supervision.addr();
+            QualityEnv::start_supervision(&registry, &crediting, supervision_addr).await;
         let supervision_channel = Channel::from_shared(supervision.url())
             .unwrap()
             .connect_lazy();

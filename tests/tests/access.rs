@@ -54,8 +54,12 @@ enum Who {
     /// The engineer the resource is about.
     Engineer,
     OtherEngineer,
-    /// Another service of the suite.
-    Service,
+    /// The other services of the suite, each signing with its own key
+    /// (`sub` and key id `service/{name}`).
+    ByRegistry,
+    ByCrediting,
+    BySupervision,
+    ByQuality,
     /// No token at all.
     Nobody,
 }
@@ -74,11 +78,15 @@ const ALL: &[Who] = &[
     OtherEmployer,
     Engineer,
     OtherEngineer,
-    Service,
+    ByRegistry,
+    ByCrediting,
+    BySupervision,
+    ByQuality,
     Nobody,
 ];
 
-/// Every signed-in caller.
+/// Every signed-in person. Services are admitted only where a row names
+/// them (`.by(…)`), as each service's `SERVICE_CALLERS` declares.
 const SIGNED_IN: &[Who] = &[
     Ministry,
     Province,
@@ -91,13 +99,26 @@ const SIGNED_IN: &[Who] = &[
     OtherEmployer,
     Engineer,
     OtherEngineer,
-    Service,
 ];
 
 struct Row {
     rpc: &'static str,
     mutation: bool,
     allowed: &'static [Who],
+    /// The services that may call it.
+    services: &'static [Who],
+}
+
+impl Row {
+    /// The row, admitting these services too.
+    const fn by(mut self, services: &'static [Who]) -> Row {
+        self.services = services;
+        self
+    }
+
+    fn admits(&self, who: Who) -> bool {
+        self.allowed.contains(&who) || self.services.contains(&who)
+    }
 }
 
 const fn read(rpc: &'static str, allowed: &'static [Who]) -> Row {
@@ -105,6 +126,7 @@ const fn read(rpc: &'static str, allowed: &'static [Who]) -> Row {
         rpc,
         mutation: false,
         allowed,
+        services: &[],
     }
 }
 
@@ -113,6 +135,7 @@ const fn write(rpc: &'static str, allowed: &'static [Who]) -> Row {
         rpc,
         mutation: true,
         allowed,
+        services: &[],
     }
 }
 
@@ -121,64 +144,56 @@ const REGISTRY: &[Row] = &[
     // Engineers: their province, their field's regulator, their employer, themselves.
     read(
         "GetEngineer",
-        &[Ministry, Service, Province, Regulator, Employer, Engineer],
-    ),
+        &[Ministry, Province, Regulator, Employer, Engineer],
+    )
+    .by(&[BySupervision]),
     read(
         "ListEngineers",
-        &[Ministry, Service, Province, Regulator, Employer, Engineer],
-    ),
+        &[Ministry, Province, Regulator, Employer, Engineer],
+    )
+    .by(&[ByCrediting, BySupervision]),
     read(
         "BatchGetEngineers",
-        &[Ministry, Service, Province, Regulator, Employer, Engineer],
-    ),
+        &[Ministry, Province, Regulator, Employer, Engineer],
+    )
+    .by(&[ByCrediting]),
     write("CreateEngineer", &[Ministry, Province, Employer]),
     write("UpdateEngineer", &[Ministry, Province, Employer]),
     // Where engineers moved, across provinces: for crediting (Art. 22).
-    read("ListEngineerChanges", &[Ministry, Service]),
+    read("ListEngineerChanges", &[Ministry]).by(&[ByCrediting]),
     // Employers: their province, regulators there, themselves.
     read(
         "GetEmployer",
-        &[
-            Ministry,
-            Service,
-            Province,
-            Regulator,
-            OtherFieldRegulator,
-            Employer,
-        ],
-    ),
+        &[Ministry, Province, Regulator, OtherFieldRegulator, Employer],
+    )
+    .by(&[BySupervision]),
     read(
         "ListEmployers",
-        &[
-            Ministry,
-            Service,
-            Province,
-            Regulator,
-            OtherFieldRegulator,
-            Employer,
-        ],
-    ),
+        &[Ministry, Province, Regulator, OtherFieldRegulator, Employer],
+    )
+    .by(&[BySupervision]),
     write("CreateEmployer", &[Ministry, Province]),
     write("UpdateEmployer", &[Ministry, Province, Employer]),
     // Institutions: public (Art. 15); changed by their province and themselves.
-    read("GetInstitution", SIGNED_IN),
-    read("ListInstitutions", SIGNED_IN),
+    read("GetInstitution", SIGNED_IN).by(&[BySupervision, ByQuality]),
+    read("ListInstitutions", SIGNED_IN).by(&[BySupervision, ByQuality]),
     write("CreateInstitution", &[Ministry, Province]),
     write("UpdateInstitution", &[Ministry, Province, Institution]),
     // Standing (Art. 16, 26): the province, a regulator of a field it
     // serves, and the supervision service.
     write(
         "ChangeInstitutionStanding",
-        &[Ministry, Service, Province, Regulator],
-    ),
-    read("ListStandingChanges", SIGNED_IN),
+        &[Ministry, Province, Regulator],
+    )
+    .by(&[BySupervision]),
+    read("ListStandingChanges", SIGNED_IN).by(&[ByCrediting]),
     // Quality grades come from the quality-monitoring service (Art. 25);
     // the ministry may record one by hand.
-    write("RecordQualityGrade", &[Ministry, Service]),
+    write("RecordQualityGrade", &[Ministry]).by(&[ByQuality]),
     // Activities: public; published by institutions and departments in
     // their scope, changed by their organiser.
-    read("GetActivity", SIGNED_IN),
-    read("BatchGetActivities", SIGNED_IN),
+    read("GetActivity", SIGNED_IN).by(&[ByCrediting]),
+    read("BatchGetActivities", SIGNED_IN).by(&[ByCrediting]),
     read("ListActivities", SIGNED_IN),
     write(
         "CreateActivity",
@@ -362,7 +377,10 @@ fn token_of(env: &RegistryEnv, w: &World, who: Who) -> Option<String> {
         },
         Engineer => t(Role::Engineer, &w.engineer),
         OtherEngineer => t(Role::Engineer, &w.other_engineer),
-        Service => t(Role::Service, "supervision"),
+        ByRegistry => t(Role::Service, "registry"),
+        ByCrediting => t(Role::Service, "crediting"),
+        BySupervision => t(Role::Service, "supervision"),
+        ByQuality => t(Role::Service, "quality"),
         Nobody => return None,
     };
     Some(env.place.token(req))
@@ -800,7 +818,7 @@ impl Findings {
         if got == Outcome::Allowed {
             self.allowed += 1;
         }
-        let allowed = row.allowed.contains(&who);
+        let allowed = row.admits(who);
         if allowed != (got == Outcome::Allowed) {
             self.wrong.push(format!(
                 "{} as {who:?}: the table says {}, the service {got:?}",
@@ -860,48 +878,33 @@ const QUALITY: &[Row] = &[
     // Departments within their scope; an institution its self-measured indicators.
     write(
         "RecordIndicator",
-        &[Ministry, Service, Province, Regulator, Institution],
+        &[Ministry, Province, Regulator, Institution],
     ),
-    write("RefreshIndicators", &[Ministry, Service, Province]),
-    write("ClosePeriod", &[Ministry, Service, Province]),
-    write("ReopenPeriod", &[Ministry, Service, Province]),
-    read("GetOutboxStatus", &[Ministry, Service]),
+    write("RefreshIndicators", &[Ministry, Province]),
+    write("ClosePeriod", &[Ministry, Province]),
+    write("ReopenPeriod", &[Ministry, Province]),
+    read("GetOutboxStatus", &[Ministry]),
     // A score: departments in scope and the institution with its
     // breakdown; other institutions see the grade without the breakdown,
     // as in the rankings.
     read(
         "GetScore",
-        &[
-            Ministry,
-            Service,
-            Province,
-            Regulator,
-            Institution,
-            OtherInstitution,
-        ],
+        &[Ministry, Province, Regulator, Institution, OtherInstitution],
     ),
     // The history with its breakdowns: departments in scope, the institution.
     read(
         "ListScoreHistory",
-        &[Ministry, Service, Province, Regulator, Institution],
+        &[Ministry, Province, Regulator, Institution],
     ),
     // Rankings and dashboards: departments in scope, and institutions.
     read(
         "ListScores",
-        &[
-            Ministry,
-            Service,
-            Province,
-            Regulator,
-            Institution,
-            OtherInstitution,
-        ],
+        &[Ministry, Province, Regulator, Institution, OtherInstitution],
     ),
     read(
         "GetScoreDistribution",
         &[
             Ministry,
-            Service,
             Province,
             Regulator,
             OtherFieldRegulator,
@@ -913,7 +916,6 @@ const QUALITY: &[Row] = &[
         "ListGradeChanges",
         &[
             Ministry,
-            Service,
             Province,
             Regulator,
             OtherFieldRegulator,
@@ -925,7 +927,6 @@ const QUALITY: &[Row] = &[
         "WatchScores",
         &[
             Ministry,
-            Service,
             Province,
             Regulator,
             OtherFieldRegulator,
@@ -1200,32 +1201,31 @@ const SUPERVISION: &[Row] = &[
     write("CreateViolation", &[Ministry, Province, Regulator]),
     read(
         "GetViolation",
-        &[Ministry, Service, Province, Regulator, Institution],
-    ),
+        &[Ministry, Province, Regulator, Institution],
+    )
+    .by(&[ByCrediting]),
     read(
         "ListViolations",
-        &[Ministry, Service, Province, Regulator, Institution],
-    ),
+        &[Ministry, Province, Regulator, Institution],
+    )
+    .by(&[ByQuality]),
     write("DecideViolation", &[Ministry, Province, Regulator]),
     write("CloseViolation", &[Ministry, Province, Regulator]),
     // Only the party a violation is about appeals it.
     write("AppealViolation", &[Institution]),
     read(
         "ListViolationAuditEntries",
-        &[Ministry, Service, Province, Regulator],
+        &[Ministry, Province, Regulator],
     ),
     // Art. 27 notifications: the employer acknowledges its own; departments follow up.
-    read(
-        "ListNotifications",
-        &[Ministry, Service, Province, Employer],
-    ),
+    read("ListNotifications", &[Ministry, Province, Employer]),
     write("AcknowledgeNotification", &[Employer]),
-    read("GetOutboxStatus", &[Ministry, Service]),
+    read("GetOutboxStatus", &[Ministry]),
     // Poor quality results (Art. 25, 26) come from quality monitoring, or a
     // department of the institution's province.
-    write("ReportQualityResult", &[Ministry, Service, Province]),
+    write("ReportQualityResult", &[Ministry, Province]).by(&[ByQuality]),
     // A corrected result that is no longer poor withdraws the violation.
-    write("WithdrawQualityResult", &[Ministry, Service, Province]),
+    write("WithdrawQualityResult", &[Ministry, Province]).by(&[ByQuality]),
     // Inspections (Art. 24) by departments whose scope covers them; public once
     // published, and this one is not.
     write("CreateInspection", &[Ministry, Province, Regulator]),
@@ -1246,7 +1246,7 @@ const SUPERVISION: &[Row] = &[
     // covering it, quality monitoring, and the institution itself.
     read(
         "GetInstitutionRecord",
-        &[Ministry, Service, Province, Regulator, Institution],
+        &[Ministry, Province, Regulator, Institution],
     ),
 ];
 
@@ -1917,7 +1917,7 @@ both_backends!(supervision_admits_exactly_whom_its_table_names);
 /// Who reads an engineer's year: their province, their field's regulator,
 /// their employer, themselves, the ministry and the suite's services.
 /// Institutions see the hours they uploaded, not the year.
-const YEAR_READERS: &[Who] = &[Ministry, Service, Province, Regulator, Employer, Engineer];
+const YEAR_READERS: &[Who] = &[Ministry, Province, Regulator, Employer, Engineer];
 
 /// Crediting (Art. 17–22, 27; `services/crediting/src/scope.rs`). The
 /// resource is engineer N's year 2027 and the hours institution I uploaded
@@ -1935,26 +1935,26 @@ const CREDITING: &[Row] = &[
         "GetHourRecord",
         &[
             Ministry,
-            Service,
             Province,
             Regulator,
             Employer,
             Engineer,
             Institution,
         ],
-    ),
+    )
+    .by(&[BySupervision]),
     read(
         "ListHourRecords",
         &[
             Ministry,
-            Service,
             Province,
             Regulator,
             Employer,
             Engineer,
             Institution,
         ],
-    ),
+    )
+    .by(&[ByQuality]),
     // An institution's upload is confirmed or rejected by the engineer's
     // employer or the field's regulator, never by the institution (Art. 21).
     write("ConfirmHourRecord", &[Ministry, Regulator, Employer]),
@@ -1964,20 +1964,17 @@ const CREDITING: &[Row] = &[
     write("CreateDeferral", &[Employer]),
     write("DesignateMakeUp", &[Engineer]),
     // Art. 27: departments whose scope covers the record, and supervision.
-    write(
-        "RevokeHourRecords",
-        &[Ministry, Service, Province, Regulator],
-    ),
+    write("RevokeHourRecords", &[Ministry, Province, Regulator]).by(&[BySupervision]),
     read("CheckTitleEligibility", YEAR_READERS),
-    read("GetAnnualStatus", YEAR_READERS),
-    read("ListAnnualStatuses", YEAR_READERS),
+    read("GetAnnualStatus", YEAR_READERS).by(&[BySupervision]),
+    read("ListAnnualStatuses", YEAR_READERS).by(&[BySupervision]),
     read("GetComplianceStatistics", YEAR_READERS),
     // Closing a year: the province for its own, the ministry and the
     // year-end job for all.
-    write("SweepAnnualStatuses", &[Ministry, Service, Province]),
+    write("SweepAnnualStatuses", &[Ministry, Province]),
     // The change feed serves back offices and dashboards of a province.
-    read("ListChanges", &[Ministry, Service, Province]),
-    read("WatchChanges", &[Ministry, Service, Province]),
+    read("ListChanges", &[Ministry, Province]).by(&[ByQuality]),
+    read("WatchChanges", &[Ministry, Province]),
     // A certificate states a year: whoever reads the year may have one
     // issued and read it; anyone signed in may verify one.
     write("CreateHourCertificate", YEAR_READERS),
@@ -1997,6 +1994,8 @@ struct CreditingWorld {
     /// A certificate of that year, and its credential.
     certificate: String,
     credential: String,
+    /// Supervision, which decides the cases its revocations name.
+    supervision: Option<Channel>,
 }
 
 type CreditingClient =
@@ -2110,7 +2109,49 @@ async fn crediting_world(env: &ce_tests::CreditingEnv) -> CreditingWorld {
         status,
         certificate: certificate.name,
         credential: certificate.credential,
+        supervision: None,
     }
+}
+
+/// A case supervision decided by revoking `record` (Art. 27), made as the
+/// province: the only case on which the supervision service may revoke it.
+async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record: &str) -> String {
+    use ce_proto::supervision::{self as sv, supervision_service_client::SupervisionServiceClient};
+    let channel = cw
+        .supervision
+        .clone()
+        .expect("supervision runs beside crediting");
+    let token = env.registry.place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
+    });
+    let mut gd = SupervisionServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+    let case = gd
+        .create_violation(sv::CreateViolationRequest {
+            violation: Some(sv::Violation {
+                engineer: cw.w.engineer.clone(),
+                category: sv::ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.to_owned()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    gd.decide_violation(sv::DecideViolationRequest {
+        name: case.clone(),
+        decision: Some(sv::Decision {
+            kind: sv::DecisionKind::Revocation as i32,
+            reason: "Hours obtained by a false attendance sheet".into(),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    case
 }
 
 /// A fresh upload of the institution's for N, submitted, so that every
@@ -2335,7 +2376,13 @@ async fn call_crediting(
                 cr::RevokeHourRecordsRequest {
                     names: vec![upload.clone()],
                     reason: "Attendance sheets signed by a colleague".into(),
-                    case_reference: format!("violations/access-{n}"),
+                    // Supervision revokes only on its own decided case;
+                    // departments name theirs.
+                    case_reference: if who == BySupervision {
+                        decided_case(env, cw, &upload).await
+                    } else {
+                        format!("violations/access-{n}")
+                    },
                 },
                 token,
                 id,
@@ -2466,8 +2513,11 @@ async fn call_crediting(
 
 async fn crediting_admits_exactly_whom_its_table_names(b: Backend) {
     check_table_covers(CREDITING, "ce.crediting.v1.CreditingService");
-    let env = ce_tests::CreditingEnv::start_on(b, time::macros::date!(2027 - 03 - 01)).await;
-    let cw = crediting_world(&env).await;
+    let (env, supervision) =
+        ce_tests::CreditingEnv::start_with_supervision(b, time::macros::date!(2027 - 03 - 01))
+            .await;
+    let mut cw = crediting_world(&env).await;
+    cw.supervision = Some(supervision.channel().await);
     let mut found = Findings::new("crediting", crediting::migrations);
     for row in CREDITING {
         for &who in ALL {
@@ -2515,3 +2565,54 @@ fn every_write_rpc_is_fuzzed() {
     );
     assert_eq!(snake("BulkUploadHourRecords"), "bulk_upload_hour_records");
 }
+
+/// A token signed with one service's key cannot claim another service's
+/// name: quality's key, naming supervision in `sub` or in the key id, is
+/// refused before any rule is consulted; quality's own token, asking for
+/// what only supervision may, is PERMISSION_DENIED.
+async fn a_service_cannot_claim_another_services_name(b: Backend) {
+    let env = RegistryEnv::start(b).await;
+    let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
+        .unwrap()
+        .auth;
+    let quality = ce_server::auth::DevKey::for_service(env.place.dir.path(), "quality").unwrap();
+    let mint = |kid_name: &str, sub: &str| {
+        quality
+            .service_signer(kid_name, &auth)
+            .unwrap()
+            .mint(&TokenRequest {
+                subject: sub.into(),
+                role: Some(Role::Service),
+                ttl_secs: 60,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let get = |token: String| {
+        let mut c =
+            RegistryServiceClient::with_interceptor(env.channel.clone(), ce_tests::bearer(&token));
+        async move {
+            c.get_engineer(GetEngineerRequest {
+                name: "engineers/0000000000000000".into(),
+            })
+            .await
+        }
+    };
+    for (kid, sub) in [
+        ("quality", "service/supervision"),
+        ("supervision", "service/supervision"),
+    ] {
+        let err = get(mint(kid, sub)).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated, "{kid} as {sub}: {err:?}");
+    }
+    let err = get(mint("quality", "service/quality")).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert!(
+        err.message()
+            .contains("service `quality` may not call GetEngineer"),
+        "{}",
+        err.message()
+    );
+}
+
+both_backends!(a_service_cannot_claim_another_services_name);

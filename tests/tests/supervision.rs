@@ -14,7 +14,7 @@ use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use ce_proto::crediting::{
     AnnualState, CreateHourCertificateRequest, CreateHourRecordRequest, FaceToFaceTraining,
     GetAnnualStatusRequest, GetHourRecordRequest, HourRecord, RecordState,
-    VerifyHourCertificateRequest,
+    RevokeHourRecordsRequest, RevokeHourRecordsResponse, VerifyHourCertificateRequest,
 };
 use ce_proto::google::r#type::Date;
 use ce_proto::registry::{
@@ -469,6 +469,9 @@ async fn a_rectified_order_returns_the_institution_to_active_unless_a_sanction_g
         decision.decision.unwrap().kind,
         DecisionKind::Disqualification as i32
     );
+    // The order's own effect delivered first, so that what closing it adds
+    // (nothing: the disqualification governs) is all that could be pending.
+    drained(&env, Duration::from_secs(20)).await;
     let closed = close_rectified(&mut gd, &ordered).await;
     assert_eq!(closed.pending_effects, 0);
     assert_eq!(drained(&env, Duration::from_secs(20)).await.delivered, 7);
@@ -2690,6 +2693,117 @@ async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
     }
 }
 
+/// Only supervision revokes hours as a service, and only on a case it
+/// decided by revocation that names the records (Art. 27); crediting asks
+/// supervision. Quality monitoring may not revoke at all.
+async fn a_service_revokes_hours_only_on_a_decided_case_naming_them(b: Backend) {
+    let env = SupervisionEnv::start(b).await;
+    let (_employer, engineer, record) = engineer_with_hours(&env).await;
+    let (_, _, other) = engineer_with_hours(&env).await;
+    let mut gd = env.client(province("44"));
+    let open = gd
+        .create_violation(CreateViolationRequest {
+            violation: Some(Violation {
+                engineer: engineer.clone(),
+                category: ViolationCategory::ImproperHours as i32,
+                description: "Attendance sheets signed by a colleague".into(),
+                hour_records: vec![record.name.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let revoke = |case: &str, names: Vec<String>| RevokeHourRecordsRequest {
+        names,
+        reason: "Hours obtained improperly".into(),
+        case_reference: case.to_owned(),
+    };
+    let mut as_supervision = env.crediting(token(Role::Service, "supervision"));
+    let refused = |r: Result<tonic::Response<RevokeHourRecordsResponse>, tonic::Status>,
+                   code: Code,
+                   why: &str| {
+        let err = r.unwrap_err();
+        assert_eq!(err.code(), code, "{err:?}");
+        assert!(err.message().contains(why), "{}", err.message());
+    };
+    // Not decided yet.
+    refused(
+        as_supervision
+            .revoke_hour_records(revoke(&open.name, vec![record.name.clone()]))
+            .await,
+        Code::PermissionDenied,
+        "has not been decided by revocation",
+    );
+    // No such case.
+    refused(
+        as_supervision
+            .revoke_hour_records(revoke(
+                "violations/0000000000000000",
+                vec![record.name.clone()],
+            ))
+            .await,
+        Code::PermissionDenied,
+        "not a case supervision knows",
+    );
+    // Not a case at all.
+    refused(
+        as_supervision
+            .revoke_hour_records(revoke("file 2026-17", vec![record.name.clone()]))
+            .await,
+        Code::InvalidArgument,
+        "case_reference",
+    );
+    // Quality monitoring holds no such power, whatever the case.
+    refused(
+        env.crediting(token(Role::Service, "quality"))
+            .revoke_hour_records(revoke(&open.name, vec![record.name.clone()]))
+            .await,
+        Code::PermissionDenied,
+        "service `quality` may not call RevokeHourRecords",
+    );
+    gd.decide_violation(DecideViolationRequest {
+        name: open.name.clone(),
+        decision: Some(Decision {
+            kind: DecisionKind::Revocation as i32,
+            reason: "Hours obtained by a false attendance sheet".into(),
+            ..Default::default()
+        }),
+    })
+    .await
+    .unwrap();
+    // Decided, but it does not name another engineer's record.
+    refused(
+        as_supervision
+            .revoke_hour_records(revoke(&open.name, vec![other.name.clone()]))
+            .await,
+        Code::PermissionDenied,
+        "does not name",
+    );
+    drained(&env, Duration::from_secs(20)).await;
+    let revoked = env
+        .crediting(province("44"))
+        .get_hour_record(GetHourRecordRequest {
+            name: record.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        revoked.state,
+        RecordState::Revoked as i32,
+        "the decided case revoked it"
+    );
+    let untouched = env
+        .crediting(province("44"))
+        .get_hour_record(GetHourRecordRequest { name: other.name })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(untouched.state, RecordState::Revoked as i32);
+}
+
 both_backends!(
     a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed,
     a_suspension_is_enforced_by_the_registry,
@@ -2709,4 +2823,5 @@ both_backends!(
     a_draw_of_engineers_whose_year_is_complete_leaves_out_the_rest,
     two_replicas_never_deliver_one_effect_twice,
     two_replicas_escalate_an_overdue_order_once,
+    a_service_revokes_hours_only_on_a_decided_case_naming_them,
 );

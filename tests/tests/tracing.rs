@@ -417,6 +417,11 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
                 "PEERS__REGISTRY",
                 format!("http://127.0.0.1:{registry_port}"),
             ),
+            // Asked about the case a revocation names (Art. 27).
+            (
+                "PEERS__SUPERVISION",
+                format!("http://127.0.0.1:{supervision_port}"),
+            ),
         ],
     );
     crediting_env.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));

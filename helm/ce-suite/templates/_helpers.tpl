@@ -22,8 +22,26 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 
 {{/* The services a service calls. */}}
 {{- define "ce.peers" -}}
-{{- $peers := dict "registry" (list) "crediting" (list "registry") "supervision" (list "registry" "crediting") "quality" (list "registry" "supervision" "crediting") -}}
+{{- $peers := dict "registry" (list) "crediting" (list "registry" "supervision") "supervision" (list "registry" "crediting") "quality" (list "registry" "supervision" "crediting") -}}
 {{- get $peers . | toJson -}}
+{{- end -}}
+
+{{/* The services that call a service: it trusts their keys, by name. */}}
+{{- define "ce.callers" -}}
+{{- $name := . -}}
+{{- $callers := list -}}
+{{- range $caller := list "registry" "crediting" "supervision" "quality" -}}
+{{- if has $name (include "ce.peers" $caller | fromJsonArray) -}}
+{{- $callers = append $callers $caller -}}
+{{- end -}}
+{{- end -}}
+{{- $callers | toJson -}}
+{{- end -}}
+
+{{/* The Secret holding a service's own signing key for calls to its peers. */}}
+{{- define "ce.serviceKeySecret" -}}
+{{- $secret := get .root.Values.keys.serviceKeys .name -}}
+{{- $secret | default (printf "ce-%s-service-key" .name) -}}
 {{- end -}}
 
 {{- define "ce.dbSecret" -}}

@@ -61,6 +61,11 @@ containers:
       - name: keys
         mountPath: /etc/ce/keys
         readOnly: true
+      {{- if (include "ce.peers" .name | fromJsonArray) }}
+      - name: service-key
+        mountPath: /etc/ce/service-key
+        readOnly: true
+      {{- end }}
       {{- if .serve }}
       - name: rules
         mountPath: /etc/ce/rules
@@ -80,6 +85,14 @@ volumes:
   - name: keys
     secret:
       secretName: {{ $root.Values.keys.existingSecret }}
+  {{- if (include "ce.peers" .name | fromJsonArray) }}
+  - name: service-key
+    secret:
+      secretName: {{ include "ce.serviceKeySecret" . }}
+      items:
+        - key: service-private.pem
+          path: service-private.pem
+  {{- end }}
   {{- if .serve }}
   - name: rules
     configMap:

@@ -253,10 +253,13 @@ pub fn load_rules(config: &RulesConfig) -> Result<ce_rules::RuleBook, ce_rules::
 }
 
 /// Builds the authenticator and opens (and migrates) the database.
+/// `callers` declares which other services may call which of its RPCs;
+/// their refusals are audited in its database.
 pub async fn prepare(
     service: &str,
     config: ServiceConfig,
     migrations: ce_db::Migrations,
+    callers: crate::auth::ServiceCallers,
 ) -> Result<Prepared, StartError> {
     match config.environment {
         Environment::Production => tracing::info!(service, environment = "production", "mode"),
@@ -266,11 +269,7 @@ pub async fn prepare(
             "development mode: a generated key, and development tokens accepted; never in a deployment"
         ),
     }
-    let auth = Arc::new(Authenticator::from_config(
-        config.environment,
-        &config.auth,
-        &config.data_dir,
-    )?);
+    let auth = Authenticator::from_config(config.environment, &config.auth, &config.data_dir)?;
     let rules = Arc::new(load_rules(&config.rules)?);
     let url = config.database_url(service);
     let max = config.database.max_connections;
@@ -278,6 +277,7 @@ pub async fn prepare(
         .await
         .map_err(|e| ce_db::DbError::Task(e.to_string()))??;
     tracing::info!(service, backend = db.backend().name(), "database ready");
+    let auth = Arc::new(auth.with_service_callers(callers, Some(db.clone())));
     observe_pool(&db);
     Ok(Prepared {
         config,

@@ -7,9 +7,20 @@
 //! extensions; handlers decide scope with it. A missing or bad token is
 //! UNAUTHENTICATED.
 //!
+//! Each service of the suite has its own signing key for the calls it makes
+//! to the others: its tokens have role `service`, `sub` = `service/{name}`
+//! and key id `service/{name}`, and a receiver verifies them with the
+//! public key it holds for that name (`auth.trusted_services`), so one
+//! service's key can never speak for another. Every RPC declares which
+//! services may call it ([`ServiceCallers`]); any other service is
+//! PERMISSION_DENIED, and the refusal is audited (docs/architecture.md,
+//! "Who may call what").
+//!
 //! For development, [`DevKey::load_or_create`] writes a signing key under the
-//! data folder on first start and `cectl token` mints tokens with it. A
-//! production deployment refuses that key ([`Authenticator::from_config`]).
+//! data folder on first start and `cectl token` mints tokens with it; each
+//! service's development key sits beside it. Their tokens carry a `ce-dev`
+//! key id, which production refuses, and a production deployment refuses
+//! the keys themselves ([`Authenticator::from_config`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,10 +37,31 @@ use crate::config::{AuthConfig, Environment};
 /// Key id put in the header of tokens signed with a development key, so a
 /// production server can refuse them even if its key were misconfigured.
 pub const DEV_KEY_ID: &str = "ce-dev";
-/// Key id of tokens signed with the service key (calls between services).
-pub const SERVICE_KEY_ID: &str = "service";
 /// File name of the development signing key under the data folder.
 pub const DEV_KEY_FILE: &str = "dev-signing-key.pem";
+/// The services of the suite, the only names a service token may carry.
+pub const SUITE_SERVICES: &[&str] = &["registry", "crediting", "supervision", "quality"];
+
+/// The key id (and subject) of `service`'s tokens: `service/{name}`.
+pub fn service_kid(service: &str) -> String {
+    format!("service/{service}")
+}
+
+/// File name of `service`'s development signing key under the data folder.
+pub fn dev_service_key_file(service: &str) -> String {
+    format!("dev-service-key-{service}.pem")
+}
+
+/// Whether a key id marks a development token: `ce-dev`, or `ce-dev/…` for
+/// a service's development token.
+fn is_dev_kid(kid: &str) -> bool {
+    kid == DEV_KEY_ID || kid.starts_with("ce-dev/")
+}
+
+/// Which services of the suite may call each RPC of a service: its method
+/// name and the services' names. An RPC it does not list admits no service;
+/// people are decided by the handlers' scope rules, as before.
+pub type ServiceCallers = &'static [(&'static str, &'static [&'static str])];
 
 /// The claims of a suite token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +99,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The suite service calling, for a service caller: `quality` for
+    /// `service/quality`.
+    pub fn service(&self) -> Option<&str> {
+        match self.role {
+            Role::Service => self.subject.strip_prefix("service/"),
+            _ => None,
+        }
+    }
+
     /// The role's name as tokens and audit rows spell it.
     pub fn role_name(&self) -> &'static str {
         role_name(self.role)
@@ -190,6 +231,12 @@ fn caller_from_claims(c: Claims) -> Result<Caller, AuthError> {
             "org = employers/{id}",
         )?,
         Role::Engineer => need(c.sub.starts_with("engineers/"), "sub = engineers/{id}")?,
+        Role::Service => need(
+            c.sub
+                .strip_prefix("service/")
+                .is_some_and(|name| SUITE_SERVICES.contains(&name)),
+            "sub = service/{name}, a service of the suite",
+        )?,
         _ => {}
     }
     if c.sub.is_empty() {
@@ -214,7 +261,12 @@ fn now_secs() -> u64 {
 /// Verifies tokens.
 pub struct Authenticator {
     user_key: DecodingKey,
-    service_key: Option<DecodingKey>,
+    /// The public keys of the services whose calls are accepted, by name.
+    service_keys: std::collections::BTreeMap<String, DecodingKey>,
+    /// Which services may call which RPC of this service.
+    callers: ServiceCallers,
+    /// Where refused service calls are audited.
+    audit: Option<ce_db::Db>,
     validation: Validation,
     production: bool,
     /// Tokens already verified, with the caller and when to stop trusting
@@ -230,7 +282,7 @@ impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
             .field("production", &self.production)
-            .field("accepts_service_tokens", &self.service_key.is_some())
+            .field("trusted_services", &self.service_keys.keys())
             .finish()
     }
 }
@@ -239,7 +291,12 @@ impl Authenticator {
     /// Builds the verifier for a service. In development, without
     /// `auth.public_key_path`, the development key under `data_dir` is used
     /// (created on first start). In production the public key path is
-    /// required, and the development key is refused.
+    /// required, and the development keys are refused.
+    ///
+    /// Services are trusted by name: `auth.trusted_services` maps each to
+    /// its public key. In development, when it is empty, every suite
+    /// service's development key under `data_dir` is trusted; in production
+    /// an empty map accepts no service at all.
     pub fn from_config(
         env: Environment,
         auth: &AuthConfig,
@@ -256,16 +313,28 @@ impl Authenticator {
                 ));
             }
         };
-        let service_pem = match (&auth.service_public_key_path, env) {
-            (Some(path), _) => Some(read_key("auth.service_public_key_path", path)?),
-            (None, Environment::Development) => Some(dev()?),
-            // Without it, production accepts no service tokens at all.
-            (None, Environment::Production) => None,
-        };
+        let mut service_pems = Vec::new();
+        for (name, path) in &auth.trusted_services {
+            let key = format!("auth.trusted_services.{name}");
+            if !SUITE_SERVICES.contains(&name.as_str()) {
+                return Err(AuthError::Config(format!(
+                    "{key}: not a service of the suite (one of {})",
+                    SUITE_SERVICES.join(", ")
+                )));
+            }
+            service_pems.push((name.clone(), key.clone(), read_key(&key, path)?));
+        }
+        if service_pems.is_empty() && env == Environment::Development {
+            for name in SUITE_SERVICES {
+                let pem = DevKey::load_or_create_file(data_dir, &dev_service_key_file(name))?
+                    .public_pem();
+                service_pems.push(((*name).to_owned(), "development".to_owned(), pem));
+            }
+        }
         if production {
             refuse_dev_key("auth.public_key_path", &user_pem, data_dir)?;
-            if let Some(pem) = &service_pem {
-                refuse_dev_key("auth.service_public_key_path", pem, data_dir)?;
+            for (_, key, pem) in &service_pems {
+                refuse_dev_key(key, pem, data_dir)?;
             }
         }
         let decode = |key: &str, pem: &str| {
@@ -273,10 +342,15 @@ impl Authenticator {
                 .map_err(|e| AuthError::Config(format!("{key}: not an Ed25519 public key: {e}")))
         };
         let user_key = decode("auth.public_key_path", &user_pem)?;
-        let service_key = service_pem
-            .as_deref()
-            .map(|pem| decode("auth.service_public_key_path", pem))
-            .transpose()?;
+        let mut service_keys = std::collections::BTreeMap::new();
+        for (name, key, pem) in &service_pems {
+            if pem.trim() == user_pem.trim() {
+                return Err(AuthError::Config(format!(
+                    "{key}: a service's key must not be the key of people's tokens"
+                )));
+            }
+            service_keys.insert(name.clone(), decode(key, pem)?);
+        }
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&auth.issuer]);
         validation.set_audience(&[&auth.audience]);
@@ -285,18 +359,39 @@ impl Authenticator {
         Ok(Authenticator {
             verified: Default::default(),
             user_key,
-            service_key,
+            service_keys,
+            callers: &[],
+            audit: None,
             validation,
             production,
         })
     }
 
+    /// Admits services only to the RPCs `callers` names for them, auditing
+    /// every refusal in `audit`.
+    pub fn with_service_callers(
+        mut self,
+        callers: ServiceCallers,
+        audit: Option<ce_db::Db>,
+    ) -> Authenticator {
+        self.callers = callers;
+        self.audit = audit;
+        self
+    }
+
+    /// Whether `service` may call `method` (the RPC's name) here.
+    pub fn service_may_call(&self, service: &str, method: &str) -> bool {
+        self.callers
+            .iter()
+            .any(|(m, services)| *m == method && services.contains(&service))
+    }
+
     /// Verifies a bearer token and returns the caller it names.
     ///
     /// People's tokens and services' tokens are signed with different keys
-    /// (told apart by `kid`): a service holds only the service key, so it
-    /// can never mint a person's token, and a person's key never makes a
-    /// `service` caller. In development one key serves both.
+    /// (told apart by `kid`): a service holds only its own key, so it can
+    /// never mint a person's token or another service's, and people's key
+    /// never makes a `service` caller.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let now = now_secs();
         if let Ok(verified) = self.verified.lock()
@@ -320,38 +415,38 @@ impl Authenticator {
     fn verify_signed(&self, token: &str) -> Result<(Caller, u64), AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let kid = header.kid.as_deref();
-        if self.production && kid == Some(DEV_KEY_ID) {
+        let kid = header.kid.as_deref().unwrap_or_default();
+        if self.production && is_dev_kid(kid) {
             return Err(AuthError::Invalid(
                 "development tokens are not accepted in production".into(),
             ));
         }
-        let service_signed = kid == Some(SERVICE_KEY_ID);
-        let key = if service_signed {
-            self.service_key.as_ref().ok_or_else(|| {
-                AuthError::Invalid(
-                    "service tokens are not accepted: auth.service_public_key_path is not set"
-                        .into(),
-                )
-            })?
-        } else {
-            &self.user_key
+        let service = kid
+            .strip_prefix("ce-dev/")
+            .unwrap_or(kid)
+            .strip_prefix("service/");
+        let key = match service {
+            Some(name) => self.service_keys.get(name).ok_or_else(|| {
+                AuthError::Invalid(format!(
+                    "calls from service `{name}` are not accepted here: auth.trusted_services has no key for it"
+                ))
+            })?,
+            None => &self.user_key,
         };
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         let exp = data.claims.exp;
         let caller = caller_from_claims(data.claims)?;
-        if service_signed && caller.role != Role::Service {
-            return Err(AuthError::Invalid(
-                "the service key signs only service tokens".into(),
-            ));
+        match service {
+            Some(name) if caller.service() != Some(name) => Err(AuthError::Invalid(format!(
+                "service `{name}`'s key signs only its own tokens (role service, sub service/{name})"
+            ))),
+            None if caller.role == Role::Service => Err(AuthError::Invalid(
+                "a service token must be signed with its service's own key (kid service/{name})"
+                    .into(),
+            )),
+            _ => Ok((caller, exp)),
         }
-        if self.production && !service_signed && caller.role == Role::Service {
-            return Err(AuthError::Invalid(
-                "a service token must be signed with the service key".into(),
-            ));
-        }
-        Ok((caller, exp))
     }
 
     /// Verifies the `authorization` header of a request.
@@ -366,6 +461,49 @@ impl Authenticator {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(AuthError::Missing)?;
         self.verify(token.trim())
+    }
+}
+
+impl Authenticator {
+    /// Refuses a service's call of an RPC not declared for it, auditing the
+    /// refusal (who, which RPC, the request id) before answering.
+    fn refuse_service<B>(
+        &self,
+        caller: &Caller,
+        req: &http::Request<B>,
+    ) -> impl std::future::Future<Output = Status> + Send + 'static {
+        let path = req.uri().path().to_owned();
+        let method = path.rsplit('/').next().unwrap_or_default().to_owned();
+        let service = caller.service().unwrap_or_default().to_owned();
+        let status = Status::permission_denied(format!(
+            "service `{service}` may not call {method}: each RPC names the services that may call it (docs/architecture.md, \"Who may call what\")"
+        ));
+        tracing::warn!(service, rpc = %path, "service call refused: not declared for it");
+        let entry = ce_db::audit::AuditEntry {
+            at_micros: crate::call::now_micros(),
+            actor: caller.subject.clone(),
+            role: caller.role_name().to_owned(),
+            province: None,
+            rpc: method,
+            resource: path,
+            request_id: req
+                .extensions()
+                .get::<crate::context::RequestContext>()
+                .map(|c| c.request_id.clone())
+                .unwrap_or_default(),
+            outcome: "PERMISSION_DENIED".to_owned(),
+        };
+        let db = self.audit.clone();
+        async move {
+            if let Some(db) = db
+                && let Err(e) = db
+                    .write(move |conn| ce_db::audit::append(conn, &entry))
+                    .await
+            {
+                tracing::error!(error = %e, "could not audit a refused service call");
+            }
+            status
+        }
     }
 }
 
@@ -452,8 +590,21 @@ impl DevKey {
         let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         let key = DevKey { signing };
         let pem = key.private_pem()?;
-        write_private(&path, &pem)?;
-        Ok(key)
+        // Services starting together may each make the same key: the first
+        // one linked into place wins, and the others read it.
+        let tmp = data_dir.join(format!(
+            ".{file}.{}.{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        write_private(&tmp, &pem)?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(key),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => DevKey::load(&path),
+            Err(e) => Err(AuthError::Config(format!("{}: {e}", path.display()))),
+        }
     }
 
     /// Reads an existing development key.
@@ -499,14 +650,24 @@ impl DevKey {
         )
     }
 
-    /// A signer for development service tokens (calls between services).
-    pub fn service_signer(&self, auth: &AuthConfig) -> Result<TokenSigner, AuthError> {
+    /// A signer for `service`'s development tokens (its calls to peers):
+    /// key id `ce-dev/service/{name}`, which production refuses.
+    pub fn service_signer(
+        &self,
+        service: &str,
+        auth: &AuthConfig,
+    ) -> Result<TokenSigner, AuthError> {
         TokenSigner::from_pem(
             &self.private_pem()?,
-            Some(SERVICE_KEY_ID.to_owned()),
+            Some(format!("ce-dev/{}", service_kid(service))),
             &auth.issuer,
             &auth.audience,
         )
+    }
+
+    /// `service`'s development key under `data_dir`, made on first use.
+    pub fn for_service(data_dir: &Path, service: &str) -> Result<DevKey, AuthError> {
+        DevKey::load_or_create_file(data_dir, &dev_service_key_file(service))
     }
 
     /// Where the key of `data_dir` lives.
@@ -537,11 +698,15 @@ fn read_key(key: &str, path: &Path) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Config(format!("{key} {}: {e}", path.display())))
 }
 
-/// Production refuses the development key, by content or by name.
+/// Production refuses the development keys (people's and each service's)
+/// found under the data folder.
 fn refuse_dev_key(key: &str, pem: &str, data_dir: &Path) -> Result<(), AuthError> {
-    let dev_path = data_dir.join(DEV_KEY_FILE);
-    let is_dev_key = dev_path.exists()
-        && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == pem.trim());
+    let files = std::iter::once(DEV_KEY_FILE.to_owned())
+        .chain(SUITE_SERVICES.iter().map(|s| dev_service_key_file(s)));
+    let is_dev_key = files.map(|f| data_dir.join(f)).any(|dev_path| {
+        dev_path.exists()
+            && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == pem.trim())
+    });
     if is_dev_key {
         return Err(AuthError::Config(format!(
             "{key}: production refuses the development signing key"
@@ -610,6 +775,13 @@ where
         match self.auth.verify_header(req.headers()) {
             Ok(caller) => {
                 tracing::Span::current().record("role", caller.role_name());
+                if let Some(service) = caller.service() {
+                    let method = req.uri().path().rsplit('/').next().unwrap_or_default();
+                    if !self.auth.service_may_call(service, method) {
+                        let refused = self.auth.refuse_service(&caller, &req);
+                        return Box::pin(async move { Ok(refused.await.into_http()) });
+                    }
+                }
                 req.extensions_mut().insert(caller);
                 Box::pin(self.inner.call(req))
             }
@@ -628,7 +800,7 @@ mod tests {
     fn auth_config() -> AuthConfig {
         AuthConfig {
             public_key_path: None,
-            service_public_key_path: None,
+            trusted_services: Default::default(),
             service_key_path: None,
             issuer: "ce-suite".into(),
             audience: "ce-suite".into(),
@@ -723,66 +895,202 @@ mod tests {
         );
     }
 
-    #[test]
-    fn in_production_service_and_user_tokens_need_their_own_keys() {
-        let users = tempfile::tempdir().unwrap();
-        let services = tempfile::tempdir().unwrap();
-        let here = tempfile::tempdir().unwrap();
-        let user_key = DevKey::load_or_create(users.path()).unwrap();
-        let service_key = DevKey::load_or_create(services.path()).unwrap();
-        let user_pub = here.path().join("users.pem");
-        let service_pub = here.path().join("services.pem");
-        std::fs::write(&user_pub, user_key.public_pem()).unwrap();
-        std::fs::write(&service_pub, service_key.public_pem()).unwrap();
+    /// A production verifier trusting people's key and the keys of
+    /// supervision and quality, with those keys to sign with.
+    struct Deployment {
+        auth: Authenticator,
+        users: DevKey,
+        supervision: DevKey,
+        quality: DevKey,
+        _dirs: Vec<tempfile::TempDir>,
+    }
+
+    fn deployment() -> Deployment {
+        let (users, sup, qual, here) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let key = |d: &tempfile::TempDir, file: &str| {
+            let k = DevKey::load_or_create(d.path()).unwrap();
+            let public = here.path().join(file);
+            std::fs::write(&public, k.public_pem()).unwrap();
+            (k, public)
+        };
+        let (user_key, user_pub) = key(&users, "users.pem");
+        let (sup_key, sup_pub) = key(&sup, "supervision.pem");
+        let (qual_key, qual_pub) = key(&qual, "quality.pem");
         let cfg = AuthConfig {
             public_key_path: Some(user_pub),
-            service_public_key_path: Some(service_pub),
+            trusted_services: [
+                ("supervision".to_owned(), sup_pub),
+                ("quality".to_owned(), qual_pub),
+            ]
+            .into(),
             ..auth_config()
         };
-        let auth = Authenticator::from_config(Environment::Production, &cfg, here.path()).unwrap();
-        let req = |role| TokenRequest {
-            subject: "x".into(),
+        let auth = Authenticator::from_config(Environment::Production, &cfg, here.path())
+            .unwrap()
+            .with_service_callers(&[("RevokeHourRecords", &["supervision"])], None);
+        Deployment {
+            auth,
+            users: user_key,
+            supervision: sup_key,
+            quality: qual_key,
+            _dirs: vec![users, sup, qual, here],
+        }
+    }
+
+    fn signer(k: &DevKey, kid: Option<&str>) -> TokenSigner {
+        TokenSigner::from_pem(
+            &k.private_pem().unwrap(),
+            kid.map(str::to_owned),
+            "ce-suite",
+            "ce-suite",
+        )
+        .unwrap()
+    }
+
+    fn req(role: Role, subject: &str) -> TokenRequest {
+        TokenRequest {
+            subject: subject.into(),
             role: Some(role),
             ttl_secs: 60,
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_service_is_known_by_its_own_key_and_name() {
+        let d = deployment();
+        let ok = signer(&d.supervision, Some("service/supervision"))
+            .mint(&req(Role::Service, "service/supervision"))
+            .unwrap();
+        let caller = d.auth.verify(&ok).unwrap();
+        assert_eq!(caller.service(), Some("supervision"));
+        assert!(d.auth.service_may_call("supervision", "RevokeHourRecords"));
+        assert!(!d.auth.service_may_call("quality", "RevokeHourRecords"));
+        assert!(!d.auth.service_may_call("supervision", "CreateHourRecord"));
+        let ok = signer(&d.users, None)
+            .mint(&req(Role::Ministry, "x"))
+            .unwrap();
+        assert_eq!(d.auth.verify(&ok).unwrap().role, Role::Ministry);
+    }
+
+    #[test]
+    fn a_service_key_cannot_speak_for_another_service_or_a_person() {
+        let d = deployment();
+        let refused = |token: String, why: &str| {
+            let err = d.auth.verify(&token).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
         };
-        let signer = |k: &DevKey, kid: Option<&str>| {
-            TokenSigner::from_pem(
-                &k.private_pem().unwrap(),
-                kid.map(str::to_owned),
-                "ce-suite",
-                "ce-suite",
-            )
+        // Quality's key, claiming supervision's name in the key id: the
+        // signature does not verify with supervision's key.
+        refused(
+            signer(&d.quality, Some("service/supervision"))
+                .mint(&req(Role::Service, "service/supervision"))
+                .unwrap(),
+            "InvalidSignature",
+        );
+        // Quality's key and key id, claiming supervision's name in `sub`.
+        refused(
+            signer(&d.quality, Some("service/quality"))
+                .mint(&req(Role::Service, "service/supervision"))
+                .unwrap(),
+            "signs only its own tokens",
+        );
+        // A service's key minting a person's token.
+        refused(
+            signer(&d.quality, Some("service/quality"))
+                .mint(&req(Role::Ministry, "service/quality"))
+                .unwrap(),
+            "signs only its own tokens",
+        );
+        refused(
+            signer(&d.quality, None)
+                .mint(&req(Role::Ministry, "x"))
+                .unwrap(),
+            "InvalidSignature",
+        );
+        // People's key makes no service caller.
+        refused(
+            signer(&d.users, None)
+                .mint(&req(Role::Service, "service/quality"))
+                .unwrap(),
+            "its service's own key",
+        );
+        // A service this deployment does not trust.
+        refused(
+            signer(&d.quality, Some("service/registry"))
+                .mint(&req(Role::Service, "service/registry"))
+                .unwrap(),
+            "not accepted here",
+        );
+        // A name outside the suite.
+        refused(
+            signer(&d.quality, Some("service/quality"))
+                .mint(&req(Role::Service, "service/mallory"))
+                .unwrap(),
+            "a service of the suite",
+        );
+        // A service's development token, even with a trusted key.
+        refused(
+            d.quality
+                .service_signer("quality", &auth_config())
+                .unwrap()
+                .mint(&req(Role::Service, "service/quality"))
+                .unwrap(),
+            "development tokens",
+        );
+    }
+
+    #[test]
+    fn trusted_services_must_be_suite_services_with_their_own_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = DevKey::load_or_create(dir.path()).unwrap();
+        let public = dir.path().join("users.pem");
+        std::fs::write(&public, users.public_pem()).unwrap();
+        let cfg = |name: &str| AuthConfig {
+            public_key_path: Some(public.clone()),
+            trusted_services: [(name.to_owned(), public.clone())].into(),
+            ..auth_config()
+        };
+        let elsewhere = tempfile::tempdir().unwrap();
+        let err =
+            Authenticator::from_config(Environment::Production, &cfg("mallory"), elsewhere.path())
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("auth.trusted_services.mallory: not a service"),
+            "{err}"
+        );
+        let err =
+            Authenticator::from_config(Environment::Production, &cfg("quality"), elsewhere.path())
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("must not be the key of people's tokens"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn services_starting_together_share_one_development_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| DevKey::for_service(&path, "quality").unwrap().public_pem()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
-        };
-        let ok = signer(&service_key, Some(SERVICE_KEY_ID))
-            .mint(&req(Role::Service))
-            .unwrap();
-        assert_eq!(auth.verify(&ok).unwrap().role, Role::Service);
-        let ok = signer(&user_key, None).mint(&req(Role::Ministry)).unwrap();
-        assert_eq!(auth.verify(&ok).unwrap().role, Role::Ministry);
-        // A service cannot mint a person's token with its key...
-        let forged = signer(&service_key, Some(SERVICE_KEY_ID))
-            .mint(&req(Role::Ministry))
-            .unwrap();
-        assert!(
-            auth.verify(&forged)
-                .unwrap_err()
-                .to_string()
-                .contains("only service tokens")
-        );
-        let forged = signer(&service_key, None)
-            .mint(&req(Role::Ministry))
-            .unwrap();
-        assert!(auth.verify(&forged).is_err());
-        // ...and the people's key makes no service caller.
-        let forged = signer(&user_key, None).mint(&req(Role::Service)).unwrap();
-        assert!(
-            auth.verify(&forged)
-                .unwrap_err()
-                .to_string()
-                .contains("service key")
-        );
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary files left: {left:?}");
     }
 
     #[test]

@@ -122,14 +122,16 @@ pub struct AuthConfig {
     /// in development the key generated under `data_dir` is used when unset.
     #[serde(default)]
     pub public_key_path: Option<PathBuf>,
-    /// PEM Ed25519 public key that verifies other services' tokens (signed
-    /// with the service key, `kid` "service"). Unset in production: no
-    /// service tokens are accepted. In development the key under `data_dir`.
+    /// The services whose calls this service accepts, by name, each with
+    /// the PEM Ed25519 public key that verifies its tokens (`kid` and `sub`
+    /// `service/{name}`). Empty in production: no service's call is
+    /// accepted. Empty in development: every suite service's development
+    /// key under `data_dir`.
     #[serde(default)]
-    pub service_public_key_path: Option<PathBuf>,
-    /// PEM Ed25519 private key (PKCS#8) this service signs its calls to
-    /// peers with. Required in production for services that call peers; in
-    /// development the key under `data_dir` is used.
+    pub trusted_services: std::collections::BTreeMap<String, PathBuf>,
+    /// PEM Ed25519 private key (PKCS#8) this service, and only it, signs
+    /// its calls to peers with. Required in production for services that
+    /// call peers; in development its own key under `data_dir` is used.
     #[serde(default)]
     pub service_key_path: Option<PathBuf>,
     /// Expected `iss` claim.

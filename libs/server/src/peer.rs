@@ -1,10 +1,11 @@
 //! Calling another service of the suite: a lazily connected channel per
-//! peer, a `service` token minted with this deployment's service key and
-//! renewed before it expires, and the caller's trace carried along.
+//! peer, a `service` token naming this service (`sub` and `kid`
+//! `service/{name}`), signed with its own key and renewed before it
+//! expires, and the caller's trace carried along.
 //!
-//! In development the service key is the development key under the data
-//! folder (the one the services also verify with); in production it is
-//! `auth.service_key_path`, whose public half the peers verify with.
+//! In development the key is this service's development key under the data
+//! folder; in production it is `auth.service_key_path`, whose public half
+//! the peers hold under this service's name (`auth.trusted_services`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -74,13 +75,13 @@ impl Peers {
                 })?;
                 TokenSigner::from_pem(
                     &pem,
-                    Some(crate::auth::SERVICE_KEY_ID.to_owned()),
+                    Some(crate::auth::service_kid(service)),
                     &auth.issuer,
                     &auth.audience,
                 )?
             }
             (None, Environment::Development) => {
-                DevKey::load_or_create(data_dir)?.service_signer(auth)?
+                DevKey::for_service(data_dir, service)?.service_signer(service, auth)?
             }
             (None, Environment::Production) => {
                 return Err(AuthError::Config(
@@ -184,7 +185,7 @@ impl Peers {
             return Ok(c.header.clone());
         }
         let token = self.signer.mint(&TokenRequest {
-            subject: format!("service/{}", self.service),
+            subject: crate::auth::service_kid(&self.service),
             role: Some(Role::Service),
             ttl_secs: TOKEN_TTL.as_secs(),
             ..Default::default()

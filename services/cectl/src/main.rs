@@ -88,7 +88,8 @@ enum Command {
         /// Organisation: institutions/{id} or employers/{id}.
         #[arg(long)]
         org: Option<String>,
-        /// The principal; engineers/{id} for an engineer. Defaults to the role's name.
+        /// The principal; engineers/{id} for an engineer, the service's name
+        /// (supervision) for a service. Defaults to the role's name.
         #[arg(long)]
         subject: Option<String>,
         /// Lifetime in hours.
@@ -341,11 +342,29 @@ fn mint(
         ),
         None => None,
     };
-    let key = DevKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
     let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
         .map_err(|e| e.to_string())?
         .auth;
-    let signer = key.signer(&auth).map_err(|e| e.to_string())?;
+    // A service's token is signed with that service's own development key.
+    let (signer, subject) = if role == Role::Service {
+        let name = subject.as_deref().unwrap_or_default();
+        let name = name.strip_prefix("service/").unwrap_or(name).to_owned();
+        if !ce_server::auth::SUITE_SERVICES.contains(&name.as_str()) {
+            return Err(format!(
+                "--subject: a service token names its service, one of {}",
+                ce_server::auth::SUITE_SERVICES.join(", ")
+            ));
+        }
+        let key = DevKey::for_service(&data_dir, &name).map_err(|e| e.to_string())?;
+        (
+            key.service_signer(&name, &auth)
+                .map_err(|e| e.to_string())?,
+            Some(ce_server::auth::service_kid(&name)),
+        )
+    } else {
+        let key = DevKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
+        (key.signer(&auth).map_err(|e| e.to_string())?, subject)
+    };
     signer
         .mint(&TokenRequest {
             subject: subject.unwrap_or_else(|| ce_server::auth::role_name(role).to_owned()),

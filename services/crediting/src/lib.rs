@@ -23,6 +23,7 @@
 use std::future::Future;
 
 use ce_server::app::{self, ServiceConfig, StartError};
+use ce_server::auth::ServiceCallers;
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
@@ -41,6 +42,7 @@ pub mod schema;
 pub mod scope;
 pub mod status;
 pub mod store;
+pub mod supervision;
 pub mod sweep;
 
 /// The service's short name: config prefix `CE_CREDITING__`, database file
@@ -50,6 +52,20 @@ pub const SERVICE: &str = "crediting";
 pub const DEFAULT_PORT: u16 = 50052;
 /// The gRPC services it serves besides health and reflection.
 pub const GRPC_SERVICES: &[&str] = &["ce.crediting.v1.CreditingService"];
+/// Which services of the suite may call which RPC (least privilege; an
+/// RPC not listed admits no service). People are decided by `scope.rs`.
+pub const SERVICE_CALLERS: ServiceCallers = &[
+    // Supervision reads the records and years a case or an inspection is
+    // about, and revokes hours its decided case names (Art. 24, 27).
+    ("GetHourRecord", &["supervision"]),
+    ("GetAnnualStatus", &["supervision"]),
+    ("ListAnnualStatuses", &["supervision"]),
+    ("RevokeHourRecords", &["supervision"]),
+    // Quality monitoring reads the change feed and an institution's
+    // records for its indicators (Art. 25), nothing else.
+    ("ListChanges", &["quality"]),
+    ("ListHourRecords", &["quality"]),
+];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -83,7 +99,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: records::Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     // Items named by records stored before claims were indexed (Art. 27).
     let indexed = prepared.db.write(claims::backfill).await?;
     if indexed > 0 {
@@ -99,6 +115,7 @@ pub async fn start_with_clock(
     let crediting = records::Crediting {
         db: prepared.db.clone(),
         registry: std::sync::Arc::new(registry::Registry::new(&peers)?),
+        supervision: std::sync::Arc::new(supervision::Supervision::new(&peers)?),
         rules: prepared.rules.clone(),
         clock,
         feed: feed::Feed::default(),

@@ -40,6 +40,8 @@ pub fn system_clock() -> Clock {
 pub struct Crediting {
     pub db: Db,
     pub registry: Arc<Registry>,
+    /// Asked whether the case a service's revocation names decided it.
+    pub supervision: Arc<crate::supervision::Supervision>,
     pub rules: Arc<RuleBook>,
     pub clock: Clock,
     pub feed: crate::feed::Feed,
@@ -816,6 +818,11 @@ impl Crediting {
                     .into(),
             ));
         }
+        if call.caller.role == Role::Service {
+            self.supervision
+                .check_revocation(&req.case_reference, &req.names)
+                .await?;
+        }
         let rows = {
             let ids = ids.clone();
             self.db
@@ -887,6 +894,11 @@ impl Crediting {
                                 touched.insert((row.engineer_id.clone(), earlier));
                             }
                         }
+                    } else if row.state == RecordState::Revoked as i32 {
+                        // Already revoked (a delivery repeated, or two
+                        // departments on one case): nothing changes, the
+                        // call is still on the record.
+                        audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
                     }
                 }
                 for (engineer, year) in touched {
@@ -1026,6 +1038,8 @@ impl Crediting {
                 &self.db,
                 move |conn, after, limit| Ok(store::list_records(conn, &filter, after, limit)?),
                 |r| r.id.clone(),
+                to_proto,
+                call.max_message_bytes,
             )
             .await?;
         Ok(ListHourRecordsResponse {
@@ -1034,5 +1048,3 @@ impl Crediting {
         })
     }
 }
-                to_proto,
-                call.max_message_bytes,

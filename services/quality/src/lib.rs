@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use ce_proto::quality::quality_service_server::QualityServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
+use ce_server::auth::ServiceCallers;
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
@@ -36,6 +37,9 @@ pub const SERVICE: &str = "quality";
 pub const DEFAULT_PORT: u16 = 50054;
 /// The gRPC services it serves besides health and reflection.
 pub const GRPC_SERVICES: &[&str] = &["ce.quality.v1.QualityService"];
+/// Which services of the suite may call which RPC: none. Quality
+/// monitoring is called by people and dashboards only.
+pub const SERVICE_CALLERS: ServiceCallers = &[];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -62,7 +66,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: ce_server::dates::Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
         &prepared.config,

@@ -13,6 +13,7 @@ use std::future::Future;
 
 use ce_proto::registry::registry_service_server::RegistryServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
+use ce_server::auth::ServiceCallers;
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
@@ -35,6 +36,28 @@ pub const SERVICE: &str = "registry";
 /// The port `make run` uses.
 pub const DEFAULT_PORT: u16 = 50051;
 pub const GRPC_SERVICES: &[&str] = &["ce.registry.v1.RegistryService"];
+/// Which services of the suite may call which RPC (least privilege; an
+/// RPC not listed admits no service). People are decided by `scope.rs`.
+pub const SERVICE_CALLERS: ServiceCallers = &[
+    // Supervision looks up the parties of a case and draws inspections.
+    ("GetEngineer", &["supervision"]),
+    ("GetEmployer", &["supervision"]),
+    ("ListEmployers", &["supervision"]),
+    ("GetInstitution", &["supervision", "quality"]),
+    ("ListInstitutions", &["supervision", "quality"]),
+    // Crediting validates records against engineers and activities, and
+    // follows moves and standings (Art. 17, 22).
+    ("ListEngineers", &["crediting", "supervision"]),
+    ("BatchGetEngineers", &["crediting"]),
+    ("ListEngineerChanges", &["crediting"]),
+    ("GetActivity", &["crediting"]),
+    ("BatchGetActivities", &["crediting"]),
+    ("ListStandingChanges", &["crediting"]),
+    // Only supervision changes a standing (Art. 16, 26), only quality
+    // monitoring records a grade (Art. 25).
+    ("ChangeInstitutionStanding", &["supervision"]),
+    ("RecordQualityGrade", &["quality"]),
+];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -71,7 +94,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
         RegistryServiceServer::new(api::RegistryApi::with_clock(prepared.db.clone(), clock))

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use ce_proto::supervision::supervision_service_server::SupervisionServiceServer;
 use ce_server::app::{self, ServiceConfig, StartError};
+use ce_server::auth::ServiceCallers;
 use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
@@ -42,6 +43,17 @@ pub const SERVICE: &str = "supervision";
 pub const DEFAULT_PORT: u16 = 50053;
 /// The gRPC services it serves besides health and reflection.
 pub const GRPC_SERVICES: &[&str] = &["ce.supervision.v1.SupervisionService"];
+/// Which services of the suite may call which RPC (least privilege; an
+/// RPC not listed admits no service). People are decided by the handlers.
+pub const SERVICE_CALLERS: ServiceCallers = &[
+    // Quality monitoring reports and withdraws final results (Art. 26) and
+    // counts an institution's violations.
+    ("ReportQualityResult", &["quality"]),
+    ("WithdrawQualityResult", &["quality"]),
+    ("ListViolations", &["quality"]),
+    // Crediting checks the case a revocation names (Art. 27).
+    ("GetViolation", &["crediting"]),
+];
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -68,7 +80,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: ce_server::dates::Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations()).await?;
+    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
         &prepared.config,

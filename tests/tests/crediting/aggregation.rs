@@ -9,9 +9,10 @@ use ce_proto::common::Role;
 use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use tokio_stream::StreamExt;
 
-fn service(w: &World) -> ce_tests::Crediting {
+/// Quality monitoring, which reads the feed as a service.
+fn feed_reader(w: &World) -> ce_tests::Crediting {
     w.env
-        .client(ce_tests::token(Role::Service, "service/supervision"))
+        .client(ce_tests::token(Role::Service, "service/quality"))
 }
 
 pub(super) async fn read_all(
@@ -325,7 +326,8 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     assert_eq!(bad_fields(&err), ["credential"]);
 
     // Art. 27: the project is revoked; the year falls short and the certificate is revoked.
-    service(&w)
+    w.env
+        .province("44")
         .revoke_hour_records(RevokeHourRecordsRequest {
             names: vec![project.name],
             reason: "Project report was plagiarised".into(),
@@ -842,7 +844,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
         AnnualState::NonCompliant as i32,
         "{closed:#?}"
     );
-    let (_, cursor) = read_all(&mut service(&w), 0, 100).await;
+    let (_, cursor) = read_all(&mut feed_reader(&w), 0, 100).await;
 
     if b == Backend::Postgres {
         let same: Vec<Same> = diesel::sql_query(
@@ -859,7 +861,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
 
     // Closed again: nothing written, nothing in the feed.
     ministry.sweep_annual_statuses(sweep()).await.unwrap();
-    let (after, cursor) = read_all(&mut service(&w), cursor, 100).await;
+    let (after, cursor) = read_all(&mut feed_reader(&w), cursor, 100).await;
     assert_eq!(after, vec![], "an unchanged year is not written again");
     assert_eq!(status(&mut ministry).await, closed);
 
@@ -867,7 +869,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     conn.batch_execute("UPDATE annual_statuses SET status_digest = NULL")
         .unwrap();
     ministry.sweep_annual_statuses(sweep()).await.unwrap();
-    let (after, _) = read_all(&mut service(&w), cursor, 100).await;
+    let (after, _) = read_all(&mut feed_reader(&w), cursor, 100).await;
     assert_eq!(after, vec![], "a status without a digest is compared whole");
     assert_eq!(status(&mut ministry).await, closed);
     let written: Vec<Written> = diesel::sql_query("SELECT id FROM explanation_writes")

@@ -1167,12 +1167,21 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let revoked = w
+    // Supervision, as a service, revokes only on a case of its own that
+    // decided it (`violations/{id}`), never on a file number.
+    let err = w
         .env
         .client(ce_tests::token(
             ce_proto::common::Role::Service,
             "service/supervision",
         ))
+        .revoke_hour_records(revoke.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["case_reference"]);
+    let revoked = w
+        .env
+        .province("44")
         .revoke_hour_records(revoke.clone())
         .await
         .unwrap()
