@@ -273,7 +273,6 @@ pub struct Sealed {
 /// tests.
 pub fn seal_once(
     conn: &mut DbConnection,
-    now_micros: i64,
     settle: Duration,
     max_rows: i64,
 ) -> Result<Option<Sealed>, DbError> {
@@ -283,6 +282,9 @@ pub fn seal_once(
             .bind::<BigInt, _>(LOCK_KEY)
             .execute(conn)?;
     }
+    // The seal's time, read once the lock is held, so that it is at most
+    // moments before the rows are read (the settle rule counts on that).
+    let now_micros = now_micros();
     let prev: Option<Seal> = audit_seals::table
         .order(audit_seals::id.desc())
         .select(Seal::as_select())
@@ -487,7 +489,7 @@ pub async fn seal_pending_with(db: &Db, settle: Duration) -> Result<Vec<Seal>, D
     let mut made = Vec::new();
     loop {
         let round = db
-            .write(move |conn| seal_once(conn, now_micros(), settle, MAX_ROWS_PER_SEAL))
+            .write(move |conn| seal_once(conn, settle, MAX_ROWS_PER_SEAL))
             .await?;
         match round {
             Some(Sealed { seal, more }) => {
