@@ -64,7 +64,11 @@ pub async fn start(fixed: AnnualStatus) -> SocketAddr {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(Bare(Arc::new(fixed)))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            // TCP_NODELAY, as tonic's own `serve` and the suite's servers set
+            // it: without it small answers wait on delayed ACKs.
+            .serve_with_incoming(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            ),
     );
     addr
 }
