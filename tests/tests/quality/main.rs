@@ -1110,9 +1110,13 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(dom.contains(&format!("Institution {good}")), "{dom}");
     token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
 
-    // Signing out forgets the token and the data.
+    // Signing out forgets the token and the data. It reloads the page, so
+    // wait for the signed-out page itself: the old one stays "yes" until
+    // the reload replaces it.
     browser.click("#signout").await;
-    browser.wait_for(SETTLED).await;
+    browser
+        .wait_for("document.body.dataset.ready === 'signin'")
+        .await;
     let dom = browser.dom().await;
     assert!(dom.contains("data-ready=\"signin\""), "{dom}");
     assert!(!dom.contains(&good), "{dom}");
@@ -1148,6 +1152,9 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(row_of(&dom, &poor).contains("class=\"pick\""));
     assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
     browser.click("#signout").await;
+    browser
+        .wait_for("document.body.dataset.ready === 'signin'")
+        .await;
 
     // A token the service refuses: the page says so, forgets it, and asks
     // again.
