@@ -451,6 +451,11 @@ async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The audit API rests on the same database, and says so too.
+    assert_eq!(
+        health(service.channel().await, "ce.audit.v1.AuditService").await,
+        ServingStatus::NotServing
+    );
 
     proxy.restore();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -259,11 +259,17 @@ pub async fn serve(
     if let Some(db) = spec.db.clone() {
         crate::audit_service::spawn_sealer(db, stop_rx.clone());
     }
+    // The names health reports on: the service's own, and its audit API,
+    // which follows the same database and shutdown.
+    let mut tracked: Vec<&'static str> = spec.grpc_services.to_vec();
+    if spec.db.is_some() {
+        tracked.push(crate::audit_service::NAME);
+    }
     if let Some(db) = spec.db.clone() {
         tokio::spawn(watch_database(
             db,
             health.clone(),
-            spec.grpc_services,
+            tracked.clone(),
             stop_rx.clone(),
         ));
     }
@@ -286,14 +292,14 @@ pub async fn serve(
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let name = spec.name;
     let reporter = health.clone();
-    let services = spec.grpc_services;
+    let services = tracked;
     let task = tokio::spawn(async move {
         tokio::pin!(server);
         tokio::select! {
             result = &mut server => return result.map_err(ServeError::from),
             _ = stop_rx.wait_for(|s| *s) => {}
         }
-        for s in services {
+        for s in &services {
             reporter
                 .set_service_status(*s, ServingStatus::NotServing)
                 .await;
@@ -326,7 +332,7 @@ pub async fn serve(
 async fn watch_database(
     db: ce_db::Db,
     health: HealthReporter,
-    services: &'static [&'static str],
+    services: Vec<&'static str>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut up = true;
@@ -348,7 +354,7 @@ async fn watch_database(
             } else {
                 tracing::warn!("database unreachable; health reports NOT_SERVING");
             }
-            for s in services {
+            for s in &services {
                 health.set_service_status(*s, status).await;
             }
             health.set_service_status("", status).await;
