@@ -59,8 +59,6 @@ pub const MAX_ROWS_PER_SEAL: i64 = 10_000;
 /// is taken: far longer than the moment between a PostgreSQL insert taking
 /// its id and its transaction taking an xid.
 pub const SETTLE: Duration = Duration::from_secs(5);
-/// How often a service's sealer runs (docs/audit.md).
-pub const SEAL_INTERVAL: Duration = Duration::from_secs(60);
 /// The advisory lock that lets one sealer at a time work on a database.
 const LOCK_KEY: i64 = 0x6365_5f61_7564_6974; // "ce_audit"
 

@@ -116,6 +116,7 @@ max_concurrent_streams = 256
 max_message_bytes = 4194304
 stream_idle_secs = 60
 shutdown_grace_secs = 20
+audit_seal_interval_secs = 60
 idle_timeout_secs = 300
 http2_keepalive_interval_secs = 30
 http2_keepalive_timeout_secs = 20
@@ -173,6 +174,9 @@ impl ServiceConfig {
         let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
         if self.server.max_message_bytes < 1024 {
             return bad("server.max_message_bytes", "must be at least 1024");
+        }
+        if self.server.audit_seal_interval_secs == 0 {
+            return bad("server.audit_seal_interval_secs", "must be at least 1");
         }
         if self.server.max_concurrent_requests == 0 {
             return bad("server.max_concurrent_requests", "must be at least 1");

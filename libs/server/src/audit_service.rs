@@ -32,10 +32,10 @@ pub fn server(db: ce_db::Db) -> AuditServiceServer<AuditApi> {
     AuditServiceServer::new(AuditApi { db })
 }
 
-/// Seals the audit log every [`seal::SEAL_INTERVAL`] until `stop` turns
+/// Seals the audit log every `every` (`server.audit_seal_interval_secs`) until `stop` turns
 /// true. The first round runs one interval after start.
-pub fn spawn_sealer(db: ce_db::Db, stop: watch::Receiver<bool>) {
-    tokio::spawn(run_sealer(db, seal::SEAL_INTERVAL, stop));
+pub fn spawn_sealer(db: ce_db::Db, every: Duration, stop: watch::Receiver<bool>) {
+    tokio::spawn(run_sealer(db, every, stop));
 }
 
 /// The sealer's loop: seals every `every` until `stop` turns true.

@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub stream_idle_secs: u64,
     /// How long shutdown waits for in-flight calls, in seconds.
     pub shutdown_grace_secs: u64,
+    /// How often the audit log is sealed, in seconds (docs/audit.md).
+    pub audit_seal_interval_secs: u64,
     /// A connection with no call in flight for this long is closed, and so
     /// is one that never completes its handshake (TLS, HTTP/2) or sends
     /// nothing; 0 never closes one for idleness.

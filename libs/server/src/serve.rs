@@ -257,7 +257,11 @@ pub async fn serve(
         .serve_with_incoming_shutdown(routes, incoming, stopped);
 
     if let Some(db) = spec.db.clone() {
-        crate::audit_service::spawn_sealer(db, stop_rx.clone());
+        crate::audit_service::spawn_sealer(
+            db,
+            Duration::from_secs(config.audit_seal_interval_secs.max(1)),
+            stop_rx.clone(),
+        );
     }
     // The names health reports on: the service's own, and its audit API,
     // which follows the same database and shutdown.
