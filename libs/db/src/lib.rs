@@ -11,6 +11,8 @@
 //!   one transaction, so a failed request leaves nothing half-written.
 //! - [`audit`] is the append-only audit log every mutation writes to, and
 //!   [`seal`] makes it tamper-evident (docs/audit.md).
+//! - [`schema`] declares the tables several services keep alike: the outbox
+//!   and feed cursors.
 //! - [`Db::note_bulk_rows`] and [`Db::refresh_statistics`] keep PostgreSQL's
 //!   planner statistics fresh while bulk loads run (see [`stats`]).
 //! - On SQLite a thread of the pool's own checkpoints the WAL after writes,
@@ -20,6 +22,7 @@ pub mod audit;
 pub mod batch;
 mod checkpoint;
 mod pool;
+pub mod schema;
 pub mod seal;
 pub mod stats;
 

@@ -6,14 +6,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-diesel::table! {
-    feed_cursors (feed) {
-        /// Which feed, e.g. `crediting`.
-        feed -> Text,
-        /// The last sequence read.
-        sequence -> BigInt,
-    }
-}
+use ce_db::schema::feed_cursors;
 
 /// How far `feed` has been read: its last sequence, 0 before the first.
 pub fn get(conn: &mut DbConnection, feed: &str) -> Result<i64, DbError> {

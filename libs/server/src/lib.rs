@@ -15,6 +15,13 @@
 //! | [`cursor`] | how far a service has read another service's feed |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
 //! | [`audit_service`] | verifying the audit log's seals (`ce.audit.v1`), and the sealer |
+//! | [`app`] | a service's start-up: configuration, authenticator, database, serving, exit codes |
+//! | [`outbox`] | effects on other services, stored with their cause and delivered with retries |
+//! | [`scope`] | pieces every service's scope rules are built from (the rules stay in each service) |
+//! | [`names`] | resource names (AIP-122, `{collection}/{id}`) and UUIDv7 ids |
+//! | [`convert`] | conversions between wire types and the rules library that several services need |
+//! | [`dates`] | calendar dates: stored text, `google.type.Date`, today in China Standard Time, the injected clock |
+//! | [`hash`] | FNV-1a fingerprints stable across builds and replicas (digests, page tokens, lock keys) |
 
 pub mod app;
 pub mod audit_service;

@@ -4,8 +4,9 @@
 //! acknowledges. The effect's id is the idempotency key the peer sees, so a
 //! delivery repeated after a crash or a lost answer has no second effect.
 //!
-//! A service that uses it has an `outbox` table of this shape in its own
-//! migrations, and gives the worker a [`Deliver`] that knows its peers.
+//! A service that uses it has an `outbox` table of the shape
+//! [`ce_db::schema::outbox`] declares in its own migrations, and gives the
+//! worker a [`Deliver`] that knows its peers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,25 +20,7 @@ use tokio::sync::{Notify, watch};
 use crate::call::now_micros;
 use crate::error::ApiError;
 
-diesel::table! {
-    outbox (id) {
-        id -> Text,
-        /// What caused it: a violation, a score.
-        cause -> Text,
-        /// Which RPC of which peer, e.g. `registry.ChangeInstitutionStanding`.
-        method -> Text,
-        /// The request, protobuf-encoded.
-        payload -> Binary,
-        attempts -> Integer,
-        next_attempt_micros -> BigInt,
-        last_error -> Nullable<Text>,
-        create_micros -> BigInt,
-        delivered_micros -> Nullable<BigInt>,
-        /// The W3C traceparent of the change that caused it: delivery
-        /// continues that trace.
-        trace_parent -> Nullable<Text>,
-    }
-}
+use ce_db::schema::outbox;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
