@@ -435,6 +435,9 @@ async fn a_rectified_order_returns_the_institution_to_active_unless_a_sanction_g
         },
     )
     .await;
+    // Both decisions' effects delivered first, so that anything pending
+    // after the close is what the close itself queued.
+    drained(&env, Duration::from_secs(20)).await;
     let closed = close_rectified(&mut gd, &ordered).await;
     assert_eq!(closed.pending_effects, 0, "no return to active queued");
     // Order, suspension, return after the suspension: nothing more.
