@@ -272,11 +272,51 @@ pub struct Authenticator {
     /// Tokens already verified, with the caller and when to stop trusting
     /// the answer (the token's expiry): a client sends the same token with
     /// every call, and an Ed25519 check costs more than the rest of a read.
-    verified: std::sync::Mutex<std::collections::HashMap<String, (Caller, u64)>>,
+    verified: moka::sync::Cache<String, (Caller, u64)>,
 }
 
-/// The most verified tokens remembered; past it the memory starts afresh.
-const VERIFIED_LIMIT: usize = 10_000;
+/// The most verified tokens remembered; past it the least used go first.
+const VERIFIED_LIMIT: u64 = 10_000;
+
+/// A verified token is forgotten when it expires (its `exp`, in seconds
+/// since the epoch).
+struct UntilExpiry;
+
+impl UntilExpiry {
+    fn left(exp: u64) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(
+            exp.saturating_sub(now_secs()),
+        ))
+    }
+}
+
+impl moka::Expiry<String, (Caller, u64)> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _token: &String,
+        (_, exp): &(Caller, u64),
+        _created_at: std::time::Instant,
+    ) -> Option<std::time::Duration> {
+        UntilExpiry::left(*exp)
+    }
+
+    fn expire_after_update(
+        &self,
+        _token: &String,
+        (_, exp): &(Caller, u64),
+        _updated_at: std::time::Instant,
+        _left: Option<std::time::Duration>,
+    ) -> Option<std::time::Duration> {
+        UntilExpiry::left(*exp)
+    }
+}
+
+fn verified_cache() -> moka::sync::Cache<String, (Caller, u64)> {
+    moka::sync::Cache::builder()
+        .max_capacity(VERIFIED_LIMIT)
+        .expire_after(UntilExpiry)
+        .build()
+}
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -357,7 +397,7 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Authenticator {
-            verified: Default::default(),
+            verified: verified_cache(),
             user_key,
             service_keys,
             callers: &[],
@@ -393,20 +433,16 @@ impl Authenticator {
     /// never mint a person's token or another service's, and people's key
     /// never makes a `service` caller.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let now = now_secs();
-        if let Ok(verified) = self.verified.lock()
-            && let Some((caller, until)) = verified.get(token)
-            && now < *until
+        // The cache forgets a token when it expires; the check here holds
+        // to the second whatever the cache's own clock says.
+        if let Some((caller, until)) = self.verified.get(token)
+            && now_secs() < until
         {
-            return Ok(caller.clone());
+            return Ok(caller);
         }
         let (caller, exp) = self.verify_signed(token)?;
-        if let Ok(mut verified) = self.verified.lock() {
-            if verified.len() >= VERIFIED_LIMIT {
-                verified.clear();
-            }
-            verified.insert(token.to_owned(), (caller.clone(), exp));
-        }
+        self.verified
+            .insert(token.to_owned(), (caller.clone(), exp));
         Ok(caller)
     }
 
@@ -830,6 +866,50 @@ mod tests {
         let caller = auth.verify(&t).unwrap();
         assert_eq!(caller.role, Role::ProvincialHrss);
         assert_eq!(caller.province.as_deref(), Some("44"));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires_and_no_longer() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = Authenticator::from_config(Environment::Development, &auth_config(), dir.path())
+            .unwrap();
+        let live = token(
+            dir.path(),
+            TokenRequest {
+                subject: "clerk-1".into(),
+                role: Some(Role::Ministry),
+                ttl_secs: 60,
+                ..Default::default()
+            },
+        );
+        let caller = auth.verify(&live).unwrap();
+        let (remembered, until) = auth.verified.get(&live).unwrap();
+        assert_eq!(remembered, caller);
+        assert!(until > now_secs() && until <= now_secs() + 60);
+        // Expired 5 s ago: inside the 30 s leeway the signature check
+        // allows, so accepted, but not remembered past its expiry.
+        let signer = DevKey::load_or_create(dir.path())
+            .unwrap()
+            .signer(&auth_config())
+            .unwrap();
+        let now = now_secs();
+        let claims = Claims {
+            sub: "clerk-1".into(),
+            role: "ministry".into(),
+            province: None,
+            field: None,
+            org: None,
+            iss: "ce-suite".into(),
+            aud: "ce-suite".into(),
+            iat: now - 65,
+            exp: now - 5,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = signer.kid.clone();
+        let expired = jsonwebtoken::encode(&header, &claims, &signer.key).unwrap();
+        assert_eq!(auth.verify(&expired).unwrap().subject, "clerk-1");
+        assert!(auth.verified.get(&expired).is_none());
+        assert!(auth.verified.get(&live).is_some());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! not make one call each.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use ce_proto::registry::OrganiserKind;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
@@ -27,37 +27,22 @@ const TTL: Duration = Duration::from_secs(30);
 
 type Client = RegistryServiceClient<InterceptedService<Channel, PeerAuth>>;
 
-struct Cache<T> {
-    entries: Mutex<HashMap<String, (Instant, T)>>,
-}
+/// Answers a cache holds at most, of each kind; past it the least
+/// recently used go first.
+const CAPACITY: u64 = 100_000;
 
-impl<T: Clone> Cache<T> {
-    fn new() -> Cache<T> {
-        Cache {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
+/// Registry answers by resource name, each reused for [`TTL`]. Least
+/// recently used rather than moka's default admission policy: a bulk
+/// message caches its engineers and activities just before it reads them,
+/// and a new answer must not be refused for being new.
+type Cache<T> = moka::sync::Cache<String, T>;
 
-    fn get(&self, key: &str) -> Option<T> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, v)| v.clone())
-    }
-
-    fn forget(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.remove(key);
-    }
-
-    fn put(&self, key: String, value: T) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 100_000 {
-            entries.retain(|_, (at, _)| at.elapsed() < TTL);
-        }
-        entries.insert(key, (Instant::now(), value));
-    }
+fn cache<T: Clone + Send + Sync + 'static>() -> Cache<T> {
+    moka::sync::Cache::builder()
+        .max_capacity(CAPACITY)
+        .time_to_live(TTL)
+        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .build()
 }
 
 /// How many standing histories a bulk message may be waiting for at once.
@@ -92,21 +77,33 @@ impl Registry {
     pub fn new(peers: &Arc<Peers>) -> Result<Registry, ce_server::peer::PeerError> {
         Ok(Registry {
             client: RegistryServiceClient::new(peers.intercepted("registry")?),
-            engineers: Cache::new(),
-            activities: Cache::new(),
-            standings: Cache::new(),
+            engineers: cache(),
+            activities: cache(),
+            standings: cache(),
         })
     }
 
     /// The engineers with these names; `None` for one that does not exist.
     pub async fn engineers(&self, names: &[String]) -> Result<Vec<Option<Engineer>>, ApiError> {
-        let wanted: Vec<String> = names
-            .iter()
-            .filter(|n| self.engineers.get(n).is_none())
-            .cloned()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        // Each answer is read from the cache once or asked for, and kept
+        // here: the cache may drop an answer as soon as it is put.
+        let mut answers: HashMap<&str, Option<Engineer>> = HashMap::new();
+        let mut wanted = std::collections::BTreeSet::new();
+        for n in names {
+            if answers.contains_key(n.as_str()) || wanted.contains(n) {
+                continue;
+            }
+            match self.engineers.get(n) {
+                Some(e) => {
+                    answers.insert(n, e);
+                }
+                None => {
+                    wanted.insert(n.clone());
+                }
+            }
+        }
+        let wanted: Vec<String> = wanted.into_iter().collect();
+        let mut fetched: HashMap<String, Option<Engineer>> = HashMap::new();
         for chunk in wanted.chunks(BATCH) {
             let found = self
                 .client
@@ -118,15 +115,23 @@ impl Registry {
                 .map_err(unavailable)?
                 .into_inner();
             for e in found.engineers {
-                self.engineers.put(e.name.clone(), Some(e));
+                self.engineers.insert(e.name.clone(), Some(e.clone()));
+                fetched.insert(e.name.clone(), Some(e));
             }
             for m in found.missing {
-                self.engineers.put(m, None);
+                self.engineers.insert(m.clone(), None);
+                fetched.insert(m, None);
             }
         }
         Ok(names
             .iter()
-            .map(|n| self.engineers.get(n).flatten())
+            .map(|n| {
+                answers
+                    .get(n.as_str())
+                    .or_else(|| fetched.get(n))
+                    .cloned()
+                    .flatten()
+            })
             .collect())
     }
 
@@ -146,7 +151,7 @@ impl Registry {
             .into_iter()
             // A malformed name is refused when its record is prepared.
             .filter(|n| ce_server::names::parse("", "activities", n).is_ok())
-            .filter(|n| self.activities.get(n).is_none())
+            .filter(|n| !self.activities.contains_key(*n))
             .map(str::to_owned)
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -169,14 +174,14 @@ impl Registry {
             };
             for a in answer.activities {
                 if a.organiser_kind == OrganiserKind::Institution as i32
-                    && self.standings.get(&a.organiser).is_none()
+                    && !self.standings.contains_key(&a.organiser)
                 {
                     institutions.insert(a.organiser.clone());
                 }
-                self.activities.put(a.name.clone(), Some(a));
+                self.activities.insert(a.name.clone(), Some(a));
             }
             for m in answer.missing {
-                self.activities.put(m, None);
+                self.activities.insert(m, None);
             }
         }
         let mut running = tokio::task::JoinSet::new();
@@ -246,7 +251,7 @@ impl Registry {
     /// Forgets what the cache holds of `engineer` (`engineers/{id}`): they
     /// changed, and the next lookup asks the registry.
     pub fn forget_engineer(&self, engineer: &str) {
-        self.engineers.forget(engineer);
+        self.engineers.invalidate(engineer);
     }
 
     /// One engineer, or NOT_FOUND naming the field.
@@ -280,7 +285,7 @@ impl Registry {
             Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => None,
             Err(s) => return Err(unavailable(s)),
         };
-        self.activities.put(name.to_owned(), found.clone());
+        self.activities.insert(name.to_owned(), found.clone());
         found.ok_or_else(|| not_an_activity(name))
     }
 
@@ -314,7 +319,8 @@ impl Registry {
             }
             token = page.next_page_token;
         }
-        self.standings.put(institution.to_owned(), history.clone());
+        self.standings
+            .insert(institution.to_owned(), history.clone());
         Ok(history)
     }
 }
