@@ -115,7 +115,9 @@ impl Signer {
         if let (Some(ctx), Some(p)) = (document.get("@context"), proof.as_object_mut()) {
             p.insert("@context".into(), ctx.clone());
         }
-        let signature = self.key.sign(&hash_data(&proof, &document));
+        let signature = self
+            .key
+            .sign(&hash_data(&proof, &document).map_err(ApiError::Internal)?);
         if let Some(p) = proof.as_object_mut() {
             p.remove("@context");
             p.insert(
@@ -169,7 +171,7 @@ impl Signer {
         }
         let verifying: VerifyingKey = self.key.verifying_key();
         verifying
-            .verify(&hash_data(&Value::Object(options), &unsecured), &signature)
+            .verify(&hash_data(&Value::Object(options), &unsecured)?, &signature)
             .map_err(|_| {
                 "the signature does not match the content: it was changed after signing".to_owned()
             })
@@ -178,49 +180,19 @@ impl Signer {
 
 /// `eddsa-jcs-2022` hashing: SHA-256 of the canonical proof options, then of
 /// the canonical document.
-fn hash_data(proof_options: &Value, document: &Value) -> Vec<u8> {
-    let mut out = Sha256::digest(jcs(proof_options).as_bytes()).to_vec();
-    out.extend_from_slice(&Sha256::digest(jcs(document).as_bytes()));
-    out
+fn hash_data(proof_options: &Value, document: &Value) -> Result<Vec<u8>, String> {
+    let mut out = Sha256::digest(jcs(proof_options)?).to_vec();
+    out.extend_from_slice(&Sha256::digest(jcs(document)?));
+    Ok(out)
 }
 
-/// RFC 8785 canonical JSON: no whitespace, object keys sorted by UTF-16
-/// code units, strings escaped as ECMAScript does. Certificates hold only
-/// strings, integers, booleans, arrays and objects.
-pub fn jcs(v: &Value) -> String {
-    let mut out = String::new();
-    write_jcs(v, &mut out);
-    out
-}
-
-fn write_jcs(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_jcs(&m[k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_jcs(x, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
+/// RFC 8785 canonical JSON (JCS): no whitespace, object keys sorted by
+/// UTF-16 code units, strings escaped and numbers written as ECMAScript
+/// does. Certificates hold only strings, integers, booleans, arrays and
+/// objects.
+pub fn jcs(v: &Value) -> Result<Vec<u8>, String> {
+    serde_json_canonicalizer::to_vec(v)
+        .map_err(|e| format!("the credential has no canonical form (RFC 8785): {e}"))
 }
 
 fn rfc3339(micros: i64) -> String {
@@ -728,7 +700,10 @@ impl Crediting {
         // The signature covers the content; compare with what was issued too.
         let issued: Value = serde_json::from_str(&row.credential)
             .map_err(|e| ApiError::Internal(format!("stored certificate does not parse: {e}")))?;
-        if jcs(&issued) != jcs(&document) {
+        // Both have a canonical form: `document`'s proof was just checked
+        // over it, and `issued` was signed over it.
+        let canonical = |v: &Value| jcs(v).map_err(ApiError::Internal);
+        if canonical(&issued)? != canonical(&document)? {
             return Ok(tampered(
                 "the credential differs from the one issued".into(),
             ));
@@ -818,9 +793,158 @@ mod tests {
         .unwrap();
         // U+20AC sorts before U+1F600 (surrogate D83D) in UTF-16 order.
         assert_eq!(
-            jcs(&v),
+            String::from_utf8(jcs(&v).unwrap()).unwrap(),
             r#"{"a":"x\n","b":[1,{"a":true,"z":"é"}],"€":1,"😀":2}"#
         );
+    }
+
+    /// The hand-written canonicalisation certificates were signed with
+    /// before `serde_json_canonicalizer`, kept to show the two agree.
+    fn old_jcs(v: &Value) -> String {
+        fn write(v: &Value, out: &mut String) {
+            match v {
+                Value::Object(m) => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+                    out.push('{');
+                    for (i, k) in keys.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::String(k.clone()).to_string());
+                        out.push(':');
+                        write(&m[k], out);
+                    }
+                    out.push('}');
+                }
+                Value::Array(a) => {
+                    out.push('[');
+                    for (i, x) in a.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        write(x, out);
+                    }
+                    out.push(']');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        let mut out = String::new();
+        write(v, &mut out);
+        out
+    }
+
+    /// Every document a certificate is made of, as this service writes
+    /// them: the credential, signed and unsigned, and its proof options.
+    fn certificate_documents() -> Vec<Value> {
+        let plain = signer();
+        let awkward = Signer {
+            key: SigningKey::from_bytes(&[9; 32]),
+            issuer: "did:web:hrss.fujian.gov.cn:ce".into(),
+            issuer_name: "福建省人社厅 \"继续教育\" \\ back\tslash\n\u{1}\u{1f}\u{7f}\u{2028} 😀"
+                .into(),
+        };
+        let statuses = [
+            AnnualStatus {
+                name: "engineers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/annualStatuses/2026".into(),
+                engineer: "engineers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+                year: 2026,
+                state: ce_proto::crediting::AnnualState::Compliant as i32,
+                total_hours: 112.0,
+                public_hours: 32.0,
+                professional_hours: 80.0,
+                converted_hours: 0.0,
+                complete: true,
+                province: "35".into(),
+                rule_set: "national-2026".into(),
+                ..Default::default()
+            },
+            AnnualStatus {
+                name: "engineers/e/annualStatuses/2027".into(),
+                engineer: "engineers/e".into(),
+                year: 2027,
+                total_hours: 86.333_333,
+                public_hours: 29.995,
+                professional_hours: 56.338_333,
+                converted_hours: 12.5,
+                complete: false,
+                deemed_reason: "Art. 19: \"abroad\"\r\n— 出国访学 ⅓ year".into(),
+                province: "44".into(),
+                rule_set: "44-2026".into(),
+                ..Default::default()
+            },
+            AnnualStatus {
+                year: 9999,
+                state: 99,
+                total_hours: -0.0,
+                public_hours: 1e21,
+                professional_hours: 1e-7,
+                converted_hours: f64::MAX,
+                ..Default::default()
+            },
+        ];
+        let mut docs = Vec::new();
+        for signer in [&plain, &awkward] {
+            for (i, status) in statuses.iter().enumerate() {
+                let issued = "2026-11-25T08:30:00.123456Z";
+                let unsigned = document(
+                    signer,
+                    &format!("0190a1b2-0000-7000-8000-00000000000{i}"),
+                    status,
+                    issued,
+                );
+                let signed = signer.sign(unsigned.clone(), issued).unwrap();
+                let mut options = signed["proof"].clone();
+                options.as_object_mut().unwrap().remove("proofValue");
+                options["@context"] = unsigned["@context"].clone();
+                docs.extend([unsigned, signed, options]);
+            }
+        }
+        docs
+    }
+
+    #[test]
+    fn the_crate_canonicalises_certificates_as_the_old_code_did() {
+        let mut docs = certificate_documents();
+        docs.push(
+            serde_json::from_str(
+                r#"{ "b": [1, {"z": "é", "a": true}], "a": "x\n", "€": 1, "😀": 2, "\u0000": null,
+                     "ａ": -12, "a\u007f": [[], {}], "": "", "\ud83d\ude00x": 9007199254740991 }"#,
+            )
+            .unwrap(),
+        );
+        for doc in &docs {
+            assert_eq!(
+                String::from_utf8(jcs(doc).unwrap()).unwrap(),
+                old_jcs(doc),
+                "{doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_rfc_8785_says() {
+        // Where the old code wrote serde_json's form instead (no
+        // certificate holds such a number). The last is RFC 8785's own
+        // example (section 3.2.2.3).
+        for (json, canonical) in [
+            ("1.0", "1"),
+            ("-0.0", "0"),
+            ("1e21", "1e+21"),
+            ("18446744073709551615", "18446744073709552000"),
+            (
+                "[333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001]",
+                "[333333333.3333333,1e+30,4.5,0.002,1e-27]",
+            ),
+        ] {
+            let v: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(
+                String::from_utf8(jcs(&v).unwrap()).unwrap(),
+                canonical,
+                "{json}"
+            );
+        }
     }
 
     #[test]
