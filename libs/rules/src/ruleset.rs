@@ -243,19 +243,14 @@ struct OverlayFile {
 }
 
 fn parse_date(s: &str, source: &str) -> Result<Date, RuleSetError> {
-    let bad = || RuleSetError::Invalid {
+    // `YYYY-MM-DD`; a month or day of one digit is read too, as it always was.
+    const YYYY_MM_DD: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year padding:none]-[month padding:none]-[day padding:none]"
+    );
+    Date::parse(s, YYYY_MM_DD).map_err(|_| RuleSetError::Invalid {
         source_name: source.to_owned(),
         message: format!("effective_from = {s:?} is not a date (YYYY-MM-DD)"),
-    };
-    let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let y: i32 = y.parse().map_err(|_| bad())?;
-    let m: u8 = m.parse().map_err(|_| bad())?;
-    let d: u8 = d.parse().map_err(|_| bad())?;
-    let month = time::Month::try_from(m).map_err(|_| bad())?;
-    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+    })
 }
 
 fn invalid(source: &str, e: impl std::fmt::Display) -> RuleSetError {

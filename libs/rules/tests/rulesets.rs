@@ -261,3 +261,35 @@ window_days = 30
         "the engineer's own grace stays national"
     );
 }
+
+#[test]
+fn an_overlay_effective_from_is_a_date_and_a_bad_one_is_refused_by_name() {
+    let overlay =
+        |from: &str| format!("id = \"31-2026\"\nprovince = \"31\"\neffective_from = \"{from}\"\n");
+    for good in ["2026-07-01", "2026-7-1"] {
+        let mut book = RuleBook::national();
+        let set = book
+            .add_overlay(&overlay(good), "31.toml")
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert_eq!(set.effective_from, date!(2026 - 07 - 01), "{good}");
+    }
+    for bad in [
+        "2026-02-30",
+        "2026-13-01",
+        "2026/07/01",
+        "2026-07-01T00:00",
+        "July",
+    ] {
+        let err = RuleBook::national()
+            .add_overlay(&overlay(bad), "31.toml")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RuleSetError::Invalid {
+                source_name: "31.toml".into(),
+                message: format!("effective_from = {bad:?} is not a date (YYYY-MM-DD)"),
+            },
+            "{bad}"
+        );
+    }
+}

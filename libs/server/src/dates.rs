@@ -2,18 +2,18 @@
 //! and "today" taken in China Standard Time (UTC+8), the regulation's clock.
 
 use ce_proto::google::r#type::Date as ProtoDate;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+/// `YYYY-MM-DD`, as parsed: a month or day of one digit is read too, as
+/// it always was (`2026-3-1`).
+pub const YYYY_MM_DD: &[BorrowedFormatItem<'static>] =
+    format_description!("[year padding:none]-[month padding:none]-[day padding:none]");
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse(s: &str) -> Result<Date, String> {
-    let bad = || format!("{s} is not a date (YYYY-MM-DD)");
-    let mut parts = s.splitn(3, '-');
-    let (y, m, d) = (parts.next(), parts.next(), parts.next());
-    let y: i32 = y.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    let m: u8 = m.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    let d: u8 = d.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    let month = Month::try_from(m).map_err(|_| bad())?;
-    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+    Date::parse(s, YYYY_MM_DD).map_err(|_| format!("{s} is not a date (YYYY-MM-DD)"))
 }
 
 /// Formats as `YYYY-MM-DD`, the stored form (sorts as text).
@@ -86,5 +86,39 @@ pub fn timestamp(micros: i64) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: micros.div_euclid(1_000_000),
         nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reads_iso_dates_and_names_what_it_refuses() {
+        let day = Date::from_calendar_date(2026, Month::March, 1).ok();
+        assert_eq!(parse("2026-03-01").ok(), day);
+        assert_eq!(parse("2026-3-1").ok(), day);
+        assert_eq!(
+            format(parse("1988-06-12").unwrap_or(Date::MIN)),
+            "1988-06-12"
+        );
+        for bad in [
+            "",
+            "2026",
+            "2026-03",
+            "2026-03-01x",
+            "2026-13-01",
+            "2026-02-30",
+            "2026/03/01",
+            "2026-03-01-01",
+            " 2026-03-01",
+            "twenty",
+        ] {
+            assert_eq!(
+                parse(bad),
+                Err(format!("{bad} is not a date (YYYY-MM-DD)")),
+                "{bad}"
+            );
+        }
     }
 }

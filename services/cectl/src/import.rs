@@ -251,24 +251,16 @@ fn scalar(field: &FieldDescriptor, cell: &str) -> Result<Value, String> {
         }
         Kind::Enum(e) => Value::String(client::enum_value(&e, t)?.name().to_owned()),
         Kind::Message(m) if m.full_name() == "google.type.Date" => {
-            let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
-            let bad = || format!("{t:?} is not a date: write YYYY-MM-DD, for example 2026-03-02");
-            let [y, mo, d] = parts.as_slice() else {
-                return Err(bad());
-            };
-            let (y, mo, d): (i64, i64, i64) = (
-                y.parse().map_err(|_| bad())?,
-                mo.parse().map_err(|_| bad())?,
-                d.parse().map_err(|_| bad())?,
-            );
-            let month =
-                time::Month::try_from(u8::try_from(mo).map_err(|_| bad())?).map_err(|_| bad())?;
-            time::Date::from_calendar_date(
-                i32::try_from(y).map_err(|_| bad())?,
-                month,
-                u8::try_from(d).map_err(|_| bad())?,
-            )
-            .map_err(|_| format!("{t:?} is not a day of the calendar"))?;
+            // 2026-03-02, 2026/3/2 or 2026.03.02.
+            let day = time::Date::parse(&t.replace(['/', '.'], "-"), ce_server::dates::YYYY_MM_DD)
+                .map_err(|e| match e {
+                    time::error::Parse::TryFromParsed(_)
+                    | time::error::Parse::ParseFromDescription(
+                        time::error::ParseFromDescription::InvalidComponent("day"),
+                    ) => format!("{t:?} is not a day of the calendar"),
+                    _ => format!("{t:?} is not a date: write YYYY-MM-DD, for example 2026-03-02"),
+                })?;
+            let (y, mo, d) = (day.year(), u8::from(day.month()), day.day());
             serde_json::json!({"year": y, "month": mo, "day": d})
         }
         Kind::Message(_) => Value::String(t.to_owned()),
@@ -914,6 +906,27 @@ mod tests {
             err.contains("face_to_face.start_date") && err.contains("calendar"),
             "{err}"
         );
+        for (cell, day) in [("2026-03-02", 2), ("2026.03.09", 9), ("2026/12/31", 31)] {
+            let r = row(&h, &["engineers/a", "professional", cell, "5"]).unwrap();
+            let Some(ce_proto::crediting::hour_record::Activity::FaceToFace(f)) = r.activity else {
+                panic!("{r:?}")
+            };
+            assert_eq!(f.start_date.map(|d| d.day), Some(day), "{cell}");
+        }
+        for (cell, says) in [
+            ("2026-03-32", "is not a day of the calendar"),
+            ("2026-03-00", "is not a day of the calendar"),
+            ("2026-13-02", "is not a date: write YYYY-MM-DD"),
+            ("2026-03", "is not a date: write YYYY-MM-DD"),
+            ("2 March 2026", "is not a date: write YYYY-MM-DD"),
+        ] {
+            let err = row(&h, &["engineers/a", "professional", cell, "5"]).unwrap_err();
+            assert!(
+                err.contains("face_to_face.start_date")
+                    && err.contains(&format!("{cell:?} {says}")),
+                "{cell}: {err}"
+            );
+        }
         let err = row(&h, &["engineers/a", "professional", "2026-02-03", "5.5"]).unwrap_err();
         assert!(
             err.contains("face_to_face.days") && err.contains("whole number"),
