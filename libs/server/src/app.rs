@@ -379,18 +379,35 @@ pub async fn serve_with(
     .await?)
 }
 
-/// `--config FILE` from the command line, if given.
-pub fn config_file_arg() -> Option<PathBuf> {
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--config" {
-            return args.next().map(PathBuf::from);
-        }
-        if let Some(p) = a.strip_prefix("--config=") {
-            return Some(PathBuf::from(p));
-        }
+/// A service's command line: `SERVICE [--config FILE] [--migrate-only]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Parser)]
+#[command(
+    version,
+    about = "A service of the continuing-education suite: serves until SIGTERM or Ctrl-C.",
+    long_about = "A service of the continuing-education suite: serves until SIGTERM or Ctrl-C. \
+                  Settings come from the built-in defaults, then the --config file, then \
+                  CE_<SERVICE>__<SECTION>__<KEY> environment variables (docs/configuration.md).",
+    args_override_self = true
+)]
+pub struct ServiceArgs {
+    /// A TOML file of settings (docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Open the database, run its migrations, start, and stop at once (the
+    /// Helm chart's pre-install/pre-upgrade Job).
+    #[arg(long)]
+    pub migrate_only: bool,
+}
+
+impl ServiceArgs {
+    /// The arguments `service` was started with. `--help` and `--version`
+    /// print and exit 0; an argument it does not take prints why and exits
+    /// 2, as a configuration error does.
+    pub fn from_env(service: &'static str) -> ServiceArgs {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = ServiceArgs::command().name(service).get_matches();
+        ServiceArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
-    None
 }
 
 /// The signal a service stops on.
@@ -404,7 +421,8 @@ where
     F: FnOnce(ServiceConfig, ShutdownSignal) -> Fut,
     Fut: Future<Output = Result<Running, StartError>>,
 {
-    let config = match ServiceConfig::load(service, port, config_file_arg().as_deref()) {
+    let args = ServiceArgs::from_env(service);
+    let config = match ServiceConfig::load(service, port, args.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{service}: {e}");
@@ -420,7 +438,7 @@ where
     };
     // `--migrate-only` (the Helm chart's pre-install/pre-upgrade Job): open
     // the database, run the migrations, start, and stop at once.
-    let migrate_only = std::env::args().skip(1).any(|a| a == "--migrate-only");
+    let migrate_only = args.migrate_only;
     let signal: ShutdownSignal = if migrate_only {
         Box::pin(std::future::ready(()))
     } else {
@@ -452,6 +470,45 @@ where
         Err(e) => {
             eprintln!("{service}: {e}");
             std::process::ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    fn args(given: &[&str]) -> Result<ServiceArgs, clap::Error> {
+        ServiceArgs::try_parse_from(std::iter::once("registry").chain(given.iter().copied()))
+    }
+
+    #[test]
+    fn a_service_takes_its_config_file_and_migrate_only() {
+        ServiceArgs::command().debug_assert();
+        assert_eq!(args(&[]).unwrap(), ServiceArgs::default());
+        let file = Some(PathBuf::from("/etc/ce/registry.toml"));
+        for given in [
+            &["--config", "/etc/ce/registry.toml"][..],
+            &["--config=/etc/ce/registry.toml"],
+        ] {
+            assert_eq!(args(given).unwrap().config, file, "{given:?}");
+        }
+        let both = args(&["--config", "/etc/ce/registry.toml", "--migrate-only"]).unwrap();
+        assert_eq!(
+            both,
+            ServiceArgs {
+                config: file,
+                migrate_only: true
+            }
+        );
+    }
+
+    #[test]
+    fn an_argument_a_service_does_not_take_is_an_error() {
+        for given in [&["--migrate_only"][..], &["--config"], &["serve"]] {
+            let e = args(given).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{given:?}: {e}");
         }
     }
 }

@@ -45,6 +45,19 @@ fn an_unknown_key_in_the_file_is_refused_by_name() {
 }
 
 #[test]
+fn an_argument_it_does_not_take_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails_with(registry(dir.path()).arg("--migrate_only"));
+    assert!(err.contains("--migrate_only"), "{err}");
+    let out = registry(dir.path()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && help.contains("--config <FILE>") && help.contains("--migrate-only"),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_provincial_overlay_that_raises_a_maximum_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");

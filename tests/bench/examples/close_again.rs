@@ -38,12 +38,19 @@ fn with_database(server: &str, name: &str) -> String {
     format!("{root}/{name}{query}")
 }
 
+/// Closes 2026 twice on a copy of crediting's database from a bench run
+/// (CE_TEST_POSTGRES_URL names the server), timed against the bench's
+/// GROUP BY.
+#[derive(clap::Parser)]
+struct Args {
+    /// The crediting database a bench run kept (CE_TEST_KEEP_DATABASES=1).
+    database: String,
+}
+
 #[tokio::main]
 async fn main() {
+    let template = <Args as clap::Parser>::parse().database;
     let server = std::env::var("CE_TEST_POSTGRES_URL").expect("CE_TEST_POSTGRES_URL");
-    let template = std::env::args()
-        .nth(1)
-        .expect("the name of the kept crediting database");
     let copy = format!("{template}_close");
     ce_db::init_libpq();
     let admin = || PgConnection::establish(&ce_db::libpq_url(&server)).unwrap();
