@@ -426,7 +426,7 @@ impl CreditingEnv {
     ) -> CreditingEnv {
         let registered = REGISTERED_ON
             .with_time(time::macros::time!(12:00))
-            .assume_offset(time::macros::offset!(+8))
+            .assume_offset(ce_rules::dates::CST)
             .unix_timestamp()
             * 1_000_000;
         let registry = RegistryEnv::start_with_clock(

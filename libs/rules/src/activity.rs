@@ -104,6 +104,25 @@ pub enum AidKind {
     DesignatedSupport,
 }
 
+/// Who runs an activity (Art. 12, 13): a department (an HRSS department or
+/// an industry regulator, directly) or a continuing-education institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Organiser {
+    Department,
+    Institution,
+}
+
+impl Organiser {
+    /// Art. 12: an activity a department runs directly is free of charge;
+    /// an institution may charge the fees it publishes (Art. 15).
+    pub fn may_charge(self) -> bool {
+        self == Organiser::Institution
+    }
+
+    /// The article behind [`Organiser::may_charge`].
+    pub const FREE_OF_CHARGE: Article = crate::article::ART_12;
+}
+
 /// One activity, with the quantity the regulation credits it by.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Activity {
@@ -228,6 +247,31 @@ impl Activity {
             Activity::Competition { .. } => 8,
             Activity::Other { .. } => 9,
             Activity::AidAssignment { .. } => 0,
+        }
+    }
+
+    /// Training, form 1 of Art. 11 (item (1)): a face-to-face or online
+    /// course, which a department or institution runs and registers.
+    pub fn is_training(&self) -> bool {
+        matches!(self, Activity::FaceToFace { .. } | Activity::Online { .. })
+    }
+
+    /// The article that makes it training or not: Art. 11(1), the first of
+    /// the nine forms.
+    pub const TRAINING: Article = Article::item(11, 1);
+
+    /// The first and last day it covers: a course's days, an online study
+    /// period, an aid assignment; any other form is one day, its date.
+    pub fn span(&self) -> (Date, Date) {
+        match self {
+            Activity::FaceToFace { start, days, .. } => (
+                *start,
+                *start + time::Duration::days(i64::from(days.saturating_sub(1))),
+            ),
+            Activity::Online { start, end, .. } | Activity::AidAssignment { start, end, .. } => {
+                (*start, *end)
+            }
+            other => (other.date(), other.date()),
         }
     }
 
@@ -467,5 +511,84 @@ impl Record {
     pub fn make_up_for(mut self, year: i32) -> Record {
         self.make_up_for = Some(year);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn course(days: u16) -> Activity {
+        Activity::FaceToFace {
+            category: Category::Professional,
+            start: date!(2026 - 03 - 02),
+            days,
+            hours_per_day: 8.0,
+            provider: None,
+        }
+    }
+
+    #[test]
+    fn training_is_form_one_face_to_face_or_online() {
+        let online = Activity::Online {
+            category: Category::Public,
+            start: date!(2026 - 10 - 01),
+            end: date!(2026 - 10 - 31),
+            hours: 30.0,
+            sessions: vec![],
+        };
+        assert!(course(1).is_training() && online.is_training());
+        assert_eq!(Activity::TRAINING.to_string(), "Art. 11(1)");
+        let others = [
+            Activity::Degree {
+                date: date!(2026 - 06 - 30),
+            },
+            Activity::AidAssignment {
+                kind: AidKind::Tibet,
+                start: date!(2026 - 01 - 01),
+                end: date!(2027 - 06 - 30),
+            },
+            Activity::ExamQuestions {
+                engagement: "E-1".into(),
+                date: date!(2026 - 05 - 01),
+            },
+        ];
+        for a in &others {
+            assert!(!a.is_training(), "{a:?}");
+            assert_eq!(a.is_training(), a.form() == 1);
+        }
+    }
+
+    #[test]
+    fn a_span_runs_from_the_first_day_to_the_last() {
+        assert_eq!(
+            course(1).span(),
+            (date!(2026 - 03 - 02), date!(2026 - 03 - 02))
+        );
+        assert_eq!(
+            course(5).span(),
+            (date!(2026 - 03 - 02), date!(2026 - 03 - 06))
+        );
+        let aid = Activity::AidAssignment {
+            kind: AidKind::Abroad,
+            start: date!(2026 - 04 - 01),
+            end: date!(2027 - 03 - 31),
+        };
+        assert_eq!(aid.span(), (date!(2026 - 04 - 01), date!(2027 - 03 - 31)));
+        let degree = Activity::Degree {
+            date: date!(2026 - 06 - 30),
+        };
+        assert_eq!(
+            degree.span(),
+            (date!(2026 - 06 - 30), date!(2026 - 06 - 30))
+        );
+    }
+
+    #[test]
+    fn only_an_institution_may_charge_for_an_activity() {
+        assert!(Organiser::Institution.may_charge());
+        assert!(!Organiser::Department.may_charge());
+        assert_eq!(Organiser::FREE_OF_CHARGE.to_string(), "Art. 12");
     }
 }

@@ -180,33 +180,42 @@ fn first_day(year: i32) -> Date {
     Date::from_calendar_date(year, Month::January, 1).unwrap_or(Date::MIN)
 }
 
+/// Art. 20: the first year whose assessment `year`'s depends on. A deferred
+/// year is made up from records of the year after it, which then count in
+/// their own year only for what the deferred year did not use; so a year
+/// is assessed after the year before it whenever that one was deferred, and
+/// that one after its own predecessor, back to the first year not deferred.
+/// The regulation sets no limit on how many years in a row may be deferred
+/// (each needs its employer's certificate), so the chain runs back as far as
+/// the deferrals do, and no further than the regulation's first year
+/// (Art. 31). `deferred(y)` says whether year `y` has a certified deferral.
+pub fn make_up_chain_start<E>(
+    year: i32,
+    mut deferred: impl FnMut(i32) -> Result<bool, E>,
+) -> Result<i32, E> {
+    let mut start = year;
+    while start > crate::ruleset::FIRST_YEAR && deferred(start - 1)? {
+        start -= 1;
+    }
+    Ok(start)
+}
+
 /// Checks that a record belongs where it is put: hours count only in the
 /// year they were earned (Art. 20), except designated make-up.
 fn check_dates(r: &Record, year: i32, make_up: bool) -> Result<(), InputError> {
     let (from, to) = (first_day(year), last_day(year));
+    let (first, last) = r.activity.span();
     let inside = match &r.activity {
         // Art. 19 interpretation: every year the assignment overlaps.
-        Activity::AidAssignment { start, end, .. } => *start <= to && *end >= from,
-        Activity::FaceToFace { start, days, .. } => {
-            *start >= from
-                && (*start + time::Duration::days(i64::from(days.saturating_sub(1)))) <= to
-        }
-        Activity::Online { start, end, .. } => *start >= from && *end <= to,
-        a => a.date() >= from && a.date() <= to,
+        Activity::AidAssignment { .. } => first <= to && last >= from,
+        _ => first >= from && last <= to,
     };
     if inside {
         return Ok(());
     }
     // Training that starts in the year and runs past its end: the end is
     // what leaves the year.
-    let span = match &r.activity {
-        Activity::FaceToFace { start, days, .. } => Some((
-            *start,
-            *start + time::Duration::days(i64::from(days.saturating_sub(1))),
-        )),
-        Activity::Online { start, end, .. } => Some((*start, *end)),
-        _ => None,
-    };
+    let span = r.activity.is_training().then_some((first, last));
     if !make_up
         && let Some((start, end)) = span
         && start >= from
@@ -571,5 +580,38 @@ fn cap_conversions(entries: &mut [Entry], cap: Hours) {
             e.cuts.push(Cut::ConversionCap { cap });
         }
         left = left - got;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(year: i32, deferred: &[i32]) -> i32 {
+        make_up_chain_start(year, |y| Ok::<_, ()>(deferred.contains(&y))).unwrap()
+    }
+
+    #[test]
+    fn a_year_depends_on_the_unbroken_run_of_deferred_years_before_it() {
+        assert_eq!(start(2028, &[]), 2028);
+        assert_eq!(start(2028, &[2027]), 2027);
+        assert_eq!(start(2028, &[2026, 2027]), 2026);
+        // A year not deferred breaks the chain.
+        assert_eq!(start(2029, &[2026, 2028]), 2028);
+        // No limit but the regulation's first year (Art. 31).
+        let all: Vec<i32> = (2000..2040).collect();
+        assert_eq!(start(2039, &all), 2026);
+        assert_eq!(start(2026, &all), 2026);
+    }
+
+    #[test]
+    fn the_chain_stops_at_the_first_error() {
+        let mut asked = Vec::new();
+        let r = make_up_chain_start(2030, |y| {
+            asked.push(y);
+            if y == 2028 { Err("down") } else { Ok(true) }
+        });
+        assert_eq!(r, Err("down"));
+        assert_eq!(asked, [2029, 2028]);
     }
 }

@@ -16,6 +16,7 @@
 //! | fraud signals (Art. 13, 27) | [`signals`] |
 //! | an institution's standing on a day (Art. 26) | [`standing`] |
 //! | exact hours, article references | [`hours`], [`article`] |
+//! | China Standard Time, the regulation's clock | [`dates`] |
 //!
 //! ```
 //! use ce_rules::*;
@@ -45,6 +46,7 @@ pub mod activity;
 pub mod article;
 pub mod assessment;
 pub mod credit;
+pub mod dates;
 pub mod error;
 pub mod hours;
 pub mod ruleset;
@@ -53,9 +55,10 @@ pub mod standing;
 pub mod xapi;
 
 pub use activity::*;
-pub use article::Article;
+pub use article::{Article, cite};
 pub use assessment::{
     Assessment, DeemedReason, Deferral, Explanation, Shortfall, Status, Totals, YearInput, assess,
+    make_up_chain_start,
 };
 pub use credit::{Credit, Cut, credit};
 pub use error::{InputError, RuleSetError};

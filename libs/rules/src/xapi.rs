@@ -66,8 +66,9 @@ pub const ATTENDED: &str = "http://adlnet.gov/expapi/verbs/attended";
 /// The ADL verb IRI for completing an activity.
 pub const COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
 
-/// UTC+08:00, the time the study period's days are counted in.
-pub const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
+/// UTC+08:00, the time the study period's days are counted in
+/// ([`crate::dates::CST`]).
+pub const CHINA_STANDARD_TIME: UtcOffset = crate::dates::CST;
 
 /// A verb whose statements evidence a length of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@
 use ce_proto::google::r#type::Date as ProtoDate;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Month, OffsetDateTime};
 
 /// `YYYY-MM-DD`, as parsed: a month or day of one digit is read too, as
 /// it always was (`2026-3-1`).
@@ -75,10 +75,9 @@ pub fn fixed_clock(day: Date) -> Clock {
     Clock(std::sync::Arc::new(move || day))
 }
 
-/// Today in China Standard Time.
+/// Today in China Standard Time ([`ce_rules::dates::CST`]).
 pub fn today() -> Date {
-    let cst = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::now_utc().to_offset(cst).date()
+    ce_rules::dates::date_of(OffsetDateTime::now_utc())
 }
 
 /// Microseconds since the epoch as a protobuf timestamp.

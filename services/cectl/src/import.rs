@@ -15,6 +15,7 @@
 //!   refused row goes to the rejects file with its reason; that file can be
 //!   corrected and imported as it is (its `rejected_*` columns are ignored).
 
+use ce_rules::article::{ART_19, ART_20, ART_21};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, Write};
@@ -32,31 +33,31 @@ use crate::client::{self, Conn, Service};
 
 const HOUR_RECORD: &str = "ce.crediting.v1.HourRecord";
 
-/// Fields the service sets; a column for one of them is a mistake.
-const OUTPUT_ONLY: &[(&str, &str)] = &[
-    ("name", "the service names each record"),
-    ("state", "the route decides it (Art. 21)"),
-    ("route", "it follows your role (Art. 21)"),
-    ("year", "a record counts in the year of its first day"),
-    ("province", "it is the engineer's province"),
-    ("submitted_by", "it is who the token names"),
-    ("submitted_by_role", "it is the token's role"),
-    ("decided_by", "it is set on confirmation"),
-    ("decision_reason", "it is set on rejection"),
-    ("explanation", "the rules library computes it"),
-    (
-        "make_up_for_year",
-        "it is set through DesignateMakeUp (Art. 20)",
-    ),
-    ("supersedes", "corrections go through CorrectHourRecord"),
-    ("institution", "it is the organiser of registry_activity"),
-    (
-        "last_year",
-        "it follows the dates (an aid assignment counts in every year it overlaps, Art. 19)",
-    ),
-    ("create_time", "the service records it"),
-    ("update_time", "the service records it"),
-];
+/// Why the service sets a field itself, for the fields it sets: a column
+/// for one of them is a mistake.
+fn output_only(field: &str) -> Option<String> {
+    Some(match field {
+        "name" => "the service names each record".into(),
+        "state" => format!("the route decides it ({ART_21})"),
+        "route" => format!("it follows your role ({ART_21})"),
+        "year" => "a record counts in the year of its first day".into(),
+        "province" => "it is the engineer's province".into(),
+        "submitted_by" => "it is who the token names".into(),
+        "submitted_by_role" => "it is the token's role".into(),
+        "decided_by" => "it is set on confirmation".into(),
+        "decision_reason" => "it is set on rejection".into(),
+        "explanation" => "the rules library computes it".into(),
+        "make_up_for_year" => format!("it is set through DesignateMakeUp ({ART_20})"),
+        "supersedes" => "corrections go through CorrectHourRecord".into(),
+        "institution" => "it is the organiser of registry_activity".into(),
+        "last_year" => format!(
+            "it follows the dates (an aid assignment counts in every year it overlaps, {ART_19})"
+        ),
+        "create_time" => "the service records it".into(),
+        "update_time" => "the service records it".into(),
+        _ => return None,
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -151,7 +152,7 @@ fn column(desc: &MessageDescriptor, header: &str) -> Result<Column, String> {
     if header.is_empty() {
         return Err("a column has no header: every column needs one (for example engineer)".into());
     }
-    if let Some((_, why)) = OUTPUT_ONLY.iter().find(|(f, _)| *f == header) {
+    if let Some(why) = output_only(header) {
         return Err(format!(
             "column {header}: the service sets it ({why}); remove the column"
         ));

@@ -21,6 +21,7 @@ mod client;
 mod import;
 mod show;
 
+use ce_rules::article::{ART_17, ART_21, ART_29, cite};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -103,7 +104,7 @@ enum Command {
     #[command(subcommand)]
     Engineer(EngineerCommand),
     /// Upload hour records from a CSV or JSON Lines file (Art. 17, 21).
-    #[command(long_about = IMPORT_HELP)]
+    #[command(long_about = import_help())]
     Import {
         /// The file: .csv, or .jsonl with one HourRecord in JSON per line.
         file: PathBuf,
@@ -301,9 +302,12 @@ enum CertificateCommand {
     },
 }
 
-const IMPORT_HELP: &str = "\
+/// The long help of `cectl import`.
+fn import_help() -> String {
+    format!(
+        "\
 Upload hour records from a CSV or JSON Lines file through the crediting service's
-bulk upload (Art. 17, 21). The route follows your token: a department's own
+bulk upload ({cited}). The route follows your token: a department's own
 activity is granted at once, an institution's upload waits for confirmation.
 
 CSV: the first line names the columns, each a field of HourRecord, for example
@@ -318,7 +322,10 @@ derived from its content, so sending a row again never stores it twice.
 Progress is saved beside the file after every answered batch; if the import is
 interrupted, run the same command again and it continues where it stopped.
 Refused rows go to NAME.rejects.csv with their line and reason; correct them
-there and import that file as it is.";
+there and import that file as it is.",
+        cited = cite(&[ART_17, ART_21])
+    )
+}
 
 fn mint(
     role: &str,
@@ -337,7 +344,7 @@ fn mint(
             Field::from_str_name(&f)
                 .filter(|f| *f != Field::Unspecified)
                 .ok_or_else(|| {
-                    format!("--field {f}: not an Art. 29 field (for example FIELD_CONSTRUCTION)")
+                    format!("--field {f}: not an {ART_29} field (for example FIELD_CONSTRUCTION)")
                 })?,
         ),
         None => None,

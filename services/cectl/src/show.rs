@@ -2,6 +2,7 @@
 //! JSON with `--json`): an engineer's year, an employer's engineers who fall
 //! short, violations, an institution's quality history, and certificates.
 
+use ce_rules::article::{ART_18, ART_19, ART_20, ART_25, ART_31};
 use std::path::{Path, PathBuf};
 
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
@@ -49,15 +50,19 @@ fn state_words(state: i32) -> String {
 }
 
 /// What a state means, as the API documents it.
-fn state_meaning(state: i32) -> &'static str {
+fn state_meaning(state: i32) -> String {
     match AnnualState::try_from(state).unwrap_or(AnnualState::Unspecified) {
-        AnnualState::InProgress => "the year is not over and not complete yet",
-        AnnualState::Compliant => "the year's hours are complete (Art. 18)",
-        AnnualState::DeemedComplete => "complete whatever the hours (Art. 18 forms 2-3, Art. 19)",
-        AnnualState::Deferred => "short, with the employer's certificate: make-up open (Art. 20)",
-        AnnualState::MadeUp => "made up during the following year (Art. 20)",
-        AnnualState::NonCompliant => "the year is over and short",
-        AnnualState::Unspecified => "not assessed",
+        AnnualState::InProgress => "the year is not over and not complete yet".into(),
+        AnnualState::Compliant => format!("the year's hours are complete ({ART_18})"),
+        AnnualState::DeemedComplete => {
+            format!("complete whatever the hours ({ART_18} forms 2-3, {ART_19})")
+        }
+        AnnualState::Deferred => {
+            format!("short, with the employer's certificate: make-up open ({ART_20})")
+        }
+        AnnualState::MadeUp => format!("made up during the following year ({ART_20})"),
+        AnnualState::NonCompliant => "the year is over and short".into(),
+        AnnualState::Unspecified => "not assessed".into(),
     }
 }
 
@@ -441,7 +446,7 @@ pub async fn quality_history(conn: &Conn, institution: &str, json: bool) -> Resu
         println!("{institution} has no quality scores yet.");
         return Ok(0);
     }
-    println!("Quality history of {institution} (Art. 25):");
+    println!("Quality history of {institution} ({ART_25}):");
     let rows: Vec<[String; 5]> = h
         .scores
         .iter()
@@ -596,8 +601,7 @@ pub async fn engineer_add(conn: &Conn, e: NewEngineer, json: bool) -> Result<u8,
 /// The year before today in China (UTC+8), which is what a job run just
 /// after midnight on 1 January means by "the year that ended".
 fn last_year_in_china() -> i32 {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).year() - 1
+    ce_server::dates::today().year() - 1
 }
 
 /// `cectl sweep`: the given year, or else the year that just ended and the
@@ -620,7 +624,7 @@ pub async fn sweep(
     };
     if years.is_empty() {
         println!(
-            "Nothing to close yet: the regulation's first year, {}, has not ended (Art. 31).",
+            "Nothing to close yet: the regulation's first year, {}, has not ended ({ART_31}).",
             ce_rules::ruleset::FIRST_YEAR
         );
         return Ok(0);

@@ -7,6 +7,7 @@ use ce_proto::common::SubjectCategory;
 use ce_proto::crediting::conversion::{CompetitionLevel as PLevel, Kind as CKind, Prize as PPrize};
 use ce_proto::crediting::hour_record::Activity as PActivity;
 use ce_proto::crediting::{Explanation as PExplanation, aid_assignment, deemed_event};
+use ce_rules::article::{ART_10, ART_11, ART_13, ART_18, ART_19, Article, cite};
 use ce_rules::{
     Activity, AidKind, BookAuthorship, Category, CompetitionLevel, DrafterRole, PaperAuthorship,
     PatentKind, Prize, ResearchRole,
@@ -25,7 +26,7 @@ fn category(v: &mut Violations, field: &str, c: i32) -> Category {
         _ => {
             v.add(
                 field,
-                "is required: public or professional subjects (Art. 10)",
+                format!("is required: public or professional subjects ({ART_10})"),
             );
             Category::Professional
         }
@@ -58,7 +59,7 @@ fn sessions(v: &mut Violations, p: &str, statements: &[String]) -> Vec<ce_rules:
             Ok(None) => {}
             Err(e) => v.add(
                 format!("{p}.xapi_statements[{i}].{}", e.path),
-                format!("{} (Art. 13)", e.message),
+                format!("{} ({ART_13})", e.message),
             ),
         }
     }
@@ -71,7 +72,9 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
     let Some(activity) = activity else {
         return Err(ApiError::invalid(
             AT,
-            "one of face_to_face, online, deemed_event, aid_assignment or conversion is required (Art. 11)",
+            format!(
+                "one of face_to_face, online, deemed_event, aid_assignment or conversion is required ({ART_11})"
+            ),
         ));
     };
     let out = match activity {
@@ -117,7 +120,10 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
                 _ => {
                     v.add(
                         format!("{p}.kind"),
-                        "must be a degree or a qualification certificate (Art. 11(2), (3))",
+                        format!(
+                            "must be a degree or a qualification certificate ({})",
+                            cite(&[Article::item(11, 2), Article::item(11, 3)])
+                        ),
                     );
                     Activity::Degree { date: d }
                 }
@@ -132,7 +138,7 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
                 Ok(aid_assignment::Kind::Abroad) => AidKind::Abroad,
                 Ok(aid_assignment::Kind::DesignatedSupport) => AidKind::DesignatedSupport,
                 _ => {
-                    v.add(format!("{p}.kind"), "is required: Tibet, Xinjiang, Qinghai, abroad or designated support (Art. 19)");
+                    v.add(format!("{p}.kind"), format!("is required: Tibet, Xinjiang, Qinghai, abroad or designated support ({ART_19})"));
                     AidKind::Tibet
                 }
             };
@@ -156,8 +162,8 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
     if kind != CKind::Lecture && id.is_empty() {
         v.add(
             format!("{p}.evidence_id"),
-            "is required: the project code, patent number, DOI, ISBN, standard number, engagement or \
-             competition id that makes the item count once (Art. 18)",
+            format!("is required: the project code, patent number, DOI, ISBN, standard number, engagement or \
+             competition id that makes the item count once ({ART_18})"),
         );
     }
     let research = |role| Activity::Research {
@@ -216,7 +222,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
                 _ => {
                     v.add(
                         format!("{p}.competition_level"),
-                        "is required for a competition (Art. 18(10))",
+                        format!("is required for a competition ({})", Article::item(18, 10)),
                     );
                     CompetitionLevel::BelowProvincial
                 }
@@ -229,7 +235,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
                 _ => {
                     v.add(
                         format!("{p}.prize"),
-                        "is required for a competition (Art. 18(10))",
+                        format!("is required for a competition ({})", Article::item(18, 10)),
                     );
                     Prize::BelowThird
                 }
@@ -245,7 +251,10 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
             if c.other_kind.trim().is_empty() {
                 v.add(
                     format!("{p}.other_kind"),
-                    "is required: the province's key for the form (Art. 18(11))",
+                    format!(
+                        "is required: the province's key for the form ({})",
+                        Article::item(18, 11)
+                    ),
                 );
             }
             Activity::Other {
@@ -258,7 +267,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
         CKind::Unspecified => {
             v.add(
                 format!("{p}.kind"),
-                "is required: the item of Art. 18 (items 3-11)",
+                format!("is required: the item of {ART_18} (items 3-11)"),
             );
             research(ResearchRole::Participant)
         }

@@ -15,6 +15,7 @@
 //! whitespace or key order it is stored with, and any change to what it
 //! says breaks it.
 
+use ce_rules::article::{ART_18, ART_19, ART_20, cite};
 use std::path::Path;
 
 use std::collections::HashMap;
@@ -362,14 +363,14 @@ fn document(signer: &Signer, id: &str, s: &AnnualStatus, issued: &str) -> Value 
                 "name": format!("工程技术人员继续教育 {} 年度学时 / Continuing education hours {}", s.year, s.year),
                 "description": "Annual continuing education of engineering and technical personnel",
                 "criteria": {
-                    "narrative": "At least 90 hours a year, at least 60 of them professional subjects (Art. 18), \
-                                  or a year deemed complete (Art. 18, 19) or made up (Art. 20)."
+                    "narrative": format!("At least 90 hours a year, at least 60 of them professional subjects ({ART_18}), \
+                                  or a year deemed complete ({cited}) or made up ({ART_20}).", cited = cite(&[ART_18, ART_19]))
                 },
                 "resultDescription": [
                     description("total", "Total hours"),
                     description("public", "Public-subject hours"),
                     description("professional", "Professional-subject hours (converted included)"),
-                    description("converted", "Converted hours, forms 4-9 (Art. 18)"),
+                    description("converted", &format!("Converted hours, forms 4-9 ({ART_18})")),
                 ],
             },
             "result": [
@@ -563,7 +564,7 @@ pub fn supersede(
 /// The day (China time) of a moment in microseconds.
 fn day_of(micros: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .map(|t| dates::format(t.to_offset(time::macros::offset!(+8)).date()))
+        .map(|t| dates::format(ce_rules::dates::date_of(t)))
         .unwrap_or_default()
 }
 

@@ -7,6 +7,7 @@ use ce_proto::common::Role;
 use ce_proto::crediting::{
     Deferral, DeferralReason, DesignateMakeUpRequest, HourRecord, RecordState,
 };
+use ce_rules::article::{ART_20, ART_31};
 use ce_server::call::now_micros;
 use ce_server::dates;
 use ce_server::{ApiError, Call, Violations};
@@ -42,26 +43,28 @@ impl Crediting {
         if d.year < ce_rules::ruleset::FIRST_YEAR || d.year > today.year() {
             v.add(
                 "deferral.year",
-                format!("must be from 2026 (Art. 31) to {}", today.year()),
+                format!("must be from 2026 ({ART_31}) to {}", today.year()),
             );
         }
         match DeferralReason::try_from(d.reason) {
             Ok(DeferralReason::Unspecified) | Err(_) => v.add(
                 "deferral.reason",
-                "is required: injury, illness, pregnancy or another special reason (Art. 20)",
+                format!(
+                    "is required: injury, illness, pregnancy or another special reason ({ART_20})"
+                ),
             ),
             Ok(DeferralReason::Other) if d.explanation.trim().is_empty() => v.add(
                 "deferral.explanation",
-                "is required when the reason is another special reason (Art. 20)",
+                format!("is required when the reason is another special reason ({ART_20})"),
             ),
             Ok(_) => {}
         }
         v.finish()?;
         let engineer_id = engineer_id.unwrap_or_default();
         if call.caller.role != Role::Employer {
-            return Err(ApiError::PermissionDenied(
-                "a deferral is certified by the engineer's employer (Art. 20)".into(),
-            ));
+            return Err(ApiError::PermissionDenied(format!(
+                "a deferral is certified by the engineer's employer ({ART_20})"
+            )));
         }
         let engineer = self
             .registry
@@ -131,15 +134,15 @@ impl Crediting {
         if call.caller.role != Role::Engineer
             || call.caller.subject != names::engineer_name(&current.engineer_id)
         {
-            return Err(ApiError::PermissionDenied(
-                "the engineer designates their own records as make-up (Art. 20)".into(),
-            ));
+            return Err(ApiError::PermissionDenied(format!(
+                "the engineer designates their own records as make-up ({ART_20})"
+            )));
         }
         if current.year != req.year + 1 {
             return Err(ApiError::invalid(
                 "year",
                 format!(
-                    "a record of {} can make up only {} (Art. 20)",
+                    "a record of {} can make up only {} ({ART_20})",
                     current.year,
                     current.year - 1
                 ),
@@ -169,7 +172,7 @@ impl Crediting {
             .write(&self.db, move |conn, changes| {
                 if store::get_deferral(conn, &who.engineer_id, req.year)?.is_none() {
                     return Err(ApiError::FailedPrecondition(format!(
-                        "{} has no employer-certified deferral, so nothing can make it up (Art. 20)",
+                        "{} has no employer-certified deferral, so nothing can make it up ({ART_20})",
                         req.year
                     )));
                 }
@@ -192,8 +195,8 @@ fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
         .map(names::employer_name)
         .filter(|name| call.caller.org.as_ref() == Some(name))
         .ok_or_else(|| {
-            ApiError::PermissionDenied(
-                "only the engineer's own employer certifies a deferral (Art. 20)".into(),
-            )
+            ApiError::PermissionDenied(format!(
+                "only the engineer's own employer certifies a deferral ({ART_20})"
+            ))
         })
 }

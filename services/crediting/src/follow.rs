@@ -35,7 +35,6 @@ use std::time::Duration;
 
 use ce_proto::registry::EngineerChange;
 use ce_server::ApiError;
-use time::macros::offset;
 
 use crate::names;
 use crate::records::Crediting;
@@ -66,7 +65,7 @@ fn year_of(change: &EngineerChange) -> Result<i32, ApiError> {
         .ok_or_else(|| ApiError::Internal(format!("change {} has no time", change.sequence)))?
         .seconds;
     time::OffsetDateTime::from_unix_timestamp(seconds)
-        .map(|t| t.to_offset(offset!(+8)).year())
+        .map(|t| ce_rules::dates::date_of(t).year())
         .map_err(|e| ApiError::Internal(format!("change {}: {e}", change.sequence)))
 }
 

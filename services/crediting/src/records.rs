@@ -2,6 +2,7 @@
 //! confirmation and rejection, and scoped reads. Every change to a counted
 //! record recomputes its year in the same transaction.
 
+use ce_rules::article::{ART_17, ART_19, ART_21, ART_26, ART_27, ART_31, cite};
 use std::sync::Arc;
 
 use ce_db::{Db, audit};
@@ -117,20 +118,6 @@ pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
     })
 }
 
-/// The first and last day an activity covers, for the standing check.
-fn span(a: &Activity) -> (time::Date, time::Date) {
-    match a {
-        Activity::FaceToFace { start, days, .. } => (
-            *start,
-            *start + time::Duration::days(i64::from(days.saturating_sub(1))),
-        ),
-        Activity::Online { start, end, .. } | Activity::AidAssignment { start, end, .. } => {
-            (*start, *end)
-        }
-        other => (other.date(), other.date()),
-    }
-}
-
 /// The longest aid assignment one record may state, in calendar years
 /// after its first.
 const MAX_AID_YEARS: i32 = 10;
@@ -138,10 +125,6 @@ const MAX_AID_YEARS: i32 = 10;
 /// The years a record counts in, oldest first.
 pub fn years_of(row: &RecordRow) -> std::ops::RangeInclusive<i32> {
     row.year..=row.last_year.max(row.year)
-}
-
-fn is_training(a: &Activity) -> bool {
-    matches!(a, Activity::FaceToFace { .. } | Activity::Online { .. })
 }
 
 /// A stable digest of what a record says, to tell a retry from a reused key.
@@ -363,11 +346,10 @@ impl Crediting {
             Role::Institution => Route::InstitutionUpload,
             Role::Engineer => Route::SelfSubmission,
             _ => {
-                return Err(ApiError::PermissionDenied(
+                return Err(ApiError::PermissionDenied(format!(
                     "hours are registered by the department or institution that ran the activity, or submitted by \
-                     the engineer (Art. 21)"
-                        .into(),
-                ));
+                     the engineer ({ART_21})"
+                )));
             }
         };
         let mut institution_id = None;
@@ -378,20 +360,24 @@ impl Crediting {
                         "an engineer submits only their own materials".into(),
                     ));
                 }
-                if is_training(&act) {
+                if act.is_training() {
                     return Err(ApiError::invalid(
                         "hour_record.activity",
-                        "training hours are registered by the department or institution that ran it (Art. 21); \
-                         engineers submit forms 2-9 and aid assignments",
+                        format!(
+                            "training hours are registered by the department or institution that ran it ({ART_21}); \
+                         engineers submit forms 2-9 and aid assignments"
+                        ),
                     ));
                 }
             }
             Route::DepartmentGrant | Route::InstitutionUpload => {
-                if !is_training(&act) {
+                if !act.is_training() {
                     return Err(ApiError::invalid(
                         "hour_record.activity",
-                        "a department or institution registers training (face-to-face or online); other forms are \
-                         submitted by the engineer (Art. 21)",
+                        format!(
+                            "a department or institution registers training (face-to-face or online); other forms are \
+                         submitted by the engineer ({ART_21})"
+                        ),
                     ));
                 }
                 if hr.registry_activity.is_empty() {
@@ -402,7 +388,7 @@ impl Crediting {
                 }
                 let a = self.registry.activity(&hr.registry_activity).await?;
                 // The hours must fall within the activity they claim to come from.
-                let (from, to) = span(&act);
+                let (from, to) = act.span();
                 if let (Ok(s), Ok(e)) = (
                     dates::from_proto(a.start_date.as_ref()),
                     dates::from_proto(a.end_date.as_ref()),
@@ -429,19 +415,19 @@ impl Crediting {
                 };
                 if !own || !kind_ok {
                     return Err(ApiError::PermissionDenied(format!(
-                        "{} is organised by {}, not by you: only the organiser registers its hours (Art. 21)",
+                        "{} is organised by {}, not by you: only the organiser registers its hours ({ART_21})",
                         hr.registry_activity, a.organiser
                     )));
                 }
                 if route == Route::InstitutionUpload {
                     // Art. 26: no hours from days the institution was barred.
                     let history = self.registry.standing_history(&a.organiser).await?;
-                    let (start, end) = span(&act);
+                    let (start, end) = act.span();
                     if let Some((day, change)) =
                         ce_rules::standing::first_barred_day(&history, start, end)
                     {
                         return Err(ApiError::FailedPrecondition(format!(
-                            "the institution was {} from {} (Art. 26): it cannot register hours of {}",
+                            "the institution was {} from {} ({ART_26}): it cannot register hours of {}",
                             change.standing.describe(),
                             dates::format(change.effective),
                             dates::format(day)
@@ -516,14 +502,15 @@ impl Crediting {
         // Hours are registered once earned (Art. 17): nothing dated after
         // today. An aid assignment is registered once it has begun, from
         // its posting: it counts in every year its period overlaps (Art. 19).
-        let (first_day, last_day) = span(&act);
+        let (first_day, last_day) = act.span();
         let aid = matches!(act, Activity::AidAssignment { .. });
         if aid && first_day > today {
             return Err(ApiError::invalid(
                 activity::field_path(&act, "date"),
                 format!(
-                    "starts {}, after today: an aid assignment is registered once it has begun (Art. 17, 19)",
-                    dates::format(first_day)
+                    "starts {}, after today: an aid assignment is registered once it has begun ({cited})",
+                    dates::format(first_day),
+                    cited = cite(&[ART_17, ART_19])
                 ),
             ));
         }
@@ -541,8 +528,8 @@ impl Crediting {
             return Err(ApiError::invalid(
                 activity::field_path(&act, "end"),
                 format!(
-                    "ends {}, after today: hours are registered once they are earned (Art. 17)",
-                    dates::format(span(&act).1)
+                    "ends {}, after today: hours are registered once they are earned ({ART_17})",
+                    dates::format(act.span().1)
                 ),
             ));
         }
@@ -654,7 +641,7 @@ impl Crediting {
                 if !correctable.contains(&old.state) && !retry {
                     return Err(ApiError::FailedPrecondition(format!(
                         "{name} is {:?}: only a submitted, confirmed or rejected record is corrected (a revoked \
-                         one stands, Art. 27; a superseded one has a newer version)",
+                         one stands, {ART_27}; a superseded one has a newer version)",
                         RecordState::try_from(old.state).unwrap_or(RecordState::Unspecified)
                     )));
                 }
@@ -800,7 +787,10 @@ impl Crediting {
             })
             .collect();
         if req.reason.trim().is_empty() {
-            v.add("reason", "is required: why the hours are revoked (Art. 27)");
+            v.add(
+                "reason",
+                format!("is required: why the hours are revoked ({ART_27})"),
+            );
         }
         if req.case_reference.trim().is_empty() {
             v.add(
@@ -813,10 +803,9 @@ impl Crediting {
             call.caller.role,
             Role::Ministry | Role::Service | Role::ProvincialHrss | Role::IndustryRegulator
         ) {
-            return Err(ApiError::PermissionDenied(
-                "only HRSS departments, industry regulators and supervision revoke hours (Art. 27)"
-                    .into(),
-            ));
+            return Err(ApiError::PermissionDenied(format!(
+                "only HRSS departments, industry regulators and supervision revoke hours ({ART_27})"
+            )));
         }
         if call.caller.role == Role::Service {
             self.supervision
@@ -913,7 +902,7 @@ impl Crediting {
                         conn,
                         &engineer,
                         year,
-                        &format!("records of the year revoked (Art. 27): {reason}"),
+                        &format!("records of the year revoked ({ART_27}): {reason}"),
                         now_micros(),
                     )?;
                 }
@@ -946,7 +935,7 @@ impl Crediting {
         if req.first_year < ce_rules::ruleset::FIRST_YEAR {
             v.add(
                 "first_year",
-                "must be 2026 or later: earlier years are out of scope (Art. 31)",
+                format!("must be 2026 or later: earlier years are out of scope ({ART_31})"),
             );
         }
         if req.last_year < req.first_year || req.last_year - req.first_year > 50 {

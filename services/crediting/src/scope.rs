@@ -8,6 +8,7 @@
 
 use ce_proto::common::Role;
 use ce_proto::crediting::Route;
+use ce_rules::article::ART_21;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Caller};
 
@@ -54,10 +55,10 @@ pub fn decide(caller: &Caller, route: Route, s: &Subject) -> Result<(), ApiError
     if ok {
         Ok(())
     } else {
-        Err(deny(
+        Err(deny(&format!(
             "deciding this record: an institution's upload is confirmed by the engineer's employer or the \
-             field's regulator, a self-submission by the provincial HRSS department (Art. 21)",
-        ))
+             field's regulator, a self-submission by the provincial HRSS department ({ART_21})"
+        )))
     }
 }
 

@@ -2,6 +2,7 @@
 //! library whenever one of its records changes, and stored so reads are
 //! cheap.
 
+use ce_rules::article::ART_31;
 use std::collections::HashMap;
 
 use ce_db::{Db, DbConnection};
@@ -578,13 +579,10 @@ pub fn recompute_locked(
     year: i32,
     today: time::Date,
 ) -> Result<AnnualStatus, ApiError> {
-    let mut start = year;
-    while start > ce_rules::ruleset::FIRST_YEAR
-        && year - start < 5
-        && store::get_deferral(conn, &who.engineer_id, start - 1)?.is_some()
-    {
-        start -= 1;
-    }
+    // Art. 20: from the first of the deferred years this one's hours depend on.
+    let start = ce_rules::make_up_chain_start(year, |y| {
+        Ok::<_, ApiError>(store::get_deferral(conn, &who.engineer_id, y)?.is_some())
+    })?;
     let mut used = Vec::new();
     let mut status = None;
     for y in start..=year {
@@ -682,7 +680,7 @@ async fn find(c: &Crediting, call: &Call, name: &str) -> Result<Found, ApiError>
     if year < ce_rules::ruleset::FIRST_YEAR {
         return Err(ApiError::invalid(
             "name",
-            format!("{year} is before the regulation took effect (Art. 31)"),
+            format!("{year} is before the regulation took effect ({ART_31})"),
         ));
     }
     let stored = c.statuses.get((engineer_id.clone(), year)).await?;
@@ -826,7 +824,7 @@ pub async fn list(
     if req.year < ce_rules::ruleset::FIRST_YEAR {
         v.add(
             "year",
-            "is required (unless engineer is given): 2026 or later (Art. 31)",
+            format!("is required (unless engineer is given): 2026 or later ({ART_31})"),
         );
     }
     let engineer = if req.engineer.is_empty() {

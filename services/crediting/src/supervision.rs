@@ -1,6 +1,7 @@
 //! What crediting asks supervision (over gRPC, as the crediting service):
 //! whether the case a revocation names decided it (Art. 27).
 
+use ce_rules::article::ART_27;
 use std::sync::Arc;
 
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
@@ -39,7 +40,9 @@ impl Supervision {
         if !case.starts_with("violations/") {
             return Err(ApiError::invalid(
                 "case_reference",
-                "a service revokes hours only for the supervision case that decided it: `violations/{id}` (Art. 27)",
+                format!(
+                    "a service revokes hours only for the supervision case that decided it: `violations/{{id}}` ({ART_27})"
+                ),
             ));
         }
         let violation = match self
@@ -53,7 +56,7 @@ impl Supervision {
             Ok(v) => v.into_inner(),
             Err(s) if s.code() == Code::NotFound => {
                 return Err(ApiError::PermissionDenied(format!(
-                    "{case} is not a case supervision knows: no revocation without a decided case (Art. 27)"
+                    "{case} is not a case supervision knows: no revocation without a decided case ({ART_27})"
                 )));
             }
             Err(s) => {
@@ -73,12 +76,12 @@ impl Supervision {
             .is_some_and(|d| d.kind == DecisionKind::Revocation as i32);
         if !decided {
             return Err(ApiError::PermissionDenied(format!(
-                "{case} has not been decided by revocation: hours are revoked only by a decided case (Art. 27)"
+                "{case} has not been decided by revocation: hours are revoked only by a decided case ({ART_27})"
             )));
         }
         if let Some(other) = names.iter().find(|n| !violation.hour_records.contains(n)) {
             return Err(ApiError::PermissionDenied(format!(
-                "{case} does not name {other}: a decided case revokes only the records it names (Art. 27)"
+                "{case} does not name {other}: a decided case revokes only the records it names ({ART_27})"
             )));
         }
         Ok(())

@@ -7,6 +7,7 @@
 //! records, the rules library in memory, and writes only for what changed,
 //! so a steady-state sweep of a province costs about one read of its rows.
 
+use ce_rules::article::{ART_21, ART_31};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -19,7 +20,6 @@ use ce_proto::crediting::{
 use ce_rules::RuleBook;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations};
-use time::macros::offset;
 
 use crate::feed::Feed;
 use crate::records::Crediting;
@@ -34,7 +34,7 @@ const PARALLEL: usize = 2;
 
 fn check_year(v: &mut Violations, year: i32) {
     if year < ce_rules::ruleset::FIRST_YEAR {
-        v.add("year", "is required: 2026 or later (Art. 31)");
+        v.add("year", format!("is required: 2026 or later ({ART_31})"));
     }
 }
 
@@ -71,7 +71,7 @@ impl Crediting {
         let today = (self.clock)();
         if req.year >= today.year() {
             return Err(ApiError::FailedPrecondition(format!(
-                "{} has not ended: a year is closed after 31 December (Art. 21)",
+                "{} has not ended: a year is closed after 31 December ({ART_21})",
                 req.year
             )));
         }
@@ -118,11 +118,9 @@ impl Crediting {
     /// status: with no records, non-compliant. Returns how many.
     async fn fill_year(&self, year: i32, province: Option<&str>) -> Result<i64, ApiError> {
         let today = (self.clock)();
-        let end = time::Date::from_calendar_date(year + 1, time::Month::January, 1)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .midnight()
-            .assume_offset(offset!(+8))
-            .unix_timestamp();
+        let next_year = time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let end = ce_rules::dates::midnight(next_year).unix_timestamp();
         let mut token = String::new();
         let mut created = 0;
         loop {

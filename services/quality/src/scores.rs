@@ -3,6 +3,7 @@
 //! in the same transaction. A poor result is reported to supervision through
 //! the outbox, once per institution and period.
 
+use ce_rules::article::ART_25;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -589,13 +590,13 @@ impl Quality {
             if names::parse(&field, "engineers", &learner).is_err() {
                 v.add(
                     field,
-                    "is required: the learner, `engineers/{engineer}` (Art. 25: one evaluation per learner)",
+                    format!("is required: the learner, `engineers/{{engineer}}` ({ART_25}: one evaluation per learner)"),
                 );
             } else if learners.contains(&learner) {
                 v.add(
                     field,
                     format!(
-                        "{learner} appears twice: one evaluation per learner and period (Art. 25)"
+                        "{learner} appears twice: one evaluation per learner and period ({ART_25})"
                     ),
                 );
             }
@@ -618,7 +619,7 @@ impl Quality {
             v.add(
                 format!("evaluations[{i}].learner"),
                 format!(
-                    "{} has no {year} hours uploaded by {}: only its learners evaluate it (Art. 25)",
+                    "{} has no {year} hours uploaded by {}: only its learners evaluate it ({ART_25})",
                     learners[i], req.institution
                 ),
             );
@@ -627,7 +628,7 @@ impl Quality {
             v.add(
                 "evaluations",
                 format!(
-                    "{} more learners without hours from this institution (Art. 25)",
+                    "{} more learners without hours from this institution ({ART_25})",
                     strangers.len() - 10
                 ),
             );
@@ -1039,7 +1040,7 @@ impl Quality {
                 let registered = r.create_time.as_ref().and_then(|t| {
                     time::OffsetDateTime::from_unix_timestamp(t.seconds)
                         .ok()
-                        .map(|t| t.to_offset(time::macros::offset!(+8)).date())
+                        .map(ce_rules::dates::date_of)
                 });
                 if let (Some(end), Some(registered)) = (end, registered)
                     && end >= from

@@ -5,6 +5,7 @@
 use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::{DeliveryMode, SubjectCategory};
 use ce_proto::registry::{Activity, ListActivitiesRequest, ListActivitiesResponse, OrganiserKind};
+use ce_rules::article::{ART_10, ART_13, ART_26};
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
@@ -36,6 +37,15 @@ pub fn to_proto(row: ActivityRow) -> Activity {
     }
 }
 
+/// Who runs the activity, as the rules know organisers (Art. 12).
+fn run_by(organiser: &Organiser) -> ce_rules::Organiser {
+    if organiser.kind == OrganiserKind::Institution {
+        ce_rules::Organiser::Institution
+    } else {
+        ce_rules::Organiser::Department
+    }
+}
+
 /// Checks an activity on its own: every bad field at once.
 fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Date), ApiError> {
     let mut v = Violations::new();
@@ -53,7 +63,7 @@ fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Da
     if category == SubjectCategory::Unspecified {
         v.add(
             "activity.subject_category",
-            "is required: public or professional subjects (Art. 10)",
+            format!("is required: public or professional subjects ({ART_10})"),
         );
     }
     if a.field != 0 || category == SubjectCategory::Professional {
@@ -88,10 +98,14 @@ fn validate(a: &Activity, organiser: &Organiser) -> Result<(time::Date, time::Da
     }
     if a.fee_fen < 0 {
         v.add("activity.fee_fen", "must not be negative");
-    } else if a.fee_fen > 0 && organiser.kind != OrganiserKind::Institution {
+    } else if a.fee_fen > 0 && !run_by(organiser).may_charge() {
         v.add(
             "activity.fee_fen",
-            "must be 0: an activity run directly by an HRSS department or industry regulator is free of charge (Art. 12)",
+            format!(
+                "must be 0: an activity run directly by an HRSS department or industry regulator is free of \
+                 charge ({})",
+                ce_rules::Organiser::FREE_OF_CHARGE
+            ),
         );
     }
     v.finish()?;
@@ -121,7 +135,7 @@ fn check_institution(
     if !decode_set(&inst.delivery_modes).contains(&a.delivery_mode) {
         v.add(
             "activity.delivery_mode",
-            "the institution is not registered for this delivery mode (Art. 13)",
+            format!("the institution is not registered for this delivery mode ({ART_13})"),
         );
     }
     if a.field != 0 && !decode_set(&inst.fields).contains(&a.field) {
@@ -134,7 +148,7 @@ fn check_institution(
     let history = crate::institutions::history(conn, id)?;
     if let Some((day, change)) = standing::first_barred_day(&history, start, end) {
         return Err(ApiError::FailedPrecondition(format!(
-            "the institution is {} from {} (Art. 26): it cannot publish an activity dated {}",
+            "the institution is {} from {} ({ART_26}): it cannot publish an activity dated {}",
             change.standing.describe(),
             dates::format(change.effective),
             dates::format(day),

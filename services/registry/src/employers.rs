@@ -3,6 +3,7 @@
 
 use ce_db::{Db, audit};
 use ce_proto::registry::{Employer, EmployerKind, ListEmployersRequest, ListEmployersResponse};
+use ce_rules::article::ART_2;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
@@ -29,10 +30,10 @@ fn check_kind(v: &mut Violations, kind: i32) {
     match EmployerKind::try_from(kind) {
         Ok(EmployerKind::Unspecified) => v.add(
             "employer.kind",
-            "is required: state organ, enterprise, public institution or social organisation (Art. 2)",
+            format!("is required: state organ, enterprise, public institution or social organisation ({ART_2})"),
         ),
         Ok(_) => {}
-        Err(_) => v.add("employer.kind", format!("{kind} is not an employer kind (Art. 2)")),
+        Err(_) => v.add("employer.kind", format!("{kind} is not an employer kind ({ART_2})")),
     }
 }
 

@@ -8,6 +8,7 @@ use ce_proto::registry::{
     Engineer, EngineerChange, ListEngineerChangesRequest, ListEngineerChangesResponse,
     ListEngineersRequest, ListEngineersResponse, TitleLevel,
 };
+use ce_rules::article::{ART_22, ART_29};
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -68,9 +69,9 @@ pub fn check_province(v: &mut Violations, field: &str, code: &str) {
 
 pub fn check_field(v: &mut Violations, name: &str, field: i32) {
     match Field::try_from(field) {
-        Ok(Field::Unspecified) => v.add(name, "is required: one of the Art. 29 fields"),
+        Ok(Field::Unspecified) => v.add(name, format!("is required: one of the {ART_29} fields")),
         Ok(_) => {}
-        Err(_) => v.add(name, format!("{field} is not an Art. 29 field")),
+        Err(_) => v.add(name, format!("{field} is not an {ART_29} field")),
     }
 }
 
@@ -158,9 +159,8 @@ pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engin
         .write(move |conn| -> Result<_, ApiError> {
             if store::find_by_id_number(conn, &row.id_number)?.is_some() {
                 return Err(ApiError::AlreadyExists(
-                    "an engineer with this ID number is registered already; one identity nationwide (Art. 22): \
-                     move the existing engineer instead"
-                        .into(),
+                    format!("an engineer with this ID number is registered already; one identity nationwide ({ART_22}): \
+                     move the existing engineer instead"),
                 ));
             }
             require_employer(conn, &row.employer_id)?;
@@ -276,7 +276,7 @@ pub async fn update(
             }
             if after.province != before.province && call.caller.role == Role::Employer {
                 return Err(ApiError::PermissionDenied(
-                    "a move to another province is recorded by the provincial HRSS department (Art. 22)".into(),
+                    format!("a move to another province is recorded by the provincial HRSS department ({ART_22})"),
                 ));
             }
             if after == before {

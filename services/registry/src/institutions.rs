@@ -8,6 +8,7 @@ use ce_proto::registry::{
     ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing,
     StandingChange,
 };
+use ce_rules::article::{ART_13, ART_15, ART_26, ART_29};
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
@@ -156,7 +157,7 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
     if i.fields.is_empty() {
         v.add(
             "institution.fields",
-            "at least one Art. 29 field is required",
+            format!("at least one {ART_29} field is required"),
         );
     }
     for (n, f) in i.fields.iter().enumerate() {
@@ -165,7 +166,7 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
     if i.delivery_modes.is_empty() {
         v.add(
             "institution.delivery_modes",
-            "at least one delivery mode is required (Art. 13)",
+            format!("at least one delivery mode is required ({ART_13})"),
         );
     }
     for (n, m) in i.delivery_modes.iter().enumerate() {
@@ -187,13 +188,13 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
             if f.item.trim().is_empty() {
                 v.add(
                     format!("institution.disclosure.fee_items[{n}].item"),
-                    "is required (Art. 15: fee items)",
+                    format!("is required ({ART_15}: fee items)"),
                 );
             }
             if f.amount_fen < 0 {
                 v.add(
                     format!("institution.disclosure.fee_items[{n}].amount_fen"),
-                    "must not be negative (Art. 15: fee levels)",
+                    format!("must not be negative ({ART_15}: fee levels)"),
                 );
             }
         }
@@ -268,7 +269,7 @@ pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution,
                     standing: Standing::Active as i32,
                     reason: "registered".into(),
                     effective_date: since,
-                    article: "Art. 13".into(),
+                    article: ART_13.to_string(),
                     case_reference: String::new(),
                     changed_by: call.caller.subject.clone(),
                     changed_by_role: call.caller.role_name().into(),
@@ -364,9 +365,9 @@ pub async fn update(
     if call.caller.role == ce_proto::common::Role::Institution
         && paths.iter().any(|p| p == "fields" || p == "delivery_modes")
     {
-        return Err(ApiError::PermissionDenied(
-            "an institution's fields and delivery modes are changed by the HRSS department (Art. 13)".into(),
-        ));
+        return Err(ApiError::PermissionDenied(format!(
+            "an institution's fields and delivery modes are changed by the HRSS department ({ART_13})"
+        )));
     }
     let call = call.clone();
     let row = db
@@ -497,7 +498,7 @@ pub async fn change_standing(
     if req.article.trim().is_empty() {
         v.add(
             "article",
-            "is required: the article behind the change, for example \"Art. 26\"",
+            format!("is required: the article behind the change, for example \"{ART_26}\""),
         );
     } else if req.article.len() > 64 {
         v.add("article", "must be at most 64 characters");

@@ -10,6 +10,7 @@ use ce_proto::supervision::{
     Notification, QualityResult, ReportQualityResultRequest, Violation, ViolationCategory,
     ViolationState, WithdrawQualityResultRequest,
 };
+use ce_rules::article::{ART_25, ART_26, cite};
 use ce_server::call::now_micros;
 use ce_server::scope::deny;
 use ce_server::{ApiError, Call, Violations, dates, names};
@@ -24,7 +25,6 @@ const QUALITY_INTAKE: &str = "quality-monitoring";
 
 /// Poor quality-monitoring results (Art. 25) sanctioned under Art. 26.
 fn poor_quality_articles() -> String {
-    use ce_rules::article::{ART_25, ART_26, cite};
     cite(&[ART_25, ART_26])
 }
 
@@ -560,7 +560,7 @@ pub async fn escalate_overdue(db: &Db, today: time::Date) -> Result<usize, ApiEr
             violation.state = ViolationState::Closed as i32;
             violation.closure = ClosureKind::Escalated as i32;
             violation.closure_reason = format!(
-                "the rectification deadline {deadline} passed unmet (Art. 26): escalated for a harder decision"
+                "the rectification deadline {deadline} passed unmet ({ART_26}): escalated for a harder decision"
             );
             violation.update_time = Some(dates::timestamp(now));
             row.state = violation.state;

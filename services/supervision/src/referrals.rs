@@ -8,6 +8,7 @@ use ce_proto::common::Role;
 use ce_proto::supervision::{
     ListReferralsRequest, ListReferralsResponse, Misconduct, Referral, ReferredTo,
 };
+use ce_rules::article::ART_28;
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
@@ -82,7 +83,7 @@ impl Supervision {
         {
             v.add(
                 "referral.misconduct",
-                "is required: neglect, abuse of power or favouritism (Art. 28)",
+                format!("is required: neglect, abuse of power or favouritism ({ART_28})"),
             );
         }
         if ReferredTo::try_from(r.referred_to).unwrap_or(ReferredTo::Unspecified)
@@ -192,7 +193,7 @@ impl Supervision {
         let province = match call.caller.role {
             Role::Ministry => None,
             Role::ProvincialHrss => call.caller.province.clone(),
-            _ => return Err(deny("reading referrals of officials (Art. 28)")),
+            _ => return Err(deny(&format!("reading referrals of officials ({ART_28})"))),
         };
         let caller = call.caller.clone();
         let unresolved = req.unresolved_only;

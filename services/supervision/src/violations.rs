@@ -10,6 +10,7 @@ use ce_proto::supervision::{
     ClosureKind, Decision, DecisionKind, ListViolationsRequest, ListViolationsResponse,
     Notification, Violation, ViolationCategory, ViolationState,
 };
+use ce_rules::article::{ART_15, ART_16, ART_24, ART_25, ART_26, ART_27, cite};
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
@@ -74,19 +75,19 @@ impl Party {
 /// The article a category breaches, for its party: Art. 26 handles only
 /// institutions' violations, so an employer's or engineer's refusal of
 /// inspection breaches Art. 24 alone.
-pub fn article(c: ViolationCategory, party: Party) -> &'static str {
+pub fn article(c: ViolationCategory, party: Party) -> String {
     match c {
-        ViolationCategory::RefusedInspection if party != Party::Institution => "Art. 24",
-        ViolationCategory::Obligations => "Art. 15, 26",
-        ViolationCategory::PoorQuality => "Art. 25, 26",
+        ViolationCategory::RefusedInspection if party != Party::Institution => ART_24.to_string(),
+        ViolationCategory::Obligations => cite(&[ART_15, ART_26]),
+        ViolationCategory::PoorQuality => cite(&[ART_25, ART_26]),
         ViolationCategory::FraudulentRecruitment
         | ViolationCategory::ImproperFees
         | ViolationCategory::UnrelatedActivities
-        | ViolationCategory::PerfunctoryAssessment => "Art. 16, 26",
-        ViolationCategory::RefusedInspection => "Art. 24, 26",
-        ViolationCategory::Other => "Art. 26",
-        ViolationCategory::ImproperHours => "Art. 27",
-        ViolationCategory::Unspecified => "",
+        | ViolationCategory::PerfunctoryAssessment => cite(&[ART_16, ART_26]),
+        ViolationCategory::RefusedInspection => cite(&[ART_24, ART_26]),
+        ViolationCategory::Other => ART_26.to_string(),
+        ViolationCategory::ImproperHours => ART_27.to_string(),
+        ViolationCategory::Unspecified => String::new(),
     }
 }
 
@@ -203,7 +204,7 @@ impl Supervision {
             (ViolationCategory::ImproperHours, (false, true, false)) => {}
             (ViolationCategory::ImproperHours, _) => v.add(
                 "violation.engineer",
-                "improper hours (Art. 27) name the engineer, and no institution or employer",
+                format!("improper hours ({ART_27}) name the engineer, and no institution or employer"),
             ),
             (
                 ViolationCategory::RefusedInspection,
@@ -211,12 +212,12 @@ impl Supervision {
             ) => {}
             (ViolationCategory::RefusedInspection, _) => v.add(
                 "violation.institution",
-                "a refusal of inspection (Art. 24) names one institution, engineer or employer",
+                format!("a refusal of inspection ({ART_24}) names one institution, engineer or employer"),
             ),
             (_, (true, false, false)) => {}
             _ => v.add(
                 "violation.institution",
-                "an institution's violation (Art. 16, 26) names the institution, and no engineer or employer",
+                format!("an institution's violation ({cited}) names the institution, and no engineer or employer", cited = cite(&[ART_16, ART_26])),
             ),
         }
         let description = input.description.trim().to_owned();
@@ -231,13 +232,13 @@ impl Supervision {
         if personal && records.is_empty() {
             v.add(
                 "violation.hour_records",
-                "name the records obtained improperly (Art. 27)",
+                format!("name the records obtained improperly ({ART_27})"),
             );
         }
         if !personal && !records.is_empty() {
             v.add(
                 "violation.hour_records",
-                "only improper-hours violations (Art. 27) name records",
+                format!("only improper-hours violations ({ART_27}) name records"),
             );
         }
         if request_id.len() > 128 {
@@ -574,7 +575,9 @@ impl Supervision {
         let kind = DecisionKind::try_from(d.kind).unwrap_or(DecisionKind::Unspecified);
         let standing = match (party, kind) {
             (_, DecisionKind::Revocation) if revokes => Ok(None),
-            _ if revokes => Err("improper hours are decided by revocation (Art. 27)"),
+            _ if revokes => Err(format!(
+                "improper hours are decided by revocation ({ART_27})"
+            )),
             (Party::Institution, DecisionKind::Warning) => Ok(Some(Standing::Warned)),
             (Party::Institution, DecisionKind::RectificationOrder) => {
                 Ok(Some(Standing::RectificationOrdered))
@@ -583,13 +586,13 @@ impl Supervision {
             (Party::Institution, DecisionKind::Disqualification) => {
                 Ok(Some(Standing::Disqualified))
             }
-            (Party::Institution, _) => Err(
-                "an institution gets a warning, a rectification order, a suspension or disqualification (Art. 26)",
-            ),
+            (Party::Institution, _) => Err(format!(
+                "an institution gets a warning, a rectification order, a suspension or disqualification ({ART_26})"
+            )),
             (_, DecisionKind::Warning | DecisionKind::RectificationOrder) => Ok(None),
-            _ => Err(
-                "an employer or engineer that refused inspection (Art. 24) gets a warning or a rectification order",
-            ),
+            _ => Err(format!(
+                "an employer or engineer that refused inspection ({ART_24}) gets a warning or a rectification order"
+            )),
         };
         let standing = standing.unwrap_or_else(|e| {
             v.add("decision.kind", e);
@@ -676,7 +679,7 @@ impl Supervision {
                             standing: standing as i32,
                             reason,
                             effective_date: Some(dates::to_proto(from)),
-                            article: "Art. 26".into(),
+                            article: ART_26.to_string(),
                             case_reference: name.clone(),
                             request_id: id.to_owned(),
                         }
@@ -713,7 +716,7 @@ impl Supervision {
                             violation: name.clone(),
                             engineer: violation.engineer.clone(),
                             text: format!(
-                                "Hours of your staff member {} were obtained by improper means and are revoked (Art. 27): {}. Records: {}.",
+                                "Hours of your staff member {} were obtained by improper means and are revoked ({ART_27}): {}. Records: {}.",
                                 violation.engineer,
                                 d.reason,
                                 violation.hour_records.join(", ")
@@ -812,7 +815,7 @@ impl Supervision {
                         standing: Standing::Active as i32,
                         reason: format!("rectified under {name}: {reason}"),
                         effective_date: Some(dates::to_proto(from)),
-                        article: "Art. 26".into(),
+                        article: ART_26.to_string(),
                         case_reference: name.clone(),
                         request_id: back.clone(),
                     };
@@ -907,7 +910,7 @@ pub(crate) fn new_row(
     let id = names::new_id();
     let now = now_micros();
     input.name = names::name(VIOLATIONS, &id);
-    input.article = article(category, party).into();
+    input.article = article(category, party);
     input.province = province.clone();
     input.field = fields.first().copied().unwrap_or(0);
     input.employer = employer;
@@ -949,7 +952,7 @@ pub struct Subject {
 
 /// The first microsecond of a day in China time.
 fn china_midnight(d: time::Date) -> i64 {
-    let t = d.midnight().assume_offset(time::macros::offset!(+8));
+    let t = ce_rules::dates::midnight(d);
     (t.unix_timestamp_nanos() / 1000) as i64
 }
 

@@ -490,10 +490,9 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     // January: the sweep runs. The idle engineer was registered in 2026
     // (the registry's clock is fixed, like crediting's).
     let created = idle.create_time.unwrap();
-    let created_on = time::OffsetDateTime::from_unix_timestamp(created.seconds)
-        .unwrap()
-        .to_offset(time::macros::offset!(+8))
-        .date();
+    let created_on = ce_rules::dates::date_of(
+        time::OffsetDateTime::from_unix_timestamp(created.seconds).unwrap(),
+    );
     assert_eq!(created_on, ce_tests::REGISTERED_ON);
     let year = 2026;
     let january = crediting_on(

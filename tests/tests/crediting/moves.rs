@@ -17,7 +17,7 @@ use ce_tests::{Place, RegistryEnv};
 fn at(day: time::Date, hour: u8) -> i64 {
     day.with_hms(hour, 0, 0)
         .unwrap()
-        .assume_offset(time::macros::offset!(+8))
+        .assume_offset(ce_rules::dates::CST)
         .unix_timestamp()
         * 1_000_000
 }

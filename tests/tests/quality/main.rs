@@ -1328,10 +1328,9 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
     );
     // Registered on the day the record was created, after the course ended on 30 September.
     let created = uploaded.create_time.unwrap();
-    let registered = time::OffsetDateTime::from_unix_timestamp(created.seconds)
-        .unwrap()
-        .to_offset(time::macros::offset!(+8))
-        .date();
+    let registered = ce_rules::dates::date_of(
+        time::OffsetDateTime::from_unix_timestamp(created.seconds).unwrap(),
+    );
     let expected = (registered - time::macros::date!(2026 - 09 - 30))
         .whole_days()
         .max(0) as f64;

@@ -547,10 +547,9 @@ async fn registration_delay_runs_from_the_last_day_of_training(b: Backend) {
         .unwrap()
         .into_inner();
     let created = record.create_time.unwrap();
-    let registered = time::OffsetDateTime::from_unix_timestamp(created.seconds)
-        .unwrap()
-        .to_offset(time::macros::offset!(+8))
-        .date();
+    let registered = ce_rules::dates::date_of(
+        time::OffsetDateTime::from_unix_timestamp(created.seconds).unwrap(),
+    );
     let delay = refreshed
         .contributions
         .iter()
