@@ -9,6 +9,7 @@
 pub mod chaos;
 pub mod pg;
 pub mod process;
+pub mod world;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -501,6 +502,33 @@ impl CreditingEnv {
     }
 }
 
+/// Every hour record of `engineer` that `client` may read, page after
+/// page of a thousand.
+pub async fn all_hour_records(
+    client: &mut Crediting,
+    engineer: &str,
+) -> Vec<ce_proto::crediting::HourRecord> {
+    let mut records = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_hour_records(ce_proto::crediting::ListHourRecordsRequest {
+                engineer: engineer.into(),
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        records.extend(page.hour_records);
+        if page.next_page_token.is_empty() {
+            return records;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
 pub type Supervision = ce_proto::supervision::supervision_service_client::SupervisionServiceClient<
     InterceptedService<Channel, Bearer>,
 >;
@@ -794,18 +822,11 @@ impl QualityEnv {
     /// by the institution to crediting: its learners, who may evaluate it
     /// (Art. 25).
     pub async fn learners(&self, institution: &str, n: usize) -> Vec<String> {
-        use ce_proto::common::{DeliveryMode, SubjectCategory};
+        use ce_proto::common::SubjectCategory;
         use ce_proto::crediting::hour_record::Activity;
         use ce_proto::crediting::{CreateHourRecordRequest, FaceToFaceTraining, HourRecord};
-        use ce_proto::google::r#type::Date;
         use ce_proto::registry as reg;
-        let date = |day| {
-            Some(Date {
-                year: 2026,
-                month: 9,
-                day,
-            })
-        };
+        let date = |day| world::date(2026, 9, day);
         let inst = self
             .registry
             .ministry()
@@ -815,26 +836,13 @@ impl QualityEnv {
             .await
             .unwrap()
             .into_inner();
-        let course = self
-            .registry
-            .institution(institution)
-            .create_activity(reg::CreateActivityRequest {
-                activity: Some(reg::Activity {
-                    title: "Site safety".into(),
-                    province: inst.province.clone(),
-                    field: inst.fields[0],
-                    subject_category: SubjectCategory::Professional as i32,
-                    delivery_mode: DeliveryMode::FaceToFace as i32,
-                    start_date: date(1),
-                    end_date: date(30),
-                    hours_per_day: 8.0,
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
+        let course = reg::Activity {
+            title: "Site safety".into(),
+            field: inst.fields[0],
+            ..world::activity(&inst.province, date(1), date(30), 8.0)
+        };
+        let course =
+            world::create_activity(&mut self.registry.institution(institution), course).await;
         let mut crediting = self
             .crediting(TokenRequest {
                 org: Some(institution.into()),
@@ -844,21 +852,12 @@ impl QualityEnv {
         let mut department = self.registry.province(&inst.province);
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let engineer = department
-                .create_engineer(reg::CreateEngineerRequest {
-                    engineer: Some(reg::Engineer {
-                        id_number: resident_id(&inst.province),
-                        display_name: "学员".into(),
-                        province: inst.province.clone(),
-                        field: inst.fields[0],
-                        title_level: reg::TitleLevel::Engineer as i32,
-                        ..Default::default()
-                    }),
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .name;
+            let learner = reg::Engineer {
+                display_name: "学员".into(),
+                field: inst.fields[0],
+                ..world::engineer(&inst.province, "")
+            };
+            let engineer = world::create_engineer(&mut department, learner).await;
             crediting
                 .create_hour_record(CreateHourRecordRequest {
                     hour_record: Some(HourRecord {

@@ -37,8 +37,14 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// The workspace binary `name` (see [`binary`]).
     pub fn start(name: &str, env: &[(String, String)]) -> Proc {
-        let mut child = Command::new(binary(name))
+        Proc::start_at(&binary(name), env)
+    }
+
+    /// The binary at `path` (a release build, say).
+    pub fn start_at(path: &std::path::Path, env: &[(String, String)]) -> Proc {
+        let mut child = Command::new(path)
             // The tests' tokens are development ones; a setting given
             // in `env` wins.
             .envs(
@@ -88,16 +94,7 @@ impl Proc {
 
     /// SIGTERM, which flushes the span exporter; waits for the exit.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none()
-            && started.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        terminate(&mut self.child);
     }
 }
 
@@ -107,6 +104,18 @@ impl Drop for Proc {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Sends `child` SIGTERM and waits for it to exit, for at most 30 s.
+pub fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -128,4 +137,19 @@ impl Proc {
     pub fn id(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// The server side's established TCP connections on `port` (IPv4), from
+/// `/proc/net/tcp`: the sockets whose local port is the server's.
+pub fn server_connections(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[1].ends_with(&port) && cols[3] == "01"
+        })
+        .count()
 }

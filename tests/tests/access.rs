@@ -29,7 +29,7 @@ use ce_proto::quality::{
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{self as reg, *};
 use ce_server::auth::TokenRequest;
-use ce_tests::{Backend, QualityEnv, RegistryEnv, both_backends, credit_code, resident_id};
+use ce_tests::{Backend, QualityEnv, RegistryEnv, both_backends};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -222,66 +222,14 @@ fn date(year: i32, month: i32, day: i32) -> Option<ce_proto::google::r#type::Dat
 }
 
 async fn world(env: &RegistryEnv) -> World {
-    let p = env.province("44");
-    let employer = |name: &'static str| {
-        let mut p = p.clone();
-        async move {
-            p.create_employer(CreateEmployerRequest {
-                employer: Some(reg::Employer {
-                    credit_code: credit_code("44"),
-                    display_name: name.into(),
-                    kind: EmployerKind::Enterprise as i32,
-                    province: "44".into(),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name
-        }
-    };
-    let (employer, other_employer) = (
-        employer("Pearl River Build").await,
-        employer("Other Co").await,
-    );
-    let institution = |name: &'static str| {
-        let mut p = p.clone();
-        async move {
-            p.create_institution(CreateInstitutionRequest {
-                institution: Some(reg::Institution {
-                    code: credit_code("44"),
-                    display_name: name.into(),
-                    province: "44".into(),
-                    fields: vec![Field::Construction as i32],
-                    delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name
-        }
-    };
-    let (institution, other_institution) = (
-        institution("Build Academy").await,
-        institution("Other Academy").await,
-    );
-    let engineer = |employer: String| {
-        let mut p = p.clone();
-        async move {
-            p.create_engineer(new_engineer(&employer))
-                .await
-                .unwrap()
-                .into_inner()
-                .name
-        }
-    };
-    let (engineer, other_engineer) = (
-        engineer(employer.clone()).await,
-        engineer(other_employer.clone()).await,
-    );
+    use ce_tests::world::{create_employer, create_engineer, create_institution};
+    let mut p = env.province("44");
+    let employer = create_employer(&mut p, company("Pearl River Build")).await;
+    let other_employer = create_employer(&mut p, company("Other Co")).await;
+    let institution = create_institution(&mut p, academy("Build Academy")).await;
+    let other_institution = create_institution(&mut p, academy("Other Academy")).await;
+    let engineer = create_engineer(&mut p, lin(&employer)).await;
+    let other_engineer = create_engineer(&mut p, lin(&other_employer)).await;
     let activity = env
         .institution(&institution)
         .create_activity(new_activity())
@@ -300,17 +248,37 @@ async fn world(env: &RegistryEnv) -> World {
     }
 }
 
+/// An enterprise of Guangdong called `name`.
+fn company(name: &str) -> reg::Employer {
+    reg::Employer {
+        display_name: name.into(),
+        ..ce_tests::world::employer("44")
+    }
+}
+
+/// An institution of Guangdong called `name`, teaching construction face
+/// to face.
+fn academy(name: &str) -> reg::Institution {
+    reg::Institution {
+        display_name: name.into(),
+        fields: vec![Field::Construction as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..ce_tests::world::institution("44")
+    }
+}
+
+/// 林工, an engineer of construction in Guangdong, at `employer`.
+fn lin(employer: &str) -> reg::Engineer {
+    reg::Engineer {
+        display_name: "林工".into(),
+        field: Field::Construction as i32,
+        ..ce_tests::world::engineer("44", employer)
+    }
+}
+
 fn new_engineer(employer: &str) -> CreateEngineerRequest {
     CreateEngineerRequest {
-        engineer: Some(reg::Engineer {
-            id_number: resident_id("44"),
-            display_name: "林工".into(),
-            province: "44".into(),
-            field: Field::Construction as i32,
-            title_level: TitleLevel::Engineer as i32,
-            employer: employer.into(),
-            ..Default::default()
-        }),
+        engineer: Some(lin(employer)),
     }
 }
 
@@ -318,14 +286,8 @@ fn new_activity() -> CreateActivityRequest {
     CreateActivityRequest {
         activity: Some(reg::Activity {
             title: "Bridge inspection".into(),
-            province: "44".into(),
             field: Field::Construction as i32,
-            subject_category: SubjectCategory::Professional as i32,
-            delivery_mode: DeliveryMode::FaceToFace as i32,
-            start_date: date(2026, 3, 2),
-            end_date: date(2026, 3, 4),
-            hours_per_day: 8.0,
-            ..Default::default()
+            ..ce_tests::world::activity("44", date(2026, 3, 2), date(2026, 3, 4), 8.0)
         }),
     }
 }
@@ -535,13 +497,7 @@ async fn call_registry(
         "CreateEmployer" => outcome(
             c.create_employer(request(
                 CreateEmployerRequest {
-                    employer: Some(reg::Employer {
-                        credit_code: credit_code("44"),
-                        display_name: format!("New Co {n}"),
-                        kind: EmployerKind::Enterprise as i32,
-                        province: "44".into(),
-                        ..Default::default()
-                    }),
+                    employer: Some(company(&format!("New Co {n}"))),
                 },
                 token,
                 id,
@@ -592,14 +548,7 @@ async fn call_registry(
         "CreateInstitution" => outcome(
             c.create_institution(request(
                 CreateInstitutionRequest {
-                    institution: Some(reg::Institution {
-                        code: credit_code("44"),
-                        display_name: format!("New Academy {n}"),
-                        province: "44".into(),
-                        fields: vec![Field::Construction as i32],
-                        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                        ..Default::default()
-                    }),
+                    institution: Some(academy(&format!("New Academy {n}"))),
                 },
                 token,
                 id,
@@ -1401,23 +1350,11 @@ async fn prepare(
     }
     if matches!(rpc, "ReportQualityResult" | "WithdrawQualityResult") {
         // One violation per institution and period: a fresh institution each time.
-        p.institution = env
-            .registry
-            .province("44")
-            .create_institution(CreateInstitutionRequest {
-                institution: Some(reg::Institution {
-                    code: credit_code("44"),
-                    display_name: format!("Poor Academy {n}"),
-                    province: "44".into(),
-                    fields: vec![Field::Construction as i32],
-                    delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
+        p.institution = ce_tests::world::create_institution(
+            &mut env.registry.province("44"),
+            academy(&format!("Poor Academy {n}")),
+        )
+        .await;
     }
     if rpc == "WithdrawQualityResult" {
         // A violation to withdraw.
@@ -1879,26 +1816,12 @@ async fn supervision_admits_exactly_whom_its_table_names(b: Backend) {
     let env = ce_tests::SupervisionEnv::start(b).await;
     let w = world(&env.registry).await;
     // The province's own seminar, for hours it grants (and later revokes).
-    let seminar = env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Site safety".into(),
-                province: "44".into(),
-                field: Field::Construction as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 30),
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let seminar = reg::Activity {
+        title: "Site safety".into(),
+        field: Field::Construction as i32,
+        ..ce_tests::world::activity("44", date(2026, 4, 1), date(2026, 4, 30), 8.0)
+    };
+    let seminar = ce_tests::world::create_activity(&mut env.registry.province("44"), seminar).await;
     let sw = SupervisionWorld { w, seminar };
     let mut found = Findings::new("supervision", supervision::migrations);
     for row in SUPERVISION {
@@ -2126,21 +2049,8 @@ async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record:
         ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
     });
     let mut gd = SupervisionServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
-    let case = gd
-        .create_violation(sv::CreateViolationRequest {
-            violation: Some(sv::Violation {
-                engineer: cw.w.engineer.clone(),
-                category: sv::ViolationCategory::ImproperHours as i32,
-                description: "Attendance sheets signed by a colleague".into(),
-                hour_records: vec![record.to_owned()],
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let case = ce_tests::world::improper_hours(&cw.w.engineer, &[record.to_owned()]);
+    let case = ce_tests::world::create_violation(&mut gd, case).await;
     gd.decide_violation(sv::DecideViolationRequest {
         name: case.clone(),
         decision: Some(sv::Decision {

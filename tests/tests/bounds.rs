@@ -18,23 +18,15 @@
 
 use std::time::{Duration, Instant};
 
-use ce_proto::common::Field;
-use ce_proto::registry::{
-    self as reg, BatchGetEngineersRequest, CreateEmployerRequest, CreateEngineerRequest,
-    ListEngineersRequest,
-};
-use ce_tests::{Backend, Place, credit_code, resident_id};
+use ce_proto::registry::{self as reg, BatchGetEngineersRequest, ListEngineersRequest};
+use ce_tests::process::server_connections;
+use ce_tests::{Backend, Place, world};
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
 
 /// The province clerk of 44, on `url`.
-fn clerk(
-    place: &Place,
-    channel: tonic::transport::Channel,
-) -> reg::registry_service_client::RegistryServiceClient<
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, ce_tests::Bearer>,
-> {
+fn clerk(place: &Place, channel: tonic::transport::Channel) -> ce_tests::Registry {
     let token = place.token(ce_server::auth::TokenRequest {
         province: Some("44".into()),
         ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
@@ -53,41 +45,9 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
     config.server.max_message_bytes = LIMIT;
     let service = ce_tests::start_service(config, registry::start).await;
     let mut r = clerk(&place, service.channel().await);
-    let employer = r
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let employer = world::create_employer(&mut r, world::employer("44")).await;
     const ENGINEERS: usize = 40;
-    let mut created = Vec::new();
-    for i in 0..ENGINEERS {
-        created.push(
-            r.create_engineer(CreateEngineerRequest {
-                engineer: Some(reg::Engineer {
-                    id_number: resident_id("44"),
-                    display_name: format!("工程师{i}"),
-                    province: "44".into(),
-                    field: Field::ElectricPower as i32,
-                    title_level: reg::TitleLevel::Engineer as i32,
-                    employer: employer.clone(),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name,
-        );
-    }
+    let created = world::create_engineers(&mut r, "44", &employer, ENGINEERS).await;
 
     // A thousand rows asked for; the answers are cut by bytes, and the
     // tokens walk through every engineer once, in order.
@@ -176,21 +136,6 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
 }
 
 ce_tests::both_backends!(a_list_page_is_cut_short_by_bytes_and_its_token_continues_it);
-
-/// The server side's established TCP connections on `port` (IPv4), from
-/// `/proc/net/tcp`: the sockets whose local port is the server's.
-pub fn server_connections(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let port = format!(":{port:04X}");
-    table
-        .lines()
-        .skip(1)
-        .filter(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.len() > 3 && cols[1].ends_with(&port) && cols[3] == "01"
-        })
-        .count()
-}
 
 /// Waits until the server has closed `stream`: a read ends (end of file or
 /// a reset) within `within` of `started`. Returns how long after `started`.

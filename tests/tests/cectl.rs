@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ce_proto::crediting::ListHourRecordsRequest;
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
 use ce_server::auth::TokenRequest;
 use ce_tests::{Backend, QualityEnv, both_backends, credit_code, resident_id};
@@ -722,25 +721,7 @@ async fn an_interrupted_import_resumes_without_duplicates(b: Backend) {
         ce_tests::bearer(&token),
     );
     for e in &engineers {
-        let mut n = 0;
-        let mut page_token = String::new();
-        loop {
-            let page = c
-                .list_hour_records(ListHourRecordsRequest {
-                    engineer: e.clone(),
-                    page_size: 1000,
-                    page_token,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            n += page.hour_records.len();
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
+        let n = ce_tests::all_hour_records(&mut c, e).await.len();
         assert_eq!(n, 200, "{e}");
     }
 }

@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ce_proto::common::{DeliveryMode, Field, SubjectCategory};
+use ce_proto::common::{DeliveryMode, SubjectCategory};
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
 use ce_proto::crediting::hour_record::Activity as A;
 use ce_proto::crediting::{
@@ -49,12 +49,11 @@ use ce_proto::crediting::{
 };
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::{
-    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
-    ListEmployersRequest, ListEngineersRequest,
+    self as reg, CreateEmployerRequest, ListEmployersRequest, ListEngineersRequest,
 };
 use ce_server::auth::TokenRequest;
-use ce_tests::process::{Proc, free_port};
-use ce_tests::{Backend, RegistryEnv, both_backends, credit_code, resident_id};
+use ce_tests::process::{Proc, free_port, server_connections};
+use ce_tests::{Backend, RegistryEnv, both_backends, resident_id, world};
 use rand::{Rng, SeedableRng};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -79,63 +78,12 @@ fn date(day: usize) -> Option<ce_proto::google::r#type::Date> {
 
 /// The registry's side: an employer, the engineers, and a department's
 /// seminar long enough for every day.
-async fn world(env: &RegistryEnv) -> (Vec<String>, String) {
-    let r = env.province("44");
-    let employer = r
-        .clone()
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let mut engineers = Vec::new();
-    for i in 0..ENGINEERS {
-        engineers.push(
-            r.clone()
-                .create_engineer(CreateEngineerRequest {
-                    engineer: Some(reg::Engineer {
-                        id_number: resident_id("44"),
-                        display_name: format!("工程师{i}"),
-                        province: "44".into(),
-                        field: Field::ElectricPower as i32,
-                        title_level: reg::TitleLevel::Engineer as i32,
-                        employer: employer.clone(),
-                        ..Default::default()
-                    }),
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .name,
-        );
-    }
-    let seminar = r
-        .clone()
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid protection".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(0),
-                end_date: date(DAYS),
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+async fn registered(env: &RegistryEnv) -> (Vec<String>, String) {
+    let mut clerk = env.province("44");
+    let employer = world::create_employer(&mut clerk, world::employer("44")).await;
+    let engineers = world::create_engineers(&mut clerk, "44", &employer, ENGINEERS).await;
+    let seminar = world::activity("44", date(0), date(DAYS), 8.0);
+    let seminar = world::create_activity(&mut clerk, seminar).await;
     (engineers, seminar)
 }
 
@@ -261,7 +209,7 @@ async fn upload(
 
 async fn a_crediting_process_killed_mid_upload_loses_and_doubles_nothing(b: Backend) {
     let env = RegistryEnv::start(b).await;
-    let (engineers, seminar) = world(&env).await;
+    let (engineers, seminar) = registered(&env).await;
     let records = intended(&engineers, &seminar);
     let messages = records.len().div_ceil(MESSAGE);
     let token = env.place.token(TokenRequest {
@@ -338,24 +286,8 @@ async fn a_crediting_process_killed_mid_upload_loses_and_doubles_nothing(b: Back
     let mut client = CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
     let mut stored_keys = Vec::new();
     for engineer in &engineers {
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_hour_records(ListHourRecordsRequest {
-                    engineer: engineer.clone(),
-                    page_size: 1000,
-                    page_token,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
-            stored_keys.extend(page.hour_records.into_iter().map(|r| r.client_key));
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
+        let stored = ce_tests::all_hour_records(&mut client, engineer).await;
+        stored_keys.extend(stored.into_iter().map(|r| r.client_key));
     }
     let want: BTreeSet<String> = records.iter().map(|r| r.client_key.clone()).collect();
     let got: BTreeSet<String> = stored_keys.iter().cloned().collect();
@@ -419,11 +351,8 @@ async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_
                 let created = c
                     .create_employer(CreateEmployerRequest {
                         employer: Some(reg::Employer {
-                            credit_code: credit_code("44"),
                             display_name: "Under Load Ltd".into(),
-                            kind: reg::EmployerKind::Enterprise as i32,
-                            province: "44".into(),
-                            ..Default::default()
+                            ..world::employer("44")
                         }),
                     })
                     .await;
@@ -638,7 +567,7 @@ fn memory_kib(pid: u32) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
     let env = RegistryEnv::start(Backend::Sqlite).await;
-    let (engineers, _) = world(&env).await;
+    let (engineers, _) = registered(&env).await;
     let token = env.place.token(TokenRequest {
         province: Some("44".into()),
         ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
@@ -828,10 +757,7 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
 
 async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(b: Backend) {
     use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
-    use ce_proto::supervision::{
-        CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind,
-        GetViolationRequest, Violation, ViolationCategory,
-    };
+    use ce_proto::supervision::{DecideViolationRequest, GetViolationRequest};
 
     let place = ce_tests::Place::new(b);
     let registry = ce_tests::start_service(place.config("registry"), registry::start).await;
@@ -857,51 +783,20 @@ async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(
         supervision.channel().await,
         ce_tests::bearer(&token),
     );
-    let institution = reg
-        .create_institution(reg::CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("44"),
-                display_name: "Grid Academy".into(),
-                province: "44".into(),
-                fields: vec![Field::ElectricPower as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let case = sup
-        .create_violation(CreateViolationRequest {
-            violation: Some(Violation {
-                institution: institution.clone(),
-                category: ViolationCategory::ImproperFees as i32,
-                description: "Fees without training".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let academy = reg::Institution {
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..world::institution("44")
+    };
+    let institution = world::create_institution(&mut reg, academy).await;
+    let case = world::fees_without_training(&institution);
+    let case = world::create_violation(&mut sup, case).await;
 
     // The registry goes down; the decision still succeeds and waits.
     registry.stop().await;
     let decided = sup
         .decide_violation(DecideViolationRequest {
             name: case.clone(),
-            decision: Some(Decision {
-                kind: DecisionKind::Warning as i32,
-                reason: "First offence".into(),
-                effective_date: Some(ce_proto::google::r#type::Date {
-                    year: 2026,
-                    month: 11,
-                    day: 2,
-                }),
-                ..Default::default()
-            }),
+            decision: Some(world::first_offence_warning()),
         })
         .await
         .unwrap()
@@ -1000,83 +895,6 @@ fn release_binary(name: &str) -> Option<std::path::PathBuf> {
     None
 }
 
-/// A release service process, killed if the test ends early.
-struct ReleaseProc {
-    child: std::process::Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl ReleaseProc {
-    fn start(binary: &std::path::Path, env: &[(String, String)]) -> ReleaseProc {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(binary)
-            .envs(env.iter().cloned())
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        ReleaseProc { child, log }
-    }
-
-    async fn serving(&mut self, name: &str) {
-        let started = Instant::now();
-        while !self
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("serving"))
-        {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                panic!(
-                    "{name} exited early: {exit:?}: {:?}",
-                    self.log.lock().unwrap()
-                );
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{name} never started"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ReleaseProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The server side's established TCP connections on `port` (IPv4,
-/// `/proc/net/tcp`): sockets whose local port is the server's.
-fn server_connections(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let port = format!(":{port:04X}");
-    table
-        .lines()
-        .skip(1)
-        .filter(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.len() > 3 && cols[1].ends_with(&port) && cols[3] == "01"
-        })
-        .count()
-}
-
 /// `request` sent to `path`, its answer's bytes as they came: the hostile
 /// client does not decode a thousand engineers 2,000 times.
 async fn raw_call(
@@ -1123,9 +941,9 @@ async fn release_registry_under_2000_concurrent_thousand_row_lists_serves_others
             ("TELEMETRY__LOG_FILTER", "warn,ce_server::serve=info".into()),
         ],
     );
-    let mut registry = ReleaseProc::start(&binary, &settings);
+    let mut registry = Proc::start_at(&binary, &settings);
     registry.serving("registry").await;
-    let pid = registry.child.id();
+    let pid = registry.id();
     let (baseline, _) = memory_kib(pid);
 
     let token = place.token(TokenRequest {
@@ -1150,46 +968,10 @@ async fn release_registry_under_2000_concurrent_thousand_row_lists_serves_others
     // A thousand engineers, sixteen created at a time.
     let setup = connect().await;
     let mut r = RegistryServiceClient::with_interceptor(setup.clone(), ce_tests::bearer(&token));
-    let employer = r
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let employer = world::create_employer(&mut r, world::employer("44")).await;
     let started = Instant::now();
-    let mut creators = Vec::new();
-    for worker in 0..16 {
-        let mut r = r.clone();
-        let employer = employer.clone();
-        creators.push(tokio::spawn(async move {
-            for i in (worker..ENGINEERS).step_by(16) {
-                r.create_engineer(CreateEngineerRequest {
-                    engineer: Some(reg::Engineer {
-                        id_number: resident_id("44"),
-                        display_name: format!("工程师{i}"),
-                        province: "44".into(),
-                        field: Field::ElectricPower as i32,
-                        title_level: reg::TitleLevel::Engineer as i32,
-                        employer: employer.clone(),
-                        ..Default::default()
-                    }),
-                })
-                .await
-                .unwrap();
-            }
-        }));
-    }
-    for c in creators {
-        c.await.unwrap();
-    }
+    world::create_engineers_concurrently(&r, "44", &employer, ENGINEERS, 16, |_| resident_id("44"))
+        .await;
     println!(
         "{ENGINEERS} engineers registered in {:?}",
         started.elapsed()

@@ -17,15 +17,10 @@ use ce_proto::crediting::{
     RevokeHourRecordsRequest, RevokeHourRecordsResponse, VerifyHourCertificateRequest,
 };
 use ce_proto::google::r#type::Date;
-use ce_proto::registry::{
-    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
-    CreateInstitutionRequest, GetInstitutionRequest, Standing,
-};
+use ce_proto::registry::{self as reg, CreateActivityRequest, GetInstitutionRequest, Standing};
 use ce_proto::supervision::*;
 use ce_server::auth::TokenRequest;
-use ce_tests::{
-    Backend, SupervisionEnv, bad_fields, both_backends, credit_code, resident_id, token,
-};
+use ce_tests::{Backend, SupervisionEnv, bad_fields, both_backends, token, world};
 use tonic::Code;
 
 fn hex_bytes(hex: &str) -> Vec<u8> {
@@ -502,23 +497,13 @@ fn regulator(field: Field) -> TokenRequest {
 
 async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_through(b: Backend) {
     let env = SupervisionEnv::start(b).await;
-    let inst = env
-        .registry
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("44"),
-                display_name: "Pearl River Power and Building College".into(),
-                province: "44".into(),
-                fields: vec![Field::Construction as i32, Field::ElectricPower as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let college = reg::Institution {
+        display_name: "Pearl River Power and Building College".into(),
+        fields: vec![Field::Construction as i32, Field::ElectricPower as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..world::institution("44")
+    };
+    let inst = world::create_institution(&mut env.registry.province("44"), college).await;
     // The regulator of the second field records, reads, lists, decides, closes.
     let mut power = env.client(regulator(Field::ElectricPower));
     let v = power
@@ -617,58 +602,11 @@ async fn engineer_with_hours(env: &SupervisionEnv) -> (String, String, HourRecor
 /// An engineer of Guangdong (electric power) with `days` of an 8-hour
 /// seminar in April 2026: (employer, engineer, record).
 async fn engineer_with_days(env: &SupervisionEnv, days: i32) -> (String, String, HourRecord) {
-    let r = &env.registry;
-    let employer = r
-        .province("44")
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let engineer = r
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: "陈工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: employer.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let seminar = r
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid protection".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, days),
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let mut clerk = env.registry.province("44");
+    let employer = world::create_employer(&mut clerk, world::employer("44")).await;
+    let engineer = world::create_engineer(&mut clerk, world::engineer("44", &employer)).await;
+    let seminar = world::activity("44", date(2026, 4, 1), date(2026, 4, days), 8.0);
+    let seminar = world::create_activity(&mut clerk, seminar).await;
     let record = env
         .crediting(province("44"))
         .create_hour_record(CreateHourRecordRequest {
@@ -1603,22 +1541,13 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
 
 /// An institution of `code` in construction.
 async fn institution_of(env: &SupervisionEnv, code: &str) -> String {
-    env.registry
-        .province(code)
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code(code),
-                display_name: format!("Training centre of {code}"),
-                province: code.into(),
-                fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    let centre = reg::Institution {
+        display_name: format!("Training centre of {code}"),
+        fields: vec![Field::Construction as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..world::institution(code)
+    };
+    world::create_institution(&mut env.registry.province(code), centre).await
 }
 
 async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
@@ -2335,23 +2264,13 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
     let env = SupervisionEnv::start(b).await;
     let (_, engineer, record) = engineer_with_hours(&env).await;
     let guangdong = institution(&env).await;
-    let beijing = env
-        .registry
-        .province("11")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("11"),
-                display_name: "Yanjing Agricultural Training".into(),
-                province: "11".into(),
-                fields: vec![Field::Agriculture as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let yanjing = reg::Institution {
+        display_name: "Yanjing Agricultural Training".into(),
+        fields: vec![Field::Agriculture as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..world::institution("11")
+    };
+    let beijing = world::create_institution(&mut env.registry.province("11"), yanjing).await;
     let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
     let of = |institution: &str, category: ViolationCategory| CreateViolationRequest {
         violation: Some(Violation {

@@ -21,17 +21,12 @@ use ce_proto::crediting::{
     BulkUploadHourRecordsRequest, FaceToFaceTraining, GetHourRecordRequest, HourRecord, RecordState,
 };
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
-use ce_proto::registry::{
-    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
-    CreateInstitutionRequest, GetInstitutionRequest, Standing,
-};
+use ce_proto::registry::{self as reg, GetInstitutionRequest, Standing};
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
-use ce_proto::supervision::{
-    CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
-    ViolationCategory,
-};
+use ce_proto::supervision::{DecideViolationRequest, Decision, DecisionKind};
 use ce_server::auth::{DevKey, TokenRequest};
 use ce_tests::process::{Proc, env, free_port};
+use ce_tests::world;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -210,68 +205,14 @@ fn date(year: i32, month: i32, day: i32) -> Option<ce_proto::google::r#type::Dat
 
 /// An engineer with a department's seminar uploaded in bulk: one record
 /// accepted, one refused (an engineer the registry does not know).
-async fn hours_in_bulk<R, C>(
-    reg: &mut RegistryServiceClient<R>,
-    cred: &mut CreditingServiceClient<C>,
-) -> (String, String)
-where
-    R: tonic::client::GrpcService<tonic::body::Body>,
-    R::Error: Into<tonic::codegen::StdError>,
-    R::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
-    <R::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
-    C: tonic::client::GrpcService<tonic::body::Body>,
-    C::Error: Into<tonic::codegen::StdError>,
-    C::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
-    <C::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
-{
-    let employer = reg
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: ce_tests::credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let engineer = reg
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: ce_tests::resident_id("44"),
-                display_name: "陈工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let seminar = reg
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid protection".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 12),
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+async fn hours_in_bulk(
+    reg: &mut ce_tests::Registry,
+    cred: &mut ce_tests::Crediting,
+) -> (String, String) {
+    let employer = world::create_employer(reg, world::employer("44")).await;
+    let engineer = world::create_engineer(reg, world::engineer("44", &employer)).await;
+    let seminar = world::activity("44", date(2026, 4, 1), date(2026, 4, 12), 8.0);
+    let seminar = world::create_activity(reg, seminar).await;
     let record = |who: &str| HourRecord {
         engineer: who.into(),
         registry_activity: seminar.clone(),
@@ -449,61 +390,29 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     crediting.serving("crediting").await;
     supervision.serving("supervision").await;
 
-    let bearer = |mut req: tonic::Request<()>| {
-        req.metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        Ok(req)
-    };
+    let bearer = ce_tests::bearer(&token);
     let channel = |port: u16| {
         tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
             .unwrap()
             .connect_lazy()
     };
-    let mut reg = RegistryServiceClient::with_interceptor(channel(registry_port), bearer);
-    let mut sup = SupervisionServiceClient::with_interceptor(channel(supervision_port), bearer);
-    let institution = reg
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: ce_tests::credit_code("44"),
-                display_name: "Traced Academy".into(),
-                province: "44".into(),
-                fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let violation = sup
-        .create_violation(CreateViolationRequest {
-            violation: Some(Violation {
-                institution: institution.clone(),
-                category: ViolationCategory::ImproperFees as i32,
-                description: "Fees without training".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let mut reg = RegistryServiceClient::with_interceptor(channel(registry_port), bearer.clone());
+    let mut sup =
+        SupervisionServiceClient::with_interceptor(channel(supervision_port), bearer.clone());
+    let traced = reg::Institution {
+        display_name: "Traced Academy".into(),
+        fields: vec![Field::Construction as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        ..world::institution("44")
+    };
+    let institution = world::create_institution(&mut reg, traced).await;
+    let violation = world::fees_without_training(&institution);
+    let violation = world::create_violation(&mut sup, violation).await;
 
     // The decision, inside the caller's trace.
     let mut decide = tonic::Request::new(DecideViolationRequest {
         name: violation,
-        decision: Some(Decision {
-            kind: DecisionKind::Warning as i32,
-            reason: "First offence".into(),
-            effective_date: Some(ce_proto::google::r#type::Date {
-                year: 2026,
-                month: 11,
-                day: 2,
-            }),
-            ..Default::default()
-        }),
+        decision: Some(world::first_offence_warning()),
     });
     decide.metadata_mut().insert(
         "traceparent",
@@ -537,21 +446,8 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     // by an Art. 27 decision in a second trace.
     let mut cred = CreditingServiceClient::with_interceptor(channel(crediting_port), bearer);
     let (engineer, record) = hours_in_bulk(&mut reg, &mut cred).await;
-    let case = sup
-        .create_violation(CreateViolationRequest {
-            violation: Some(Violation {
-                engineer: engineer.clone(),
-                category: ViolationCategory::ImproperHours as i32,
-                description: "Attendance sheets signed by a colleague".into(),
-                hour_records: vec![record.clone()],
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let case = world::improper_hours(&engineer, std::slice::from_ref(&record));
+    let case = world::create_violation(&mut sup, case).await;
     let mut revoke = tonic::Request::new(DecideViolationRequest {
         name: case,
         decision: Some(Decision {

@@ -33,21 +33,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ce_bench::close::{self, Closed};
-use ce_proto::common::{DeliveryMode, Field, Role, SubjectCategory};
+use ce_proto::common::{DeliveryMode, Role, SubjectCategory};
 use ce_proto::crediting::hour_record::Activity as A;
 use ce_proto::crediting::{
     BulkUploadHourRecordsRequest, FaceToFaceTraining, GetAnnualStatusRequest, HourRecord,
     OnlineTraining,
 };
 use ce_proto::google::r#type::Date;
-use ce_proto::registry::{
-    self as reg, CreateActivityRequest, CreateEmployerRequest, CreateEngineerRequest,
-};
-use ce_tests::{Backend, Place, bearer, credit_code, start_service, token};
+use ce_proto::registry as reg;
+use ce_tests::{Backend, Place, bearer, start_service, token, world};
 use diesel::prelude::*;
 
 fn env(name: &str, default: usize) -> usize {
@@ -150,106 +148,51 @@ fn record(seed: &Seed, e: usize, j: usize, per_engineer: usize) -> HourRecord {
 }
 
 async fn seed_registry(place: &Place, registry: &ce_tests::Service, engineers: usize) -> Seed {
-    let channel = registry.channel().await;
-    let client = |req| {
+    // A day's token: seeding a large registry takes a while.
+    let day_token = place.token(ce_server::auth::TokenRequest {
+        province: Some("44".into()),
+        ttl_secs: 24 * 3600,
+        ..token(Role::ProvincialHrss, "hrss-44-bench")
+    });
+    let mut clerk =
         ce_proto::registry::registry_service_client::RegistryServiceClient::with_interceptor(
-            channel.clone(),
-            bearer(&place.token(req)),
-        )
-    };
-    let province = || {
-        client(ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ttl_secs: 24 * 3600,
-            ..token(Role::ProvincialHrss, "hrss-44-bench")
-        })
-    };
-    let employer = province()
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+            registry.channel().await,
+            bearer(&day_token),
+        );
+    let employer = world::create_employer(&mut clerk, world::employer("44")).await;
     let activity = |title: &str, category: SubjectCategory, mode: DeliveryMode| reg::Activity {
         title: title.into(),
-        province: "44".into(),
-        field: Field::ElectricPower as i32,
         subject_category: category as i32,
         delivery_mode: mode as i32,
-        start_date: date(time::macros::date!(2026 - 01 - 05)),
-        end_date: date(time::macros::date!(2026 - 10 - 30)),
-        hours_per_day: 10.0,
-        ..Default::default()
+        ..world::activity(
+            "44",
+            date(time::macros::date!(2026 - 01 - 05)),
+            date(time::macros::date!(2026 - 10 - 30)),
+            10.0,
+        )
     };
-    let seminar = province()
-        .create_activity(CreateActivityRequest {
-            activity: Some(activity(
-                "Grid protection seminar series",
-                SubjectCategory::Professional,
-                DeliveryMode::FaceToFace,
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let seminar = activity(
+        "Grid protection seminar series",
+        SubjectCategory::Professional,
+        DeliveryMode::FaceToFace,
+    );
+    let seminar = world::create_activity(&mut clerk, seminar).await;
     let mut online = activity(
         "Ethics and law for engineers",
         SubjectCategory::Public,
         DeliveryMode::Online,
     );
     online.field = 0;
-    let online = province()
-        .create_activity(CreateActivityRequest {
-            activity: Some(online),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-
-    let next = Arc::new(AtomicUsize::new(0));
-    let names = Arc::new(std::sync::Mutex::new(vec![String::new(); engineers]));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..16 {
-        let (next, names, employer) = (next.clone(), names.clone(), employer.clone());
-        let mut c = province();
-        workers.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= engineers {
-                    return;
-                }
-                let name = c
-                    .create_engineer(CreateEngineerRequest {
-                        engineer: Some(reg::Engineer {
-                            id_number: unique_resident_id(i),
-                            display_name: format!("工程师{i}"),
-                            province: "44".into(),
-                            field: Field::ElectricPower as i32,
-                            title_level: reg::TitleLevel::Engineer as i32,
-                            employer: employer.clone(),
-                            ..Default::default()
-                        }),
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .name;
-                names.lock().unwrap()[i] = name;
-            }
-        });
-    }
-    while workers.join_next().await.is_some() {}
-    let engineers = std::mem::take(&mut *names.lock().unwrap());
+    let online = world::create_activity(&mut clerk, online).await;
+    let engineers = world::create_engineers_concurrently(
+        &clerk,
+        "44",
+        &employer,
+        engineers,
+        16,
+        unique_resident_id,
+    )
+    .await;
     Seed {
         engineers,
         seminar,

@@ -170,16 +170,7 @@ impl Process {
 
     /// SIGTERM, which flushes the span exporter; waits for the exit.
     pub fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none()
-            && started.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        ce_tests::process::terminate(&mut self.child);
     }
 }
 

@@ -411,25 +411,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .await
         .unwrap();
     // A colleague with one grant too, and one who registers nothing all year.
-    let busy = w
-        .env
-        .registry
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: "王工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: w.employer.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let busy = colleague(&w, "王工", Field::ElectricPower).await;
     w.env
         .province("44")
         .create_hour_record(create(face_to_face(
@@ -447,13 +429,8 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .province("44")
         .create_engineer(CreateEngineerRequest {
             engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
                 display_name: "李工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: w.employer.clone(),
-                ..Default::default()
+                ..ce_tests::world::engineer("44", &w.employer)
             }),
         })
         .await

@@ -74,42 +74,7 @@ async fn ninety_hours(w: &World) -> HourRecord {
         conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0123"),
     )
     .await;
-    let online = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Ethics and law for engineers".into(),
-                province: "44".into(),
-                subject_category: SubjectCategory::Public as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(2026, 6, 1),
-                end_date: date(2026, 6, 30),
-                hours_per_day: 1.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    w.env
-        .province("44")
-        .create_hour_record(create(HourRecord {
-            engineer: w.engineer.clone(),
-            registry_activity: online,
-            activity: Some(A::Online(OnlineTraining {
-                subject_category: SubjectCategory::Public as i32,
-                start_date: date(2026, 6, 1),
-                end_date: date(2026, 6, 30),
-                hours: 30.0,
-                ..Default::default()
-            })),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    thirty_public_hours_online(w).await;
     let course = w
         .env
         .institution(&w.institution)

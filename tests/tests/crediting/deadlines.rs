@@ -10,29 +10,15 @@ use super::*;
 async fn year_end_activity(w: &World, institution: Option<&str>) -> String {
     let activity = reg::Activity {
         title: "Year-end relay protection workshop".into(),
-        province: "44".into(),
-        field: Field::ElectricPower as i32,
-        subject_category: SubjectCategory::Professional as i32,
-        delivery_mode: DeliveryMode::FaceToFace as i32,
-        start_date: date(2026, 12, 28),
-        end_date: date(2027, 1, 2),
-        hours_per_day: 8.0,
         fee_fen: if institution.is_some() { 80_000 } else { 0 },
-        ..Default::default()
+        ..ce_tests::world::activity("44", date(2026, 12, 28), date(2027, 1, 2), 8.0)
     };
     let r = &w.env.registry;
     let mut client = match institution {
         Some(i) => r.institution(i),
         None => r.province("44"),
     };
-    client
-        .create_activity(CreateActivityRequest {
-            activity: Some(activity),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    ce_tests::world::create_activity(&mut client, activity).await
 }
 
 async fn late_december_training_is_registered_in_january_and_an_engineers_paper_is_not(b: Backend) {

@@ -9,10 +9,10 @@ use ce_proto::crediting::hour_record::Activity as A;
 use ce_proto::crediting::*;
 use ce_proto::google::r#type::Date;
 use ce_proto::registry::{
-    self as reg, ChangeInstitutionStandingRequest, CreateActivityRequest, CreateEmployerRequest,
-    CreateEngineerRequest, CreateInstitutionRequest, Standing,
+    self as reg, ChangeInstitutionStandingRequest, CreateActivityRequest, CreateEngineerRequest,
+    Standing,
 };
-use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends, credit_code, resident_id};
+use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends};
 use tonic::Code;
 
 mod aggregation;
@@ -43,91 +43,16 @@ async fn world(b: Backend) -> World {
     world_in(CreditingEnv::start(b).await).await
 }
 
-/// The world's employer, engineer, institution and activities, in `env`.
+/// The world's employer, engineer, institution and activities
+/// ([`ce_tests::world::World`]), in `env`.
 async fn world_in(env: CreditingEnv) -> World {
-    let r = &env.registry;
-    let employer = r
-        .province("44")
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code("44"),
-                display_name: "Pearl River Power".into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let engineer = r
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: "陈工".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: employer.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let institution = r
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("44"),
-                display_name: "Grid Academy".into(),
-                province: "44".into(),
-                fields: vec![Field::ElectricPower as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let activity = |province: &str, fee| reg::Activity {
-        title: "Grid protection".into(),
-        province: province.into(),
-        field: Field::ElectricPower as i32,
-        subject_category: SubjectCategory::Professional as i32,
-        delivery_mode: DeliveryMode::FaceToFace as i32,
-        start_date: date(2026, 3, 2),
-        end_date: date(2026, 3, 4),
-        hours_per_day: 10.0,
-        fee_fen: fee,
-        ..Default::default()
-    };
-    let course = r
-        .institution(&institution)
-        .create_activity(CreateActivityRequest {
-            activity: Some(activity("44", 50_000)),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let seminar = r
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                start_date: date(2026, 4, 1),
-                end_date: date(2026, 4, 3),
-                ..activity("44", 0)
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let ce_tests::world::World {
+        employer,
+        engineer,
+        institution,
+        course,
+        seminar,
+    } = ce_tests::world::World::build(&env.registry).await;
     World {
         env,
         employer,
@@ -173,24 +98,12 @@ fn conversion(engineer: &str, kind: conversion::Kind, evidence: &str) -> HourRec
 
 /// Another engineer of the world's employer in Guangdong, in `field`.
 async fn colleague(w: &World, name: &str, field: Field) -> String {
-    w.env
-        .registry
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                id_number: resident_id("44"),
-                display_name: name.into(),
-                province: "44".into(),
-                field: field as i32,
-                title_level: reg::TitleLevel::Engineer as i32,
-                employer: w.employer.clone(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    let colleague = reg::Engineer {
+        display_name: name.into(),
+        field: field as i32,
+        ..ce_tests::world::engineer("44", &w.employer)
+    };
+    ce_tests::world::create_engineer(&mut w.env.registry.province("44"), colleague).await
 }
 
 fn create(record: HourRecord) -> CreateHourRecordRequest {
@@ -985,24 +898,11 @@ async fn a_bulk_message_over_many_activities_answers_each_from_its_own(b: Backen
     let mut organiser = w.env.registry.institution(&w.institution);
     let mut activities = Vec::new();
     for i in 0..20 {
-        let name = organiser
-            .create_activity(CreateActivityRequest {
-                activity: Some(reg::Activity {
-                    title: format!("Relay setting {i}"),
-                    province: "44".into(),
-                    field: Field::ElectricPower as i32,
-                    subject_category: SubjectCategory::Professional as i32,
-                    delivery_mode: DeliveryMode::FaceToFace as i32,
-                    start_date: date(2026, 3, 2),
-                    end_date: date(2026, 3, 4),
-                    hours_per_day: 8.0,
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
+        let relay = reg::Activity {
+            title: format!("Relay setting {i}"),
+            ..ce_tests::world::activity("44", date(2026, 3, 2), date(2026, 3, 4), 8.0)
+        };
+        let name = ce_tests::world::create_activity(&mut organiser, relay).await;
         activities.push(name);
     }
     let (_fresh, mut inst) = disqualified_from_march_3(&w).await;
@@ -1072,40 +972,17 @@ async fn confirmed(w: &World, record: HourRecord) -> HourRecord {
         .into_inner()
 }
 
-/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
-/// (30), capped to 60 converted, and 30 public online hours: compliant.
-/// Returns the project record.
-pub(crate) async fn compliant_year(w: &World) -> HourRecord {
-    let project = confirmed(
-        w,
-        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0099"),
-    )
-    .await;
-    confirmed(
-        w,
-        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70099-1"),
-    )
-    .await;
-    let online = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Ethics and law for engineers".into(),
-                province: "44".into(),
-                subject_category: SubjectCategory::Public as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(2026, 6, 1),
-                end_date: date(2026, 6, 30),
-                hours_per_day: 1.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+/// 30 public hours for `w.engineer`, granted by Guangdong for its online
+/// course "Ethics and law for engineers" in June 2026.
+async fn thirty_public_hours_online(w: &World) {
+    let online = reg::Activity {
+        title: "Ethics and law for engineers".into(),
+        subject_category: SubjectCategory::Public as i32,
+        delivery_mode: DeliveryMode::Online as i32,
+        field: 0,
+        ..ce_tests::world::activity("44", date(2026, 6, 1), date(2026, 6, 30), 1.0)
+    };
+    let online = ce_tests::world::create_activity(&mut w.env.registry.province("44"), online).await;
     w.env
         .province("44")
         .create_hour_record(create(HourRecord {
@@ -1122,6 +999,23 @@ pub(crate) async fn compliant_year(w: &World) -> HourRecord {
         }))
         .await
         .unwrap();
+}
+
+/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
+/// (30), capped to 60 converted, and 30 public online hours: compliant.
+/// Returns the project record.
+pub(crate) async fn compliant_year(w: &World) -> HourRecord {
+    let project = confirmed(
+        w,
+        conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2026-0099"),
+    )
+    .await;
+    confirmed(
+        w,
+        conversion(&w.engineer, conversion::Kind::BookSole, "978-7-111-70099-1"),
+    )
+    .await;
+    thirty_public_hours_online(w).await;
     project
 }
 
@@ -1437,25 +1331,13 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
         })
         .await
         .unwrap();
-    let shanghai_seminar = r
-        .province("31")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid protection, Shanghai".into(),
-                province: "31".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Public as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 9, 1),
-                end_date: date(2026, 9, 30),
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let shanghai_seminar = reg::Activity {
+        title: "Grid protection, Shanghai".into(),
+        subject_category: SubjectCategory::Public as i32,
+        ..ce_tests::world::activity("31", date(2026, 9, 1), date(2026, 9, 30), 8.0)
+    };
+    let shanghai_seminar =
+        ce_tests::world::create_activity(&mut r.province("31"), shanghai_seminar).await;
     // A crediting that has not cached the engineer's old province.
     let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
     let channel = fresh.channel().await;
@@ -1714,26 +1596,14 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         .unwrap();
         records.push(r.name);
     }
-    let online = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Public subjects 2027".into(),
-                province: "44".into(),
-                subject_category: SubjectCategory::Public as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(2027, 1, 5),
-                end_date: date(2027, 2, 20),
-                hours_per_day: 1.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let online = reg::Activity {
+        title: "Public subjects 2027".into(),
+        subject_category: SubjectCategory::Public as i32,
+        delivery_mode: DeliveryMode::Online as i32,
+        field: 0,
+        ..ce_tests::world::activity("44", date(2027, 1, 5), date(2027, 2, 20), 1.0)
+    };
+    let online = ce_tests::world::create_activity(&mut w.env.registry.province("44"), online).await;
     let granted = hrss
         .create_hour_record(create(HourRecord {
             engineer: w.engineer.clone(),
@@ -1984,27 +1854,12 @@ async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_sig
     );
 
     // The same day at the institution and at the department's seminar.
-    let seminar_day = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid safety day".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: date(2026, 3, 3),
-                end_date: date(2026, 3, 3),
-                hours_per_day: 6.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let seminar_day = reg::Activity {
+        title: "Grid safety day".into(),
+        ..ce_tests::world::activity("44", date(2026, 3, 3), date(2026, 3, 3), 6.0)
+    };
+    let seminar_day =
+        ce_tests::world::create_activity(&mut w.env.registry.province("44"), seminar_day).await;
     let upload = w
         .env
         .institution(&w.institution)

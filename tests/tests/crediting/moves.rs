@@ -37,21 +37,11 @@ fn employer(name: &str) -> TokenRequest {
 }
 
 async fn new_employer(registry: &RegistryEnv, code: &str, display_name: &str) -> String {
-    registry
-        .province(code)
-        .create_employer(CreateEmployerRequest {
-            employer: Some(reg::Employer {
-                credit_code: credit_code(code),
-                display_name: display_name.into(),
-                kind: reg::EmployerKind::Enterprise as i32,
-                province: code.into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    let employer = reg::Employer {
+        display_name: display_name.into(),
+        ..ce_tests::world::employer(code)
+    };
+    ce_tests::world::create_employer(&mut registry.province(code), employer).await
 }
 
 /// A provincial department's own seminar, 8 hours a day from `start` to `end`.
@@ -61,25 +51,11 @@ async fn seminar(
     start: Option<ce_proto::google::r#type::Date>,
     end: Option<ce_proto::google::r#type::Date>,
 ) -> String {
-    registry
-        .province(province)
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Grid protection".into(),
-                province: province.into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::FaceToFace as i32,
-                start_date: start,
-                end_date: end,
-                hours_per_day: 8.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    ce_tests::world::create_activity(
+        &mut registry.province(province),
+        ce_tests::world::activity(province, start, end, 8.0),
+    )
+    .await
 }
 
 /// Guangdong's own seminar of February 2027.

@@ -30,27 +30,12 @@ fn uuid_like(a: &str, b: &str) -> String {
 
 async fn online_hours_are_the_verified_durations_counted_once(b: Backend) {
     let w = world(b).await;
-    let course = w
-        .env
-        .registry
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "Relay protection online".into(),
-                province: "44".into(),
-                field: Field::ElectricPower as i32,
-                subject_category: SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(2026, 9, 1),
-                end_date: date(2026, 9, 30),
-                hours_per_day: 4.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let course = reg::Activity {
+        title: "Relay protection online".into(),
+        delivery_mode: DeliveryMode::Online as i32,
+        ..ce_tests::world::activity("44", date(2026, 9, 1), date(2026, 9, 30), 4.0)
+    };
+    let course = ce_tests::world::create_activity(&mut w.env.registry.province("44"), course).await;
     let record = |statements: Vec<String>, hours: f64| HourRecord {
         engineer: w.engineer.clone(),
         registry_activity: course.clone(),

@@ -52,22 +52,12 @@ async fn institution_serving(env: &QualityEnv, name: &str, fields: &[Field]) -> 
 
 /// An institution of province `code` serving `fields`.
 async fn institution_in(env: &QualityEnv, code: &str, name: &str, fields: &[Field]) -> String {
-    env.registry
-        .province(code)
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code(code),
-                display_name: name.into(),
-                province: code.into(),
-                fields: fields.iter().map(|f| *f as i32).collect(),
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32, DeliveryMode::Online as i32],
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    let institution = reg::Institution {
+        display_name: name.into(),
+        fields: fields.iter().map(|f| *f as i32).collect(),
+        ..ce_tests::world::institution(code)
+    };
+    ce_tests::world::create_institution(&mut env.registry.province(code), institution).await
 }
 
 /// Evaluations of `inst` for 2026, all answering `score`, uploaded by the
@@ -845,9 +835,7 @@ async fn a_watch_on_one_replica_sees_scores_computed_by_another(b: Backend) {
 }
 
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
-    use ce_proto::supervision::{
-        CreateViolationRequest, DecideViolationRequest, Decision, DecisionKind, Violation,
-    };
+    use ce_proto::supervision::DecideViolationRequest;
     let env = QualityEnv::start(b).await;
     let inst = env
         .registry
@@ -874,32 +862,12 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     // One decided violation and one still open: only the decided one counts.
     let mut sup = env.supervision(province("44"));
     for decide in [true, false] {
-        let v = sup
-            .create_violation(CreateViolationRequest {
-                violation: Some(Violation {
-                    institution: inst.clone(),
-                    category: ViolationCategory::ImproperFees as i32,
-                    description: "Fees without training".into(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let case = ce_tests::world::fees_without_training(&inst);
+        let case = ce_tests::world::create_violation(&mut sup, case).await;
         if decide {
             sup.decide_violation(DecideViolationRequest {
-                name: v.name,
-                decision: Some(Decision {
-                    kind: DecisionKind::Warning as i32,
-                    reason: "First offence".into(),
-                    effective_date: Some(ce_proto::google::r#type::Date {
-                        year: 2026,
-                        month: 11,
-                        day: 2,
-                    }),
-                    ..Default::default()
-                }),
+                name: case,
+                decision: Some(ce_tests::world::first_offence_warning()),
             })
             .await
             .unwrap();
@@ -1210,25 +1178,14 @@ async fn online_uploads(
             day: d,
         })
     };
-    let course = r
-        .institution(inst)
-        .create_activity(ce_proto::registry::CreateActivityRequest {
-            activity: Some(reg::Activity {
-                title: "BIM online".into(),
-                province: "44".into(),
-                field: Field::Construction as i32,
-                subject_category: ce_proto::common::SubjectCategory::Professional as i32,
-                delivery_mode: DeliveryMode::Online as i32,
-                start_date: date(9, 1),
-                end_date: date(9, 30),
-                hours_per_day: 4.0,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let course = reg::Activity {
+        title: "BIM online".into(),
+        field: Field::Construction as i32,
+        subject_category: ce_proto::common::SubjectCategory::Professional as i32,
+        delivery_mode: DeliveryMode::Online as i32,
+        ..ce_tests::world::activity("44", date(9, 1), date(9, 30), 4.0)
+    };
+    let course = ce_tests::world::create_activity(&mut r.institution(inst), course).await;
     let statement = |hours: u32| {
         serde_json::json!({
             "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
@@ -1239,22 +1196,12 @@ async fn online_uploads(
     };
     let mut records = Vec::new();
     for hours in verified {
-        let engineer = r
-            .province("44")
-            .create_engineer(ce_proto::registry::CreateEngineerRequest {
-                engineer: Some(reg::Engineer {
-                    id_number: ce_tests::resident_id("44"),
-                    display_name: "赵工".into(),
-                    province: "44".into(),
-                    field: Field::Construction as i32,
-                    title_level: reg::TitleLevel::Engineer as i32,
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
+        let engineer = reg::Engineer {
+            display_name: "赵工".into(),
+            field: Field::Construction as i32,
+            ..ce_tests::world::engineer("44", "")
+        };
+        let engineer = ce_tests::world::create_engineer(&mut r.province("44"), engineer).await;
         let record = env
             .crediting(institution_token(inst))
             .await

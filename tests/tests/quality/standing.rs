@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use ce_proto::common::{DeliveryMode, Field, Role};
 use ce_proto::quality::*;
-use ce_proto::registry::{self as reg, CreateInstitutionRequest};
+use ce_proto::registry as reg;
 use ce_proto::supervision::{
     DecideViolationRequest, Decision, DecisionKind, ListNotificationsRequest,
     ListViolationsRequest, Violation, ViolationCategory, ViolationState,
     WithdrawQualityResultRequest,
 };
-use ce_tests::{Backend, QualityEnv, both_backends, credit_code, token};
+use ce_tests::{Backend, QualityEnv, both_backends, token};
 use tonic::Code;
 
 use super::{institution_token, province, upload};
@@ -33,23 +33,14 @@ async fn academy(env: &QualityEnv, name: &str, disclosed: bool) -> String {
             amount_fen: 30_000,
         }],
     });
-    env.registry
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(reg::Institution {
-                code: credit_code("44"),
-                display_name: name.into(),
-                province: "44".into(),
-                fields: vec![Field::Construction as i32],
-                delivery_modes: vec![DeliveryMode::FaceToFace as i32],
-                disclosure,
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+    let institution = reg::Institution {
+        display_name: name.into(),
+        fields: vec![Field::Construction as i32],
+        delivery_modes: vec![DeliveryMode::FaceToFace as i32],
+        disclosure,
+        ..ce_tests::world::institution("44")
+    };
+    ce_tests::world::create_institution(&mut env.registry.province("44"), institution).await
 }
 
 /// 32 evaluations of `period`: 16 answering `low`, 16 answering `high`.
