@@ -40,7 +40,9 @@ run: build
 release-registry:
 	$(CARGO) build --release -p registry
 
-test: lint helm-check fuzz-smoke release-registry
+# The end-to-end tests start the service binaries as processes (the fault
+# suite, tracing, cectl, `--migrate-only`): `build` makes them first.
+test: lint helm-check fuzz-smoke release-registry build
 	CE_REQUIRE_RELEASE=1 $(CARGO) test --workspace --no-fail-fast
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
@@ -49,7 +51,7 @@ test: lint helm-check fuzz-smoke release-registry
 # crediting, supervision) down while a decision needs it, 2,000 concurrent
 # thousand-row lists against the release registry, pages cut by bytes, and
 # idle and half-open connections closed.
-faults: release-registry
+faults: release-registry build
 	CE_REQUIRE_RELEASE=1 $(CARGO) test -p ce-tests --test faults --test stack --test supervision --test quality --test bounds -- \
 	  killed_mid_upload postgresql_restart hostile_clients registry_is_down database_outage overload_is_shed while_crediting_is_down once_supervision_is_back \
 	  release_registry cut_short_by_bytes idle_connections half_open

@@ -18,13 +18,14 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A workspace binary, built by `cargo test --workspace` (or `cargo build`).
+/// A workspace binary, built by `cargo build -p NAME` (`make build` builds
+/// them all; `make test` and `make faults` run it first).
 pub fn binary(name: &str) -> PathBuf {
     let deps = std::env::current_exe().unwrap();
     let path = deps.parent().unwrap().parent().unwrap().join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build -p {name}` (cargo test --workspace builds it)",
+        "{} is missing: run `cargo build -p {name}` (or `make build`)",
         path.display()
     );
     path
