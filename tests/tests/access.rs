@@ -139,7 +139,7 @@ const fn write(rpc: &'static str, allowed: &'static [Who]) -> Row {
     }
 }
 
-/// The registry (PRODUCT.md "Roles and scope"; `services/registry/src/scope.rs`).
+/// The registry (`docs/product.md`, "Roles and scope"; `services/registry/src/scope.rs`).
 const REGISTRY: &[Row] = &[
     // Engineers: their province, their field's regulator, their employer, themselves.
     read(

@@ -32,7 +32,7 @@
 //! Other faults are tested beside the features they threaten: a database
 //! connection cut and load shedding (`stack.rs`), crediting down during an
 //! Art. 27 decision (`supervision.rs`), supervision down when quality
-//! reports a poor result (`quality.rs`). `make faults` runs them all.
+//! reports a poor result (`quality/standing.rs`). `make faults` runs them all.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,6 @@
-//! The append-only audit log (PRODUCT.md: "every mutation is recorded in an
-//! append-only audit log with who, when, what and why").
+//! The append-only audit log: every mutation, allowed or refused, is
+//! recorded with who, when, what and why (`docs/product.md`, "What always
+//! holds"; `docs/audit.md`).
 //!
 //! Every service's database has the same `audit_log` table, created by the
 //! migrations of this crate, which [`crate::Db::connect`] runs before the

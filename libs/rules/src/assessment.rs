@@ -38,7 +38,7 @@ impl DeemedReason {
     }
 }
 
-/// The state of an engineer's year (PRODUCT.md, "Annual status").
+/// The state of an engineer's year (`docs/product.md`, "Annual status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// The year is not over and the requirement is not met yet.
@@ -273,7 +273,7 @@ impl Entry<'_> {
 /// use ce_rules::{assess, Activity, Category, Hours, Record, RuleSet, Status, YearInput};
 /// use time::macros::date;
 ///
-/// // RULES.md worked example 1: a 3-day course of 10 hours a day earns 24.
+/// // docs/rules.md, worked example 1: a 3-day course of 10 hours a day earns 24.
 /// let course = Record::new("c1", Activity::FaceToFace {
 ///     category: Category::Professional, start: date!(2026-03-02), days: 3,
 ///     hours_per_day: 10.0, provider: None,

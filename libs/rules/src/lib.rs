@@ -1,6 +1,6 @@
 //! The regulation as rules a program can apply: the draft *Regulations on
 //! Continuing Education for Engineering and Technical Personnel*
-//! (工程技术人员继续教育规定), restated in `shared/spec/RULES.md`.
+//! (工程技术人员继续教育规定), read interpretation by interpretation in `docs/rules.md`.
 //!
 //! Pure functions, no I/O: every service that computes or checks hours
 //! calls this crate, and nothing else re-implements a rule.
@@ -22,7 +22,7 @@
 //! use ce_rules::*;
 //! use time::macros::date;
 //!
-//! // RULES.md worked example 3: a sole research project (40) and a sole
+//! // docs/rules.md, worked example 3: a sole research project (40) and a sole
 //! // book (30) convert to 70, capped at 60; with 30 public online hours the
 //! // year has 90, 60 professional: compliant.
 //! let records = [

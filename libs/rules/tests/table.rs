@@ -1,5 +1,5 @@
-//! Every row of the Art. 18 table in RULES.md, each worked example, and each
-//! kind of impossible input.
+//! Every item of Art. 18 (the national maxima, `rulesets/national.toml`),
+//! each worked example of `docs/rules.md`, and each kind of impossible input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -200,7 +200,7 @@ fn item_7_standards_by_drafter_rank() {
 
 #[test]
 fn item_8_lecturing_is_six_times_real_time() {
-    // RULES.md worked example 5: a lecture of 2.5 hours earns 15.
+    // docs/rules.md, worked example 5: a lecture of 2.5 hours earns 15.
     let c = credited(Activity::Lecture {
         hours: 2.5,
         date: D,
@@ -230,7 +230,7 @@ fn item_10_competitions_by_level_and_prize() {
     };
     assert_eq!(c(CompetitionLevel::National, Prize::First).hours, h(30.0));
     assert_eq!(c(CompetitionLevel::Provincial, Prize::Third).hours, h(30.0));
-    // RULES.md worked example 6: municipal level earns 0, with the reason.
+    // docs/rules.md, worked example 6: municipal level earns 0, with the reason.
     let municipal = c(CompetitionLevel::BelowProvincial, Prize::First);
     assert_eq!(municipal.hours, Hours::ZERO);
     assert_eq!(municipal.cuts, vec![Cut::CompetitionBelowProvincial]);
@@ -272,7 +272,7 @@ fn item_10_the_same_competition_is_never_counted_twice() {
 
 #[test]
 fn a_lecture_submitted_twice_counts_once() {
-    // RULES.md example 5, submitted twice: 15, not 30; the second is kept
+    // docs/rules.md, worked example 5, submitted twice: 15, not 30; the second is kept
     // and shown as a duplicate citing the lecture's item.
     let talk = |id: &str| {
         Record::new(

@@ -1,4 +1,4 @@
-//! The outbox (PRODUCT.md): an effect on another service is stored in the
+//! The outbox (`docs/architecture.md`, "Crossing services"): an effect on another service is stored in the
 //! transaction of the change that causes it and delivered by a background
 //! worker, with leases, retries and capped backoff, until the peer
 //! acknowledges. The effect's id is the idempotency key the peer sees, so a

@@ -594,7 +594,7 @@ impl Crediting {
     }
 
     /// Replaces a record with a corrected one; the old one is kept as
-    /// SUPERSEDED (PRODUCT.md: records are never edited in place).
+    /// SUPERSEDED (records are never edited in place, `docs/product.md`).
     pub async fn correct(
         &self,
         call: &Call,

@@ -1,4 +1,4 @@
-//! Who may see and confirm what in crediting (PRODUCT.md, "Roles and
+//! Who may see and confirm what in crediting (`docs/product.md`, "Roles and
 //! scope"; Art. 21).
 //!
 //! | what | read | confirm or reject |

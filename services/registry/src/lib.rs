@@ -1,5 +1,5 @@
 //! The registry service: engineers, employers, institutions (and their
-//! standing), activities, and the reference lists (PRODUCT.md).
+//! standing), activities, and the reference lists (`docs/product.md`).
 //!
 //! | module | holds |
 //! |---|---|

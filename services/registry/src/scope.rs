@@ -1,4 +1,4 @@
-//! Who may see and change what in the registry (PRODUCT.md, "Roles and
+//! Who may see and change what in the registry (`docs/product.md`, "Roles and
 //! scope"). Every handler asks here; nothing else decides access.
 //!
 //! | resource | read | write |

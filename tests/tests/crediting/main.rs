@@ -135,7 +135,7 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     assert_eq!(granted.route, Route::DepartmentGrant as i32);
     assert_eq!(granted.province, "44");
     let explanation = granted.explanation.unwrap();
-    // RULES.md worked example 1: 3 days of 10 hours earn 24.
+    // docs/rules.md, worked example 1: 3 days of 10 hours earn 24.
     assert_eq!(
         (explanation.hours, explanation.article.as_str()),
         (24.0, "Art. 18(1)")
@@ -587,7 +587,7 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
         .await
         .unwrap();
 
-    // The same patent again is kept, shown, and credited 0 (RULES.md example 4).
+    // The same patent again is kept, shown, and credited 0 (docs/rules.md, worked example 4).
     let again = me
         .create_hour_record(create(conversion(
             &w.engineer,
@@ -608,7 +608,7 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
     assert_eq!(e.hours, 0.0);
     assert!(e.text.contains("counts once"), "{}", e.text);
 
-    // RULES.md example 2: co-authored paper + patent + 40 professional and 30 public online hours.
+    // docs/rules.md, worked example 2: co-authored paper + patent + 40 professional and 30 public online hours.
     let mut paper = conversion(
         &w.engineer,
         conversion::Kind::PaperCoauthor,
@@ -1001,7 +1001,7 @@ async fn thirty_public_hours_online(w: &World) {
         .unwrap();
 }
 
-/// RULES.md example 3 for `w.engineer`: a sole project (40) and a sole book
+/// `docs/rules.md`, worked example 3, for `w.engineer`: a sole project (40) and a sole book
 /// (30), capped to 60 converted, and 30 public online hours: compliant.
 /// Returns the project record.
 pub(crate) async fn compliant_year(w: &World) -> HourRecord {
@@ -1021,7 +1021,7 @@ pub(crate) async fn compliant_year(w: &World) -> HourRecord {
 
 async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follows(b: Backend) {
     let w = world(b).await;
-    // RULES.md example 3: sole project 40 + sole book 30 (capped to 60 converted) + 30 public hours.
+    // docs/rules.md, worked example 3: sole project 40 + sole book 30 (capped to 60 converted) + 30 public hours.
     let project = compliant_year(&w).await;
     let check = || CheckTitleEligibilityRequest {
         engineer: w.engineer.clone(),

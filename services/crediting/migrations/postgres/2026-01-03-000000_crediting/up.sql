@@ -1,7 +1,7 @@
 -- Crediting's tables. Enums as proto numbers, times as microseconds since
 -- the Unix epoch, messages as their protobuf encoding.
 
--- Hour records are never deleted or edited in place (PRODUCT.md); their
+-- Hour records are never deleted or edited in place (docs/product.md); their
 -- state moves SUBMITTED -> CONFIRMED | REJECTED, CONFIRMED -> REVOKED.
 CREATE TABLE hour_records (
     id TEXT PRIMARY KEY,
