@@ -4,7 +4,7 @@
 //! and answer only with clean errors (a bad field, a missing resource, a
 //! refusal), never INTERNAL or UNKNOWN. The client-streaming bulk upload
 //! gets the bytes cut into several messages (a first byte of 0xF0 or more
-//! picks it). `tests/tests/access.rs` checks that every write RPC in the
+//! picks it). `tests/tests/access/main.rs` checks that every write RPC in the
 //! protos is listed here.
 
 #![no_main]
