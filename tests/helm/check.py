@@ -94,6 +94,10 @@ def main(chart_dir):
             own = [s for s in secrets if s.endswith("-service-key")]
             want = [] if name == "registry" else [f"ce-{name}-service-key"]
             expect(own == want, f"{label}: {name} mounts its own service key only: {own}")
+            items = [i["key"] for v in d["spec"]["template"]["spec"]["volumes"] if v["name"] == "service-key"
+                     for i in v["secret"]["items"]]
+            expect(("certificate-private.pem" in items) == (name == "crediting"),
+                   f"{label}: only crediting holds the certificate key: {name} has {items}")
         configs = {d["metadata"]["name"]: d for d in kinds(docs, "ConfigMap")}
         trusted = {
             "registry": ["crediting", "quality", "supervision"],
@@ -109,7 +113,8 @@ def main(chart_dir):
             expect(("service_key_path" in text) == (name != "registry"), f"{label}: {name}'s own key")
         crediting = next(v for k, v in configs.items() if k.endswith("crediting-config"))
         toml = crediting["data"]["crediting.toml"]
-        expect('registry = "' in toml and "signing_key_path" in toml, f"{label}: crediting's peers and certificate key")
+        expect('registry = "' in toml and 'signing_key_path = "/etc/ce/service-key/certificate-private.pem"' in toml,
+               f"{label}: crediting's peers and certificate key")
         if values["tls"]["enabled"]:
             expect("[server.tls]" in toml and "client_ca_path" in toml and "https://" in toml, f"{label}: TLS configured")
             expect("[peer_tls]" in toml and 'cert_path = "/etc/ce/tls/tls.crt"' in toml.split("[peer_tls]")[1],

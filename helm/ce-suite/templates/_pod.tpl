@@ -92,6 +92,10 @@ volumes:
       items:
         - key: service-private.pem
           path: service-private.pem
+        {{- if eq .name "crediting" }}
+        - key: certificate-private.pem
+          path: certificate-private.pem
+        {{- end }}
   {{- end }}
   {{- if .serve }}
   - name: rules
