@@ -396,7 +396,8 @@ mod tests {
         };
         assert_eq!(v[0].field, "hour_record.face_to_face.hours_per_day");
         assert!(
-            v[0].description.contains("Art. 18(1)"),
+            v[0].description
+                .contains(&ce_rules::Article::item(18, 1).to_string()),
             "{}",
             v[0].description
         );

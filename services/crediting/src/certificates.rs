@@ -833,7 +833,10 @@ mod tests {
                 professional_hours: 56.338_333,
                 converted_hours: 12.5,
                 complete: false,
-                deemed_reason: "Art. 19: \"abroad\"\r\n— 出国访学 ⅓ year".into(),
+                deemed_reason: format!(
+                    "{}: \"abroad\"\r\n— 出国访学 ⅓ year",
+                    ce_rules::article::ART_19
+                ),
                 province: "44".into(),
                 rule_set: "44-2026".into(),
                 ..Default::default()
@@ -871,7 +874,8 @@ mod tests {
     /// A certificate as issued before `serde_json_canonicalizer`, signed
     /// over the hand-written canonicalisation it replaced; stored as it was
     /// issued, it is its own canonical form.
-    const ISSUED_BEFORE: &str = r#"{"@context":["https://www.w3.org/ns/credentials/v2","https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],"credentialSubject":{"achievement":{"achievementType":"Certificate","criteria":{"narrative":"At least 90 hours a year, at least 60 of them professional subjects (Art. 18), or a year deemed complete (Art. 18, 19) or made up (Art. 20)."},"description":"Annual continuing education of engineering and technical personnel","id":"urn:ce:achievement:annual:2026","name":"工程技术人员继续教育 2026 年度学时 / Continuing education hours 2026","resultDescription":[{"id":"urn:ce:result:total","name":"Total hours","resultType":"ext:Hours","type":["ResultDescription"]},{"id":"urn:ce:result:public","name":"Public-subject hours","resultType":"ext:Hours","type":["ResultDescription"]},{"id":"urn:ce:result:professional","name":"Professional-subject hours (converted included)","resultType":"ext:Hours","type":["ResultDescription"]},{"id":"urn:ce:result:converted","name":"Converted hours, forms 4-9 (Art. 18)","resultType":"ext:Hours","type":["ResultDescription"]}],"type":["Achievement"]},"annualStatus":"engineers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/annualStatuses/2026","complete":true,"deemedReason":"","id":"urn:ce:engineers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","province":"35","result":[{"resultDescription":"urn:ce:result:total","type":["Result"],"value":"112.00"},{"resultDescription":"urn:ce:result:public","type":["Result"],"value":"32.00"},{"resultDescription":"urn:ce:result:professional","type":["Result"],"value":"80.00"},{"resultDescription":"urn:ce:result:converted","type":["Result"],"value":"0.00"}],"ruleSet":"national-2026","state":"COMPLIANT","type":["AchievementSubject"],"year":2026},"id":"urn:uuid:0190a1b2-0000-7000-8000-000000000000","issuer":{"id":"did:web:test","name":"Test","type":["Profile"]},"name":"Continuing education 2026 — COMPLIANT","proof":{"created":"2026-11-25T08:30:00.123456Z","cryptosuite":"eddsa-jcs-2022","proofPurpose":"assertionMethod","proofValue":"z3Pk6vSETh8xwGBkW1Mv5bXH3KpxEZTPxmCCie8KeV8yDGJiCoSiVVvVeBLmHDwjZZh596wxmQ8XUTYFRzJh1nn53","type":"DataIntegrityProof","verificationMethod":"did:web:test#certificates-1"},"type":["VerifiableCredential","OpenBadgeCredential"],"validFrom":"2026-11-25T08:30:00.123456Z"}"#;
+    const ISSUED_BEFORE: &str =
+        include_str!("../tests/data/certificate-issued-before-jcs-crate.json");
 
     #[test]
     fn a_certificate_issued_before_the_crate_still_verifies() {

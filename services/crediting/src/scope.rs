@@ -1,5 +1,5 @@
-//! Who may see and confirm what in crediting (`docs/product.md`, "Roles and
-//! scope"; Art. 21).
+//! Who may see and confirm what in crediting (Art. 21; `docs/product.md`,
+//! section Roles and scope).
 //!
 //! | what | read | confirm or reject |
 //! |---|---|---|

@@ -44,7 +44,7 @@ pub enum Indicator {
     DisclosureCompleteness,
     /// Share of qualified teaching staff (0-1, Art. 14).
     QualifiedStaff,
-    /// Share of "dual-qualified" teaching staff (0-1, Art. 14).
+    /// Share of dual-qualified teaching staff (0-1, Art. 14).
     DualQualifiedStaff,
     /// Median days from an activity's end to its hours reaching crediting
     /// (Art. 21).
