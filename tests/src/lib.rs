@@ -553,8 +553,7 @@ pub struct SupervisionEnv {
 /// A free local address, for a service whose address its peers need
 /// before it starts (crediting and supervision call each other).
 pub fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    listener.local_addr().unwrap()
+    ([127, 0, 0, 1], process::free_port()).into()
 }
 
 impl SupervisionEnv {
