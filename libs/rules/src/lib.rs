@@ -49,6 +49,7 @@ pub mod credit;
 pub mod dates;
 pub mod error;
 pub mod hours;
+pub mod revocation;
 pub mod ruleset;
 pub mod signals;
 pub mod standing;

@@ -2,6 +2,7 @@
 //! whether the case a revocation names decided it (Art. 27).
 
 use ce_rules::article::ART_27;
+use ce_rules::revocation::{self, Refusal};
 use std::sync::Arc;
 
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
@@ -67,22 +68,29 @@ impl Supervision {
                 )));
             }
         };
-        let decided = matches!(
+        let decided_by_revocation = matches!(
             ViolationState::try_from(violation.state),
             Ok(ViolationState::Decided | ViolationState::Closed)
         ) && violation
             .decision
             .as_ref()
             .is_some_and(|d| d.kind == DecisionKind::Revocation as i32);
-        if !decided {
-            return Err(ApiError::PermissionDenied(format!(
-                "{case} has not been decided by revocation: hours are revoked only by a decided case ({ART_27})"
-            )));
-        }
-        if let Some(other) = names.iter().find(|n| !violation.hour_records.contains(n)) {
-            return Err(ApiError::PermissionDenied(format!(
-                "{case} does not name {other}: a decided case revokes only the records it names ({ART_27})"
-            )));
+        let decided = revocation::Case {
+            decided_by_revocation,
+            records: &violation.hour_records,
+        };
+        match revocation::covers(decided, names) {
+            Ok(()) => {}
+            Err(Refusal::NotDecided) => {
+                return Err(ApiError::PermissionDenied(format!(
+                    "{case} has not been decided by revocation: hours are revoked only by a decided case ({ART_27})"
+                )));
+            }
+            Err(Refusal::NotNamed(other)) => {
+                return Err(ApiError::PermissionDenied(format!(
+                    "{case} does not name {other}: a decided case revokes only the records it names ({ART_27})"
+                )));
+            }
         }
         Ok(())
     }
