@@ -290,3 +290,13 @@ pub fn improper_hours(engineer: &str, records: &[String]) -> sv::Violation {
         ..Default::default()
     }
 }
+
+/// The decision of an improper-hours case: its records are revoked
+/// (Art. 27).
+pub fn revocation() -> sv::Decision {
+    sv::Decision {
+        kind: sv::DecisionKind::Revocation as i32,
+        reason: "Hours obtained by a false attendance sheet".into(),
+        ..Default::default()
+    }
+}

@@ -2623,20 +2623,11 @@ async fn a_service_revokes_hours_only_on_a_decided_case_naming_them(b: Backend) 
     let (_employer, engineer, record) = engineer_with_hours(&env).await;
     let (_, _, other) = engineer_with_hours(&env).await;
     let mut gd = env.client(province("44"));
-    let open = gd
-        .create_violation(CreateViolationRequest {
-            violation: Some(Violation {
-                engineer: engineer.clone(),
-                category: ViolationCategory::ImproperHours as i32,
-                description: "Attendance sheets signed by a colleague".into(),
-                hour_records: vec![record.name.clone()],
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let open = ce_tests::world::create_violation(
+        &mut gd,
+        ce_tests::world::improper_hours(&engineer, std::slice::from_ref(&record.name)),
+    )
+    .await;
     let revoke = |case: &str, names: Vec<String>| RevokeHourRecordsRequest {
         names,
         reason: "Hours obtained improperly".into(),
@@ -2653,7 +2644,7 @@ async fn a_service_revokes_hours_only_on_a_decided_case_naming_them(b: Backend) 
     // Not decided yet.
     refused(
         as_supervision
-            .revoke_hour_records(revoke(&open.name, vec![record.name.clone()]))
+            .revoke_hour_records(revoke(&open, vec![record.name.clone()]))
             .await,
         Code::PermissionDenied,
         "has not been decided by revocation",
@@ -2680,25 +2671,21 @@ async fn a_service_revokes_hours_only_on_a_decided_case_naming_them(b: Backend) 
     // Quality monitoring holds no such power, whatever the case.
     refused(
         env.crediting(token(Role::Service, "quality"))
-            .revoke_hour_records(revoke(&open.name, vec![record.name.clone()]))
+            .revoke_hour_records(revoke(&open, vec![record.name.clone()]))
             .await,
         Code::PermissionDenied,
         "service `quality` may not call RevokeHourRecords",
     );
     gd.decide_violation(DecideViolationRequest {
-        name: open.name.clone(),
-        decision: Some(Decision {
-            kind: DecisionKind::Revocation as i32,
-            reason: "Hours obtained by a false attendance sheet".into(),
-            ..Default::default()
-        }),
+        name: open.clone(),
+        decision: Some(ce_tests::world::revocation()),
     })
     .await
     .unwrap();
     // Decided, but it does not name another engineer's record.
     refused(
         as_supervision
-            .revoke_hour_records(revoke(&open.name, vec![other.name.clone()]))
+            .revoke_hour_records(revoke(&open, vec![other.name.clone()]))
             .await,
         Code::PermissionDenied,
         "does not name",

@@ -219,11 +219,7 @@ async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record:
     let case = ce_tests::world::create_violation(&mut gd, case).await;
     gd.decide_violation(sv::DecideViolationRequest {
         name: case.clone(),
-        decision: Some(sv::Decision {
-            kind: sv::DecisionKind::Revocation as i32,
-            reason: "Hours obtained by a false attendance sheet".into(),
-            ..Default::default()
-        }),
+        decision: Some(ce_tests::world::revocation()),
     })
     .await
     .unwrap();
