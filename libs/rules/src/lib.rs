@@ -15,6 +15,11 @@
 //! | impossible input and bad rule sets | [`error`] |
 //! | fraud signals (Art. 13, 27) | [`signals`] |
 //! | an institution's standing on a day (Art. 26) | [`standing`] |
+//! | registering hours: routes, who submits, deadlines (Art. 17, 19, 21) | [`registration`] |
+//! | deferral and make-up: who certifies, which year makes up (Art. 20) | [`deferral`] |
+//! | sanctions: which article, which decision for which party, reinstatement (Art. 24, 26, 27) | [`sanction`] |
+//! | quality monitoring: periods, poor grades (Art. 25) | [`quality`] |
+//! | revocations by a decided case (Art. 27) | [`revocation`] |
 //! | exact hours, article references | [`hours`], [`article`] |
 //! | China Standard Time, the regulation's clock | [`dates`] |
 //!
@@ -47,10 +52,14 @@ pub mod article;
 pub mod assessment;
 pub mod credit;
 pub mod dates;
+pub mod deferral;
 pub mod error;
 pub mod hours;
+pub mod quality;
+pub mod registration;
 pub mod revocation;
 pub mod ruleset;
+pub mod sanction;
 pub mod signals;
 pub mod standing;
 pub mod xapi;
