@@ -6,7 +6,6 @@ use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::{DeliveryMode, SubjectCategory};
 use ce_proto::registry::{Activity, ListActivitiesRequest, ListActivitiesResponse, OrganiserKind};
 use ce_rules::article::{ART_10, ART_13, ART_26};
-use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -157,11 +156,10 @@ fn check_institution(
     Ok(())
 }
 
-pub async fn create(db: &Db, call: &Call, a: Activity) -> Result<Activity, ApiError> {
+pub async fn create(db: &Db, call: &Call, a: Activity, now: i64) -> Result<Activity, ApiError> {
     let organiser = scope::organiser_of(&call.caller)?;
     let (start, end) = validate(&a, &organiser)?;
     scope::place_activity(&call.caller, &a.province, a.field)?;
-    let now = now_micros();
     let row = ActivityRow {
         id: names::new_id(),
         title: a.title.trim().to_owned(),
@@ -247,6 +245,7 @@ pub async fn update(
     call: &Call,
     a: Activity,
     mask: Option<prost_types::FieldMask>,
+    now: i64,
 ) -> Result<Activity, ApiError> {
     let id = names::parse("activity.name", ACTIVITIES, &a.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "activity")?;
@@ -295,7 +294,7 @@ pub async fn update(
                 return Ok(after);
             }
             check_institution(conn, &after, start, end)?;
-            after.update_micros = now_micros();
+            after.update_micros = now;
             store::update(conn, &after)?;
             audit::append(conn, &call.audit(&a.name, "OK"))?;
             Ok(after)

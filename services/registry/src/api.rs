@@ -33,6 +33,11 @@ impl RegistryApi {
     pub fn with_clock(db: Db, clock: crate::Clock) -> RegistryApi {
         RegistryApi { db, clock }
     }
+
+    /// Today by the registry's clock, in China Standard Time.
+    fn today(&self) -> time::Date {
+        crate::today((self.clock)())
+    }
 }
 
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
@@ -134,7 +139,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Employer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().employer, "employer") {
-            Ok(e) => employers::create(&self.db, &call, e).await,
+            Ok(e) => employers::create(&self.db, &call, e, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "employers", result).await
@@ -152,7 +157,7 @@ impl RegistryService for RegistryApi {
             .map(|e| e.name.clone())
             .unwrap_or_default();
         let result = match required(r.employer, "employer") {
-            Ok(e) => employers::update(&self.db, &call, e, r.update_mask).await,
+            Ok(e) => employers::update(&self.db, &call, e, r.update_mask, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "employers"), result).await
@@ -163,7 +168,7 @@ impl RegistryService for RegistryApi {
         req: Request<GetInstitutionRequest>,
     ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
-        reply(institutions::get(&self.db, &call, &req.into_inner().name).await)
+        reply(institutions::get(&self.db, &call, &req.into_inner().name, self.today()).await)
     }
 
     async fn list_institutions(
@@ -171,7 +176,7 @@ impl RegistryService for RegistryApi {
         req: Request<ListInstitutionsRequest>,
     ) -> Result<Response<ListInstitutionsResponse>, Status> {
         let call = Call::from_request(&req)?;
-        reply(institutions::list(&self.db, &call, req.into_inner()).await)
+        reply(institutions::list(&self.db, &call, req.into_inner(), self.today()).await)
     }
 
     async fn create_institution(
@@ -180,7 +185,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().institution, "institution") {
-            Ok(i) => institutions::create(&self.db, &call, i).await,
+            Ok(i) => institutions::create(&self.db, &call, i, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "institutions", result).await
@@ -198,7 +203,7 @@ impl RegistryService for RegistryApi {
             .map(|i| i.name.clone())
             .unwrap_or_default();
         let result = match required(r.institution, "institution") {
-            Ok(i) => institutions::update(&self.db, &call, i, r.update_mask).await,
+            Ok(i) => institutions::update(&self.db, &call, i, r.update_mask, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
@@ -211,7 +216,7 @@ impl RegistryService for RegistryApi {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
         let name = r.name.clone();
-        let result = institutions::change_standing(&self.db, &call, r).await;
+        let result = institutions::change_standing(&self.db, &call, r, (self.clock)()).await;
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
@@ -222,7 +227,7 @@ impl RegistryService for RegistryApi {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
         let name = r.name.clone();
-        let result = institutions::record_quality(&self.db, &call, r).await;
+        let result = institutions::record_quality(&self.db, &call, r, (self.clock)()).await;
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
@@ -271,7 +276,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Activity>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().activity, "activity") {
-            Ok(a) => activities::create(&self.db, &call, a).await,
+            Ok(a) => activities::create(&self.db, &call, a, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "activities", result).await
@@ -289,7 +294,7 @@ impl RegistryService for RegistryApi {
             .map(|a| a.name.clone())
             .unwrap_or_default();
         let result = match required(r.activity, "activity") {
-            Ok(a) => activities::update(&self.db, &call, a, r.update_mask).await,
+            Ok(a) => activities::update(&self.db, &call, a, r.update_mask, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "activities"), result).await

@@ -4,7 +4,6 @@
 use ce_db::{Db, audit};
 use ce_proto::registry::{Employer, EmployerKind, ListEmployersRequest, ListEmployersResponse};
 use ce_rules::article::ART_2;
-use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -50,10 +49,9 @@ fn validate(e: &Employer) -> Result<String, ApiError> {
     Ok(code)
 }
 
-pub async fn create(db: &Db, call: &Call, e: Employer) -> Result<Employer, ApiError> {
+pub async fn create(db: &Db, call: &Call, e: Employer, now: i64) -> Result<Employer, ApiError> {
     let credit_code = validate(&e)?;
     scope::create_employer(&call.caller, &e.province)?;
-    let now = now_micros();
     let row = EmployerRow {
         id: names::new_id(),
         credit_code,
@@ -96,6 +94,7 @@ pub async fn update(
     call: &Call,
     e: Employer,
     mask: Option<prost_types::FieldMask>,
+    now: i64,
 ) -> Result<Employer, ApiError> {
     let id = names::parse("employer.name", EMPLOYERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "employer")?;
@@ -124,7 +123,7 @@ pub async fn update(
             if after == before {
                 return Ok(after);
             }
-            after.update_micros = now_micros();
+            after.update_micros = now;
             store::update(conn, &after)?;
             audit::append(conn, &call.audit(&e.name, "OK"))?;
             Ok(after)

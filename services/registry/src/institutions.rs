@@ -9,7 +9,6 @@ use ce_proto::registry::{
     StandingChange,
 };
 use ce_rules::article::{ART_13, ART_15, ART_26, ART_29};
-use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 use serde::{Deserialize, Serialize};
@@ -71,6 +70,7 @@ pub async fn record_quality(
     db: &Db,
     call: &Call,
     req: ce_proto::registry::RecordQualityGradeRequest,
+    now: i64,
 ) -> Result<Institution, ApiError> {
     let id = names::parse("name", INSTITUTIONS, &req.name)?.to_owned();
     let mut v = Violations::new();
@@ -117,8 +117,8 @@ pub async fn record_quality(
                 row.quality_grade = Some(req.grade.trim().to_owned());
                 row.quality_period = Some(req.period.trim().to_owned());
                 row.quality_model = Some(req.model_version.trim().to_owned());
-                row.quality_compute_micros = Some(computed.unwrap_or_else(now_micros));
-                row.update_micros = now_micros();
+                row.quality_compute_micros = Some(computed.unwrap_or(now));
+                row.update_micros = now;
                 store::update_quality(conn, &row)?;
                 ce_db::audit::append(conn, &call.audit(&req.name, "OK"))?;
             }
@@ -219,12 +219,16 @@ fn disclosure_columns(d: Option<&Disclosure>) -> (String, String, String) {
     )
 }
 
-pub async fn create(db: &Db, call: &Call, i: Institution) -> Result<Institution, ApiError> {
+pub async fn create(
+    db: &Db,
+    call: &Call,
+    i: Institution,
+    now: i64,
+) -> Result<Institution, ApiError> {
     let mut v = Violations::new();
     let code = validate(&i, &mut v);
     v.finish()?;
     scope::create_institution(&call.caller, &i.province)?;
-    let now = now_micros();
     // An institution exists before it is registered here: it is in good
     // standing from the day the regulation took effect until a dated
     // decision says otherwise.
@@ -316,8 +320,7 @@ fn refresh(
 
 /// Applies dated standing changes that have fallen due since they were
 /// recorded, so reads and filters see today's standing.
-async fn refresh_due(db: &Db) -> Result<(), ApiError> {
-    let today = dates::today();
+async fn refresh_due(db: &Db, today: time::Date) -> Result<(), ApiError> {
     let today_text = dates::format(today);
     let due = {
         let t = today_text.clone();
@@ -339,9 +342,14 @@ async fn refresh_due(db: &Db) -> Result<(), ApiError> {
     .await
 }
 
-pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Institution, ApiError> {
+pub async fn get(
+    db: &Db,
+    _call: &Call,
+    name: &str,
+    today: time::Date,
+) -> Result<Institution, ApiError> {
     let id = names::parse("name", INSTITUTIONS, name)?.to_owned();
-    refresh_due(db).await?;
+    refresh_due(db, today).await?;
     let row = db
         .read(move |conn| store::get(conn, &id))
         .await?
@@ -356,6 +364,7 @@ pub async fn update(
     call: &Call,
     i: Institution,
     mask: Option<prost_types::FieldMask>,
+    now: i64,
 ) -> Result<Institution, ApiError> {
     let id = names::parse("institution.name", INSTITUTIONS, &i.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "institution")?;
@@ -403,7 +412,7 @@ pub async fn update(
             if after == before {
                 return Ok(after);
             }
-            after.update_micros = now_micros();
+            after.update_micros = now;
             store::update_details(conn, &after)?;
             audit::append(conn, &call.audit(&i.name, "OK"))?;
             Ok(after)
@@ -416,6 +425,7 @@ pub async fn list(
     db: &Db,
     call: &Call,
     req: ListInstitutionsRequest,
+    today: time::Date,
 ) -> Result<ListInstitutionsResponse, ApiError> {
     let mut v = Violations::new();
     if !req.province.is_empty() {
@@ -436,7 +446,7 @@ pub async fn list(
             req.province, req.field, req.standing, req.code
         ),
     )?;
-    refresh_due(db).await?;
+    refresh_due(db, today).await?;
     let filter = InstitutionFilter {
         province: (!req.province.is_empty()).then(|| req.province.clone()),
         field: (req.field != 0).then_some(req.field),
@@ -478,6 +488,7 @@ pub async fn change_standing(
     db: &Db,
     call: &Call,
     req: ChangeInstitutionStandingRequest,
+    now: i64,
 ) -> Result<Institution, ApiError> {
     let id = names::parse("name", INSTITUTIONS, &req.name)?.to_owned();
     let mut v = Violations::new();
@@ -543,11 +554,11 @@ pub async fn change_standing(
                     changed_by_role: call.caller.role_name().into(),
                     request_id,
                     request_digest: Some(digest),
-                    create_micros: now_micros(),
+                    create_micros: now,
                 },
             )?;
-            row.update_micros = now_micros();
-            refresh(conn, &mut row, dates::today())?;
+            row.update_micros = now;
+            refresh(conn, &mut row, crate::today(now))?;
             audit::append(conn, &call.audit(&req.name, "OK"))?;
             Ok(row)
         })

@@ -69,11 +69,19 @@ pub fn migrations() -> ce_db::Migrations {
     }
 }
 
-/// The registry's time, in microseconds since the epoch: when engineers
-/// are registered and changed. It is a fact a peer reads (the year close in
+/// The registry's time, in microseconds since the epoch: when engineers,
+/// employers, institutions and activities are registered and changed, and
+/// the day (China Standard Time) on which dated standing changes fall due
+/// (Art. 26). Registration times are facts a peer reads (the year close in
 /// crediting counts who was registered by the end of the year), so tests
-/// fix it, as they fix crediting's date. Other stamps use the system clock.
+/// fix the clock, as they fix crediting's date.
 pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The day `micros` (since the epoch) falls on in China Standard Time.
+pub fn today(micros: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .map_or_else(|_| ce_server::dates::today(), ce_rules::dates::date_of)
+}
 
 /// The real clock.
 pub fn system_clock() -> Clock {
