@@ -15,9 +15,10 @@ use ce_proto::crediting::{
 use ce_rules::RuleBook;
 use ce_server::{ApiError, Call};
 
+use crate::convert;
 use crate::feed::Changes;
 use crate::names;
-use crate::records::{Crediting, to_proto};
+use crate::records::Crediting;
 use crate::status::{self, Who};
 use crate::store::{self, RecordRow};
 
@@ -160,7 +161,7 @@ impl Crediting {
                     hour_record: Some(HourRecord {
                         // The client sent it; a million echoes would double the traffic.
                         activity: None,
-                        ..to_proto(row)?
+                        ..convert::record_to_proto(row)?
                     }),
                     refusal: None,
                 },
@@ -236,7 +237,7 @@ fn store_message(
                         // A key repeated later in the same message answers like a re-send.
                         known.insert(k.clone(), (row.id.clone(), row.content_digest.clone()));
                     }
-                    if row.state == RecordState::Confirmed as i32 {
+                    if row.is(RecordState::Confirmed) {
                         for year in crate::records::years_of(&row) {
                             touched.insert((row.engineer_id.clone(), year), who.clone());
                         }

@@ -31,16 +31,16 @@ use ce_server::auth::DevKey;
 use ce_server::call::now_micros;
 use ce_server::config::Environment;
 use ce_server::{ApiError, Call, dates};
-use diesel::prelude::*;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::convert;
 use crate::names;
 use crate::records::Crediting;
-use crate::schema::hour_certificates;
 use crate::status;
 use crate::store;
+use crate::store::certificates::CertificateRow;
 
 pub const HOUR_CERTIFICATES: &str = "hourCertificates";
 /// The development certificate key, under the data folder.
@@ -390,74 +390,6 @@ fn document(signer: &Signer, id: &str, s: &AnnualStatus, issued: &str) -> Value 
     })
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = hour_certificates)]
-pub struct CertificateRow {
-    pub id: String,
-    pub engineer_id: String,
-    pub year: i32,
-    pub province: String,
-    pub field: i32,
-    pub employer_id: Option<String>,
-    pub credential: String,
-    pub issued_by: String,
-    pub create_micros: i64,
-    pub revoke_micros: Option<i64>,
-    pub revocation_reason: Option<String>,
-}
-
-fn to_proto(row: CertificateRow) -> HourCertificate {
-    HourCertificate {
-        name: format!("{HOUR_CERTIFICATES}/{}", row.id),
-        engineer: names::engineer_name(&row.engineer_id),
-        year: row.year,
-        credential: row.credential,
-        create_time: Some(dates::timestamp(row.create_micros)),
-        revoke_time: row.revoke_micros.map(dates::timestamp),
-        revocation_reason: row.revocation_reason.unwrap_or_default(),
-    }
-}
-
-fn get_row(conn: &mut DbConnection, id: &str) -> Result<Option<CertificateRow>, DbError> {
-    Ok(hour_certificates::table
-        .find(id)
-        .select(CertificateRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// Revokes every standing certificate of an engineer's year, inside the
-/// caller's transaction (Art. 27). Returns how many.
-pub fn revoke_year(
-    conn: &mut DbConnection,
-    engineer_id: &str,
-    year: i32,
-    reason: &str,
-    at: i64,
-) -> Result<usize, DbError> {
-    Ok(diesel::update(
-        hour_certificates::table
-            .filter(hour_certificates::engineer_id.eq(engineer_id))
-            .filter(hour_certificates::year.eq(year))
-            .filter(hour_certificates::revoke_micros.is_null()),
-    )
-    .set((
-        hour_certificates::revoke_micros.eq(Some(at)),
-        hour_certificates::revocation_reason.eq(Some(reason)),
-    ))
-    .execute(conn)?)
-}
-
-/// A standing certificate, as [`supersede`] reads it.
-#[derive(Debug, Queryable)]
-struct Standing {
-    id: String,
-    engineer_id: String,
-    year: i32,
-    province: String,
-    credential: String,
-}
-
 /// Engineers a query of [`supersede`] asks about at most.
 const CHUNK: usize = 1000;
 
@@ -481,23 +413,9 @@ pub fn supersede(
     let mut years: Vec<i32> = restated.keys().map(|(_, y)| *y).collect();
     years.sort_unstable();
     years.dedup();
-    let mut standing: Vec<Standing> = Vec::new();
+    let mut standing = Vec::new();
     for chunk in engineers.chunks(CHUNK) {
-        standing.extend(
-            hour_certificates::table
-                .filter(hour_certificates::engineer_id.eq_any(chunk))
-                .filter(hour_certificates::year.eq_any(&years))
-                .filter(hour_certificates::revoke_micros.is_null())
-                .select((
-                    hour_certificates::id,
-                    hour_certificates::engineer_id,
-                    hour_certificates::year,
-                    hour_certificates::province,
-                    hour_certificates::credential,
-                ))
-                .order(hour_certificates::id)
-                .load::<Standing>(conn)?,
-        );
+        standing.extend(store::certificates::standing(conn, chunk, &years)?);
     }
     let mut revoked = 0;
     for cert in standing {
@@ -530,17 +448,7 @@ pub fn supersede(
             dates::format(*on)
         );
         let at = now_micros();
-        let n = diesel::update(
-            hour_certificates::table
-                .find(&cert.id)
-                .filter(hour_certificates::revoke_micros.is_null()),
-        )
-        .set((
-            hour_certificates::revoke_micros.eq(Some(at)),
-            hour_certificates::revocation_reason.eq(Some(&reason)),
-        ))
-        .execute(conn)?;
-        if n == 0 {
+        if !store::certificates::revoke(conn, &cert.id, &reason, at)? {
             continue;
         }
         audit::append(
@@ -616,7 +524,7 @@ impl Crediting {
                             .ok_or_else(|| names::not_found(&req.annual_status))?
                     }
                 };
-                let s = status::decode(&stored)?;
+                let s = convert::decode_status(&stored)?;
                 let signed = signer.sign(document(&signer, &id, &s, &issued), &issued)?;
                 let row = CertificateRow {
                     id,
@@ -632,10 +540,7 @@ impl Crediting {
                     revoke_micros: None,
                     revocation_reason: None,
                 };
-                diesel::insert_into(hour_certificates::table)
-                    .values(&row)
-                    .execute(conn)
-                    .map_err(DbError::from)?;
+                store::certificates::insert_certificate(conn, &row)?;
                 audit::append(
                     conn,
                     &call.audit(&format!("{HOUR_CERTIFICATES}/{}", row.id), "OK"),
@@ -643,7 +548,7 @@ impl Crediting {
                 Ok(row)
             })
             .await?;
-        Ok(to_proto(row))
+        Ok(convert::certificate_to_proto(row))
     }
 
     pub async fn get_certificate(
@@ -654,14 +559,14 @@ impl Crediting {
         let id = ce_server::names::parse("name", HOUR_CERTIFICATES, name)?.to_owned();
         let row = self
             .db
-            .read(move |conn| get_row(conn, &id))
+            .read(move |conn| store::certificates::get_certificate(conn, &id))
             .await?
             .ok_or_else(|| names::not_found(name))?;
         status::check_read(
             call,
             &status::Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id),
         )?;
-        Ok(to_proto(row))
+        Ok(convert::certificate_to_proto(row))
     }
 
     /// Valid, revoked or tampered. Anyone signed in may ask: an employer
@@ -694,7 +599,10 @@ impl Crediting {
             return Ok(tampered("the credential has no urn:uuid id".into()));
         };
         let name = format!("{HOUR_CERTIFICATES}/{id}");
-        let row = self.db.read(move |conn| get_row(conn, &id)).await?;
+        let row = self
+            .db
+            .read(move |conn| store::certificates::get_certificate(conn, &id))
+            .await?;
         let Some(row) = row else {
             return Ok(tampered("no such certificate was issued here".into()));
         };

@@ -11,11 +11,10 @@ use ce_db::{DbConnection, DbError};
 use ce_proto::crediting::{RecordState, Route};
 use ce_rules::Activity;
 use ce_server::ApiError;
-use diesel::prelude::*;
 
-use crate::schema::{claims, hour_records};
-use crate::status::{self, Who};
-use crate::store::RecordRow;
+use crate::convert;
+use crate::status::Who;
+use crate::store::{self, RecordRow};
 
 /// Keys compared in one query.
 const CHUNK: usize = 500;
@@ -29,7 +28,7 @@ pub fn key_of(activity: &Activity) -> Option<String> {
 
 /// Only an engineer's own submissions name items (forms 2-9, Art. 21).
 fn may_name_an_item(row: &RecordRow) -> bool {
-    row.route == Route::SelfSubmission as i32
+    row.route() == Route::SelfSubmission
 }
 
 /// Indexes the item a newly stored record names, if any.
@@ -39,15 +38,8 @@ pub fn note(conn: &mut DbConnection, row: &RecordRow) -> Result<(), ApiError> {
     }
     // A submission that names no item is noted too (with no key), so the
     // start-up backfill passes over it.
-    let key = key_of(&status::rules_record(row)?.activity).unwrap_or_default();
-    diesel::insert_into(claims::table)
-        .values((
-            claims::record_id.eq(&row.id),
-            claims::engineer_id.eq(&row.engineer_id),
-            claims::evidence_key.eq(key),
-        ))
-        .execute(conn)
-        .map_err(DbError::from)?;
+    let key = key_of(&convert::rules_record(row)?.activity).unwrap_or_default();
+    store::claims::insert_claim(conn, &row.id, &row.engineer_id, &key)?;
     Ok(())
 }
 
@@ -57,17 +49,10 @@ fn others_of(
     conn: &mut DbConnection,
     keys: &[String],
 ) -> Result<Vec<(String, RecordRow)>, ApiError> {
-    let live = [RecordState::Submitted as i32, RecordState::Confirmed as i32];
+    let live = [RecordState::Submitted, RecordState::Confirmed];
     let mut out = Vec::new();
     for chunk in keys.chunks(CHUNK) {
-        let rows: Vec<(String, RecordRow)> = claims::table
-            .inner_join(hour_records::table.on(hour_records::id.eq(claims::record_id)))
-            .filter(claims::evidence_key.eq_any(chunk))
-            .filter(hour_records::state.eq_any(live))
-            .select((claims::evidence_key, RecordRow::as_select()))
-            .load(conn)
-            .map_err(DbError::from)?;
-        out.extend(rows);
+        out.extend(store::claims::records_naming(conn, chunk, &live)?);
     }
     Ok(out)
 }
@@ -84,7 +69,7 @@ pub fn against(
     };
     let mut out = Vec::new();
     for (_, other) in others_of(conn, &[key])? {
-        let theirs = status::rules_record(&other)?.activity;
+        let theirs = convert::rules_record(&other)?.activity;
         if other.engineer_id != engineer_id
             && activity.excludes(&theirs)
             && let Some(claim) = theirs.claim()
@@ -116,7 +101,7 @@ pub fn own_conflict(
         if mine.engineer_id != engineer_id {
             continue;
         }
-        if let Some(c) = status::rules_record(&mine)?.activity.claim() {
+        if let Some(c) = convert::rules_record(&mine)?.activity.claim() {
             claims.push((mine.id.clone(), c));
         }
     }
@@ -140,7 +125,7 @@ pub fn contested(
 ) -> Result<HashMap<String, Vec<String>>, ApiError> {
     let mut mine: Vec<(&RecordRow, Activity, String)> = Vec::new();
     for row in rows.iter().filter(|r| may_name_an_item(r)) {
-        let activity = status::rules_record(row)?.activity;
+        let activity = convert::rules_record(row)?.activity;
         if let Some(key) = key_of(&activity) {
             mine.push((row, activity, key));
         }
@@ -156,7 +141,7 @@ pub fn contested(
         .into_iter()
         .collect();
     for (key, other) in others_of(conn, &keys)? {
-        let theirs = status::rules_record(&other)?.activity;
+        let theirs = convert::rules_record(&other)?.activity;
         for (row, activity, _) in mine
             .iter()
             .filter(|m| m.2 == key && m.0.engineer_id != other.engineer_id)
@@ -188,15 +173,15 @@ pub fn others_to_reassess(
     if !may_name_an_item(row) {
         return Ok(Vec::new());
     }
-    let activity = status::rules_record(row)?.activity;
+    let activity = convert::rules_record(row)?.activity;
     let Some(key) = key_of(&activity) else {
         return Ok(Vec::new());
     };
     let mut out: Vec<(Who, i32)> = Vec::new();
     for (_, other) in others_of(conn, &[key])? {
         if other.engineer_id == row.engineer_id
-            || other.state != RecordState::Confirmed as i32
-            || !activity.excludes(&status::rules_record(&other)?.activity)
+            || !other.is(RecordState::Confirmed)
+            || !activity.excludes(&convert::rules_record(&other)?.activity)
         {
             continue;
         }
@@ -220,27 +205,15 @@ pub fn others_to_reassess(
 /// engineers' own submissions without a claims row. Run at start-up; a
 /// no-op once done.
 pub fn backfill(conn: &mut DbConnection) -> Result<usize, DbError> {
-    let missing: Vec<RecordRow> = hour_records::table
-        .filter(hour_records::route.eq(Route::SelfSubmission as i32))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            claims::table.filter(claims::record_id.eq(hour_records::id)),
-        )))
-        .select(RecordRow::as_select())
-        .load(conn)?;
+    let missing = store::claims::unindexed_submissions(conn)?;
     let mut n = 0;
     for row in &missing {
         // A stored record that no longer reads names no item we can index.
-        let Ok(record) = status::rules_record(row) else {
+        let Ok(record) = convert::rules_record(row) else {
             continue;
         };
         let key = key_of(&record.activity).unwrap_or_default();
-        diesel::insert_into(claims::table)
-            .values((
-                claims::record_id.eq(&row.id),
-                claims::engineer_id.eq(&row.engineer_id),
-                claims::evidence_key.eq(key),
-            ))
-            .execute(conn)?;
+        store::claims::insert_claim(conn, &row.id, &row.engineer_id, &key)?;
         n += 1;
     }
     Ok(n)

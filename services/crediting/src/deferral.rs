@@ -9,25 +9,13 @@ use ce_proto::crediting::{
 };
 use ce_rules::article::{ART_20, ART_31};
 use ce_server::call::now_micros;
-use ce_server::dates;
 use ce_server::{ApiError, Call, Violations};
 
+use crate::convert;
 use crate::names;
-use crate::records::{Crediting, to_proto};
+use crate::records::Crediting;
 use crate::status::{self, Who};
 use crate::store::{self, DeferralRow};
-
-fn to_proto_deferral(row: DeferralRow) -> Deferral {
-    Deferral {
-        name: format!("engineers/{}/deferrals/{}", row.engineer_id, row.year),
-        engineer: names::engineer_name(&row.engineer_id),
-        year: row.year,
-        reason: row.reason,
-        explanation: row.explanation,
-        certified_by: row.certified_by,
-        create_time: Some(dates::timestamp(row.create_micros)),
-    }
-}
 
 impl Crediting {
     /// Records an employer's certificate for one engineer's year.
@@ -113,7 +101,7 @@ impl Crediting {
                 Ok(row)
             })
             .await?;
-        Ok(to_proto_deferral(row))
+        Ok(convert::deferral_to_proto(row))
     }
 
     /// Designates one of the engineer's records as make-up for the year
@@ -148,9 +136,7 @@ impl Crediting {
                 ),
             ));
         }
-        if current.state == RecordState::Rejected as i32
-            || current.state == RecordState::Revoked as i32
-        {
+        if current.is(RecordState::Rejected) || current.is(RecordState::Revoked) {
             return Err(ApiError::FailedPrecondition(format!(
                 "{} was rejected or revoked",
                 req.name
@@ -183,7 +169,7 @@ impl Crediting {
                 store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))
             })
             .await?;
-        to_proto(row)
+        convert::record_to_proto(row)
     }
 }
 

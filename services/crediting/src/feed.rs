@@ -23,16 +23,13 @@ use ce_proto::crediting::{
     AnnualStatus, Change, ChangeKind, ListChangesRequest, ListChangesResponse, WatchChangesRequest,
     change,
 };
-use ce_server::call::now_micros;
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations, dates};
-use diesel::prelude::*;
 use prost::Message;
 use tokio::sync::Notify;
 
 use crate::certificates::{self, Figures};
-use crate::records::to_proto;
-use crate::schema::{changes, feed_head};
+use crate::convert;
 use crate::store;
 
 /// The most changes one read returns.
@@ -134,53 +131,8 @@ impl Changes {
             return Ok(());
         }
         unique.reverse();
-        let n = unique.len() as i64;
-        diesel::update(feed_head::table.find(1))
-            .set(feed_head::seq.eq(feed_head::seq + n))
-            .execute(conn)?;
-        let head: i64 = feed_head::table
-            .find(1)
-            .select(feed_head::seq)
-            .first(conn)?;
-        let at = now_micros();
-        let rows: Vec<ChangeInsert> = unique
-            .into_iter()
-            .enumerate()
-            .map(|(i, (kind, resource_id, year, province))| ChangeInsert {
-                seq: head - n + 1 + i as i64,
-                kind,
-                resource_id,
-                year,
-                province,
-                create_micros: at,
-            })
-            .collect();
-        match conn {
-            DbConnection::Pg(c) => {
-                diesel::copy_from(changes::table)
-                    .from_insertable(&rows)
-                    .execute(c)?;
-            }
-            DbConnection::Sqlite(c) => {
-                // One cached prepared statement a row (see `store::insert_records`).
-                for row in &rows {
-                    diesel::insert_into(changes::table).values(row).execute(c)?;
-                }
-            }
-        }
-        Ok(())
+        store::feed::append(conn, unique)
     }
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = changes, treat_none_as_default_value = false)]
-struct ChangeInsert {
-    seq: i64,
-    kind: i32,
-    resource_id: String,
-    year: i32,
-    province: String,
-    create_micros: i64,
 }
 
 /// Wakes watchers when this replica commits a change.
@@ -213,16 +165,6 @@ impl Feed {
     }
 }
 
-#[derive(Debug, Clone, Queryable)]
-struct ChangeRow {
-    seq: i64,
-    kind: i32,
-    resource_id: String,
-    year: i32,
-    province: String,
-    create_micros: i64,
-}
-
 /// Who may read the feed, and which province they are held to.
 fn scope(call: &Call, province: &str) -> Result<Option<String>, ApiError> {
     let asked = (!province.is_empty()).then(|| province.to_owned());
@@ -249,21 +191,7 @@ pub fn load(
     province: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Change>, ApiError> {
-    let mut q = changes::table
-        .filter(changes::seq.gt(after))
-        .select((
-            changes::seq,
-            changes::kind,
-            changes::resource_id,
-            changes::year,
-            changes::province,
-            changes::create_micros,
-        ))
-        .into_boxed();
-    if let Some(p) = province {
-        q = q.filter(changes::province.eq(p.to_owned()));
-    }
-    let rows: Vec<ChangeRow> = q.order(changes::seq.asc()).limit(limit).load(conn)?;
+    let rows = store::feed::after(conn, after, province, limit)?;
     // What each change points at, read for the whole page at once: one
     // query for its records and one a year for its statuses, not one a change.
     let record_ids: Vec<String> = rows
@@ -298,7 +226,7 @@ pub fn load(
                 .get(&r.resource_id)
                 .cloned()
                 .ok_or_else(|| ApiError::Internal(format!("change {}: no record", r.seq)))?;
-            Some(change::Current::HourRecord(to_proto(row)?))
+            Some(change::Current::HourRecord(convert::record_to_proto(row)?))
         } else {
             let status = statuses
                 .get(&(r.resource_id.clone(), r.year))

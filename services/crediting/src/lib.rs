@@ -16,9 +16,10 @@
 //! | [`claims`] | the items submissions name, and claims across engineers (Art. 27) |
 //! | [`sweep`] | closing a year; compliance statistics |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
+//! | [`convert`] | stored rows ⇄ rules-library records ⇄ wire messages |
 //! | [`registry`] | the registry client, batched and cached |
 //! | [`scope`] | who may see and confirm what |
-//! | [`store`], [`schema`] | SQL |
+//! | [`store`] | all of crediting's SQL, a module per resource; [`schema`] its tables |
 
 use std::future::Future;
 
@@ -32,6 +33,7 @@ pub mod api;
 pub mod bulk;
 pub mod certificates;
 pub mod claims;
+pub mod convert;
 pub mod deferral;
 pub mod feed;
 pub mod follow;

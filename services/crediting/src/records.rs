@@ -20,6 +20,7 @@ use ce_server::{ApiError, Call, Violations};
 use prost::Message;
 
 use crate::activity::{self, input_error};
+use crate::convert;
 use crate::feed::Changes;
 use crate::names;
 use crate::registry::Registry;
@@ -72,49 +73,6 @@ fn check(
         field: row.field,
         employer: employer.as_deref(),
         institution: institution.as_deref(),
-    })
-}
-
-pub fn to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
-    let stored = HourRecord::decode(row.activity.as_slice())
-        .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
-    let explanation = match &row.explanation {
-        Some(bytes) => Some(
-            ce_proto::crediting::Explanation::decode(bytes.as_slice())
-                .map_err(|e| ApiError::Internal(format!("explanation does not decode: {e}")))?,
-        ),
-        None => None,
-    };
-    Ok(HourRecord {
-        name: names::record_name(&row.id),
-        engineer: names::engineer_name(&row.engineer_id),
-        activity: stored.activity,
-        registry_activity: row.registry_activity,
-        claimed_hours: row.claimed_centi.map_or(0.0, |c| c as f64 / 100.0),
-        state: row.state,
-        route: row.route,
-        year: row.year,
-        province: row.province,
-        submitted_by: row.submitted_by,
-        submitted_by_role: ce_server::auth::parse_role(&row.submitted_role).map_or(0, |r| r as i32),
-        decided_by: row.decided_by.unwrap_or_default(),
-        decision_reason: row.decision_reason.unwrap_or_default(),
-        client_key: row.client_key.unwrap_or_default(),
-        make_up_for_year: row.make_up_for.unwrap_or(0),
-        supersedes: row
-            .supersedes
-            .as_deref()
-            .map(names::record_name)
-            .unwrap_or_default(),
-        explanation,
-        institution: row
-            .institution_id
-            .as_deref()
-            .map(|i| format!("institutions/{i}"))
-            .unwrap_or_default(),
-        last_year: row.last_year.max(row.year),
-        create_time: Some(dates::timestamp(row.create_micros)),
-        update_time: Some(dates::timestamp(row.update_micros)),
     })
 }
 
@@ -251,7 +209,7 @@ impl Crediting {
                     })
                     .await?;
                 return match existing {
-                    Some(existing) => to_proto(replayed(&existing, &hr)?),
+                    Some(existing) => convert::record_to_proto(replayed(&existing, &hr)?),
                     None => Err(refused),
                 };
             }
@@ -264,7 +222,7 @@ impl Crediting {
             .feed
             .write(&self.db, move |conn, changes| {
                 let (row, inserted) = save(conn, changes, &call, row)?;
-                if inserted && row.state == RecordState::Confirmed as i32 {
+                if inserted && row.is(RecordState::Confirmed) {
                     for year in years_of(&row) {
                         status::recompute(conn, changes, &rules, &who, year, today)?;
                     }
@@ -275,7 +233,7 @@ impl Crediting {
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
             .await?;
-        to_proto(row)
+        convert::record_to_proto(row)
     }
 
     /// Checks a record against the rules and the registry and builds its
@@ -631,18 +589,18 @@ impl Crediting {
             .write(&self.db, move |conn, changes| {
                 let old = store::get_record(conn, &old_id)?.ok_or_else(|| names::not_found(&name))?;
                 let correctable = [
-                    RecordState::Submitted as i32,
-                    RecordState::Confirmed as i32,
-                    RecordState::Rejected as i32,
+                    RecordState::Submitted,
+                    RecordState::Confirmed,
+                    RecordState::Rejected,
                 ];
                 let retry = row.client_key.is_some()
                     && store::record_by_key(conn, &row.submitter, row.client_key.as_deref().unwrap_or_default())?
                         .is_some();
-                if !correctable.contains(&old.state) && !retry {
+                if !correctable.contains(&old.state()) && !retry {
                     return Err(ApiError::FailedPrecondition(format!(
                         "{name} is {:?}: only a submitted, confirmed or rejected record is corrected (a revoked \
                          one stands, {ART_27}; a superseded one has a newer version)",
-                        RecordState::try_from(old.state).unwrap_or(RecordState::Unspecified)
+                        old.state()
                     )));
                 }
                 let (row, inserted) = save(conn, changes, &call, row)?;
@@ -651,17 +609,17 @@ impl Crediting {
                     store::decide(
                         conn,
                         &old_id,
-                        RecordState::Superseded as i32,
+                        RecordState::Superseded,
                         &call.caller.subject,
                         Some(&reason),
                         now_micros(),
                     )?;
                     changes.record(&old_id, &old.engineer_id, old.year, &old.province);
                     let mut years = std::collections::BTreeSet::new();
-                    if old.state == RecordState::Confirmed as i32 {
+                    if old.is(RecordState::Confirmed) {
                         years.extend(years_of(&old));
                     }
-                    if row.state == RecordState::Confirmed as i32 {
+                    if row.is(RecordState::Confirmed) {
                         years.extend(years_of(&row));
                     }
                     for year in years {
@@ -673,7 +631,7 @@ impl Crediting {
                 Ok(store::get_record(conn, &row.id)?.unwrap_or(row))
             })
             .await?;
-        to_proto(row)
+        convert::record_to_proto(row)
     }
 
     pub async fn get(&self, call: &Call, name: &str) -> Result<HourRecord, ApiError> {
@@ -686,14 +644,14 @@ impl Crediting {
         let denied = match check(&row, |s| {
             scope::read(&call.caller, s, "reading this record")
         }) {
-            Ok(()) => return to_proto(row),
+            Ok(()) => return convert::record_to_proto(row),
             Err(e) => e,
         };
         // The engineer may have moved since (Art. 22).
         let stored =
             status::Who::held(&row.engineer_id, &row.province, row.field, &row.employer_id);
         if status::moved_into_scope(&self.db, &self.registry, call, &stored).await {
-            to_proto(row)
+            convert::record_to_proto(row)
         } else {
             Err(denied)
         }
@@ -739,17 +697,17 @@ impl Crediting {
             .feed
             .write(&self.db, move |conn, changes| {
                 let row = store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
-                if row.state != RecordState::Submitted as i32 {
+                if !row.is(RecordState::Submitted) {
                     return Err(ApiError::FailedPrecondition(format!(
                         "{name} is {:?}, not submitted: only a submitted record is confirmed or rejected",
-                        RecordState::try_from(row.state).unwrap_or(RecordState::Unspecified)
+                        row.state()
                     )));
                 }
                 let (state, reason) = match &reject {
                     None => (RecordState::Confirmed, None),
                     Some(r) => (RecordState::Rejected, Some(r.trim())),
                 };
-                store::decide(conn, &id, state as i32, &call.caller.subject, reason, now_micros())?;
+                store::decide(conn, &id, state, &call.caller.subject, reason, now_micros())?;
                 changes.record(&id, &row.engineer_id, row.year, &row.province);
                 if state == RecordState::Confirmed {
                     for year in years_of(&row) {
@@ -761,7 +719,7 @@ impl Crediting {
                 Ok(store::get_record(conn, &id)?.unwrap_or(row))
             })
             .await?;
-        to_proto(row)
+        convert::record_to_proto(row)
     }
 
     /// Revokes records under Art. 27 and recomputes their years.
@@ -860,13 +818,11 @@ impl Crediting {
                 for id in &ids {
                     let row = store::get_record(conn, id)?
                         .ok_or_else(|| names::not_found(&names::record_name(id)))?;
-                    if row.state == RecordState::Confirmed as i32
-                        || row.state == RecordState::Submitted as i32
-                    {
+                    if row.is(RecordState::Confirmed) || row.is(RecordState::Submitted) {
                         store::decide(
                             conn,
                             id,
-                            RecordState::Revoked as i32,
+                            RecordState::Revoked,
                             &call.caller.subject,
                             Some(&reason),
                             now_micros(),
@@ -874,7 +830,7 @@ impl Crediting {
                         audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
                         changes.record(id, &row.engineer_id, row.year, &row.province);
                         revoked_claims.push(row.clone());
-                        if row.state == RecordState::Confirmed as i32 {
+                        if row.is(RecordState::Confirmed) {
                             for year in years_of(&row) {
                                 touched.insert((row.engineer_id.clone(), year));
                             }
@@ -883,7 +839,7 @@ impl Crediting {
                                 touched.insert((row.engineer_id.clone(), earlier));
                             }
                         }
-                    } else if row.state == RecordState::Revoked as i32 {
+                    } else if row.is(RecordState::Revoked) {
                         // Already revoked (a delivery repeated, or two
                         // departments on one case): nothing changes, the
                         // call is still on the record.
@@ -898,7 +854,7 @@ impl Crediting {
                     })?;
                     status::recompute(conn, changes, &rules, w, year, today)?;
                     // A certificate of the year no longer states what stands (Art. 27).
-                    crate::certificates::revoke_year(
+                    store::certificates::revoke_year(
                         conn,
                         &engineer,
                         year,
@@ -916,7 +872,7 @@ impl Crediting {
                 Ok(out)
             })
             .await?;
-        rows.into_iter().map(to_proto).collect()
+        rows.into_iter().map(convert::record_to_proto).collect()
     }
 
     /// Art. 23: is every year of a span complete?
@@ -1027,7 +983,7 @@ impl Crediting {
                 &self.db,
                 move |conn, after, limit| Ok(store::list_records(conn, &filter, after, limit)?),
                 |r| r.id.clone(),
-                to_proto,
+                convert::record_to_proto,
                 call.max_message_bytes,
             )
             .await?;

@@ -11,7 +11,7 @@ use ce_proto::crediting::{
     RecordExplanation, RecordState,
 };
 use ce_proto::registry::Engineer;
-use ce_rules::{Assessment, DeemedReason, RuleBook, Status, YearInput};
+use ce_rules::{RuleBook, YearInput};
 use ce_server::call::now_micros;
 use ce_server::dates;
 use ce_server::paging::Page;
@@ -21,6 +21,7 @@ use prost::Message;
 use crate::activity;
 use crate::certificates::Figures;
 use crate::claims;
+use crate::convert;
 use crate::feed::Changes;
 use crate::names;
 use crate::records::Crediting;
@@ -136,87 +137,9 @@ pub fn settle<'a>(
     Ok(())
 }
 
-/// The rules library's record for a stored row. Reads only the columns
-/// `store::records_for_rules_of` loads: keep the two in step.
-pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
-    let stored = ce_proto::crediting::HourRecord::decode(row.activity.as_slice())
-        .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
-    let mut activity = activity::from_proto(stored.activity.as_ref())
-        .map_err(|e| ApiError::Internal(format!("record {} no longer reads: {e}", row.id)))?;
-    // Where the course was held, for the two-places-on-one-day signal
-    // (Art. 27): the uploading institution, else the organiser's activity.
-    if let ce_rules::Activity::FaceToFace { provider, .. } = &mut activity {
-        *provider = Some(
-            row.institution_id
-                .as_ref()
-                .map(|i| format!("institutions/{i}"))
-                .unwrap_or_else(|| row.registry_activity.clone()),
-        );
-    }
-    Ok(ce_rules::Record {
-        id: row.id.clone(),
-        activity,
-        claimed: row.claimed_centi.map(|c| c as f64 / 100.0),
-        revoked: row.state == RecordState::Revoked as i32,
-        make_up_for: row.make_up_for,
-        contested: Vec::new(),
-    })
-}
-
-fn state(s: Status) -> (AnnualState, String) {
-    match s {
-        Status::InProgress => (AnnualState::InProgress, String::new()),
-        Status::Compliant => (AnnualState::Compliant, String::new()),
-        Status::DeemedComplete(r) => {
-            let why = match r {
-                DeemedReason::Degree => "a degree earned after starting work",
-                DeemedReason::Qualification => "a professional qualification certificate obtained",
-                DeemedReason::AidAssignment(_) => "an aid assignment during the year",
-            };
-            (
-                AnnualState::DeemedComplete,
-                format!("{why} ({})", r.article()),
-            )
-        }
-        Status::Deferred => (AnnualState::Deferred, String::new()),
-        Status::MadeUp => (AnnualState::MadeUp, String::new()),
-        Status::NonCompliant => (AnnualState::NonCompliant, String::new()),
-    }
-}
-
-fn to_proto(
-    who: &Who,
-    a: &Assessment,
-    explanations: Vec<RecordExplanation>,
-    at: i64,
-) -> AnnualStatus {
-    let (st, deemed_reason) = state(a.status);
-    AnnualStatus {
-        name: names::status_name(&who.engineer_id, a.year),
-        engineer: names::engineer_name(&who.engineer_id),
-        year: a.year,
-        state: st as i32,
-        deemed_reason,
-        total_hours: a.totals.total.as_f64(),
-        public_hours: a.totals.public.as_f64(),
-        professional_hours: a.totals.professional.as_f64(),
-        converted_hours: a.totals.converted.as_f64(),
-        shortfall_total_hours: a.shortfall.total.as_f64(),
-        shortfall_professional_hours: a.shortfall.professional.as_f64(),
-        shortfall_public_hours: a.shortfall.public.as_f64(),
-        rule_set: a.rule_set.clone(),
-        province: who.province.clone(),
-        explanations,
-        signals: a.signals.iter().map(ToString::to_string).collect(),
-        update_time: Some(dates::timestamp(at)),
-        complete: a.status.is_complete(),
-        registration_close_date: Some(dates::to_proto(a.registration_closes)),
-    }
-}
-
 /// The states a year's assessment sees: confirmed records count, revoked
 /// ones are shown with 0 (Art. 27).
-pub const COUNTED: [i32; 2] = [RecordState::Confirmed as i32, RecordState::Revoked as i32];
+pub const COUNTED: [RecordState; 2] = [RecordState::Confirmed, RecordState::Revoked];
 
 /// A year's stored inputs: its own counted records, its deferral, and the
 /// next year's records designated to make it up (Art. 20).
@@ -297,7 +220,7 @@ pub fn evaluate(
         .own
         .iter()
         .map(|row| {
-            let mut r = rules_record(row)?;
+            let mut r = convert::rules_record(row)?;
             if let Some(c) = rows.contested.get(&row.id) {
                 r.contested = c.clone();
             }
@@ -307,7 +230,7 @@ pub fn evaluate(
     let make_up = rows
         .make_up
         .iter()
-        .map(rules_record)
+        .map(convert::rules_record)
         .collect::<Result<Vec<_>, _>>()?;
     let deferral = rows.deferral.as_ref().map(|d| ce_rules::Deferral {
         reason: d.explanation.clone(),
@@ -344,7 +267,7 @@ pub fn evaluate(
             explanation: Some(explanation),
         });
     }
-    let mut status = to_proto(who, &assessment, explanations, 0);
+    let mut status = convert::status_to_proto(who, &assessment, explanations, 0);
     status.update_time = None;
     Ok(Evaluated {
         year,
@@ -382,7 +305,7 @@ pub fn store_evaluated(
     if let Some(row) = existing
         && stands(
             (&row.province, row.field, &row.employer_id),
-            row.state,
+            row.state(),
             &row.computed_on,
             who,
             ev.today,
@@ -494,7 +417,7 @@ pub fn recompute_batch(
                     .iter()
                     .map(|&i| &new[i])
                     .filter(|r| {
-                        crate::records::years_of(r).contains(&year) && COUNTED.contains(&r.state)
+                        crate::records::years_of(r).contains(&year) && COUNTED.contains(&r.state())
                     })
                     .cloned(),
             );
@@ -596,20 +519,15 @@ pub fn recompute_locked(
     status.ok_or_else(|| ApiError::Internal("no year was assessed".into()))
 }
 
-pub fn decode(row: &StatusRow) -> Result<AnnualStatus, ApiError> {
-    AnnualStatus::decode(row.status.as_slice())
-        .map_err(|e| ApiError::Internal(format!("status does not decode: {e}")))
-}
-
 /// A stored status computed before its year (or, deferred, its make-up
 /// year) ended may have changed since, without any record changing.
 pub fn stale(row: &StatusRow, today: time::Date) -> bool {
-    open_before(row.state, &row.computed_on, today)
+    open_before(row.state(), &row.computed_on, today)
 }
 
 /// An open state (in progress, deferred) computed before `today`.
-fn open_before(state: i32, computed_on: &str, today: time::Date) -> bool {
-    let open = state == AnnualState::InProgress as i32 || state == AnnualState::Deferred as i32;
+fn open_before(state: AnnualState, computed_on: &str, today: time::Date) -> bool {
+    let open = matches!(state, AnnualState::InProgress | AnnualState::Deferred);
     open && dates::parse(computed_on).is_ok_and(|d| d < today)
 }
 
@@ -618,7 +536,7 @@ fn open_before(state: i32, computed_on: &str, today: time::Date) -> bool {
 /// an open state computed before today.
 fn stands(
     place: (&str, i32, &Option<String>),
-    state: i32,
+    state: AnnualState,
     computed_on: &str,
     who: &Who,
     today: time::Date,
@@ -637,7 +555,7 @@ pub fn unchanged(head: &store::StatusHead, who: &Who, ev: &mut Evaluated) -> boo
     };
     if !stands(
         (&head.province, head.field, &head.employer_id),
-        head.state,
+        head.state(),
         &head.computed_on,
         who,
         ev.today,
@@ -658,7 +576,7 @@ enum Found {
 /// One engineer's year, for a caller who may read it.
 pub async fn get(c: &Crediting, call: &Call, name: &str) -> Result<AnnualStatus, ApiError> {
     match find(c, call, name).await? {
-        Found::Stored(row) => decode(&row),
+        Found::Stored(row) => convert::decode_status(&row),
         Found::Assessed(status) => Ok(status),
     }
 }
@@ -866,13 +784,16 @@ pub async fn list(
         },
         true,
     )?;
-    let filter = status_filter(req.year, (req.state != 0).then_some(req.state), n);
+    let state = AnnualState::try_from(req.state)
+        .ok()
+        .filter(|s| *s != AnnualState::Unspecified);
+    let filter = status_filter(req.year, state, n);
     let (annual_statuses, next_page_token) = page
         .load_within(
             db,
             move |conn, after, limit| Ok(store::list_statuses(conn, &filter, after, limit)?),
             |r| r.engineer_id.clone(),
-            |r| decode(&r),
+            |r| convert::decode_status(&r),
             call.max_message_bytes,
         )
         .await?;
@@ -920,14 +841,17 @@ async fn history(
         )?;
     }
     Ok(ListAnnualStatusesResponse {
-        annual_statuses: readable.into_iter().map(decode).collect::<Result<_, _>>()?,
+        annual_statuses: readable
+            .into_iter()
+            .map(convert::decode_status)
+            .collect::<Result<_, _>>()?,
         next_page_token: String::new(),
     })
 }
 
 /// The statuses of `year` (in `state`, if given) a caller's narrowed scope
 /// covers.
-pub fn status_filter(year: i32, state: Option<i32>, n: Narrowed) -> StatusFilter {
+pub fn status_filter(year: i32, state: Option<AnnualState>, n: Narrowed) -> StatusFilter {
     let id = |name: Option<String>, collection: &str| {
         name.as_deref()
             .and_then(|e| e.strip_prefix(collection))

@@ -98,7 +98,7 @@ impl Crediting {
         };
         swept.non_compliant = counts
             .iter()
-            .filter(|c| c.2 == AnnualState::NonCompliant as i32)
+            .filter(|c| c.2 == AnnualState::NonCompliant)
             .map(|c| c.3)
             .sum();
         // Closing a year is a decision an auditor looks for: who closed which year, when.
@@ -220,16 +220,16 @@ impl Crediting {
     }
 }
 
-fn add(r: &mut ComplianceRow, state: i32, count: i64) {
+fn add(r: &mut ComplianceRow, state: AnnualState, count: i64) {
     r.engineers += count;
-    match AnnualState::try_from(state) {
-        Ok(AnnualState::InProgress) => r.in_progress += count,
-        Ok(AnnualState::Compliant) => r.compliant += count,
-        Ok(AnnualState::DeemedComplete) => r.deemed_complete += count,
-        Ok(AnnualState::Deferred) => r.deferred += count,
-        Ok(AnnualState::MadeUp) => r.made_up += count,
-        Ok(AnnualState::NonCompliant) => r.non_compliant += count,
-        _ => {}
+    match state {
+        AnnualState::InProgress => r.in_progress += count,
+        AnnualState::Compliant => r.compliant += count,
+        AnnualState::DeemedComplete => r.deemed_complete += count,
+        AnnualState::Deferred => r.deferred += count,
+        AnnualState::MadeUp => r.made_up += count,
+        AnnualState::NonCompliant => r.non_compliant += count,
+        AnnualState::Unspecified => {}
     }
 }
 
