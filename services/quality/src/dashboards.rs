@@ -7,70 +7,23 @@ use std::time::Duration;
 use ce_proto::common::Role;
 use ce_proto::quality::{
     DistributionRow, GetScoreDistributionRequest, GradeChange, GradeCount, ListGradeChangesRequest,
-    ListGradeChangesResponse, Score, ScoreDistribution, ScoreState, WatchScoresRequest,
+    ListGradeChangesResponse, Score, ScoreDistribution, WatchScoresRequest,
 };
 use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
-use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, dates};
 use prost::Message;
 
-use crate::scores::{Quality, check_period, fields_of, for_caller};
-use crate::store;
+use crate::convert;
+use crate::scope::{Scope, for_caller};
+use crate::scores::Quality;
+use crate::store::{self, Graded};
 
 /// How often a watch looks for scores other replicas computed.
 pub const POLL: Duration = Duration::from_secs(1);
 /// How far back a watch looks again for scores committed late.
 const LAG: Duration = Duration::from_secs(5);
-
-/// What a dashboard reader may see: a province (or the nation) and a field
-/// (or all), the request's filters narrowed to the caller's scope.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scope {
-    pub province: Option<String>,
-    /// Institutions serving this field, among any others.
-    pub field: Option<i32>,
-}
-
-impl Scope {
-    /// A provincial department is held to its province; an industry
-    /// regulator to its field (and province, if it has one). Roles that read
-    /// no dashboard are refused, `what` saying what they asked for.
-    pub fn of(caller: &Caller, province: &str, field: i32, what: &str) -> Result<Scope, ApiError> {
-        let asked = (!province.is_empty()).then(|| province.to_owned());
-        if let Some(p) = &asked
-            && ce_proto::reference::region(p).is_none()
-        {
-            return Err(ApiError::invalid(
-                "province",
-                format!("`{p}` is not a province code"),
-            ));
-        }
-        let asked_field = (field != 0).then_some(field);
-        match caller.role {
-            Role::Ministry | Role::Service | Role::Institution => Ok(Scope {
-                province: asked,
-                field: asked_field,
-            }),
-            Role::ProvincialHrss => Ok(Scope {
-                province: narrow(asked, caller.province.clone(), "province")?,
-                field: asked_field,
-            }),
-            Role::IndustryRegulator => Ok(Scope {
-                province: narrow(asked, caller.province.clone(), "province")?,
-                field: narrow(asked_field, caller.field.map(|f| f as i32), "field")?,
-            }),
-            _ => Err(deny(what)),
-        }
-    }
-
-    /// Whether a score falls within it.
-    pub fn covers(&self, score: &Score) -> bool {
-        self.province.as_ref().is_none_or(|p| *p == score.province)
-            && self.field.is_none_or(|f| fields_of(score).contains(&f))
-    }
-}
 
 impl Quality {
     pub async fn distribution(
@@ -78,7 +31,7 @@ impl Quality {
         call: &Call,
         req: GetScoreDistributionRequest,
     ) -> Result<ScoreDistribution, ApiError> {
-        check_period(&req.period)?;
+        convert::period(&req.period)?;
         let Scope { province, field } = Scope::of(
             &call.caller,
             &req.province,
@@ -117,7 +70,7 @@ impl Quality {
                 ));
             }
             if let Some((row, total, scored)) = rows.last_mut() {
-                if state == ScoreState::Scored as i32 {
+                if state == Graded::Scored {
                     row.grades.push(GradeCount {
                         grade,
                         institutions: n,
@@ -151,7 +104,7 @@ impl Quality {
         req: ListGradeChangesRequest,
     ) -> Result<ListGradeChangesResponse, ApiError> {
         if !req.period.is_empty() {
-            check_period(&req.period)?;
+            convert::period(&req.period)?;
         }
         let Scope { province, field } = Scope::of(
             &call.caller,
@@ -207,7 +160,7 @@ impl Quality {
         req: WatchScoresRequest,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Score, tonic::Status>>, ApiError> {
         if !req.period.is_empty() {
-            check_period(&req.period)?;
+            convert::period(&req.period)?;
         }
         let scope = Scope::of(
             &call.caller,

@@ -73,7 +73,7 @@ pub async fn round(q: &Quality) -> Result<Round, ApiError> {
         .into_inner();
     let mut touched: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     for c in &page.changes {
-        if c.kind != ChangeKind::HourRecord as i32 {
+        if c.kind() != ChangeKind::HourRecord {
             continue;
         }
         if let Some(change::Current::HourRecord(r)) = &c.current

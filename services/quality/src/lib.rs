@@ -5,10 +5,17 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`api`] | the gRPC handlers |
-//! | [`model`] | the scoring model: normalisation, weights, bands, poor results |
-//! | [`scores`] | evidence in, scores out; rankings; history; the supervision feed |
+//! | [`api`] | the gRPC handlers: translate and authorise |
+//! | [`scope`] | who may do what, and see how much |
+//! | [`model`] | the scoring model: normalisation, weights, bands (its poor rule is `ce_rules::quality`) |
+//! | [`evaluations`], [`indicators`], [`refresh`] | evidence in: learners', measured, pulled from the other services |
+//! | [`scoring`] | evidence to scores; grades to the registry, poor results to supervision |
+//! | [`scores`] | what the handlers share; reading scores, rankings, histories |
+//! | [`periods`] | closing and reopening monitoring periods |
 //! | [`dashboards`] | distributions, grade changes, the live watch |
+//! | [`follow`] | rescoring on crediting's changes |
+//! | [`peers`] | the other services' clients, and the outbox's delivery |
+//! | [`convert`] | rows, model types and protos into one another |
 //! | [`page`] | the built-in dashboard page, calling back through gRPC-Web |
 //! | [`store`], [`schema`] | SQL |
 
@@ -22,12 +29,20 @@ use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
+pub mod convert;
 pub mod dashboards;
+pub mod evaluations;
 pub mod follow;
+pub mod indicators;
 pub mod model;
 pub mod page;
+pub mod peers;
+pub mod periods;
+pub mod refresh;
 pub mod schema;
+pub mod scope;
 pub mod scores;
+pub mod scoring;
 pub mod store;
 
 /// The service's short name: config prefix `CE_QUALITY__`, database file

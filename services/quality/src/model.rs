@@ -19,7 +19,8 @@
 //! - Grades are bands on the score, best first.
 //! - A result is poor when its grade is in `poor.grades`, or when the grade
 //!   in `poor.repeated_grade` was given `poor.repeated_periods` periods in a
-//!   row (this one included).
+//!   row (this one included): the rule is `ce_rules::quality::is_poor`
+//!   (Art. 25, 26); the model only sets its grades and count.
 
 use std::collections::BTreeMap;
 
@@ -83,18 +84,9 @@ pub struct Band {
     pub min_score: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Poor {
-    /// Grades that are poor on their own, e.g. ["D"].
-    pub grades: Vec<String>,
-    /// A grade that is poor when repeated, e.g. "C".
-    #[serde(default)]
-    pub repeated_grade: Option<String>,
-    /// How many periods in a row make it poor, e.g. 2.
-    #[serde(default)]
-    pub repeated_periods: u32,
-}
+/// When a grade is poor: the model's `poor` section, applied by
+/// [`ce_rules::quality::is_poor`] (Art. 25, 26).
+pub use ce_rules::quality::Poor;
 
 /// A scoring model.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -248,18 +240,9 @@ impl Model {
     }
 
     /// Whether `grade` is poor given the grades of the periods before it,
-    /// most recent first.
+    /// most recent first ([`ce_rules::quality::is_poor`]).
     pub fn is_poor(&self, grade: &str, earlier: &[String]) -> bool {
-        if self.poor.grades.iter().any(|g| g == grade) {
-            return true;
-        }
-        match &self.poor.repeated_grade {
-            Some(g) if g == grade && self.poor.repeated_periods > 1 => {
-                let needed = self.poor.repeated_periods as usize - 1;
-                earlier.len() >= needed && earlier[..needed].iter().all(|e| e == g)
-            }
-            _ => false,
-        }
+        ce_rules::quality::is_poor(&self.poor, grade, earlier)
     }
 }
 
