@@ -1,13 +1,16 @@
 //! Art. 20: an employer certifies that injury, illness, pregnancy or a
 //! similar reason kept an engineer from completing a year; the engineer
-//! then designates records of the next year as make-up for it.
+//! then designates records of the next year as make-up for it. Who
+//! certifies, the reasons and years, and which year a record makes up are
+//! decided by [`ce_rules::deferral`]; here are the look-ups and the words.
 
 use ce_db::audit;
 use ce_proto::common::Role;
 use ce_proto::crediting::{
     Deferral, DeferralReason, DesignateMakeUpRequest, HourRecord, RecordState,
 };
-use ce_rules::article::{ART_20, ART_31};
+use ce_rules::article::cite;
+use ce_rules::deferral::{self as rules, Reason, Refusal};
 use ce_server::call::now_micros;
 use ce_server::{ApiError, Call, Violations};
 
@@ -28,32 +31,20 @@ impl Crediting {
                 .map_err(|_| "must be `engineers/{id}`".to_owned()),
         );
         let today = (self.clock)();
-        if d.year < ce_rules::ruleset::FIRST_YEAR || d.year > today.year() {
-            v.add(
-                "deferral.year",
-                format!("must be from 2026 ({ART_31}) to {}", today.year()),
-            );
+        if let Err(r) = rules::deferrable_year(d.year, today) {
+            v.add("deferral.year", words(&r));
         }
-        match DeferralReason::try_from(d.reason) {
-            Ok(DeferralReason::Unspecified) | Err(_) => v.add(
-                "deferral.reason",
-                format!(
-                    "is required: injury, illness, pregnancy or another special reason ({ART_20})"
-                ),
-            ),
-            Ok(DeferralReason::Other) if d.explanation.trim().is_empty() => v.add(
-                "deferral.explanation",
-                format!("is required when the reason is another special reason ({ART_20})"),
-            ),
-            Ok(_) => {}
+        if let Err(r) = rules::reason_given(reason(d.reason), &d.explanation) {
+            let field = match r {
+                Refusal::Unexplained => "deferral.explanation",
+                _ => "deferral.reason",
+            };
+            v.add(field, words(&r));
         }
         v.finish()?;
         let engineer_id = engineer_id.unwrap_or_default();
-        if call.caller.role != Role::Employer {
-            return Err(ApiError::PermissionDenied(format!(
-                "a deferral is certified by the engineer's employer ({ART_20})"
-            )));
-        }
+        rules::certified_by_employer(call.caller.role == Role::Employer)
+            .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
         let engineer = self
             .registry
             .engineer(&d.engineer)
@@ -119,23 +110,13 @@ impl Crediting {
                 .await?
                 .ok_or_else(|| names::not_found(&req.name))?
         };
-        if call.caller.role != Role::Engineer
-            || call.caller.subject != names::engineer_name(&current.engineer_id)
-        {
-            return Err(ApiError::PermissionDenied(format!(
-                "the engineer designates their own records as make-up ({ART_20})"
-            )));
-        }
-        if current.year != req.year + 1 {
-            return Err(ApiError::invalid(
-                "year",
-                format!(
-                    "a record of {} can make up only {} ({ART_20})",
-                    current.year,
-                    current.year - 1
-                ),
-            ));
-        }
+        rules::designated_by_engineer(
+            call.caller.role == Role::Engineer
+                && call.caller.subject == names::engineer_name(&current.engineer_id),
+        )
+        .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
+        rules::makes_up(current.year, req.year)
+            .map_err(|r| ApiError::invalid("year", words(&r)))?;
         if current.is(RecordState::Rejected) || current.is(RecordState::Revoked) {
             return Err(ApiError::FailedPrecondition(format!(
                 "{} was rejected or revoked",
@@ -156,12 +137,9 @@ impl Crediting {
         let row = self
             .feed
             .write(&self.db, move |conn, changes| {
-                if store::get_deferral(conn, &who.engineer_id, req.year)?.is_none() {
-                    return Err(ApiError::FailedPrecondition(format!(
-                        "{} has no employer-certified deferral, so nothing can make it up ({ART_20})",
-                        req.year
-                    )));
-                }
+                let certified = store::get_deferral(conn, &who.engineer_id, req.year)?.is_some();
+                rules::deferred(req.year, certified)
+                    .map_err(|r| ApiError::FailedPrecondition(words(&r)))?;
                 store::set_make_up(conn, &id, req.year, now_micros())?;
                 changes.record(&id, &who.engineer_id, record_year, &record_province);
                 status::recompute(conn, changes, &rules, &who, req.year + 1, today)?;
@@ -176,13 +154,51 @@ impl Crediting {
 /// The employer certifying a deferral for `who`, by name: the caller, who
 /// must be the engineer's employer (Art. 20).
 fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
-    who.employer_id
-        .as_deref()
-        .map(names::employer_name)
-        .filter(|name| call.caller.org.as_ref() == Some(name))
-        .ok_or_else(|| {
-            ApiError::PermissionDenied(format!(
-                "only the engineer's own employer certifies a deferral ({ART_20})"
-            ))
-        })
+    let employer = who.employer_id.as_deref().map(names::employer_name);
+    rules::certifies(employer.as_deref(), call.caller.org.as_deref())
+        .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
+    Ok(employer.unwrap_or_default())
+}
+
+/// The rules' reason for the wire's; None when none is given.
+fn reason(wire: i32) -> Option<Reason> {
+    match DeferralReason::try_from(wire) {
+        Ok(DeferralReason::Injury) => Some(Reason::Injury),
+        Ok(DeferralReason::Illness) => Some(Reason::Illness),
+        Ok(DeferralReason::Pregnancy) => Some(Reason::Pregnancy),
+        Ok(DeferralReason::Other) => Some(Reason::Other),
+        Ok(DeferralReason::Unspecified) | Err(_) => None,
+    }
+}
+
+/// A refusal of the rules, as the caller is told it.
+fn words(refusal: &Refusal) -> String {
+    let cited = cite(refusal.articles());
+    match refusal {
+        Refusal::NoReason => {
+            format!("is required: injury, illness, pregnancy or another special reason ({cited})")
+        }
+        Refusal::Unexplained => {
+            format!("is required when the reason is another special reason ({cited})")
+        }
+        Refusal::Year { first, last } => format!("must be from {first} ({cited}) to {last}"),
+        Refusal::NotAnEmployer => {
+            format!("a deferral is certified by the engineer's employer ({cited})")
+        }
+        Refusal::NotOwnEmployer => {
+            format!("only the engineer's own employer certifies a deferral ({cited})")
+        }
+        Refusal::NotOwnRecord => {
+            format!("the engineer designates their own records as make-up ({cited})")
+        }
+        Refusal::WrongYear {
+            record_year,
+            can_make_up,
+        } => format!("a record of {record_year} can make up only {can_make_up} ({cited})"),
+        Refusal::NotDeferred { year } => {
+            format!(
+                "{year} has no employer-certified deferral, so nothing can make it up ({cited})"
+            )
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! | module | holds |
 //! |---|---|
 //! | [`api`] | the gRPC handlers |
-//! | [`records`] | registration routes, confirmation, reads |
+//! | [`records`] | hour records: create, correct, confirm or reject, revoke, reads |
+//! | [`registration`] | a submission checked and its row built (Art. 17, 19, 21, by `ce_rules::registration`) |
 //! | [`bulk`] | bulk upload, answered per record |
 //! | [`deferral`] | Art. 20 deferrals and make-up designation |
 //! | [`status`] | annual status: recompute, reads |
@@ -39,6 +40,7 @@ pub mod feed;
 pub mod follow;
 pub mod names;
 pub mod records;
+pub mod registration;
 pub mod registry;
 pub mod schema;
 pub mod scope;

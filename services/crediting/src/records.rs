@@ -2,24 +2,22 @@
 //! confirmation and rejection, and scoped reads. Every change to a counted
 //! record recomputes its year in the same transaction.
 
-use ce_rules::article::{ART_17, ART_19, ART_21, ART_26, ART_27, ART_31, cite};
+use ce_rules::article::{ART_27, ART_31};
 use std::sync::Arc;
 
 use ce_db::{Db, audit};
 use ce_proto::common::Role;
 use ce_proto::crediting::{
     CheckTitleEligibilityRequest, CheckTitleEligibilityResponse, HourRecord,
-    ListHourRecordsRequest, ListHourRecordsResponse, RecordState, RevokeHourRecordsRequest, Route,
+    ListHourRecordsRequest, ListHourRecordsResponse, RecordState, RevokeHourRecordsRequest,
 };
-use ce_proto::registry::OrganiserKind;
-use ce_rules::{Activity, RuleBook};
+use ce_rules::RuleBook;
 use ce_server::call::now_micros;
 use ce_server::dates;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 use prost::Message;
 
-use crate::activity::{self, input_error};
 use crate::convert;
 use crate::feed::Changes;
 use crate::names;
@@ -76,17 +74,13 @@ fn check(
     })
 }
 
-/// The longest aid assignment one record may state, in calendar years
-/// after its first.
-const MAX_AID_YEARS: i32 = 10;
-
 /// The years a record counts in, oldest first.
 pub fn years_of(row: &RecordRow) -> std::ops::RangeInclusive<i32> {
     row.year..=row.last_year.max(row.year)
 }
 
 /// A stable digest of what a record says, to tell a retry from a reused key.
-fn digest(
+pub(crate) fn digest(
     engineer: &str,
     activity: &[u8],
     registry_activity: &str,
@@ -236,321 +230,6 @@ impl Crediting {
         convert::record_to_proto(row)
     }
 
-    /// Checks a record against the rules and the registry and builds its
-    /// row, touching no storage of ours.
-    pub async fn prepare(
-        &self,
-        call: &Call,
-        hr: &HourRecord,
-    ) -> Result<(RecordRow, Who), ApiError> {
-        let mut v = Violations::new();
-        let engineer_id = v.check(
-            "hour_record.engineer",
-            names::engineer_id("hour_record.engineer", &hr.engineer)
-                .map(str::to_owned)
-                .map_err(|_| "must be `engineers/{id}`".to_owned()),
-        );
-        let rules_activity = match activity::from_proto(hr.activity.as_ref()) {
-            Ok(a) => Some(a),
-            Err(ApiError::InvalidArgument(bad)) => {
-                for b in bad {
-                    v.add(b.field, b.description);
-                }
-                None
-            }
-            Err(other) => return Err(other),
-        };
-        let claimed = if hr.claimed_hours == 0.0 {
-            None
-        } else {
-            match ce_rules::Hours::from_f64(hr.claimed_hours) {
-                Some(h) => Some(i64::from(h.centi())),
-                None => {
-                    v.add(
-                        "hour_record.claimed_hours",
-                        "must be a finite number of hours, not negative",
-                    );
-                    None
-                }
-            }
-        };
-        if hr.client_key.len() > 128 {
-            v.add("hour_record.client_key", "must be at most 128 characters");
-        }
-        v.finish()?;
-        let (Some(engineer_id), Some(act)) = (engineer_id, rules_activity) else {
-            return Err(ApiError::invalid("hour_record", "is incomplete"));
-        };
-        // Art. 18(8): one lecture engagement counts once, so it is named.
-        // (Lectures stored before this was required still read.)
-        if let Activity::Lecture { engagement, .. } = &act
-            && engagement.is_empty()
-        {
-            return Err(ApiError::invalid(
-                "hour_record.conversion.evidence_id",
-                format!(
-                    "is required for a lecture: the engagement (the event or programme's reference) that makes \
-                     one lecture count once ({})",
-                    ce_rules::Article::item(18, 8)
-                ),
-            ));
-        }
-
-        // The route follows the caller (Art. 21).
-        let route = match call.caller.role {
-            Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => {
-                Route::DepartmentGrant
-            }
-            Role::Institution => Route::InstitutionUpload,
-            Role::Engineer => Route::SelfSubmission,
-            _ => {
-                return Err(ApiError::PermissionDenied(format!(
-                    "hours are registered by the department or institution that ran the activity, or submitted by \
-                     the engineer ({ART_21})"
-                )));
-            }
-        };
-        let mut institution_id = None;
-        match route {
-            Route::SelfSubmission => {
-                if call.caller.subject != hr.engineer {
-                    return Err(ApiError::PermissionDenied(
-                        "an engineer submits only their own materials".into(),
-                    ));
-                }
-                if act.is_training() {
-                    return Err(ApiError::invalid(
-                        "hour_record.activity",
-                        format!(
-                            "training hours are registered by the department or institution that ran it ({ART_21}); \
-                         engineers submit forms 2-9 and aid assignments"
-                        ),
-                    ));
-                }
-            }
-            Route::DepartmentGrant | Route::InstitutionUpload => {
-                if !act.is_training() {
-                    return Err(ApiError::invalid(
-                        "hour_record.activity",
-                        format!(
-                            "a department or institution registers training (face-to-face or online); other forms are \
-                         submitted by the engineer ({ART_21})"
-                        ),
-                    ));
-                }
-                if hr.registry_activity.is_empty() {
-                    return Err(ApiError::invalid(
-                        "hour_record.registry_activity",
-                        "is required: the registry activity the training took place in",
-                    ));
-                }
-                let a = self.registry.activity(&hr.registry_activity).await?;
-                // The hours must fall within the activity they claim to come from.
-                let (from, to) = act.span();
-                if let (Ok(s), Ok(e)) = (
-                    dates::from_proto(a.start_date.as_ref()),
-                    dates::from_proto(a.end_date.as_ref()),
-                ) && (from < s || to > e)
-                {
-                    return Err(ApiError::invalid(
-                        activity::field_path(&act, "date"),
-                        format!(
-                            "{} to {} is outside {}, held {} to {}",
-                            dates::format(from),
-                            dates::format(to),
-                            hr.registry_activity,
-                            dates::format(s),
-                            dates::format(e)
-                        ),
-                    ));
-                }
-                let own = a.organiser == call.caller.organisation();
-                let kind_ok = match route {
-                    Route::InstitutionUpload => {
-                        a.organiser_kind == OrganiserKind::Institution as i32
-                    }
-                    _ => a.organiser_kind != OrganiserKind::Institution as i32,
-                };
-                if !own || !kind_ok {
-                    return Err(ApiError::PermissionDenied(format!(
-                        "{} is organised by {}, not by you: only the organiser registers its hours ({ART_21})",
-                        hr.registry_activity, a.organiser
-                    )));
-                }
-                if route == Route::InstitutionUpload {
-                    // Art. 26: no hours from days the institution was barred.
-                    let history = self.registry.standing_history(&a.organiser).await?;
-                    let (start, end) = act.span();
-                    if let Some((day, change)) =
-                        ce_rules::standing::first_barred_day(&history, start, end)
-                    {
-                        return Err(ApiError::FailedPrecondition(format!(
-                            "the institution was {} from {} ({ART_26}): it cannot register hours of {}",
-                            change.standing.describe(),
-                            dates::format(change.effective),
-                            dates::format(day)
-                        )));
-                    }
-                    institution_id = a.organiser.strip_prefix("institutions/").map(str::to_owned);
-                }
-            }
-            Route::Unspecified => {}
-        }
-
-        let today = (self.clock)();
-        let engineer = self.registry.engineer(&hr.engineer).await?;
-        let who = Who::of(&engineer);
-        let year = act.date().year();
-        let set = self
-            .rules
-            .for_year(&who.province, year)
-            .map_err(|e| input_error(&act, &e))?;
-        // Another engineer's claim on the same item that this one leaves
-        // no room for is a signal for whoever reviews it (Art. 27).
-        // So is another claim of the engineer's own that says otherwise.
-        let id = names::new_id();
-        let (contested, own_conflict) =
-            if route == Route::SelfSubmission && crate::claims::key_of(&act).is_some() {
-                let (engineer, activity, new) = (engineer_id.clone(), act.clone(), id.clone());
-                self.db
-                    .read(move |conn| {
-                        Ok::<_, ApiError>((
-                            crate::claims::against(conn, &engineer, &activity)?,
-                            crate::claims::own_conflict(conn, &engineer, &new, &activity)?,
-                        ))
-                    })
-                    .await?
-            } else {
-                (Vec::new(), None)
-            };
-        // Impossible input, dates, and the record's own credit, by the rules.
-        let probe = ce_rules::Record {
-            id: id.clone(),
-            activity: act.clone(),
-            claimed: claimed.map(|c| c as f64 / 100.0),
-            revoked: false,
-            make_up_for: None,
-            contested,
-        };
-        let alone = ce_rules::assess(
-            &ce_rules::YearInput {
-                year,
-                records: std::slice::from_ref(&probe),
-                make_up: &[],
-                used_for_make_up: &[],
-                deferral: None,
-                as_of: today,
-            },
-            set,
-        )
-        .map_err(|e| input_error(&act, &e))?;
-        // Until its year is assessed with it, a record says what it earns on its own.
-        let explanation = alone
-            .explanations
-            .iter()
-            .find(|e| e.record == probe.id)
-            .map(|e| {
-                let mut explained = activity::explanation_to_proto(e);
-                explained.signals = status::claim_signals(&alone.signals, &probe.id);
-                explained
-                    .signals
-                    .extend(own_conflict.iter().map(ToString::to_string));
-                explained.encode_to_vec()
-            });
-        // Hours are registered once earned (Art. 17): nothing dated after
-        // today. An aid assignment is registered once it has begun, from
-        // its posting: it counts in every year its period overlaps (Art. 19).
-        let (first_day, last_day) = act.span();
-        let aid = matches!(act, Activity::AidAssignment { .. });
-        if aid && first_day > today {
-            return Err(ApiError::invalid(
-                activity::field_path(&act, "date"),
-                format!(
-                    "starts {}, after today: an aid assignment is registered once it has begun ({cited})",
-                    dates::format(first_day),
-                    cited = cite(&[ART_17, ART_19])
-                ),
-            ));
-        }
-        let last_year = if aid { last_day.year() } else { year };
-        if last_year - year > MAX_AID_YEARS {
-            return Err(ApiError::invalid(
-                activity::field_path(&act, "end"),
-                format!(
-                    "an aid assignment of {year} to {last_year} spans more than {MAX_AID_YEARS} years: register \
-                     each posting separately"
-                ),
-            ));
-        }
-        if !aid && last_day > today {
-            return Err(ApiError::invalid(
-                activity::field_path(&act, "end"),
-                format!(
-                    "ends {}, after today: hours are registered once they are earned ({ART_17})",
-                    dates::format(act.span().1)
-                ),
-            ));
-        }
-        // Art. 21: an engineer's materials are submitted in the year (plus
-        // the rule set's grace); departments and institutions register a
-        // year's training within the window after it. An aid assignment in
-        // any year it overlaps.
-        let channel = match route {
-            Route::DepartmentGrant => ce_rules::Channel::DepartmentGrant,
-            Route::InstitutionUpload => ce_rules::Channel::InstitutionUpload,
-            _ => ce_rules::Channel::EngineerSubmission,
-        };
-        if let Some(refused) = set.registration_refusal(last_year, channel, today) {
-            return Err(ApiError::FailedPrecondition(refused));
-        }
-
-        let activity_bytes = HourRecord {
-            activity: hr.activity.clone(),
-            ..Default::default()
-        }
-        .encode_to_vec();
-        let digest = digest(
-            &engineer_id,
-            &activity_bytes,
-            &hr.registry_activity,
-            claimed,
-        );
-        let now = now_micros();
-        let confirmed = route == Route::DepartmentGrant;
-        let row = RecordRow {
-            id,
-            engineer_id,
-            year,
-            province: who.province.clone(),
-            field: who.field,
-            employer_id: who.employer_id.clone(),
-            route: route as i32,
-            state: if confirmed {
-                RecordState::Confirmed
-            } else {
-                RecordState::Submitted
-            } as i32,
-            activity: activity_bytes,
-            registry_activity: hr.registry_activity.clone(),
-            institution_id,
-            claimed_centi: claimed,
-            submitted_by: call.caller.subject.clone(),
-            submitted_role: call.caller.role_name().to_owned(),
-            submitter: call.caller.organisation(),
-            client_key: (!hr.client_key.is_empty()).then(|| hr.client_key.clone()),
-            content_digest: digest,
-            decided_by: confirmed.then(|| call.caller.subject.clone()),
-            decision_reason: None,
-            explanation,
-            create_micros: now,
-            update_micros: now,
-            make_up_for: None,
-            supersedes: None,
-            last_year,
-        };
-        Ok((row, who))
-    }
-
     /// Replaces a record with a corrected one; the old one is kept as
     /// SUPERSEDED (records are never edited in place, `docs/product.md`).
     pub async fn correct(
@@ -680,8 +359,9 @@ impl Crediting {
                 .await?
                 .ok_or_else(|| names::not_found(name))?
         };
-        let route = Route::try_from(current.route).unwrap_or(Route::Unspecified);
-        check(&current, |s| scope::decide(&call.caller, route, s))?;
+        check(&current, |s| {
+            scope::decide(&call.caller, current.route(), s)
+        })?;
         // The year is assessed with the engineer as the registry has them now.
         let who = Who::of(
             &self

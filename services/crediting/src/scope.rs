@@ -8,9 +8,12 @@
 
 use ce_proto::common::Role;
 use ce_proto::crediting::Route;
-use ce_rules::article::ART_21;
+use ce_rules::article::cite;
+use ce_rules::registration::{self, Decider};
 use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Caller};
+
+use crate::registration::rules_route;
 
 /// What decides who may see a record or a year.
 pub struct Subject<'a> {
@@ -39,27 +42,30 @@ pub fn read(caller: &Caller, s: &Subject, what: &str) -> Result<(), ApiError> {
     if ok { Ok(()) } else { Err(deny(what)) }
 }
 
-/// Art. 21: who confirms which route.
+/// Art. 21: who confirms which route, decided by
+/// [`ce_rules::registration::may_decide`] from what the caller's scope says
+/// of the record.
 pub fn decide(caller: &Caller, route: Route, s: &Subject) -> Result<(), ApiError> {
-    let ok = match (caller.role, route) {
-        (Role::Ministry, _) => true,
-        (Role::Employer, Route::InstitutionUpload) => {
-            s.employer.is_some() && caller.org.as_deref() == s.employer
-        }
-        (Role::IndustryRegulator, Route::InstitutionUpload) => regulator_covers(caller, s),
-        (Role::ProvincialHrss, Route::SelfSubmission) => {
-            caller.province.as_deref() == Some(s.province)
-        }
-        _ => false,
+    let decider = match caller.role {
+        Role::Ministry => Decider::Ministry,
+        Role::Employer => Decider::Employer {
+            of_engineer: s.employer.is_some() && caller.org.as_deref() == s.employer,
+        },
+        Role::IndustryRegulator => Decider::Regulator {
+            covers: regulator_covers(caller, s),
+        },
+        Role::ProvincialHrss => Decider::ProvincialHrss {
+            of_province: caller.province.as_deref() == Some(s.province),
+        },
+        _ => Decider::Other,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(deny(&format!(
+    registration::may_decide(decider, rules_route(route)).map_err(|refused| {
+        deny(&format!(
             "deciding this record: an institution's upload is confirmed by the engineer's employer or the \
-             field's regulator, a self-submission by the provincial HRSS department ({ART_21})"
-        )))
-    }
+             field's regulator, a self-submission by the provincial HRSS department ({})",
+            cite(refused.articles())
+        ))
+    })
 }
 
 /// The filters a caller's scope forces on a list, refusing a request for
