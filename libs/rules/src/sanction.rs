@@ -252,6 +252,12 @@ pub fn overdue(deadline: Date, today: Date) -> bool {
     deadline < today
 }
 
+/// Whether closing a case decided by `decision` as rectified may return
+/// the institution to active (Art. 26): only a rectification order's.
+pub fn reinstates(decision: Decision) -> bool {
+    decision == Decision::RectificationOrder
+}
+
 /// Another decided case of the same institution, as [`reinstatement`]
 /// weighs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,7 +284,7 @@ pub fn reinstatement(
     today: Date,
     others: &[OtherCase],
 ) -> Option<Date> {
-    if decision != Decision::RectificationOrder {
+    if !reinstates(decision) {
         return None;
     }
     let from = effective.map_or(today, |d| d.max(today));
