@@ -6,7 +6,6 @@
 //! draw ([`draw`]).
 
 use ce_db::audit;
-use ce_proto::common::Role;
 use ce_proto::crediting::{AnnualState, GetAnnualStatusRequest, ListAnnualStatusesRequest};
 use ce_proto::registry::{ListEmployersRequest, ListEngineersRequest, ListInstitutionsRequest};
 use ce_proto::supervision::{
@@ -14,13 +13,13 @@ use ce_proto::supervision::{
     ListInspectionsRequest, ListInspectionsResponse, Sample, TargetKind, Violation,
     ViolationCategory,
 };
-use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
-use ce_server::scope::{deny, department_covers, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
+use crate::convert;
+use crate::scope::{self, may_inspect};
 use crate::store::{self, InspectionRow};
 use crate::violations::Supervision;
 
@@ -87,77 +86,8 @@ fn sorted(list: &[String]) -> Vec<String> {
     l
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-known generator
-/// anyone can re-implement to check a draw.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (n > 0), by rejection so no index is favoured.
-    fn below(&mut self, n: u64) -> u64 {
-        let zone = u64::MAX - (u64::MAX % n);
-        loop {
-            let x = self.next();
-            if x < zone {
-                return x % n;
-            }
-        }
-    }
-}
-
-/// The first `n` of a partial Fisher-Yates shuffle of `items`.
-fn pick(rng: &mut SplitMix64, items: &[String], n: usize) -> Vec<String> {
-    let mut pool = items.to_vec();
-    let n = n.min(pool.len());
-    for i in 0..n {
-        let j = i + rng.below((pool.len() - i) as u64) as usize;
-        pool.swap(i, j);
-    }
-    pool.truncate(n);
-    pool
-}
-
-/// The draw: sort both lists, seed one SplitMix64 with `seed`, draw `n`
-/// targets from the population, then `m` inspectors from the roster.
-pub fn draw(
-    seed: u64,
-    population: &[String],
-    n: usize,
-    roster: &[String],
-    m: usize,
-) -> (Vec<String>, Vec<String>) {
-    let mut population = population.to_vec();
-    population.sort();
-    population.dedup();
-    let mut roster = roster.to_vec();
-    roster.sort();
-    roster.dedup();
-    let mut rng = SplitMix64(seed);
-    let targets = pick(&mut rng, &population, n);
-    let inspectors = pick(&mut rng, &roster, m);
-    (targets, inspectors)
-}
-
-/// Who may plan and run inspections in a province and field.
-pub(crate) fn may_inspect(caller: &Caller, province: &str, field: i32) -> Result<(), ApiError> {
-    if department_covers(caller, province, &[field]) {
-        Ok(())
-    } else {
-        Err(deny("inspecting in this scope"))
-    }
-}
-
-pub(crate) fn decode(row: &InspectionRow) -> Result<Inspection, ApiError> {
-    Inspection::decode(row.body.as_slice())
-        .map_err(|e| ApiError::Internal(format!("inspection {} does not decode: {e}", row.id)))
-}
+/// The double-random draw itself (Art. 24) is ce-rules'.
+pub use ce_rules::sanction::draw;
 
 impl Supervision {
     pub async fn create_inspection(
@@ -245,10 +175,10 @@ impl Supervision {
     /// others to whoever may inspect their scope.
     pub async fn get_inspection(&self, call: &Call, name: &str) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(name).await?;
-        if row.state != InspectionState::Published as i32 {
+        if row.state() != InspectionState::Published {
             may_inspect(&call.caller, &row.province, row.field)?;
         }
-        decode(&row)
+        convert::inspection(&row)
     }
 
     pub async fn list_inspections(
@@ -267,21 +197,9 @@ impl Supervision {
             &req.page_token,
             &format!("{}|{}", req.province, req.published_only),
         )?;
-        let c = &call.caller;
         let asked = (!req.province.is_empty()).then(|| req.province.clone());
-        let (province, field, published) = match c.role {
-            Role::Ministry => (asked, None, req.published_only),
-            Role::ProvincialHrss if !req.published_only => {
-                (narrow(asked, c.province.clone(), "province")?, None, false)
-            }
-            Role::IndustryRegulator if !req.published_only => (
-                narrow(asked, c.province.clone(), "province")?,
-                c.field.map(|f| f as i32),
-                false,
-            ),
-            // Everyone else sees the published results ("public results").
-            _ => (asked, None, true),
-        };
+        let (province, field, published) =
+            scope::inspections_listed(&call.caller, asked, req.published_only)?;
         let state = published.then_some(InspectionState::Published as i32);
         let (inspections, next_page_token) = page
             .load_within(
@@ -297,7 +215,7 @@ impl Supervision {
                     )?)
                 },
                 |r| r.id.clone(),
-                |r| decode(&r),
+                |r| convert::inspection(&r),
                 call.max_message_bytes,
             )
             .await?;
@@ -340,7 +258,10 @@ impl Supervision {
     /// Whether a named target exists and is in the plan's province and
     /// field (and, for complete engineers, complete in the plan's year).
     async fn in_scope(&self, i: &Inspection, target: &str) -> Result<bool, ApiError> {
-        let province_ok = |p: &str| i.province.is_empty() || i.province == p;
+        let scope = ce_rules::sanction::Scope {
+            province: (!i.province.is_empty()).then_some(i.province.as_str()),
+            field: (i.field != 0).then_some(i.field),
+        };
         let gone = |e: ApiError| match e {
             ApiError::InvalidArgument(_) => Ok(false),
             e => Err(e),
@@ -348,11 +269,11 @@ impl Supervision {
         let kind = TargetKind::try_from(i.target_kind).unwrap_or(TargetKind::Unspecified);
         Ok(match kind {
             TargetKind::Institutions => match self.clients.institution("target", target).await {
-                Ok(x) => province_ok(&x.province) && (i.field == 0 || x.fields.contains(&i.field)),
+                Ok(x) => scope.covers(&x.province, Some(&x.fields)),
                 Err(e) => gone(e)?,
             },
             TargetKind::Employers => match self.clients.employer("target", target).await {
-                Ok(x) => province_ok(&x.province),
+                Ok(x) => scope.covers(&x.province, None),
                 Err(e) => gone(e)?,
             },
             TargetKind::Engineers | TargetKind::CompleteEngineers => {
@@ -360,7 +281,7 @@ impl Supervision {
                     Ok(e) => e,
                     Err(e) => return gone(e),
                 };
-                if !province_ok(&e.province) || (i.field != 0 && e.field != i.field) {
+                if !scope.covers(&e.province, Some(&[e.field])) {
                     return Ok(false);
                 }
                 if kind == TargetKind::Engineers {
@@ -389,95 +310,115 @@ impl Supervision {
         let mut out = Vec::new();
         let mut token = String::new();
         loop {
-            let next = match TargetKind::try_from(i.target_kind) {
-                Ok(TargetKind::Institutions) => {
-                    let page = self
-                        .clients
-                        .registry
-                        .clone()
-                        .list_institutions(ListInstitutionsRequest {
-                            page_size: 1000,
-                            page_token: token,
-                            province: i.province.clone(),
-                            field: i.field,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(unanswered("the registry"))?
-                        .into_inner();
-                    out.extend(page.institutions.into_iter().map(|x| x.name));
-                    page.next_page_token
-                }
-                Ok(TargetKind::Employers) => {
-                    let page = self
-                        .clients
-                        .registry
-                        .clone()
-                        .list_employers(ListEmployersRequest {
-                            page_size: 1000,
-                            page_token: token,
-                            province: i.province.clone(),
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(unanswered("the registry"))?
-                        .into_inner();
-                    out.extend(page.employers.into_iter().map(|x| x.name));
-                    page.next_page_token
-                }
-                Ok(TargetKind::Engineers) => {
-                    let page = self
-                        .clients
-                        .registry
-                        .clone()
-                        .list_engineers(ListEngineersRequest {
-                            page_size: 1000,
-                            page_token: token,
-                            province: i.province.clone(),
-                            field: i.field,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(unanswered("the registry"))?
-                        .into_inner();
-                    out.extend(page.engineers.into_iter().map(|x| x.name));
-                    page.next_page_token
-                }
-                Ok(TargetKind::CompleteEngineers) => {
-                    let page = self
-                        .clients
-                        .crediting
-                        .clone()
-                        .list_annual_statuses(ListAnnualStatusesRequest {
-                            page_size: 1000,
-                            page_token: token,
-                            year: i.year,
-                            province: i.province.clone(),
-                            field: i.field,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(unanswered("crediting"))?
-                        .into_inner();
-                    out.extend(
-                        page.annual_statuses
-                            .into_iter()
-                            .filter(|s| s.complete && s.state != AnnualState::Unspecified as i32)
-                            .map(|s| s.engineer),
-                    );
-                    page.next_page_token
-                }
-                _ => {
-                    return Err(ApiError::Internal(
-                        "an inspection without a target kind".into(),
-                    ));
-                }
-            };
+            let (names, next) = self.population_page(i, token).await?;
+            out.extend(names);
             if next.is_empty() {
                 return Ok(out);
             }
             token = next;
         }
+    }
+
+    /// One page of [`Self::population`]: its names and the next token.
+    async fn population_page(
+        &self,
+        i: &Inspection,
+        token: String,
+    ) -> Result<(Vec<String>, String), ApiError> {
+        Ok(match TargetKind::try_from(i.target_kind) {
+            Ok(TargetKind::Institutions) => {
+                let page = self
+                    .clients
+                    .registry
+                    .clone()
+                    .list_institutions(ListInstitutionsRequest {
+                        page_size: 1000,
+                        page_token: token,
+                        province: i.province.clone(),
+                        field: i.field,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unanswered("the registry"))?
+                    .into_inner();
+                (
+                    page.institutions.into_iter().map(|x| x.name).collect(),
+                    page.next_page_token,
+                )
+            }
+            Ok(TargetKind::Employers) => {
+                let page = self
+                    .clients
+                    .registry
+                    .clone()
+                    .list_employers(ListEmployersRequest {
+                        page_size: 1000,
+                        page_token: token,
+                        province: i.province.clone(),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unanswered("the registry"))?
+                    .into_inner();
+                (
+                    page.employers.into_iter().map(|x| x.name).collect(),
+                    page.next_page_token,
+                )
+            }
+            Ok(TargetKind::Engineers) => {
+                let page = self
+                    .clients
+                    .registry
+                    .clone()
+                    .list_engineers(ListEngineersRequest {
+                        page_size: 1000,
+                        page_token: token,
+                        province: i.province.clone(),
+                        field: i.field,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unanswered("the registry"))?
+                    .into_inner();
+                (
+                    page.engineers.into_iter().map(|x| x.name).collect(),
+                    page.next_page_token,
+                )
+            }
+            Ok(TargetKind::CompleteEngineers) => {
+                let page = self
+                    .clients
+                    .crediting
+                    .clone()
+                    .list_annual_statuses(ListAnnualStatusesRequest {
+                        page_size: 1000,
+                        page_token: token,
+                        year: i.year,
+                        province: i.province.clone(),
+                        field: i.field,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unanswered("crediting"))?
+                    .into_inner();
+                (
+                    page.annual_statuses
+                        .into_iter()
+                        .filter(|s| {
+                            s.complete
+                                && AnnualState::try_from(s.state) != Ok(AnnualState::Unspecified)
+                        })
+                        .map(|s| s.engineer)
+                        .collect(),
+                    page.next_page_token,
+                )
+            }
+            _ => {
+                return Err(ApiError::Internal(
+                    "an inspection without a target kind".into(),
+                ));
+            }
+        })
     }
 
     /// Checks a draw's counts and roster.
@@ -543,8 +484,8 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(&req.name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
-        let mut inspection = decode(&row)?;
-        if row.state != InspectionState::Planned as i32 {
+        let mut inspection = convert::inspection(&row)?;
+        if row.state() != InspectionState::Planned {
             return Err(ApiError::FailedPrecondition(format!(
                 "{} has its draw fixed already: a draw is committed once",
                 req.name
@@ -572,6 +513,37 @@ impl Supervision {
         .await
     }
 
+    /// The draw fixed when it was committed, and its secret seed; the
+    /// request may repeat the counts and roster committed, no others.
+    async fn committed_earlier(
+        &self,
+        row: &InspectionRow,
+        inspection: &Inspection,
+        req: &DrawInspectionSampleRequest,
+    ) -> Result<(ce_proto::supervision::DrawCommitment, String), ApiError> {
+        let fixed = inspection.commitment.clone().unwrap_or_default();
+        let asked = sorted(&req.roster);
+        if (req.target_count != 0 && req.target_count != fixed.target_count)
+            || (req.inspector_count != 0 && req.inspector_count != fixed.inspector_count)
+            || (!asked.is_empty() && asked != fixed.roster)
+        {
+            return Err(ApiError::invalid(
+                "roster",
+                "the draw was fixed when it was committed: leave the counts and roster empty, or give \
+                 those committed",
+            ));
+        }
+        let id = row.id.clone();
+        let seed = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(store::draw_secret(conn, &id)?))
+            .await?
+            .ok_or_else(|| {
+                ApiError::Internal(format!("{}: its committed seed is missing", req.name))
+            })?;
+        Ok((fixed, seed))
+    }
+
     pub async fn draw_sample(
         &self,
         call: &Call,
@@ -579,7 +551,7 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(&req.name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
-        let mut inspection = decode(&row)?;
+        let mut inspection = convert::inspection(&row)?;
         if req.seed != 0 {
             return Err(ApiError::invalid(
                 "seed",
@@ -589,7 +561,7 @@ impl Supervision {
                 ),
             ));
         }
-        let expected = InspectionState::try_from(row.state).unwrap_or(InspectionState::Unspecified);
+        let expected = row.state();
         let (fixed, seed) = match expected {
             InspectionState::Planned => {
                 self.committed(
@@ -600,29 +572,7 @@ impl Supervision {
                 )
                 .await?
             }
-            InspectionState::Committed => {
-                let fixed = inspection.commitment.clone().unwrap_or_default();
-                let asked = sorted(&req.roster);
-                if (req.target_count != 0 && req.target_count != fixed.target_count)
-                    || (req.inspector_count != 0 && req.inspector_count != fixed.inspector_count)
-                    || (!asked.is_empty() && asked != fixed.roster)
-                {
-                    return Err(ApiError::invalid(
-                        "roster",
-                        "the draw was fixed when it was committed: leave the counts and roster empty, or give \
-                         those committed",
-                    ));
-                }
-                let id = row.id.clone();
-                let seed = self
-                    .db
-                    .read(move |conn| Ok::<_, ApiError>(store::draw_secret(conn, &id)?))
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::Internal(format!("{}: its committed seed is missing", req.name))
-                    })?;
-                (fixed, seed)
-            }
+            InspectionState::Committed => self.committed_earlier(&row, &inspection, &req).await?,
             _ => {
                 return Err(ApiError::FailedPrecondition(format!(
                     "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
@@ -706,10 +656,10 @@ impl Supervision {
         let out = inspection.clone();
         self.db
             .write(move |conn| -> Result<_, ApiError> {
-                ce_db::lock_row(conn, "inspections", &row.id)?;
+                store::lock_inspection(conn, &row.id)?;
                 let current =
                     store::get_inspection(conn, &row.id)?.ok_or_else(|| names::not_found(&name))?;
-                if current.state != expected as i32 || current.update_micros != row.update_micros {
+                if current.state() != expected || current.update_micros != row.update_micros {
                     return Err(ApiError::Aborted(format!(
                         "{name} changed meanwhile; read it and try again"
                     )));
@@ -735,8 +685,8 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
-        let mut inspection = decode(&row)?;
-        if row.state != InspectionState::Sampled as i32 {
+        let mut inspection = convert::inspection(&row)?;
+        if row.state() != InspectionState::Sampled {
             return Err(ApiError::FailedPrecondition(format!(
                 "{name} is not sampled, or is published: findings are recorded between the draw and publication"
             )));
@@ -800,8 +750,8 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
-        let mut inspection = decode(&row)?;
-        if row.state != InspectionState::Sampled as i32 {
+        let mut inspection = convert::inspection(&row)?;
+        if row.state() != InspectionState::Sampled {
             return Err(ApiError::FailedPrecondition(format!(
                 "{name} is not sampled, or is published already"
             )));
@@ -937,36 +887,6 @@ mod tests {
     }
 
     #[test]
-    fn a_draw_is_reproduced_from_its_seed_whatever_the_order_of_its_lists() {
-        let population = names(500, "institutions");
-        let roster = names(30, "inspector");
-        let a = draw(42, &population, 20, &roster, 4);
-        let mut shuffled = population.clone();
-        shuffled.reverse();
-        let b = draw(42, &shuffled, 20, &roster, 4);
-        assert_eq!(a, b);
-        assert_eq!(a.0.len(), 20);
-        assert_eq!(a.1.len(), 4);
-        let distinct: std::collections::BTreeSet<_> = a.0.iter().collect();
-        assert_eq!(distinct.len(), 20, "no target twice");
-        assert_ne!(
-            draw(43, &population, 20, &roster, 4),
-            a,
-            "another seed, another draw"
-        );
-    }
-
-    #[test]
-    fn splitmix64_matches_its_reference_output() {
-        // Reference values of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
-        let mut r = SplitMix64(0);
-        assert_eq!(r.next(), 0xe220_a839_7b1d_cdaf);
-        assert_eq!(r.next(), 0x6e78_9e6a_a1b9_65f4);
-    }
-
-    /// A known answer: pins the v2 algorithm (seed derivation, generator,
-    /// shuffle), so a recorded draw reproduces in every later release.
-    #[test]
     fn a_committed_seed_gives_the_known_draw() {
         let seed = [0x07u8; 32];
         assert_eq!(
@@ -1030,11 +950,5 @@ mod tests {
         let mut swapped = sample;
         swapped.population.push("engineers/9999".into());
         assert!(verify(&swapped, "").reason.contains("population"));
-    }
-
-    #[test]
-    fn asking_for_more_than_there_is_draws_everyone() {
-        let (t, i) = draw(7, &names(3, "e"), 10, &names(2, "i"), 5);
-        assert_eq!((t.len(), i.len()), (3, 2));
     }
 }

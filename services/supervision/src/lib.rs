@@ -5,14 +5,19 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`api`] | the gRPC handlers |
-//! | [`violations`] | recording, deciding and closing violations; scope |
-//! | [`lifecycle`] | quality reports, appeals, audit trail, escalation |
+//! | [`api`] | the gRPC handlers: translate and authorise |
+//! | [`scope`] | who may read and act on what |
+//! | [`violations`] | recording, reading and listing violations |
+//! | [`decisions`] | deciding and closing them (rules in `ce_rules::sanction`) |
+//! | [`quality`] | quality monitoring's results (Art. 25) |
+//! | [`lifecycle`] | appeals, audit trail, escalation |
 //! | [`inspections`] | inspections and the reproducible random draw (Art. 24) |
+//! | [`record`] | an institution's supervision record |
 //! | [`referrals`] | referrals of officials (Art. 28) |
 //! | [`notifications`] | employers' notifications (Art. 27) |
 //! | [`outbox`] | its effects on the registry and crediting (`ce_server::outbox` delivers them) |
 //! | [`peers`] | the registry and crediting clients |
+//! | [`convert`] | rows, protos and ce-rules' types into one another |
 //! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
@@ -25,14 +30,18 @@ use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
+pub mod convert;
+pub mod decisions;
 pub mod inspections;
 pub mod lifecycle;
 pub mod notifications;
 pub mod outbox;
 pub mod peers;
+pub mod quality;
 pub mod record;
 pub mod referrals;
 pub mod schema;
+pub mod scope;
 pub mod store;
 pub mod violations;
 

@@ -2,21 +2,15 @@
 //! departments chasing the unacknowledged, acknowledged by employers.
 
 use ce_db::audit;
-use ce_proto::common::Role;
 use ce_proto::supervision::{ListNotificationsRequest, ListNotificationsResponse, Notification};
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
-use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
-use crate::store::{self, NotificationFilter, NotificationRow};
+use crate::store::{self, NotificationFilter};
 use crate::violations::{NOTIFICATIONS, Supervision};
-
-fn decode(row: &NotificationRow) -> Result<Notification, ApiError> {
-    Notification::decode(row.body.as_slice())
-        .map_err(|e| ApiError::Internal(format!("notification {} does not decode: {e}", row.id)))
-}
+use crate::{convert, scope};
 
 impl Supervision {
     pub async fn list_notifications(
@@ -50,32 +44,19 @@ impl Supervision {
                 req.employer, req.province, req.unacknowledged_only
             ),
         )?;
-        let c = &call.caller;
         let province = (!req.province.is_empty()).then(|| req.province.clone());
         let mut f = NotificationFilter {
-            employer_id: employer.clone(),
+            employer_id: employer,
             province: province.clone(),
             unacknowledged_only: req.unacknowledged_only,
         };
-        match c.role {
-            Role::Ministry | Role::Service => {}
-            Role::ProvincialHrss => f.province = narrow(province, c.province.clone(), "province")?,
-            Role::Employer => {
-                let own = c
-                    .org
-                    .as_deref()
-                    .and_then(|o| o.strip_prefix("employers/"))
-                    .map(str::to_owned);
-                f.employer_id = narrow(employer, own, "employer")?;
-            }
-            _ => return Err(deny("listing notifications")),
-        }
+        scope::narrow_notifications(&call.caller, &mut f, province)?;
         let (notifications, next_page_token) = page
             .load_within(
                 &self.db,
                 move |conn, after, limit| Ok(store::list_notifications(conn, &f, after, limit)?),
                 |r| r.id.clone(),
-                |r| decode(&r),
+                |r| convert::notification(&r),
                 call.max_message_bytes,
             )
             .await?;
@@ -92,29 +73,11 @@ impl Supervision {
         let row = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
-                ce_db::lock_row(conn, "notifications", &id)?;
+                store::lock_notification(conn, &id)?;
                 let row =
                     store::get_notification(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
-                let c = &call.caller;
-                let allowed = match &row.department {
-                    // To the department that decided: it, its province or the ministry.
-                    Some(department) => {
-                        c.subject == *department
-                            || c.role == Role::Ministry
-                            || (c.role == Role::ProvincialHrss
-                                && c.province.as_deref() == Some(row.province.as_str()))
-                    }
-                    None => {
-                        c.role == Role::Employer
-                            && c.org.as_deref() == Some(&format!("employers/{}", row.employer_id))
-                    }
-                };
-                if !allowed {
-                    return Err(deny(
-                        "acknowledging a notification addressed to someone else",
-                    ));
-                }
-                let mut note = decode(&row)?;
+                scope::may_acknowledge(&call.caller, &row)?;
+                let mut note = convert::notification(&row)?;
                 if row.acknowledge_micros.is_some() {
                     return Ok(note);
                 }

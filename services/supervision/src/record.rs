@@ -2,17 +2,15 @@
 //! inspection findings about it, in one answer, for the dashboards that show
 //! it beside the institution's quality scores.
 
-use ce_proto::common::Role;
 use ce_proto::supervision::{
     FindingOutcome, InspectionFinding, InspectionState, InstitutionRecord, ViolationState,
 };
 use ce_server::outbox as effects;
-use ce_server::scope::{deny, department_covers};
 use ce_server::{ApiError, Call, names};
 
 use crate::store;
 use crate::violations::Supervision;
-use crate::{inspections, violations};
+use crate::{convert, scope};
 
 /// The singleton's suffix: `institutions/{institution}/supervisionRecord`.
 const RECORD: &str = "/supervisionRecord";
@@ -36,12 +34,7 @@ impl Supervision {
             Err(e) => return Err(e),
         };
         let c = &call.caller;
-        let department =
-            c.role == Role::Service || department_covers(c, &inst.province, &inst.fields);
-        let own = c.role == Role::Institution && c.org.as_deref() == Some(institution);
-        if !department && !own {
-            return Err(deny("reading this institution's record"));
-        }
+        scope::may_read_record(c, institution, &inst.province, &inst.fields)?;
         let province = inst.province.clone();
         let (mut rows, inspection_rows, pending) = self
             .db
@@ -60,12 +53,12 @@ impl Supervision {
             ..Default::default()
         };
         for r in &rows {
-            let mut v = violations::decode(r)?;
+            let mut v = convert::violation(r)?;
             v.pending_effects = pending.get(&r.id).copied().unwrap_or(0) as i32;
-            match ViolationState::try_from(v.state) {
-                Ok(ViolationState::Open) => record.open_count += 1,
-                Ok(ViolationState::Decided) => record.decided_count += 1,
-                Ok(ViolationState::Closed) => record.closed_count += 1,
+            match v.state() {
+                ViolationState::Open => record.open_count += 1,
+                ViolationState::Decided => record.decided_count += 1,
+                ViolationState::Closed => record.closed_count += 1,
                 _ => {}
             }
             record.violations.push(v);
@@ -73,18 +66,16 @@ impl Supervision {
         // Newest inspection first. Findings in progress are the inspectors'
         // until published ("public results"), and the institution's only then.
         for row in inspection_rows.iter().rev() {
-            let published = row.state == InspectionState::Published as i32;
-            if row.state != InspectionState::Sampled as i32 && !published {
+            let published = row.state() == InspectionState::Published;
+            if row.state() != InspectionState::Sampled && !published {
                 continue;
             }
-            let inspector = c.role == Role::Service
-                || inspections::may_inspect(c, &row.province, row.field).is_ok();
-            if !published && !inspector {
+            if !published && !scope::inspector(c, &row.province, row.field) {
                 continue;
             }
-            let i = inspections::decode(row)?;
+            let i = convert::inspection(row)?;
             for f in i.findings.iter().filter(|f| f.target == institution) {
-                if f.outcome == FindingOutcome::Refused as i32 {
+                if f.outcome() == FindingOutcome::Refused {
                     record.refused_inspection_count += 1;
                 }
                 record.findings.push(InspectionFinding {

@@ -1,21 +1,22 @@
 //! Referrals of officials' neglect, abuse of power or favouritism (Art. 28)
 //! to their superior authority or the discipline body. Visible only to the
 //! ministry, and to a province's HRSS department for officials of the HRSS
-//! bureaus below it (not its own, nor industry regulators'): see [`above`].
+//! bureaus below it (not its own, nor industry regulators'): see
+//! [`scope::above`].
 
 use ce_db::audit;
-use ce_proto::common::Role;
 use ce_proto::supervision::{
     ListReferralsRequest, ListReferralsResponse, Misconduct, Referral, ReferredTo,
 };
 use ce_rules::article::ART_28;
-use ce_server::auth::Caller;
 use ce_server::call::now_micros;
 use ce_server::paging::Page;
 use ce_server::scope::deny;
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
+use crate::convert;
+use crate::scope::{self, above};
 use crate::store::{self, ReferralRow};
 use crate::violations::Supervision;
 
@@ -36,28 +37,6 @@ fn province_of(department: &str) -> Option<String> {
         _ => return None,
     };
     (code == "00" || ce_proto::reference::region(&code).is_some()).then_some(code)
-}
-
-/// Whether `caller` is above `department`. The ministry oversees every
-/// department's CE work, its own officials' included (those go to the
-/// discipline body: it has no superior in the suite). A province's HRSS
-/// department is above the HRSS bureaus below it, not above itself, and not
-/// above an industry regulator, which answers to its own line.
-fn above(caller: &Caller, department: &str, province: &str) -> bool {
-    match caller.role {
-        Role::Ministry => true,
-        Role::ProvincialHrss => {
-            caller.province.as_deref() == Some(province)
-                && department.starts_with("hrss/")
-                && department != format!("hrss/{province}")
-        }
-        _ => false,
-    }
-}
-
-fn decode(row: &ReferralRow) -> Result<Referral, ApiError> {
-    Referral::decode(row.body.as_slice())
-        .map_err(|e| ApiError::Internal(format!("referral {} does not decode: {e}", row.id)))
 }
 
 impl Supervision {
@@ -101,7 +80,7 @@ impl Supervision {
                 "is required, at most 4000 characters",
             );
         }
-        if r.department.trim() == "hrss/00" && r.referred_to != ReferredTo::DisciplineBody as i32 {
+        if r.department.trim() == "hrss/00" && r.referred_to() != ReferredTo::DisciplineBody {
             v.add(
                 "referral.referred_to",
                 "the ministry's own officials are referred to the discipline body: no superior authority sits above it here",
@@ -159,14 +138,14 @@ impl Supervision {
         let name = name.to_owned();
         self.db
             .write(move |conn| -> Result<_, ApiError> {
-                ce_db::lock_row(conn, "referrals", &id)?;
+                store::lock_referral(conn, &id)?;
                 let row = store::get_referral(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
                 if !above(&call.caller, &row.department, &row.province) {
                     // Not even its existence is told to those who may not see it.
                     return Err(names::not_found(&name));
                 }
-                let mut r = decode(&row)?;
-                if row.resolved != 0 {
+                let mut r = convert::referral(&row)?;
+                if row.is_resolved() {
                     return Err(ApiError::FailedPrecondition(format!(
                         "{name} is resolved already"
                     )));
@@ -190,11 +169,10 @@ impl Supervision {
             &req.page_token,
             &req.unresolved_only.to_string(),
         )?;
-        let province = match call.caller.role {
-            Role::Ministry => None,
-            Role::ProvincialHrss => call.caller.province.clone(),
-            _ => return Err(deny(&format!("reading referrals of officials ({ART_28})"))),
-        };
+        let province = scope::referrals_listed(
+            &call.caller,
+            &format!("reading referrals of officials ({ART_28})"),
+        )?;
         let caller = call.caller.clone();
         let unresolved = req.unresolved_only;
         let rows = page
@@ -214,7 +192,7 @@ impl Supervision {
             |r| r.id.clone(),
             |r| {
                 if above(&caller, &r.department, &r.province) {
-                    decode(&r).map(Some)
+                    convert::referral(&r).map(Some)
                 } else {
                     Ok(None)
                 }
