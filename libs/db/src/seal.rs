@@ -265,6 +265,52 @@ pub struct Sealed {
     pub more: bool,
 }
 
+/// The ids still open after a round: the previous open ids minus the late
+/// rows that came in, then the gaps among the new rows (ids not there yet),
+/// opened by seal `this_id`.
+fn still_open(
+    prev_open: &[Open],
+    late: &[(i64, AuditEntry)],
+    new: &[(i64, AuditEntry)],
+    prev_through: i64,
+    this_id: i64,
+) -> Vec<Open> {
+    let mut open: Vec<Open> = Vec::new();
+    let late_ids: Vec<i64> = late.iter().map(|(id, _)| *id).collect();
+    for o in prev_open {
+        let mut next = o.lo;
+        for &id in late_ids.iter().filter(|id| (o.lo..=o.hi).contains(*id)) {
+            if id > next {
+                open.push(Open {
+                    lo: next,
+                    hi: id - 1,
+                    since: o.since,
+                });
+            }
+            next = id + 1;
+        }
+        if next <= o.hi {
+            open.push(Open {
+                lo: next,
+                hi: o.hi,
+                since: o.since,
+            });
+        }
+    }
+    let mut expect = prev_through + 1;
+    for (id, _) in new {
+        if *id > expect {
+            open.push(Open {
+                lo: expect,
+                hi: id - 1,
+                since: this_id,
+            });
+        }
+        expect = id + 1;
+    }
+    open
+}
+
 /// Seals what has committed since the last seal, as one new seal, unless
 /// there is nothing new. Run it inside a write transaction
 /// ([`Db::write`]); [`seal_pending`] does. `settle` is [`SETTLE`] but in
@@ -319,41 +365,7 @@ pub fn seal_once(
     let more = new.len() as i64 >= max_rows;
     let through = new.last().map_or(prev_through, |(id, _)| *id);
 
-    // Still open: the previous open ids minus what came in, then the ids
-    // among the new rows that are not there (yet).
-    let mut open: Vec<Open> = Vec::new();
-    let late_ids: Vec<i64> = late.iter().map(|(id, _)| *id).collect();
-    for o in &prev_open {
-        let mut next = o.lo;
-        for &id in late_ids.iter().filter(|id| (o.lo..=o.hi).contains(*id)) {
-            if id > next {
-                open.push(Open {
-                    lo: next,
-                    hi: id - 1,
-                    since: o.since,
-                });
-            }
-            next = id + 1;
-        }
-        if next <= o.hi {
-            open.push(Open {
-                lo: next,
-                hi: o.hi,
-                since: o.since,
-            });
-        }
-    }
-    let mut expect = prev_through + 1;
-    for (id, _) in &new {
-        if *id > expect {
-            open.push(Open {
-                lo: expect,
-                hi: id - 1,
-                since: this_id,
-            });
-        }
-        expect = id + 1;
-    }
+    let mut open = still_open(&prev_open, &late, &new, prev_through, this_id);
     // Close the open ids no transaction can commit any more. On SQLite none
     // can: the sealer holds the write lock, and every other write commits
     // or rolls back before it.
@@ -616,25 +628,7 @@ fn verify_in(conn: &mut DbConnection, anchor: Option<&Anchor>) -> Result<Verific
             v.seal_count += 1;
             let gap = s.id != expected;
             if gap {
-                v.found(Break {
-                    kind: BreakKind::SealMissing,
-                    row_id: None,
-                    seal: expected,
-                    description: if s.id == expected + 1 {
-                        format!(
-                            "seal {expected} is missing: seal {} follows seal {}",
-                            s.id,
-                            expected - 1
-                        )
-                    } else {
-                        format!(
-                            "seals {expected} to {} are missing: seal {} follows seal {}",
-                            s.id - 1,
-                            s.id,
-                            expected - 1
-                        )
-                    },
-                });
+                v.found(missing_seals(expected, s.id));
             }
             if let Some(a) = anchor
                 && a.seal == s.id
@@ -712,47 +706,84 @@ fn verify_in(conn: &mut DbConnection, anchor: Option<&Anchor>) -> Result<Verific
         .get_result(conn)?;
     let covered_present = v.sealed_rows - missing_rows;
     if up_to > covered_present + open_present {
-        covered.sort_unstable();
-        // Every id up to `through` that no seal covers, ids below the
-        // first one ever sealed included.
-        let mut next = i64::MIN;
-        let mut gaps = Vec::new();
-        for &(lo, hi) in &covered {
-            if lo > next {
-                gaps.push((next, lo - 1));
-            }
-            next = next.max(hi.saturating_add(1));
-        }
-        if next <= through {
-            gaps.push((next, through));
-        }
-        for (lo, hi) in gaps {
-            let ids: Vec<i64> = audit_log::table
-                .filter(audit_log::id.between(lo, hi))
-                .order(audit_log::id.asc())
-                .select(audit_log::id)
-                .load(conn)?;
-            for id in ids {
-                if open.iter().any(|o| (o.lo..=o.hi).contains(&id)) {
-                    continue;
-                }
-                let seal = passes
-                    .iter()
-                    .find(|(t, _)| *t >= id)
-                    .map_or(last.id, |(_, s)| *s);
-                v.found(Break {
-                    kind: BreakKind::RowOutsideSeals,
-                    row_id: Some(id),
-                    seal,
-                    description: format!(
-                        "audit row {id} is covered by no seal, though seal {seal} sealed past it: \
-                         inserted behind the seal"
-                    ),
-                });
-            }
-        }
+        rows_outside_seals(conn, &mut v, &mut covered, &passes, &open, &last, through)?;
     }
     Ok(v)
+}
+
+/// Looks for rows up to `through` that no seal covers and that are not
+/// open: rows put in behind the seals. Each is reported against the first
+/// seal that passed its id.
+fn rows_outside_seals(
+    conn: &mut DbConnection,
+    v: &mut Verification,
+    covered: &mut [(i64, i64)],
+    passes: &[(i64, i64)],
+    open: &[Open],
+    last: &Seal,
+    through: i64,
+) -> Result<(), DbError> {
+    covered.sort_unstable();
+    // Every id up to `through` that no seal covers, ids below the
+    // first one ever sealed included.
+    let mut next = i64::MIN;
+    let mut gaps = Vec::new();
+    for &(lo, hi) in covered.iter() {
+        if lo > next {
+            gaps.push((next, lo - 1));
+        }
+        next = next.max(hi.saturating_add(1));
+    }
+    if next <= through {
+        gaps.push((next, through));
+    }
+    for (lo, hi) in gaps {
+        let ids: Vec<i64> = audit_log::table
+            .filter(audit_log::id.between(lo, hi))
+            .order(audit_log::id.asc())
+            .select(audit_log::id)
+            .load(conn)?;
+        for id in ids {
+            if open.iter().any(|o| (o.lo..=o.hi).contains(&id)) {
+                continue;
+            }
+            let seal = passes
+                .iter()
+                .find(|(t, _)| *t >= id)
+                .map_or(last.id, |(_, s)| *s);
+            v.found(Break {
+                kind: BreakKind::RowOutsideSeals,
+                row_id: Some(id),
+                seal,
+                description: format!(
+                    "audit row {id} is covered by no seal, though seal {seal} sealed past it: \
+                     inserted behind the seal"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Seals `expected` up to `found - 1` are missing from the chain.
+fn missing_seals(expected: i64, found: i64) -> Break {
+    Break {
+        kind: BreakKind::SealMissing,
+        row_id: None,
+        seal: expected,
+        description: if found == expected + 1 {
+            format!(
+                "seal {expected} is missing: seal {found} follows seal {}",
+                expected - 1
+            )
+        } else {
+            format!(
+                "seals {expected} to {} are missing: seal {found} follows seal {}",
+                found - 1,
+                expected - 1
+            )
+        },
+    }
 }
 
 /// Checks one seal: its hash, its link, and every row it covers.

@@ -156,86 +156,12 @@ pub async fn serve(
         addr: config.listen,
         source,
     })?;
-
-    let (health, health_service) = tonic_health::server::health_reporter();
-    for name in spec.grpc_services {
-        health
-            .set_service_status(*name, ServingStatus::Serving)
-            .await;
-    }
-    health.set_service_status("", ServingStatus::Serving).await;
-
-    let mut reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health");
-    // Every service with a database serves its audit log's verification
-    // (docs/audit.md).
-    if spec.db.is_some() {
-        health
-            .set_service_status(crate::audit_service::NAME, ServingStatus::Serving)
-            .await;
-        reflection = reflection.with_service_name(crate::audit_service::NAME);
-    }
-    for name in spec.grpc_services {
-        reflection = reflection.with_service_name(*name);
-    }
-    let reflection = reflection
-        .build_v1()
-        .map_err(|e| ServeError::Reflection(e.to_string()))?;
-
-    let routes = spec
-        .routes
-        .add_service(health_service)
-        .add_service(reflection);
-    let routes = match spec.db.clone() {
-        Some(db) => routes.add_service(crate::audit_service::server(db)),
-        None => routes,
-    };
-
-    // The stack, outermost first: the call counted on its connection (which
-    // is not idle meanwhile) and told the largest message it may answer
-    // with, then request id and span, then shedding what
-    // the global concurrency limit cannot take now (RESOURCE_EXHAUSTED;
-    // health exempt), then authentication, then each caller's share.
+    let (health, routes) =
+        with_health_and_reflection(spec.routes, spec.grpc_services, spec.db.as_ref()).await?;
     let connections = crate::connection::Connections::new(
         (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs)),
     );
-    let max_message_bytes = crate::paging::MaxMessageBytes(config.max_message_bytes);
-    let stack = tower::ServiceBuilder::new()
-        .layer(crate::connection::CallsLayer::new(connections.clone()))
-        .map_request(move |mut req: http::Request<tonic::body::Body>| {
-            req.extensions_mut().insert(max_message_bytes);
-            req
-        })
-        .layer(RequestContextLayer)
-        .layer(crate::limit::ShedLayer::new(config.max_concurrent_requests))
-        .layer(AuthLayer::new(auth))
-        .layer(crate::limit::ShareLayer::new(
-            config.max_concurrent_requests_per_caller,
-        ))
-        .into_inner();
-
-    let mut builder = tonic::transport::Server::builder()
-        .accept_http1(spec.grpc_web)
-        .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
-        .max_concurrent_streams(config.max_concurrent_streams)
-        // PINGs find half-open connections (the peer gone without a word):
-        // one unanswered for the timeout closes the connection.
-        .http2_keepalive_interval(
-            (config.http2_keepalive_interval_secs > 0)
-                .then(|| Duration::from_secs(config.http2_keepalive_interval_secs)),
-        )
-        .http2_keepalive_timeout(Some(Duration::from_secs(
-            config.http2_keepalive_timeout_secs.max(1),
-        )));
-    if let Some(tls) = &config.tls {
-        builder = builder
-            .tls_config(tls_config(tls)?)
-            .map_err(|e| ServeError::Tls(e.to_string()))?;
-    }
-
-    let (stop, mut stop_rx) = watch::channel(false);
+    let (stop, stop_rx) = watch::channel(false);
     let stopped = {
         let mut rx = stop_rx.clone();
         async move {
@@ -249,27 +175,45 @@ pub async fn serve(
         .with_keepalive(
             (config.tcp_keepalive_secs > 0).then(|| Duration::from_secs(config.tcp_keepalive_secs)),
         );
-    let incoming = tokio_stream::StreamExt::map(incoming, move |accepted| {
-        accepted.map(|stream| connections.track(stream))
-    });
-    let server = builder
+    let incoming = {
+        let connections = connections.clone();
+        tokio_stream::StreamExt::map(incoming, move |accepted| {
+            accepted.map(|stream| connections.track(stream))
+        })
+    };
+    // The stack, outermost first: the call counted on its connection (which
+    // is not idle meanwhile) and told the largest message it may answer
+    // with, then request id and span, then shedding what the global
+    // concurrency limit cannot take now (RESOURCE_EXHAUSTED; health
+    // exempt), then authentication, then each caller's share.
+    let max_message_bytes = crate::paging::MaxMessageBytes(config.max_message_bytes);
+    let stack = tower::ServiceBuilder::new()
+        .layer(crate::connection::CallsLayer::new(connections))
+        .map_request(move |mut req: http::Request<tonic::body::Body>| {
+            req.extensions_mut().insert(max_message_bytes);
+            req
+        })
+        .layer(RequestContextLayer)
+        .layer(crate::limit::ShedLayer::new(config.max_concurrent_requests))
+        .layer(AuthLayer::new(auth))
+        .layer(crate::limit::ShareLayer::new(
+            config.max_concurrent_requests_per_caller,
+        ))
+        .into_inner();
+    let server = transport(spec.grpc_web, config)?
         .layer(stack)
         .serve_with_incoming_shutdown(routes, incoming, stopped);
 
-    if let Some(db) = spec.db.clone() {
-        crate::audit_service::spawn_sealer(
-            db,
-            Duration::from_secs(config.audit_seal_interval_secs.max(1)),
-            stop_rx.clone(),
-        );
-    }
     // The names health reports on: the service's own, and its audit API,
     // which follows the same database and shutdown.
     let mut tracked: Vec<&'static str> = spec.grpc_services.to_vec();
-    if spec.db.is_some() {
-        tracked.push(crate::audit_service::NAME);
-    }
     if let Some(db) = spec.db.clone() {
+        tracked.push(crate::audit_service::NAME);
+        crate::audit_service::spawn_sealer(
+            db.clone(),
+            Duration::from_secs(config.audit_seal_interval_secs.max(1)),
+            stop_rx.clone(),
+        );
         tokio::spawn(watch_database(
             db,
             health.clone(),
@@ -277,51 +221,15 @@ pub async fn serve(
             stop_rx.clone(),
         ));
     }
-    {
-        let stop = stop.clone();
-        let mut stopped = stop_rx.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                () = signal => {
-                    let _ = stop.send(true);
-                }
-                // Stopped by `Running::shutdown`: the signal is dropped, and
-                // with it whatever the service tied to it (its background
-                // workers' stop senders), so those stop too.
-                _ = stopped.wait_for(|s| *s) => {}
-            }
-        });
-    }
-
-    let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let name = spec.name;
-    let reporter = health.clone();
-    let services = tracked;
-    let task = tokio::spawn(async move {
-        tokio::pin!(server);
-        tokio::select! {
-            result = &mut server => return result.map_err(ServeError::from),
-            _ = stop_rx.wait_for(|s| *s) => {}
-        }
-        for s in &services {
-            reporter
-                .set_service_status(*s, ServingStatus::NotServing)
-                .await;
-        }
-        reporter
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
-        match tokio::time::timeout(grace, &mut server).await {
-            Ok(result) => result.map_err(ServeError::from),
-            Err(_) => {
-                tracing::warn!(
-                    service = name,
-                    "grace period over; dropping calls still open"
-                );
-                Ok(())
-            }
-        }
-    });
+    stop_on(signal, stop.clone(), stop_rx.clone());
+    let task = tokio::spawn(drain(
+        server,
+        stop_rx,
+        health.clone(),
+        tracked,
+        Duration::from_secs(config.shutdown_grace_secs),
+        spec.name,
+    ));
     tracing::info!(service = spec.name, %local_addr, "serving");
     Ok(Running {
         local_addr,
@@ -329,6 +237,127 @@ pub async fn serve(
         task,
         health,
     })
+}
+
+/// The service's routes with health (`grpc.health.v1`), reflection
+/// (`grpc.reflection.v1`) and, with a database, the audit log's
+/// verification (docs/audit.md); every name starts out SERVING.
+async fn with_health_and_reflection(
+    routes: Routes,
+    grpc_services: &[&'static str],
+    db: Option<&ce_db::Db>,
+) -> Result<(HealthReporter, Routes), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in grpc_services {
+        health
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
+    }
+    health.set_service_status("", ServingStatus::Serving).await;
+
+    let mut reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    if db.is_some() {
+        health
+            .set_service_status(crate::audit_service::NAME, ServingStatus::Serving)
+            .await;
+        reflection = reflection.with_service_name(crate::audit_service::NAME);
+    }
+    for name in grpc_services {
+        reflection = reflection.with_service_name(*name);
+    }
+    let reflection = reflection
+        .build_v1()
+        .map_err(|e| ServeError::Reflection(e.to_string()))?;
+
+    let routes = routes.add_service(health_service).add_service(reflection);
+    let routes = match db {
+        Some(db) => routes.add_service(crate::audit_service::server(db.clone())),
+        None => routes,
+    };
+    Ok((health, routes))
+}
+
+/// HTTP/2 (and, for gRPC-Web, HTTP/1.1) with the call timeout, the stream
+/// limit, keepalive PINGs that find half-open connections (the peer gone
+/// without a word: one unanswered for the timeout closes the connection),
+/// and TLS when configured.
+fn transport(
+    grpc_web: bool,
+    config: &ServerConfig,
+) -> Result<tonic::transport::Server, ServeError> {
+    let mut builder = tonic::transport::Server::builder()
+        .accept_http1(grpc_web)
+        .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .http2_keepalive_interval(
+            (config.http2_keepalive_interval_secs > 0)
+                .then(|| Duration::from_secs(config.http2_keepalive_interval_secs)),
+        )
+        .http2_keepalive_timeout(Some(Duration::from_secs(
+            config.http2_keepalive_timeout_secs.max(1),
+        )));
+    if let Some(tls) = &config.tls {
+        builder = builder
+            .tls_config(tls_config(tls)?)
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+    }
+    Ok(builder)
+}
+
+/// Stops serving when `signal` resolves. Stopped by `Running::shutdown`
+/// first, the signal is dropped, and with it whatever the service tied to
+/// it (its background workers' stop senders), so those stop too.
+fn stop_on(
+    signal: impl Future<Output = ()> + Send + 'static,
+    stop: watch::Sender<bool>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = signal => {
+                let _ = stop.send(true);
+            }
+            _ = stopped.wait_for(|s| *s) => {}
+        }
+    });
+}
+
+/// Serves until stopped, then reports NOT_SERVING on every tracked name
+/// and gives calls in flight `grace` to finish.
+async fn drain(
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    mut stop_rx: watch::Receiver<bool>,
+    reporter: HealthReporter,
+    services: Vec<&'static str>,
+    grace: Duration,
+    name: &'static str,
+) -> Result<(), ServeError> {
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result.map_err(ServeError::from),
+        _ = stop_rx.wait_for(|s| *s) => {}
+    }
+    for s in &services {
+        reporter
+            .set_service_status(*s, ServingStatus::NotServing)
+            .await;
+    }
+    reporter
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    match tokio::time::timeout(grace, &mut server).await {
+        Ok(result) => result.map_err(ServeError::from),
+        Err(_) => {
+            tracing::warn!(
+                service = name,
+                "grace period over; dropping calls still open"
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Pings the database every two seconds and reports NOT_SERVING while it
