@@ -253,6 +253,18 @@ struct Entry<'a> {
 }
 
 impl Entry<'_> {
+    /// What the entry earned and why, as the assessment shows it.
+    fn explanation(self) -> Explanation {
+        Explanation {
+            record: self.record.id.clone(),
+            article: self.article,
+            hours: self.hours,
+            category: self.category,
+            converted: self.converted,
+            cuts: self.cuts,
+        }
+    }
+
     /// The hours a face-to-face record credits on its `d`-th day: its total
     /// spread over its days to the hundredth, the first days taking the
     /// remainder, so the days add up to the total exactly.
@@ -286,6 +298,36 @@ impl Entry<'_> {
 /// ```
 pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputError> {
     let year = input.year;
+    check_in_scope(year)?;
+    let mut entries: Vec<Entry> = Vec::with_capacity(input.records.len() + input.make_up.len());
+    own_entries(input, rules, &mut entries)?;
+    make_up_entries(input, rules, &mut entries)?;
+    canonical_order(&mut entries);
+
+    let deemed = record_rules(&mut entries, input);
+    remove_duplicates(&mut entries);
+    cap_face_to_face_days(&mut entries, rules.maxima.face_to_face_per_day);
+    cap_conversions(&mut entries, rules.maxima.conversion_total);
+
+    let own = sum(&entries, true);
+    let totals = sum(&entries, false);
+    let status = status(deemed, &own, &totals, input, rules);
+    let shortfall = shortfall(deemed, &totals, rules);
+    let found = signals(input.records, rules);
+    Ok(Assessment {
+        year,
+        rule_set: rules.id.clone(),
+        status,
+        totals,
+        shortfall,
+        explanations: entries.into_iter().map(Entry::explanation).collect(),
+        signals: found,
+        registration_closes: rules.registration_closes(year),
+    })
+}
+
+/// Art. 31: the regulation assesses no year before it took effect.
+fn check_in_scope(year: i32) -> Result<(), InputError> {
     if year < crate::ruleset::FIRST_YEAR {
         return Err(InputError::new(
             "",
@@ -296,7 +338,18 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
             ),
         ));
     }
-    let mut entries: Vec<Entry> = Vec::with_capacity(input.records.len() + input.make_up.len());
+    Ok(())
+}
+
+/// Art. 20: the year's own records, each dated in the year and, if it is
+/// designated as make-up, designated for the year before; credited on
+/// their own (Art. 18).
+fn own_entries<'a>(
+    input: &YearInput<'a>,
+    rules: &RuleSet,
+    entries: &mut Vec<Entry<'a>>,
+) -> Result<(), InputError> {
+    let year = input.year;
     for r in input.records {
         check_dates(r, year, false)?;
         if let Some(y) = r.make_up_for
@@ -314,6 +367,18 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
         }
         entries.push(entry(r, false, rules)?);
     }
+    Ok(())
+}
+
+/// Art. 20: records of the following year that make this one up, only
+/// with an employer-certified deferral, each dated in the following year
+/// and designated for this one; credited on their own (Art. 18).
+fn make_up_entries<'a>(
+    input: &YearInput<'a>,
+    rules: &RuleSet,
+    entries: &mut Vec<Entry<'a>>,
+) -> Result<(), InputError> {
+    let year = input.year;
     if !input.make_up.is_empty() && input.deferral.is_none() {
         return Err(InputError::new(
             &input.make_up[0].id,
@@ -334,7 +399,11 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
         }
         entries.push(entry(r, true, rules)?);
     }
-    // Canonical order: own records, then make-up; each by date, then id.
+    Ok(())
+}
+
+/// Canonical order: own records, then make-up; each by date, then id.
+fn canonical_order(entries: &mut [Entry]) {
     entries.sort_by(|a, b| {
         (a.make_up, a.record.activity.date(), &a.record.id).cmp(&(
             b.make_up,
@@ -342,67 +411,97 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
             &b.record.id,
         ))
     });
+}
 
+/// The rules that look at one record in its year, in canonical order:
+/// revoked records earn nothing (Art. 27), own records designated as
+/// make-up count less what the year before used (Art. 20), and the first
+/// degree, qualification or aid assignment among the own records makes the
+/// year deemed complete (Art. 18, 19), which this returns.
+fn record_rules(entries: &mut [Entry], input: &YearInput) -> Option<DeemedReason> {
     let mut deemed = None;
     for e in entries.iter_mut() {
         if e.record.revoked {
             zero(e, Cut::Revoked);
         } else if !e.make_up && e.record.make_up_for.is_some() {
-            // Art. 20: hours used to make up the year before count there and
-            // not here; whatever that year did not use still counts here.
-            let used = input
-                .used_for_make_up
-                .iter()
-                .find(|(id, _)| *id == e.record.id)
-                .map_or(Hours::ZERO, |(_, h)| *h);
-            if used >= e.hours {
-                zero(e, Cut::MadeUpFor { year: year - 1 });
-            } else if used > Hours::ZERO {
-                e.hours = e.hours - used;
-                e.cuts.push(Cut::MadeUpFor { year: year - 1 });
-            }
+            less_make_up_used(e, input.used_for_make_up, input.year);
         } else if !e.make_up {
-            deemed = deemed.or(match &e.record.activity {
-                Activity::Degree { .. } => Some(DeemedReason::Degree),
-                Activity::Qualification { .. } => Some(DeemedReason::Qualification),
-                Activity::AidAssignment { kind, .. } => Some(DeemedReason::AidAssignment(*kind)),
-                _ => None,
-            });
+            deemed = deemed.or(deemed_reason(&e.record.activity));
         }
     }
-    remove_duplicates(&mut entries);
-    cap_face_to_face_days(&mut entries, rules.maxima.face_to_face_per_day);
-    cap_conversions(&mut entries, rules.maxima.conversion_total);
+    deemed
+}
 
-    let sum = |own_only: bool| {
-        let mut t = Totals::default();
-        for e in entries.iter().filter(|e| !own_only || !e.make_up) {
-            match e.category {
-                Category::Public => t.public += e.hours,
-                Category::Professional => t.professional += e.hours,
-            }
-            if e.converted {
-                t.converted += e.hours;
-            }
+/// Art. 20: hours used to make up the year before count there and not
+/// here; whatever that year did not use still counts here.
+fn less_make_up_used(e: &mut Entry, used_for_make_up: &[(String, Hours)], year: i32) {
+    let used = used_for_make_up
+        .iter()
+        .find(|(id, _)| *id == e.record.id)
+        .map_or(Hours::ZERO, |(_, h)| *h);
+    if used >= e.hours {
+        zero(e, Cut::MadeUpFor { year: year - 1 });
+    } else if used > Hours::ZERO {
+        e.hours = e.hours - used;
+        e.cuts.push(Cut::MadeUpFor { year: year - 1 });
+    }
+}
+
+/// Art. 18, 19: why an activity makes its year complete whatever the
+/// hours, if it does.
+fn deemed_reason(activity: &Activity) -> Option<DeemedReason> {
+    match activity {
+        Activity::Degree { .. } => Some(DeemedReason::Degree),
+        Activity::Qualification { .. } => Some(DeemedReason::Qualification),
+        Activity::AidAssignment { kind, .. } => Some(DeemedReason::AidAssignment(*kind)),
+        _ => None,
+    }
+}
+
+/// The hours by category of the entries, of the own records only or of
+/// all with make-up.
+fn sum(entries: &[Entry], own_only: bool) -> Totals {
+    let mut t = Totals::default();
+    for e in entries.iter().filter(|e| !own_only || !e.make_up) {
+        match e.category {
+            Category::Public => t.public += e.hours,
+            Category::Professional => t.professional += e.hours,
         }
-        t.total = t.public + t.professional;
-        t
-    };
-    let own = sum(true);
-    let totals = sum(false);
-    let met = |t: &Totals| {
-        t.total >= rules.annual_hours
-            && t.professional >= rules.professional_hours
-            && rules.public_minimum.is_none_or(|m| t.public >= m)
-    };
-    let status = if let Some(reason) = deemed {
+        if e.converted {
+            t.converted += e.hours;
+        }
+    }
+    t.total = t.public + t.professional;
+    t
+}
+
+/// Art. 18 (with Art. 10's provincial public minimum): whether the totals
+/// meet the year's requirement.
+fn met(t: &Totals, rules: &RuleSet) -> bool {
+    t.total >= rules.annual_hours
+        && t.professional >= rules.professional_hours
+        && rules.public_minimum.is_none_or(|m| t.public >= m)
+}
+
+/// The year's state (Art. 18-20): deemed complete, met by its own hours,
+/// not over yet, made up or still open to make-up with a deferral, or
+/// non-compliant.
+fn status(
+    deemed: Option<DeemedReason>,
+    own: &Totals,
+    totals: &Totals,
+    input: &YearInput,
+    rules: &RuleSet,
+) -> Status {
+    let year = input.year;
+    if let Some(reason) = deemed {
         Status::DeemedComplete(reason)
-    } else if met(&own) {
+    } else if met(own, rules) {
         Status::Compliant
     } else if input.as_of <= last_day(year) {
         Status::InProgress
     } else if input.deferral.is_some() {
-        if met(&totals) {
+        if met(totals, rules) {
             Status::MadeUp
         } else if input.as_of <= last_day(year + 1) {
             Status::Deferred
@@ -411,8 +510,13 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
         }
     } else {
         Status::NonCompliant
-    };
-    let shortfall = if deemed.is_some() {
+    }
+}
+
+/// What the totals (make-up included) miss of the requirement (Art. 18,
+/// 10); nothing for a year deemed complete (Art. 18, 19).
+fn shortfall(deemed: Option<DeemedReason>, totals: &Totals, rules: &RuleSet) -> Shortfall {
+    if deemed.is_some() {
         Shortfall::default()
     } else {
         Shortfall {
@@ -422,28 +526,7 @@ pub fn assess(input: &YearInput, rules: &RuleSet) -> Result<Assessment, InputErr
                 .public_minimum
                 .map_or(Hours::ZERO, |m| m - totals.public),
         }
-    };
-    let found = signals(input.records, rules);
-    Ok(Assessment {
-        year,
-        rule_set: rules.id.clone(),
-        status,
-        totals,
-        shortfall,
-        explanations: entries
-            .into_iter()
-            .map(|e| Explanation {
-                record: e.record.id.clone(),
-                article: e.article,
-                hours: e.hours,
-                category: e.category,
-                converted: e.converted,
-                cuts: e.cuts,
-            })
-            .collect(),
-        signals: found,
-        registration_closes: rules.registration_closes(year),
-    })
+    }
 }
 
 fn entry<'a>(record: &'a Record, make_up: bool, rules: &RuleSet) -> Result<Entry<'a>, InputError> {
