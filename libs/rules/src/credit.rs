@@ -15,7 +15,7 @@ use crate::activity::{
 use crate::article::{ART_13, ART_18, ART_20, ART_27, Article};
 use crate::error::InputError;
 use crate::hours::Hours;
-use crate::ruleset::RuleSet;
+use crate::ruleset::{Maxima, RuleSet};
 use crate::xapi::{self, Session};
 
 /// What cut a record's hours below what it asked for, or why it earns none.
@@ -226,8 +226,11 @@ fn check_sessions(
     Ok(())
 }
 
+/// The most a record can earn, its category, and any cut already known.
+type Maximum = (Hours, Category, Vec<Cut>);
+
 /// The most `activity` can earn, its category, and any cut already known.
-fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut>), InputError> {
+fn maximum(record: &Record, rules: &RuleSet) -> Result<Maximum, InputError> {
     let m = &rules.maxima;
     let art = record.activity.article();
     let prof = Category::Professional;
@@ -239,27 +242,8 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
             start,
             ..
         } => {
-            let per_day = quantity(record, "hours_per_day", *hours_per_day, art)?;
-            within_a_day(record, "hours_per_day", per_day, art, "a day of training")?;
-            if *days == 0 {
-                return Err(InputError::new(
-                    &record.id,
-                    "days",
-                    art,
-                    "must be at least 1",
-                ));
-            }
-            let real = per_day.times(u32::from(*days));
-            let capped = per_day.min(m.face_to_face_per_day).times(u32::from(*days));
-            let cuts = if capped < real {
-                vec![Cut::DailyCap {
-                    date: *start,
-                    per_day: m.face_to_face_per_day,
-                }]
-            } else {
-                vec![]
-            };
-            (capped, *category, cuts)
+            let (max, cuts) = face_to_face(record, art, m, *days, *hours_per_day, *start)?;
+            (max, *category, cuts)
         }
         Activity::Online {
             category,
@@ -268,113 +252,39 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
             end,
             sessions,
         } => {
-            let h = quantity(record, "hours", *hours, art)?;
-            if end < start {
-                return Err(InputError::new(
-                    &record.id,
-                    "end",
-                    art,
-                    "the training ends before it starts",
-                ));
-            }
-            // With xAPI evidence the verified time is credited and the
-            // reported hours are only what the record claims.
-            let (credited, cuts) = if sessions.is_empty() {
-                (h, vec![])
-            } else {
-                check_sessions(record, sessions, *start, *end)?;
-                let verified = xapi::verified_hours(sessions);
-                let cuts = if h > verified {
-                    vec![Cut::Unverified {
-                        claimed: h,
-                        verified,
-                    }]
-                } else {
-                    vec![]
-                };
-                (verified, cuts)
-            };
-            let days = (*end - *start).whole_days() + 1;
-            if credited.as_f64() > 24.0 * days as f64 {
-                return Err(InputError::new(
-                    &record.id,
-                    "hours",
-                    art,
-                    format!(
-                        "{credited} hours in {days} day(s): more than 24 hours a day is impossible"
-                    ),
-                ));
-            }
-            (credited, *category, cuts)
+            let (max, cuts) = online(record, art, *hours, *start, *end, sessions)?;
+            (max, *category, cuts)
         }
         Activity::Degree { .. } | Activity::Qualification { .. } => {
             (Hours::ZERO, prof, vec![Cut::DeemedComplete])
         }
         Activity::AidAssignment { start, end, .. } => {
-            if end < start {
-                return Err(InputError::new(
-                    &record.id,
-                    "end",
-                    art,
-                    "the assignment ends before it starts",
-                ));
-            }
+            aid_assignment(record, art, *start, *end)?;
             (Hours::ZERO, prof, vec![Cut::AidAssignment])
         }
         Activity::Research { role, project, .. } => {
             require_id(record, "project", project, art)?;
-            let max = match role {
-                ResearchRole::Sole => m.research_sole,
-                ResearchRole::Principal => m.research_principal,
-                ResearchRole::Participant => m.research_participant,
-            };
-            (max, prof, vec![])
+            (research(*role, m), prof, vec![])
         }
         Activity::Patent { kind, number, .. } => {
             require_id(record, "number", number, art)?;
-            let max = match kind {
-                PatentKind::Invention => m.invention_patent,
-                PatentKind::UtilityModel => m.utility_model_patent,
-                PatentKind::SoftwareCopyright => m.software_copyright,
-            };
-            (max, prof, vec![])
+            (patent(*kind, m), prof, vec![])
         }
         Activity::Paper { authorship, id, .. } => {
             require_id(record, "id", id, art)?;
-            let max = match authorship {
-                PaperAuthorship::Sole => m.paper_sole,
-                PaperAuthorship::CoAuthor => m.paper_coauthor,
-            };
-            (max, prof, vec![])
+            (paper(*authorship, m), prof, vec![])
         }
         Activity::Book {
             authorship, isbn, ..
         } => {
             require_id(record, "isbn", isbn, art)?;
-            let max = match authorship {
-                BookAuthorship::Sole => m.book_sole,
-                BookAuthorship::FirstAuthor => m.book_first_author,
-                BookAuthorship::OtherAuthor => m.book_other_author,
-            };
-            (max, prof, vec![])
+            (book(*authorship, m), prof, vec![])
         }
         Activity::Standard { role, number, .. } => {
             require_id(record, "number", number, art)?;
-            let max = match role {
-                DrafterRole::FirstDrafter => m.standard_first_drafter,
-                DrafterRole::OtherDrafter => m.standard_other_drafter,
-            };
-            (max, prof, vec![])
+            (standard(*role, m), prof, vec![])
         }
-        Activity::Lecture { hours, .. } => {
-            let h = quantity(record, "hours", *hours, art)?;
-            within_a_day(record, "hours", h, art, "a lecture")?;
-            // multiplier is in hundredths (6 = 600), so scale back once.
-            let max = Hours::from_centi(
-                (h.centi() as u64 * m.lecture_multiplier.centi() as u64 / 100) as u32,
-            );
-            (max, prof, vec![])
-        }
+        Activity::Lecture { hours, .. } => (lecture(record, art, *hours, m)?, prof, vec![]),
         Activity::ExamQuestions { engagement, .. } => {
             require_id(record, "engagement", engagement, art)?;
             (m.exam_questions, prof, vec![])
@@ -383,13 +293,8 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
             level, prize, id, ..
         } => {
             require_id(record, "id", id, art)?;
-            if *level == CompetitionLevel::BelowProvincial {
-                (Hours::ZERO, prof, vec![Cut::CompetitionBelowProvincial])
-            } else if *prize == Prize::BelowThird {
-                (Hours::ZERO, prof, vec![Cut::PrizeBelowThird])
-            } else {
-                (m.competition, prof, vec![])
-            }
+            let (max, cuts) = competition(*level, *prize, m);
+            (max, prof, cuts)
         }
         Activity::Other {
             kind,
@@ -398,34 +303,207 @@ fn maximum(record: &Record, rules: &RuleSet) -> Result<(Hours, Category, Vec<Cut
             ..
         } => {
             require_id(record, "id", id, art)?;
-            let form = rules.other_forms.get(kind).ok_or_else(|| {
-                InputError::new(
-                    &record.id,
-                    "kind",
-                    art,
-                    format!(
-                        "unknown form `{kind}`: rule set {} has no standard for it (other forms are credited by the province's own standard)",
-                        rules.id
-                    ),
-                )
-            })?;
-            let units = quantity(record, "quantity", *q, art)?;
-            let earned = Hours::from_centi(
-                (units.centi() as u64 * form.hours_per_unit.centi() as u64 / 100)
-                    .min(u32::MAX as u64) as u32,
-            );
-            if earned > form.max_per_item {
-                (
-                    form.max_per_item,
-                    prof,
-                    vec![Cut::ItemMaximum {
-                        max: form.max_per_item,
-                    }],
-                )
-            } else {
-                (earned, prof, vec![])
-            }
+            let (max, cuts) = other_form(record, art, rules, kind, *q)?;
+            (max, prof, cuts)
         }
+    })
+}
+
+/// Art. 18(1): face-to-face training earns its hours a day, each day
+/// capped at the daily maximum, for at least one day of at most 24 hours.
+fn face_to_face(
+    record: &Record,
+    art: Article,
+    m: &Maxima,
+    days: u16,
+    hours_per_day: f64,
+    start: Date,
+) -> Result<(Hours, Vec<Cut>), InputError> {
+    let per_day = quantity(record, "hours_per_day", hours_per_day, art)?;
+    within_a_day(record, "hours_per_day", per_day, art, "a day of training")?;
+    if days == 0 {
+        return Err(InputError::new(
+            &record.id,
+            "days",
+            art,
+            "must be at least 1",
+        ));
+    }
+    let real = per_day.times(u32::from(days));
+    let capped = per_day.min(m.face_to_face_per_day).times(u32::from(days));
+    let cuts = if capped < real {
+        vec![Cut::DailyCap {
+            date: start,
+            per_day: m.face_to_face_per_day,
+        }]
+    } else {
+        vec![]
+    };
+    Ok((capped, cuts))
+}
+
+/// Art. 18(2): online training earns its hours, or with xAPI evidence
+/// (Art. 13) the time the statements verify; never more than 24 hours a
+/// day of its study period.
+fn online(
+    record: &Record,
+    art: Article,
+    hours: f64,
+    start: Date,
+    end: Date,
+    sessions: &[Session],
+) -> Result<(Hours, Vec<Cut>), InputError> {
+    let h = quantity(record, "hours", hours, art)?;
+    if end < start {
+        return Err(InputError::new(
+            &record.id,
+            "end",
+            art,
+            "the training ends before it starts",
+        ));
+    }
+    // With xAPI evidence the verified time is credited and the
+    // reported hours are only what the record claims.
+    let (credited, cuts) = if sessions.is_empty() {
+        (h, vec![])
+    } else {
+        check_sessions(record, sessions, start, end)?;
+        let verified = xapi::verified_hours(sessions);
+        let cuts = if h > verified {
+            vec![Cut::Unverified {
+                claimed: h,
+                verified,
+            }]
+        } else {
+            vec![]
+        };
+        (verified, cuts)
+    };
+    let days = (end - start).whole_days() + 1;
+    if credited.as_f64() > 24.0 * days as f64 {
+        return Err(InputError::new(
+            &record.id,
+            "hours",
+            art,
+            format!("{credited} hours in {days} day(s): more than 24 hours a day is impossible"),
+        ));
+    }
+    Ok((credited, cuts))
+}
+
+/// Art. 19: an aid assignment cannot end before it starts.
+fn aid_assignment(record: &Record, art: Article, start: Date, end: Date) -> Result<(), InputError> {
+    if end < start {
+        return Err(InputError::new(
+            &record.id,
+            "end",
+            art,
+            "the assignment ends before it starts",
+        ));
+    }
+    Ok(())
+}
+
+/// Art. 18(3): a research project, by the engineer's role in it.
+fn research(role: ResearchRole, m: &Maxima) -> Hours {
+    match role {
+        ResearchRole::Sole => m.research_sole,
+        ResearchRole::Principal => m.research_principal,
+        ResearchRole::Participant => m.research_participant,
+    }
+}
+
+/// Art. 18(4): a patent or software copyright, by its kind.
+fn patent(kind: PatentKind, m: &Maxima) -> Hours {
+    match kind {
+        PatentKind::Invention => m.invention_patent,
+        PatentKind::UtilityModel => m.utility_model_patent,
+        PatentKind::SoftwareCopyright => m.software_copyright,
+    }
+}
+
+/// Art. 18(5): a paper, by authorship.
+fn paper(authorship: PaperAuthorship, m: &Maxima) -> Hours {
+    match authorship {
+        PaperAuthorship::Sole => m.paper_sole,
+        PaperAuthorship::CoAuthor => m.paper_coauthor,
+    }
+}
+
+/// Art. 18(6): a book, by authorship.
+fn book(authorship: BookAuthorship, m: &Maxima) -> Hours {
+    match authorship {
+        BookAuthorship::Sole => m.book_sole,
+        BookAuthorship::FirstAuthor => m.book_first_author,
+        BookAuthorship::OtherAuthor => m.book_other_author,
+    }
+}
+
+/// Art. 18(7): a standard, by the engineer's role in drafting it.
+fn standard(role: DrafterRole, m: &Maxima) -> Hours {
+    match role {
+        DrafterRole::FirstDrafter => m.standard_first_drafter,
+        DrafterRole::OtherDrafter => m.standard_other_drafter,
+    }
+}
+
+/// Art. 18(8): a lecture earns a multiple of its hours, which are at most
+/// a day.
+fn lecture(record: &Record, art: Article, hours: f64, m: &Maxima) -> Result<Hours, InputError> {
+    let h = quantity(record, "hours", hours, art)?;
+    within_a_day(record, "hours", h, art, "a lecture")?;
+    // multiplier is in hundredths (6 = 600), so scale back once.
+    Ok(Hours::from_centi(
+        (h.centi() as u64 * m.lecture_multiplier.centi() as u64 / 100) as u32,
+    ))
+}
+
+/// Art. 18(10): a competition earns only at provincial level or above,
+/// and only with a third prize or better.
+fn competition(level: CompetitionLevel, prize: Prize, m: &Maxima) -> (Hours, Vec<Cut>) {
+    if level == CompetitionLevel::BelowProvincial {
+        (Hours::ZERO, vec![Cut::CompetitionBelowProvincial])
+    } else if prize == Prize::BelowThird {
+        (Hours::ZERO, vec![Cut::PrizeBelowThird])
+    } else {
+        (m.competition, vec![])
+    }
+}
+
+/// Art. 18(11): another form earns by the province's own standard, per
+/// unit up to its most per item.
+fn other_form(
+    record: &Record,
+    art: Article,
+    rules: &RuleSet,
+    kind: &str,
+    q: f64,
+) -> Result<(Hours, Vec<Cut>), InputError> {
+    let form = rules.other_forms.get(kind).ok_or_else(|| {
+        InputError::new(
+            &record.id,
+            "kind",
+            art,
+            format!(
+                "unknown form `{kind}`: rule set {} has no standard for it (other forms are credited by the province's own standard)",
+                rules.id
+            ),
+        )
+    })?;
+    let units = quantity(record, "quantity", q, art)?;
+    let earned = Hours::from_centi(
+        (units.centi() as u64 * form.hours_per_unit.centi() as u64 / 100).min(u32::MAX as u64)
+            as u32,
+    );
+    Ok(if earned > form.max_per_item {
+        (
+            form.max_per_item,
+            vec![Cut::ItemMaximum {
+                max: form.max_per_item,
+            }],
+        )
+    } else {
+        (earned, vec![])
     })
 }
 
