@@ -342,14 +342,44 @@ fn parse_timestamp(text: &str) -> Result<OffsetDateTime, XapiError> {
     Err(error("timestamp", message))
 }
 
+/// What a text that is not an ISO 8601 duration is told.
+const NOT_A_DURATION: &str = "is not an ISO 8601 duration such as `PT1H30M` or `P1DT2H`";
+
 /// An ISO 8601 duration of days, hours, minutes and seconds; the message
 /// completes "`text` ...".
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    const NOT: &str = "is not an ISO 8601 duration such as `PT1H30M` or `P1DT2H`";
+    const NOT: &str = NOT_A_DURATION;
     if text.starts_with('-') {
         return Err("is negative: a session cannot last less than no time".into());
     }
     let body = text.strip_prefix('P').ok_or(NOT)?;
+    let parts = duration_components(body)?;
+    if parts.is_empty() {
+        return Err(format!("{NOT}: it has no days, hours, minutes or seconds"));
+    }
+    if parts[..parts.len() - 1].iter().any(|p| !p.1.is_empty()) {
+        return Err(format!(
+            "{NOT}: only its last component may have a decimal fraction"
+        ));
+    }
+    let too_long = || "is too long to be a session".to_owned();
+    let total = duration_nanos(parts)?;
+    if total == 0 {
+        return Err("is zero: a session of no time is no evidence of study".into());
+    }
+    let seconds = i64::try_from(total / NANOS).map_err(|_| too_long())?;
+    let nanos = i32::try_from(total % NANOS).map_err(|_| too_long())?;
+    Ok(Duration::new(seconds, nanos))
+}
+
+/// Nanoseconds in a second.
+const NANOS: u128 = 1_000_000_000;
+
+/// The components of a duration after its `P`: (integer digits, fraction
+/// digits, seconds per unit) of each, in order; only units of a fixed
+/// length (days, hours, minutes, seconds) are accepted.
+fn duration_components(body: &str) -> Result<Vec<(&str, &str, u128)>, String> {
+    const NOT: &str = NOT_A_DURATION;
     let (date_part, time_part) = match body.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (body, None),
@@ -406,28 +436,32 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
                     "counts {what}, which have no fixed length: give days, hours, minutes and seconds, as in `P1DT2H`"
                 ));
             }
-            // Digits, then optionally `.` or `,` and at least one digit.
-            let (int, frac) = match number.split_once(['.', ',']) {
-                Some((i, f)) if !f.is_empty() => (i, f),
-                Some(_) => ("", ""),
-                None => (number, ""),
-            };
-            let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-            if int.is_empty() || !digits(int) || !digits(frac) {
-                return Err(format!("{NOT}: `{number}` is not a number"));
-            }
+            let (int, frac) = duration_number(number)?;
             parts.push((int, frac, unit));
         }
     }
-    if parts.is_empty() {
-        return Err(format!("{NOT}: it has no days, hours, minutes or seconds"));
+    Ok(parts)
+}
+
+/// A component's number: digits, then optionally `.` or `,` and at least
+/// one digit; its integer and fraction digits.
+fn duration_number(number: &str) -> Result<(&str, &str), String> {
+    const NOT: &str = NOT_A_DURATION;
+    let (int, frac) = match number.split_once(['.', ',']) {
+        Some((i, f)) if !f.is_empty() => (i, f),
+        Some(_) => ("", ""),
+        None => (number, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return Err(format!("{NOT}: `{number}` is not a number"));
     }
-    if parts[..parts.len() - 1].iter().any(|p| !p.1.is_empty()) {
-        return Err(format!(
-            "{NOT}: only its last component may have a decimal fraction"
-        ));
-    }
-    const NANOS: u128 = 1_000_000_000;
+    Ok((int, frac))
+}
+
+/// The nanoseconds of a duration's components, fractions finer than a
+/// nanosecond dropped (rounded down).
+fn duration_nanos(parts: Vec<(&str, &str, u128)>) -> Result<u128, String> {
     let too_long = || "is too long to be a session".to_owned();
     let mut total: u128 = 0;
     for (int, frac, unit) in parts {
@@ -451,12 +485,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
             .ok_or_else(too_long)?;
         total = total.checked_add(nanos).ok_or_else(too_long)?;
     }
-    if total == 0 {
-        return Err("is zero: a session of no time is no evidence of study".into());
-    }
-    let seconds = i64::try_from(total / NANOS).map_err(|_| too_long())?;
-    let nanos = i32::try_from(total % NANOS).map_err(|_| too_long())?;
-    Ok(Duration::new(seconds, nanos))
+    Ok(total)
 }
 
 #[cfg(test)]
