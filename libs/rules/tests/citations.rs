@@ -21,49 +21,115 @@ struct Literal {
 /// literals and `#[cfg(test)]` items (to the end of their braces, or their
 /// `;`).
 fn literals(src: &str) -> Vec<Literal> {
-    let s: Vec<char> = src.chars().collect();
-    let n = s.len();
-    let at = |i: usize, p: &str| p.chars().enumerate().all(|(k, c)| s.get(i + k) == Some(&c));
-    let lines = |from: usize, to: usize| s[from..to].iter().filter(|c| **c == '\n').count();
-    let mut out = Vec::new();
-    let (mut i, mut line, mut depth) = (0, 1, 0usize);
-    // Inside a #[cfg(test)] item: None before its first brace, then the
-    // depth that brace opened.
-    let mut test_item: Option<Option<usize>> = None;
-    while i < n {
-        let c = s[i];
+    let mut scan = Scanner {
+        s: src.chars().collect(),
+        i: 0,
+        line: 1,
+        depth: 0,
+        test_item: None,
+        out: Vec::new(),
+    };
+    while scan.i < scan.s.len() {
+        scan.step();
+    }
+    scan.out
+}
+
+/// Reads Rust source a token at a time, keeping the line, the brace depth
+/// and whether it is inside a `#[cfg(test)]` item.
+struct Scanner {
+    s: Vec<char>,
+    i: usize,
+    line: usize,
+    depth: usize,
+    /// Inside a #[cfg(test)] item: None before its first brace, then the
+    /// depth that brace opened.
+    test_item: Option<Option<usize>>,
+    out: Vec<Literal>,
+}
+
+impl Scanner {
+    fn at(&self, i: usize, p: &str) -> bool {
+        p.chars()
+            .enumerate()
+            .all(|(k, c)| self.s.get(i + k) == Some(&c))
+    }
+
+    fn lines(&self, from: usize, to: usize) -> usize {
+        self.s[from..to].iter().filter(|c| **c == '\n').count()
+    }
+
+    /// Keeps the literal `s[start..end]` that starts on `line`, unless it
+    /// is in a test item.
+    fn keep(&mut self, line: usize, start: usize, end: usize) {
+        if self.test_item.is_none() {
+            self.out.push(Literal {
+                line,
+                text: self.s[start..end].iter().collect(),
+            });
+        }
+    }
+
+    /// Reads the token at `i`.
+    fn step(&mut self) {
+        let c = self.s[self.i];
         if c == '\n' {
-            line += 1;
-            i += 1;
-        } else if at(i, "//") {
-            while i < n && s[i] != '\n' {
-                i += 1;
-            }
-        } else if at(i, "/*") {
-            let mut nested = 0;
-            loop {
-                if i >= n {
+            self.line += 1;
+            self.i += 1;
+        } else if self.at(self.i, "//") {
+            self.line_comment();
+        } else if self.at(self.i, "/*") {
+            self.block_comment();
+        } else if self.at(self.i, "#[cfg(test)]") {
+            self.test_item = Some(None);
+            self.i += "#[cfg(test)]".len();
+        } else if self.raw_string_starts(c) {
+            self.raw_string(c);
+        } else if c == '"' {
+            self.string();
+        } else if c == '\'' {
+            self.char_or_lifetime();
+        } else {
+            self.other(c);
+        }
+    }
+
+    fn line_comment(&mut self) {
+        while self.i < self.s.len() && self.s[self.i] != '\n' {
+            self.i += 1;
+        }
+    }
+
+    /// A block comment, nested ones included.
+    fn block_comment(&mut self) {
+        let n = self.s.len();
+        let mut nested = 0;
+        loop {
+            if self.i >= n {
+                break;
+            } else if self.at(self.i, "/*") {
+                nested += 1;
+                self.i += 2;
+            } else if self.at(self.i, "*/") {
+                nested -= 1;
+                self.i += 2;
+                if nested == 0 {
                     break;
-                } else if at(i, "/*") {
-                    nested += 1;
-                    i += 2;
-                } else if at(i, "*/") {
-                    nested -= 1;
-                    i += 2;
-                    if nested == 0 {
-                        break;
-                    }
-                } else {
-                    if s[i] == '\n' {
-                        line += 1;
-                    }
-                    i += 1;
                 }
+            } else {
+                if self.s[self.i] == '\n' {
+                    self.line += 1;
+                }
+                self.i += 1;
             }
-        } else if at(i, "#[cfg(test)]") {
-            test_item = Some(None);
-            i += "#[cfg(test)]".len();
-        } else if (c == 'r' || at(i, "br"))
+        }
+    }
+
+    /// Whether a raw string starts at `i`: `r` or `br` (not ending an
+    /// identifier), any `#`, then `"`.
+    fn raw_string_starts(&self, c: char) -> bool {
+        let (s, i, n) = (&self.s, self.i, self.s.len());
+        (c == 'r' || self.at(i, "br"))
             && (i == 0 || !(s[i - 1].is_alphanumeric() || s[i - 1] == '_'))
             && {
                 let mut j = i + if c == 'b' { 2 } else { 1 };
@@ -72,79 +138,81 @@ fn literals(src: &str) -> Vec<Literal> {
                 }
                 j < n && s[j] == '"'
             }
-        {
-            // A raw string: r"…", r#"…"#, br"…".
-            let mut j = i + if c == 'b' { 2 } else { 1 };
-            let mut hashes = 0;
-            while s[j] == '#' {
-                hashes += 1;
-                j += 1;
-            }
-            let start = j + 1;
-            let close: String = std::iter::once('"')
-                .chain(std::iter::repeat_n('#', hashes))
-                .collect();
-            let mut k = start;
-            while k < n && !at(k, &close) {
+    }
+
+    /// A raw string: r"…", r#"…"#, br"…".
+    fn raw_string(&mut self, c: char) {
+        let n = self.s.len();
+        let mut j = self.i + if c == 'b' { 2 } else { 1 };
+        let mut hashes = 0;
+        while self.s[j] == '#' {
+            hashes += 1;
+            j += 1;
+        }
+        let start = j + 1;
+        let close: String = std::iter::once('"')
+            .chain(std::iter::repeat_n('#', hashes))
+            .collect();
+        let mut k = start;
+        while k < n && !self.at(k, &close) {
+            k += 1;
+        }
+        self.keep(self.line, start, k.min(n));
+        self.line += self.lines(start, k.min(n));
+        self.i = k + close.chars().count();
+    }
+
+    /// A string with escapes.
+    fn string(&mut self) {
+        let n = self.s.len();
+        let start = self.i + 1;
+        let mut k = start;
+        while k < n && self.s[k] != '"' {
+            k += if self.s[k] == '\\' { 2 } else { 1 };
+        }
+        let k = k.min(n);
+        self.keep(self.line, start, k);
+        self.line += self.lines(start, k);
+        self.i = k + 1;
+    }
+
+    /// A character literal ('x', '\n', '\'', '\u{1F600}') or a lifetime.
+    fn char_or_lifetime(&mut self) {
+        let (s, i, n) = (&self.s, self.i, self.s.len());
+        if s.get(i + 1) == Some(&'\\') {
+            let mut k = i + 3;
+            while k < n && s[k] != '\'' {
                 k += 1;
             }
-            if test_item.is_none() {
-                out.push(Literal {
-                    line,
-                    text: s[start..k.min(n)].iter().collect(),
-                });
-            }
-            line += lines(start, k.min(n));
-            i = k + close.chars().count();
-        } else if c == '"' {
-            let start = i + 1;
-            let mut k = start;
-            while k < n && s[k] != '"' {
-                k += if s[k] == '\\' { 2 } else { 1 };
-            }
-            let k = k.min(n);
-            if test_item.is_none() {
-                out.push(Literal {
-                    line,
-                    text: s[start..k].iter().collect(),
-                });
-            }
-            line += lines(start, k);
-            i = k + 1;
-        } else if c == '\'' {
-            // A character literal ('x', '\n', '\'', '\u{1F600}') or a lifetime.
-            if s.get(i + 1) == Some(&'\\') {
-                let mut k = i + 3;
-                while k < n && s[k] != '\'' {
-                    k += 1;
-                }
-                i = k + 1;
-            } else if s.get(i + 2) == Some(&'\'') {
-                i += 3;
-            } else {
-                i += 1;
-            }
+            self.i = k + 1;
+        } else if s.get(i + 2) == Some(&'\'') {
+            self.i += 3;
         } else {
-            match c {
-                '{' => {
-                    depth += 1;
-                    if test_item == Some(None) {
-                        test_item = Some(Some(depth));
-                    }
-                }
-                '}' => {
-                    if test_item == Some(Some(depth)) {
-                        test_item = None;
-                    }
-                    depth = depth.saturating_sub(1);
-                }
-                ';' if test_item == Some(None) => test_item = None,
-                _ => {}
-            }
-            i += 1;
+            self.i += 1;
         }
     }
-    out
+
+    /// Any other character: braces open and close test items, and a `;`
+    /// ends one that has none.
+    fn other(&mut self, c: char) {
+        match c {
+            '{' => {
+                self.depth += 1;
+                if self.test_item == Some(None) {
+                    self.test_item = Some(Some(self.depth));
+                }
+            }
+            '}' => {
+                if self.test_item == Some(Some(self.depth)) {
+                    self.test_item = None;
+                }
+                self.depth = self.depth.saturating_sub(1);
+            }
+            ';' if self.test_item == Some(None) => self.test_item = None,
+            _ => {}
+        }
+        self.i += 1;
+    }
 }
 
 /// Where a literal's text cites an article by hand ("Art. 21", "Arts. 25

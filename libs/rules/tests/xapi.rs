@@ -154,67 +154,85 @@ fn other_verbs_are_ignored_even_without_timestamp_or_duration() {
     }
 }
 
-#[test]
-fn refused_statements_name_the_property_and_art_13() {
-    let at = "2026-03-01T21:30:00+08:00";
-    let cases: Vec<(String, &str, &str)> = vec![
-        // (statement, path, part of the message)
+/// The moment of the statements refused for something else.
+const AT: &str = "2026-03-01T21:30:00+08:00";
+
+/// A refused statement, the path its error names and part of its message.
+type Refused = (String, &'static str, &'static str);
+
+/// Statements that are not JSON objects, or whose verb is missing or is
+/// not an object with an IRI.
+fn refused_shapes() -> Vec<Refused> {
+    vec![
         ("{ not json".into(), "statement", "not valid JSON"),
         ("[1, 2]".into(), "statement", "not a JSON object"),
         (r#"{ "actor": {} }"#.into(), "verb", "required"),
         (r#"{ "verb": "attended" }"#.into(), "verb", "object"),
         (r#"{ "verb": {} }"#.into(), "verb.id", "required"),
         (r#"{ "verb": { "id": 7 } }"#.into(), "verb.id", "string"),
+    ]
+}
+
+/// Statements with an id that is not a UUID, or a duration that is not
+/// one of days, hours, minutes and seconds.
+fn refused_ids_and_durations() -> Vec<Refused> {
+    vec![
         (
-            statement("not-a-uuid", xapi::ATTENDED, at, "PT1H"),
+            statement("not-a-uuid", xapi::ATTENDED, AT, "PT1H"),
             "id",
             "not a UUID",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "P1Y"),
+            statement(ID1, xapi::ATTENDED, AT, "P1Y"),
             "result.duration",
             "years",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "P2M"),
+            statement(ID1, xapi::ATTENDED, AT, "P2M"),
             "result.duration",
             "months",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "P1W"),
+            statement(ID1, xapi::ATTENDED, AT, "P1W"),
             "result.duration",
             "weeks",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "PT0S"),
+            statement(ID1, xapi::ATTENDED, AT, "PT0S"),
             "result.duration",
             "zero",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "P0D"),
+            statement(ID1, xapi::ATTENDED, AT, "P0D"),
             "result.duration",
             "zero",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "-PT1H"),
+            statement(ID1, xapi::ATTENDED, AT, "-PT1H"),
             "result.duration",
             "negative",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "1:30:00"),
+            statement(ID1, xapi::ATTENDED, AT, "1:30:00"),
             "result.duration",
             "not an ISO 8601 duration",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "PT1H30"),
+            statement(ID1, xapi::ATTENDED, AT, "PT1H30"),
             "result.duration",
             "not an ISO 8601 duration",
         ),
         (
-            statement(ID1, xapi::ATTENDED, at, "PT"),
+            statement(ID1, xapi::ATTENDED, AT, "PT"),
             "result.duration",
             "not an ISO 8601 duration",
         ),
+    ]
+}
+
+/// Statements whose timestamp has no UTC offset or is no date-time.
+fn refused_timestamps() -> Vec<Refused> {
+    vec![
         (
             statement(ID1, xapi::ATTENDED, "2026-03-01T21:30:00", "PT1H"),
             "timestamp",
@@ -225,9 +243,16 @@ fn refused_statements_name_the_property_and_art_13() {
             "timestamp",
             "not an RFC 3339 date-time",
         ),
+    ]
+}
+
+/// Statements of a verb that counts time without its result, its
+/// duration (as a string) or its timestamp.
+fn refused_results() -> Vec<Refused> {
+    vec![
         (
             format!(
-                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{at}" }}"#,
+                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{AT}" }}"#,
                 xapi::COMPLETED
             ),
             "result",
@@ -235,7 +260,7 @@ fn refused_statements_name_the_property_and_art_13() {
         ),
         (
             format!(
-                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{at}", "result": {{ "completion": true }} }}"#,
+                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{AT}", "result": {{ "completion": true }} }}"#,
                 xapi::ATTENDED
             ),
             "result.duration",
@@ -243,7 +268,7 @@ fn refused_statements_name_the_property_and_art_13() {
         ),
         (
             format!(
-                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{at}", "result": {{ "duration": 3600 }} }}"#,
+                r#"{{ "verb": {{ "id": "{}" }}, "timestamp": "{AT}", "result": {{ "duration": 3600 }} }}"#,
                 xapi::ATTENDED
             ),
             "result.duration",
@@ -257,7 +282,18 @@ fn refused_statements_name_the_property_and_art_13() {
             "timestamp",
             "required",
         ),
-    ];
+    ]
+}
+
+#[test]
+fn refused_statements_name_the_property_and_art_13() {
+    let cases = [
+        refused_shapes(),
+        refused_ids_and_durations(),
+        refused_timestamps(),
+        refused_results(),
+    ]
+    .concat();
     for (json, path, message) in cases {
         let e = refused(&json);
         assert_eq!(e.path, path, "{json}: {e}");
