@@ -173,11 +173,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_without_personal_data()
- {
-    // 1. The collector.
-    let collector = Collector::default();
+/// An OTLP trace collector on a free port, and its address.
+fn serve_collector(
+    collector: &Collector,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+) {
     let incoming =
         tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let collector_addr = incoming.local_addr().unwrap();
@@ -186,28 +188,24 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
             .add_service(TraceServiceServer::new(collector.clone()))
             .serve_with_incoming(incoming),
     );
+    (collector_addr, server)
+}
 
-    // 2. The binary, with the development key made before it starts.
-    let dir = tempfile::tempdir().unwrap();
-    let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
-        .unwrap()
-        .auth;
-    let token = DevKey::load_or_create(dir.path())
-        .unwrap()
-        .signer(&auth)
-        .unwrap()
-        .mint(&TokenRequest {
-            subject: "tracing-test".into(),
-            role: Some(Role::ProvincialHrss),
-            province: Some("44".into()),
-            ttl_secs: 600,
-            ..Default::default()
-        })
-        .unwrap();
-    let port = free_port();
+/// The registry binary in development mode on `port`, exporting spans to
+/// the collector, once it logs that it is serving; its log lines, read
+/// all along so it never blocks on a full pipe, and the reading thread.
+async fn start_registry(
+    dir: &std::path::Path,
+    port: u16,
+    collector_addr: std::net::SocketAddr,
+) -> (
+    Running,
+    Arc<Mutex<Vec<String>>>,
+    std::thread::JoinHandle<()>,
+) {
     let mut child = Running(
         Command::new(env!("CARGO_BIN_EXE_registry"))
-            .env("CE_REGISTRY__DATA_DIR", dir.path())
+            .env("CE_REGISTRY__DATA_DIR", dir)
             .env("CE_REGISTRY__ENVIRONMENT", "development")
             .env("CE_REGISTRY__SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env(
@@ -245,9 +243,12 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // 3. One call, inside the caller's trace.
-    let id_number = registry::ids::resident_id_with_check("11010519800101123").unwrap();
-    let display_name = "追踪测试工程师";
+    (child, log, reader)
+}
+
+/// Registers an engineer with `token`, the call carrying the caller's
+/// trace context (`traceparent`).
+async fn create_in_trace(port: u16, token: &str, id_number: &str, display_name: &str) -> Engineer {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
         .connect_timeout(Duration::from_secs(5))
@@ -258,7 +259,7 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
     let mut client = RegistryServiceClient::new(channel);
     let mut request = tonic::Request::new(CreateEngineerRequest {
         engineer: Some(Engineer {
-            id_number: id_number.clone(),
+            id_number: id_number.to_owned(),
             display_name: display_name.into(),
             province: "44".into(),
             field: Field::Construction as i32,
@@ -275,7 +276,40 @@ async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_wi
     request
         .metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let created = client.create_engineer(request).await.unwrap().into_inner();
+    client.create_engineer(request).await.unwrap().into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_continues_the_callers_trace_and_its_spans_reach_the_collector_without_personal_data()
+ {
+    // 1. The collector.
+    let collector = Collector::default();
+    let (collector_addr, server) = serve_collector(&collector);
+
+    // 2. The binary, with the development key made before it starts.
+    let dir = tempfile::tempdir().unwrap();
+    let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
+        .unwrap()
+        .auth;
+    let token = DevKey::load_or_create(dir.path())
+        .unwrap()
+        .signer(&auth)
+        .unwrap()
+        .mint(&TokenRequest {
+            subject: "tracing-test".into(),
+            role: Some(Role::ProvincialHrss),
+            province: Some("44".into()),
+            ttl_secs: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let port = free_port();
+    let (mut child, log, reader) = start_registry(dir.path(), port, collector_addr).await;
+
+    // 3. One call, inside the caller's trace.
+    let id_number = registry::ids::resident_id_with_check("11010519800101123").unwrap();
+    let display_name = "追踪测试工程师";
+    let created = create_in_trace(port, &token, &id_number, display_name).await;
     assert!(created.name.starts_with("engineers/"), "{created:?}");
 
     // 4. The batch exporter sends it within a few seconds, without a stop.
