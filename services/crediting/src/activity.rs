@@ -214,39 +214,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
             engagement: id,
             date: d,
         },
-        CKind::Competition => {
-            let level = match PLevel::try_from(c.competition_level) {
-                Ok(PLevel::BelowProvincial) => CompetitionLevel::BelowProvincial,
-                Ok(PLevel::Provincial) => CompetitionLevel::Provincial,
-                Ok(PLevel::National) => CompetitionLevel::National,
-                _ => {
-                    v.add(
-                        format!("{p}.competition_level"),
-                        format!("is required for a competition ({})", Article::item(18, 10)),
-                    );
-                    CompetitionLevel::BelowProvincial
-                }
-            };
-            let prize = match PPrize::try_from(c.prize) {
-                Ok(PPrize::BelowThird) => Prize::BelowThird,
-                Ok(PPrize::Third) => Prize::Third,
-                Ok(PPrize::Second) => Prize::Second,
-                Ok(PPrize::First) => Prize::First,
-                _ => {
-                    v.add(
-                        format!("{p}.prize"),
-                        format!("is required for a competition ({})", Article::item(18, 10)),
-                    );
-                    Prize::BelowThird
-                }
-            };
-            Activity::Competition {
-                level,
-                prize,
-                id,
-                date: d,
-            }
-        }
+        CKind::Competition => competition(v, &p, c, id, d),
         CKind::Other => {
             if c.other_kind.trim().is_empty() {
                 v.add(
@@ -271,6 +239,47 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
             );
             research(ResearchRole::Participant)
         }
+    }
+}
+
+/// A competition's level and prize (Art. 18(10)), each required.
+fn competition(
+    v: &mut Violations,
+    p: &str,
+    c: &ce_proto::crediting::Conversion,
+    id: String,
+    date: Date,
+) -> Activity {
+    let level = match PLevel::try_from(c.competition_level) {
+        Ok(PLevel::BelowProvincial) => CompetitionLevel::BelowProvincial,
+        Ok(PLevel::Provincial) => CompetitionLevel::Provincial,
+        Ok(PLevel::National) => CompetitionLevel::National,
+        _ => {
+            v.add(
+                format!("{p}.competition_level"),
+                format!("is required for a competition ({})", Article::item(18, 10)),
+            );
+            CompetitionLevel::BelowProvincial
+        }
+    };
+    let prize = match PPrize::try_from(c.prize) {
+        Ok(PPrize::BelowThird) => Prize::BelowThird,
+        Ok(PPrize::Third) => Prize::Third,
+        Ok(PPrize::Second) => Prize::Second,
+        Ok(PPrize::First) => Prize::First,
+        _ => {
+            v.add(
+                format!("{p}.prize"),
+                format!("is required for a competition ({})", Article::item(18, 10)),
+            );
+            Prize::BelowThird
+        }
+    };
+    Activity::Competition {
+        level,
+        prize,
+        id,
+        date,
     }
 }
 

@@ -6,7 +6,6 @@ use ce_proto::crediting::*;
 use ce_server::call::{reply, reply_to_mutation};
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
-use tracing::Instrument;
 
 use crate::records::Crediting;
 use crate::{feed, status};
@@ -120,67 +119,7 @@ impl CreditingService for CreditingApi {
         req: Request<tonic::Streaming<BulkUploadHourRecordsRequest>>,
     ) -> Result<Response<BulkStream>, Status> {
         let call = Call::from_request(&req)?;
-        let mut incoming = req.into_inner();
-        let inner = self.inner.clone();
-        let idle = self.stream_idle;
-        // The messages are stored in tasks of their own; they stay in the
-        // upload's trace, and so do their lookups in the registry.
-        let span = tracing::Span::current();
-        // A small buffer: a slow reader slows the upload instead of filling memory.
-        let (tx, rx) = tokio::sync::mpsc::channel(2);
-        // Two messages in flight: the next is checked against the registry
-        // and the rules while the one before is being stored. Answers go
-        // out in message order.
-        let (order_tx, mut order_rx) = tokio::sync::mpsc::channel::<
-            tokio::task::JoinHandle<Result<BulkUploadHourRecordsResponse, Status>>,
-        >(1);
-        tokio::spawn(async move {
-            while let Some(handle) = order_rx.recv().await {
-                let answer = handle
-                    .await
-                    .unwrap_or_else(|e| Err(Status::internal(format!("bulk message task: {e}"))));
-                let failed = answer.is_err();
-                if tx.send(answer).await.is_err() || failed {
-                    return;
-                }
-            }
-        });
-        tokio::spawn(async move {
-            loop {
-                // A stalled client is let go: what it sent is stored and
-                // answered, and re-sending the rest with the same keys is safe.
-                let next = match tokio::time::timeout(idle, incoming.message()).await {
-                    Ok(next) => next,
-                    Err(_) => Err(Status::deadline_exceeded(format!(
-                        "no message for {} s: the upload is ended; send the rest again (client keys make that safe)",
-                        idle.as_secs()
-                    ))),
-                };
-                let message = match next {
-                    Ok(Some(m)) => m,
-                    Ok(None) => return,
-                    Err(status) => {
-                        let _ = order_tx
-                            .send(tokio::spawn(async move { Err(status) }))
-                            .await;
-                        return;
-                    }
-                };
-                let (inner, call) = (inner.clone(), call.clone());
-                let work = tokio::spawn(
-                    async move {
-                        inner
-                            .bulk_message(&call, message.hour_records)
-                            .await
-                            .map_err(Status::from)
-                    }
-                    .instrument(span.clone()),
-                );
-                if order_tx.send(work).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = crate::bulk::upload(self.inner.clone(), call, req.into_inner(), self.stream_idle);
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))

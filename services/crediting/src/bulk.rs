@@ -10,10 +10,13 @@ use ce_db::DbConnection;
 use ce_db::audit::{self, AuditEntry};
 use ce_proto::common::{FieldViolation, Refusal};
 use ce_proto::crediting::{
-    BulkUploadHourRecordsResponse, BulkUploadResult, HourRecord, RecordState,
+    BulkUploadHourRecordsRequest, BulkUploadHourRecordsResponse, BulkUploadResult, HourRecord,
+    RecordState,
 };
 use ce_rules::RuleBook;
 use ce_server::{ApiError, Call};
+use tonic::Status;
+use tracing::Instrument;
 
 use crate::convert;
 use crate::feed::Changes;
@@ -91,47 +94,8 @@ impl Crediting {
             }
             prepared.push((i, key, result));
         }
-        // A refused record whose key was used before is a re-send of what the
-        // first attempt stored (the deadline or a standing may have changed
-        // since): it gets that answer. Accepted re-sends are matched in
-        // store_message, so the usual message pays no extra query.
-        let mut replays: Vec<Item<RecordRow>> = Vec::new();
-        if !refused_keyed.is_empty() {
-            let submitter = call.caller.organisation();
-            let keys: Vec<String> = refused_keyed
-                .iter()
-                .map(|(_, hr)| hr.client_key.clone())
-                .collect();
-            let known: HashMap<String, RecordRow> = self
-                .db
-                .read(move |conn| {
-                    Ok::<_, ApiError>(store::records_by_keys(conn, &submitter, &keys)?)
-                })
-                .await?
-                .into_iter()
-                .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
-                .collect();
-            let mut answers: HashMap<usize, Result<RecordRow, ApiError>> = refused_keyed
-                .iter()
-                .filter_map(|(i, hr)| {
-                    let existing = known.get(&hr.client_key)?;
-                    Some((*i, crate::records::replayed(existing, hr)))
-                })
-                .collect();
-            // Answered from storage: out of the message. Same key, other
-            // content: refused in the message's transaction, so it is audited.
-            prepared.retain_mut(|(i, key, result)| match answers.remove(i) {
-                Some(Ok(row)) => {
-                    replays.push((*i, std::mem::take(key), Ok(row)));
-                    false
-                }
-                Some(Err(e)) => {
-                    *result = Err(e);
-                    true
-                }
-                None => true,
-            });
-        }
+        // Refused re-sends of stored records get the stored answer.
+        let replays = self.replays(call, &refused_keyed, &mut prepared).await?;
 
         let call = call.clone();
         let rules = self.rules.clone();
@@ -152,29 +116,137 @@ impl Crediting {
         rows.extend(replays);
         rows.sort_by_key(|(i, _, _)| *i);
         count_records(&rows);
-        let mut results = Vec::with_capacity(rows.len());
-        for (i, key, a) in rows {
-            results.push(match a {
-                Ok(row) => BulkUploadResult {
-                    index: i as i32,
-                    client_key: key,
-                    hour_record: Some(HourRecord {
-                        // The client sent it; a million echoes would double the traffic.
-                        activity: None,
-                        ..convert::record_to_proto(row)?
-                    }),
-                    refusal: None,
-                },
-                Err(e) => BulkUploadResult {
-                    index: i as i32,
-                    client_key: key,
-                    hour_record: None,
-                    refusal: Some(refusal(&e)),
-                },
-            });
-        }
-        Ok(BulkUploadHourRecordsResponse { results })
+        Ok(BulkUploadHourRecordsResponse {
+            results: answers(rows)?,
+        })
     }
+
+    /// A refused record whose key was used before is a re-send of what the
+    /// first attempt stored (the deadline or a standing may have changed
+    /// since): it gets that answer, and leaves `prepared`. Accepted
+    /// re-sends are matched in store_message, so the usual message pays no
+    /// extra query.
+    async fn replays(
+        &self,
+        call: &Call,
+        refused_keyed: &[(usize, HourRecord)],
+        prepared: &mut Vec<Item<(RecordRow, Who)>>,
+    ) -> Result<Vec<Item<RecordRow>>, ApiError> {
+        let mut replays: Vec<Item<RecordRow>> = Vec::new();
+        if refused_keyed.is_empty() {
+            return Ok(replays);
+        }
+        let submitter = call.caller.organisation();
+        let keys: Vec<String> = refused_keyed
+            .iter()
+            .map(|(_, hr)| hr.client_key.clone())
+            .collect();
+        let known: HashMap<String, RecordRow> = self
+            .db
+            .read(move |conn| Ok::<_, ApiError>(store::records_by_keys(conn, &submitter, &keys)?))
+            .await?
+            .into_iter()
+            .filter_map(|r| r.client_key.clone().map(|k| (k, r)))
+            .collect();
+        let mut answers: HashMap<usize, Result<RecordRow, ApiError>> = refused_keyed
+            .iter()
+            .filter_map(|(i, hr)| {
+                let existing = known.get(&hr.client_key)?;
+                Some((*i, crate::records::replayed(existing, hr)))
+            })
+            .collect();
+        // Answered from storage: out of the message. Same key, other
+        // content: refused in the message's transaction, so it is audited.
+        prepared.retain_mut(|(i, key, result)| match answers.remove(i) {
+            Some(Ok(row)) => {
+                replays.push((*i, std::mem::take(key), Ok(row)));
+                false
+            }
+            Some(Err(e)) => {
+                *result = Err(e);
+                true
+            }
+            None => true,
+        });
+        Ok(replays)
+    }
+}
+
+/// Each record's answer, in message order.
+fn answers(rows: Vec<Item<RecordRow>>) -> Result<Vec<BulkUploadResult>, ApiError> {
+    let mut results = Vec::with_capacity(rows.len());
+    for (i, key, a) in rows {
+        results.push(match a {
+            Ok(row) => BulkUploadResult {
+                index: i as i32,
+                client_key: key,
+                hour_record: Some(HourRecord {
+                    // The client sent it; a million echoes would double the traffic.
+                    activity: None,
+                    ..convert::record_to_proto(row)?
+                }),
+                refusal: None,
+            },
+            Err(e) => BulkUploadResult {
+                index: i as i32,
+                client_key: key,
+                hour_record: None,
+                refusal: Some(refusal(&e)),
+            },
+        });
+    }
+    Ok(results)
+}
+
+/// What becomes of each record of a message: stored before (same
+/// answer), a key clash, or new.
+enum Fate {
+    Stored(String),
+    New(usize),
+    Refused(ApiError),
+}
+
+/// The years new confirmed records count in, with their engineer.
+type Touched = BTreeMap<(String, i32), Who>;
+
+/// Each prepared record's fate given the keys `known` to be used before
+/// (record id and content digest by key), the new rows, and the years they
+/// touch.
+fn sort_out(
+    prepared: Vec<Item<(RecordRow, Who)>>,
+    mut known: HashMap<String, (String, String)>,
+) -> (Vec<(usize, String, Fate)>, Vec<RecordRow>, Touched) {
+    let mut fates = Vec::with_capacity(prepared.len());
+    let mut new: Vec<RecordRow> = Vec::new();
+    let mut touched: Touched = BTreeMap::new();
+    for (i, key, p) in prepared {
+        let fate = match p {
+            Err(e) => Fate::Refused(e),
+            Ok((row, who)) => match row.client_key.as_ref().and_then(|k| known.get(k)) {
+                Some((id, digest)) if *digest == row.content_digest => Fate::Stored(id.clone()),
+                Some((id, _)) => Fate::Refused(ApiError::AlreadyExists(format!(
+                    "client_key {} was used for a different record ({})",
+                    row.client_key.as_deref().unwrap_or_default(),
+                    names::record_name(id)
+                ))),
+                None => {
+                    if let Some(k) = &row.client_key {
+                        // A key repeated later in the same message answers like a re-send.
+                        known.insert(k.clone(), (row.id.clone(), row.content_digest.clone()));
+                    }
+                    if row.is(RecordState::Confirmed) {
+                        for year in crate::records::years_of(&row) {
+                            touched.insert((row.engineer_id.clone(), year), who.clone());
+                        }
+                    }
+                    new.push(row);
+                    Fate::New(new.len() - 1)
+                }
+            },
+        };
+        fates.push((i, key, fate));
+    }
+    (fates, new, touched)
 }
 
 /// Stores one message in a handful of statements: the client keys already
@@ -208,47 +280,11 @@ fn store_message(
         .filter_map(|(row, _)| row.client_key.clone())
         .collect();
     // Each key used before: (record id, content digest).
-    let mut known: HashMap<String, (String, String)> =
-        store::records_by_keys(conn, &submitter, &keys)?
-            .into_iter()
-            .filter_map(|r| r.client_key.map(|k| (k, (r.id, r.content_digest))))
-            .collect();
-    // Each record: stored before (same answer), a key clash, or new.
-    enum Fate {
-        Stored(String),
-        New(usize),
-        Refused(ApiError),
-    }
-    let mut fates = Vec::with_capacity(prepared.len());
-    let mut new: Vec<RecordRow> = Vec::new();
-    let mut touched: BTreeMap<(String, i32), Who> = BTreeMap::new();
-    for (i, key, p) in prepared {
-        let fate = match p {
-            Err(e) => Fate::Refused(e),
-            Ok((row, who)) => match row.client_key.as_ref().and_then(|k| known.get(k)) {
-                Some((id, digest)) if *digest == row.content_digest => Fate::Stored(id.clone()),
-                Some((id, _)) => Fate::Refused(ApiError::AlreadyExists(format!(
-                    "client_key {} was used for a different record ({})",
-                    row.client_key.as_deref().unwrap_or_default(),
-                    names::record_name(id)
-                ))),
-                None => {
-                    if let Some(k) = &row.client_key {
-                        // A key repeated later in the same message answers like a re-send.
-                        known.insert(k.clone(), (row.id.clone(), row.content_digest.clone()));
-                    }
-                    if row.is(RecordState::Confirmed) {
-                        for year in crate::records::years_of(&row) {
-                            touched.insert((row.engineer_id.clone(), year), who.clone());
-                        }
-                    }
-                    new.push(row);
-                    Fate::New(new.len() - 1)
-                }
-            },
-        };
-        fates.push((i, key, fate));
-    }
+    let known: HashMap<String, (String, String)> = store::records_by_keys(conn, &submitter, &keys)?
+        .into_iter()
+        .filter_map(|r| r.client_key.map(|k| (k, (r.id, r.content_digest))))
+        .collect();
+    let (fates, mut new, touched) = sort_out(prepared, known);
     let years: Vec<(Who, i32)> = touched
         .into_iter()
         .map(|((_, year), who)| (who, year))
@@ -337,4 +373,76 @@ fn count_records(rows: &[Item<RecordRow>]) {
     let refused = rows.len() as u64 - accepted;
     counter.add(accepted, &[KeyValue::new("outcome", "accepted")]);
     counter.add(refused, &[KeyValue::new("outcome", "refused")]);
+}
+
+/// Answers of a bulk upload, in message order.
+pub type Answers = tokio::sync::mpsc::Receiver<Result<BulkUploadHourRecordsResponse, Status>>;
+
+/// Runs a bulk upload: each message of `incoming` stored and answered in
+/// order, a client that sends nothing for `idle` let go.
+pub fn upload(
+    inner: Crediting,
+    call: Call,
+    mut incoming: tonic::Streaming<BulkUploadHourRecordsRequest>,
+    idle: std::time::Duration,
+) -> Answers {
+    // The messages are stored in tasks of their own; they stay in the
+    // upload's trace, and so do their lookups in the registry.
+    let span = tracing::Span::current();
+    // A small buffer: a slow reader slows the upload instead of filling memory.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    // Two messages in flight: the next is checked against the registry
+    // and the rules while the one before is being stored. Answers go
+    // out in message order.
+    let (order_tx, mut order_rx) = tokio::sync::mpsc::channel::<
+        tokio::task::JoinHandle<Result<BulkUploadHourRecordsResponse, Status>>,
+    >(1);
+    tokio::spawn(async move {
+        while let Some(handle) = order_rx.recv().await {
+            let answer = handle
+                .await
+                .unwrap_or_else(|e| Err(Status::internal(format!("bulk message task: {e}"))));
+            let failed = answer.is_err();
+            if tx.send(answer).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            // A stalled client is let go: what it sent is stored and
+            // answered, and re-sending the rest with the same keys is safe.
+            let next = match tokio::time::timeout(idle, incoming.message()).await {
+                Ok(next) => next,
+                Err(_) => Err(Status::deadline_exceeded(format!(
+                    "no message for {} s: the upload is ended; send the rest again (client keys make that safe)",
+                    idle.as_secs()
+                ))),
+            };
+            let message = match next {
+                Ok(Some(m)) => m,
+                Ok(None) => return,
+                Err(status) => {
+                    let _ = order_tx
+                        .send(tokio::spawn(async move { Err(status) }))
+                        .await;
+                    return;
+                }
+            };
+            let (inner, call) = (inner.clone(), call.clone());
+            let work = tokio::spawn(
+                async move {
+                    inner
+                        .bulk_message(&call, message.hour_records)
+                        .await
+                        .map_err(Status::from)
+                }
+                .instrument(span.clone()),
+            );
+            if order_tx.send(work).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }

@@ -170,6 +170,124 @@ pub fn save(
     Ok((row, true))
 }
 
+/// The records a revocation names, checked (Art. 27).
+fn revocation_ids(req: &RevokeHourRecordsRequest) -> Result<Vec<String>, ApiError> {
+    let mut v = Violations::new();
+    if req.names.is_empty() || req.names.len() > 1000 {
+        v.add("names", "between 1 and 1000 records");
+    }
+    let ids: Vec<String> = req
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match names::record_id("names", n) {
+            Ok(id) => Some(id.to_owned()),
+            Err(_) => {
+                v.add(format!("names[{i}]"), "must be `hourRecords/{id}`");
+                None
+            }
+        })
+        .collect();
+    if req.reason.trim().is_empty() {
+        v.add(
+            "reason",
+            format!("is required: why the hours are revoked ({ART_27})"),
+        );
+    }
+    if req.case_reference.trim().is_empty() {
+        v.add(
+            "case_reference",
+            "is required: the case that decided the revocation",
+        );
+    }
+    v.finish()?;
+    Ok(ids)
+}
+
+/// A revocation decided and checked, to apply in one transaction.
+struct Revocation {
+    call: Call,
+    rules: Arc<RuleBook>,
+    /// The reason, with the case that decided it.
+    reason: String,
+    today: time::Date,
+    /// The records' engineers as the registry has them now, by id.
+    who: std::collections::BTreeMap<String, Who>,
+    ids: Vec<String>,
+}
+
+impl Revocation {
+    /// Revokes the submitted and confirmed records among `ids`, recomputes
+    /// the years they counted in (and the years they made up), revokes
+    /// those years' certificates, and reassesses the engineers whose claims
+    /// they contested. The records as they are after.
+    fn apply(
+        &self,
+        conn: &mut ce_db::DbConnection,
+        changes: &mut Changes,
+    ) -> Result<Vec<RecordRow>, ApiError> {
+        let engineers: Vec<String> = self.who.keys().cloned().collect();
+        store::lock_engineers(conn, &engineers)?;
+        let mut touched = std::collections::BTreeSet::new();
+        let mut revoked_claims = Vec::new();
+        for id in &self.ids {
+            let row = store::get_record(conn, id)?
+                .ok_or_else(|| names::not_found(&names::record_name(id)))?;
+            if row.is(RecordState::Confirmed) || row.is(RecordState::Submitted) {
+                store::decide(
+                    conn,
+                    id,
+                    RecordState::Revoked,
+                    &self.call.caller.subject,
+                    Some(&self.reason),
+                    now_micros(),
+                )?;
+                audit::append(conn, &self.call.audit(&names::record_name(id), "OK"))?;
+                changes.record(id, &row.engineer_id, row.year, &row.province);
+                revoked_claims.push(row.clone());
+                if row.is(RecordState::Confirmed) {
+                    for year in years_of(&row) {
+                        touched.insert((row.engineer_id.clone(), year));
+                    }
+                    // The year it made up no longer has these hours either (Art. 20).
+                    if let Some(earlier) = row.make_up_for {
+                        touched.insert((row.engineer_id.clone(), earlier));
+                    }
+                }
+            } else if row.is(RecordState::Revoked) {
+                // Already revoked (a delivery repeated, or two
+                // departments on one case): nothing changes, the
+                // call is still on the record.
+                audit::append(conn, &self.call.audit(&names::record_name(id), "OK"))?;
+            }
+        }
+        for (engineer, year) in touched {
+            let w = self.who.get(&engineer).ok_or_else(|| {
+                ApiError::FailedPrecondition(format!(
+                    "engineers/{engineer} is no longer in the registry"
+                ))
+            })?;
+            status::recompute(conn, changes, &self.rules, w, year, self.today)?;
+            // A certificate of the year no longer states what stands (Art. 27).
+            store::certificates::revoke_year(
+                conn,
+                &engineer,
+                year,
+                &format!("records of the year revoked ({ART_27}): {}", self.reason),
+                now_micros(),
+            )?;
+        }
+        for row in &revoked_claims {
+            reassess_claimants(conn, changes, &self.rules, row, self.today)?;
+        }
+        let mut out = Vec::with_capacity(self.ids.len());
+        for id in &self.ids {
+            out.extend(store::get_record(conn, id)?);
+        }
+        Ok(out)
+    }
+}
+
 /// Reassesses the years of other engineers whose confirmed claims on the
 /// item `row` names conflict with it, so the signal appears (or goes) on
 /// their side too when `row` is stored or changes state (Art. 27).
@@ -408,35 +526,7 @@ impl Crediting {
         call: &Call,
         req: RevokeHourRecordsRequest,
     ) -> Result<Vec<HourRecord>, ApiError> {
-        let mut v = Violations::new();
-        if req.names.is_empty() || req.names.len() > 1000 {
-            v.add("names", "between 1 and 1000 records");
-        }
-        let ids: Vec<String> = req
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match names::record_id("names", n) {
-                Ok(id) => Some(id.to_owned()),
-                Err(_) => {
-                    v.add(format!("names[{i}]"), "must be `hourRecords/{id}`");
-                    None
-                }
-            })
-            .collect();
-        if req.reason.trim().is_empty() {
-            v.add(
-                "reason",
-                format!("is required: why the hours are revoked ({ART_27})"),
-            );
-        }
-        if req.case_reference.trim().is_empty() {
-            v.add(
-                "case_reference",
-                "is required: the case that decided the revocation",
-            );
-        }
-        v.finish()?;
+        let ids = revocation_ids(&req)?;
         if !matches!(
             call.caller.role,
             Role::Ministry | Role::Service | Role::ProvincialHrss | Role::IndustryRegulator
@@ -484,72 +574,18 @@ impl Crediting {
                 (w.engineer_id.clone(), w)
             })
             .collect();
-        let call = call.clone();
-        let rules = self.rules.clone();
-        let reason = format!("{} (case {})", req.reason.trim(), req.case_reference.trim());
-        let today = (self.clock)();
+        let revocation = Revocation {
+            call: call.clone(),
+            rules: self.rules.clone(),
+            reason: format!("{} (case {})", req.reason.trim(), req.case_reference.trim()),
+            today: (self.clock)(),
+            who,
+            ids,
+        };
         let rows = self
             .feed
             .write(&self.db, move |conn, changes| {
-                let engineers: Vec<String> = who.keys().cloned().collect();
-                store::lock_engineers(conn, &engineers)?;
-                let mut touched = std::collections::BTreeSet::new();
-                let mut revoked_claims = Vec::new();
-                for id in &ids {
-                    let row = store::get_record(conn, id)?
-                        .ok_or_else(|| names::not_found(&names::record_name(id)))?;
-                    if row.is(RecordState::Confirmed) || row.is(RecordState::Submitted) {
-                        store::decide(
-                            conn,
-                            id,
-                            RecordState::Revoked,
-                            &call.caller.subject,
-                            Some(&reason),
-                            now_micros(),
-                        )?;
-                        audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
-                        changes.record(id, &row.engineer_id, row.year, &row.province);
-                        revoked_claims.push(row.clone());
-                        if row.is(RecordState::Confirmed) {
-                            for year in years_of(&row) {
-                                touched.insert((row.engineer_id.clone(), year));
-                            }
-                            // The year it made up no longer has these hours either (Art. 20).
-                            if let Some(earlier) = row.make_up_for {
-                                touched.insert((row.engineer_id.clone(), earlier));
-                            }
-                        }
-                    } else if row.is(RecordState::Revoked) {
-                        // Already revoked (a delivery repeated, or two
-                        // departments on one case): nothing changes, the
-                        // call is still on the record.
-                        audit::append(conn, &call.audit(&names::record_name(id), "OK"))?;
-                    }
-                }
-                for (engineer, year) in touched {
-                    let w = who.get(&engineer).ok_or_else(|| {
-                        ApiError::FailedPrecondition(format!(
-                            "engineers/{engineer} is no longer in the registry"
-                        ))
-                    })?;
-                    status::recompute(conn, changes, &rules, w, year, today)?;
-                    // A certificate of the year no longer states what stands (Art. 27).
-                    store::certificates::revoke_year(
-                        conn,
-                        &engineer,
-                        year,
-                        &format!("records of the year revoked ({ART_27}): {reason}"),
-                        now_micros(),
-                    )?;
-                }
-                for row in &revoked_claims {
-                    reassess_claimants(conn, changes, &rules, row, today)?;
-                }
-                let mut out = Vec::with_capacity(ids.len());
-                for id in &ids {
-                    out.extend(store::get_record(conn, id)?);
-                }
-                Ok(out)
+                revocation.apply(conn, changes)
             })
             .await?;
         rows.into_iter().map(convert::record_to_proto).collect()
