@@ -509,26 +509,21 @@ impl Authenticator {
         req: &http::Request<B>,
     ) -> impl std::future::Future<Output = Status> + Send + 'static {
         let path = req.uri().path();
-        let call = crate::call::Call {
-            caller: caller.clone(),
-            context: req
-                .extensions()
-                .get::<crate::context::RequestContext>()
-                .cloned()
-                .unwrap_or_else(|| crate::context::RequestContext {
-                    request_id: String::new(),
-                    rpc: path.to_owned(),
-                }),
-            // Refused before any answer: no answer to bound.
-            max_message_bytes: 0,
-        };
+        let context = req
+            .extensions()
+            .get::<crate::context::RequestContext>()
+            .cloned()
+            .unwrap_or_else(|| crate::context::RequestContext {
+                request_id: String::new(),
+                rpc: path.to_owned(),
+            });
         let service = caller.service().unwrap_or_default();
-        let method = call.context.method();
+        let method = context.method();
         let status = Status::permission_denied(format!(
             "service `{service}` may not call {method}: each RPC names the services that may call it (docs/architecture.md, \"Who may call what\")"
         ));
         tracing::warn!(service, rpc = %path, "service call refused: not declared for it");
-        let entry = call.audit(path, "PERMISSION_DENIED");
+        let entry = crate::call::audit_entry(caller, &context, path, "PERMISSION_DENIED");
         let db = self.audit.clone();
         async move {
             if let Some(db) = db

@@ -49,16 +49,28 @@ impl Call {
     /// An audit row for this call about `resource`, with `outcome` (`OK` or a
     /// gRPC code name).
     pub fn audit(&self, resource: &str, outcome: &str) -> AuditEntry {
-        AuditEntry {
-            at_micros: now_micros(),
-            actor: self.caller.subject.clone(),
-            role: self.caller.role_name().to_owned(),
-            province: self.caller.province.clone(),
-            rpc: self.context.method().to_owned(),
-            resource: resource.to_owned(),
-            request_id: self.context.request_id.clone(),
-            outcome: outcome.to_owned(),
-        }
+        audit_entry(&self.caller, &self.context, resource, outcome)
+    }
+}
+
+/// An audit row for a call by `caller` in `context` about `resource`, with
+/// `outcome`: what [`Call::audit`] writes, for refusals made in the stack
+/// before a handler has a [`Call`].
+pub fn audit_entry(
+    caller: &Caller,
+    context: &RequestContext,
+    resource: &str,
+    outcome: &str,
+) -> AuditEntry {
+    AuditEntry {
+        at_micros: now_micros(),
+        actor: caller.subject.clone(),
+        role: caller.role_name().to_owned(),
+        province: caller.province.clone(),
+        rpc: context.method().to_owned(),
+        resource: resource.to_owned(),
+        request_id: context.request_id.clone(),
+        outcome: outcome.to_owned(),
     }
 }
 
