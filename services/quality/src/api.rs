@@ -113,15 +113,7 @@ impl QualityService for QualityApi {
         req: Request<GetOutboxStatusRequest>,
     ) -> Result<Response<OutboxStatus>, Status> {
         let call = Call::from_request(&req)?;
-        let result = ce_server::outbox::status_for(&self.inner.db, &call.caller)
-            .await
-            .map(|s| OutboxStatus {
-                pending: s.pending,
-                delivered: s.delivered,
-                oldest_pending_age_seconds: s.oldest_pending_age_seconds,
-                oldest_last_error: s.oldest_last_error,
-            });
-        reply(result)
+        reply(self.inner.outbox_status(&call).await)
     }
 
     async fn get_score(&self, req: Request<GetScoreRequest>) -> Result<Response<Score>, Status> {
@@ -155,10 +147,8 @@ impl QualityService for QualityApi {
         req: Request<GetScoringModelRequest>,
     ) -> Result<Response<ScoringModel>, Status> {
         let _call = Call::from_request(&req)?;
-        let model = self.inner.models.for_province(&req.into_inner().province);
-        Ok(Response::new(ScoringModel {
-            version: model.version.clone(),
-            definition: model.definition.clone(),
-        }))
+        Ok(Response::new(
+            self.inner.scoring_model(&req.into_inner().province),
+        ))
     }
 }

@@ -198,3 +198,13 @@ pub fn withdrawal(institution: &str, score: &Score) -> WithdrawQualityResultRequ
 pub fn period(text: &str) -> Result<ce_rules::quality::Period, ApiError> {
     ce_rules::quality::check_period(text).map_err(|e| ApiError::invalid("period", e.to_string()))
 }
+
+/// The outbox's state as the proto's.
+pub fn outbox_status(s: ce_server::outbox::Status) -> ce_proto::quality::OutboxStatus {
+    ce_proto::quality::OutboxStatus {
+        pending: s.pending,
+        delivered: s.delivered,
+        oldest_pending_age_seconds: s.oldest_pending_age_seconds,
+        oldest_last_error: s.oldest_last_error,
+    }
+}

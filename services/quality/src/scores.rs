@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ce_proto::common::Role;
-use ce_proto::quality::{ListScoresRequest, ListScoresResponse, Score};
+use ce_proto::quality::{ListScoresRequest, ListScoresResponse, OutboxStatus, Score, ScoringModel};
 use ce_server::outbox::Outbox;
 use ce_server::paging::Page;
 use ce_server::scope::deny;
@@ -136,5 +136,22 @@ impl Quality {
         // The whole history or nothing: the answer has no page token.
         ce_server::paging::whole("institution", &scores, 0, call.max_message_bytes)?;
         Ok(scores)
+    }
+
+    /// The model scoring institutions of `province`, as written. Anyone
+    /// signed in may read it.
+    pub fn scoring_model(&self, province: &str) -> ScoringModel {
+        let model = self.models.for_province(province);
+        ScoringModel {
+            version: model.version.clone(),
+            definition: model.definition.clone(),
+        }
+    }
+
+    /// The outbox's state, to whoever may see it.
+    pub async fn outbox_status(&self, call: &Call) -> Result<OutboxStatus, ApiError> {
+        ce_server::outbox::status_for(&self.db, &call.caller)
+            .await
+            .map(convert::outbox_status)
     }
 }
