@@ -22,7 +22,9 @@ use std::io::{BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
-use ce_proto::crediting::{BulkUploadHourRecordsRequest, HourRecord, RecordState};
+use ce_proto::crediting::{
+    BulkUploadHourRecordsRequest, BulkUploadResult, HourRecord, RecordState,
+};
 use prost::Message;
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
 use serde::{Deserialize, Serialize};
@@ -334,111 +336,151 @@ fn read_rows(
     file: &Path,
     format: Format,
     decode_rows: bool,
-    mut each: impl FnMut(Row) -> Result<(), String>,
+    each: impl FnMut(Row) -> Result<(), String>,
 ) -> Result<Vec<String>, String> {
     let pool = client::pool()?;
     let desc = pool
         .get_message_by_name(HOUR_RECORD)
         .ok_or("no HourRecord in the descriptors")?;
-    let mut keys = Keys::default();
     let f = File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let reader = Reader {
+        file,
+        desc,
+        decode_rows,
+        keys: Keys::default(),
+    };
     match format {
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_reader(BufReader::new(f));
-            let headers: Vec<String> = reader
-                .headers()
-                .map_err(|e| csv_error(file, e))?
-                .iter()
-                .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-                .collect();
-            let mut columns = Vec::new();
-            for h in &headers {
-                columns.push((
-                    h.clone(),
-                    column(&desc, h).map_err(|e| format!("{}: {e}", file.display()))?,
-                ));
+        Format::Csv => reader.csv(f, each),
+        Format::Jsonl => reader.jsonl(f, each).map(|()| Vec::new()),
+    }
+}
+
+/// What reading the rows of a file needs.
+struct Reader<'a> {
+    file: &'a Path,
+    desc: MessageDescriptor,
+    decode_rows: bool,
+    keys: Keys,
+}
+
+impl Reader<'_> {
+    /// The rows of a CSV file, after its header (which it returns) is
+    /// checked; blank rows are skipped.
+    fn csv(
+        mut self,
+        f: File,
+        mut each: impl FnMut(Row) -> Result<(), String>,
+    ) -> Result<Vec<String>, String> {
+        let file = self.file;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(BufReader::new(f));
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| csv_error(file, e))?
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect();
+        let columns = self.columns(&headers)?;
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(file, e))?;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
-            if !headers.iter().any(|h| h == "engineer") {
-                return Err(format!(
-                    "{}: there is no engineer column; the first line must name the columns, for example \
-                     engineer,registry_activity,face_to_face.subject_category,face_to_face.start_date,\
-                     face_to_face.days,face_to_face.hours_per_day",
-                    file.display()
-                ));
-            }
-            for record in reader.records() {
-                let record = record.map_err(|e| csv_error(file, e))?;
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-                if cells.iter().all(|c| c.trim().is_empty()) {
-                    continue;
-                }
-                if !decode_rows {
-                    each(Row {
-                        line,
-                        raw: Raw::Csv(Vec::new()),
-                        parsed: Err(String::new()),
-                    })?;
-                    continue;
-                }
-                let parsed = csv_row(&columns, &cells)
-                    .and_then(|v| decode(&desc, v))
-                    .map(|mut r| {
-                        keys.assign(&mut r);
-                        r
-                    });
+            if !self.decode_rows {
                 each(Row {
                     line,
-                    raw: Raw::Csv(cells),
-                    parsed,
+                    raw: Raw::Csv(Vec::new()),
+                    parsed: Err(String::new()),
                 })?;
+                continue;
             }
-            Ok(headers)
+            let parsed = csv_row(&columns, &cells)
+                .and_then(|v| decode(&self.desc, v))
+                .map(|mut r| {
+                    self.keys.assign(&mut r);
+                    r
+                });
+            each(Row {
+                line,
+                raw: Raw::Csv(cells),
+                parsed,
+            })?;
         }
-        Format::Jsonl => {
-            for (i, line) in BufReader::new(f).lines().enumerate() {
-                let line = line.map_err(|e| {
-                    format!(
-                        "{} line {}: {e} (save the file as UTF-8)",
-                        file.display(),
-                        i + 1
-                    )
-                })?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                if !decode_rows {
-                    each(Row {
-                        line: i as u64 + 1,
-                        raw: Raw::Json(String::new()),
-                        parsed: Err(String::new()),
-                    })?;
-                    continue;
-                }
-                let parsed = serde_json::from_str::<Value>(&line)
-                    .map_err(|e| format!("not JSON: {e}"))
-                    .map(|v| match v {
-                        // A line of a rejects file: the record it carries.
-                        Value::Object(mut o) if o.contains_key("rejected_reason") => {
-                            o.remove("record").unwrap_or(Value::Null)
-                        }
-                        v => v,
-                    })
-                    .and_then(|v| decode(&desc, v))
-                    .map(|mut r| {
-                        keys.assign(&mut r);
-                        r
-                    });
+        Ok(headers)
+    }
+
+    /// The columns a CSV header names; it must name an engineer column.
+    fn columns(&self, headers: &[String]) -> Result<Vec<(String, Column)>, String> {
+        let file = self.file;
+        let mut columns = Vec::new();
+        for h in headers {
+            columns.push((
+                h.clone(),
+                column(&self.desc, h).map_err(|e| format!("{}: {e}", file.display()))?,
+            ));
+        }
+        if !headers.iter().any(|h| h == "engineer") {
+            return Err(format!(
+                "{}: there is no engineer column; the first line must name the columns, for example \
+                 engineer,registry_activity,face_to_face.subject_category,face_to_face.start_date,\
+                 face_to_face.days,face_to_face.hours_per_day",
+                file.display()
+            ));
+        }
+        Ok(columns)
+    }
+
+    /// The lines of a JSON Lines file, a record each (or a line of a
+    /// rejects file, whose record it carries); blank lines are skipped.
+    fn jsonl(
+        mut self,
+        f: File,
+        mut each: impl FnMut(Row) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let file = self.file;
+        for (i, line) in BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| {
+                format!(
+                    "{} line {}: {e} (save the file as UTF-8)",
+                    file.display(),
+                    i + 1
+                )
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !self.decode_rows {
                 each(Row {
                     line: i as u64 + 1,
-                    raw: Raw::Json(line),
-                    parsed,
+                    raw: Raw::Json(String::new()),
+                    parsed: Err(String::new()),
                 })?;
+                continue;
             }
-            Ok(Vec::new())
+            let parsed = serde_json::from_str::<Value>(&line)
+                .map_err(|e| format!("not JSON: {e}"))
+                .map(|v| match v {
+                    // A line of a rejects file: the record it carries.
+                    Value::Object(mut o) if o.contains_key("rejected_reason") => {
+                        o.remove("record").unwrap_or(Value::Null)
+                    }
+                    v => v,
+                })
+                .and_then(|v| decode(&self.desc, v))
+                .map(|mut r| {
+                    self.keys.assign(&mut r);
+                    r
+                });
+            each(Row {
+                line: i as u64 + 1,
+                raw: Raw::Json(line),
+                parsed,
+            })?;
         }
+        Ok(())
     }
 }
 
@@ -593,24 +635,7 @@ struct Batch {
 
 pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
     let file = &args.file;
-    let format = match args.format {
-        Some(f) => f,
-        None => match file
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_lowercase)
-            .as_deref()
-        {
-            Some("csv") => Format::Csv,
-            Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
-            _ => {
-                return Err(format!(
-                    "{}: say which format it is with --format csv or --format jsonl",
-                    file.display()
-                ));
-            }
-        },
-    };
+    let format = format_of(file, args.format)?;
     if args.batch == 0 || args.batch > 1000 {
         return Err("--batch: between 1 and 1000 records a message".into());
     }
@@ -626,37 +651,7 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
             rejects_path.display()
         ));
     }
-
-    let mut progress = Progress {
-        sha256: sha.clone(),
-        ..Default::default()
-    };
-    let mut resuming = false;
-    if !args.restart && progress_file.exists() {
-        let text = std::fs::read_to_string(&progress_file)
-            .map_err(|e| format!("{}: {e}", progress_file.display()))?;
-        let saved: Progress = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: unreadable ({e}); run with --restart to start again (nothing is stored twice)",
-                progress_file.display()
-            )
-        })?;
-        if saved.sha256 != sha {
-            return Err(format!(
-                "{} changed since an interrupted import (progress in {}); run with --restart to import it from \
-                 the start: rows already stored are recognised by their keys and not stored twice",
-                file.display(),
-                progress_file.display()
-            ));
-        }
-        resuming = true;
-        progress = saved;
-        eprintln!(
-            "Resuming {}: {} rows were answered before the interruption.",
-            file.display(),
-            progress.rows_done
-        );
-    }
+    let (mut progress, resuming) = load_progress(file, &progress_file, sha, args.restart)?;
 
     // A first pass counts the rows (and checks the header) for the progress
     // bar, without decoding them.
@@ -676,7 +671,115 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
         &headers,
         resuming.then_some(progress.rejects_len),
     )?;
+    let bar = progress_bar(total, progress.rows_done)?;
 
+    let (req_tx, req_rx) = tokio::sync::mpsc::channel::<BulkUploadHourRecordsRequest>(2);
+    let (batch_tx, mut batch_rx) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+    let reader = spawn_reader(
+        file.clone(),
+        format,
+        progress.rows_done,
+        args.batch,
+        req_tx,
+        batch_tx,
+    );
+
+    let mut request = conn.request(tokio_stream::wrappers::ReceiverStream::new(req_rx))?;
+    request.set_timeout(std::time::Duration::from_secs(24 * 3600));
+    let mut ledger = Ledger {
+        progress: &mut progress,
+        rejects: &mut rejects,
+        progress_file: &progress_file,
+        bar: &bar,
+    };
+    let outcome = ledger.upload(&mut crediting, request, &mut batch_rx).await;
+    bar.finish_and_clear();
+    // The reader ends once its channels close.
+    drop(batch_rx);
+    let read = reader.await.map_err(|e| e.to_string())?;
+    if let Err(e) = outcome {
+        return Err(format!(
+            "{e}\nThe import stopped after {} of {} rows; run the same command again to continue \
+             (rows already sent are not stored twice).",
+            progress.rows_done, total
+        ));
+    }
+    read?;
+    let _ = std::fs::remove_file(&progress_file);
+    if progress.refused == 0 {
+        let _ = std::fs::remove_file(&rejects_path);
+    }
+    summary(file, &progress, &rejects_path);
+    Ok(Outcome {
+        refused: progress.refused,
+    })
+}
+
+/// The file's format: as given, else as its extension says.
+fn format_of(file: &Path, given: Option<Format>) -> Result<Format, String> {
+    Ok(match given {
+        Some(f) => f,
+        None => match file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Format::Csv,
+            Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
+            _ => {
+                return Err(format!(
+                    "{}: say which format it is with --format csv or --format jsonl",
+                    file.display()
+                ));
+            }
+        },
+    })
+}
+
+/// The progress to start from, and whether it resumes an interrupted
+/// import: what is saved beside the file, if the file is the same and no
+/// restart is asked for, else nothing done yet.
+fn load_progress(
+    file: &Path,
+    progress_file: &Path,
+    sha: String,
+    restart: bool,
+) -> Result<(Progress, bool), String> {
+    if restart || !progress_file.exists() {
+        return Ok((
+            Progress {
+                sha256: sha,
+                ..Default::default()
+            },
+            false,
+        ));
+    }
+    let text = std::fs::read_to_string(progress_file)
+        .map_err(|e| format!("{}: {e}", progress_file.display()))?;
+    let saved: Progress = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: unreadable ({e}); run with --restart to start again (nothing is stored twice)",
+            progress_file.display()
+        )
+    })?;
+    if saved.sha256 != sha {
+        return Err(format!(
+            "{} changed since an interrupted import (progress in {}); run with --restart to import it from \
+             the start: rows already stored are recognised by their keys and not stored twice",
+            file.display(),
+            progress_file.display()
+        ));
+    }
+    eprintln!(
+        "Resuming {}: {} rows were answered before the interruption.",
+        file.display(),
+        saved.rows_done
+    );
+    Ok((saved, true))
+}
+
+fn progress_bar(total: u64, done: u64) -> Result<indicatif::ProgressBar, String> {
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -684,15 +787,24 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
         )
         .map_err(|e| e.to_string())?,
     );
-    bar.set_position(progress.rows_done);
+    bar.set_position(done);
+    Ok(bar)
+}
 
-    let (req_tx, req_rx) = tokio::sync::mpsc::channel::<BulkUploadHourRecordsRequest>(2);
-    let (batch_tx, mut batch_rx) = tokio::sync::mpsc::unbounded_channel::<Batch>();
-    let skip = progress.rows_done;
-    let batch_size = args.batch;
-    let reader_file = file.clone();
-    // The reader runs on its own thread; it stops early if the upload fails.
-    let reader = tokio::task::spawn_blocking(move || {
+/// Reads the rows after the first `skip` on a thread of their own and
+/// hands them over in batches: each batch's rows to `batches`, the records
+/// among them that parsed to `requests` as one message. A batch closes at
+/// `batch_size` good records or four times as many rows. It stops early if
+/// the upload fails.
+fn spawn_reader(
+    file: PathBuf,
+    format: Format,
+    skip: u64,
+    batch_size: usize,
+    requests: tokio::sync::mpsc::Sender<BulkUploadHourRecordsRequest>,
+    batches: tokio::sync::mpsc::UnboundedSender<Batch>,
+) -> tokio::task::JoinHandle<Result<(), String>> {
+    tokio::task::spawn_blocking(move || {
         let mut index = 0u64;
         let mut rows = Vec::new();
         let mut good = 0usize;
@@ -704,11 +816,11 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
                 .collect();
             let sent = records.len();
             *good = 0;
-            batch_tx
+            batches
                 .send(Batch { rows: batch, sent })
                 .map_err(|_| "stopped".to_owned())?;
             if sent > 0 {
-                req_tx
+                requests
                     .blocking_send(BulkUploadHourRecordsRequest {
                         hour_records: records,
                     })
@@ -716,7 +828,7 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
             }
             Ok(())
         };
-        read_rows(&reader_file, format, true, |row| {
+        read_rows(&file, format, true, |row| {
             index += 1;
             if index <= skip {
                 return Ok(());
@@ -734,17 +846,35 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
             flush(&mut rows, &mut good)?;
         }
         Ok::<(), String>(())
-    });
+    })
+}
 
-    let mut request = conn.request(tokio_stream::wrappers::ReceiverStream::new(req_rx))?;
-    request.set_timeout(std::time::Duration::from_secs(24 * 3600));
-    let outcome = async {
+/// Where the answers go: the counts, the rejects file, the progress saved
+/// beside the input, and the bar.
+struct Ledger<'a> {
+    progress: &'a mut Progress,
+    rejects: &'a mut Rejects,
+    progress_file: &'a Path,
+    bar: &'a indicatif::ProgressBar,
+}
+
+impl Ledger<'_> {
+    /// Sends the messages the reader makes and files the answer to each
+    /// batch, in order, until the reader is done.
+    async fn upload(
+        &mut self,
+        crediting: &mut CreditingServiceClient<tonic::transport::Channel>,
+        request: tonic::Request<
+            tokio_stream::wrappers::ReceiverStream<BulkUploadHourRecordsRequest>,
+        >,
+        batches: &mut tokio::sync::mpsc::UnboundedReceiver<Batch>,
+    ) -> Result<(), String> {
         let mut answers = crediting
             .bulk_upload_hour_records(request)
             .await
             .map_err(|s| client::describe(&s))?
             .into_inner();
-        while let Some(batch) = batch_rx.recv().await {
+        while let Some(batch) = batches.recv().await {
             let results = if batch.sent > 0 {
                 let answer = answers
                     .message()
@@ -762,61 +892,59 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
             } else {
                 Vec::new()
             };
-            let mut results = results.into_iter();
-            for row in &batch.rows {
-                let why = match &row.parsed {
-                    Err(e) => Some(e.clone()),
-                    Ok(_) => {
-                        let r = results.next().ok_or("missing answer")?;
-                        match (r.hour_record, r.refusal) {
-                            (Some(hr), _) => {
-                                progress.accepted += 1;
-                                if hr.state == RecordState::Confirmed as i32 {
-                                    progress.confirmed += 1;
-                                }
-                                progress.hours += hr.explanation.map(|e| e.hours).unwrap_or(0.0);
-                                None
-                            }
-                            (None, Some(refusal)) => Some(reason(&refusal)),
-                            (None, None) => {
-                                Some("the service gave no answer for this record".into())
-                            }
-                        }
-                    }
-                };
-                if let Some(why) = why {
-                    progress.refused += 1;
-                    let first = why.split("; ").next().unwrap_or(&why).to_owned();
-                    *progress.reasons.entry(first).or_insert(0) += 1;
-                    rejects.add(row, &why)?;
-                }
-            }
-            progress.rows_done += batch.rows.len() as u64;
-            progress.rejects_len = rejects.sync()?;
-            save(&progress_file, &progress)?;
-            bar.set_position(progress.rows_done);
-            bar.set_message(format!("{} refused", progress.refused));
+            self.file_batch(&batch, results)?;
         }
-        Ok::<(), String>(())
-    }
-    .await;
-    bar.finish_and_clear();
-    // The reader ends once its channels close.
-    drop(batch_rx);
-    let read = reader.await.map_err(|e| e.to_string())?;
-    if let Err(e) = outcome {
-        return Err(format!(
-            "{e}\nThe import stopped after {} of {} rows; run the same command again to continue \
-             (rows already sent are not stored twice).",
-            progress.rows_done, total
-        ));
-    }
-    read?;
-    let _ = std::fs::remove_file(&progress_file);
-    if progress.refused == 0 {
-        let _ = std::fs::remove_file(&rejects_path);
+        Ok(())
     }
 
+    /// Files what became of each row of a batch (its own parse error, or
+    /// the service's answer, in order), then saves the progress.
+    fn file_batch(&mut self, batch: &Batch, results: Vec<BulkUploadResult>) -> Result<(), String> {
+        let progress = &mut *self.progress;
+        let mut results = results.into_iter();
+        for row in &batch.rows {
+            let why = match &row.parsed {
+                Err(e) => Some(e.clone()),
+                Ok(_) => {
+                    let r = results.next().ok_or("missing answer")?;
+                    answered(progress, r)
+                }
+            };
+            if let Some(why) = why {
+                progress.refused += 1;
+                let first = why.split("; ").next().unwrap_or(&why).to_owned();
+                *progress.reasons.entry(first).or_insert(0) += 1;
+                self.rejects.add(row, &why)?;
+            }
+        }
+        progress.rows_done += batch.rows.len() as u64;
+        progress.rejects_len = self.rejects.sync()?;
+        save(self.progress_file, progress)?;
+        self.bar.set_position(progress.rows_done);
+        self.bar
+            .set_message(format!("{} refused", progress.refused));
+        Ok(())
+    }
+}
+
+/// Counts a record the service stored; for one it refused, the reason.
+fn answered(progress: &mut Progress, r: BulkUploadResult) -> Option<String> {
+    match (r.hour_record, r.refusal) {
+        (Some(hr), _) => {
+            progress.accepted += 1;
+            if hr.state == RecordState::Confirmed as i32 {
+                progress.confirmed += 1;
+            }
+            progress.hours += hr.explanation.map(|e| e.hours).unwrap_or(0.0);
+            None
+        }
+        (None, Some(refusal)) => Some(reason(&refusal)),
+        (None, None) => Some("the service gave no answer for this record".into()),
+    }
+}
+
+/// What the import achieved, with the most frequent reasons for refusal.
+fn summary(file: &Path, progress: &Progress, rejects_path: &Path) {
     println!("Imported {}: {} rows", file.display(), progress.rows_done);
     println!(
         "  accepted {:>7}   confirmed {}, awaiting confirmation {}; {:.2} hours credited",
@@ -840,9 +968,6 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
     } else {
         println!("  refused        0");
     }
-    Ok(Outcome {
-        refused: progress.refused,
-    })
 }
 
 #[cfg(test)]
