@@ -172,39 +172,8 @@ pub async fn non_compliant(
     in_progress: bool,
     json: bool,
 ) -> Result<u8, String> {
-    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
     let employer = resource("employers", employer);
-    let mut states = vec![AnnualState::NonCompliant];
-    if in_progress {
-        states.push(AnnualState::InProgress);
-    }
-    let mut found = Vec::new();
-    for state in states {
-        let mut token = String::new();
-        loop {
-            let page = c
-                .list_annual_statuses(conn.request(ListAnnualStatusesRequest {
-                    page_size: 500,
-                    page_token: token.clone(),
-                    year,
-                    employer: employer.clone(),
-                    state: state as i32,
-                    ..Default::default()
-                })?)
-                .await
-                .map_err(|e| describe(&e))?
-                .into_inner();
-            found.extend(
-                page.annual_statuses
-                    .into_iter()
-                    .filter(|s| state == AnnualState::NonCompliant || is_short(s)),
-            );
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            token = page.next_page_token;
-        }
-    }
+    let found = short_statuses(conn, &employer, year, in_progress).await?;
     if json {
         for s in &found {
             print_json_line(s, "ce.crediting.v1.AnnualStatus")?;
@@ -222,37 +191,7 @@ pub async fn non_compliant(
         );
         return Ok(0);
     }
-    // Names from the registry, so a clerk recognises the people.
-    let names = match conn.channel(Service::Registry).await {
-        Ok(ch) => {
-            let mut r = RegistryServiceClient::new(ch);
-            let mut names = std::collections::HashMap::new();
-            for chunk in found.chunks(100) {
-                match r
-                    .batch_get_engineers(conn.request(BatchGetEngineersRequest {
-                        names: chunk.iter().map(|s| s.engineer.clone()).collect(),
-                    })?)
-                    .await
-                {
-                    Ok(resp) => names.extend(
-                        resp.into_inner()
-                            .engineers
-                            .into_iter()
-                            .map(|e: Engineer| (e.name, e.display_name)),
-                    ),
-                    Err(e) => {
-                        eprintln!("(names not shown: {})", describe(&e));
-                        break;
-                    }
-                }
-            }
-            names
-        }
-        Err(e) => {
-            eprintln!("(names not shown: {e})");
-            Default::default()
-        }
-    };
+    let names = engineer_names(conn, &found).await?;
     let width = found.iter().map(|s| s.engineer.len()).max().unwrap_or(8);
     println!(
         "{:<width$}  {:<12}  {:<14}  {:>8}  {:>12}  shortfall",
@@ -274,6 +213,86 @@ pub async fn non_compliant(
         count(found.len(), "engineer")
     );
     Ok(0)
+}
+
+/// The employer's engineers whose year is non-compliant, and with
+/// `in_progress` those still short in a year that is not over, every page.
+async fn short_statuses(
+    conn: &Conn,
+    employer: &str,
+    year: i32,
+    in_progress: bool,
+) -> Result<Vec<AnnualStatus>, String> {
+    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
+    let mut states = vec![AnnualState::NonCompliant];
+    if in_progress {
+        states.push(AnnualState::InProgress);
+    }
+    let mut found = Vec::new();
+    for state in states {
+        let mut token = String::new();
+        loop {
+            let page = c
+                .list_annual_statuses(conn.request(ListAnnualStatusesRequest {
+                    page_size: 500,
+                    page_token: token.clone(),
+                    year,
+                    employer: employer.to_owned(),
+                    state: state as i32,
+                    ..Default::default()
+                })?)
+                .await
+                .map_err(|e| describe(&e))?
+                .into_inner();
+            found.extend(
+                page.annual_statuses
+                    .into_iter()
+                    .filter(|s| state == AnnualState::NonCompliant || is_short(s)),
+            );
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+    }
+    Ok(found)
+}
+
+/// The engineers' names from the registry, so a clerk recognises the
+/// people; none (with a note why) if the registry cannot say.
+async fn engineer_names(
+    conn: &Conn,
+    found: &[AnnualStatus],
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let ch = match conn.channel(Service::Registry).await {
+        Ok(ch) => ch,
+        Err(e) => {
+            eprintln!("(names not shown: {e})");
+            return Ok(Default::default());
+        }
+    };
+    let mut r = RegistryServiceClient::new(ch);
+    let mut names = std::collections::HashMap::new();
+    for chunk in found.chunks(100) {
+        match r
+            .batch_get_engineers(conn.request(BatchGetEngineersRequest {
+                names: chunk.iter().map(|s| s.engineer.clone()).collect(),
+            })?)
+            .await
+        {
+            Ok(resp) => names.extend(
+                resp.into_inner()
+                    .engineers
+                    .into_iter()
+                    .map(|e: Engineer| (e.name, e.display_name)),
+            ),
+            Err(e) => {
+                eprintln!("(names not shown: {})", describe(&e));
+                break;
+            }
+        }
+    }
+    Ok(names)
 }
 
 pub struct ViolationFilter {
