@@ -76,51 +76,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Mint a development token (signed with the development key in the data folder).
-    Token {
-        /// ministry, provincial_hrss, industry_regulator, institution, employer, engineer or service.
-        #[arg(long)]
-        role: String,
-        /// Two-digit province code (provincial HRSS; optional for regulators).
-        #[arg(long)]
-        province: Option<String>,
-        /// Field, for example FIELD_CONSTRUCTION (industry regulators).
-        #[arg(long)]
-        field: Option<String>,
-        /// Organisation: institutions/{id} or employers/{id}.
-        #[arg(long)]
-        org: Option<String>,
-        /// The principal; engineers/{id} for an engineer, the service's name
-        /// (supervision) for a service. Defaults to the role's name.
-        #[arg(long)]
-        subject: Option<String>,
-        /// Lifetime in hours.
-        #[arg(long, default_value_t = 8)]
-        ttl_hours: u64,
-        /// The data folder the services use.
-        #[arg(long, env = "CE_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-    },
+    Token(TokenArgs),
     /// Register engineers in the registry.
     #[command(subcommand)]
     Engineer(EngineerCommand),
     /// Upload hour records from a CSV or JSON Lines file (Art. 17, 21).
     #[command(long_about = import_help())]
-    Import {
-        /// The file: .csv, or .jsonl with one HourRecord in JSON per line.
-        file: PathBuf,
-        /// The file's format, when its extension does not say.
-        #[arg(long, value_enum)]
-        format: Option<import::Format>,
-        /// Where refused rows go, each with its reason. Default: NAME.rejects.csv (or .jsonl) beside the file.
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Records per message (at most 1000).
-        #[arg(long, default_value_t = 500)]
-        batch: usize,
-        /// Ignore saved progress and send every row again (nothing is stored twice).
-        #[arg(long)]
-        restart: bool,
-    },
+    Import(ImportArgs),
     /// An engineer's annual status, with the article behind every record's hours.
     Status {
         /// The engineer: engineers/{id} or {id}.
@@ -150,26 +112,7 @@ enum Command {
         json: bool,
     },
     /// Violations of institutions and engineers (Art. 26, 27).
-    Violations {
-        /// Only this institution's.
-        #[arg(long)]
-        institution: Option<String>,
-        /// Only this engineer's.
-        #[arg(long)]
-        engineer: Option<String>,
-        /// Only this province's.
-        #[arg(long)]
-        province: Option<String>,
-        /// open, decided or closed.
-        #[arg(long)]
-        state: Option<String>,
-        /// For example poor_quality_results or improper_fees.
-        #[arg(long)]
-        category: Option<String>,
-        /// Print each Violation as a line of JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Violations(ViolationsArgs),
     /// An institution's quality scores over time, and why it got its latest grade (Art. 25).
     QualityHistory {
         /// The institution: institutions/{id} or {id}.
@@ -226,6 +169,75 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+// The arguments of `cectl token` (its help is the variant's).
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// ministry, provincial_hrss, industry_regulator, institution, employer, engineer or service.
+    #[arg(long)]
+    role: String,
+    /// Two-digit province code (provincial HRSS; optional for regulators).
+    #[arg(long)]
+    province: Option<String>,
+    /// Field, for example FIELD_CONSTRUCTION (industry regulators).
+    #[arg(long)]
+    field: Option<String>,
+    /// Organisation: institutions/{id} or employers/{id}.
+    #[arg(long)]
+    org: Option<String>,
+    /// The principal; engineers/{id} for an engineer, the service's name
+    /// (supervision) for a service. Defaults to the role's name.
+    #[arg(long)]
+    subject: Option<String>,
+    /// Lifetime in hours.
+    #[arg(long, default_value_t = 8)]
+    ttl_hours: u64,
+    /// The data folder the services use.
+    #[arg(long, env = "CE_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+// The arguments of `cectl import` (its help is the variant's).
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file: .csv, or .jsonl with one HourRecord in JSON per line.
+    file: PathBuf,
+    /// The file's format, when its extension does not say.
+    #[arg(long, value_enum)]
+    format: Option<import::Format>,
+    /// Where refused rows go, each with its reason. Default: NAME.rejects.csv (or .jsonl) beside the file.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Records per message (at most 1000).
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Ignore saved progress and send every row again (nothing is stored twice).
+    #[arg(long)]
+    restart: bool,
+}
+
+// The arguments of `cectl violations` (its help is the variant's).
+#[derive(clap::Args)]
+struct ViolationsArgs {
+    /// Only this institution's.
+    #[arg(long)]
+    institution: Option<String>,
+    /// Only this engineer's.
+    #[arg(long)]
+    engineer: Option<String>,
+    /// Only this province's.
+    #[arg(long)]
+    province: Option<String>,
+    /// open, decided or closed.
+    #[arg(long)]
+    state: Option<String>,
+    /// For example poor_quality_results or improper_fees.
+    #[arg(long)]
+    category: Option<String>,
+    /// Print each Violation as a line of JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -406,148 +418,155 @@ async fn main() -> ExitCode {
         token: cli.token,
         tls,
     };
-    let result: Result<u8, String> = match cli.command {
-        Command::Token {
-            role,
-            province,
-            field,
-            org,
-            subject,
-            ttl_hours,
-            data_dir,
-        } => mint(&role, province, field, org, subject, ttl_hours, data_dir).map(|t| {
-            println!("{t}");
-            0
-        }),
-        Command::Engineer(EngineerCommand::Add {
-            id_number,
-            name,
-            province,
-            field,
-            title,
-            employer,
-            json,
-        }) => {
-            show::engineer_add(
-                &conn,
-                show::NewEngineer {
-                    id_number,
-                    name,
-                    province,
-                    field,
-                    title,
-                    employer,
-                },
-                json,
-            )
-            .await
-        }
-        Command::Import {
-            file,
-            format,
-            rejects,
-            batch,
-            restart,
-        } => import::run(
-            &conn,
-            import::Args {
-                file,
-                format,
-                rejects,
-                batch,
-                restart,
-            },
-        )
-        .await
-        .map(|o| if o.refused > 0 { 3 } else { 0 }),
-        Command::Status {
-            engineer,
-            year,
-            json,
-        } => show::status(&conn, &engineer, year, json).await,
-        Command::Certificate(CertificateCommand::Issue {
-            engineer,
-            year,
-            out,
-        }) => show::certificate_issue(&conn, &engineer, year, out).await,
-        Command::Certificate(CertificateCommand::Verify { file, json }) => {
-            show::certificate_verify(&conn, &file, json).await
-        }
-        Command::NonCompliant {
-            employer,
-            year,
-            in_progress,
-            json,
-        } => show::non_compliant(&conn, &employer, year, in_progress, json).await,
-        Command::Violations {
-            institution,
-            engineer,
-            province,
-            state,
-            category,
-            json,
-        } => {
-            show::violations(
-                &conn,
-                show::ViolationFilter {
-                    institution,
-                    engineer,
-                    province,
-                    state,
-                    category,
-                },
-                json,
-            )
-            .await
-        }
-        Command::QualityHistory { institution, json } => {
-            show::quality_history(&conn, &institution, json).await
-        }
-        Command::Sweep {
-            year,
-            province,
-            json,
-        } => show::sweep(&conn, year, province, json).await,
-        Command::ClosePeriod {
-            period,
-            province,
-            json,
-        } => show::close_period(&conn, period, province, json).await,
-        Command::Call {
-            method,
-            request,
-            addr,
-            get,
-        } => call::run(&conn, &method, &request, addr.as_deref(), get.as_deref())
-            .await
-            .map(|()| 0),
-        Command::Audit(AuditCommand::Verify {
-            service,
-            no_seal,
-            anchor,
-            json,
-        }) => {
-            audit::verify(
-                &conn,
-                audit::Args {
-                    service,
-                    no_seal,
-                    anchor,
-                    json,
-                },
-            )
-            .await
-        }
-        Command::Completion { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "cectl", &mut std::io::stdout());
-            Ok(0)
-        }
-    };
-    match result {
+    match run(&conn, cli.command).await {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("cectl: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs one command: the exit code it asks for, or why it failed.
+async fn run(conn: &Conn, command: Command) -> Result<u8, String> {
+    match command {
+        Command::Token(args) => token(args),
+        Command::Engineer(command) => engineer(conn, command).await,
+        Command::Import(args) => import(conn, args).await,
+        Command::Status {
+            engineer,
+            year,
+            json,
+        } => show::status(conn, &engineer, year, json).await,
+        Command::Certificate(command) => certificate(conn, command).await,
+        Command::NonCompliant {
+            employer,
+            year,
+            in_progress,
+            json,
+        } => show::non_compliant(conn, &employer, year, in_progress, json).await,
+        Command::Violations(args) => violations(conn, args).await,
+        Command::QualityHistory { institution, json } => {
+            show::quality_history(conn, &institution, json).await
+        }
+        Command::Sweep {
+            year,
+            province,
+            json,
+        } => show::sweep(conn, year, province, json).await,
+        Command::ClosePeriod {
+            period,
+            province,
+            json,
+        } => show::close_period(conn, period, province, json).await,
+        Command::Call {
+            method,
+            request,
+            addr,
+            get,
+        } => call::run(conn, &method, &request, addr.as_deref(), get.as_deref())
+            .await
+            .map(|()| 0),
+        Command::Audit(command) => audit(conn, command).await,
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cectl", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}
+
+/// `cectl token`: prints a development token.
+fn token(a: TokenArgs) -> Result<u8, String> {
+    mint(
+        &a.role,
+        a.province,
+        a.field,
+        a.org,
+        a.subject,
+        a.ttl_hours,
+        a.data_dir,
+    )
+    .map(|t| {
+        println!("{t}");
+        0
+    })
+}
+
+/// `cectl engineer add`.
+async fn engineer(conn: &Conn, command: EngineerCommand) -> Result<u8, String> {
+    let EngineerCommand::Add {
+        id_number,
+        name,
+        province,
+        field,
+        title,
+        employer,
+        json,
+    } = command;
+    let engineer = show::NewEngineer {
+        id_number,
+        name,
+        province,
+        field,
+        title,
+        employer,
+    };
+    show::engineer_add(conn, engineer, json).await
+}
+
+/// `cectl import`: exit code 3 when rows were refused.
+async fn import(conn: &Conn, a: ImportArgs) -> Result<u8, String> {
+    let args = import::Args {
+        file: a.file,
+        format: a.format,
+        rejects: a.rejects,
+        batch: a.batch,
+        restart: a.restart,
+    };
+    import::run(conn, args)
+        .await
+        .map(|o| if o.refused > 0 { 3 } else { 0 })
+}
+
+/// `cectl certificate issue|verify`.
+async fn certificate(conn: &Conn, command: CertificateCommand) -> Result<u8, String> {
+    match command {
+        CertificateCommand::Issue {
+            engineer,
+            year,
+            out,
+        } => show::certificate_issue(conn, &engineer, year, out).await,
+        CertificateCommand::Verify { file, json } => {
+            show::certificate_verify(conn, &file, json).await
+        }
+    }
+}
+
+/// `cectl violations`.
+async fn violations(conn: &Conn, a: ViolationsArgs) -> Result<u8, String> {
+    let filter = show::ViolationFilter {
+        institution: a.institution,
+        engineer: a.engineer,
+        province: a.province,
+        state: a.state,
+        category: a.category,
+    };
+    show::violations(conn, filter, a.json).await
+}
+
+/// `cectl audit verify`.
+async fn audit(conn: &Conn, command: AuditCommand) -> Result<u8, String> {
+    let AuditCommand::Verify {
+        service,
+        no_seal,
+        anchor,
+        json,
+    } = command;
+    let args = audit::Args {
+        service,
+        no_seal,
+        anchor,
+        json,
+    };
+    audit::verify(conn, args).await
 }
