@@ -6,7 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cases;
 pub mod chaos;
+pub mod credits;
 pub mod pg;
 pub mod process;
 pub mod world;

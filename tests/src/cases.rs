@@ -1,0 +1,159 @@
+//! Supervision's calls as the tests make them, each unwrapping its answer:
+//! a case recorded, decided and closed, an inspection planned and drawn, a
+//! list read, the outbox waited on. A test that expects a refusal builds
+//! the request with the `…ing` function and calls the client itself.
+
+use std::time::{Duration, Instant};
+
+use ce_proto::common::Role;
+use ce_proto::supervision::{
+    CloseViolationRequest, ClosureKind, CreateInspectionRequest, CreateViolationRequest,
+    DecideViolationRequest, Decision, DrawInspectionSampleRequest, GetOutboxStatusRequest,
+    GetViolationRequest, Inspection, ListNotificationsRequest, ListViolationsRequest, Notification,
+    OutboxStatus, Violation,
+};
+
+use crate::{Supervision, SupervisionEnv, token};
+
+/// The request that records `violation`, without a request id.
+pub fn opening(violation: Violation) -> CreateViolationRequest {
+    CreateViolationRequest {
+        violation: Some(violation),
+        ..Default::default()
+    }
+}
+
+/// Records `violation` through `client`; the case as recorded.
+pub async fn open(client: &mut Supervision, violation: Violation) -> Violation {
+    client
+        .create_violation(opening(violation))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The request that decides case `name` by `decision`.
+pub fn deciding(name: &str, decision: Decision) -> DecideViolationRequest {
+    DecideViolationRequest {
+        name: name.into(),
+        decision: Some(decision),
+    }
+}
+
+/// Decides case `name` by `decision` through `client`; the case decided.
+pub async fn decide(client: &mut Supervision, name: &str, decision: Decision) -> Violation {
+    client
+        .decide_violation(deciding(name, decision))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Closes case `name` as rectified, for `reason`; the case closed.
+pub async fn close_rectified(client: &mut Supervision, name: &str, reason: &str) -> Violation {
+    client
+        .close_violation(CloseViolationRequest {
+            name: name.into(),
+            closure: ClosureKind::Rectified as i32,
+            reason: reason.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Reads case `name` through `client`.
+pub async fn get(client: &mut Supervision, name: &str) -> Violation {
+    client
+        .get_violation(GetViolationRequest { name: name.into() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The cases `client` lists for `req`.
+pub async fn violations(client: &mut Supervision, req: ListViolationsRequest) -> Vec<Violation> {
+    client
+        .list_violations(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .violations
+}
+
+/// The notifications `client` lists for `req`.
+pub async fn notifications(
+    client: &mut Supervision,
+    req: ListNotificationsRequest,
+) -> Vec<Notification> {
+    client
+        .list_notifications(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications
+}
+
+/// The request that plans `inspection`.
+pub fn planning(inspection: Inspection) -> CreateInspectionRequest {
+    CreateInspectionRequest {
+        inspection: Some(inspection),
+    }
+}
+
+/// Plans `inspection` through `client`; the plan as recorded.
+pub async fn plan(client: &mut Supervision, inspection: Inspection) -> Inspection {
+    client
+        .create_inspection(planning(inspection))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The request that draws `target_count` targets of inspection `name` and
+/// `inspector_count` inspectors of `roster`, with no seed of the caller's.
+pub fn drawing(
+    name: &str,
+    target_count: i32,
+    roster: Vec<String>,
+    inspector_count: i32,
+) -> DrawInspectionSampleRequest {
+    DrawInspectionSampleRequest {
+        name: name.into(),
+        target_count,
+        roster,
+        inspector_count,
+        seed: 0,
+    }
+}
+
+/// Draws inspection `name` by `req` through `client`; the inspection drawn.
+pub async fn draw(client: &mut Supervision, req: DrawInspectionSampleRequest) -> Inspection {
+    client
+        .draw_inspection_sample(req)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Waits until supervision's outbox has delivered everything, asking as
+/// the ministry; its status then.
+pub async fn drained(env: &SupervisionEnv, within: Duration) -> OutboxStatus {
+    let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    let started = Instant::now();
+    loop {
+        let s = ministry
+            .get_outbox_status(GetOutboxStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        if s.pending == 0 {
+            return s;
+        }
+        assert!(
+            started.elapsed() < within,
+            "effects still pending after {within:?}: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,60 @@
+//! Crediting's calls as the tests make them, each unwrapping its answer: a
+//! record created, confirmed and read, a year's status read. A test that
+//! expects a refusal builds the request itself and calls the client.
+
+use ce_proto::crediting::{
+    AnnualStatus, ConfirmHourRecordRequest, CreateHourRecordRequest, GetAnnualStatusRequest,
+    GetHourRecordRequest, HourRecord,
+};
+
+use crate::Crediting;
+
+/// The request that creates `record`.
+pub fn creating(record: HourRecord) -> CreateHourRecordRequest {
+    CreateHourRecordRequest {
+        hour_record: Some(record),
+    }
+}
+
+/// Creates `record` through `client`; the record as stored.
+pub async fn record(client: &mut Crediting, record: HourRecord) -> HourRecord {
+    client
+        .create_hour_record(creating(record))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Confirms record `name` through `client`; the record confirmed.
+pub async fn confirm(client: &mut Crediting, name: &str) -> HourRecord {
+    client
+        .confirm_hour_record(ConfirmHourRecordRequest { name: name.into() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Reads record `name` through `client`.
+pub async fn get(client: &mut Crediting, name: &str) -> HourRecord {
+    client
+        .get_hour_record(GetHourRecordRequest { name: name.into() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The name of `engineer`'s status for `year`.
+pub fn status_name(engineer: &str, year: i32) -> String {
+    format!("{engineer}/annualStatuses/{year}")
+}
+
+/// `engineer`'s status for `year`, as `client` reads it.
+pub async fn year(client: &mut Crediting, engineer: &str, year: i32) -> AnnualStatus {
+    client
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(engineer, year),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
