@@ -12,7 +12,7 @@
 //!   timeout off.
 //!
 //! The hostile-client test with 2,000 concurrent `ListEngineers` on a
-//! release build is in `faults.rs`.
+//! release build is in `faults/release.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

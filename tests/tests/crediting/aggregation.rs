@@ -53,17 +53,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
 
     // Three departmental grants on different days: each a record and a status change.
     for day in [1, 2, 3] {
-        w.env
-            .province("44")
-            .create_hour_record(create(face_to_face(
-                &w.engineer,
-                &w.seminar,
-                date(2026, 4, day),
-                1,
-                6.0,
-            )))
-            .await
-            .unwrap();
+        credits::record(
+            &mut w.env.province("44"),
+            face_to_face(&w.engineer, &w.seminar, date(2026, 4, day), 1, 6.0),
+        )
+        .await;
     }
     // Read in pages of two: every change once, in strictly increasing order.
     let (first, cursor) = read_all(&mut ministry, 0, 2).await;
@@ -99,17 +93,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
         .await
         .unwrap()
         .into_inner();
-    let submitted = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(conversion(
-            &w.engineer,
-            conversion::Kind::PaperSole,
-            "10.1000/feed-1",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let submitted = credits::record(
+        &mut w.env.engineer(&w.engineer),
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1000/feed-1"),
+    )
+    .await;
     let next = tokio::time::timeout(std::time::Duration::from_secs(10), watch.next())
         .await
         .expect("the watch delivers a new change")
@@ -143,17 +131,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     let mut expected = seqs.clone();
     expected.push(next.sequence);
     assert_eq!(replayed, expected, "the backlog, then what came since");
-    let live = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(conversion(
-            &w.engineer,
-            conversion::Kind::PaperSole,
-            "10.1000/feed-2",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let live = credits::record(
+        &mut w.env.engineer(&w.engineer),
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1000/feed-2"),
+    )
+    .await;
     let c = tokio::time::timeout(std::time::Duration::from_secs(10), replay.next())
         .await
         .expect("live after the backlog")
@@ -399,30 +381,18 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
 async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance(b: Backend) {
     let w = world(b).await;
     // One grant: 2026 is in progress.
-    w.env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            1,
-            6.0,
-        )))
-        .await
-        .unwrap();
+    credits::record(
+        &mut w.env.province("44"),
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 6.0),
+    )
+    .await;
     // A colleague with one grant too, and one who registers nothing all year.
     let busy = colleague(&w, "王工", Field::ElectricPower).await;
-    w.env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            &busy,
-            &w.seminar,
-            date(2026, 4, 2),
-            1,
-            6.0,
-        )))
-        .await
-        .unwrap();
+    credits::record(
+        &mut w.env.province("44"),
+        face_to_face(&busy, &w.seminar, date(2026, 4, 2), 1, 6.0),
+    )
+    .await;
     let idle = w
         .env
         .registry
@@ -516,13 +486,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .await
         .unwrap()
         .into_inner();
-    let idle_status = guangdong
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&idle.name, year),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let idle_status = credits::year(&mut guangdong, &idle.name, year).await;
     assert_eq!(idle_status.state, AnnualState::NonCompliant as i32);
     assert_eq!(idle_status.shortfall_total_hours, 90.0);
     assert_eq!(
@@ -614,17 +578,11 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
         colleague(&w, "赵工", Field::Construction).await,
     ];
     for (i, e) in engineers.iter().enumerate() {
-        w.env
-            .province("44")
-            .create_hour_record(create(face_to_face(
-                e,
-                &w.seminar,
-                date(2026, 4, 1 + i as i32),
-                1,
-                6.0,
-            )))
-            .await
-            .unwrap();
+        credits::record(
+            &mut w.env.province("44"),
+            face_to_face(e, &w.seminar, date(2026, 4, 1 + i as i32), 1, 6.0),
+        )
+        .await;
     }
     let list = |req: ListAnnualStatusesRequest| {
         let mut c = w.env.province("44");
@@ -748,17 +706,11 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
     let w = world(b).await;
-    w.env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.seminar,
-            date(2026, 4, 2),
-            1,
-            6.0,
-        )))
-        .await
-        .unwrap();
+    credits::record(
+        &mut w.env.province("44"),
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 2), 1, 6.0),
+    )
+    .await;
     let january = crediting_on(&w, time::macros::date!(2027 - 01 - 05)).await;
     let channel = january.channel().await;
     let mut ministry = as_role(

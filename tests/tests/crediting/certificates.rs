@@ -75,47 +75,19 @@ async fn ninety_hours(w: &World) -> HourRecord {
     )
     .await;
     thirty_public_hours_online(w).await;
-    let course = w
-        .env
-        .institution(&w.institution)
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            2,
-            5.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
-    w.env
-        .employer(&w.employer)
-        .confirm_hour_record(ConfirmHourRecordRequest { name: course.name })
-        .await
-        .unwrap();
-    let seminar = w
-        .env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            2,
-            5.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let course = credits::record(
+        &mut w.env.institution(&w.institution),
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 2, 5.0),
+    )
+    .await;
+    credits::confirm(&mut w.env.employer(&w.employer), &course.name).await;
+    let seminar = credits::record(
+        &mut w.env.province("44"),
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 2, 5.0),
+    )
+    .await;
     assert_eq!(seminar.state, RecordState::Confirmed as i32);
-    let year = w
-        .env
-        .engineer(&w.engineer)
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&w.engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let year = credits::year(&mut w.env.engineer(&w.engineer), &w.engineer, 2026).await;
     assert_eq!(
         (
             year.total_hours,
@@ -401,11 +373,7 @@ async fn a_make_up_designation_supersedes_the_certificate_of_the_year_it_makes_u
         .await
         .unwrap()
         .into_inner();
-    hrss.confirm_hour_record(ConfirmHourRecordRequest {
-        name: project.name.clone(),
-    })
-    .await
-    .unwrap();
+    credits::confirm(&mut hrss, &project.name).await;
     let cert = hrss
         .create_hour_certificate(CreateHourCertificateRequest {
             annual_status: status_name(&w.engineer, 2026),

@@ -19,42 +19,17 @@ fn lecture(engineer: &str, engagement: &str, hours: f64) -> HourRecord {
 }
 
 async fn year_of(w: &World, engineer: &str) -> AnnualStatus {
-    w.env
-        .province("44")
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    credits::year(&mut w.env.province("44"), engineer, 2026).await
 }
 
 async fn record(w: &World, name: &str) -> HourRecord {
-    w.env
-        .province("44")
-        .get_hour_record(GetHourRecordRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner()
+    credits::get(&mut w.env.province("44"), name).await
 }
 
 /// Submitted by `engineer` and confirmed by the province.
 async fn confirmed_for(w: &World, engineer: &str, r: HourRecord) -> HourRecord {
-    let submitted = w
-        .env
-        .engineer(engineer)
-        .create_hour_record(create(r))
-        .await
-        .unwrap()
-        .into_inner();
-    w.env
-        .province("44")
-        .confirm_hour_record(ConfirmHourRecordRequest {
-            name: submitted.name,
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    let submitted = credits::record(&mut w.env.engineer(engineer), r).await;
+    credits::confirm(&mut w.env.province("44"), &submitted.name).await
 }
 
 async fn a_lecture_submitted_twice_counts_once(b: Backend) {
@@ -114,25 +89,13 @@ async fn conflicting_claims_on_one_item_are_signalled_to_the_reviewer(b: Backend
         ),
     )
     .await;
-    let sole = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(conversion(
-            &w.engineer,
-            conversion::Kind::ResearchSole,
-            "GDKJ-2026-001",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let sole = credits::record(
+        &mut w.env.engineer(&w.engineer),
+        conversion(&w.engineer, conversion::Kind::ResearchSole, "GDKJ-2026-001"),
+    )
+    .await;
     let under_review = sole.explanation.clone().unwrap();
-    w.env
-        .province("44")
-        .confirm_hour_record(ConfirmHourRecordRequest {
-            name: sole.name.clone(),
-        })
-        .await
-        .unwrap();
+    credits::confirm(&mut w.env.province("44"), &sole.name).await;
     let year = year_of(&w, &w.engineer).await;
     assert_eq!(year.converted_hours, 40.0, "the claim worth most earns");
     let id = |r: &HourRecord| r.name.trim_start_matches("hourRecords/").to_owned();
@@ -184,17 +147,11 @@ async fn two_engineers_claiming_one_role_held_by_one_are_each_signalled(b: Backe
     .await;
     assert!(year_of(&w, &w.engineer).await.signals.is_empty());
     // The second claim: its reviewer sees the conflict before confirming it.
-    let theirs = w
-        .env
-        .engineer(&other)
-        .create_hour_record(create(conversion(
-            &other,
-            conversion::Kind::ResearchPrincipal,
-            "GDKJ 2026 002",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let theirs = credits::record(
+        &mut w.env.engineer(&other),
+        conversion(&other, conversion::Kind::ResearchPrincipal, "GDKJ 2026 002"),
+    )
+    .await;
     let under_review = record(&w, &theirs.name).await.explanation.unwrap();
     assert_eq!(
         under_review.signals,
@@ -204,13 +161,7 @@ async fn two_engineers_claiming_one_role_held_by_one_are_each_signalled(b: Backe
             theirs.name.trim_start_matches("hourRecords/")
         )]
     );
-    w.env
-        .province("44")
-        .confirm_hour_record(ConfirmHourRecordRequest {
-            name: theirs.name.clone(),
-        })
-        .await
-        .unwrap();
+    credits::confirm(&mut w.env.province("44"), &theirs.name).await;
     // Each year is signalled, naming only its own record.
     for (engineer, own, foreign) in [(&w.engineer, &mine, &theirs), (&other, &theirs, &mine)] {
         let year = year_of(&w, engineer).await;
@@ -303,17 +254,11 @@ async fn earlier_submissions_are_indexed_once(b: Backend) {
     // The index serves: another engineer's principal investigator claim is
     // signalled.
     let other = colleague(&w, "孙工", Field::ElectricPower).await;
-    let theirs = w
-        .env
-        .engineer(&other)
-        .create_hour_record(create(conversion(
-            &other,
-            conversion::Kind::ResearchPrincipal,
-            "GDKJ-2026-003",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let theirs = credits::record(
+        &mut w.env.engineer(&other),
+        conversion(&other, conversion::Kind::ResearchPrincipal, "GDKJ-2026-003"),
+    )
+    .await;
     assert_eq!(theirs.explanation.unwrap().signals.len(), 1);
 }
 

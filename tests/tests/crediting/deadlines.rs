@@ -70,17 +70,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
 
     // The institution's upload of the same days for its learner: taken,
     // and once the employer confirms it, 2026's too.
-    let uploaded = institution
-        .create_hour_record(create(face_to_face(
-            &learner,
-            &course,
-            date(2026, 12, 28),
-            3,
-            8.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let uploaded = credits::record(
+        &mut institution,
+        face_to_face(&learner, &course, date(2026, 12, 28), 3, 8.0),
+    )
+    .await;
     as_role(
         &w,
         &channel,

@@ -139,17 +139,11 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     let huangpu = new_employer(registry, "31", "Huangpu Grid").await;
     let seminar_2027 = seminar_2027(registry).await;
     // The department grants 24 hours.
-    w.env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            3,
-            8.0,
-        )))
-        .await
-        .unwrap();
+    credits::record(
+        &mut w.env.province("44"),
+        face_to_face(engineer, &w.seminar, date(2026, 4, 1), 3, 8.0),
+    )
+    .await;
 
     // 2027: 16 more hours from Guangdong, and Shanghai takes the engineer
     // on with a Shanghai employer as the year begins.
@@ -347,17 +341,11 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     let shanghai_seminar = seminar(registry, "31", date(2026, 9, 1), date(2026, 9, 1)).await;
     // Guangdong grants 24 hours of 2026 through it: it has now looked the
     // engineer up, in Guangdong.
-    w.env
-        .province("44")
-        .create_hour_record(create(face_to_face(
-            engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            3,
-            8.0,
-        )))
-        .await
-        .unwrap();
+    credits::record(
+        &mut w.env.province("44"),
+        face_to_face(engineer, &w.seminar, date(2026, 4, 1), 3, 8.0),
+    )
+    .await;
     // From here the first replica answers from what it looked up, for as
     // long as its registry cache keeps it (30 s).
     let looked_up = Instant::now();
@@ -538,4 +526,142 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     );
 }
 
-both_backends!(a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_went);
+/// Art. 22: hours stay valid when an engineer moves province. The record
+/// keeps the province it was registered in; the year counts it wherever the
+/// engineer now is; the new province reads the year, and its own hours add.
+async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
+    let w = world(b).await;
+    let granted = credits::record(
+        &mut w.env.province("44"),
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 3, 8.0),
+    )
+    .await;
+    assert_eq!(granted.province, "44");
+    // Shanghai takes the engineer on; the registry keeps who they are.
+    let r = &w.env.registry;
+    r.ministry()
+        .update_engineer(reg::UpdateEngineerRequest {
+            engineer: Some(reg::Engineer {
+                name: w.engineer.clone(),
+                province: "31".into(),
+                employer: String::new(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["province".into(), "employer".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    let shanghai_seminar = reg::Activity {
+        title: "Grid protection, Shanghai".into(),
+        subject_category: SubjectCategory::Public as i32,
+        ..ce_tests::world::activity("31", date(2026, 9, 1), date(2026, 9, 30), 8.0)
+    };
+    let shanghai_seminar =
+        ce_tests::world::create_activity(&mut r.province("31"), shanghai_seminar).await;
+    // A crediting that has not cached the engineer's old province.
+    let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
+    let channel = fresh.channel().await;
+    let shanghai = || {
+        as_role(
+            &w,
+            &channel,
+            ce_server::auth::TokenRequest {
+                province: Some("31".into()),
+                ..ce_tests::token(Role::ProvincialHrss, "hrss-31-clerk")
+            },
+        )
+    };
+    let status = credits::year(&mut shanghai(), &w.engineer, 2026).await;
+    assert_eq!(
+        status.total_hours, 24.0,
+        "Guangdong's hours count in Shanghai"
+    );
+    let more = credits::record(
+        &mut shanghai(),
+        HourRecord {
+            activity: Some(A::FaceToFace(FaceToFaceTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2026, 9, 2),
+                days: 2,
+                hours_per_day: 8.0,
+            })),
+            ..face_to_face(&w.engineer, &shanghai_seminar, date(2026, 9, 2), 2, 8.0)
+        },
+    )
+    .await;
+    assert_eq!(more.province, "31");
+    let status = credits::year(&mut shanghai(), &w.engineer, 2026).await;
+    assert_eq!(
+        (
+            status.total_hours,
+            status.public_hours,
+            status.province.as_str()
+        ),
+        (40.0, 16.0, "31"),
+        "both provinces' hours, under the rules of where the engineer is now"
+    );
+    // The first record is still Guangdong's, listed under where it was registered.
+    let kept = credits::get(&mut shanghai(), &granted.name).await;
+    assert_eq!(kept.province, "44");
+    let listed = w
+        .env
+        .ministry()
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: w.engineer.clone(),
+            province: "44".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records;
+    assert_eq!(
+        listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        [granted.name.as_str()]
+    );
+    // Guangdong keeps the record it registered, and the year is no longer its.
+    let mut guangdong = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("44".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
+        },
+    );
+    guangdong
+        .get_hour_record(GetHourRecordRequest {
+            name: granted.name.clone(),
+        })
+        .await
+        .unwrap();
+    let err = guangdong
+        .get_annual_status(GetAnnualStatusRequest {
+            name: status_name(&w.engineer, 2026),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // And a province the engineer never lived in reads neither.
+    let mut beijing = as_role(
+        &w,
+        &channel,
+        ce_server::auth::TokenRequest {
+            province: Some("11".into()),
+            ..ce_tests::token(Role::ProvincialHrss, "hrss-11-clerk")
+        },
+    );
+    let err = beijing
+        .get_hour_record(GetHourRecordRequest {
+            name: granted.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+both_backends!(
+    a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_went,
+    hours_stay_valid_when_an_engineer_moves_province,
+);

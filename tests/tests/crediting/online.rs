@@ -56,13 +56,7 @@ async fn online_hours_are_the_verified_durations_counted_once(b: Backend) {
         statement("completed", "2026-09-10T12:00:00Z", "PT45M"),
         statement("launched", "2026-09-10T11:00:00Z", "PT10H"),
     ];
-    let granted = w
-        .env
-        .province("44")
-        .create_hour_record(create(record(statements, 10.0)))
-        .await
-        .unwrap()
-        .into_inner();
+    let granted = credits::record(&mut w.env.province("44"), record(statements, 10.0)).await;
     let e = granted.explanation.unwrap();
     assert_eq!(e.hours, 3.25, "{}", e.text);
     assert!(e.text.contains("verify"), "{}", e.text);

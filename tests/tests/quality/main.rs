@@ -12,6 +12,7 @@ use ce_proto::quality::*;
 use ce_proto::registry::{self as reg, CreateInstitutionRequest};
 use ce_proto::supervision::{ListViolationsRequest, ViolationCategory};
 use ce_server::auth::TokenRequest;
+use ce_tests::cases;
 use ce_tests::{Backend, QualityEnv, bad_fields, both_backends, credit_code, token};
 use tonic::Code;
 
@@ -835,7 +836,6 @@ async fn a_watch_on_one_replica_sees_scores_computed_by_another(b: Backend) {
 }
 
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
-    use ce_proto::supervision::DecideViolationRequest;
     let env = QualityEnv::start(b).await;
     let inst = env
         .registry
@@ -865,12 +865,7 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
         let case = ce_tests::world::fees_without_training(&inst);
         let case = ce_tests::world::create_violation(&mut sup, case).await;
         if decide {
-            sup.decide_violation(DecideViolationRequest {
-                name: case,
-                decision: Some(ce_tests::world::first_offence_warning()),
-            })
-            .await
-            .unwrap();
+            cases::decide(&mut sup, &case, ce_tests::world::first_offence_warning()).await;
         }
     }
     evaluations(&env, &inst, 30, 4).await;

@@ -1,0 +1,189 @@
+//! PostgreSQL restarted under load: failed calls are UNAVAILABLE, health
+//! follows the outage and the recovery, and every acknowledged write is
+//! kept.
+
+use super::*;
+
+async fn health(channel: tonic::transport::Channel) -> ServingStatus {
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    ServingStatus::try_from(status).unwrap()
+}
+
+/// What the clients saw, call by call.
+#[derive(Default)]
+struct Outcomes {
+    codes: BTreeMap<String, usize>,
+    acknowledged: Vec<String>,
+    /// Failures other than UNAVAILABLE, with their messages.
+    unexpected: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_every_write() {
+    let cluster = ce_tests::pg::PrivateCluster::start();
+    let place = ce_tests::Place::new(Backend::Postgres);
+    let mut config = place.config("registry");
+    config.database.url = cluster.database("registry_restart");
+    config.database.max_connections = 4;
+    let service = ce_tests::start_service(config, registry::start).await;
+    let token = place.token(TokenRequest {
+        province: Some("44".into()),
+        ..ce_tests::token(ce_proto::common::Role::ProvincialHrss, "hrss-44-clerk")
+    });
+    let channel = service.channel().await;
+
+    // Four clients write and read until told to stop (and for at most two minutes).
+    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (channel, token, outcomes, stop) = (
+            channel.clone(),
+            token.clone(),
+            outcomes.clone(),
+            stop.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut c = RegistryServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(120) {
+                let created = c
+                    .create_employer(CreateEmployerRequest {
+                        employer: Some(reg::Employer {
+                            display_name: "Under Load Ltd".into(),
+                            ..world::employer("44")
+                        }),
+                    })
+                    .await;
+                let read = c.list_employers(ListEmployersRequest::default()).await;
+                {
+                    let mut o = outcomes.lock().unwrap();
+                    for err in [created.as_ref().err(), read.as_ref().err()] {
+                        let code = err.map(|e| e.code()).unwrap_or(Code::Ok);
+                        *o.codes.entry(format!("{code:?}")).or_default() += 1;
+                        if let Some(e) = err
+                            && e.code() != Code::Unavailable
+                        {
+                            o.unexpected
+                                .push(format!("{:?}: {}", e.code(), e.message()));
+                        }
+                    }
+                    if let Ok(e) = created {
+                        o.acknowledged.push(e.into_inner().name);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    let wait_for = |what: &'static str, seconds: u64| {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        move || assert!(Instant::now() < deadline, "{what} within {seconds} s")
+    };
+
+    // Some load first, then the restart.
+    let check = wait_for("calls succeeding before the restart", 30);
+    while outcomes.lock().unwrap().acknowledged.len() < 20 {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::task::block_in_place(|| cluster.stop());
+    let check = wait_for("health reporting the outage", 30);
+    while health(channel.clone()).await != ServingStatus::NotServing {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let during = outcomes
+        .lock()
+        .unwrap()
+        .codes
+        .get("Unavailable")
+        .copied()
+        .unwrap_or(0);
+    let check = wait_for("clients meeting the outage", 30);
+    while outcomes
+        .lock()
+        .unwrap()
+        .codes
+        .get("Unavailable")
+        .copied()
+        .unwrap_or(0)
+        < during + 8
+    {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::task::block_in_place(|| cluster.start_again());
+
+    // The same service process recovers: health, then calls.
+    let check = wait_for("health reporting the recovery", 60);
+    while health(channel.clone()).await != ServingStatus::Serving {
+        check();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = outcomes.lock().unwrap().acknowledged.len();
+    let check = wait_for("writes succeeding after the restart", 60);
+    while outcomes.lock().unwrap().acknowledged.len() < after + 20 {
+        check();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.await.unwrap();
+    }
+
+    let o = std::mem::take(&mut *outcomes.lock().unwrap());
+    println!(
+        "outcomes: {:?}, {} writes acknowledged",
+        o.codes,
+        o.acknowledged.len()
+    );
+    assert!(
+        o.codes.get("Unavailable").copied().unwrap_or(0) > 0,
+        "the outage was felt"
+    );
+    let others: Vec<_> = o
+        .codes
+        .iter()
+        .filter(|(code, _)| !matches!(code.as_str(), "Ok" | "Unavailable"))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "every failure is UNAVAILABLE (retryable): {others:?} {:?}",
+        o.unexpected
+    );
+    // Every acknowledged write is there.
+    let mut c = RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+    let mut listed = BTreeSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = c
+            .list_employers(ListEmployersRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        listed.extend(page.employers.into_iter().map(|e| e.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let missing: Vec<_> = o
+        .acknowledged
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    service.stop().await;
+}
