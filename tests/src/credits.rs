@@ -3,8 +3,8 @@
 //! expects a refusal builds the request itself and calls the client.
 
 use ce_proto::crediting::{
-    AnnualStatus, ConfirmHourRecordRequest, CreateHourRecordRequest, GetAnnualStatusRequest,
-    GetHourRecordRequest, HourRecord,
+    AnnualStatus, ConfirmHourRecordRequest, CorrectHourRecordRequest, CreateHourRecordRequest,
+    GetAnnualStatusRequest, GetHourRecordRequest, HourRecord,
 };
 
 use crate::Crediting;
@@ -53,6 +53,26 @@ pub async fn year(client: &mut Crediting, engineer: &str, year: i32) -> AnnualSt
     client
         .get_annual_status(GetAnnualStatusRequest {
             name: status_name(engineer, year),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Asks `client` to create `record`, which it refuses; the refusal.
+pub async fn refused(client: &mut Crediting, record: HourRecord) -> tonic::Status {
+    client
+        .create_hour_record(creating(record))
+        .await
+        .unwrap_err()
+}
+
+/// Corrects record `name` to `record` through `client`; the correction.
+pub async fn correct(client: &mut Crediting, name: &str, record: HourRecord) -> HourRecord {
+    client
+        .correct_hour_record(CorrectHourRecordRequest {
+            name: name.into(),
+            hour_record: Some(record),
         })
         .await
         .unwrap()

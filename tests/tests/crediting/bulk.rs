@@ -198,13 +198,14 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     }
     let err = me.create_hour_record(create(other)).await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists, "same key, other content");
-    let err = me
-        .create_hour_record(create(keyed(
+    let err = credits::refused(
+        &mut me,
+        keyed(
             conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/new"),
             "paper-2",
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("Art. 21"), "{}", err.message());
 

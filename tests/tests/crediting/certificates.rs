@@ -155,22 +155,12 @@ async fn a_certificate_is_revoked_when_a_correction_changes_its_figures_and_a_ne
     );
 
     // The department corrects its seminar: 2 days of 3 hours, not 5.
-    let corrected = w
-        .env
-        .province("44")
-        .correct_hour_record(CorrectHourRecordRequest {
-            name: seminar.name.clone(),
-            hour_record: Some(face_to_face(
-                &w.engineer,
-                &w.seminar,
-                date(2026, 4, 1),
-                2,
-                3.0,
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let corrected = credits::correct(
+        &mut w.env.province("44"),
+        &seminar.name,
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 2, 3.0),
+    )
+    .await;
     assert_eq!(corrected.state, RecordState::Confirmed as i32);
     let year = engineer
         .get_annual_status(GetAnnualStatusRequest {
@@ -264,22 +254,12 @@ async fn a_correction_that_leaves_the_certified_figures_leaves_the_certificate_v
     // The seminar's days were mistyped: 2 and 3 April, not 1 and 2. The
     // same hours, so the same figures, though the year is written again
     // (its records are not the same).
-    let corrected = w
-        .env
-        .province("44")
-        .correct_hour_record(CorrectHourRecordRequest {
-            name: seminar.name.clone(),
-            hour_record: Some(face_to_face(
-                &w.engineer,
-                &w.seminar,
-                date(2026, 4, 2),
-                2,
-                5.0,
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let corrected = credits::correct(
+        &mut w.env.province("44"),
+        &seminar.name,
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 2), 2, 5.0),
+    )
+    .await;
     let after = engineer
         .get_annual_status(GetAnnualStatusRequest {
             name: status.clone(),

@@ -35,12 +35,11 @@ async fn confirmed_for(w: &World, engineer: &str, r: HourRecord) -> HourRecord {
 async fn a_lecture_submitted_twice_counts_once(b: Backend) {
     let w = world(b).await;
     // An engagement is required: it is what makes a lecture count once.
-    let err = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(lecture(&w.engineer, " ", 2.5)))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut w.env.engineer(&w.engineer),
+        lecture(&w.engineer, " ", 2.5),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["hour_record.conversion.evidence_id"]);
     assert!(err.message().contains("Art. 18(8)"), "{}", err.message());
 

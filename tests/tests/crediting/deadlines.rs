@@ -46,17 +46,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
     );
 
     // The department's grant of 28-30 December: taken, confirmed, 2026's.
-    let granted = department
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &seminar,
-            date(2026, 12, 28),
-            3,
-            8.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let granted = credits::record(
+        &mut department,
+        face_to_face(&w.engineer, &seminar, date(2026, 12, 28), 3, 8.0),
+    )
+    .await;
     assert_eq!(granted.state, RecordState::Confirmed as i32);
     let year = |engineer: &str| GetAnnualStatusRequest {
         name: status_name(engineer, 2026),
@@ -101,16 +95,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
     );
 
     // Days that run into 2027 are refused on the field that ends them.
-    let err = institution
-        .create_hour_record(create(face_to_face(
-            &learner,
-            &course,
-            date(2026, 12, 30),
-            4,
-            8.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut institution,
+        face_to_face(&learner, &course, date(2026, 12, 30), 4, 8.0),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["hour_record.face_to_face.days"]);
     assert!(
         err.message().contains("past the end of 2026"),
@@ -120,14 +109,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
 
     // The engineer's own 2026 paper: "in the same year" (Art. 21).
     let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
-    let err = me
-        .create_hour_record(create(conversion(
-            &w.engineer,
-            conversion::Kind::PaperSole,
-            "10.1/december",
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut me,
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/december"),
+    )
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(
         err.message().contains("Art. 21") && err.message().contains("2026-12-31"),
@@ -146,16 +132,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
             ..ce_tests::token(Role::Institution, "institution-clerk")
         },
     );
-    let err = institution
-        .create_hour_record(create(face_to_face(
-            &learner,
-            &course,
-            date(2026, 12, 31),
-            1,
-            8.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut institution,
+        face_to_face(&learner, &course, date(2026, 12, 31), 1, 8.0),
+    )
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(
         err.message().contains("2027-03-31")

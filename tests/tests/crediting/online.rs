@@ -62,10 +62,9 @@ async fn online_hours_are_the_verified_durations_counted_once(b: Backend) {
     assert!(e.text.contains("verify"), "{}", e.text);
 
     // A statement outside the course's days, and one without a duration.
-    let err = w
-        .env
-        .province("44")
-        .create_hour_record(create(record(
+    let err = credits::refused(
+        &mut w.env.province("44"),
+        record(
             vec![
                 statement("attended", "2026-09-03T10:00:00+08:00", "PT1H"),
                 serde_json::json!({
@@ -76,23 +75,22 @@ async fn online_hours_are_the_verified_durations_counted_once(b: Backend) {
                 .to_string(),
             ],
             0.0,
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(
         bad_fields(&err),
         ["hour_record.online.xapi_statements[1].result.duration"]
     );
-    let err = w
-        .env
-        .province("44")
-        .create_hour_record(create(record(
+    let err = credits::refused(
+        &mut w.env.province("44"),
+        record(
             vec![statement("attended", "2026-10-01T00:30:00+08:00", "PT1H")],
             0.0,
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&err), ["hour_record.online.sessions"]);
     assert!(err.message().contains("Art. 13"), "{}", err.message());

@@ -9,16 +9,11 @@ async fn refusals_name_the_rule(b: Backend) {
     let mut inst = w.env.institution(&w.institution);
 
     // Impossible input, by the rules library, naming the request field.
-    let err = inst
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            1,
-            30.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut inst,
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 30.0),
+    )
+    .await;
     assert_eq!(
         bad_fields(&err),
         vec!["hour_record.face_to_face.hours_per_day"]
@@ -37,56 +32,40 @@ async fn refusals_name_the_rule(b: Backend) {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("Art. 31"), "{}", err.message());
     // Another organiser's activity.
-    let err = inst
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            1,
-            3.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut inst,
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 3.0),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     // An engineer the registry does not know.
-    let err = inst
-        .create_hour_record(create(face_to_face(
+    let err = credits::refused(
+        &mut inst,
+        face_to_face(
             "engineers/0190ffff-0000-7000-8000-000000000000",
             &w.course,
             date(2026, 3, 2),
             1,
             3.0,
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["hour_record.engineer"]);
     // An employer registers nothing.
-    let err = w
-        .env
-        .employer(&w.employer)
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            1,
-            3.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut w.env.employer(&w.employer),
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 3.0),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // A disqualified institution's later hours are refused (Art. 26).
     let (_fresh, mut inst) = disqualified_from_march_3(&w).await;
-    let err = inst
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            3,
-            6.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut inst,
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 3, 6.0),
+    )
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(
         err.message().contains("Art. 26") && err.message().contains("disqualified"),
@@ -121,14 +100,11 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
             service.channel().await,
             ce_tests::bearer(&token),
         );
-    let err = me
-        .create_hour_record(create(conversion(
-            &w.engineer,
-            conversion::Kind::PaperSole,
-            "10.1/late",
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut me,
+        conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/late"),
+    )
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(
         err.message().contains("Art. 21") && err.message().contains("2026-12-31"),
@@ -181,18 +157,11 @@ async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend)
 async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_signalled(b: Backend) {
     let w = world(b).await;
     // The course runs 2026-03-02 to 03-04.
-    let err = w
-        .env
-        .institution(&w.institution)
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 4),
-            2,
-            4.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut w.env.institution(&w.institution),
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 4), 2, 4.0),
+    )
+    .await;
     assert_eq!(
         bad_fields(&err),
         vec!["hour_record.face_to_face.start_date"]

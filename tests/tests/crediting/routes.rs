@@ -27,15 +27,7 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
         explanation.text
     );
 
-    let status = w
-        .env
-        .engineer(&w.engineer)
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&w.engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let status = credits::year(&mut w.env.engineer(&w.engineer), &w.engineer, 2026).await;
     assert_eq!(status.professional_hours, 24.0);
     assert_eq!(status.shortfall_total_hours, 66.0);
     assert_eq!(
@@ -47,18 +39,11 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     assert_eq!(status.explanations.len(), 1);
 
     // Another department cannot grant hours for it.
-    let err = w
-        .env
-        .province("11")
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.seminar,
-            date(2026, 4, 1),
-            1,
-            4.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut w.env.province("11"),
+        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 4.0),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -128,19 +113,11 @@ async fn regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_up
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // The field's regulator confirms an institution's upload.
-    let uploaded = w
-        .env
-        .institution(&w.institution)
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            1,
-            6.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let uploaded = credits::record(
+        &mut w.env.institution(&w.institution),
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 6.0),
+    )
+    .await;
     let confirmed = credits::confirm(&mut regulator, &uploaded.name).await;
     assert_eq!(confirmed.state, RecordState::Confirmed as i32);
     assert_eq!(confirmed.decided_by, "regulator-clerk");
@@ -148,18 +125,17 @@ async fn regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_up
     assert_eq!(status.total_hours, 16.0 + 16.0 + 6.0);
 
     // An activity the registry does not hold.
-    let err = w
-        .env
-        .institution(&w.institution)
-        .create_hour_record(create(face_to_face(
+    let err = credits::refused(
+        &mut w.env.institution(&w.institution),
+        face_to_face(
             &w.engineer,
             "activities/none-such",
             date(2026, 3, 2),
             1,
             6.0,
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["hour_record.registry_activity"]);
 }
 
@@ -208,15 +184,7 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     );
 
     // Not counted until confirmed.
-    let before = w
-        .env
-        .employer(&w.employer)
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&w.engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let before = credits::year(&mut w.env.employer(&w.employer), &w.engineer, 2026).await;
     assert_eq!(before.total_hours, 0.0);
 
     let confirmed = w
@@ -241,17 +209,11 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     );
 
     // The field's regulator may confirm an upload, or reject it with a reason.
-    let second = inst
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            1,
-            2.0,
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+    let second = credits::record(
+        &mut inst,
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 2.0),
+    )
+    .await;
     let err = w
         .env
         .regulator(Field::ElectricPower, None)
@@ -340,15 +302,15 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
         .unwrap();
 
     // The same patent again is kept, shown, and credited 0 (docs/rules.md, worked example 4).
-    let again = me
-        .create_hour_record(create(conversion(
+    let again = credits::record(
+        &mut me,
+        conversion(
             &w.engineer,
             conversion::Kind::InventionPatent,
             "zl 202610000001.x",
-        )))
-        .await
-        .unwrap()
-        .into_inner();
+        ),
+    )
+    .await;
     let again = credits::confirm(&mut w.env.province("44"), &again.name).await;
     let e = again.explanation.unwrap();
     assert_eq!(e.hours, 0.0);
@@ -368,7 +330,7 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
         "the same client key and content is the same record"
     );
     paper.evidence_changed();
-    let err = me.create_hour_record(create(paper)).await.unwrap_err();
+    let err = credits::refused(&mut me, paper).await;
     assert_eq!(err.code(), Code::AlreadyExists);
     credits::confirm(&mut w.env.province("44"), &p.name).await;
     let status = credits::year(&mut me, &w.engineer, 2026).await;
@@ -379,25 +341,21 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
     assert_eq!(status.explanations.len(), 3);
 
     // Training arrives from its organiser, not from the engineer.
-    let err = me
-        .create_hour_record(create(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            1,
-            4.0,
-        )))
-        .await
-        .unwrap_err();
+    let err = credits::refused(
+        &mut me,
+        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 4.0),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["hour_record.activity"]);
-    let err = me
-        .create_hour_record(create(conversion(
+    let err = credits::refused(
+        &mut me,
+        conversion(
             "engineers/someone-else",
             conversion::Kind::PaperSole,
             "10.1/x",
-        )))
-        .await
-        .unwrap_err();
+        ),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 

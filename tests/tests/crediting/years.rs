@@ -550,19 +550,13 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
     assert_eq!(err.code(), Code::InvalidArgument);
 
     // Not begun yet, or longer than any posting: refused, naming the field.
-    let err = me
-        .create_hour_record(create(aid(date(2027, 3, 1), date(2028, 2, 28))))
-        .await
-        .unwrap_err();
+    let err = credits::refused(&mut me, aid(date(2027, 3, 1), date(2028, 2, 28))).await;
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert_eq!(
         bad_fields(&err),
         vec!["hour_record.aid_assignment.start_date"]
     );
-    let err = me
-        .create_hour_record(create(aid(date(2026, 1, 1), date(2040, 12, 31))))
-        .await
-        .unwrap_err();
+    let err = credits::refused(&mut me, aid(date(2026, 1, 1), date(2040, 12, 31))).await;
     assert_eq!(
         bad_fields(&err),
         vec!["hour_record.aid_assignment.end_date"]
