@@ -9,32 +9,14 @@ use ce_rules::article::{ART_10, ART_13, ART_26};
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
+use crate::convert;
 use crate::engineers::{check_field, check_province};
 use crate::names::{self, ACTIVITIES, INSTITUTIONS};
 use crate::scope::{self, Organiser};
 use crate::store::activities::{self as store, ActivityFilter, ActivityRow};
 use crate::store::{decode_set, institutions as institution_store};
 use ce_rules::standing;
-use ce_server::dates::{self, timestamp};
-
-pub fn to_proto(row: ActivityRow) -> Activity {
-    Activity {
-        name: names::name(ACTIVITIES, &row.id),
-        title: row.title,
-        organiser_kind: row.organiser_kind,
-        organiser: row.organiser,
-        province: row.province,
-        field: row.field,
-        subject_category: row.subject_category,
-        delivery_mode: row.delivery_mode,
-        start_date: dates::text_to_proto(&row.start_date),
-        end_date: dates::text_to_proto(&row.end_date),
-        hours_per_day: row.hours_per_day,
-        fee_fen: row.fee_fen,
-        create_time: Some(timestamp(row.create_micros)),
-        update_time: Some(timestamp(row.update_micros)),
-    }
-}
+use ce_server::dates;
 
 /// Who runs the activity, as the rules know organisers (Art. 12).
 fn run_by(organiser: &Organiser) -> ce_rules::Organiser {
@@ -185,7 +167,7 @@ pub async fn create(db: &Db, call: &Call, a: Activity, now: i64) -> Result<Activ
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::activity(row))
 }
 
 pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Activity, ApiError> {
@@ -194,7 +176,7 @@ pub async fn get(db: &Db, _call: &Call, name: &str) -> Result<Activity, ApiError
         .read(move |conn| store::get(conn, &id))
         .await?
         .ok_or_else(|| names::not_found(name))?;
-    Ok(to_proto(row))
+    Ok(convert::activity(row))
 }
 
 /// The activities named, in the order asked, and the names that do not
@@ -215,7 +197,7 @@ pub async fn batch_get(
     let mut missing = Vec::new();
     for name in names {
         match rows.get(&name) {
-            Some(r) => found.push(to_proto(r.clone())),
+            Some(r) => found.push(convert::activity(r.clone())),
             None => missing.push(name),
         }
     }
@@ -254,7 +236,7 @@ pub async fn update(
         .write(move |conn| -> Result<_, ApiError> {
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&a.name))?;
             scope::update_activity(&call.caller, &before.organiser)?;
-            let mut merged = to_proto(before.clone());
+            let mut merged = convert::activity(before.clone());
             for p in &paths {
                 match p.as_str() {
                     "title" => merged.title = a.title.clone(),
@@ -300,7 +282,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::activity(row))
 }
 
 pub async fn list(
@@ -338,7 +320,7 @@ pub async fn list(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
-            |r| Ok(to_proto(r)),
+            |r| Ok(convert::activity(r)),
             call.max_message_bytes,
         )
         .await?;

@@ -7,23 +7,11 @@ use ce_rules::article::ART_2;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
+use crate::convert;
 use crate::engineers::{check_display_name, check_province};
 use crate::names::{self, EMPLOYERS};
 use crate::scope;
 use crate::store::employers::{self as store, EmployerFilter, EmployerRow};
-use ce_server::dates::timestamp;
-
-pub fn to_proto(row: EmployerRow) -> Employer {
-    Employer {
-        name: names::name(EMPLOYERS, &row.id),
-        credit_code: row.credit_code,
-        display_name: row.display_name,
-        kind: row.kind,
-        province: row.province,
-        create_time: Some(timestamp(row.create_micros)),
-        update_time: Some(timestamp(row.update_micros)),
-    }
-}
 
 fn check_kind(v: &mut Violations, kind: i32) {
     match EmployerKind::try_from(kind) {
@@ -74,7 +62,7 @@ pub async fn create(db: &Db, call: &Call, e: Employer, now: i64) -> Result<Emplo
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::employer(row))
 }
 
 pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Employer, ApiError> {
@@ -84,7 +72,7 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Employer, ApiError>
         .await?
         .ok_or_else(|| names::not_found(name))?;
     scope::read_employer(&call.caller, name, &row.province)?;
-    Ok(to_proto(row))
+    Ok(convert::employer(row))
 }
 
 const MUTABLE: &[&str] = &["display_name", "kind", "province"];
@@ -129,7 +117,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::employer(row))
 }
 
 pub async fn list(
@@ -167,7 +155,7 @@ pub async fn list(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
-            |r| Ok(to_proto(r)),
+            |r| Ok(convert::employer(r)),
             call.max_message_bytes,
         )
         .await?;

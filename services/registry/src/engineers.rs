@@ -12,11 +12,11 @@ use ce_rules::article::{ART_22, ART_29};
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
+use crate::convert;
 use crate::names::{self, EMPLOYERS, ENGINEERS};
 use crate::scope::{self, EngineerFilter, EngineerScope};
 use crate::store::employers as employer_store;
 use crate::store::engineers::{self as store, EngineerRow, MoveRow};
-use ce_server::dates::timestamp;
 
 fn scope_of(row: &EngineerRow) -> (String, Option<String>) {
     (
@@ -40,22 +40,6 @@ fn check(
             employer: employer.as_deref(),
         },
     )
-}
-
-pub fn to_proto(row: EngineerRow) -> Engineer {
-    let (name, employer) = scope_of(&row);
-    Engineer {
-        name,
-        id_number: row.id_number,
-        display_name: row.display_name,
-        province: row.province,
-        field: row.field,
-        title_level: row.title_level,
-        employer: employer.unwrap_or_default(),
-        create_time: Some(timestamp(row.create_micros)),
-        update_time: Some(timestamp(row.update_micros)),
-        place_sequence: row.place_sequence,
-    }
 }
 
 pub fn check_province(v: &mut Violations, field: &str, code: &str) {
@@ -169,7 +153,7 @@ pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engin
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::engineer(row))
 }
 
 pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Engineer, ApiError> {
@@ -179,7 +163,7 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Engineer, ApiError>
         .await?
         .ok_or_else(|| names::not_found(name))?;
     check(scope::read_engineer, call, &row)?;
-    Ok(to_proto(row))
+    Ok(convert::engineer(row))
 }
 
 pub async fn batch_get(
@@ -197,7 +181,7 @@ pub async fn batch_get(
             .find(|r| names::name(ENGINEERS, &r.id) == name)
             .filter(|r| check(scope::read_engineer, call, r).is_ok());
         match row {
-            Some(r) => found.push(to_proto(r.clone())),
+            Some(r) => found.push(convert::engineer(r.clone())),
             None => missing.push(name),
         }
     }
@@ -309,7 +293,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::engineer(row))
 }
 
 /// Changes one read returns when the request does not say.
@@ -332,20 +316,8 @@ pub async fn changes(
     let rows = db
         .read(move |conn| store::changes_after(conn, after, limit))
         .await?;
-    let mut engineer_changes: Vec<EngineerChange> = rows
-        .into_iter()
-        .map(|c| EngineerChange {
-            sequence: c.sequence,
-            engineer: names::name(ENGINEERS, &c.engineer_id),
-            province: c.province,
-            employer: c
-                .employer_id
-                .map(|e| names::name(EMPLOYERS, &e))
-                .unwrap_or_default(),
-            field: c.field,
-            change_time: Some(timestamp(c.change_micros)),
-        })
-        .collect();
+    let mut engineer_changes: Vec<EngineerChange> =
+        rows.into_iter().map(convert::engineer_change).collect();
     // Cut short by bytes too: the cursor moves past the changes kept only.
     ce_server::paging::fit(&mut engineer_changes, call.max_message_bytes)?;
     let next_after_sequence = engineer_changes.last().map_or(after, |c| c.sequence);
@@ -413,7 +385,7 @@ pub async fn list(
                 )?)
             },
             |r| r.id.clone(),
-            |r| Ok(to_proto(r)),
+            |r| Ok(convert::engineer(r)),
             call.max_message_bytes,
         )
         .await?;

@@ -4,15 +4,14 @@
 use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::DeliveryMode;
 use ce_proto::registry::{
-    ChangeInstitutionStandingRequest, Disclosure, FeeItem, Institution, ListInstitutionsRequest,
+    ChangeInstitutionStandingRequest, Institution, ListInstitutionsRequest,
     ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing,
-    StandingChange,
 };
 use ce_rules::article::{ART_13, ART_15, ART_26, ART_29};
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
-use serde::{Deserialize, Serialize};
 
+use crate::convert;
 use crate::engineers::{check_display_name, check_field, check_province};
 use crate::names::{self, INSTITUTIONS};
 use crate::scope;
@@ -22,43 +21,7 @@ use crate::store::institutions::{
 use crate::store::{decode_set, encode_set};
 use ce_rules::standing::{self, Change};
 use ce_server::convert::{standing_from_wire, standing_to_wire};
-use ce_server::dates::{self, timestamp};
-
-#[derive(Serialize, Deserialize)]
-struct StoredFee {
-    item: String,
-    amount_fen: i64,
-}
-
-pub fn to_proto(row: InstitutionRow) -> Institution {
-    let fees: Vec<StoredFee> = serde_json::from_str(&row.fee_items).unwrap_or_default();
-    Institution {
-        name: names::name(INSTITUTIONS, &row.id),
-        code: row.code,
-        display_name: row.display_name,
-        province: row.province,
-        fields: decode_set(&row.fields),
-        delivery_modes: decode_set(&row.delivery_modes),
-        disclosure: Some(Disclosure {
-            scope: row.disclosure_scope,
-            content: row.disclosure_content,
-            fee_items: fees
-                .into_iter()
-                .map(|f| FeeItem {
-                    item: f.item,
-                    amount_fen: f.amount_fen,
-                })
-                .collect(),
-        }),
-        standing: row.standing,
-        standing_effective_date: dates::text_to_proto(&row.standing_effective_date),
-        create_time: Some(timestamp(row.create_micros)),
-        update_time: Some(timestamp(row.update_micros)),
-        quality_grade: row.quality_grade.unwrap_or_default(),
-        quality_period: row.quality_period.unwrap_or_default(),
-        quality_model_version: row.quality_model.unwrap_or_default(),
-    }
-}
+use ce_server::dates;
 
 /// Records the latest quality grade (Art. 25), from the quality service.
 /// An earlier period than the one recorded changes nothing, nor does a
@@ -125,25 +88,7 @@ pub async fn record_quality(
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
-}
-
-fn change_to_proto(row: StandingChangeRow) -> StandingChange {
-    StandingChange {
-        name: format!(
-            "{}/standingChanges/{}",
-            names::name(INSTITUTIONS, &row.institution_id),
-            row.id
-        ),
-        standing: row.standing,
-        reason: row.reason,
-        effective_date: dates::text_to_proto(&row.effective_date),
-        article: row.article,
-        case_reference: row.case_reference,
-        changed_by: row.changed_by,
-        changed_by_role: ce_server::auth::parse_role(&row.changed_by_role).map_or(0, |r| r as i32),
-        create_time: Some(timestamp(row.create_micros)),
-    }
+    Ok(convert::institution(row))
 }
 
 /// Checks the fields, modes and disclosure an institution carries.
@@ -202,23 +147,6 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
     code
 }
 
-fn disclosure_columns(d: Option<&Disclosure>) -> (String, String, String) {
-    let d = d.cloned().unwrap_or_default();
-    let fees: Vec<StoredFee> = d
-        .fee_items
-        .into_iter()
-        .map(|f| StoredFee {
-            item: f.item.trim().to_owned(),
-            amount_fen: f.amount_fen,
-        })
-        .collect();
-    (
-        d.scope.trim().to_owned(),
-        d.content.trim().to_owned(),
-        serde_json::to_string(&fees).unwrap_or_else(|_| "[]".into()),
-    )
-}
-
 pub async fn create(
     db: &Db,
     call: &Call,
@@ -234,7 +162,7 @@ pub async fn create(
     // decision says otherwise.
     let since = format!("{}-01-01", ce_rules::ruleset::FIRST_YEAR);
     let (disclosure_scope, disclosure_content, fee_items) =
-        disclosure_columns(i.disclosure.as_ref());
+        convert::disclosure_columns(i.disclosure.as_ref());
     let row = InstitutionRow {
         id: names::new_id(),
         code,
@@ -286,7 +214,7 @@ pub async fn create(
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::institution(row))
 }
 
 /// The recorded history as pure [`Change`]s.
@@ -354,7 +282,7 @@ pub async fn get(
         .read(move |conn| store::get(conn, &id))
         .await?
         .ok_or_else(|| names::not_found(name))?;
-    Ok(to_proto(row))
+    Ok(convert::institution(row))
 }
 
 const MUTABLE: &[&str] = &["display_name", "fields", "delivery_modes", "disclosure"];
@@ -395,13 +323,13 @@ pub async fn update(
                             after.disclosure_scope,
                             after.disclosure_content,
                             after.fee_items,
-                        ) = disclosure_columns(i.disclosure.as_ref());
+                        ) = convert::disclosure_columns(i.disclosure.as_ref());
                     }
                     _ => {}
                 }
             }
             let mut v = Violations::new();
-            let mut candidate = to_proto(after.clone());
+            let mut candidate = convert::institution(after.clone());
             candidate.disclosure = if paths.iter().any(|p| p == "disclosure") {
                 i.disclosure.clone()
             } else {
@@ -418,7 +346,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::institution(row))
 }
 
 pub async fn list(
@@ -458,7 +386,7 @@ pub async fn list(
             db,
             move |conn, after, limit| Ok(store::list(conn, &filter, after, limit)?),
             |r| r.id.clone(),
-            |r| Ok(to_proto(r)),
+            |r| Ok(convert::institution(r)),
             call.max_message_bytes,
         )
         .await?;
@@ -563,7 +491,7 @@ pub async fn change_standing(
             Ok(row)
         })
         .await?;
-    Ok(to_proto(row))
+    Ok(convert::institution(row))
 }
 
 pub async fn list_changes(
@@ -584,7 +512,7 @@ pub async fn list_changes(
                 Ok(store::changes_page(conn, &id, after, limit)?)
             },
             |r| r.id.clone(),
-            |r| Ok(change_to_proto(r)),
+            |r| Ok(convert::standing_change(r)),
             call.max_message_bytes,
         )
         .await?;

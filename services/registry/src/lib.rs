@@ -6,6 +6,7 @@
 //! | [`api`] | the gRPC handlers |
 //! | [`engineers`], [`employers`], [`institutions`], [`activities`] | each resource's rules and flow |
 //! | [`scope`] | who may see and change what |
+//! | [`convert`] | stored rows into wire messages |
 //! | [`ids`] | GB 11643 and GB 32100 identifier checks |
 //! | [`store`], [`schema`] | SQL |
 
@@ -19,6 +20,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod activities;
 pub mod api;
+pub mod convert;
 pub mod employers;
 pub mod engineers;
 pub mod ids;
