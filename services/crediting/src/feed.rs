@@ -196,7 +196,7 @@ pub fn load(
     // query for its records and one a year for its statuses, not one a change.
     let record_ids: Vec<String> = rows
         .iter()
-        .filter(|r| r.kind == ChangeKind::HourRecord as i32)
+        .filter(|r| r.kind() == ChangeKind::HourRecord)
         .map(|r| r.resource_id.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -207,7 +207,7 @@ pub fn load(
         .collect();
     let status_keys: Vec<store::StatusKey> = rows
         .iter()
-        .filter(|r| r.kind != ChangeKind::HourRecord as i32)
+        .filter(|r| r.kind() != ChangeKind::HourRecord)
         .map(|r| (r.resource_id.clone(), r.year))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -220,7 +220,7 @@ pub fn load(
     }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let current = if r.kind == ChangeKind::HourRecord as i32 {
+        let current = if r.kind() == ChangeKind::HourRecord {
             // A record changed twice in a page is shown as it is now, twice.
             let row = records
                 .get(&r.resource_id)

@@ -2,6 +2,7 @@
 //! row as a write transaction's last step (see [`crate::feed`]).
 
 use ce_db::{DbConnection, DbError};
+use ce_proto::crediting::ChangeKind;
 use ce_server::call::now_micros;
 use diesel::prelude::*;
 
@@ -30,6 +31,14 @@ pub struct ChangeRow {
     pub year: i32,
     pub province: String,
     pub create_micros: i64,
+}
+
+impl ChangeRow {
+    /// What changed: an hour record or an annual status (an unknown number
+    /// reads as unspecified).
+    pub fn kind(&self) -> ChangeKind {
+        ChangeKind::try_from(self.kind).unwrap_or(ChangeKind::Unspecified)
+    }
 }
 
 /// Numbers `entries` after the feed's head, advancing it, and stores them.
