@@ -13,7 +13,7 @@ use ce_proto::supervision::{
     OutboxStatus, Violation,
 };
 
-use crate::{Supervision, SupervisionEnv, token};
+use crate::{Supervision, SupervisionEnv, answer, token};
 
 /// The request that records `violation`, without a request id.
 pub fn opening(violation: Violation) -> CreateViolationRequest {
@@ -25,11 +25,7 @@ pub fn opening(violation: Violation) -> CreateViolationRequest {
 
 /// Records `violation` through `client`; the case as recorded.
 pub async fn open(client: &mut Supervision, violation: Violation) -> Violation {
-    client
-        .create_violation(opening(violation))
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.create_violation(opening(violation))).await
 }
 
 /// The request that decides case `name` by `decision`.
@@ -42,43 +38,27 @@ pub fn deciding(name: &str, decision: Decision) -> DecideViolationRequest {
 
 /// Decides case `name` by `decision` through `client`; the case decided.
 pub async fn decide(client: &mut Supervision, name: &str, decision: Decision) -> Violation {
-    client
-        .decide_violation(deciding(name, decision))
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.decide_violation(deciding(name, decision))).await
 }
 
 /// Closes case `name` as rectified, for `reason`; the case closed.
 pub async fn close_rectified(client: &mut Supervision, name: &str, reason: &str) -> Violation {
-    client
-        .close_violation(CloseViolationRequest {
-            name: name.into(),
-            closure: ClosureKind::Rectified as i32,
-            reason: reason.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.close_violation(CloseViolationRequest {
+        name: name.into(),
+        closure: ClosureKind::Rectified as i32,
+        reason: reason.into(),
+    }))
+    .await
 }
 
 /// Reads case `name` through `client`.
 pub async fn get(client: &mut Supervision, name: &str) -> Violation {
-    client
-        .get_violation(GetViolationRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.get_violation(GetViolationRequest { name: name.into() })).await
 }
 
 /// The cases `client` lists for `req`.
 pub async fn violations(client: &mut Supervision, req: ListViolationsRequest) -> Vec<Violation> {
-    client
-        .list_violations(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .violations
+    answer(client.list_violations(req)).await.violations
 }
 
 /// The notifications `client` lists for `req`.
@@ -86,12 +66,7 @@ pub async fn notifications(
     client: &mut Supervision,
     req: ListNotificationsRequest,
 ) -> Vec<Notification> {
-    client
-        .list_notifications(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications
+    answer(client.list_notifications(req)).await.notifications
 }
 
 /// The request that plans `inspection`.
@@ -103,11 +78,7 @@ pub fn planning(inspection: Inspection) -> CreateInspectionRequest {
 
 /// Plans `inspection` through `client`; the plan as recorded.
 pub async fn plan(client: &mut Supervision, inspection: Inspection) -> Inspection {
-    client
-        .create_inspection(planning(inspection))
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.create_inspection(planning(inspection))).await
 }
 
 /// The request that draws `target_count` targets of inspection `name` and
@@ -129,11 +100,7 @@ pub fn drawing(
 
 /// Draws inspection `name` by `req` through `client`; the inspection drawn.
 pub async fn draw(client: &mut Supervision, req: DrawInspectionSampleRequest) -> Inspection {
-    client
-        .draw_inspection_sample(req)
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.draw_inspection_sample(req)).await
 }
 
 /// Waits until supervision's outbox has delivered everything, asking as

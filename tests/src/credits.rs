@@ -7,7 +7,7 @@ use ce_proto::crediting::{
     GetAnnualStatusRequest, GetHourRecordRequest, HourRecord,
 };
 
-use crate::Crediting;
+use crate::{Crediting, answer};
 
 /// The request that creates `record`.
 pub fn creating(record: HourRecord) -> CreateHourRecordRequest {
@@ -18,29 +18,17 @@ pub fn creating(record: HourRecord) -> CreateHourRecordRequest {
 
 /// Creates `record` through `client`; the record as stored.
 pub async fn record(client: &mut Crediting, record: HourRecord) -> HourRecord {
-    client
-        .create_hour_record(creating(record))
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.create_hour_record(creating(record))).await
 }
 
 /// Confirms record `name` through `client`; the record confirmed.
 pub async fn confirm(client: &mut Crediting, name: &str) -> HourRecord {
-    client
-        .confirm_hour_record(ConfirmHourRecordRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.confirm_hour_record(ConfirmHourRecordRequest { name: name.into() })).await
 }
 
 /// Reads record `name` through `client`.
 pub async fn get(client: &mut Crediting, name: &str) -> HourRecord {
-    client
-        .get_hour_record(GetHourRecordRequest { name: name.into() })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.get_hour_record(GetHourRecordRequest { name: name.into() })).await
 }
 
 /// The name of `engineer`'s status for `year`.
@@ -50,13 +38,10 @@ pub fn status_name(engineer: &str, year: i32) -> String {
 
 /// `engineer`'s status for `year`, as `client` reads it.
 pub async fn year(client: &mut Crediting, engineer: &str, year: i32) -> AnnualStatus {
-    client
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(engineer, year),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.get_annual_status(GetAnnualStatusRequest {
+        name: status_name(engineer, year),
+    }))
+    .await
 }
 
 /// Asks `client` to create `record`, which it refuses; the refusal.
@@ -69,12 +54,9 @@ pub async fn refused(client: &mut Crediting, record: HourRecord) -> tonic::Statu
 
 /// Corrects record `name` to `record` through `client`; the correction.
 pub async fn correct(client: &mut Crediting, name: &str, record: HourRecord) -> HourRecord {
-    client
-        .correct_hour_record(CorrectHourRecordRequest {
-            name: name.into(),
-            hour_record: Some(record),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    answer(client.correct_hour_record(CorrectHourRecordRequest {
+        name: name.into(),
+        hour_record: Some(record),
+    }))
+    .await
 }

@@ -504,31 +504,55 @@ impl CreditingEnv {
     }
 }
 
+/// The answer of a call that succeeds.
+pub async fn answer<T>(
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> T {
+    call.await.unwrap().into_inner()
+}
+
+/// Every item of a listing, page after page: `page(token)` asks for the
+/// page that `token` starts (the first for an empty one) and answers its
+/// items and the token of the next (empty after the last).
+pub async fn every<T, F, Fut>(mut page: F) -> Vec<T>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = (Vec<T>, String)>,
+{
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (more, next) = page(token).await;
+        items.extend(more);
+        if next.is_empty() {
+            return items;
+        }
+        token = next;
+    }
+}
+
 /// Every hour record of `engineer` that `client` may read, page after
 /// page of a thousand.
 pub async fn all_hour_records(
     client: &mut Crediting,
     engineer: &str,
 ) -> Vec<ce_proto::crediting::HourRecord> {
-    let mut records = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_hour_records(ce_proto::crediting::ListHourRecordsRequest {
-                engineer: engineer.into(),
-                page_size: 1000,
-                page_token,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        records.extend(page.hour_records);
-        if page.next_page_token.is_empty() {
-            return records;
+    every(|page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = answer(client.list_hour_records(
+                ce_proto::crediting::ListHourRecordsRequest {
+                    engineer: engineer.into(),
+                    page_size: 1000,
+                    page_token,
+                    ..Default::default()
+                },
+            ))
+            .await;
+            (page.hour_records, page.next_page_token)
         }
-        page_token = page.next_page_token;
-    }
+    })
+    .await
 }
 
 pub type Supervision = ce_proto::supervision::supervision_service_client::SupervisionServiceClient<

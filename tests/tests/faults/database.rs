@@ -160,25 +160,23 @@ async fn a_postgresql_restart_under_load_is_unavailable_then_recovers_and_keeps_
         o.unexpected
     );
     // Every acknowledged write is there.
-    let mut c = RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
-    let mut listed = BTreeSet::new();
-    let mut page_token = String::new();
-    loop {
-        let page = c
-            .list_employers(ListEmployersRequest {
+    let c = RegistryServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+    let listed: BTreeSet<String> = ce_tests::every(|page_token| {
+        let mut c = c.clone();
+        async move {
+            let page = ce_tests::answer(c.list_employers(ListEmployersRequest {
                 page_size: 1000,
                 page_token,
                 ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        listed.extend(page.employers.into_iter().map(|e| e.name));
-        if page.next_page_token.is_empty() {
-            break;
+            }))
+            .await;
+            let names = page.employers.into_iter().map(|e| e.name);
+            (names.collect::<Vec<_>>(), page.next_page_token)
         }
-        page_token = page.next_page_token;
-    }
+    })
+    .await
+    .into_iter()
+    .collect();
     let missing: Vec<_> = o
         .acknowledged
         .iter()

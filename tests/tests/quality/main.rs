@@ -229,25 +229,21 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
 
     // Rankings: best first, insufficient data last, page by page.
     let mut gd = env.client(province("44"));
-    let mut ranked = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = gd
-            .list_scores(ListScoresRequest {
+    let ranked = ce_tests::every(|page_token| {
+        let mut gd = gd.clone();
+        async move {
+            let page = ce_tests::answer(gd.list_scores(ListScoresRequest {
                 period: "2026".into(),
                 page_size: 1,
-                page_token: token,
+                page_token,
                 ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        ranked.extend(page.scores.into_iter().map(|s| s.institution));
-        if page.next_page_token.is_empty() {
-            break;
+            }))
+            .await;
+            let institutions = page.scores.into_iter().map(|s| s.institution);
+            (institutions.collect::<Vec<_>>(), page.next_page_token)
         }
-        token = page.next_page_token;
-    }
+    })
+    .await;
     assert_eq!(ranked, vec![good.clone(), poor.clone(), thin.clone()]);
 
     // Another provisional D.
