@@ -55,16 +55,13 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
     let mut page_token = String::new();
     let mut pages = Vec::new();
     loop {
-        let page = r
-            .list_engineers(ListEngineersRequest {
-                province: "44".into(),
-                page_size: 1000,
-                page_token,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let page = ce_tests::answer(r.list_engineers(ListEngineersRequest {
+            province: "44".into(),
+            page_size: 1000,
+            page_token,
+            ..Default::default()
+        }))
+        .await;
         assert!(
             page.encoded_len() <= LIMIT,
             "a page of {} bytes passed the limit of {LIMIT}",
@@ -86,25 +83,19 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
     assert_eq!(listed, want, "every engineer once, in order");
 
     // A token of a page cut by bytes also continues with another page size.
-    let first = r
-        .list_engineers(ListEngineersRequest {
-            province: "44".into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let next = r
-        .list_engineers(ListEngineersRequest {
-            province: "44".into(),
-            page_size: 1,
-            page_token: first.next_page_token,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ce_tests::answer(r.list_engineers(ListEngineersRequest {
+        province: "44".into(),
+        page_size: 1000,
+        ..Default::default()
+    }))
+    .await;
+    let next = ce_tests::answer(r.list_engineers(ListEngineersRequest {
+        province: "44".into(),
+        page_size: 1,
+        page_token: first.next_page_token,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(next.engineers[0].name, want[first.engineers.len()]);
 
     // Every engineer at once cannot be answered: refused, naming the field.
@@ -124,13 +115,10 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
         "{err:?}"
     );
     // A few fit.
-    let few = r
-        .batch_get_engineers(BatchGetEngineersRequest {
-            names: created[..3].to_vec(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let few = ce_tests::answer(r.batch_get_engineers(BatchGetEngineersRequest {
+        names: created[..3].to_vec(),
+    }))
+    .await;
     assert_eq!(few.engineers.len(), 3);
     service.stop().await;
 }

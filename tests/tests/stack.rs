@@ -507,11 +507,7 @@ async fn a_stream_holds_its_permit_until_it_ends() {
     })
     .await;
     let mut client = env.client(token(Role::Ministry, "ministry-clerk"));
-    let watch = client
-        .watch_scores(WatchScoresRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let watch = ce_tests::answer(client.watch_scores(WatchScoresRequest::default())).await;
     let err = client
         .get_scoring_model(GetScoringModelRequest::default())
         .await
@@ -545,11 +541,7 @@ async fn a_caller_past_its_share_is_shed_and_others_are_served() {
     })
     .await;
     let mut greedy = env.client(token(Role::Ministry, "ministry-dashboard"));
-    let watch = greedy
-        .watch_scores(WatchScoresRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let watch = ce_tests::answer(greedy.watch_scores(WatchScoresRequest::default())).await;
     let err = greedy
         .get_scoring_model(GetScoringModelRequest::default())
         .await

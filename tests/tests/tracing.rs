@@ -237,11 +237,7 @@ async fn hours_in_bulk(
             .parse()
             .unwrap(),
     );
-    let mut answers = cred
-        .bulk_upload_hour_records(upload)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut answers = ce_tests::answer(cred.bulk_upload_hour_records(upload)).await;
     let answer = answers.message().await.unwrap().unwrap();
     assert!(answer.results[1].refusal.is_some(), "{answer:?}");
     let stored = answer.results[0]
@@ -425,13 +421,10 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     // The outbox delivers it; the registry shows the warning.
     let started = Instant::now();
     loop {
-        let i = reg
-            .get_institution(GetInstitutionRequest {
-                name: institution.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let i = ce_tests::answer(reg.get_institution(GetInstitutionRequest {
+            name: institution.clone(),
+        }))
+        .await;
         if i.standing == Standing::Warned as i32 {
             break;
         }
@@ -465,13 +458,10 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     sup.decide_violation(revoke).await.unwrap();
     let started = Instant::now();
     loop {
-        let r = cred
-            .get_hour_record(GetHourRecordRequest {
-                name: record.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let r = ce_tests::answer(cred.get_hour_record(GetHourRecordRequest {
+            name: record.clone(),
+        }))
+        .await;
         if r.state == RecordState::Revoked as i32 {
             break;
         }

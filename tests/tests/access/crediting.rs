@@ -128,24 +128,20 @@ fn paper(w: &World, n: u64) -> ce_proto::crediting::HourRecord {
 async fn crediting_world(env: &ce_tests::CreditingEnv) -> CreditingWorld {
     use ce_proto::crediting as cr;
     let w = world(&env.registry).await;
-    let course = env
-        .registry
-        .institution(&w.institution)
-        .create_activity(CreateActivityRequest {
+    let course = ce_tests::answer(env.registry.institution(&w.institution).create_activity(
+        CreateActivityRequest {
             activity: Some(reg::Activity {
                 title: "Structural design".into(),
                 start_date: date(2027, 1, 4),
                 end_date: date(2027, 2, 26),
                 ..new_activity().activity.unwrap()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let record = env
-        .institution(&w.institution)
-        .create_hour_record(cr::CreateHourRecordRequest {
+        },
+    ))
+    .await
+    .name;
+    let record = ce_tests::answer(env.institution(&w.institution).create_hour_record(
+        cr::CreateHourRecordRequest {
             hour_record: Some(cr::HourRecord {
                 engineer: w.engineer.clone(),
                 registry_activity: course.clone(),
@@ -159,11 +155,10 @@ async fn crediting_world(env: &ce_tests::CreditingEnv) -> CreditingWorld {
                 )),
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+        },
+    ))
+    .await
+    .name;
     env.employer(&w.employer)
         .confirm_hour_record(cr::ConfirmHourRecordRequest {
             name: record.clone(),
@@ -183,14 +178,12 @@ async fn crediting_world(env: &ce_tests::CreditingEnv) -> CreditingWorld {
         .await
         .unwrap();
     let status = format!("{}/annualStatuses/2027", w.engineer);
-    let certificate = env
-        .ministry()
-        .create_hour_certificate(cr::CreateHourCertificateRequest {
+    let certificate = ce_tests::answer(env.ministry().create_hour_certificate(
+        cr::CreateHourCertificateRequest {
             annual_status: status.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     CreditingWorld {
         w,
         course,
@@ -229,14 +222,13 @@ async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record:
 /// A fresh upload of the institution's for N, submitted, so that every
 /// call that decides, corrects or revokes finds one in that state.
 async fn fresh_upload(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, n: u64) -> String {
-    env.institution(&cw.w.institution)
-        .create_hour_record(ce_proto::crediting::CreateHourRecordRequest {
+    ce_tests::answer(env.institution(&cw.w.institution).create_hour_record(
+        ce_proto::crediting::CreateHourRecordRequest {
             hour_record: Some(course_day(&cw.w, &cw.course, n)),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name
+        },
+    ))
+    .await
+    .name
 }
 
 fn code_named(name: &str) -> Code {

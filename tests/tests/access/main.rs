@@ -172,13 +172,12 @@ async fn world(env: &RegistryEnv) -> World {
     let other_institution = create_institution(&mut p, academy("Other Academy")).await;
     let engineer = create_engineer(&mut p, lin(&employer)).await;
     let other_engineer = create_engineer(&mut p, lin(&other_employer)).await;
-    let activity = env
-        .institution(&institution)
-        .create_activity(new_activity())
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let activity = ce_tests::answer(
+        env.institution(&institution)
+            .create_activity(new_activity()),
+    )
+    .await
+    .name;
     World {
         employer,
         other_employer,

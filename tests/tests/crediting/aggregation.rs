@@ -23,15 +23,12 @@ pub(super) async fn read_all(
     let mut cursor = after;
     let mut all = Vec::new();
     loop {
-        let r = client
-            .list_changes(ListChangesRequest {
-                after_sequence: cursor,
-                page_size: page,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let r = ce_tests::answer(client.list_changes(ListChangesRequest {
+            after_sequence: cursor,
+            page_size: page,
+            ..Default::default()
+        }))
+        .await;
         if r.changes.is_empty() {
             assert_eq!(
                 r.next_after_sequence, cursor,
@@ -85,14 +82,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     assert_eq!(whole.iter().map(|c| c.sequence).collect::<Vec<_>>(), seqs);
 
     // A follower resumes from its cursor and sees only what is new.
-    let mut watch = ministry
-        .watch_changes(WatchChangesRequest {
-            after_sequence: cursor,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut watch = ce_tests::answer(ministry.watch_changes(WatchChangesRequest {
+        after_sequence: cursor,
+        ..Default::default()
+    }))
+    .await;
     let submitted = credits::record(
         &mut w.env.engineer(&w.engineer),
         conversion(&w.engineer, conversion::Kind::PaperSole, "10.1000/feed-1"),
@@ -111,14 +105,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
 
     // A follower that was away since the start replays the backlog in
     // order, each change once, and then goes on live.
-    let mut replay = ministry
-        .watch_changes(WatchChangesRequest {
-            after_sequence: 0,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut replay = ce_tests::answer(ministry.watch_changes(WatchChangesRequest {
+        after_sequence: 0,
+        ..Default::default()
+    }))
+    .await;
     let mut replayed = Vec::new();
     while replayed.len() < whole.len() + 1 {
         let c = tokio::time::timeout(std::time::Duration::from_secs(10), replay.next())
@@ -206,15 +197,12 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     let w = world(b).await;
     let status = status_name(&w.engineer, 2026);
     // An incomplete year's certificate says it is not complete.
-    let empty = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_certificate(CreateHourCertificateRequest {
+    let empty = ce_tests::answer(w.env.engineer(&w.engineer).create_hour_certificate(
+        CreateHourCertificateRequest {
             annual_status: status.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let empty_doc: serde_json::Value = serde_json::from_str(&empty.credential).unwrap();
     assert_eq!(empty_doc["credentialSubject"]["complete"], false);
     assert_eq!(empty_doc["credentialSubject"]["state"], "IN_PROGRESS");
@@ -234,15 +222,12 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let cert = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_certificate(CreateHourCertificateRequest {
+    let cert = ce_tests::answer(w.env.engineer(&w.engineer).create_hour_certificate(
+        CreateHourCertificateRequest {
             annual_status: status.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert!(cert.name.starts_with("hourCertificates/"));
     assert_eq!(
         (cert.engineer.as_str(), cert.year),
@@ -267,11 +252,10 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     // An employer checks it: valid, whatever the formatting.
     let mut employer = w.env.employer(&w.employer);
     let verify = |credential: String| VerifyHourCertificateRequest { credential };
-    let v = employer
-        .verify_hour_certificate(verify(serde_json::to_string(&doc).unwrap()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ce_tests::answer(
+        employer.verify_hour_certificate(verify(serde_json::to_string(&doc).unwrap())),
+    )
+    .await;
     assert_eq!(v.verdict, Verdict::Valid as i32, "{}", v.reason);
     assert_eq!(v.hour_certificate, cert.name);
 
@@ -295,11 +279,7 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     // So does another engineer's name on it.
     let mut moved = doc.clone();
     moved["credentialSubject"]["id"] = "urn:ce:engineers/someone-else".into();
-    let v = employer
-        .verify_hour_certificate(verify(moved.to_string()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ce_tests::answer(employer.verify_hour_certificate(verify(moved.to_string()))).await;
     assert_eq!(v.verdict, Verdict::Tampered as i32);
     let err = employer
         .verify_hour_certificate(verify("not json".into()))
@@ -317,58 +297,43 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
         })
         .await
         .unwrap();
-    let v = employer
-        .verify_hour_certificate(verify(cert.credential.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v =
+        ce_tests::answer(employer.verify_hour_certificate(verify(cert.credential.clone()))).await;
     assert_eq!(v.verdict, Verdict::Revoked as i32);
     assert!(
         v.revocation_reason.contains("GD-SUP-2026-044"),
         "{}",
         v.revocation_reason
     );
-    let stored = w
-        .env
-        .engineer(&w.engineer)
-        .get_hour_certificate(GetHourCertificateRequest {
+    let stored = ce_tests::answer(w.env.engineer(&w.engineer).get_hour_certificate(
+        GetHourCertificateRequest {
             name: cert.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert!(stored.revoke_time.is_some());
     // The year as it now stands is certified as not complete.
-    let after = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_certificate(CreateHourCertificateRequest {
+    let after = ce_tests::answer(w.env.engineer(&w.engineer).create_hour_certificate(
+        CreateHourCertificateRequest {
             annual_status: status,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let after_doc: serde_json::Value = serde_json::from_str(&after.credential).unwrap();
     assert_eq!(after_doc["credentialSubject"]["complete"], false);
     assert_eq!(
         after_doc["credentialSubject"]["result"][0]["value"], "60.00",
         "30 of the book and 30 public hours without the project"
     );
-    let v = employer
-        .verify_hour_certificate(verify(after.credential.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v =
+        ce_tests::answer(employer.verify_hour_certificate(verify(after.credential.clone()))).await;
     assert_eq!(v.verdict, Verdict::Valid as i32, "{}", v.reason);
     assert!(v.reason.contains("not complete"), "{}", v.reason);
 
     // The first certificate, of the empty year, was superseded when the
     // year's hours arrived.
-    let v = employer
-        .verify_hour_certificate(verify(empty.credential.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v =
+        ce_tests::answer(employer.verify_hour_certificate(verify(empty.credential.clone()))).await;
     assert_eq!(v.verdict, Verdict::Revoked as i32);
     assert!(
         v.revocation_reason
@@ -393,19 +358,15 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         face_to_face(&busy, &w.seminar, date(2026, 4, 2), 1, 6.0),
     )
     .await;
-    let idle = w
-        .env
-        .registry
-        .province("44")
-        .create_engineer(CreateEngineerRequest {
+    let idle = ce_tests::answer(w.env.registry.province("44").create_engineer(
+        CreateEngineerRequest {
             engineer: Some(reg::Engineer {
                 display_name: "李工".into(),
                 ..ce_tests::world::engineer("44", &w.employer)
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
 
     // The year cannot be closed before it ends.
     let err = w
@@ -420,16 +381,13 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("Art. 21"), "{}", err.message());
 
-    let stats = w
-        .env
-        .province("44")
-        .get_compliance_statistics(GetComplianceStatisticsRequest {
+    let stats = ce_tests::answer(w.env.province("44").get_compliance_statistics(
+        GetComplianceStatisticsRequest {
             year: 2026,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let total = stats.total.unwrap();
     assert_eq!((total.engineers, total.in_progress), (2, 2));
     assert_eq!(total.total_hours, 12.0);
@@ -478,14 +436,11 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    let swept = guangdong
-        .sweep_annual_statuses(SweepAnnualStatusesRequest {
-            year,
-            province: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let swept = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
+        year,
+        province: String::new(),
+    }))
+    .await;
     let idle_status = credits::year(&mut guangdong, &idle.name, year).await;
     assert_eq!(idle_status.state, AnnualState::NonCompliant as i32);
     assert_eq!(idle_status.shortfall_total_hours, 90.0);
@@ -493,14 +448,13 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         (swept.reassessed, swept.created, swept.non_compliant),
         (2, 1, 3)
     );
-    let stats = guangdong
-        .get_compliance_statistics(GetComplianceStatisticsRequest {
+    let stats = ce_tests::answer(guangdong.get_compliance_statistics(
+        GetComplianceStatisticsRequest {
             year: 2026,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(stats.rows.len(), 1);
     let row = &stats.rows[0];
     assert_eq!(
@@ -515,15 +469,12 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     );
     assert_eq!(row.completion_rate, 0.0);
     // Listing the non-compliant finds all three, the idle one included.
-    let listed = guangdong
-        .list_annual_statuses(ListAnnualStatusesRequest {
-            year: 2026,
-            state: AnnualState::NonCompliant as i32,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = ce_tests::answer(guangdong.list_annual_statuses(ListAnnualStatusesRequest {
+        year: 2026,
+        state: AnnualState::NonCompliant as i32,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(listed.annual_statuses.len(), 3);
     assert!(
         listed
@@ -532,14 +483,11 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
             .all(|s| s.shortfall_total_hours >= 84.0)
     );
     // Sweeping again changes nothing and creates nothing.
-    let again = guangdong
-        .sweep_annual_statuses(SweepAnnualStatusesRequest {
-            year,
-            province: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
+        year,
+        province: String::new(),
+    }))
+    .await;
     assert_eq!(again.created, 0);
     assert_eq!(again.non_compliant, swept.non_compliant);
 
@@ -590,11 +538,7 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
             let mut all = Vec::new();
             let mut req = req;
             loop {
-                let r = c
-                    .list_annual_statuses(req.clone())
-                    .await
-                    .unwrap()
-                    .into_inner();
+                let r = ce_tests::answer(c.list_annual_statuses(req.clone())).await;
                 all.extend(r.annual_statuses.into_iter().map(|s| s.engineer));
                 if r.next_page_token.is_empty() {
                     return all;
@@ -644,13 +588,7 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
         .is_empty()
     );
     // A page token is for the filters it was given with.
-    let first = w
-        .env
-        .province("44")
-        .list_annual_statuses(year())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ce_tests::answer(w.env.province("44").list_annual_statuses(year())).await;
     let err = w
         .env
         .province("44")
@@ -664,17 +602,14 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
     assert_eq!(err.code(), Code::InvalidArgument);
 
     // Title eligibility over 2026 and 2027: neither year is complete.
-    let title = w
-        .env
-        .employer(&w.employer)
-        .check_title_eligibility(CheckTitleEligibilityRequest {
+    let title = ce_tests::answer(w.env.employer(&w.employer).check_title_eligibility(
+        CheckTitleEligibilityRequest {
             engineer: w.engineer.clone(),
             first_year: 2026,
             last_year: 2027,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert!(!title.eligible);
     assert_eq!(title.incomplete_years, vec![2026, 2027]);
     assert_eq!(
@@ -725,12 +660,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     let status = |c: &mut ce_tests::Crediting| {
         let mut c = c.clone();
         let name = status_name(&w.engineer, 2026);
-        async move {
-            c.get_annual_status(GetAnnualStatusRequest { name })
-                .await
-                .unwrap()
-                .into_inner()
-        }
+        async move { ce_tests::answer(c.get_annual_status(GetAnnualStatusRequest { name })).await }
     };
     // Every write of a record's explanation, counted by a trigger.
     let url = w.env.registry.place.config("crediting").database.url;
@@ -751,11 +681,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
         }
     })
     .unwrap();
-    let first = ministry
-        .sweep_annual_statuses(sweep())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ce_tests::answer(ministry.sweep_annual_statuses(sweep())).await;
     assert!(first.reassessed >= 1, "{first:?}");
     let written: Vec<Written> = diesel::sql_query("SELECT id FROM explanation_writes")
         .load(&mut conn)

@@ -62,31 +62,23 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
         RecordState::Submitted as i32
     );
 
-    let stored = w
-        .env
-        .ministry()
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: w.engineer.clone(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
+    let stored = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
+        engineer: w.engineer.clone(),
+        page_size: 100,
+        ..Default::default()
+    }))
+    .await
+    .hour_records;
     let mut keys: Vec<String> = stored.iter().map(|r| r.client_key.clone()).collect();
     keys.sort();
     assert_eq!(keys, vec!["k1", "k3", "k5"], "exactly the intended rows");
 
     // A message over the limit is refused whole.
     let big = vec![face_to_face(&w.engineer, &w.course, day(2), 1, 1.0); 1001];
-    let mut stream = inst
-        .bulk_upload_hour_records(tokio_stream::iter(vec![BulkUploadHourRecordsRequest {
-            hour_records: big,
-        }]))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = ce_tests::answer(inst.bulk_upload_hour_records(tokio_stream::iter(vec![
+        BulkUploadHourRecordsRequest { hour_records: big },
+    ])))
+    .await;
     let err = stream.message().await.unwrap_err();
     assert_eq!(bad_fields(&err), vec!["hour_records"]);
 }
@@ -231,18 +223,13 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     let refused = answers[0][2].refusal.as_ref().unwrap();
     assert_eq!(refused.code, "FAILED_PRECONDITION");
     assert!(refused.message.contains("Art. 21"), "{}", refused.message);
-    let stored = w
-        .env
-        .ministry()
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: w.engineer.clone(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
+    let stored = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
+        engineer: w.engineer.clone(),
+        page_size: 100,
+        ..Default::default()
+    }))
+    .await
+    .hour_records;
     assert_eq!(stored.len(), 3, "nothing stored twice, nothing late");
 }
 

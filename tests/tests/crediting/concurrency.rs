@@ -45,17 +45,12 @@ async fn a_key_repeated_in_one_message_is_stored_once(b: Backend) {
     let first = a[0].hour_record.as_ref().unwrap();
     assert_eq!(a[1].hour_record.as_ref().unwrap().name, first.name);
     assert_eq!(a[2].refusal.as_ref().unwrap().code, "ALREADY_EXISTS");
-    let stored = w
-        .env
-        .ministry()
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: w.engineer.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
+    let stored = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
+        engineer: w.engineer.clone(),
+        ..Default::default()
+    }))
+    .await
+    .hour_records;
     assert_eq!(stored.len(), 1);
 }
 

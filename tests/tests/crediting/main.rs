@@ -124,11 +124,8 @@ async fn upload(
         .into_iter()
         .map(|hour_records| BulkUploadHourRecordsRequest { hour_records })
         .collect();
-    let mut answers = client
-        .bulk_upload_hour_records(tokio_stream::iter(requests))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut answers =
+        ce_tests::answer(client.bulk_upload_hour_records(tokio_stream::iter(requests))).await;
     let mut out = Vec::new();
     while let Some(m) = answers.message().await.unwrap() {
         out.push(m.results);

@@ -104,15 +104,13 @@ async fn year_of(
 }
 
 async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(String, String)> {
-    c.list_annual_statuses(ListAnnualStatusesRequest {
+    ce_tests::answer(c.list_annual_statuses(ListAnnualStatusesRequest {
         year,
         province: province.into(),
         page_size: 1000,
         ..Default::default()
-    })
+    }))
     .await
-    .unwrap()
-    .into_inner()
     .annual_statuses
     .into_iter()
     .map(|s| (s.engineer, s.province))
@@ -605,18 +603,13 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
     // The first record is still Guangdong's, listed under where it was registered.
     let kept = credits::get(&mut shanghai(), &granted.name).await;
     assert_eq!(kept.province, "44");
-    let listed = w
-        .env
-        .ministry()
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: w.engineer.clone(),
-            province: "44".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
+    let listed = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
+        engineer: w.engineer.clone(),
+        province: "44".into(),
+        ..Default::default()
+    }))
+    .await
+    .hour_records;
     assert_eq!(
         listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
         [granted.name.as_str()]

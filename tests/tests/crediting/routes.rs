@@ -65,24 +65,19 @@ async fn regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_up
         hours_per_day: 8.0,
         ..Default::default()
     };
-    let regulators = r
-        .regulator(Field::ElectricPower, Some("44"))
-        .create_activity(CreateActivityRequest {
-            activity: Some(own("Grid dispatch briefing", "44", 5)),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
-    let ministrys = r
-        .ministry()
-        .create_activity(CreateActivityRequest {
-            activity: Some(own("National expert service", "44", 6)),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+    let regulators = ce_tests::answer(
+        r.regulator(Field::ElectricPower, Some("44"))
+            .create_activity(CreateActivityRequest {
+                activity: Some(own("Grid dispatch briefing", "44", 5)),
+            }),
+    )
+    .await
+    .name;
+    let ministrys = ce_tests::answer(r.ministry().create_activity(CreateActivityRequest {
+        activity: Some(own("National expert service", "44", 6)),
+    }))
+    .await
+    .name;
     let mut regulator = w.env.regulator(Field::ElectricPower, Some("44"));
     for (client, activity, month) in [
         (&mut regulator, &regulators, 5),
@@ -187,13 +182,8 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     let before = credits::year(&mut w.env.employer(&w.employer), &w.engineer, 2026).await;
     assert_eq!(before.total_hours, 0.0);
 
-    let confirmed = w
-        .env
-        .employer(&w.employer)
-        .confirm_hour_record(confirm())
-        .await
-        .unwrap()
-        .into_inner();
+    let confirmed =
+        ce_tests::answer(w.env.employer(&w.employer).confirm_hour_record(confirm())).await;
     assert_eq!(confirmed.state, RecordState::Confirmed as i32);
     assert_eq!(confirmed.explanation.unwrap().hours, 18.0);
     let err = w
@@ -224,16 +214,15 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), vec!["reason"]);
-    let rejected = w
-        .env
-        .regulator(Field::ElectricPower, None)
-        .reject_hour_record(RejectHourRecordRequest {
-            name: second.name.clone(),
-            reason: "Not on the attendance sheet".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let rejected = ce_tests::answer(
+        w.env
+            .regulator(Field::ElectricPower, None)
+            .reject_hour_record(RejectHourRecordRequest {
+                name: second.name.clone(),
+                reason: "Not on the attendance sheet".into(),
+            }),
+    )
+    .await;
     assert_eq!(rejected.state, RecordState::Rejected as i32);
     assert_eq!(rejected.decision_reason, "Not on the attendance sheet");
     let err = w
@@ -244,16 +233,13 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    let listed = w
-        .env
-        .employer(&w.employer)
-        .list_annual_statuses(ListAnnualStatusesRequest {
+    let listed = ce_tests::answer(w.env.employer(&w.employer).list_annual_statuses(
+        ListAnnualStatusesRequest {
             year: 2026,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(listed.annual_statuses.len(), 1);
     assert_eq!(listed.annual_statuses[0].total_hours, 18.0);
 }

@@ -24,31 +24,26 @@ async fn a_stored_year_reads_the_same_as_the_list_gives_it(b: Backend) {
         let province = w.env.province("44");
         async move {
             let mut province = province;
-            province
-                .list_annual_statuses(ListAnnualStatusesRequest {
-                    year: 2026,
-                    engineer,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .annual_statuses
+            ce_tests::answer(province.list_annual_statuses(ListAnnualStatusesRequest {
+                year: 2026,
+                engineer,
+                ..Default::default()
+            }))
+            .await
+            .annual_statuses
         }
     };
     let listed = |engineer: String| {
         let province = w.env.province("44");
         async move {
             let mut province = province;
-            let mut page = province
-                .list_annual_statuses(ListAnnualStatusesRequest {
+            let mut page =
+                ce_tests::answer(province.list_annual_statuses(ListAnnualStatusesRequest {
                     year: 2026,
                     engineer,
                     ..Default::default()
-                })
+                }))
                 .await
-                .unwrap()
-                .into_inner()
                 .annual_statuses;
             assert_eq!(page.len(), 1);
             page.remove(0)
@@ -111,13 +106,8 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
         first_year: 2026,
         last_year: 2026,
     };
-    let before = w
-        .env
-        .employer(&w.employer)
-        .check_title_eligibility(check())
-        .await
-        .unwrap()
-        .into_inner();
+    let before =
+        ce_tests::answer(w.env.employer(&w.employer).check_title_eligibility(check())).await;
     assert!(before.eligible);
     assert_eq!(before.years[0].state, AnnualState::Compliant as i32);
     assert_eq!(
@@ -156,13 +146,7 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["case_reference"]);
-    let revoked = w
-        .env
-        .province("44")
-        .revoke_hour_records(revoke.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let revoked = ce_tests::answer(w.env.province("44").revoke_hour_records(revoke.clone())).await;
     assert_eq!(revoked.hour_records[0].state, RecordState::Revoked as i32);
     assert!(
         revoked.hour_records[0]
@@ -173,13 +157,8 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
     assert_eq!(e.hours, 0.0);
     assert!(e.text.contains("Art. 27"), "{}", e.text);
 
-    let after = w
-        .env
-        .employer(&w.employer)
-        .check_title_eligibility(check())
-        .await
-        .unwrap()
-        .into_inner();
+    let after =
+        ce_tests::answer(w.env.employer(&w.employer).check_title_eligibility(check())).await;
     assert!(!after.eligible);
     assert_eq!(after.incomplete_years, vec![2026]);
     assert_eq!(
@@ -188,13 +167,7 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
     );
     assert_eq!(after.years[0].shortfall_professional_hours, 30.0);
     // Revoking again changes nothing.
-    let again = w
-        .env
-        .province("44")
-        .revoke_hour_records(revoke)
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ce_tests::answer(w.env.province("44").revoke_hour_records(revoke)).await;
     assert_eq!(again.hour_records[0].state, RecordState::Revoked as i32);
 }
 
@@ -223,15 +196,14 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let d = w
-        .env
-        .employer(&w.employer)
-        .create_deferral(CreateDeferralRequest {
-            deferral: Some(deferral.clone()),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let d = ce_tests::answer(
+        w.env
+            .employer(&w.employer)
+            .create_deferral(CreateDeferralRequest {
+                deferral: Some(deferral.clone()),
+            }),
+    )
+    .await;
     assert_eq!(d.certified_by, w.employer);
 
     // March 2027: 2026 is over, short, and deferred.
@@ -249,7 +221,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     let y2026 = || GetAnnualStatusRequest {
         name: status_name(&w.engineer, 2026),
     };
-    let deferred = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    let deferred = ce_tests::answer(me.get_annual_status(y2026())).await;
     assert_eq!(deferred.state, AnnualState::Deferred as i32);
     assert_eq!(deferred.shortfall_total_hours, 80.0);
 
@@ -302,14 +274,11 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         .unwrap_err();
     assert_eq!(bad_fields(&err), vec!["year"]);
     for name in &records {
-        let r = me
-            .designate_make_up(DesignateMakeUpRequest {
-                name: name.clone(),
-                year: 2026,
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let r = ce_tests::answer(me.designate_make_up(DesignateMakeUpRequest {
+            name: name.clone(),
+            year: 2026,
+        }))
+        .await;
         assert_eq!(r.make_up_for_year, 2026);
     }
 
@@ -326,15 +295,12 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     assert_eq!(y2027.state, AnnualState::InProgress as i32);
 
     // The engineer's history: both years, oldest first.
-    let history = me
-        .list_annual_statuses(ListAnnualStatusesRequest {
-            engineer: w.engineer.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .annual_statuses;
+    let history = ce_tests::answer(me.list_annual_statuses(ListAnnualStatusesRequest {
+        engineer: w.engineer.clone(),
+        ..Default::default()
+    }))
+    .await
+    .annual_statuses;
     assert_eq!(
         history
             .iter()
@@ -361,13 +327,11 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
 
     // A certificate of the made-up 2026 no longer stands once the book that
     // made it up is revoked (Art. 20, 27), though the book was filed in 2027.
-    let certificate = hrss
-        .create_hour_certificate(CreateHourCertificateRequest {
+    let certificate =
+        ce_tests::answer(hrss.create_hour_certificate(CreateHourCertificateRequest {
             annual_status: status_name(&w.engineer, 2026),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        }))
+        .await;
     hrss.revoke_hour_records(RevokeHourRecordsRequest {
         names: vec![records[1].clone()],
         reason: "The book was someone else's".into(),
@@ -375,18 +339,15 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     })
     .await
     .unwrap();
-    let verdict = hrss
-        .verify_hour_certificate(VerifyHourCertificateRequest {
-            credential: certificate.credential,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let verdict = ce_tests::answer(hrss.verify_hour_certificate(VerifyHourCertificateRequest {
+        credential: certificate.credential,
+    }))
+    .await;
     assert_eq!(
         verdict.verdict,
         verify_hour_certificate_response::Verdict::Revoked as i32
     );
-    let after = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    let after = ce_tests::answer(me.get_annual_status(y2026())).await;
     assert_eq!(
         after.total_hours, 90.0,
         "10 + 40 + 40 without the book's 10"
@@ -406,12 +367,8 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
         name: status_name(&w.engineer, 2026),
     };
     assert_eq!(
-        w.env
-            .employer(&w.employer)
-            .get_annual_status(status())
+        ce_tests::answer(w.env.employer(&w.employer).get_annual_status(status()))
             .await
-            .unwrap()
-            .into_inner()
             .total_hours,
         18.0
     );
@@ -433,11 +390,7 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let second = inst
-        .correct_hour_record(correction.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let second = ce_tests::answer(inst.correct_hour_record(correction.clone())).await;
     assert_eq!(second.supersedes, first.name);
     assert_eq!(
         second.state,
@@ -448,23 +401,15 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
     assert_eq!(old.state, RecordState::Superseded as i32);
     assert!(old.decision_reason.contains(&second.name));
     assert_eq!(
-        w.env
-            .employer(&w.employer)
-            .get_annual_status(status())
+        ce_tests::answer(w.env.employer(&w.employer).get_annual_status(status()))
             .await
-            .unwrap()
-            .into_inner()
             .total_hours,
         0.0
     );
     credits::confirm(&mut w.env.employer(&w.employer), &second.name).await;
     assert_eq!(
-        w.env
-            .employer(&w.employer)
-            .get_annual_status(status())
+        ce_tests::answer(w.env.employer(&w.employer).get_annual_status(status()))
             .await
-            .unwrap()
-            .into_inner()
             .total_hours,
         15.0
     );
@@ -508,19 +453,16 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
             "{year} names the posting"
         );
         // The year's records include it.
-        let listed = w
-            .env
-            .province("44")
-            .list_hour_records(ListHourRecordsRequest {
+        let listed = ce_tests::answer(w.env.province("44").list_hour_records(
+            ListHourRecordsRequest {
                 engineer: w.engineer.clone(),
                 year,
                 page_size: 10,
                 ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .hour_records;
+            },
+        ))
+        .await
+        .hour_records;
         assert_eq!(listed.len(), 1, "{year}");
     }
     // The posting ended in 2028: nothing of it in 2029, a year too far

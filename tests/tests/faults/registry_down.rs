@@ -53,11 +53,10 @@ async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(
     );
     let started = Instant::now();
     loop {
-        let s = ops
-            .get_outbox_status(ce_proto::supervision::GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
+        let s = ce_tests::answer(
+            ops.get_outbox_status(ce_proto::supervision::GetOutboxStatusRequest {}),
+        )
+        .await;
         if !s.oldest_last_error.is_empty() {
             assert_eq!(s.pending, 1, "{s:?}");
             break;

@@ -82,28 +82,28 @@ fn upload(inst: &str, learners: &[String], score: i32) -> SubmitEvaluationsReque
 /// `n` new learners of its.
 async fn evaluations(env: &QualityEnv, inst: &str, n: usize, score: i32) -> Score {
     let learners = env.learners(inst, n).await;
-    env.client(institution_token(inst))
-        .submit_evaluations(upload(inst, &learners, score))
-        .await
-        .unwrap()
-        .into_inner()
-        .score
-        .unwrap()
+    ce_tests::answer(
+        env.client(institution_token(inst))
+            .submit_evaluations(upload(inst, &learners, score)),
+    )
+    .await
+    .score
+    .unwrap()
 }
 
 async fn indicator(env: &QualityEnv, inst: &str, i: Indicator, value: f64, samples: i64) -> Score {
-    env.client(province("44"))
-        .record_indicator(RecordIndicatorRequest {
-            institution: inst.into(),
-            period: "2026".into(),
-            indicator: i as i32,
-            value,
-            samples,
-            source: "provincial survey 2026".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    ce_tests::answer(
+        env.client(province("44"))
+            .record_indicator(RecordIndicatorRequest {
+                institution: inst.into(),
+                period: "2026".into(),
+                indicator: i as i32,
+                value,
+                samples,
+                source: "provincial survey 2026".into(),
+            }),
+    )
+    .await
 }
 
 /// Supervision's poor-quality violations of `inst`, once `want` of them exist.
@@ -132,11 +132,11 @@ async fn grade_shown(env: &QualityEnv, inst: &str, grade: &str) -> reg::Institut
     let mut registry = env.registry.province("44");
     let started = Instant::now();
     loop {
-        let i = registry
-            .get_institution(ce_proto::registry::GetInstitutionRequest { name: inst.into() })
-            .await
-            .unwrap()
-            .into_inner();
+        let i = ce_tests::answer(
+            registry
+                .get_institution(ce_proto::registry::GetInstitutionRequest { name: inst.into() }),
+        )
+        .await;
         if i.quality_grade == grade {
             return i;
         }
@@ -201,13 +201,12 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let unchanged = env
-        .registry
-        .service_role("service/quality")
-        .record_quality_grade(record("2025"))
-        .await
-        .unwrap()
-        .into_inner();
+    let unchanged = ce_tests::answer(
+        env.registry
+            .service_role("service/quality")
+            .record_quality_grade(record("2025")),
+    )
+    .await;
     assert_eq!(unchanged.quality_grade, "A");
 
     // Poor: answers 3 (normalised 50) and a pass rate of 0.75 (50): 50, D, poor.
@@ -256,12 +255,11 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
     let started = Instant::now();
     loop {
-        let outbox = env
-            .client(ce_tests::token(Role::Ministry, "ministry-clerk"))
-            .get_outbox_status(GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
+        let outbox = ce_tests::answer(
+            env.client(ce_tests::token(Role::Ministry, "ministry-clerk"))
+                .get_outbox_status(GetOutboxStatusRequest {}),
+        )
+        .await;
         if outbox.pending == 0 {
             assert!(outbox.delivered >= 3, "grades delivered: {outbox:?}");
             break;
@@ -274,14 +272,11 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     assert_eq!(poor_violations(&env, &poor, 0).await, 0);
 
     // The distribution of the period's grades.
-    let dist = gd
-        .get_score_distribution(GetScoreDistributionRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let dist = ce_tests::answer(gd.get_score_distribution(GetScoreDistributionRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(dist.rows.len(), 1);
     let row = &dist.rows[0];
     let grades: Vec<(&str, i64)> = row
@@ -292,15 +287,12 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     assert_eq!(grades, vec![("A", 1), ("D", 2)]);
     assert_eq!(row.insufficient_data, 1);
     // Grade changes: each institution's first grade, in order.
-    let changes = gd
-        .list_grade_changes(ListGradeChangesRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .changes;
+    let changes = ce_tests::answer(gd.list_grade_changes(ListGradeChangesRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await
+    .changes;
     let firsts: Vec<(&str, &str, &str)> = changes
         .iter()
         .map(|c| {
@@ -320,14 +312,11 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
         ]
     );
     // A dashboard follows new scores live.
-    let mut watch = gd
-        .watch_scores(WatchScoresRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut watch = ce_tests::answer(gd.watch_scores(WatchScoresRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     let fresh = institution(&env, "Fresh Academy").await;
     evaluations(&env, &fresh, 30, 4).await;
     let seen = tokio::time::timeout(Duration::from_secs(10), watch.message())
@@ -338,14 +327,11 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     assert_eq!(seen.institution, fresh);
 
     // History keeps every computation.
-    let history = gd
-        .list_score_history(ListScoreHistoryRequest {
-            institution: good.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .scores;
+    let history = ce_tests::answer(gd.list_score_history(ListScoreHistoryRequest {
+        institution: good.clone(),
+    }))
+    .await
+    .scores;
     assert_eq!(history.len(), 4);
     assert_eq!(history.last().unwrap().grade, "A");
 }
@@ -358,15 +344,12 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     evaluations(&env, &other, 30, 4).await;
     // An institution sees its own breakdown, and only others' grades.
     let mut mine = env.client(institution_token(&own));
-    let ranking = mine
-        .list_scores(ListScoresRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .scores;
+    let ranking = ce_tests::answer(mine.list_scores(ListScoresRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await
+    .scores;
     assert_eq!(ranking.len(), 2);
     for s in &ranking {
         if s.institution == own {
@@ -400,14 +383,11 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .into_inner();
     assert_eq!((theirs.score, theirs.grade.as_str()), (0.0, "B"));
     assert!(theirs.contributions.is_empty() && theirs.model_version.is_empty());
-    let dist = mine
-        .get_score_distribution(GetScoreDistributionRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let dist = ce_tests::answer(mine.get_score_distribution(GetScoreDistributionRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     assert!(dist.rows.iter().all(|r| r.mean_score == 0.0), "{dist:?}");
     // It records only what it measures itself, and only for itself.
     let record = |inst: &str, i: Indicator| RecordIndicatorRequest {
@@ -492,14 +472,11 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
     let building = institution(&env, "Building Academy").await;
     evaluations(&env, &building, 30, 4).await;
     let mut reg = env.client(regulator(Field::Construction));
-    let mut watch = reg
-        .watch_scores(WatchScoresRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut watch = ce_tests::answer(reg.watch_scores(WatchScoresRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     // Mining only, then mining first and construction second.
     let mining = institution_serving(&env, "Mining Academy", &[Field::Mining]).await;
     let both =
@@ -541,11 +518,7 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
         field: field as i32,
         ..Default::default()
     };
-    let theirs = reg
-        .list_scores(list(Field::Unspecified))
-        .await
-        .unwrap()
-        .into_inner();
+    let theirs = ce_tests::answer(reg.list_scores(list(Field::Unspecified))).await;
     assert_eq!(
         ranked(theirs.scores),
         sorted(vec![building.clone(), both.clone()])
@@ -553,25 +526,20 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
     let err = reg.list_scores(list(Field::Mining)).await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
-    let miners = ministry
-        .list_scores(list(Field::Mining))
-        .await
-        .unwrap()
-        .into_inner();
+    let miners = ce_tests::answer(ministry.list_scores(list(Field::Mining))).await;
     assert_eq!(
         ranked(miners.scores),
         sorted(vec![mining.clone(), both.clone()])
     );
 
     // The distribution counts an institution under each field it serves.
-    let dist = ministry
-        .get_score_distribution(GetScoreDistributionRequest {
+    let dist = ce_tests::answer(
+        ministry.get_score_distribution(GetScoreDistributionRequest {
             period: "2026".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        }),
+    )
+    .await;
     let per_field: Vec<(i32, i64)> = dist
         .rows
         .iter()
@@ -581,27 +549,21 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
         per_field,
         vec![(Field::Mining as i32, 2), (Field::Construction as i32, 2)]
     );
-    let dist = reg
-        .get_score_distribution(GetScoreDistributionRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let dist = ce_tests::answer(reg.get_score_distribution(GetScoreDistributionRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(dist.rows.len(), 1);
     assert_eq!(dist.rows[0].field, Field::Construction as i32);
 
     // Grade changes: only those serving construction.
-    let changes = reg
-        .list_grade_changes(ListGradeChangesRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .changes;
+    let changes = ce_tests::answer(reg.list_grade_changes(ListGradeChangesRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await
+    .changes;
     assert_eq!(
         sorted(changes.into_iter().map(|c| c.institution).collect()),
         sorted(vec![building.clone(), both.clone()])
@@ -648,27 +610,20 @@ async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
     );
     // Uploaded again with other answers: replaced, not added; and again: the same.
     for _ in 0..2 {
-        let again = inst
-            .submit_evaluations(upload(&own, &ours, 2))
-            .await
-            .unwrap()
-            .into_inner();
+        let again = ce_tests::answer(inst.submit_evaluations(upload(&own, &ours, 2))).await;
         assert_eq!(again.stored, 30);
         assert_eq!(evaluation(again.score.as_ref().unwrap()), (2.0, 30));
     }
     // A learner's own answer replaces the one uploaded for them.
     let mut learner = env.client(token(Role::Engineer, &ours[0]));
-    let own_answer = learner
-        .submit_evaluations(SubmitEvaluationsRequest {
-            evaluations: vec![Evaluation {
-                score: 5,
-                ..Default::default()
-            }],
-            ..upload(&own, &[], 0)
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let own_answer = ce_tests::answer(learner.submit_evaluations(SubmitEvaluationsRequest {
+        evaluations: vec![Evaluation {
+            score: 5,
+            ..Default::default()
+        }],
+        ..upload(&own, &[], 0)
+    }))
+    .await;
     let (value, samples) = evaluation(own_answer.score.as_ref().unwrap());
     assert_eq!(samples, 30);
     assert!((value - (29.0 * 2.0 + 5.0) / 30.0).abs() < 1e-9, "{value}");
@@ -712,14 +667,10 @@ async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
         .unwrap_err();
     refused(err, "evaluations[0].learner");
     // Nothing refused was stored.
-    let now = env
-        .client(province("44"))
-        .get_score(GetScoreRequest {
-            name: format!("{own}/scores/2026"),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let now = ce_tests::answer(env.client(province("44")).get_score(GetScoreRequest {
+        name: format!("{own}/scores/2026"),
+    }))
+    .await;
     assert_eq!(evaluation(&now), (value, 30));
 }
 
@@ -833,10 +784,8 @@ async fn a_watch_on_one_replica_sees_scores_computed_by_another(b: Backend) {
 
 async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     let env = QualityEnv::start(b).await;
-    let inst = env
-        .registry
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
+    let inst = ce_tests::answer(env.registry.province("44").create_institution(
+        CreateInstitutionRequest {
             institution: Some(reg::Institution {
                 code: credit_code("44"),
                 display_name: "Open Academy".into(),
@@ -850,11 +799,10 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
                 }),
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .name;
+        },
+    ))
+    .await
+    .name;
     // One decided violation and one still open: only the decided one counts.
     let mut sup = env.supervision(province("44"));
     for decide in [true, false] {
@@ -875,12 +823,7 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let score = env
-        .client(province("44"))
-        .refresh_indicators(refresh)
-        .await
-        .unwrap()
-        .into_inner();
+    let score = ce_tests::answer(env.client(province("44")).refresh_indicators(refresh)).await;
     let part = |i: Indicator| {
         score
             .contributions
@@ -914,28 +857,22 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let closed = env
-        .client(province("44"))
-        .close_period(ClosePeriodRequest {
-            period: "2026".into(),
-            province: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let closed = ce_tests::answer(env.client(province("44")).close_period(ClosePeriodRequest {
+        period: "2026".into(),
+        province: String::new(),
+    }))
+    .await;
     assert_eq!(
         (closed.institutions, closed.scored, closed.insufficient_data),
         (1, 1, 0)
     );
     // The scoring model shown is the national one (no provincial file here).
-    let model = env
-        .client(province("44"))
-        .get_scoring_model(GetScoringModelRequest {
+    let model = ce_tests::answer(env.client(province("44")).get_scoring_model(
+        GetScoringModelRequest {
             province: "44".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(model.version, "national-2026.2");
     assert!(model.definition.contains("[indicators.evaluation]"));
 }
@@ -1232,15 +1169,13 @@ async fn crediting_evidence_becomes_anomalies_and_registration_delay(b: Backend)
     let uploaded = records.last().cloned();
     let uploaded = uploaded.unwrap();
     evaluations(&env, &inst, 30, 4).await;
-    let score = env
-        .client(province("44"))
-        .refresh_indicators(RefreshIndicatorsRequest {
+    let score = ce_tests::answer(env.client(province("44")).refresh_indicators(
+        RefreshIndicatorsRequest {
             institution: inst.clone(),
             period: "2026".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let part = |i: Indicator| {
         score
             .contributions
@@ -1301,7 +1236,7 @@ async fn a_score_follows_the_institutions_uploads_without_a_refresh(b: Backend) 
     online_uploads(&env, &inst, &verified).await;
     let started = Instant::now();
     loop {
-        let s = gd.get_score(score()).await.unwrap().into_inner();
+        let s = ce_tests::answer(gd.get_score(score())).await;
         if let Some(found) = anomalies(&s) {
             assert_eq!(found, (0.4, 10), "{s:?}");
             break;
@@ -1330,14 +1265,10 @@ async fn a_score_follows_the_institutions_uploads_without_a_refresh(b: Backend) 
     evaluations(&still, &other, 30, 4).await;
     online_uploads(&still, &other, &verified).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let s = still
-        .client(province("44"))
-        .get_score(GetScoreRequest {
-            name: format!("{other}/scores/2026"),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let s = ce_tests::answer(still.client(province("44")).get_score(GetScoreRequest {
+        name: format!("{other}/scores/2026"),
+    }))
+    .await;
     assert_eq!(anomalies(&s), None, "nothing rescored it");
 }
 
@@ -1346,22 +1277,16 @@ async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its
     let inst = institution(&env, "Changing Academy").await;
     let learners = env.learners(&inst, 30).await;
     let mut own = env.client(institution_token(&inst));
-    let a = own
-        .submit_evaluations(upload(&inst, &learners, 5))
+    let a = ce_tests::answer(own.submit_evaluations(upload(&inst, &learners, 5)))
         .await
-        .unwrap()
-        .into_inner()
         .score
         .unwrap();
     assert_eq!(a.grade, "A");
     grade_shown(&env, &inst, "A").await;
     // The same learners answer again, all 1s: a later answer replaces the
     // earlier (one per learner), the score drops to 0, and D replaces A.
-    let d = own
-        .submit_evaluations(upload(&inst, &learners, 1))
+    let d = ce_tests::answer(own.submit_evaluations(upload(&inst, &learners, 1)))
         .await
-        .unwrap()
-        .into_inner()
         .score
         .unwrap();
     assert_eq!((d.score, d.grade.as_str(), d.poor), (0.0, "D", true));
@@ -1451,14 +1376,12 @@ async fn a_province_scores_its_institutions_with_its_own_model(b: Backend) {
         ScoreState::InsufficientData as i32,
         "{there:?}"
     );
-    let model = env
-        .client(province("44"))
-        .get_scoring_model(GetScoringModelRequest {
+    let model = ce_tests::answer(env.client(province("44")).get_scoring_model(
+        GetScoringModelRequest {
             province: "44".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(model.version, "guangdong-2026.1");
 }
 

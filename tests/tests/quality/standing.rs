@@ -61,38 +61,32 @@ async fn evaluate(env: &QualityEnv, inst: &str, period: &str, low: i32, high: i3
 }
 
 async fn close(env: &QualityEnv, period: &str) -> ClosePeriodResponse {
-    env.client(province("44"))
-        .close_period(ClosePeriodRequest {
-            period: period.into(),
-            province: "44".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    ce_tests::answer(env.client(province("44")).close_period(ClosePeriodRequest {
+        period: period.into(),
+        province: "44".into(),
+    }))
+    .await
 }
 
 async fn score(env: &QualityEnv, inst: &str, period: &str) -> Score {
-    env.client(province("44"))
-        .get_score(GetScoreRequest {
-            name: format!("{inst}/scores/{period}"),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    ce_tests::answer(env.client(province("44")).get_score(GetScoreRequest {
+        name: format!("{inst}/scores/{period}"),
+    }))
+    .await
 }
 
 /// Supervision's poor-quality violations of `inst`.
 async fn violations_of(env: &QualityEnv, inst: &str) -> Vec<Violation> {
-    env.supervision(token(Role::Ministry, "ministry-clerk"))
-        .list_violations(ListViolationsRequest {
-            institution: inst.into(),
-            category: ViolationCategory::PoorQuality as i32,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .violations
+    ce_tests::answer(
+        env.supervision(token(Role::Ministry, "ministry-clerk"))
+            .list_violations(ListViolationsRequest {
+                institution: inst.into(),
+                category: ViolationCategory::PoorQuality as i32,
+                ..Default::default()
+            }),
+    )
+    .await
+    .violations
 }
 
 /// Waits (up to 30 s) until quality monitoring's outbox is empty, and
@@ -101,11 +95,7 @@ async fn drained(env: &QualityEnv) -> i64 {
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
     let started = Instant::now();
     loop {
-        let outbox = ministry
-            .get_outbox_status(GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
+        let outbox = ce_tests::answer(ministry.get_outbox_status(GetOutboxStatusRequest {})).await;
         if outbox.pending == 0 {
             return outbox.delivered;
         }
@@ -221,28 +211,24 @@ async fn a_poor_result_counts_only_once_final_and_a_close_withdraws_one_raised_b
     );
     assert!(w.withdraw_time.is_some());
     // The institution sees it too.
-    let seen = env
-        .supervision(institution_token(&inst))
-        .get_violation(ce_proto::supervision::GetViolationRequest {
+    let seen = ce_tests::answer(env.supervision(institution_token(&inst)).get_violation(
+        ce_proto::supervision::GetViolationRequest {
             name: w.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(seen.state, ViolationState::Withdrawn as i32);
 
     // Reopened: provisional again until the next close, and nothing is said.
     let delivered = drained(&env).await;
-    let reopened = env
-        .client(province("44"))
-        .reopen_period(ReopenPeriodRequest {
+    let reopened = ce_tests::answer(env.client(province("44")).reopen_period(
+        ReopenPeriodRequest {
             period: "2026-Q2".into(),
             province: "44".into(),
             reason: "late evaluations from the June course".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(reopened.scores, 1);
     assert_eq!(score(&env, &inst, "2026-Q2").await.standing, PROVISIONAL);
     close(&env, "2026-Q2").await;
@@ -324,19 +310,17 @@ async fn c_then_c_both_final_raise_one_violation_with_the_final_figures(b: Backe
     // Q2's C is poor only because Q1's was C too: a pass rate recorded
     // for Q1 makes it B ((50 × 30 + 100 × 15 + 100 × 15) / 60 = 75), so
     // Q2 is rescored from its stored evidence and its violation withdrawn.
-    let q1 = env
-        .client(province("44"))
-        .record_indicator(RecordIndicatorRequest {
+    let q1 = ce_tests::answer(env.client(province("44")).record_indicator(
+        RecordIndicatorRequest {
             institution: inst.clone(),
             period: "2026-Q1".into(),
             indicator: Indicator::PassRate as i32,
             value: 1.0,
             samples: 40,
             source: "exam board results, 2026-Q1".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(figures(&q1), ("B", 75.0, false, FINAL));
     assert_eq!(
         figures(&score(&env, &inst, "2026-Q2").await),
@@ -376,29 +360,23 @@ async fn a_corrected_final_result_withdraws_its_violation_once_supervision_is_ba
     );
 
     env.stop_supervision().await;
-    let corrected = env
-        .client(province("44"))
-        .record_indicator(RecordIndicatorRequest {
+    let corrected = ce_tests::answer(env.client(province("44")).record_indicator(
+        RecordIndicatorRequest {
             institution: inst.clone(),
             period: "2026-Q1".into(),
             indicator: Indicator::DisclosureCompleteness as i32,
             value: 1.0,
             samples: 1,
             source: "provincial check of the published disclosure, 2027-01-12".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(figures(&corrected), ("B", 75.0, false, FINAL));
     // The withdrawal waits, and the worker says why.
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
     let started = Instant::now();
     loop {
-        let outbox = ministry
-            .get_outbox_status(GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
+        let outbox = ce_tests::answer(ministry.get_outbox_status(GetOutboxStatusRequest {})).await;
         if !outbox.oldest_last_error.is_empty() {
             assert!(outbox.pending >= 1, "{outbox:?}");
             break;
@@ -475,16 +453,14 @@ async fn a_decided_violation_stands_and_its_decider_is_notified_once(b: Backend)
         })
         .await
         .unwrap();
-    let notes = env
-        .supervision(province("44"))
-        .list_notifications(ListNotificationsRequest {
+    let notes = ce_tests::answer(env.supervision(province("44")).list_notifications(
+        ListNotificationsRequest {
             province: "44".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+        },
+    ))
+    .await
+    .notifications;
     let about: Vec<_> = notes
         .iter()
         .filter(|n| n.violation == raised[0].name)
@@ -498,14 +474,12 @@ async fn a_decided_violation_stands_and_its_decider_is_notified_once(b: Backend)
         about[0].text
     );
     // The decider acknowledges it.
-    let acknowledged = env
-        .supervision(decider)
-        .acknowledge_notification(ce_proto::supervision::AcknowledgeNotificationRequest {
+    let acknowledged = ce_tests::answer(env.supervision(decider).acknowledge_notification(
+        ce_proto::supervision::AcknowledgeNotificationRequest {
             name: about[0].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert!(acknowledged.acknowledge_time.is_some());
 }
 
@@ -528,15 +502,13 @@ async fn registration_delay_runs_from_the_last_day_of_training(b: Backend) {
         .into_inner()
         .hour_records
         .remove(0);
-    let refreshed = env
-        .client(province("44"))
-        .refresh_indicators(RefreshIndicatorsRequest {
+    let refreshed = ce_tests::answer(env.client(province("44")).refresh_indicators(
+        RefreshIndicatorsRequest {
             institution: inst.clone(),
             period: "2026-Q3".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let created = record.create_time.unwrap();
     let registered = ce_rules::dates::date_of(
         time::OffsetDateTime::from_unix_timestamp(created.seconds).unwrap(),

@@ -29,16 +29,13 @@ async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Ba
     )
     .await;
     let roster: Vec<String> = (1..=4).map(|i| format!("inspector-{i}")).collect();
-    let committed = gd
-        .commit_inspection_draw(CommitInspectionDrawRequest {
-            name: planned.name.clone(),
-            target_count: 2,
-            roster: roster.clone(),
-            inspector_count: 2,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let committed = ce_tests::answer(gd.commit_inspection_draw(CommitInspectionDrawRequest {
+        name: planned.name.clone(),
+        target_count: 2,
+        roster: roster.clone(),
+        inspector_count: 2,
+    }))
+    .await;
     assert_eq!(committed.state, InspectionState::Committed as i32);
     let fixed = committed.commitment.clone().unwrap();
     assert_eq!(fixed.population.len(), 5);
@@ -69,14 +66,11 @@ async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Ba
     assert_eq!(err.code(), Code::InvalidArgument);
     // An institution registered after the commitment is not in the draw.
     institution(&env).await;
-    let drawn = gd
-        .draw_inspection_sample(DrawInspectionSampleRequest {
-            name: planned.name.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let drawn = ce_tests::answer(gd.draw_inspection_sample(DrawInspectionSampleRequest {
+        name: planned.name.clone(),
+        ..Default::default()
+    }))
+    .await;
     let sample = drawn.sample.unwrap();
     assert_eq!(
         sample.population, fixed.population,
@@ -88,14 +82,11 @@ async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Ba
         "the revealed seed answers the commitment"
     );
     assert_eq!((sample.targets.len(), sample.inspectors.len()), (2, 2));
-    let verified = gd
-        .verify_inspection_draw(VerifyInspectionDrawRequest {
-            name: planned.name.clone(),
-            seed_hex: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let verified = ce_tests::answer(gd.verify_inspection_draw(VerifyInspectionDrawRequest {
+        name: planned.name.clone(),
+        seed_hex: String::new(),
+    }))
+    .await;
     assert!(verified.matches, "{}", verified.reason);
     // Two draws of the same scope get different seeds.
     let again = cases::plan(
@@ -111,19 +102,16 @@ async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Ba
         },
     )
     .await;
-    let other = gd
-        .draw_inspection_sample(DrawInspectionSampleRequest {
-            name: again.name,
-            target_count: 2,
-            roster,
-            inspector_count: 2,
-            seed: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .sample
-        .unwrap();
+    let other = ce_tests::answer(gd.draw_inspection_sample(DrawInspectionSampleRequest {
+        name: again.name,
+        target_count: 2,
+        roster,
+        inspector_count: 2,
+        seed: 0,
+    }))
+    .await
+    .sample
+    .unwrap();
     assert_ne!(other.seed_hex, sample.seed_hex);
 }
 
@@ -189,30 +177,24 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "no second draw");
     // The draw verifies; another seed does not.
-    let verified = gd
-        .verify_inspection_draw(VerifyInspectionDrawRequest {
-            name: planned.name.clone(),
-            seed_hex: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let verified = ce_tests::answer(gd.verify_inspection_draw(VerifyInspectionDrawRequest {
+        name: planned.name.clone(),
+        seed_hex: String::new(),
+    }))
+    .await;
     assert!(verified.matches, "{}", verified.reason);
-    let other = gd
-        .verify_inspection_draw(VerifyInspectionDrawRequest {
-            name: planned.name.clone(),
-            seed_hex: "00".repeat(32),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let other = ce_tests::answer(gd.verify_inspection_draw(VerifyInspectionDrawRequest {
+        name: planned.name.clone(),
+        seed_hex: "00".repeat(32),
+    }))
+    .await;
     assert!(!other.matches);
     assert!(other.reason.contains("commitment"), "{}", other.reason);
 
     // One target refuses the inspectors: the finding becomes an Art. 24 violation.
     let refuser = sample.targets[0].clone();
-    let with_refusal = gd
-        .record_inspection_finding(RecordInspectionFindingRequest {
+    let with_refusal = ce_tests::answer(gd.record_inspection_finding(
+        RecordInspectionFindingRequest {
             name: planned.name.clone(),
             finding: Some(Finding {
                 target: refuser.clone(),
@@ -220,10 +202,9 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
                 text: "Locked the records room".into(),
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let violation = with_refusal.findings[0].violation.clone();
     let v = cases::get(&mut gd, &violation).await;
     assert_eq!(v.category, ViolationCategory::RefusedInspection as i32);
@@ -248,13 +229,12 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     .await
     .unwrap();
     // Public results: any signed-in caller reads them.
-    let public = env
-        .client(org(Role::Employer, "employers/anyone"))
-        .list_inspections(ListInspectionsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .inspections;
+    let public = ce_tests::answer(
+        env.client(org(Role::Employer, "employers/anyone"))
+            .list_inspections(ListInspectionsRequest::default()),
+    )
+    .await
+    .inspections;
     assert_eq!(public.len(), 1);
     assert_eq!(public[0].state, InspectionState::Published as i32);
 }
@@ -283,22 +263,17 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     // one in each province: the draw is made from those two alone.
     let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
     let named = vec![gd_institutions[0].clone(), bj.clone(), bj.clone()];
-    let national = ministry
-        .create_inspection(plan("", TargetKind::Institutions, named))
-        .await
-        .unwrap()
-        .into_inner();
+    let national =
+        ce_tests::answer(ministry.create_inspection(plan("", TargetKind::Institutions, named)))
+            .await;
     assert_eq!(national.province, "");
     assert_eq!(
         national.targets.len(),
         2,
         "a target named twice is kept once"
     );
-    let drawn = ministry
-        .draw_inspection_sample(draw(&national.name))
+    let drawn = ce_tests::answer(ministry.draw_inspection_sample(draw(&national.name)))
         .await
-        .unwrap()
-        .into_inner()
         .sample
         .unwrap();
     let mut expected = vec![gd_institutions[0].clone(), bj.clone()];
@@ -312,16 +287,11 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     assert_eq!(targets, expected);
 
     // Without names, a national population is every province's institutions.
-    let everyone = ministry
-        .create_inspection(plan("", TargetKind::Institutions, vec![]))
+    let everyone =
+        ce_tests::answer(ministry.create_inspection(plan("", TargetKind::Institutions, vec![])))
+            .await;
+    let population = ce_tests::answer(ministry.draw_inspection_sample(draw(&everyone.name)))
         .await
-        .unwrap()
-        .into_inner();
-    let population = ministry
-        .draw_inspection_sample(draw(&everyone.name))
-        .await
-        .unwrap()
-        .into_inner()
         .sample
         .unwrap()
         .population;
@@ -335,15 +305,12 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let reaching = gd
-        .create_inspection(plan(
-            "44",
-            TargetKind::Institutions,
-            vec![gd_institutions[1].clone(), bj.clone()],
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let reaching = ce_tests::answer(gd.create_inspection(plan(
+        "44",
+        TargetKind::Institutions,
+        vec![gd_institutions[1].clone(), bj.clone()],
+    )))
+    .await;
     let err = gd
         .draw_inspection_sample(draw(&reaching.name))
         .await
@@ -369,16 +336,14 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
 
     // Engineers named by a province: whatever their year, if they are its own.
     let (_, engineer, _) = engineer_with_hours(&env).await;
-    let of_engineers = gd
-        .create_inspection(plan("44", TargetKind::Engineers, vec![engineer.clone()]))
+    let of_engineers = ce_tests::answer(gd.create_inspection(plan(
+        "44",
+        TargetKind::Engineers,
+        vec![engineer.clone()],
+    )))
+    .await;
+    let drawn = ce_tests::answer(gd.draw_inspection_sample(draw(&of_engineers.name)))
         .await
-        .unwrap()
-        .into_inner();
-    let drawn = gd
-        .draw_inspection_sample(draw(&of_engineers.name))
-        .await
-        .unwrap()
-        .into_inner()
         .sample
         .unwrap();
     assert_eq!(drawn.targets, vec![engineer.clone()]);
@@ -393,11 +358,10 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
                 .unwrap()
         }),
     };
-    let both = gd
-        .create_inspection(complete_plan(vec![engineer.clone(), short.clone()]))
-        .await
-        .unwrap()
-        .into_inner();
+    let both = ce_tests::answer(
+        gd.create_inspection(complete_plan(vec![engineer.clone(), short.clone()])),
+    )
+    .await;
     let err = gd
         .draw_inspection_sample(draw(&both.name))
         .await
@@ -405,16 +369,9 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains(&short), "{}", err.message());
     assert!(!err.message().contains(&engineer), "{}", err.message());
-    let met = gd
-        .create_inspection(complete_plan(vec![engineer.clone()]))
+    let met = ce_tests::answer(gd.create_inspection(complete_plan(vec![engineer.clone()]))).await;
+    let drawn = ce_tests::answer(gd.draw_inspection_sample(draw(&met.name)))
         .await
-        .unwrap()
-        .into_inner();
-    let drawn = gd
-        .draw_inspection_sample(draw(&met.name))
-        .await
-        .unwrap()
-        .into_inner()
         .sample
         .unwrap();
     assert_eq!(drawn.targets, vec![engineer]);
@@ -528,7 +485,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     let ask = || GetInstitutionRecordRequest {
         name: record_name.clone(),
     };
-    let record = gd.get_institution_record(ask()).await.unwrap().into_inner();
+    let record = ce_tests::answer(gd.get_institution_record(ask())).await;
     assert_eq!(record.institution, inst);
     let names: Vec<&str> = record.violations.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
@@ -583,11 +540,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     // The institution reads its own record: its violations, and its
     // findings once the inspection is published.
     let mut own = env.client(org(Role::Institution, &inst));
-    let mine = own
-        .get_institution_record(ask())
-        .await
-        .unwrap()
-        .into_inner();
+    let mine = ce_tests::answer(own.get_institution_record(ask())).await;
     assert_eq!(mine.violations.len(), 3);
     assert!(
         mine.findings.is_empty(),
@@ -599,11 +552,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     })
     .await
     .unwrap();
-    let mine = own
-        .get_institution_record(ask())
-        .await
-        .unwrap()
-        .into_inner();
+    let mine = ce_tests::answer(own.get_institution_record(ask())).await;
     assert_eq!(mine.findings.len(), 1);
     assert_eq!(mine.findings[0].state, InspectionState::Published as i32);
 
@@ -657,8 +606,8 @@ async fn refused(
         cases::drawing(&plan.name, 1, vec!["inspector-1".into()], 1),
     )
     .await;
-    let recorded = client
-        .record_inspection_finding(RecordInspectionFindingRequest {
+    let recorded = ce_tests::answer(client.record_inspection_finding(
+        RecordInspectionFindingRequest {
             name: plan.name,
             finding: Some(Finding {
                 target: target.to_owned(),
@@ -666,10 +615,9 @@ async fn refused(
                 text: "Would not show its records".into(),
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     let violation = recorded.findings[0].violation.clone();
     assert!(!violation.is_empty(), "the refusal became a violation");
     violation
@@ -721,14 +669,11 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         listed.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
         [name.as_str()]
     );
-    let appealed = boss
-        .appeal_violation(AppealViolationRequest {
-            name: name.clone(),
-            text: "The records were at the auditor's".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let appealed = ce_tests::answer(boss.appeal_violation(AppealViolationRequest {
+        name: name.clone(),
+        text: "The records were at the auditor's".into(),
+    }))
+    .await;
     assert_eq!(appealed.appeals.len(), 1);
     // Listed by employer for the province; another employer sees nothing.
     let by_employer = cases::violations(
@@ -753,11 +698,9 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["decision.kind"]);
-    let ordered = gd
-        .decide_violation(decide(&name, DecisionKind::RectificationOrder))
-        .await
-        .unwrap()
-        .into_inner();
+    let ordered =
+        ce_tests::answer(gd.decide_violation(decide(&name, DecisionKind::RectificationOrder)))
+            .await;
     assert_eq!(ordered.state, ViolationState::Decided as i32);
     assert_eq!(ordered.pending_effects, 0);
 
@@ -770,36 +713,30 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         &engineer,
     )
     .await;
-    let v = env
-        .client(token(Role::Engineer, &engineer))
-        .get_violation(GetViolationRequest { name: name.clone() })
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ce_tests::answer(
+        env.client(token(Role::Engineer, &engineer))
+            .get_violation(GetViolationRequest { name: name.clone() }),
+    )
+    .await;
     assert_eq!(
         (v.engineer.as_str(), v.employer.as_str(), v.article.as_str()),
         (engineer.as_str(), employer.as_str(), "Art. 24")
     );
-    let appealed = env
-        .client(token(Role::Engineer, &engineer))
-        .appeal_violation(AppealViolationRequest {
-            name: name.clone(),
-            text: "I was abroad that week".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let appealed = ce_tests::answer(
+        env.client(token(Role::Engineer, &engineer))
+            .appeal_violation(AppealViolationRequest {
+                name: name.clone(),
+                text: "I was abroad that week".into(),
+            }),
+    )
+    .await;
     assert_eq!(appealed.appeals[0].filed_by, engineer);
     let err = gd
         .decide_violation(decide(&name, DecisionKind::Revocation))
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["decision.kind"]);
-    let warned = gd
-        .decide_violation(decide(&name, DecisionKind::Warning))
-        .await
-        .unwrap()
-        .into_inner();
+    let warned = ce_tests::answer(gd.decide_violation(decide(&name, DecisionKind::Warning))).await;
     assert_eq!(
         (warned.state, warned.pending_effects),
         (ViolationState::Decided as i32, 0)

@@ -117,19 +117,16 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
         )
         .await;
         assert_eq!(v.article, article);
-        let decided = gd
-            .decide_violation(DecideViolationRequest {
-                name: v.name.clone(),
-                decision: Some(Decision {
-                    kind: DecisionKind::Warning as i32,
-                    reason: "First offence".into(),
-                    effective_date: date(2026, 11, 2),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let decided = ce_tests::answer(gd.decide_violation(DecideViolationRequest {
+            name: v.name.clone(),
+            decision: Some(Decision {
+                kind: DecisionKind::Warning as i32,
+                reason: "First offence".into(),
+                effective_date: date(2026, 11, 2),
+                ..Default::default()
+            }),
+        }))
+        .await;
         assert_eq!(decided.state, ViolationState::Decided as i32);
         let closed = cases::close_rectified(&mut gd, &v.name, "Put right").await;
         assert_eq!(closed.state, ViolationState::Closed as i32);
@@ -227,15 +224,13 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     );
 
     // The institution appeals; its audit trail shows every step.
-    let appealed = env
-        .client(org(Role::Institution, &inst))
-        .appeal_violation(AppealViolationRequest {
+    let appealed = ce_tests::answer(env.client(org(Role::Institution, &inst)).appeal_violation(
+        AppealViolationRequest {
             name: late.name.clone(),
             text: "Records were kept on paper".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(appealed.appeals.len(), 1);
     let err = env
         .client(org(Role::Institution, "institutions/another"))
@@ -246,14 +241,13 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let trail = gd
-        .list_violation_audit_entries(ListViolationAuditEntriesRequest {
+    let trail = ce_tests::answer(gd.list_violation_audit_entries(
+        ListViolationAuditEntriesRequest {
             name: late.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .entries;
+        },
+    ))
+    .await
+    .entries;
     let steps: Vec<(&str, &str)> = trail
         .iter()
         .map(|e| {
@@ -289,19 +283,11 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
         compute_time: None,
     };
     let mut quality = env.client(token(Role::Service, "service/quality"));
-    let first = quality
-        .report_quality_result(report("D", "2026"))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ce_tests::answer(quality.report_quality_result(report("D", "2026"))).await;
     assert_eq!(first.category, ViolationCategory::PoorQuality as i32);
     assert_eq!(first.article, "Art. 25, 26");
     for grade in ["D", "C"] {
-        let again = quality
-            .report_quality_result(report(grade, "2026"))
-            .await
-            .unwrap()
-            .into_inner();
+        let again = ce_tests::answer(quality.report_quality_result(report(grade, "2026"))).await;
         assert_eq!(
             again.name, first.name,
             "one violation per institution and period"
@@ -321,22 +307,17 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
         names.insert(t.await.unwrap().unwrap().into_inner().name);
     }
     assert_eq!(names.len(), 1, "one violation for 2026-H2: {names:?}");
-    let other_period = quality
-        .report_quality_result(report("D", "2027-H1"))
-        .await
-        .unwrap()
-        .into_inner();
+    let other_period =
+        ce_tests::answer(quality.report_quality_result(report("D", "2027-H1"))).await;
     assert_ne!(other_period.name, first.name);
-    let listed = env
-        .client(province("44"))
-        .list_violations(ListViolationsRequest {
+    let listed = ce_tests::answer(env.client(province("44")).list_violations(
+        ListViolationsRequest {
             category: ViolationCategory::PoorQuality as i32,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .violations;
+        },
+    ))
+    .await
+    .violations;
     assert_eq!(listed.len(), 3);
     for denied in [province("11"), org(Role::Institution, &inst)] {
         let err = env
@@ -398,11 +379,8 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
     let count = |req: ListViolationsRequest| {
         let mut ministry = ministry.clone();
         async move {
-            ministry
-                .list_violations(req)
+            ce_tests::answer(ministry.list_violations(req))
                 .await
-                .unwrap()
-                .into_inner()
                 .violations
                 .len()
         }
@@ -484,34 +462,23 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         end_date: from_today(end),
         ..Default::default()
     };
-    let first = ministry
-        .list_violations(period(1))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ce_tests::answer(ministry.list_violations(period(1))).await;
     assert_eq!(first.violations.len(), 2);
     let mut seen: Vec<String> = first.violations.iter().map(|v| v.name.clone()).collect();
     let mut token = first.next_page_token;
     while !token.is_empty() {
-        let page = ministry
-            .list_violations(ListViolationsRequest {
-                page_token: token.clone(),
-                ..period(1)
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let page = ce_tests::answer(ministry.list_violations(ListViolationsRequest {
+            page_token: token.clone(),
+            ..period(1)
+        }))
+        .await;
         seen.extend(page.violations.into_iter().map(|v| v.name));
         token = page.next_page_token;
     }
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 5);
-    let again = ministry
-        .list_violations(period(1))
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ce_tests::answer(ministry.list_violations(period(1))).await;
     for changed in [
         period(30),
         ListViolationsRequest {
@@ -543,11 +510,7 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
         }),
     };
     let mut gd = env.client(province("44"));
-    let city = gd
-        .create_referral(referral("hrss/440100"))
-        .await
-        .unwrap()
-        .into_inner();
+    let city = ce_tests::answer(gd.create_referral(referral("hrss/440100"))).await;
     // A province cannot refer (or see) its own department's officials; the ministry can.
     let err = gd.create_referral(referral("hrss/44")).await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
@@ -561,11 +524,9 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let regulators = ministry
-        .create_referral(referral("regulator/FIELD_CONSTRUCTION/44"))
-        .await
-        .unwrap()
-        .into_inner();
+    let regulators =
+        ce_tests::answer(ministry.create_referral(referral("regulator/FIELD_CONSTRUCTION/44")))
+            .await;
     // The ministry's own officials go to the discipline body, and only there.
     ministry.create_referral(referral("hrss/00")).await.unwrap();
     let mut to_superior = referral("hrss/00");
@@ -585,31 +546,20 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
 
     let seen = |r: ListReferralsResponse| r.referrals.len();
     assert_eq!(
-        seen(
-            ministry
-                .list_referrals(ListReferralsRequest::default())
-                .await
-                .unwrap()
-                .into_inner()
-        ),
+        seen(ce_tests::answer(ministry.list_referrals(ListReferralsRequest::default())).await),
         4
     );
     assert_eq!(
-        seen(
-            gd.list_referrals(ListReferralsRequest::default())
-                .await
-                .unwrap()
-                .into_inner()
-        ),
+        seen(ce_tests::answer(gd.list_referrals(ListReferralsRequest::default())).await),
         1
     );
     assert_eq!(
         seen(
-            env.client(province("11"))
-                .list_referrals(ListReferralsRequest::default())
-                .await
-                .unwrap()
-                .into_inner()
+            ce_tests::answer(
+                env.client(province("11"))
+                    .list_referrals(ListReferralsRequest::default())
+            )
+            .await
         ),
         0
     );
@@ -638,13 +588,11 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     assert!(resolved.resolve_time.is_some());
     assert_eq!(
         seen(
-            gd.list_referrals(ListReferralsRequest {
+            ce_tests::answer(gd.list_referrals(ListReferralsRequest {
                 unresolved_only: true,
                 ..Default::default()
-            })
+            }))
             .await
-            .unwrap()
-            .into_inner()
         ),
         0
     );

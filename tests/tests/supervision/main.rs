@@ -100,9 +100,8 @@ async fn engineer_with_days(env: &SupervisionEnv, days: i32) -> (String, String,
     let engineer = world::create_engineer(&mut clerk, world::engineer("44", &employer)).await;
     let seminar = world::activity("44", date(2026, 4, 1), date(2026, 4, days), 8.0);
     let seminar = world::create_activity(&mut clerk, seminar).await;
-    let record = env
-        .crediting(province("44"))
-        .create_hour_record(CreateHourRecordRequest {
+    let record = ce_tests::answer(env.crediting(province("44")).create_hour_record(
+        CreateHourRecordRequest {
             hour_record: Some(HourRecord {
                 engineer: engineer.clone(),
                 registry_activity: seminar,
@@ -114,10 +113,9 @@ async fn engineer_with_days(env: &SupervisionEnv, days: i32) -> (String, String,
                 })),
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(record.state, RecordState::Confirmed as i32);
     (employer, engineer, record)
 }

@@ -36,39 +36,30 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     let year = || GetAnnualStatusRequest {
         name: format!("{engineer}/annualStatuses/2026"),
     };
-    let before = env
-        .crediting(province("44"))
-        .get_annual_status(year())
-        .await
-        .unwrap()
-        .into_inner();
+    let before = ce_tests::answer(env.crediting(province("44")).get_annual_status(year())).await;
     assert_eq!(before.state, AnnualState::Compliant as i32);
 
     // Crediting goes down; the decision still succeeds and waits in the outbox.
     env.stop_crediting().await;
-    let decided = gd
-        .decide_violation(DecideViolationRequest {
-            name: case.name.clone(),
-            decision: Some(Decision {
-                kind: DecisionKind::Revocation as i32,
-                reason: "Hours obtained by deception".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let decided = ce_tests::answer(gd.decide_violation(DecideViolationRequest {
+        name: case.name.clone(),
+        decision: Some(Decision {
+            kind: DecisionKind::Revocation as i32,
+            reason: "Hours obtained by deception".into(),
+            ..Default::default()
+        }),
+    }))
+    .await;
     assert_eq!(decided.state, ViolationState::Decided as i32);
     assert_eq!(decided.pending_effects, 1);
     // The worker tries, fails, and says so.
     let started = Instant::now();
     let waiting = loop {
-        let s = env
-            .client(token(Role::Ministry, "ministry-clerk"))
-            .get_outbox_status(GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
+        let s = ce_tests::answer(
+            env.client(token(Role::Ministry, "ministry-clerk"))
+                .get_outbox_status(GetOutboxStatusRequest {}),
+        )
+        .await;
         if !s.oldest_last_error.is_empty() {
             break s;
         }
@@ -94,14 +85,14 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     assert!(notes[0].text.contains("Art. 27"), "{}", notes[0].text);
     let other = env.client(org(Role::Employer, "employers/another"));
     assert!(
-        other
-            .clone()
-            .list_notifications(ListNotificationsRequest::default())
-            .await
-            .unwrap()
-            .into_inner()
-            .notifications
-            .is_empty()
+        ce_tests::answer(
+            other
+                .clone()
+                .list_notifications(ListNotificationsRequest::default())
+        )
+        .await
+        .notifications
+        .is_empty()
     );
     let err = other
         .clone()
@@ -115,22 +106,15 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     // Crediting returns; the revocation lands, once.
     env.restart_crediting().await;
     drained(&env, Duration::from_secs(60)).await;
-    let revoked = env
-        .crediting(province("44"))
-        .get_hour_record(GetHourRecordRequest {
+    let revoked = ce_tests::answer(env.crediting(province("44")).get_hour_record(
+        GetHourRecordRequest {
             name: record.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(revoked.state, RecordState::Revoked as i32);
     assert!(revoked.decision_reason.contains(&case.name));
-    let after = env
-        .crediting(province("44"))
-        .get_annual_status(year())
-        .await
-        .unwrap()
-        .into_inner();
+    let after = ce_tests::answer(env.crediting(province("44")).get_annual_status(year())).await;
     assert_eq!(after.total_hours, 0.0);
     assert!(!after.complete, "the compliant year is no longer complete");
     assert_eq!(
@@ -154,22 +138,20 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         cases::notifications(&mut gd, unacknowledged()).await.len(),
         1
     );
-    let acked = boss
-        .acknowledge_notification(AcknowledgeNotificationRequest {
+    let acked = ce_tests::answer(
+        boss.acknowledge_notification(AcknowledgeNotificationRequest {
             name: notes[0].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        }),
+    )
+    .await;
     assert!(acked.acknowledge_time.is_some());
     // Acknowledging again changes nothing: the first time stands.
-    let again = boss
-        .acknowledge_notification(AcknowledgeNotificationRequest {
+    let again = ce_tests::answer(
+        boss.acknowledge_notification(AcknowledgeNotificationRequest {
             name: notes[0].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        }),
+    )
+    .await;
     assert_eq!(again.acknowledge_time, acked.acknowledge_time);
     assert_eq!(again.acknowledged_by, acked.acknowledged_by);
     assert!(
@@ -198,14 +180,12 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     assert_eq!(drawn.sample.unwrap().targets, vec![employer.clone()]);
 
     // The engineer sees the case; Beijing does not.
-    let mine = env
-        .client(token(Role::Engineer, &engineer))
-        .get_violation(GetViolationRequest {
+    let mine = ce_tests::answer(env.client(token(Role::Engineer, &engineer)).get_violation(
+        GetViolationRequest {
             name: case.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(mine.pending_effects, 0);
     let err = env
         .client(province("11"))
@@ -226,30 +206,21 @@ async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its
     let year = format!("{engineer}/annualStatuses/2026");
     let mut clerk = env.crediting(province("44"));
     let status = || GetAnnualStatusRequest { name: year.clone() };
-    let before = clerk
-        .get_annual_status(status())
-        .await
-        .unwrap()
-        .into_inner();
+    let before = ce_tests::answer(clerk.get_annual_status(status())).await;
     assert_eq!(before.state, AnnualState::Compliant as i32);
     assert!(before.complete);
-    let cert = env
-        .crediting(token(Role::Engineer, &engineer))
-        .create_hour_certificate(CreateHourCertificateRequest {
-            annual_status: year.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let cert = ce_tests::answer(
+        env.crediting(token(Role::Engineer, &engineer))
+            .create_hour_certificate(CreateHourCertificateRequest {
+                annual_status: year.clone(),
+            }),
+    )
+    .await;
     let mut verifier = env.crediting(org(Role::Employer, &employer));
     let verify = || VerifyHourCertificateRequest {
         credential: cert.credential.clone(),
     };
-    let valid = verifier
-        .verify_hour_certificate(verify())
-        .await
-        .unwrap()
-        .into_inner();
+    let valid = ce_tests::answer(verifier.verify_hour_certificate(verify())).await;
     assert_eq!(valid.verdict, Verdict::Valid as i32, "{}", valid.reason);
 
     let mut gd = env.client(province("44"));
@@ -276,11 +247,7 @@ async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its
     .unwrap();
     drained(&env, Duration::from_secs(20)).await;
 
-    let after = clerk
-        .get_annual_status(status())
-        .await
-        .unwrap()
-        .into_inner();
+    let after = ce_tests::answer(clerk.get_annual_status(status())).await;
     assert_eq!(after.total_hours, 0.0);
     assert!(!after.complete);
     assert_eq!(
@@ -288,11 +255,7 @@ async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its
         AnnualState::NonCompliant as i32,
         "2026 is over: without the revoked hours it is not compliant"
     );
-    let revoked = verifier
-        .verify_hour_certificate(verify())
-        .await
-        .unwrap()
-        .into_inner();
+    let revoked = ce_tests::answer(verifier.verify_hour_certificate(verify())).await;
     assert_eq!(
         revoked.verdict,
         Verdict::Revoked as i32,
@@ -305,13 +268,12 @@ async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its
         "{}",
         revoked.revocation_reason
     );
-    let notes = env
-        .client(org(Role::Employer, &employer))
-        .list_notifications(ListNotificationsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let notes = ce_tests::answer(
+        env.client(org(Role::Employer, &employer))
+            .list_notifications(ListNotificationsRequest::default()),
+    )
+    .await
+    .notifications;
     assert_eq!(notes.len(), 1);
     assert_eq!(
         (notes[0].violation.as_str(), notes[0].engineer.as_str()),
@@ -391,25 +353,22 @@ async fn a_service_revokes_hours_only_on_a_decided_case_naming_them(b: Backend) 
         "does not name",
     );
     drained(&env, Duration::from_secs(20)).await;
-    let revoked = env
-        .crediting(province("44"))
-        .get_hour_record(GetHourRecordRequest {
+    let revoked = ce_tests::answer(env.crediting(province("44")).get_hour_record(
+        GetHourRecordRequest {
             name: record.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    ))
+    .await;
     assert_eq!(
         revoked.state,
         RecordState::Revoked as i32,
         "the decided case revoked it"
     );
-    let untouched = env
-        .crediting(province("44"))
-        .get_hour_record(GetHourRecordRequest { name: other.name })
-        .await
-        .unwrap()
-        .into_inner();
+    let untouched = ce_tests::answer(
+        env.crediting(province("44"))
+            .get_hour_record(GetHourRecordRequest { name: other.name }),
+    )
+    .await;
     assert_ne!(untouched.state, RecordState::Revoked as i32);
 }
 

@@ -45,34 +45,27 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     assert_eq!(bad_fields(&err), ["violation.hour_records"]);
 
     let mut gd = env.client(province("44"));
-    let created = gd
-        .create_violation(CreateViolationRequest {
-            violation: Some(violation()),
-            request_id: "GD-SUP-2026-7".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = ce_tests::answer(gd.create_violation(CreateViolationRequest {
+        violation: Some(violation()),
+        request_id: "GD-SUP-2026-7".into(),
+    }))
+    .await;
     assert_eq!(created.state, ViolationState::Open as i32);
     assert_eq!(created.article, "Art. 16, 26");
     assert_eq!(created.province, "44");
     // A retry with the same request id records nothing new.
-    let again = gd
-        .create_violation(CreateViolationRequest {
-            violation: Some(violation()),
-            request_id: "GD-SUP-2026-7".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ce_tests::answer(gd.create_violation(CreateViolationRequest {
+        violation: Some(violation()),
+        request_id: "GD-SUP-2026-7".into(),
+    }))
+    .await;
     assert_eq!(again.name, created.name);
     // The institution sees its own record.
-    let own = env
-        .client(org(Role::Institution, &inst))
-        .list_violations(ListViolationsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let own = ce_tests::answer(
+        env.client(org(Role::Institution, &inst))
+            .list_violations(ListViolationsRequest::default()),
+    )
+    .await;
     assert_eq!(own.violations.len(), 1);
 
     // A suspension without an end is refused, naming the field.
@@ -97,11 +90,7 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["decision.suspension_end_date"]);
-    let decided = gd
-        .decide_violation(decide(suspension.clone()))
-        .await
-        .unwrap()
-        .into_inner();
+    let decided = ce_tests::answer(gd.decide_violation(decide(suspension.clone()))).await;
     assert_eq!(decided.state, ViolationState::Decided as i32);
     let err = gd.decide_violation(decide(suspension)).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -111,13 +100,12 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         status.delivered, 2,
         "suspension, and return to active after it"
     );
-    let standing = env
-        .registry
-        .province("44")
-        .get_institution(GetInstitutionRequest { name: inst.clone() })
-        .await
-        .unwrap()
-        .into_inner();
+    let standing = ce_tests::answer(
+        env.registry
+            .province("44")
+            .get_institution(GetInstitutionRequest { name: inst.clone() }),
+    )
+    .await;
     assert_eq!(standing.standing, Standing::Suspended as i32);
     // The registry enforces it: no activity during the suspension (Art. 26).
     let err = env
@@ -207,17 +195,14 @@ async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backe
         status.delivered, 3,
         "suspension, its return to active, disqualification"
     );
-    let changes = env
-        .registry
-        .province("44")
-        .list_standing_changes(reg::ListStandingChangesRequest {
+    let changes = ce_tests::answer(env.registry.province("44").list_standing_changes(
+        reg::ListStandingChangesRequest {
             parent: inst.clone(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .standing_changes;
+        },
+    ))
+    .await
+    .standing_changes;
     assert_eq!(
         changes.len(),
         4,
@@ -251,15 +236,14 @@ async fn a_disqualification_is_not_lifted_by_an_earlier_suspensions_end(b: Backe
 
 /// The institution's standing today, as the registry has it.
 async fn standing_of(env: &SupervisionEnv, inst: &str) -> (i32, Option<Date>) {
-    let i = env
-        .registry
-        .province("44")
-        .get_institution(GetInstitutionRequest {
-            name: inst.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let i = ce_tests::answer(
+        env.registry
+            .province("44")
+            .get_institution(GetInstitutionRequest {
+                name: inst.to_owned(),
+            }),
+    )
+    .await;
     (i.standing, i.standing_effective_date)
 }
 
