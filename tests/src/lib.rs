@@ -298,6 +298,24 @@ pub fn token(role: Role, subject: &str) -> TokenRequest {
     }
 }
 
+/// A token request for `subject` of the human resources department of
+/// province `code`.
+pub fn department(code: &str, subject: &str) -> TokenRequest {
+    TokenRequest {
+        province: Some(code.into()),
+        ..token(Role::ProvincialHrss, subject)
+    }
+}
+
+/// A token request for `subject`, acting as `role` for the organisation
+/// named `org` (an institution or an employer).
+pub fn member(role: Role, org: &str, subject: &str) -> TokenRequest {
+    TokenRequest {
+        org: Some(org.into()),
+        ..token(role, subject)
+    }
+}
+
 /// A valid resident ID number born in `province`, unique within the test
 /// process: each call takes the next of the 13,440,000 (sequence, birth
 /// date) pairs, from a random start so that processes differ too. Drawing

@@ -259,22 +259,13 @@ async fn only_the_ministry_verifies_the_audit_log(b: Backend) {
         ..Default::default()
     };
     let others = [
-        TokenRequest {
-            province: Some("44".into()),
-            ..token(Role::ProvincialHrss, "hrss-44-clerk")
-        },
+        ce_tests::department("44", "hrss-44-clerk"),
         TokenRequest {
             field: Some(ce_proto::common::Field::Construction),
             ..token(Role::IndustryRegulator, "regulator-clerk")
         },
-        TokenRequest {
-            org: Some("institutions/x".into()),
-            ..token(Role::Institution, "institution-clerk")
-        },
-        TokenRequest {
-            org: Some("employers/x".into()),
-            ..token(Role::Employer, "employer-clerk")
-        },
+        ce_tests::member(Role::Institution, "institutions/x", "institution-clerk"),
+        ce_tests::member(Role::Employer, "employers/x", "employer-clerk"),
         token(Role::Engineer, "engineers/x"),
         token(Role::Service, "crediting"),
     ];

@@ -9,7 +9,6 @@ use std::time::Duration;
 use ce_proto::common::Role;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
 use ce_proto::registry::*;
-use ce_server::auth::TokenRequest;
 use ce_tests::chaos::ChaosProxy;
 use ce_tests::{Backend, Place, RegistryEnv, both_backends, credit_code, start_service, token};
 use diesel::connection::SimpleConnection;
@@ -429,10 +428,7 @@ async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
     config.database.url = format!("{scheme_user}@{}/{db}", proxy.addr());
     config.database.max_connections = 2;
     let service = start_service(config, registry::start).await;
-    let t = place.token(TokenRequest {
-        province: Some("44".into()),
-        ..token(Role::ProvincialHrss, "clerk")
-    });
+    let t = place.token(ce_tests::department("44", "clerk"));
     let mut client =
         RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
     client.create_employer(employer_request()).await.unwrap();

@@ -11,7 +11,6 @@ use std::time::Duration;
 use ce_proto::common::Role;
 use ce_proto::registry::ListProvincesRequest;
 use ce_proto::registry::registry_service_client::RegistryServiceClient;
-use ce_server::auth::TokenRequest;
 use ce_server::config::TlsConfig;
 use ce_tests::{Backend, Place, Service, bearer, start_service, token};
 use rcgen::{
@@ -240,10 +239,7 @@ async fn crediting_calls_a_mutual_tls_registry_with_its_own_certificate() {
         key_path: Some(dir.join("crediting.key")),
     });
     let crediting = start_service(config, crediting::start).await;
-    let token = place.token(TokenRequest {
-        province: Some("44".into()),
-        ..token(Role::ProvincialHrss, "hrss-44-clerk")
-    });
+    let token = place.token(ce_tests::department("44", "hrss-44-clerk"));
     let missing = "activities/00000000-0000-7000-8000-000000000000";
     let err = CreditingServiceClient::with_interceptor(crediting.channel().await, bearer(&token))
         .create_hour_record(CreateHourRecordRequest {

@@ -203,10 +203,10 @@ async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record:
         .supervision
         .clone()
         .expect("supervision runs beside crediting");
-    let token = env.registry.place.token(TokenRequest {
-        province: Some("44".into()),
-        ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
-    });
+    let token = env
+        .registry
+        .place
+        .token(ce_tests::department("44", "hrss-44"));
     let mut gd = SupervisionServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
     let case = ce_tests::world::improper_hours(&cw.w.engineer, &[record.to_owned()]);
     let case = ce_tests::world::create_violation(&mut gd, case).await;

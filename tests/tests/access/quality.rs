@@ -250,10 +250,11 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
     let w = world(&env.registry).await;
     // A score of the institution for 2026: thirty evaluations it uploads,
     // of learners who attended its course (Art. 25), as both engineers did.
-    let own = env.registry.place.token(TokenRequest {
-        org: Some(w.institution.clone()),
-        ..ce_tests::token(Role::Institution, "institution-clerk")
-    });
+    let own = env.registry.place.token(ce_tests::member(
+        Role::Institution,
+        &w.institution,
+        "institution-clerk",
+    ));
     let mut p = env.registry.province("44");
     let mut learners = Vec::new();
     for _ in 0..30 {
@@ -266,10 +267,11 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
         );
     }
     let mut crediting = env
-        .crediting(TokenRequest {
-            org: Some(w.institution.clone()),
-            ..ce_tests::token(Role::Institution, "institution-clerk")
-        })
+        .crediting(ce_tests::member(
+            Role::Institution,
+            &w.institution,
+            "institution-clerk",
+        ))
         .await;
     for engineer in learners.iter().chain([&w.engineer, &w.other_engineer]) {
         crediting

@@ -78,10 +78,7 @@ struct SupervisionWorld {
 }
 
 fn province_token(env: &RegistryEnv) -> Option<String> {
-    Some(env.place.token(TokenRequest {
-        province: Some("44".into()),
-        ..ce_tests::token(Role::ProvincialHrss, "hrss-44-setup")
-    }))
+    Some(env.place.token(ce_tests::department("44", "hrss-44-setup")))
 }
 
 async fn prepare(

@@ -406,14 +406,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     )
     .await;
     let channel = january.channel().await;
-    let mut guangdong = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
-        },
-    );
+    let mut guangdong = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
     // A province closes only its own year.
     let err = guangdong
         .sweep_annual_statuses(SweepAnnualStatusesRequest {
@@ -423,10 +416,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let employer = ce_server::auth::TokenRequest {
-        org: Some(w.employer.clone()),
-        ..ce_tests::token(Role::Employer, "employer-clerk")
-    };
+    let employer = ce_tests::member(Role::Employer, &w.employer, "employer-clerk");
     let err = as_role(&w, &channel, employer)
         .sweep_annual_statuses(SweepAnnualStatusesRequest {
             year,

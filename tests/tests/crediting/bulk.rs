@@ -204,10 +204,7 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     let mut inst = as_role(
         &w,
         &channel,
-        ce_server::auth::TokenRequest {
-            org: Some(w.institution.clone()),
-            ..ce_tests::token(Role::Institution, "institution-clerk")
-        },
+        ce_tests::member(Role::Institution, &w.institution, "institution-clerk"),
     );
     let mut resent = message.clone();
     resent.push(keyed(

@@ -336,14 +336,7 @@ async fn a_make_up_designation_supersedes_the_certificate_of_the_year_it_makes_u
     let later = crediting_on(&w, time::macros::date!(2027 - 03 - 01)).await;
     let channel = later.channel().await;
     let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
-    let mut hrss = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
-        },
-    );
+    let mut hrss = as_role(&w, &channel, ce_tests::department("44", "hrss-44"));
     let mut project = conversion(&w.engineer, conversion::Kind::ResearchSole, "GD-2027-7");
     if let Some(A::Conversion(c)) = &mut project.activity {
         c.date = date(2027, 2, 10);

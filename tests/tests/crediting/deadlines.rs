@@ -28,21 +28,11 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
     let learner = colleague(&w, "林工", Field::ElectricPower).await;
     let january = crediting_on(&w, time::macros::date!(2027 - 01 - 05)).await;
     let channel = january.channel().await;
-    let mut department = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
-        },
-    );
+    let mut department = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
     let mut institution = as_role(
         &w,
         &channel,
-        ce_server::auth::TokenRequest {
-            org: Some(w.institution.clone()),
-            ..ce_tests::token(Role::Institution, "institution-clerk")
-        },
+        ce_tests::member(Role::Institution, &w.institution, "institution-clerk"),
     );
 
     // The department's grant of 28-30 December: taken, confirmed, 2026's.
@@ -68,10 +58,7 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
     as_role(
         &w,
         &channel,
-        ce_server::auth::TokenRequest {
-            org: Some(w.employer.clone()),
-            ..ce_tests::token(Role::Employer, "employer-clerk")
-        },
+        ce_tests::member(Role::Employer, &w.employer, "employer-clerk"),
     )
     .confirm_hour_record(ConfirmHourRecordRequest {
         name: uploaded.name.clone(),
@@ -119,10 +106,7 @@ async fn late_december_training_is_registered_in_january_and_an_engineers_paper_
     let mut institution = as_role(
         &w,
         &april.channel().await,
-        ce_server::auth::TokenRequest {
-            org: Some(w.institution.clone()),
-            ..ce_tests::token(Role::Institution, "institution-clerk")
-        },
+        ce_tests::member(Role::Institution, &w.institution, "institution-clerk"),
     );
     let err = credits::refused(
         &mut institution,

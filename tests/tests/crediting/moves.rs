@@ -23,17 +23,11 @@ fn at(day: time::Date, hour: u8) -> i64 {
 }
 
 fn province(code: &str) -> TokenRequest {
-    TokenRequest {
-        province: Some(code.into()),
-        ..ce_tests::token(Role::ProvincialHrss, &format!("hrss-{code}-clerk"))
-    }
+    ce_tests::department(code, &format!("hrss-{code}-clerk"))
 }
 
 fn employer(name: &str) -> TokenRequest {
-    TokenRequest {
-        org: Some(name.into()),
-        ..ce_tests::token(Role::Employer, "employer-clerk")
-    }
+    ce_tests::member(Role::Employer, name, "employer-clerk")
 }
 
 async fn new_employer(registry: &RegistryEnv, code: &str, display_name: &str) -> String {
@@ -561,16 +555,7 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
     // A crediting that has not cached the engineer's old province.
     let fresh = crediting_on(&w, time::macros::date!(2026 - 11 - 25)).await;
     let channel = fresh.channel().await;
-    let shanghai = || {
-        as_role(
-            &w,
-            &channel,
-            ce_server::auth::TokenRequest {
-                province: Some("31".into()),
-                ..ce_tests::token(Role::ProvincialHrss, "hrss-31-clerk")
-            },
-        )
-    };
+    let shanghai = || as_role(&w, &channel, ce_tests::department("31", "hrss-31-clerk"));
     let status = credits::year(&mut shanghai(), &w.engineer, 2026).await;
     assert_eq!(
         status.total_hours, 24.0,
@@ -615,14 +600,7 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
         [granted.name.as_str()]
     );
     // Guangdong keeps the record it registered, and the year is no longer its.
-    let mut guangdong = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-44-clerk")
-        },
-    );
+    let mut guangdong = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
     guangdong
         .get_hour_record(GetHourRecordRequest {
             name: granted.name.clone(),
@@ -637,14 +615,7 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
     // And a province the engineer never lived in reads neither.
-    let mut beijing = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("11".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-11-clerk")
-        },
-    );
+    let mut beijing = as_role(&w, &channel, ce_tests::department("11", "hrss-11-clerk"));
     let err = beijing
         .get_hour_record(GetHourRecordRequest {
             name: granted.name.clone(),

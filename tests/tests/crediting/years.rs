@@ -210,14 +210,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     let later = crediting_on(&w, time::macros::date!(2027 - 03 - 01)).await;
     let channel = later.channel().await;
     let mut me = as_role(&w, &channel, ce_tests::token(Role::Engineer, &w.engineer));
-    let mut hrss = as_role(
-        &w,
-        &channel,
-        ce_server::auth::TokenRequest {
-            province: Some("44".into()),
-            ..ce_tests::token(Role::ProvincialHrss, "hrss-44")
-        },
-    );
+    let mut hrss = as_role(&w, &channel, ce_tests::department("44", "hrss-44"));
     let y2026 = || GetAnnualStatusRequest {
         name: status_name(&w.engineer, 2026),
     };

@@ -22,17 +22,11 @@ mod standing;
 use browser::Browser;
 
 fn province(code: &str) -> TokenRequest {
-    TokenRequest {
-        province: Some(code.into()),
-        ..token(Role::ProvincialHrss, &format!("hrss-{code}-monitor"))
-    }
+    ce_tests::department(code, &format!("hrss-{code}-monitor"))
 }
 
 fn institution_token(name: &str) -> TokenRequest {
-    TokenRequest {
-        org: Some(name.into()),
-        ..token(Role::Institution, "quality-officer")
-    }
+    ce_tests::member(Role::Institution, name, "quality-officer")
 }
 
 fn regulator(field: Field) -> TokenRequest {

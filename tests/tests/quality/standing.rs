@@ -408,10 +408,7 @@ async fn a_decided_violation_stands_and_its_decider_is_notified_once(b: Backend)
     evaluate(&env, &inst, "2026-Q1", 3, 4).await;
     close(&env, "2026-Q1").await;
     let raised = violations_when(&env, &inst, |v| !v.is_empty()).await;
-    let decider = ce_server::auth::TokenRequest {
-        province: Some("44".into()),
-        ..token(Role::ProvincialHrss, "hrss-44-supervisor")
-    };
+    let decider = ce_tests::department("44", "hrss-44-supervisor");
     env.supervision(decider.clone())
         .decide_violation(DecideViolationRequest {
             name: raised[0].name.clone(),

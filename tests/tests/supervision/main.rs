@@ -49,10 +49,7 @@ fn from_today(days: i64) -> Option<Date> {
 }
 
 fn province(code: &str) -> TokenRequest {
-    TokenRequest {
-        province: Some(code.into()),
-        ..token(Role::ProvincialHrss, &format!("hrss-{code}-inspector"))
-    }
+    ce_tests::department(code, &format!("hrss-{code}-inspector"))
 }
 
 fn org(role: Role, name: &str) -> TokenRequest {
