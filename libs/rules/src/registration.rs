@@ -80,7 +80,13 @@ pub enum Refusal {
     Late { message: String },
     /// Not the party that confirms or rejects this route (Art. 21).
     NotDecider,
+    /// A lecture that does not name its engagement, which makes one
+    /// lecture count once (Art. 18(8)).
+    LectureUnnamed,
 }
+
+/// Art. 18(8), the item on lectures.
+const ART_18_8: Article = Article::item(18, 8);
 
 impl Refusal {
     /// The articles the refusal rests on, as the message cites them.
@@ -97,6 +103,7 @@ impl Refusal {
             | Refusal::OutsideActivity { .. }
             | Refusal::Late { .. }
             | Refusal::NotDecider => &[ART_21],
+            Refusal::LectureUnnamed => &[ART_18_8],
         }
     }
 }
@@ -226,6 +233,18 @@ pub fn may_decide(decider: Decider, route: Option<Channel>) -> Result<(), Refusa
         _ => false,
     };
     if ok { Ok(()) } else { Err(Refusal::NotDecider) }
+}
+
+/// Art. 18(8): one lecture engagement counts once, so a lecture names its
+/// engagement (the event or programme's reference). Lectures stored
+/// before this was required still read; this is asked of new ones.
+pub fn names_engagement(activity: &Activity) -> Result<(), Refusal> {
+    match activity {
+        Activity::Lecture { engagement, .. } if engagement.is_empty() => {
+            Err(Refusal::LectureUnnamed)
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -467,6 +486,22 @@ mod tests {
         assert_eq!(
             may_decide(Decider::Other, Some(DepartmentGrant)),
             Err(Refusal::NotDecider)
+        );
+    }
+
+    #[test]
+    fn a_lecture_names_its_engagement() {
+        assert_eq!(names_engagement(&paper()), Ok(()));
+        let lecture = |engagement: &str| Activity::Lecture {
+            engagement: engagement.into(),
+            hours: 2.0,
+            date: date!(2026 - 05 - 01),
+        };
+        assert_eq!(names_engagement(&lecture("conf-2026")), Ok(()));
+        assert_eq!(names_engagement(&lecture("")), Err(Refusal::LectureUnnamed));
+        assert_eq!(
+            Refusal::LectureUnnamed.articles()[0].to_string(),
+            "Art. 18(8)"
         );
     }
 }

@@ -20,6 +20,25 @@ pub enum Refusal<'a> {
     NotNamed(&'a str),
 }
 
+/// Who asks for a revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoker {
+    /// The ministry, a provincial HRSS department or an industry
+    /// regulator, within its scope.
+    Department,
+    /// The supervision service, on a case it decided.
+    Supervision,
+    /// Anyone else: institutions, employers, engineers.
+    Other,
+}
+
+/// Art. 27: hours obtained by improper means are revoked by the HRSS
+/// departments and industry regulators that supervise, or by supervision
+/// carrying out their decision; by nobody else.
+pub fn may_revoke(who: Revoker) -> bool {
+    matches!(who, Revoker::Department | Revoker::Supervision)
+}
+
 /// Whether `case` revokes every record of `asked` (Art. 27).
 pub fn covers<'a>(case: Case<'_>, asked: &'a [String]) -> Result<(), Refusal<'a>> {
     if !case.decided_by_revocation {
@@ -53,6 +72,13 @@ mod tests {
             covers(case, &asked),
             Err(Refusal::NotNamed("hourRecords/c"))
         );
+    }
+
+    #[test]
+    fn departments_and_supervision_revoke_and_nobody_else() {
+        assert!(may_revoke(Revoker::Department));
+        assert!(may_revoke(Revoker::Supervision));
+        assert!(!may_revoke(Revoker::Other));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! record recomputes its year in the same transaction.
 
 use ce_rules::article::{ART_27, ART_31};
+use ce_rules::revocation::Revoker;
 use std::sync::Arc;
 
 use ce_db::{Db, audit};
@@ -527,10 +528,12 @@ impl Crediting {
         req: RevokeHourRecordsRequest,
     ) -> Result<Vec<HourRecord>, ApiError> {
         let ids = revocation_ids(&req)?;
-        if !matches!(
-            call.caller.role,
-            Role::Ministry | Role::Service | Role::ProvincialHrss | Role::IndustryRegulator
-        ) {
+        let revoker = match call.caller.role {
+            Role::Ministry | Role::ProvincialHrss | Role::IndustryRegulator => Revoker::Department,
+            Role::Service => Revoker::Supervision,
+            _ => Revoker::Other,
+        };
+        if !ce_rules::revocation::may_revoke(revoker) {
             return Err(ApiError::PermissionDenied(format!(
                 "only HRSS departments, industry regulators and supervision revoke hours ({ART_27})"
             )));

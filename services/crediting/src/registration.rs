@@ -109,6 +109,13 @@ fn refused(act: &Activity, refusal: Refusal) -> ApiError {
             ),
         ),
         Refusal::Late { message } => ApiError::FailedPrecondition(message),
+        Refusal::LectureUnnamed => ApiError::invalid(
+            "hour_record.conversion.evidence_id",
+            format!(
+                "is required for a lecture: the engagement (the event or programme's reference) that makes \
+                 one lecture count once ({cited})"
+            ),
+        ),
         // Answered where they are decided, with the activity's facts.
         Refusal::OutsideActivity { .. } | Refusal::NotOrganiser | Refusal::NotDecider => {
             ApiError::PermissionDenied(format!("not registered ({cited})"))
@@ -158,20 +165,7 @@ fn read(hr: &HourRecord) -> Result<Submitted, ApiError> {
     let (Some(engineer_id), Some(activity)) = (engineer_id, rules_activity) else {
         return Err(ApiError::invalid("hour_record", "is incomplete"));
     };
-    // Art. 18(8): one lecture engagement counts once, so it is named.
-    // (Lectures stored before this was required still read.)
-    if let Activity::Lecture { engagement, .. } = &activity
-        && engagement.is_empty()
-    {
-        return Err(ApiError::invalid(
-            "hour_record.conversion.evidence_id",
-            format!(
-                "is required for a lecture: the engagement (the event or programme's reference) that makes \
-                 one lecture count once ({})",
-                ce_rules::Article::item(18, 8)
-            ),
-        ));
-    }
+    rules::names_engagement(&activity).map_err(|r| refused(&activity, r))?;
     Ok(Submitted {
         engineer_id,
         activity,
