@@ -529,6 +529,13 @@ pub async fn answer<T>(
     call.await.unwrap().into_inner()
 }
 
+/// The refusal of a call that fails.
+pub async fn refusal<T: std::fmt::Debug>(
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> tonic::Status {
+    call.await.unwrap_err()
+}
+
 /// Every item of a listing, page after page: `page(token)` asks for the
 /// page that `token` starts (the first for an empty one) and answers its
 /// items and the token of the next (empty after the last).

@@ -99,12 +99,10 @@ async fn a_list_page_is_cut_short_by_bytes_and_its_token_continues_it(b: Backend
     assert_eq!(next.engineers[0].name, want[first.engineers.len()]);
 
     // Every engineer at once cannot be answered: refused, naming the field.
-    let err = r
-        .batch_get_engineers(BatchGetEngineersRequest {
-            names: created.clone(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(r.batch_get_engineers(BatchGetEngineersRequest {
+        names: created.clone(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert_eq!(ce_tests::bad_fields(&err), vec!["names".to_owned()]);
     assert!(

@@ -145,13 +145,10 @@ async fn engineer_registered_read_listed_and_moved_keeps_one_identity(b: Backend
         .unwrap()
         .into_inner();
     assert_eq!(seen_by_shanghai.engineers.len(), 1);
-    let err = env
-        .province("44")
-        .get_engineer(GetEngineerRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("44").get_engineer(GetEngineerRequest {
+        name: created.name.clone(),
+    }))
+    .await;
     assert_eq!(
         err.code(),
         Code::PermissionDenied,
@@ -159,16 +156,13 @@ async fn engineer_registered_read_listed_and_moved_keeps_one_identity(b: Backend
     );
 
     // Registering the same person again is refused: one identity nationwide.
-    let err = env
-        .province("31")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(Engineer {
-                id_number: created.id_number.clone(),
-                ..engineer_in("31", "")
-            }),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("31").create_engineer(CreateEngineerRequest {
+        engineer: Some(Engineer {
+            id_number: created.id_number.clone(),
+            ..engineer_in("31", "")
+        }),
+    }))
+    .await;
     assert_eq!(err.code(), Code::AlreadyExists);
     assert!(err.message().contains("Art. 22"), "{}", err.message());
 }
@@ -297,22 +291,20 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
         .into_inner();
     assert!(rest.engineer_changes.is_empty());
     assert_eq!(rest.next_after_sequence, 2);
-    let err = service
-        .list_engineer_changes(ListEngineerChangesRequest {
-            after_sequence: -1,
-            page_size: -5,
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(service.list_engineer_changes(ListEngineerChangesRequest {
+        after_sequence: -1,
+        page_size: -5,
+    }))
+    .await;
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(fields, ["after_sequence", "page_size"]);
     // The feed spans provinces: a province reads its engineers elsewhere.
-    let err = env
-        .province("31")
-        .list_engineer_changes(ListEngineerChangesRequest::default())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.province("31")
+            .list_engineer_changes(ListEngineerChangesRequest::default()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -328,13 +320,10 @@ async fn engineer_validation_names_every_bad_field(b: Backend) {
     bad.field = 0;
     bad.display_name = " ".into();
     bad.employer = "companies/1".into();
-    let err = env
-        .ministry()
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(bad),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.ministry().create_engineer(CreateEngineerRequest {
+        engineer: Some(bad),
+    }))
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     let mut fields = bad_fields(&err);
     fields.sort();
@@ -351,39 +340,33 @@ async fn engineer_validation_names_every_bad_field(b: Backend) {
     let why = bad_field_description(&err, "engineer.id_number").unwrap();
     assert!(why.contains("GB 11643"), "{why}");
 
-    let err = env
-        .ministry()
-        .create_engineer(CreateEngineerRequest { engineer: None })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.ministry()
+            .create_engineer(CreateEngineerRequest { engineer: None }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["engineer"]);
 
     // An employer that does not exist.
-    let err = env
-        .ministry()
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(engineer_in(
-                "44",
-                "employers/0190ffff-0000-7000-8000-000000000000",
-            )),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.ministry().create_engineer(CreateEngineerRequest {
+        engineer: Some(engineer_in(
+            "44",
+            "employers/0190ffff-0000-7000-8000-000000000000",
+        )),
+    }))
+    .await;
     assert_eq!(bad_fields(&err), vec!["engineer.employer"]);
 
     // The ID number is not mutable.
     let e = new_engineer(&env, "44", "").await;
-    let err = env
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(Engineer {
-                name: e.name,
-                ..Default::default()
-            }),
-            update_mask: mask(&["id_number"]),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.ministry().update_engineer(UpdateEngineerRequest {
+        engineer: Some(Engineer {
+            name: e.name,
+            ..Default::default()
+        }),
+        update_mask: mask(&["id_number"]),
+    }))
+    .await;
     assert_eq!(bad_fields(&err), vec!["update_mask"]);
 }
 
@@ -430,7 +413,7 @@ async fn engineer_scope_follows_each_role(b: Backend) {
     ] {
         let mut c = denied;
         assert_eq!(
-            c.get_engineer(get(&e.name)).await.unwrap_err().code(),
+            ce_tests::refusal(c.get_engineer(get(&e.name))).await.code(),
             Code::PermissionDenied
         );
     }
@@ -450,20 +433,17 @@ async fn engineer_scope_follows_each_role(b: Backend) {
         .unwrap()
         .into_inner();
     assert!(theirs.engineers.is_empty());
-    let err = env
-        .province("11")
-        .list_engineers(ListEngineersRequest {
-            province: "44".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").list_engineers(ListEngineersRequest {
+        province: "44".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .institution("institutions/x")
-        .list_engineers(ListEngineersRequest::default())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.institution("institutions/x")
+            .list_engineers(ListEngineersRequest::default()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // An employer registers its own staff, not another's; a province only its own.
@@ -476,33 +456,28 @@ async fn engineer_scope_follows_each_role(b: Backend) {
             .await
             .is_ok()
     );
-    let err = staff
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(engineer_in("44", &other.name)),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(staff.create_engineer(CreateEngineerRequest {
+        engineer: Some(engineer_in("44", &other.name)),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .province("11")
-        .create_engineer(CreateEngineerRequest {
-            engineer: Some(engineer_in("44", "")),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").create_engineer(CreateEngineerRequest {
+        engineer: Some(engineer_in("44", "")),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .engineer(&e.name)
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(Engineer {
-                name: e.name.clone(),
-                display_name: "x".into(),
-                ..Default::default()
+    let err = ce_tests::refusal(
+        env.engineer(&e.name)
+            .update_engineer(UpdateEngineerRequest {
+                engineer: Some(Engineer {
+                    name: e.name.clone(),
+                    display_name: "x".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["display_name"]),
             }),
-            update_mask: mask(&["display_name"]),
-        })
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -534,13 +509,13 @@ async fn batch_get_returns_what_the_caller_may_read_and_lists_the_rest(b: Backen
         vec![bj.name, ghost],
         "outside the scope reads as missing"
     );
-    let err = env
-        .ministry()
-        .batch_get_engineers(BatchGetEngineersRequest {
-            names: vec!["employers/1".into()],
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.ministry()
+            .batch_get_engineers(BatchGetEngineersRequest {
+                names: vec!["employers/1".into()],
+            }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["names[0]"]);
 }
 
@@ -574,13 +549,13 @@ async fn batch_get_activities_returns_those_that_exist_and_lists_the_rest(b: Bac
         .into_inner();
     assert_eq!(got.activities, vec![made[1].clone(), made[0].clone()]);
     assert_eq!(got.missing, vec![ghost]);
-    let err = env
-        .ministry()
-        .batch_get_activities(BatchGetActivitiesRequest {
-            names: vec![made[0].name.clone(), "engineers/1".into()],
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.ministry()
+            .batch_get_activities(BatchGetActivitiesRequest {
+                names: vec![made[0].name.clone(), "engineers/1".into()],
+            }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["names[1]"]);
     let err = env
         .ministry()
@@ -635,53 +610,44 @@ async fn lists_page_through_every_row_once(b: Backend) {
         .await
         .unwrap()
         .into_inner();
-    let err = env
-        .ministry()
-        .list_engineers(ListEngineersRequest {
-            page_size: 3,
-            page_token: first.next_page_token,
-            province: "11".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.ministry().list_engineers(ListEngineersRequest {
+        page_size: 3,
+        page_token: first.next_page_token,
+        province: "11".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(bad_fields(&err), vec!["page_token"]);
 }
 
 async fn employers_registered_validated_and_scoped(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let e = new_employer(&env, "44").await;
-    let err = env
-        .province("44")
-        .create_employer(CreateEmployerRequest {
-            employer: Some(Employer {
-                credit_code: e.credit_code.clone(),
-                display_name: "Copy".into(),
-                kind: EmployerKind::Enterprise as i32,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("44").create_employer(CreateEmployerRequest {
+        employer: Some(Employer {
+            credit_code: e.credit_code.clone(),
+            display_name: "Copy".into(),
+            kind: EmployerKind::Enterprise as i32,
+            province: "44".into(),
+            ..Default::default()
+        }),
+    }))
+    .await;
     assert_eq!(err.code(), Code::AlreadyExists);
 
     let mut code = e.credit_code.clone();
     let last = code.pop().unwrap();
     code.push(if last == '0' { '1' } else { '0' });
-    let err = env
-        .ministry()
-        .create_employer(CreateEmployerRequest {
-            employer: Some(Employer {
-                credit_code: code,
-                display_name: "".into(),
-                kind: 0,
-                province: "44".into(),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.ministry().create_employer(CreateEmployerRequest {
+        employer: Some(Employer {
+            credit_code: code,
+            display_name: "".into(),
+            kind: 0,
+            province: "44".into(),
+            ..Default::default()
+        }),
+    }))
+    .await;
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(
@@ -722,13 +688,10 @@ async fn employers_registered_validated_and_scoped(b: Backend) {
         "Guangzhou Metro Design & Research Institute"
     );
     assert_eq!(renamed.credit_code, e.credit_code);
-    let err = env
-        .province("11")
-        .get_employer(GetEmployerRequest {
-            name: e.name.clone(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").get_employer(GetEmployerRequest {
+        name: e.name.clone(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let listed = env
         .province("44")
@@ -751,28 +714,28 @@ async fn employers_registered_validated_and_scoped(b: Backend) {
 
 async fn institution_validation_names_every_bad_field(b: Backend) {
     let env = RegistryEnv::start(b).await;
-    let err = env
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(Institution {
-                code: "not-a-code".into(),
-                display_name: "Academy".into(),
-                province: "44".into(),
-                fields: vec![],
-                delivery_modes: vec![DeliveryMode::Online as i32, 9],
-                disclosure: Some(Disclosure {
-                    scope: String::new(),
-                    content: String::new(),
-                    fee_items: vec![FeeItem {
-                        item: String::new(),
-                        amount_fen: -1,
-                    }],
+    let err = ce_tests::refusal(
+        env.province("44")
+            .create_institution(CreateInstitutionRequest {
+                institution: Some(Institution {
+                    code: "not-a-code".into(),
+                    display_name: "Academy".into(),
+                    province: "44".into(),
+                    fields: vec![],
+                    delivery_modes: vec![DeliveryMode::Online as i32, 9],
+                    disclosure: Some(Disclosure {
+                        scope: String::new(),
+                        content: String::new(),
+                        fee_items: vec![FeeItem {
+                            item: String::new(),
+                            amount_fen: -1,
+                        }],
+                    }),
+                    ..Default::default()
                 }),
-                ..Default::default()
             }),
-        })
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     let mut fields = bad_fields(&err);
     fields.sort();
@@ -794,43 +757,42 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
 
     // Registered twice, or by another province: refused.
     let inst = new_institution(&env, "44").await;
-    let err = env
-        .province("44")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(Institution {
-                name: String::new(),
-                ..inst.clone()
+    let err = ce_tests::refusal(
+        env.province("44")
+            .create_institution(CreateInstitutionRequest {
+                institution: Some(Institution {
+                    name: String::new(),
+                    ..inst.clone()
+                }),
             }),
-        })
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(err.code(), Code::AlreadyExists);
-    let err = env
-        .province("11")
-        .create_institution(CreateInstitutionRequest {
-            institution: Some(Institution {
-                code: credit_code("44"),
-                ..inst.clone()
+    let err = ce_tests::refusal(
+        env.province("11")
+            .create_institution(CreateInstitutionRequest {
+                institution: Some(Institution {
+                    code: credit_code("44"),
+                    ..inst.clone()
+                }),
             }),
-        })
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // An institution publishes only in the modes and fields it registered
     // (Art. 13), and cannot change them itself.
-    let err = env
-        .institution(&inst.name)
-        .update_institution(UpdateInstitutionRequest {
+    let err = ce_tests::refusal(env.institution(&inst.name).update_institution(
+        UpdateInstitutionRequest {
             institution: Some(Institution {
                 name: inst.name.clone(),
                 fields: vec![Field::Mining as i32],
                 ..Default::default()
             }),
             update_mask: mask(&["fields"]),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     env.province("44")
         .update_institution(UpdateInstitutionRequest {
@@ -845,13 +807,12 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
         .unwrap();
     let mut mining = course(date(2026, 5, 1), date(2026, 5, 1), 0);
     mining.field = Field::Mining as i32;
-    let err = env
-        .institution(&inst.name)
-        .create_activity(CreateActivityRequest {
+    let err = ce_tests::refusal(env.institution(&inst.name).create_activity(
+        CreateActivityRequest {
             activity: Some(mining),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(fields, vec!["activity.delivery_mode", "activity.field"]);
@@ -861,21 +822,15 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
             .contains("Art. 13")
     );
 
-    let missing = env
-        .ministry()
-        .get_institution(GetInstitutionRequest {
-            name: "institutions/0190ffff-0000-7000-8000-000000000000".into(),
-        })
-        .await
-        .unwrap_err();
+    let missing = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
+        name: "institutions/0190ffff-0000-7000-8000-000000000000".into(),
+    }))
+    .await;
     assert_eq!(missing.code(), Code::NotFound);
-    let malformed = env
-        .ministry()
-        .get_institution(GetInstitutionRequest {
-            name: "engineers/1".into(),
-        })
-        .await
-        .unwrap_err();
+    let malformed = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
+        name: "engineers/1".into(),
+    }))
+    .await;
     assert_eq!(bad_fields(&malformed), vec!["name"]);
 }
 
@@ -915,18 +870,17 @@ async fn institutions_and_their_standing_history(b: Backend) {
         .unwrap()
         .into_inner();
     assert_eq!(updated.disclosure.unwrap().content, "BIM");
-    let err = env
-        .institution("institutions/other")
-        .update_institution(UpdateInstitutionRequest {
+    let err = ce_tests::refusal(env.institution("institutions/other").update_institution(
+        UpdateInstitutionRequest {
             institution: Some(Institution {
                 name: inst.name.clone(),
                 display_name: "Hijacked".into(),
                 ..Default::default()
             }),
             update_mask: mask(&["display_name"]),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // A warning, then a suspension through the service role, idempotent on request_id.
@@ -951,14 +905,13 @@ async fn institutions_and_their_standing_history(b: Backend) {
         .change_institution_standing(warn.clone())
         .await
         .unwrap();
-    let err = env
-        .province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
+    let err = ce_tests::refusal(env.province("44").change_institution_standing(
+        ChangeInstitutionStandingRequest {
             reason: "Something else".into(),
             ..warn.clone()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::AlreadyExists);
 
     let suspended = env
@@ -1034,13 +987,13 @@ async fn institutions_and_their_standing_history(b: Backend) {
         (env.regulator(Field::Mining, None), "other field"),
         (env.employer("employers/x"), "employer"),
     ] {
-        let err = who
-            .change_institution_standing(ChangeInstitutionStandingRequest {
+        let err = ce_tests::refusal(who.change_institution_standing(
+            ChangeInstitutionStandingRequest {
                 request_id: String::new(),
                 ..warn.clone()
-            })
-            .await
-            .unwrap_err();
+            },
+        ))
+        .await;
         assert_eq!(err.code(), Code::PermissionDenied, "{name}");
     }
     let ok = env
@@ -1058,14 +1011,13 @@ async fn institutions_and_their_standing_history(b: Backend) {
     );
 
     // Bad requests name their fields.
-    let err = env
-        .ministry()
-        .change_institution_standing(ChangeInstitutionStandingRequest {
+    let err = ce_tests::refusal(env.ministry().change_institution_standing(
+        ChangeInstitutionStandingRequest {
             name: inst.name.clone(),
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(
@@ -1114,12 +1066,10 @@ async fn a_suspended_institution_cannot_publish_activities_after_it(b: Backend) 
         (date(2026, 3, 30), date(2026, 4, 2)),
         (date(2026, 5, 1), date(2026, 5, 1)),
     ] {
-        let err = as_inst
-            .create_activity(CreateActivityRequest {
-                activity: Some(course(s, e, 0)),
-            })
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(as_inst.create_activity(CreateActivityRequest {
+            activity: Some(course(s, e, 0)),
+        }))
+        .await;
         assert_eq!(err.code(), Code::FailedPrecondition);
         assert!(
             err.message().contains("Art. 26") && err.message().contains("suspended"),
@@ -1166,13 +1116,10 @@ async fn a_suspended_institution_cannot_publish_activities_after_it(b: Backend) 
 
 async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Backend) {
     let env = RegistryEnv::start(b).await;
-    let err = env
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 100)),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("44").create_activity(CreateActivityRequest {
+        activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 100)),
+    }))
+    .await;
     assert_eq!(bad_fields(&err), vec!["activity.fee_fen"]);
     assert!(
         bad_field_description(&err, "activity.fee_fen")
@@ -1190,13 +1137,12 @@ async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Back
         .into_inner();
     assert_eq!(free.organiser_kind, OrganiserKind::HrssDepartment as i32);
 
-    let reg = env
-        .regulator(Field::Construction, None)
-        .create_activity(CreateActivityRequest {
+    let reg = ce_tests::refusal(env.regulator(Field::Construction, None).create_activity(
+        CreateActivityRequest {
             activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 5)),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert!(
         bad_field_description(&reg, "activity.fee_fen")
             .unwrap()
@@ -1208,13 +1154,10 @@ async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Back
     bad.title = String::new();
     bad.subject_category = 0;
     bad.delivery_mode = 0;
-    let err = env
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(bad),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("44").create_activity(CreateActivityRequest {
+        activity: Some(bad),
+    }))
+    .await;
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(
@@ -1231,36 +1174,29 @@ async fn a_department_activity_is_free_and_other_rules_name_their_fields(b: Back
     // A province holds activities only at home; an employer publishes none.
     let mut elsewhere = course(date(2026, 5, 1), date(2026, 5, 2), 0);
     elsewhere.province = "11".into();
-    let err = env
-        .province("44")
-        .create_activity(CreateActivityRequest {
-            activity: Some(elsewhere),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("44").create_activity(CreateActivityRequest {
+        activity: Some(elsewhere),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .employer("employers/x")
-        .create_activity(CreateActivityRequest {
+    let err = ce_tests::refusal(env.employer("employers/x").create_activity(
+        CreateActivityRequest {
             activity: Some(course(date(2026, 5, 1), date(2026, 5, 2), 0)),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // Only the organiser changes it.
-    let err = env
-        .province("11")
-        .update_activity(UpdateActivityRequest {
-            activity: Some(Activity {
-                name: free.name.clone(),
-                title: "Taken over".into(),
-                ..Default::default()
-            }),
-            update_mask: mask(&["title"]),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").update_activity(UpdateActivityRequest {
+        activity: Some(Activity {
+            name: free.name.clone(),
+            title: "Taken over".into(),
+            ..Default::default()
+        }),
+        update_mask: mask(&["title"]),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let retitled = env
         .province("44")
@@ -1388,18 +1324,15 @@ async fn mutations_and_refusals_are_audited(b: Backend) {
     assert_eq!(rows[0].outcome, "OK");
     assert!(!rows[0].request_id.is_empty());
 
-    let err = env
-        .province("11")
-        .update_employer(UpdateEmployerRequest {
-            employer: Some(Employer {
-                name: employer.name.clone(),
-                display_name: "x".into(),
-                ..Default::default()
-            }),
-            update_mask: mask(&["display_name"]),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").update_employer(UpdateEmployerRequest {
+        employer: Some(Employer {
+            name: employer.name.clone(),
+            display_name: "x".into(),
+            ..Default::default()
+        }),
+        update_mask: mask(&["display_name"]),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let rows = env.audit_rows(&employer.name);
     assert_eq!(rows.len(), 2);

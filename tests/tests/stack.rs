@@ -111,19 +111,14 @@ async fn every_service_starts_and_serves_health_and_reflection_without_a_token(b
 async fn calls_without_a_valid_token_are_unauthenticated() {
     let env = RegistryEnv::start(Backend::Sqlite).await;
     let mut anonymous = RegistryServiceClient::new(env.channel.clone());
-    let err = anonymous
-        .list_provinces(ListProvincesRequest {})
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(anonymous.list_provinces(ListProvincesRequest {})).await;
     assert_eq!(err.code(), Code::Unauthenticated);
     assert!(err.message().contains("Bearer"), "{}", err.message());
 
     let mut garbage = env.client("not-a-jwt");
     assert_eq!(
-        garbage
-            .list_provinces(ListProvincesRequest {})
+        ce_tests::refusal(garbage.list_provinces(ListProvincesRequest {}))
             .await
-            .unwrap_err()
             .code(),
         Code::Unauthenticated
     );
@@ -132,20 +127,15 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     let stranger = Place::new(Backend::Sqlite);
     let mut forged = env.client(&stranger.token(token(Role::Ministry, "intruder")));
     assert_eq!(
-        forged
-            .list_provinces(ListProvincesRequest {})
+        ce_tests::refusal(forged.list_provinces(ListProvincesRequest {}))
             .await
-            .unwrap_err()
             .code(),
         Code::Unauthenticated
     );
 
     // A role without the scope it needs.
     let mut incomplete = env.as_role(token(Role::Employer, "clerk"));
-    let err = incomplete
-        .list_provinces(ListProvincesRequest {})
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(incomplete.list_provinces(ListProvincesRequest {})).await;
     assert_eq!(err.code(), Code::Unauthenticated);
     assert!(err.message().contains("employers/"), "{}", err.message());
 
@@ -226,13 +216,10 @@ async fn the_request_id_is_echoed_or_made_up() {
         "clerk-upload-42"
     );
 
-    let err = env
-        .province("11")
-        .get_employer(GetEmployerRequest {
-            name: "employers/none".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.province("11").get_employer(GetEmployerRequest {
+        name: "employers/none".into(),
+    }))
+    .await;
     let id = err
         .metadata()
         .get("x-request-id")
@@ -256,7 +243,7 @@ async fn the_request_id_is_echoed_or_made_up() {
     });
     req.metadata_mut()
         .insert("x-request-id", "clerk-upload-43".parse().unwrap());
-    let err = env.ministry().create_employer(req).await.unwrap_err();
+    let err = ce_tests::refusal(env.ministry().create_employer(req)).await;
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(!ce_tests::bad_fields(&err).is_empty(), "{err:?}");
     assert_eq!(
@@ -276,15 +263,13 @@ async fn a_message_over_the_cap_is_refused() {
         service.channel().await,
         ce_tests::bearer(&env_token),
     );
-    let err = client
-        .create_employer(CreateEmployerRequest {
-            employer: Some(Employer {
-                display_name: "x".repeat(5000),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(client.create_employer(CreateEmployerRequest {
+        employer: Some(Employer {
+            display_name: "x".repeat(5000),
+            ..Default::default()
+        }),
+    }))
+    .await;
     assert_eq!(err.code(), Code::OutOfRange, "{}", err.message());
     assert!(
         client.list_provinces(ListProvincesRequest {}).await.is_ok(),
@@ -349,10 +334,7 @@ async fn overload_is_shed_with_resource_exhausted_and_the_held_call_still_comple
         in_flight.await
     );
     let mut other = client.clone();
-    let err = other
-        .list_provinces(ListProvincesRequest {})
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(other.list_provinces(ListProvincesRequest {})).await;
     assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
     assert_eq!(
         health(service.channel().await, "").await,
@@ -434,10 +416,7 @@ async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
     client.create_employer(employer_request()).await.unwrap();
 
     proxy.break_all();
-    let err = client
-        .list_employers(ListEmployersRequest::default())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(client.list_employers(ListEmployersRequest::default())).await;
     assert_eq!(err.code(), Code::Unavailable, "{}", err.message());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while health(service.channel().await, "").await != ServingStatus::NotServing {
@@ -504,10 +483,7 @@ async fn a_stream_holds_its_permit_until_it_ends() {
     .await;
     let mut client = env.client(token(Role::Ministry, "ministry-clerk"));
     let watch = ce_tests::answer(client.watch_scores(WatchScoresRequest::default())).await;
-    let err = client
-        .get_scoring_model(GetScoringModelRequest::default())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(client.get_scoring_model(GetScoringModelRequest::default())).await;
     assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
     drop(watch);
     // Freed once the service sees the stream cancelled.
@@ -538,10 +514,7 @@ async fn a_caller_past_its_share_is_shed_and_others_are_served() {
     .await;
     let mut greedy = env.client(token(Role::Ministry, "ministry-dashboard"));
     let watch = ce_tests::answer(greedy.watch_scores(WatchScoresRequest::default())).await;
-    let err = greedy
-        .get_scoring_model(GetScoringModelRequest::default())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(greedy.get_scoring_model(GetScoringModelRequest::default())).await;
     assert_eq!(err.code(), Code::ResourceExhausted);
     assert!(err.message().contains("its share"), "{}", err.message());
     let mut other = env.client(token(Role::Ministry, "ministry-clerk"));

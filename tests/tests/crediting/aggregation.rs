@@ -144,15 +144,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
         whole.len() + 2,
         "the two submissions since"
     );
-    let err = w
-        .env
-        .province("11")
-        .list_changes(ListChangesRequest {
-            province: "44".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(w.env.province("11").list_changes(ListChangesRequest {
+        province: "44".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let (beijing, _) = read_all(&mut w.env.province("11"), 0, 100).await;
     assert!(
@@ -163,10 +159,7 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
         w.env.employer(&w.employer),
         w.env.institution(&w.institution),
     ] {
-        let err = denied
-            .list_changes(ListChangesRequest::default())
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(denied.list_changes(ListChangesRequest::default())).await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     let err = ministry
@@ -213,14 +206,12 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
 
     let project = compliant_year(&w).await;
     // Another province's clerk cannot have one issued.
-    let err = w
-        .env
-        .province("11")
-        .create_hour_certificate(CreateHourCertificateRequest {
+    let err = ce_tests::refusal(w.env.province("11").create_hour_certificate(
+        CreateHourCertificateRequest {
             annual_status: status.clone(),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let cert = ce_tests::answer(w.env.engineer(&w.engineer).create_hour_certificate(
         CreateHourCertificateRequest {
@@ -281,10 +272,7 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     moved["credentialSubject"]["id"] = "urn:ce:engineers/someone-else".into();
     let v = ce_tests::answer(employer.verify_hour_certificate(verify(moved.to_string()))).await;
     assert_eq!(v.verdict, Verdict::Tampered as i32);
-    let err = employer
-        .verify_hour_certificate(verify("not json".into()))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(employer.verify_hour_certificate(verify("not json".into()))).await;
     assert_eq!(bad_fields(&err), ["credential"]);
 
     // Art. 27: the project is revoked; the year falls short and the certificate is revoked.
@@ -369,15 +357,13 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     .await;
 
     // The year cannot be closed before it ends.
-    let err = w
-        .env
-        .ministry()
-        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+    let err = ce_tests::refusal(w.env.ministry().sweep_annual_statuses(
+        SweepAnnualStatusesRequest {
             year: 2026,
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("Art. 21"), "{}", err.message());
 
@@ -408,22 +394,20 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     let channel = january.channel().await;
     let mut guangdong = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
     // A province closes only its own year.
-    let err = guangdong
-        .sweep_annual_statuses(SweepAnnualStatusesRequest {
-            year,
-            province: "11".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
+        year,
+        province: "11".into(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let employer = ce_tests::member(Role::Employer, &w.employer, "employer-clerk");
-    let err = as_role(&w, &channel, employer)
-        .sweep_annual_statuses(SweepAnnualStatusesRequest {
+    let err = ce_tests::refusal(as_role(&w, &channel, employer).sweep_annual_statuses(
+        SweepAnnualStatusesRequest {
             year,
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     let swept = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
@@ -482,26 +466,22 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     assert_eq!(again.non_compliant, swept.non_compliant);
 
     // Statistics are scoped like lists: an employer sees its own staff only.
-    let err = w
-        .env
-        .institution(&w.institution)
-        .get_compliance_statistics(GetComplianceStatisticsRequest {
+    let err = ce_tests::refusal(w.env.institution(&w.institution).get_compliance_statistics(
+        GetComplianceStatisticsRequest {
             year: 2026,
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = w
-        .env
-        .province("11")
-        .get_compliance_statistics(GetComplianceStatisticsRequest {
+    let err = ce_tests::refusal(w.env.province("11").get_compliance_statistics(
+        GetComplianceStatisticsRequest {
             year: 2026,
             province: "44".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -579,16 +559,14 @@ async fn annual_statuses_are_listed_by_province_field_and_employer_page_by_page(
     );
     // A page token is for the filters it was given with.
     let first = ce_tests::answer(w.env.province("44").list_annual_statuses(year())).await;
-    let err = w
-        .env
-        .province("44")
-        .list_annual_statuses(ListAnnualStatusesRequest {
+    let err = ce_tests::refusal(w.env.province("44").list_annual_statuses(
+        ListAnnualStatusesRequest {
             field: Field::Construction as i32,
             page_token: first.next_page_token,
             ..year()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
 
     // Title eligibility over 2026 and 2027: neither year is complete.

@@ -177,14 +177,12 @@ async fn two_engineers_claiming_one_role_held_by_one_are_each_signalled(b: Backe
             "the other engineer's record is not shown: {signal}"
         );
         // And neither engineer may read the other's record.
-        let err = w
-            .env
-            .engineer(engineer)
-            .get_hour_record(GetHourRecordRequest {
+        let err = ce_tests::refusal(w.env.engineer(engineer).get_hour_record(
+            GetHourRecordRequest {
                 name: foreign.name.clone(),
-            })
-            .await
-            .unwrap_err();
+            },
+        ))
+        .await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     // A participant's claim beside a principal investigator is no conflict.

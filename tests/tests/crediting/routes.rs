@@ -153,25 +153,20 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     let name = uploaded.name.clone();
     let confirm = || ConfirmHourRecordRequest { name: name.clone() };
 
-    let err = inst.confirm_hour_record(confirm()).await.unwrap_err();
+    let err = ce_tests::refusal(inst.confirm_hour_record(confirm())).await;
     assert_eq!(
         err.code(),
         Code::PermissionDenied,
         "an institution never confirms its own uploads"
     );
-    let err = w
-        .env
-        .employer("employers/someone-else")
-        .confirm_hour_record(confirm())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .employer("employers/someone-else")
+            .confirm_hour_record(confirm()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = w
-        .env
-        .province("44")
-        .confirm_hour_record(confirm())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(w.env.province("44").confirm_hour_record(confirm())).await;
     assert_eq!(
         err.code(),
         Code::PermissionDenied,
@@ -186,12 +181,7 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
         ce_tests::answer(w.env.employer(&w.employer).confirm_hour_record(confirm())).await;
     assert_eq!(confirmed.state, RecordState::Confirmed as i32);
     assert_eq!(confirmed.explanation.unwrap().hours, 18.0);
-    let err = w
-        .env
-        .employer(&w.employer)
-        .confirm_hour_record(confirm())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(w.env.employer(&w.employer).confirm_hour_record(confirm())).await;
     assert_eq!(
         err.code(),
         Code::FailedPrecondition,
@@ -204,15 +194,15 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
         face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 2.0),
     )
     .await;
-    let err = w
-        .env
-        .regulator(Field::ElectricPower, None)
-        .reject_hour_record(RejectHourRecordRequest {
-            name: second.name.clone(),
-            reason: " ".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .regulator(Field::ElectricPower, None)
+            .reject_hour_record(RejectHourRecordRequest {
+                name: second.name.clone(),
+                reason: " ".into(),
+            }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), vec!["reason"]);
     let rejected = ce_tests::answer(
         w.env
@@ -225,12 +215,12 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     .await;
     assert_eq!(rejected.state, RecordState::Rejected as i32);
     assert_eq!(rejected.decision_reason, "Not on the attendance sheet");
-    let err = w
-        .env
-        .regulator(Field::Mining, None)
-        .get_hour_record(GetHourRecordRequest { name: second.name })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .regulator(Field::Mining, None)
+            .get_hour_record(GetHourRecordRequest { name: second.name }),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     let listed = ce_tests::answer(w.env.employer(&w.employer).list_annual_statuses(
@@ -263,19 +253,14 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
     let confirm = ConfirmHourRecordRequest {
         name: patent.name.clone(),
     };
-    let err = w
-        .env
-        .province("11")
-        .confirm_hour_record(confirm.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(w.env.province("11").confirm_hour_record(confirm.clone())).await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = w
-        .env
-        .employer(&w.employer)
-        .confirm_hour_record(confirm.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .employer(&w.employer)
+            .confirm_hour_record(confirm.clone()),
+    )
+    .await;
     assert_eq!(
         err.code(),
         Code::PermissionDenied,

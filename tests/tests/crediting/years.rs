@@ -86,14 +86,14 @@ async fn a_stored_year_reads_the_same_as_the_list_gives_it(b: Backend) {
         Code::NotFound,
     )
     .await;
-    let err = w
-        .env
-        .province("11")
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&w.engineer, 2026),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .province("11")
+            .get_annual_status(GetAnnualStatusRequest {
+                name: status_name(&w.engineer, 2026),
+            }),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -120,31 +120,26 @@ async fn revocation_makes_a_complete_year_incomplete_and_title_eligibility_follo
         reason: "Project report was plagiarised".into(),
         case_reference: "GD-SUP-2026-031".into(),
     };
-    let err = w
-        .env
-        .employer(&w.employer)
-        .revoke_hour_records(revoke.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .employer(&w.employer)
+            .revoke_hour_records(revoke.clone()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = w
-        .env
-        .province("11")
-        .revoke_hour_records(revoke.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(w.env.province("11").revoke_hour_records(revoke.clone())).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     // Supervision, as a service, revokes only on a case of its own that
     // decided it (`violations/{id}`), never on a file number.
-    let err = w
-        .env
-        .client(ce_tests::token(
-            ce_proto::common::Role::Service,
-            "service/supervision",
-        ))
-        .revoke_hour_records(revoke.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .client(ce_tests::token(
+                ce_proto::common::Role::Service,
+                "service/supervision",
+            ))
+            .revoke_hour_records(revoke.clone()),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["case_reference"]);
     let revoked = ce_tests::answer(w.env.province("44").revoke_hour_records(revoke.clone())).await;
     assert_eq!(revoked.hour_records[0].state, RecordState::Revoked as i32);
@@ -187,14 +182,12 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         reason: DeferralReason::Illness as i32,
         ..Default::default()
     };
-    let err = w
-        .env
-        .employer("employers/someone-else")
-        .create_deferral(CreateDeferralRequest {
+    let err = ce_tests::refusal(w.env.employer("employers/someone-else").create_deferral(
+        CreateDeferralRequest {
             deferral: Some(deferral.clone()),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let d = ce_tests::answer(
         w.env
@@ -258,13 +251,11 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     .await;
     records.push(granted.name);
 
-    let err = me
-        .designate_make_up(DesignateMakeUpRequest {
-            name: records[0].clone(),
-            year: 2025,
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(me.designate_make_up(DesignateMakeUpRequest {
+        name: records[0].clone(),
+        year: 2025,
+    }))
+    .await;
     assert_eq!(bad_fields(&err), vec!["year"]);
     for name in &records {
         let r = ce_tests::answer(me.designate_make_up(DesignateMakeUpRequest {
@@ -376,12 +367,12 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
             5.0,
         )),
     };
-    let err = w
-        .env
-        .institution("institutions/another")
-        .correct_hour_record(correction.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .institution("institutions/another")
+            .correct_hour_record(correction.clone()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let second = ce_tests::answer(inst.correct_hour_record(correction.clone())).await;
     assert_eq!(second.supersedes, first.name);
@@ -408,7 +399,7 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
     );
 
     // The superseded one has a newer version; correct that instead.
-    let err = inst.correct_hour_record(correction).await.unwrap_err();
+    let err = ce_tests::refusal(inst.correct_hour_record(correction)).await;
     assert_eq!(err.code(), Code::FailedPrecondition);
 }
 
@@ -474,14 +465,14 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
         .into_inner()
         .hour_records;
     assert!(after.is_empty(), "the posting ended in 2028");
-    let err = w
-        .env
-        .province("44")
-        .get_annual_status(GetAnnualStatusRequest {
-            name: status_name(&w.engineer, 2029),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        w.env
+            .province("44")
+            .get_annual_status(GetAnnualStatusRequest {
+                name: status_name(&w.engineer, 2029),
+            }),
+    )
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
 
     // Not begun yet, or longer than any posting: refused, naming the field.

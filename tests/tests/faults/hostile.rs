@@ -16,15 +16,16 @@ async fn raw_create(url: &str, token: &str, bytes: Vec<u8>) -> tonic::Status {
     let mut req = tonic::Request::new(bytes);
     req.metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    grpc.unary(
-        req,
-        "/ce.crediting.v1.CreditingService/CreateHourRecord"
-            .parse()
-            .unwrap(),
-        RawCodec,
+    ce_tests::refusal(
+        grpc.unary(
+            req,
+            "/ce.crediting.v1.CreditingService/CreateHourRecord"
+                .parse()
+                .unwrap(),
+            RawCodec,
+        ),
     )
     .await
-    .unwrap_err()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,12 +188,12 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
         model_version: "national-2026.2".into(),
         ..Default::default()
     };
-    let err = env
-        .registry
-        .province("44")
-        .record_quality_grade(record("2027"))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.registry
+            .province("44")
+            .record_quality_grade(record("2027")),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let unchanged = ce_tests::answer(
         env.registry
@@ -242,10 +242,7 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     // Another provisional D.
     let late = institution(&env, "Late Academy").await;
     evaluations(&env, &late, 30, 1).await;
-    let err = gd
-        .get_outbox_status(GetOutboxStatusRequest {})
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.get_outbox_status(GetOutboxStatusRequest {})).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let started = Instant::now();
     loop {
@@ -399,7 +396,7 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         (&own, Indicator::ComplaintsUpheld),
         (&other, Indicator::PassRate),
     ] {
-        let err = mine.record_indicator(record(inst, i)).await.unwrap_err();
+        let err = ce_tests::refusal(mine.record_indicator(record(inst, i))).await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     // A province reads only its institutions.
@@ -413,13 +410,10 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .client(province("11"))
-        .get_score(GetScoreRequest {
-            name: format!("{own}/scores/2026"),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.client(province("11")).get_score(GetScoreRequest {
+        name: format!("{own}/scores/2026"),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     // A learner evaluates in their own name.
     let li = env.learners(&own, 1).await.remove(0);
@@ -435,26 +429,23 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         })
         .await
         .unwrap();
-    let err = learner
-        .list_scores(ListScoresRequest {
-            period: "2026".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(learner.list_scores(ListScoresRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = env
-        .client(province("44"))
-        .submit_evaluations(SubmitEvaluationsRequest {
+    let err = ce_tests::refusal(env.client(province("44")).submit_evaluations(
+        SubmitEvaluationsRequest {
             institution: own.clone(),
             period: "2026-H3".into(),
             evaluations: vec![Evaluation {
                 score: 9,
                 ..Default::default()
             }],
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(bad_fields(&err), ["period"]);
 }
 
@@ -517,7 +508,7 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
         ranked(theirs.scores),
         sorted(vec![building.clone(), both.clone()])
     );
-    let err = reg.list_scores(list(Field::Mining)).await.unwrap_err();
+    let err = ce_tests::refusal(reg.list_scores(list(Field::Mining))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
     let miners = ce_tests::answer(ministry.list_scores(list(Field::Mining))).await;
@@ -568,14 +559,12 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
         name: format!("{inst}/scores/2026"),
     };
     reg.get_score(get(&both)).await.unwrap();
-    let err = reg.get_score(get(&mining)).await.unwrap_err();
+    let err = ce_tests::refusal(reg.get_score(get(&mining))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = reg
-        .list_score_history(ListScoreHistoryRequest {
-            institution: mining.clone(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(reg.list_score_history(ListScoreHistoryRequest {
+        institution: mining.clone(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
@@ -629,36 +618,27 @@ async fn only_its_learners_evaluate_an_institution_once_a_period(b: Backend) {
         let why = ce_tests::bad_field_description(&err, field).unwrap();
         assert!(why.contains("Art. 25"), "{why}");
     };
-    let stranger = env
-        .client(token(Role::Engineer, &theirs[0]))
-        .submit_evaluations(SubmitEvaluationsRequest {
-            evaluations: vec![Evaluation {
-                score: 1,
-                ..Default::default()
-            }],
-            ..upload(&own, &[], 0)
-        })
-        .await
-        .unwrap_err();
+    let stranger = ce_tests::refusal(
+        env.client(token(Role::Engineer, &theirs[0]))
+            .submit_evaluations(SubmitEvaluationsRequest {
+                evaluations: vec![Evaluation {
+                    score: 1,
+                    ..Default::default()
+                }],
+                ..upload(&own, &[], 0)
+            }),
+    )
+    .await;
     refused(stranger, "evaluations[0].learner");
     // An institution uploads only its own learners', each once, each named.
     let mut mixed = ours[..2].to_vec();
     mixed.push(theirs[0].clone());
-    let err = inst
-        .submit_evaluations(upload(&own, &mixed, 1))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(inst.submit_evaluations(upload(&own, &mixed, 1))).await;
     refused(err, "evaluations[2].learner");
     let twice = vec![ours[0].clone(), ours[1].clone(), ours[0].clone()];
-    let err = inst
-        .submit_evaluations(upload(&own, &twice, 1))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(inst.submit_evaluations(upload(&own, &twice, 1))).await;
     refused(err, "evaluations[2].learner");
-    let err = inst
-        .submit_evaluations(upload(&own, &[String::new()], 1))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(inst.submit_evaluations(upload(&own, &[String::new()], 1))).await;
     refused(err, "evaluations[0].learner");
     // Nothing refused was stored.
     let now = ce_tests::answer(env.client(province("44")).get_score(GetScoreRequest {
@@ -811,11 +791,11 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
         institution: inst.clone(),
         period: "2026".into(),
     };
-    let err = env
-        .client(institution_token(&inst))
-        .refresh_indicators(refresh.clone())
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(institution_token(&inst))
+            .refresh_indicators(refresh.clone()),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let score = ce_tests::answer(env.client(province("44")).refresh_indicators(refresh)).await;
     let part = |i: Indicator| {
@@ -842,14 +822,11 @@ async fn refreshing_pulls_what_the_registry_and_supervision_know(b: Backend) {
     assert!(delay.source.starts_with("crediting"), "{}", delay.source);
 
     // Closing the period rescores every institution of the province.
-    let err = env
-        .client(province("11"))
-        .close_period(ClosePeriodRequest {
-            period: "2026".into(),
-            province: "44".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.client(province("11")).close_period(ClosePeriodRequest {
+        period: "2026".into(),
+        province: "44".into(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let closed = ce_tests::answer(env.client(province("44")).close_period(ClosePeriodRequest {
         period: "2026".into(),
@@ -1291,7 +1268,7 @@ async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its
     let mut bad = upload(&inst, &learners[..2], 3);
     bad.evaluations[0].score = 0;
     bad.evaluations[1].score = 6;
-    let err = own.submit_evaluations(bad).await.unwrap_err();
+    let err = ce_tests::refusal(own.submit_evaluations(bad)).await;
     assert_eq!(
         bad_fields(&err),
         ["evaluations[0].score", "evaluations[1].score"]

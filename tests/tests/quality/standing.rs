@@ -174,14 +174,11 @@ async fn a_poor_result_counts_only_once_final_and_a_close_withdraws_one_raised_b
     );
 
     // A period not over yet cannot be closed (quality's today: 2027-01-15).
-    let err = env
-        .client(province("44"))
-        .close_period(ClosePeriodRequest {
-            period: "2027-Q1".into(),
-            province: "44".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.client(province("44")).close_period(ClosePeriodRequest {
+        period: "2027-Q1".into(),
+        province: "44".into(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
 
     let closed = close(&env, "2026-Q1").await;

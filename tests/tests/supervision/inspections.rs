@@ -46,23 +46,19 @@ async fn a_draw_is_committed_before_it_is_made_and_nobody_chooses_its_seed(b: Ba
     assert_eq!(fixed.seed_sha256.len(), 64);
     assert!(committed.sample.is_none(), "nothing drawn, no seed shown");
     // The caller cannot pass a seed, nor change what was committed.
-    let err = gd
-        .draw_inspection_sample(DrawInspectionSampleRequest {
-            name: planned.name.clone(),
-            seed: 42,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.draw_inspection_sample(DrawInspectionSampleRequest {
+        name: planned.name.clone(),
+        seed: 42,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(bad_fields(&err), ["seed"]);
-    let err = gd
-        .draw_inspection_sample(DrawInspectionSampleRequest {
-            name: planned.name.clone(),
-            target_count: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.draw_inspection_sample(DrawInspectionSampleRequest {
+        name: planned.name.clone(),
+        target_count: 5,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     // An institution registered after the commitment is not in the draw.
     institution(&env).await;
@@ -136,13 +132,13 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     )
     .await;
     assert_eq!(planned.state, InspectionState::Planned as i32);
-    let err = env
-        .client(province("11"))
-        .get_inspection(GetInspectionRequest {
-            name: planned.name.clone(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(province("11"))
+            .get_inspection(GetInspectionRequest {
+                name: planned.name.clone(),
+            }),
+    )
+    .await;
     assert_eq!(
         err.code(),
         Code::PermissionDenied,
@@ -171,10 +167,13 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
         (targets, inspectors),
         (sample.targets.clone(), sample.inspectors.clone())
     );
-    let err = gd
-        .draw_inspection_sample(cases::drawing(&planned.name, 3, roster.clone(), 2))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.draw_inspection_sample(cases::drawing(
+        &planned.name,
+        3,
+        roster.clone(),
+        2,
+    )))
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition, "no second draw");
     // The draw verifies; another seed does not.
     let verified = ce_tests::answer(gd.verify_inspection_draw(VerifyInspectionDrawRequest {
@@ -210,17 +209,17 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     assert_eq!(v.category, ViolationCategory::RefusedInspection as i32);
     assert_eq!(v.institution, refuser);
     let outsider = all.iter().find(|i| !sample.targets.contains(i)).unwrap();
-    let err = gd
-        .record_inspection_finding(RecordInspectionFindingRequest {
+    let err = ce_tests::refusal(
+        gd.record_inspection_finding(RecordInspectionFindingRequest {
             name: planned.name.clone(),
             finding: Some(Finding {
                 target: outsider.clone(),
                 outcome: FindingOutcome::Compliant as i32,
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap_err();
+        }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["finding.target"]);
     gd.publish_inspection(PublishInspectionRequest {
         name: planned.name.clone(),
@@ -300,10 +299,8 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
 
     // A province plans no national inspection, and names nothing outside its own.
     let mut gd = env.client(province("44"));
-    let err = gd
-        .create_inspection(plan("", TargetKind::Institutions, vec![]))
-        .await
-        .unwrap_err();
+    let err =
+        ce_tests::refusal(gd.create_inspection(plan("", TargetKind::Institutions, vec![]))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let reaching = ce_tests::answer(gd.create_inspection(plan(
         "44",
@@ -311,10 +308,7 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
         vec![gd_institutions[1].clone(), bj.clone()],
     )))
     .await;
-    let err = gd
-        .draw_inspection_sample(draw(&reaching.name))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.draw_inspection_sample(draw(&reaching.name))).await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains(&bj), "{}", err.message());
     assert!(
@@ -324,14 +318,12 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     );
 
     // Names must be of the kind inspected.
-    let err = gd
-        .create_inspection(plan(
-            "44",
-            TargetKind::Employers,
-            vec!["employers/e1".into(), gd_institutions[0].clone()],
-        ))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.create_inspection(plan(
+        "44",
+        TargetKind::Employers,
+        vec!["employers/e1".into(), gd_institutions[0].clone()],
+    )))
+    .await;
     assert_eq!(bad_fields(&err), ["inspection.targets[1]"]);
 
     // Engineers named by a province: whatever their year, if they are its own.
@@ -362,10 +354,7 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
         gd.create_inspection(complete_plan(vec![engineer.clone(), short.clone()])),
     )
     .await;
-    let err = gd
-        .draw_inspection_sample(draw(&both.name))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.draw_inspection_sample(draw(&both.name))).await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains(&short), "{}", err.message());
     assert!(!err.message().contains(&engineer), "{}", err.message());
@@ -558,11 +547,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
 
     // Nobody outside its scope reads it; names are checked.
     for outsider in [province("11"), org(Role::Institution, &other)] {
-        let err = env
-            .client(outsider)
-            .get_institution_record(ask())
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(env.client(outsider).get_institution_record(ask())).await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     let err = gd
@@ -572,10 +557,10 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let err = gd
-        .get_institution_record(GetInstitutionRecordRequest { name: inst.clone() })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        gd.get_institution_record(GetInstitutionRecordRequest { name: inst.clone() }),
+    )
+    .await;
     assert_eq!(bad_fields(&err), ["name"]);
 }
 
@@ -685,18 +670,15 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
     )
     .await;
     assert_eq!(by_employer.len(), 1);
-    let err = env
-        .client(org(Role::Employer, "employers/another"))
-        .get_violation(GetViolationRequest { name: name.clone() })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(org(Role::Employer, "employers/another"))
+            .get_violation(GetViolationRequest { name: name.clone() }),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     // Decided by a warning or an order, not by an institution's sanctions;
     // nothing goes to the registry.
-    let err = gd
-        .decide_violation(decide(&name, DecisionKind::Suspension))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.decide_violation(decide(&name, DecisionKind::Suspension))).await;
     assert_eq!(bad_fields(&err), ["decision.kind"]);
     let ordered =
         ce_tests::answer(gd.decide_violation(decide(&name, DecisionKind::RectificationOrder)))
@@ -731,10 +713,7 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
     )
     .await;
     assert_eq!(appealed.appeals[0].filed_by, engineer);
-    let err = gd
-        .decide_violation(decide(&name, DecisionKind::Revocation))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.decide_violation(decide(&name, DecisionKind::Revocation))).await;
     assert_eq!(bad_fields(&err), ["decision.kind"]);
     let warned = ce_tests::answer(gd.decide_violation(decide(&name, DecisionKind::Warning))).await;
     assert_eq!(
@@ -768,15 +747,13 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         .unwrap();
 
     // Employers have violations only for refusing inspection.
-    let err = gd
-        .create_violation(cases::opening(Violation {
-            employer: employer.clone(),
-            category: ViolationCategory::ImproperFees as i32,
-            description: "Fees".into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.create_violation(cases::opening(Violation {
+        employer: employer.clone(),
+        category: ViolationCategory::ImproperFees as i32,
+        description: "Fees".into(),
+        ..Default::default()
+    })))
+    .await;
     assert_eq!(bad_fields(&err), ["violation.institution"]);
 }
 

@@ -64,7 +64,7 @@ async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_thro
         .await
         .unwrap();
     let mut farming = env.client(regulator(Field::Agriculture));
-    let err = farming.get_violation(get.clone()).await.unwrap_err();
+    let err = ce_tests::refusal(farming.get_violation(get.clone())).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     assert!(
         cases::violations(&mut farming, ListViolationsRequest::default())
@@ -171,14 +171,13 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
             .len(),
         8
     );
-    let err = env
-        .client(province("11"))
-        .list_violations(ListViolationsRequest {
+    let err = ce_tests::refusal(env.client(province("11")).list_violations(
+        ListViolationsRequest {
             province: "44".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // A rectification order whose deadline has passed is escalated by the service.
@@ -232,14 +231,14 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     ))
     .await;
     assert_eq!(appealed.appeals.len(), 1);
-    let err = env
-        .client(org(Role::Institution, "institutions/another"))
-        .appeal_violation(AppealViolationRequest {
-            name: late.name.clone(),
-            text: "not mine".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(org(Role::Institution, "institutions/another"))
+            .appeal_violation(AppealViolationRequest {
+                name: late.name.clone(),
+                text: "not mine".into(),
+            }),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let trail = ce_tests::answer(gd.list_violation_audit_entries(
         ListViolationAuditEntriesRequest {
@@ -320,11 +319,11 @@ async fn quality_reports_make_one_violation_per_institution_and_period(b: Backen
     .violations;
     assert_eq!(listed.len(), 3);
     for denied in [province("11"), org(Role::Institution, &inst)] {
-        let err = env
-            .client(denied)
-            .report_quality_result(report("D", "2026"))
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(
+            env.client(denied)
+                .report_quality_result(report("D", "2026")),
+        )
+        .await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
 }
@@ -446,13 +445,11 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         mine.iter().map(|v| &v.name).collect::<Vec<_>>(),
         [&case.name]
     );
-    let err = own
-        .list_violations(ListViolationsRequest {
-            engineer: "engineers/someone-else".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(own.list_violations(ListViolationsRequest {
+        engineer: "engineers/someone-else".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // Paging through a period; a token does not carry over to another period.
@@ -486,13 +483,11 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
             ..period(1)
         },
     ] {
-        let err = ministry
-            .list_violations(ListViolationsRequest {
-                page_token: again.next_page_token.clone(),
-                ..changed
-            })
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(ministry.list_violations(ListViolationsRequest {
+            page_token: again.next_page_token.clone(),
+            ..changed
+        }))
+        .await;
         assert_eq!(bad_fields(&err), ["page_token"]);
     }
 }
@@ -512,17 +507,15 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     let mut gd = env.client(province("44"));
     let city = ce_tests::answer(gd.create_referral(referral("hrss/440100"))).await;
     // A province cannot refer (or see) its own department's officials; the ministry can.
-    let err = gd.create_referral(referral("hrss/44")).await.unwrap_err();
+    let err = ce_tests::refusal(gd.create_referral(referral("hrss/44"))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
     ministry.create_referral(referral("hrss/44")).await.unwrap();
-    let err = gd.create_referral(referral("hrss/99")).await.unwrap_err();
+    let err = ce_tests::refusal(gd.create_referral(referral("hrss/99"))).await;
     assert_eq!(bad_fields(&err), ["referral.department"]);
     // Nor a province regulator's: the regulator answers to its own line.
-    let err = gd
-        .create_referral(referral("regulator/FIELD_CONSTRUCTION/44"))
-        .await
-        .unwrap_err();
+    let err =
+        ce_tests::refusal(gd.create_referral(referral("regulator/FIELD_CONSTRUCTION/44"))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let regulators =
         ce_tests::answer(ministry.create_referral(referral("regulator/FIELD_CONSTRUCTION/44")))
@@ -535,13 +528,11 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     }
     let err = ministry.create_referral(to_superior).await.unwrap_err();
     assert_eq!(bad_fields(&err), ["referral.referred_to"]);
-    let err = gd
-        .resolve_referral(ResolveReferralRequest {
-            name: regulators.name.clone(),
-            outcome: "Not Guangdong HRSS's to resolve".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.resolve_referral(ResolveReferralRequest {
+        name: regulators.name.clone(),
+        outcome: "Not Guangdong HRSS's to resolve".into(),
+    }))
+    .await;
     assert_eq!(err.code(), Code::NotFound, "not even its existence is told");
 
     let seen = |r: ListReferralsResponse| r.referrals.len();
@@ -570,11 +561,11 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
         },
         org(Role::Employer, "employers/x"),
     ] {
-        let err = env
-            .client(denied)
-            .list_referrals(ListReferralsRequest::default())
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(
+            env.client(denied)
+                .list_referrals(ListReferralsRequest::default()),
+        )
+        .await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     let resolved = gd

@@ -9,16 +9,14 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     let mut env = SupervisionEnv::start(b).await;
     let (employer, engineer, record) = engineer_with_hours(&env).await;
     let mut gd = env.client(province("44"));
-    let err = gd
-        .create_violation(cases::opening(Violation {
-            engineer: engineer.clone(),
-            category: ViolationCategory::ImproperHours as i32,
-            description: "Attendance sheets signed by a colleague".into(),
-            hour_records: vec!["hourRecords/00000000-0000-7000-8000-000000000000".into()],
-            ..Default::default()
-        }))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.create_violation(cases::opening(Violation {
+        engineer: engineer.clone(),
+        category: ViolationCategory::ImproperHours as i32,
+        description: "Attendance sheets signed by a colleague".into(),
+        hour_records: vec!["hourRecords/00000000-0000-7000-8000-000000000000".into()],
+        ..Default::default()
+    })))
+    .await;
     assert_eq!(bad_fields(&err), ["violation.hour_records[0]"]);
     let case = cases::open(
         &mut gd,
@@ -71,11 +69,11 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         waiting.oldest_last_error.contains("Unavailable"),
         "{waiting:?}"
     );
-    let err = env
-        .client(province("44"))
-        .get_outbox_status(GetOutboxStatusRequest {})
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(province("44"))
+            .get_outbox_status(GetOutboxStatusRequest {}),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // The employer is notified at once; other employers see nothing.
@@ -94,13 +92,12 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         .notifications
         .is_empty()
     );
-    let err = other
-        .clone()
-        .acknowledge_notification(AcknowledgeNotificationRequest {
+    let err = ce_tests::refusal(other.clone().acknowledge_notification(
+        AcknowledgeNotificationRequest {
             name: notes[0].name.clone(),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // Crediting returns; the revocation lands, once.
@@ -187,11 +184,11 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     ))
     .await;
     assert_eq!(mine.pending_effects, 0);
-    let err = env
-        .client(province("11"))
-        .get_violation(GetViolationRequest { name: case.name })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(
+        env.client(province("11"))
+            .get_violation(GetViolationRequest { name: case.name }),
+    )
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 

@@ -24,14 +24,11 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         },
         org(Role::Employer, "employers/x"),
     ] {
-        let err = env
-            .client(req)
-            .create_violation(CreateViolationRequest {
-                violation: Some(violation()),
-                request_id: "r1".into(),
-            })
-            .await
-            .unwrap_err();
+        let err = ce_tests::refusal(env.client(req).create_violation(CreateViolationRequest {
+            violation: Some(violation()),
+            request_id: "r1".into(),
+        }))
+        .await;
         assert_eq!(err.code(), Code::PermissionDenied, "{}", err.message());
     }
     let err = env
@@ -82,17 +79,15 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         suspension_end_date: from_today(155),
         ..Default::default()
     };
-    let err = gd
-        .decide_violation(decide(Decision {
-            suspension_end_date: None,
-            ..suspension.clone()
-        }))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.decide_violation(decide(Decision {
+        suspension_end_date: None,
+        ..suspension.clone()
+    })))
+    .await;
     assert_eq!(bad_fields(&err), ["decision.suspension_end_date"]);
     let decided = ce_tests::answer(gd.decide_violation(decide(suspension.clone()))).await;
     assert_eq!(decided.state, ViolationState::Decided as i32);
-    let err = gd.decide_violation(decide(suspension)).await.unwrap_err();
+    let err = ce_tests::refusal(gd.decide_violation(decide(suspension))).await;
     assert_eq!(err.code(), Code::FailedPrecondition);
 
     let status = drained(&env, Duration::from_secs(20)).await;
@@ -108,10 +103,8 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     .await;
     assert_eq!(standing.standing, Standing::Suspended as i32);
     // The registry enforces it: no activity during the suspension (Art. 26).
-    let err = env
-        .registry
-        .institution(&inst)
-        .create_activity(CreateActivityRequest {
+    let err = ce_tests::refusal(env.registry.institution(&inst).create_activity(
+        CreateActivityRequest {
             activity: Some(reg::Activity {
                 title: "Site safety".into(),
                 province: "44".into(),
@@ -123,9 +116,9 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
                 hours_per_day: 6.0,
                 ..Default::default()
             }),
-        })
-        .await
-        .unwrap_err();
+        },
+    ))
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
 
     let closed =
