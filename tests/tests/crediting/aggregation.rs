@@ -52,7 +52,7 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     for day in [1, 2, 3] {
         credits::record(
             &mut w.env.province("44"),
-            face_to_face(&w.engineer, &w.seminar, date(2026, 4, day), 1, 6.0),
+            at_seminar(&w, date(2026, 4, day), 1, 6.0),
         )
         .await;
     }
@@ -336,7 +336,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     // One grant: 2026 is in progress.
     credits::record(
         &mut w.env.province("44"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 6.0),
+        at_seminar(&w, date(2026, 4, 1), 1, 6.0),
     )
     .await;
     // A colleague with one grant too, and one who registers nothing all year.
@@ -611,7 +611,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     let w = world(b).await;
     credits::record(
         &mut w.env.province("44"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 2), 1, 6.0),
+        at_seminar(&w, date(2026, 4, 2), 1, 6.0),
     )
     .await;
     let january = crediting_on(&w, time::macros::date!(2027 - 01 - 05)).await;

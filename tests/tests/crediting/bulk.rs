@@ -9,20 +9,17 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
     let mut inst = w.env.institution(&w.institution);
     let day = |d: i32| date(2026, 3, d);
     let first = vec![
-        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 6.0), "k1"),
-        keyed(
-            face_to_face(&w.engineer, &w.course, day(3), 1, 30.0),
-            "k2-impossible",
-        ),
-        keyed(face_to_face(&w.engineer, &w.course, day(4), 1, 5.0), "k3"),
+        keyed(on_course(&w, day(2), 1, 6.0), "k1"),
+        keyed(on_course(&w, day(3), 1, 30.0), "k2-impossible"),
+        keyed(on_course(&w, day(4), 1, 5.0), "k3"),
     ];
     let second = vec![
-        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 7.0), "k1"),
+        keyed(on_course(&w, day(2), 1, 7.0), "k1"),
         keyed(
             face_to_face("engineers/nobody", &w.course, day(3), 1, 2.0),
             "k4-unknown",
         ),
-        keyed(face_to_face(&w.engineer, &w.course, day(3), 1, 4.0), "k5"),
+        keyed(on_course(&w, day(3), 1, 4.0), "k5"),
     ];
 
     // Interrupted: only the first message got through before the client died.
@@ -74,7 +71,7 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
     assert_eq!(keys, vec!["k1", "k3", "k5"], "exactly the intended rows");
 
     // A message over the limit is refused whole.
-    let big = vec![face_to_face(&w.engineer, &w.course, day(2), 1, 1.0); 1001];
+    let big = vec![on_course(&w, day(2), 1, 1.0); 1001];
     let mut stream = ce_tests::answer(inst.bulk_upload_hour_records(tokio_stream::iter(vec![
         BulkUploadHourRecordsRequest { hour_records: big },
     ])))
@@ -121,13 +118,7 @@ async fn a_bulk_message_over_many_activities_answers_each_from_its_own(b: Backen
         1,
         6.0,
     ));
-    message.push(face_to_face(
-        &w.engineer,
-        &w.seminar,
-        date(2026, 4, 1),
-        1,
-        6.0,
-    ));
+    message.push(at_seminar(&w, date(2026, 4, 1), 1, 6.0));
     let mut answers = upload(&mut inst, vec![message]).await.remove(0);
     answers.sort_by_key(|a| a.index);
     assert_eq!(answers.len(), 23);
@@ -162,8 +153,8 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     let first = credits::record(&mut w.env.engineer(&w.engineer), paper.clone()).await;
     let day = |d: i32| date(2026, 3, d);
     let message = vec![
-        keyed(face_to_face(&w.engineer, &w.course, day(2), 1, 6.0), "k1"),
-        keyed(face_to_face(&w.engineer, &w.course, day(3), 1, 5.0), "k2"),
+        keyed(on_course(&w, day(2), 1, 6.0), "k1"),
+        keyed(on_course(&w, day(3), 1, 5.0), "k2"),
     ];
     let uploaded = upload(
         &mut w.env.institution(&w.institution),
@@ -207,10 +198,7 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
         ce_tests::member(Role::Institution, &w.institution, "institution-clerk"),
     );
     let mut resent = message.clone();
-    resent.push(keyed(
-        face_to_face(&w.engineer, &w.course, day(4), 1, 4.0),
-        "k3",
-    ));
+    resent.push(keyed(on_course(&w, day(4), 1, 4.0), "k3"));
     let answers = upload(&mut inst, vec![resent]).await;
     assert_eq!(
         names(&answers[0][..2]),

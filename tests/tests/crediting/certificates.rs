@@ -77,13 +77,13 @@ async fn ninety_hours(w: &World) -> HourRecord {
     thirty_public_hours_online(w).await;
     let course = credits::record(
         &mut w.env.institution(&w.institution),
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 2, 5.0),
+        on_course(&w, date(2026, 3, 2), 2, 5.0),
     )
     .await;
     credits::confirm(&mut w.env.employer(&w.employer), &course.name).await;
     let seminar = credits::record(
         &mut w.env.province("44"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 2, 5.0),
+        at_seminar(&w, date(2026, 4, 1), 2, 5.0),
     )
     .await;
     assert_eq!(seminar.state, RecordState::Confirmed as i32);
@@ -158,7 +158,7 @@ async fn a_certificate_is_revoked_when_a_correction_changes_its_figures_and_a_ne
     let corrected = credits::correct(
         &mut w.env.province("44"),
         &seminar.name,
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 2, 3.0),
+        at_seminar(&w, date(2026, 4, 1), 2, 3.0),
     )
     .await;
     assert_eq!(corrected.state, RecordState::Confirmed as i32);
@@ -257,7 +257,7 @@ async fn a_correction_that_leaves_the_certified_figures_leaves_the_certificate_v
     let corrected = credits::correct(
         &mut w.env.province("44"),
         &seminar.name,
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 2), 2, 5.0),
+        at_seminar(&w, date(2026, 4, 2), 2, 5.0),
     )
     .await;
     let after = engineer

@@ -9,7 +9,7 @@ async fn concurrent_grants_for_one_engineer_all_count(b: Backend) {
     // Twelve grants at once: four 2-hour sessions on each of three days.
     for i in 0..12 {
         let mut c = w.env.province("44");
-        let record = face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1 + i % 3), 1, 2.0);
+        let record = at_seminar(&w, date(2026, 4, 1 + i % 3), 1, 2.0);
         tasks.spawn(async move { c.create_hour_record(create(record)).await.unwrap() });
     }
     while let Some(r) = tasks.join_next().await {
@@ -36,7 +36,7 @@ async fn a_key_repeated_in_one_message_is_stored_once(b: Backend) {
     let w = world(b).await;
     let mut inst = w.env.institution(&w.institution);
     let record = |hours: f64| {
-        let mut r = face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, hours);
+        let mut r = on_course(&w, date(2026, 3, 2), 1, hours);
         r.client_key = "twice".into();
         r
     };

@@ -88,6 +88,18 @@ fn face_to_face(
     }
 }
 
+/// The world's engineer on the institution's course, from `start` for
+/// `days` days of `hours`.
+fn on_course(w: &World, start: Option<Date>, days: i32, hours: f64) -> HourRecord {
+    face_to_face(&w.engineer, &w.course, start, days, hours)
+}
+
+/// The world's engineer at the department's seminar, from `start` for
+/// `days` days of `hours`.
+fn at_seminar(w: &World, start: Option<Date>, days: i32, hours: f64) -> HourRecord {
+    face_to_face(&w.engineer, &w.seminar, start, days, hours)
+}
+
 fn conversion(engineer: &str, kind: conversion::Kind, evidence: &str) -> HourRecord {
     HourRecord {
         engineer: engineer.into(),

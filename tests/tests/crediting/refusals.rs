@@ -9,11 +9,7 @@ async fn refusals_name_the_rule(b: Backend) {
     let mut inst = w.env.institution(&w.institution);
 
     // Impossible input, by the rules library, naming the request field.
-    let err = credits::refused(
-        &mut inst,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 30.0),
-    )
-    .await;
+    let err = credits::refused(&mut inst, on_course(&w, date(2026, 3, 2), 1, 30.0)).await;
     assert_eq!(
         bad_fields(&err),
         vec!["hour_record.face_to_face.hours_per_day"]
@@ -32,11 +28,7 @@ async fn refusals_name_the_rule(b: Backend) {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("Art. 31"), "{}", err.message());
     // Another organiser's activity.
-    let err = credits::refused(
-        &mut inst,
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 3.0),
-    )
-    .await;
+    let err = credits::refused(&mut inst, at_seminar(&w, date(2026, 4, 1), 1, 3.0)).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     // An engineer the registry does not know.
     let err = credits::refused(
@@ -54,18 +46,14 @@ async fn refusals_name_the_rule(b: Backend) {
     // An employer registers nothing.
     let err = credits::refused(
         &mut w.env.employer(&w.employer),
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 3.0),
+        on_course(&w, date(2026, 3, 2), 1, 3.0),
     )
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
     // A disqualified institution's later hours are refused (Art. 26).
     let (_fresh, mut inst) = disqualified_from_march_3(&w).await;
-    let err = credits::refused(
-        &mut inst,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 3, 6.0),
-    )
-    .await;
+    let err = credits::refused(&mut inst, on_course(&w, date(2026, 3, 2), 3, 6.0)).await;
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(
         err.message().contains("Art. 26") && err.message().contains("disqualified"),
@@ -159,7 +147,7 @@ async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_sig
     // The course runs 2026-03-02 to 03-04.
     let err = credits::refused(
         &mut w.env.institution(&w.institution),
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 4), 2, 4.0),
+        on_course(&w, date(2026, 3, 4), 2, 4.0),
     )
     .await;
     assert_eq!(
@@ -176,7 +164,7 @@ async fn hours_must_fall_within_their_activity_and_two_places_on_one_day_are_sig
         ce_tests::world::create_activity(&mut w.env.registry.province("44"), seminar_day).await;
     let upload = credits::record(
         &mut w.env.institution(&w.institution),
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 3), 1, 6.0),
+        on_course(&w, date(2026, 3, 3), 1, 6.0),
     )
     .await;
     credits::confirm(&mut w.env.employer(&w.employer), &upload.name).await;

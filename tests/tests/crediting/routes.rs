@@ -9,7 +9,7 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     let w = world(b).await;
     let granted = credits::record(
         &mut w.env.province("44"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 3, 10.0),
+        at_seminar(&w, date(2026, 4, 1), 3, 10.0),
     )
     .await;
     assert_eq!(granted.state, RecordState::Confirmed as i32);
@@ -41,7 +41,7 @@ async fn a_departments_own_activity_is_granted_at_once_and_counted(b: Backend) {
     // Another department cannot grant hours for it.
     let err = credits::refused(
         &mut w.env.province("11"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 1, 4.0),
+        at_seminar(&w, date(2026, 4, 1), 1, 4.0),
     )
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
@@ -110,7 +110,7 @@ async fn regulators_and_the_ministry_grant_their_own_and_a_regulator_confirms_up
     // The field's regulator confirms an institution's upload.
     let uploaded = credits::record(
         &mut w.env.institution(&w.institution),
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 6.0),
+        on_course(&w, date(2026, 3, 2), 1, 6.0),
     )
     .await;
     let confirmed = credits::confirm(&mut regulator, &uploaded.name).await;
@@ -139,11 +139,7 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
 ) {
     let w = world(b).await;
     let mut inst = w.env.institution(&w.institution);
-    let uploaded = credits::record(
-        &mut inst,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 3, 6.0),
-    )
-    .await;
+    let uploaded = credits::record(&mut inst, on_course(&w, date(2026, 3, 2), 3, 6.0)).await;
     assert_eq!(uploaded.state, RecordState::Submitted as i32);
     assert_eq!(uploaded.route, Route::InstitutionUpload as i32);
     // Who ran it (Art. 17), and what it earns on its own before it counts:
@@ -189,11 +185,7 @@ async fn an_institution_upload_waits_for_the_employer_and_the_institution_cannot
     );
 
     // The field's regulator may confirm an upload, or reject it with a reason.
-    let second = credits::record(
-        &mut inst,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 2.0),
-    )
-    .await;
+    let second = credits::record(&mut inst, on_course(&w, date(2026, 3, 2), 1, 2.0)).await;
     let err = ce_tests::refusal(
         w.env
             .regulator(Field::ElectricPower, None)
@@ -312,11 +304,7 @@ async fn an_engineer_submits_evidence_and_the_home_province_reviews_it(b: Backen
     assert_eq!(status.explanations.len(), 3);
 
     // Training arrives from its organiser, not from the engineer.
-    let err = credits::refused(
-        &mut me,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 1, 4.0),
-    )
-    .await;
+    let err = credits::refused(&mut me, on_course(&w, date(2026, 3, 2), 1, 4.0)).await;
     assert_eq!(bad_fields(&err), vec!["hour_record.activity"]);
     let err = credits::refused(
         &mut me,

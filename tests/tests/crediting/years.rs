@@ -15,7 +15,7 @@ async fn a_stored_year_reads_the_same_as_the_list_gives_it(b: Backend) {
     let w = world(b).await;
     credits::record(
         &mut w.env.province("44"),
-        face_to_face(&w.engineer, &w.seminar, date(2026, 4, 1), 3, 10.0),
+        at_seminar(&w, date(2026, 4, 1), 3, 10.0),
     )
     .await;
     // Someone with no record: their year is assessed at each read.
@@ -341,11 +341,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
 async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend) {
     let w = world(b).await;
     let mut inst = w.env.institution(&w.institution);
-    let first = credits::record(
-        &mut inst,
-        face_to_face(&w.engineer, &w.course, date(2026, 3, 2), 3, 6.0),
-    )
-    .await;
+    let first = credits::record(&mut inst, on_course(&w, date(2026, 3, 2), 3, 6.0)).await;
     credits::confirm(&mut w.env.employer(&w.employer), &first.name).await;
     let status = || GetAnnualStatusRequest {
         name: status_name(&w.engineer, 2026),
@@ -359,13 +355,7 @@ async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend)
 
     let correction = CorrectHourRecordRequest {
         name: first.name.clone(),
-        hour_record: Some(face_to_face(
-            &w.engineer,
-            &w.course,
-            date(2026, 3, 2),
-            3,
-            5.0,
-        )),
+        hour_record: Some(on_course(&w, date(2026, 3, 2), 3, 5.0)),
     };
     let err = ce_tests::refusal(
         w.env

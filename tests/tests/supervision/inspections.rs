@@ -406,12 +406,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     let inst = institution(&env).await;
     let other = institution(&env).await;
     let mut gd = env.client(province("44"));
-    let warning = Decision {
-        kind: DecisionKind::Warning as i32,
-        reason: "First offence".into(),
-        effective_date: date(2026, 11, 2),
-        ..Default::default()
-    };
+    let warning = ce_tests::world::first_offence_warning();
     let fees = decided(&mut gd, &inst, ViolationCategory::ImproperFees, warning).await;
     let open = cases::open(
         &mut gd,

@@ -46,12 +46,7 @@ async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_thro
     power
         .decide_violation(DecideViolationRequest {
             name: v.name.clone(),
-            decision: Some(Decision {
-                kind: DecisionKind::Warning as i32,
-                reason: "First offence".into(),
-                effective_date: date(2026, 11, 2),
-                ..Default::default()
-            }),
+            decision: Some(ce_tests::world::first_offence_warning()),
         })
         .await
         .unwrap();
@@ -106,27 +101,10 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
         (ViolationCategory::Other, "Art. 26"),
     ];
     for (category, article) in categories {
-        let v = cases::open(
-            &mut gd,
-            Violation {
-                institution: inst.clone(),
-                category: category as i32,
-                description: format!("{category:?}"),
-                ..Default::default()
-            },
-        )
-        .await;
+        let v = cases::open(&mut gd, case_of(&inst, category)).await;
         assert_eq!(v.article, article);
-        let decided = ce_tests::answer(gd.decide_violation(DecideViolationRequest {
-            name: v.name.clone(),
-            decision: Some(Decision {
-                kind: DecisionKind::Warning as i32,
-                reason: "First offence".into(),
-                effective_date: date(2026, 11, 2),
-                ..Default::default()
-            }),
-        }))
-        .await;
+        let warning = ce_tests::world::first_offence_warning();
+        let decided = cases::decide(&mut gd, &v.name, warning).await;
         assert_eq!(decided.state, ViolationState::Decided as i32);
         let closed = cases::close_rectified(&mut gd, &v.name, "Put right").await;
         assert_eq!(closed.state, ViolationState::Closed as i32);
@@ -341,12 +319,7 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
     let beijing = world::create_institution(&mut env.registry.province("11"), yanjing).await;
     let mut ministry = env.client(token(Role::Ministry, "ministry-inspector"));
     let of = |institution: &str, category: ViolationCategory| CreateViolationRequest {
-        violation: Some(Violation {
-            institution: institution.to_owned(),
-            category: category as i32,
-            description: format!("{category:?}"),
-            ..Default::default()
-        }),
+        violation: Some(case_of(institution, category)),
         ..Default::default()
     };
     for category in [
@@ -365,13 +338,7 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         .unwrap();
     let case = cases::open(
         &mut ministry,
-        Violation {
-            engineer: engineer.clone(),
-            category: ViolationCategory::ImproperHours as i32,
-            description: "Attendance sheets signed by a colleague".into(),
-            hour_records: vec![record.name.clone()],
-            ..Default::default()
-        },
+        ce_tests::world::improper_hours(&engineer, &[record.name.clone()]),
     )
     .await;
 

@@ -63,6 +63,16 @@ async fn institution(env: &SupervisionEnv) -> String {
     institution_of(env, "44").await
 }
 
+/// A case against `inst` in `category`, described by the category's name.
+fn case_of(inst: &str, category: ViolationCategory) -> Violation {
+    Violation {
+        institution: inst.to_owned(),
+        category: category as i32,
+        description: format!("{category:?}"),
+        ..Default::default()
+    }
+}
+
 /// Records a violation of `inst` and decides it with `decision`.
 async fn decided(
     gd: &mut ce_tests::Supervision,
@@ -70,16 +80,7 @@ async fn decided(
     category: ViolationCategory,
     decision: Decision,
 ) -> Violation {
-    let v = cases::open(
-        gd,
-        Violation {
-            institution: inst.to_owned(),
-            category: category as i32,
-            description: format!("{category:?}"),
-            ..Default::default()
-        },
-    )
-    .await;
+    let v = cases::open(gd, case_of(inst, category)).await;
     cases::decide(gd, &v.name, decision).await
 }
 

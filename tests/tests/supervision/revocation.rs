@@ -9,24 +9,17 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     let mut env = SupervisionEnv::start(b).await;
     let (employer, engineer, record) = engineer_with_hours(&env).await;
     let mut gd = env.client(province("44"));
-    let err = ce_tests::refusal(gd.create_violation(cases::opening(Violation {
-        engineer: engineer.clone(),
-        category: ViolationCategory::ImproperHours as i32,
-        description: "Attendance sheets signed by a colleague".into(),
-        hour_records: vec!["hourRecords/00000000-0000-7000-8000-000000000000".into()],
-        ..Default::default()
-    })))
+    let err = ce_tests::refusal(gd.create_violation(cases::opening(
+        ce_tests::world::improper_hours(
+            &engineer,
+            &["hourRecords/00000000-0000-7000-8000-000000000000".into()],
+        ),
+    )))
     .await;
     assert_eq!(bad_fields(&err), ["violation.hour_records[0]"]);
     let case = cases::open(
         &mut gd,
-        Violation {
-            engineer: engineer.clone(),
-            category: ViolationCategory::ImproperHours as i32,
-            description: "Attendance sheets signed by a colleague".into(),
-            hour_records: vec![record.name.clone()],
-            ..Default::default()
-        },
+        ce_tests::world::improper_hours(&engineer, &[record.name.clone()]),
     )
     .await;
     assert_eq!(case.article, "Art. 27");
