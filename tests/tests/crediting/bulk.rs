@@ -4,6 +4,18 @@
 
 use super::*;
 
+/// The world's engineer's records as the ministry reads them, up to 100.
+async fn stored_of(w: &World) -> Vec<HourRecord> {
+    let list = ListHourRecordsRequest {
+        engineer: w.engineer.clone(),
+        page_size: 100,
+        ..Default::default()
+    };
+    ce_tests::answer(w.env.ministry().list_hour_records(list))
+        .await
+        .hour_records
+}
+
 async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: Backend) {
     let w = world(b).await;
     let mut inst = w.env.institution(&w.institution);
@@ -59,13 +71,7 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
         RecordState::Submitted as i32
     );
 
-    let stored = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
-        engineer: w.engineer.clone(),
-        page_size: 100,
-        ..Default::default()
-    }))
-    .await
-    .hour_records;
+    let stored = stored_of(&w).await;
     let mut keys: Vec<String> = stored.iter().map(|r| r.client_key.clone()).collect();
     keys.sort();
     assert_eq!(keys, vec!["k1", "k3", "k5"], "exactly the intended rows");
@@ -208,13 +214,7 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     let refused = answers[0][2].refusal.as_ref().unwrap();
     assert_eq!(refused.code, "FAILED_PRECONDITION");
     assert!(refused.message.contains("Art. 21"), "{}", refused.message);
-    let stored = ce_tests::answer(w.env.ministry().list_hour_records(ListHourRecordsRequest {
-        engineer: w.engineer.clone(),
-        page_size: 100,
-        ..Default::default()
-    }))
-    .await
-    .hour_records;
+    let stored = stored_of(&w).await;
     assert_eq!(stored.len(), 3, "nothing stored twice, nothing late");
 }
 

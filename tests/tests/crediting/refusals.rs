@@ -4,6 +4,15 @@
 
 use super::*;
 
+/// The world's engineer's sole-authored paper `id`, published on `on`.
+fn paper_of(w: &World, id: &str, on: Option<Date>) -> HourRecord {
+    let mut paper = conversion(&w.engineer, conversion::Kind::PaperSole, id);
+    if let Some(A::Conversion(c)) = &mut paper.activity {
+        c.date = on;
+    }
+    paper
+}
+
 async fn refusals_name_the_rule(b: Backend) {
     let w = world(b).await;
     let mut inst = w.env.institution(&w.institution);
@@ -15,16 +24,8 @@ async fn refusals_name_the_rule(b: Backend) {
         vec!["hour_record.face_to_face.hours_per_day"]
     );
     // A year before the regulation.
-    let mut old_paper = conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/2025");
-    if let Some(A::Conversion(c)) = &mut old_paper.activity {
-        c.date = date(2025, 12, 1);
-    }
-    let err = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(old_paper))
-        .await
-        .unwrap_err();
+    let old_paper = paper_of(&w, "10.1/2025", date(2025, 12, 1));
+    let err = credits::refused(&mut w.env.engineer(&w.engineer), old_paper).await;
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("Art. 31"), "{}", err.message());
     // Another organiser's activity.
@@ -64,16 +65,8 @@ async fn refusals_name_the_rule(b: Backend) {
 
 async fn dates_after_today_and_years_past_their_deadline_are_refused(b: Backend) {
     let w = world(b).await;
-    let mut future = conversion(&w.engineer, conversion::Kind::PaperSole, "10.1/future");
-    if let Some(A::Conversion(c)) = &mut future.activity {
-        c.date = date(2026, 12, 20);
-    }
-    let err = w
-        .env
-        .engineer(&w.engineer)
-        .create_hour_record(create(future))
-        .await
-        .unwrap_err();
+    let future = paper_of(&w, "10.1/future", date(2026, 12, 20));
+    let err = credits::refused(&mut w.env.engineer(&w.engineer), future).await;
     assert_eq!(bad_fields(&err), vec!["hour_record.conversion.date"]);
     assert!(err.message().contains("Art. 17"), "{}", err.message());
 

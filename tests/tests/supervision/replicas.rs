@@ -21,17 +21,18 @@ impl ce_server::outbox::Deliver for Counting {
     }
 }
 
-/// Two replicas of supervision: two pools on one database.
-fn two_replicas(place: &ce_tests::Place) -> (ce_db::Db, ce_db::Db) {
+/// Two replicas of supervision: two pools on one database of `b`, in the
+/// place that holds it.
+fn two_replicas(b: Backend) -> (ce_tests::Place, ce_db::Db, ce_db::Db) {
+    let place = ce_tests::Place::new(b);
     let url = place.config("supervision").database.url;
     let one = ce_db::Db::connect(&url, 4, supervision::migrations()).unwrap();
     let two = ce_db::Db::connect(&url, 4, supervision::migrations()).unwrap();
-    (one, two)
+    (place, one, two)
 }
 
 async fn two_replicas_never_deliver_one_effect_twice(b: Backend) {
-    let place = ce_tests::Place::new(b);
-    let (one, two) = two_replicas(&place);
+    let (_place, one, two) = two_replicas(b);
     const EFFECTS: usize = 200;
     one.write(|conn| -> Result<_, ce_db::DbError> {
         for i in 0..EFFECTS {
@@ -76,8 +77,7 @@ async fn two_replicas_never_deliver_one_effect_twice(b: Backend) {
 }
 
 async fn two_replicas_escalate_an_overdue_order_once(b: Backend) {
-    let place = ce_tests::Place::new(b);
-    let (one, two) = two_replicas(&place);
+    let (_place, one, two) = two_replicas(b);
     const ORDERS: usize = 50;
     one.write(|conn| -> Result<_, ce_db::DbError> {
         for i in 0..ORDERS {
