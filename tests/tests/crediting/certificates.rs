@@ -77,13 +77,13 @@ async fn ninety_hours(w: &World) -> HourRecord {
     thirty_public_hours_online(w).await;
     let course = credits::record(
         &mut w.env.institution(&w.institution),
-        on_course(&w, date(2026, 3, 2), 2, 5.0),
+        on_course(w, date(2026, 3, 2), 2, 5.0),
     )
     .await;
     credits::confirm(&mut w.env.employer(&w.employer), &course.name).await;
     let seminar = credits::record(
         &mut w.env.province("44"),
-        at_seminar(&w, date(2026, 4, 1), 2, 5.0),
+        at_seminar(w, date(2026, 4, 1), 2, 5.0),
     )
     .await;
     assert_eq!(seminar.state, RecordState::Confirmed as i32);

@@ -338,7 +338,7 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         .unwrap();
     let case = cases::open(
         &mut ministry,
-        ce_tests::world::improper_hours(&engineer, &[record.name.clone()]),
+        ce_tests::world::improper_hours(&engineer, std::slice::from_ref(&record.name)),
     )
     .await;
 

@@ -19,7 +19,7 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     assert_eq!(bad_fields(&err), ["violation.hour_records[0]"]);
     let case = cases::open(
         &mut gd,
-        ce_tests::world::improper_hours(&engineer, &[record.name.clone()]),
+        ce_tests::world::improper_hours(&engineer, std::slice::from_ref(&record.name)),
     )
     .await;
     assert_eq!(case.article, "Art. 27");
