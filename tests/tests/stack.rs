@@ -413,7 +413,7 @@ async fn a_database_outage_is_unavailable_then_recovers_without_a_restart() {
     let t = place.token(ce_tests::department("44", "clerk"));
     let mut client =
         RegistryServiceClient::with_interceptor(service.channel().await, ce_tests::bearer(&t));
-    client.create_employer(employer_request()).await.unwrap();
+    ce_tests::answer(client.create_employer(employer_request())).await;
 
     proxy.break_all();
     let err = ce_tests::refusal(client.list_employers(ListEmployersRequest::default())).await;

@@ -416,7 +416,7 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             .parse()
             .unwrap(),
     );
-    sup.decide_violation(decide).await.unwrap();
+    ce_tests::answer(sup.decide_violation(decide)).await;
 
     // The outbox delivers it; the registry shows the warning.
     let started = Instant::now();
@@ -455,7 +455,7 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             .parse()
             .unwrap(),
     );
-    sup.decide_violation(revoke).await.unwrap();
+    ce_tests::answer(sup.decide_violation(revoke)).await;
     let started = Instant::now();
     loop {
         let r = ce_tests::answer(cred.get_hour_record(GetHourRecordRequest {
@@ -473,11 +473,12 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
     }
 
     // A status read goes through crediting's batch reader, whose work is counted.
-    cred.get_annual_status(ce_proto::crediting::GetAnnualStatusRequest {
-        name: format!("{engineer}/annualStatuses/2026"),
-    })
-    .await
-    .unwrap();
+    ce_tests::answer(
+        cred.get_annual_status(ce_proto::crediting::GetAnnualStatusRequest {
+            name: format!("{engineer}/annualStatuses/2026"),
+        }),
+    )
+    .await;
 
     // SIGTERM flushes every exporter.
     tokio::task::spawn_blocking(move || {

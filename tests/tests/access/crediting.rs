@@ -159,12 +159,13 @@ async fn crediting_world(env: &ce_tests::CreditingEnv) -> CreditingWorld {
     ))
     .await
     .name;
-    env.employer(&w.employer)
-        .confirm_hour_record(cr::ConfirmHourRecordRequest {
-            name: record.clone(),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(
+        env.employer(&w.employer)
+            .confirm_hour_record(cr::ConfirmHourRecordRequest {
+                name: record.clone(),
+            }),
+    )
+    .await;
     // 2026 deferred, for next year's hours to make up.
     env.employer(&w.employer)
         .create_deferral(cr::CreateDeferralRequest {
@@ -210,12 +211,11 @@ async fn decided_case(env: &ce_tests::CreditingEnv, cw: &CreditingWorld, record:
     let mut gd = SupervisionServiceClient::with_interceptor(channel, ce_tests::bearer(&token));
     let case = ce_tests::world::improper_hours(&cw.w.engineer, &[record.to_owned()]);
     let case = ce_tests::world::create_violation(&mut gd, case).await;
-    gd.decide_violation(sv::DecideViolationRequest {
+    ce_tests::answer(gd.decide_violation(sv::DecideViolationRequest {
         name: case.clone(),
         decision: Some(ce_tests::world::revocation()),
-    })
-    .await
-    .unwrap();
+    }))
+    .await;
     case
 }
 

@@ -162,13 +162,11 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
         let err = ce_tests::refusal(denied.list_changes(ListChangesRequest::default())).await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
-    let err = ministry
-        .list_changes(ListChangesRequest {
-            after_sequence: -1,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(ministry.list_changes(ListChangesRequest {
+        after_sequence: -1,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(bad_fields(&err), ["after_sequence"]);
 
     // A page reads what its changes point at together: one query for the
@@ -260,11 +258,7 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
             r["value"] = "120.00".into();
         }
     }
-    let v = employer
-        .verify_hour_certificate(verify(forged.to_string()))
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ce_tests::answer(employer.verify_hour_certificate(verify(forged.to_string()))).await;
     assert_eq!(v.verdict, Verdict::Tampered as i32);
     assert!(v.hour_certificate.is_empty());
     // So does another engineer's name on it.
@@ -276,15 +270,16 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     assert_eq!(bad_fields(&err), ["credential"]);
 
     // Art. 27: the project is revoked; the year falls short and the certificate is revoked.
-    w.env
-        .province("44")
-        .revoke_hour_records(RevokeHourRecordsRequest {
-            names: vec![project.name],
-            reason: "Project report was plagiarised".into(),
-            case_reference: "GD-SUP-2026-044".into(),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(
+        w.env
+            .province("44")
+            .revoke_hour_records(RevokeHourRecordsRequest {
+                names: vec![project.name],
+                reason: "Project report was plagiarised".into(),
+                case_reference: "GD-SUP-2026-044".into(),
+            }),
+    )
+    .await;
     let v =
         ce_tests::answer(employer.verify_hour_certificate(verify(cert.credential.clone()))).await;
     assert_eq!(v.verdict, Verdict::Revoked as i32);
@@ -682,7 +677,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     }
 
     // Closed again: nothing written, nothing in the feed.
-    ministry.sweep_annual_statuses(sweep()).await.unwrap();
+    ce_tests::answer(ministry.sweep_annual_statuses(sweep())).await;
     let (after, cursor) = read_all(&mut feed_reader(&w), cursor, 100).await;
     assert_eq!(after, vec![], "an unchanged year is not written again");
     assert_eq!(status(&mut ministry).await, closed);
@@ -690,7 +685,7 @@ async fn a_year_closed_again_writes_nothing(b: Backend) {
     // Stored before digests: compared whole, and still not written again.
     conn.batch_execute("UPDATE annual_statuses SET status_digest = NULL")
         .unwrap();
-    ministry.sweep_annual_statuses(sweep()).await.unwrap();
+    ce_tests::answer(ministry.sweep_annual_statuses(sweep())).await;
     let (after, _) = read_all(&mut feed_reader(&w), cursor, 100).await;
     assert_eq!(after, vec![], "a status without a digest is compared whole");
     assert_eq!(status(&mut ministry).await, closed);

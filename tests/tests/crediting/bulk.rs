@@ -185,7 +185,7 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     if let Some(A::Conversion(c)) = &mut other.activity {
         c.evidence_id = "10.1/other".into();
     }
-    let err = me.create_hour_record(create(other)).await.unwrap_err();
+    let err = ce_tests::refusal(me.create_hour_record(create(other))).await;
     assert_eq!(err.code(), Code::AlreadyExists, "same key, other content");
     let err = credits::refused(
         &mut me,

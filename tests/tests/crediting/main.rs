@@ -215,19 +215,17 @@ pub(crate) async fn compliant_year(w: &World) -> HourRecord {
 /// cached briefly, and a fresh crediting sees the standing at once. The
 /// service is returned to be kept running.
 async fn disqualified_from_march_3(w: &World) -> (ce_tests::Service, ce_tests::Crediting) {
-    w.env
-        .registry
-        .province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
+    ce_tests::answer(w.env.registry.province("44").change_institution_standing(
+        ChangeInstitutionStandingRequest {
             name: w.institution.clone(),
             standing: Standing::Disqualified as i32,
             reason: "Certificates without training".into(),
             effective_date: date(2026, 3, 3),
             article: "Art. 26".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    ))
+    .await;
     let fresh = crediting_on(w, time::macros::date!(2026 - 11 - 25)).await;
     let token = w.env.registry.place.token(ce_server::auth::TokenRequest {
         org: Some(w.institution.clone()),

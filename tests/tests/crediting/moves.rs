@@ -69,19 +69,16 @@ async fn move_engineer(
 ) {
     let mut paths = vec!["employer".to_owned()];
     paths.extend(province.map(|_| "province".to_owned()));
-    registry
-        .ministry()
-        .update_engineer(UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: engineer.to_owned(),
-                province: province.unwrap_or_default().to_owned(),
-                employer: employer.to_owned(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask { paths }),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(registry.ministry().update_engineer(UpdateEngineerRequest {
+        engineer: Some(reg::Engineer {
+            name: engineer.to_owned(),
+            province: province.unwrap_or_default().to_owned(),
+            employer: employer.to_owned(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask { paths }),
+    }))
+    .await;
 }
 
 /// The engineer's year as `c` is answered it.
@@ -531,20 +528,18 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
     assert_eq!(granted.province, "44");
     // Shanghai takes the engineer on; the registry keeps who they are.
     let r = &w.env.registry;
-    r.ministry()
-        .update_engineer(reg::UpdateEngineerRequest {
-            engineer: Some(reg::Engineer {
-                name: w.engineer.clone(),
-                province: "31".into(),
-                employer: String::new(),
-                ..Default::default()
-            }),
-            update_mask: Some(prost_types::FieldMask {
-                paths: vec!["province".into(), "employer".into()],
-            }),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(r.ministry().update_engineer(reg::UpdateEngineerRequest {
+        engineer: Some(reg::Engineer {
+            name: w.engineer.clone(),
+            province: "31".into(),
+            employer: String::new(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["province".into(), "employer".into()],
+        }),
+    }))
+    .await;
     let shanghai_seminar = reg::Activity {
         title: "Grid protection, Shanghai".into(),
         subject_category: SubjectCategory::Public as i32,
@@ -601,12 +596,10 @@ async fn hours_stay_valid_when_an_engineer_moves_province(b: Backend) {
     );
     // Guangdong keeps the record it registered, and the year is no longer its.
     let mut guangdong = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
-    guangdong
-        .get_hour_record(GetHourRecordRequest {
-            name: granted.name.clone(),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(guangdong.get_hour_record(GetHourRecordRequest {
+        name: granted.name.clone(),
+    }))
+    .await;
     let err = ce_tests::refusal(guangdong.get_annual_status(GetAnnualStatusRequest {
         name: status_name(&w.engineer, 2026),
     }))

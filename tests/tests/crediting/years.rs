@@ -221,7 +221,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         if let Some(A::Conversion(c)) = &mut r.activity {
             c.date = date(2027, 2, day);
         }
-        let r = me.create_hour_record(create(r)).await.unwrap().into_inner();
+        let r = ce_tests::answer(me.create_hour_record(create(r))).await;
         credits::confirm(&mut hrss, &r.name).await;
         records.push(r.name);
     }
@@ -267,7 +267,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     }
 
     // 2026: paper 10 + project 40 + book 10 (the conversion cap is 60) + 40 public = 100.
-    let made_up = me.get_annual_status(y2026()).await.unwrap().into_inner();
+    let made_up = ce_tests::answer(me.get_annual_status(y2026())).await;
     assert_eq!(made_up.state, AnnualState::MadeUp as i32);
     assert_eq!(
         (made_up.total_hours, made_up.converted_hours),
@@ -316,13 +316,12 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
             annual_status: status_name(&w.engineer, 2026),
         }))
         .await;
-    hrss.revoke_hour_records(RevokeHourRecordsRequest {
+    ce_tests::answer(hrss.revoke_hour_records(RevokeHourRecordsRequest {
         names: vec![records[1].clone()],
         reason: "The book was someone else's".into(),
         case_reference: "violations/make-up-1".into(),
-    })
-    .await
-    .unwrap();
+    }))
+    .await;
     let verdict = ce_tests::answer(hrss.verify_hour_certificate(VerifyHourCertificateRequest {
         credential: certificate.credential,
     }))
@@ -441,19 +440,18 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
     }
     // The posting ended in 2028: nothing of it in 2029, a year too far
     // ahead to have a status yet.
-    let after = w
-        .env
-        .province("44")
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: w.engineer.clone(),
-            year: 2029,
-            page_size: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
+    let after = ce_tests::answer(
+        w.env
+            .province("44")
+            .list_hour_records(ListHourRecordsRequest {
+                engineer: w.engineer.clone(),
+                year: 2029,
+                page_size: 10,
+                ..Default::default()
+            }),
+    )
+    .await
+    .hour_records;
     assert!(after.is_empty(), "the posting ended in 2028");
     let err = ce_tests::refusal(
         w.env
@@ -478,15 +476,16 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
         vec!["hour_record.aid_assignment.end_date"]
     );
     // Revoked, it completes none of its years any more (Art. 27).
-    w.env
-        .ministry()
-        .revoke_hour_records(RevokeHourRecordsRequest {
-            names: vec![posting.name.clone()],
-            reason: "Posting letter forged".into(),
-            case_reference: "violations/aid-1".into(),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(
+        w.env
+            .ministry()
+            .revoke_hour_records(RevokeHourRecordsRequest {
+                names: vec![posting.name.clone()],
+                reason: "Posting letter forged".into(),
+                case_reference: "violations/aid-1".into(),
+            }),
+    )
+    .await;
     for year in [2026, 2027, 2028] {
         let s = credits::year(&mut w.env.province("44"), &w.engineer, year).await;
         assert!(!s.complete, "{year} after the revocation");

@@ -84,15 +84,12 @@ async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let changes = reg
-        .list_standing_changes(reg::ListStandingChangesRequest {
-            parent: institution.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .standing_changes;
+    let changes = ce_tests::answer(reg.list_standing_changes(reg::ListStandingChangesRequest {
+        parent: institution.clone(),
+        ..Default::default()
+    }))
+    .await
+    .standing_changes;
     let warnings = changes
         .iter()
         .filter(|c| c.standing == reg::Standing::Warned as i32)

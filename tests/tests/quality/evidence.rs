@@ -281,14 +281,11 @@ async fn a_score_follows_the_institutions_uploads_without_a_refresh(b: Backend) 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // A recomputation, kept in the history like any other.
-    let history = gd
-        .list_score_history(ListScoreHistoryRequest {
-            institution: inst.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .scores;
+    let history = ce_tests::answer(gd.list_score_history(ListScoreHistoryRequest {
+        institution: inst.clone(),
+    }))
+    .await
+    .scores;
     assert!(history.len() >= 2, "{history:?}");
 
     // The same uploads in a suite that does not follow the feed: the score

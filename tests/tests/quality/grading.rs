@@ -247,12 +247,8 @@ async fn c_is_poor_only_right_after_a_c_of_the_period_before(b: Backend) {
             for e in &mut req.evaluations[15..] {
                 e.score = 4;
             }
-            let s = env
-                .client(institution_token(&inst))
-                .submit_evaluations(req)
+            let s = ce_tests::answer(env.client(institution_token(&inst)).submit_evaluations(req))
                 .await
-                .unwrap()
-                .into_inner()
                 .score
                 .unwrap();
             assert_eq!(s.grade, "C", "{s:?}");
@@ -317,25 +313,20 @@ async fn grades_change_in_the_registry_and_evidence_is_checked_and_kept_with_its
         (Indicator::QualifiedStaff, 0.75),
         (Indicator::DualQualifiedStaff, 0.25),
     ] {
-        own.record_indicator(RecordIndicatorRequest {
+        ce_tests::answer(own.record_indicator(RecordIndicatorRequest {
             institution: inst.clone(),
             period: "2026".into(),
             indicator: indicator as i32,
             value,
             samples: 40,
             source: "staff register, 1 November 2026".into(),
-        })
-        .await
-        .unwrap();
+        }))
+        .await;
     }
-    let s = env
-        .client(province("44"))
-        .get_score(GetScoreRequest {
-            name: format!("{inst}/scores/2026"),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let s = ce_tests::answer(env.client(province("44")).get_score(GetScoreRequest {
+        name: format!("{inst}/scores/2026"),
+    }))
+    .await;
     for indicator in [Indicator::QualifiedStaff, Indicator::DualQualifiedStaff] {
         let c = s
             .contributions

@@ -49,13 +49,10 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         assert_eq!(s.grade, "B");
     }
     // The same through GetScore, and no mean that is one institution's score.
-    let theirs = mine
-        .get_score(GetScoreRequest {
-            name: format!("{other}/scores/2026"),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let theirs = ce_tests::answer(mine.get_score(GetScoreRequest {
+        name: format!("{other}/scores/2026"),
+    }))
+    .await;
     assert_eq!((theirs.score, theirs.grade.as_str()), (0.0, "B"));
     assert!(theirs.contributions.is_empty() && theirs.model_version.is_empty());
     let dist = ce_tests::answer(mine.get_score_distribution(GetScoreDistributionRequest {
@@ -73,9 +70,7 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         samples: 10,
         source: "own records".into(),
     };
-    mine.record_indicator(record(&own, Indicator::PassRate))
-        .await
-        .unwrap();
+    ce_tests::answer(mine.record_indicator(record(&own, Indicator::PassRate))).await;
     for (inst, i) in [
         (&own, Indicator::ComplaintsUpheld),
         (&other, Indicator::PassRate),
@@ -84,15 +79,12 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
         assert_eq!(err.code(), Code::PermissionDenied);
     }
     // A province reads only its institutions.
-    let err = env
-        .client(province("11"))
-        .list_scores(ListScoresRequest {
-            period: "2026".into(),
-            province: "44".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(env.client(province("11")).list_scores(ListScoresRequest {
+        period: "2026".into(),
+        province: "44".into(),
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let err = ce_tests::refusal(env.client(province("11")).get_score(GetScoreRequest {
         name: format!("{own}/scores/2026"),
@@ -102,17 +94,15 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     // A learner evaluates in their own name.
     let li = env.learners(&own, 1).await.remove(0);
     let mut learner = env.client(token(Role::Engineer, &li));
-    learner
-        .submit_evaluations(SubmitEvaluationsRequest {
-            institution: own.clone(),
-            period: "2026".into(),
-            evaluations: vec![Evaluation {
-                score: 5,
-                ..Default::default()
-            }],
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(learner.submit_evaluations(SubmitEvaluationsRequest {
+        institution: own.clone(),
+        period: "2026".into(),
+        evaluations: vec![Evaluation {
+            score: 5,
+            ..Default::default()
+        }],
+    }))
+    .await;
     let err = ce_tests::refusal(learner.list_scores(ListScoresRequest {
         period: "2026".into(),
         ..Default::default()
@@ -238,7 +228,7 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
     let get = |inst: &str| GetScoreRequest {
         name: format!("{inst}/scores/2026"),
     };
-    reg.get_score(get(&both)).await.unwrap();
+    ce_tests::answer(reg.get_score(get(&both))).await;
     let err = ce_tests::refusal(reg.get_score(get(&mining))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let err = ce_tests::refusal(reg.list_score_history(ListScoreHistoryRequest {

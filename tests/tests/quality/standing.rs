@@ -51,11 +51,8 @@ async fn evaluate(env: &QualityEnv, inst: &str, period: &str, low: i32, high: i3
     for e in &mut req.evaluations[16..] {
         e.score = high;
     }
-    env.client(institution_token(inst))
-        .submit_evaluations(req)
+    ce_tests::answer(env.client(institution_token(inst)).submit_evaluations(req))
         .await
-        .unwrap()
-        .into_inner()
         .score
         .unwrap()
 }
@@ -156,10 +153,11 @@ async fn a_poor_result_counts_only_once_final_and_a_close_withdraws_one_raised_b
         finding: "grade C under national-2026.2".into(),
         compute_time: None,
     };
-    env.supervision(token(Role::Service, "quality"))
-        .report_quality_result(report.clone())
-        .await
-        .unwrap();
+    ce_tests::answer(
+        env.supervision(token(Role::Service, "quality"))
+            .report_quality_result(report.clone()),
+    )
+    .await;
     let mut effect = ce_server::outbox::Effect::new(
         "0000-earlier-release".into(),
         &format!("{inst}/scores/2026-Q2"),
@@ -406,18 +404,19 @@ async fn a_decided_violation_stands_and_its_decider_is_notified_once(b: Backend)
     close(&env, "2026-Q1").await;
     let raised = violations_when(&env, &inst, |v| !v.is_empty()).await;
     let decider = ce_tests::department("44", "hrss-44-supervisor");
-    env.supervision(decider.clone())
-        .decide_violation(DecideViolationRequest {
-            name: raised[0].name.clone(),
-            decision: Some(Decision {
-                kind: DecisionKind::Warning as i32,
-                reason: "Poor results in 2026-Q1".into(),
-                effective_date: Some(ce_server::dates::to_proto(ce_server::dates::today())),
-                ..Default::default()
+    ce_tests::answer(
+        env.supervision(decider.clone())
+            .decide_violation(DecideViolationRequest {
+                name: raised[0].name.clone(),
+                decision: Some(Decision {
+                    kind: DecisionKind::Warning as i32,
+                    reason: "Poor results in 2026-Q1".into(),
+                    effective_date: Some(ce_server::dates::to_proto(ce_server::dates::today())),
+                    ..Default::default()
+                }),
             }),
-        })
-        .await
-        .unwrap();
+    )
+    .await;
     env.client(province("44"))
         .record_indicator(RecordIndicatorRequest {
             institution: inst.clone(),
@@ -436,17 +435,18 @@ async fn a_decided_violation_stands_and_its_decider_is_notified_once(b: Backend)
     assert_eq!(after[0].quality_result, raised[0].quality_result);
     // The same withdrawal again (a retried delivery): still one notice.
     let b75 = score(&env, &inst, "2026-Q1").await;
-    env.supervision(token(Role::Service, "quality"))
-        .withdraw_quality_result(WithdrawQualityResultRequest {
-            institution: inst.clone(),
-            period: "2026-Q1".into(),
-            grade: b75.grade.clone(),
-            score: b75.score,
-            model_version: b75.model_version.clone(),
-            compute_time: b75.compute_time,
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(
+        env.supervision(token(Role::Service, "quality"))
+            .withdraw_quality_result(WithdrawQualityResultRequest {
+                institution: inst.clone(),
+                period: "2026-Q1".into(),
+                grade: b75.grade.clone(),
+                score: b75.score,
+                model_version: b75.model_version.clone(),
+                compute_time: b75.compute_time,
+            }),
+    )
+    .await;
     let notes = ce_tests::answer(env.supervision(province("44")).list_notifications(
         ListNotificationsRequest {
             province: "44".into(),

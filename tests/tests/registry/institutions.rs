@@ -172,17 +172,18 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
     ))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    env.province("44")
-        .update_institution(UpdateInstitutionRequest {
-            institution: Some(Institution {
-                name: inst.name.clone(),
-                delivery_modes: vec![DeliveryMode::Online as i32],
-                ..Default::default()
+    ce_tests::answer(
+        env.province("44")
+            .update_institution(UpdateInstitutionRequest {
+                institution: Some(Institution {
+                    name: inst.name.clone(),
+                    delivery_modes: vec![DeliveryMode::Online as i32],
+                    ..Default::default()
+                }),
+                update_mask: mask(&["delivery_modes"]),
             }),
-            update_mask: mask(&["delivery_modes"]),
-        })
-        .await
-        .unwrap();
+    )
+    .await;
     let mut mining = course(date(2026, 5, 1), date(2026, 5, 1), 0);
     mining.field = Field::Mining as i32;
     let err = ce_tests::refusal(env.institution(&inst.name).create_activity(
@@ -271,10 +272,7 @@ async fn institutions_and_their_standing_history(b: Backend) {
         ce_tests::answer(env.province("44").change_institution_standing(warn.clone())).await;
     assert_eq!(warned.standing, Standing::Warned as i32);
     assert_eq!(warned.standing_effective_date, date(2026, 2, 1));
-    env.province("44")
-        .change_institution_standing(warn.clone())
-        .await
-        .unwrap();
+    ce_tests::answer(env.province("44").change_institution_standing(warn.clone())).await;
     let err = ce_tests::refusal(env.province("44").change_institution_standing(
         ChangeInstitutionStandingRequest {
             reason: "Something else".into(),
@@ -397,17 +395,17 @@ async fn a_suspended_institution_cannot_publish_activities_after_it(b: Backend) 
     assert_eq!(before.organiser, inst.name);
     assert_eq!(before.organiser_kind, OrganiserKind::Institution as i32);
 
-    env.province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
+    ce_tests::answer(env.province("44").change_institution_standing(
+        ChangeInstitutionStandingRequest {
             name: inst.name.clone(),
             standing: Standing::Suspended as i32,
             reason: "Tourism under the name of CE".into(),
             effective_date: date(2026, 4, 1),
             article: "Art. 16".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    ))
+    .await;
 
     // Dated before the suspension: still allowed.
     assert!(
@@ -435,32 +433,30 @@ async fn a_suspended_institution_cannot_publish_activities_after_it(b: Backend) 
         );
     }
     // Moving an existing activity past the date is refused too.
-    let err = as_inst
-        .update_activity(UpdateActivityRequest {
-            activity: Some(Activity {
-                name: before.name.clone(),
-                start_date: date(2026, 4, 5),
-                end_date: date(2026, 4, 6),
-                ..Default::default()
-            }),
-            update_mask: mask(&["start_date", "end_date"]),
-        })
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(as_inst.update_activity(UpdateActivityRequest {
+        activity: Some(Activity {
+            name: before.name.clone(),
+            start_date: date(2026, 4, 5),
+            end_date: date(2026, 4, 6),
+            ..Default::default()
+        }),
+        update_mask: mask(&["start_date", "end_date"]),
+    }))
+    .await;
     assert_eq!(err.code(), Code::FailedPrecondition);
 
     // Lifted: publishing works again from the date it was lifted.
-    env.province("44")
-        .change_institution_standing(ChangeInstitutionStandingRequest {
+    ce_tests::answer(env.province("44").change_institution_standing(
+        ChangeInstitutionStandingRequest {
             name: inst.name.clone(),
             standing: Standing::Active as i32,
             reason: "Rectified".into(),
             effective_date: date(2026, 6, 1),
             article: "Art. 26".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    ))
+    .await;
     assert!(
         as_inst
             .create_activity(CreateActivityRequest {

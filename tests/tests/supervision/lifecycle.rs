@@ -37,27 +37,26 @@ async fn a_regulator_of_any_of_an_institutions_fields_follows_its_violation_thro
     let get = GetViolationRequest {
         name: v.name.clone(),
     };
-    power.get_violation(get.clone()).await.unwrap();
+    ce_tests::answer(power.get_violation(get.clone())).await;
     let listed = cases::violations(&mut power, ListViolationsRequest::default()).await;
     assert_eq!(
         listed.iter().map(|x| &x.name).collect::<Vec<_>>(),
         [&v.name]
     );
-    power
-        .decide_violation(DecideViolationRequest {
-            name: v.name.clone(),
-            decision: Some(ce_tests::world::first_offence_warning()),
-        })
-        .await
-        .unwrap();
+    ce_tests::answer(power.decide_violation(DecideViolationRequest {
+        name: v.name.clone(),
+        decision: Some(ce_tests::world::first_offence_warning()),
+    }))
+    .await;
     let closed =
         cases::close_rectified(&mut power, &v.name, "Exam re-held under supervision").await;
     assert_eq!(closed.state, ViolationState::Closed as i32);
     // The first field's regulator sees it too; a third field's does not.
-    env.client(regulator(Field::Construction))
-        .get_violation(get.clone())
-        .await
-        .unwrap();
+    ce_tests::answer(
+        env.client(regulator(Field::Construction))
+            .get_violation(get.clone()),
+    )
+    .await;
     let mut farming = env.client(regulator(Field::Agriculture));
     let err = ce_tests::refusal(farming.get_violation(get.clone())).await;
     assert_eq!(err.code(), Code::PermissionDenied);
@@ -110,15 +109,13 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
         assert_eq!(closed.state, ViolationState::Closed as i32);
     }
     // An engineer's category on an institution is refused, naming the field.
-    let err = gd
-        .create_violation(cases::opening(Violation {
-            institution: inst.clone(),
-            category: ViolationCategory::ImproperHours as i32,
-            description: "x".into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap_err();
+    let err = ce_tests::refusal(gd.create_violation(cases::opening(Violation {
+        institution: inst.clone(),
+        category: ViolationCategory::ImproperHours as i32,
+        description: "x".into(),
+        ..Default::default()
+    })))
+    .await;
     assert_eq!(
         bad_fields(&err),
         ["violation.engineer", "violation.hour_records"]
@@ -169,7 +166,7 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
         },
     )
     .await;
-    gd.decide_violation(DecideViolationRequest {
+    ce_tests::answer(gd.decide_violation(DecideViolationRequest {
         name: late.name.clone(),
         decision: Some(Decision {
             kind: DecisionKind::RectificationOrder as i32,
@@ -178,9 +175,8 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
             rectification_deadline: date(2026, 2, 5),
             ..Default::default()
         }),
-    })
-    .await
-    .unwrap();
+    }))
+    .await;
     let started = Instant::now();
     let escalated = loop {
         let v = cases::get(&mut gd, &late.name).await;
@@ -327,15 +323,9 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         ViolationCategory::ImproperFees,
         ViolationCategory::Other,
     ] {
-        ministry
-            .create_violation(of(&guangdong, category))
-            .await
-            .unwrap();
+        ce_tests::answer(ministry.create_violation(of(&guangdong, category))).await;
     }
-    ministry
-        .create_violation(of(&beijing, ViolationCategory::Other))
-        .await
-        .unwrap();
+    ce_tests::answer(ministry.create_violation(of(&beijing, ViolationCategory::Other))).await;
     let case = cases::open(
         &mut ministry,
         ce_tests::world::improper_hours(&engineer, std::slice::from_ref(&record.name)),
@@ -477,7 +467,7 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
     let err = ce_tests::refusal(gd.create_referral(referral("hrss/44"))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
-    ministry.create_referral(referral("hrss/44")).await.unwrap();
+    ce_tests::answer(ministry.create_referral(referral("hrss/44"))).await;
     let err = ce_tests::refusal(gd.create_referral(referral("hrss/99"))).await;
     assert_eq!(bad_fields(&err), ["referral.department"]);
     // Nor a province regulator's: the regulator answers to its own line.
@@ -488,12 +478,12 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
         ce_tests::answer(ministry.create_referral(referral("regulator/FIELD_CONSTRUCTION/44")))
             .await;
     // The ministry's own officials go to the discipline body, and only there.
-    ministry.create_referral(referral("hrss/00")).await.unwrap();
+    ce_tests::answer(ministry.create_referral(referral("hrss/00"))).await;
     let mut to_superior = referral("hrss/00");
     if let Some(r) = to_superior.referral.as_mut() {
         r.referred_to = ReferredTo::SuperiorAuthority as i32;
     }
-    let err = ministry.create_referral(to_superior).await.unwrap_err();
+    let err = ce_tests::refusal(ministry.create_referral(to_superior)).await;
     assert_eq!(bad_fields(&err), ["referral.referred_to"]);
     let err = ce_tests::refusal(gd.resolve_referral(ResolveReferralRequest {
         name: regulators.name.clone(),
@@ -535,14 +525,11 @@ async fn officials_referrals_are_seen_only_from_above(b: Backend) {
         .await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
-    let resolved = gd
-        .resolve_referral(ResolveReferralRequest {
-            name: city.name.clone(),
-            outcome: "Demerit recorded by the discipline body".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let resolved = ce_tests::answer(gd.resolve_referral(ResolveReferralRequest {
+        name: city.name.clone(),
+        outcome: "Demerit recorded by the discipline body".into(),
+    }))
+    .await;
     assert!(resolved.resolve_time.is_some());
     assert_eq!(
         seen(

@@ -225,16 +225,15 @@ async fn an_art27_decision_after_the_year_makes_it_non_compliant_and_revokes_its
         },
     )
     .await;
-    gd.decide_violation(DecideViolationRequest {
+    ce_tests::answer(gd.decide_violation(DecideViolationRequest {
         name: case.name.clone(),
         decision: Some(Decision {
             kind: DecisionKind::Revocation as i32,
             reason: "Hours obtained by bribery".into(),
             ..Default::default()
         }),
-    })
-    .await
-    .unwrap();
+    }))
+    .await;
     drained(&env, Duration::from_secs(20)).await;
 
     let after = ce_tests::answer(clerk.get_annual_status(status())).await;

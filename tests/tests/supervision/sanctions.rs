@@ -31,14 +31,13 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
         .await;
         assert_eq!(err.code(), Code::PermissionDenied, "{}", err.message());
     }
-    let err = env
-        .client(province("44"))
-        .create_violation(cases::opening(Violation {
+    let err = ce_tests::refusal(env.client(province("44")).create_violation(cases::opening(
+        Violation {
             hour_records: vec!["hourRecords/x".into()],
             ..violation()
-        }))
-        .await
-        .unwrap_err();
+        },
+    )))
+    .await;
     assert_eq!(bad_fields(&err), ["violation.hour_records"]);
 
     let mut gd = env.client(province("44"));
