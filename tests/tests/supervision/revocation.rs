@@ -32,8 +32,25 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
 
     // Crediting goes down; the decision still succeeds and waits in the outbox.
     env.stop_crediting().await;
+    decided_while_crediting_is_down(&env, &mut gd, &case.name).await;
+    let (mut boss, notes) = employer_notified_at_once(&env, &employer).await;
+
+    // Crediting returns; the revocation lands, once.
+    env.restart_crediting().await;
+    revoked_once(&env, &case.name, &record.name, &engineer).await;
+    acknowledged_and_employers_inspected(&mut gd, &mut boss, &notes[0].name, &employer).await;
+    seen_by_the_engineer_only(&env, &engineer, case.name).await;
+}
+
+/// Decides `case` by revocation while crediting is down: the decision
+/// waits in the outbox, whose worker says why.
+async fn decided_while_crediting_is_down(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    case: &str,
+) {
     let decided = ce_tests::answer(gd.decide_violation(DecideViolationRequest {
-        name: case.name.clone(),
+        name: case.to_owned(),
         decision: Some(Decision {
             kind: DecisionKind::Revocation as i32,
             reason: "Hours obtained by deception".into(),
@@ -68,9 +85,17 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     )
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
+}
 
+/// The employer's notification of the revocation, there at once; another
+/// employer neither sees nor acknowledges it. The employer's client and its
+/// notifications.
+async fn employer_notified_at_once(
+    env: &SupervisionEnv,
+    employer: &str,
+) -> (ce_tests::Supervision, Vec<Notification>) {
     // The employer is notified at once; other employers see nothing.
-    let mut boss = env.client(org(Role::Employer, &employer));
+    let mut boss = env.client(org(Role::Employer, employer));
     let notes = cases::notifications(&mut boss, ListNotificationsRequest::default()).await;
     assert_eq!(notes.len(), 1);
     assert!(notes[0].text.contains("Art. 27"), "{}", notes[0].text);
@@ -93,17 +118,24 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    // Crediting returns; the revocation lands, once.
-    env.restart_crediting().await;
+    (boss, notes)
+}
+
+/// Once crediting is back, `record` is revoked by `case`, once, and the
+/// engineer's compliant 2026 is complete no longer.
+async fn revoked_once(env: &SupervisionEnv, case: &str, record: &str, engineer: &str) {
+    let year = || GetAnnualStatusRequest {
+        name: format!("{engineer}/annualStatuses/2026"),
+    };
     drained(&env, Duration::from_secs(60)).await;
     let revoked = ce_tests::answer(env.crediting(province("44")).get_hour_record(
         GetHourRecordRequest {
-            name: record.name.clone(),
+            name: record.to_owned(),
         },
     ))
     .await;
     assert_eq!(revoked.state, RecordState::Revoked as i32);
-    assert!(revoked.decision_reason.contains(&case.name));
+    assert!(revoked.decision_reason.contains(case));
     let after = ce_tests::answer(env.crediting(province("44")).get_annual_status(year())).await;
     assert_eq!(after.total_hours, 0.0);
     assert!(!after.complete, "the compliant year is no longer complete");
@@ -113,24 +145,31 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
         "2026 is not over yet"
     );
     let revocations = env
-        .crediting_audit(&record.name)
+        .crediting_audit(record)
         .into_iter()
         .filter(|a| a.rpc.ends_with("RevokeHourRecords") && a.outcome == "OK")
         .count();
     assert_eq!(revocations, 1, "delivered exactly once");
+}
 
+/// The province chases the unacknowledged notification `note`, the
+/// employer acknowledges it (once), and an inspection of employers draws
+/// the province's only one.
+async fn acknowledged_and_employers_inspected(
+    gd: &mut ce_tests::Supervision,
+    boss: &mut ce_tests::Supervision,
+    note: &str,
+    employer: &str,
+) {
     // The province chases unacknowledged notifications; the employer acknowledges.
     let unacknowledged = || ListNotificationsRequest {
         unacknowledged_only: true,
         ..Default::default()
     };
-    assert_eq!(
-        cases::notifications(&mut gd, unacknowledged()).await.len(),
-        1
-    );
+    assert_eq!(cases::notifications(gd, unacknowledged()).await.len(), 1);
     let acked = ce_tests::answer(
         boss.acknowledge_notification(AcknowledgeNotificationRequest {
-            name: notes[0].name.clone(),
+            name: note.to_owned(),
         }),
     )
     .await;
@@ -138,20 +177,16 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     // Acknowledging again changes nothing: the first time stands.
     let again = ce_tests::answer(
         boss.acknowledge_notification(AcknowledgeNotificationRequest {
-            name: notes[0].name.clone(),
+            name: note.to_owned(),
         }),
     )
     .await;
     assert_eq!(again.acknowledge_time, acked.acknowledge_time);
     assert_eq!(again.acknowledged_by, acked.acknowledged_by);
-    assert!(
-        cases::notifications(&mut gd, unacknowledged())
-            .await
-            .is_empty()
-    );
+    assert!(cases::notifications(gd, unacknowledged()).await.is_empty());
     // Employers are inspected too: the province's only employer is drawn.
     let plan = cases::plan(
-        &mut gd,
+        gd,
         Inspection {
             title: "Employers' confirmation of hours".into(),
             province: "44".into(),
@@ -163,23 +198,25 @@ async fn an_art27_decision_made_while_crediting_is_down_lands_once_it_returns(b:
     )
     .await;
     let drawn = cases::draw(
-        &mut gd,
+        gd,
         cases::drawing(&plan.name, 1, vec!["inspector-1".into()], 1),
     )
     .await;
-    assert_eq!(drawn.sample.unwrap().targets, vec![employer.clone()]);
+    assert_eq!(drawn.sample.unwrap().targets, vec![employer.to_owned()]);
+}
 
+/// The engineer sees `case`; Beijing does not.
+async fn seen_by_the_engineer_only(env: &SupervisionEnv, engineer: &str, case: String) {
     // The engineer sees the case; Beijing does not.
-    let mine = ce_tests::answer(env.client(token(Role::Engineer, &engineer)).get_violation(
-        GetViolationRequest {
-            name: case.name.clone(),
-        },
-    ))
+    let mine = ce_tests::answer(
+        env.client(token(Role::Engineer, engineer))
+            .get_violation(GetViolationRequest { name: case.clone() }),
+    )
     .await;
     assert_eq!(mine.pending_effects, 0);
     let err = ce_tests::refusal(
         env.client(province("11"))
-            .get_violation(GetViolationRequest { name: case.name }),
+            .get_violation(GetViolationRequest { name: case }),
     )
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
