@@ -190,11 +190,31 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     assert!(!other.matches);
     assert!(other.reason.contains("commitment"), "{}", other.reason);
 
+    a_refusal_becomes_a_violation_and_the_results_are_public(
+        &env,
+        &mut gd,
+        &planned.name,
+        &sample,
+        &all,
+    )
+    .await;
+}
+
+/// One target of inspection `planned`, drawn as `sample` from `all`,
+/// refuses the inspectors: the finding becomes an Art. 24 violation;
+/// published, the results are anyone's to read.
+async fn a_refusal_becomes_a_violation_and_the_results_are_public(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    planned: &str,
+    sample: &Sample,
+    all: &[String],
+) {
     // One target refuses the inspectors: the finding becomes an Art. 24 violation.
     let refuser = sample.targets[0].clone();
     let with_refusal = ce_tests::answer(gd.record_inspection_finding(
         RecordInspectionFindingRequest {
-            name: planned.name.clone(),
+            name: planned.to_owned(),
             finding: Some(Finding {
                 target: refuser.clone(),
                 outcome: FindingOutcome::Refused as i32,
@@ -205,13 +225,13 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     ))
     .await;
     let violation = with_refusal.findings[0].violation.clone();
-    let v = cases::get(&mut gd, &violation).await;
+    let v = cases::get(gd, &violation).await;
     assert_eq!(v.category, ViolationCategory::RefusedInspection as i32);
     assert_eq!(v.institution, refuser);
     let outsider = all.iter().find(|i| !sample.targets.contains(i)).unwrap();
     let err = ce_tests::refusal(
         gd.record_inspection_finding(RecordInspectionFindingRequest {
-            name: planned.name.clone(),
+            name: planned.to_owned(),
             finding: Some(Finding {
                 target: outsider.clone(),
                 outcome: FindingOutcome::Compliant as i32,
@@ -222,7 +242,7 @@ async fn a_random_inspection_is_reproducible_and_a_refusal_becomes_a_violation(b
     .await;
     assert_eq!(bad_fields(&err), ["finding.target"]);
     gd.publish_inspection(PublishInspectionRequest {
-        name: planned.name.clone(),
+        name: planned.to_owned(),
         outcome: "One of three refused inspection; case opened".into(),
     })
     .await
@@ -326,8 +346,19 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     .await;
     assert_eq!(bad_fields(&err), ["inspection.targets[1]"]);
 
+    engineers_named_by_a_province(&env, &mut gd, plan, draw).await;
+}
+
+/// Engineers named by a province: whatever their year, if they are its
+/// own; named among the complete engineers of a year, only if complete.
+async fn engineers_named_by_a_province(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    plan: impl Fn(&str, TargetKind, Vec<String>) -> CreateInspectionRequest,
+    draw: impl Fn(&str) -> DrawInspectionSampleRequest,
+) {
     // Engineers named by a province: whatever their year, if they are its own.
-    let (_, engineer, _) = engineer_with_hours(&env).await;
+    let (_, engineer, _) = engineer_with_hours(env).await;
     let of_engineers = ce_tests::answer(gd.create_inspection(plan(
         "44",
         TargetKind::Engineers,
@@ -341,7 +372,7 @@ async fn an_inspection_names_its_targets_or_covers_the_nation(b: Backend) {
     assert_eq!(drawn.targets, vec![engineer.clone()]);
     // Among the complete engineers of 2026, the one with 96 hours is in
     // scope (met before the year's end) and the one with 16 is not.
-    let (_, short, _) = engineer_with_days(&env, 2).await;
+    let (_, short, _) = engineer_with_days(env, 2).await;
     let complete_plan = |targets: Vec<String>| CreateInspectionRequest {
         inspection: Some(Inspection {
             year: 2026,
@@ -430,42 +461,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
         },
     )
     .await;
-    // An inspection that draws both; this one refuses, the other complies.
-    let plan = cases::plan(
-        &mut gd,
-        Inspection {
-            title: "Records inspection".into(),
-            province: "44".into(),
-            target_kind: TargetKind::Institutions as i32,
-            start_date: date(2026, 12, 1),
-            end_date: date(2026, 12, 31),
-            targets: vec![inst.clone(), other.clone()],
-            ..Default::default()
-        },
-    )
-    .await;
-    cases::draw(
-        &mut gd,
-        cases::drawing(&plan.name, 2, vec!["inspector-1".into()], 1),
-    )
-    .await;
-    for (target, outcome, text) in [
-        (&inst, FindingOutcome::Refused, "Turned the inspectors away"),
-        (&other, FindingOutcome::Compliant, ""),
-    ] {
-        ce_tests::answer(
-            gd.record_inspection_finding(RecordInspectionFindingRequest {
-                name: plan.name.clone(),
-                finding: Some(Finding {
-                    target: target.clone(),
-                    outcome: outcome as i32,
-                    text: text.into(),
-                    ..Default::default()
-                }),
-            }),
-        )
-        .await;
-    }
+    let plan = inspected_and_refused(&mut gd, &inst, &other).await;
     let record_name = format!("{inst}/supervisionRecord");
     let ask = || GetInstitutionRecordRequest {
         name: record_name.clone(),
@@ -522,9 +518,71 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     assert_eq!(finding.outcome, FindingOutcome::Refused as i32);
     assert_eq!(finding.violation, refusal.name);
 
+    read_by_the_institution_and_no_one_else(&env, &mut gd, &inst, &other, &plan.name).await;
+}
+
+/// An inspection that draws `inst` and `other`: the first refuses, the
+/// other complies. The inspection.
+async fn inspected_and_refused(
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+    other: &str,
+) -> Inspection {
+    // An inspection that draws both; this one refuses, the other complies.
+    let plan = cases::plan(
+        gd,
+        Inspection {
+            title: "Records inspection".into(),
+            province: "44".into(),
+            target_kind: TargetKind::Institutions as i32,
+            start_date: date(2026, 12, 1),
+            end_date: date(2026, 12, 31),
+            targets: vec![inst.to_owned(), other.to_owned()],
+            ..Default::default()
+        },
+    )
+    .await;
+    cases::draw(
+        gd,
+        cases::drawing(&plan.name, 2, vec!["inspector-1".into()], 1),
+    )
+    .await;
+    for (target, outcome, text) in [
+        (inst, FindingOutcome::Refused, "Turned the inspectors away"),
+        (other, FindingOutcome::Compliant, ""),
+    ] {
+        ce_tests::answer(
+            gd.record_inspection_finding(RecordInspectionFindingRequest {
+                name: plan.name.clone(),
+                finding: Some(Finding {
+                    target: target.to_owned(),
+                    outcome: outcome as i32,
+                    text: text.into(),
+                    ..Default::default()
+                }),
+            }),
+        )
+        .await;
+    }
+    plan
+}
+
+/// The record of `inst`, whose finding in inspection `plan` is published
+/// meanwhile, read by the institution; nobody outside its scope (`other`
+/// neither) reads it, and names are checked.
+async fn read_by_the_institution_and_no_one_else(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+    other: &str,
+    plan: &str,
+) {
+    let ask = || GetInstitutionRecordRequest {
+        name: format!("{inst}/supervisionRecord"),
+    };
     // The institution reads its own record: its violations, and its
     // findings once the inspection is published.
-    let mut own = env.client(org(Role::Institution, &inst));
+    let mut own = env.client(org(Role::Institution, inst));
     let mine = ce_tests::answer(own.get_institution_record(ask())).await;
     assert_eq!(mine.violations.len(), 3);
     assert!(
@@ -532,7 +590,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
         "unpublished findings are the inspectors'"
     );
     ce_tests::answer(gd.publish_inspection(PublishInspectionRequest {
-        name: plan.name.clone(),
+        name: plan.to_owned(),
         outcome: "One of two refused".into(),
     }))
     .await;
@@ -541,7 +599,7 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     assert_eq!(mine.findings[0].state, InspectionState::Published as i32);
 
     // Nobody outside its scope reads it; names are checked.
-    for outsider in [province("11"), org(Role::Institution, &other)] {
+    for outsider in [province("11"), org(Role::Institution, other)] {
         let err = ce_tests::refusal(env.client(outsider).get_institution_record(ask())).await;
         assert_eq!(err.code(), Code::PermissionDenied);
     }
@@ -550,9 +608,9 @@ async fn an_institutions_record_gathers_its_violations_and_inspection_findings(b
     }))
     .await;
     assert_eq!(err.code(), Code::NotFound);
-    let err = ce_tests::refusal(
-        gd.get_institution_record(GetInstitutionRecordRequest { name: inst.clone() }),
-    )
+    let err = ce_tests::refusal(gd.get_institution_record(GetInstitutionRecordRequest {
+        name: inst.to_owned(),
+    }))
     .await;
     assert_eq!(bad_fields(&err), ["name"]);
 }
@@ -677,26 +735,37 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
     assert_eq!(ordered.state, ViolationState::Decided as i32);
     assert_eq!(ordered.pending_effects, 0);
 
-    // An engineer refuses: an Art. 24 violation of the engineer, whose
-    // employer is named; decided by a warning, not by revoking hours.
-    let name = refused(
-        &mut gd,
-        TargetKind::Engineers,
-        Field::Unspecified,
-        &engineer,
+    an_engineer_refuses_and_so_may_an_employer_a_regulator_finds(
+        &env, &mut gd, &employer, &engineer, decide,
     )
     .await;
+}
+
+/// An engineer of `employer` refuses: the engineer's own Art. 24
+/// violation, decided by `decide` with a warning, not by revoking hours;
+/// a regulator acts on an employer's refusal it found; and employers have
+/// violations only for refusing inspection.
+async fn an_engineer_refuses_and_so_may_an_employer_a_regulator_finds(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    employer: &str,
+    engineer: &str,
+    decide: impl Fn(&str, DecisionKind) -> DecideViolationRequest,
+) {
+    // An engineer refuses: an Art. 24 violation of the engineer, whose
+    // employer is named; decided by a warning, not by revoking hours.
+    let name = refused(gd, TargetKind::Engineers, Field::Unspecified, engineer).await;
     let v = ce_tests::answer(
-        env.client(token(Role::Engineer, &engineer))
+        env.client(token(Role::Engineer, engineer))
             .get_violation(GetViolationRequest { name: name.clone() }),
     )
     .await;
     assert_eq!(
         (v.engineer.as_str(), v.employer.as_str(), v.article.as_str()),
-        (engineer.as_str(), employer.as_str(), "Art. 24")
+        (engineer, employer, "Art. 24")
     );
     let appealed = ce_tests::answer(
-        env.client(token(Role::Engineer, &engineer))
+        env.client(token(Role::Engineer, engineer))
             .appeal_violation(AppealViolationRequest {
                 name: name.clone(),
                 text: "I was abroad that week".into(),
@@ -711,7 +780,7 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
         (warned.state, warned.pending_effects),
         (ViolationState::Decided as i32, 0)
     );
-    let notes = cases::notifications(&mut gd, ListNotificationsRequest::default()).await;
+    let notes = cases::notifications(gd, ListNotificationsRequest::default()).await;
     assert!(
         notes.is_empty(),
         "only revoked hours notify the employer (Art. 27)"
@@ -719,7 +788,7 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
 
     // The electric-power regulator inspects the province's employers: it
     // acts on a refusal it found, though an employer has no field of its own.
-    let (other_employer, _, _) = engineer_with_days(&env, 2).await;
+    let (other_employer, _, _) = engineer_with_days(env, 2).await;
     let mut regulator = env.client(TokenRequest {
         field: Some(Field::ElectricPower),
         province: Some("44".into()),
@@ -736,7 +805,7 @@ async fn employers_and_engineers_that_refuse_inspection_have_violations_of_their
 
     // Employers have violations only for refusing inspection.
     let err = ce_tests::refusal(gd.create_violation(cases::opening(Violation {
-        employer: employer.clone(),
+        employer: employer.to_owned(),
         category: ViolationCategory::ImproperFees as i32,
         description: "Fees".into(),
         ..Default::default()

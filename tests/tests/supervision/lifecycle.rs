@@ -155,11 +155,22 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
+    an_overdue_order_is_escalated_and_appealed(&env, &mut gd, &inst).await;
+}
+
+/// A rectification order of `inst` whose deadline has passed is escalated
+/// by the service; the institution appeals, and the case's audit trail
+/// shows every step.
+async fn an_overdue_order_is_escalated_and_appealed(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+) {
     // A rectification order whose deadline has passed is escalated by the service.
     let late = cases::open(
-        &mut gd,
+        gd,
         Violation {
-            institution: inst.clone(),
+            institution: inst.to_owned(),
             category: ViolationCategory::Obligations as i32,
             description: "No learner records kept (Art. 15)".into(),
             ..Default::default()
@@ -179,7 +190,7 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     .await;
     let started = Instant::now();
     let escalated = loop {
-        let v = cases::get(&mut gd, &late.name).await;
+        let v = cases::get(gd, &late.name).await;
         if v.state == ViolationState::Closed as i32 {
             break v;
         }
@@ -197,7 +208,7 @@ async fn every_institution_category_goes_through_its_lifecycle(b: Backend) {
     );
 
     // The institution appeals; its audit trail shows every step.
-    let appealed = ce_tests::answer(env.client(org(Role::Institution, &inst)).appeal_violation(
+    let appealed = ce_tests::answer(env.client(org(Role::Institution, inst)).appeal_violation(
         AppealViolationRequest {
             name: late.name.clone(),
             text: "Records were kept on paper".into(),
@@ -395,20 +406,27 @@ async fn violations_are_listed_by_field_province_engineer_and_period(b: Backend)
         assert_eq!(count(req).await, n, "{what}");
     }
 
+    listed_by_the_engineer_only(&env, &engineer, &case.name).await;
+    paged_through_a_period(&mut ministry).await;
+}
+
+/// An engineer lists only their own cases: `case`, and no one else's.
+async fn listed_by_the_engineer_only(env: &SupervisionEnv, engineer: &str, case: &str) {
     // An engineer lists only their own cases.
-    let mut own = env.client(token(Role::Engineer, &engineer));
+    let mut own = env.client(token(Role::Engineer, engineer));
     let mine = cases::violations(&mut own, ListViolationsRequest::default()).await;
-    assert_eq!(
-        mine.iter().map(|v| &v.name).collect::<Vec<_>>(),
-        [&case.name]
-    );
+    assert_eq!(mine.iter().map(|v| &v.name).collect::<Vec<_>>(), [case]);
     let err = ce_tests::refusal(own.list_violations(ListViolationsRequest {
         engineer: "engineers/someone-else".into(),
         ..Default::default()
     }))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
+}
 
+/// The ministry pages through a period; a token does not carry over to
+/// another period.
+async fn paged_through_a_period(ministry: &mut ce_tests::Supervision) {
     // Paging through a period; a token does not carry over to another period.
     let period = |end: i64| ListViolationsRequest {
         page_size: 2,

@@ -127,7 +127,7 @@ async fn revoked_once(env: &SupervisionEnv, case: &str, record: &str, engineer: 
     let year = || GetAnnualStatusRequest {
         name: format!("{engineer}/annualStatuses/2026"),
     };
-    drained(&env, Duration::from_secs(60)).await;
+    drained(env, Duration::from_secs(60)).await;
     let revoked = ce_tests::answer(env.crediting(province("44")).get_hour_record(
         GetHourRecordRequest {
             name: record.to_owned(),

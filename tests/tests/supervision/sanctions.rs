@@ -101,8 +101,19 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     )
     .await;
     assert_eq!(standing.standing, Standing::Suspended as i32);
+    enforced_by_the_registry_until_closed(&env, &mut gd, &inst, &created.name).await;
+}
+
+/// The registry enforces the suspension of `inst`: no activity during it
+/// (Art. 26); the case is then closed as rectified.
+async fn enforced_by_the_registry_until_closed(
+    env: &SupervisionEnv,
+    gd: &mut ce_tests::Supervision,
+    inst: &str,
+    case: &str,
+) {
     // The registry enforces it: no activity during the suspension (Art. 26).
-    let err = ce_tests::refusal(env.registry.institution(&inst).create_activity(
+    let err = ce_tests::refusal(env.registry.institution(inst).create_activity(
         CreateActivityRequest {
             activity: Some(reg::Activity {
                 title: "Site safety".into(),
@@ -120,8 +131,7 @@ async fn a_suspension_is_enforced_by_the_registry(b: Backend) {
     .await;
     assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
 
-    let closed =
-        cases::close_rectified(&mut gd, &created.name, "Fees refunded to every learner").await;
+    let closed = cases::close_rectified(gd, case, "Fees refunded to every learner").await;
     assert_eq!(closed.state, ViolationState::Closed as i32);
     assert_eq!(closed.pending_effects, 0);
 }
