@@ -137,13 +137,16 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
         (next.sequence + 1, live.name.as_str())
     );
 
+    read_by_its_province_only(&w, &mut ministry, whole.len()).await;
+    a_page_reads_its_changes_together(&w, &mut ministry).await;
+}
+
+/// Provinces read their own part of the feed, which held `backlog` changes
+/// before the two submissions; others may not read it.
+async fn read_by_its_province_only(w: &World, ministry: &mut ce_tests::Crediting, backlog: usize) {
     // Provinces read their own part of the feed; others may not read it.
     let (guangdong, _) = read_all(&mut w.env.province("44"), 0, 100).await;
-    assert_eq!(
-        guangdong.len(),
-        whole.len() + 2,
-        "the two submissions since"
-    );
+    assert_eq!(guangdong.len(), backlog + 2, "the two submissions since");
     let err = ce_tests::refusal(w.env.province("11").list_changes(ListChangesRequest {
         province: "44".into(),
         ..Default::default()
@@ -168,12 +171,16 @@ async fn the_change_feed_resumes_from_a_cursor_without_loss_or_repetition(b: Bac
     }))
     .await;
     assert_eq!(bad_fields(&err), ["after_sequence"]);
+}
 
+/// A page of the feed reads what its changes point at together, in three
+/// queries.
+async fn a_page_reads_its_changes_together(w: &World, ministry: &mut ce_tests::Crediting) {
     // A page reads what its changes point at together: one query for the
     // changes, one for their records, one for their statuses (one year).
     // Read change by change, these five records and three statuses took
     // seven queries.
-    let (everything, _) = read_all(&mut ministry, 0, 1000).await;
+    let (everything, _) = read_all(ministry, 0, 1000).await;
     let url = w.env.registry.place.config("crediting").database.url;
     let db = ce_db::Db::connect(&url, 1, crediting::migrations()).unwrap();
     let mut conn = db.connection().unwrap();

@@ -491,8 +491,14 @@ async fn deemed_events_and_an_aid_assignment_across_two_years_complete_each_year
         assert!(!s.complete, "{year} after the revocation");
     }
 
+    a_degree_or_a_qualification_completes_its_year(&w).await;
+}
+
+/// A colleague's degree and qualification certificate, each deemed to
+/// complete its year (forms 2, 3).
+async fn a_degree_or_a_qualification_completes_its_year(w: &World) {
     // A degree and a qualification certificate, each in its year (forms 2, 3).
-    let other = colleague(&w, "周工", Field::ElectricPower).await;
+    let other = colleague(w, "周工", Field::ElectricPower).await;
     for (kind, number) in [
         (deemed_event::Kind::Degree, "D-2026-1"),
         (deemed_event::Kind::Qualification, "Q-2026-1"),
