@@ -96,7 +96,7 @@ impl Place {
         // Crediting follows the registry's engineer changes only in the
         // tests of that (`crediting/moves.rs`), so no other test shares its
         // database with a background writer.
-        c.crediting.follow_registry_secs = 0;
+        c.set("crediting.follow_registry_secs", 0);
         c
     }
 
@@ -765,7 +765,7 @@ impl QualityEnv {
     /// Quality monitoring reading crediting's change feed every `secs`
     /// seconds (0: not at all).
     pub async fn start_following(backend: Backend, secs: u64) -> QualityEnv {
-        QualityEnv::start_with(backend, |c| c.quality.follow_crediting_secs = secs).await
+        QualityEnv::start_with(backend, |c| c.set("quality.follow_crediting_secs", secs)).await
     }
 
     /// Quality monitoring configured by `configure`, after the defaults
@@ -799,7 +799,7 @@ impl QualityEnv {
             .insert("registry".into(), registry.service.url());
         config.peers.insert("supervision".into(), supervision.url());
         config.peers.insert("crediting".into(), crediting.url());
-        config.quality.follow_crediting_secs = 0;
+        config.set("quality.follow_crediting_secs", 0);
         configure(&mut config);
         let service = start_service(config, |c, s| {
             quality::start_with_clock(c, s, ce_server::dates::fixed_clock(QUALITY_TODAY))

@@ -32,62 +32,16 @@ pub struct ServiceConfig {
     /// TLS towards peers at `https://` addresses.
     #[serde(default)]
     pub peer_tls: Option<crate::config::PeerTlsConfig>,
-    /// Hour certificates; read by crediting only.
-    pub certificates: CertificatesConfig,
-    /// Quality monitoring; read by the quality service only.
-    pub quality: QualityConfig,
-    /// Crediting; read by the crediting service only.
-    pub crediting: CreditingConfig,
-}
-
-/// The `crediting` section.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreditingConfig {
-    /// Seconds between reads of the registry's changes of where engineers
-    /// are, after which the open years of engineers who moved are put
-    /// under their new province, employer and field (Art. 22); 0 turns
-    /// following off.
-    #[serde(default = "follow_registry_secs")]
-    pub follow_registry_secs: u64,
-}
-
-fn follow_registry_secs() -> u64 {
-    5
-}
-
-/// The `quality` section: provincial scoring models (Art. 25).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QualityConfig {
-    /// Folder of provincial scoring models (`*.toml`, each with a
-    /// `province` key); empty for the national model only.
+    /// The sections one service reads itself, kept as given: their keys
+    /// are defined, defaulted and checked by that service (its
+    /// `config.rs`), with [`ServiceConfig::section`]. Any service's file may
+    /// carry them, so the suite can share one file.
     #[serde(default)]
-    pub models_dir: String,
-    /// Seconds between reads of crediting's change feed, after which the
-    /// institutions whose uploaded hours changed are rescored; 0 turns
-    /// following off.
-    #[serde(default = "follow_secs")]
-    pub follow_crediting_secs: u64,
-}
-
-fn follow_secs() -> u64 {
-    30
-}
-
-/// The `certificates` section: how crediting signs hour certificates
-/// (Art. 15, 21).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CertificatesConfig {
-    /// The issuer's identifier in every certificate, a DID or URL.
-    pub issuer: String,
-    /// The issuer's name in every certificate.
-    pub issuer_name: String,
-    /// Ed25519 private key (PKCS#8 PEM) that signs certificates. Required in
-    /// production; in development a key is made under the data folder.
+    certificates: Option<serde_json::Value>,
     #[serde(default)]
-    pub signing_key_path: Option<String>,
+    crediting: Option<serde_json::Value>,
+    #[serde(default)]
+    quality: Option<serde_json::Value>,
 }
 
 /// The `rules` section: where provincial rule overlays live.
@@ -138,17 +92,6 @@ trace_filter = "info"
 [rules]
 dir = ""
 
-[quality]
-models_dir = ""
-follow_crediting_secs = 30
-
-[crediting]
-follow_registry_secs = 5
-
-[certificates]
-issuer = "did:web:ce.mohrss.example"
-issuer_name = "Continuing Education Crediting Service (development)"
-
 [peers]
 registry = "http://127.0.0.1:50051"
 crediting = "http://127.0.0.1:50052"
@@ -168,6 +111,64 @@ impl ServiceConfig {
         let c: ServiceConfig = config::load(service, &defaults(port), file)?;
         c.validate()?;
         Ok(c)
+    }
+
+    /// The service's own section `name`, its keys checked and defaulted by
+    /// `T`; an error names the section and the key.
+    pub fn section<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
+        let value = self
+            .own(name)
+            .and_then(|v| v.clone())
+            .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()));
+        // Read by the config crate, so that an error names its key
+        // (`crediting.follow_registry_secs`).
+        let mut wrapped = serde_json::Map::new();
+        wrapped.insert(name.to_owned(), value);
+        let wrapped = serde_json::Value::Object(wrapped).to_string();
+        ::config::Config::builder()
+            .add_source(::config::File::from_str(
+                &wrapped,
+                ::config::FileFormat::Json,
+            ))
+            .build()
+            .and_then(::config::Config::try_deserialize::<std::collections::BTreeMap<String, T>>)
+            .map_err(|e| ConfigError(e.to_string()))?
+            .remove(name)
+            .ok_or_else(|| ConfigError(format!("{name}: missing")))
+    }
+
+    /// Sets `key` (`section.name`, as in a file) of a service's own section,
+    /// as a file or environment variable would; for tests and tools that
+    /// build a configuration in code. Panics on a section no service reads
+    /// itself: that is a mistake in the calling code.
+    pub fn set(&mut self, key: &str, value: impl Into<serde_json::Value>) {
+        let (section, name) = key.split_once('.').unwrap_or((key, ""));
+        let Some(slot) = self.own_mut(section) else {
+            panic!("{section} is not a section a service reads itself");
+        };
+        let entry = slot.get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if let serde_json::Value::Object(map) = entry {
+            map.insert(name.to_owned(), value.into());
+        }
+    }
+
+    /// A service's own section by name, as given.
+    fn own(&self, section: &str) -> Option<&Option<serde_json::Value>> {
+        match section {
+            "certificates" => Some(&self.certificates),
+            "crediting" => Some(&self.crediting),
+            "quality" => Some(&self.quality),
+            _ => None,
+        }
+    }
+
+    fn own_mut(&mut self, section: &str) -> Option<&mut Option<serde_json::Value>> {
+        match section {
+            "certificates" => Some(&mut self.certificates),
+            "crediting" => Some(&mut self.crediting),
+            "quality" => Some(&mut self.quality),
+            _ => None,
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

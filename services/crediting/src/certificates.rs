@@ -20,13 +20,13 @@ use std::path::Path;
 
 use std::collections::HashMap;
 
+use crate::config::CertificatesConfig;
 use ce_db::audit::{self, AuditEntry};
 use ce_db::{DbConnection, DbError};
 use ce_proto::crediting::verify_hour_certificate_response::Verdict;
 use ce_proto::crediting::{
     AnnualStatus, CreateHourCertificateRequest, HourCertificate, VerifyHourCertificateResponse,
 };
-use ce_server::app::CertificatesConfig;
 use ce_server::auth::DevKey;
 use ce_server::call::now_micros;
 use ce_server::config::Environment;

@@ -6,6 +6,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`api`] | the gRPC handlers |
+//! | [`config`] | its own configuration sections, `crediting` and `certificates` |
 //! | [`records`] | hour records: create, correct, confirm or reject, revoke, reads |
 //! | [`registration`] | a submission checked and its row built (Art. 17, 19, 21, by `ce_rules::registration`) |
 //! | [`bulk`] | bulk upload, answered per record |
@@ -34,6 +35,7 @@ pub mod api;
 pub mod bulk;
 pub mod certificates;
 pub mod claims;
+pub mod config;
 pub mod convert;
 pub mod deferral;
 pub mod feed;
@@ -103,6 +105,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: records::Clock,
 ) -> Result<Running, StartError> {
+    let own = config::Config::of(&config)?;
     let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     // Items named by records stored before claims were indexed (Art. 27).
     let indexed = prepared.db.write(claims::backfill).await?;
@@ -131,7 +134,7 @@ pub async fn start_with_clock(
         ),
         certificates: std::sync::Arc::new(
             certificates::Signer::from_config(
-                &prepared.config.certificates,
+                &own.certificates,
                 prepared.config.environment,
                 &prepared.config.data_dir,
             )
@@ -140,7 +143,7 @@ pub async fn start_with_clock(
     };
     app::observe_batcher("crediting.annual_statuses", crediting.statuses.counter());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let follow = prepared.config.crediting.follow_registry_secs;
+    let follow = own.crediting.follow_registry_secs;
     if follow > 0 {
         follow::spawn(
             crediting.clone(),

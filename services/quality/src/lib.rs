@@ -6,6 +6,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`api`] | the gRPC handlers: translate and authorise |
+//! | [`config`] | its own configuration section, `quality` |
 //! | [`scope`] | who may do what, and see how much |
 //! | [`model`] | the scoring model: normalisation, weights, bands (its poor rule is `ce_rules::quality`) |
 //! | [`evaluations`], [`indicators`], [`refresh`] | evidence in: learners', measured, pulled from the other services |
@@ -29,6 +30,7 @@ use ce_server::serve::Running;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub mod api;
+pub mod config;
 pub mod convert;
 pub mod dashboards;
 pub mod evaluations;
@@ -81,6 +83,7 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: ce_server::dates::Clock,
 ) -> Result<Running, StartError> {
+    let own = config::QualityConfig::of(&config)?;
     let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
@@ -90,7 +93,7 @@ pub async fn start_with_clock(
         db: prepared.db.clone(),
         clients: scores::Clients::new(&peers)?,
         models: Arc::new(
-            model::Models::load(&prepared.config.quality.models_dir)
+            model::Models::load(&own.models_dir)
                 .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
         ),
         outbox: ce_server::outbox::Outbox::default(),
@@ -98,7 +101,7 @@ pub async fn start_with_clock(
         clock,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let follow = prepared.config.quality.follow_crediting_secs;
+    let follow = own.follow_crediting_secs;
     if follow > 0 {
         follow::spawn(
             quality.clone(),

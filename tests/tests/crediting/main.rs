@@ -254,7 +254,7 @@ async fn crediting_following(
     config
         .peers
         .insert("registry".into(), registry.service.url());
-    config.crediting.follow_registry_secs = follow_secs;
+    config.set("crediting.follow_registry_secs", follow_secs);
     ce_tests::start_service(config, move |c, s| {
         crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
     })

@@ -358,7 +358,7 @@ async fn a_province_scores_its_institutions_with_its_own_model(b: Backend) {
     .replace("min_samples = 30", "min_samples = 10");
     std::fs::write(models.path().join("44.toml"), own).unwrap();
     let dir = models.path().display().to_string();
-    let env = QualityEnv::start_with(b, |c| c.quality.models_dir = dir).await;
+    let env = QualityEnv::start_with(b, |c| c.set("quality.models_dir", dir)).await;
     let gd = institution(&env, "Guangdong Academy").await;
     let bj = institution_in(&env, "11", "Beijing Academy", &[Field::Construction]).await;
     let here = evaluations(&env, &gd, 12, 4).await;
