@@ -262,7 +262,7 @@ impl Crediting {
             ));
         }
         let own = a.organiser == call.caller.organisation();
-        let by_institution = a.organiser_kind == OrganiserKind::Institution as i32;
+        let by_institution = a.organiser_kind() == OrganiserKind::Institution;
         if let Err(r) = rules::organiser_registers(route, own, by_institution) {
             return Err(ApiError::PermissionDenied(format!(
                 "{} is organised by {}, not by you: only the organiser registers its hours ({})",

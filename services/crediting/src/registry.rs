@@ -173,7 +173,7 @@ impl Registry {
                 Err(s) => return Err(unavailable(s)),
             };
             for a in answer.activities {
-                if a.organiser_kind == OrganiserKind::Institution as i32
+                if a.organiser_kind() == OrganiserKind::Institution
                     && !self.standings.contains_key(&a.organiser)
                 {
                     institutions.insert(a.organiser.clone());

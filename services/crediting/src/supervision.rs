@@ -74,7 +74,7 @@ impl Supervision {
         ) && violation
             .decision
             .as_ref()
-            .is_some_and(|d| d.kind == DecisionKind::Revocation as i32);
+            .is_some_and(|d| d.kind() == DecisionKind::Revocation);
         let decided = revocation::Case {
             decided_by_revocation,
             records: &violation.hour_records,

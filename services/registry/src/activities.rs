@@ -103,7 +103,7 @@ fn check_institution(
     start: time::Date,
     end: time::Date,
 ) -> Result<(), ApiError> {
-    if a.organiser_kind != OrganiserKind::Institution as i32 {
+    if a.organiser_kind() != OrganiserKind::Institution {
         return Ok(());
     }
     let id = names::parse("organiser", INSTITUTIONS, &a.organiser)?;

@@ -158,3 +158,10 @@ pub fn activity(row: ActivityRow) -> Activity {
         update_time: Some(timestamp(row.update_micros)),
     }
 }
+
+impl ActivityRow {
+    /// Who organises the activity, as the stored number reads.
+    pub fn organiser_kind(&self) -> ce_proto::registry::OrganiserKind {
+        ce_proto::registry::OrganiserKind::try_from(self.organiser_kind).unwrap_or_default()
+    }
+}
