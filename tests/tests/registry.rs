@@ -250,7 +250,15 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
     }))
     .await;
     assert_eq!(read.place_sequence, 2);
-    // A page at a time, from a cursor; an empty page keeps the cursor.
+    the_feed_pages_from_a_cursor(&mut service, &all).await;
+    the_feed_spans_provinces(&env).await;
+}
+
+/// A page at a time, from a cursor; an empty page keeps the cursor.
+async fn the_feed_pages_from_a_cursor(
+    service: &mut ce_tests::Registry,
+    all: &ListEngineerChangesResponse,
+) {
     let first = ce_tests::answer(service.list_engineer_changes(ListEngineerChangesRequest {
         after_sequence: 0,
         page_size: 1,
@@ -273,7 +281,10 @@ async fn engineer_changes_list_each_move_in_order_with_where_it_led(b: Backend) 
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(fields, ["after_sequence", "page_size"]);
-    // The feed spans provinces: a province reads its engineers elsewhere.
+}
+
+/// The feed spans provinces: a province reads its engineers elsewhere.
+async fn the_feed_spans_provinces(env: &RegistryEnv) {
     let err = ce_tests::refusal(
         env.province("31")
             .list_engineer_changes(ListEngineerChangesRequest::default()),
@@ -418,6 +429,16 @@ async fn engineer_scope_follows_each_role(b: Backend) {
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
+    registers_and_edits_only_within_its_scope(&env, &acme, &other, &e).await;
+}
+
+/// Each registers and edits only within its scope (employer, province, engineer).
+async fn registers_and_edits_only_within_its_scope(
+    env: &RegistryEnv,
+    acme: &Employer,
+    other: &Employer,
+    e: &Engineer,
+) {
     // An employer registers its own staff, not another's; a province only its own.
     let mut staff = env.employer(&acme.name);
     assert!(
@@ -730,8 +751,22 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    // An institution publishes only in the modes and fields it registered
-    // (Art. 13), and cannot change them itself.
+    publishes_only_in_its_registered_modes_and_fields(&env, &inst).await;
+
+    let missing = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
+        name: "institutions/0190ffff-0000-7000-8000-000000000000".into(),
+    }))
+    .await;
+    assert_eq!(missing.code(), Code::NotFound);
+    let malformed = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
+        name: "engineers/1".into(),
+    }))
+    .await;
+    assert_eq!(bad_fields(&malformed), vec!["name"]);
+}
+
+/// Art. 13: it publishes only in the modes and fields it registered, and cannot change them itself.
+async fn publishes_only_in_its_registered_modes_and_fields(env: &RegistryEnv, inst: &Institution) {
     let err = ce_tests::refusal(env.institution(&inst.name).update_institution(
         UpdateInstitutionRequest {
             institution: Some(Institution {
@@ -772,17 +807,6 @@ async fn institution_validation_names_every_bad_field(b: Backend) {
             .unwrap()
             .contains("Art. 13")
     );
-
-    let missing = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
-        name: "institutions/0190ffff-0000-7000-8000-000000000000".into(),
-    }))
-    .await;
-    assert_eq!(missing.code(), Code::NotFound);
-    let malformed = ce_tests::refusal(env.ministry().get_institution(GetInstitutionRequest {
-        name: "engineers/1".into(),
-    }))
-    .await;
-    assert_eq!(bad_fields(&malformed), vec!["name"]);
 }
 
 async fn institutions_and_their_standing_history(b: Backend) {
@@ -791,6 +815,44 @@ async fn institutions_and_their_standing_history(b: Backend) {
     assert_eq!(inst.standing, Standing::Active as i32);
     assert_eq!(inst.disclosure.as_ref().unwrap().fee_items.len(), 1);
 
+    read_by_anyone_and_disclosed_by_itself(&env, &inst).await;
+    let warn = warned_then_suspended(&env, &inst).await;
+    the_history_records_each_standing_once(&env, &inst).await;
+    // Filter by standing and by field.
+    let suspended_list =
+        ce_tests::answer(env.ministry().list_institutions(ListInstitutionsRequest {
+            standing: Standing::Suspended as i32,
+            ..Default::default()
+        }))
+        .await;
+    assert_eq!(suspended_list.institutions.len(), 1);
+    let mining = ce_tests::answer(env.ministry().list_institutions(ListInstitutionsRequest {
+        field: Field::Mining as i32,
+        ..Default::default()
+    }))
+    .await;
+    assert!(mining.institutions.is_empty());
+
+    only_those_over_it_change_its_standing(&env, &warn).await;
+
+    // Bad requests name their fields.
+    let err = ce_tests::refusal(env.ministry().change_institution_standing(
+        ChangeInstitutionStandingRequest {
+            name: inst.name.clone(),
+            ..Default::default()
+        },
+    ))
+    .await;
+    let mut fields = bad_fields(&err);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec!["article", "effective_date", "reason", "standing"]
+    );
+}
+
+/// Art. 15: an engineer anywhere reads it; only the institution updates its disclosure.
+async fn read_by_anyone_and_disclosed_by_itself(env: &RegistryEnv, inst: &Institution) {
     // Public (Art. 15): an engineer anywhere can read it.
     let seen = ce_tests::answer(env.engineer("engineers/anyone").get_institution(
         GetInstitutionRequest {
@@ -798,7 +860,7 @@ async fn institutions_and_their_standing_history(b: Backend) {
         },
     ))
     .await;
-    assert_eq!(seen, inst);
+    assert_eq!(&seen, inst);
 
     // The institution updates its own disclosure.
     let updated = ce_tests::answer(env.institution(&inst.name).update_institution(
@@ -829,8 +891,13 @@ async fn institutions_and_their_standing_history(b: Backend) {
     ))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
+}
 
-    // A warning, then a suspension through the service role, idempotent on request_id.
+/// A warning, then a suspension through the service role, idempotent on request_id.
+async fn warned_then_suspended(
+    env: &RegistryEnv,
+    inst: &Institution,
+) -> ChangeInstitutionStandingRequest {
     let warn = ChangeInstitutionStandingRequest {
         name: inst.name.clone(),
         standing: Standing::Warned as i32,
@@ -868,7 +935,11 @@ async fn institutions_and_their_standing_history(b: Backend) {
     )
     .await;
     assert_eq!(suspended.standing, Standing::Suspended as i32);
+    warn
+}
 
+/// Anyone reads the standing history, the retried warning in it once.
+async fn the_history_records_each_standing_once(env: &RegistryEnv, inst: &Institution) {
     let history = ce_tests::answer(env.engineer("engineers/anyone").list_standing_changes(
         ListStandingChangesRequest {
             parent: inst.name.clone(),
@@ -895,23 +966,13 @@ async fn institutions_and_their_standing_history(b: Backend) {
         history.standing_changes[2].changed_by,
         "service/supervision"
     );
+}
 
-    // Filter by standing and by field.
-    let suspended_list =
-        ce_tests::answer(env.ministry().list_institutions(ListInstitutionsRequest {
-            standing: Standing::Suspended as i32,
-            ..Default::default()
-        }))
-        .await;
-    assert_eq!(suspended_list.institutions.len(), 1);
-    let mining = ce_tests::answer(env.ministry().list_institutions(ListInstitutionsRequest {
-        field: Field::Mining as i32,
-        ..Default::default()
-    }))
-    .await;
-    assert!(mining.institutions.is_empty());
-
-    // Who may change standing: not another province, not a regulator of another field, not an employer.
+/// Who may change standing: not another province, not a regulator of another field, not an employer.
+async fn only_those_over_it_change_its_standing(
+    env: &RegistryEnv,
+    warn: &ChangeInstitutionStandingRequest,
+) {
     for (mut who, name) in [
         (env.province("11"), "other province"),
         (env.regulator(Field::Mining, None), "other field"),
@@ -938,21 +999,6 @@ async fn institutions_and_their_standing_history(b: Backend) {
     assert!(
         ok.is_ok(),
         "a regulator of a field the institution serves may act"
-    );
-
-    // Bad requests name their fields.
-    let err = ce_tests::refusal(env.ministry().change_institution_standing(
-        ChangeInstitutionStandingRequest {
-            name: inst.name.clone(),
-            ..Default::default()
-        },
-    ))
-    .await;
-    let mut fields = bad_fields(&err);
-    fields.sort();
-    assert_eq!(
-        fields,
-        vec!["article", "effective_date", "reason", "standing"]
     );
 }
 
