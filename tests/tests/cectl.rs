@@ -164,40 +164,103 @@ async fn world(clerk: &Clerk, t: &str) -> (String, String, String) {
     (employer, institution, seminar)
 }
 
+/// The arguments of `cectl engineer add` for an engineer of Guangdong's
+/// electric power field at `employer`.
+fn engineer_add<'a>(
+    t: &'a str,
+    id_number: &'a str,
+    name: &'a str,
+    field: &'a str,
+    employer: &'a str,
+) -> [&'a str; 16] {
+    [
+        "--token",
+        t,
+        "engineer",
+        "add",
+        "--id-number",
+        id_number,
+        "--name",
+        name,
+        "--province",
+        "44",
+        "--field",
+        field,
+        "--title",
+        "engineer",
+        "--employer",
+        employer,
+    ]
+}
+
 async fn add_engineer(clerk: &Clerk, t: &str, employer: &str, name: &str) -> String {
+    let id_number = resident_id("44");
     clerk
         .expect(
             0,
-            &[
-                "--token",
-                t,
-                "engineer",
-                "add",
-                "--id-number",
-                &resident_id("44"),
-                "--name",
-                name,
-                "--province",
-                "44",
-                "--field",
-                "electric_power",
-                "--title",
-                "engineer",
-                "--employer",
-                employer,
-            ],
+            &engineer_add(t, &id_number, name, "electric_power", employer),
         )
         .await
         .trim()
         .to_owned()
 }
 
+/// The provincial clerk on tour: cectl as them, their work folder, and
+/// what they have set up.
+struct Tour<'a> {
+    clerk: &'a Clerk,
+    work: &'a Path,
+    t: String,
+    employer: String,
+    institution: String,
+    seminar: String,
+    /// 陈工, the engineer whose year the tour follows.
+    chen: String,
+}
+
+impl Tour<'_> {
+    /// `--token` and the clerk's token, then `args`.
+    fn signed<'b>(&'b self, args: &[&'b str]) -> Vec<&'b str> {
+        let mut all = vec!["--token", self.t.as_str()];
+        all.extend_from_slice(args);
+        all
+    }
+
+    /// Runs cectl as the clerk.
+    async fn run(&self, args: &[&str]) -> Output {
+        self.clerk.run(&self.signed(args)).await
+    }
+
+    /// Runs cectl as the clerk and expects exit code `code`; returns
+    /// standard output.
+    async fn expect(&self, code: i32, args: &[&str]) -> String {
+        self.clerk.expect(code, &self.signed(args)).await
+    }
+
+    /// A path in the clerk's work folder, as cectl is given it.
+    fn file(&self, name: &str) -> PathBuf {
+        self.work.join(name)
+    }
+}
+
 async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
     let env = QualityEnv::start(b).await;
     let work = tempfile::tempdir().unwrap();
     let clerk = Clerk::new(&env, work.path());
+    told_to_sign_in(&clerk).await;
+    let tour = registers_an_engineer(&clerk, work.path()).await;
+    imports_a_csv_with_mistakes(&tour).await;
+    reads_the_year(&tour).await;
+    issues_and_verifies_a_certificate(&tour).await;
+    lists_the_employers_short_engineers(&tour).await;
+    looks_up_violations(&tour).await;
+    reads_quality_history(&tour, &env).await;
+    year_end_work(&tour).await;
+    help_and_completion(&clerk).await;
+}
 
-    // Without a token the clerk is told how to get one, not shown a status dump.
+/// Without a token the clerk is told how to get one, not shown a status dump.
+async fn told_to_sign_in(clerk: &Clerk) {
     let out = clerk.run(&["status", "engineers/x", "2026"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -205,31 +268,18 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         "{}",
         text(&out.stderr)
     );
+}
 
-    let t = mint(&clerk, &["--role", "provincial_hrss", "--province", "44"]).await;
-    let (employer, institution, seminar) = world(&clerk, &t).await;
-    let chen = add_engineer(&clerk, &t, &employer, "陈工").await;
+/// The clerk signs in, sets up the world, registers 陈工, and is told
+/// what is wrong with a bad engineer.
+async fn registers_an_engineer<'a>(clerk: &'a Clerk, work: &'a Path) -> Tour<'a> {
+    let t = mint(clerk, &["--role", "provincial_hrss", "--province", "44"]).await;
+    let (employer, institution, seminar) = world(clerk, &t).await;
+    let chen = add_engineer(clerk, &t, &employer, "陈工").await;
     assert!(chen.starts_with("engineers/"), "{chen}");
     // A bad field names the field and the rule.
     let out = clerk
-        .run(&[
-            "--token",
-            &t,
-            "engineer",
-            "add",
-            "--id-number",
-            "123",
-            "--name",
-            "X",
-            "--province",
-            "44",
-            "--field",
-            "electric_power",
-            "--title",
-            "engineer",
-            "--employer",
-            &employer,
-        ])
+        .run(&engineer_add(&t, "123", "X", "electric_power", &employer))
         .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -238,33 +288,29 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         text(&out.stderr)
     );
     let out = clerk
-        .run(&[
-            "--token",
-            &t,
-            "engineer",
-            "add",
-            "--id-number",
-            "123",
-            "--name",
-            "X",
-            "--province",
-            "44",
-            "--field",
-            "rocketry",
-            "--title",
-            "engineer",
-            "--employer",
-            &employer,
-        ])
+        .run(&engineer_add(&t, "123", "X", "rocketry", &employer))
         .await;
     assert!(
         text(&out.stderr).contains("--field") && text(&out.stderr).contains("FIELD_CONSTRUCTION"),
         "{}",
         text(&out.stderr)
     );
+    Tour {
+        clerk,
+        work,
+        t,
+        employer,
+        institution,
+        seminar,
+        chen,
+    }
+}
 
-    // The CSV: two good rows, and three with mistakes of different kinds.
-    let csv = work.path().join("march.csv");
+/// The CSV: two good rows, and three with mistakes of different kinds;
+/// imported twice, and a file with a column that is not a field.
+async fn imports_a_csv_with_mistakes(tour: &Tour<'_>) {
+    let (chen, seminar) = (&tour.chen, &tour.seminar);
+    let csv = tour.file("march.csv");
     std::fs::write(
         &csv,
         format!(
@@ -277,24 +323,14 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         ),
     )
     .unwrap();
-    let summary = clerk
-        .expect(
-            3,
-            &[
-                "--token",
-                &t,
-                "import",
-                csv.to_str().unwrap(),
-                "--batch",
-                "1",
-            ],
-        )
+    let summary = tour
+        .expect(3, &["import", csv.to_str().unwrap(), "--batch", "1"])
         .await;
     assert!(summary.contains("march.csv: 5 rows"), "{summary}");
     assert!(summary.contains("accepted       2"), "{summary}");
     assert!(summary.contains("96.00 hours credited"), "{summary}");
     assert!(summary.contains("refused        3"), "{summary}");
-    let rejects = std::fs::read_to_string(work.path().join("march.rejects.csv")).unwrap();
+    let rejects = std::fs::read_to_string(tour.file("march.rejects.csv")).unwrap();
     let lines: Vec<&str> = rejects.lines().collect();
     assert_eq!(lines.len(), 4, "{rejects}");
     assert!(
@@ -314,23 +350,19 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         "{rejects}"
     );
     assert!(
-        !work.path().join("march.csv.cectl-progress").exists(),
+        !tour.file("march.csv.cectl-progress").exists(),
         "a finished import leaves no progress behind"
     );
     // Importing the same file again stores nothing twice and answers the same.
-    let again = clerk
-        .expect(3, &["--token", &t, "import", csv.to_str().unwrap()])
-        .await;
+    let again = tour.expect(3, &["import", csv.to_str().unwrap()]).await;
     assert!(
         again.contains("accepted       2") && again.contains("96.00 hours"),
         "{again}"
     );
     // A column that is not a field is refused before anything is sent.
-    let bad = work.path().join("bad.csv");
+    let bad = tour.file("bad.csv");
     std::fs::write(&bad, format!("engineer,hours_claimed\n{chen},3\n")).unwrap();
-    let out = clerk
-        .run(&["--token", &t, "import", bad.to_str().unwrap()])
-        .await;
+    let out = tour.run(&["import", bad.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("column hours_claimed")
@@ -338,34 +370,34 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         "{}",
         text(&out.stderr)
     );
+}
 
-    // The year, readable, with the article behind each record.
-    let status = clerk
-        .expect(0, &["--token", &t, "status", &chen, "2026"])
-        .await;
+/// The year, readable, with the article behind each record.
+async fn reads_the_year(tour: &Tour<'_>) {
+    let status = tour.expect(0, &["status", &tour.chen, "2026"]).await;
     assert!(status.contains("compliant"), "{status}");
     assert!(status.contains("96.00 in all"), "{status}");
     assert!(status.matches("Art. 18(1)").count() >= 2, "{status}");
     assert!(status.contains("Records (2)"), "{status}");
     let as_json = json(
-        &clerk
-            .expect(0, &["--token", &t, "status", &chen, "2026", "--json"])
+        &tour
+            .expect(0, &["status", &tour.chen, "2026", "--json"])
             .await,
     );
     assert_eq!(as_json["state"], "ANNUAL_STATE_COMPLIANT");
     assert_eq!(as_json["explanations"].as_array().unwrap().len(), 2);
+}
 
-    // A certificate, saved, verified, and caught when edited.
-    let cert = work.path().join("chen.json");
-    let issued = clerk
+/// A certificate, saved, verified, and caught when edited.
+async fn issues_and_verifies_a_certificate(tour: &Tour<'_>) {
+    let cert = tour.file("chen.json");
+    let issued = tour
         .expect(
             0,
             &[
-                "--token",
-                &t,
                 "certificate",
                 "issue",
-                &chen,
+                &tour.chen,
                 "2026",
                 "--out",
                 cert.to_str().unwrap(),
@@ -373,40 +405,25 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         )
         .await;
     assert!(issued.contains("hourCertificates/"), "{issued}");
-    let verified = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "certificate",
-                "verify",
-                cert.to_str().unwrap(),
-            ],
-        )
+    let verified = tour
+        .expect(0, &["certificate", "verify", cert.to_str().unwrap()])
         .await;
     assert!(verified.starts_with("VALID"), "{verified}");
-    let forged = work.path().join("forged.json");
+    let forged = tour.file("forged.json");
     let body = std::fs::read_to_string(&cert).unwrap();
     assert!(body.contains("96"), "{body}");
     std::fs::write(&forged, body.replacen("96", "196", 1)).unwrap();
-    let out = clerk
-        .expect(
-            3,
-            &[
-                "--token",
-                &t,
-                "certificate",
-                "verify",
-                forged.to_str().unwrap(),
-            ],
-        )
+    let out = tour
+        .expect(3, &["certificate", "verify", forged.to_str().unwrap()])
         .await;
     assert!(out.starts_with("NOT VALID"), "{out}");
+}
 
-    // The employer's engineers who are short this year.
-    let li = add_engineer(&clerk, &t, &employer, "李工").await;
-    let few = work.path().join("li.jsonl");
+/// The employer's engineers who are short this year.
+async fn lists_the_employers_short_engineers(tour: &Tour<'_>) {
+    let (seminar, employer) = (&tour.seminar, tour.employer.as_str());
+    let li = add_engineer(tour.clerk, &tour.t, employer, "李工").await;
+    let few = tour.file("li.jsonl");
     std::fs::write(
         &few,
         format!(
@@ -414,131 +431,78 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         ) + "\n",
     )
     .unwrap();
-    let out = clerk
-        .expect(0, &["--token", &t, "import", few.to_str().unwrap()])
-        .await;
+    let out = tour.expect(0, &["import", few.to_str().unwrap()]).await;
     assert!(out.contains("accepted       1"), "{out}");
-    let short = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "non-compliant",
-                "--employer",
-                &employer,
-                "--year",
-                "2026",
-                "--in-progress",
-            ],
-        )
+    let non_compliant = ["non-compliant", "--employer", employer, "--year", "2026"];
+    let short = tour
+        .expect(0, &[&non_compliant[..], &["--in-progress"]].concat())
         .await;
     assert!(short.contains(&li) && short.contains("李工"), "{short}");
     assert!(short.contains("74.00 hours"), "{short}");
-    assert!(!short.contains(&chen), "{short}");
-    let none = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "non-compliant",
-                "--employer",
-                &employer,
-                "--year",
-                "2026",
-            ],
-        )
-        .await;
+    assert!(!short.contains(&tour.chen), "{short}");
+    let none = tour.expect(0, &non_compliant).await;
     assert!(none.contains("No engineer"), "{none}");
+}
 
-    // Violations.
-    clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "call",
-                "SupervisionService/CreateViolation",
-                &format!(
-                    r#"{{"violation": {{"institution": "{institution}", "category": "VIOLATION_CATEGORY_IMPROPER_FEES",
+/// A violation recorded through `cectl call`, then listed by state.
+async fn looks_up_violations(tour: &Tour<'_>) {
+    let institution = tour.institution.as_str();
+    tour.expect(
+        0,
+        &[
+            "call",
+            "SupervisionService/CreateViolation",
+            &format!(
+                r#"{{"violation": {{"institution": "{institution}", "category": "VIOLATION_CATEGORY_IMPROPER_FEES",
                       "description": "Charged 3,000 yuan for a course never held", "evidence": ["complaint GD-2026-118"]}}}}"#
-                ),
-            ],
-        )
-        .await;
-    let list = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "violations",
-                "--institution",
-                &institution,
-                "--state",
-                "open",
-            ],
-        )
-        .await;
+            ),
+        ],
+    )
+    .await;
+    let violations = |state| ["violations", "--institution", institution, "--state", state];
+    let list = tour.expect(0, &violations("open")).await;
     assert!(
         list.contains("improper fees") && list.contains("1 violation."),
         "{list}"
     );
     assert!(list.contains("Art. 16, 26"), "{list}");
-    let closed = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "violations",
-                "--institution",
-                &institution,
-                "--state",
-                "closed",
-            ],
-        )
-        .await;
+    let closed = tour.expect(0, &violations("closed")).await;
     assert!(closed.contains("No violations"), "{closed}");
+}
 
-    // Quality history, with why the grade is what it is.
-    let empty = clerk
-        .expect(0, &["--token", &t, "quality-history", &institution])
-        .await;
+/// Quality history, with why the grade is what it is: none, then an
+/// indicator short of data, then a score once the learners evaluate.
+async fn reads_quality_history(tour: &Tour<'_>, env: &QualityEnv) {
+    let institution = tour.institution.as_str();
+    let history_of = ["quality-history", institution];
+    let empty = tour.expect(0, &history_of).await;
     assert!(empty.contains("no quality scores yet"), "{empty}");
-    clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "call",
-                "QualityService/RecordIndicator",
-                &format!(
-                    r#"{{"institution": "{institution}", "period": "2026", "indicator": "INDICATOR_PASS_RATE",
+    tour.expect(
+        0,
+        &[
+            "call",
+            "QualityService/RecordIndicator",
+            &format!(
+                r#"{{"institution": "{institution}", "period": "2026", "indicator": "INDICATOR_PASS_RATE",
                       "value": 0.9, "samples": 100, "source": "provincial survey 2026"}}"#
-                ),
-            ],
-        )
-        .await;
-    let history = clerk
-        .expect(0, &["--token", &t, "quality-history", &institution])
-        .await;
+            ),
+        ],
+    )
+    .await;
+    let history = tour.expect(0, &history_of).await;
     assert!(
         history.contains("2026") && history.contains("insufficient data"),
         "{history}"
     );
     // The institution uploads its learners' evaluations (30 is the minimum).
-    let own = mint(&clerk, &["--role", "institution", "--org", &institution]).await;
+    let own = mint(tour.clerk, &["--role", "institution", "--org", institution]).await;
     let evaluations: Vec<String> = env
-        .learners(&institution, 30)
+        .learners(institution, 30)
         .await
         .iter()
         .map(|l| format!(r#"{{"learner": "{l}", "score": 5}}"#))
         .collect();
-    clerk
+    tour.clerk
         .expect(
             0,
             &[
@@ -553,9 +517,7 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
             ],
         )
         .await;
-    let history = clerk
-        .expect(0, &["--token", &t, "quality-history", &institution])
-        .await;
+    let history = tour.expect(0, &history_of).await;
     let rows: Vec<&str> = history.lines().filter(|l| l.starts_with("2026")).collect();
     assert_eq!(rows.len(), 2, "{history}");
     assert!(
@@ -566,40 +528,28 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         history.contains("evaluation") && history.contains("pass rate"),
         "{history}"
     );
+}
 
-    // Year-end work, as the chart's CronJobs run it.
-    // (Today is in 2026, the regulation's first year: no year can close yet.)
-    let out = clerk
-        .run(&["--token", &t, "sweep", "--year", "2025", "--province", "44"])
-        .await;
+/// Year-end work, as the chart's CronJobs run it.
+/// (Today is in 2026, the regulation's first year: no year can close yet.)
+async fn year_end_work(tour: &Tour<'_>) {
+    let sweep = |year| ["sweep", "--year", year, "--province", "44"];
+    let out = tour.run(&sweep("2025")).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("year: is required: 2026 or later (Art. 31)"),
         "{}",
         text(&out.stderr)
     );
-    let out = clerk
-        .run(&["--token", &t, "sweep", "--year", "2026", "--province", "44"])
-        .await;
+    let out = tour.run(&sweep("2026")).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("refused in the current state"),
         "{}",
         text(&out.stderr)
     );
-    let closed = clerk
-        .expect(
-            0,
-            &[
-                "--token",
-                &t,
-                "close-period",
-                "--period",
-                "2026",
-                "--province",
-                "44",
-            ],
-        )
+    let closed = tour
+        .expect(0, &["close-period", "--period", "2026", "--province", "44"])
         .await;
     assert!(
         closed.contains(
@@ -607,8 +557,10 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
         ),
         "{closed}"
     );
+}
 
-    // Help on every command, and completion.
+/// Help on every command, and completion.
+async fn help_and_completion(clerk: &Clerk) {
     for cmd in [
         vec!["--help"],
         vec!["import", "--help"],
