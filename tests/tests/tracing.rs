@@ -230,13 +230,7 @@ async fn hours_in_bulk(
             record("engineers/00000000-0000-7000-8000-000000000000"),
         ],
     };
-    let mut upload = tonic::Request::new(tokio_stream::iter(vec![message]));
-    upload.metadata_mut().insert(
-        "traceparent",
-        format!("00-{BULK_TRACE_ID}-{PARENT_SPAN_ID}-01")
-            .parse()
-            .unwrap(),
-    );
+    let upload = in_trace(tokio_stream::iter(vec![message]), BULK_TRACE_ID);
     let mut answers = ce_tests::answer(cred.bulk_upload_hour_records(upload)).await;
     let answer = answers.message().await.unwrap().unwrap();
     assert!(answer.results[1].refusal.is_some(), "{answer:?}");
@@ -293,28 +287,57 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_counted() {
-    let collector = Collector::default();
+/// `message` sent inside the caller's trace `trace_id`, as a child of the
+/// caller's span.
+fn in_trace<T>(message: T, trace_id: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace_id}-{PARENT_SPAN_ID}-01")
+            .parse()
+            .unwrap(),
+    );
+    request
+}
+
+/// The collectors, listening on 127.0.0.1: where the services send their
+/// spans and metrics (the OTLP endpoint), and the server to stop.
+struct Collectors {
+    spans: Collector,
+    meters: Meters,
+    otlp: String,
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+/// Starts an OTLP/gRPC server taking traces and metrics.
+fn collectors_listening() -> Collectors {
+    let spans = Collector::default();
     let meters = Meters::default();
     let incoming =
         tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let otlp = format!("http://{}", incoming.local_addr().unwrap());
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector.clone()))
+            .add_service(TraceServiceServer::new(spans.clone()))
             .add_service(MetricsServiceServer::new(meters.clone()))
             .serve_with_incoming(incoming),
     );
+    Collectors {
+        spans,
+        meters,
+        otlp,
+        server,
+    }
+}
 
-    // The services share a data folder: one development key signs every token.
-    let dir = tempfile::tempdir().unwrap();
+/// A provincial inspector's token, signed with the development key in
+/// `dir`, which the services share.
+fn inspector_token(dir: &std::path::Path) -> String {
     let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
         .unwrap()
         .auth;
-    let key = DevKey::load_or_create(dir.path()).unwrap();
-    let token = key
-        .signer(&auth)
+    let key = DevKey::load_or_create(dir).unwrap();
+    key.signer(&auth)
         .unwrap()
         .mint(&TokenRequest {
             subject: "hrss-44-inspector".into(),
@@ -323,105 +346,186 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             ttl_secs: 600,
             ..Default::default()
         })
-        .unwrap();
-    let (registry_port, crediting_port, supervision_port) = (free_port(), free_port(), free_port());
-    let data = dir.path().display().to_string();
-    let mut registry = Proc::start(
-        "registry",
-        &env(
+        .unwrap()
+}
+
+/// The registry, crediting and supervision running as processes, each
+/// exporting to the collectors.
+struct Suite {
+    registry: Proc,
+    crediting: Proc,
+    supervision: Proc,
+    registry_port: u16,
+    crediting_port: u16,
+    supervision_port: u16,
+}
+
+/// `service`'s settings: the shared data folder, its port, the collectors,
+/// then `more`.
+fn settings(
+    service: &str,
+    data: &str,
+    port: u16,
+    otlp: &str,
+    more: Vec<(&str, String)>,
+) -> Vec<(String, String)> {
+    let mut all = vec![
+        ("DATA_DIR", data.to_owned()),
+        ("SERVER__LISTEN", format!("127.0.0.1:{port}")),
+        ("TELEMETRY__OTLP_ENDPOINT", otlp.to_owned()),
+    ];
+    all.extend(more);
+    env(service, &all)
+}
+
+/// The address of a peer on `port`.
+fn peer(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+impl Suite {
+    /// Starts the three services sharing `data`, and waits until each serves.
+    async fn start(data: &str, otlp: &str) -> Suite {
+        let (registry_port, crediting_port, supervision_port) =
+            (free_port(), free_port(), free_port());
+        let mut registry = Proc::start(
             "registry",
-            &[
-                ("DATA_DIR", data.clone()),
-                ("SERVER__LISTEN", format!("127.0.0.1:{registry_port}")),
-                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
+            &settings(
+                "registry",
+                data,
+                registry_port,
+                otlp,
                 // Quiet logs keep the traces (telemetry.trace_filter).
-                (
+                vec![(
                     "TELEMETRY__LOG_FILTER",
                     "warn,ce_server::serve=info".to_owned(),
-                ),
+                )],
+            ),
+        );
+        // Crediting with today fixed, so the 2026 records stay registrable
+        // whatever the real date.
+        let mut crediting_env = settings(
+            "crediting",
+            data,
+            crediting_port,
+            otlp,
+            vec![
+                ("PEERS__REGISTRY", peer(registry_port)),
+                // Asked about the case a revocation names (Art. 27).
+                ("PEERS__SUPERVISION", peer(supervision_port)),
             ],
-        ),
-    );
-    // Crediting with today fixed, so the 2026 records stay registrable
-    // whatever the real date.
-    let mut crediting_env = env(
-        "crediting",
-        &[
-            ("DATA_DIR", data.clone()),
-            ("SERVER__LISTEN", format!("127.0.0.1:{crediting_port}")),
-            ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
-            (
-                "PEERS__REGISTRY",
-                format!("http://127.0.0.1:{registry_port}"),
-            ),
-            // Asked about the case a revocation names (Art. 27).
-            (
-                "PEERS__SUPERVISION",
-                format!("http://127.0.0.1:{supervision_port}"),
-            ),
-        ],
-    );
-    crediting_env.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
-    let mut crediting = Proc::start("crediting-on", &crediting_env);
-    let mut supervision = Proc::start(
-        "supervision",
-        &env(
+        );
+        crediting_env.push(("CE_TEST_TODAY".into(), "2026-11-25".into()));
+        let mut crediting = Proc::start("crediting-on", &crediting_env);
+        let mut supervision = Proc::start(
             "supervision",
-            &[
-                ("DATA_DIR", data.clone()),
-                ("SERVER__LISTEN", format!("127.0.0.1:{supervision_port}")),
-                ("TELEMETRY__OTLP_ENDPOINT", otlp.clone()),
-                (
-                    "PEERS__REGISTRY",
-                    format!("http://127.0.0.1:{registry_port}"),
-                ),
-                (
-                    "PEERS__CREDITING",
-                    format!("http://127.0.0.1:{crediting_port}"),
-                ),
-            ],
-        ),
-    );
-    registry.serving("registry").await;
-    crediting.serving("crediting").await;
-    supervision.serving("supervision").await;
+            &settings(
+                "supervision",
+                data,
+                supervision_port,
+                otlp,
+                vec![
+                    ("PEERS__REGISTRY", peer(registry_port)),
+                    ("PEERS__CREDITING", peer(crediting_port)),
+                ],
+            ),
+        );
+        registry.serving("registry").await;
+        crediting.serving("crediting").await;
+        supervision.serving("supervision").await;
+        Suite {
+            registry,
+            crediting,
+            supervision,
+            registry_port,
+            crediting_port,
+            supervision_port,
+        }
+    }
 
-    let bearer = ce_tests::bearer(&token);
+    /// SIGTERM flushes every exporter.
+    async fn stop(self) {
+        let Suite {
+            mut registry,
+            mut crediting,
+            mut supervision,
+            ..
+        } = self;
+        tokio::task::spawn_blocking(move || {
+            supervision.stop();
+            crediting.stop();
+            registry.stop();
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// The inspector's clients of the three services.
+struct Clients {
+    reg: ce_tests::Registry,
+    sup: ce_tests::Supervision,
+    cred: ce_tests::Crediting,
+}
+
+fn clients(suite: &Suite, token: &str) -> Clients {
+    let bearer = ce_tests::bearer(token);
     let channel = |port: u16| {
-        tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        tonic::transport::Endpoint::from_shared(peer(port))
             .unwrap()
             .connect_lazy()
     };
-    let mut reg = RegistryServiceClient::with_interceptor(channel(registry_port), bearer.clone());
-    let mut sup =
-        SupervisionServiceClient::with_interceptor(channel(supervision_port), bearer.clone());
+    Clients {
+        reg: RegistryServiceClient::with_interceptor(channel(suite.registry_port), bearer.clone()),
+        sup: SupervisionServiceClient::with_interceptor(
+            channel(suite.supervision_port),
+            bearer.clone(),
+        ),
+        cred: CreditingServiceClient::with_interceptor(channel(suite.crediting_port), bearer),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_counted() {
+    let collectors = collectors_listening();
+    // The services share a data folder: one development key signs every token.
+    let dir = tempfile::tempdir().unwrap();
+    let token = inspector_token(dir.path());
+    let suite = Suite::start(&dir.path().display().to_string(), &collectors.otlp).await;
+    let mut c = clients(&suite, &token);
+    a_warning_reaches_the_registry(&mut c).await;
+    let engineer = hours_revoked_in_crediting(&mut c).await;
+    a_status_read(&mut c, &engineer).await;
+    suite.stop().await;
+    collectors.server.abort();
+    each_decision_is_one_trace(&collectors.spans);
+    the_uploads_lookups_are_in_its_trace(&collectors.spans);
+    uploads_and_batch_reads_are_counted(&collectors.meters);
+    rpcs_and_gauges_are_exported(&collectors.meters);
+}
+
+/// The decision, inside the caller's trace; the outbox delivers it, and
+/// the registry shows the warning.
+async fn a_warning_reaches_the_registry(c: &mut Clients) {
     let traced = reg::Institution {
         display_name: "Traced Academy".into(),
         fields: vec![Field::Construction as i32],
         delivery_modes: vec![DeliveryMode::FaceToFace as i32],
         ..world::institution("44")
     };
-    let institution = world::create_institution(&mut reg, traced).await;
+    let institution = world::create_institution(&mut c.reg, traced).await;
     let violation = world::fees_without_training(&institution);
-    let violation = world::create_violation(&mut sup, violation).await;
+    let violation = world::create_violation(&mut c.sup, violation).await;
 
-    // The decision, inside the caller's trace.
-    let mut decide = tonic::Request::new(DecideViolationRequest {
+    let decide = DecideViolationRequest {
         name: violation,
         decision: Some(world::first_offence_warning()),
-    });
-    decide.metadata_mut().insert(
-        "traceparent",
-        format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01")
-            .parse()
-            .unwrap(),
-    );
-    ce_tests::answer(sup.decide_violation(decide)).await;
+    };
+    ce_tests::answer(c.sup.decide_violation(in_trace(decide, TRACE_ID))).await;
 
-    // The outbox delivers it; the registry shows the warning.
     let started = Instant::now();
     loop {
-        let i = ce_tests::answer(reg.get_institution(GetInstitutionRequest {
+        let i = ce_tests::answer(c.reg.get_institution(GetInstitutionRequest {
             name: institution.clone(),
         }))
         .await;
@@ -434,31 +538,30 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
-    // An engineer's hours, uploaded in bulk (one record refused), then revoked
-    // by an Art. 27 decision in a second trace.
-    let mut cred = CreditingServiceClient::with_interceptor(channel(crediting_port), bearer);
-    let (engineer, record) = hours_in_bulk(&mut reg, &mut cred).await;
+/// An engineer's hours, uploaded in bulk (one record refused), then revoked
+/// by an Art. 27 decision in a second trace; returns the engineer.
+async fn hours_revoked_in_crediting(c: &mut Clients) -> String {
+    let (engineer, record) = hours_in_bulk(&mut c.reg, &mut c.cred).await;
     let case = world::improper_hours(&engineer, std::slice::from_ref(&record));
-    let case = world::create_violation(&mut sup, case).await;
-    let mut revoke = tonic::Request::new(DecideViolationRequest {
+    let case = world::create_violation(&mut c.sup, case).await;
+    let revoke = DecideViolationRequest {
         name: case,
         decision: Some(Decision {
             kind: DecisionKind::Revocation as i32,
             reason: "Hours obtained by deception".into(),
             ..Default::default()
         }),
-    });
-    revoke.metadata_mut().insert(
-        "traceparent",
-        format!("00-{REVOCATION_TRACE_ID}-{PARENT_SPAN_ID}-01")
-            .parse()
-            .unwrap(),
-    );
-    ce_tests::answer(sup.decide_violation(revoke)).await;
+    };
+    ce_tests::answer(
+        c.sup
+            .decide_violation(in_trace(revoke, REVOCATION_TRACE_ID)),
+    )
+    .await;
     let started = Instant::now();
     loop {
-        let r = ce_tests::answer(cred.get_hour_record(GetHourRecordRequest {
+        let r = ce_tests::answer(c.cred.get_hour_record(GetHourRecordRequest {
             name: record.clone(),
         }))
         .await;
@@ -471,26 +574,23 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    engineer
+}
 
-    // A status read goes through crediting's batch reader, whose work is counted.
+/// A status read goes through crediting's batch reader, whose work is counted.
+async fn a_status_read(c: &mut Clients, engineer: &str) {
     ce_tests::answer(
-        cred.get_annual_status(ce_proto::crediting::GetAnnualStatusRequest {
-            name: format!("{engineer}/annualStatuses/2026"),
-        }),
+        c.cred
+            .get_annual_status(ce_proto::crediting::GetAnnualStatusRequest {
+                name: format!("{engineer}/annualStatuses/2026"),
+            }),
     )
     .await;
+}
 
-    // SIGTERM flushes every exporter.
-    tokio::task::spawn_blocking(move || {
-        supervision.stop();
-        crediting.stop();
-        registry.stop();
-    })
-    .await
-    .unwrap();
-    server.abort();
-
-    // caller → DecideViolation → outbox.deliver (later, in the worker) → the registry.
+/// caller → DecideViolation → outbox.deliver (later, in the worker) → the
+/// registry; the revocation likewise to crediting, in a trace of its own.
+fn each_decision_is_one_trace(collector: &Collector) {
     decision_chain(
         &collector.trace(TRACE_ID),
         "registry",
@@ -510,9 +610,11 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             .any(|s| s.service == "registry" && s.name.ends_with("ChangeInstitutionStanding")),
         "the two decisions' traces stay apart: {described:?}"
     );
+}
 
-    // The bulk upload's registry lookups are in its trace: the engineers'
-    // and the activities' batches.
+/// The bulk upload's registry lookups are in its trace: the engineers'
+/// and the activities' batches.
+fn the_uploads_lookups_are_in_its_trace(collector: &Collector) {
     let trace = collector.trace(BULK_TRACE_ID);
     let described = describe(&trace);
     assert!(
@@ -532,8 +634,11 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             "{rpc} is not in the upload's trace: {described:?}"
         );
     }
+}
 
-    // Bulk-upload outcomes are counted.
+/// Bulk-upload outcomes are counted, and the batch reader's queries,
+/// reads and their time.
+fn uploads_and_batch_reads_are_counted(meters: &Meters) {
     assert_eq!(
         meters.counter("crediting", "crediting.bulk.records", "outcome=accepted"),
         Some(1)
@@ -543,7 +648,6 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
         Some(1)
     );
 
-    // The batch reader's queries, reads and their time.
     assert!(
         meters.counter(
             "crediting",
@@ -560,8 +664,11 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             "batcher=crediting.annual_statuses"
         ) >= Some(1)
     );
+}
 
-    // Metrics too: per-RPC counts and latency, flushed on SIGTERM.
+/// Metrics too: per-RPC counts and latency, flushed on SIGTERM; the outbox
+/// backlog and the database pool are gauges.
+fn rpcs_and_gauges_are_exported(meters: &Meters) {
     let seen = meters.seen();
     for (service, rpc) in [
         (
@@ -586,7 +693,6 @@ async fn a_decision_and_its_effects_in_registry_and_crediting_are_one_trace_and_
             );
         }
     }
-    // The outbox backlog and the database pool are gauges.
     for (service, metric) in [
         ("supervision", "outbox.pending"),
         ("supervision", "outbox.oldest_age"),
