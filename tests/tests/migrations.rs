@@ -219,107 +219,136 @@ fn status_row(engineer: &str, year: i32) -> crediting::store::StatusRow {
 // the lane first runs, which the bound on queries below relies on.
 #[tokio::test]
 async fn point_reads_asked_at_once_share_queries() {
-    use ce_db::batch::Batcher;
-    use crediting::schema::annual_statuses;
-    use crediting::store::{StatusRow, statuses_by_key};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let place = Place::new(backend);
         let db = crediting_db(&place, 4);
-        let stored: Vec<StatusRow> = (0..150)
-            .map(|i| status_row(&format!("e{i:03}"), 2026))
-            .chain((0..10).map(|i| status_row(&format!("e{i:03}"), 2027)))
-            .collect();
-        let mut conn = db.connection().unwrap();
-        for row in &stored {
-            diesel::insert_into(annual_statuses::table)
-                .values(row)
-                .execute(&mut *conn)
-                .unwrap();
-        }
-        drop(conn);
+        let stored = statuses_stored(&db);
+        let batcher = reads_asked_at_once_share_queries(backend, &db, &stored).await;
+        a_write_is_seen_by_the_next_read(&db, &batcher).await;
+        a_caller_giving_up_stops_no_other(&batcher).await;
+        a_failed_query_fails_each_caller(backend, &db).await;
+    }
+}
 
-        let (loads, largest) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let batcher = {
-            let (loads, largest) = (loads.clone(), largest.clone());
-            Batcher::start(db.clone(), 1, 64, move |conn, keys: &[(String, i32)]| {
-                loads.fetch_add(1, Ordering::SeqCst);
-                largest.fetch_max(keys.len(), Ordering::SeqCst);
-                statuses_by_key(conn, keys)
-            })
-        };
-        // 150 stored of 2026, 10 of 2027, 25 asked twice, 15 never stored.
-        let mut asked: Vec<(String, i32)> = (0..150).map(|i| (format!("e{i:03}"), 2026)).collect();
-        asked.extend((0..10).map(|i| (format!("e{i:03}"), 2027)));
-        asked.extend((0..25).map(|i| (format!("e{i:03}"), 2026)));
-        asked.extend((150..165).map(|i| (format!("e{i:03}"), 2026)));
-        let mut reads = tokio::task::JoinSet::new();
-        for key in asked.clone() {
-            let b = batcher.clone();
-            reads.spawn(async move { (key.clone(), b.get(key).await.unwrap()) });
-        }
-        let mut answered = 0;
-        while let Some(read) = reads.join_next().await {
-            let ((engineer, year), row) = read.unwrap();
-            let expected = stored
-                .iter()
-                .find(|r| r.engineer_id == engineer && r.year == year);
-            assert_eq!(row.as_ref(), expected, "{backend:?}: {engineer}/{year}");
-            answered += 1;
-        }
-        assert_eq!(answered, asked.len());
-        let (loads_now, largest_now) =
-            (loads.load(Ordering::SeqCst), largest.load(Ordering::SeqCst));
-        // 200 reads, 64 a batch: 4 queries when all were queued before the
-        // first ran; a few more at most, never one a read.
-        assert!(
-            loads_now <= 8 && largest_now > 32,
-            "{backend:?}: {} reads took {loads_now} queries, the largest of {largest_now} keys",
-            asked.len()
-        );
+/// Statuses' batched point reads, keyed by (engineer, year).
+type StatusReads = ce_db::batch::Batcher<(String, i32), crediting::store::StatusRow>;
 
-        // The counts the service's metrics read agree with what ran.
-        let stats = batcher.counter().stats();
-        assert_eq!(
-            (stats.queries, stats.reads),
-            (loads_now as u64, asked.len() as u64),
-            "{backend:?}"
-        );
-        assert!(stats.query_time > std::time::Duration::ZERO);
-
-        // Read-your-writes: a row stored now is read by the next call.
-        assert_eq!(batcher.get(("e150".into(), 2026)).await.unwrap(), None);
-        let late = status_row("e150", 2026);
+/// 150 statuses of 2026 and 10 of 2027, stored; returns them.
+fn statuses_stored(db: &ce_db::Db) -> Vec<crediting::store::StatusRow> {
+    use crediting::schema::annual_statuses;
+    let stored: Vec<crediting::store::StatusRow> = (0..150)
+        .map(|i| status_row(&format!("e{i:03}"), 2026))
+        .chain((0..10).map(|i| status_row(&format!("e{i:03}"), 2027)))
+        .collect();
+    let mut conn = db.connection().unwrap();
+    for row in &stored {
         diesel::insert_into(annual_statuses::table)
-            .values(&late)
-            .execute(&mut *db.connection().unwrap())
+            .values(row)
+            .execute(&mut *conn)
             .unwrap();
-        assert_eq!(
-            batcher.get(("e150".into(), 2026)).await.unwrap(),
-            Some(late)
-        );
+    }
+    stored
+}
 
-        // A caller that gives up after asking does not stop the others.
-        tokio::select! {
-            biased;
-            _ = batcher.get(("e001".into(), 2026)) => panic!("answered before the lane ran"),
-            () = std::future::ready(()) => {}
-        }
-        assert!(batcher.get(("e001".into(), 2026)).await.unwrap().is_some());
+/// 200 reads asked at once, each answered with its own row (or none) by a
+/// few queries, as the batcher's counts say too; returns the batcher.
+async fn reads_asked_at_once_share_queries(
+    backend: Backend,
+    db: &ce_db::Db,
+    stored: &[crediting::store::StatusRow],
+) -> StatusReads {
+    use crediting::store::statuses_by_key;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (loads, largest) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let batcher = {
+        let (loads, largest) = (loads.clone(), largest.clone());
+        StatusReads::start(db.clone(), 1, 64, move |conn, keys: &[(String, i32)]| {
+            loads.fetch_add(1, Ordering::SeqCst);
+            largest.fetch_max(keys.len(), Ordering::SeqCst);
+            statuses_by_key(conn, keys)
+        })
+    };
+    // 150 stored of 2026, 10 of 2027, 25 asked twice, 15 never stored.
+    let mut asked: Vec<(String, i32)> = (0..150).map(|i| (format!("e{i:03}"), 2026)).collect();
+    asked.extend((0..10).map(|i| (format!("e{i:03}"), 2027)));
+    asked.extend((0..25).map(|i| (format!("e{i:03}"), 2026)));
+    asked.extend((150..165).map(|i| (format!("e{i:03}"), 2026)));
+    let mut reads = tokio::task::JoinSet::new();
+    for key in asked.clone() {
+        let b = batcher.clone();
+        reads.spawn(async move { (key.clone(), b.get(key).await.unwrap()) });
+    }
+    let mut answered = 0;
+    while let Some(read) = reads.join_next().await {
+        let ((engineer, year), row) = read.unwrap();
+        let expected = stored
+            .iter()
+            .find(|r| r.engineer_id == engineer && r.year == year);
+        assert_eq!(row.as_ref(), expected, "{backend:?}: {engineer}/{year}");
+        answered += 1;
+    }
+    assert_eq!(answered, asked.len());
+    let (loads_now, largest_now) = (loads.load(Ordering::SeqCst), largest.load(Ordering::SeqCst));
+    // 200 reads, 64 a batch: 4 queries when all were queued before the
+    // first ran; a few more at most, never one a read.
+    assert!(
+        loads_now <= 8 && largest_now > 32,
+        "{backend:?}: {} reads took {loads_now} queries, the largest of {largest_now} keys",
+        asked.len()
+    );
 
-        // A failed query: unavailability reaches every caller as such;
-        // any other fault as an internal one.
-        for (fault, unavailable) in [
-            (ce_db::DbError::Unavailable("down".into()), true),
-            (
-                ce_db::DbError::Query(diesel::result::Error::NotFound),
-                false,
-            ),
-        ] {
-            let fault = Arc::new(std::sync::Mutex::new(Some(fault)));
-            let failing: Batcher<(String, i32), StatusRow> = Batcher::start(
+    // The counts the service's metrics read agree with what ran.
+    let stats = batcher.counter().stats();
+    assert_eq!(
+        (stats.queries, stats.reads),
+        (loads_now as u64, asked.len() as u64),
+        "{backend:?}"
+    );
+    assert!(stats.query_time > std::time::Duration::ZERO);
+    batcher
+}
+
+/// Read-your-writes: a row stored now is read by the next call.
+async fn a_write_is_seen_by_the_next_read(db: &ce_db::Db, batcher: &StatusReads) {
+    use crediting::schema::annual_statuses;
+    assert_eq!(batcher.get(("e150".into(), 2026)).await.unwrap(), None);
+    let late = status_row("e150", 2026);
+    diesel::insert_into(annual_statuses::table)
+        .values(&late)
+        .execute(&mut *db.connection().unwrap())
+        .unwrap();
+    assert_eq!(
+        batcher.get(("e150".into(), 2026)).await.unwrap(),
+        Some(late)
+    );
+}
+
+/// A caller that gives up after asking does not stop the others.
+async fn a_caller_giving_up_stops_no_other(batcher: &StatusReads) {
+    tokio::select! {
+        biased;
+        _ = batcher.get(("e001".into(), 2026)) => panic!("answered before the lane ran"),
+        () = std::future::ready(()) => {}
+    }
+    assert!(batcher.get(("e001".into(), 2026)).await.unwrap().is_some());
+}
+
+/// A failed query: unavailability reaches every caller as such; any other
+/// fault as an internal one.
+async fn a_failed_query_fails_each_caller(backend: Backend, db: &ce_db::Db) {
+    use crediting::store::statuses_by_key;
+    use std::sync::Arc;
+    for (fault, unavailable) in [
+        (ce_db::DbError::Unavailable("down".into()), true),
+        (
+            ce_db::DbError::Query(diesel::result::Error::NotFound),
+            false,
+        ),
+    ] {
+        let fault = Arc::new(std::sync::Mutex::new(Some(fault)));
+        let failing =
+            StatusReads::start(
                 db.clone(),
                 1,
                 64,
@@ -328,21 +357,20 @@ async fn point_reads_asked_at_once_share_queries() {
                     None => statuses_by_key(conn, keys),
                 },
             );
-            let mut reads = tokio::task::JoinSet::new();
-            for i in 0..3 {
-                let b = failing.clone();
-                reads.spawn(async move { b.get((format!("e{i:03}"), 2026)).await });
-            }
-            while let Some(read) = reads.join_next().await {
-                match read.unwrap() {
-                    Err(ce_db::DbError::Unavailable(_)) => assert!(unavailable),
-                    Err(ce_db::DbError::Task(_)) => assert!(!unavailable),
-                    other => panic!("{backend:?}: a read of the failed batch got {other:?}"),
-                }
-            }
-            // The next batch runs again.
-            assert!(failing.get(("e002".into(), 2026)).await.unwrap().is_some());
+        let mut reads = tokio::task::JoinSet::new();
+        for i in 0..3 {
+            let b = failing.clone();
+            reads.spawn(async move { b.get((format!("e{i:03}"), 2026)).await });
         }
+        while let Some(read) = reads.join_next().await {
+            match read.unwrap() {
+                Err(ce_db::DbError::Unavailable(_)) => assert!(unavailable),
+                Err(ce_db::DbError::Task(_)) => assert!(!unavailable),
+                other => panic!("{backend:?}: a read of the failed batch got {other:?}"),
+            }
+        }
+        // The next batch runs again.
+        assert!(failing.get(("e002".into(), 2026)).await.unwrap().is_some());
     }
 }
 
