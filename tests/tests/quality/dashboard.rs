@@ -79,50 +79,8 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(dom.contains("data-ready=\"signin\""), "{dom}");
     assert!(!dom.contains(&good) && !dom.contains("<td"), "{dom}");
 
-    // A province signs in through the form, sees the ranking and opens the
-    // first institution.
-    let token = env.registry.place.token(TokenRequest {
-        ttl_secs: 600,
-        ..province("44")
-    });
-    let dom = sign_in(&mut browser, &token).await;
-    assert!(dom.contains("data-ready=\"yes\""), "{dom}");
-    token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
-    assert_eq!(
-        browser
-            .eval("document.getElementById('token-input').value")
-            .await,
-        "",
-        "the form does not keep the token"
-    );
-    // The ranking: the good institution first with its A, the poor one with its D.
-    let first = dom.find(&good).expect("good institution listed");
-    let second = dom.find(&poor).expect("poor institution listed");
-    assert!(first < second, "ranked best first");
-    assert!(dom.contains(">A<") && dom.contains(">D<"), "{dom}");
-    assert!(dom.contains("2 institutions"));
-    assert!(
-        row_of(&dom, &poor).contains("class=\"pick\""),
-        "a province opens any of its own"
-    );
-    // The period is open: the results are marked provisional.
-    assert!(
-        row_of(&dom, &poor).contains(">provisional<"),
-        "{}",
-        row_of(&dom, &poor)
-    );
-    // The drill-down of the first: its indicators and its history across
-    // periods, the latest score of each, H1 (evaluations of 4: 75) first.
-    assert!(dom.contains(&format!("Institution {good}")));
-    assert!(
-        dom.contains(">Evaluation<") && dom.contains(">Pass rate<"),
-        "{dom}"
-    );
-    assert!(
-        dom.contains("data-scores=\"75.00 100.00\"")
-            && dom.contains("data-periods=\"2026-H1 2026\""),
-        "one point a period, oldest first: {dom}"
-    );
+    let token =
+        a_province_sees_the_ranking_and_a_drill_down(&env, &mut browser, &good, &poor).await;
 
     // A reload keeps the viewer signed in, from the tab's sessionStorage.
     browser.reload().await;
@@ -144,48 +102,116 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     assert!(!dom.contains(&good), "{dom}");
     token_kept_out_of_the_address(&mut browser, &token, None).await;
 
-    // The poor institution, signed in: it opens its own breakdown, not the
-    // leader's (which it may not read), and sees the others' grades only.
+    an_institution_opens_only_its_own_breakdown(&env, &mut browser, &good, &poor).await;
+    a_refused_token_is_forgotten(&mut browser, &good).await;
+    an_old_link_loses_its_token(&env, &mut browser, &page, &good).await;
+}
+
+/// A province signs in through the form, sees the ranking and opens the first institution; returns its token.
+async fn a_province_sees_the_ranking_and_a_drill_down(
+    env: &QualityEnv,
+    browser: &mut Browser,
+    good: &str,
+    poor: &str,
+) -> String {
     let token = env.registry.place.token(TokenRequest {
         ttl_secs: 600,
-        ..institution_token(&poor)
+        ..province("44")
     });
-    let dom = sign_in(&mut browser, &token).await;
+    let dom = sign_in(browser, &token).await;
+    assert!(dom.contains("data-ready=\"yes\""), "{dom}");
+    token_kept_out_of_the_address(browser, &token, Some(&token)).await;
+    assert_eq!(
+        browser
+            .eval("document.getElementById('token-input').value")
+            .await,
+        "",
+        "the form does not keep the token"
+    );
+    // The ranking: the good institution first with its A, the poor one with its D.
+    let first = dom.find(good).expect("good institution listed");
+    let second = dom.find(poor).expect("poor institution listed");
+    assert!(first < second, "ranked best first");
+    assert!(dom.contains(">A<") && dom.contains(">D<"), "{dom}");
+    assert!(dom.contains("2 institutions"));
+    assert!(
+        row_of(&dom, poor).contains("class=\"pick\""),
+        "a province opens any of its own"
+    );
+    // The period is open: the results are marked provisional.
+    assert!(
+        row_of(&dom, poor).contains(">provisional<"),
+        "{}",
+        row_of(&dom, poor)
+    );
+    // The drill-down of the first: its indicators and its history across
+    // periods, the latest score of each, H1 (evaluations of 4: 75) first.
+    assert!(dom.contains(&format!("Institution {good}")));
+    assert!(
+        dom.contains(">Evaluation<") && dom.contains(">Pass rate<"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("data-scores=\"75.00 100.00\"")
+            && dom.contains("data-periods=\"2026-H1 2026\""),
+        "one point a period, oldest first: {dom}"
+    );
+    token
+}
+
+/// The poor institution opens its own breakdown, not the leader's, and sees the others' grades only.
+async fn an_institution_opens_only_its_own_breakdown(
+    env: &QualityEnv,
+    browser: &mut Browser,
+    good: &str,
+    poor: &str,
+) {
+    let token = env.registry.place.token(TokenRequest {
+        ttl_secs: 600,
+        ..institution_token(poor)
+    });
+    let dom = sign_in(browser, &token).await;
     assert!(
         dom.contains("data-ready=\"yes\""),
         "an institution's page loads: {dom}"
     );
-    token_kept_out_of_the_address(&mut browser, &token, Some(&token)).await;
+    token_kept_out_of_the_address(browser, &token, Some(&token)).await;
     assert!(dom.contains(&format!("Institution {poor}")), "{dom}");
     assert!(dom.contains(&format!("Signed in as {poor}")), "{dom}");
     assert!(
-        row_of(&dom, &good).contains(">A<"),
+        row_of(&dom, good).contains(">A<"),
         "the leader's grade is shown"
     );
+    assert!(!row_of(&dom, good).contains("pick"), "but it does not open");
     assert!(
-        !row_of(&dom, &good).contains("pick"),
-        "but it does not open"
-    );
-    assert!(
-        !row_of(&dom, &good).contains(".00<") && row_of(&dom, &good).contains(">–<"),
+        !row_of(&dom, good).contains(".00<") && row_of(&dom, good).contains(">–<"),
         "nor shows its score: {}",
-        row_of(&dom, &good)
+        row_of(&dom, good)
     );
-    assert!(row_of(&dom, &poor).contains("class=\"pick\""));
+    assert!(row_of(&dom, poor).contains("class=\"pick\""));
     assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
     browser.click("#signout").await;
     browser
         .wait_for("document.body.dataset.ready === 'signin'")
         .await;
+}
 
-    // A token the service refuses: the page says so, forgets it, and asks
-    // again.
-    let dom = sign_in(&mut browser, "not-a-token").await;
+/// A token the service refuses: the page says so, forgets it, and asks again.
+async fn a_refused_token_is_forgotten(browser: &mut Browser, good: &str) {
+    let dom = sign_in(browser, "not-a-token").await;
     assert!(dom.contains("data-ready=\"signin\""), "{dom}");
     assert!(dom.contains("The service refused this token"), "{dom}");
-    assert!(!dom.contains(&good), "{dom}");
-    token_kept_out_of_the_address(&mut browser, "not-a-token", None).await;
+    assert!(!dom.contains(good), "{dom}");
+    token_kept_out_of_the_address(browser, "not-a-token", None).await;
+}
 
+/// An old link with the token in its fragment: refused, and the token taken out of the tab.
+async fn an_old_link_loses_its_token(
+    env: &QualityEnv,
+    browser: &mut Browser,
+    page: &str,
+    good: &str,
+) {
     // An old link with the token in its fragment: refused, and the fragment
     // is taken out of the address and of the tab's history, whether the link
     // is typed over the page's address or opened afresh.
@@ -205,8 +231,8 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
         browser.wait_for(SETTLED).await;
         let dom = browser.dom().await;
         assert!(dom.contains("data-ready=\"signin\""), "{dom}");
-        assert!(!dom.contains(&good), "{dom}");
-        token_kept_out_of_the_address(&mut browser, &token, None).await;
+        assert!(!dom.contains(good), "{dom}");
+        token_kept_out_of_the_address(browser, &token, None).await;
         assert_eq!(browser.href().await, page);
     }
 }

@@ -32,60 +32,8 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     let poor = institution(&env, "Poor Academy").await;
     let thin = institution(&env, "Thin Academy").await;
 
-    // Good: every answer 5, everyone passes, no complaints upheld: 100, A.
-    evaluations(&env, &good, 40, 5).await;
-    indicator(&env, &good, Indicator::PassRate, 1.0, 100).await;
-    let a = indicator(&env, &good, Indicator::ComplaintsUpheld, 0.0, 100).await;
-    assert_eq!(
-        (a.state, a.score, a.grade.as_str()),
-        (ScoreState::Scored as i32, 100.0, "A")
-    );
-    assert_eq!(a.model_version, "national-2026.2");
-    assert_eq!(a.contributions.len(), 3);
-    // Complaints received, upheld or not: 15 per 1000 is half-way to the worst (30).
-    let a = indicator(&env, &good, Indicator::ComplaintsReceived, 15.0, 100).await;
-    let received = a
-        .contributions
-        .iter()
-        .find(|c| c.indicator == Indicator::ComplaintsReceived as i32)
-        .unwrap();
-    assert_eq!((received.value, received.normalised), (15.0, 50.0));
-    // Weights 30, 15, 10 and 5 of 60: 100 less 5/60 of 50 points.
-    assert_eq!(a.score, 95.83);
-    assert_eq!(a.grade, "A");
-    assert_eq!(a.contributions.len(), 4);
-    let points: f64 = a.contributions.iter().map(|c| c.points).sum();
-    assert!((points - a.score).abs() < 0.01);
-    assert!(!a.poor);
-    // The grade reaches the registry.
-    let i = grade_shown(&env, &good, "A").await;
-    assert_eq!(
-        (i.quality_period.as_str(), i.quality_model_version.as_str()),
-        ("2026", "national-2026.2")
-    );
-
-    // Only the quality service records grades; an older period changes nothing.
-    let record = |period: &str| ce_proto::registry::RecordQualityGradeRequest {
-        name: good.clone(),
-        period: period.into(),
-        grade: "D".into(),
-        model_version: "national-2026.2".into(),
-        ..Default::default()
-    };
-    let err = ce_tests::refusal(
-        env.registry
-            .province("44")
-            .record_quality_grade(record("2027")),
-    )
-    .await;
-    assert_eq!(err.code(), Code::PermissionDenied);
-    let unchanged = ce_tests::answer(
-        env.registry
-            .service_role("service/quality")
-            .record_quality_grade(record("2025")),
-    )
-    .await;
-    assert_eq!(unchanged.quality_grade, "A");
+    a_good_academy_earns_an_a(&env, &good).await;
+    only_the_quality_service_records_grades(&env, &good).await;
 
     // Poor: answers 3 (normalised 50) and a pass rate of 0.75 (50): 50, D, poor.
     evaluations(&env, &poor, 40, 3).await;
@@ -123,9 +71,100 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
     .await;
     assert_eq!(ranked, vec![good.clone(), poor.clone(), thin.clone()]);
 
+    let late = a_provisional_result_makes_no_violation(&env, &mut gd, &poor).await;
+
+    the_distribution_and_first_grades(&mut gd, &good, &poor, &late).await;
+
+    // A dashboard follows new scores live.
+    let mut watch = ce_tests::answer(gd.watch_scores(WatchScoresRequest {
+        period: "2026".into(),
+        ..Default::default()
+    }))
+    .await;
+    let fresh = institution(&env, "Fresh Academy").await;
+    evaluations(&env, &fresh, 30, 4).await;
+    let seen = pushed(&mut watch, "a new score is pushed").await;
+    assert_eq!(seen.institution, fresh);
+
+    // History keeps every computation.
+    let history = ce_tests::answer(gd.list_score_history(ListScoreHistoryRequest {
+        institution: good.clone(),
+    }))
+    .await
+    .scores;
+    assert_eq!(history.len(), 4);
+    assert_eq!(history.last().unwrap().grade, "A");
+}
+
+/// Every answer 5, everyone passing, no complaints upheld: an A, which reaches the registry.
+async fn a_good_academy_earns_an_a(env: &QualityEnv, good: &str) {
+    // Good: every answer 5, everyone passes, no complaints upheld: 100, A.
+    evaluations(env, good, 40, 5).await;
+    indicator(env, good, Indicator::PassRate, 1.0, 100).await;
+    let a = indicator(env, good, Indicator::ComplaintsUpheld, 0.0, 100).await;
+    assert_eq!(
+        (a.state, a.score, a.grade.as_str()),
+        (ScoreState::Scored as i32, 100.0, "A")
+    );
+    assert_eq!(a.model_version, "national-2026.2");
+    assert_eq!(a.contributions.len(), 3);
+    // Complaints received, upheld or not: 15 per 1000 is half-way to the worst (30).
+    let a = indicator(env, good, Indicator::ComplaintsReceived, 15.0, 100).await;
+    let received = a
+        .contributions
+        .iter()
+        .find(|c| c.indicator == Indicator::ComplaintsReceived as i32)
+        .unwrap();
+    assert_eq!((received.value, received.normalised), (15.0, 50.0));
+    // Weights 30, 15, 10 and 5 of 60: 100 less 5/60 of 50 points.
+    assert_eq!(a.score, 95.83);
+    assert_eq!(a.grade, "A");
+    assert_eq!(a.contributions.len(), 4);
+    let points: f64 = a.contributions.iter().map(|c| c.points).sum();
+    assert!((points - a.score).abs() < 0.01);
+    assert!(!a.poor);
+    // The grade reaches the registry.
+    let i = grade_shown(env, good, "A").await;
+    assert_eq!(
+        (i.quality_period.as_str(), i.quality_model_version.as_str()),
+        ("2026", "national-2026.2")
+    );
+}
+
+/// Only the quality service records grades; an older period changes nothing.
+async fn only_the_quality_service_records_grades(env: &QualityEnv, good: &str) {
+    let record = |period: &str| ce_proto::registry::RecordQualityGradeRequest {
+        name: good.into(),
+        period: period.into(),
+        grade: "D".into(),
+        model_version: "national-2026.2".into(),
+        ..Default::default()
+    };
+    let err = ce_tests::refusal(
+        env.registry
+            .province("44")
+            .record_quality_grade(record("2027")),
+    )
+    .await;
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let unchanged = ce_tests::answer(
+        env.registry
+            .service_role("service/quality")
+            .record_quality_grade(record("2025")),
+    )
+    .await;
+    assert_eq!(unchanged.quality_grade, "A");
+}
+
+/// Another provisional D, and once all is delivered no violation from either; returns it.
+async fn a_provisional_result_makes_no_violation(
+    env: &QualityEnv,
+    gd: &mut ce_tests::Quality,
+    poor: &str,
+) -> String {
     // Another provisional D.
-    let late = institution(&env, "Late Academy").await;
-    evaluations(&env, &late, 30, 1).await;
+    let late = institution(env, "Late Academy").await;
+    evaluations(env, &late, 30, 1).await;
     let err = ce_tests::refusal(gd.get_outbox_status(GetOutboxStatusRequest {})).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let started = Instant::now();
@@ -143,9 +182,18 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // With everything delivered: no violation from a provisional result.
-    assert_eq!(poor_violations(&env, &late, 0).await, 0);
-    assert_eq!(poor_violations(&env, &poor, 0).await, 0);
+    assert_eq!(poor_violations(env, &late, 0).await, 0);
+    assert_eq!(poor_violations(env, poor, 0).await, 0);
+    late
+}
 
+/// The distribution of the period's grades, and each institution's first grade in order.
+async fn the_distribution_and_first_grades(
+    gd: &mut ce_tests::Quality,
+    good: &str,
+    poor: &str,
+    late: &str,
+) {
     // The distribution of the period's grades.
     let dist = ce_tests::answer(gd.get_score_distribution(GetScoreDistributionRequest {
         period: "2026".into(),
@@ -180,31 +228,8 @@ async fn the_model_grades_evidence_and_ranks_it(b: Backend) {
         .collect();
     assert_eq!(
         firsts,
-        vec![
-            (good.as_str(), "", "A"),
-            (poor.as_str(), "", "D"),
-            (late.as_str(), "", "D")
-        ]
+        vec![(good, "", "A"), (poor, "", "D"), (late, "", "D")]
     );
-    // A dashboard follows new scores live.
-    let mut watch = ce_tests::answer(gd.watch_scores(WatchScoresRequest {
-        period: "2026".into(),
-        ..Default::default()
-    }))
-    .await;
-    let fresh = institution(&env, "Fresh Academy").await;
-    evaluations(&env, &fresh, 30, 4).await;
-    let seen = pushed(&mut watch, "a new score is pushed").await;
-    assert_eq!(seen.institution, fresh);
-
-    // History keeps every computation.
-    let history = ce_tests::answer(gd.list_score_history(ListScoreHistoryRequest {
-        institution: good.clone(),
-    }))
-    .await
-    .scores;
-    assert_eq!(history.len(), 4);
-    assert_eq!(history.last().unwrap().grade, "A");
 }
 
 /// Art. 25 "C in consecutive periods": the period right before, of the

@@ -91,11 +91,15 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     }))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    // A learner evaluates in their own name.
-    let li = env.learners(&own, 1).await.remove(0);
+    a_learner_evaluates_in_their_own_name(&env, &own).await;
+}
+
+/// A learner evaluates in their own name, and reads no rankings.
+async fn a_learner_evaluates_in_their_own_name(env: &QualityEnv, own: &str) {
+    let li = env.learners(own, 1).await.remove(0);
     let mut learner = env.client(token(Role::Engineer, &li));
     ce_tests::answer(learner.submit_evaluations(SubmitEvaluationsRequest {
-        institution: own.clone(),
+        institution: own.into(),
         period: "2026".into(),
         evaluations: vec![Evaluation {
             score: 5,
@@ -111,7 +115,7 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
     assert_eq!(err.code(), Code::PermissionDenied);
     let err = ce_tests::refusal(env.client(province("44")).submit_evaluations(
         SubmitEvaluationsRequest {
-            institution: own.clone(),
+            institution: own.into(),
             period: "2026-H3".into(),
             evaluations: vec![Evaluation {
                 score: 9,
@@ -224,15 +228,23 @@ async fn a_field_regulator_sees_only_institutions_serving_its_field(b: Backend) 
         sorted(vec![building.clone(), both.clone()])
     );
 
-    // Single scores and histories follow the same scope.
+    single_scores_and_histories_follow_its_scope(&mut reg, &both, &mining).await;
+}
+
+/// Single scores and histories follow the same scope as the rankings.
+async fn single_scores_and_histories_follow_its_scope(
+    reg: &mut ce_tests::Quality,
+    both: &str,
+    mining: &str,
+) {
     let get = |inst: &str| GetScoreRequest {
         name: format!("{inst}/scores/2026"),
     };
-    ce_tests::answer(reg.get_score(get(&both))).await;
-    let err = ce_tests::refusal(reg.get_score(get(&mining))).await;
+    ce_tests::answer(reg.get_score(get(both))).await;
+    let err = ce_tests::refusal(reg.get_score(get(mining))).await;
     assert_eq!(err.code(), Code::PermissionDenied);
     let err = ce_tests::refusal(reg.list_score_history(ListScoreHistoryRequest {
-        institution: mining.clone(),
+        institution: mining.into(),
     }))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
