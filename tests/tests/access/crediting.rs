@@ -262,16 +262,16 @@ async fn watched<T>(
     }
 }
 
-async fn call_crediting(
+/// The resources a call of `rpc` needs fresh: a submitted upload of the
+/// institution's where the call changes one (else none), and the world,
+/// with a fresh engineer of the employer for a deferral (certified once
+/// an engineer and year).
+async fn fresh_for(
     rpc: &str,
     env: &ce_tests::CreditingEnv,
     cw: &CreditingWorld,
-    who: Who,
-    id: &str,
-) -> Outcome {
-    use ce_proto::crediting as cr;
-    let n = REQUEST.fetch_add(1, Ordering::Relaxed);
-    // The resource is made fresh where the call changes it.
+    n: u64,
+) -> (String, World) {
     let upload = if matches!(
         rpc,
         "CorrectHourRecord"
@@ -284,8 +284,6 @@ async fn call_crediting(
     } else {
         String::new()
     };
-    // A deferral is certified once an engineer and year: a fresh engineer
-    // of the employer each time.
     let mut w = cw.w.clone();
     if rpc == "CreateDeferral" {
         w.engineer = env
@@ -297,6 +295,32 @@ async fn call_crediting(
             .into_inner()
             .name;
     }
+    (upload, w)
+}
+
+/// The course day `n` for N a quarter of an hour a day longer: a
+/// correction of the upload of the same day.
+fn corrected_day(w: &World, course: &str, n: u64) -> ce_proto::crediting::HourRecord {
+    let mut corrected = course_day(w, course, n);
+    if let Some(ce_proto::crediting::hour_record::Activity::FaceToFace(f)) = &mut corrected.activity
+    {
+        f.hours_per_day += 0.25;
+    }
+    corrected.client_key = format!("access-correction-{n}");
+    corrected
+}
+
+async fn call_crediting(
+    rpc: &str,
+    env: &ce_tests::CreditingEnv,
+    cw: &CreditingWorld,
+    who: Who,
+    id: &str,
+) -> Outcome {
+    use ce_proto::crediting as cr;
+    let n = REQUEST.fetch_add(1, Ordering::Relaxed);
+    // The resource is made fresh where the call changes it.
+    let (upload, w) = fresh_for(rpc, env, cw, n).await;
     let token = token_of(&env.registry, &w, who);
     let token = &token;
     let mut c = CreditingClient::new(env.channel.clone());
@@ -309,18 +333,101 @@ async fn call_crediting(
             course_day(&w, &cw.course, n)
         }
     };
+    calls!(rpc, c, token, id, other => streamed(other, &mut c, new_record, cw, token, id).await;
+        "CreateHourRecord" => create_hour_record(cr::CreateHourRecordRequest {
+            hour_record: Some(new_record()),
+        });
+        "CorrectHourRecord" => correct_hour_record(cr::CorrectHourRecordRequest {
+            name: upload.clone(),
+            hour_record: Some(corrected_day(&w, &cw.course, n)),
+        });
+        "GetHourRecord" => get_hour_record(cr::GetHourRecordRequest { name: cw.record.clone() });
+        "ListHourRecords" => list_hour_records(cr::ListHourRecordsRequest {
+            year: 2027,
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.hour_records.iter().any(|x| x.name == cw.record);
+        "ConfirmHourRecord" => confirm_hour_record(cr::ConfirmHourRecordRequest {
+            name: upload.clone(),
+        });
+        "RejectHourRecord" => reject_hour_record(cr::RejectHourRecordRequest {
+            name: upload.clone(),
+            reason: "Not on the attendance sheet".into(),
+        });
+        "CreateDeferral" => create_deferral(cr::CreateDeferralRequest {
+            deferral: Some(cr::Deferral {
+                engineer: w.engineer.clone(),
+                year: 2026,
+                reason: cr::DeferralReason::Injury as i32,
+                ..Default::default()
+            }),
+        });
+        "DesignateMakeUp" => designate_make_up(cr::DesignateMakeUpRequest {
+            name: upload.clone(),
+            year: 2026,
+        });
+        "RevokeHourRecords" => revoke_hour_records(cr::RevokeHourRecordsRequest {
+            names: vec![upload.clone()],
+            reason: "Attendance sheets signed by a colleague".into(),
+            // Supervision revokes only on its own decided case;
+            // departments name theirs.
+            case_reference: if who == BySupervision {
+                decided_case(env, cw, &upload).await
+            } else {
+                format!("violations/access-{n}")
+            },
+        });
+        "CheckTitleEligibility" => check_title_eligibility(cr::CheckTitleEligibilityRequest {
+            engineer: w.engineer.clone(),
+            first_year: 2027,
+            last_year: 2027,
+        });
+        "GetAnnualStatus" => get_annual_status(cr::GetAnnualStatusRequest {
+            name: cw.status.clone(),
+        });
+        "ListAnnualStatuses" => list_annual_statuses(cr::ListAnnualStatusesRequest {
+            year: 2027,
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.annual_statuses.iter().any(|s| s.name == cw.status);
+        // N is the only engineer with a 2027.
+        "GetComplianceStatistics" => get_compliance_statistics(
+            cr::GetComplianceStatisticsRequest { year: 2027, ..Default::default() }
+        ) shown |r| r.total.as_ref().is_some_and(|t| t.engineers > 0);
+        "SweepAnnualStatuses" => sweep_annual_statuses(cr::SweepAnnualStatusesRequest {
+            year: 2026,
+            province: "44".into(),
+        });
+        "ListChanges" => list_changes(cr::ListChangesRequest {
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.changes.iter().any(|x| x.resource == cw.record);
+        "CreateHourCertificate" => create_hour_certificate(cr::CreateHourCertificateRequest {
+            annual_status: cw.status.clone(),
+        });
+        "GetHourCertificate" => get_hour_certificate(cr::GetHourCertificateRequest {
+            name: cw.certificate.clone(),
+        });
+        // Identified, valid or revoked: the table's own writes may change
+        // the certified year, which supersedes the certificate.
+        "VerifyHourCertificate" => verify_hour_certificate(cr::VerifyHourCertificateRequest {
+            credential: cw.credential.clone(),
+        }) shown |r| r.hour_certificate == cw.certificate;
+    )
+}
+
+/// The calls that stream: a bulk upload of one new record, answered for
+/// that record, and the change feed, watched for the table's record.
+async fn streamed(
+    rpc: &str,
+    c: &mut CreditingClient,
+    new_record: impl FnOnce() -> ce_proto::crediting::HourRecord,
+    cw: &CreditingWorld,
+    token: &Option<String>,
+    id: &str,
+) -> Outcome {
+    use ce_proto::crediting as cr;
     match rpc {
-        "CreateHourRecord" => outcome(
-            c.create_hour_record(request(
-                cr::CreateHourRecordRequest {
-                    hour_record: Some(new_record()),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
         "BulkUploadHourRecords" => {
             let message = cr::BulkUploadHourRecordsRequest {
                 hour_records: vec![new_record()],
@@ -341,193 +448,6 @@ async fn call_crediting(
                 },
             }
         }
-        "CorrectHourRecord" => {
-            let mut corrected = course_day(&w, &cw.course, n);
-            if let Some(cr::hour_record::Activity::FaceToFace(f)) = &mut corrected.activity {
-                f.hours_per_day += 0.25;
-            }
-            corrected.client_key = format!("access-correction-{n}");
-            outcome(
-                c.correct_hour_record(request(
-                    cr::CorrectHourRecordRequest {
-                        name: upload.clone(),
-                        hour_record: Some(corrected),
-                    },
-                    token,
-                    id,
-                ))
-                .await,
-                |_| true,
-            )
-        }
-        "GetHourRecord" => outcome(
-            c.get_hour_record(request(
-                cr::GetHourRecordRequest {
-                    name: cw.record.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListHourRecords" => outcome(
-            c.list_hour_records(request(
-                cr::ListHourRecordsRequest {
-                    year: 2027,
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.hour_records.iter().any(|x| x.name == cw.record),
-        ),
-        "ConfirmHourRecord" => outcome(
-            c.confirm_hour_record(request(
-                cr::ConfirmHourRecordRequest {
-                    name: upload.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "RejectHourRecord" => outcome(
-            c.reject_hour_record(request(
-                cr::RejectHourRecordRequest {
-                    name: upload.clone(),
-                    reason: "Not on the attendance sheet".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CreateDeferral" => outcome(
-            c.create_deferral(request(
-                cr::CreateDeferralRequest {
-                    deferral: Some(cr::Deferral {
-                        engineer: w.engineer.clone(),
-                        year: 2026,
-                        reason: cr::DeferralReason::Injury as i32,
-                        ..Default::default()
-                    }),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "DesignateMakeUp" => outcome(
-            c.designate_make_up(request(
-                cr::DesignateMakeUpRequest {
-                    name: upload.clone(),
-                    year: 2026,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "RevokeHourRecords" => outcome(
-            c.revoke_hour_records(request(
-                cr::RevokeHourRecordsRequest {
-                    names: vec![upload.clone()],
-                    reason: "Attendance sheets signed by a colleague".into(),
-                    // Supervision revokes only on its own decided case;
-                    // departments name theirs.
-                    case_reference: if who == BySupervision {
-                        decided_case(env, cw, &upload).await
-                    } else {
-                        format!("violations/access-{n}")
-                    },
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CheckTitleEligibility" => outcome(
-            c.check_title_eligibility(request(
-                cr::CheckTitleEligibilityRequest {
-                    engineer: w.engineer.clone(),
-                    first_year: 2027,
-                    last_year: 2027,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetAnnualStatus" => outcome(
-            c.get_annual_status(request(
-                cr::GetAnnualStatusRequest {
-                    name: cw.status.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListAnnualStatuses" => outcome(
-            c.list_annual_statuses(request(
-                cr::ListAnnualStatusesRequest {
-                    year: 2027,
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.annual_statuses.iter().any(|s| s.name == cw.status),
-        ),
-        "GetComplianceStatistics" => outcome(
-            c.get_compliance_statistics(request(
-                cr::GetComplianceStatisticsRequest {
-                    year: 2027,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            // N is the only engineer with a 2027.
-            |r| r.total.as_ref().is_some_and(|t| t.engineers > 0),
-        ),
-        "SweepAnnualStatuses" => outcome(
-            c.sweep_annual_statuses(request(
-                cr::SweepAnnualStatusesRequest {
-                    year: 2026,
-                    province: "44".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListChanges" => outcome(
-            c.list_changes(request(
-                cr::ListChangesRequest {
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.changes.iter().any(|x| x.resource == cw.record),
-        ),
         "WatchChanges" => {
             watched(
                 c.watch_changes(request(cr::WatchChangesRequest::default(), token, id))
@@ -536,41 +456,6 @@ async fn call_crediting(
             )
             .await
         }
-        "CreateHourCertificate" => outcome(
-            c.create_hour_certificate(request(
-                cr::CreateHourCertificateRequest {
-                    annual_status: cw.status.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetHourCertificate" => outcome(
-            c.get_hour_certificate(request(
-                cr::GetHourCertificateRequest {
-                    name: cw.certificate.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "VerifyHourCertificate" => outcome(
-            c.verify_hour_certificate(request(
-                cr::VerifyHourCertificateRequest {
-                    credential: cw.credential.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            // Identified, valid or revoked: the table's own writes may change the
-            // certified year, which supersedes the certificate.
-            |r| r.hour_certificate == cw.certificate,
-        ),
         other => panic!("no call for {other}: add one beside its row"),
     }
 }
@@ -583,13 +468,11 @@ async fn crediting_admits_exactly_whom_its_table_names(b: Backend) {
     let mut cw = crediting_world(&env).await;
     cw.supervision = Some(supervision.channel().await);
     let mut found = Findings::new("crediting", ::crediting::migrations);
-    for row in CREDITING {
-        for &who in ALL {
-            let id = Findings::request_id(row.rpc, who);
-            let got = call_crediting(row.rpc, &env, &cw, who, &id).await;
-            found.note(&env.registry.place, row, who, got, &id);
-        }
-    }
+    found
+        .sweep(&env.registry.place, CREDITING, async |row, who, id| {
+            call_crediting(row.rpc, &env, &cw, who, id).await
+        })
+        .await;
     found.assert_clean();
 }
 

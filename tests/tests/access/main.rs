@@ -36,6 +36,38 @@ use ce_tests::{Backend, QualityEnv, RegistryEnv, both_backends};
 use tonic::Code;
 use tonic::transport::Channel;
 
+/// Calls the RPC `$rpc` as the caller (`$token`, request id `$id`) with
+/// `$client`, by the first of the rows it is given that names it: a row
+/// `"Rpc" => method(message);` is allowed when answered, one ending
+/// `shown |answer| …;` when the answer shows the resource (a list or a
+/// batch). `other => …` first, if given, answers the RPCs no row names;
+/// otherwise they fail the test.
+macro_rules! calls {
+    ($rpc:expr, $client:expr, $token:expr, $id:expr; $($rows:tt)+) => {
+        calls!(
+            $rpc, $client, $token, $id,
+            other => panic!("no call for {other}: add one beside its row");
+            $($rows)+
+        )
+    };
+    ($rpc:expr, $client:expr, $token:expr, $id:expr, $other:ident => $fallback:expr;
+     $($name:literal => $method:ident($message:expr) $(shown $shown:expr)?;)+) => {
+        match $rpc {
+            $($name => outcome(
+                $client.$method(request($message, $token, $id)).await,
+                calls!(@shown $($shown)?),
+            ),)+
+            $other => $fallback,
+        }
+    };
+    (@shown) => {
+        |_| true
+    };
+    (@shown $shown:expr) => {
+        $shown
+    };
+}
+
 mod crediting;
 mod quality;
 mod registry;
@@ -423,6 +455,23 @@ impl Findings {
                 "{} as {who:?} ({got:?}): audit row {entry:?}",
                 row.rpc
             ));
+        }
+    }
+
+    /// Calls every RPC of `table` as every caller, with `call(row, who,
+    /// request id)`, and notes what each call came to.
+    async fn sweep(
+        &mut self,
+        place: &ce_tests::Place,
+        table: &[Row],
+        mut call: impl AsyncFnMut(&Row, Who, &str) -> Outcome,
+    ) {
+        for row in table {
+            for &who in ALL {
+                let id = Findings::request_id(row.rpc, who);
+                let got = call(row, who, &id).await;
+                self.note(place, row, who, got, &id);
+            }
         }
     }
 

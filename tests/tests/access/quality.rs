@@ -79,182 +79,68 @@ async fn call_quality(
 ) -> Outcome {
     let n = REQUEST.fetch_add(1, Ordering::Relaxed);
     let score = format!("{}/scores/2026", w.institution);
-    match rpc {
-        "SubmitEvaluations" => outcome(
-            c.submit_evaluations(request(
-                SubmitEvaluationsRequest {
-                    institution: w.institution.clone(),
-                    period: "2026".into(),
-                    // An engineer evaluates in their own name; an
-                    // institution names its learner.
-                    evaluations: vec![Evaluation {
-                        learner: match who {
-                            Engineer | OtherEngineer => String::new(),
-                            _ => w.engineer.clone(),
-                        },
-                        score: 4,
-                        ..Default::default()
-                    }],
+    calls!(rpc, c, token, id;
+        "SubmitEvaluations" => submit_evaluations(SubmitEvaluationsRequest {
+            institution: w.institution.clone(),
+            period: "2026".into(),
+            // An engineer evaluates in their own name; an institution
+            // names its learner.
+            evaluations: vec![Evaluation {
+                learner: match who {
+                    Engineer | OtherEngineer => String::new(),
+                    _ => w.engineer.clone(),
                 },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "RecordIndicator" => outcome(
-            c.record_indicator(request(
-                RecordIndicatorRequest {
-                    institution: w.institution.clone(),
-                    period: "2026".into(),
-                    indicator: Indicator::PassRate as i32,
-                    value: 0.8 + (n % 10) as f64 / 100.0,
-                    samples: 100,
-                    source: "assessment records 2026".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "RefreshIndicators" => outcome(
-            c.refresh_indicators(request(
-                RefreshIndicatorsRequest {
-                    institution: w.institution.clone(),
-                    period: "2026".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ClosePeriod" => outcome(
-            c.close_period(request(
-                ClosePeriodRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ReopenPeriod" => outcome(
-            c.reopen_period(request(
-                ReopenPeriodRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                    reason: "late evidence of attendance".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetOutboxStatus" => outcome(
-            c.get_outbox_status(request(GetOutboxStatusRequest {}, token, id))
-                .await,
-            |_| true,
-        ),
-        "GetScore" => outcome(
-            c.get_score(request(GetScoreRequest { name: score }, token, id))
-                .await,
-            |_| true,
-        ),
-        "ListScoreHistory" => outcome(
-            c.list_score_history(request(
-                ListScoreHistoryRequest {
-                    institution: w.institution.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| !r.scores.is_empty(),
-        ),
-        "ListScores" => outcome(
-            c.list_scores(request(
-                ListScoresRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.scores.iter().any(|s| s.institution == w.institution),
-        ),
-        "GetScoreDistribution" => outcome(
-            c.get_score_distribution(request(
-                GetScoreDistributionRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListGradeChanges" => outcome(
-            c.list_grade_changes(request(
-                ListGradeChangesRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "WatchScores" => outcome(
-            c.watch_scores(request(
-                WatchScoresRequest {
-                    period: "2026".into(),
-                    province: "44".into(),
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetScoringModel" => outcome(
-            c.get_scoring_model(request(
-                GetScoringModelRequest {
-                    province: "44".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        other => panic!("no call for {other}: add one beside its row"),
-    }
+                score: 4,
+                ..Default::default()
+            }],
+        });
+        "RecordIndicator" => record_indicator(RecordIndicatorRequest {
+            institution: w.institution.clone(),
+            period: "2026".into(),
+            indicator: Indicator::PassRate as i32,
+            value: 0.8 + (n % 10) as f64 / 100.0,
+            samples: 100,
+            source: "assessment records 2026".into(),
+        });
+        "RefreshIndicators" => refresh_indicators(RefreshIndicatorsRequest {
+            institution: w.institution.clone(),
+            period: "2026".into(),
+        });
+        "ClosePeriod" => close_period(ClosePeriodRequest {
+            period: "2026".into(),
+            province: "44".into(),
+        });
+        "ReopenPeriod" => reopen_period(ReopenPeriodRequest {
+            period: "2026".into(),
+            province: "44".into(),
+            reason: "late evidence of attendance".into(),
+        });
+        "GetOutboxStatus" => get_outbox_status(GetOutboxStatusRequest {});
+        "GetScore" => get_score(GetScoreRequest { name: score });
+        "ListScoreHistory" => list_score_history(ListScoreHistoryRequest {
+            institution: w.institution.clone(),
+        }) shown |r| !r.scores.is_empty();
+        "ListScores" => list_scores(ListScoresRequest {
+            period: "2026".into(), province: "44".into(), page_size: 1000, ..Default::default()
+        }) shown |r| r.scores.iter().any(|s| s.institution == w.institution);
+        "GetScoreDistribution" => get_score_distribution(GetScoreDistributionRequest {
+            period: "2026".into(), province: "44".into(), ..Default::default()
+        });
+        "ListGradeChanges" => list_grade_changes(ListGradeChangesRequest {
+            period: "2026".into(), province: "44".into(), ..Default::default()
+        });
+        "WatchScores" => watch_scores(WatchScoresRequest {
+            period: "2026".into(), province: "44".into(), ..Default::default()
+        });
+        "GetScoringModel" => get_scoring_model(GetScoringModelRequest { province: "44".into() });
+    )
 }
 
-async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
-    check_table_covers(QUALITY, "ce.quality.v1.QualityService");
-    let env = QualityEnv::start(b).await;
-    let w = world(&env.registry).await;
-    // A score of the institution for 2026: thirty evaluations it uploads,
-    // of learners who attended its course (Art. 25), as both engineers did.
-    let own = env.registry.place.token(ce_tests::member(
-        Role::Institution,
-        &w.institution,
-        "institution-clerk",
-    ));
+/// A score of the institution for 2026: thirty evaluations it uploads, of
+/// learners who attended its course (Art. 25), as both engineers did.
+async fn scored_institution(env: &QualityEnv, w: &World) {
+    let clerk = || ce_tests::member(Role::Institution, &w.institution, "institution-clerk");
+    let own = env.registry.place.token(clerk());
     let mut p = env.registry.province("44");
     let mut learners = Vec::new();
     for _ in 0..30 {
@@ -266,13 +152,7 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
                 .name,
         );
     }
-    let mut crediting = env
-        .crediting(ce_tests::member(
-            Role::Institution,
-            &w.institution,
-            "institution-clerk",
-        ))
-        .await;
+    let mut crediting = env.crediting(clerk()).await;
     for engineer in learners.iter().chain([&w.engineer, &w.other_engineer]) {
         crediting
             .create_hour_record(ce_proto::crediting::CreateHourRecordRequest {
@@ -312,16 +192,21 @@ async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
         ))
         .await
         .unwrap();
+}
+
+async fn quality_monitoring_admits_exactly_whom_its_table_names(b: Backend) {
+    check_table_covers(QUALITY, "ce.quality.v1.QualityService");
+    let env = QualityEnv::start(b).await;
+    let w = world(&env.registry).await;
+    scored_institution(&env, &w).await;
     let mut client = QualityServiceClient::new(env.channel.clone());
     let mut found = Findings::new("quality", ::quality::migrations);
-    for row in QUALITY {
-        for &who in ALL {
+    found
+        .sweep(&env.registry.place, QUALITY, async |row, who, id| {
             let token = token_of(&env.registry, &w, who);
-            let id = Findings::request_id(row.rpc, who);
-            let got = call_quality(row.rpc, &mut client, &w, who, &token, &id).await;
-            found.note(&env.registry.place, row, who, got, &id);
-        }
-    }
+            call_quality(row.rpc, &mut client, &w, who, &token, id).await
+        })
+        .await;
     found.assert_clean();
 }
 

@@ -81,19 +81,133 @@ fn province_token(env: &RegistryEnv) -> Option<String> {
     Some(env.place.token(ce_tests::department("44", "hrss-44-setup")))
 }
 
+/// The province's supervision client, and its token, making a call's
+/// resources fresh; each setup call's request id is named by what it
+/// makes and `n`.
+struct Setup {
+    sup: ce_proto::supervision::supervision_service_client::SupervisionServiceClient<Channel>,
+    t: Option<String>,
+    n: u64,
+}
+
+impl Setup {
+    fn id(&self, what: &str) -> String {
+        format!("prepare-{what}-{}", self.n)
+    }
+
+    /// An open violation about the institution, decided with a warning
+    /// where the call needs it decided.
+    async fn violation(&mut self, w: &World, rpc: &str) -> String {
+        use ce_proto::supervision as sp;
+        let id = self.id("violation");
+        let violation = self
+            .sup
+            .create_violation(request(
+                sp::CreateViolationRequest {
+                    violation: Some(sp::Violation {
+                        institution: w.institution.clone(),
+                        category: sp::ViolationCategory::ImproperFees as i32,
+                        description: "Fees without training".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                &self.t,
+                &id,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .name;
+        if matches!(rpc, "CloseViolation" | "AppealViolation") {
+            let id = self.id("decide");
+            self.sup
+                .decide_violation(request(
+                    sp::DecideViolationRequest {
+                        name: violation.clone(),
+                        decision: Some(warning()),
+                    },
+                    &self.t,
+                    &id,
+                ))
+                .await
+                .unwrap();
+        }
+        violation
+    }
+
+    /// An inspection of the province's construction institutions, and
+    /// where the call needs a drawn one, its drawn target (else none).
+    async fn inspection(&mut self, rpc: &str) -> (String, String) {
+        let id = self.id("inspection");
+        let inspection = self
+            .sup
+            .create_inspection(request(new_inspection(self.n), &self.t, &id))
+            .await
+            .unwrap()
+            .into_inner()
+            .name;
+        if !matches!(
+            rpc,
+            "RecordInspectionFinding" | "PublishInspection" | "VerifyInspectionDraw"
+        ) {
+            return (inspection, String::new());
+        }
+        let id = self.id("draw");
+        let drawn = self
+            .sup
+            .draw_inspection_sample(request(draw(&inspection), &self.t, &id))
+            .await
+            .unwrap()
+            .into_inner();
+        (inspection, drawn.sample.unwrap().targets[0].clone())
+    }
+
+    /// A referral of an official.
+    async fn referral(&mut self) -> String {
+        let id = self.id("referral");
+        self.sup
+            .create_referral(request(referral(), &self.t, &id))
+            .await
+            .unwrap()
+            .into_inner()
+            .name
+    }
+
+    /// A poor result of `institution` for 2026: a violation to withdraw.
+    async fn poor_result(&mut self, institution: &str) {
+        let id = self.id("report");
+        self.sup
+            .report_quality_result(request(
+                ce_proto::supervision::ReportQualityResultRequest {
+                    institution: institution.into(),
+                    period: "2026".into(),
+                    grade: "D".into(),
+                    score: 41.0,
+                    model_version: "national-2026.2".into(),
+                    ..Default::default()
+                },
+                &self.t,
+                &id,
+            ))
+            .await
+            .unwrap();
+    }
+}
+
 async fn prepare(
     env: &ce_tests::SupervisionEnv,
     sw_w: &World,
     seminar: &str,
     rpc: &str,
 ) -> Prepared {
-    use ce_proto::supervision as sp;
-    let t = province_token(&env.registry);
-    let mut sup = ce_proto::supervision::supervision_service_client::SupervisionServiceClient::new(
-        env.channel.clone(),
-    );
-    let n = REQUEST.fetch_add(1, Ordering::Relaxed);
-    let id = |what: &str| format!("prepare-{what}-{n}");
+    let mut s = Setup {
+        sup: ce_proto::supervision::supervision_service_client::SupervisionServiceClient::new(
+            env.channel.clone(),
+        ),
+        t: province_token(&env.registry),
+        n: REQUEST.fetch_add(1, Ordering::Relaxed),
+    };
     let mut p = Prepared {
         violation: String::new(),
         notification: String::new(),
@@ -111,39 +225,10 @@ async fn prepare(
             | "ListViolations"
             | "ListViolationAuditEntries"
     ) {
-        p.violation = sup
-            .create_violation(request(
-                sp::CreateViolationRequest {
-                    violation: Some(sp::Violation {
-                        institution: sw_w.institution.clone(),
-                        category: sp::ViolationCategory::ImproperFees as i32,
-                        description: "Fees without training".into(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-                &t,
-                &id("violation"),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
-        if matches!(rpc, "CloseViolation" | "AppealViolation") {
-            sup.decide_violation(request(
-                sp::DecideViolationRequest {
-                    name: p.violation.clone(),
-                    decision: Some(warning()),
-                },
-                &t,
-                &id("decide"),
-            ))
-            .await
-            .unwrap();
-        }
+        p.violation = s.violation(sw_w, rpc).await;
     }
     if matches!(rpc, "AcknowledgeNotification" | "ListNotifications") {
-        p.notification = notification(env, sw_w, seminar, n).await;
+        p.notification = notification(env, sw_w, seminar, s.n).await;
     }
     if matches!(
         rpc,
@@ -155,82 +240,51 @@ async fn prepare(
             | "RecordInspectionFinding"
             | "PublishInspection"
     ) {
-        p.inspection = sup
-            .create_inspection(request(
-                sp::CreateInspectionRequest {
-                    inspection: Some(sp::Inspection {
-                        title: format!("Random inspection {n}"),
-                        province: "44".into(),
-                        field: Field::Construction as i32,
-                        target_kind: sp::TargetKind::Institutions as i32,
-                        start_date: date(2026, 11, 1),
-                        end_date: date(2026, 12, 15),
-                        ..Default::default()
-                    }),
-                },
-                &t,
-                &id("inspection"),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
-        if matches!(
-            rpc,
-            "RecordInspectionFinding" | "PublishInspection" | "VerifyInspectionDraw"
-        ) {
-            let drawn = sup
-                .draw_inspection_sample(request(
-                    sp::DrawInspectionSampleRequest {
-                        name: p.inspection.clone(),
-                        target_count: 1,
-                        roster: vec!["inspector-1".into()],
-                        inspector_count: 1,
-                        seed: 0,
-                    },
-                    &t,
-                    &id("draw"),
-                ))
-                .await
-                .unwrap()
-                .into_inner();
-            p.target = drawn.sample.unwrap().targets[0].clone();
-        }
+        (p.inspection, p.target) = s.inspection(rpc).await;
     }
     if matches!(rpc, "ResolveReferral" | "ListReferrals") {
-        p.referral = sup
-            .create_referral(request(referral(), &t, &id("referral")))
-            .await
-            .unwrap()
-            .into_inner()
-            .name;
+        p.referral = s.referral().await;
     }
     if matches!(rpc, "ReportQualityResult" | "WithdrawQualityResult") {
         // One violation per institution and period: a fresh institution each time.
         p.institution = ce_tests::world::create_institution(
             &mut env.registry.province("44"),
-            academy(&format!("Poor Academy {n}")),
+            academy(&format!("Poor Academy {}", s.n)),
         )
         .await;
     }
     if rpc == "WithdrawQualityResult" {
-        // A violation to withdraw.
-        sup.report_quality_result(request(
-            sp::ReportQualityResultRequest {
-                institution: p.institution.clone(),
-                period: "2026".into(),
-                grade: "D".into(),
-                score: 41.0,
-                model_version: "national-2026.2".into(),
-                ..Default::default()
-            },
-            &t,
-            &id("report"),
-        ))
-        .await
-        .unwrap();
+        s.poor_result(&p.institution).await;
     }
     p
+}
+
+/// Inspection `n` of the province's construction institutions, November
+/// to mid-December 2026.
+fn new_inspection(n: u64) -> ce_proto::supervision::CreateInspectionRequest {
+    use ce_proto::supervision as sp;
+    sp::CreateInspectionRequest {
+        inspection: Some(sp::Inspection {
+            title: format!("Random inspection {n}"),
+            province: "44".into(),
+            field: Field::Construction as i32,
+            target_kind: sp::TargetKind::Institutions as i32,
+            start_date: date(2026, 11, 1),
+            end_date: date(2026, 12, 15),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A draw of one target and one inspector for `inspection`.
+fn draw(inspection: &str) -> ce_proto::supervision::DrawInspectionSampleRequest {
+    ce_proto::supervision::DrawInspectionSampleRequest {
+        name: inspection.into(),
+        target_count: 1,
+        roster: vec!["inspector-1".into()],
+        inspector_count: 1,
+        seed: 0,
+    }
 }
 
 fn warning() -> ce_proto::supervision::Decision {
@@ -360,312 +414,125 @@ async fn call_supervision(
         env.channel.clone(),
     );
     let n = REQUEST.fetch_add(1, Ordering::Relaxed);
-    match rpc {
-        "CreateViolation" => outcome(
-            c.create_violation(request(
-                sp::CreateViolationRequest {
-                    violation: Some(sp::Violation {
-                        institution: w.institution.clone(),
-                        category: sp::ViolationCategory::ImproperFees as i32,
-                        description: format!("Fees without training {n}"),
-                        ..Default::default()
-                    }),
+    calls!(rpc, c, token, id, other => call_inspections(other, &mut c, &p, n, token, id).await;
+        "CreateViolation" => create_violation(sp::CreateViolationRequest {
+            violation: Some(sp::Violation {
+                institution: w.institution.clone(),
+                category: sp::ViolationCategory::ImproperFees as i32,
+                description: format!("Fees without training {n}"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        "GetViolation" => get_violation(sp::GetViolationRequest { name: p.violation.clone() });
+        "ListViolations" => list_violations(sp::ListViolationsRequest {
+            province: "44".into(),
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.violations.iter().any(|v| v.name == p.violation);
+        "DecideViolation" => decide_violation(sp::DecideViolationRequest {
+            name: p.violation.clone(),
+            decision: Some(warning()),
+        });
+        "CloseViolation" => close_violation(sp::CloseViolationRequest {
+            name: p.violation.clone(),
+            closure: sp::ClosureKind::Rectified as i32,
+            reason: "Fees refunded to every learner".into(),
+        });
+        "AppealViolation" => appeal_violation(sp::AppealViolationRequest {
+            name: p.violation.clone(),
+            text: "The course was held; attendance sheets attached".into(),
+        });
+        "ListViolationAuditEntries" => list_violation_audit_entries(
+            sp::ListViolationAuditEntriesRequest { name: p.violation.clone() }
+        );
+        "ListNotifications" => list_notifications(sp::ListNotificationsRequest {
+            employer: w.employer.clone(),
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.notifications.iter().any(|x| x.name == p.notification);
+        "AcknowledgeNotification" => acknowledge_notification(
+            sp::AcknowledgeNotificationRequest { name: p.notification.clone() }
+        );
+        "GetOutboxStatus" => get_outbox_status(sp::GetOutboxStatusRequest {});
+        "ReportQualityResult" => report_quality_result(sp::ReportQualityResultRequest {
+            institution: p.institution.clone(),
+            period: "2026".into(),
+            grade: "D".into(),
+            score: 41.0,
+            model_version: "national-2026.2".into(),
+            finding: String::new(),
+            compute_time: None,
+        });
+        "WithdrawQualityResult" => withdraw_quality_result(sp::WithdrawQualityResultRequest {
+            institution: p.institution.clone(),
+            period: "2026".into(),
+            grade: "B".into(),
+            score: 75.0,
+            model_version: "national-2026.2".into(),
+            compute_time: None,
+        });
+        "CreateReferral" => create_referral(referral());
+        "ResolveReferral" => resolve_referral(sp::ResolveReferralRequest {
+            name: p.referral.clone(),
+            outcome: "Demerit recorded by the discipline body".into(),
+        });
+        "ListReferrals" => list_referrals(sp::ListReferralsRequest {
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.referrals.iter().any(|x| x.name == p.referral);
+        "GetInstitutionRecord" => get_institution_record(sp::GetInstitutionRecordRequest {
+            name: format!("{}/supervisionRecord", p.institution),
+        }) shown |r| r.institution == p.institution;
+    )
+}
+
+/// The calls of the inspections (Art. 24), each about the inspection
+/// prepared for it.
+async fn call_inspections(
+    rpc: &str,
+    c: &mut ce_proto::supervision::supervision_service_client::SupervisionServiceClient<Channel>,
+    p: &Prepared,
+    n: u64,
+    token: &Option<String>,
+    id: &str,
+) -> Outcome {
+    use ce_proto::supervision as sp;
+    calls!(rpc, c, token, id;
+        "CreateInspection" => create_inspection(new_inspection(n));
+        "GetInspection" => get_inspection(sp::GetInspectionRequest { name: p.inspection.clone() });
+        "ListInspections" => list_inspections(sp::ListInspectionsRequest {
+            province: "44".into(),
+            page_size: 1000,
+            ..Default::default()
+        }) shown |r| r.inspections.iter().any(|i| i.name == p.inspection);
+        "DrawInspectionSample" => draw_inspection_sample(draw(&p.inspection));
+        "CommitInspectionDraw" => commit_inspection_draw(sp::CommitInspectionDrawRequest {
+            name: p.inspection.clone(),
+            target_count: 1,
+            roster: vec!["inspector-1".into()],
+            inspector_count: 1,
+        });
+        "VerifyInspectionDraw" => verify_inspection_draw(sp::VerifyInspectionDrawRequest {
+            name: p.inspection.clone(),
+            seed_hex: String::new(),
+        }) shown |r| r.matches;
+        "RecordInspectionFinding" => record_inspection_finding(
+            sp::RecordInspectionFindingRequest {
+                name: p.inspection.clone(),
+                finding: Some(sp::Finding {
+                    target: p.target.clone(),
+                    outcome: sp::FindingOutcome::Compliant as i32,
+                    text: "Records complete".into(),
                     ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetViolation" => outcome(
-            c.get_violation(request(
-                sp::GetViolationRequest {
-                    name: p.violation.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListViolations" => outcome(
-            c.list_violations(request(
-                sp::ListViolationsRequest {
-                    province: "44".into(),
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.violations.iter().any(|v| v.name == p.violation),
-        ),
-        "DecideViolation" => outcome(
-            c.decide_violation(request(
-                sp::DecideViolationRequest {
-                    name: p.violation.clone(),
-                    decision: Some(warning()),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CloseViolation" => outcome(
-            c.close_violation(request(
-                sp::CloseViolationRequest {
-                    name: p.violation.clone(),
-                    closure: sp::ClosureKind::Rectified as i32,
-                    reason: "Fees refunded to every learner".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "AppealViolation" => outcome(
-            c.appeal_violation(request(
-                sp::AppealViolationRequest {
-                    name: p.violation.clone(),
-                    text: "The course was held; attendance sheets attached".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListViolationAuditEntries" => outcome(
-            c.list_violation_audit_entries(request(
-                sp::ListViolationAuditEntriesRequest {
-                    name: p.violation.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListNotifications" => outcome(
-            c.list_notifications(request(
-                sp::ListNotificationsRequest {
-                    employer: w.employer.clone(),
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.notifications.iter().any(|x| x.name == p.notification),
-        ),
-        "AcknowledgeNotification" => outcome(
-            c.acknowledge_notification(request(
-                sp::AcknowledgeNotificationRequest {
-                    name: p.notification.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetOutboxStatus" => outcome(
-            c.get_outbox_status(request(sp::GetOutboxStatusRequest {}, token, id))
-                .await,
-            |_| true,
-        ),
-        "ReportQualityResult" => outcome(
-            c.report_quality_result(request(
-                sp::ReportQualityResultRequest {
-                    institution: p.institution.clone(),
-                    period: "2026".into(),
-                    grade: "D".into(),
-                    score: 41.0,
-                    model_version: "national-2026.2".into(),
-                    finding: String::new(),
-                    compute_time: None,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "WithdrawQualityResult" => outcome(
-            c.withdraw_quality_result(request(
-                sp::WithdrawQualityResultRequest {
-                    institution: p.institution.clone(),
-                    period: "2026".into(),
-                    grade: "B".into(),
-                    score: 75.0,
-                    model_version: "national-2026.2".into(),
-                    compute_time: None,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CreateInspection" => outcome(
-            c.create_inspection(request(
-                sp::CreateInspectionRequest {
-                    inspection: Some(sp::Inspection {
-                        title: format!("Random inspection {n}"),
-                        province: "44".into(),
-                        field: Field::Construction as i32,
-                        target_kind: sp::TargetKind::Institutions as i32,
-                        start_date: date(2026, 11, 1),
-                        end_date: date(2026, 12, 15),
-                        ..Default::default()
-                    }),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "GetInspection" => outcome(
-            c.get_inspection(request(
-                sp::GetInspectionRequest {
-                    name: p.inspection.clone(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListInspections" => outcome(
-            c.list_inspections(request(
-                sp::ListInspectionsRequest {
-                    province: "44".into(),
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.inspections.iter().any(|i| i.name == p.inspection),
-        ),
-        "DrawInspectionSample" => outcome(
-            c.draw_inspection_sample(request(
-                sp::DrawInspectionSampleRequest {
-                    name: p.inspection.clone(),
-                    target_count: 1,
-                    roster: vec!["inspector-1".into()],
-                    inspector_count: 1,
-                    seed: 0,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CommitInspectionDraw" => outcome(
-            c.commit_inspection_draw(request(
-                sp::CommitInspectionDrawRequest {
-                    name: p.inspection.clone(),
-                    target_count: 1,
-                    roster: vec!["inspector-1".into()],
-                    inspector_count: 1,
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "VerifyInspectionDraw" => outcome(
-            c.verify_inspection_draw(request(
-                sp::VerifyInspectionDrawRequest {
-                    name: p.inspection.clone(),
-                    seed_hex: String::new(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.matches,
-        ),
-        "RecordInspectionFinding" => outcome(
-            c.record_inspection_finding(request(
-                sp::RecordInspectionFindingRequest {
-                    name: p.inspection.clone(),
-                    finding: Some(sp::Finding {
-                        target: p.target.clone(),
-                        outcome: sp::FindingOutcome::Compliant as i32,
-                        text: "Records complete".into(),
-                        ..Default::default()
-                    }),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "PublishInspection" => outcome(
-            c.publish_inspection(request(
-                sp::PublishInspectionRequest {
-                    name: p.inspection.clone(),
-                    outcome: "All compliant".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "CreateReferral" => outcome(
-            c.create_referral(request(referral(), token, id)).await,
-            |_| true,
-        ),
-        "ResolveReferral" => outcome(
-            c.resolve_referral(request(
-                sp::ResolveReferralRequest {
-                    name: p.referral.clone(),
-                    outcome: "Demerit recorded by the discipline body".into(),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |_| true,
-        ),
-        "ListReferrals" => outcome(
-            c.list_referrals(request(
-                sp::ListReferralsRequest {
-                    page_size: 1000,
-                    ..Default::default()
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.referrals.iter().any(|x| x.name == p.referral),
-        ),
-        "GetInstitutionRecord" => outcome(
-            c.get_institution_record(request(
-                sp::GetInstitutionRecordRequest {
-                    name: format!("{}/supervisionRecord", p.institution),
-                },
-                token,
-                id,
-            ))
-            .await,
-            |r| r.institution == p.institution,
-        ),
-        other => panic!("no call for {other}: add one beside its row"),
-    }
+                }),
+            }
+        );
+        "PublishInspection" => publish_inspection(sp::PublishInspectionRequest {
+            name: p.inspection.clone(),
+            outcome: "All compliant".into(),
+        });
+    )
 }
 
 async fn supervision_admits_exactly_whom_its_table_names(b: Backend) {
@@ -681,14 +548,12 @@ async fn supervision_admits_exactly_whom_its_table_names(b: Backend) {
     let seminar = ce_tests::world::create_activity(&mut env.registry.province("44"), seminar).await;
     let sw = SupervisionWorld { w, seminar };
     let mut found = Findings::new("supervision", ::supervision::migrations);
-    for row in SUPERVISION {
-        for &who in ALL {
+    found
+        .sweep(&env.registry.place, SUPERVISION, async |row, who, id| {
             let token = token_of(&env.registry, &sw.w, who);
-            let id = Findings::request_id(row.rpc, who);
-            let got = call_supervision(row.rpc, &env, &sw, &token, &id).await;
-            found.note(&env.registry.place, row, who, got, &id);
-        }
-    }
+            call_supervision(row.rpc, &env, &sw, &token, id).await
+        })
+        .await;
     found.assert_clean();
 }
 
