@@ -245,9 +245,34 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     assert_eq!(value("public"), "30.00");
     assert_eq!(doc["credentialSubject"]["complete"], true);
 
-    // An employer checks it: valid, whatever the formatting.
     let mut employer = w.env.employer(&w.employer);
-    let verify = |credential: String| VerifyHourCertificateRequest { credential };
+    verified_whatever_the_formatting_unless_tampered_with(&mut employer, &doc, &cert).await;
+    revoked_with_its_project(&w, &mut employer, project, &cert, status).await;
+
+    // The first certificate, of the empty year, was superseded when the
+    // year's hours arrived.
+    let v =
+        ce_tests::answer(employer.verify_hour_certificate(verify(empty.credential.clone()))).await;
+    assert_eq!(v.verdict, Verdict::Revoked as i32);
+    assert!(
+        v.revocation_reason
+            .starts_with("superseded: the year's figures changed on 2026-11-25 by hourRecords/"),
+        "{}",
+        v.revocation_reason
+    );
+}
+
+/// The request that asks whether `credential` holds.
+fn verify(credential: String) -> VerifyHourCertificateRequest {
+    VerifyHourCertificateRequest { credential }
+}
+
+/// An employer checks it: valid, whatever the formatting; raised hours or another's name break it.
+async fn verified_whatever_the_formatting_unless_tampered_with(
+    employer: &mut ce_tests::Crediting,
+    doc: &serde_json::Value,
+    cert: &HourCertificate,
+) {
     let v = ce_tests::answer(
         employer.verify_hour_certificate(verify(serde_json::to_string(&doc).unwrap())),
     )
@@ -275,8 +300,16 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
     assert_eq!(v.verdict, Verdict::Tampered as i32);
     let err = ce_tests::refusal(employer.verify_hour_certificate(verify("not json".into()))).await;
     assert_eq!(bad_fields(&err), ["credential"]);
+}
 
-    // Art. 27: the project is revoked; the year falls short and the certificate is revoked.
+/// Art. 27: the project is revoked; the year falls short and the certificate is revoked.
+async fn revoked_with_its_project(
+    w: &World,
+    employer: &mut ce_tests::Crediting,
+    project: HourRecord,
+    cert: &HourCertificate,
+    status: String,
+) {
     ce_tests::answer(
         w.env
             .province("44")
@@ -319,18 +352,6 @@ async fn a_certificate_verifies_detects_tampering_and_is_revoked_with_its_record
         ce_tests::answer(employer.verify_hour_certificate(verify(after.credential.clone()))).await;
     assert_eq!(v.verdict, Verdict::Valid as i32, "{}", v.reason);
     assert!(v.reason.contains("not complete"), "{}", v.reason);
-
-    // The first certificate, of the empty year, was superseded when the
-    // year's hours arrived.
-    let v =
-        ce_tests::answer(employer.verify_hour_certificate(verify(empty.credential.clone()))).await;
-    assert_eq!(v.verdict, Verdict::Revoked as i32);
-    assert!(
-        v.revocation_reason
-            .starts_with("superseded: the year's figures changed on 2026-11-25 by hourRecords/"),
-        "{}",
-        v.revocation_reason
-    );
 }
 
 async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance(b: Backend) {
@@ -395,22 +416,7 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
     .await;
     let channel = january.channel().await;
     let mut guangdong = as_role(&w, &channel, ce_tests::department("44", "hrss-44-clerk"));
-    // A province closes only its own year.
-    let err = ce_tests::refusal(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
-        year,
-        province: "11".into(),
-    }))
-    .await;
-    assert_eq!(err.code(), Code::PermissionDenied);
-    let employer = ce_tests::member(Role::Employer, &w.employer, "employer-clerk");
-    let err = ce_tests::refusal(as_role(&w, &channel, employer).sweep_annual_statuses(
-        SweepAnnualStatusesRequest {
-            year,
-            ..Default::default()
-        },
-    ))
-    .await;
-    assert_eq!(err.code(), Code::PermissionDenied);
+    a_province_closes_only_its_own_year(&w, &channel, &mut guangdong, year).await;
 
     let swept = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
         year,
@@ -424,6 +430,46 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
         (swept.reassessed, swept.created, swept.non_compliant),
         (2, 1, 3)
     );
+    every_non_compliant_engineer_is_counted_and_listed(&mut guangdong).await;
+    // Sweeping again changes nothing and creates nothing.
+    let again = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
+        year,
+        province: String::new(),
+    }))
+    .await;
+    assert_eq!(again.created, 0);
+    assert_eq!(again.non_compliant, swept.non_compliant);
+
+    statistics_are_scoped_like_lists(&w).await;
+}
+
+/// A province closes only its own year, and an employer none.
+async fn a_province_closes_only_its_own_year(
+    w: &World,
+    channel: &tonic::transport::Channel,
+    guangdong: &mut ce_tests::Crediting,
+    year: i32,
+) {
+    // A province closes only its own year.
+    let err = ce_tests::refusal(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
+        year,
+        province: "11".into(),
+    }))
+    .await;
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let employer = ce_tests::member(Role::Employer, &w.employer, "employer-clerk");
+    let err = ce_tests::refusal(as_role(w, channel, employer).sweep_annual_statuses(
+        SweepAnnualStatusesRequest {
+            year,
+            ..Default::default()
+        },
+    ))
+    .await;
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+/// The statistics count all three engineers non-compliant, and listing them finds all three.
+async fn every_non_compliant_engineer_is_counted_and_listed(guangdong: &mut ce_tests::Crediting) {
     let stats = ce_tests::answer(guangdong.get_compliance_statistics(
         GetComplianceStatisticsRequest {
             year: 2026,
@@ -458,15 +504,10 @@ async fn closing_a_year_lists_engineers_who_registered_nothing_and_counts_compli
             .iter()
             .all(|s| s.shortfall_total_hours >= 84.0)
     );
-    // Sweeping again changes nothing and creates nothing.
-    let again = ce_tests::answer(guangdong.sweep_annual_statuses(SweepAnnualStatusesRequest {
-        year,
-        province: String::new(),
-    }))
-    .await;
-    assert_eq!(again.created, 0);
-    assert_eq!(again.non_compliant, swept.non_compliant);
+}
 
+/// Statistics are scoped like lists: an employer sees its own staff only.
+async fn statistics_are_scoped_like_lists(w: &World) {
     // Statistics are scoped like lists: an employer sees its own staff only.
     let err = ce_tests::refusal(w.env.institution(&w.institution).get_compliance_statistics(
         GetComplianceStatisticsRequest {

@@ -109,22 +109,9 @@ async fn listed(c: &mut ce_tests::Crediting, year: i32, province: &str) -> Vec<(
 }
 
 async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: Backend) {
-    let now = Arc::new(AtomicI64::new(at(time::macros::date!(2026 - 11 - 25), 12)));
-    let registry = RegistryEnv::start_with_clock(Place::new(b), {
-        let now = now.clone();
-        Arc::new(move || now.load(Ordering::SeqCst))
-    })
-    .await;
     // 2026 in Guangdong, with a crediting that does not follow the registry.
-    let service = crediting_following(&registry, time::macros::date!(2026 - 11 - 25), 0).await;
-    let channel = service.channel().await;
-    let w = world_in(CreditingEnv {
-        registry,
-        service,
-        channel,
-    })
-    .await;
-    let (registry, engineer, pearl_river) = (&w.env.registry, &w.engineer, &w.employer);
+    let (w, now) = world_on_a_clock(b).await;
+    let (registry, engineer) = (&w.env.registry, &w.engineer);
     let huangpu = new_employer(registry, "31", "Huangpu Grid").await;
     let seminar_2027 = seminar_2027(registry).await;
     // The department grants 24 hours.
@@ -164,10 +151,49 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     now.store(at(time::macros::date!(2027 - 01 - 01), 3), Ordering::SeqCst);
     move_engineer(registry, engineer, Some("31"), &huangpu).await;
 
+    the_year_follows_them_to_shanghai(&w, &mut ministry, &follows_channel, &huangpu).await;
+    aggregators_see_the_year_move_once(&mut ministry, feed_head, engineer).await;
+
+    // Crediting stopped: another Shanghai employer takes the engineer on
+    // meanwhile. Crediting back resumes from its stored cursor and applies
+    // that change, and only that one.
+    follows.stop().await;
+    also.stop().await;
+    let back = a_move_made_while_down_is_applied_once(&w, &now, &huangpu, feed_head).await;
+    the_year_spent_in_guangdong_stays_there(&w, &back.channel().await).await;
+}
+
+/// The world on a registry whose clock the test sets (from 2026-11-25), and a crediting not following it.
+async fn world_on_a_clock(b: Backend) -> (World, Arc<AtomicI64>) {
+    let now = Arc::new(AtomicI64::new(at(time::macros::date!(2026 - 11 - 25), 12)));
+    let registry = RegistryEnv::start_with_clock(Place::new(b), {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    })
+    .await;
+    let service = crediting_following(&registry, time::macros::date!(2026 - 11 - 25), 0).await;
+    let channel = service.channel().await;
+    let w = world_in(CreditingEnv {
+        registry,
+        service,
+        channel,
+    })
+    .await;
+    (w, now)
+}
+
+/// Nobody reads the year: Shanghai's list gains it, with its hours, and 2026 stays in Guangdong.
+async fn the_year_follows_them_to_shanghai(
+    w: &World,
+    ministry: &mut ce_tests::Crediting,
+    follows_channel: &tonic::transport::Channel,
+    huangpu: &str,
+) {
+    let (engineer, pearl_river) = (&w.engineer, &w.employer);
     // Nobody reads the year: Shanghai's list gains it once crediting has
     // read the registry's change.
     let started = Instant::now();
-    while listed(&mut ministry, 2027, "31").await.is_empty() {
+    while listed(ministry, 2027, "31").await.is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the move never reached Shanghai's list"
@@ -175,15 +201,15 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
-        listed(&mut ministry, 2027, "31").await,
+        listed(ministry, 2027, "31").await,
         [(engineer.clone(), "31".to_owned())]
     );
     assert!(
-        listed(&mut ministry, 2027, "44").await.is_empty(),
+        listed(ministry, 2027, "44").await.is_empty(),
         "no longer Guangdong's to chase"
     );
     // Shanghai's department and the new employer find it; the old employer does not.
-    let mut shanghai = as_role(&w, &follows_channel, province("31"));
+    let mut shanghai = as_role(w, follows_channel, province("31"));
     let year = year_of(&mut shanghai, engineer, 2027).await.unwrap();
     assert_eq!(
         (year.province.as_str(), year.total_hours),
@@ -192,7 +218,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     assert_eq!(
         listed(
-            &mut as_role(&w, &follows_channel, employer(&huangpu)),
+            &mut as_role(w, follows_channel, employer(huangpu)),
             2027,
             ""
         )
@@ -201,7 +227,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     assert!(
         listed(
-            &mut as_role(&w, &follows_channel, employer(pearl_river)),
+            &mut as_role(w, follows_channel, employer(pearl_river)),
             2027,
             ""
         )
@@ -210,14 +236,22 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     );
     // 2026 was spent in Guangdong and stays there.
     assert_eq!(
-        listed(&mut ministry, 2026, "44").await,
+        listed(ministry, 2026, "44").await,
         [(engineer.clone(), "44".to_owned())]
     );
-    assert!(listed(&mut ministry, 2026, "31").await.is_empty());
+    assert!(listed(ministry, 2026, "31").await.is_empty());
+}
+
+/// Aggregators see the year move, once, under the new province, though both replicas applied it.
+async fn aggregators_see_the_year_move_once(
+    ministry: &mut ce_tests::Crediting,
+    feed_head: i64,
+    engineer: &str,
+) {
     // Aggregators see the year move, once, under the new province, though
     // both replicas applied the change.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (after, _) = aggregation::read_all(&mut ministry, feed_head, 1000).await;
+    let (after, _) = aggregation::read_all(ministry, feed_head, 1000).await;
     let moved: Vec<(i32, &str, &str)> = after
         .iter()
         .map(|c| (c.kind, c.resource.as_str(), c.province.as_str()))
@@ -230,12 +264,16 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
             "31"
         )]
     );
+}
 
-    // Crediting stopped: another Shanghai employer takes the engineer on
-    // meanwhile. Crediting back resumes from its stored cursor and applies
-    // that change, and only that one.
-    follows.stop().await;
-    also.stop().await;
+/// Another employer takes the engineer on while crediting is down; crediting back applies that change only.
+async fn a_move_made_while_down_is_applied_once(
+    w: &World,
+    now: &AtomicI64,
+    huangpu: &str,
+    feed_head: i64,
+) -> ce_tests::Service {
+    let (registry, engineer) = (&w.env.registry, &w.engineer);
     let minhang = new_employer(registry, "31", "Minhang Power").await;
     now.store(
         at(time::macros::date!(2027 - 08 - 01), 12),
@@ -244,7 +282,7 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
     move_engineer(registry, engineer, None, &minhang).await;
     let back = crediting_following(registry, time::macros::date!(2027 - 08 - 02), 1).await;
     let back_channel = back.channel().await;
-    let mut new_employer_view = as_role(&w, &back_channel, employer(&minhang));
+    let mut new_employer_view = as_role(w, &back_channel, employer(&minhang));
     let started = Instant::now();
     while listed(&mut new_employer_view, 2027, "").await.is_empty() {
         assert!(
@@ -254,16 +292,12 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
-        listed(
-            &mut as_role(&w, &back_channel, employer(&huangpu)),
-            2027,
-            ""
-        )
-        .await
-        .is_empty()
+        listed(&mut as_role(w, &back_channel, employer(huangpu)), 2027, "")
+            .await
+            .is_empty()
     );
     let mut ministry = as_role(
-        &w,
+        w,
         &back_channel,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
@@ -278,11 +312,25 @@ async fn an_engineers_years_from_the_move_on_follow_them_to_another_province(b: 
         ],
         "the first move is not applied again"
     );
+    back
+}
+
+/// 2026 ended in Guangdong and, reassessed when read, stays on Guangdong's list.
+async fn the_year_spent_in_guangdong_stays_there(
+    w: &World,
+    back_channel: &tonic::transport::Channel,
+) {
+    let engineer = &w.engineer;
+    let mut ministry = as_role(
+        w,
+        back_channel,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
+    );
     // 2026 ended in Guangdong, and nobody has closed it yet. Read now, it
     // is reassessed where it was spent: Guangdong still reads it, and it
     // stays on Guangdong's list.
     let spent = year_of(
-        &mut as_role(&w, &back_channel, province("44")),
+        &mut as_role(w, back_channel, province("44")),
         engineer,
         2026,
     )
@@ -307,23 +355,10 @@ both_backends!(an_engineers_years_from_the_move_on_follow_them_to_another_provin
 /// to Shanghai, stores the year under Shanghai. And a place the registry
 /// gives that is newer than any change applied yet is stored as it is.
 async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_went(b: Backend) {
-    let now = Arc::new(AtomicI64::new(at(time::macros::date!(2026 - 11 - 25), 12)));
-    let registry = RegistryEnv::start_with_clock(Place::new(b), {
-        let now = now.clone();
-        Arc::new(move || now.load(Ordering::SeqCst))
-    })
-    .await;
     let today = time::macros::date!(2026 - 11 - 25);
     // The replica that does not follow the registry, and keeps what it
     // looked up for a while.
-    let service = crediting_following(&registry, today, 0).await;
-    let channel = service.channel().await;
-    let w = world_in(CreditingEnv {
-        registry,
-        service,
-        channel,
-    })
-    .await;
+    let (w, now) = world_on_a_clock(b).await;
     let (registry, engineer) = (&w.env.registry, &w.engineer);
     let huangpu = new_employer(registry, "31", "Huangpu Grid").await;
     let later_seminar = seminar(registry, "44", date(2026, 6, 1), date(2026, 6, 2)).await;
@@ -342,9 +377,27 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     // applies the move.
     now.store(at(time::macros::date!(2026 - 11 - 26), 9), Ordering::SeqCst);
     move_engineer(registry, engineer, Some("31"), &huangpu).await;
+    another_replica_applies_the_move(&w, today, looked_up).await;
+
+    the_replica_that_has_not_heard_stores_the_year_where_they_went(&w, &later_seminar, &huangpu)
+        .await;
+    guangdong_is_refused_and_shanghai_answered(&w).await;
+    the_employer_they_are_with_certifies_a_deferral(&w, &huangpu).await;
+    assert!(
+        looked_up.elapsed() < Duration::from_secs(25),
+        "the replica's registry cache may have expired: what it answered shows nothing"
+    );
+
+    a_fresh_look_up_stores_the_year_under_the_newer_place(&w, today, &shanghai_seminar, &huangpu)
+        .await;
+}
+
+/// A replica following the registry applies the move to Shanghai within 15 s of the look-up.
+async fn another_replica_applies_the_move(w: &World, today: time::Date, looked_up: Instant) {
+    let registry = &w.env.registry;
     let follows = crediting_following(registry, today, 1).await;
     let mut ministry = as_role(
-        &w,
+        w,
         &follows.channel().await,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
@@ -356,7 +409,15 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     follows.stop().await;
+}
 
+/// The replica that has not heard registers Guangdong's grants there, but stores the year with Shanghai.
+async fn the_replica_that_has_not_heard_stores_the_year_where_they_went(
+    w: &World,
+    later_seminar: &str,
+    huangpu: &str,
+) {
+    let (registry, engineer) = (&w.env.registry, &w.engineer);
     // The first replica has not heard: it takes Guangdong's grant of 16
     // more hours (the record is registered in Guangdong), but the year is
     // stored where the engineer went.
@@ -365,7 +426,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         .province("44")
         .create_hour_record(create(face_to_face(
             engineer,
-            &later_seminar,
+            later_seminar,
             date(2026, 6, 1),
             2,
             8.0,
@@ -396,7 +457,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         "{answers:?}"
     );
     let mut ministry = as_role(
-        &w,
+        w,
         &w.env.channel,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
@@ -412,13 +473,18 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     );
     assert!(listed(&mut ministry, 2026, "44").await.is_empty());
     assert_eq!(
-        listed(
-            &mut as_role(&w, &w.env.channel, employer(&huangpu)),
-            2026,
-            ""
-        )
-        .await,
+        listed(&mut as_role(w, &w.env.channel, employer(huangpu)), 2026, "").await,
         [(engineer.clone(), "31".to_owned())]
+    );
+}
+
+/// Nor does the replica answer Guangdong for the engineer's years, while Shanghai is answered.
+async fn guangdong_is_refused_and_shanghai_answered(w: &World) {
+    let engineer = &w.engineer;
+    let mut ministry = as_role(
+        w,
+        &w.env.channel,
+        ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
     // Nor does the replica answer Guangdong for the engineer's years: not
     // the year stored under Shanghai, nor one it assesses now.
@@ -445,13 +511,18 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
     // Shanghai, which the replica's cache does not name yet, is answered
     // (2027 is still not stored: a read writes nothing).
     let shanghai_reads = year_of(
-        &mut as_role(&w, &w.env.channel, province("31")),
+        &mut as_role(w, &w.env.channel, province("31")),
         engineer,
         2027,
     )
     .await
     .expect("Shanghai covers the engineer now");
     assert_eq!(shanghai_reads.province, "31");
+}
+
+/// A deferral is certified by the employer the engineer is with now, not the one they left.
+async fn the_employer_they_are_with_certifies_a_deferral(w: &World, huangpu: &str) {
+    let engineer = &w.engineer;
     // A deferral is certified by the employer the engineer is with now:
     // the one they left is refused, Huangpu is not.
     let deferral = || CreateDeferralRequest {
@@ -462,32 +533,37 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
             ..Default::default()
         }),
     };
-    let refused = as_role(&w, &w.env.channel, employer(&w.employer))
+    let refused = as_role(w, &w.env.channel, employer(&w.employer))
         .create_deferral(deferral())
         .await
         .expect_err("the engineer has left this employer");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
-    let certified = as_role(&w, &w.env.channel, employer(&huangpu))
+    let certified = as_role(w, &w.env.channel, employer(huangpu))
         .create_deferral(deferral())
         .await
         .expect("Huangpu employs the engineer now")
         .into_inner();
     assert_eq!(certified.certified_by, huangpu);
-    assert!(
-        looked_up.elapsed() < Duration::from_secs(25),
-        "the replica's registry cache may have expired: what it answered shows nothing"
-    );
+}
 
+/// A replica looking the engineer up afresh stores the year under the place newer than any change applied.
+async fn a_fresh_look_up_stores_the_year_under_the_newer_place(
+    w: &World,
+    today: time::Date,
+    shanghai_seminar: &str,
+    huangpu: &str,
+) {
+    let (registry, engineer) = (&w.env.registry, &w.engineer);
     // Huangpu lets the engineer go, and nothing follows the registry now.
     // A replica that looks the engineer up afresh has a place newer than
     // the last change applied, and stores the year under it.
     move_engineer(registry, engineer, None, "").await;
     let fresh = crediting_following(registry, today, 0).await;
     let fresh_channel = fresh.channel().await;
-    as_role(&w, &fresh_channel, province("31"))
+    as_role(w, &fresh_channel, province("31"))
         .create_hour_record(create(face_to_face(
             engineer,
-            &shanghai_seminar,
+            shanghai_seminar,
             date(2026, 9, 1),
             1,
             8.0,
@@ -495,7 +571,7 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         .await
         .unwrap();
     let mut ministry = as_role(
-        &w,
+        w,
         &fresh_channel,
         ce_tests::token(Role::Ministry, "ministry-clerk"),
     );
@@ -504,13 +580,9 @@ async fn a_write_that_looked_the_engineer_up_before_the_move_lands_where_they_we
         [(engineer.clone(), "31".to_owned())]
     );
     assert!(
-        listed(
-            &mut as_role(&w, &fresh_channel, employer(&huangpu)),
-            2026,
-            ""
-        )
-        .await
-        .is_empty(),
+        listed(&mut as_role(w, &fresh_channel, employer(huangpu)), 2026, "")
+            .await
+            .is_empty(),
         "the employer the engineer left no longer has the year"
     );
 }

@@ -175,29 +175,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     )
     .await;
 
-    // The employer certifies an illness for 2026; another employer cannot.
-    let deferral = Deferral {
-        engineer: w.engineer.clone(),
-        year: 2026,
-        reason: DeferralReason::Illness as i32,
-        ..Default::default()
-    };
-    let err = ce_tests::refusal(w.env.employer("employers/someone-else").create_deferral(
-        CreateDeferralRequest {
-            deferral: Some(deferral.clone()),
-        },
-    ))
-    .await;
-    assert_eq!(err.code(), Code::PermissionDenied);
-    let d = ce_tests::answer(
-        w.env
-            .employer(&w.employer)
-            .create_deferral(CreateDeferralRequest {
-                deferral: Some(deferral.clone()),
-            }),
-    )
-    .await;
-    assert_eq!(d.certified_by, w.employer);
+    the_employer_certifies_an_illness(&w).await;
 
     // March 2027: 2026 is over, short, and deferred.
     let later = crediting_on(&w, time::macros::date!(2027 - 03 - 01)).await;
@@ -211,45 +189,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     assert_eq!(deferred.state, AnnualState::Deferred as i32);
     assert_eq!(deferred.shortfall_total_hours, 80.0);
 
-    // 2027 records: a sole project (40), a sole book (30), 40 public online hours.
-    let mut records = Vec::new();
-    for (kind, id, day) in [
-        (conversion::Kind::ResearchSole, "GD-2027-1", 10),
-        (conversion::Kind::BookSole, "978-7-5000-0000-1", 15),
-    ] {
-        let mut r = conversion(&w.engineer, kind, id);
-        if let Some(A::Conversion(c)) = &mut r.activity {
-            c.date = date(2027, 2, day);
-        }
-        let r = ce_tests::answer(me.create_hour_record(create(r))).await;
-        credits::confirm(&mut hrss, &r.name).await;
-        records.push(r.name);
-    }
-    let online = reg::Activity {
-        title: "Public subjects 2027".into(),
-        subject_category: SubjectCategory::Public as i32,
-        delivery_mode: DeliveryMode::Online as i32,
-        field: 0,
-        ..ce_tests::world::activity("44", date(2027, 1, 5), date(2027, 2, 20), 1.0)
-    };
-    let online = ce_tests::world::create_activity(&mut w.env.registry.province("44"), online).await;
-    let granted = credits::record(
-        &mut hrss,
-        HourRecord {
-            engineer: w.engineer.clone(),
-            registry_activity: online,
-            activity: Some(A::Online(OnlineTraining {
-                subject_category: SubjectCategory::Public as i32,
-                start_date: date(2027, 1, 5),
-                end_date: date(2027, 2, 20),
-                hours: 40.0,
-                ..Default::default()
-            })),
-            ..Default::default()
-        },
-    )
-    .await;
-    records.push(granted.name);
+    let records = records_of_2027(&w, &mut me, &mut hrss).await;
 
     let err = ce_tests::refusal(me.designate_make_up(DesignateMakeUpRequest {
         name: records[0].clone(),
@@ -278,36 +218,7 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
     assert_eq!(y2027.total_hours, 20.0);
     assert_eq!(y2027.state, AnnualState::InProgress as i32);
 
-    // The engineer's history: both years, oldest first.
-    let history = ce_tests::answer(me.list_annual_statuses(ListAnnualStatusesRequest {
-        engineer: w.engineer.clone(),
-        ..Default::default()
-    }))
-    .await
-    .annual_statuses;
-    assert_eq!(
-        history
-            .iter()
-            .map(|s| (s.year, s.state))
-            .collect::<Vec<_>>(),
-        vec![
-            (2026, AnnualState::MadeUp as i32),
-            (2027, AnnualState::InProgress as i32)
-        ]
-    );
-    // Nobody else's.
-    let err = as_role(
-        &w,
-        &channel,
-        ce_tests::token(Role::Engineer, "engineers/someone-else"),
-    )
-    .list_annual_statuses(ListAnnualStatusesRequest {
-        engineer: w.engineer.clone(),
-        ..Default::default()
-    })
-    .await
-    .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied);
+    the_history_shows_both_years_to_the_engineer_only(&w, &mut me, &channel).await;
 
     // A certificate of the made-up 2026 no longer stands once the book that
     // made it up is revoked (Art. 20, 27), though the book was filed in 2027.
@@ -335,6 +246,116 @@ async fn a_deferred_year_is_made_up_the_next_year_and_nothing_counts_twice(b: Ba
         after.total_hours, 90.0,
         "10 + 40 + 40 without the book's 10"
     );
+}
+
+/// The employer certifies an illness for 2026; another employer cannot.
+async fn the_employer_certifies_an_illness(w: &World) {
+    let deferral = Deferral {
+        engineer: w.engineer.clone(),
+        year: 2026,
+        reason: DeferralReason::Illness as i32,
+        ..Default::default()
+    };
+    let err = ce_tests::refusal(w.env.employer("employers/someone-else").create_deferral(
+        CreateDeferralRequest {
+            deferral: Some(deferral.clone()),
+        },
+    ))
+    .await;
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let d = ce_tests::answer(
+        w.env
+            .employer(&w.employer)
+            .create_deferral(CreateDeferralRequest {
+                deferral: Some(deferral.clone()),
+            }),
+    )
+    .await;
+    assert_eq!(d.certified_by, w.employer);
+}
+
+/// 2027's records: a sole project (40), a sole book (30), 40 public online hours; their names.
+async fn records_of_2027(
+    w: &World,
+    me: &mut ce_tests::Crediting,
+    hrss: &mut ce_tests::Crediting,
+) -> Vec<String> {
+    let mut records = Vec::new();
+    for (kind, id, day) in [
+        (conversion::Kind::ResearchSole, "GD-2027-1", 10),
+        (conversion::Kind::BookSole, "978-7-5000-0000-1", 15),
+    ] {
+        let mut r = conversion(&w.engineer, kind, id);
+        if let Some(A::Conversion(c)) = &mut r.activity {
+            c.date = date(2027, 2, day);
+        }
+        let r = ce_tests::answer(me.create_hour_record(create(r))).await;
+        credits::confirm(hrss, &r.name).await;
+        records.push(r.name);
+    }
+    let online = reg::Activity {
+        title: "Public subjects 2027".into(),
+        subject_category: SubjectCategory::Public as i32,
+        delivery_mode: DeliveryMode::Online as i32,
+        field: 0,
+        ..ce_tests::world::activity("44", date(2027, 1, 5), date(2027, 2, 20), 1.0)
+    };
+    let online = ce_tests::world::create_activity(&mut w.env.registry.province("44"), online).await;
+    let granted = credits::record(
+        hrss,
+        HourRecord {
+            engineer: w.engineer.clone(),
+            registry_activity: online,
+            activity: Some(A::Online(OnlineTraining {
+                subject_category: SubjectCategory::Public as i32,
+                start_date: date(2027, 1, 5),
+                end_date: date(2027, 2, 20),
+                hours: 40.0,
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+    )
+    .await;
+    records.push(granted.name);
+    records
+}
+
+/// The engineer's history: both years, oldest first; nobody else's.
+async fn the_history_shows_both_years_to_the_engineer_only(
+    w: &World,
+    me: &mut ce_tests::Crediting,
+    channel: &tonic::transport::Channel,
+) {
+    let history = ce_tests::answer(me.list_annual_statuses(ListAnnualStatusesRequest {
+        engineer: w.engineer.clone(),
+        ..Default::default()
+    }))
+    .await
+    .annual_statuses;
+    assert_eq!(
+        history
+            .iter()
+            .map(|s| (s.year, s.state))
+            .collect::<Vec<_>>(),
+        vec![
+            (2026, AnnualState::MadeUp as i32),
+            (2027, AnnualState::InProgress as i32)
+        ]
+    );
+    // Nobody else's.
+    let err = as_role(
+        w,
+        channel,
+        ce_tests::token(Role::Engineer, "engineers/someone-else"),
+    )
+    .list_annual_statuses(ListAnnualStatusesRequest {
+        engineer: w.engineer.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
 }
 
 async fn a_correction_supersedes_the_old_record_which_stays_readable(b: Backend) {
