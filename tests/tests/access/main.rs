@@ -125,21 +125,10 @@ const ALL: &[Who] = &[
     Nobody,
 ];
 
-/// Every signed-in person. Services are admitted only where a row names
-/// them (`.by(…)`), as each service's `SERVICE_CALLERS` declares.
-const SIGNED_IN: &[Who] = &[
-    Ministry,
-    Province,
-    OtherProvince,
-    Regulator,
-    OtherFieldRegulator,
-    Institution,
-    OtherInstitution,
-    Employer,
-    OtherEmployer,
-    Engineer,
-    OtherEngineer,
-];
+/// Every signed-in person: the callers of [`ALL`] before the services.
+/// Services are admitted only where a row names them (`.by(…)`), as each
+/// service's `SERVICE_CALLERS` declares.
+const SIGNED_IN: &[Who] = ALL.split_at(ByRegistry as usize).0;
 
 struct Row {
     rpc: &'static str,
