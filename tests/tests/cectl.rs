@@ -95,72 +95,51 @@ fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
+/// `cectl call RegistryService/{rpc} {body}` as `t`: the name of what it created.
+async fn created(clerk: &Clerk, t: &str, rpc: &str, body: &str) -> String {
+    let call = format!("RegistryService/{rpc}");
+    json(&clerk.expect(0, &["--token", t, "call", &call, body]).await)["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Sets up what the tour needs through `cectl call`: an employer, an
 /// institution and the department's own seminar, March to October 2026.
 async fn world(clerk: &Clerk, t: &str) -> (String, String, String) {
-    let employer = json(
-        &clerk
-            .expect(
-                0,
-                &[
-                    "--token",
-                    t,
-                    "call",
-                    "RegistryService/CreateEmployer",
-                    &format!(
-                        r#"{{"employer": {{"creditCode": "{}", "displayName": "Pearl River Power",
+    let employer = created(
+        clerk,
+        t,
+        "CreateEmployer",
+        &format!(
+            r#"{{"employer": {{"creditCode": "{}", "displayName": "Pearl River Power",
                         "kind": "EMPLOYER_KIND_ENTERPRISE", "province": "44"}}}}"#,
-                        credit_code("44")
-                    ),
-                ],
-            )
-            .await,
-    )["name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let institution = json(
-        &clerk
-            .expect(
-                0,
-                &[
-                    "--token",
-                    t,
-                    "call",
-                    "RegistryService/CreateInstitution",
-                    &format!(
-                        r#"{{"institution": {{"code": "{}", "displayName": "Grid Academy", "province": "44",
+            credit_code("44")
+        ),
+    )
+    .await;
+    let institution = created(
+        clerk,
+        t,
+        "CreateInstitution",
+        &format!(
+            r#"{{"institution": {{"code": "{}", "displayName": "Grid Academy", "province": "44",
                         "fields": ["FIELD_ELECTRIC_POWER"], "deliveryModes": ["DELIVERY_MODE_FACE_TO_FACE"]}}}}"#,
-                        credit_code("44")
-                    ),
-                ],
-            )
-            .await,
-    )["name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let seminar = json(
-        &clerk
-            .expect(
-                0,
-                &[
-                    "--token",
-                    t,
-                    "call",
-                    "RegistryService/CreateActivity",
-                    r#"{"activity": {"title": "Grid protection", "province": "44",
+            credit_code("44")
+        ),
+    )
+    .await;
+    let seminar = created(
+        clerk,
+        t,
+        "CreateActivity",
+        r#"{"activity": {"title": "Grid protection", "province": "44",
                       "field": "FIELD_ELECTRIC_POWER", "subjectCategory": "SUBJECT_CATEGORY_PROFESSIONAL",
                       "deliveryMode": "DELIVERY_MODE_FACE_TO_FACE",
                       "startDate": {"year": 2026, "month": 3, "day": 1},
                       "endDate": {"year": 2026, "month": 10, "day": 31}, "hoursPerDay": 8}}"#,
-                ],
-            )
-            .await,
-    )["name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    )
+    .await;
     (employer, institution, seminar)
 }
 
