@@ -149,11 +149,7 @@ fn record(seed: &Seed, e: usize, j: usize, per_engineer: usize) -> HourRecord {
 
 async fn seed_registry(place: &Place, registry: &ce_tests::Service, engineers: usize) -> Seed {
     // A day's token: seeding a large registry takes a while.
-    let day_token = place.token(ce_server::auth::TokenRequest {
-        province: Some("44".into()),
-        ttl_secs: 24 * 3600,
-        ..token(Role::ProvincialHrss, "hrss-44-bench")
-    });
+    let day_token = place.token(province_44());
     let mut clerk =
         ce_proto::registry::registry_service_client::RegistryServiceClient::with_interceptor(
             registry.channel().await,
@@ -578,452 +574,652 @@ fn main() {
     runtime.block_on(run());
 }
 
-async fn run() {
-    let engineers = env("CE_BENCH_ENGINEERS", 100_000);
-    let per_engineer = env("CE_BENCH_RECORDS_PER_ENGINEER", 10).max(2);
-    let sqlite_records = env("CE_BENCH_SQLITE_RECORDS", 100_000).min(engineers * per_engineer);
-    let concurrency = env("CE_BENCH_CONCURRENCY", 32);
-    let seconds = env("CE_BENCH_SECONDS", 10) as u64;
-    let total = engineers * per_engineer;
-    // CE_BENCH_ONLY=copy,read,processes,close,sqlite runs those parts (the bulk upload
-    // into PostgreSQL always runs: the others read what it stored).
-    let only = std::env::var("CE_BENCH_ONLY").ok();
-    let want = |part: &str| {
-        only.as_ref()
+/// The run's sizes and parts, from the environment.
+struct Sizes {
+    engineers: usize,
+    per_engineer: usize,
+    sqlite_records: usize,
+    concurrency: usize,
+    seconds: u64,
+    /// Every record: `engineers` × `per_engineer`.
+    total: usize,
+    /// `CE_BENCH_ONLY`, the parts to run; none runs them all.
+    only: Option<String>,
+}
+
+impl Sizes {
+    fn from_env() -> Sizes {
+        let engineers = env("CE_BENCH_ENGINEERS", 100_000);
+        let per_engineer = env("CE_BENCH_RECORDS_PER_ENGINEER", 10).max(2);
+        Sizes {
+            engineers,
+            per_engineer,
+            sqlite_records: env("CE_BENCH_SQLITE_RECORDS", 100_000).min(engineers * per_engineer),
+            concurrency: env("CE_BENCH_CONCURRENCY", 32),
+            seconds: env("CE_BENCH_SECONDS", 10) as u64,
+            total: engineers * per_engineer,
+            only: std::env::var("CE_BENCH_ONLY").ok(),
+        }
+    }
+
+    /// Whether `part` runs: CE_BENCH_ONLY=copy,read,processes,close,sqlite
+    /// runs those parts (the bulk upload into PostgreSQL always runs: the
+    /// others read what it stored).
+    fn want(&self, part: &str) -> bool {
+        self.only
+            .as_ref()
             .is_none_or(|o| o.split(',').any(|p| p.trim() == part))
-    };
-    let mut rows: Vec<Row> = Vec::new();
+    }
+}
+
+/// What every part works on: the registry and crediting running in this
+/// process on a PostgreSQL database made for the run, the seeded registry,
+/// and the provincial department that uploads the records.
+struct Bench {
+    sizes: Sizes,
+    place: Place,
+    registry: ce_tests::Service,
+    crediting: ce_tests::Service,
+    crediting_url: String,
+    /// The in-process crediting's channel.
+    channel: tonic::transport::Channel,
+    seed: Arc<Seed>,
+    province: ce_server::auth::TokenRequest,
+}
+
+/// A token of a day's life for `role`, named `subject`.
+fn day_token(role: Role, subject: &str) -> ce_server::auth::TokenRequest {
+    ce_server::auth::TokenRequest {
+        ttl_secs: 24 * 3600,
+        ..token(role, subject)
+    }
+}
+
+/// Guangdong's provincial department, which seeds the registry and
+/// uploads the records.
+fn province_44() -> ce_server::auth::TokenRequest {
+    ce_server::auth::TokenRequest {
+        province: Some("44".into()),
+        ..day_token(Role::ProvincialHrss, "hrss-44-bench")
+    }
+}
+
+/// The ministry, reading statuses.
+fn ministry() -> ce_server::auth::TokenRequest {
+    day_token(Role::Ministry, "ministry-bench")
+}
+
+impl Bench {
+    /// Starts the registry and crediting, and seeds the registry.
+    async fn start(sizes: Sizes) -> Bench {
+        let place = Place::new(Backend::Postgres);
+        let registry =
+            start_service(whole_capacity(place.config("registry")), registry::start).await;
+        let mut config = whole_capacity(place.config("crediting"));
+        config.peers.insert("registry".into(), registry.url());
+        config.database.max_connections = 8;
+        let crediting = start_service(config, |c, s| {
+            crediting::start_with_clock(c, s, Arc::new(|| TODAY))
+        })
+        .await;
+        let crediting_url = place.pg_url("crediting");
+
+        let t = Instant::now();
+        let seed = Arc::new(seed_registry(&place, &registry, sizes.engineers).await);
+        eprintln!(
+            "seeded {} engineers in {:.1} s",
+            sizes.engineers,
+            t.elapsed().as_secs_f64()
+        );
+        let channel = crediting.channel().await;
+        Bench {
+            sizes,
+            place,
+            registry,
+            crediting,
+            crediting_url,
+            channel,
+            seed,
+            province: province_44(),
+        }
+    }
+
+    /// A client of the in-process crediting as `req`.
+    fn client(&self, req: ce_server::auth::TokenRequest) -> ce_tests::Crediting {
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            self.channel.clone(),
+            bearer(&self.place.token(req)),
+        )
+        .max_decoding_message_size(64 << 20)
+    }
+
+    /// The names of the seeded engineers' 2026 statuses.
+    fn status_names(&self) -> Arc<Vec<String>> {
+        Arc::new(
+            self.seed
+                .engineers
+                .iter()
+                .map(|e| format!("{e}/annualStatuses/2026"))
+                .collect(),
+        )
+    }
+
+    async fn stop(self) {
+        self.crediting.stop().await;
+        self.registry.stop().await;
+    }
+}
+
+async fn run() {
+    let sizes = Sizes::from_env();
+    let Sizes {
+        engineers,
+        per_engineer,
+        sqlite_records,
+        concurrency,
+        seconds,
+        total,
+        ..
+    } = sizes;
     eprintln!(
         "ce-bench: {engineers} engineers × {per_engineer} records = {total} records; \
          {concurrency} callers for {seconds} s; SQLite {sqlite_records} records"
     );
+    let bench = Bench::start(sizes).await;
+    let rpc_rate = bulk_into_postgres(&bench).await;
+    let mut rows: Vec<Row> = Vec::new();
+    if bench.sizes.want("copy") {
+        rows.extend(against_copy(&bench, rpc_rate).await);
+    }
+    if bench.sizes.want("read") {
+        rows.extend(against_bare_tonic(&bench).await);
+    }
+    if bench.sizes.want("close") {
+        rows.extend(against_group_by(&bench).await);
+    }
+    if bench.sizes.want("sqlite") {
+        rows.extend(against_sqlite_inserts(&bench).await);
+    }
+    if bench.sizes.want("processes") {
+        rows.extend(tracing_on_and_off(&bench).await);
+    }
+    print_table(&rows);
+    bench.stop().await;
+}
 
-    let place = Place::new(Backend::Postgres);
-    let registry = start_service(whole_capacity(place.config("registry")), registry::start).await;
-    let mut config = whole_capacity(place.config("crediting"));
-    config.peers.insert("registry".into(), registry.url());
-    config.database.max_connections = 8;
-    let crediting = start_service(config, |c, s| {
-        crediting::start_with_clock(c, s, Arc::new(|| TODAY))
-    })
+/// Part 1: bulk upload into PostgreSQL (measured against COPY by the copy
+/// part): every record, in records a second.
+async fn bulk_into_postgres(bench: &Bench) -> f64 {
+    let Sizes {
+        per_engineer,
+        total,
+        ..
+    } = bench.sizes;
+    let (accepted, rpc_secs) = bulk(
+        &mut bench.client(bench.province.clone()),
+        &bench.seed,
+        per_engineer,
+        total,
+    )
     .await;
-    let crediting_url = place.pg_url("crediting");
-
-    let t = Instant::now();
-    let seed = Arc::new(seed_registry(&place, &registry, engineers).await);
-    eprintln!(
-        "seeded {engineers} engineers in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-
-    // 1. Bulk upload into PostgreSQL vs COPY.
-    let channel = crediting.channel().await;
-    let client = |req: ce_server::auth::TokenRequest| {
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            channel.clone(),
-            bearer(&place.token(req)),
-        )
-        .max_decoding_message_size(64 << 20)
-    };
-    let province = ce_server::auth::TokenRequest {
-        province: Some("44".into()),
-        ttl_secs: 24 * 3600,
-        ..token(Role::ProvincialHrss, "hrss-44-bench")
-    };
-    let (accepted, rpc_secs) =
-        bulk(&mut client(province.clone()), &seed, per_engineer, total).await;
     assert_eq!(accepted, total);
-    let rpc_rate = total as f64 / rpc_secs;
     eprintln!("bulk RPC (PostgreSQL): {total} records in {rpc_secs:.1} s");
+    total as f64 / rpc_secs
+}
 
-    if want("copy") {
-        // COPY of the records alone (the goal's baseline), and of every row
-        // the upload stored, in each of its tables: what storing the rest
-        // costs. Not a strict ceiling: this COPY parses CSV, the upload
-        // writes with binary COPY.
-        let url = crediting_url.clone();
-        let secs = tokio::task::spawn_blocking(move || copy_tables(&url, total))
-            .await
-            .unwrap();
-        let (records_secs, stored_secs) = (secs[0], secs.iter().sum::<f64>());
-        let tables = STORED_TABLES.join(", ");
-        let each: Vec<String> = STORED_TABLES
-            .iter()
-            .zip(&secs)
-            .map(|(t, s)| format!("{t} {s:.1} s"))
-            .collect();
-        eprintln!(
-            "COPY: {total} records in {records_secs:.1} s; everything the upload stored in {stored_secs:.1} s ({})",
-            each.join(", ")
-        );
-        let copy_rate = total as f64 / records_secs;
-        rows.push(Row {
+/// COPY of the records alone (the goal's baseline), and of every row the
+/// upload stored, in each of its tables: what storing the rest costs. Not
+/// a strict ceiling: this COPY parses CSV, the upload writes with binary
+/// COPY.
+async fn against_copy(bench: &Bench, rpc_rate: f64) -> Vec<Row> {
+    let total = bench.sizes.total;
+    let url = bench.crediting_url.clone();
+    let secs = tokio::task::spawn_blocking(move || copy_tables(&url, total))
+        .await
+        .unwrap();
+    let (records_secs, stored_secs) = (secs[0], secs.iter().sum::<f64>());
+    let tables = STORED_TABLES.join(", ");
+    let each: Vec<String> = STORED_TABLES
+        .iter()
+        .zip(&secs)
+        .map(|(t, s)| format!("{t} {s:.1} s"))
+        .collect();
+    eprintln!(
+        "COPY: {total} records in {records_secs:.1} s; everything the upload stored in {stored_secs:.1} s ({})",
+        each.join(", ")
+    );
+    let copy_rate = total as f64 / records_secs;
+    vec![
+        Row {
             name: "bulk upload → PostgreSQL / COPY",
             ours: format!("{rpc_rate:.0} rec/s"),
             baseline: format!("{copy_rate:.0} rec/s"),
             ratio: rpc_rate / copy_rate,
             goal: "≥ 0.7",
             met: Some(rpc_rate / copy_rate >= 0.7),
-        });
-        rows.push(Row::reported(
+        },
+        Row::reported(
             "COPY of the records / COPY of all the upload stores (what storing the rest costs)",
             format!("{records_secs:.1} s"),
             format!("{stored_secs:.1} s ({tables})"),
             records_secs / stored_secs,
-        ));
-    }
+        ),
+    ]
+}
 
-    if want("read") {
-        // 2. Reading an annual status vs a bare tonic server.
-        let ministry = ce_server::auth::TokenRequest {
-            ttl_secs: 24 * 3600,
-            ..token(Role::Ministry, "ministry-bench")
-        };
-        let names: Arc<Vec<String>> = Arc::new(
-            seed.engineers
-                .iter()
-                .map(|e| format!("{e}/annualStatuses/2026"))
-                .collect(),
+/// Reads the annual status `name` as `c`.
+async fn read_status(mut c: ce_tests::Crediting, name: String) {
+    c.get_annual_status(GetAnnualStatusRequest { name })
+        .await
+        .unwrap();
+}
+
+/// Part 2: reading an annual status vs a bare tonic server answering a fixed
+/// status of the same size, once the database has settled: the rate at
+/// full concurrency, then p99 at half our peak rate.
+async fn against_bare_tonic(bench: &Bench) -> Vec<Row> {
+    let Sizes {
+        concurrency,
+        seconds,
+        ..
+    } = bench.sizes;
+    let names = bench.status_names();
+    let fixed = bench
+        .client(ministry())
+        .get_annual_status(GetAnnualStatusRequest {
+            name: names[0].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let size = prost::Message::encoded_len(&fixed);
+    let settled = {
+        let url = bench.crediting_url.clone();
+        tokio::task::spawn_blocking(move || settle(&url))
+            .await
+            .unwrap()
+    };
+    eprintln!("reads: the database settled (VACUUM, CHECKPOINT) in {settled:.1} s");
+    let bare = bare::start(fixed).await;
+    let bare_channel = tonic::transport::Channel::from_shared(format!("http://{bare}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let bare_client =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            bare_channel,
+            bearer(&bench.place.token(ministry())),
         );
-        let fixed = client(ministry.clone())
-            .get_annual_status(GetAnnualStatusRequest {
-                name: names[0].clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let size = prost::Message::encoded_len(&fixed);
-        let settled = {
-            let url = crediting_url.clone();
-            tokio::task::spawn_blocking(move || settle(&url))
-                .await
-                .unwrap()
-        };
-        eprintln!("reads: the database settled (VACUUM, CHECKPOINT) in {settled:.1} s");
-        let bare = bare::start(fixed).await;
-        let bare_channel = tonic::transport::Channel::from_shared(format!("http://{bare}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        let bare_client =
-            ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-                bare_channel,
-                bearer(&place.token(ministry.clone())),
-            );
-        let reader = client(ministry.clone());
-        let read = |c: ce_tests::Crediting| {
-            let n = names.clone();
-            move |i: usize| {
-                let mut c = c.clone();
-                let name = n[i % n.len()].clone();
-                async move {
-                    c.get_annual_status(GetAnnualStatusRequest { name })
-                        .await
-                        .unwrap();
-                }
-            }
-        };
-        let round_secs = (seconds / READ_ROUNDS as u64).max(1);
-        let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
-            load(concurrency, round_secs, read(c))
-        })
-        .await;
-        let (ours_rps, bare_rps) = (ours.rate(), base.rate());
-        rows.push(Row {
-            name: "GetAnnualStatus / bare tonic, same size",
-            ours: format!(
-                "{ours_rps:.0} req/s, p99 {:.1} ms",
-                ours.p99().as_secs_f64() * 1e3
-            ),
-            baseline: format!(
-                "{bare_rps:.0} req/s, p99 {:.1} ms ({size} B)",
-                base.p99().as_secs_f64() * 1e3
-            ),
-            ratio: ours_rps / bare_rps,
-            goal: "≥ 0.5",
-            met: Some(ours_rps / bare_rps >= 0.5),
-        });
-        // p99 at half our peak rate, ours and the bare server's at that
-        // rate, taking turns the same way.
-        let rate = ours_rps / 2.0;
-        let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
-            at_rate(rate, round_secs, read(c))
-        })
-        .await;
-        let (ours_p99, bare_p99) = (ours.p99().as_secs_f64(), base.p99().as_secs_f64());
-        rows.push(Row {
+    let reader = bench.client(ministry());
+    let read = |c: ce_tests::Crediting| {
+        let n = names.clone();
+        move |i: usize| read_status(c.clone(), n[i % n.len()].clone())
+    };
+    let round_secs = (seconds / READ_ROUNDS as u64).max(1);
+    let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
+        load(concurrency, round_secs, read(c))
+    })
+    .await;
+    let (ours_rps, bare_rps) = (ours.rate(), base.rate());
+    let throughput = Row {
+        name: "GetAnnualStatus / bare tonic, same size",
+        ours: format!(
+            "{ours_rps:.0} req/s, p99 {:.1} ms",
+            ours.p99().as_secs_f64() * 1e3
+        ),
+        baseline: format!(
+            "{bare_rps:.0} req/s, p99 {:.1} ms ({size} B)",
+            base.p99().as_secs_f64() * 1e3
+        ),
+        ratio: ours_rps / bare_rps,
+        goal: "≥ 0.5",
+        met: Some(ours_rps / bare_rps >= 0.5),
+    };
+    // p99 at half our peak rate, ours and the bare server's at that
+    // rate, taking turns the same way.
+    let rate = ours_rps / 2.0;
+    let (mut ours, mut base) = in_turns(&reader, &bare_client, |c| {
+        at_rate(rate, round_secs, read(c))
+    })
+    .await;
+    let (ours_p99, bare_p99) = (ours.p99().as_secs_f64(), base.p99().as_secs_f64());
+    vec![
+        throughput,
+        Row {
             name: "p99 at half our peak rate / bare tonic p99 at that rate",
             ours: format!("{:.2} ms at {rate:.0} req/s", ours_p99 * 1e3),
             baseline: format!("{:.2} ms", bare_p99 * 1e3),
             ratio: ours_p99 / bare_p99.max(1e-9),
             goal: "≤ 2",
             met: Some(ours_p99 / bare_p99.max(1e-9) <= 2.0),
-        });
-    }
+        },
+    ]
+}
 
-    if want("close") {
-        // 3. Closing the year: reassess every engineer vs GROUP BY.
-        let Closed {
-            first,
-            close_secs,
-            again_secs,
-        } = close::close_twice(&crediting_url, |_| ()).await;
-        // The baseline, and the floor, each the best of three the same way.
-        let url = crediting_url.clone();
-        let [group_secs, read_secs] = tokio::task::spawn_blocking(move || {
-            close::best_of_three(&url, [close::GROUP_BY, close::RULES_COLUMNS])
-        })
-        .await
-        .unwrap();
-        eprintln!(
-            "year close: {} engineers in {close_secs:.1} s, again {again_secs:.1} s; GROUP BY {group_secs:.2} s; reading the rows {read_secs:.2} s",
-            first.reassessed
-        );
-        rows.push(Row {
+/// Part 3: closing the year: reassess every engineer, twice, vs GROUP BY.
+async fn against_group_by(bench: &Bench) -> Vec<Row> {
+    let Closed {
+        first,
+        close_secs,
+        again_secs,
+    } = close::close_twice(&bench.crediting_url, |_| ()).await;
+    // The baseline, and the floor, each the best of three the same way.
+    let url = bench.crediting_url.clone();
+    let [group_secs, read_secs] = tokio::task::spawn_blocking(move || {
+        close::best_of_three(&url, [close::GROUP_BY, close::RULES_COLUMNS])
+    })
+    .await
+    .unwrap();
+    eprintln!(
+        "year close: {} engineers in {close_secs:.1} s, again {again_secs:.1} s; GROUP BY {group_secs:.2} s; reading the rows {read_secs:.2} s",
+        first.reassessed
+    );
+    vec![
+        Row {
             name: "close a year (reassess all) / GROUP BY",
             ours: format!("{close_secs:.2} s ({} engineers)", first.reassessed),
             baseline: format!("{group_secs:.2} s"),
             ratio: close_secs / group_secs,
             goal: "≤ 2 (time)",
             met: Some(close_secs / group_secs <= 2.0),
-        });
-        rows.push(Row {
+        },
+        Row {
             name: "  again, nothing changed / GROUP BY",
             ours: format!("{again_secs:.2} s"),
             baseline: format!("{group_secs:.2} s"),
             ratio: again_secs / group_secs,
             goal: "≤ 2 (time)",
             met: Some(again_secs / group_secs <= 2.0),
-        });
-        rows.push(Row::reported(
+        },
+        Row::reported(
             "  reading the rules' columns of every record / GROUP BY (floor)",
             format!("{read_secs:.2} s"),
             format!("{group_secs:.2} s"),
             read_secs / group_secs,
-        ));
-    }
+        ),
+    ]
+}
 
-    if want("sqlite") {
-        // 4. Bulk upload into SQLite vs prepared inserts in one transaction.
-        let sqlite_file = place.data_dir().join("bench-crediting.db");
-        let mut config = whole_capacity(place.config("crediting"));
-        config.peers.insert("registry".into(), registry.url());
-        config.database.url = format!("sqlite://{}", sqlite_file.display());
-        let lite = start_service(config, |c, s| {
-            crediting::start_with_clock(c, s, Arc::new(|| TODAY))
-        })
-        .await;
-        let lite_channel = lite.channel().await;
-        let mut lite_client =
-            ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-                lite_channel,
-                bearer(&place.token(province.clone())),
-            );
-        let (accepted, lite_secs) =
-            bulk(&mut lite_client, &seed, per_engineer, sqlite_records).await;
-        assert_eq!(accepted, sqlite_records);
-        eprintln!("bulk RPC (SQLite): {sqlite_records} records in {lite_secs:.1} s");
-        let lite_rate = sqlite_records as f64 / lite_secs;
-        let plain_file = place.data_dir().join("bench-plain.db");
-        let plain_secs = tokio::task::spawn_blocking(move || {
-            use crediting::schema::hour_records;
-            use crediting::store::RecordRow;
-            let mut from = SqliteConnection::establish(&sqlite_file.display().to_string()).unwrap();
-            let stored: Vec<RecordRow> = hour_records::table
-                .select(RecordRow::as_select())
-                .load(&mut from)
-                .unwrap();
-            let mut to = fresh_sqlite(&plain_file);
-            let started = Instant::now();
-            to.immediate_transaction(|c| {
-                for row in &stored {
-                    diesel::insert_into(hour_records::table)
-                        .values(row)
-                        .execute(c)?;
-                }
-                diesel::QueryResult::Ok(())
-            })
-            .unwrap();
-            started.elapsed().as_secs_f64()
-        })
+/// Part 4: bulk upload into SQLite vs prepared inserts in one transaction, and
+/// inserting the records vs inserting everything the upload stored.
+async fn against_sqlite_inserts(bench: &Bench) -> Vec<Row> {
+    let sqlite_records = bench.sizes.sqlite_records;
+    let sqlite_file = bench.place.data_dir().join("bench-crediting.db");
+    let (lite, accepted, lite_secs) = bulk_into_sqlite(bench, &sqlite_file).await;
+    assert_eq!(accepted, sqlite_records);
+    eprintln!("bulk RPC (SQLite): {sqlite_records} records in {lite_secs:.1} s");
+    let lite_rate = sqlite_records as f64 / lite_secs;
+    let plain_file = bench.place.data_dir().join("bench-plain.db");
+    let plain_secs = tokio::task::spawn_blocking(move || insert_records(&sqlite_file, &plain_file))
         .await
         .unwrap();
-        lite.stop().await;
-        let ceiling_file = place.data_dir().join("bench-ceiling.db");
-        let stored_file = place.data_dir().join("bench-crediting.db");
-        let ceiling = tokio::task::spawn_blocking(move || {
-            sqlite_copy_tables(&stored_file, &ceiling_file, sqlite_records)
-        })
-        .await
-        .unwrap();
-        let plain_rate = sqlite_records as f64 / plain_secs;
-        rows.push(Row {
+    lite.stop().await;
+    let ceiling_file = bench.place.data_dir().join("bench-ceiling.db");
+    let stored_file = bench.place.data_dir().join("bench-crediting.db");
+    let ceiling = tokio::task::spawn_blocking(move || {
+        sqlite_copy_tables(&stored_file, &ceiling_file, sqlite_records)
+    })
+    .await
+    .unwrap();
+    let plain_rate = sqlite_records as f64 / plain_secs;
+    let all: f64 = ceiling.iter().sum();
+    vec![
+        Row {
             name: "bulk upload → SQLite / prepared inserts",
             ours: format!("{lite_rate:.0} rec/s"),
             baseline: format!("{plain_rate:.0} rec/s"),
             ratio: lite_rate / plain_rate,
             goal: "≥ 0.5",
             met: Some(lite_rate / plain_rate >= 0.5),
-        });
-        let all: f64 = ceiling.iter().sum();
-        rows.push(Row::reported(
+        },
+        Row::reported(
             "inserting the records / inserting all the upload stores, SQLite (what storing the rest costs)",
             format!("{:.1} s", ceiling[0]),
             format!("{all:.1} s"),
             ceiling[0] / all,
-        ));
-    }
+        ),
+    ]
+}
 
-    if want("processes") {
-        // 5. The services as processes, as production runs them: the same
-        //    bulk upload and reads with the OTLP batch exporter on (to a
-        //    receiver here) and off, alternating off, on, off, on so drift
-        //    falls on both; and each service's peak memory.
-        let receiver = processes::Receiver::default();
-        let otlp = processes::receiver(receiver.clone()).await;
-        let round = (engineers / 4).clamp(1, 20_000);
-        let ministry = ce_server::auth::TokenRequest {
-            ttl_secs: 24 * 3600,
-            ..token(Role::Ministry, "ministry-bench")
-        };
-        let names: Arc<Vec<String>> = Arc::new(
-            seed.engineers
-                .iter()
-                .map(|e| format!("{e}/annualStatuses/2026"))
-                .collect(),
+/// The SQLite records uploaded through the bulk RPC of a crediting on
+/// `file`: that crediting, still running, and (accepted, seconds).
+async fn bulk_into_sqlite(
+    bench: &Bench,
+    file: &std::path::Path,
+) -> (ce_tests::Service, usize, f64) {
+    let mut config = whole_capacity(bench.place.config("crediting"));
+    config.peers.insert("registry".into(), bench.registry.url());
+    config.database.url = format!("sqlite://{}", file.display());
+    let lite = start_service(config, |c, s| {
+        crediting::start_with_clock(c, s, Arc::new(|| TODAY))
+    })
+    .await;
+    let lite_channel = lite.channel().await;
+    let mut lite_client =
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            lite_channel,
+            bearer(&bench.place.token(bench.province.clone())),
         );
-        // [off, on]: upload rates, read rates, and the largest peak per service.
-        let mut uploads = [Vec::new(), Vec::new()];
-        let mut reads = [Vec::new(), Vec::new()];
-        let mut memory: [Vec<(&'static str, u64)>; 2] = [Vec::new(), Vec::new()];
-        for (n, on) in [false, true, false, true].into_iter().enumerate() {
-            let before = receiver.spans.load(Ordering::Relaxed);
-            let suite =
-                processes::Suite::start(&place, on.then_some(otlp.as_str()), "2026-11-25").await;
-            // Each round starts from the same state: the quality service has
-            // followed the feed (the first round, the in-process upload's).
-            let (behind, follow_secs) = suite.caught_up(&place).await;
-            eprintln!("processes: quality followed {behind} changes in {follow_secs:.1} s");
-            let channel =
-                tonic::transport::Endpoint::from_shared(suite.url("crediting").to_owned())
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
-            let as_who = |req: ce_server::auth::TokenRequest| {
-                ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-                    channel.clone(),
-                    bearer(&place.token(req)),
-                )
-            };
-            // Each round its own engineers, with records like the first
-            // upload's a day later: the same work every round.
-            let s = seed.clone();
-            let first = n * round;
-            let count = round * per_engineer;
-            let (accepted, secs) = bulk_of(&mut as_who(province.clone()), count, move |i| {
-                let e = (first + i / per_engineer) % s.engineers.len();
-                let j = i % per_engineer;
-                let mut r = record(&s, e, j, per_engineer);
-                r.client_key = format!("bench-round{n}-{e}-{j}");
-                match &mut r.activity {
-                    Some(A::FaceToFace(f)) => f.start_date = shifted(f.start_date),
-                    Some(A::Online(o)) => {
-                        o.start_date = shifted(o.start_date);
-                        o.end_date = shifted(o.end_date);
-                    }
-                    _ => {}
-                }
-                r
-            })
-            .await;
-            assert_eq!(accepted, count);
-            uploads[usize::from(on)].push(count as f64 / secs);
-            // The reads are measured alone, not beside quality following
-            // the upload's changes (the same work in every round, but not
-            // always the same share of the reads' time).
-            let (behind, follow_secs) = suite.caught_up(&place).await;
-            eprintln!("processes: quality followed {behind} changes in {follow_secs:.1} s");
-            let reader = as_who(ministry.clone());
-            let names = names.clone();
-            let rps = load(concurrency, seconds, move |i| {
-                let mut c = reader.clone();
-                let name = names[i % names.len()].clone();
-                async move {
-                    c.get_annual_status(GetAnnualStatusRequest { name })
-                        .await
-                        .unwrap();
-                }
-            })
-            .await
-            .rate();
-            reads[usize::from(on)].push(rps);
-            let peaks = suite.peak_memory();
-            let kept = &mut memory[usize::from(on)];
-            if kept.is_empty() {
-                *kept = peaks;
-            } else {
-                for (k, p) in kept.iter_mut().zip(peaks) {
-                    k.1 = k.1.max(p.1);
-                }
-            }
-            // SIGTERM flushes the exporter: every span is in by now.
-            suite.stop();
-            let spans = receiver.spans.load(Ordering::Relaxed) - before;
-            eprintln!(
-                "processes, tracing {}: {count} records at {:.0} rec/s, reads {rps:.0} req/s, {spans} spans exported",
-                if on { "on" } else { "off" },
-                count as f64 / secs
-            );
-            if on {
-                assert!(
-                    spans > 0,
-                    "tracing was on, yet no span reached the receiver"
-                );
-            } else {
-                assert_eq!(spans, 0, "tracing was off, yet spans were exported");
+    let (accepted, secs) = bulk(
+        &mut lite_client,
+        &bench.seed,
+        bench.sizes.per_engineer,
+        bench.sizes.sqlite_records,
+    )
+    .await;
+    (lite, accepted, secs)
+}
+
+/// Seconds to insert the records stored in the SQLite database `from`
+/// into a fresh one at `to`, one prepared insert a row in one
+/// transaction: the plain-insert baseline.
+fn insert_records(from: &std::path::Path, to: &std::path::Path) -> f64 {
+    use crediting::schema::hour_records;
+    use crediting::store::RecordRow;
+    let mut from = SqliteConnection::establish(&from.display().to_string()).unwrap();
+    let stored: Vec<RecordRow> = hour_records::table
+        .select(RecordRow::as_select())
+        .load(&mut from)
+        .unwrap();
+    let mut to = fresh_sqlite(to);
+    let started = Instant::now();
+    to.immediate_transaction(|c| {
+        for row in &stored {
+            diesel::insert_into(hour_records::table)
+                .values(row)
+                .execute(c)?;
+        }
+        diesel::QueryResult::Ok(())
+    })
+    .unwrap();
+    started.elapsed().as_secs_f64()
+}
+
+/// Part 5: the services as processes, as production runs them: the same bulk
+/// upload and reads with the OTLP batch exporter on (to a receiver here)
+/// and off, alternating off, on, off, on so drift falls on both; and each
+/// service's peak memory.
+async fn tracing_on_and_off(bench: &Bench) -> Vec<Row> {
+    let receiver = processes::Receiver::default();
+    let otlp = processes::receiver(receiver.clone()).await;
+    let names = bench.status_names();
+    // [off, on]: upload rates, read rates, and the largest peak per service.
+    let mut uploads = [Vec::new(), Vec::new()];
+    let mut reads = [Vec::new(), Vec::new()];
+    let mut memory: [Vec<(&'static str, u64)>; 2] = [Vec::new(), Vec::new()];
+    for (n, on) in [false, true, false, true].into_iter().enumerate() {
+        let round = round_of_processes(bench, &receiver, &otlp, &names, n, on).await;
+        uploads[usize::from(on)].push(round.upload_rate);
+        reads[usize::from(on)].push(round.read_rate);
+        let kept = &mut memory[usize::from(on)];
+        if kept.is_empty() {
+            *kept = round.peaks;
+        } else {
+            for (k, p) in kept.iter_mut().zip(round.peaks) {
+                k.1 = k.1.max(p.1);
             }
         }
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let (up_off, up_on) = (mean(&uploads[0]), mean(&uploads[1]));
-        let (rd_off, rd_on) = (mean(&reads[0]), mean(&reads[1]));
-        rows.push(Row {
+    }
+    tracing_rows(&uploads, &reads, &memory)
+}
+
+/// What one round of the processes measured: records uploaded a second,
+/// statuses read a second, and each service's peak memory.
+struct Round {
+    upload_rate: f64,
+    read_rate: f64,
+    peaks: Vec<(&'static str, u64)>,
+}
+
+/// Round `n` of the processes, tracing `on` or off: its own engineers'
+/// records uploaded, then statuses read; the spans the receiver got must
+/// be some exactly when tracing was on.
+async fn round_of_processes(
+    bench: &Bench,
+    receiver: &processes::Receiver,
+    otlp: &str,
+    names: &Arc<Vec<String>>,
+    n: usize,
+    on: bool,
+) -> Round {
+    let Sizes {
+        engineers,
+        per_engineer,
+        concurrency,
+        seconds,
+        ..
+    } = bench.sizes;
+    let place = &bench.place;
+    let round = (engineers / 4).clamp(1, 20_000);
+    let before = receiver.spans.load(Ordering::Relaxed);
+    let suite = processes::Suite::start(place, on.then_some(otlp), "2026-11-25").await;
+    // Each round starts from the same state: the quality service has
+    // followed the feed (the first round, the in-process upload's).
+    let (behind, follow_secs) = suite.caught_up(place).await;
+    eprintln!("processes: quality followed {behind} changes in {follow_secs:.1} s");
+    let channel = tonic::transport::Endpoint::from_shared(suite.url("crediting").to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let as_who = |req: ce_server::auth::TokenRequest| {
+        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+            channel.clone(),
+            bearer(&place.token(req)),
+        )
+    };
+    // Each round its own engineers, with records like the first
+    // upload's a day later: the same work every round.
+    let s = bench.seed.clone();
+    let first = n * round;
+    let count = round * per_engineer;
+    let (accepted, secs) = bulk_of(&mut as_who(bench.province.clone()), count, move |i| {
+        a_day_later(
+            &s,
+            (first + i / per_engineer) % s.engineers.len(),
+            i % per_engineer,
+            per_engineer,
+            n,
+        )
+    })
+    .await;
+    assert_eq!(accepted, count);
+    // The reads are measured alone, not beside quality following
+    // the upload's changes (the same work in every round, but not
+    // always the same share of the reads' time).
+    let (behind, follow_secs) = suite.caught_up(place).await;
+    eprintln!("processes: quality followed {behind} changes in {follow_secs:.1} s");
+    let reader = as_who(ministry());
+    let names = names.clone();
+    let rps = load(concurrency, seconds, move |i| {
+        read_status(reader.clone(), names[i % names.len()].clone())
+    })
+    .await
+    .rate();
+    let peaks = suite.peak_memory();
+    // SIGTERM flushes the exporter: every span is in by now.
+    suite.stop();
+    let spans = receiver.spans.load(Ordering::Relaxed) - before;
+    eprintln!(
+        "processes, tracing {}: {count} records at {:.0} rec/s, reads {rps:.0} req/s, {spans} spans exported",
+        if on { "on" } else { "off" },
+        count as f64 / secs
+    );
+    if on {
+        assert!(
+            spans > 0,
+            "tracing was on, yet no span reached the receiver"
+        );
+    } else {
+        assert_eq!(spans, 0, "tracing was off, yet spans were exported");
+    }
+    Round {
+        upload_rate: count as f64 / secs,
+        read_rate: rps,
+        peaks,
+    }
+}
+
+/// The `j`th record of engineer `e` a day later, keyed for round `n`.
+fn a_day_later(seed: &Seed, e: usize, j: usize, per_engineer: usize, n: usize) -> HourRecord {
+    let mut r = record(seed, e, j, per_engineer);
+    r.client_key = format!("bench-round{n}-{e}-{j}");
+    match &mut r.activity {
+        Some(A::FaceToFace(f)) => f.start_date = shifted(f.start_date),
+        Some(A::Online(o)) => {
+            o.start_date = shifted(o.start_date);
+            o.end_date = shifted(o.end_date);
+        }
+        _ => {}
+    }
+    r
+}
+
+/// The processes' rows: upload and read rates, tracing on against off
+/// (the means of the rounds), and each service's peak memory.
+fn tracing_rows(
+    uploads: &[Vec<f64>; 2],
+    reads: &[Vec<f64>; 2],
+    memory: &[Vec<(&'static str, u64)>; 2],
+) -> Vec<Row> {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (up_off, up_on) = (mean(&uploads[0]), mean(&uploads[1]));
+    let (rd_off, rd_on) = (mean(&reads[0]), mean(&reads[1]));
+    let mut rows = vec![
+        Row {
             name: "bulk upload, tracing on / off (processes)",
             ours: format!("{up_on:.0} rec/s"),
             baseline: format!("{up_off:.0} rec/s"),
             ratio: up_on / up_off,
             goal: "≥ 0.95",
             met: Some(up_on / up_off >= 0.95),
-        });
-        rows.push(Row {
+        },
+        Row {
             name: "GetAnnualStatus, tracing on / off (processes)",
             ours: format!("{rd_on:.0} req/s"),
             baseline: format!("{rd_off:.0} req/s"),
             ratio: rd_on / rd_off,
             goal: "≥ 0.95",
             met: Some(rd_on / rd_off >= 0.95),
-        });
-        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-        for ((service, on), (_, off)) in memory[1].iter().zip(&memory[0]) {
-            let name = match *service {
-                "registry" => "peak memory: registry, tracing on / off",
-                "crediting" => "peak memory: crediting, tracing on / off",
-                "supervision" => "peak memory: supervision (idle), on / off",
-                _ => "peak memory: quality (idle), on / off",
-            };
-            rows.push(Row::reported(
-                name,
-                format!("{:.0} MiB", mib(*on)),
-                format!("{:.0} MiB", mib(*off)),
-                *on as f64 / (*off).max(1) as f64,
-            ));
-        }
+        },
+    ];
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    for ((service, on), (_, off)) in memory[1].iter().zip(&memory[0]) {
+        let name = match *service {
+            "registry" => "peak memory: registry, tracing on / off",
+            "crediting" => "peak memory: crediting, tracing on / off",
+            "supervision" => "peak memory: supervision (idle), on / off",
+            _ => "peak memory: quality (idle), on / off",
+        };
+        rows.push(Row::reported(
+            name,
+            format!("{:.0} MiB", mib(*on)),
+            format!("{:.0} MiB", mib(*off)),
+            *on as f64 / (*off).max(1) as f64,
+        ));
     }
-
-    print_table(&rows);
-    crediting.stop().await;
-    registry.stop().await;
+    rows
 }
 
 fn print_table(rows: &[Row]) {
