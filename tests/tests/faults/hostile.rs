@@ -4,13 +4,12 @@
 
 use super::*;
 
+/// How many bulk uploads stall.
+const STALLED: usize = 2000;
+
 /// `bytes` sent as a CreateHourRecord request.
 async fn raw_create(url: &str, token: &str, bytes: Vec<u8>) -> tonic::Status {
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = connect(url).await;
     let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(64 << 20);
     grpc.ready().await.unwrap();
     let mut req = tonic::Request::new(bytes);
@@ -59,18 +58,38 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         )
     });
 
-    // 2,000 bulk uploads over 8 connections that send one empty message and stall.
-    const STALLED: usize = 2000;
+    let stalled = stall_uploads(&url, &token).await;
+
+    let mut other = another_caller_is_served(&url, &other_token, &engineers).await;
+    bad_messages_get_clean_errors(&url, &other_token).await;
+    a_burst_is_answered_or_shed(&url, &other_token, &engineers).await;
+    stalled_uploads_are_let_go(stalled).await;
+
+    let (after, peak) = memory_kib(crediting.id());
+    println!("crediting memory: {baseline} KiB before, peak {peak} KiB, {after} KiB after");
+    assert!(
+        peak < baseline + 256 * 1024,
+        "memory stays bounded: {baseline} KiB before, peak {peak} KiB"
+    );
+    // And it still serves.
+    other
+        .list_hour_records(ListHourRecordsRequest {
+            engineer: engineers[0].clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    crediting.stop();
+}
+
+/// 2,000 bulk uploads over 8 connections that send one empty message and stall.
+async fn stall_uploads(url: &str, token: &str) -> Vec<tokio::task::JoinHandle<(Code, Duration)>> {
     let mut stalled = Vec::new();
     for _ in 0..8 {
-        let channel = tonic::transport::Endpoint::from_shared(url.clone())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel = connect(url).await;
         for _ in 0..STALLED / 8 {
             let mut client =
-                CreditingServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(&token));
+                CreditingServiceClient::with_interceptor(channel.clone(), ce_tests::bearer(token));
             stalled.push(tokio::spawn(async move {
                 let first = tokio_stream::iter(vec![BulkUploadHourRecordsRequest::default()]);
                 let never = tokio_stream::StreamExt::chain(first, tokio_stream::pending());
@@ -95,16 +114,19 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
             }));
         }
     }
+    stalled
+}
 
-    // Meanwhile another client is served, on its own connection.
+/// Meanwhile another caller is served, on its own connection; returns its client.
+async fn another_caller_is_served(
+    url: &str,
+    other_token: &str,
+    engineers: &[String],
+) -> ce_tests::Crediting {
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let channel = tonic::transport::Endpoint::from_shared(url.clone())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = connect(url).await;
     let mut other =
-        CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(&other_token));
+        CreditingServiceClient::with_interceptor(channel, ce_tests::bearer(other_token));
     let mut served = 0;
     for engineer in engineers.iter().cycle().take(40) {
         let answer = tokio::time::timeout(
@@ -129,33 +151,35 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         served >= 30,
         "another client is still served: {served} of 40"
     );
+    other
+}
 
-    // Malformed and oversized messages get clean errors.
+/// Malformed and oversized messages get clean errors.
+async fn bad_messages_get_clean_errors(url: &str, other_token: &str) {
     // (From the other caller: the stalls hold their own caller's share.)
-    let garbage = raw_create(&url, &other_token, vec![0xff; 64]).await;
+    let garbage = raw_create(url, other_token, vec![0xff; 64]).await;
     assert_eq!(garbage.code(), Code::InvalidArgument, "{garbage:?}");
     assert!(
         garbage.message().contains("not a valid message"),
         "{garbage:?}"
     );
-    let huge = raw_create(&url, &other_token, vec![0x0a; 5 << 20]).await;
+    let huge = raw_create(url, other_token, vec![0x0a; 5 << 20]).await;
     assert!(
         matches!(huge.code(), Code::OutOfRange | Code::ResourceExhausted),
         "{huge:?}"
     );
+}
 
+/// A burst of thousands of unary calls is answered or shed, nothing else.
+async fn a_burst_is_answered_or_shed(url: &str, other_token: &str, engineers: &[String]) {
     // A burst of thousands of unary calls: what does not fit is shed with
     // RESOURCE_EXHAUSTED at once, the rest is answered; nothing else.
-    let channel = tonic::transport::Endpoint::from_shared(url.clone())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = connect(url).await;
     let mut burst = Vec::new();
     for i in 0..3000 {
         let mut c = CreditingServiceClient::with_interceptor(
             channel.clone(),
-            ce_tests::bearer(&other_token),
+            ce_tests::bearer(other_token),
         );
         let engineer = engineers[i % engineers.len()].clone();
         burst.push(tokio::spawn(async move {
@@ -186,8 +210,10 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
     // 3000 at once over a caller's share of 16 in flight: some must have
     // been shed, or the limit did not hold.
     assert!(codes.contains_key("ResourceExhausted"), "{codes:?}");
+}
 
-    // The stalled uploads are let go after the idle limit.
+/// The stalled uploads are let go after the idle limit, or shed.
+async fn stalled_uploads_are_let_go(stalled: Vec<tokio::task::JoinHandle<(Code, Duration)>>) {
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut longest = Duration::ZERO;
     for s in stalled {
@@ -202,19 +228,4 @@ async fn hostile_clients_are_shed_or_refused_and_others_are_still_served() {
         STALLED,
         "each stalled upload is ended by the idle limit or shed: {outcomes:?}"
     );
-    let (after, peak) = memory_kib(crediting.id());
-    println!("crediting memory: {baseline} KiB before, peak {peak} KiB, {after} KiB after");
-    assert!(
-        peak < baseline + 256 * 1024,
-        "memory stays bounded: {baseline} KiB before, peak {peak} KiB"
-    );
-    // And it still serves.
-    other
-        .list_hour_records(ListHourRecordsRequest {
-            engineer: engineers[0].clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    crediting.stop();
 }

@@ -111,6 +111,15 @@ fn crediting_settings(
     settings
 }
 
+/// A new connection to `url`.
+async fn connect(url: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// Bytes sent as they are: for malformed and oversized messages.
 #[derive(Clone, Default)]
 struct RawCodec;
