@@ -11,6 +11,7 @@
 //! | crediting one record: Art. 18 items 1-11 | [`credit`](mod@credit) |
 //! | online-training evidence: xAPI statements (Art. 13, 18(2)) | [`xapi`] |
 //! | assessing a year: Art. 18-20 | [`assessment`] |
+//! | closing a year: the state of open years once a year ends (Art. 18-20) | [`close`] |
 //! | rule sets: national baseline, provincial overlays (Art. 10, 17, 18(11)) | [`ruleset`] |
 //! | impossible input and bad rule sets | [`error`] |
 //! | fraud signals (Art. 13, 27) | [`signals`] |
@@ -50,6 +51,7 @@
 pub mod activity;
 pub mod article;
 pub mod assessment;
+pub mod close;
 pub mod credit;
 pub mod dates;
 pub mod deferral;

@@ -999,3 +999,77 @@ proptest! {
         prop_assert_eq!(cut, matches!(c.cuts[..], [Cut::Unverified { .. }]));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Closing a year is a state transition (`ce_rules::close`).
+// ---------------------------------------------------------------------------
+
+/// 2026's assessment on `as_of`, with `make_up` (designated from 2027) and
+/// the deferral if there is one.
+fn assess_2026_on(
+    records: &[Record],
+    make_up: &[Record],
+    deferral: Option<&Deferral>,
+    as_of: Date,
+) -> Assessment {
+    assess(
+        &YearInput {
+            year: 2026,
+            records,
+            make_up,
+            used_for_make_up: &[],
+            deferral,
+            as_of,
+        },
+        &RuleSet::national(),
+    )
+    .expect("valid records of 2026, and make-up of 2027 with a deferral, are always assessed")
+}
+
+/// Records of forms dated by one day, moved into 2027 and designated as
+/// make-up for 2026 (Art. 20).
+fn make_up_of(records: &[Record]) -> Vec<Record> {
+    records
+        .iter()
+        .filter_map(|r| {
+            let moved = redated(&r.activity, date!(2027 - 02 - 01));
+            (moved != r.activity).then(|| Record {
+                id: format!("m{}", r.id),
+                activity: moved,
+                make_up_for: Some(2026),
+                ..r.clone()
+            })
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The state a close gives a year from its stored verdict is the state
+    /// reassessing it from its records gives: when 2026 ends (stored on
+    /// 31 December, read on 15 January) and when 2027, its make-up year,
+    /// ends (stored on 31 December 2027, read on 15 January 2028).
+    #[test]
+    fn closing_a_year_from_its_verdict_equals_reassessing_it(
+        records in records(),
+        extra in records(),
+        deferred in any::<bool>(),
+    ) {
+        let deferral = Deferral { reason: "illness".into(), certified_by: "employers/e".into() };
+        let deferral = deferred.then_some(&deferral);
+        let make_up = if deferred { make_up_of(&extra) } else { Vec::new() };
+        for (stored_on, read_on, ended) in [
+            (date!(2026 - 12 - 31), date!(2027 - 01 - 15), 2026),
+            (date!(2027 - 12 - 31), date!(2028 - 01 - 15), 2027),
+        ] {
+            let stored = assess_2026_on(&records, &make_up, deferral, stored_on);
+            let reassessed = assess_2026_on(&records, &make_up, deferral, read_on);
+            prop_assert_eq!(
+                close::after_year_end(stored.status, 2026, ended, deferred, &stored.shortfall),
+                reassessed.status,
+                "2026 stored on {} as {:?}, {} ended", stored_on, stored.status, ended
+            );
+        }
+    }
+}
