@@ -449,19 +449,20 @@ async fn sqlite_looks_records_up_by_engineer() {
     );
     let caught = ce_tests::catch_queries(&mut conn);
     let engineers: Vec<String> = (0..100).map(|i| format!("e{i:03}")).collect();
+    use ce_proto::crediting::RecordState::{Confirmed, Rejected};
     type Lookup<'a> = (&'static str, &'a dyn Fn(&mut DbConnection));
     let lookups: [Lookup; 5] = [
         ("records_of", &|c| {
-            store::records_of(c, &engineers, 2026, &[2, 3]).unwrap();
+            store::records_of(c, &engineers, 2026, &[Confirmed, Rejected]).unwrap();
         }),
         ("records_for_rules_of", &|c| {
-            store::records_for_rules_of(c, &engineers, 2026, &[2]).unwrap();
+            store::records_for_rules_of(c, &engineers, 2026, &[Confirmed]).unwrap();
         }),
         ("explanations_of", &|c| {
-            store::explanations_of(c, &engineers, 2026, &[2]).unwrap();
+            store::explanations_of(c, &engineers, 2026, &[Confirmed]).unwrap();
         }),
         ("make_up_records", &|c| {
-            store::make_up_records(c, "e001", 2026, &[2]).unwrap();
+            store::make_up_records(c, "e001", 2026, &[Confirmed]).unwrap();
         }),
         ("list_records", &|c| {
             let filter = store::RecordFilter {

@@ -59,10 +59,9 @@ impl RecordRow {
     }
 }
 
-/// States as the `state` column stores them: [`RecordState`]s, or their
-/// numbers.
-fn codes<S: Copy + Into<i32>>(states: &[S]) -> Vec<i32> {
-    states.iter().map(|s| (*s).into()).collect()
+/// States as the `state` column stores them.
+fn codes(states: &[RecordState]) -> Vec<i32> {
+    states.iter().map(|s| *s as i32).collect()
 }
 
 pub fn set_make_up(conn: &mut DbConnection, id: &str, year: i32, at: i64) -> Result<(), DbError> {
@@ -77,11 +76,11 @@ pub fn set_make_up(conn: &mut DbConnection, id: &str, year: i32, at: i64) -> Res
 
 /// Records of the year after `year`, in the given states, designated as
 /// make-up for `year`.
-pub fn make_up_records<S: Copy + Into<i32>>(
+pub fn make_up_records(
     conn: &mut DbConnection,
     engineer: &str,
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> Result<Vec<RecordRow>, DbError> {
     Ok(hour_records::table
         .filter(hour_records::engineer_id.eq(engineer))
@@ -201,11 +200,11 @@ pub fn decide(
 }
 
 /// The records of one engineer's year in the given states.
-pub fn year_records<S: Copy + Into<i32>>(
+pub fn year_records(
     conn: &mut DbConnection,
     engineer: &str,
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> Result<Vec<RecordRow>, DbError> {
     Ok(hour_records::table
         .filter(hour_records::engineer_id.eq(engineer))
@@ -287,11 +286,11 @@ pub fn list_records(
 }
 
 /// The counted records of these engineers' `year`, by engineer then id.
-pub fn records_of<S: Copy + Into<i32>>(
+pub fn records_of(
     conn: &mut DbConnection,
     engineers: &[String],
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> Result<Vec<RecordRow>, DbError> {
     Ok(counted_in(engineers, year, states)
         .order((hour_records::engineer_id.asc(), hour_records::id.asc()))
@@ -302,10 +301,10 @@ pub fn records_of<S: Copy + Into<i32>>(
 /// These engineers' records in `states` that count in `year`, in no
 /// particular order: what [`records_of`] (which orders them),
 /// [`records_for_rules_of`] and [`explanations_of`] select from.
-fn counted_in<'a, S: Copy + Into<i32>>(
+fn counted_in<'a>(
     engineers: &'a [String],
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> hour_records::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend> {
     hour_records::table
         .filter(hour_records::engineer_id.eq_any(engineers))
@@ -330,11 +329,11 @@ fn counted_in<'a, S: Copy + Into<i32>>(
 /// [`explanations_of`]. In no particular order: sorting ten thousand ids
 /// under the database's collation was half of PostgreSQL's time for the
 /// query, so the caller puts each engineer's records in id order itself.
-pub fn records_for_rules_of<S: Copy + Into<i32>>(
+pub fn records_for_rules_of(
     conn: &mut DbConnection,
     engineers: &[String],
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> Result<Vec<RecordRow>, DbError> {
     use hour_records as h;
     Ok(counted_in(engineers, year, states)
@@ -406,11 +405,11 @@ pub type StoredExplanation = (String, Option<Vec<u8>>);
 /// record id, a thousand ids a query, that was four times the work in
 /// PostgreSQL (a probe of the primary key for each record, against one of
 /// `(engineer_id, year)` for each engineer).
-pub fn explanations_of<S: Copy + Into<i32>>(
+pub fn explanations_of(
     conn: &mut DbConnection,
     engineers: &[String],
     year: i32,
-    states: &[S],
+    states: &[RecordState],
 ) -> Result<Vec<StoredExplanation>, DbError> {
     use hour_records as h;
     let mut out = Vec::new();
