@@ -19,7 +19,6 @@ use std::fmt;
 use serde::Deserialize;
 use time::{Date, Duration, Month};
 
-use crate::article::{ART_25, ART_26, cite};
 use crate::ruleset::FIRST_YEAR;
 
 /// Which part of its year a period is.
@@ -185,11 +184,6 @@ pub fn check_period(text: &str) -> Result<Period, NotAPeriod> {
     Period::parse(text)
 }
 
-/// The first and last day of a period.
-pub fn period_days(text: &str) -> Result<(Date, Date), NotAPeriod> {
-    Period::parse(text).map(Period::days)
-}
-
 /// The period right before `period`, of the same granularity. `None` for
 /// text that is not a period.
 pub fn previous_period(period: &str) -> Option<String> {
@@ -235,12 +229,6 @@ pub struct Poor {
     /// How many periods in a row make it poor, e.g. 2.
     #[serde(default)]
     pub repeated_periods: u32,
-}
-
-/// The articles under which a poor result is found and reported: Art. 25's
-/// monitoring, Art. 26's sanctions.
-pub fn poor_articles() -> String {
-    cite(&[ART_25, ART_26])
 }
 
 impl Poor {
@@ -340,6 +328,11 @@ pub fn disclosure_completeness(scope: bool, content: bool, fees: bool) -> (usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first and last day of a period.
+    fn period_days(text: &str) -> Result<(Date, Date), NotAPeriod> {
+        Period::parse(text).map(Period::days)
+    }
     use time::macros::date;
 
     #[test]
@@ -421,7 +414,6 @@ mod tests {
         assert!(is_poor(&p, "C", &["C".into(), "A".into()]));
         assert!(!is_poor(&p, "B", &["C".into()]));
         assert_eq!(p.look_back(), 2);
-        assert_eq!(poor_articles(), "Art. 25, 26");
     }
 
     #[test]

@@ -3,7 +3,12 @@
 //! stretch of days, and periods of one granularity sort in time order as
 //! text (the service orders and compares them as stored text).
 
-use ce_rules::quality::{Part, Period, next_period, period_days, previous_period};
+use ce_rules::quality::{NotAPeriod, Part, Period, next_period, previous_period};
+
+/// The first and last day of a period.
+fn period_days(text: &str) -> Result<(time::Date, time::Date), NotAPeriod> {
+    Period::parse(text).map(Period::days)
+}
 use proptest::prelude::*;
 
 fn period() -> impl Strategy<Value = Period> {

@@ -8,7 +8,7 @@ use ce_proto::supervision::{
     Notification, QualityResult, ReportQualityResultRequest, Violation, ViolationCategory,
     ViolationState, WithdrawQualityResultRequest,
 };
-use ce_rules::article::{ART_25, ART_26, cite};
+use ce_rules::article::ART_25;
 use ce_rules::sanction::{self, QualityAction};
 use ce_server::call::now_micros;
 use ce_server::{ApiError, Call, Violations, dates, names};
@@ -23,9 +23,13 @@ use crate::violations::{NOTIFICATIONS, Subject, Supervision, VIOLATIONS, new_row
 /// institution and period, whoever reports it.
 const QUALITY_INTAKE: &str = "quality-monitoring";
 
-/// Poor quality-monitoring results (Art. 25) sanctioned under Art. 26.
+/// Poor quality-monitoring results (Art. 25) sanctioned under Art. 26:
+/// the articles an institution's poor quality breaches.
 fn poor_quality_articles() -> String {
-    cite(&[ART_25, ART_26])
+    sanction::article(
+        sanction::Category::PoorQuality,
+        sanction::Party::Institution,
+    )
 }
 
 /// What a report or withdrawal carries, as [`reported`] reads it.
