@@ -27,6 +27,8 @@ diesel::table! {
         make_up_for -> Nullable<Integer>,
         supersedes -> Nullable<Text>,
         last_year -> Integer,
+        /// The request that created the record (its audit row's request id).
+        request_id -> Nullable<Text>,
     }
 }
 
