@@ -193,21 +193,35 @@ fn crediting_db(place: &Place, connections: u32) -> ce_db::Db {
     .unwrap()
 }
 
-fn status_row(engineer: &str, year: i32) -> crediting::store::StatusRow {
-    let status = format!("status of {engineer} in {year}").into_bytes();
+fn status_write(engineer: &str, year: i32) -> crediting::store::StatusWrite {
+    let body = format!("status of {engineer} in {year}").into_bytes();
+    crediting::store::StatusWrite {
+        head: crediting::store::StatusHead {
+            engineer_id: engineer.into(),
+            year,
+            province: "44".into(),
+            field: 1,
+            employer_id: None,
+            state: 1,
+            total_centi: 0,
+            professional_centi: 0,
+            computed_on: "2026-06-01".into(),
+            update_micros: 0,
+            body_digest: Some(crediting::store::status_digest(&body)),
+            rule_set: Some("national-2026@0".into()),
+        },
+        verdict: format!(" verdict of {engineer}").into_bytes(),
+        body: Some(body),
+    }
+}
+
+/// A status as stored by `write` reads: its verdict appended to its body.
+fn as_read(write: &crediting::store::StatusWrite) -> crediting::store::StatusRow {
+    let mut status = write.body.clone().unwrap();
+    status.extend_from_slice(&write.verdict);
     crediting::store::StatusRow {
-        engineer_id: engineer.into(),
-        year,
-        province: "44".into(),
-        field: 1,
-        employer_id: None,
-        state: 1,
-        total_centi: 0,
-        professional_centi: 0,
-        status_digest: Some(crediting::store::status_digest(&status)),
+        head: write.head.clone(),
         status,
-        computed_on: "2026-06-01".into(),
-        update_micros: 0,
     }
 }
 
@@ -235,19 +249,13 @@ type StatusReads = ce_db::batch::Batcher<(String, i32), crediting::store::Status
 
 /// 150 statuses of 2026 and 10 of 2027, stored; returns them.
 fn statuses_stored(db: &ce_db::Db) -> Vec<crediting::store::StatusRow> {
-    use crediting::schema::annual_statuses;
-    let stored: Vec<crediting::store::StatusRow> = (0..150)
-        .map(|i| status_row(&format!("e{i:03}"), 2026))
-        .chain((0..10).map(|i| status_row(&format!("e{i:03}"), 2027)))
+    let writes: Vec<crediting::store::StatusWrite> = (0..150)
+        .map(|i| status_write(&format!("e{i:03}"), 2026))
+        .chain((0..10).map(|i| status_write(&format!("e{i:03}"), 2027)))
         .collect();
     let mut conn = db.connection().unwrap();
-    for row in &stored {
-        diesel::insert_into(annual_statuses::table)
-            .values(row)
-            .execute(&mut *conn)
-            .unwrap();
-    }
-    stored
+    crediting::store::insert_statuses(&mut conn, &writes).unwrap();
+    writes.iter().map(as_read).collect()
 }
 
 /// 200 reads asked at once, each answered with its own row (or none) by a
@@ -311,16 +319,12 @@ async fn reads_asked_at_once_share_queries(
 
 /// Read-your-writes: a row stored now is read by the next call.
 async fn a_write_is_seen_by_the_next_read(db: &ce_db::Db, batcher: &StatusReads) {
-    use crediting::schema::annual_statuses;
     assert_eq!(batcher.get(("e150".into(), 2026)).await.unwrap(), None);
-    let late = status_row("e150", 2026);
-    diesel::insert_into(annual_statuses::table)
-        .values(&late)
-        .execute(&mut *db.connection().unwrap())
-        .unwrap();
+    let late = status_write("e150", 2026);
+    crediting::store::put_status(&mut db.connection().unwrap(), &late).unwrap();
     assert_eq!(
         batcher.get(("e150".into(), 2026)).await.unwrap(),
-        Some(late)
+        Some(as_read(&late))
     );
 }
 
@@ -380,9 +384,9 @@ struct Compression {
     method: String,
 }
 
-/// Stored statuses are compressed with LZ4 where the server has it (see
-/// crediting's migration `2026-01-09-000000_status_lz4`), and read back
-/// the same.
+/// Stored statuses' bodies are compressed with LZ4 where the server has it
+/// (see crediting's migrations `2026-01-09-000000_status_lz4` and
+/// `2026-01-15-000000_status_verdict`), and read back the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_statuses_are_compressed_with_lz4() {
     let place = Place::new(Backend::Postgres);
@@ -403,27 +407,23 @@ async fn stored_statuses_are_compressed_with_lz4() {
     let set = method(
         &mut conn,
         "SELECT attcompression::text AS method FROM pg_attribute \
-         WHERE attrelid = 'annual_statuses'::regclass AND attname = 'status'",
+         WHERE attrelid = 'annual_status_bodies'::regclass AND attname = 'body'",
     );
     assert_eq!(set, if has_lz4 { "l" } else { "" });
 
-    let mut row = status_row("e001", 2026);
-    row.status = (0..4000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
-    diesel::insert_into(crediting::schema::annual_statuses::table)
-        .values(&row)
-        .execute(&mut *conn)
-        .unwrap();
+    let mut write = status_write("e001", 2026);
+    write.body = Some((0..4000u32).flat_map(|i| (i % 251).to_le_bytes()).collect());
+    crediting::store::put_status(&mut conn, &write).unwrap();
     let stored = method(
         &mut conn,
-        "SELECT coalesce(pg_column_compression(status), 'none') AS method \
-         FROM annual_statuses WHERE engineer_id = 'e001'",
+        "SELECT coalesce(pg_column_compression(body), 'none') AS method \
+         FROM annual_status_bodies WHERE engineer_id = 'e001'",
     );
     assert_eq!(stored, if has_lz4 { "lz4" } else { "pglz" });
-    let back: Vec<u8> = crediting::schema::annual_statuses::table
-        .select(crediting::schema::annual_statuses::status)
-        .first(&mut *conn)
+    let back = crediting::store::get_status(&mut conn, "e001", 2026)
+        .unwrap()
         .unwrap();
-    assert_eq!(back, row.status);
+    assert_eq!(back, as_read(&write));
 }
 
 #[derive(QueryableByName)]
@@ -647,3 +647,192 @@ async fn a_pool_with_every_connection_at_work_is_busy_not_unavailable() {
     drop(held);
     db.read(|_| Ok::<_, ce_db::DbError>(())).await.unwrap();
 }
+
+/// Crediting's migration `2026-01-15-000000_status_verdict` against
+/// `conn`: reverted (`down`), or applied (`up`).
+fn status_verdict_migration(conn: &mut DbConnection, up: bool) {
+    match (conn, up) {
+        (DbConnection::Pg(c), false) => {
+            revert_through(c, || crediting::migrations().postgres, "20260115");
+        }
+        (DbConnection::Sqlite(c), false) => {
+            revert_through(c, || crediting::migrations().sqlite, "20260115");
+        }
+        (DbConnection::Pg(c), true) => {
+            c.run_pending_migrations(crediting::migrations().postgres)
+                .unwrap();
+        }
+        (DbConnection::Sqlite(c), true) => {
+            c.run_pending_migrations(crediting::migrations().sqlite)
+                .unwrap();
+        }
+    }
+}
+
+/// A whole status, as the service stored one before bodies were kept
+/// apart: explanations, figures, and a time with nanoseconds.
+fn old_status(engineer: &str) -> ce_proto::crediting::AnnualStatus {
+    use ce_proto::crediting::{AnnualState, AnnualStatus, Explanation, RecordExplanation};
+    AnnualStatus {
+        name: format!("engineers/{engineer}/annualStatuses/2026"),
+        engineer: format!("engineers/{engineer}"),
+        year: 2026,
+        state: AnnualState::InProgress as i32,
+        total_hours: 42.5,
+        professional_hours: 30.0,
+        public_hours: 12.5,
+        shortfall_total_hours: 47.5,
+        shortfall_professional_hours: 30.0,
+        rule_set: "national-2026".into(),
+        province: "44".into(),
+        explanations: vec![RecordExplanation {
+            hour_record: "hourRecords/r1".into(),
+            explanation: Some(Explanation {
+                text: "a course".into(),
+                ..Default::default()
+            }),
+        }],
+        update_time: Some(prost_types::Timestamp {
+            seconds: 1_780_000_000,
+            nanos: 123_456_000,
+        }),
+        ..Default::default()
+    }
+}
+
+/// The stored encoding of every status, by engineer, decoded, read as the
+/// schema before `2026-01-15` keeps it (one `status` column).
+fn old_statuses(conn: &mut DbConnection) -> Vec<(String, ce_proto::crediting::AnnualStatus)> {
+    use prost::Message;
+    #[derive(QueryableByName)]
+    struct Old {
+        #[diesel(sql_type = Text)]
+        engineer_id: String,
+        #[diesel(sql_type = diesel::sql_types::Binary)]
+        status: Vec<u8>,
+    }
+    diesel::sql_query("SELECT engineer_id, status FROM annual_statuses ORDER BY engineer_id")
+        .load::<Old>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|o| {
+            let s = ce_proto::crediting::AnnualStatus::decode(o.status.as_slice()).unwrap();
+            (o.engineer_id, s)
+        })
+        .collect()
+}
+
+/// Every status as the service reads it now, decoded.
+fn statuses_now(conn: &mut DbConnection) -> Vec<(String, ce_proto::crediting::AnnualStatus)> {
+    ["closed", "old"]
+        .into_iter()
+        .filter_map(|e| crediting::store::get_status(conn, e, 2026).unwrap())
+        .map(|r| {
+            (
+                r.engineer_id.clone(),
+                crediting::convert::decode_status(&r).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A status stored before bodies were kept apart reads the same after the
+/// migration; a close then moves its verdict alone, and the verdict's
+/// state and time stand over the old body's (nanoseconds included, though
+/// the new time has none); down and up again carry both statuses over,
+/// each reading as before.
+async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Backend) {
+    use ce_proto::crediting::AnnualState;
+    use prost::Message;
+    let place = Place::new(b);
+    let db = crediting_db(&place, 1);
+    let mut conn = db.connection().unwrap();
+    status_verdict_migration(&mut conn, false);
+    let old = old_status("old");
+    diesel::sql_query(
+        "INSERT INTO annual_statuses (engineer_id, year, province, field, employer_id, state, \
+         total_centi, professional_centi, status, computed_on, update_micros, status_digest) \
+         VALUES ('old', 2026, '44', 1, NULL, 1, 4250, 3000, $1, '2026-05-30', 1780000000123456, 7)",
+    )
+    .bind::<diesel::sql_types::Binary, _>(old.encode_to_vec())
+    .execute(&mut *conn)
+    .unwrap();
+
+    status_verdict_migration(&mut conn, true);
+    assert_eq!(statuses_now(&mut conn), [("old".to_owned(), old.clone())]);
+    let head = crediting::store::get_status(&mut conn, "old", 2026)
+        .unwrap()
+        .unwrap()
+        .head;
+    assert_eq!(
+        (head.body_digest, head.rule_set.as_deref()),
+        (None, None),
+        "unknown until reassessed"
+    );
+
+    // Closed: a new state at a whole second, over the old body.
+    let at = 1_800_000_000_000_000;
+    let moved = crediting::store::transition(
+        &mut conn,
+        2026,
+        "2027-01-05",
+        at,
+        &[crediting::store::Transition {
+            engineer_id: "old".into(),
+            from: (AnnualState::InProgress as i32, 1_780_000_000_123_456),
+            state: AnnualState::NonCompliant as i32,
+            verdict: crediting::convert::status_verdict(AnnualState::NonCompliant, at),
+        }],
+    )
+    .unwrap();
+    assert_eq!(moved, [("old".to_owned(), "44".to_owned())]);
+    let closed_old = ce_proto::crediting::AnnualStatus {
+        state: AnnualState::NonCompliant as i32,
+        update_time: Some(prost_types::Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        }),
+        ..old.clone()
+    };
+    // A status written since: its body without the verdict's fields.
+    let mut closed = old_status("closed");
+    closed.state = AnnualState::MadeUp as i32;
+    closed.complete = true;
+    closed.update_time = Some(prost_types::Timestamp {
+        seconds: 1_790_000_000,
+        nanos: 5_000,
+    });
+    let body = crediting::convert::status_body(&closed);
+    crediting::store::put_status(
+        &mut conn,
+        &crediting::store::StatusWrite {
+            head: crediting::store::StatusHead {
+                engineer_id: "closed".into(),
+                state: closed.state,
+                update_micros: 1_790_000_000_000_005,
+                body_digest: Some(crediting::store::status_digest(&body)),
+                rule_set: Some("national-2026@1".into()),
+                ..head.clone()
+            },
+            verdict: crediting::convert::status_verdict(AnnualState::MadeUp, 1_790_000_000_000_005),
+            body: Some(body),
+        },
+    )
+    .unwrap();
+    let now = vec![
+        ("closed".to_owned(), closed.clone()),
+        ("old".to_owned(), closed_old.clone()),
+    ];
+    assert_eq!(statuses_now(&mut conn), now);
+
+    status_verdict_migration(&mut conn, false);
+    assert_eq!(
+        old_statuses(&mut conn),
+        now,
+        "down: one encoding a status, as read"
+    );
+    status_verdict_migration(&mut conn, true);
+    assert_eq!(statuses_now(&mut conn), now, "up again");
+}
+
+both_backends!(statuses_stored_before_bodies_read_the_same_after_up_down_and_up);

@@ -428,6 +428,28 @@ impl RuleSet {
     }
 }
 
+/// The revision of the library's reading of the regulation: raised by a
+/// release that changes what an assessment gives for the same records and
+/// rule set (a rules fix), so that every stored year is assessed again
+/// (see [`RuleSet::fingerprint`] and docs/rules.md).
+pub const REVISION: u32 = 1;
+
+impl RuleSet {
+    /// Names the rules a year is assessed with: the set's id, and a 64-bit
+    /// FNV-1a hash of every figure in the set and of [`REVISION`]. A year
+    /// stored under another fingerprint was assessed under other rules (an
+    /// overlay edited, a rules fix released) and is due for reassessment.
+    pub fn fingerprint(&self) -> String {
+        let text = format!("{REVISION}|{self:?}");
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{}@{hash:016x}", self.id)
+    }
+}
+
 /// All rule sets a deployment uses: the national baseline and each
 /// province's overlays by effective date.
 #[derive(Debug, Clone)]

@@ -293,3 +293,25 @@ fn an_overlay_effective_from_is_a_date_and_a_bad_one_is_refused_by_name() {
         );
     }
 }
+
+/// A rule set's fingerprint names it and follows every figure in it: the
+/// same rules give the same fingerprint, an edited overlay another one
+/// under the same id (so the years assessed under it are reassessed).
+#[test]
+fn a_fingerprint_changes_with_any_figure_and_only_then() {
+    let national = RuleSet::national();
+    assert_eq!(national.fingerprint(), RuleSet::national().fingerprint());
+    assert!(national.fingerprint().starts_with("national-2026@"));
+    let mut book = RuleBook::national();
+    book.add_overlay(GUANGDONG, "44-guangdong.toml").unwrap();
+    let gd = book.for_year("44", 2026).unwrap().clone();
+    assert!(gd.fingerprint().starts_with(&format!("{}@", gd.id)));
+    assert_ne!(gd.fingerprint(), national.fingerprint());
+    let mut edited = gd.clone();
+    edited.maxima.paper_sole = h(9);
+    assert_ne!(edited.fingerprint(), gd.fingerprint());
+    let mut window = gd.clone();
+    window.registration_window_days += 1;
+    assert_ne!(window.fingerprint(), gd.fingerprint());
+    assert_eq!(gd.clone().fingerprint(), gd.fingerprint());
+}

@@ -530,9 +530,9 @@ impl Crediting {
                     id,
                     engineer_id,
                     year,
-                    province: stored.province,
-                    field: stored.field,
-                    employer_id: stored.employer_id,
+                    province: stored.head.province,
+                    field: stored.head.field,
+                    employer_id: stored.head.employer_id,
                     credential: serde_json::to_string_pretty(&signed)
                         .map_err(|e| ApiError::Internal(e.to_string()))?,
                     issued_by: call.caller.subject.clone(),

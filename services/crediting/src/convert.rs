@@ -117,7 +117,7 @@ pub fn certificate_to_proto(row: CertificateRow) -> HourCertificate {
 
 /// The wire's state for the rules' status, and why a year is deemed
 /// complete.
-fn annual_state(s: Status) -> (AnnualState, String) {
+pub fn annual_state(s: Status) -> (AnnualState, String) {
     match s {
         Status::InProgress => (AnnualState::InProgress, String::new()),
         Status::Compliant => (AnnualState::Compliant, String::new()),
@@ -167,6 +167,44 @@ pub fn status_to_proto(
         complete: a.status.is_complete(),
         registration_close_date: Some(dates::to_proto(a.registration_closes)),
     }
+}
+
+/// A year's status as stored: its body, the `AnnualStatus` without the
+/// fields a close changes (state, whether complete, when written), which
+/// is written only when it changes; and its verdict, those fields encoded
+/// to be appended to the body on every read (see docs/performance.md,
+/// "Statuses: a verdict and a body").
+pub fn status_body(status: &AnnualStatus) -> Vec<u8> {
+    AnnualStatus {
+        state: 0,
+        complete: false,
+        update_time: None,
+        ..status.clone()
+    }
+    .encode_to_vec()
+}
+
+/// The verdict's fields of a year, encoded each explicitly, zero values
+/// too: appended to any body (a status stored before bodies were kept
+/// apart holds these fields too), protobuf's last-value rule makes them
+/// stand, sub-fields of the time included.
+pub fn status_verdict(state: AnnualState, update_micros: i64) -> Vec<u8> {
+    use prost::encoding::{WireType, encode_key, encode_varint};
+    let complete = matches!(
+        state,
+        AnnualState::Compliant | AnnualState::DeemedComplete | AnnualState::MadeUp
+    );
+    let time = dates::timestamp(update_micros);
+    let mut time_bytes = Vec::with_capacity(16);
+    prost::encoding::int64::encode(1, &time.seconds, &mut time_bytes);
+    prost::encoding::int32::encode(2, &time.nanos, &mut time_bytes);
+    let mut out = Vec::with_capacity(32);
+    prost::encoding::int32::encode(4, &(state as i32), &mut out);
+    encode_key(17, WireType::LengthDelimited, &mut out);
+    encode_varint(time_bytes.len() as u64, &mut out);
+    out.extend_from_slice(&time_bytes);
+    prost::encoding::bool::encode(18, &complete, &mut out);
+    out
 }
 
 /// A stored year: the encoding of its `AnnualStatus`.

@@ -63,12 +63,24 @@ diesel::table! {
         state -> Integer,
         total_centi -> BigInt,
         professional_centi -> BigInt,
-        status -> Binary,
         computed_on -> Text,
         update_micros -> BigInt,
-        status_digest -> Nullable<BigInt>,
+        body_digest -> Nullable<BigInt>,
+        rule_set -> Nullable<Text>,
+        verdict -> Binary,
     }
 }
+
+diesel::table! {
+    /// Each status's body: its encoding without the verdict's fields.
+    annual_status_bodies (engineer_id, year) {
+        engineer_id -> Text,
+        year -> Integer,
+        body -> Binary,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(annual_statuses, annual_status_bodies, deferrals);
 
 diesel::table! {
     changes (seq) {

@@ -26,7 +26,7 @@ use crate::feed::Changes;
 use crate::names;
 use crate::records::Crediting;
 use crate::scope::{self, Narrowed, Subject};
-use crate::store::{self, RecordRow, StatusFilter, StatusRow};
+use crate::store::{self, RecordRow, StatusFilter, StatusHead, StatusRow};
 
 /// What an engineer is for the status of their year.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +204,17 @@ pub struct Evaluated {
     explanations: Vec<(String, Vec<u8>)>,
     /// Hours this year took from the next year's make-up records.
     taken: Vec<(String, ce_rules::Hours)>,
+    /// The rule set it was assessed with (`RuleSet::fingerprint`).
+    rule_set: String,
+}
+
+impl Evaluated {
+    /// The status's body as stored, and its digest.
+    fn body(&self) -> (Vec<u8>, i64) {
+        let body = convert::status_body(&self.status);
+        let digest = store::status_digest(&body);
+        (body, digest)
+    }
 }
 
 /// Assesses one year from its rows, with the hours the year before took
@@ -276,20 +287,21 @@ pub fn evaluate(
         totals: assessment.totals,
         explanations: own_explanations,
         taken,
+        rule_set: set.fingerprint(),
     })
 }
 
 /// Stores what changed of an evaluated year: the explanations that differ
 /// from the records' stored ones, and the status unless it is the stored
-/// one already (and fresh). Notes each status written in `changes`, and
-/// each written over a stored one with its figures, so the year's
-/// certificates follow it.
+/// one already (and fresh): its verdict, and its body if that changed.
+/// Notes each status written in `changes`, and each written over a stored
+/// one with its figures, so the year's certificates follow it.
 pub fn store_evaluated(
     conn: &mut DbConnection,
     changes: &mut Changes,
     who: &Who,
     own: &[RecordRow],
-    existing: Option<&StatusRow>,
+    existing: Option<&StatusHead>,
     mut ev: Evaluated,
     batch: Option<&mut store::StatusWrites>,
 ) -> Result<AnnualStatus, ApiError> {
@@ -302,44 +314,44 @@ pub fn store_evaluated(
             store::set_explanation(conn, id, Some(bytes.clone()))?;
         }
     }
-    if let Some(row) = existing
-        && stands(
-            (&row.province, row.field, &row.employer_id),
-            row.state(),
-            &row.computed_on,
-            who,
-            ev.today,
-        )
+    let (body, digest) = ev.body();
+    if let Some(head) = existing
+        && same(head, who, &ev, digest)
     {
-        // Unchanged if, stamped with the stored time, it encodes the same.
-        ev.status.update_time = Some(dates::timestamp(row.update_micros));
-        if ev.status.encode_to_vec() == row.status {
-            return Ok(ev.status);
-        }
+        ev.status.update_time = Some(dates::timestamp(head.update_micros));
+        return Ok(ev.status);
     }
     let at = now_micros();
     ev.status.update_time = Some(dates::timestamp(at));
-    let status = ev.status.encode_to_vec();
-    let row = StatusRow {
-        engineer_id: who.engineer_id.clone(),
-        year: ev.year,
-        province: who.province.clone(),
-        field: who.field,
-        employer_id: who.employer_id.clone(),
-        state: ev.status.state,
-        total_centi: i64::from(ev.totals.total.centi()),
-        professional_centi: i64::from(ev.totals.professional.centi()),
-        status_digest: Some(store::status_digest(&status)),
-        status,
-        computed_on: dates::format(ev.today),
-        update_micros: at,
+    let state = AnnualState::try_from(ev.status.state).unwrap_or(AnnualState::Unspecified);
+    let write = store::StatusWrite {
+        head: StatusHead {
+            engineer_id: who.engineer_id.clone(),
+            year: ev.year,
+            province: who.province.clone(),
+            field: who.field,
+            employer_id: who.employer_id.clone(),
+            state: ev.status.state,
+            total_centi: i64::from(ev.totals.total.centi()),
+            professional_centi: i64::from(ev.totals.professional.centi()),
+            computed_on: dates::format(ev.today),
+            update_micros: at,
+            body_digest: Some(digest),
+            rule_set: Some(ev.rule_set.clone()),
+        },
+        verdict: convert::status_verdict(state, at),
+        // A body is written with its year's first status, and again only
+        // when it changes.
+        body: existing
+            .is_none_or(|h| h.body_digest != Some(digest))
+            .then_some(body),
     };
     match (existing, batch) {
         // A batch writes its statuses together.
-        (Some(_), Some(batch)) => batch.updates.push(row),
-        (None, Some(batch)) => batch.inserts.push(row),
-        (Some(_), None) => store::put_status(conn, &row)?,
-        (None, None) => store::insert_statuses(conn, std::slice::from_ref(&row))?,
+        (Some(_), Some(batch)) => batch.updates.push(write),
+        (None, Some(batch)) => batch.inserts.push(write),
+        (Some(_), None) => store::put_status(conn, &write)?,
+        (None, None) => store::insert_statuses(conn, std::slice::from_ref(&write))?,
     }
     changes.status(&who.engineer_id, ev.year, &who.province);
     if existing.is_some() {
@@ -347,6 +359,21 @@ pub fn store_evaluated(
         changes.restated(&who.engineer_id, ev.year, Figures::of(&ev.status), ev.today);
     }
     Ok(ev.status)
+}
+
+/// Whether the stored year `head` is `ev` already: stored for the same
+/// place, not an open state gone stale, in the same state, with the same
+/// body (by digest) and rule set.
+fn same(head: &StatusHead, who: &Who, ev: &Evaluated, digest: i64) -> bool {
+    stands(
+        (&head.province, head.field, &head.employer_id),
+        head.state(),
+        &head.computed_on,
+        who,
+        ev.today,
+    ) && head.state == ev.status.state
+        && head.body_digest == Some(digest)
+        && head.rule_set.as_deref() == Some(ev.rule_set.as_str())
 }
 
 /// Reassesses many engineers' years at once, counting `new` records that
@@ -403,8 +430,8 @@ pub fn recompute_batch(
         for r in store::records_of(conn, &ids, year, &COUNTED)? {
             stored.entry(r.engineer_id.clone()).or_default().push(r);
         }
-        let mut statuses: std::collections::HashMap<String, StatusRow> =
-            store::statuses_of(conn, &ids, year)?
+        let mut statuses: std::collections::HashMap<String, StatusHead> =
+            store::status_heads_of(conn, &ids, year)?
                 .into_iter()
                 .map(|s| (s.engineer_id.clone(), s))
                 .collect();
@@ -459,7 +486,8 @@ fn assess_and_store(
     used: &[(String, ce_rules::Hours)],
 ) -> Result<(AnnualStatus, Vec<(String, ce_rules::Hours)>), ApiError> {
     let rows = YearRows::load(conn, &who.engineer_id, year)?;
-    let existing = store::get_status(conn, &who.engineer_id, year)?;
+    let existing =
+        store::status_heads_of(conn, std::slice::from_ref(&who.engineer_id), year)?.pop();
     let mut ev = evaluate(rules, who, year, today, &rows, used)?;
     let taken = std::mem::take(&mut ev.taken);
     let status = store_evaluated(conn, changes, who, &rows.own, existing.as_ref(), ev, None)?;
@@ -546,24 +574,10 @@ fn stands(
 }
 
 /// Whether `ev` is the status stored as `head`, judged as
-/// [`store_evaluated`] judges it (same place, not stale, the same encoding
-/// once stamped with the stored time) but by digest, without the stored
-/// bytes. False where no digest was stored.
-pub fn unchanged(head: &store::StatusHead, who: &Who, ev: &mut Evaluated) -> bool {
-    let Some(digest) = head.status_digest else {
-        return false;
-    };
-    if !stands(
-        (&head.province, head.field, &head.employer_id),
-        head.state(),
-        &head.computed_on,
-        who,
-        ev.today,
-    ) {
-        return false;
-    }
-    ev.status.update_time = Some(dates::timestamp(head.update_micros));
-    store::status_digest(&ev.status.encode_to_vec()) == digest
+/// [`store_evaluated`] judges it: the same place, not stale, the same
+/// state, body and rule set.
+pub fn unchanged(head: &StatusHead, who: &Who, ev: &Evaluated) -> bool {
+    same(head, who, ev, ev.body().1)
 }
 
 /// A year as `GetAnnualStatus` finds it: stored and still standing, or

@@ -75,7 +75,7 @@ impl Crediting {
                 req.year
             )));
         }
-        let mut swept = reassess(
+        let mut swept = close(
             &self.db,
             &self.feed,
             &self.rules,
@@ -101,6 +101,8 @@ impl Crediting {
             .filter(|c| c.2 == AnnualState::NonCompliant)
             .map(|c| c.3)
             .sum();
+        // Every status the year had before it was filled was considered.
+        swept.reassessed = counts.iter().map(|c| c.3).sum::<i64>() - swept.created;
         // Closing a year is a decision an auditor looks for: who closed which year, when.
         let entry = call.audit(&format!("annualStatuses/{}", req.year), "OK");
         self.db
@@ -233,6 +235,86 @@ fn add(r: &mut ComplianceRow, state: AnnualState, count: i64) {
     }
 }
 
+/// Statuses a close moves in one transaction.
+const CLOSE_BATCH: usize = 20_000;
+
+/// Closes `year` (of one province, or all) as of `today`, a day after it
+/// ended. Statuses are exact after every write, so what a year's end
+/// changes is only the state of the years still open, and the close is a
+/// state transition (`ce_rules::close::after_year_end`, Art. 18-20): the
+/// open verdicts are read, moved to their final state and written back a
+/// batch at a time, each with a feed entry, and no record or body is read.
+/// Engineers an Art. 20 deferral links to this year or the one before take
+/// the careful path, through their records ([`status::recompute`]).
+///
+/// A verdict written since it was read (a concurrent write, which assessed
+/// the year as of today itself) is left as that write made it.
+pub async fn close(
+    db: &Db,
+    feed: &Feed,
+    rules: &Arc<RuleBook>,
+    today: time::Date,
+    year: i32,
+    province: Option<String>,
+) -> Result<Swept, ApiError> {
+    let p = province.clone();
+    let careful = db
+        .read(move |conn| Ok::<_, ApiError>(store::deferred_of_year(conn, year, p.as_deref())?))
+        .await?;
+    let mut swept = reassess_engineers(db, feed, rules, today, year, careful.clone()).await?;
+    let careful: BTreeSet<String> = careful.into_iter().collect();
+    let p = province.clone();
+    let open = db
+        .read(move |conn| {
+            Ok::<_, ApiError>(store::verdicts_in_state(
+                conn,
+                year,
+                p.as_deref(),
+                AnnualState::InProgress,
+            )?)
+        })
+        .await?;
+    let open: Vec<store::OpenVerdict> = open
+        .into_iter()
+        .filter(|v| !careful.contains(&v.0))
+        .collect();
+    // With no deferral, every open year ends the same way.
+    let ended = ce_rules::close::after_year_end(
+        ce_rules::Status::InProgress,
+        year,
+        year,
+        false,
+        &ce_rules::Shortfall::default(),
+    );
+    let (state, _) = crate::convert::annual_state(ended);
+    for batch in open.chunks(CLOSE_BATCH) {
+        let batch = batch.to_vec();
+        swept.reassessed += feed
+            .write(db, move |conn, changes| {
+                let at = ce_server::call::now_micros();
+                let moves: Vec<store::Transition> = batch
+                    .iter()
+                    .map(
+                        |(engineer_id, _, from_state, from_micros)| store::Transition {
+                            engineer_id: engineer_id.clone(),
+                            from: (*from_state, *from_micros),
+                            state: state as i32,
+                            verdict: crate::convert::status_verdict(state, at),
+                        },
+                    )
+                    .collect();
+                let moved =
+                    store::transition(conn, year, &ce_server::dates::format(today), at, &moves)?;
+                for (engineer_id, province) in &moved {
+                    changes.status(engineer_id, year, province);
+                }
+                Ok::<_, ApiError>(moved.len() as i64)
+            })
+            .await?;
+    }
+    Ok(swept)
+}
+
 /// Reassesses every stored status of `year` (of one province, or all),
 /// a batch of engineers per transaction, writing only what changed, as of
 /// `today`.
@@ -244,17 +326,33 @@ pub async fn reassess(
     year: i32,
     province: Option<String>,
 ) -> Result<Swept, ApiError> {
-    // Batches look engineers up by id: planned from stale statistics (a
-    // year loaded in bulk minutes ago), each would read the whole table.
-    if let Err(e) = db.refresh_statistics(crate::bulk::BULK_TABLES).await {
-        tracing::warn!(error = %e, "planner statistics not refreshed before reassessing");
-    }
     let ids = db
         .read(move |conn| {
             Ok::<_, ApiError>(store::status_engineers(conn, year, province.as_deref())?)
         })
         .await?;
+    reassess_engineers(db, feed, rules, today, year, ids).await
+}
+
+/// Reassesses these engineers' stored statuses of `year`, a batch per
+/// transaction, two batches at once.
+async fn reassess_engineers(
+    db: &Db,
+    feed: &Feed,
+    rules: &Arc<RuleBook>,
+    today: time::Date,
+    year: i32,
+    ids: Vec<String>,
+) -> Result<Swept, ApiError> {
     let mut swept = Swept::default();
+    if ids.is_empty() {
+        return Ok(swept);
+    }
+    // Batches look engineers up by id: planned from stale statistics (a
+    // year loaded in bulk minutes ago), each would read the whole table.
+    if let Err(e) = db.refresh_statistics(crate::bulk::BULK_TABLES).await {
+        tracing::warn!(error = %e, "planner statistics not refreshed before reassessing");
+    }
     let mut running = tokio::task::JoinSet::new();
     for batch in ids.chunks(BATCH as usize) {
         if running.len() >= PARALLEL
@@ -320,17 +418,15 @@ async fn reassess_batch(
             }
             let rows =
                 YearRows::plain(conn, records.remove(&head.engineer_id).unwrap_or_default())?;
-            let mut ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
-            if status::unchanged(head, &who, &mut ev) {
+            let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
+            if status::unchanged(head, &who, &ev) {
                 // A status and its records' explanations are written
                 // together, so the same status means the same explanations.
                 continue;
             }
             changed.push((head, who, rows, ev));
         }
-        // What the changed years replace: their records' explanations, and
-        // the whole status where no digest was stored (written before it
-        // existed), so an unchanged one is still recognised.
+        // What the changed years replace: their records' explanations.
         let changed_ids: Vec<String> = changed
             .iter()
             .map(|(head, ..)| head.engineer_id.clone())
@@ -339,33 +435,17 @@ async fn reassess_batch(
             store::explanations_of(conn, &changed_ids, year, &COUNTED)?
                 .into_iter()
                 .collect();
-        let undigested: Vec<String> = changed
-            .iter()
-            .filter(|(head, ..)| head.status_digest.is_none())
-            .map(|(head, ..)| head.engineer_id.clone())
-            .collect();
-        let mut full: BTreeMap<String, store::StatusRow> = if undigested.is_empty() {
-            BTreeMap::new()
-        } else {
-            store::statuses_of(conn, &undigested, year)?
-                .into_iter()
-                .map(|r| (r.engineer_id.clone(), r))
-                .collect()
-        };
         let mut writes = store::StatusWrites::default();
         for (head, who, mut rows, ev) in changed {
             for r in &mut rows.own {
                 r.explanation = explanations.remove(&r.id).flatten();
             }
-            let existing = full
-                .remove(&head.engineer_id)
-                .unwrap_or_else(|| head.without_status());
             status::store_evaluated(
                 conn,
                 changes,
                 &who,
                 &rows.own,
-                Some(&existing),
+                Some(head),
                 ev,
                 Some(&mut writes),
             )?;

@@ -48,3 +48,26 @@ pub fn deferred_among(
         .distinct()
         .load(conn)?)
 }
+
+/// The engineers with a status of `year` (in one province, or any) whom a
+/// deferral of `year` or the year before links to a neighbouring year
+/// (Art. 20), in order.
+pub fn deferred_of_year(
+    conn: &mut DbConnection,
+    year: i32,
+    province: Option<&str>,
+) -> Result<Vec<String>, DbError> {
+    use crate::schema::annual_statuses;
+    let deferred = deferrals::table
+        .filter(deferrals::year.eq_any([year - 1, year]))
+        .select(deferrals::engineer_id);
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::year.eq(year))
+        .filter(annual_statuses::engineer_id.eq_any(deferred))
+        .select(annual_statuses::engineer_id)
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(annual_statuses::province.eq(p.to_owned()));
+    }
+    Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
+}

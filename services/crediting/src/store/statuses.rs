@@ -4,53 +4,10 @@ use ce_db::{DbConnection, DbError};
 use ce_proto::crediting::AnnualState;
 use diesel::prelude::*;
 
-use crate::schema::annual_statuses;
+use crate::schema::{annual_status_bodies, annual_statuses};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(
-    table_name = annual_statuses,
-    treat_none_as_null = true,
-    treat_none_as_default_value = false
-)]
-pub struct StatusRow {
-    pub engineer_id: String,
-    pub year: i32,
-    pub province: String,
-    pub field: i32,
-    pub employer_id: Option<String>,
-    pub state: i32,
-    pub total_centi: i64,
-    pub professional_centi: i64,
-    pub status: Vec<u8>,
-    pub computed_on: String,
-    pub update_micros: i64,
-    /// [`status_digest`] of `status`; None for statuses stored before the
-    /// column existed.
-    pub status_digest: Option<i64>,
-}
-
-/// A stored state as the wire names it (an unknown number reads as
-/// unspecified).
-fn annual_state(stored: i32) -> AnnualState {
-    AnnualState::try_from(stored).unwrap_or(AnnualState::Unspecified)
-}
-
-impl StatusRow {
-    /// The year's state.
-    pub fn state(&self) -> AnnualState {
-        annual_state(self.state)
-    }
-}
-
-/// The first eight bytes of the SHA-256 of a stored status: what closing a
-/// year compares instead of the status itself.
-pub fn status_digest(status: &[u8]) -> i64 {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(status);
-    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-}
-
-/// A stored status without the status itself: what closing a year reads.
+/// A stored status's verdict: the narrow row a year's close updates in
+/// place (see docs/performance.md, "Statuses: a verdict and a body").
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = annual_statuses)]
 pub struct StatusHead {
@@ -64,7 +21,18 @@ pub struct StatusHead {
     pub professional_centi: i64,
     pub computed_on: String,
     pub update_micros: i64,
-    pub status_digest: Option<i64>,
+    /// [`status_digest`] of the body; None for a status stored before the
+    /// body was kept apart (its body is then its whole old encoding).
+    pub body_digest: Option<i64>,
+    /// The rule set the year was assessed with (`RuleSet::fingerprint`);
+    /// None for a status stored before it was recorded.
+    pub rule_set: Option<String>,
+}
+
+/// A stored state as the wire names it (an unknown number reads as
+/// unspecified).
+fn annual_state(stored: i32) -> AnnualState {
+    AnnualState::try_from(stored).unwrap_or(AnnualState::Unspecified)
 }
 
 impl StatusHead {
@@ -72,25 +40,97 @@ impl StatusHead {
     pub fn state(&self) -> AnnualState {
         annual_state(self.state)
     }
+}
 
-    /// As a row whose status is not known here (empty): it compares unequal
-    /// to any computed status.
-    pub fn without_status(&self) -> StatusRow {
-        StatusRow {
-            engineer_id: self.engineer_id.clone(),
-            year: self.year,
-            province: self.province.clone(),
-            field: self.field,
-            employer_id: self.employer_id.clone(),
-            state: self.state,
-            total_centi: self.total_centi,
-            professional_centi: self.professional_centi,
-            status: Vec::new(),
-            computed_on: self.computed_on.clone(),
-            update_micros: self.update_micros,
-            status_digest: self.status_digest,
-        }
+/// A stored status as read: its verdict, and its encoding (the body with
+/// the verdict's fields appended, a whole `AnnualStatus`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusRow {
+    pub head: StatusHead,
+    pub status: Vec<u8>,
+}
+
+impl std::ops::Deref for StatusRow {
+    type Target = StatusHead;
+    fn deref(&self) -> &StatusHead {
+        &self.head
     }
+}
+
+/// A status to write: its verdict, the verdict's fields encoded, and its
+/// body when that changed (always for a year's first status).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusWrite {
+    pub head: StatusHead,
+    pub verdict: Vec<u8>,
+    pub body: Option<Vec<u8>>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(
+    table_name = annual_statuses,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
+struct VerdictRow {
+    engineer_id: String,
+    year: i32,
+    province: String,
+    field: i32,
+    employer_id: Option<String>,
+    state: i32,
+    total_centi: i64,
+    professional_centi: i64,
+    computed_on: String,
+    update_micros: i64,
+    body_digest: Option<i64>,
+    rule_set: Option<String>,
+    verdict: Vec<u8>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = annual_status_bodies, treat_none_as_default_value = false)]
+struct BodyRow {
+    engineer_id: String,
+    year: i32,
+    body: Vec<u8>,
+}
+
+/// The first eight bytes of the SHA-256 of a stored body: what a year's
+/// reassessment compares instead of the body itself.
+pub fn status_digest(status: &[u8]) -> i64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(status);
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// Verdicts joined to their bodies, as [`StatusRow`]s are read.
+macro_rules! joined {
+    () => {
+        annual_statuses::table.inner_join(
+            annual_status_bodies::table.on(annual_status_bodies::engineer_id
+                .eq(annual_statuses::engineer_id)
+                .and(annual_status_bodies::year.eq(annual_statuses::year))),
+        )
+    };
+}
+
+/// What [`joined!`] selects, and the row it makes.
+type Joined = (StatusHead, Vec<u8>, Vec<u8>);
+/// The columns of a [`Joined`].
+macro_rules! selected {
+    () => {
+        (
+            StatusHead::as_select(),
+            annual_statuses::verdict,
+            annual_status_bodies::body,
+        )
+    };
+}
+
+fn row((head, verdict, mut body): Joined) -> StatusRow {
+    body.extend_from_slice(&verdict);
+    StatusRow { head, status: body }
 }
 
 /// The engineers with a status for `year` (of one province, or all), in
@@ -115,11 +155,14 @@ pub fn engineer_statuses(
     conn: &mut DbConnection,
     engineer: &str,
 ) -> Result<Vec<StatusRow>, DbError> {
-    Ok(annual_statuses::table
+    Ok(joined!()
         .filter(annual_statuses::engineer_id.eq(engineer))
         .order(annual_statuses::year.asc())
-        .select(StatusRow::as_select())
-        .load(conn)?)
+        .select(selected!())
+        .load::<Joined>(conn)?
+        .into_iter()
+        .map(row)
+        .collect())
 }
 
 /// These engineers' statuses of `year`, without the statuses themselves.
@@ -140,11 +183,14 @@ pub fn statuses_of(
     engineers: &[String],
     year: i32,
 ) -> Result<Vec<StatusRow>, DbError> {
-    Ok(annual_statuses::table
+    Ok(joined!()
         .filter(annual_statuses::engineer_id.eq_any(engineers))
         .filter(annual_statuses::year.eq(year))
-        .select(StatusRow::as_select())
-        .load(conn)?)
+        .select(selected!())
+        .load::<Joined>(conn)?
+        .into_iter()
+        .map(row)
+        .collect())
 }
 
 /// An annual status's key: engineer id and year.
@@ -175,15 +221,57 @@ pub fn statuses_by_key(
     Ok(found)
 }
 
-/// Writes a year's status, replacing the one before.
-pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbError> {
-    let updated = diesel::update(annual_statuses::table.find((&row.engineer_id, row.year)))
-        .set(row)
+impl StatusWrite {
+    fn verdict_row(&self) -> VerdictRow {
+        let h = &self.head;
+        VerdictRow {
+            engineer_id: h.engineer_id.clone(),
+            year: h.year,
+            province: h.province.clone(),
+            field: h.field,
+            employer_id: h.employer_id.clone(),
+            state: h.state,
+            total_centi: h.total_centi,
+            professional_centi: h.professional_centi,
+            computed_on: h.computed_on.clone(),
+            update_micros: h.update_micros,
+            body_digest: h.body_digest,
+            rule_set: h.rule_set.clone(),
+            verdict: self.verdict.clone(),
+        }
+    }
+
+    fn body_row(&self) -> Option<BodyRow> {
+        self.body.as_ref().map(|body| BodyRow {
+            engineer_id: self.head.engineer_id.clone(),
+            year: self.head.year,
+            body: body.clone(),
+        })
+    }
+}
+
+/// Writes a year's status, replacing the one before: its verdict, and its
+/// body when that changed.
+pub fn put_status(conn: &mut DbConnection, write: &StatusWrite) -> Result<(), DbError> {
+    let h = &write.head;
+    let verdict = write.verdict_row();
+    let updated = diesel::update(annual_statuses::table.find((&h.engineer_id, h.year)))
+        .set(&verdict)
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(annual_statuses::table)
-            .values(row)
+            .values(&verdict)
             .execute(conn)?;
+    }
+    if let Some(body) = write.body_row() {
+        let updated = diesel::update(annual_status_bodies::table.find((&h.engineer_id, h.year)))
+            .set(annual_status_bodies::body.eq(&body.body))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(annual_status_bodies::table)
+                .values(&body)
+                .execute(conn)?;
+        }
     }
     Ok(())
 }
@@ -191,8 +279,8 @@ pub fn put_status(conn: &mut DbConnection, row: &StatusRow) -> Result<(), DbErro
 /// Status writes a batch makes together.
 #[derive(Debug, Default)]
 pub struct StatusWrites {
-    pub inserts: Vec<StatusRow>,
-    pub updates: Vec<StatusRow>,
+    pub inserts: Vec<StatusWrite>,
+    pub updates: Vec<StatusWrite>,
 }
 
 impl StatusWrites {
@@ -202,67 +290,108 @@ impl StatusWrites {
     }
 }
 
-/// Replaces existing statuses: on PostgreSQL one `UPDATE … FROM unnest`.
-pub fn update_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<(), DbError> {
-    use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text};
+/// Replaces existing statuses: on PostgreSQL one `UPDATE … FROM unnest`
+/// for the verdicts and one for the bodies that changed.
+pub fn update_statuses(conn: &mut DbConnection, writes: &[StatusWrite]) -> Result<(), DbError> {
     match conn {
-        DbConnection::Pg(c) if rows.len() > 1 => {
-            let col = |f: fn(&StatusRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
-            let int = |f: fn(&StatusRow) -> i32| rows.iter().map(f).collect::<Vec<_>>();
-            let big = |f: fn(&StatusRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
-            diesel::sql_query(
-                "UPDATE annual_statuses AS a SET province = v.province, field = v.field, \
-                 employer_id = v.employer_id, state = v.state, total_centi = v.total_centi, \
-                 professional_centi = v.professional_centi, status = v.status, \
-                 computed_on = v.computed_on, update_micros = v.update_micros, \
-                 status_digest = v.status_digest \
-                 FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], \
-                 $7::bigint[], $8::bigint[], $9::bytea[], $10::text[], $11::bigint[], $12::bigint[]) \
-                 AS v(engineer_id, year, province, field, employer_id, state, total_centi, \
-                 professional_centi, status, computed_on, update_micros, status_digest) \
-                 WHERE a.engineer_id = v.engineer_id AND a.year = v.year",
-            )
-            .bind::<Array<Text>, _>(col(|r| r.engineer_id.clone()))
-            .bind::<Array<Integer>, _>(int(|r| r.year))
-            .bind::<Array<Text>, _>(col(|r| r.province.clone()))
-            .bind::<Array<Integer>, _>(int(|r| r.field))
-            .bind::<Array<Nullable<Text>>, _>(
-                rows.iter()
-                    .map(|r| r.employer_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Integer>, _>(int(|r| r.state))
-            .bind::<Array<BigInt>, _>(big(|r| r.total_centi))
-            .bind::<Array<BigInt>, _>(big(|r| r.professional_centi))
-            .bind::<Array<Binary>, _>(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(col(|r| r.computed_on.clone()))
-            .bind::<Array<BigInt>, _>(big(|r| r.update_micros))
-            .bind::<Array<Nullable<BigInt>>, _>(
-                rows.iter().map(|r| r.status_digest).collect::<Vec<_>>(),
-            )
-            .execute(c)?;
+        DbConnection::Pg(c) if writes.len() > 1 => {
+            update_verdicts_pg(c, writes)?;
+            let bodies: Vec<BodyRow> = writes.iter().filter_map(StatusWrite::body_row).collect();
+            update_bodies_pg(c, &bodies)?;
         }
         conn => {
-            for row in rows {
-                put_status(conn, row)?;
+            for write in writes {
+                put_status(conn, write)?;
             }
         }
     }
     Ok(())
 }
 
-/// Writes years' first statuses: on PostgreSQL one binary `COPY`.
-pub fn insert_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<(), DbError> {
-    match (conn, rows.len()) {
-        (_, 0) => {}
-        (DbConnection::Pg(c), n) if n > 1 => {
+fn update_verdicts_pg(c: &mut diesel::PgConnection, writes: &[StatusWrite]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text};
+    let rows: Vec<VerdictRow> = writes.iter().map(StatusWrite::verdict_row).collect();
+    let col = |f: fn(&VerdictRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&VerdictRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let int = |f: fn(&VerdictRow) -> i32| rows.iter().map(f).collect::<Vec<_>>();
+    let big = |f: fn(&VerdictRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    diesel::sql_query(
+        "UPDATE annual_statuses AS a SET province = v.province, field = v.field, \
+         employer_id = v.employer_id, state = v.state, total_centi = v.total_centi, \
+         professional_centi = v.professional_centi, computed_on = v.computed_on, \
+         update_micros = v.update_micros, body_digest = v.body_digest, \
+         rule_set = v.rule_set, verdict = v.verdict \
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], \
+         $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], \
+         $13::bytea[]) \
+         AS v(engineer_id, year, province, field, employer_id, state, total_centi, \
+         professional_centi, computed_on, update_micros, body_digest, rule_set, verdict) \
+         WHERE a.engineer_id = v.engineer_id AND a.year = v.year",
+    )
+    .bind::<Array<Text>, _>(col(|r| r.engineer_id.clone()))
+    .bind::<Array<Integer>, _>(int(|r| r.year))
+    .bind::<Array<Text>, _>(col(|r| r.province.clone()))
+    .bind::<Array<Integer>, _>(int(|r| r.field))
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.employer_id.clone()))
+    .bind::<Array<Integer>, _>(int(|r| r.state))
+    .bind::<Array<BigInt>, _>(big(|r| r.total_centi))
+    .bind::<Array<BigInt>, _>(big(|r| r.professional_centi))
+    .bind::<Array<Text>, _>(col(|r| r.computed_on.clone()))
+    .bind::<Array<BigInt>, _>(big(|r| r.update_micros))
+    .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|r| r.body_digest).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.rule_set.clone()))
+    .bind::<Array<Binary>, _>(rows.iter().map(|r| r.verdict.clone()).collect::<Vec<_>>())
+    .execute(c)?;
+    Ok(())
+}
+
+fn update_bodies_pg(c: &mut diesel::PgConnection, bodies: &[BodyRow]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, Binary, Integer, Text};
+    if bodies.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE annual_status_bodies AS b SET body = v.body \
+         FROM unnest($1::text[], $2::int[], $3::bytea[]) AS v(engineer_id, year, body) \
+         WHERE b.engineer_id = v.engineer_id AND b.year = v.year",
+    )
+    .bind::<Array<Text>, _>(
+        bodies
+            .iter()
+            .map(|b| b.engineer_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Integer>, _>(bodies.iter().map(|b| b.year).collect::<Vec<_>>())
+    .bind::<Array<Binary>, _>(bodies.iter().map(|b| b.body.clone()).collect::<Vec<_>>())
+    .execute(c)?;
+    Ok(())
+}
+
+/// Writes years' first statuses, verdicts and bodies: on PostgreSQL one
+/// binary `COPY` each.
+pub fn insert_statuses(conn: &mut DbConnection, writes: &[StatusWrite]) -> Result<(), DbError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let verdicts: Vec<VerdictRow> = writes.iter().map(StatusWrite::verdict_row).collect();
+    let bodies: Vec<BodyRow> = writes.iter().filter_map(StatusWrite::body_row).collect();
+    match conn {
+        DbConnection::Pg(c) if writes.len() > 1 => {
             diesel::copy_from(annual_statuses::table)
-                .from_insertable(rows)
+                .from_insertable(&verdicts)
+                .execute(c)?;
+            diesel::copy_from(annual_status_bodies::table)
+                .from_insertable(&bodies)
                 .execute(c)?;
         }
-        (conn, _) => {
-            for row in rows {
+        conn => {
+            for row in &verdicts {
                 diesel::insert_into(annual_statuses::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+            for row in &bodies {
+                diesel::insert_into(annual_status_bodies::table)
                     .values(row)
                     .execute(conn)?;
             }
@@ -271,16 +400,135 @@ pub fn insert_statuses(conn: &mut DbConnection, rows: &[StatusRow]) -> Result<()
     Ok(())
 }
 
+/// An open year's verdict as a close reads it: engineer, province, state
+/// and when it was last written.
+pub type OpenVerdict = (String, String, i32, i64);
+
+/// The verdicts of `year` (of one province, or all) in `state`, in
+/// engineer order.
+pub fn verdicts_in_state(
+    conn: &mut DbConnection,
+    year: i32,
+    province: Option<&str>,
+    state: AnnualState,
+) -> Result<Vec<OpenVerdict>, DbError> {
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::year.eq(year))
+        .filter(annual_statuses::state.eq(state as i32))
+        .select((
+            annual_statuses::engineer_id,
+            annual_statuses::province,
+            annual_statuses::state,
+            annual_statuses::update_micros,
+        ))
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(annual_statuses::province.eq(p.to_owned()));
+    }
+    Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
+}
+
+/// A verdict's new state, as a close writes it.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub engineer_id: String,
+    /// The state it leaves, and when it was written: a verdict written
+    /// since it was read is left as that write made it.
+    pub from: (i32, i64),
+    pub state: i32,
+    pub verdict: Vec<u8>,
+}
+
+/// Moves verdicts of `year` to their new states, on the day `on` at
+/// `at_micros`, each only if it is still as it was read; returns the
+/// engineers and provinces of those moved. PostgreSQL: one
+/// `UPDATE … FROM unnest … RETURNING`, each row updated in place.
+pub fn transition(
+    conn: &mut DbConnection,
+    year: i32,
+    on: &str,
+    at_micros: i64,
+    moves: &[Transition],
+) -> Result<Vec<(String, String)>, DbError> {
+    use diesel::sql_types::{Array, BigInt, Binary, Integer, Text};
+    if moves.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        DbConnection::Pg(c) => {
+            #[derive(QueryableByName)]
+            struct Moved {
+                #[diesel(sql_type = Text)]
+                engineer_id: String,
+                #[diesel(sql_type = Text)]
+                province: String,
+            }
+            let moved: Vec<Moved> = diesel::sql_query(
+                "UPDATE annual_statuses AS a SET state = v.state, verdict = v.verdict, \
+                 computed_on = $1, update_micros = $2 \
+                 FROM unnest($3::text[], $4::int[], $5::bigint[], $6::int[], $7::bytea[]) \
+                 AS v(engineer_id, from_state, from_micros, state, verdict) \
+                 WHERE a.engineer_id = v.engineer_id AND a.year = $8 \
+                 AND a.state = v.from_state AND a.update_micros = v.from_micros \
+                 RETURNING a.engineer_id, a.province",
+            )
+            .bind::<Text, _>(on)
+            .bind::<BigInt, _>(at_micros)
+            .bind::<Array<Text>, _>(
+                moves
+                    .iter()
+                    .map(|m| m.engineer_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Integer>, _>(moves.iter().map(|m| m.from.0).collect::<Vec<_>>())
+            .bind::<Array<BigInt>, _>(moves.iter().map(|m| m.from.1).collect::<Vec<_>>())
+            .bind::<Array<Integer>, _>(moves.iter().map(|m| m.state).collect::<Vec<_>>())
+            .bind::<Array<Binary>, _>(moves.iter().map(|m| m.verdict.clone()).collect::<Vec<_>>())
+            .bind::<Integer, _>(year)
+            .load(c)?;
+            Ok(moved
+                .into_iter()
+                .map(|m| (m.engineer_id, m.province))
+                .collect())
+        }
+        DbConnection::Sqlite(c) => {
+            let mut moved = Vec::with_capacity(moves.len());
+            for m in moves {
+                let row = annual_statuses::table
+                    .find((&m.engineer_id, year))
+                    .filter(annual_statuses::state.eq(m.from.0))
+                    .filter(annual_statuses::update_micros.eq(m.from.1));
+                let province: Option<String> = diesel::update(row)
+                    .set((
+                        annual_statuses::state.eq(m.state),
+                        annual_statuses::verdict.eq(&m.verdict),
+                        annual_statuses::computed_on.eq(on),
+                        annual_statuses::update_micros.eq(at_micros),
+                    ))
+                    .returning(annual_statuses::province)
+                    .get_result(c)
+                    .optional()?;
+                if let Some(p) = province {
+                    moved.push((m.engineer_id.clone(), p));
+                }
+            }
+            Ok(moved)
+        }
+    }
+}
+
 pub fn get_status(
     conn: &mut DbConnection,
     engineer: &str,
     year: i32,
 ) -> Result<Option<StatusRow>, DbError> {
-    Ok(annual_statuses::table
-        .find((engineer, year))
-        .select(StatusRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(joined!()
+        .filter(annual_statuses::engineer_id.eq(engineer))
+        .filter(annual_statuses::year.eq(year))
+        .select(selected!())
+        .first::<Joined>(conn)
+        .optional()?
+        .map(row))
 }
 
 /// Filters for a list of statuses of one year.
@@ -300,9 +548,9 @@ pub fn list_statuses(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<StatusRow>, DbError> {
-    let mut q = annual_statuses::table
+    let mut q = joined!()
         .filter(annual_statuses::year.eq(f.year))
-        .select(StatusRow::as_select())
+        .select(selected!())
         .into_boxed();
     if let Some(v) = &f.province {
         q = q.filter(annual_statuses::province.eq(v.clone()));
@@ -324,7 +572,10 @@ pub fn list_statuses(
     }
     Ok(q.order(annual_statuses::engineer_id.asc())
         .limit(limit)
-        .load(conn)?)
+        .load::<Joined>(conn)?
+        .into_iter()
+        .map(row)
+        .collect())
 }
 
 /// Province, field, state, how many statuses, and their centi-hours.
