@@ -31,10 +31,29 @@ type BulkStream = std::pin::Pin<
 type ChangeStream =
     std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Change, Status>> + Send>>;
 
+type ReassessStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<ReassessAnnualStatusesResponse, Status>> + Send>,
+>;
+
 #[tonic::async_trait]
 impl CreditingService for CreditingApi {
     type BulkUploadHourRecordsStream = BulkStream;
     type WatchChangesStream = ChangeStream;
+    type ReassessAnnualStatusesStream = ReassessStream;
+
+    async fn reassess_annual_statuses(
+        &self,
+        req: Request<ReassessAnnualStatusesRequest>,
+    ) -> Result<Response<ReassessStream>, Status> {
+        let call = Call::from_request(&req)?;
+        let result = self.inner.reassess(&call, req.into_inner()).await;
+        let rx = reply_to_mutation(&self.inner.db, &call, "annualStatuses", result)
+            .await?
+            .into_inner();
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        )))
+    }
 
     async fn sweep_annual_statuses(
         &self,

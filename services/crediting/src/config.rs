@@ -34,10 +34,19 @@ pub struct CreditingConfig {
     /// following off.
     #[serde(default = "follow_registry_secs")]
     pub follow_registry_secs: u64,
+    /// Whether crediting, once started, reassesses in the background the
+    /// stored years assessed under other rules than now (an overlay
+    /// edited, a rules fix released; see docs/rules.md).
+    #[serde(default = "reassess_on_start")]
+    pub reassess_on_start: bool,
 }
 
 fn follow_registry_secs() -> u64 {
     5
+}
+
+fn reassess_on_start() -> bool {
+    true
 }
 
 /// The `certificates` section: how crediting signs hour certificates
@@ -74,6 +83,7 @@ mod tests {
         let mut c = ServiceConfig::load("crediting", 0, None).unwrap();
         let own = Config::of(&c).unwrap();
         assert_eq!(own.crediting.follow_registry_secs, 5);
+        assert!(own.crediting.reassess_on_start);
         assert_eq!(own.certificates.issuer, "did:web:ce.mohrss.example");
         assert_eq!(own.certificates.signing_key_path, None);
         c.set("crediting.follow_registry_secs", 0);

@@ -89,6 +89,14 @@ impl Changes {
             .push(((engineer_id.to_owned(), year), figures, on));
     }
 
+    /// How many annual status changes are noted so far.
+    pub fn statuses_noted(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.0 == ChangeKind::AnnualStatus as i32)
+            .count()
+    }
+
     /// A mark to [`Changes::rollback`] to when a savepoint is undone.
     pub fn mark(&self) -> Mark {
         Mark {

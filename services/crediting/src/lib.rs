@@ -41,6 +41,7 @@ pub mod deferral;
 pub mod feed;
 pub mod follow;
 pub mod names;
+pub mod reassess;
 pub mod records;
 pub mod registration;
 pub mod registry;
@@ -142,6 +143,9 @@ pub async fn start_with_clock(
         ),
     };
     app::observe_batcher("crediting.annual_statuses", crediting.statuses.counter());
+    if own.crediting.reassess_on_start {
+        reassess::spawn_at_start(crediting.clone());
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follow = own.crediting.follow_registry_secs;
     if follow > 0 {

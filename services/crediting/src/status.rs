@@ -315,11 +315,21 @@ pub fn store_evaluated(
         }
     }
     let (body, digest) = ev.body();
-    if let Some(head) = existing
-        && same(head, who, &ev, digest)
-    {
-        ev.status.update_time = Some(dates::timestamp(head.update_micros));
-        return Ok(ev.status);
+    if let Some(head) = existing {
+        let sameness = compare(head, who, &ev, digest);
+        if sameness != Sameness::Differs {
+            if sameness == Sameness::RuleSetOnly {
+                // Assessed under other rules that give the same year: the
+                // verdict names the rules now, and nothing else moves.
+                let key = (head.engineer_id.clone(), head.year, ev.rule_set.clone());
+                match batch {
+                    Some(batch) => batch.rule_sets.push(key),
+                    None => store::set_rule_sets(conn, std::slice::from_ref(&key))?,
+                }
+            }
+            ev.status.update_time = Some(dates::timestamp(head.update_micros));
+            return Ok(ev.status);
+        }
     }
     let at = now_micros();
     ev.status.update_time = Some(dates::timestamp(at));
@@ -361,19 +371,37 @@ pub fn store_evaluated(
     Ok(ev.status)
 }
 
-/// Whether the stored year `head` is `ev` already: stored for the same
+/// How a stored year compares with the same year assessed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sameness {
+    /// The same: nothing to write.
+    Same,
+    /// The same year, assessed under rules with another fingerprint that
+    /// give the same result: only the verdict's rule set is written.
+    RuleSetOnly,
+    /// Another place, state, body, or a stale open state: written.
+    Differs,
+}
+
+/// How the stored year `head` compares with `ev`: stored for the same
 /// place, not an open state gone stale, in the same state, with the same
-/// body (by digest) and rule set.
-fn same(head: &StatusHead, who: &Who, ev: &Evaluated, digest: i64) -> bool {
-    stands(
+/// body (by digest); and under the same rule set.
+fn compare(head: &StatusHead, who: &Who, ev: &Evaluated, digest: i64) -> Sameness {
+    let same_year = stands(
         (&head.province, head.field, &head.employer_id),
         head.state(),
         &head.computed_on,
         who,
         ev.today,
     ) && head.state == ev.status.state
-        && head.body_digest == Some(digest)
-        && head.rule_set.as_deref() == Some(ev.rule_set.as_str())
+        && head.body_digest == Some(digest);
+    if !same_year {
+        Sameness::Differs
+    } else if head.rule_set.as_deref() == Some(ev.rule_set.as_str()) {
+        Sameness::Same
+    } else {
+        Sameness::RuleSetOnly
+    }
 }
 
 /// Reassesses many engineers' years at once, counting `new` records that
@@ -573,11 +601,10 @@ fn stands(
         && !open_before(state, computed_on, today)
 }
 
-/// Whether `ev` is the status stored as `head`, judged as
-/// [`store_evaluated`] judges it: the same place, not stale, the same
-/// state, body and rule set.
-pub fn unchanged(head: &StatusHead, who: &Who, ev: &Evaluated) -> bool {
-    same(head, who, ev, ev.body().1)
+/// How `ev` compares with the status stored as `head`, judged as
+/// [`store_evaluated`] judges it.
+pub fn compared(head: &StatusHead, who: &Who, ev: &Evaluated) -> Sameness {
+    compare(head, who, ev, ev.body().1)
 }
 
 /// A year as `GetAnnualStatus` finds it: stored and still standing, or

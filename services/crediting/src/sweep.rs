@@ -24,7 +24,7 @@ use ce_server::{ApiError, Call, Violations};
 use crate::feed::Feed;
 use crate::records::Crediting;
 use crate::scope::{self, Narrowed};
-use crate::status::{self, COUNTED, Who, YearRows};
+use crate::status::{self, COUNTED, Sameness, Who, YearRows};
 use crate::store::{self, StatusFilter};
 
 /// Engineers per transaction.
@@ -48,6 +48,9 @@ fn check_province(v: &mut Violations, province: &str) {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Swept {
     pub reassessed: i64,
+    /// Of those, how many were written with another state, figures or
+    /// explanations.
+    pub changed: i64,
     pub created: i64,
     pub non_compliant: i64,
 }
@@ -289,7 +292,7 @@ pub async fn close(
     let (state, _) = crate::convert::annual_state(ended);
     for batch in open.chunks(CLOSE_BATCH) {
         let batch = batch.to_vec();
-        swept.reassessed += feed
+        let moved = feed
             .write(db, move |conn, changes| {
                 let at = ce_server::call::now_micros();
                 let moves: Vec<store::Transition> = batch
@@ -311,6 +314,8 @@ pub async fn close(
                 Ok::<_, ApiError>(moved.len() as i64)
             })
             .await?;
+        swept.reassessed += moved;
+        swept.changed += moved;
     }
     Ok(swept)
 }
@@ -336,7 +341,7 @@ pub async fn reassess(
 
 /// Reassesses these engineers' stored statuses of `year`, a batch per
 /// transaction, two batches at once.
-async fn reassess_engineers(
+pub(crate) async fn reassess_engineers(
     db: &Db,
     feed: &Feed,
     rules: &Arc<RuleBook>,
@@ -358,7 +363,9 @@ async fn reassess_engineers(
         if running.len() >= PARALLEL
             && let Some(done) = running.join_next().await
         {
-            swept.reassessed += done.map_err(|e| ApiError::Internal(e.to_string()))??;
+            let (n, changed) = done.map_err(|e| ApiError::Internal(e.to_string()))??;
+            swept.reassessed += n;
+            swept.changed += changed;
         }
         running.spawn(reassess_batch(
             db.clone(),
@@ -370,7 +377,9 @@ async fn reassess_engineers(
         ));
     }
     while let Some(done) = running.join_next().await {
-        swept.reassessed += done.map_err(|e| ApiError::Internal(e.to_string()))??;
+        let (n, changed) = done.map_err(|e| ApiError::Internal(e.to_string()))??;
+        swept.reassessed += n;
+        swept.changed += changed;
     }
     Ok(swept)
 }
@@ -384,7 +393,7 @@ async fn reassess_batch(
     today: time::Date,
     year: i32,
     ids: Vec<String>,
-) -> Result<i64, ApiError> {
+) -> Result<(i64, i64), ApiError> {
     feed.write(&db, move |conn, changes| {
         store::lock_engineers(conn, &ids)?;
         // The statuses without their bytes and the records without their
@@ -405,6 +414,8 @@ async fn reassess_batch(
             own.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         }
         let mut changed = Vec::new();
+        let mut rule_set_only = Vec::new();
+        let mut chained_here = 0;
         for head in &heads {
             let who = Who::held(
                 &head.engineer_id,
@@ -413,18 +424,23 @@ async fn reassess_batch(
                 &head.employer_id,
             );
             if chained.contains(&head.engineer_id) {
+                let before = changes.statuses_noted();
                 status::recompute(conn, changes, &rules, &who, year, today)?;
+                if changes.statuses_noted() > before {
+                    chained_here += 1;
+                }
                 continue;
             }
             let rows =
                 YearRows::plain(conn, records.remove(&head.engineer_id).unwrap_or_default())?;
             let ev = status::evaluate(&rules, &who, year, today, &rows, &[])?;
-            if status::unchanged(head, &who, &ev) {
+            match status::compared(head, &who, &ev) {
                 // A status and its records' explanations are written
                 // together, so the same status means the same explanations.
-                continue;
+                Sameness::Same => {}
+                Sameness::RuleSetOnly => rule_set_only.push((head, who, rows, ev)),
+                Sameness::Differs => changed.push((head, who, rows, ev)),
             }
-            changed.push((head, who, rows, ev));
         }
         // What the changed years replace: their records' explanations.
         let changed_ids: Vec<String> = changed
@@ -436,6 +452,18 @@ async fn reassess_batch(
                 .into_iter()
                 .collect();
         let mut writes = store::StatusWrites::default();
+        for (head, who, rows, ev) in rule_set_only {
+            status::store_evaluated(
+                conn,
+                changes,
+                &who,
+                &rows.own,
+                Some(head),
+                ev,
+                Some(&mut writes),
+            )?;
+        }
+        let moved = changed.len() as i64;
         for (head, who, mut rows, ev) in changed {
             for r in &mut rows.own {
                 r.explanation = explanations.remove(&r.id).flatten();
@@ -451,7 +479,7 @@ async fn reassess_batch(
             )?;
         }
         writes.flush(conn)?;
-        Ok(heads.len() as i64)
+        Ok((heads.len() as i64, moved + chained_here))
     })
     .await
 }

@@ -61,6 +61,8 @@ pub(super) const CREDITING: &[Row] = &[
     // Closing a year: the province for its own, the ministry and the
     // year-end job for all.
     write("SweepAnnualStatuses", &[Ministry, Province]),
+    // Reassessing stored years after a rule change: the same.
+    write("ReassessAnnualStatuses", &[Ministry, Province]),
     // The change feed serves back offices and dashboards of a province.
     read("ListChanges", &[Ministry, Province]).by(&[ByQuality]),
     read("WatchChanges", &[Ministry, Province]),
@@ -453,6 +455,22 @@ async fn streamed(
                 c.watch_changes(request(cr::WatchChangesRequest::default(), token, id))
                     .await,
                 |x: &cr::Change| x.resource == cw.record,
+            )
+            .await
+        }
+        "ReassessAnnualStatuses" => {
+            // Admitted, it streams its progress to a last `done`.
+            watched(
+                c.reassess_annual_statuses(request(
+                    cr::ReassessAnnualStatusesRequest {
+                        province: "44".into(),
+                        ..Default::default()
+                    },
+                    token,
+                    id,
+                ))
+                .await,
+                |p: &cr::ReassessAnnualStatusesResponse| p.done,
             )
             .await
         }

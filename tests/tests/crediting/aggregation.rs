@@ -751,3 +751,217 @@ both_backends!(
     a_certificate_verifies_detects_tampering_and_is_revoked_with_its_records,
     closing_a_year_lists_engineers_who_registered_nothing_and_counts_compliance,
 );
+
+/// A generated population of Guangdong: engineer `i` granted `days(i)`
+/// days of eight hours in May 2026 (none for every sixth), and a deferral
+/// of 2026 certified for every fifth. Their names, with each one's days
+/// and whether deferred.
+async fn population(w: &World) -> Vec<(String, u32, bool)> {
+    let mut clerk = w.env.registry.province("44");
+    let names = ce_tests::world::create_engineers(&mut clerk, "44", &w.employer, 30).await;
+    let may = ce_tests::world::create_activity(
+        &mut clerk,
+        ce_tests::world::activity("44", date(2026, 5, 1), date(2026, 5, 31), 8.0),
+    )
+    .await;
+    let mut out = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let days = if i % 6 == 5 {
+            0
+        } else {
+            (i as u32 * 7) % 17 + 1
+        };
+        if days > 0 {
+            credits::record(
+                &mut w.env.province("44"),
+                face_to_face(&name, &may, date(2026, 5, 1), days as i32, 8.0),
+            )
+            .await;
+        }
+        let deferred = i % 5 == 0;
+        if deferred {
+            ce_tests::answer(
+                w.env
+                    .employer(&w.employer)
+                    .create_deferral(CreateDeferralRequest {
+                        deferral: Some(Deferral {
+                            engineer: name.clone(),
+                            year: 2026,
+                            reason: DeferralReason::Illness as i32,
+                            ..Default::default()
+                        }),
+                    }),
+            )
+            .await;
+        }
+        out.push((name, days, deferred));
+    }
+    out
+}
+
+/// Every status of Guangdong's 2026, by name.
+async fn statuses_of_2026(
+    client: &mut ce_tests::Crediting,
+) -> std::collections::BTreeMap<String, AnnualStatus> {
+    let listed = ce_tests::answer(client.list_annual_statuses(ListAnnualStatusesRequest {
+        year: 2026,
+        province: "44".into(),
+        page_size: 1000,
+        ..Default::default()
+    }))
+    .await;
+    assert!(listed.next_page_token.is_empty());
+    listed
+        .annual_statuses
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect()
+}
+
+/// Every progress message of a reassessment, the last one `done`.
+async fn reassessed(
+    client: &mut ce_tests::Crediting,
+    req: ReassessAnnualStatusesRequest,
+) -> Vec<ReassessAnnualStatusesResponse> {
+    let mut stream = ce_tests::answer(client.reassess_annual_statuses(req)).await;
+    let mut all = Vec::new();
+    while let Some(p) = stream.message().await.unwrap() {
+        all.push(p);
+    }
+    assert!(all.last().is_some_and(|p| p.done), "{all:?}");
+    all
+}
+
+/// The last progress message of each province-year: its total,
+/// reassessed and changed.
+fn reassessed_by_place(
+    all: &[ReassessAnnualStatusesResponse],
+) -> Vec<(String, i32, i64, i64, i64)> {
+    let mut last: Vec<(String, i32, i64, i64, i64)> = Vec::new();
+    for p in all.iter().filter(|p| !p.done) {
+        let row = (p.province.clone(), p.year, p.total, p.reassessed, p.changed);
+        match last.last_mut() {
+            Some(l) if (&l.0, l.1) == (&p.province, p.year) => *l = row,
+            _ => last.push(row),
+        }
+    }
+    last
+}
+
+/// Closing a year moves open verdicts without reading records; reassessing
+/// the same year from every record afterwards agrees on every engineer of
+/// a generated population (nothing changes), each state is what the
+/// regulation gives (Art. 18, 20), and closing again writes nothing.
+async fn a_closed_year_equals_its_reassessment_engineer_by_engineer(b: Backend) {
+    let w = world(b).await;
+    let people = population(&w).await;
+    let january = crediting_on(&w, time::macros::date!(2027 - 01 - 05)).await;
+    let channel = january.channel().await;
+    let mut ministry = as_role(&w, &channel, ce_tests::token(Role::Ministry, "ministry"));
+    let sweep = SweepAnnualStatusesRequest {
+        year: 2026,
+        province: "44".into(),
+    };
+    ce_tests::answer(ministry.sweep_annual_statuses(sweep.clone())).await;
+    let closed = statuses_of_2026(&mut ministry).await;
+    for (name, days, deferred) in &people {
+        let expected = match (days * 8 >= 90, deferred) {
+            (true, _) => AnnualState::Compliant,
+            (false, true) => AnnualState::Deferred,
+            (false, false) => AnnualState::NonCompliant,
+        };
+        let s = &closed[&status_name(name, 2026)];
+        assert_eq!(
+            s.state, expected as i32,
+            "{name}: {days} days, deferred {deferred}"
+        );
+        assert_eq!(s.complete, expected == AnnualState::Compliant, "{name}");
+    }
+    let (_, cursor) = read_all(&mut feed_reader(&w), 0, 1000).await;
+
+    let all = reassessed(
+        &mut ministry,
+        ReassessAnnualStatusesRequest {
+            province: "44".into(),
+            year: 2026,
+            all: true,
+        },
+    )
+    .await;
+    let n = closed.len() as i64;
+    assert_eq!(
+        reassessed_by_place(&all),
+        [("44".to_owned(), 2026, n, n, 0)]
+    );
+    assert_eq!(
+        statuses_of_2026(&mut ministry).await,
+        closed,
+        "nothing written"
+    );
+    ce_tests::answer(ministry.sweep_annual_statuses(sweep)).await;
+    let (after, _) = read_all(&mut feed_reader(&w), cursor, 1000).await;
+    assert_eq!(after, vec![], "neither reassessing nor closing again wrote");
+    assert_eq!(statuses_of_2026(&mut ministry).await, closed);
+
+    rules_changed_for_guangdong(&w, &closed).await;
+}
+
+/// Crediting restarted with Guangdong's overlay (7 hours a face-to-face
+/// day, 24 public hours a year): the years stored under the national rules
+/// are due, each is reassessed once, and then none is.
+async fn rules_changed_for_guangdong(
+    w: &World,
+    closed: &std::collections::BTreeMap<String, AnnualStatus>,
+) {
+    let overlays = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../libs/rules/rulesets/provinces"
+    );
+    let mut config = w.env.registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), w.env.registry.service.url());
+    config.rules.dir = overlays.into();
+    config.set("crediting.reassess_on_start", false);
+    let today = time::macros::date!(2027 - 01 - 05);
+    let service = ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+    })
+    .await;
+    let channel = service.channel().await;
+    let mut guangdong = as_role(w, &channel, ce_tests::department("44", "hrss-44-clerk"));
+    let all = reassessed(
+        &mut guangdong,
+        ReassessAnnualStatusesRequest {
+            year: 2026,
+            ..Default::default()
+        },
+    )
+    .await;
+    let n = closed.len() as i64;
+    // No public hours anywhere: every year is short of Guangdong's 24.
+    assert_eq!(
+        reassessed_by_place(&all),
+        [("44".to_owned(), 2026, n, n, n)]
+    );
+    let now = statuses_of_2026(&mut guangdong).await;
+    assert!(
+        now.values()
+            .all(|s| s.rule_set == "44-2026" && s.shortfall_public_hours == 24.0)
+    );
+    let again = reassessed(&mut guangdong, ReassessAnnualStatusesRequest::default()).await;
+    assert_eq!(again.len(), 1, "nothing is due any more: {again:?}");
+    // Another province's department reassesses only its own.
+    let err = ce_tests::refusal(
+        as_role(w, &channel, ce_tests::department("31", "hrss-31-clerk")).reassess_annual_statuses(
+            ReassessAnnualStatusesRequest {
+                province: "44".into(),
+                ..Default::default()
+            },
+        ),
+    )
+    .await;
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+both_backends!(a_closed_year_equals_its_reassessment_engineer_by_engineer);

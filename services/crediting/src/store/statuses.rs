@@ -281,13 +281,105 @@ pub fn put_status(conn: &mut DbConnection, write: &StatusWrite) -> Result<(), Db
 pub struct StatusWrites {
     pub inserts: Vec<StatusWrite>,
     pub updates: Vec<StatusWrite>,
+    /// Verdicts whose year is the same under the rules they name now.
+    pub rule_sets: Vec<RuleSetOf>,
 }
 
 impl StatusWrites {
     pub fn flush(self, conn: &mut DbConnection) -> Result<(), DbError> {
         insert_statuses(conn, &self.inserts)?;
-        update_statuses(conn, &self.updates)
+        update_statuses(conn, &self.updates)?;
+        set_rule_sets(conn, &self.rule_sets)
     }
+}
+
+/// A stored year and the fingerprint of the rules it is assessed under.
+pub type RuleSetOf = (String, i32, String);
+
+/// Names the rules each of these years is assessed under now, touching
+/// nothing else of them: PostgreSQL, one `UPDATE … FROM unnest`.
+pub fn set_rule_sets(conn: &mut DbConnection, rows: &[RuleSetOf]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, Integer, Text};
+    match conn {
+        _ if rows.is_empty() => {}
+        DbConnection::Pg(c) => {
+            diesel::sql_query(
+                "UPDATE annual_statuses AS a SET rule_set = v.rule_set \
+                 FROM unnest($1::text[], $2::int[], $3::text[]) AS v(engineer_id, year, rule_set) \
+                 WHERE a.engineer_id = v.engineer_id AND a.year = v.year",
+            )
+            .bind::<Array<Text>, _>(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>())
+            .bind::<Array<Integer>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
+            .execute(c)?;
+        }
+        conn => {
+            for (engineer, year, rule_set) in rows {
+                diesel::update(annual_statuses::table.find((engineer, *year)))
+                    .set(annual_statuses::rule_set.eq(rule_set))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A province, a year, a rule set, and how many stored years of that
+/// province and year were assessed under it.
+pub type RuleSetUse = (String, i32, Option<String>, i64);
+
+/// How many stored years of each province and year were assessed under
+/// each rule set (of one province, or all; of one year, or all).
+pub fn rule_sets_in_use(
+    conn: &mut DbConnection,
+    province: Option<&str>,
+    year: Option<i32>,
+) -> Result<Vec<RuleSetUse>, DbError> {
+    use diesel::dsl::count_star;
+    let mut q = annual_statuses::table
+        .group_by((
+            annual_statuses::province,
+            annual_statuses::year,
+            annual_statuses::rule_set,
+        ))
+        .select((
+            annual_statuses::province,
+            annual_statuses::year,
+            annual_statuses::rule_set,
+            count_star(),
+        ))
+        .into_boxed();
+    if let Some(p) = province {
+        q = q.filter(annual_statuses::province.eq(p.to_owned()));
+    }
+    if let Some(y) = year {
+        q = q.filter(annual_statuses::year.eq(y));
+    }
+    Ok(q.order((annual_statuses::province, annual_statuses::year))
+        .load(conn)?)
+}
+
+/// The engineers whose stored year of `province` and `year` was assessed
+/// under rules other than `rule_set` (every one if None), in order.
+pub fn assessed_under_other_rules(
+    conn: &mut DbConnection,
+    province: &str,
+    year: i32,
+    rule_set: Option<&str>,
+) -> Result<Vec<String>, DbError> {
+    let mut q = annual_statuses::table
+        .filter(annual_statuses::province.eq(province.to_owned()))
+        .filter(annual_statuses::year.eq(year))
+        .select(annual_statuses::engineer_id)
+        .into_boxed();
+    if let Some(r) = rule_set {
+        q = q.filter(
+            annual_statuses::rule_set
+                .is_null()
+                .or(annual_statuses::rule_set.ne(r.to_owned())),
+        );
+    }
+    Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
 }
 
 /// Replaces existing statuses: on PostgreSQL one `UPDATE … FROM unnest`
