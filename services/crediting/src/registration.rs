@@ -184,11 +184,22 @@ fn route_for(call: &Call, hr: &HourRecord, act: &Activity) -> Result<Channel, Ap
 
 impl Crediting {
     /// Checks a record against the rules and the registry and builds its
-    /// row, touching no storage of ours.
+    /// row, under a new id, touching no storage of ours.
     pub async fn prepare(
         &self,
         call: &Call,
         hr: &HourRecord,
+    ) -> Result<(RecordRow, Who), ApiError> {
+        self.prepare_as(call, hr, names::new_id()).await
+    }
+
+    /// [`Crediting::prepare`] under the id `id`: a bulk message names its
+    /// records after itself (`bulk::record_id`, `docs/audit.md`).
+    pub async fn prepare_as(
+        &self,
+        call: &Call,
+        hr: &HourRecord,
+        id: String,
     ) -> Result<(RecordRow, Who), ApiError> {
         let s = read(hr)?;
         let act = &s.activity;
@@ -207,7 +218,6 @@ impl Crediting {
             .rules
             .for_year(&who.province, year)
             .map_err(|e| input_error(act, &e))?;
-        let id = names::new_id();
         let explanation = self.explain(&id, &s, route, set, today).await?;
         // Hours are registered once earned (Art. 17), an aid assignment
         // once begun, counting in every year it overlaps (Art. 19); by the
@@ -364,6 +374,7 @@ struct Checked {
 
 /// The row of a record that passed every check: a department's grant is
 /// confirmed as registered, anything else waits for confirmation (Art. 21).
+/// It names the request that creates it, as that request's audit row does.
 fn row(call: &Call, hr: &HourRecord, s: Submitted, c: Checked, who: &Who) -> RecordRow {
     let activity_bytes = HourRecord {
         activity: hr.activity.clone(),
@@ -408,5 +419,6 @@ fn row(call: &Call, hr: &HourRecord, s: Submitted, c: Checked, who: &Who) -> Rec
         make_up_for: None,
         supersedes: None,
         last_year: c.last_year,
+        request_id: Some(call.context.request_id.clone()),
     }
 }

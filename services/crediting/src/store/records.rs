@@ -39,6 +39,10 @@ pub struct RecordRow {
     /// The last year it counts in: `year` but for an aid assignment, which
     /// counts in every year its period overlaps (Art. 19).
     pub last_year: i32,
+    /// The request that created it, as its audit row names it
+    /// (`docs/audit.md`, "Who created a record"); None for a record stored
+    /// before requests were kept.
+    pub request_id: Option<String>,
 }
 
 impl RecordRow {
@@ -378,6 +382,7 @@ pub fn records_for_rules_of(
             create_micros: 0,
             update_micros: 0,
             supersedes: None,
+            request_id: None,
         })
         .collect())
 }

@@ -1,0 +1,1 @@
+ALTER TABLE hour_records DROP COLUMN request_id;
