@@ -2,7 +2,9 @@
 //! idempotent on each record's client key. One message of up to 1000
 //! records is checked against the registry in one batch and stored in one
 //! transaction; a refused record is answered and audited without stopping
-//! the others.
+//! the others. The records a message creates are audited in one row, and
+//! named after the message so that each finds that row (`docs/audit.md`,
+//! "Who created a record").
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,6 +32,52 @@ type Item<T> = (usize, String, Result<T, ApiError>);
 
 /// The most records one message may carry.
 pub const MESSAGE_LIMIT: usize = 1000;
+
+/// How many leading characters of a record's id name the bulk message that
+/// created it: a fresh UUIDv7's time, counter and some of its random bits
+/// (`docs/audit.md`, "Who created a record"). The last four are the
+/// record's index in the message, in hex.
+const MESSAGE_PREFIX: usize = 32;
+
+// A record's index in its message fits the four hex digits after the prefix.
+const _: () = assert!(MESSAGE_LIMIT <= 0x10000);
+
+/// A new message's prefix: a fresh UUIDv7 but its last four hex digits.
+/// Another message's is never the same (the generator's counter in the
+/// prefix orders ids made in one millisecond, and the random bits set
+/// apart those of other processes).
+fn message_prefix() -> String {
+    let mut id = names::new_id();
+    id.truncate(MESSAGE_PREFIX);
+    id
+}
+
+/// The id of record `index` of the message whose prefix is `prefix`.
+fn record_id(prefix: &str, index: usize) -> String {
+    format!("{prefix}{index:04x}")
+}
+
+/// The resource of a message's one audit row for the records it created:
+/// `hourRecords/{prefix}???? count={n}`, the names they all have and how
+/// many there are. Short whatever the count, as the audit log's index on
+/// `resource` needs on PostgreSQL. None when it created none.
+fn created_resource(new: &[RecordRow]) -> Result<Option<String>, ApiError> {
+    let Some(first) = new.first() else {
+        return Ok(None);
+    };
+    let prefix = first.id.get(..MESSAGE_PREFIX).unwrap_or_default();
+    if prefix.len() < MESSAGE_PREFIX || new.iter().any(|r| !r.id.starts_with(prefix)) {
+        return Err(ApiError::Internal(format!(
+            "the records of one message are named after it, not {}",
+            first.id
+        )));
+    }
+    Ok(Some(format!(
+        "{}???? count={}",
+        names::record_name(prefix),
+        new.len()
+    )))
+}
 
 fn refusal(e: &ApiError) -> Refusal {
     Refusal {
@@ -82,9 +130,10 @@ impl Crediting {
 
         let mut prepared: Vec<Item<(RecordRow, Who)>> = Vec::with_capacity(records.len());
         let mut refused_keyed: Vec<(usize, HourRecord)> = Vec::new();
+        let prefix = message_prefix();
         for (i, hr) in records.into_iter().enumerate() {
             let key = hr.client_key.clone();
-            let result = match self.prepare(call, &hr).await {
+            let result = match self.prepare_as(call, &hr, record_id(&prefix, i)).await {
                 // The registry or the database failed: the client retries the message.
                 Err(e) if !e.is_refusal() => return Err(e),
                 r => r,
@@ -251,10 +300,11 @@ fn sort_out(
 
 /// Stores one message in a handful of statements: the client keys already
 /// used are looked up at once, the years the new records touch are
-/// reassessed together, and the new records, their audit rows and their
-/// changes are inserted many rows a statement. Every refusal was decided
-/// before anything is written, so a database error fails the whole message
-/// and the client re-sends it.
+/// reassessed together, and the new records and their changes are
+/// inserted many rows a statement, with one audit row for all of them and
+/// one for each refusal. Every refusal was decided before anything is
+/// written, so a database error fails the whole message and the client
+/// re-sends it.
 fn store_message(
     conn: &mut DbConnection,
     changes: &mut Changes,
@@ -300,6 +350,9 @@ fn store_message(
         status::recompute(conn, changes, rules, who, *year, today)?;
     }
     let mut audit_rows: Vec<AuditEntry> = Vec::with_capacity(fates.len());
+    if let Some(resource) = created_resource(&new)? {
+        audit_rows.push(call.audit(&resource, "OK"));
+    }
     // Read after the inserts, in the same transaction: a key repeated in
     // the message names a record inserted above, and is found here too.
     let stored_ids: Vec<String> = fates
@@ -322,7 +375,6 @@ fn store_message(
                 let row = new[n]
                     .take()
                     .ok_or_else(|| ApiError::Internal("a new record answered twice".into()))?;
-                audit_rows.push(call.audit(&names::record_name(&row.id), "OK"));
                 Ok(row)
             }
             Fate::Stored(id) => stored

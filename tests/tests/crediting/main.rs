@@ -17,6 +17,7 @@ use ce_tests::{Backend, CreditingEnv, bad_fields, both_backends};
 use tonic::Code;
 
 mod aggregation;
+mod audit_join;
 mod bulk;
 mod certificates;
 mod claims;
