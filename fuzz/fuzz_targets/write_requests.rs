@@ -189,6 +189,8 @@ fuzz_target!(|data: &[u8]| {
             CreditingServiceClient(crediting)
                 .verify_hour_certificate(cr::VerifyHourCertificateRequest),
             CreditingServiceClient(crediting).sweep_annual_statuses(cr::SweepAnnualStatusesRequest),
+            CreditingServiceClient(crediting)
+                .reassess_annual_statuses(cr::ReassessAnnualStatusesRequest),
             SupervisionServiceClient(supervision).create_violation(sp::CreateViolationRequest),
             SupervisionServiceClient(supervision).decide_violation(sp::DecideViolationRequest),
             SupervisionServiceClient(supervision).close_violation(sp::CloseViolationRequest),
