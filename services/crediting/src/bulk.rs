@@ -344,6 +344,9 @@ fn store_message(
     let written: Written = [new.len() as u64, years.len() as u64];
     store::insert_records(conn, &new)?;
     for row in &new {
+        // An engineer's own item is claimed, as a single create claims it,
+        // so a later claim of the same item by another is found (Art. 27).
+        crate::claims::note(conn, row)?;
         changes.record(&row.id, &row.engineer_id, row.year, &row.province);
     }
     for (who, year) in &later {

@@ -261,3 +261,33 @@ async fn earlier_submissions_are_indexed_once(b: Backend) {
 }
 
 both_backends!(earlier_submissions_are_indexed_once);
+
+/// A claim uploaded in bulk is claimed as a single create claims it:
+/// another engineer's later claim of the same role is signalled (Art. 27).
+async fn a_claim_uploaded_in_bulk_is_found_by_a_later_one(b: Backend) {
+    let w = world(b).await;
+    let mine = conversion(
+        &w.engineer,
+        conversion::Kind::ResearchPrincipal,
+        "GDKJ-2026-004",
+    );
+    let answers = upload(&mut w.env.engineer(&w.engineer), vec![vec![mine]]).await;
+    assert!(
+        answers[0][0].refusal.is_none(),
+        "stored: {:?}",
+        answers[0][0]
+    );
+    let other = colleague(&w, "赵工", Field::ElectricPower).await;
+    let theirs = credits::record(
+        &mut w.env.engineer(&other),
+        conversion(&other, conversion::Kind::ResearchPrincipal, "GDKJ 2026 004"),
+    )
+    .await;
+    assert_eq!(
+        theirs.explanation.unwrap().signals.len(),
+        1,
+        "the bulk claim is found"
+    );
+}
+
+both_backends!(a_claim_uploaded_in_bulk_is_found_by_a_later_one);
