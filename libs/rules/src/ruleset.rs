@@ -456,6 +456,9 @@ impl RuleSet {
 pub struct RuleBook {
     national: RuleSet,
     provinces: BTreeMap<String, Vec<RuleSet>>,
+    /// Each set's [`RuleSet::fingerprint`], by province and effective
+    /// date, made once: every stored year names one.
+    fingerprints: BTreeMap<(Option<String>, Date), String>,
 }
 
 impl Default for RuleBook {
@@ -467,10 +470,22 @@ impl Default for RuleBook {
 impl RuleBook {
     /// The national baseline only.
     pub fn national() -> RuleBook {
+        let national = RuleSet::national();
+        let fingerprints =
+            BTreeMap::from([((None, national.effective_from), national.fingerprint())]);
         RuleBook {
-            national: RuleSet::national(),
+            national,
             provinces: BTreeMap::new(),
+            fingerprints,
         }
+    }
+
+    /// [`RuleSet::fingerprint`] of a set of this book, made once.
+    pub fn fingerprint(&self, set: &RuleSet) -> String {
+        self.fingerprints
+            .get(&(set.province.clone(), set.effective_from))
+            .cloned()
+            .unwrap_or_else(|| set.fingerprint())
     }
 
     /// Adds a province's overlay from TOML text; `source` names it in errors.
@@ -485,6 +500,8 @@ impl RuleBook {
             });
         }
         let date = set.effective_from;
+        self.fingerprints
+            .insert((set.province.clone(), date), set.fingerprint());
         sets.push(set);
         sets.sort_by_key(|s| s.effective_from);
         let index = sets

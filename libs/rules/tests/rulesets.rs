@@ -315,3 +315,22 @@ fn a_fingerprint_changes_with_any_figure_and_only_then() {
     assert_ne!(window.fingerprint(), gd.fingerprint());
     assert_eq!(gd.clone().fingerprint(), gd.fingerprint());
 }
+
+/// A book gives each of its sets' fingerprints, made once, the same as
+/// the set's own.
+#[test]
+fn a_book_gives_its_sets_fingerprints() {
+    let mut book = RuleBook::national();
+    book.add_overlay(GUANGDONG, "44-guangdong.toml").unwrap();
+    for province in ["44", "31"] {
+        let set = book.for_year(province, 2026).unwrap();
+        assert_eq!(book.fingerprint(set), set.fingerprint());
+    }
+    let mut edited = book.for_year("44", 2026).unwrap().clone();
+    edited.id = "44-edited".into();
+    assert_ne!(
+        book.fingerprint(&edited),
+        edited.fingerprint(),
+        "cached by province and date"
+    );
+}

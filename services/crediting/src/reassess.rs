@@ -54,10 +54,10 @@ async fn due(db: &Db, rules: &RuleBook, scope: &Scope) -> Result<Vec<Due>, ApiEr
         .await?;
     let mut places: Vec<(String, i32, Option<String>)> = Vec::new();
     for (province, year, rule_set, _) in in_use {
-        let now = rules
+        let set = rules
             .for_year(&province, year)
-            .map_err(|e| ApiError::Internal(format!("no rule set for a stored year: {e}")))?
-            .fingerprint();
+            .map_err(|e| ApiError::Internal(format!("no rule set for a stored year: {e}")))?;
+        let now = rules.fingerprint(set);
         let stale = scope.all || rule_set.as_deref() != Some(now.as_str());
         let listed = places
             .last()

@@ -287,7 +287,7 @@ pub fn evaluate(
         totals: assessment.totals,
         explanations: own_explanations,
         taken,
-        rule_set: set.fingerprint(),
+        rule_set: rules.fingerprint(set),
     })
 }
 
