@@ -10,6 +10,7 @@ pub mod cases;
 pub mod chaos;
 pub mod credits;
 pub mod pg;
+pub mod ports;
 pub mod process;
 pub mod world;
 
@@ -428,7 +429,9 @@ impl CreditingEnv {
         backend: Backend,
         today: time::Date,
     ) -> (CreditingEnv, Service) {
-        let addr = free_addr();
+        // Held until supervision listens on it: it is not restarted here.
+        let held = ports::HeldPort::pick();
+        let addr = held.addr();
         let env = CreditingEnv::start_calling(backend, today, Some(addr)).await;
         let mut config = env.registry.place.config("supervision");
         config
@@ -437,6 +440,7 @@ impl CreditingEnv {
         config.peers.insert("crediting".into(), env.service.url());
         config.server.listen = addr;
         let supervision = start_service(config, supervision::start).await;
+        drop(held);
         (env, supervision)
     }
 
@@ -586,7 +590,9 @@ pub type Supervision = ce_proto::supervision::supervision_service_client::Superv
 
 /// The registry, crediting and supervision, supervision calling the other
 /// two over gRPC. Crediting can be stopped and started again on the same
-/// address, to show that supervision's effects wait for it.
+/// address, to show that supervision's effects wait for it; both addresses
+/// are held for the env's life (see [`ports`]), so no other test's service
+/// can take crediting's while it is down.
 pub struct SupervisionEnv {
     pub registry: RegistryEnv,
     pub crediting: Option<Service>,
@@ -599,12 +605,16 @@ pub struct SupervisionEnv {
     /// Where supervision listens, known before it starts: crediting asks
     /// it about the cases its revocations name (Art. 27).
     pub supervision_addr: SocketAddr,
+    /// Crediting's and supervision's ports, held while the env lives.
+    held: [ports::HeldPort; 2],
 }
 
 /// A free local address, for a service whose address its peers need
-/// before it starts (crediting and supervision call each other).
+/// before it starts (crediting and supervision call each other), held
+/// until the test process ends (see [`ports`]); an env that can keep a
+/// [`ports::HeldPort`] itself does so instead.
 pub fn free_addr() -> SocketAddr {
-    ([127, 0, 0, 1], process::free_port()).into()
+    ports::HeldPort::pick().for_process()
 }
 
 impl SupervisionEnv {
@@ -633,15 +643,15 @@ impl SupervisionEnv {
     pub async fn start(backend: Backend) -> SupervisionEnv {
         let registry = RegistryEnv::start(backend).await;
         let crediting_today = time::macros::date!(2026 - 11 - 25);
-        let supervision_addr = free_addr();
+        let held = [ports::HeldPort::pick(), ports::HeldPort::pick()];
+        let (crediting_addr, supervision_addr) = (held[0].addr(), held[1].addr());
         let crediting = SupervisionEnv::start_crediting(
             &registry,
-            ([127, 0, 0, 1], 0).into(),
+            crediting_addr,
             crediting_today,
             supervision_addr,
         )
         .await;
-        let crediting_addr = crediting.addr();
         let crediting_channel = Channel::from_shared(crediting.url())
             .unwrap()
             .connect_lazy();
@@ -662,6 +672,7 @@ impl SupervisionEnv {
             channel,
             crediting_today,
             supervision_addr,
+            held,
         }
     }
 
@@ -683,7 +694,7 @@ impl SupervisionEnv {
         self.crediting = Some(
             SupervisionEnv::start_crediting(
                 &self.registry,
-                self.crediting_addr,
+                self.held[0].addr(),
                 self.crediting_today,
                 self.supervision_addr,
             )
@@ -730,7 +741,8 @@ pub type Quality = ce_proto::quality::quality_service_client::QualityServiceClie
 
 /// The registry, crediting, supervision and quality monitoring, quality
 /// reporting poor results to supervision over gRPC. Supervision can be
-/// stopped and started again on the same address.
+/// stopped and started again on the same address, held for the env's life
+/// (see [`ports`]) so that no other test's service can take it meanwhile.
 pub struct QualityEnv {
     pub registry: RegistryEnv,
     pub crediting: Service,
@@ -739,6 +751,8 @@ pub struct QualityEnv {
     pub supervision_channel: Channel,
     pub service: Service,
     pub channel: Channel,
+    /// Supervision's port, held while the env lives.
+    supervision_port: ports::HeldPort,
 }
 
 impl QualityEnv {
@@ -775,7 +789,8 @@ impl QualityEnv {
         configure: impl FnOnce(&mut ServiceConfig),
     ) -> QualityEnv {
         let registry = RegistryEnv::start(backend).await;
-        let supervision_addr = free_addr();
+        let supervision_port = ports::HeldPort::pick();
+        let supervision_addr = supervision_port.addr();
         let mut config = registry.place.config("crediting");
         config
             .peers
@@ -814,6 +829,7 @@ impl QualityEnv {
             supervision_channel,
             service,
             channel,
+            supervision_port,
         }
     }
 
@@ -825,8 +841,12 @@ impl QualityEnv {
 
     pub async fn restart_supervision(&mut self) {
         self.supervision = Some(
-            QualityEnv::start_supervision(&self.registry, &self.crediting, self.supervision_addr)
-                .await,
+            QualityEnv::start_supervision(
+                &self.registry,
+                &self.crediting,
+                self.supervision_port.addr(),
+            )
+            .await,
         );
     }
 

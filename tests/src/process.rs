@@ -10,12 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A port on 127.0.0.1 for a service binary to listen on, held until the
+/// test process ends (see [`crate::ports`]): the kernel gives it to no one
+/// else before the service starts, nor while it is killed and started again.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::ports::HeldPort::pick().for_process().port()
 }
 
 /// A workspace binary, built by `cargo build -p NAME` (`make build` builds
