@@ -146,44 +146,27 @@ fn running_cluster(bin: &Path, dir: &Path) -> Option<String> {
     ready.ok()?.success().then(|| url.trim().to_owned())
 }
 
+/// The shared cluster, started on a free port; it outlives this process, so
+/// nothing here can hold the port for it (see [`crate::ports`]).
 fn start_cluster(bin: &Path, dir: &Path) -> String {
     let data = dir.join("data");
     let _ = std::fs::remove_file(dir.join("url"));
-    stop_cluster(bin, &data); // a stale cluster from an earlier run must be down before wiping
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", data.display()));
-    if is_root() {
-        run(Command::new("chown").args(["-R", "postgres:"]).arg(&data));
-    }
-    let initdb_args = ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"];
-    run(pg_cmd(bin, "initdb", &data).args(initdb_args));
+    init_cluster(bin, &data);
     // The port is only reserved until the listener drops, so retry if another process took it.
-    // Unix sockets are disabled (`-k ''`): everything goes through TCP on 127.0.0.1.
     let mut attempts = 0;
     let port = loop {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap_or_else(|e| panic!("cannot pick a free port: {e}"))
             .port();
-        let opts = server_options(port);
-        let mut pg_ctl = pg_cmd(bin, "pg_ctl", &data);
-        // `-l` matters: the server must not inherit our stdout/stderr pipes.
-        pg_ctl.arg("-l").arg(data.join("server.log"));
         attempts += 1;
-        match pg_ctl
-            .args(["-o", &opts, "-w", "-t", "60", "start"])
-            .output()
-        {
-            Ok(out) if out.status.success() => break port,
-            _ if attempts < 3 => {}
-            out => {
-                let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
-                panic!("{NO_POSTGRES} (pg_ctl start failed: {out:?}; server log:\n{log})")
-            }
+        match start_server(bin, &data, port) {
+            Ok(()) => break port,
+            Err(_) if attempts < 3 => {}
+            Err(failure) => panic!("{NO_POSTGRES} ({failure})"),
         }
     };
-    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let url = cluster_url(port);
     let tmp = dir.join("url.tmp");
     std::fs::write(&tmp, &url)
         .and_then(|()| std::fs::rename(&tmp, dir.join("url")))
@@ -191,8 +174,46 @@ fn start_cluster(bin: &Path, dir: &Path) -> String {
     url
 }
 
-/// The server's options: TCP on 127.0.0.1 only, and no durability a test
-/// does not need (a clean stop still writes everything).
+/// A new, empty cluster in `data`, after stopping and deleting any stale one
+/// from an earlier run.
+fn init_cluster(bin: &Path, data: &Path) {
+    stop_cluster(bin, data); // a stale cluster from an earlier run must be down before wiping
+    let _ = std::fs::remove_dir_all(data);
+    std::fs::create_dir_all(data)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", data.display()));
+    if is_root() {
+        run(Command::new("chown").args(["-R", "postgres:"]).arg(data));
+    }
+    let initdb_args = ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"];
+    run(pg_cmd(bin, "initdb", data).args(initdb_args));
+}
+
+/// Starts the cluster in `data` on `port` and waits until it accepts
+/// connections; why not, with its log, if it does not.
+fn start_server(bin: &Path, data: &Path, port: u16) -> Result<(), String> {
+    let mut pg_ctl = pg_cmd(bin, "pg_ctl", data);
+    // `-l` matters: the server must not inherit our stdout/stderr pipes.
+    pg_ctl.arg("-l").arg(data.join("server.log"));
+    let opts = server_options(port);
+    match pg_ctl
+        .args(["-o", &opts, "-w", "-t", "60", "start"])
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        out => {
+            let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+            Err(format!("pg_ctl start failed: {out:?}; server log:\n{log}"))
+        }
+    }
+}
+
+fn cluster_url(port: u16) -> String {
+    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// The server's options: TCP on 127.0.0.1 only (unix sockets are disabled,
+/// `-k ''`), and no durability a test does not need (a clean stop still
+/// writes everything).
 fn server_options(port: u16) -> String {
     format!(
         "-p {port} -k '' -c listen_addresses=127.0.0.1 -c fsync=off \
@@ -202,11 +223,13 @@ fn server_options(port: u16) -> String {
 
 /// A PostgreSQL server of its own, for a test that stops and restarts it
 /// without disturbing the tests that share the common server. Stopped and
-/// deleted when dropped.
+/// deleted when dropped. Its port is held while it lives (see
+/// [`crate::ports`]; PostgreSQL binds with `SO_REUSEADDR`), so that it is
+/// still free when the server starts again.
 pub struct PrivateCluster {
     bin: PathBuf,
     dir: PathBuf,
-    port: u16,
+    port: crate::ports::HeldPort,
     /// The admin URL (database `postgres`).
     pub url: String,
 }
@@ -222,17 +245,16 @@ impl PrivateCluster {
             cluster_dir().with_file_name(format!("ce-test-pg-private-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        let url = start_cluster(&bin, &dir);
-        let port = url
-            .rsplit_once(':')
-            .and_then(|(_, rest)| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {url}"));
+        let port = crate::ports::HeldPort::pick();
+        let data = dir.join("data");
+        init_cluster(&bin, &data);
+        start_server(&bin, &data, port.port()).unwrap_or_else(|e| panic!("{NO_POSTGRES} ({e})"));
+        let url = ce_db::libpq_url(&cluster_url(port.port()));
         PrivateCluster {
             bin,
             dir,
             port,
-            url: ce_db::libpq_url(&url),
+            url,
         }
     }
 
@@ -255,10 +277,8 @@ impl PrivateCluster {
 
     /// Starts it again on the same port.
     pub fn start_again(&self) {
-        let data = self.dir.join("data");
-        let mut pg_ctl = pg_cmd(&self.bin, "pg_ctl", &data);
-        pg_ctl.arg("-l").arg(data.join("server.log"));
-        run(pg_ctl.args(["-o", &server_options(self.port), "-w", "-t", "60", "start"]));
+        start_server(&self.bin, &self.dir.join("data"), self.port.port())
+            .unwrap_or_else(|e| panic!("{NO_POSTGRES} ({e})"));
     }
 }
 
