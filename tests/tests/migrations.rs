@@ -546,7 +546,7 @@ async fn sqlite_feed_sequence_is_the_rowid_and_changes_survive_the_migration() {
     assert_eq!(indexes(lite), ["changes_province"]);
     lite.batch_execute(
         "INSERT INTO changes (seq, kind, resource_id, year, province, create_micros) VALUES \
-         (7, 1, 'r7', 2026, '35', 1), (9, 2, 'e9', 2026, '35', 2)",
+         (7, 2, 'e7', 2026, '35', 1), (9, 2, 'e9', 2026, '35', 2)",
     )
     .unwrap();
     let stored = changes(lite);
@@ -836,3 +836,106 @@ async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Bac
 }
 
 both_backends!(statuses_stored_before_bodies_read_the_same_after_up_down_and_up);
+
+/// Crediting's `2026-01-16-000000_record_feed` moves each record's last
+/// feed position from `changes` onto the record, leaves every other change
+/// where it was, and back again on the way down; reading the feed gives
+/// the same positions before and after.
+async fn records_take_their_feed_positions_with_them(b: Backend) {
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Change {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        kind: i32,
+        #[diesel(sql_type = Text)]
+        resource_id: String,
+    }
+    fn changes(conn: &mut DbConnection) -> Vec<Change> {
+        diesel::sql_query("SELECT seq, kind, resource_id FROM changes ORDER BY seq")
+            .load(conn)
+            .unwrap()
+    }
+    fn migration(conn: &mut DbConnection, up: bool) {
+        match (conn, up) {
+            (DbConnection::Pg(c), false) => {
+                revert_through(c, || crediting::migrations().postgres, "20260116");
+            }
+            (DbConnection::Sqlite(c), false) => {
+                revert_through(c, || crediting::migrations().sqlite, "20260116");
+            }
+            (DbConnection::Pg(c), true) => {
+                c.run_pending_migrations(crediting::migrations().postgres)
+                    .map(drop)
+                    .unwrap();
+            }
+            (DbConnection::Sqlite(c), true) => {
+                c.run_pending_migrations(crediting::migrations().sqlite)
+                    .map(drop)
+                    .unwrap();
+            }
+        }
+    }
+    let place = Place::new(b);
+    let db = crediting_db(&place, 1);
+    let mut conn = db.connection().unwrap();
+    migration(&mut conn, false);
+    // Record r1 created (1) and confirmed (3); r2 created (4); a status (2).
+    let blob = match b {
+        Backend::Postgres => "'\\x00'::bytea",
+        Backend::Sqlite => "X'00'",
+    };
+    conn.batch_execute(&format!(
+        "INSERT INTO hour_records (id, engineer_id, year, province, field, route, state, \
+         activity, registry_activity, submitted_by, submitted_role, submitter, content_digest, \
+         create_micros, update_micros, last_year) VALUES \
+         ('r1', 'e1', 2026, '44', 1, 1, 2, {blob}, '', 's', 'r', 's', 'd1', 1, 3, 2026), \
+         ('r2', 'e1', 2026, '44', 1, 1, 1, {blob}, '', 's', 'r', 's', 'd2', 4, 4, 2026), \
+         ('r3', 'e1', 2026, '44', 1, 1, 1, {blob}, '', 's', 'r', 's', 'd3', 5, 5, 2026); \
+         INSERT INTO changes (seq, kind, resource_id, year, province, create_micros) VALUES \
+         (1, 1, 'r1', 2026, '44', 1), (2, 2, 'e1', 2026, '44', 2), \
+         (3, 1, 'r1', 2026, '44', 3), (4, 1, 'r2', 2026, '44', 4); \
+         UPDATE feed_head SET seq = 4;"
+    ))
+    .unwrap();
+    let before = changes(&mut conn);
+    migration(&mut conn, true);
+    let page = crediting::store::feed::after(&mut conn, 0, None, 100).unwrap();
+    let read: Vec<(i64, i32, String)> = page
+        .iter()
+        .map(|c| (c.seq, c.kind, c.resource_id.clone()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (2, 2, "e1".to_owned()),
+            (3, 1, "r1".to_owned()),
+            (4, 1, "r2".to_owned())
+        ],
+        "each record at its last position; r3, never in the feed, is not"
+    );
+    assert_eq!(
+        changes(&mut conn),
+        [Change {
+            seq: 2,
+            kind: 2,
+            resource_id: "e1".into()
+        }],
+        "no copy of a record is left in changes"
+    );
+    migration(&mut conn, false);
+    let back = changes(&mut conn);
+    assert_eq!(
+        back,
+        before
+            .into_iter()
+            .filter(|c| c.seq != 1)
+            .collect::<Vec<_>>(),
+        "down: each record's last position as a change again"
+    );
+    migration(&mut conn, true);
+    let again = crediting::store::feed::after(&mut conn, 0, None, 100).unwrap();
+    assert_eq!(again.len(), 3);
+}
+
+both_backends!(records_take_their_feed_positions_with_them);

@@ -342,12 +342,21 @@ fn store_message(
     let later = status::recompute_batch(conn, changes, rules, today, &years, &mut new)?;
     // Each touched year is written at most once: by the batch, or `later`.
     let written: Written = [new.len() as u64, years.len() as u64];
+    // Each record is stored with its position in the feed: numbered here
+    // rather than at the end, so the rows are written once (see
+    // docs/architecture.md, "The change feed").
+    if !new.is_empty() {
+        let first = store::feed::allocate(conn, new.len())?;
+        for (i, row) in new.iter_mut().enumerate() {
+            row.feed_seq = Some(first + i as i64);
+        }
+    }
     store::insert_records(conn, &new)?;
     for row in &new {
         // An engineer's own item is claimed, as a single create claims it,
         // so a later claim of the same item by another is found (Art. 27).
         crate::claims::note(conn, row)?;
-        changes.record(&row.id, &row.engineer_id, row.year, &row.province);
+        changes.numbered_record(&row.id, &row.engineer_id, row.year);
     }
     for (who, year) in &later {
         status::recompute(conn, changes, rules, who, *year, today)?;

@@ -71,6 +71,14 @@ impl Changes {
             .push((engineer_id.to_owned(), id.to_owned(), year));
     }
 
+    /// An hour record of `engineer_id` was stored already numbered (its
+    /// `feed_seq` taken with [`store::feed::allocate`] in this
+    /// transaction): only the certificates its year may state are checked.
+    pub fn numbered_record(&mut self, id: &str, engineer_id: &str, year: i32) {
+        self.record_engineers
+            .push((engineer_id.to_owned(), id.to_owned(), year));
+    }
+
     /// An annual status changed.
     pub fn status(&mut self, engineer_id: &str, year: i32, province: &str) {
         self.entries.push((

@@ -420,5 +420,6 @@ fn row(call: &Call, hr: &HourRecord, s: Submitted, c: Checked, who: &Who) -> Rec
         supersedes: None,
         last_year: c.last_year,
         request_id: Some(call.context.request_id.clone()),
+        feed_seq: None,
     }
 }

@@ -29,6 +29,9 @@ diesel::table! {
         last_year -> Integer,
         /// The request that created the record (its audit row's request id).
         request_id -> Nullable<Text>,
+        /// Its position in the change feed: set when it is created and
+        /// whenever its state changes.
+        feed_seq -> Nullable<BigInt>,
     }
 }
 

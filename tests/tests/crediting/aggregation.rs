@@ -965,3 +965,92 @@ async fn rules_changed_for_guangdong(
 }
 
 both_backends!(a_closed_year_equals_its_reassessment_engineer_by_engineer);
+
+/// Several writers at once (two institutions' worth of bulk uploads, the
+/// employer confirming them as they come, the department granting hours
+/// one at a time) and a reader following the feed in small pages: the
+/// reader's positions only ever increase, and every position the feed
+/// holds once the writers are done was delivered to it: nothing lost,
+/// nothing repeated, whatever committed in which order.
+async fn the_feed_is_followed_without_loss_under_concurrent_writers(b: Backend) {
+    let w = std::sync::Arc::new(world(b).await);
+    let mut clerk = w.env.registry.province("44");
+    let engineers = ce_tests::world::create_engineers(&mut clerk, "44", &w.employer, 24).await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (w, done) = (w.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut client = w.env.ministry();
+            let (mut cursor, mut seen) = (0, Vec::new());
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let (page, next) = read_all(&mut client, cursor, 5).await;
+                seen.extend(page.iter().map(|c| (c.sequence, c.resource.clone())));
+                cursor = next;
+                if finished && page.is_empty() {
+                    return seen;
+                }
+            }
+        })
+    };
+    let mut writers = tokio::task::JoinSet::new();
+    for half in engineers.chunks(12) {
+        let (uw, uhalf) = (w.clone(), half.to_vec());
+        writers.spawn(async move {
+            let (w, half) = (uw, uhalf);
+            // Uploaded two a message, then each confirmed by the employer.
+            let messages: Vec<Vec<HourRecord>> = half
+                .chunks(2)
+                .map(|two| {
+                    two.iter()
+                        .map(|e| face_to_face(e, &w.course, date(2026, 3, 2), 1, 6.0))
+                        .collect()
+                })
+                .collect();
+            let answers = upload(&mut w.env.institution(&w.institution), messages).await;
+            for a in answers.into_iter().flatten() {
+                let name = a.hour_record.expect("stored").name;
+                credits::confirm(&mut w.env.employer(&w.employer), &name).await;
+            }
+        });
+        let (gw, ghalf) = (w.clone(), half.to_vec());
+        writers.spawn(async move {
+            let (w, half) = (gw, ghalf);
+            for e in &half {
+                credits::record(
+                    &mut w.env.province("44"),
+                    face_to_face(e, &w.seminar, date(2026, 4, 1), 1, 6.0),
+                )
+                .await;
+            }
+        });
+    }
+    while let Some(writer) = writers.join_next().await {
+        writer.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    let positions: Vec<i64> = seen.iter().map(|s| s.0).collect();
+    assert!(
+        positions.windows(2).all(|p| p[0] < p[1]),
+        "delivered in increasing order, none twice: {positions:?}"
+    );
+    let (feed, _) = read_all(&mut w.env.ministry(), 0, 1000).await;
+    let delivered: std::collections::BTreeSet<(i64, String)> = seen.into_iter().collect();
+    for c in &feed {
+        assert!(
+            delivered.contains(&(c.sequence, c.resource.clone())),
+            "{} at {} was never delivered to the follower",
+            c.resource,
+            c.sequence
+        );
+    }
+    // 24 uploads (confirmed), 24 grants, and the statuses of 24 engineers.
+    let records = feed
+        .iter()
+        .filter(|c| c.kind == ChangeKind::HourRecord as i32)
+        .count();
+    assert_eq!(records, 48, "each record once, at its last position");
+}
+
+both_backends!(the_feed_is_followed_without_loss_under_concurrent_writers);

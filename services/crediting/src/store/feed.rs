@@ -1,12 +1,13 @@
 //! The change feed's rows (Art. 22): numbered from the single `feed_head`
-//! row as a write transaction's last step (see [`crate::feed`]).
+//! row (see [`crate::feed`]). An hour record carries its own position;
+//! every other change is a row of `changes`.
 
 use ce_db::{DbConnection, DbError};
 use ce_proto::crediting::ChangeKind;
 use ce_server::call::now_micros;
 use diesel::prelude::*;
 
-use crate::schema::{changes, feed_head};
+use crate::schema::{changes, feed_head, hour_records};
 
 /// A change as noted: kind, resource id, year, province.
 pub type Entry = (i32, String, i32, String);
@@ -22,14 +23,20 @@ struct ChangeInsert {
     create_micros: i64,
 }
 
-/// A stored change.
-#[derive(Debug, Clone, Queryable)]
+/// A stored change: a row of `changes`, or a record at its position.
+#[derive(Debug, Clone, Queryable, QueryableByName)]
 pub struct ChangeRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub kind: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub resource_id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub year: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub province: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub create_micros: i64,
 }
 
@@ -41,11 +48,11 @@ impl ChangeRow {
     }
 }
 
-/// Numbers `entries` after the feed's head, advancing it, and stores them.
-/// The head's row lock (PostgreSQL) or the write lock (SQLite) is held
-/// until commit.
-pub fn append(conn: &mut DbConnection, entries: Vec<Entry>) -> Result<(), DbError> {
-    let n = entries.len() as i64;
+/// Takes `n` positions after the feed's head, advancing it; returns the
+/// first. The head's row lock (PostgreSQL) or the write lock (SQLite) is
+/// held until commit, so positions are taken in commit order.
+pub fn allocate(conn: &mut DbConnection, n: usize) -> Result<i64, DbError> {
+    let n = n as i64;
     diesel::update(feed_head::table.find(1))
         .set(feed_head::seq.eq(feed_head::seq + n))
         .execute(conn)?;
@@ -53,20 +60,35 @@ pub fn append(conn: &mut DbConnection, entries: Vec<Entry>) -> Result<(), DbErro
         .find(1)
         .select(feed_head::seq)
         .first(conn)?;
+    Ok(head - n + 1)
+}
+
+/// Numbers `entries` after the feed's head ([`allocate`]) and stores them:
+/// an hour record's position on the record itself, any other change as a
+/// row of `changes`.
+pub fn append(conn: &mut DbConnection, entries: Vec<Entry>) -> Result<(), DbError> {
+    let first = allocate(conn, entries.len())?;
     let at = now_micros();
-    let rows: Vec<ChangeInsert> = entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, (kind, resource_id, year, province))| ChangeInsert {
-            seq: head - n + 1 + i as i64,
-            kind,
-            resource_id,
-            year,
-            province,
-            create_micros: at,
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(entries.len());
+    let mut records = Vec::new();
+    for (i, (kind, resource_id, year, province)) in entries.into_iter().enumerate() {
+        let seq = first + i as i64;
+        if kind == ChangeKind::HourRecord as i32 {
+            records.push((resource_id, seq));
+        } else {
+            rows.push(ChangeInsert {
+                seq,
+                kind,
+                resource_id,
+                year,
+                province,
+                create_micros: at,
+            });
+        }
+    }
+    stamp_records(conn, &records)?;
     match conn {
+        _ if rows.is_empty() => {}
         DbConnection::Pg(c) => {
             diesel::copy_from(changes::table)
                 .from_insertable(&rows)
@@ -82,27 +104,82 @@ pub fn append(conn: &mut DbConnection, entries: Vec<Entry>) -> Result<(), DbErro
     Ok(())
 }
 
+/// Gives each record its position in the feed.
+fn stamp_records(conn: &mut DbConnection, records: &[(String, i64)]) -> Result<(), DbError> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    match conn {
+        _ if records.is_empty() => {}
+        DbConnection::Pg(c) => {
+            diesel::sql_query(
+                "UPDATE hour_records AS r SET feed_seq = v.seq \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(id, seq) WHERE r.id = v.id",
+            )
+            .bind::<Array<Text>, _>(records.iter().map(|r| r.0.clone()).collect::<Vec<_>>())
+            .bind::<Array<BigInt>, _>(records.iter().map(|r| r.1).collect::<Vec<_>>())
+            .execute(c)?;
+        }
+        conn => {
+            for (id, seq) in records {
+                diesel::update(hour_records::table.find(id))
+                    .set(hour_records::feed_seq.eq(seq))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The changes after `after` (of one province, or all), at most `limit`,
-/// in sequence order.
+/// in sequence order: the records whose position is past it and the other
+/// changes, merged in one statement. One statement reads one snapshot:
+/// read apart, a record numbered after a change but committed before it
+/// could be read first, and the cursor moved past the change for good.
 pub fn after(
     conn: &mut DbConnection,
     after: i64,
     province: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ChangeRow>, DbError> {
-    let mut q = changes::table
-        .filter(changes::seq.gt(after))
-        .select((
-            changes::seq,
-            changes::kind,
-            changes::resource_id,
-            changes::year,
-            changes::province,
-            changes::create_micros,
-        ))
-        .into_boxed();
-    if let Some(p) = province {
-        q = q.filter(changes::province.eq(p.to_owned()));
+    use diesel::sql_types::{BigInt, Text};
+    let numbered = matches!(conn, DbConnection::Pg(_));
+    // Binds in order: after, [province], limit; each part takes its own.
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        if numbered {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        }
+    };
+    let part = |next: &mut dyn FnMut() -> String, from: &str| {
+        let (seq, kind, id, micros, table) = match from {
+            "changes" => ("seq", "kind", "resource_id", "create_micros", "changes"),
+            _ => ("feed_seq", "1", "id", "update_micros", "hour_records"),
+        };
+        let after = next();
+        let province = province.map(|_| format!(" AND province = {}", next()));
+        let limit = next();
+        format!(
+            "SELECT * FROM (SELECT {seq} AS seq, {kind} AS kind, {id} AS resource_id, year, \
+             province, {micros} AS create_micros FROM {table} WHERE {seq} > {after}{} \
+             ORDER BY {seq} LIMIT {limit}) AS {table}_part",
+            province.unwrap_or_default()
+        )
+    };
+    let changes_part = part(&mut next, "changes");
+    let records_part = part(&mut next, "hour_records");
+    let sql = format!(
+        "{changes_part} UNION ALL {records_part} ORDER BY seq LIMIT {}",
+        next()
+    );
+    let mut q = diesel::sql_query(sql).into_boxed();
+    for _ in 0..2 {
+        q = q.bind::<BigInt, _>(after);
+        if let Some(p) = province {
+            q = q.bind::<Text, _>(p.to_owned());
+        }
+        q = q.bind::<BigInt, _>(limit);
     }
-    Ok(q.order(changes::seq.asc()).limit(limit).load(conn)?)
+    Ok(q.bind::<BigInt, _>(limit).load(conn)?)
 }

@@ -43,6 +43,9 @@ pub struct RecordRow {
     /// (`docs/audit.md`, "Who created a record"); None for a record stored
     /// before requests were kept.
     pub request_id: Option<String>,
+    /// Its position in the change feed (`docs/architecture.md`, "The
+    /// change feed"); None until the transaction that stores it numbers it.
+    pub feed_seq: Option<i64>,
 }
 
 impl RecordRow {
@@ -383,6 +386,7 @@ pub fn records_for_rules_of(
             update_micros: 0,
             supersedes: None,
             request_id: None,
+            feed_seq: None,
         })
         .collect())
 }
