@@ -527,6 +527,22 @@ async fn year_end_work(tour: &Tour<'_>) {
         "{}",
         text(&out.stderr)
     );
+    // Nothing was stored under other rules; every 2026 year, asked for,
+    // is reassessed and comes out the same.
+    let due = tour.expect(0, &["reassess", "--province", "44"]).await;
+    assert_eq!(due.trim(), "Done: 0 province-years reassessed.", "{due}");
+    let all = tour
+        .expect(
+            0,
+            &["reassess", "--province", "44", "--year", "2026", "--all"],
+        )
+        .await;
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("Province 44 2026: ") && l.ends_with(" reassessed, 0 changed."))
+            && all.contains("Done: 1 province-years reassessed."),
+        "{all}"
+    );
     let closed = tour
         .expect(0, &["close-period", "--period", "2026", "--province", "44"])
         .await;
@@ -546,6 +562,7 @@ async fn help_and_completion(clerk: &Clerk) {
         vec!["status", "--help"],
         vec!["certificate", "issue", "--help"],
         vec!["non-compliant", "--help"],
+        vec!["reassess", "--help"],
     ] {
         let out = clerk.expect(0, &cmd).await;
         assert!(out.contains("Usage: cectl"), "{cmd:?}: {out}");

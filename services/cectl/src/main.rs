@@ -121,7 +121,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Close a year in crediting: reassess every engineer's status, listing the non-compliant (Art. 18, 20).
+    /// Close a year in crediting: move every year still in progress to its final state, listing the non-compliant (Art. 18, 20).
     Sweep {
         /// The year. Default: the year before today in China (UTC+8), and the
         /// year before that again, whose deferrals have just been made up (Art. 20).
@@ -131,6 +131,21 @@ enum Command {
         #[arg(long)]
         province: Option<String>,
         /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reassess stored years from their records after the rules changed (an overlay edited, a rules fix), showing progress.
+    Reassess {
+        /// Only this year; default: every year.
+        #[arg(long)]
+        year: Option<i32>,
+        /// One province (a provincial token reassesses only its own).
+        #[arg(long)]
+        province: Option<String>,
+        /// Every stored year, not only those assessed under other rules.
+        #[arg(long)]
+        all: bool,
+        /// Print each progress message as a JSON line.
         #[arg(long)]
         json: bool,
     },
@@ -454,6 +469,12 @@ async fn run(conn: &Conn, command: Command) -> Result<u8, String> {
             province,
             json,
         } => show::sweep(conn, year, province, json).await,
+        Command::Reassess {
+            year,
+            province,
+            all,
+            json,
+        } => show::reassess(conn, year, province, all, json).await,
         Command::ClosePeriod {
             period,
             province,

@@ -679,6 +679,44 @@ pub async fn sweep(
 }
 
 /// `cectl close-period`.
+/// Reassesses stored years after a rule change, printing each
+/// province-year's progress as it comes.
+pub async fn reassess(
+    conn: &Conn,
+    year: Option<i32>,
+    province: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<u8, String> {
+    let mut c = CreditingServiceClient::new(conn.channel(Service::Crediting).await?);
+    let mut progress = c
+        .reassess_annual_statuses(conn.request(
+            ce_proto::crediting::ReassessAnnualStatusesRequest {
+                province: province.unwrap_or_default(),
+                year: year.unwrap_or_default(),
+                all,
+            },
+        )?)
+        .await
+        .map_err(|e| describe(&e))?
+        .into_inner();
+    let mut places = 0;
+    while let Some(p) = progress.message().await.map_err(|e| describe(&e))? {
+        if json {
+            print_json_line(&p, "ce.crediting.v1.ReassessAnnualStatusesResponse")?;
+        } else if p.done {
+            println!("Done: {places} province-years reassessed.");
+        } else if p.reassessed == p.total {
+            places += 1;
+            println!(
+                "Province {} {}: {} of {} reassessed, {} changed.",
+                p.province, p.year, p.reassessed, p.total, p.changed
+            );
+        }
+    }
+    Ok(0)
+}
+
 pub async fn close_period(
     conn: &Conn,
     period: Option<String>,
