@@ -7,7 +7,12 @@ async fn a_standing_decision_made_while_the_registry_is_down_lands_exactly_once(
     use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
 
     let place = ce_tests::Place::new(b);
-    let registry = ce_tests::start_service(place.config("registry"), registry::start).await;
+    // The registry's port stays held while it is down, so no other test can
+    // take it before it comes back (see ce_tests::ports).
+    let held = ce_tests::ports::HeldPort::pick();
+    let mut config = place.config("registry");
+    config.server.listen = held.addr();
+    let registry = ce_tests::start_service(config, registry::start).await;
     let registry_addr = registry.addr();
     let mut config = place.config("supervision");
     config.peers.insert("registry".into(), registry.url());
