@@ -442,29 +442,20 @@ async fn reassess_batch(
                 Sameness::Differs => changed.push((head, who, rows, ev)),
             }
         }
-        // What the changed years replace: their records' explanations.
-        let changed_ids: Vec<String> = changed
+        // What the years to write replace: their records' explanations,
+        // compared before any is written again.
+        let moved = changed.len() as i64;
+        let to_write: Vec<_> = changed.into_iter().chain(rule_set_only).collect();
+        let ids: Vec<String> = to_write
             .iter()
             .map(|(head, ..)| head.engineer_id.clone())
             .collect();
         let mut explanations: BTreeMap<String, Option<Vec<u8>>> =
-            store::explanations_of(conn, &changed_ids, year, &COUNTED)?
+            store::explanations_of(conn, &ids, year, &COUNTED)?
                 .into_iter()
                 .collect();
         let mut writes = store::StatusWrites::default();
-        for (head, who, rows, ev) in rule_set_only {
-            status::store_evaluated(
-                conn,
-                changes,
-                &who,
-                &rows.own,
-                Some(head),
-                ev,
-                Some(&mut writes),
-            )?;
-        }
-        let moved = changed.len() as i64;
-        for (head, who, mut rows, ev) in changed {
+        for (head, who, mut rows, ev) in to_write {
             for r in &mut rows.own {
                 r.explanation = explanations.remove(&r.id).flatten();
             }

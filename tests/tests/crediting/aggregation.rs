@@ -951,6 +951,7 @@ async fn rules_changed_for_guangdong(
     );
     let again = reassessed(&mut guangdong, ReassessAnnualStatusesRequest::default()).await;
     assert_eq!(again.len(), 1, "nothing is due any more: {again:?}");
+    an_edit_that_changes_no_year_writes_nothing_but_the_rule_set(w, &now).await;
     // Another province's department reassesses only its own.
     let err = ce_tests::refusal(
         as_role(w, &channel, ce_tests::department("31", "hrss-31-clerk")).reassess_annual_statuses(
@@ -962,6 +963,56 @@ async fn rules_changed_for_guangdong(
     )
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+/// Guangdong's overlay edited where no stored year is affected (lectures,
+/// and nobody lectured): every year is due, none changes, and nothing is
+/// written but the rule set each names (no feed entry, no new time).
+async fn an_edit_that_changes_no_year_writes_nothing_but_the_rule_set(
+    w: &World,
+    before: &std::collections::BTreeMap<String, AnnualStatus>,
+) {
+    let overlays = tempfile::tempdir().unwrap();
+    let guangdong = include_str!("../../../libs/rules/rulesets/provinces/44-guangdong.toml");
+    let edited = guangdong.replace("lecture_multiplier = 4", "lecture_multiplier = 3");
+    assert_ne!(edited, guangdong);
+    std::fs::write(overlays.path().join("44.toml"), edited).unwrap();
+    let mut config = w.env.registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), w.env.registry.service.url());
+    config.rules.dir = overlays.path().display().to_string();
+    config.set("crediting.reassess_on_start", false);
+    let today = time::macros::date!(2027 - 01 - 05);
+    let service = ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+    })
+    .await;
+    let channel = service.channel().await;
+    let mut ministry = as_role(w, &channel, ce_tests::token(Role::Ministry, "ministry"));
+    let (_, cursor) = read_all(&mut feed_reader(w), 0, 1000).await;
+    let all = reassessed(
+        &mut ministry,
+        ReassessAnnualStatusesRequest {
+            year: 2026,
+            ..Default::default()
+        },
+    )
+    .await;
+    let n = before.len() as i64;
+    assert_eq!(
+        reassessed_by_place(&all),
+        [("44".to_owned(), 2026, n, n, 0)]
+    );
+    assert_eq!(&statuses_of_2026(&mut ministry).await, before);
+    let (after, _) = read_all(&mut feed_reader(w), cursor, 1000).await;
+    assert_eq!(
+        after,
+        vec![],
+        "a year that came out the same is not in the feed"
+    );
+    let again = reassessed(&mut ministry, ReassessAnnualStatusesRequest::default()).await;
+    assert_eq!(again.len(), 1, "each names the edited rules now: {again:?}");
 }
 
 both_backends!(a_closed_year_equals_its_reassessment_engineer_by_engineer);
