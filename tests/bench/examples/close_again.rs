@@ -1,8 +1,9 @@
 //! Closes 2026 on a copy of a database a bench run left behind, twice (the
-//! second close finds nothing changed), and times both against the bench's
-//! `GROUP BY`: the close's part of `make bench` without seeding and
-//! uploading a million records each time. Runs of it differ by the noise
-//! of the machine, so compare two builds by taking turns.
+//! second close finds nothing to do), then reassesses it after a rule-set
+//! change, and times all three against the bench's `GROUP BY`: the close
+//! part of `make bench` without seeding and uploading a million records
+//! each time. Runs of it differ by the noise of the machine, so compare two
+//! builds by taking turns.
 //!
 //! ```sh
 //! # once: a run that stops after the upload (no part is called `upload`,
@@ -14,7 +15,7 @@
 //! CE_TEST_POSTGRES_URL=… cargo run --release -p ce-bench --example close_again -- <database>
 //! ```
 //!
-//! It prints where each close starts and ends on `CLOCK_MONOTONIC`, for
+//! It prints where each phase starts and ends on `CLOCK_MONOTONIC`, for
 //! `perf record -a -k CLOCK_MONOTONIC` and `perf report --time <from>,<to>`
 //! (how the close's CPU divides between PostgreSQL and the service).
 // A tool run by hand, like the bench: a failure is a panic with its cause.
@@ -39,8 +40,8 @@ fn with_database(server: &str, name: &str) -> String {
 }
 
 /// Closes 2026 twice on a copy of crediting's database from a bench run
-/// (CE_TEST_POSTGRES_URL names the server), timed against the bench's
-/// GROUP BY.
+/// (CE_TEST_POSTGRES_URL names the server), then reassesses it under
+/// changed rules, timed against the bench's GROUP BY.
 #[derive(clap::Parser)]
 struct Args {
     /// The crediting database a bench run kept (CE_TEST_KEEP_DATABASES=1).
@@ -68,22 +69,30 @@ async fn main() {
     }
     drop(conn);
     // The phases' bounds on CLOCK_MONOTONIC, for `perf report --time`.
-    let closed = close::close_twice(&url, |phase| {
-        eprintln!("{phase} at {:?}", Instant::now());
-    })
-    .await;
+    let phase = |phase: &str| eprintln!("{phase} at {:?}", Instant::now());
+    let closed = close::close_twice(&url, phase).await;
+    let recomputed = close::reassess_with(&url, close::changed_rules(), phase).await;
     let group_url = url.clone();
     let [group] =
         tokio::task::spawn_blocking(move || close::best_of_three(&group_url, [close::GROUP_BY]))
             .await
             .unwrap();
     println!(
-        "close {:.2} s ({} engineers, {:.2}×), again {:.2} s ({:.2}×), GROUP BY {group:.2} s",
+        "close {:.2} s ({} years moved, {:.2}×), again {:.2} s ({} moved, {:.2}×), \
+         recompute after a rule-set change {:.2} s ({} statuses: {} rewritten, {} rule set only, {} unchanged; {:.2}×), \
+         GROUP BY {group:.2} s",
         closed.close_secs,
         closed.first.reassessed,
         closed.close_secs / group,
         closed.again_secs,
-        closed.again_secs / group
+        closed.again.reassessed,
+        closed.again_secs / group,
+        recomputed.secs,
+        recomputed.statuses,
+        recomputed.rewritten,
+        recomputed.rule_set_only,
+        recomputed.unchanged,
+        recomputed.secs / group
     );
     diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{copy}\" WITH (FORCE)"))
         .execute(&mut admin())

@@ -1,13 +1,22 @@
-//! Closing 2026 against its baseline: the bench's close part, and the
-//! `close_again` example's, measured the same way.
+//! Closing 2026 against its baseline, and reassessing it after a rule-set
+//! change: the bench's close part, and the `close_again` example's,
+//! measured the same way.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use ce_rules::RuleBook;
+use crediting::sweep::{self, Swept};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
 /// The day the year is closed on.
 pub const NEW_YEAR: time::Date = time::macros::date!(2027 - 01 - 05);
+
+/// The year closed.
+const YEAR: i32 = 2026;
+
+/// The bench's province: every engineer is registered in Guangdong.
+pub const PROVINCE: &str = "44";
 
 /// The goal's baseline: the counted records of 2026 aggregated by engineer.
 pub const GROUP_BY: &str = "SELECT engineer_id, COUNT(*), SUM(LENGTH(activity)), \
@@ -20,39 +29,200 @@ pub const RULES_COLUMNS: &str = "SELECT id, engineer_id, year, state, activity, 
      registry_activity, institution_id, claimed_centi, make_up_for, last_year \
      FROM hour_records WHERE year = 2026 AND state IN (2, 4)";
 
-/// Two closes of 2026 in a row: the first finds every year to close, the
-/// second nothing changed.
+/// Two closes of 2026 in a row: the first moves every open year, the
+/// second finds nothing to do.
 pub struct Closed {
-    pub first: crediting::sweep::Swept,
+    pub first: Swept,
     pub close_secs: f64,
+    pub again: Swept,
     pub again_secs: f64,
 }
 
+/// The crediting database at `url`, as the sweeps use it.
+fn connect(url: &str) -> ce_db::Db {
+    ce_db::Db::connect(url, 4, crediting::migrations()).unwrap()
+}
+
 /// Closes 2026 twice on the crediting database at `url`, as the service's
-/// sweep does (`sweep::reassess`, as of [`NEW_YEAR`]). `on_phase` hears
-/// "close", "again" and "done" as each phase starts (or all end).
+/// `SweepAnnualStatuses` does (`sweep::close`, as of [`NEW_YEAR`], every
+/// province). `on_phase` hears "close", "again" and "done" as each phase
+/// starts (or all end). The second close must find nothing to move.
 pub async fn close_twice(url: &str, mut on_phase: impl FnMut(&str)) -> Closed {
-    let db = ce_db::Db::connect(url, 4, crediting::migrations()).unwrap();
-    let rules = Arc::new(ce_rules::RuleBook::national());
+    let db = connect(url);
+    let rules = Arc::new(RuleBook::national());
     let feed = crediting::feed::Feed::default();
     on_phase("close");
     let t = Instant::now();
-    let first = crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
+    let first = sweep::close(&db, &feed, &rules, NEW_YEAR, YEAR, None)
         .await
         .unwrap();
     let close_secs = t.elapsed().as_secs_f64();
     on_phase("again");
     let t = Instant::now();
-    crediting::sweep::reassess(&db, &feed, &rules, NEW_YEAR, 2026, None)
+    let again = sweep::close(&db, &feed, &rules, NEW_YEAR, YEAR, None)
         .await
         .unwrap();
     let again_secs = t.elapsed().as_secs_f64();
     on_phase("done");
+    assert_eq!(
+        again.reassessed, 0,
+        "closing {YEAR} again moved {} years: the first close left some open",
+        again.reassessed
+    );
     Closed {
         first,
         close_secs,
+        again,
         again_secs,
     }
+}
+
+/// The national rules with a change that gives every stored year of the
+/// bench's province a new fingerprint and no other result: an overlay for
+/// [`PROVINCE`] that lowers one fraud-signal threshold (training hours in a
+/// day, 16 → 15; the bench's busiest day has 9) and keeps the national
+/// set's id, so each status names the same rule set, as after a rules fix
+/// released under a new `ce_rules::ruleset::REVISION`.
+pub fn changed_rules() -> RuleBook {
+    let national = ce_rules::RuleSet::national();
+    let signals = &national.signals;
+    let overlay = format!(
+        "id = \"{}\"\nprovince = \"{PROVINCE}\"\neffective_from = \"{}\"\n\n\
+         [signals]\nplausible_daily_hours = {}\nplausible_converted_items = {}\n",
+        national.id,
+        national.effective_from,
+        signals.plausible_daily_hours - ce_rules::Hours::whole(1),
+        signals.plausible_converted_items,
+    );
+    let mut book = RuleBook::national();
+    book.add_overlay(&overlay, "the bench's changed rules")
+        .unwrap();
+    book
+}
+
+/// The fingerprint of the rules `book` assesses the bench's year with.
+pub fn fingerprint(book: &RuleBook) -> String {
+    book.for_year(PROVINCE, YEAR).unwrap().fingerprint()
+}
+
+/// A full reassessment of 2026 after a rule-set change, and what it wrote.
+pub struct Recomputed {
+    pub swept: Swept,
+    pub secs: f64,
+    /// The 2026 statuses stored.
+    pub statuses: i64,
+    /// Of those, written with a new update time (verdict in full).
+    pub rewritten: i64,
+    /// Written with the new rule set only, their update time kept.
+    pub rule_set_only: i64,
+    /// Still naming another rule set (none, or the check fails).
+    pub unchanged: i64,
+}
+
+/// Reassesses every 2026 status on the crediting database at `url` with
+/// `book` (`sweep::reassess`, as of [`NEW_YEAR`]), timed; then checks, in
+/// SQL, that every 2026 verdict names `book`'s fingerprint and that no
+/// state, total or body changed, and counts what was written. `on_phase`
+/// hears "recompute" and "done" as the timed part starts and ends.
+pub async fn reassess_with(
+    url: &str,
+    book: RuleBook,
+    mut on_phase: impl FnMut(&str),
+) -> Recomputed {
+    let fingerprint = fingerprint(&book);
+    let db = connect(url);
+    let feed = crediting::feed::Feed::default();
+    let before = blocking(url, results).await;
+    let started = ce_server::call::now_micros();
+    on_phase("recompute");
+    let t = Instant::now();
+    let swept = sweep::reassess(&db, &feed, &Arc::new(book), NEW_YEAR, YEAR, None)
+        .await
+        .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    on_phase("done");
+    let after = blocking(url, results).await;
+    assert_eq!(
+        before, after,
+        "reassessing {YEAR} under rules that differ only in a fingerprint changed a state, total or body"
+    );
+    let url = url.to_owned();
+    let written = tokio::task::spawn_blocking(move || rule_sets(&url, &fingerprint, started))
+        .await
+        .unwrap();
+    let unchanged = written.statuses - written.new_rules;
+    assert_eq!(
+        unchanged, 0,
+        "{unchanged} of {} statuses of {YEAR} still name another rule set after reassessing",
+        written.statuses
+    );
+    assert_eq!(swept.reassessed, written.statuses, "statuses reassessed");
+    Recomputed {
+        swept,
+        secs,
+        statuses: written.statuses,
+        rewritten: written.rewritten,
+        rule_set_only: written.new_rules - written.rewritten,
+        unchanged,
+    }
+}
+
+/// `query` on a connection of its own to `url`, off the async workers.
+async fn blocking<T: Send + 'static>(url: &str, query: fn(&mut PgConnection) -> T) -> T {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        query(&mut PgConnection::establish(&ce_db::libpq_url(&url)).unwrap())
+    })
+    .await
+    .unwrap()
+}
+
+/// What a 2026 status says, for every engineer: its state, totals and body
+/// (by digest), hashed into one text (and how many statuses).
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Results {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    statuses: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    digest: String,
+}
+
+fn results(conn: &mut PgConnection) -> Results {
+    diesel::sql_query(
+        "SELECT COUNT(*) AS statuses, COALESCE(md5(string_agg(\
+           engineer_id || ' ' || state || ' ' || total_centi || ' ' || \
+           professional_centi || ' ' || COALESCE(body_digest::text, '-'), \
+           ',' ORDER BY engineer_id)), '') AS digest \
+         FROM annual_statuses WHERE year = 2026",
+    )
+    .get_result(conn)
+    .unwrap()
+}
+
+/// How many 2026 statuses there are, how many name `fingerprint`, and how
+/// many of those were written at or after `since` (micros).
+#[derive(QueryableByName)]
+struct RuleSets {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    statuses: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    new_rules: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rewritten: i64,
+}
+
+fn rule_sets(url: &str, fingerprint: &str, since: i64) -> RuleSets {
+    let mut conn = PgConnection::establish(&ce_db::libpq_url(url)).unwrap();
+    diesel::sql_query(
+        "SELECT COUNT(*) AS statuses, \
+           COUNT(*) FILTER (WHERE rule_set = $1) AS new_rules, \
+           COUNT(*) FILTER (WHERE rule_set = $1 AND update_micros >= $2) AS rewritten \
+         FROM annual_statuses WHERE year = 2026",
+    )
+    .bind::<diesel::sql_types::Text, _>(fingerprint)
+    .bind::<diesel::sql_types::BigInt, _>(since)
+    .get_result(&mut conn)
+    .unwrap()
 }
 
 /// Each query's best time of three on one connection to `url` (blocking).

@@ -160,10 +160,16 @@ impl Process {
 
     /// The most memory the process has held (`VmHWM`), in bytes.
     pub fn peak_memory(&self) -> u64 {
+        self.memory("VmHWM")
+    }
+
+    /// A memory figure of the process's `/proc/{pid}/status` (`VmHWM`, the
+    /// most it has held; `VmRSS`, what it holds now), in bytes.
+    pub fn memory(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map_or(0, |kb| kb * 1024)
     }
@@ -190,43 +196,105 @@ pub struct Suite {
     pub processes: Vec<Process>,
 }
 
+/// What every service process is configured with: the place's data
+/// directory, the database at `database`, and OTLP export to `otlp` or none.
+fn common(
+    place: &ce_tests::Place,
+    database: String,
+    otlp: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut s = vec![
+        ("DATA_DIR", place.data_dir().display().to_string()),
+        ("DATABASE__URL", database),
+        ("DATABASE__MAX_CONNECTIONS", "8".to_owned()),
+        // One load generator standing for many callers: the whole
+        // concurrency, not one caller's share.
+        (
+            "SERVER__MAX_CONCURRENT_REQUESTS_PER_CALLER",
+            "512".to_owned(),
+        ),
+    ];
+    if let Some(endpoint) = otlp {
+        s.push(("TELEMETRY__OTLP_ENDPOINT", endpoint.to_owned()));
+    }
+    s
+}
+
+/// A registry process on the run's registry database, ready.
+async fn registry(place: &ce_tests::Place, otlp: Option<&str>) -> Process {
+    let mut registry = Process::start(
+        "registry",
+        "registry",
+        &common(place, place.config("registry").database.url, otlp),
+        &[],
+    );
+    registry.ready().await;
+    registry
+}
+
+/// A crediting process on `database`, calling `registry`, with the run's
+/// today (as the in-process one), ready.
+async fn crediting(
+    place: &ce_tests::Place,
+    database: String,
+    registry: &Process,
+    otlp: Option<&str>,
+    today: &str,
+) -> Process {
+    let mut settings = common(place, database, otlp);
+    settings.push(("PEERS__REGISTRY", registry.url.clone()));
+    let mut crediting = Process::start(
+        "crediting",
+        "crediting-on",
+        &settings,
+        &[("CE_TEST_TODAY", today)],
+    );
+    crediting.ready().await;
+    crediting
+}
+
+/// Crediting alone in its process, tracing off, on a database of its own
+/// (with a registry process on the run's registry database, as in
+/// [`Suite`]): for its memory under a load it takes alone.
+pub struct Alone {
+    registry: Process,
+    pub crediting: Process,
+}
+
+impl Alone {
+    pub async fn start(place: &ce_tests::Place, database: &str, today: &str) -> Alone {
+        let registry = registry(place, None).await;
+        let crediting = crediting(place, database.to_owned(), &registry, None, today).await;
+        Alone {
+            registry,
+            crediting,
+        }
+    }
+
+    pub fn stop(self) {
+        self.crediting.stop();
+        self.registry.stop();
+    }
+}
+
 impl Suite {
     pub async fn start(place: &ce_tests::Place, otlp: Option<&str>, today: &str) -> Suite {
-        let common = |service: &str| {
-            let mut s = vec![
-                ("DATA_DIR", place.data_dir().display().to_string()),
-                ("DATABASE__URL", place.config(service).database.url),
-                ("DATABASE__MAX_CONNECTIONS", "8".to_owned()),
-                // One load generator standing for many callers: the whole
-                // concurrency, not one caller's share.
-                (
-                    "SERVER__MAX_CONCURRENT_REQUESTS_PER_CALLER",
-                    "512".to_owned(),
-                ),
-            ];
-            if let Some(endpoint) = otlp {
-                s.push(("TELEMETRY__OTLP_ENDPOINT", endpoint.to_owned()));
-            }
-            s
-        };
-        let mut registry = Process::start("registry", "registry", &common("registry"), &[]);
-        registry.ready().await;
-        let mut settings = common("crediting");
-        settings.push(("PEERS__REGISTRY", registry.url.clone()));
-        // Crediting with the run's today, as the in-process one.
-        let mut crediting = Process::start(
-            "crediting",
-            "crediting-on",
-            &settings,
-            &[("CE_TEST_TODAY", today)],
-        );
-        crediting.ready().await;
-        let mut settings = common("supervision");
+        let settings_of = |service: &str| common(place, place.config(service).database.url, otlp);
+        let registry = registry(place, otlp).await;
+        let crediting = crediting(
+            place,
+            place.config("crediting").database.url,
+            &registry,
+            otlp,
+            today,
+        )
+        .await;
+        let mut settings = settings_of("supervision");
         settings.push(("PEERS__REGISTRY", registry.url.clone()));
         settings.push(("PEERS__CREDITING", crediting.url.clone()));
         let mut supervision = Process::start("supervision", "supervision", &settings, &[]);
         supervision.ready().await;
-        let mut settings = common("quality");
+        let mut settings = settings_of("quality");
         settings.push(("PEERS__REGISTRY", registry.url.clone()));
         settings.push(("PEERS__CREDITING", crediting.url.clone()));
         settings.push(("PEERS__SUPERVISION", supervision.url.clone()));
