@@ -772,20 +772,21 @@ async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Bac
 
     // Closed: a new state at a whole second, over the old body.
     let at = 1_800_000_000_000_000;
-    let moved = crediting::store::transition(
+    let verdict = crediting::convert::status_verdict(AnnualState::NonCompliant, at);
+    let moved = crediting::store::close_verdicts(
         &mut conn,
-        2026,
-        "2027-01-05",
-        at,
-        &[crediting::store::Transition {
-            engineer_id: "old".into(),
-            from: (AnnualState::InProgress as i32, 1_780_000_000_123_456),
-            state: AnnualState::NonCompliant as i32,
-            verdict: crediting::convert::status_verdict(AnnualState::NonCompliant, at),
-        }],
+        &crediting::store::Close {
+            year: 2026,
+            province: "44",
+            from: AnnualState::InProgress,
+            to: AnnualState::NonCompliant,
+            verdict: &verdict,
+            on: "2027-01-05",
+            at_micros: at,
+        },
     )
     .unwrap();
-    assert_eq!(moved, [("old".to_owned(), "44".to_owned())]);
+    assert_eq!(moved, ["old".to_owned()]);
     let closed_old = ce_proto::crediting::AnnualStatus {
         state: AnnualState::NonCompliant as i32,
         update_time: Some(prost_types::Timestamp {

@@ -238,20 +238,14 @@ fn add(r: &mut ComplianceRow, state: AnnualState, count: i64) {
     }
 }
 
-/// Statuses a close moves in one transaction.
-const CLOSE_BATCH: usize = 20_000;
-
 /// Closes `year` (of one province, or all) as of `today`, a day after it
 /// ended. Statuses are exact after every write, so what a year's end
 /// changes is only the state of the years still open, and the close is a
-/// state transition (`ce_rules::close::after_year_end`, Art. 18-20): the
-/// open verdicts are read, moved to their final state and written back a
-/// batch at a time, each with a feed entry, and no record or body is read.
+/// state transition (`ce_rules::close::after_year_end`, Art. 18-20): one
+/// `UPDATE` a province moves its open verdicts to their final state, and
+/// the verdicts moved get a feed entry each; no record or body is read.
 /// Engineers an Art. 20 deferral links to this year or the one before take
 /// the careful path, through their records ([`status::recompute`]).
-///
-/// A verdict written since it was read (a concurrent write, which assessed
-/// the year as of today itself) is left as that write made it.
 pub async fn close(
     db: &Db,
     feed: &Feed,
@@ -264,52 +258,46 @@ pub async fn close(
     let careful = db
         .read(move |conn| Ok::<_, ApiError>(store::deferred_of_year(conn, year, p.as_deref())?))
         .await?;
-    let mut swept = reassess_engineers(db, feed, rules, today, year, careful.clone()).await?;
-    let careful: BTreeSet<String> = careful.into_iter().collect();
-    let p = province.clone();
-    let open = db
+    let mut swept = reassess_engineers(db, feed, rules, today, year, careful).await?;
+    let open = AnnualState::InProgress;
+    let provinces = db
         .read(move |conn| {
-            Ok::<_, ApiError>(store::verdicts_in_state(
+            Ok::<_, ApiError>(store::provinces_in_state(
                 conn,
                 year,
-                p.as_deref(),
-                AnnualState::InProgress,
+                province.as_deref(),
+                open,
             )?)
         })
         .await?;
-    let open: Vec<store::OpenVerdict> = open
-        .into_iter()
-        .filter(|v| !careful.contains(&v.0))
-        .collect();
     // With no deferral, every open year ends the same way.
-    let ended = ce_rules::close::after_year_end(
+    let (ended, _) = crate::convert::annual_state(ce_rules::close::after_year_end(
         ce_rules::Status::InProgress,
         year,
         year,
         false,
         &ce_rules::Shortfall::default(),
-    );
-    let (state, _) = crate::convert::annual_state(ended);
-    for batch in open.chunks(CLOSE_BATCH) {
-        let batch = batch.to_vec();
+    ));
+    for province in provinces {
         let moved = feed
             .write(db, move |conn, changes| {
                 let at = ce_server::call::now_micros();
-                let moves: Vec<store::Transition> = batch
-                    .iter()
-                    .map(
-                        |(engineer_id, _, from_state, from_micros)| store::Transition {
-                            engineer_id: engineer_id.clone(),
-                            from: (*from_state, *from_micros),
-                            state: state as i32,
-                            verdict: crate::convert::status_verdict(state, at),
-                        },
-                    )
-                    .collect();
-                let moved =
-                    store::transition(conn, year, &ce_server::dates::format(today), at, &moves)?;
-                for (engineer_id, province) in &moved {
-                    changes.status(engineer_id, year, province);
+                let verdict = crate::convert::status_verdict(ended, at);
+                let on = ce_server::dates::format(today);
+                let moved = store::close_verdicts(
+                    conn,
+                    &store::Close {
+                        year,
+                        province: &province,
+                        from: open,
+                        to: ended,
+                        verdict: &verdict,
+                        on: &on,
+                        at_micros: at,
+                    },
+                )?;
+                for engineer_id in &moved {
+                    changes.status(engineer_id, year, &province);
                 }
                 Ok::<_, ApiError>(moved.len() as i64)
             })

@@ -492,121 +492,71 @@ pub fn insert_statuses(conn: &mut DbConnection, writes: &[StatusWrite]) -> Resul
     Ok(())
 }
 
-/// An open year's verdict as a close reads it: engineer, province, state
-/// and when it was last written.
-pub type OpenVerdict = (String, String, i32, i64);
-
-/// The verdicts of `year` (of one province, or all) in `state`, in
-/// engineer order.
-pub fn verdicts_in_state(
+/// The provinces with verdicts of `year` in `state` (one province, or
+/// all), in order.
+pub fn provinces_in_state(
     conn: &mut DbConnection,
     year: i32,
     province: Option<&str>,
     state: AnnualState,
-) -> Result<Vec<OpenVerdict>, DbError> {
+) -> Result<Vec<String>, DbError> {
     let mut q = annual_statuses::table
         .filter(annual_statuses::year.eq(year))
         .filter(annual_statuses::state.eq(state as i32))
-        .select((
-            annual_statuses::engineer_id,
-            annual_statuses::province,
-            annual_statuses::state,
-            annual_statuses::update_micros,
-        ))
+        .select(annual_statuses::province)
+        .distinct()
         .into_boxed();
     if let Some(p) = province {
         q = q.filter(annual_statuses::province.eq(p.to_owned()));
     }
-    Ok(q.order(annual_statuses::engineer_id.asc()).load(conn)?)
+    Ok(q.order(annual_statuses::province.asc()).load(conn)?)
 }
 
-/// A verdict's new state, as a close writes it.
+/// A close's move of a province's verdicts of a year: from one state to
+/// another, with the verdict's fields encoded, on a day at a time.
 #[derive(Debug, Clone)]
-pub struct Transition {
-    pub engineer_id: String,
-    /// The state it leaves, and when it was written: a verdict written
-    /// since it was read is left as that write made it.
-    pub from: (i32, i64),
-    pub state: i32,
-    pub verdict: Vec<u8>,
+pub struct Close<'a> {
+    pub year: i32,
+    pub province: &'a str,
+    pub from: AnnualState,
+    pub to: AnnualState,
+    pub verdict: &'a [u8],
+    pub on: &'a str,
+    pub at_micros: i64,
 }
 
-/// Moves verdicts of `year` to their new states, on the day `on` at
-/// `at_micros`, each only if it is still as it was read; returns the
-/// engineers and provinces of those moved. PostgreSQL: one
-/// `UPDATE … FROM unnest … RETURNING`, each row updated in place.
-pub fn transition(
-    conn: &mut DbConnection,
-    year: i32,
-    on: &str,
-    at_micros: i64,
-    moves: &[Transition],
-) -> Result<Vec<(String, String)>, DbError> {
-    use diesel::sql_types::{Array, BigInt, Binary, Integer, Text};
-    if moves.is_empty() {
-        return Ok(Vec::new());
-    }
-    match conn {
-        DbConnection::Pg(c) => {
-            #[derive(QueryableByName)]
-            struct Moved {
-                #[diesel(sql_type = Text)]
-                engineer_id: String,
-                #[diesel(sql_type = Text)]
-                province: String,
-            }
-            let moved: Vec<Moved> = diesel::sql_query(
-                "UPDATE annual_statuses AS a SET state = v.state, verdict = v.verdict, \
-                 computed_on = $1, update_micros = $2 \
-                 FROM unnest($3::text[], $4::int[], $5::bigint[], $6::int[], $7::bytea[]) \
-                 AS v(engineer_id, from_state, from_micros, state, verdict) \
-                 WHERE a.engineer_id = v.engineer_id AND a.year = $8 \
-                 AND a.state = v.from_state AND a.update_micros = v.from_micros \
-                 RETURNING a.engineer_id, a.province",
-            )
-            .bind::<Text, _>(on)
-            .bind::<BigInt, _>(at_micros)
-            .bind::<Array<Text>, _>(
-                moves
-                    .iter()
-                    .map(|m| m.engineer_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Integer>, _>(moves.iter().map(|m| m.from.0).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(moves.iter().map(|m| m.from.1).collect::<Vec<_>>())
-            .bind::<Array<Integer>, _>(moves.iter().map(|m| m.state).collect::<Vec<_>>())
-            .bind::<Array<Binary>, _>(moves.iter().map(|m| m.verdict.clone()).collect::<Vec<_>>())
-            .bind::<Integer, _>(year)
-            .load(c)?;
-            Ok(moved
-                .into_iter()
-                .map(|m| (m.engineer_id, m.province))
-                .collect())
-        }
-        DbConnection::Sqlite(c) => {
-            let mut moved = Vec::with_capacity(moves.len());
-            for m in moves {
-                let row = annual_statuses::table
-                    .find((&m.engineer_id, year))
-                    .filter(annual_statuses::state.eq(m.from.0))
-                    .filter(annual_statuses::update_micros.eq(m.from.1));
-                let province: Option<String> = diesel::update(row)
-                    .set((
-                        annual_statuses::state.eq(m.state),
-                        annual_statuses::verdict.eq(&m.verdict),
-                        annual_statuses::computed_on.eq(on),
-                        annual_statuses::update_micros.eq(at_micros),
-                    ))
-                    .returning(annual_statuses::province)
-                    .get_result(c)
-                    .optional()?;
-                if let Some(p) = province {
-                    moved.push((m.engineer_id.clone(), p));
-                }
-            }
-            Ok(moved)
-        }
-    }
+/// Moves every verdict of the close's year and province that is in its
+/// `from` state, and that no Art. 20 deferral of the year or the one
+/// before links to a neighbour, to its `to` state; returns the engineers
+/// moved. One `UPDATE`: each row is checked again under its lock, so a
+/// verdict a concurrent write moved first stays as that write made it.
+pub fn close_verdicts(conn: &mut DbConnection, c: &Close) -> Result<Vec<String>, DbError> {
+    let deferred = crate::schema::deferrals::table
+        .filter(crate::schema::deferrals::year.eq_any([c.year - 1, c.year]))
+        .select(crate::schema::deferrals::engineer_id);
+    let target = annual_statuses::table
+        .filter(annual_statuses::year.eq(c.year))
+        .filter(annual_statuses::province.eq(c.province))
+        .filter(annual_statuses::state.eq(c.from as i32))
+        .filter(diesel::dsl::not(
+            annual_statuses::engineer_id.eq_any(deferred),
+        ));
+    let set = (
+        annual_statuses::state.eq(c.to as i32),
+        annual_statuses::verdict.eq(c.verdict),
+        annual_statuses::computed_on.eq(c.on),
+        annual_statuses::update_micros.eq(c.at_micros),
+    );
+    Ok(match conn {
+        DbConnection::Pg(pg) => diesel::update(target)
+            .set(set)
+            .returning(annual_statuses::engineer_id)
+            .get_results(pg)?,
+        DbConnection::Sqlite(lite) => diesel::update(target)
+            .set(set)
+            .returning(annual_statuses::engineer_id)
+            .get_results(lite)?,
+    })
 }
 
 pub fn get_status(
