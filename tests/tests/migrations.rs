@@ -772,7 +772,7 @@ async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Bac
 
     // Closed: a new state at a whole second, over the old body.
     let at = 1_800_000_000_000_000;
-    let verdict = crediting::convert::status_verdict(AnnualState::NonCompliant, at);
+    let verdict = crediting::convert::status_verdict(AnnualState::NonCompliant, false, at);
     let moved = crediting::store::close_verdicts(
         &mut conn,
         &crediting::store::Close {
@@ -815,7 +815,7 @@ async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Bac
                 rule_set: Some("national-2026@1".into()),
                 ..head.clone()
             },
-            verdict: crediting::convert::status_verdict(AnnualState::MadeUp, 1_790_000_000_000_005),
+            verdict: crediting::convert::status_verdict(AnnualState::MadeUp, true, 1_790_000_000_000_005),
             body: Some(body),
         },
     )

@@ -184,16 +184,13 @@ pub fn status_body(status: &AnnualStatus) -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// The verdict's fields of a year, encoded each explicitly, zero values
+/// The verdict's fields of a year (its state, whether the rules count it
+/// complete, when it was written), encoded each explicitly, zero values
 /// too: appended to any body (a status stored before bodies were kept
 /// apart holds these fields too), protobuf's last-value rule makes them
 /// stand, sub-fields of the time included.
-pub fn status_verdict(state: AnnualState, update_micros: i64) -> Vec<u8> {
+pub fn status_verdict(state: AnnualState, complete: bool, update_micros: i64) -> Vec<u8> {
     use prost::encoding::{WireType, encode_key, encode_varint};
-    let complete = matches!(
-        state,
-        AnnualState::Compliant | AnnualState::DeemedComplete | AnnualState::MadeUp
-    );
     let time = dates::timestamp(update_micros);
     let mut time_bytes = Vec::with_capacity(16);
     prost::encoding::int64::encode(1, &time.seconds, &mut time_bytes);

@@ -18,12 +18,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ce_db::{Db, DbConnection, DbError};
-use ce_proto::common::Role;
 use ce_proto::crediting::{
     AnnualStatus, Change, ChangeKind, ListChangesRequest, ListChangesResponse, WatchChangesRequest,
     change,
 };
-use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations, dates};
 use prost::Message;
 use tokio::sync::Notify;
@@ -183,20 +181,10 @@ impl Feed {
 
 /// Who may read the feed, and which province they are held to.
 fn scope(call: &Call, province: &str) -> Result<Option<String>, ApiError> {
-    let asked = (!province.is_empty()).then(|| province.to_owned());
-    if let Some(p) = &asked
-        && ce_proto::reference::region(p).is_none()
-    {
-        return Err(ApiError::invalid(
-            "province",
-            format!("`{p}` is not a province code"),
-        ));
-    }
-    match call.caller.role {
-        Role::Ministry | Role::Service => Ok(asked),
-        Role::ProvincialHrss => narrow(asked, call.caller.province.clone(), "province"),
-        _ => Err(deny("reading the change feed")),
-    }
+    let mut v = Violations::new();
+    crate::sweep::check_province(&mut v, province);
+    v.finish()?;
+    crate::scope::province_wide(&call.caller, province, "reading the change feed")
 }
 
 /// The changes after `after` (of one province, or all), at most `limit`,

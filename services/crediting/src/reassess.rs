@@ -10,15 +10,14 @@
 use std::sync::Arc;
 
 use ce_db::Db;
-use ce_proto::common::Role;
 use ce_proto::crediting::{ReassessAnnualStatusesRequest, ReassessAnnualStatusesResponse};
 use ce_rules::RuleBook;
-use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations};
 use tokio::sync::mpsc;
 
 use crate::feed::Feed;
 use crate::records::Crediting;
+use crate::scope;
 use crate::store;
 use crate::sweep;
 
@@ -174,19 +173,10 @@ impl Crediting {
                 ),
             );
         }
-        if !req.province.is_empty() && ce_proto::reference::region(&req.province).is_none() {
-            v.add(
-                "province",
-                format!("`{}` is not a province code", req.province),
-            );
-        }
+        sweep::check_province(&mut v, &req.province);
         v.finish()?;
-        let asked = (!req.province.is_empty()).then(|| req.province.clone());
-        let province = match call.caller.role {
-            Role::Ministry | Role::Service => asked,
-            Role::ProvincialHrss => narrow(asked, call.caller.province.clone(), "province")?,
-            _ => return Err(deny("reassessing stored years")),
-        };
+        let province =
+            scope::province_wide(&call.caller, &req.province, "reassessing stored years")?;
         let scope = Scope {
             province,
             year: (req.year != 0).then_some(req.year),

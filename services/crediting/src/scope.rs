@@ -29,6 +29,20 @@ fn regulator_covers(caller: &Caller, s: &Subject) -> bool {
         && caller.province.as_deref().is_none_or(|p| p == s.province)
 }
 
+/// Who may work on a whole province's years (close them, reassess them)
+/// or read its change feed: the ministry and the suite's services in the
+/// province `asked` (empty: every province), a provincial department only
+/// in its own; anyone else is refused `what`. The province to work in, or
+/// None for every one.
+pub fn province_wide(caller: &Caller, asked: &str, what: &str) -> Result<Option<String>, ApiError> {
+    let asked = (!asked.is_empty()).then(|| asked.to_owned());
+    match caller.role {
+        Role::Ministry | Role::Service => Ok(asked),
+        Role::ProvincialHrss => narrow(asked, caller.province.clone(), "province"),
+        _ => Err(deny(what)),
+    }
+}
+
 pub fn read(caller: &Caller, s: &Subject, what: &str) -> Result<(), ApiError> {
     let ok = match caller.role {
         Role::Ministry | Role::Service => true,

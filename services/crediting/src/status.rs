@@ -206,14 +206,19 @@ pub struct Evaluated {
     taken: Vec<(String, ce_rules::Hours)>,
     /// The rule set it was assessed with (`RuleSet::fingerprint`).
     rule_set: String,
+    /// The status's body as stored, and its digest, made once on first
+    /// use: comparing with the stored year and writing it both need them.
+    body: std::cell::OnceCell<(Vec<u8>, i64)>,
 }
 
 impl Evaluated {
     /// The status's body as stored, and its digest.
-    fn body(&self) -> (Vec<u8>, i64) {
-        let body = convert::status_body(&self.status);
-        let digest = store::status_digest(&body);
-        (body, digest)
+    fn body(&self) -> &(Vec<u8>, i64) {
+        self.body.get_or_init(|| {
+            let body = convert::status_body(&self.status);
+            let digest = store::status_digest(&body);
+            (body, digest)
+        })
     }
 }
 
@@ -288,6 +293,7 @@ pub fn evaluate(
         explanations: own_explanations,
         taken,
         rule_set: rules.fingerprint(set),
+        body: std::cell::OnceCell::new(),
     })
 }
 
@@ -314,7 +320,7 @@ pub fn store_evaluated(
             store::set_explanation(conn, id, Some(bytes.clone()))?;
         }
     }
-    let (body, digest) = ev.body();
+    let digest = ev.body().1;
     if let Some(head) = existing {
         let sameness = compare(head, who, &ev, digest);
         if sameness != Sameness::Differs {
@@ -334,6 +340,7 @@ pub fn store_evaluated(
     let at = now_micros();
     ev.status.update_time = Some(dates::timestamp(at));
     let state = AnnualState::try_from(ev.status.state).unwrap_or(AnnualState::Unspecified);
+    let body = ev.body.take().map(|(body, _)| body);
     let write = store::StatusWrite {
         head: StatusHead {
             engineer_id: who.engineer_id.clone(),
@@ -349,12 +356,10 @@ pub fn store_evaluated(
             body_digest: Some(digest),
             rule_set: Some(ev.rule_set.clone()),
         },
-        verdict: convert::status_verdict(state, at),
+        verdict: convert::status_verdict(state, ev.status.complete, at),
         // A body is written with its year's first status, and again only
         // when it changes.
-        body: existing
-            .is_none_or(|h| h.body_digest != Some(digest))
-            .then_some(body),
+        body: body.filter(|_| existing.is_none_or(|h| h.body_digest != Some(digest))),
     };
     match (existing, batch) {
         // A batch writes its statuses together.

@@ -12,13 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use ce_db::Db;
-use ce_proto::common::Role;
 use ce_proto::crediting::{
     AnnualState, ComplianceRow, ComplianceStatistics, GetComplianceStatisticsRequest,
     SweepAnnualStatusesRequest, SweepAnnualStatusesResponse,
 };
 use ce_rules::RuleBook;
-use ce_server::scope::{deny, narrow};
 use ce_server::{ApiError, Call, Violations};
 
 use crate::feed::Feed;
@@ -38,7 +36,7 @@ fn check_year(v: &mut Violations, year: i32) {
     }
 }
 
-fn check_province(v: &mut Violations, province: &str) {
+pub(crate) fn check_province(v: &mut Violations, province: &str) {
     if !province.is_empty() && ce_proto::reference::region(province).is_none() {
         v.add("province", format!("`{province}` is not a province code"));
     }
@@ -55,6 +53,19 @@ pub struct Swept {
     pub non_compliant: i64,
 }
 
+impl Swept {
+    /// Counts a finished batch: how many it reassessed, how many changed.
+    fn add(
+        &mut self,
+        batch: Result<Result<(i64, i64), ApiError>, tokio::task::JoinError>,
+    ) -> Result<(), ApiError> {
+        let (n, changed) = batch.map_err(|e| ApiError::Internal(e.to_string()))??;
+        self.reassessed += n;
+        self.changed += changed;
+        Ok(())
+    }
+}
+
 impl Crediting {
     pub async fn sweep(
         &self,
@@ -65,12 +76,7 @@ impl Crediting {
         check_year(&mut v, req.year);
         check_province(&mut v, &req.province);
         v.finish()?;
-        let asked = (!req.province.is_empty()).then(|| req.province.clone());
-        let province = match call.caller.role {
-            Role::Ministry | Role::Service => asked,
-            Role::ProvincialHrss => narrow(asked, call.caller.province.clone(), "province")?,
-            _ => return Err(deny("closing a year")),
-        };
+        let province = scope::province_wide(&call.caller, &req.province, "closing a year")?;
         let today = (self.clock)();
         if req.year >= today.year() {
             return Err(ApiError::FailedPrecondition(format!(
@@ -259,53 +265,63 @@ pub async fn close(
         .read(move |conn| Ok::<_, ApiError>(store::deferred_of_year(conn, year, p.as_deref())?))
         .await?;
     let mut swept = reassess_engineers(db, feed, rules, today, year, careful).await?;
-    let open = AnnualState::InProgress;
     let provinces = db
         .read(move |conn| {
             Ok::<_, ApiError>(store::provinces_in_state(
                 conn,
                 year,
                 province.as_deref(),
-                open,
+                AnnualState::InProgress,
             )?)
         })
         .await?;
     // With no deferral, every open year ends the same way.
-    let (ended, _) = crate::convert::annual_state(ce_rules::close::after_year_end(
+    let ends_as = ce_rules::close::after_year_end(
         ce_rules::Status::InProgress,
         year,
         year,
         false,
         &ce_rules::Shortfall::default(),
-    ));
+    );
     for province in provinces {
-        let moved = feed
-            .write(db, move |conn, changes| {
-                let at = ce_server::call::now_micros();
-                let verdict = crate::convert::status_verdict(ended, at);
-                let on = ce_server::dates::format(today);
-                let moved = store::close_verdicts(
-                    conn,
-                    &store::Close {
-                        year,
-                        province: &province,
-                        from: open,
-                        to: ended,
-                        verdict: &verdict,
-                        on: &on,
-                        at_micros: at,
-                    },
-                )?;
-                for engineer_id in &moved {
-                    changes.status(engineer_id, year, &province);
-                }
-                Ok::<_, ApiError>(moved.len() as i64)
-            })
-            .await?;
+        let moved = close_province(db, feed, year, today, province, ends_as).await?;
         swept.reassessed += moved;
         swept.changed += moved;
     }
     Ok(swept)
+}
+
+/// Moves the open verdicts of `year` in `province` to `ends_as`, with a
+/// feed entry each, in one transaction; returns how many moved.
+async fn close_province(
+    db: &Db,
+    feed: &Feed,
+    year: i32,
+    today: time::Date,
+    province: String,
+    ends_as: ce_rules::Status,
+) -> Result<i64, ApiError> {
+    let (ended, _) = crate::convert::annual_state(ends_as);
+    feed.write(db, move |conn, changes| {
+        let at = ce_server::call::now_micros();
+        let verdict = crate::convert::status_verdict(ended, ends_as.is_complete(), at);
+        let on = ce_server::dates::format(today);
+        let close = store::Close {
+            year,
+            province: &province,
+            from: AnnualState::InProgress,
+            to: ended,
+            verdict: &verdict,
+            on: &on,
+            at_micros: at,
+        };
+        let moved = store::close_verdicts(conn, &close)?;
+        for engineer_id in &moved {
+            changes.status(engineer_id, year, &province);
+        }
+        Ok::<_, ApiError>(moved.len() as i64)
+    })
+    .await
 }
 
 /// Reassesses every stored status of `year` (of one province, or all),
@@ -351,9 +367,7 @@ pub(crate) async fn reassess_engineers(
         if running.len() >= PARALLEL
             && let Some(done) = running.join_next().await
         {
-            let (n, changed) = done.map_err(|e| ApiError::Internal(e.to_string()))??;
-            swept.reassessed += n;
-            swept.changed += changed;
+            swept.add(done)?;
         }
         running.spawn(reassess_batch(
             db.clone(),
@@ -365,9 +379,7 @@ pub(crate) async fn reassess_engineers(
         ));
     }
     while let Some(done) = running.join_next().await {
-        let (n, changed) = done.map_err(|e| ApiError::Internal(e.to_string()))??;
-        swept.reassessed += n;
-        swept.changed += changed;
+        swept.add(done)?;
     }
     Ok(swept)
 }

@@ -141,45 +141,27 @@ pub fn after(
     limit: i64,
 ) -> Result<Vec<ChangeRow>, DbError> {
     use diesel::sql_types::{BigInt, Text};
-    let numbered = matches!(conn, DbConnection::Pg(_));
-    // Binds in order: after, [province], limit; each part takes its own.
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        if numbered {
-            format!("${n}")
-        } else {
-            "?".to_owned()
-        }
+    // Numbered parameters, each bound once and named again where reused:
+    // PostgreSQL's `$n`, and SQLite's `$name` numbered by first appearance.
+    let (in_province, limit_is) = match province {
+        Some(_) => (" AND province = $2", "$3"),
+        None => ("", "$2"),
     };
-    let part = |next: &mut dyn FnMut() -> String, from: &str| {
-        let (seq, kind, id, micros, table) = match from {
-            "changes" => ("seq", "kind", "resource_id", "create_micros", "changes"),
-            _ => ("feed_seq", "1", "id", "update_micros", "hour_records"),
-        };
-        let after = next();
-        let province = province.map(|_| format!(" AND province = {}", next()));
-        let limit = next();
+    let part = |seq: &str, kind: &str, id: &str, micros: &str, table: &str| {
         format!(
             "SELECT * FROM (SELECT {seq} AS seq, {kind} AS kind, {id} AS resource_id, year, \
-             province, {micros} AS create_micros FROM {table} WHERE {seq} > {after}{} \
-             ORDER BY {seq} LIMIT {limit}) AS {table}_part",
-            province.unwrap_or_default()
+             province, {micros} AS create_micros FROM {table} \
+             WHERE {seq} > $1{in_province} ORDER BY {seq} LIMIT {limit_is}) AS {table}_part"
         )
     };
-    let changes_part = part(&mut next, "changes");
-    let records_part = part(&mut next, "hour_records");
     let sql = format!(
-        "{changes_part} UNION ALL {records_part} ORDER BY seq LIMIT {}",
-        next()
+        "{} UNION ALL {} ORDER BY seq LIMIT {limit_is}",
+        part("seq", "kind", "resource_id", "create_micros", "changes"),
+        part("feed_seq", "1", "id", "update_micros", "hour_records"),
     );
-    let mut q = diesel::sql_query(sql).into_boxed();
-    for _ in 0..2 {
-        q = q.bind::<BigInt, _>(after);
-        if let Some(p) = province {
-            q = q.bind::<Text, _>(p.to_owned());
-        }
-        q = q.bind::<BigInt, _>(limit);
+    let mut q = diesel::sql_query(sql).into_boxed().bind::<BigInt, _>(after);
+    if let Some(p) = province {
+        q = q.bind::<Text, _>(p.to_owned());
     }
     Ok(q.bind::<BigInt, _>(limit).load(conn)?)
 }
