@@ -648,15 +648,16 @@ async fn a_pool_with_every_connection_at_work_is_busy_not_unavailable() {
     db.read(|_| Ok::<_, ce_db::DbError>(())).await.unwrap();
 }
 
-/// Crediting's migration `2026-01-15-000000_status_verdict` against
-/// `conn`: reverted (`down`), or applied (`up`).
-fn status_verdict_migration(conn: &mut DbConnection, up: bool) {
+/// Crediting's migrations against `conn`: reverted newest first through the
+/// one whose version starts with `version` (`up` false), or every pending
+/// one applied (`up` true).
+fn crediting_migrations(conn: &mut DbConnection, version: &str, up: bool) {
     match (conn, up) {
         (DbConnection::Pg(c), false) => {
-            revert_through(c, || crediting::migrations().postgres, "20260115");
+            revert_through(c, || crediting::migrations().postgres, version)
         }
         (DbConnection::Sqlite(c), false) => {
-            revert_through(c, || crediting::migrations().sqlite, "20260115");
+            revert_through(c, || crediting::migrations().sqlite, version)
         }
         (DbConnection::Pg(c), true) => {
             c.run_pending_migrations(crediting::migrations().postgres)
@@ -667,6 +668,12 @@ fn status_verdict_migration(conn: &mut DbConnection, up: bool) {
                 .unwrap();
         }
     }
+}
+
+/// Crediting's migration `2026-01-15-000000_status_verdict`: reverted, or
+/// applied.
+fn status_verdict_migration(conn: &mut DbConnection, up: bool) {
+    crediting_migrations(conn, "20260115", up);
 }
 
 /// A whole status, as the service stored one before bodies were kept
@@ -815,7 +822,11 @@ async fn statuses_stored_before_bodies_read_the_same_after_up_down_and_up(b: Bac
                 rule_set: Some("national-2026@1".into()),
                 ..head.clone()
             },
-            verdict: crediting::convert::status_verdict(AnnualState::MadeUp, true, 1_790_000_000_000_005),
+            verdict: crediting::convert::status_verdict(
+                AnnualState::MadeUp,
+                true,
+                1_790_000_000_000_005,
+            ),
             body: Some(body),
         },
     )
@@ -858,24 +869,7 @@ async fn records_take_their_feed_positions_with_them(b: Backend) {
             .unwrap()
     }
     fn migration(conn: &mut DbConnection, up: bool) {
-        match (conn, up) {
-            (DbConnection::Pg(c), false) => {
-                revert_through(c, || crediting::migrations().postgres, "20260116");
-            }
-            (DbConnection::Sqlite(c), false) => {
-                revert_through(c, || crediting::migrations().sqlite, "20260116");
-            }
-            (DbConnection::Pg(c), true) => {
-                c.run_pending_migrations(crediting::migrations().postgres)
-                    .map(drop)
-                    .unwrap();
-            }
-            (DbConnection::Sqlite(c), true) => {
-                c.run_pending_migrations(crediting::migrations().sqlite)
-                    .map(drop)
-                    .unwrap();
-            }
-        }
+        crediting_migrations(conn, "20260116", up);
     }
     let place = Place::new(b);
     let db = crediting_db(&place, 1);

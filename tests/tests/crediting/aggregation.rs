@@ -906,6 +906,22 @@ async fn a_closed_year_equals_its_reassessment_engineer_by_engineer(b: Backend) 
     rules_changed_for_guangdong(&w, &closed).await;
 }
 
+/// Crediting on 5 January 2027 with the overlays of `dir`, reassessing
+/// nothing by itself at start-up (the tests ask for it).
+async fn crediting_under_rules(w: &World, dir: &str) -> ce_tests::Service {
+    let mut config = w.env.registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), w.env.registry.service.url());
+    config.rules.dir = dir.into();
+    config.set("crediting.reassess_on_start", false);
+    let today = time::macros::date!(2027 - 01 - 05);
+    ce_tests::start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+    })
+    .await
+}
+
 /// Crediting restarted with Guangdong's overlay (7 hours a face-to-face
 /// day, 24 public hours a year): the years stored under the national rules
 /// are due, each is reassessed once, and then none is.
@@ -913,20 +929,13 @@ async fn rules_changed_for_guangdong(
     w: &World,
     closed: &std::collections::BTreeMap<String, AnnualStatus>,
 ) {
-    let overlays = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../libs/rules/rulesets/provinces"
-    );
-    let mut config = w.env.registry.place.config("crediting");
-    config
-        .peers
-        .insert("registry".into(), w.env.registry.service.url());
-    config.rules.dir = overlays.into();
-    config.set("crediting.reassess_on_start", false);
-    let today = time::macros::date!(2027 - 01 - 05);
-    let service = ce_tests::start_service(config, move |c, s| {
-        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
-    })
+    let service = crediting_under_rules(
+        w,
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../libs/rules/rulesets/provinces"
+        ),
+    )
     .await;
     let channel = service.channel().await;
     let mut guangdong = as_role(w, &channel, ce_tests::department("44", "hrss-44-clerk"));
@@ -977,17 +986,7 @@ async fn an_edit_that_changes_no_year_writes_nothing_but_the_rule_set(
     let edited = guangdong.replace("lecture_multiplier = 4", "lecture_multiplier = 3");
     assert_ne!(edited, guangdong);
     std::fs::write(overlays.path().join("44.toml"), edited).unwrap();
-    let mut config = w.env.registry.place.config("crediting");
-    config
-        .peers
-        .insert("registry".into(), w.env.registry.service.url());
-    config.rules.dir = overlays.path().display().to_string();
-    config.set("crediting.reassess_on_start", false);
-    let today = time::macros::date!(2027 - 01 - 05);
-    let service = ce_tests::start_service(config, move |c, s| {
-        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
-    })
-    .await;
+    let service = crediting_under_rules(w, &overlays.path().display().to_string()).await;
     let channel = service.channel().await;
     let mut ministry = as_role(w, &channel, ce_tests::token(Role::Ministry, "ministry"));
     let (_, cursor) = read_all(&mut feed_reader(w), 0, 1000).await;

@@ -115,18 +115,7 @@ async fn upload_as_request(
     client: &mut ce_tests::Crediting,
     messages: Vec<Vec<HourRecord>>,
 ) -> Vec<Vec<BulkUploadResult>> {
-    let requests: Vec<BulkUploadHourRecordsRequest> = messages
-        .into_iter()
-        .map(|hour_records| BulkUploadHourRecordsRequest { hour_records })
-        .collect();
-    let stream = tokio_stream::iter(requests);
-    let mut answers =
-        ce_tests::answer(client.bulk_upload_hour_records(with_request_id(stream))).await;
-    let mut out = Vec::new();
-    while let Some(m) = answers.message().await.unwrap() {
-        out.push(m.results);
-    }
-    out
+    upload_with(client, messages, Some(REQUEST)).await
 }
 
 /// The ids of the records a message's answers name, in message order.

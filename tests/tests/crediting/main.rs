@@ -133,12 +133,26 @@ async fn upload(
     client: &mut ce_tests::Crediting,
     messages: Vec<Vec<HourRecord>>,
 ) -> Vec<Vec<BulkUploadResult>> {
+    upload_with(client, messages, None).await
+}
+
+/// [`upload`], sent under `request_id` (`x-request-id`) if given.
+async fn upload_with(
+    client: &mut ce_tests::Crediting,
+    messages: Vec<Vec<HourRecord>>,
+    request_id: Option<&str>,
+) -> Vec<Vec<BulkUploadResult>> {
     let requests: Vec<BulkUploadHourRecordsRequest> = messages
         .into_iter()
         .map(|hour_records| BulkUploadHourRecordsRequest { hour_records })
         .collect();
-    let mut answers =
-        ce_tests::answer(client.bulk_upload_hour_records(tokio_stream::iter(requests))).await;
+    let mut request = tonic::Request::new(tokio_stream::iter(requests));
+    if let Some(id) = request_id {
+        request
+            .metadata_mut()
+            .insert("x-request-id", id.parse().unwrap());
+    }
+    let mut answers = ce_tests::answer(client.bulk_upload_hour_records(request)).await;
     let mut out = Vec::new();
     while let Some(m) = answers.message().await.unwrap() {
         out.push(m.results);
