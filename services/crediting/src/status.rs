@@ -212,6 +212,13 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// The verdict of `head`, the same year, named with the rules it was
+    /// assessed with now: what a year whose figures came out the same
+    /// under other rules writes (`store::set_rule_sets`).
+    pub fn rule_set_of(&self, head: &StatusHead) -> (String, i32, String) {
+        (head.engineer_id.clone(), head.year, self.rule_set.clone())
+    }
+
     /// The status's body as stored, and its digest.
     fn body(&self) -> &(Vec<u8>, i64) {
         self.body.get_or_init(|| {
@@ -327,7 +334,7 @@ pub fn store_evaluated(
             if sameness == Sameness::RuleSetOnly {
                 // Assessed under other rules that give the same year: the
                 // verdict names the rules now, and nothing else moves.
-                let key = (head.engineer_id.clone(), head.year, ev.rule_set.clone());
+                let key = ev.rule_set_of(head);
                 match batch {
                     Some(batch) => batch.rule_sets.push(key),
                     None => store::set_rule_sets(conn, std::slice::from_ref(&key))?,

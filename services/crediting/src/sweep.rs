@@ -414,7 +414,7 @@ async fn reassess_batch(
             own.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         }
         let mut changed = Vec::new();
-        let mut rule_set_only = Vec::new();
+        let mut writes = store::StatusWrites::default();
         let mut chained_here = 0;
         for head in &heads {
             let who = Who::held(
@@ -438,15 +438,16 @@ async fn reassess_batch(
                 // A status and its records' explanations are written
                 // together, so the same status means the same explanations.
                 Sameness::Same => {}
-                Sameness::RuleSetOnly => rule_set_only.push((head, who, rows, ev)),
+                // The same body, so the same explanations: only the
+                // verdict's rule set is written, and nothing is read back.
+                Sameness::RuleSetOnly => writes.rule_sets.push(ev.rule_set_of(head)),
                 Sameness::Differs => changed.push((head, who, rows, ev)),
             }
         }
         // What the years to write replace: their records' explanations,
         // compared before any is written again.
         let moved = changed.len() as i64;
-        let to_write: Vec<_> = changed.into_iter().chain(rule_set_only).collect();
-        let ids: Vec<String> = to_write
+        let ids: Vec<String> = changed
             .iter()
             .map(|(head, ..)| head.engineer_id.clone())
             .collect();
@@ -454,8 +455,7 @@ async fn reassess_batch(
             store::explanations_of(conn, &ids, year, &COUNTED)?
                 .into_iter()
                 .collect();
-        let mut writes = store::StatusWrites::default();
-        for (head, who, mut rows, ev) in to_write {
+        for (head, who, mut rows, ev) in changed {
             for r in &mut rows.own {
                 r.explanation = explanations.remove(&r.id).flatten();
             }
