@@ -16,16 +16,20 @@ use ce_server::dates;
 use ce_server::{ApiError, Violations};
 use time::Date;
 
-/// Where in the request the activity sits, for field paths.
+/// Where in the request the activity sits, for field paths (each
+/// variant's path in `from_proto` spells it out).
 const AT: &str = "hour_record";
 
-fn category(v: &mut Violations, field: &str, c: i32) -> Category {
+/// A subject category. Here and in [`date`] the field's path is made only
+/// when the field is bad: a stored record is translated again on every
+/// reassessment of its year, a million at a time.
+fn category(v: &mut Violations, field: impl FnOnce() -> String, c: i32) -> Category {
     match SubjectCategory::try_from(c) {
         Ok(SubjectCategory::Public) => Category::Public,
         Ok(SubjectCategory::Professional) => Category::Professional,
         _ => {
             v.add(
-                field,
+                field(),
                 format!("is required: public or professional subjects ({ART_10})"),
             );
             Category::Professional
@@ -33,8 +37,15 @@ fn category(v: &mut Violations, field: &str, c: i32) -> Category {
     }
 }
 
-fn date(v: &mut Violations, field: &str, d: Option<&ce_proto::google::r#type::Date>) -> Date {
-    v.check(field, dates::from_proto(d)).unwrap_or(Date::MIN)
+fn date(
+    v: &mut Violations,
+    field: impl FnOnce() -> String,
+    d: Option<&ce_proto::google::r#type::Date>,
+) -> Date {
+    dates::from_proto(d).unwrap_or_else(|e| {
+        v.add(field(), e);
+        Date::MIN
+    })
 }
 
 /// The most xAPI statements one online record may carry.
@@ -79,7 +90,7 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
     };
     let out = match activity {
         PActivity::FaceToFace(f) => {
-            let p = format!("{AT}.face_to_face");
+            let p = "hour_record.face_to_face";
             let days = match u16::try_from(f.days) {
                 Ok(d) if d >= 1 => d,
                 _ => {
@@ -88,26 +99,34 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
                 }
             };
             Activity::FaceToFace {
-                category: category(&mut v, &format!("{p}.subject_category"), f.subject_category),
-                start: date(&mut v, &format!("{p}.start_date"), f.start_date.as_ref()),
+                category: category(
+                    &mut v,
+                    || format!("{p}.subject_category"),
+                    f.subject_category,
+                ),
+                start: date(&mut v, || format!("{p}.start_date"), f.start_date.as_ref()),
                 days,
                 hours_per_day: f.hours_per_day,
                 provider: None,
             }
         }
         PActivity::Online(o) => {
-            let p = format!("{AT}.online");
+            let p = "hour_record.online";
             Activity::Online {
-                category: category(&mut v, &format!("{p}.subject_category"), o.subject_category),
-                start: date(&mut v, &format!("{p}.start_date"), o.start_date.as_ref()),
-                end: date(&mut v, &format!("{p}.end_date"), o.end_date.as_ref()),
+                category: category(
+                    &mut v,
+                    || format!("{p}.subject_category"),
+                    o.subject_category,
+                ),
+                start: date(&mut v, || format!("{p}.start_date"), o.start_date.as_ref()),
+                end: date(&mut v, || format!("{p}.end_date"), o.end_date.as_ref()),
                 hours: o.hours,
-                sessions: sessions(&mut v, &p, &o.xapi_statements),
+                sessions: sessions(&mut v, p, &o.xapi_statements),
             }
         }
         PActivity::DeemedEvent(e) => {
-            let p = format!("{AT}.deemed_event");
-            let d = date(&mut v, &format!("{p}.date"), e.date.as_ref());
+            let p = "hour_record.deemed_event";
+            let d = date(&mut v, || format!("{p}.date"), e.date.as_ref());
             if e.certificate_number.trim().is_empty() {
                 v.add(
                     format!("{p}.certificate_number"),
@@ -130,7 +149,7 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
             }
         }
         PActivity::AidAssignment(a) => {
-            let p = format!("{AT}.aid_assignment");
+            let p = "hour_record.aid_assignment";
             let kind = match aid_assignment::Kind::try_from(a.kind) {
                 Ok(aid_assignment::Kind::Tibet) => AidKind::Tibet,
                 Ok(aid_assignment::Kind::Xinjiang) => AidKind::Xinjiang,
@@ -144,8 +163,8 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
             };
             Activity::AidAssignment {
                 kind,
-                start: date(&mut v, &format!("{p}.start_date"), a.start_date.as_ref()),
-                end: date(&mut v, &format!("{p}.end_date"), a.end_date.as_ref()),
+                start: date(&mut v, || format!("{p}.start_date"), a.start_date.as_ref()),
+                end: date(&mut v, || format!("{p}.end_date"), a.end_date.as_ref()),
             }
         }
         PActivity::Conversion(c) => conversion(&mut v, c),
@@ -155,8 +174,8 @@ pub fn from_proto(activity: Option<&PActivity>) -> Result<Activity, ApiError> {
 }
 
 fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activity {
-    let p = format!("{AT}.conversion");
-    let d = date(v, &format!("{p}.date"), c.date.as_ref());
+    let p = "hour_record.conversion";
+    let d = date(v, || format!("{p}.date"), c.date.as_ref());
     let id = c.evidence_id.trim().to_owned();
     let kind = CKind::try_from(c.kind).unwrap_or(CKind::Unspecified);
     if kind != CKind::Lecture && id.is_empty() {
@@ -214,7 +233,7 @@ fn conversion(v: &mut Violations, c: &ce_proto::crediting::Conversion) -> Activi
             engagement: id,
             date: d,
         },
-        CKind::Competition => competition(v, &p, c, id, d),
+        CKind::Competition => competition(v, p, c, id, d),
         CKind::Other => {
             if c.other_kind.trim().is_empty() {
                 v.add(

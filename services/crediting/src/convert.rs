@@ -62,10 +62,23 @@ pub fn record_to_proto(row: RecordRow) -> Result<HourRecord, ApiError> {
     })
 }
 
+/// Of a stored `HourRecord`, only its activity (the oneof's tags as in
+/// `HourRecord`): what the rules read. Decoding the rest, names and
+/// decisions, was most of the cost of translating a stored record, and a
+/// reassessment translates a million.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredActivity {
+    #[prost(
+        oneof = "ce_proto::crediting::hour_record::Activity",
+        tags = "3, 4, 5, 6, 7"
+    )]
+    activity: Option<ce_proto::crediting::hour_record::Activity>,
+}
+
 /// The rules library's record for a stored row. Reads only the columns
 /// `store::records_for_rules_of` loads: keep the two in step.
 pub fn rules_record(row: &RecordRow) -> Result<ce_rules::Record, ApiError> {
-    let stored = ce_proto::crediting::HourRecord::decode(row.activity.as_slice())
+    let stored = StoredActivity::decode(row.activity.as_slice())
         .map_err(|e| ApiError::Internal(format!("record {} does not decode: {e}", row.id)))?;
     let mut activity = activity::from_proto(stored.activity.as_ref())
         .map_err(|e| ApiError::Internal(format!("record {} no longer reads: {e}", row.id)))?;
