@@ -238,3 +238,53 @@ pub fn best_of_three<const N: usize>(url: &str, queries: [&str; N]) -> [f64; N] 
             .fold(f64::MAX, f64::min)
     })
 }
+
+/// The recompute's other floor: every 2026 year assessed with `book` and
+/// compared with its stored verdict (`status::evaluate`, then
+/// `status::compared`: the body encoded and hashed), in memory, on one
+/// core, with the records and verdicts read beforehand (untimed). Returns
+/// the seconds and how many years came out with figures other than
+/// stored (none, under the bench's changed rules).
+pub async fn assess_in_memory(url: &str, book: &RuleBook) -> (f64, usize) {
+    use crediting::status::{self, Sameness, Who, YearRows};
+    use crediting::store;
+    let db = connect(url);
+    let (heads, mut records) = db
+        .read(|conn| {
+            let ids = store::status_engineers(conn, YEAR, None)?;
+            let heads = store::status_heads_of(conn, &ids, YEAR)?;
+            let mut records = std::collections::HashMap::<String, Vec<_>>::new();
+            for chunk in ids.chunks(10_000) {
+                for r in store::records_for_rules_of(conn, chunk, YEAR, &status::COUNTED)? {
+                    records.entry(r.engineer_id.clone()).or_default().push(r);
+                }
+            }
+            Ok::<_, ce_server::ApiError>((heads, records))
+        })
+        .await
+        .unwrap();
+    for own in records.values_mut() {
+        own.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    }
+    let t = Instant::now();
+    let mut differs = 0;
+    for head in &heads {
+        let who = Who::held(
+            &head.engineer_id,
+            &head.province,
+            head.field,
+            &head.employer_id,
+        );
+        let rows = YearRows {
+            own: records.remove(&head.engineer_id).unwrap_or_default(),
+            deferral: None,
+            make_up: Vec::new(),
+            contested: std::collections::HashMap::new(),
+        };
+        let ev = status::evaluate(book, &who, YEAR, NEW_YEAR, &rows, &[]).unwrap();
+        if status::compared(head, &who, &ev) == Sameness::Differs {
+            differs += 1;
+        }
+    }
+    (t.elapsed().as_secs_f64(), differs)
+}
