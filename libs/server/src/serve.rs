@@ -240,7 +240,7 @@ pub async fn serve(
 }
 
 /// The service's routes with health (`grpc.health.v1`), reflection
-/// (`grpc.reflection.v1`) and, with a database, the audit log's
+/// (`grpc.reflection.v1` and `v1alpha`) and, with a database, the audit log's
 /// verification (docs/audit.md); every name starts out SERVING.
 async fn with_health_and_reflection(
     routes: Routes,
@@ -255,24 +255,34 @@ async fn with_health_and_reflection(
     }
     health.set_service_status("", ServingStatus::Serving).await;
 
-    let mut reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health");
     if db.is_some() {
         health
             .set_service_status(crate::audit_service::NAME, ServingStatus::Serving)
             .await;
-        reflection = reflection.with_service_name(crate::audit_service::NAME);
     }
-    for name in grpc_services {
-        reflection = reflection.with_service_name(*name);
-    }
-    let reflection = reflection
-        .build_v1()
-        .map_err(|e| ServeError::Reflection(e.to_string()))?;
+    // The same services listed over both reflection versions: v1, and
+    // v1alpha, which grpcurl 1.8 and Python's grpcio-reflection ask for.
+    let reflection = || {
+        let mut b = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(ce_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health");
+        if db.is_some() {
+            b = b.with_service_name(crate::audit_service::NAME);
+        }
+        for name in grpc_services {
+            b = b.with_service_name(*name);
+        }
+        b
+    };
+    let refused = |e: tonic_reflection::server::Error| ServeError::Reflection(e.to_string());
+    let v1 = reflection().build_v1().map_err(refused)?;
+    let v1alpha = reflection().build_v1alpha().map_err(refused)?;
 
-    let routes = routes.add_service(health_service).add_service(reflection);
+    let routes = routes
+        .add_service(health_service)
+        .add_service(v1)
+        .add_service(v1alpha);
     let routes = match db {
         Some(db) => routes.add_service(crate::audit_service::server(db.clone())),
         None => routes,
