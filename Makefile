@@ -5,7 +5,7 @@ CARGO ?= cargo
 SHELL := /bin/bash
 DATA_DIR ?= data
 
-.PHONY: run build release-registry test faults fuzz-smoke bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build release-registry test tools test-venv faults fuzz-smoke bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
@@ -42,8 +42,26 @@ release-registry:
 
 # The end-to-end tests start the service binaries as processes (the fault
 # suite, tracing, cectl, `--migrate-only`): `build` makes them first.
-test: lint helm-check fuzz-smoke release-registry build
-	CE_REQUIRE_RELEASE=1 $(CARGO) test --workspace --no-fail-fast
+test: tools lint helm-check fuzz-smoke release-registry build
+	CE_REQUIRE_RELEASE=1 CE_TEST_VENV=$(CURDIR)/$(TEST_VENV) $(CARGO) test --workspace --no-fail-fast
+
+# What the tests need beyond Rust, provisioned on a fresh machine so that
+# `make test` is the whole set-up: cargo-fuzz (crates.io), Debian's
+# Chromium for the dashboard test (apt-get as root, else sudo without a
+# password; otherwise it says what to install), and the Python clients the
+# tests drive the services with (PyPI, in a venv under target/).
+TEST_VENV ?= target/test-venv
+tools: test-venv
+	@command -v cargo-fuzz >/dev/null || { echo "installing cargo-fuzz (make fuzz-smoke)"; $(CARGO) install cargo-fuzz --locked --quiet; }
+	@command -v chromium >/dev/null || test -x "$$CE_CHROMIUM" || { \
+	  echo "installing Debian's chromium (the dashboard test)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get); \
+	  else echo "Chromium is missing and apt-get needs root: apt-get install chromium (or set CE_CHROMIUM)"; exit 1; fi; \
+	  "$${apt[@]}" update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "$${apt[@]}" install -y -q chromium >/dev/null; }
+
+test-venv:
+	@test -x $(TEST_VENV)/bin/python || python3 -m venv $(TEST_VENV)
+	@$(TEST_VENV)/bin/pip install -q --disable-pip-version-check -r tests/reflection/requirements.txt
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
 # on both backends, a PostgreSQL restart under load, hostile clients, a
@@ -63,7 +81,7 @@ faults: release-registry build
 FUZZ_TARGETS := rules_assess rules_overlay xapi_statements write_requests
 FUZZ_SECONDS ?= 15
 fuzz-smoke:
-	@command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked"; exit 1; }
+	@command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: make tools (or cargo install cargo-fuzz --locked)"; exit 1; }
 	cd fuzz && cargo fuzz build --sanitizer none
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
