@@ -201,8 +201,13 @@ fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
     }
     details.push(RequestInfo::new(id, "").into());
     // tonic answers a request that is not valid protobuf with INTERNAL; it
-    // is the caller's mistake, and retrying will not help.
+    // is the caller's mistake, and retrying will not help. A request message
+    // over the limit it answers with OUT_OF_RANGE, where gRPC's own
+    // implementations say RESOURCE_EXHAUSTED (see `oversized`).
     let (code, message) = match status.code() {
+        tonic::Code::OutOfRange if let Some(message) = oversized(status.message()) => {
+            (tonic::Code::ResourceExhausted, message)
+        }
         tonic::Code::Internal
             if status
                 .message()
@@ -227,4 +232,17 @@ fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
         // the answer rather than lose it.
         let _ = status.add_header(headers);
     }
+}
+
+/// What to say of a request message tonic refused as over the limit
+/// (`server.max_message_bytes`), from tonic's message; None for any other.
+/// gRPC answers a message larger than the server accepts with
+/// RESOURCE_EXHAUSTED (its status-code document), and so does the suite,
+/// for unary calls here and for each message of a stream where the
+/// service reads it (crediting's bulk upload).
+pub fn oversized(tonic_message: &str) -> Option<String> {
+    let rest = tonic_message.strip_prefix("Error, decoded message length too large: ")?;
+    Some(format!(
+        "the request message is too large for this server (server.max_message_bytes): {rest}"
+    ))
 }

@@ -487,6 +487,13 @@ pub fn upload(
                 Ok(Some(m)) => m,
                 Ok(None) => return,
                 Err(status) => {
+                    // A message over the limit, as unary calls answer it.
+                    let status = match ce_server::context::oversized(status.message()) {
+                        Some(m) if status.code() == tonic::Code::OutOfRange => {
+                            Status::resource_exhausted(m)
+                        }
+                        _ => status,
+                    };
                     let _ = order_tx
                         .send(tokio::spawn(async move { Err(status) }))
                         .await;

@@ -84,6 +84,26 @@ async fn a_bulk_upload_answers_each_record_and_a_resend_stores_nothing_twice(b: 
     .await;
     let err = stream.message().await.unwrap_err();
     assert_eq!(bad_fields(&err), vec!["hour_records"]);
+
+    // A message over the byte limit (`server.max_message_bytes`, 4 MiB) is
+    // RESOURCE_EXHAUSTED, as a unary request over it is, and as gRPC's own
+    // implementations answer it.
+    let heavy = HourRecord {
+        client_key: "k".repeat(5 << 20),
+        ..on_course(&w, day(2), 1, 1.0)
+    };
+    let mut stream = ce_tests::answer(inst.bulk_upload_hour_records(tokio_stream::iter(vec![
+        BulkUploadHourRecordsRequest {
+            hour_records: vec![heavy],
+        },
+    ])))
+    .await;
+    let err = stream.message().await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
+    assert!(
+        err.message().contains("server.max_message_bytes"),
+        "{err:?}"
+    );
 }
 
 /// A bulk message whose records come from more activities than the
