@@ -22,7 +22,7 @@ mod import;
 mod show;
 
 use ce_rules::article::{ART_17, ART_21, ART_29, cite};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ce_proto::common::{Field, Role};
@@ -208,7 +208,8 @@ struct TokenArgs {
     /// Lifetime in hours.
     #[arg(long, default_value_t = 8)]
     ttl_hours: u64,
-    /// The data folder the services use.
+    /// The data folder the services use, where they write the development
+    /// key when they start; `make run` uses ./data at the repository's root.
     #[arg(long, env = "CE_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
 }
@@ -354,19 +355,78 @@ there and import that file as it is.",
     )
 }
 
-fn mint(
-    role: &str,
+/// What a token names besides its role, as `cectl token` was given it.
+struct Scope {
     province: Option<String>,
-    field: Option<String>,
+    field: Option<Field>,
     org: Option<String>,
     subject: Option<String>,
-    ttl_hours: u64,
-    data_dir: PathBuf,
-) -> Result<String, String> {
-    let role: Role = parse_role(role).ok_or_else(|| {
-        format!("--role {role}: use ministry, provincial_hrss, industry_regulator, institution, employer, engineer or service")
+}
+
+/// Refuses a token its role's scope is missing from, naming what to add
+/// (the services would refuse the token; the README lists each role's).
+fn check_scope(role: Role, s: &Scope) -> Result<(), String> {
+    if let Some(p) = &s.province
+        && ce_proto::reference::region(p).is_none()
+    {
+        return Err(format!(
+            "--province {p}: not a province code (two digits, for example 35 for Fujian)"
+        ));
+    }
+    let org_of = |kind: &str| s.org.as_deref().and_then(|o| o.strip_prefix(kind));
+    let missing = match role {
+        Role::ProvincialHrss if s.province.is_none() => {
+            "--province: a provincial_hrss token names its province, for example --province 35"
+        }
+        Role::IndustryRegulator if s.field.is_none() => {
+            "--field: an industry_regulator token names its field, for example --field FIELD_CONSTRUCTION \
+             (and optionally --province)"
+        }
+        Role::Institution if org_of("institutions/").is_none_or(str::is_empty) => {
+            "--org: an institution token names the institution, --org institutions/ID"
+        }
+        Role::Employer if org_of("employers/").is_none_or(str::is_empty) => {
+            "--org: an employer token names the employer, --org employers/ID"
+        }
+        Role::Engineer
+            if s.subject
+                .as_deref()
+                .and_then(|n| n.strip_prefix("engineers/"))
+                .is_none_or(str::is_empty) =>
+        {
+            "--subject: an engineer token names the engineer, --subject engineers/ID"
+        }
+        _ => return Ok(()),
+    };
+    Err(missing.to_owned())
+}
+
+/// The development key `file` in the data folder, which the services write
+/// when they start in development mode. It is never made here: a key made
+/// by cectl is one no running service knows, and every token signed with it
+/// would be refused.
+fn dev_key(data_dir: &Path, file: &str) -> Result<DevKey, String> {
+    let path = data_dir.join(file);
+    if !path.exists() {
+        let looked = std::path::absolute(&path).unwrap_or(path);
+        return Err(format!(
+            "no development key at {}: the services write it to their data folder when they \
+             start in development mode. Point cectl at that folder with --data-dir or CE_DATA_DIR \
+             (`make run` uses ./data at the repository's root, or the DATA_DIR it was given)",
+            looked.display()
+        ));
+    }
+    DevKey::load(&path).map_err(|e| e.to_string())
+}
+
+fn mint(a: TokenArgs) -> Result<String, String> {
+    let role: Role = parse_role(&a.role).ok_or_else(|| {
+        format!(
+            "--role {}: use ministry, provincial_hrss, industry_regulator, institution, employer, engineer or service",
+            a.role
+        )
     })?;
-    let field = match field {
+    let field = match a.field {
         Some(f) => Some(
             Field::from_str_name(&f)
                 .filter(|f| *f != Field::Unspecified)
@@ -376,12 +436,19 @@ fn mint(
         ),
         None => None,
     };
+    let scope = Scope {
+        province: a.province,
+        field,
+        org: a.org,
+        subject: a.subject,
+    };
+    check_scope(role, &scope)?;
     let auth = ce_server::app::ServiceConfig::load("registry", 0, None)
         .map_err(|e| e.to_string())?
         .auth;
     // A service's token is signed with that service's own development key.
     let (signer, subject) = if role == Role::Service {
-        let name = subject.as_deref().unwrap_or_default();
+        let name = scope.subject.as_deref().unwrap_or_default();
         let name = name.strip_prefix("service/").unwrap_or(name).to_owned();
         if !ce_server::auth::SUITE_SERVICES.contains(&name.as_str()) {
             return Err(format!(
@@ -389,24 +456,24 @@ fn mint(
                 ce_server::auth::SUITE_SERVICES.join(", ")
             ));
         }
-        let key = DevKey::for_service(&data_dir, &name).map_err(|e| e.to_string())?;
+        let key = dev_key(&a.data_dir, &ce_server::auth::dev_service_key_file(&name))?;
         (
             key.service_signer(&name, &auth)
                 .map_err(|e| e.to_string())?,
             Some(ce_server::auth::service_kid(&name)),
         )
     } else {
-        let key = DevKey::load_or_create(&data_dir).map_err(|e| e.to_string())?;
-        (key.signer(&auth).map_err(|e| e.to_string())?, subject)
+        let key = dev_key(&a.data_dir, ce_server::auth::DEV_KEY_FILE)?;
+        (key.signer(&auth).map_err(|e| e.to_string())?, scope.subject)
     };
     signer
         .mint(&TokenRequest {
             subject: subject.unwrap_or_else(|| ce_server::auth::role_name(role).to_owned()),
             role: Some(role),
-            province,
-            field,
-            org,
-            ttl_secs: ttl_hours * 3600,
+            province: scope.province,
+            field: scope.field,
+            org: scope.org,
+            ttl_secs: a.ttl_hours * 3600,
         })
         .map_err(|e| e.to_string())
 }
@@ -498,16 +565,7 @@ async fn run(conn: &Conn, command: Command) -> Result<u8, String> {
 
 /// `cectl token`: prints a development token.
 fn token(a: TokenArgs) -> Result<u8, String> {
-    mint(
-        &a.role,
-        a.province,
-        a.field,
-        a.org,
-        a.subject,
-        a.ttl_hours,
-        a.data_dir,
-    )
-    .map(|t| {
+    mint(a).map(|t| {
         println!("{t}");
         0
     })
