@@ -138,3 +138,30 @@ fn migrate_only_creates_every_table_exits_cleanly_and_can_run_again() {
         }
     }
 }
+
+/// A service that cannot start says why on its output without colour
+/// codes when that output is a pipe (a log collector, a CI log), not a
+/// terminal.
+#[test]
+fn a_failed_start_is_plain_text_on_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(ce_tests::process::binary("registry"))
+        .env("CE_REGISTRY__DATA_DIR", dir.path())
+        .env("CE_REGISTRY__ENVIRONMENT", "development")
+        .env("CE_REGISTRY__SERVER__LISTEN", "127.0.0.1:0")
+        .env(
+            "CE_REGISTRY__DATABASE__URL",
+            "sqlite:///proc/nowhere/registry.db",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "it started on a database it cannot use"
+    );
+    let said = [out.stdout, out.stderr].concat();
+    let said = String::from_utf8_lossy(&said);
+    assert!(said.contains("failed to start"), "{said}");
+    assert!(!said.contains('\u{1b}'), "colour codes on a pipe: {said:?}");
+}

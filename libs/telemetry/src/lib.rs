@@ -143,7 +143,12 @@ pub fn init(
     };
 
     let fmt = match config.log_format {
-        LogFormat::Human => tracing_subscriber::fmt::layer().with_target(true).boxed(),
+        // Colour only for a person at a terminal: a pipe, a file or a
+        // container's log collector gets plain text.
+        LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
