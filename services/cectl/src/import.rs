@@ -13,7 +13,11 @@
 //! - After each answered message the progress is saved next to the file; an
 //!   interrupted import run again continues after the last answered row. A
 //!   refused row goes to the rejects file with its reason; that file can be
-//!   corrected and imported as it is (its `rejected_*` columns are ignored).
+//!   corrected and imported as it is (its `rejected_*` columns are ignored),
+//!   and what it refuses again goes to a rejects file of its own.
+//! - The bulk upload answers a re-sent record with the record stored before,
+//!   not saying which it is; a record created before this run began counts
+//!   as already stored, not as stored now.
 
 use ce_rules::article::{ART_19, ART_20, ART_21};
 use std::collections::{BTreeMap, HashMap};
@@ -84,10 +88,20 @@ pub struct Outcome {
 struct Progress {
     sha256: String,
     rows_done: u64,
+    /// Rows the service holds a record for: stored now or before.
     accepted: u64,
+    /// Of those, rows stored by an earlier import (their record's
+    /// create_time is before this run began).
+    #[serde(default)]
+    stored_before: u64,
+    /// Rows stored now as confirmed, and their credited hours.
     confirmed: u64,
-    refused: u64,
     hours: f64,
+    /// The hours of rows stored now that await confirmation (Art. 21):
+    /// what they count once confirmed, not credited yet.
+    #[serde(default)]
+    pending_hours: f64,
+    refused: u64,
     rejects_len: u64,
     reasons: BTreeMap<String, u64>,
 }
@@ -116,13 +130,40 @@ fn progress_path(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
+/// Where refused rows go unless `--rejects` says: NAME.rejects.csv beside
+/// NAME.csv. A rejects file, corrected and imported again, is never written
+/// over while it is read: what NAME.rejects.csv refuses goes to
+/// NAME.rejects-2.csv, what that one refuses to NAME.rejects-3.csv.
 fn default_rejects(file: &Path, format: Format) -> PathBuf {
+    let ext = match format {
+        Format::Csv => "csv",
+        Format::Jsonl => "jsonl",
+    };
     let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-    let stem = stem.strip_suffix(".rejects").unwrap_or(&stem).to_owned();
-    file.with_file_name(match format {
-        Format::Csv => format!("{stem}.rejects.csv"),
-        Format::Jsonl => format!("{stem}.rejects.jsonl"),
+    file.with_file_name(match rejects_round(&stem) {
+        Some((name, n)) => format!("{name}.rejects-{}.{ext}", n + 1),
+        None => format!("{stem}.rejects.{ext}"),
     })
+}
+
+/// For the stem of a rejects file, NAME.rejects or NAME.rejects-N: NAME and
+/// which round of rejects it holds (1 for NAME.rejects).
+fn rejects_round(stem: &str) -> Option<(&str, u32)> {
+    if let Some(name) = stem.strip_suffix(".rejects") {
+        return Some((name, 1));
+    }
+    let (name, n) = stem.rsplit_once(".rejects-")?;
+    let n = n.parse().ok().filter(|n| *n >= 2)?;
+    Some((name, n))
+}
+
+/// Whether two paths name the same file, however each is written.
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (a.canonicalize(), b.canonicalize()),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 fn sha256_of(file: &Path) -> Result<String, String> {
@@ -634,6 +675,7 @@ struct Batch {
 }
 
 pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
+    let started = std::time::SystemTime::now();
     let file = &args.file;
     let format = format_of(file, args.format)?;
     if args.batch == 0 || args.batch > 1000 {
@@ -645,7 +687,7 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
         .rejects
         .clone()
         .unwrap_or_else(|| default_rejects(file, format));
-    if rejects_path == *file {
+    if same_file(&rejects_path, file) {
         return Err(format!(
             "--rejects {}: that is the file being imported; name another",
             rejects_path.display()
@@ -691,6 +733,7 @@ pub async fn run(conn: &Conn, args: Args) -> Result<Outcome, String> {
         rejects: &mut rejects,
         progress_file: &progress_file,
         bar: &bar,
+        started,
     };
     let outcome = ledger.upload(&mut crediting, request, &mut batch_rx).await;
     bar.finish_and_clear();
@@ -856,6 +899,9 @@ struct Ledger<'a> {
     rejects: &'a mut Rejects,
     progress_file: &'a Path,
     bar: &'a indicatif::ProgressBar,
+    /// When this run began: a record created before was stored by an
+    /// earlier import.
+    started: std::time::SystemTime,
 }
 
 impl Ledger<'_> {
@@ -907,7 +953,7 @@ impl Ledger<'_> {
                 Err(e) => Some(e.clone()),
                 Ok(_) => {
                     let r = results.next().ok_or("missing answer")?;
-                    answered(progress, r)
+                    answered(progress, r, self.started)
                 }
             };
             if let Some(why) = why {
@@ -927,15 +973,27 @@ impl Ledger<'_> {
     }
 }
 
-/// Counts a record the service stored; for one it refused, the reason.
-fn answered(progress: &mut Progress, r: BulkUploadResult) -> Option<String> {
+/// Counts a record the service holds (stored now, or before `started`);
+/// for one it refused, the reason.
+fn answered(
+    progress: &mut Progress,
+    r: BulkUploadResult,
+    started: std::time::SystemTime,
+) -> Option<String> {
     match (r.hour_record, r.refusal) {
         (Some(hr), _) => {
             progress.accepted += 1;
+            if created_before(&hr, started) {
+                progress.stored_before += 1;
+                return None;
+            }
+            let hours = hr.explanation.map(|e| e.hours).unwrap_or(0.0);
             if hr.state == RecordState::Confirmed as i32 {
                 progress.confirmed += 1;
+                progress.hours += hours;
+            } else {
+                progress.pending_hours += hours;
             }
-            progress.hours += hr.explanation.map(|e| e.hours).unwrap_or(0.0);
             None
         }
         (None, Some(refusal)) => Some(reason(&refusal)),
@@ -943,19 +1001,55 @@ fn answered(progress: &mut Progress, r: BulkUploadResult) -> Option<String> {
     }
 }
 
+/// Whether the service created `hr` before `started`: a re-sent row's
+/// answer is the record an earlier import stored (the answer does not say
+/// so otherwise; this trusts this machine's clock and the service's to agree).
+fn created_before(hr: &HourRecord, started: std::time::SystemTime) -> bool {
+    let Some(t) = &hr.create_time else {
+        return false;
+    };
+    let Ok(since) = started.duration_since(std::time::UNIX_EPOCH) else {
+        return false;
+    };
+    (t.seconds, t.nanos) < (since.as_secs() as i64, since.subsec_nanos() as i32)
+}
+
 /// What the import achieved, with the most frequent reasons for refusal.
+/// Only confirmed hours are credited; a submission's hours await
+/// confirmation (Art. 21).
 fn summary(file: &Path, progress: &Progress, rejects_path: &Path) {
-    println!("Imported {}: {} rows", file.display(), progress.rows_done);
-    println!(
-        "  accepted {:>7}   confirmed {}, awaiting confirmation {}; {:.2} hours credited",
-        progress.accepted,
-        progress.confirmed,
-        progress.accepted - progress.confirmed,
-        progress.hours
-    );
+    let rows = if progress.rows_done == 1 {
+        "row"
+    } else {
+        "rows"
+    };
+    println!("Imported {}: {} {rows}", file.display(), progress.rows_done);
+    let new = progress.accepted - progress.stored_before;
+    let mut what = Vec::new();
+    if progress.confirmed > 0 {
+        what.push(format!(
+            "confirmed {}, {:.2} hours credited",
+            progress.confirmed, progress.hours
+        ));
+    }
+    if new > progress.confirmed {
+        what.push(format!(
+            "awaiting confirmation {}, {:.2} hours not credited until confirmed",
+            new - progress.confirmed,
+            progress.pending_hours
+        ));
+    }
+    let stored = format!("  {:<14} {new:>6}   {}", "stored", what.join("; "));
+    println!("{}", stored.trim_end());
+    if progress.stored_before > 0 {
+        println!(
+            "  already stored {:>6}   sent before and stored then; not stored twice",
+            progress.stored_before
+        );
+    }
     if progress.refused > 0 {
         println!(
-            "  refused  {:>7}   each with its reason in {}",
+            "  refused        {:>6}   each with its reason in {}",
             progress.refused,
             rejects_path.display()
         );
@@ -966,7 +1060,7 @@ fn summary(file: &Path, progress: &Progress, rejects_path: &Path) {
             println!("  {n:>7}  {why}");
         }
     } else {
-        println!("  refused        0");
+        println!("  refused        {:>6}", 0);
     }
 }
 
@@ -991,6 +1085,30 @@ mod tests {
             .collect();
         let cells: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
         csv_row(&columns, &cells).and_then(|v| decode(&d, v))
+    }
+
+    #[test]
+    fn a_rejects_file_imported_again_keeps_its_own_rejects() {
+        let named = |f: &str, format| default_rejects(Path::new(f), format).display().to_string();
+        assert_eq!(named("hours.csv", Format::Csv), "hours.rejects.csv");
+        assert_eq!(
+            named("hours.rejects.csv", Format::Csv),
+            "hours.rejects-2.csv"
+        );
+        assert_eq!(
+            named("in/hours.rejects-2.csv", Format::Csv),
+            "in/hours.rejects-3.csv"
+        );
+        assert_eq!(
+            named("hours.rejects.jsonl", Format::Jsonl),
+            "hours.rejects-2.jsonl"
+        );
+        // Only its own pattern marks a rejects file.
+        assert_eq!(
+            named("hours.rejects-x.csv", Format::Csv),
+            "hours.rejects-x.rejects.csv"
+        );
+        assert_eq!(named("rejects.csv", Format::Csv), "rejects.rejects.csv");
     }
 
     #[test]

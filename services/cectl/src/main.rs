@@ -222,7 +222,8 @@ struct ImportArgs {
     /// The file's format, when its extension does not say.
     #[arg(long, value_enum)]
     format: Option<import::Format>,
-    /// Where refused rows go, each with its reason. Default: NAME.rejects.csv (or .jsonl) beside the file.
+    /// Where refused rows go, each with its reason. Default: NAME.rejects.csv (or .jsonl) beside the
+    /// file; for NAME.rejects.csv itself, NAME.rejects-2.csv, never the file being imported.
     #[arg(long)]
     rejects: Option<PathBuf>,
     /// Records per message (at most 1000).
@@ -350,7 +351,11 @@ derived from its content, so sending a row again never stores it twice.
 Progress is saved beside the file after every answered batch; if the import is
 interrupted, run the same command again and it continues where it stopped.
 Refused rows go to NAME.rejects.csv with their line and reason; correct them
-there and import that file as it is.",
+there and import that file as it is. What it refuses again goes to
+NAME.rejects-2.csv (the summary names it); the file being read is left as it is.
+
+The summary counts rows stored now (confirmed hours are credited; a submission's
+hours await confirmation) apart from rows already stored by an earlier import.",
         cited = cite(&[ART_17, ART_21])
     )
 }
