@@ -14,6 +14,7 @@
 //! | [`peer`] | calling other services: channels, service tokens, trace context |
 //! | [`cursor`] | how far a service has read another service's feed |
 //! | [`serve`] | the tower stack, health, reflection, graceful shutdown |
+//! | [`web`] | gRPC-Web for the whole stack of a service browsers call |
 //! | [`audit_service`] | verifying the audit log's seals (`ce.audit.v1`), and the sealer |
 //! | [`app`] | a service's start-up: configuration, authenticator, database, serving, exit codes |
 //! | [`outbox`] | effects on other services, stored with their cause and delivered with retries |
@@ -43,6 +44,7 @@ pub mod paging;
 pub mod peer;
 pub mod scope;
 pub mod serve;
+pub mod web;
 
 pub use auth::{Authenticator, Caller};
 pub use call::Call;

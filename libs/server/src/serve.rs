@@ -181,13 +181,16 @@ pub async fn serve(
             accepted.map(|stream| connections.track(stream))
         })
     };
-    // The stack, outermost first: the call counted on its connection (which
+    // The stack, outermost first: gRPC-Web translated (for a service
+    // browsers call), so every refusal below reaches a browser in its
+    // framing; the call counted on its connection (which
     // is not idle meanwhile) and told the largest message it may answer
     // with, then request id and span, then shedding what the global
     // concurrency limit cannot take now (RESOURCE_EXHAUSTED; health
     // exempt), then authentication, then each caller's share.
     let max_message_bytes = crate::paging::MaxMessageBytes(config.max_message_bytes);
     let stack = tower::ServiceBuilder::new()
+        .layer(crate::web::GrpcWebLayer::new(spec.grpc_web))
         .layer(crate::connection::CallsLayer::new(connections))
         .map_request(move |mut req: http::Request<tonic::body::Body>| {
             req.extensions_mut().insert(max_message_bytes);

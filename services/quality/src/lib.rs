@@ -120,14 +120,13 @@ pub async fn start_with_clock(
         ce_server::outbox::stop(&stop_tx, worker).await;
     };
     let limit = prepared.config.server.max_message_bytes;
-    // gRPC-Web for this service only, so the page is plain HTTP.
-    let routes = tonic::service::Routes::new(tower::Layer::layer(
-        &tonic_web::GrpcWebLayer::new(),
+    let routes = tonic::service::Routes::new(
         QualityServiceServer::new(api::QualityApi::new(quality))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
-    ))
+    )
     .add_service(page::Dashboard);
-    // gRPC-Web on: dashboards in a browser call this service directly.
+    // gRPC-Web on: dashboards in a browser call this service directly (the
+    // stack translates it, `ce_server::web`; the page stays plain HTTP).
     app::serve_with(SERVICE, GRPC_SERVICES, &prepared, routes, true, signal).await
 }

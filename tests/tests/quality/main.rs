@@ -22,6 +22,7 @@ mod browser;
 mod dashboard;
 mod evidence;
 mod grading;
+mod grpc_web;
 mod scope;
 mod standing;
 
