@@ -4,7 +4,10 @@
 //! its explanations, issues and verifies a certificate, and looks up
 //! violations, an employer's engineers who fall short and an institution's
 //! quality history. An import killed half-way is run again and stores
-//! every row exactly once.
+//! every row exactly once. The refused rows, corrected in their rejects
+//! file, are imported from it; an institution's upload is summed up as
+//! awaiting confirmation; and `cectl token` refuses to mint a token the
+//! services would refuse.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -89,6 +92,18 @@ async fn mint(clerk: &Clerk, args: &[&str]) -> String {
     let mut all = vec!["token"];
     all.extend_from_slice(args);
     clerk.expect(0, &all).await.trim().to_owned()
+}
+
+/// The number on the line of an import's summary that starts with `label`
+/// ("stored", "already stored", "refused"), if there is that line.
+fn count(summary: &str, label: &str) -> Option<u64> {
+    summary.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix(label)?;
+        if !rest.starts_with(' ') {
+            return None;
+        }
+        rest.split_whitespace().next()?.parse().ok()
+    })
 }
 
 fn json(s: &str) -> serde_json::Value {
@@ -235,6 +250,9 @@ async fn a_clerk_tours_the_suite_with_cectl(b: Backend) {
     looks_up_violations(&tour).await;
     reads_quality_history(&tour, &env).await;
     year_end_work(&tour).await;
+    corrects_the_refused_rows(&tour).await;
+    an_institutions_upload_awaits_confirmation(&tour).await;
+    token_names_what_its_role_is_missing(&clerk).await;
     help_and_completion(&clerk).await;
 }
 
@@ -306,9 +324,14 @@ async fn imports_a_csv_with_mistakes(tour: &Tour<'_>) {
         .expect(3, &["import", csv.to_str().unwrap(), "--batch", "1"])
         .await;
     assert!(summary.contains("march.csv: 5 rows"), "{summary}");
-    assert!(summary.contains("accepted       2"), "{summary}");
-    assert!(summary.contains("96.00 hours credited"), "{summary}");
-    assert!(summary.contains("refused        3"), "{summary}");
+    assert_eq!(count(&summary, "stored"), Some(2), "{summary}");
+    assert!(
+        summary.contains("confirmed 2, 96.00 hours credited"),
+        "{summary}"
+    );
+    assert!(!summary.contains("awaiting"), "{summary}");
+    assert_eq!(count(&summary, "already stored"), None, "{summary}");
+    assert_eq!(count(&summary, "refused"), Some(3), "{summary}");
     let rejects = std::fs::read_to_string(tour.file("march.rejects.csv")).unwrap();
     let lines: Vec<&str> = rejects.lines().collect();
     assert_eq!(lines.len(), 4, "{rejects}");
@@ -332,12 +355,12 @@ async fn imports_a_csv_with_mistakes(tour: &Tour<'_>) {
         !tour.file("march.csv.cectl-progress").exists(),
         "a finished import leaves no progress behind"
     );
-    // Importing the same file again stores nothing twice and answers the same.
+    // Importing the same file again stores nothing twice, and says so.
     let again = tour.expect(3, &["import", csv.to_str().unwrap()]).await;
-    assert!(
-        again.contains("accepted       2") && again.contains("96.00 hours"),
-        "{again}"
-    );
+    assert_eq!(count(&again, "stored"), Some(0), "{again}");
+    assert_eq!(count(&again, "already stored"), Some(2), "{again}");
+    assert!(!again.contains("hours credited"), "{again}");
+    assert_eq!(count(&again, "refused"), Some(3), "{again}");
     // A column that is not a field is refused before anything is sent.
     let bad = tour.file("bad.csv");
     std::fs::write(&bad, format!("engineer,hours_claimed\n{chen},3\n")).unwrap();
@@ -411,7 +434,7 @@ async fn lists_the_employers_short_engineers(tour: &Tour<'_>) {
     )
     .unwrap();
     let out = tour.expect(0, &["import", few.to_str().unwrap()]).await;
-    assert!(out.contains("accepted       1"), "{out}");
+    assert_eq!(count(&out, "stored"), Some(1), "{out}");
     let non_compliant = ["non-compliant", "--employer", employer, "--year", "2026"];
     let short = tour
         .expect(0, &[&non_compliant[..], &["--in-progress"]].concat())
@@ -554,6 +577,201 @@ async fn year_end_work(tour: &Tour<'_>) {
     );
 }
 
+/// The clerk corrects the refused day count in march.rejects.csv and
+/// imports that file as it is: the corrected row is stored, the rows still
+/// wrong go to a rejects file of their own, and the file read is left as
+/// the clerk saved it. Naming that file for the rejects is refused.
+async fn corrects_the_refused_rows(tour: &Tour<'_>) {
+    let rejects = tour.file("march.rejects.csv");
+    let corrected = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .replacen(",five,", ",5,", 1);
+    assert!(corrected.contains(",5,"), "{corrected}");
+    std::fs::write(&rejects, &corrected).unwrap();
+    // As the README says it, from the folder the files are in.
+    let summary = tour.expect(3, &["import", "march.rejects.csv"]).await;
+    assert!(summary.contains("march.rejects.csv: 3 rows"), "{summary}");
+    assert_eq!(count(&summary, "stored"), Some(1), "{summary}");
+    assert!(
+        summary.contains("confirmed 1, 40.00 hours credited"),
+        "{summary}"
+    );
+    assert_eq!(count(&summary, "refused"), Some(2), "{summary}");
+    assert!(
+        summary.contains("each with its reason in march.rejects-2.csv"),
+        "{summary}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        corrected,
+        "the file imported is not written"
+    );
+    let again = std::fs::read_to_string(tour.file("march.rejects-2.csv")).unwrap();
+    let lines: Vec<&str> = again.lines().collect();
+    assert_eq!(lines.len(), 3, "{again}");
+    assert!(
+        lines[0].ends_with("face_to_face.hours_per_day,rejected_line,rejected_reason"),
+        "{again}"
+    );
+    assert!(lines[1].contains("engineers/nobody"), "{again}");
+    assert!(lines[2].contains("outside"), "{again}");
+    let status = tour.expect(0, &["status", &tour.chen, "2026"]).await;
+    assert!(status.contains("Records (3)"), "{status}");
+    // Rejects written over the file being imported: refused, however named.
+    let before = std::fs::read_to_string(tour.file("march.rejects-2.csv")).unwrap();
+    let out = tour
+        .run(&[
+            "import",
+            "march.rejects-2.csv",
+            "--rejects",
+            "./march.rejects-2.csv",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "--rejects ./march.rejects-2.csv: that is the file being imported; name another"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(tour.file("march.rejects-2.csv")).unwrap(),
+        before
+    );
+}
+
+/// An institution uploads hours for its own course: they await the
+/// employer's confirmation, and the summary does not call them credited.
+async fn an_institutions_upload_awaits_confirmation(tour: &Tour<'_>) {
+    let own = mint(
+        tour.clerk,
+        &["--role", "institution", "--org", &tour.institution],
+    )
+    .await;
+    let course = created(
+        tour.clerk,
+        &own,
+        "CreateActivity",
+        r#"{"activity": {"title": "Relay testing", "province": "44",
+                      "field": "FIELD_ELECTRIC_POWER", "subjectCategory": "SUBJECT_CATEGORY_PROFESSIONAL",
+                      "deliveryMode": "DELIVERY_MODE_FACE_TO_FACE",
+                      "startDate": {"year": 2026, "month": 4, "day": 1},
+                      "endDate": {"year": 2026, "month": 4, "day": 30}, "hoursPerDay": 8}}"#,
+    )
+    .await;
+    let zhou = add_engineer(tour.clerk, &tour.t, &tour.employer, "周工").await;
+    let csv = tour.file("relay.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "engineer,registry_activity,face_to_face.subject_category,face_to_face.start_date,face_to_face.days,face_to_face.hours_per_day\n\
+             {zhou},{course},professional,2026-04-07,2,8\n"
+        ),
+    )
+    .unwrap();
+    let out = tour
+        .clerk
+        .expect(0, &["--token", &own, "import", csv.to_str().unwrap()])
+        .await;
+    assert_eq!(count(&out, "stored"), Some(1), "{out}");
+    assert!(
+        out.contains("awaiting confirmation 1, 16.00 hours not credited until confirmed"),
+        "{out}"
+    );
+    assert!(!out.contains("hours credited"), "{out}");
+}
+
+/// A token whose role lacks its scope is refused, naming what to add.
+async fn token_names_what_its_role_is_missing(clerk: &Clerk) {
+    for (args, missing) in [
+        (&["--role", "provincial_hrss"][..], "--province"),
+        (
+            &["--role", "provincial_hrss", "--province", "99"],
+            "--province 99",
+        ),
+        (
+            &["--role", "industry_regulator", "--province", "44"],
+            "--field",
+        ),
+        (&["--role", "institution"], "--org institutions/ID"),
+        (
+            &["--role", "institution", "--org", "employers/x"],
+            "--org institutions/ID",
+        ),
+        (&["--role", "employer"], "--org employers/ID"),
+        (&["--role", "engineer"], "--subject engineers/ID"),
+        (&["--role", "service"], "--subject"),
+    ] {
+        let out = clerk.run(&[&["token"][..], args].concat()).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no token");
+        let err = text(&out.stderr);
+        assert!(err.contains(missing), "{args:?}: {err}");
+    }
+}
+
+/// `cectl token` outside the repository, with no data folder named, and
+/// with one that has no key: refused, saying where it looked and how to
+/// point it at the services' folder, and no key is made.
+#[test]
+fn a_token_is_refused_without_the_services_development_key() {
+    let work = tempfile::tempdir().unwrap();
+    let token = |data_dir: Option<&Path>, role: &[&str]| {
+        let mut c = Command::new(cectl_binary());
+        c.arg("token")
+            .args(role)
+            .current_dir(work.path())
+            .env_remove("CE_DATA_DIR")
+            .stdin(Stdio::null());
+        if let Some(d) = data_dir {
+            c.arg("--data-dir").arg(d);
+        }
+        c.output().unwrap()
+    };
+    let refused = |out: Output, looked: &str| {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "no token");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("no development key at {looked}"))
+                && err.contains("--data-dir")
+                && err.contains("CE_DATA_DIR"),
+            "{err}"
+        );
+    };
+    let default = work.path().join("data");
+    refused(
+        token(None, &["--role", "ministry"]),
+        &default.join("dev-signing-key.pem").display().to_string(),
+    );
+    assert!(!default.exists(), "no data folder is made");
+    let empty = work.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    refused(
+        token(
+            Some(&empty),
+            &["--role", "provincial_hrss", "--province", "35"],
+        ),
+        &empty.join("dev-signing-key.pem").display().to_string(),
+    );
+    refused(
+        token(
+            Some(&empty),
+            &["--role", "service", "--subject", "supervision"],
+        ),
+        &empty
+            .join("dev-service-key-supervision.pem")
+            .display()
+            .to_string(),
+    );
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "no key is made"
+    );
+}
+
 /// Help on every command, and completion.
 async fn help_and_completion(clerk: &Clerk) {
     for cmd in [
@@ -653,8 +871,11 @@ async fn an_interrupted_import_resumes_without_duplicates(b: Backend) {
         text(&out.stderr)
     );
     let summary = text(&out.stdout);
-    assert!(
-        summary.contains("400 rows") && summary.contains("accepted     400"),
+    assert!(summary.contains("400 rows"), "{summary}");
+    // Rows stored before the kill but answered only now are already stored.
+    assert_eq!(
+        count(&summary, "stored").unwrap() + count(&summary, "already stored").unwrap_or(0),
+        400,
         "{summary}"
     );
     assert!(!progress.exists());
