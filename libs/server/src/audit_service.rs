@@ -115,8 +115,10 @@ impl AuditApi {
         req: VerifyAuditLogRequest,
     ) -> Result<VerifyAuditLogResponse, ApiError> {
         if call.caller.role != Role::Ministry {
-            return Err(ApiError::PermissionDenied(
-                "only the ministry, as auditor, verifies the audit log".into(),
+            return Err(ApiError::denied(
+                crate::reason::Reason::RoleNotPermitted,
+                "",
+                "only the ministry, as auditor, verifies the audit log",
             ));
         }
         let anchor = match (req.anchor_seal, req.anchor_hash.trim()) {

@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
+use crate::reason::Reason;
+
 /// The header that carries the request id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -93,6 +95,11 @@ where
         });
         let started = Instant::now();
         let rpc = path.trim_start_matches('/').to_owned();
+        let locale = crate::reason::preferred_locale(
+            req.headers()
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
         let future = {
             let _entered = span.enter();
             self.inner.call(req)
@@ -139,7 +146,7 @@ where
                     if let Ok(v) = http::HeaderValue::from_str(&id) {
                         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
                     }
-                    with_request_info(resp.headers_mut(), &id);
+                    with_request_info(resp.headers_mut(), &id, locale);
                     resp
                 })
             }
@@ -180,12 +187,16 @@ fn record_call(rpc: &str, code: i32, elapsed_ms: f64) {
     duration.record(elapsed_ms, &[method]);
 }
 
-/// Adds the request id to an error's details as `google.rpc.RequestInfo`
-/// (Google's convention for what a caller quotes when reporting a problem),
-/// beside its other details. Applies to answers whose status travels in the
-/// headers, which is every error answered before a message is sent.
-fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
-    use tonic_types::{ErrorDetail, RequestInfo, StatusExt};
+/// Completes an error's details (docs/errors.md): the request id as
+/// `google.rpc.RequestInfo` (Google's convention for what a caller quotes
+/// when reporting a problem); an `ErrorInfo` and a Chinese
+/// `LocalizedMessage` where the error came without them (refused by a
+/// layer of the stack, or by tonic); and the `LocalizedMessage` in English
+/// (the status message) when `locale` is en-US. Applies to answers whose
+/// status travels in the headers, which is every error answered before a
+/// message is sent.
+fn with_request_info(headers: &mut http::HeaderMap, id: &str, locale: &str) {
+    use tonic_types::{ErrorDetail, LocalizedMessage, RequestInfo, StatusExt};
     let Some(status) = tonic::Status::from_header_map(headers) else {
         return;
     };
@@ -200,6 +211,30 @@ fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
         return;
     }
     details.push(RequestInfo::new(id, "").into());
+    let reason = match status.code() {
+        tonic::Code::Internal
+            if status
+                .message()
+                .starts_with("failed to decode Protobuf message") =>
+        {
+            Reason::MalformedRequest
+        }
+        tonic::Code::OutOfRange if oversized(status.message()).is_some() => Reason::MessageTooLarge,
+        code => Reason::of_code(code),
+    };
+    if !details
+        .iter()
+        .any(|d| matches!(d, ErrorDetail::ErrorInfo(_)))
+    {
+        let (info, localized) = crate::error::reason_details(reason, "");
+        details.push(info.into());
+        if !details
+            .iter()
+            .any(|d| matches!(d, ErrorDetail::LocalizedMessage(_)))
+        {
+            details.push(localized.into());
+        }
+    }
     // tonic answers a request that is not valid protobuf with INTERNAL; it
     // is the caller's mistake, and retrying will not help. A request message
     // over the limit it answers with OUT_OF_RANGE, where gRPC's own
@@ -223,6 +258,10 @@ fn with_request_info(headers: &mut http::HeaderMap, id: &str) {
         }
         code => (code, status.message().to_owned()),
     };
+    if locale == crate::reason::EN_US {
+        details.retain(|d| !matches!(d, ErrorDetail::LocalizedMessage(_)));
+        details.push(LocalizedMessage::new(locale, message.clone()).into());
+    }
     let with = tonic::Status::with_error_details_vec(code, message, details);
     for h in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
         headers.remove(h);

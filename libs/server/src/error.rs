@@ -3,6 +3,8 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::reason::Reason;
+
 /// One bad field: its path in the request and what rule it breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -30,12 +32,22 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     AlreadyExists(String),
-    /// The request is well formed but the state does not allow it; the
-    /// message cites the article.
-    #[error("{0}")]
-    FailedPrecondition(String),
-    #[error("{0}")]
-    PermissionDenied(String),
+    /// The request is well formed but the state does not allow it: why
+    /// (the reason names the article), the resource whose state it is, and
+    /// the particulars (the message cites the article too).
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: Reason,
+        resource: String,
+        message: String,
+    },
+    /// The caller may not do this: out of its scope, or not for its role.
+    #[error("{message}")]
+    PermissionDenied {
+        reason: Reason,
+        resource: String,
+        message: String,
+    },
     #[error("{0}")]
     Unavailable(String),
     /// Busy: retry with backoff (every database connection is at work).
@@ -61,13 +73,50 @@ impl ApiError {
         ApiError::InvalidArgument(vec![FieldViolation::new(field, description)])
     }
 
+    /// FAILED_PRECONDITION: `resource` (a resource name, or empty) is not
+    /// in a state that allows the call, for `reason`.
+    pub fn precondition(
+        reason: Reason,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError::FailedPrecondition {
+            reason,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+
+    /// PERMISSION_DENIED for `reason` (`OUT_OF_SCOPE` when the resource lies
+    /// outside the caller's scope), about `resource` (or empty).
+    pub fn denied(
+        reason: Reason,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError::PermissionDenied {
+            reason,
+            resource: resource.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Why, as `ErrorInfo.reason` says it.
+    pub fn reason(&self) -> Reason {
+        match self {
+            ApiError::FailedPrecondition { reason, .. }
+            | ApiError::PermissionDenied { reason, .. } => *reason,
+            other => Reason::of_code(other.code()),
+        }
+    }
+
     pub fn code(&self) -> Code {
         match self {
             ApiError::InvalidArgument(_) => Code::InvalidArgument,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::AlreadyExists(_) => Code::AlreadyExists,
-            ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
-            ApiError::PermissionDenied(_) => Code::PermissionDenied,
+            ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
+            ApiError::PermissionDenied { .. } => Code::PermissionDenied,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::ResourceExhausted(_) => Code::ResourceExhausted,
             ApiError::Aborted(_) => Code::Aborted,
@@ -101,23 +150,89 @@ impl ApiError {
 }
 
 impl From<ApiError> for Status {
+    /// Every error with its `ErrorInfo` and a Chinese `LocalizedMessage`
+    /// (docs/errors.md); bad fields with a `BadRequest`, a failed
+    /// precondition with a `PreconditionFailure`. The service's request
+    /// layer answers in English instead when the caller's `accept-language`
+    /// asks for it (`context.rs`).
     fn from(e: ApiError) -> Status {
-        match e {
+        let (reason, code) = (e.reason(), e.code());
+        let mut details = ErrorDetails::new();
+        let (message, resource) = match e {
             ApiError::InvalidArgument(violations) => {
                 let message = format!("invalid request: {}", summary(&violations));
-                let mut details = ErrorDetails::new();
                 for v in violations {
                     details.add_bad_request_violation(v.field, v.description);
                 }
-                Status::with_error_details(Code::InvalidArgument, message, details)
+                (message, String::new())
             }
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                Status::internal("internal error; the request id identifies it in the logs")
+                (
+                    "internal error; the request id identifies it in the logs".to_owned(),
+                    String::new(),
+                )
             }
-            other => Status::new(other.code(), other.to_string()),
-        }
+            ApiError::FailedPrecondition {
+                reason,
+                resource,
+                message,
+            } => {
+                details.add_precondition_failure_violation(
+                    reason.name(),
+                    resource.clone(),
+                    message.clone(),
+                );
+                (message, resource)
+            }
+            ApiError::PermissionDenied {
+                resource, message, ..
+            } => (message, resource),
+            other => (other.to_string(), String::new()),
+        };
+        set_reason(&mut details, reason, &resource);
+        Status::with_error_details(code, message, details)
     }
+}
+
+/// A status of `reason`'s code, with its `ErrorInfo` and Chinese
+/// `LocalizedMessage`: for an error answered outside an [`ApiError`] (in a
+/// stream's trailers).
+pub fn status_for(reason: Reason, message: impl Into<String>) -> Status {
+    let mut details = ErrorDetails::new();
+    set_reason(&mut details, reason, "");
+    Status::with_error_details(reason.code(), message, details)
+}
+
+/// Sets `ErrorInfo` (the reason, the suite's domain, the article and the
+/// resource) and the Chinese `LocalizedMessage` on `details`.
+pub fn set_reason(details: &mut ErrorDetails, reason: Reason, resource: &str) {
+    let (info, localized) = reason_details(reason, resource);
+    details.set_error_info(info.reason, info.domain, info.metadata);
+    details.set_localized_message(localized.locale, localized.message);
+}
+
+/// The `ErrorInfo` of `reason` about `resource` (the reason, the suite's
+/// domain, and metadata naming the article and the resource), and its
+/// Chinese `LocalizedMessage`.
+pub fn reason_details(
+    reason: Reason,
+    resource: &str,
+) -> (tonic_types::ErrorInfo, tonic_types::LocalizedMessage) {
+    let mut metadata = std::collections::HashMap::new();
+    if let Some(article) = reason.article() {
+        metadata.insert("article".to_owned(), article.to_string());
+    }
+    if !resource.is_empty() {
+        metadata.insert("resource".to_owned(), resource.to_owned());
+    }
+    (
+        tonic_types::ErrorInfo::new(reason.name(), crate::reason::DOMAIN, metadata),
+        tonic_types::LocalizedMessage::new(
+            crate::reason::ZH_CN,
+            crate::reason::in_chinese(reason, resource),
+        ),
+    )
 }
 
 impl From<ce_db::DbError> for ApiError {

@@ -10,6 +10,7 @@
 //! | [`limit`] | the concurrency limit that sheds load, held for a call's whole life |
 //! | [`call`] | what a handler reads about its call, and audit rows |
 //! | [`error`] | [`error::ApiError`] and its mapping to gRPC status |
+//! | [`reason`] | why a call failed: the reasons of `ErrorInfo` (docs/errors.md), in two languages |
 //! | [`paging`] | page tokens, and pages bounded in bytes |
 //! | [`peer`] | calling other services: channels, service tokens, trace context |
 //! | [`cursor`] | how far a service has read another service's feed |
@@ -42,6 +43,7 @@ pub mod names;
 pub mod outbox;
 pub mod paging;
 pub mod peer;
+pub mod reason;
 pub mod scope;
 pub mod serve;
 pub mod web;

@@ -46,10 +46,14 @@ pub fn element_len<T: prost::Message>(item: &T) -> usize {
 /// The error for one item that alone passes the limit: it cannot be sent
 /// at all, whatever the page size.
 fn too_large(len: usize, max_message_bytes: usize) -> ApiError {
-    ApiError::FailedPrecondition(format!(
-        "one item of this list is {len} bytes encoded, more than a response may carry \
-         (server.max_message_bytes = {max_message_bytes})"
-    ))
+    ApiError::precondition(
+        crate::reason::Reason::ItemTooLarge,
+        "",
+        format!(
+            "one item of this list is {len} bytes encoded, more than a response may carry \
+             (server.max_message_bytes = {max_message_bytes})"
+        ),
+    )
 }
 
 /// Keeps the leading `items` whose encoded size fits a response of

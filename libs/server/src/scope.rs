@@ -8,7 +8,11 @@ use crate::auth::Caller;
 
 /// PERMISSION_DENIED saying what the caller's role and scope do not allow.
 pub fn deny(what: &str) -> ApiError {
-    ApiError::PermissionDenied(format!("your role and scope do not allow {what}"))
+    ApiError::denied(
+        crate::reason::Reason::OutOfScope,
+        "",
+        format!("your role and scope do not allow {what}"),
+    )
 }
 
 /// Combines a List filter the caller asked for with the one its scope

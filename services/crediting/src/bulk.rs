@@ -463,9 +463,13 @@ pub fn upload(
     >(1);
     tokio::spawn(async move {
         while let Some(handle) = order_rx.recv().await {
-            let answer = handle
-                .await
-                .unwrap_or_else(|e| Err(Status::internal(format!("bulk message task: {e}"))));
+            let answer = handle.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "bulk message task");
+                Err(ce_server::error::status_for(
+                    ce_server::reason::Reason::Internal,
+                    "internal error; the request id identifies it in the logs",
+                ))
+            });
             let failed = answer.is_err();
             if tx.send(answer).await.is_err() || failed {
                 return;
@@ -478,10 +482,13 @@ pub fn upload(
             // answered, and re-sending the rest with the same keys is safe.
             let next = match tokio::time::timeout(idle, incoming.message()).await {
                 Ok(next) => next,
-                Err(_) => Err(Status::deadline_exceeded(format!(
-                    "no message for {} s: the upload is ended; send the rest again (client keys make that safe)",
-                    idle.as_secs()
-                ))),
+                Err(_) => Err(ce_server::error::status_for(
+                    ce_server::reason::Reason::DeadlineExceeded,
+                    format!(
+                        "no message for {} s: the upload is ended; send the rest again (client keys make that safe)",
+                        idle.as_secs()
+                    ),
+                )),
             };
             let message = match next {
                 Ok(Some(m)) => m,
@@ -490,7 +497,10 @@ pub fn upload(
                     // A message over the limit, as unary calls answer it.
                     let status = match ce_server::context::oversized(status.message()) {
                         Some(m) if status.code() == tonic::Code::OutOfRange => {
-                            Status::resource_exhausted(m)
+                            ce_server::error::status_for(
+                                ce_server::reason::Reason::MessageTooLarge,
+                                m,
+                            )
                         }
                         _ => status,
                     };

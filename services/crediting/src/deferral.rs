@@ -43,8 +43,13 @@ impl Crediting {
         }
         v.finish()?;
         let engineer_id = engineer_id.unwrap_or_default();
-        rules::certified_by_employer(call.caller.role == Role::Employer)
-            .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
+        rules::certified_by_employer(call.caller.role == Role::Employer).map_err(|r| {
+            ApiError::denied(
+                ce_server::reason::Reason::DeferralByOwnEmployer,
+                "",
+                words(&r),
+            )
+        })?;
         let engineer = self
             .registry
             .engineer(&d.engineer)
@@ -114,14 +119,17 @@ impl Crediting {
             call.caller.role == Role::Engineer
                 && call.caller.subject == names::engineer_name(&current.engineer_id),
         )
-        .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
+        .map_err(|r| {
+            ApiError::denied(ce_server::reason::Reason::MakeUpByEngineer, "", words(&r))
+        })?;
         rules::makes_up(current.year, req.year)
             .map_err(|r| ApiError::invalid("year", words(&r)))?;
         if current.is(RecordState::Rejected) || current.is(RecordState::Revoked) {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} was rejected or revoked",
-                req.name
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::DeferralNotActive,
+                req.name.clone(),
+                format!("{} was rejected or revoked", req.name),
+            ));
         }
         let who = Who::of(
             &self
@@ -138,8 +146,13 @@ impl Crediting {
             .feed
             .write(&self.db, move |conn, changes| {
                 let certified = store::get_deferral(conn, &who.engineer_id, req.year)?.is_some();
-                rules::deferred(req.year, certified)
-                    .map_err(|r| ApiError::FailedPrecondition(words(&r)))?;
+                rules::deferred(req.year, certified).map_err(|r| {
+                    ApiError::precondition(
+                        ce_server::reason::Reason::MakeUpNotAllowed,
+                        "",
+                        words(&r),
+                    )
+                })?;
                 store::set_make_up(conn, &id, req.year, now_micros())?;
                 changes.record(&id, &who.engineer_id, record_year, &record_province);
                 status::recompute(conn, changes, &rules, &who, req.year + 1, today)?;
@@ -155,8 +168,13 @@ impl Crediting {
 /// must be the engineer's employer (Art. 20).
 fn certifier(call: &Call, who: &Who) -> Result<String, ApiError> {
     let employer = who.employer_id.as_deref().map(names::employer_name);
-    rules::certifies(employer.as_deref(), call.caller.org.as_deref())
-        .map_err(|r| ApiError::PermissionDenied(words(&r)))?;
+    rules::certifies(employer.as_deref(), call.caller.org.as_deref()).map_err(|r| {
+        ApiError::denied(
+            ce_server::reason::Reason::DeferralByOwnEmployer,
+            "",
+            words(&r),
+        )
+    })?;
     Ok(employer.unwrap_or_default())
 }
 

@@ -264,9 +264,11 @@ impl Revocation {
         }
         for (engineer, year) in touched {
             let w = self.who.get(&engineer).ok_or_else(|| {
-                ApiError::FailedPrecondition(format!(
-                    "engineers/{engineer} is no longer in the registry"
-                ))
+                ApiError::precondition(
+                    ce_server::reason::Reason::EngineerNotInRegistry,
+                    format!("engineers/{engineer}"),
+                    format!("engineers/{engineer} is no longer in the registry"),
+                )
             })?;
             status::recompute(conn, changes, &self.rules, w, year, self.today)?;
             // A certificate of the year no longer states what stands (Art. 27).
@@ -366,8 +368,10 @@ impl Crediting {
                 .ok_or_else(|| names::not_found(name))?
         };
         if old.submitter != call.caller.organisation() {
-            return Err(ApiError::PermissionDenied(
-                "only whoever registered a record corrects it".into(),
+            return Err(ApiError::denied(
+                ce_server::reason::Reason::NotTheRegistrant,
+                name,
+                "only whoever registered a record corrects it",
             ));
         }
         if hr.engineer != names::engineer_name(&old.engineer_id) {
@@ -395,7 +399,7 @@ impl Crediting {
                     && store::record_by_key(conn, &row.submitter, row.client_key.as_deref().unwrap_or_default())?
                         .is_some();
                 if !correctable.contains(&old.state()) && !retry {
-                    return Err(ApiError::FailedPrecondition(format!(
+                    return Err(ApiError::precondition(ce_server::reason::Reason::RecordNotCorrectable, name.clone(), format!(
                         "{name} is {:?}: only a submitted, confirmed or rejected record is corrected (a revoked \
                          one stands, {ART_27}; a superseded one has a newer version)",
                         old.state()
@@ -497,7 +501,7 @@ impl Crediting {
             .write(&self.db, move |conn, changes| {
                 let row = store::get_record(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
                 if !row.is(RecordState::Submitted) {
-                    return Err(ApiError::FailedPrecondition(format!(
+                    return Err(ApiError::precondition(ce_server::reason::Reason::RecordNotSubmitted, name.clone(), format!(
                         "{name} is {:?}, not submitted: only a submitted record is confirmed or rejected",
                         row.state()
                     )));
@@ -534,9 +538,13 @@ impl Crediting {
             _ => Revoker::Other,
         };
         if !ce_rules::revocation::may_revoke(revoker) {
-            return Err(ApiError::PermissionDenied(format!(
-                "only HRSS departments, industry regulators and supervision revoke hours ({ART_27})"
-            )));
+            return Err(ApiError::denied(
+                ce_server::reason::Reason::RoleNotPermitted,
+                "",
+                format!(
+                    "only HRSS departments, industry regulators and supervision revoke hours ({ART_27})"
+                ),
+            ));
         }
         if call.caller.role == Role::Service {
             self.supervision

@@ -63,13 +63,19 @@ pub fn rules_route(route: Route) -> Option<Channel> {
 fn refused(act: &Activity, refusal: Refusal) -> ApiError {
     let cited = cite(refusal.articles());
     match refusal {
-        Refusal::NotARegistrant => ApiError::PermissionDenied(format!(
-            "hours are registered by the department or institution that ran the activity, or submitted by \
+        Refusal::NotARegistrant => ApiError::denied(
+            ce_server::reason::Reason::NotTheRegistrant,
+            "",
+            format!(
+                "hours are registered by the department or institution that ran the activity, or submitted by \
              the engineer ({cited})"
-        )),
-        Refusal::NotOwnMaterials => {
-            ApiError::PermissionDenied("an engineer submits only their own materials".into())
-        }
+            ),
+        ),
+        Refusal::NotOwnMaterials => ApiError::denied(
+            ce_server::reason::Reason::OutOfScope,
+            "",
+            "an engineer submits only their own materials",
+        ),
         Refusal::TrainingSubmitted => ApiError::invalid(
             "hour_record.activity",
             format!(
@@ -108,7 +114,11 @@ fn refused(act: &Activity, refusal: Refusal) -> ApiError {
                 dates::format(ends)
             ),
         ),
-        Refusal::Late { message } => ApiError::FailedPrecondition(message),
+        Refusal::Late { message } => ApiError::precondition(
+            ce_server::reason::Reason::RegistrationDeadlinePassed,
+            "",
+            message,
+        ),
         Refusal::LectureUnnamed => ApiError::invalid(
             "hour_record.conversion.evidence_id",
             format!(
@@ -118,7 +128,11 @@ fn refused(act: &Activity, refusal: Refusal) -> ApiError {
         ),
         // Answered where they are decided, with the activity's facts.
         Refusal::OutsideActivity { .. } | Refusal::NotOrganiser | Refusal::NotDecider => {
-            ApiError::PermissionDenied(format!("not registered ({cited})"))
+            ApiError::denied(
+                ce_server::reason::Reason::NotTheRegistrant,
+                "",
+                format!("not registered ({cited})"),
+            )
         }
     }
 }
@@ -274,12 +288,16 @@ impl Crediting {
         let own = a.organiser == call.caller.organisation();
         let by_institution = a.organiser_kind() == OrganiserKind::Institution;
         if let Err(r) = rules::organiser_registers(route, own, by_institution) {
-            return Err(ApiError::PermissionDenied(format!(
-                "{} is organised by {}, not by you: only the organiser registers its hours ({})",
-                hr.registry_activity,
-                a.organiser,
-                cite(r.articles())
-            )));
+            return Err(ApiError::denied(
+                ce_server::reason::Reason::NotTheOrganiser,
+                hr.registry_activity.clone(),
+                format!(
+                    "{} is organised by {}, not by you: only the organiser registers its hours ({})",
+                    hr.registry_activity,
+                    a.organiser,
+                    cite(r.articles())
+                ),
+            ));
         }
         if route != Channel::InstitutionUpload {
             return Ok(None);
@@ -288,12 +306,16 @@ impl Crediting {
         let history = self.registry.standing_history(&a.organiser).await?;
         let (start, end) = act.span();
         if let Some((day, change)) = ce_rules::standing::first_barred_day(&history, start, end) {
-            return Err(ApiError::FailedPrecondition(format!(
-                "the institution was {} from {} ({ART_26}): it cannot register hours of {}",
-                change.standing.describe(),
-                dates::format(change.effective),
-                dates::format(day)
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::InstitutionDisqualified,
+                a.organiser.clone(),
+                format!(
+                    "the institution was {} from {} ({ART_26}): it cannot register hours of {}",
+                    change.standing.describe(),
+                    dates::format(change.effective),
+                    dates::format(day)
+                ),
+            ));
         }
         Ok(a.organiser.strip_prefix("institutions/").map(str::to_owned))
     }

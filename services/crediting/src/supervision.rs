@@ -56,9 +56,13 @@ impl Supervision {
         {
             Ok(v) => v.into_inner(),
             Err(s) if s.code() == Code::NotFound => {
-                return Err(ApiError::PermissionDenied(format!(
-                    "{case} is not a case supervision knows: no revocation without a decided case ({ART_27})"
-                )));
+                return Err(ApiError::denied(
+                    ce_server::reason::Reason::RevocationWithoutDecidedCase,
+                    case,
+                    format!(
+                        "{case} is not a case supervision knows: no revocation without a decided case ({ART_27})"
+                    ),
+                ));
             }
             Err(s) => {
                 return Err(ApiError::Unavailable(format!(
@@ -82,14 +86,22 @@ impl Supervision {
         match revocation::covers(decided, names) {
             Ok(()) => {}
             Err(Refusal::NotDecided) => {
-                return Err(ApiError::PermissionDenied(format!(
-                    "{case} has not been decided by revocation: hours are revoked only by a decided case ({ART_27})"
-                )));
+                return Err(ApiError::denied(
+                    ce_server::reason::Reason::RevocationWithoutDecidedCase,
+                    case,
+                    format!(
+                        "{case} has not been decided by revocation: hours are revoked only by a decided case ({ART_27})"
+                    ),
+                ));
             }
             Err(Refusal::NotNamed(other)) => {
-                return Err(ApiError::PermissionDenied(format!(
-                    "{case} does not name {other}: a decided case revokes only the records it names ({ART_27})"
-                )));
+                return Err(ApiError::denied(
+                    ce_server::reason::Reason::RevocationWithoutDecidedCase,
+                    case,
+                    format!(
+                        "{case} does not name {other}: a decided case revokes only the records it names ({ART_27})"
+                    ),
+                ));
             }
         }
         Ok(())

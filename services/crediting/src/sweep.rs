@@ -79,10 +79,14 @@ impl Crediting {
         let province = scope::province_wide(&call.caller, &req.province, "closing a year")?;
         let today = (self.clock)();
         if req.year >= today.year() {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} has not ended: a year is closed after 31 December ({ART_21})",
-                req.year
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::YearNotEnded,
+                "",
+                format!(
+                    "{} has not ended: a year is closed after 31 December ({ART_21})",
+                    req.year
+                ),
+            ));
         }
         let mut swept = close(
             &self.db,

@@ -43,11 +43,15 @@ impl Quality {
         let period = convert::period(&req.period)?;
         let province = period_scope(&call.caller, &req.province, "closing a monitoring period")?;
         if let Err(last) = rules::may_close(period, self.clock.today()) {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} runs to {}: a monitoring period is closed once it has ended, and its results are final from then ({ART_25})",
-                req.period,
-                dates::format(last),
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::PeriodNotEnded,
+                "",
+                format!(
+                    "{} runs to {}: a monitoring period is closed once it has ended, and its results are final from then ({ART_25})",
+                    req.period,
+                    dates::format(last),
+                ),
+            ));
         }
         self.mark_period(call, &req.period, &province, None).await?;
         let mut out = ClosePeriodResponse::default();

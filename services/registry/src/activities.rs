@@ -110,7 +110,11 @@ fn check_institution(
     // Waits for a standing change being decided, so none is missed.
     ce_db::lock_row(conn, "institutions", id)?;
     let inst = institution_store::get(conn, id)?.ok_or_else(|| {
-        ApiError::FailedPrecondition(format!("{} is not a registered institution", a.organiser))
+        ApiError::precondition(
+            ce_server::reason::Reason::OrganiserNotAnInstitution,
+            a.organiser.clone(),
+            format!("{} is not a registered institution", a.organiser),
+        )
     })?;
     let mut v = Violations::new();
     if !decode_set(&inst.delivery_modes).contains(&a.delivery_mode) {
@@ -128,12 +132,16 @@ fn check_institution(
     v.finish()?;
     let history = crate::institutions::history(conn, id)?;
     if let Some((day, change)) = standing::first_barred_day(&history, start, end) {
-        return Err(ApiError::FailedPrecondition(format!(
-            "the institution is {} from {} ({ART_26}): it cannot publish an activity dated {}",
-            change.standing.describe(),
-            dates::format(change.effective),
-            dates::format(day),
-        )));
+        return Err(ApiError::precondition(
+            ce_server::reason::Reason::InstitutionDisqualified,
+            a.organiser.clone(),
+            format!(
+                "the institution is {} from {} ({ART_26}): it cannot publish an activity dated {}",
+                change.standing.describe(),
+                dates::format(change.effective),
+                dates::format(day),
+            ),
+        ));
     }
     Ok(())
 }

@@ -51,8 +51,10 @@ pub async fn record_quality(
         call.caller.role,
         ce_proto::common::Role::Service | ce_proto::common::Role::Ministry
     ) {
-        return Err(ApiError::PermissionDenied(
-            "quality grades are recorded by the quality-monitoring service".into(),
+        return Err(ApiError::denied(
+            ce_server::reason::Reason::RoleNotPermitted,
+            "",
+            "quality grades are recorded by the quality-monitoring service",
         ));
     }
     let call = call.clone();
@@ -302,9 +304,13 @@ pub async fn update(
     if call.caller.role == ce_proto::common::Role::Institution
         && paths.iter().any(|p| p == "fields" || p == "delivery_modes")
     {
-        return Err(ApiError::PermissionDenied(format!(
-            "an institution's fields and delivery modes are changed by the HRSS department ({ART_13})"
-        )));
+        return Err(ApiError::denied(
+            ce_server::reason::Reason::InstitutionFieldsByHrss,
+            "",
+            format!(
+                "an institution's fields and delivery modes are changed by the HRSS department ({ART_13})"
+            ),
+        ));
     }
     let call = call.clone();
     let row = db

@@ -250,9 +250,13 @@ fn decide_in(
     store::lock_violation(conn, id)?;
     let mut row = store::get_violation(conn, id)?.ok_or_else(|| names::not_found(name))?;
     if row.state() != ViolationState::Open {
-        return Err(ApiError::FailedPrecondition(format!(
-            "{name} is decided already: a violation is decided once (record an appeal as a new violation)"
-        )));
+        return Err(ApiError::precondition(
+            ce_server::reason::Reason::ViolationAlreadyDecided,
+            name,
+            format!(
+                "{name} is decided already: a violation is decided once (record an appeal as a new violation)"
+            ),
+        ));
     }
     let mut violation = convert::violation(&row)?;
     let now = now_micros();
@@ -333,9 +337,11 @@ fn close_in(
     store::lock_violation(conn, id)?;
     let mut row = store::get_violation(conn, id)?.ok_or_else(|| names::not_found(name))?;
     if row.state() != ViolationState::Decided {
-        return Err(ApiError::FailedPrecondition(format!(
-            "{name} is not decided: only a decided violation is closed"
-        )));
+        return Err(ApiError::precondition(
+            ce_server::reason::Reason::ViolationNotDecided,
+            name,
+            format!("{name} is not decided: only a decided violation is closed"),
+        ));
     }
     let mut violation = convert::violation(&row)?;
     let now = now_micros();

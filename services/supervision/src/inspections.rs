@@ -240,17 +240,21 @@ impl Supervision {
         }
         if !outside.is_empty() {
             let shown = outside.iter().take(10).copied().collect::<Vec<_>>();
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} of the named targets are not (or no longer) in the inspection's scope{}: {}{}",
-                outside.len(),
-                scope_words(i),
-                shown.join(", "),
-                if outside.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                },
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::TargetOutOfInspectionScope,
+                i.name.clone(),
+                format!(
+                    "{} of the named targets are not (or no longer) in the inspection's scope{}: {}{}",
+                    outside.len(),
+                    scope_words(i),
+                    shown.join(", "),
+                    if outside.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    },
+                ),
+            ));
         }
         Ok(i.targets.clone())
     }
@@ -455,10 +459,14 @@ impl Supervision {
         Supervision::check_draw(target_count, roster, inspector_count)?;
         let population = sorted(&self.draw_from(inspection).await?);
         if population.is_empty() {
-            return Err(ApiError::FailedPrecondition(format!(
-                "the scope{} has nobody to inspect yet",
-                scope_words(inspection)
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::InspectionScopeEmpty,
+                inspection.name.clone(),
+                format!(
+                    "the scope{} has nobody to inspect yet",
+                    scope_words(inspection)
+                ),
+            ));
         }
         let seed = fresh_seed();
         let bytes =
@@ -486,10 +494,14 @@ impl Supervision {
         may_inspect(&call.caller, &row.province, row.field)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Planned {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} has its draw fixed already: a draw is committed once",
-                req.name
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::DrawAlreadyFixed,
+                req.name.clone(),
+                format!(
+                    "{} has its draw fixed already: a draw is committed once",
+                    req.name
+                ),
+            ));
         }
         let (fixed, seed) = self
             .committed(
@@ -574,10 +586,14 @@ impl Supervision {
             }
             InspectionState::Committed => self.committed_earlier(&row, &inspection, &req).await?,
             _ => {
-                return Err(ApiError::FailedPrecondition(format!(
-                    "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
-                    req.name
-                )));
+                return Err(ApiError::precondition(
+                    ce_server::reason::Reason::SampleAlreadyDrawn,
+                    req.name.clone(),
+                    format!(
+                        "{} has its sample already: a draw is made once, so it cannot be redrawn until it suits",
+                        req.name
+                    ),
+                ));
             }
         };
         let bytes =
@@ -621,10 +637,11 @@ impl Supervision {
     ) -> Result<ce_proto::supervision::VerifyInspectionDrawResponse, ApiError> {
         let inspection = self.get_inspection(call, &req.name).await?;
         let Some(sample) = inspection.sample else {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} has no draw yet",
-                req.name
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::NoDrawYet,
+                req.name.clone(),
+                format!("{} has no draw yet", req.name),
+            ));
         };
         Ok(verify(&sample, &req.seed_hex))
     }
@@ -687,9 +704,13 @@ impl Supervision {
         may_inspect(&call.caller, &row.province, row.field)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Sampled {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{name} is not sampled, or is published: findings are recorded between the draw and publication"
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::NotSampledOrPublished,
+                name,
+                format!(
+                    "{name} is not sampled, or is published: findings are recorded between the draw and publication"
+                ),
+            ));
         }
         let Some(mut f) = finding else {
             return Err(ApiError::invalid("finding", "is required"));
@@ -752,9 +773,11 @@ impl Supervision {
         may_inspect(&call.caller, &row.province, row.field)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Sampled {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{name} is not sampled, or is published already"
-            )));
+            return Err(ApiError::precondition(
+                ce_server::reason::Reason::NotSampledOrPublished,
+                name,
+                format!("{name} is not sampled, or is published already"),
+            ));
         }
         let outcome = outcome.trim();
         if outcome.is_empty() || outcome.len() > 4000 {

@@ -146,9 +146,11 @@ impl Supervision {
                 }
                 let mut r = convert::referral(&row)?;
                 if row.is_resolved() {
-                    return Err(ApiError::FailedPrecondition(format!(
-                        "{name} is resolved already"
-                    )));
+                    return Err(ApiError::precondition(
+                        ce_server::reason::Reason::ReferralResolved,
+                        name.clone(),
+                        format!("{name} is resolved already"),
+                    ));
                 }
                 r.outcome = outcome;
                 r.resolve_time = Some(dates::timestamp(now_micros()));

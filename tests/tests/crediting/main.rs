@@ -23,6 +23,7 @@ mod certificates;
 mod claims;
 mod concurrency;
 mod deadlines;
+mod errors;
 mod moves;
 mod online;
 mod reads;
