@@ -474,7 +474,7 @@ async fn registers_and_edits_only_within_its_scope(
     assert_eq!(err.code(), Code::PermissionDenied);
 }
 
-async fn batch_get_returns_what_the_caller_may_read_and_lists_the_rest(b: Backend) {
+async fn batch_get_returns_what_exists_lists_the_rest_and_refuses_out_of_scope(b: Backend) {
     let env = RegistryEnv::start(b).await;
     let gd = new_engineer(&env, "44", "").await;
     let bj = new_engineer(&env, "11", "").await;
@@ -488,17 +488,27 @@ async fn batch_get_returns_what_the_caller_may_read_and_lists_the_rest(b: Backen
     .await;
     assert_eq!(all.engineers, vec![bj.clone(), gd.clone()]);
     assert_eq!(all.missing, vec![ghost.clone()]);
-    let guangdong = ce_tests::answer(
+    // Outside the scope is refused, as GetEngineer refuses it, naming it.
+    let err = ce_tests::refusal(
         env.province("44")
             .batch_get_engineers(BatchGetEngineersRequest { names }),
     )
     .await;
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let info = tonic_types::StatusExt::get_error_details(&err)
+        .error_info()
+        .cloned()
+        .unwrap();
+    assert_eq!(info.reason, "OUT_OF_SCOPE");
+    assert_eq!(info.metadata.get("resource"), Some(&bj.name));
+    let guangdong = ce_tests::answer(env.province("44").batch_get_engineers(
+        BatchGetEngineersRequest {
+            names: vec![ghost.clone(), gd.name.clone()],
+        },
+    ))
+    .await;
     assert_eq!(guangdong.engineers, vec![gd]);
-    assert_eq!(
-        guangdong.missing,
-        vec![bj.name, ghost],
-        "outside the scope reads as missing"
-    );
+    assert_eq!(guangdong.missing, vec![ghost]);
     let err = ce_tests::refusal(
         env.ministry()
             .batch_get_engineers(BatchGetEngineersRequest {
@@ -1316,7 +1326,7 @@ both_backends!(
     engineer_validation_names_every_bad_field,
     engineer_scope_follows_each_role,
     lists_page_through_every_row_once,
-    batch_get_returns_what_the_caller_may_read_and_lists_the_rest,
+    batch_get_returns_what_exists_lists_the_rest_and_refuses_out_of_scope,
     employers_registered_validated_and_scoped,
     institution_validation_names_every_bad_field,
     institutions_and_their_standing_history,

@@ -832,7 +832,7 @@ pub async fn list(
             province: (!req.province.is_empty()).then(|| req.province.clone()),
             field: (req.field != 0).then_some(req.field),
             employer: (!req.employer.is_empty()).then(|| req.employer.clone()),
-            engineer: engineer.map(|e| names::engineer_name(&e)),
+            engineer: engineer.as_deref().map(names::engineer_name),
             ..Default::default()
         },
         true,
@@ -850,6 +850,29 @@ pub async fn list(
             call.max_message_bytes,
         )
         .await?;
+    // One engineer's year the caller may not read is refused as
+    // `GetAnnualStatus` refuses it, not answered with an empty page
+    // (docs/errors.md, "Out of scope").
+    if annual_statuses.is_empty()
+        && let Some(id) = engineer
+    {
+        let year = req.year;
+        let heads = db
+            .read(move |conn| {
+                Ok::<_, ApiError>(store::status_heads_of(
+                    conn,
+                    std::slice::from_ref(&id),
+                    year,
+                )?)
+            })
+            .await?;
+        if let Some(h) = heads.first() {
+            check_read(
+                call,
+                &Who::held(&h.engineer_id, &h.province, h.field, &h.employer_id),
+            )?;
+        }
+    }
     Ok(ListAnnualStatusesResponse {
         annual_statuses,
         next_page_token,

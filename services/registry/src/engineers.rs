@@ -176,10 +176,18 @@ pub async fn batch_get(
     let mut found = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     for name in names {
-        let row = rows
-            .iter()
-            .find(|r| names::name(ENGINEERS, &r.id) == name)
-            .filter(|r| check(scope::read_engineer, call, r).is_ok());
+        let row = rows.iter().find(|r| names::name(ENGINEERS, &r.id) == name);
+        // Out of scope is refused as GetEngineer refuses it
+        // (docs/errors.md, "Out of scope"), naming the engineer.
+        if let Some(r) = row
+            && let Err(e) = check(scope::read_engineer, call, r)
+        {
+            return Err(ApiError::denied(
+                ce_server::reason::Reason::OutOfScope,
+                name,
+                e.to_string(),
+            ));
+        }
         match row {
             Some(r) => found.push(convert::engineer(r.clone())),
             None => missing.push(name),
@@ -259,7 +267,7 @@ pub async fn update(
                 check(scope::write_engineer, &call, &after)?;
             }
             if after.province != before.province && call.caller.role == Role::Employer {
-                return Err(ApiError::PermissionDenied(
+                return Err(ApiError::denied(ce_server::reason::Reason::MoveByProvince, "", 
                     format!("a move to another province is recorded by the provincial HRSS department ({ART_22})"),
                 ));
             }
