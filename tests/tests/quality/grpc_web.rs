@@ -73,7 +73,8 @@ async fn a_grpc_web_call_refused_for_its_token_is_answered_in_grpc_web() {
 
     let (head, body) = exchange(
         addr,
-        b"GET /dashboard/index.html HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n".to_vec(),
+        b"GET /dashboard/index.html HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+            .to_vec(),
     )
     .await;
     assert!(
