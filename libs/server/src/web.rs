@@ -66,16 +66,14 @@ where
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        // The service made ready is the one that takes the call; a clone
-        // waits for the next.
-        let clone = self.inner.clone();
-        let mut ready = std::mem::replace(&mut self.inner, clone);
-
-        if self.enabled && is_grpc_web(&req) {
-            let mut web = tonic_web::GrpcWebLayer::new().layer(ready);
-            Box::pin(async move { web.call(req).await })
-        } else {
-            Box::pin(ready.call(req))
+        if !(self.enabled && is_grpc_web(&req)) {
+            return Box::pin(self.inner.call(req));
         }
+        // The service made ready takes the call, inside the translation; a
+        // clone waits for the next.
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        let mut web = tonic_web::GrpcWebLayer::new().layer(ready);
+        Box::pin(async move { web.call(req).await })
     }
 }
