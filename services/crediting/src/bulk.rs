@@ -79,10 +79,21 @@ fn created_resource(new: &[RecordRow]) -> Result<Option<String>, ApiError> {
     )))
 }
 
+/// A refused record's answer: the code, the reason (docs/errors.md) with
+/// its article and Chinese message, and each bad field.
 fn refusal(e: &ApiError) -> Refusal {
+    let reason = e.reason();
+    let resource = match e {
+        ApiError::FailedPrecondition { resource, .. }
+        | ApiError::PermissionDenied { resource, .. } => resource.as_str(),
+        _ => "",
+    };
     Refusal {
         code: e.code_name().to_owned(),
         message: e.to_string(),
+        reason: reason.name().to_owned(),
+        article: reason.article().map(|a| a.to_string()).unwrap_or_default(),
+        localized_message: ce_server::reason::in_chinese(reason, resource),
         field_violations: match e {
             ApiError::InvalidArgument(v) => v
                 .iter()

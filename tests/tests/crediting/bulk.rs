@@ -159,6 +159,18 @@ async fn a_bulk_message_over_many_activities_answers_each_from_its_own(b: Backen
     let refusal = |i: usize| answers[i].refusal.clone().unwrap();
     assert_eq!(refusal(20).code, "FAILED_PRECONDITION");
     assert!(refusal(20).message.contains("Art. 26"), "{:?}", refusal(20));
+    // The reason a program acts on (docs/errors.md), its article, and what
+    // it means in Chinese.
+    assert_eq!(
+        (refusal(20).reason.as_str(), refusal(20).article.as_str()),
+        ("INSTITUTION_DISQUALIFIED", "Art. 26")
+    );
+    assert!(
+        refusal(20).localized_message.contains("第二十六条"),
+        "{:?}",
+        refusal(20)
+    );
+    assert_eq!(refusal(21).reason, "INVALID_FIELD");
     assert_eq!(
         refusal(21).field_violations[0].field,
         "hour_record.registry_activity"
@@ -234,6 +246,7 @@ async fn a_resend_after_the_deadline_gets_the_first_answers(b: Backend) {
     let refused = answers[0][2].refusal.as_ref().unwrap();
     assert_eq!(refused.code, "FAILED_PRECONDITION");
     assert!(refused.message.contains("Art. 21"), "{}", refused.message);
+    assert_eq!(refused.reason, "REGISTRATION_DEADLINE_PASSED");
     let stored = stored_of(&w).await;
     assert_eq!(stored.len(), 3, "nothing stored twice, nothing late");
 }
