@@ -190,6 +190,20 @@ async fn an_institution_opens_only_its_own_breakdown(
     );
     assert!(row_of(&dom, poor).contains("class=\"pick\""));
     assert!(dom.contains(">Evaluation<"), "its own breakdown: {dom}");
+    // Its history has one period: a point with its value, not an empty box.
+    let at = dom.find("id=\"history\"").expect("the history chart");
+    let history = &dom[at..at + dom[at..].find("</svg>").unwrap()];
+    assert_eq!(history.matches("<circle").count(), 1, "{history}");
+    let score = history
+        .split("data-score=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("the point's score: {history}"));
+    assert!(
+        history.contains(&format!(">{score:.1}</text>")) && history.contains(">2026</text>"),
+        "its value and period shown: {history}"
+    );
     browser.click("#signout").await;
     browser
         .wait_for("document.body.dataset.ready === 'signin'")
