@@ -258,13 +258,15 @@ pub fn load_rules(config: &RulesConfig) -> Result<ce_rules::RuleBook, ce_rules::
 }
 
 /// Builds the authenticator and opens (and migrates) the database.
-/// `callers` declares which other services may call which of its RPCs;
-/// their refusals are audited in its database.
+/// `callers` declares which other services may call which of its RPCs,
+/// and `people` which roles of people (`permit.rs`); refusals are audited
+/// in its database.
 pub async fn prepare(
     service: &str,
     config: ServiceConfig,
     migrations: ce_db::Migrations,
     callers: crate::auth::ServiceCallers,
+    people: crate::permit::People,
 ) -> Result<Prepared, StartError> {
     match config.environment {
         Environment::Production => tracing::info!(service, environment = "production", "mode"),
@@ -282,7 +284,10 @@ pub async fn prepare(
         .await
         .map_err(|e| ce_db::DbError::Task(e.to_string()))??;
     tracing::info!(service, backend = db.backend().name(), "database ready");
-    let auth = Arc::new(auth.with_service_callers(callers, Some(db.clone())));
+    let auth = Arc::new(
+        auth.with_service_callers(callers, Some(db.clone()))
+            .with_people(people),
+    );
     observe_pool(&db);
     Ok(Prepared {
         config,

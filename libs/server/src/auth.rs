@@ -60,7 +60,7 @@ fn is_dev_kid(kid: &str) -> bool {
 
 /// Which services of the suite may call each RPC of a service: its method
 /// name and the services' names. An RPC it does not list admits no service;
-/// people are decided by the handlers' scope rules, as before.
+/// people are decided by `permit.rs`'s tables, then by the handlers' scope rules.
 pub type ServiceCallers = &'static [(&'static str, &'static [&'static str])];
 
 /// The claims of a suite token.
@@ -265,6 +265,8 @@ pub struct Authenticator {
     service_keys: std::collections::BTreeMap<String, DecodingKey>,
     /// Which services may call which RPC of this service.
     callers: ServiceCallers,
+    /// Which roles of people may call each RPC (`permit.rs`).
+    people: crate::permit::People,
     /// Where refused service calls are audited.
     audit: Option<ce_db::Db>,
     validation: Validation,
@@ -401,6 +403,7 @@ impl Authenticator {
             user_key,
             service_keys,
             callers: &[],
+            people: crate::permit::People::NONE,
             audit: None,
             validation,
             production,
@@ -416,6 +419,12 @@ impl Authenticator {
     ) -> Authenticator {
         self.callers = callers;
         self.audit = audit;
+        self
+    }
+
+    /// Admits people only to the RPCs `people` names for their role.
+    pub fn with_people(mut self, people: crate::permit::People) -> Authenticator {
+        self.people = people;
         self
     }
 
@@ -508,6 +517,47 @@ impl Authenticator {
         caller: &Caller,
         req: &http::Request<B>,
     ) -> impl std::future::Future<Output = Status> + Send + 'static {
+        let service = caller.service().unwrap_or_default();
+        let method = req.uri().path().rsplit('/').next().unwrap_or_default();
+        tracing::warn!(service, rpc = %req.uri().path(), "service call refused: not declared for it");
+        self.refuse(
+            caller,
+            req,
+            crate::error::status_for(
+                crate::reason::Reason::RoleNotPermitted,
+                format!(
+                    "service `{service}` may not call {method}: each RPC names the services that may call it (docs/architecture.md, \"Who may call what\")"
+                ),
+            ),
+        )
+    }
+
+    /// Refuses a person whose role may not call the RPC at all, before its
+    /// request is read, auditing the refusal.
+    fn refuse_person<B>(
+        &self,
+        caller: &Caller,
+        req: &http::Request<B>,
+        refusal: crate::permit::Refusal,
+    ) -> impl std::future::Future<Output = Status> + Send + 'static {
+        let method = req.uri().path().rsplit('/').next().unwrap_or_default();
+        tracing::info!(role = caller.role_name(), rpc = %req.uri().path(), "call refused: role not permitted");
+        let message = refusal.message(caller.role_name(), method);
+        self.refuse(
+            caller,
+            req,
+            crate::error::status_for(refusal.reason, message),
+        )
+    }
+
+    /// Audits a refused call (who, which RPC, the request id), then answers
+    /// `status`.
+    fn refuse<B>(
+        &self,
+        caller: &Caller,
+        req: &http::Request<B>,
+        status: Status,
+    ) -> impl std::future::Future<Output = Status> + Send + 'static {
         let path = req.uri().path();
         let context = req
             .extensions()
@@ -517,12 +567,6 @@ impl Authenticator {
                 request_id: String::new(),
                 rpc: path.to_owned(),
             });
-        let service = caller.service().unwrap_or_default();
-        let method = context.method();
-        let status = Status::permission_denied(format!(
-            "service `{service}` may not call {method}: each RPC names the services that may call it (docs/architecture.md, \"Who may call what\")"
-        ));
-        tracing::warn!(service, rpc = %path, "service call refused: not declared for it");
         let entry = crate::call::audit_entry(caller, &context, path, "PERMISSION_DENIED");
         let db = self.audit.clone();
         async move {
@@ -531,7 +575,7 @@ impl Authenticator {
                     .write(move |conn| ce_db::audit::append(conn, &entry))
                     .await
             {
-                tracing::error!(error = %e, "could not audit a refused service call");
+                tracing::error!(error = %e, "could not audit a refused call");
             }
             status
         }
@@ -812,6 +856,11 @@ where
                         let refused = self.auth.refuse_service(&caller, &req);
                         return Box::pin(async move { Ok(refused.await.into_http()) });
                     }
+                } else if let Some(refusal) =
+                    self.auth.people.refuses(caller.role, req.uri().path())
+                {
+                    let refused = self.auth.refuse_person(&caller, &req, refusal);
+                    return Box::pin(async move { Ok(refused.await.into_http()) });
                 }
                 req.extensions_mut().insert(caller);
                 Box::pin(self.inner.call(req))

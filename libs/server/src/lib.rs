@@ -43,6 +43,7 @@ pub mod names;
 pub mod outbox;
 pub mod paging;
 pub mod peer;
+pub mod permit;
 pub mod reason;
 pub mod scope;
 pub mod serve;

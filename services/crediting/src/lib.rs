@@ -41,6 +41,7 @@ pub mod deferral;
 pub mod feed;
 pub mod follow;
 pub mod names;
+pub mod people;
 pub mod reassess;
 pub mod records;
 pub mod registration;
@@ -60,7 +61,7 @@ pub const DEFAULT_PORT: u16 = 50052;
 /// The gRPC services it serves besides health and reflection.
 pub const GRPC_SERVICES: &[&str] = &["ce.crediting.v1.CreditingService"];
 /// Which services of the suite may call which RPC (least privilege; an
-/// RPC not listed admits no service). People are decided by `scope.rs`.
+/// RPC not listed admits no service). People: `people.rs`, then `scope.rs`.
 pub const SERVICE_CALLERS: ServiceCallers = &[
     // Supervision reads the records and years a case or an inspection is
     // about, and revokes hours its decided case names (Art. 24, 27).
@@ -107,7 +108,14 @@ pub async fn start_with_clock(
     clock: records::Clock,
 ) -> Result<Running, StartError> {
     let own = config::Config::of(&config)?;
-    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
+    let prepared = app::prepare(
+        SERVICE,
+        config,
+        migrations(),
+        SERVICE_CALLERS,
+        people::PEOPLE,
+    )
+    .await?;
     // Items named by records stored before claims were indexed (Art. 27).
     let indexed = prepared.db.write(claims::backfill).await?;
     if indexed > 0 {

@@ -39,6 +39,7 @@ pub mod indicators;
 pub mod model;
 pub mod page;
 pub mod peers;
+pub mod people;
 pub mod periods;
 pub mod refresh;
 pub mod schema;
@@ -84,7 +85,14 @@ pub async fn start_with_clock(
     clock: ce_server::dates::Clock,
 ) -> Result<Running, StartError> {
     let own = config::QualityConfig::of(&config)?;
-    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
+    let prepared = app::prepare(
+        SERVICE,
+        config,
+        migrations(),
+        SERVICE_CALLERS,
+        people::PEOPLE,
+    )
+    .await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
         &prepared.config,

@@ -27,6 +27,7 @@ pub mod ids;
 pub mod institutions;
 mod mask;
 pub mod names;
+pub mod people;
 mod reference;
 pub mod schema;
 pub mod scope;
@@ -39,7 +40,7 @@ pub const SERVICE: &str = "registry";
 pub const DEFAULT_PORT: u16 = 50051;
 pub const GRPC_SERVICES: &[&str] = &["ce.registry.v1.RegistryService"];
 /// Which services of the suite may call which RPC (least privilege; an
-/// RPC not listed admits no service). People are decided by `scope.rs`.
+/// RPC not listed admits no service). People: `people.rs`, then `scope.rs`.
 pub const SERVICE_CALLERS: ServiceCallers = &[
     // Supervision looks up the parties of a case and draws inspections.
     ("GetEngineer", &["supervision"]),
@@ -104,7 +105,14 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
+    let prepared = app::prepare(
+        SERVICE,
+        config,
+        migrations(),
+        SERVICE_CALLERS,
+        people::PEOPLE,
+    )
+    .await?;
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
         RegistryServiceServer::new(api::RegistryApi::with_clock(prepared.db.clone(), clock))

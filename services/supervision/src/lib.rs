@@ -37,6 +37,7 @@ pub mod lifecycle;
 pub mod notifications;
 pub mod outbox;
 pub mod peers;
+pub mod people;
 pub mod quality;
 pub mod record;
 pub mod referrals;
@@ -53,7 +54,7 @@ pub const DEFAULT_PORT: u16 = 50053;
 /// The gRPC services it serves besides health and reflection.
 pub const GRPC_SERVICES: &[&str] = &["ce.supervision.v1.SupervisionService"];
 /// Which services of the suite may call which RPC (least privilege; an
-/// RPC not listed admits no service). People are decided by the handlers.
+/// RPC not listed admits no service). People: `people.rs`, then `scope.rs`.
 pub const SERVICE_CALLERS: ServiceCallers = &[
     // Quality monitoring reports and withdraws final results (Art. 26) and
     // counts an institution's violations.
@@ -89,7 +90,14 @@ pub async fn start_with_clock(
     signal: impl Future<Output = ()> + Send + 'static,
     clock: ce_server::dates::Clock,
 ) -> Result<Running, StartError> {
-    let prepared = app::prepare(SERVICE, config, migrations(), SERVICE_CALLERS).await?;
+    let prepared = app::prepare(
+        SERVICE,
+        config,
+        migrations(),
+        SERVICE_CALLERS,
+        people::PEOPLE,
+    )
+    .await?;
     let peers = Arc::new(ce_server::peer::Peers::from_config(
         SERVICE,
         &prepared.config,

@@ -71,6 +71,7 @@ macro_rules! calls {
 mod crediting;
 mod quality;
 mod registry;
+mod roles;
 mod supervision;
 
 /// Who calls, relative to the resource the call is about.

@@ -52,6 +52,7 @@ use ce_proto::registry::{
     self as reg, CreateEmployerRequest, ListEmployersRequest, ListEngineersRequest,
 };
 use ce_server::auth::TokenRequest;
+use ce_tests::RawCodec;
 use ce_tests::cases;
 use ce_tests::process::{Proc, free_port, server_connections};
 use ce_tests::{Backend, RegistryEnv, both_backends, resident_id, world};
@@ -118,53 +119,6 @@ async fn connect(url: &str) -> tonic::transport::Channel {
         .connect()
         .await
         .unwrap()
-}
-
-/// Bytes sent as they are: for malformed and oversized messages.
-#[derive(Clone, Default)]
-struct RawCodec;
-
-struct RawEncoder;
-
-struct RawDecoder;
-
-impl tonic::codec::Encoder for RawEncoder {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn encode(
-        &mut self,
-        item: Vec<u8>,
-        dst: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        use bytes::BufMut;
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for RawDecoder {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn decode(
-        &mut self,
-        src: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<Vec<u8>>, tonic::Status> {
-        use bytes::Buf;
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
-impl tonic::codec::Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawEncoder;
-    type Decoder = RawDecoder;
-    fn encoder(&mut self) -> RawEncoder {
-        RawEncoder
-    }
-    fn decoder(&mut self) -> RawDecoder {
-        RawDecoder
-    }
 }
 
 /// Resident and peak memory of a process, in KiB (`/proc/PID/status`).
