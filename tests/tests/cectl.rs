@@ -682,7 +682,8 @@ async fn an_institutions_upload_awaits_confirmation(tour: &Tour<'_>) {
     assert!(!out.contains("hours credited"), "{out}");
 }
 
-/// A token whose role lacks its scope is refused, naming what to add.
+/// A token whose role lacks its scope is refused, naming what to add; one
+/// given a scope its role does not carry is refused, naming the option.
 async fn token_names_what_its_role_is_missing(clerk: &Clerk) {
     for (args, missing) in [
         (&["--role", "provincial_hrss"][..], "--province"),
@@ -702,6 +703,33 @@ async fn token_names_what_its_role_is_missing(clerk: &Clerk) {
         (&["--role", "employer"], "--org employers/ID"),
         (&["--role", "engineer"], "--subject engineers/ID"),
         (&["--role", "service"], "--subject"),
+        // Options the role's tokens do not carry are refused, not ignored.
+        (
+            &["--role", "ministry", "--province", "44"],
+            "--province: a token of role ministry has no such scope",
+        ),
+        (
+            &[
+                "--role",
+                "provincial_hrss",
+                "--province",
+                "44",
+                "--org",
+                "employers/x",
+            ],
+            "--org: a token of role provincial_hrss",
+        ),
+        (
+            &[
+                "--role",
+                "engineer",
+                "--subject",
+                "engineers/x",
+                "--field",
+                "FIELD_CONSTRUCTION",
+            ],
+            "--field: a token of role engineer",
+        ),
     ] {
         let out = clerk.run(&[&["token"][..], args].concat()).await;
         assert_eq!(out.status.code(), Some(1), "{args:?}");

@@ -401,9 +401,33 @@ fn check_scope(role: Role, s: &Scope) -> Result<(), String> {
         {
             "--subject: an engineer token names the engineer, --subject engineers/ID"
         }
-        _ => return Ok(()),
+        _ => return unused(role, s),
     };
     Err(missing.to_owned())
+}
+
+/// Refuses an option the role's tokens do not carry (a ministry token with
+/// a province, an engineer's with an organisation): the services would
+/// ignore it, and the clerk would think it limits the token.
+fn unused(role: Role, s: &Scope) -> Result<(), String> {
+    let (province, field, org) = match role {
+        Role::ProvincialHrss => (true, false, false),
+        Role::IndustryRegulator => (true, true, false),
+        Role::Institution | Role::Employer => (false, false, true),
+        _ => (false, false, false),
+    };
+    let given = [
+        ("--province", s.province.is_some(), province),
+        ("--field", s.field.is_some(), field),
+        ("--org", s.org.is_some(), org),
+    ];
+    match given.iter().find(|(_, given, used)| *given && !used) {
+        Some((option, _, _)) => Err(format!(
+            "{option}: a token of role {} has no such scope; leave it out",
+            ce_server::auth::role_name(role)
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The development key `file` in the data folder, which the services write
