@@ -5,7 +5,7 @@ CARGO ?= cargo
 SHELL := /bin/bash
 DATA_DIR ?= data
 
-.PHONY: run build release-registry test tools test-venv faults fuzz-smoke bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
+.PHONY: run build release-registry test tools test-venv test-node faults fuzz-smoke bench bench-rules helm-check lint lint-proto fmt-check clippy stop-test-postgres clean help
 
 help:
 	@echo "make run    build and start every service on SQLite under ./$(DATA_DIR) (Ctrl-C stops them)"
@@ -47,21 +47,34 @@ test: tools lint helm-check fuzz-smoke release-registry build
 
 # What the tests need beyond Rust, provisioned on a fresh machine so that
 # `make test` is the whole set-up: cargo-fuzz (crates.io), Debian's
-# Chromium for the dashboard test (apt-get as root, else sudo without a
-# password; otherwise it says what to install), and the Python clients the
-# tests drive the services with (PyPI, in a venv under target/).
+# Chromium and a Chinese font for the dashboard test (apt-get as root, else
+# sudo without a password; otherwise it says what to install), and the Python clients the
+# tests drive the services with (PyPI, in a venv under target/), and the
+# npm packages that verify certificates offline (tests/vc, into its
+# node_modules: Digital Bazaar's VC libraries and the JSON-LD contexts).
 TEST_VENV ?= target/test-venv
-tools: test-venv
+tools: test-venv test-node
 	@command -v cargo-fuzz >/dev/null || { echo "installing cargo-fuzz (make fuzz-smoke)"; $(CARGO) install cargo-fuzz --locked --quiet; }
 	@command -v chromium >/dev/null || test -x "$$CE_CHROMIUM" || { \
 	  echo "installing Debian's chromium (the dashboard test)"; \
 	  if [ "$$(id -u)" -eq 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get); \
 	  else echo "Chromium is missing and apt-get needs root: apt-get install chromium (or set CE_CHROMIUM)"; exit 1; fi; \
 	  "$${apt[@]}" update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "$${apt[@]}" install -y -q chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "installing a Chinese font (the dashboard's screenshots)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then apt=(apt-get); elif sudo -n true 2>/dev/null; then apt=(sudo -n apt-get); \
+	  else echo "No Chinese font: apt-get install fonts-wqy-microhei, or the screenshots show boxes"; exit 0; fi; \
+	  "$${apt[@]}" update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "$${apt[@]}" install -y -q fonts-wqy-microhei >/dev/null; }
 
 test-venv:
 	@test -x $(TEST_VENV)/bin/python || python3 -m venv $(TEST_VENV)
 	@$(TEST_VENV)/bin/pip install -q --disable-pip-version-check -r tests/reflection/requirements.txt
+
+# Exactly the versions tests/vc/package-lock.json pins; the test that runs
+# them (tests/tests/crediting/verifiable.rs) downloads nothing.
+test-node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are missing: apt-get install nodejs npm"; exit 1; }
+	cd tests/vc && npm ci --no-audit --no-fund --loglevel=error
 
 # The fault suite (also part of `make test`): crediting SIGKILLed mid-upload
 # on both backends, a PostgreSQL restart under load, hostile clients, a

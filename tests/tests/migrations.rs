@@ -934,3 +934,50 @@ async fn records_take_their_feed_positions_with_them(b: Backend) {
 }
 
 both_backends!(records_take_their_feed_positions_with_them);
+
+/// Certificates issued before status lists get their numbers in the order
+/// they were issued, and the next certificate the number after them; a
+/// revoked one's number is in the list's revoked bits.
+async fn certificates_issued_before_status_lists_get_their_numbers(b: Backend) {
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Numbered {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        status_index: i64,
+    }
+    let place = Place::new(b);
+    let db = crediting_db(&place, 1);
+    let mut conn = db.connection().unwrap();
+    crediting_migrations(&mut conn, "20260117", false);
+    conn.batch_execute(
+        "INSERT INTO hour_certificates (id, engineer_id, year, province, field, employer_id, \
+         credential, issued_by, create_micros, revoke_micros, revocation_reason) VALUES \
+         ('c-second', 'e1', 2026, '44', 1, NULL, '{}', 'x', 20, 30, 'superseded'), \
+         ('c-first', 'e2', 2026, '44', 1, NULL, '{}', 'x', 10, NULL, NULL), \
+         ('c-third', 'e1', 2026, '44', 1, NULL, '{}', 'x', 40, NULL, NULL)",
+    )
+    .unwrap();
+    crediting_migrations(&mut conn, "", true);
+    let numbered: Vec<Numbered> =
+        diesel::sql_query("SELECT id, status_index FROM hour_certificates ORDER BY status_index")
+            .load(&mut *conn)
+            .unwrap();
+    let expected = [("c-first", 0), ("c-second", 1), ("c-third", 2)].map(|(id, i)| Numbered {
+        id: id.into(),
+        status_index: i,
+    });
+    assert_eq!(numbered, expected);
+    use crediting::store::certificates as certs;
+    assert_eq!(certs::status_indexes_given(&mut conn).unwrap(), 3);
+    assert_eq!(certs::allocate_status_index(&mut conn).unwrap(), 3);
+    assert_eq!(certs::allocate_status_index(&mut conn).unwrap(), 4);
+    assert_eq!(certs::revoked_indexes(&mut conn, 0, 131_072).unwrap(), [1]);
+    assert!(
+        certs::revoked_indexes(&mut conn, 2, 131_072)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+both_backends!(certificates_issued_before_status_lists_get_their_numbers);

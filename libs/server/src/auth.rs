@@ -267,6 +267,9 @@ pub struct Authenticator {
     callers: ServiceCallers,
     /// Which roles of people may call each RPC (`permit.rs`).
     people: crate::permit::People,
+    /// How often one peer may call the RPCs anyone may call, without a
+    /// token.
+    anonymous: Anonymous,
     /// Where refused service calls are audited.
     audit: Option<ce_db::Db>,
     validation: Validation,
@@ -404,6 +407,7 @@ impl Authenticator {
             service_keys,
             callers: &[],
             people: crate::permit::People::NONE,
+            anonymous: Anonymous::new(auth.anonymous_calls_per_minute, auth.anonymous_burst),
             audit: None,
             validation,
             production,
@@ -793,10 +797,84 @@ fn refuse_dev_key(key: &str, pem: &str, data_dir: &Path) -> Result<(), AuthError
 /// Paths that need no token: health checks and reflection.
 fn is_public(path: &str) -> bool {
     // Static pages (the quality dashboard) carry no data; their calls do, with a token.
+    // Crediting's published documents (a `did:web` DID document, the
+    // certificates' revocation status lists) are for anyone to fetch: no
+    // gRPC method has such a path.
     path.starts_with("/dashboard/")
+        || path.starts_with("/.well-known/")
+        || path.ends_with("/did.json")
+        || path.starts_with("/credentials/status/")
         || path.starts_with("/grpc.health.v1.Health/")
         || path.starts_with("/grpc.reflection.v1.ServerReflection/")
         || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
+}
+
+/// The RPCs anyone may call without a token: checking a certificate
+/// (an employer, a title committee). With a token they are authenticated
+/// as any call; without one they reach the service with no [`Caller`],
+/// each peer address limited by [`Anonymous`].
+const ANONYMOUS: &[&str] = &["/ce.crediting.v1.CreditingService/VerifyHourCertificate"];
+
+/// How often one peer address may call [`ANONYMOUS`] RPCs without a token:
+/// a token bucket per address (`auth.anonymous_calls_per_minute`, refill;
+/// `auth.anonymous_burst`, size).
+pub struct Anonymous {
+    per_second: f64,
+    burst: f64,
+    buckets:
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
+}
+
+/// Peer addresses remembered before full buckets are forgotten.
+const ANONYMOUS_PEERS: usize = 10_000;
+
+impl Anonymous {
+    pub fn new(per_minute: u32, burst: u32) -> Anonymous {
+        Anonymous {
+            per_second: f64::from(per_minute) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Default::default(),
+        }
+    }
+
+    /// Takes a call from `peer`'s bucket at `now`; false when it is empty.
+    pub fn admit(&self, peer: std::net::IpAddr, now: std::time::Instant) -> bool {
+        if self.per_second <= 0.0 {
+            return false;
+        }
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return false;
+        };
+        if buckets.len() >= ANONYMOUS_PEERS && !buckets.contains_key(&peer) {
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (left, at)| {
+                *left + now.saturating_duration_since(*at).as_secs_f64() * rate < burst
+            });
+        }
+        let (left, at) = buckets.entry(peer).or_insert((self.burst, now));
+        *left = (*left + now.saturating_duration_since(*at).as_secs_f64() * self.per_second)
+            .min(self.burst);
+        *at = now;
+        if *left >= 1.0 {
+            *left -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The peer address of a request (TCP, or TCP under TLS).
+fn peer_ip<B>(req: &http::Request<B>) -> Option<std::net::IpAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let ext = req.extensions();
+    ext.get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            ext.get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|t| t.get_ref().remote_addr())
+        })
+        .map(|a| a.ip())
 }
 
 /// Tower layer that authenticates every call but health and reflection.
@@ -847,6 +925,11 @@ where
         if is_public(req.uri().path()) {
             return Box::pin(self.inner.call(req));
         }
+        if ANONYMOUS.contains(&req.uri().path())
+            && !req.headers().contains_key(http::header::AUTHORIZATION)
+        {
+            return self.anonymous(req);
+        }
         match self.auth.verify_header(req.headers()) {
             Ok(caller) => {
                 tracing::Span::current().record("role", caller.role_name());
@@ -873,6 +956,38 @@ where
     }
 }
 
+impl<S> AuthService<S> {
+    /// A call without a token to an RPC anyone may call: passed on with no
+    /// [`Caller`] while its peer's bucket has room, else
+    /// RESOURCE_EXHAUSTED (`ANONYMOUS_RATE_LIMITED`).
+    #[allow(clippy::type_complexity)]
+    fn anonymous<B>(
+        &mut self,
+        req: http::Request<B>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>
+    where
+        S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+        S::Future: Send + 'static,
+        S::Error: Send + 'static,
+    {
+        let peer = peer_ip(&req);
+        let admitted =
+            peer.is_some_and(|ip| self.auth.anonymous.admit(ip, std::time::Instant::now()));
+        if admitted {
+            tracing::Span::current().record("role", "anonymous");
+            return Box::pin(self.inner.call(req));
+        }
+        tracing::info!(peer = ?peer, rpc = %req.uri().path(), "call without a token refused: over its peer's rate");
+        let status = crate::error::status_for(
+            crate::reason::Reason::AnonymousRateLimited,
+            "too many calls without a token from this address \
+             (auth.anonymous_calls_per_minute, auth.anonymous_burst): retry later, \
+             or call with a token",
+        );
+        Box::pin(std::future::ready(Ok(status.into_http())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -884,12 +999,33 @@ mod tests {
             service_key_path: None,
             issuer: "ce-suite".into(),
             audience: "ce-suite".into(),
+            anonymous_calls_per_minute: 60,
+            anonymous_burst: 20,
         }
     }
 
     fn token(dir: &Path, req: TokenRequest) -> String {
         let key = DevKey::load_or_create(dir).unwrap();
         key.signer(&auth_config()).unwrap().mint(&req).unwrap()
+    }
+
+    #[test]
+    fn each_peer_has_its_own_bucket_that_refills_at_the_rate() {
+        let limit = Anonymous::new(60, 3);
+        let (a, b): (std::net::IpAddr, std::net::IpAddr) =
+            ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+        let t0 = std::time::Instant::now();
+        let burst: Vec<bool> = (0..4).map(|_| limit.admit(a, t0)).collect();
+        assert_eq!(burst, [true, true, true, false]);
+        assert!(limit.admit(b, t0), "another peer has its own bucket");
+        // One a second: half a second later still empty, a second later one.
+        assert!(!limit.admit(a, t0 + std::time::Duration::from_millis(500)));
+        assert!(limit.admit(a, t0 + std::time::Duration::from_millis(1100)));
+        assert!(!limit.admit(a, t0 + std::time::Duration::from_millis(1100)));
+        // Never more than the burst, however long it waited.
+        let later = t0 + std::time::Duration::from_secs(3600);
+        assert_eq!((0..4).filter(|_| limit.admit(b, later)).count(), 3);
+        assert!(!Anonymous::new(0, 5).admit(a, t0), "0 a minute refuses all");
     }
 
     #[test]

@@ -140,6 +140,24 @@ pub struct AuthConfig {
     pub issuer: String,
     /// Expected `aud` claim.
     pub audience: String,
+    /// Calls a minute one peer address may make without a token, to the
+    /// RPCs anyone may call (crediting's `VerifyHourCertificate`): the
+    /// refill rate of each address's token bucket. 0 refuses every call
+    /// without a token.
+    #[serde(default = "anonymous_calls_per_minute")]
+    pub anonymous_calls_per_minute: u32,
+    /// How many such calls one peer address may make at once before the
+    /// rate applies: the size of its bucket.
+    #[serde(default = "anonymous_burst")]
+    pub anonymous_burst: u32,
+}
+
+fn anonymous_calls_per_minute() -> u32 {
+    60
+}
+
+fn anonymous_burst() -> u32 {
+    20
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -81,6 +81,8 @@ reasons! {
         "服务繁忙：请稍后按退避策略重试";
     MessageTooLarge => "MESSAGE_TOO_LARGE", ResourceExhausted, None,
         "请求消息超过服务器允许的大小（server.max_message_bytes）";
+    AnonymousRateLimited => "ANONYMOUS_RATE_LIMITED", ResourceExhausted, None,
+        "该地址未带令牌的调用过于频繁（auth.anonymous_calls_per_minute）：请稍后重试，或带令牌调用";
     Unavailable => "UNAVAILABLE", Unavailable, None,
         "服务或其所依赖的服务暂时不可用：请稍后重试";
     DeadlineExceeded => "DEADLINE_EXCEEDED", DeadlineExceeded, None,

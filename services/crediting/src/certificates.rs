@@ -52,6 +52,9 @@ pub struct Signer {
     key: SigningKey,
     issuer: String,
     issuer_name: String,
+    /// Where verifiers fetch the status lists, without the list's number
+    /// (`crate::published`); none: certificates carry no status entry.
+    status_lists: Option<String>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -93,19 +96,48 @@ impl Signer {
         if c.issuer.trim().is_empty() {
             return Err("certificates.issuer must not be empty".into());
         }
+        let status_lists = match &c.status_list_base_url {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(url) => {
+                return Err(format!(
+                    "certificates.status_list_base_url {url}: not an http(s) URL"
+                ));
+            }
+            None => crate::published::did_web(&c.issuer)
+                .map(|(host, _)| format!("https://{host}{}", crate::published::STATUS_PATH)),
+        };
         Ok(Signer {
             key,
             issuer: c.issuer.clone(),
             issuer_name: c.issuer_name.clone(),
+            status_lists,
         })
     }
 
-    fn method(&self) -> String {
+    /// The issuer's identifier, a DID or URL.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public half of the signing key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Where verifiers fetch status lists, without the list's number.
+    pub fn status_lists(&self) -> Option<&str> {
+        self.status_lists.as_deref()
+    }
+
+    /// The id of the key certificates name as their verification method.
+    pub fn method(&self) -> String {
         format!("{}#certificates-1", self.issuer)
     }
 
     /// Adds an `eddsa-jcs-2022` proof to `document`.
-    fn sign(&self, mut document: Value, created: &str) -> Result<Value, ApiError> {
+    pub(crate) fn sign(&self, mut document: Value, created: &str) -> Result<Value, ApiError> {
         let mut proof = json!({
             "type": "DataIntegrityProof",
             "cryptosuite": CRYPTOSUITE,
@@ -119,8 +151,9 @@ impl Signer {
         let signature = self
             .key
             .sign(&hash_data(&proof, &document).map_err(ApiError::Internal)?);
+        // The proof keeps its `@context`, as eddsa-jcs-2022 says: a
+        // verifier hashes the proof options it finds, `@context` included.
         if let Some(p) = proof.as_object_mut() {
-            p.remove("@context");
             p.insert(
                 "proofValue".into(),
                 Value::String(format!(
@@ -166,9 +199,29 @@ impl Signer {
             .ok_or("the proofValue is not multibase base58btc")?;
         let signature = Signature::from_slice(&bytes)
             .map_err(|_| "the proofValue is not an Ed25519 signature")?;
-        let unsecured = Value::Object(unsecured);
-        if let Some(ctx) = unsecured.get("@context") {
-            options.insert("@context".into(), ctx.clone());
+        let mut unsecured = Value::Object(unsecured);
+        match options.get("@context").cloned() {
+            // eddsa-jcs-2022: the document's context starts with the
+            // proof's, and the document is hashed under the proof's.
+            Some(proof_context) => {
+                let list = |v: &Value| match v {
+                    Value::Array(a) => a.clone(),
+                    other => vec![other.clone()],
+                };
+                let ours = list(&proof_context);
+                let theirs = unsecured.get("@context").map(list).unwrap_or_default();
+                if !theirs.starts_with(&ours) {
+                    return Err("the credential's @context does not start with the proof's".into());
+                }
+                unsecured["@context"] = proof_context;
+            }
+            // Certificates issued before proofs kept their `@context` were
+            // signed over the document's.
+            None => {
+                if let Some(ctx) = unsecured.get("@context") {
+                    options.insert("@context".into(), ctx.clone());
+                }
+            }
         }
         let verifying: VerifyingKey = self.key.verifying_key();
         verifying
@@ -525,7 +578,15 @@ impl Crediting {
                     }
                 };
                 let s = convert::decode_status(&stored)?;
-                let signed = signer.sign(document(&signer, &id, &s, &issued), &issued)?;
+                let status_index = store::certificates::allocate_status_index(conn)?;
+                let mut unsigned = document(&signer, &id, &s, &issued);
+                if let (Some(entry), Some(doc)) = (
+                    crate::published::status_entry(&signer, status_index),
+                    unsigned.as_object_mut(),
+                ) {
+                    doc.insert("credentialStatus".into(), entry);
+                }
+                let signed = signer.sign(unsigned, &issued)?;
                 let row = CertificateRow {
                     id,
                     engineer_id,
@@ -539,6 +600,7 @@ impl Crediting {
                     create_micros: at,
                     revoke_micros: None,
                     revocation_reason: None,
+                    status_index: Some(status_index),
                 };
                 store::certificates::insert_certificate(conn, &row)?;
                 audit::append(
@@ -650,6 +712,7 @@ mod tests {
             key: SigningKey::from_bytes(&[7; 32]),
             issuer: "did:web:test".into(),
             issuer_name: "Test".into(),
+            status_lists: None,
         }
     }
 
@@ -716,6 +779,7 @@ mod tests {
             issuer: "did:web:hrss.fujian.gov.cn:ce".into(),
             issuer_name: "福建省人社厅 \"继续教育\" \\ back\tslash\n\u{1}\u{1f}\u{7f}\u{2028} 😀"
                 .into(),
+            status_lists: None,
         };
         let statuses = [
             AnnualStatus {
@@ -769,7 +833,9 @@ mod tests {
                     status,
                     issued,
                 );
-                let signed = signer.sign(unsigned.clone(), issued).unwrap();
+                let mut signed = signer.sign(unsigned.clone(), issued).unwrap();
+                // As issued before proofs kept their `@context`.
+                signed["proof"].as_object_mut().unwrap().remove("@context");
                 let mut options = signed["proof"].clone();
                 options.as_object_mut().unwrap().remove("proofValue");
                 options["@context"] = unsigned["@context"].clone();
@@ -791,11 +857,16 @@ mod tests {
         assert_eq!(signer().check(&issued), Ok(()));
         assert_eq!(jcs(&issued).unwrap(), ISSUED_BEFORE.as_bytes());
         // Signed again, the same content gets the same proof (Ed25519 is
-        // deterministic).
+        // deterministic), which now keeps its `@context`: it was signed
+        // over it then too.
         let mut unsigned = issued.clone();
         let proof = unsigned.as_object_mut().unwrap().remove("proof").unwrap();
         let created = proof["created"].as_str().unwrap();
-        assert_eq!(signer().sign(unsigned, created).unwrap(), issued);
+        let mut again = signer().sign(unsigned, created).unwrap();
+        assert_eq!(again["proof"]["@context"], issued["@context"]);
+        assert_eq!(signer().check(&again), Ok(()));
+        again["proof"].as_object_mut().unwrap().remove("@context");
+        assert_eq!(again, issued);
     }
 
     #[test]
@@ -878,6 +949,16 @@ mod tests {
         let mut changed_proof = signed.clone();
         changed_proof["proof"]["created"] = json!("2020-01-01T00:00:00Z");
         assert!(s.check(&changed_proof).is_err());
+        // The proof keeps the context it was signed under; a document
+        // under another is refused before any hashing.
+        assert_eq!(signed["proof"]["@context"], signed["@context"]);
+        let mut other_context = signed.clone();
+        other_context["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+        assert!(
+            s.check(&other_context)
+                .unwrap_err()
+                .contains("does not start with the proof's")
+        );
         let other = Signer {
             key: SigningKey::from_bytes(&[8; 32]),
             ..signer()

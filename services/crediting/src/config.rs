@@ -64,6 +64,14 @@ pub struct CertificatesConfig {
     /// production; in development a key is made under the data folder.
     #[serde(default)]
     pub signing_key_path: Option<String>,
+    /// Where verifiers fetch the revocation status lists, without the
+    /// list's number: list `n` is `{status_list_base_url}/{n}`, which
+    /// crediting serves at `/credentials/status/{n}`. Unset: derived from a
+    /// `did:web` issuer's host (`https://{host}/credentials/status`); with
+    /// another issuer and no URL, certificates carry no status entry
+    /// (docs/architecture.md, "Certificates anyone can verify").
+    #[serde(default)]
+    pub status_list_base_url: Option<String>,
 }
 
 fn issuer() -> String {
@@ -86,6 +94,7 @@ mod tests {
         assert!(own.crediting.reassess_on_start);
         assert_eq!(own.certificates.issuer, "did:web:ce.mohrss.example");
         assert_eq!(own.certificates.signing_key_path, None);
+        assert_eq!(own.certificates.status_list_base_url, None);
         c.set("crediting.follow_registry_secs", 0);
         assert_eq!(Config::of(&c).unwrap().crediting.follow_registry_secs, 0);
         c.set("crediting.follow_registy_secs", 1);

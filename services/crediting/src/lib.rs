@@ -15,6 +15,7 @@
 //! | [`feed`] | the change feed, in commit order (Art. 22) |
 //! | [`follow`] | following the registry's changes of where engineers are (Art. 22) |
 //! | [`certificates`] | signed hour certificates, verification, revocation |
+//! | [`published`] | the issuer's DID document and the revocation status lists, over plain HTTP |
 //! | [`claims`] | the items submissions name, and claims across engineers (Art. 27) |
 //! | [`sweep`] | closing a year; compliance statistics |
 //! | [`activity`] | wire ⇄ rules-library activities and explanations |
@@ -42,6 +43,7 @@ pub mod feed;
 pub mod follow;
 pub mod names;
 pub mod people;
+pub mod published;
 pub mod reassess;
 pub mod records;
 pub mod registration;
@@ -128,6 +130,14 @@ pub async fn start_with_clock(
         SERVICE,
         &prepared.config,
     )?);
+    let signer = std::sync::Arc::new(
+        certificates::Signer::from_config(
+            &own.certificates,
+            prepared.config.environment,
+            &prepared.config.data_dir,
+        )
+        .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
+    );
     let crediting = records::Crediting {
         db: prepared.db.clone(),
         registry: std::sync::Arc::new(registry::Registry::new(&peers)?),
@@ -141,14 +151,7 @@ pub async fn start_with_clock(
             STATUS_READ_BATCH,
             store::statuses_by_key,
         ),
-        certificates: std::sync::Arc::new(
-            certificates::Signer::from_config(
-                &own.certificates,
-                prepared.config.environment,
-                &prepared.config.data_dir,
-            )
-            .map_err(|e| StartError::Config(ce_server::config::ConfigError(e)))?,
-        ),
+        certificates: signer.clone(),
     };
     app::observe_batcher("crediting.annual_statuses", crediting.statuses.counter());
     if own.crediting.reassess_on_start {
@@ -175,5 +178,8 @@ pub async fn start_with_clock(
         ),
         limit,
     ));
-    app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
+    // The DID document and the status lists, over plain HTTP too (HTTP/1.1
+    // accepted, as for gRPC-Web): a verifier fetches them with no token.
+    let routes = published::Published::new(signer, prepared.db.clone()).route(routes);
+    app::serve_with(SERVICE, GRPC_SERVICES, &prepared, routes, true, signal).await
 }

@@ -116,6 +116,17 @@ diesel::table! {
         create_micros -> BigInt,
         revoke_micros -> Nullable<BigInt>,
         revocation_reason -> Nullable<Text>,
+        /// Its bit in the revocation status list; none only where a
+        /// database has not been migrated yet.
+        status_index -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// The next status-list number to give (one row, id 1).
+    status_list_head (id) {
+        id -> Integer,
+        next_index -> BigInt,
     }
 }
 

@@ -67,10 +67,28 @@ pub(super) const CREDITING: &[Row] = &[
     read("ListChanges", &[Ministry, Province]).by(&[ByQuality]),
     read("WatchChanges", &[Ministry, Province]),
     // A certificate states a year: whoever reads the year may have one
-    // issued and read it; anyone signed in may verify one.
+    // issued and read it; anyone may verify one, with no token too.
     write("CreateHourCertificate", YEAR_READERS),
     read("GetHourCertificate", YEAR_READERS),
-    read("VerifyHourCertificate", SIGNED_IN),
+    read("VerifyHourCertificate", SIGNED_IN_OR_NOBODY),
+];
+
+/// Every signed-in person, and a caller with no token at all: checking a
+/// certificate needs no account (docs/architecture.md, "Certificates anyone
+/// can verify").
+const SIGNED_IN_OR_NOBODY: &[Who] = &[
+    Ministry,
+    Province,
+    OtherProvince,
+    Regulator,
+    OtherFieldRegulator,
+    Institution,
+    OtherInstitution,
+    Employer,
+    OtherEmployer,
+    Engineer,
+    OtherEngineer,
+    Nobody,
 ];
 
 /// The resources crediting's calls are about.

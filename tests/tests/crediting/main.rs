@@ -29,6 +29,7 @@ mod online;
 mod reads;
 mod refusals;
 mod routes;
+mod verifiable;
 mod years;
 
 fn date(year: i32, month: i32, day: i32) -> Option<Date> {

@@ -3,7 +3,7 @@
 use ce_db::{DbConnection, DbError};
 use diesel::prelude::*;
 
-use crate::schema::hour_certificates;
+use crate::schema::{hour_certificates, status_list_head};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = hour_certificates)]
@@ -19,6 +19,8 @@ pub struct CertificateRow {
     pub create_micros: i64,
     pub revoke_micros: Option<i64>,
     pub revocation_reason: Option<String>,
+    /// Its bit in the revocation status list ([`allocate_status_index`]).
+    pub status_index: Option<i64>,
 }
 
 /// A standing certificate, as `certificates::supersede` reads it.
@@ -106,4 +108,40 @@ pub fn revoke(conn: &mut DbConnection, id: &str, reason: &str, at: i64) -> Resul
     ))
     .execute(conn)?;
     Ok(n > 0)
+}
+
+/// Gives the next status-list number, inside the caller's transaction: the
+/// head's row lock (PostgreSQL) or the write lock (SQLite) keeps two issues
+/// from getting the same one, and a rolled-back issue gives its number back.
+pub fn allocate_status_index(conn: &mut DbConnection) -> Result<i64, DbError> {
+    diesel::update(status_list_head::table.find(1))
+        .set(status_list_head::next_index.eq(status_list_head::next_index + 1))
+        .execute(conn)?;
+    let next: i64 = status_list_head::table
+        .find(1)
+        .select(status_list_head::next_index)
+        .first(conn)?;
+    Ok(next - 1)
+}
+
+/// How many status-list numbers were given: lists past it hold nothing.
+pub fn status_indexes_given(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(status_list_head::table
+        .find(1)
+        .select(status_list_head::next_index)
+        .first(conn)?)
+}
+
+/// The status-list numbers in `from..until` of revoked certificates.
+pub fn revoked_indexes(
+    conn: &mut DbConnection,
+    from: i64,
+    until: i64,
+) -> Result<Vec<i64>, DbError> {
+    Ok(hour_certificates::table
+        .filter(hour_certificates::status_index.ge(from))
+        .filter(hour_certificates::status_index.lt(until))
+        .filter(hour_certificates::revoke_micros.is_not_null())
+        .select(hour_certificates::status_index.assume_not_null())
+        .load::<i64>(conn)?)
 }
