@@ -218,6 +218,15 @@ impl Peers {
     }
 }
 
+/// `headers` of a call this service forwards on another's behalf (quality's
+/// dashboard gateway) with the current trace put in (`traceparent`), as
+/// [`PeerAuth`] does for its own calls; their `authorization` untouched.
+pub fn with_trace(headers: http::HeaderMap) -> http::HeaderMap {
+    let mut metadata = tonic::metadata::MetadataMap::from_headers(headers);
+    ce_telemetry::inject(&mut metadata);
+    metadata.into_headers()
+}
+
 /// See [`Peers::interceptor`].
 #[derive(Clone)]
 pub struct PeerAuth(Arc<Peers>);

@@ -3,7 +3,10 @@
 //! the service (no token, shed, over its caller's share) is answered in
 //! gRPC-Web framing too, as the browser's client expects, instead of in
 //! gRPC's, which it cannot read. Anything else (gRPC, the dashboard's page
-//! over plain HTTP) passes through untouched.
+//! over plain HTTP) passes through untouched, but for `GET /dashboard` and
+//! `GET /dashboard/`, which redirect to the page, `/dashboard/index.html`:
+//! the routes match only `/dashboard/{rest}`, and the bare folder is not
+//! public to the authentication below.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,6 +54,28 @@ fn is_grpc_web(req: &http::Request<Body>) -> bool {
         .is_some_and(|t| t.starts_with("application/grpc-web"))
 }
 
+/// The page a browser's `/dashboard` or `/dashboard/` means.
+pub const DASHBOARD_PAGE: &str = "/dashboard/index.html";
+
+/// A redirect (303, so the browser asks again with `GET`) to the
+/// dashboard's page, its query kept, for a `GET` or `HEAD` of `/dashboard`
+/// or `/dashboard/`.
+fn to_page(req: &http::Request<Body>) -> Option<http::Response<Body>> {
+    let get = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    if !(get && matches!(req.uri().path(), "/dashboard" | "/dashboard/")) {
+        return None;
+    }
+    let location = match req.uri().query() {
+        Some(q) => format!("{DASHBOARD_PAGE}?{q}"),
+        None => DASHBOARD_PAGE.to_owned(),
+    };
+    http::Response::builder()
+        .status(http::StatusCode::SEE_OTHER)
+        .header(http::header::LOCATION, location)
+        .body(Body::empty())
+        .ok()
+}
+
 impl<S> Service<http::Request<Body>> for GrpcWeb<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
@@ -66,6 +91,9 @@ where
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        if let Some(redirect) = self.enabled.then(|| to_page(&req)).flatten() {
+            return Box::pin(std::future::ready(Ok(redirect)));
+        }
         if !(self.enabled && is_grpc_web(&req)) {
             return Box::pin(self.inner.call(req));
         }
@@ -75,5 +103,46 @@ where
         let ready = std::mem::replace(&mut self.inner, clone);
         let mut web = tonic_web::GrpcWebLayer::new().layer(ready);
         Box::pin(async move { web.call(req).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(uri: &str) -> http::Request<Body> {
+        http::Request::builder()
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_dashboard_folder_redirects_to_its_page_with_its_query() {
+        for (asked, location) in [
+            ("/dashboard", "/dashboard/index.html"),
+            ("/dashboard/", "/dashboard/index.html"),
+            (
+                "/dashboard/?period=2026",
+                "/dashboard/index.html?period=2026",
+            ),
+        ] {
+            let r = to_page(&get(asked)).unwrap_or_default();
+            assert_eq!(r.status(), http::StatusCode::SEE_OTHER, "{asked}");
+            assert_eq!(
+                r.headers()
+                    .get(http::header::LOCATION)
+                    .map(|v| v.as_bytes()),
+                Some(location.as_bytes()),
+                "{asked}"
+            );
+        }
+        for other in [
+            "/dashboard/index.html",
+            "/dashboards",
+            "/ce.quality.v1.QualityService/ListScores",
+        ] {
+            assert!(to_page(&get(other)).is_none(), "{other}");
+        }
     }
 }

@@ -18,6 +18,7 @@
 //! | [`peers`] | the other services' clients, and the outbox's delivery |
 //! | [`convert`] | rows, model types and protos into one another |
 //! | [`page`] | the built-in dashboard page, calling back through gRPC-Web |
+//! | [`gateway`] | the page's same-origin calls to other services, forwarded as the viewer |
 //! | [`store`], [`schema`] | SQL |
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub mod convert;
 pub mod dashboards;
 pub mod evaluations;
 pub mod follow;
+pub mod gateway;
 pub mod indicators;
 pub mod model;
 pub mod page;
@@ -133,7 +135,11 @@ pub async fn start_with_clock(
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
     )
-    .add_service(page::Dashboard);
+    .add_service(page::Dashboard)
+    // The page's province overview reads crediting and supervision as
+    // the viewer, through this origin (`gateway`).
+    .add_service(gateway::Gateway::<gateway::Crediting>::new(&peers)?)
+    .add_service(gateway::Gateway::<gateway::Supervision>::new(&peers)?);
     // gRPC-Web on: dashboards in a browser call this service directly (the
     // stack translates it, `ce_server::web`; the page stays plain HTTP).
     app::serve_with(SERVICE, GRPC_SERVICES, &prepared, routes, true, signal).await

@@ -30,8 +30,9 @@ pub fn may_read(caller: &Caller, score: &Score) -> bool {
 
 /// The score as `caller` may see it: an institution sees its own score,
 /// indicators and reasons, and of another institution only which it is,
-/// the period, its grade (or that there was too little evidence for one)
-/// and whether that is final (`docs/dashboards.md`).
+/// its registered name and credit code (public, Art. 15), the period, its
+/// grade (or that there was too little evidence for one) and whether that
+/// is final (`docs/dashboards.md`).
 pub fn for_caller(caller: &Caller, s: Score) -> Score {
     if caller.role != Role::Institution || caller.org.as_deref() == Some(&s.institution) {
         return s;
@@ -46,6 +47,8 @@ pub fn for_caller(caller: &Caller, s: Score) -> Score {
         state: s.state,
         grade: s.grade,
         standing: s.standing,
+        institution_display_name: s.institution_display_name,
+        institution_code: s.institution_code,
         ..Default::default()
     }
 }

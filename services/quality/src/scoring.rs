@@ -184,6 +184,8 @@ fn recompute_one(
         model_version: model.version.clone(),
         compute_time: Some(dates::timestamp(now)),
         standing: standing as i32,
+        institution_display_name: institution.display_name.clone(),
+        institution_code: institution.code.clone(),
         ..Default::default()
     };
     match model.score(&evidence.values) {

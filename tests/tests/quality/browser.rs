@@ -272,6 +272,27 @@ impl Browser {
             .collect()
     }
 
+    /// The whole page as a PNG (DevTools `Page.captureScreenshot`, beyond
+    /// the window's height too), written to `path`; its folders are made.
+    pub async fn screenshot(&mut self, path: &std::path::Path) {
+        let metrics = self.send("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let shot = self
+            .send(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true, "clip": {
+                    "x": 0, "y": 0, "scale": 1,
+                    "width": size["width"].as_f64().unwrap_or(1280.0),
+                    "height": size["height"].as_f64().unwrap_or(1024.0),
+                }}),
+            )
+            .await;
+        let png = base64(shot["data"].as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
     /// A left click in the middle of the element `selector`, through the
     /// mouse.
     pub async fn click(&mut self, selector: &str) {
@@ -304,6 +325,29 @@ impl Browser {
         assert_eq!(focused, Value::Bool(true), "{selector} takes the focus");
         self.send("Input.insertText", json!({"text": text})).await;
     }
+}
+
+/// Standard base64 (with padding) decoded, as DevTools sends binary data.
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => u32::from(c - b'A'),
+        b'a'..=b'z' => u32::from(c - b'a') + 26,
+        b'0'..=b'9' => u32::from(c - b'0') + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|c| *c != b'=').collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, c)| n | value(*c) << (18 - 6 * i));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
 }
 
 impl Drop for Browser {

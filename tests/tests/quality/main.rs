@@ -21,6 +21,7 @@ use tonic::Code;
 mod browser;
 mod dashboard;
 mod evidence;
+mod gateway;
 mod grading;
 mod grpc_web;
 mod scope;
@@ -117,6 +118,20 @@ async fn indicator(env: &QualityEnv, inst: &str, i: Indicator, value: f64, sampl
             }),
     )
     .await
+}
+
+/// Confirms, as the ministry, the hour records `learners` got from their
+/// institution ([`QualityEnv::learners`] uploads them unconfirmed): their
+/// years then count in crediting's compliance statistics (Art. 22).
+async fn confirm_hours(env: &QualityEnv, learners: &[String]) {
+    let mut ministry = env
+        .crediting(ce_tests::token(Role::Ministry, "ministry"))
+        .await;
+    for learner in learners {
+        for r in ce_tests::all_hour_records(&mut ministry, learner).await {
+            ce_tests::credits::confirm(&mut ministry, &r.name).await;
+        }
+    }
 }
 
 /// The registry's record of `inst` once it shows `grade` (within 20 s).

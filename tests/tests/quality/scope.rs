@@ -31,8 +31,11 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
             assert!(!s.contributions.is_empty() && s.score > 0.0, "{s:?}");
             continue;
         }
-        // Another's: which it is, the period, the grade, the standing;
+        // Another's: which it is (by its registered name and credit code,
+        // public under Art. 15), the period, the grade, the standing;
         // nothing else (no score, indicators, reasons or poor flag).
+        assert_eq!(s.institution_display_name, "Other Academy");
+        assert_eq!(s.institution_code.len(), 18, "{s:?}");
         let seen = Score {
             name: s.name.clone(),
             institution: s.institution.clone(),
@@ -43,6 +46,8 @@ async fn each_sees_only_what_its_scope_allows(b: Backend) {
             state: s.state,
             grade: s.grade.clone(),
             standing: s.standing,
+            institution_display_name: s.institution_display_name.clone(),
+            institution_code: s.institution_code.clone(),
             ..Default::default()
         };
         assert_eq!(s, &seen, "only the grade of another");
@@ -113,7 +118,8 @@ async fn a_learner_evaluates_in_their_own_name(env: &QualityEnv, own: &str) {
     }))
     .await;
     assert_eq!(err.code(), Code::PermissionDenied);
-    let err = ce_tests::refusal(env.client(province("44")).submit_evaluations(
+    // A bad period, from one who may submit (a province may not at all).
+    let err = ce_tests::refusal(env.client(institution_token(own)).submit_evaluations(
         SubmitEvaluationsRequest {
             institution: own.into(),
             period: "2026-H3".into(),
