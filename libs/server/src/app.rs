@@ -32,6 +32,11 @@ pub struct ServiceConfig {
     /// TLS towards peers at `https://` addresses.
     #[serde(default)]
     pub peer_tls: Option<crate::config::PeerTlsConfig>,
+    /// Which province's data this installation holds and accepts writes
+    /// for (`deployment.rs`): the same value in every service of one
+    /// installation.
+    #[serde(default)]
+    pub deployment: crate::deployment::DeploymentConfig,
     /// The sections one service reads itself, kept as given: their keys
     /// are defined, defaulted and checked by that service (its
     /// `config.rs`), with [`ServiceConfig::section`]. Any service's file may
@@ -92,6 +97,10 @@ trace_filter = "info"
 [rules]
 dir = ""
 
+[deployment]
+scope = "single"
+province = ""
+
 [peers]
 registry = "http://127.0.0.1:50051"
 crediting = "http://127.0.0.1:50052"
@@ -138,11 +147,24 @@ impl ServiceConfig {
     }
 
     /// Sets `key` (`section.name`, as in a file) of a service's own section,
-    /// as a file or environment variable would; for tests and tools that
-    /// build a configuration in code. Panics on a section no service reads
-    /// itself: that is a mistake in the calling code.
+    /// or of `deployment`, as a file or environment variable would; for
+    /// tests and tools that build a configuration in code. Panics on a
+    /// section no service reads itself: that is a mistake in the calling
+    /// code. A bad value stops the service's start, naming the key.
     pub fn set(&mut self, key: &str, value: impl Into<serde_json::Value>) {
         let (section, name) = key.split_once('.').unwrap_or((key, ""));
+        if section == "deployment" {
+            let value = match value.into() {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            match name {
+                "scope" => self.deployment.scope = value,
+                "province" => self.deployment.province = value,
+                _ => panic!("deployment.{name} is not a key of the deployment section"),
+            }
+            return;
+        }
         let Some(slot) = self.own_mut(section) else {
             panic!("{section} is not a section a service reads itself");
         };
@@ -201,6 +223,7 @@ impl ServiceConfig {
                 "must start with postgres://, postgresql:// or sqlite://",
             );
         }
+        crate::deployment::Deployment::from_config(&self.deployment)?;
         // Production without auth.public_key_path fails at start, where
         // the key is read (`Authenticator::from_config`); a tool that only
         // reads the issuer and audience loads the configuration anyway.
@@ -245,6 +268,8 @@ pub struct Prepared {
     pub auth: Arc<Authenticator>,
     /// The national rules and the configured provincial overlays.
     pub rules: Arc<ce_rules::RuleBook>,
+    /// Which province's writes this installation accepts (`deployment.rs`).
+    pub deployment: crate::deployment::Deployment,
 }
 
 /// The rule book of `rules.dir`; a bad overlay stops start-up naming the
@@ -276,6 +301,13 @@ pub async fn prepare(
             "development mode: a generated key, and development tokens accepted; never in a deployment"
         ),
     }
+    let deployment = crate::deployment::Deployment::from_config(&config.deployment)?;
+    match &deployment {
+        crate::deployment::Deployment::Provincial(province) => {
+            tracing::info!(service, scope = "provincial", province, "deployment");
+        }
+        other => tracing::info!(service, scope = other.scope_name(), "deployment"),
+    }
     let auth = Authenticator::from_config(config.environment, &config.auth, &config.data_dir)?;
     let rules = Arc::new(load_rules(&config.rules)?);
     let url = config.database_url(service);
@@ -294,6 +326,7 @@ pub async fn prepare(
         db,
         auth,
         rules,
+        deployment,
     })
 }
 
@@ -508,6 +541,43 @@ mod tests {
                 migrate_only: true
             }
         );
+    }
+
+    /// A deployment's scope from a file: a bad combination stops loading
+    /// (and so start-up, exit code 2) naming the key.
+    #[test]
+    fn a_bad_deployment_scope_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |section: &str| {
+            let path = dir.path().join("registry.toml");
+            std::fs::write(&path, format!("[deployment]\n{section}\n")).unwrap();
+            ServiceConfig::load("registry", 0, Some(&path))
+        };
+        for (section, key) in [
+            ("scope = \"provincial\"", "deployment.province: is required"),
+            (
+                "scope = \"provincial\"\nprovince = \"99\"",
+                "deployment.province: `99` is not a province code",
+            ),
+            (
+                "scope = \"national\"\nprovince = \"44\"",
+                "deployment.province: must be empty",
+            ),
+            ("scope = \"regional\"", "deployment.scope: `regional`"),
+        ] {
+            let e = load(section).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("invalid configuration: {key}")),
+                "{section}: {e}"
+            );
+        }
+        let c = load("scope = \"provincial\"\nprovince = \"44\"").unwrap();
+        assert_eq!(
+            crate::deployment::Deployment::from_config(&c.deployment).unwrap(),
+            crate::deployment::Deployment::Provincial("44".to_owned())
+        );
+        let default = ServiceConfig::load("registry", 0, None).unwrap();
+        assert_eq!(default.deployment.scope, "single");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! | [`scope`] | pieces every service's scope rules are built from (the rules stay in each service) |
 //! | [`names`] | resource names (AIP-122, `{collection}/{id}`) and UUIDv7 ids |
 //! | [`convert`] | conversions between wire types and the rules library that several services need |
+//! | [`deployment`] | a deployment's scope: single, one province's system, or the national one |
 //! | [`dates`] | calendar dates: stored text, `google.type.Date`, today in China Standard Time, the injected clock |
 //! | [`hash`] | FNV-1a fingerprints stable across builds and replicas (digests, page tokens, lock keys) |
 
@@ -36,6 +37,7 @@ pub mod context;
 pub mod convert;
 pub mod cursor;
 pub mod dates;
+pub mod deployment;
 pub mod error;
 pub mod hash;
 pub mod limit;

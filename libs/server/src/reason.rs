@@ -104,6 +104,12 @@ reasons! {
     RevocationWithoutDecidedCase => "REVOCATION_WITHOUT_DECIDED_CASE", PermissionDenied, Some(ART_27),
         "学时只能依据已作出撤销决定、并列明该记录的案件撤销";
 
+    // Which deployment takes a write (docs/deploying.md).
+    OtherProvinceDeployment => "OTHER_PROVINCE_DEPLOYMENT", FailedPrecondition, Some(ART_21),
+        "本系统只登记本省的专业技术人员、机构、用人单位、活动和学时：其他省份的由该省本地系统登记";
+    NationalDeployment => "NATIONAL_DEPLOYMENT", FailedPrecondition, Some(ART_22),
+        "全国系统只受理人力资源社会保障部本部的登记和学时：各省的登记在本省系统进行，并通过报送进入全国系统";
+
     // Registry.
     OrganiserNotAnInstitution => "ORGANISER_NOT_AN_INSTITUTION", FailedPrecondition, None,
         "活动的主办方不是已登记的继续教育机构";
