@@ -71,6 +71,7 @@ impl Crediting {
         };
         let call = call.clone();
         let rules = self.rules.clone();
+        let deployment = self.deployment.clone();
         let row = self
             .feed
             .write(&self.db, move |conn, changes| {
@@ -78,6 +79,7 @@ impl Crediting {
                 // the registry's answer may be cached from before a move.
                 let who = status::locked(conn, &who)?;
                 row.certified_by = certifier(&call, &who)?;
+                deployment.accepts_write(&call.caller, &who.province, &d.engineer)?;
                 if store::get_deferral(conn, &row.engineer_id, row.year)?.is_some() {
                     return Err(ApiError::AlreadyExists(format!(
                         "{} already has a deferral for {}",
@@ -122,6 +124,8 @@ impl Crediting {
         .map_err(|r| {
             ApiError::denied(ce_server::reason::Reason::MakeUpByEngineer, "", words(&r))
         })?;
+        self.deployment
+            .accepts_write(&call.caller, &current.province, &req.name)?;
         rules::makes_up(current.year, req.year)
             .map_err(|r| ApiError::invalid("year", words(&r)))?;
         if current.is(RecordState::Rejected) || current.is(RecordState::Revoked) {

@@ -152,6 +152,7 @@ pub async fn start_with_clock(
             store::statuses_by_key,
         ),
         certificates: signer.clone(),
+        deployment: prepared.deployment.clone(),
     };
     app::observe_batcher("crediting.annual_statuses", crediting.statuses.counter());
     if own.crediting.reassess_on_start {

@@ -177,6 +177,7 @@ impl Crediting {
         v.finish()?;
         let province =
             scope::province_wide(&call.caller, &req.province, "reassessing stored years")?;
+        let province = self.deployment_province(call, province, "annualStatuses")?;
         let scope = Scope {
             province,
             year: (req.year != 0).then_some(req.year),

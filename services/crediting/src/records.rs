@@ -49,6 +49,10 @@ pub struct Crediting {
     pub certificates: Arc<crate::certificates::Signer>,
     /// `GetAnnualStatus`'s point reads of stored statuses, batched under load.
     pub statuses: ce_db::batch::Batcher<crate::store::StatusKey, crate::store::StatusRow>,
+    /// Which province's hours this crediting accepts writes about
+    /// (`deployment.rs` in ce-server): by the engineer's province as
+    /// crediting records it.
+    pub deployment: ce_server::deployment::Deployment,
 }
 
 fn subject_of(row: &RecordRow) -> (String, Option<String>, Option<String>) {
@@ -380,6 +384,10 @@ impl Crediting {
                 "a correction is for the same engineer; register another engineer's hours anew",
             ));
         }
+        // The record corrected is this deployment's; `prepare` checks the
+        // engineer's place for the new version.
+        self.deployment
+            .accepts_write(&call.caller, &old.province, name)?;
         let (mut row, who) = self.prepare(call, &hr).await?;
         row.supersedes = Some(old_id.clone());
         let today = (self.clock)();
@@ -485,6 +493,8 @@ impl Crediting {
         check(&current, |s| {
             scope::decide(&call.caller, current.route(), s)
         })?;
+        self.deployment
+            .accepts_write(&call.caller, &current.province, name)?;
         // The year is assessed with the engineer as the registry has them now.
         let who = Who::of(
             &self
@@ -571,6 +581,11 @@ impl Crediting {
             check(row, |s| {
                 scope::read(&call.caller, s, "revoking this record")
             })?;
+            self.deployment.accepts_write(
+                &call.caller,
+                &row.province,
+                &names::record_name(&row.id),
+            )?;
         }
         let engineers: Vec<String> = rows
             .iter()

@@ -227,6 +227,10 @@ impl Crediting {
         let today = (self.clock)();
         let engineer = self.registry.engineer(&hr.engineer).await?;
         let who = Who::of(&engineer);
+        // Hours are entered into the system of the engineer's province
+        // (Art. 21): a provincial deployment takes its own province's.
+        self.deployment
+            .accepts_write(&call.caller, &who.province, &hr.engineer)?;
         let year = act.date().year();
         let set = self
             .rules

@@ -67,6 +67,24 @@ impl Swept {
 }
 
 impl Crediting {
+    /// The province work over whole province-years (a sweep, a
+    /// reassessment) covers, `province` (None for every one) as the caller's
+    /// scope left it, narrowed to this deployment's: a provincial
+    /// deployment's own province when none is asked, another refused.
+    pub fn deployment_province(
+        &self,
+        call: &Call,
+        province: Option<String>,
+        resource: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let p = self.deployment.province_of_request(
+            &call.caller,
+            province.as_deref().unwrap_or_default(),
+            resource,
+        )?;
+        Ok((!p.is_empty()).then_some(p))
+    }
+
     pub async fn sweep(
         &self,
         call: &Call,
@@ -77,6 +95,7 @@ impl Crediting {
         check_province(&mut v, &req.province);
         v.finish()?;
         let province = scope::province_wide(&call.caller, &req.province, "closing a year")?;
+        let province = self.deployment_province(call, province, "annualStatuses")?;
         let today = (self.clock)();
         if req.year >= today.year() {
             return Err(ApiError::precondition(

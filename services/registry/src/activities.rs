@@ -6,6 +6,7 @@ use ce_db::{Db, DbConnection, audit};
 use ce_proto::common::{DeliveryMode, SubjectCategory};
 use ce_proto::registry::{Activity, ListActivitiesRequest, ListActivitiesResponse, OrganiserKind};
 use ce_rules::article::{ART_10, ART_13, ART_26};
+use ce_server::deployment::Deployment;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -146,10 +147,18 @@ fn check_institution(
     Ok(())
 }
 
-pub async fn create(db: &Db, call: &Call, a: Activity, now: i64) -> Result<Activity, ApiError> {
+/// Registers an activity at `now`, in the deployment of its province.
+pub async fn create(
+    db: &Db,
+    deployment: &Deployment,
+    call: &Call,
+    a: Activity,
+    now: i64,
+) -> Result<Activity, ApiError> {
     let organiser = scope::organiser_of(&call.caller)?;
     let (start, end) = validate(&a, &organiser)?;
     scope::place_activity(&call.caller, &a.province, a.field)?;
+    deployment.accepts_write(&call.caller, &a.province, ACTIVITIES)?;
     let row = ActivityRow {
         id: names::new_id(),
         title: a.title.trim().to_owned(),
@@ -230,8 +239,11 @@ const MUTABLE: &[&str] = &[
     "fee_fen",
 ];
 
+/// Changes an activity at `now`, in the deployment of its province, which
+/// it keeps there.
 pub async fn update(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     a: Activity,
     mask: Option<prost_types::FieldMask>,
@@ -240,10 +252,12 @@ pub async fn update(
     let id = names::parse("activity.name", ACTIVITIES, &a.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "activity")?;
     let call = call.clone();
+    let deployment = deployment.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&a.name))?;
             scope::update_activity(&call.caller, &before.organiser)?;
+            deployment.accepts_write(&call.caller, &before.province, &a.name)?;
             let mut merged = convert::activity(before.clone());
             for p in &paths {
                 match p.as_str() {
@@ -265,6 +279,7 @@ pub async fn update(
                 id: before.organiser.clone(),
             };
             let (start, end) = validate(&merged, &organiser)?;
+            deployment.accepts_write(&call.caller, &merged.province, &a.name)?;
             if organiser.kind != OrganiserKind::Institution
                 && call.caller.role != ce_proto::common::Role::Ministry
             {

@@ -6,6 +6,7 @@ use ce_db::Db;
 use ce_proto::registry::registry_service_server::RegistryService;
 use ce_proto::registry::*;
 use ce_server::call::{reply, reply_to_mutation};
+use ce_server::deployment::Deployment;
 use ce_server::{ApiError, Call};
 use tonic::{Request, Response, Status};
 
@@ -16,6 +17,9 @@ use crate::{activities, employers, engineers, institutions, reference};
 pub struct RegistryApi {
     db: Db,
     clock: crate::Clock,
+    /// Which province's writes this registry accepts (`deployment.rs` in
+    /// ce-server).
+    deployment: Deployment,
 }
 
 impl std::fmt::Debug for RegistryApi {
@@ -31,7 +35,16 @@ impl RegistryApi {
 
     /// A registry whose engineers are registered and changed at `clock`'s time.
     pub fn with_clock(db: Db, clock: crate::Clock) -> RegistryApi {
-        RegistryApi { db, clock }
+        RegistryApi {
+            db,
+            clock,
+            deployment: Deployment::Single,
+        }
+    }
+
+    /// This registry, as part of `deployment`.
+    pub fn with_deployment(self, deployment: Deployment) -> RegistryApi {
+        RegistryApi { deployment, ..self }
     }
 
     /// Today by the registry's clock, in China Standard Time.
@@ -85,7 +98,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Engineer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().engineer, "engineer") {
-            Ok(e) => engineers::create(&self.db, &call, e, (self.clock)()).await,
+            Ok(e) => engineers::create(&self.db, &self.deployment, &call, e, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "engineers", result).await
@@ -103,7 +116,17 @@ impl RegistryService for RegistryApi {
             .map(|e| e.name.clone())
             .unwrap_or_default();
         let result = match required(r.engineer, "engineer") {
-            Ok(e) => engineers::update(&self.db, &call, e, r.update_mask, (self.clock)()).await,
+            Ok(e) => {
+                engineers::update(
+                    &self.db,
+                    &self.deployment,
+                    &call,
+                    e,
+                    r.update_mask,
+                    (self.clock)(),
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "engineers"), result).await
@@ -139,7 +162,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Employer>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().employer, "employer") {
-            Ok(e) => employers::create(&self.db, &call, e, (self.clock)()).await,
+            Ok(e) => employers::create(&self.db, &self.deployment, &call, e, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "employers", result).await
@@ -157,7 +180,17 @@ impl RegistryService for RegistryApi {
             .map(|e| e.name.clone())
             .unwrap_or_default();
         let result = match required(r.employer, "employer") {
-            Ok(e) => employers::update(&self.db, &call, e, r.update_mask, (self.clock)()).await,
+            Ok(e) => {
+                employers::update(
+                    &self.db,
+                    &self.deployment,
+                    &call,
+                    e,
+                    r.update_mask,
+                    (self.clock)(),
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "employers"), result).await
@@ -185,7 +218,9 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Institution>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().institution, "institution") {
-            Ok(i) => institutions::create(&self.db, &call, i, (self.clock)()).await,
+            Ok(i) => {
+                institutions::create(&self.db, &self.deployment, &call, i, (self.clock)()).await
+            }
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "institutions", result).await
@@ -203,7 +238,17 @@ impl RegistryService for RegistryApi {
             .map(|i| i.name.clone())
             .unwrap_or_default();
         let result = match required(r.institution, "institution") {
-            Ok(i) => institutions::update(&self.db, &call, i, r.update_mask, (self.clock)()).await,
+            Ok(i) => {
+                institutions::update(
+                    &self.db,
+                    &self.deployment,
+                    &call,
+                    i,
+                    r.update_mask,
+                    (self.clock)(),
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
@@ -216,7 +261,9 @@ impl RegistryService for RegistryApi {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
         let name = r.name.clone();
-        let result = institutions::change_standing(&self.db, &call, r, (self.clock)()).await;
+        let result =
+            institutions::change_standing(&self.db, &self.deployment, &call, r, (self.clock)())
+                .await;
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
@@ -227,7 +274,9 @@ impl RegistryService for RegistryApi {
         let call = Call::from_request(&req)?;
         let r = req.into_inner();
         let name = r.name.clone();
-        let result = institutions::record_quality(&self.db, &call, r, (self.clock)()).await;
+        let result =
+            institutions::record_quality(&self.db, &self.deployment, &call, r, (self.clock)())
+                .await;
         reply_to_mutation(&self.db, &call, target(&name, "institutions"), result).await
     }
 
@@ -276,7 +325,7 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<Activity>, Status> {
         let call = Call::from_request(&req)?;
         let result = match required(req.into_inner().activity, "activity") {
-            Ok(a) => activities::create(&self.db, &call, a, (self.clock)()).await,
+            Ok(a) => activities::create(&self.db, &self.deployment, &call, a, (self.clock)()).await,
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, "activities", result).await
@@ -294,7 +343,17 @@ impl RegistryService for RegistryApi {
             .map(|a| a.name.clone())
             .unwrap_or_default();
         let result = match required(r.activity, "activity") {
-            Ok(a) => activities::update(&self.db, &call, a, r.update_mask, (self.clock)()).await,
+            Ok(a) => {
+                activities::update(
+                    &self.db,
+                    &self.deployment,
+                    &call,
+                    a,
+                    r.update_mask,
+                    (self.clock)(),
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         reply_to_mutation(&self.db, &call, target(&name, "activities"), result).await

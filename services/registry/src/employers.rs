@@ -4,6 +4,7 @@
 use ce_db::{Db, audit};
 use ce_proto::registry::{Employer, EmployerKind, ListEmployersRequest, ListEmployersResponse};
 use ce_rules::article::ART_2;
+use ce_server::deployment::Deployment;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -37,9 +38,17 @@ fn validate(e: &Employer) -> Result<String, ApiError> {
     Ok(code)
 }
 
-pub async fn create(db: &Db, call: &Call, e: Employer, now: i64) -> Result<Employer, ApiError> {
+/// Registers an employer at `now`, in the deployment of its province.
+pub async fn create(
+    db: &Db,
+    deployment: &Deployment,
+    call: &Call,
+    e: Employer,
+    now: i64,
+) -> Result<Employer, ApiError> {
     let credit_code = validate(&e)?;
     scope::create_employer(&call.caller, &e.province)?;
+    deployment.accepts_write(&call.caller, &e.province, EMPLOYERS)?;
     let row = EmployerRow {
         id: names::new_id(),
         credit_code,
@@ -77,8 +86,11 @@ pub async fn get(db: &Db, call: &Call, name: &str) -> Result<Employer, ApiError>
 
 const MUTABLE: &[&str] = &["display_name", "kind", "province"];
 
+/// Changes an employer at `now`, in the deployment of the province it is
+/// registered in now.
 pub async fn update(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     e: Employer,
     mask: Option<prost_types::FieldMask>,
@@ -87,10 +99,12 @@ pub async fn update(
     let id = names::parse("employer.name", EMPLOYERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "employer")?;
     let call = call.clone();
+    let deployment = deployment.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&e.name))?;
             scope::update_employer(&call.caller, &e.name, &before.province)?;
+            deployment.accepts_write(&call.caller, &before.province, &e.name)?;
             let mut after = before.clone();
             for p in &paths {
                 match p.as_str() {

@@ -9,6 +9,7 @@ use ce_proto::registry::{
     ListEngineersRequest, ListEngineersResponse, TitleLevel,
 };
 use ce_rules::article::{ART_22, ART_29};
+use ce_server::deployment::Deployment;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -122,8 +123,14 @@ fn require_employer(
 }
 
 /// Registers an engineer at `now` (microseconds since the epoch, from the
-/// service's [`crate::Clock`]).
-pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engineer, ApiError> {
+/// service's [`crate::Clock`]), in the deployment of their province.
+pub async fn create(
+    db: &Db,
+    deployment: &Deployment,
+    call: &Call,
+    e: Engineer,
+    now: i64,
+) -> Result<Engineer, ApiError> {
     let (id_number, employer) = validate(&e)?;
     let row = EngineerRow {
         id: names::new_id(),
@@ -138,6 +145,7 @@ pub async fn create(db: &Db, call: &Call, e: Engineer, now: i64) -> Result<Engin
         place_sequence: 0,
     };
     check(scope::write_engineer, call, &row)?;
+    deployment.accepts_write(&call.caller, &row.province, ENGINEERS)?;
     let call = call.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
@@ -210,9 +218,12 @@ const MUTABLE: &[&str] = &[
     "employer",
 ];
 
-/// Changes an engineer (a move to another province included) at `now`.
+/// Changes an engineer (a move to another province included) at `now`,
+/// in the deployment of the province they are registered in now: a move
+/// out is recorded where the engineer was.
 pub async fn update(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     e: Engineer,
     mask: Option<prost_types::FieldMask>,
@@ -221,6 +232,7 @@ pub async fn update(
     let id = names::parse("engineer.name", ENGINEERS, &e.name)?.to_owned();
     let paths = crate::mask::paths(mask, MUTABLE, "engineer")?;
     let call = call.clone();
+    let deployment = deployment.clone();
     let name = e.name.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
@@ -230,6 +242,7 @@ pub async fn update(
             ce_db::lock_row(conn, "engineers", &id)?;
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
             check(scope::write_engineer, &call, &before)?;
+            deployment.accepts_write(&call.caller, &before.province, &name)?;
             let mut after = before.clone();
             let mut employer_field = before
                 .employer_id

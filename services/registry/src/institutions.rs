@@ -8,6 +8,7 @@ use ce_proto::registry::{
     ListInstitutionsResponse, ListStandingChangesRequest, ListStandingChangesResponse, Standing,
 };
 use ce_rules::article::{ART_13, ART_15, ART_26, ART_29};
+use ce_server::deployment::Deployment;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations};
 
@@ -28,9 +29,11 @@ use ce_server::dates;
 /// grade of the same period computed no later than the one recorded: the
 /// quality service's outbox may deliver an old grade after a newer one. A
 /// grade without its computation time (entered by hand) counts as computed
-/// when it arrives.
+/// when it arrives. Recorded in the deployment of the institution's
+/// province.
 pub async fn record_quality(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     req: ce_proto::registry::RecordQualityGradeRequest,
     now: i64,
@@ -58,10 +61,12 @@ pub async fn record_quality(
         ));
     }
     let call = call.clone();
+    let deployment = deployment.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
             ce_db::lock_row(conn, "institutions", &id)?;
             let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
+            deployment.accepts_write(&call.caller, &row.province, &req.name)?;
             let computed = req
                 .compute_time
                 .as_ref()
@@ -149,8 +154,10 @@ fn validate(i: &Institution, v: &mut Violations) -> String {
     code
 }
 
+/// Registers an institution at `now`, in the deployment of its province.
 pub async fn create(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     i: Institution,
     now: i64,
@@ -159,6 +166,7 @@ pub async fn create(
     let code = validate(&i, &mut v);
     v.finish()?;
     scope::create_institution(&call.caller, &i.province)?;
+    deployment.accepts_write(&call.caller, &i.province, INSTITUTIONS)?;
     // An institution exists before it is registered here: it is in good
     // standing from the day the regulation took effect until a dated
     // decision says otherwise.
@@ -289,8 +297,10 @@ pub async fn get(
 
 const MUTABLE: &[&str] = &["display_name", "fields", "delivery_modes", "disclosure"];
 
+/// Changes an institution at `now`, in the deployment of its province.
 pub async fn update(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     i: Institution,
     mask: Option<prost_types::FieldMask>,
@@ -313,11 +323,13 @@ pub async fn update(
         ));
     }
     let call = call.clone();
+    let deployment = deployment.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
             ce_db::lock_row(conn, "institutions", &id)?;
             let before = store::get(conn, &id)?.ok_or_else(|| names::not_found(&i.name))?;
             scope::update_institution(&call.caller, &i.name, &before.province)?;
+            deployment.accepts_write(&call.caller, &before.province, &i.name)?;
             let mut after = before.clone();
             for p in &paths {
                 match p.as_str() {
@@ -418,8 +430,10 @@ fn digest(r: &ChangeInstitutionStandingRequest) -> String {
     )
 }
 
+/// Changes an institution's standing, in the deployment of its province.
 pub async fn change_standing(
     db: &Db,
+    deployment: &Deployment,
     call: &Call,
     req: ChangeInstitutionStandingRequest,
     now: i64,
@@ -454,6 +468,7 @@ pub async fn change_standing(
     v.finish()?;
     let effective = effective.ok_or_else(|| ApiError::invalid("effective_date", "is required"))?;
     let call = call.clone();
+    let deployment = deployment.clone();
     let row = db
         .write(move |conn| -> Result<_, ApiError> {
             // One standing change at a time per institution: the idempotency
@@ -461,6 +476,7 @@ pub async fn change_standing(
             ce_db::lock_row(conn, "institutions", &id)?;
             let mut row = store::get(conn, &id)?.ok_or_else(|| names::not_found(&req.name))?;
             scope::change_standing(&call.caller, &row.province, &decode_set(&row.fields))?;
+            deployment.accepts_write(&call.caller, &row.province, &req.name)?;
             let request_id = (!req.request_id.is_empty()).then(|| req.request_id.clone());
             let digest = digest(&req);
             if let Some(key) = &request_id

@@ -115,9 +115,12 @@ pub async fn start_with_clock(
     .await?;
     let limit = prepared.config.server.max_message_bytes;
     let routes = tonic::service::Routes::new(
-        RegistryServiceServer::new(api::RegistryApi::with_clock(prepared.db.clone(), clock))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit),
+        RegistryServiceServer::new(
+            api::RegistryApi::with_clock(prepared.db.clone(), clock)
+                .with_deployment(prepared.deployment.clone()),
+        )
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
     );
     app::serve(SERVICE, GRPC_SERVICES, &prepared, routes, signal).await
 }
