@@ -60,6 +60,8 @@ def main(chart_dir):
             "telemetry": {**defaults["telemetry"], "otlpEndpoint": "http://otel-collector.observability:4317"},
             "rules": {"overlays": {"44-guangdong.toml": open("libs/rules/rulesets/provinces/44-guangdong.toml").read()}},
         },
+        # Guangdong's own system (docs/deploying.md, "One country, many systems").
+        "provincial": {**copy.deepcopy(defaults), "deployment": {"scope": "provincial", "province": "44"}},
     }
     for label, values in variations.items():
         docs = render(chart_dir, values)
@@ -121,6 +123,13 @@ def main(chart_dir):
                    f"{label}: crediting calls its peers over mutual TLS")
             registry_toml = next(v for k, v in configs.items() if k.endswith("registry-config"))["data"]["registry.toml"]
             expect("[peer_tls]" not in registry_toml, f"{label}: the registry calls no peers")
+        # Every service of one installation has the same scope.
+        scope = values["deployment"]
+        for name in SERVICES:
+            text = next(v for k, v in configs.items() if k.endswith(f"{name}-config"))["data"][f"{name}.toml"]
+            section = text.split("[deployment]")[1].split("[")[0]
+            expect(f'scope = "{scope["scope"]}"' in section and f'province = "{scope["province"]}"' in section,
+                   f"{label}: {name}'s deployment scope: {section}")
         year_end = values["yearEnd"]["enabled"]
         cronjobs = kinds(docs, "CronJob")
         expect(len(cronjobs) == (2 if year_end else 0), f"{label}: year-end CronJobs")
@@ -167,6 +176,16 @@ def main(chart_dir):
             expect("environment" in str(e), f"schema error names the key: {e}")
         else:
             sys.exit("FAILED: values.schema.json accepted environment = staging")
+    # A deployment's scope and province go together.
+    for scope, province in [("provincial", ""), ("provincial", "4"), ("national", "44"), ("regional", "")]:
+        bad = {**copy.deepcopy(defaults), "deployment": {"scope": scope, "province": province}}
+        with helm_python.Chart.load(chart_dir) as chart:
+            try:
+                chart.validate_schema(bad)
+            except helm_python.HelmError as e:
+                expect("deployment" in str(e), f"schema error names the key: {e}")
+            else:
+                sys.exit(f"FAILED: values.schema.json accepted deployment {scope}/{province!r}")
     print("values.schema.json refuses bad values")
 
 
