@@ -203,6 +203,49 @@ async fn the_national_registry_takes_the_ministry_s_writes_only(b: Backend) {
     registry.stop().await;
 }
 
+/// Guangdong's crediting (its today 25 November 2026), calling `registry`.
+async fn crediting_of_44(registry: &RegistryEnv) -> Service {
+    let mut config = registry.place.config("crediting");
+    config
+        .peers
+        .insert("registry".into(), registry.service.url());
+    scoped(&mut config, Some("44"));
+    let today = time::macros::date!(2026 - 11 - 25);
+    start_service(config, move |c, s| {
+        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
+    })
+    .await
+}
+
+/// Every stored record's engineer and client key, sorted.
+async fn stored(ministry: &mut ce_tests::Crediting) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = ministry
+        .list_hour_records(ListHourRecordsRequest {
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hour_records
+        .iter()
+        .map(|r| (r.engineer.clone(), r.client_key.clone()))
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn crediting_client(
+    registry: &RegistryEnv,
+    crediting: &Service,
+    req: ce_server::auth::TokenRequest,
+) -> ce_tests::Crediting {
+    ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
+        crediting.channel().await,
+        ce_tests::bearer(&registry.place.token(req)),
+    )
+}
+
 /// Guangdong's crediting, over a registry holding both provinces: an
 /// institution's hours for a Shanghai engineer are refused, alone and in
 /// a bulk upload (where the message's other records are stored); a
@@ -214,25 +257,13 @@ async fn a_provincial_crediting_takes_its_own_engineers_hours_only(b: Backend) {
     let employer = world::create_employer(&mut shanghai, world::employer("31")).await;
     let visitor = world::create_engineer(&mut shanghai, world::engineer("31", &employer)).await;
 
-    let mut config = registry.place.config("crediting");
-    config
-        .peers
-        .insert("registry".into(), registry.service.url());
-    scoped(&mut config, Some("44"));
-    let today = time::macros::date!(2026 - 11 - 25);
-    let crediting = start_service(config, move |c, s| {
-        crediting::start_with_clock(c, s, std::sync::Arc::new(move || today))
-    })
+    let crediting = crediting_of_44(&registry).await;
+    let mut institution = crediting_client(
+        &registry,
+        &crediting,
+        ce_tests::member(Role::Institution, &g.institution, "institution-clerk"),
+    )
     .await;
-    let mut institution =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            crediting.channel().await,
-            ce_tests::bearer(&registry.place.token(ce_tests::member(
-                Role::Institution,
-                &g.institution,
-                "institution-clerk",
-            ))),
-        );
     let on_course = |engineer: &str, day: i32, key: &str| HourRecord {
         engineer: engineer.into(),
         registry_activity: g.course.clone(),
@@ -293,24 +324,8 @@ async fn a_provincial_crediting_takes_its_own_engineers_hours_only(b: Backend) {
 
     // Stored: Guangdong's three, none of Shanghai's.
     let mut ministry =
-        ce_proto::crediting::crediting_service_client::CreditingServiceClient::with_interceptor(
-            crediting.channel().await,
-            ce_tests::bearer(&registry.place.token(ce_tests::token(Role::Ministry, "m"))),
-        );
-    let stored = ministry
-        .list_hour_records(ListHourRecordsRequest {
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hour_records;
-    let mut keys: Vec<(String, String)> = stored
-        .iter()
-        .map(|r| (r.engineer.clone(), r.client_key.clone()))
-        .collect();
-    keys.sort();
+        crediting_client(&registry, &crediting, ce_tests::token(Role::Ministry, "m")).await;
+    let keys = stored(&mut ministry).await;
     let mut expected = vec![
         (g.engineer.clone(), String::new()),
         (g.engineer.clone(), "k1".to_owned()),
