@@ -61,7 +61,8 @@ def main(chart_dir):
             "rules": {"overlays": {"44-guangdong.toml": open("libs/rules/rulesets/provinces/44-guangdong.toml").read()}},
         },
         # Guangdong's own system (docs/deploying.md, "One country, many systems").
-        "provincial": {**copy.deepcopy(defaults), "deployment": {"scope": "provincial", "province": "44"}},
+        "provincial": {**copy.deepcopy(defaults),
+                       "deployment": {"scope": "provincial", "province": "44", "trustNational": True}},
     }
     for label, values in variations.items():
         docs = render(chart_dir, values)
@@ -107,10 +108,14 @@ def main(chart_dir):
             "supervision": ["crediting", "quality"],
             "quality": [],
         }
+        # A provincial install that trusts the national deployment adds it
+        # to crediting's and the registry's keys, and to no other service's.
+        national = values["deployment"].get("trustNational", False)
         for name, callers in trusted.items():
             text = next(v for k, v in configs.items() if k.endswith(f"{name}-config"))["data"][f"{name}.toml"]
             table = text.split("[auth.trusted_services]")[1].split("[")[0]
             found = sorted(line.split("=")[0].strip() for line in table.splitlines() if "=" in line)
+            callers = sorted(callers + (["national"] if national and name in ("crediting", "registry") else []))
             expect(found == callers, f"{label}: {name} trusts the keys of {found}, not {callers}")
             expect(("service_key_path" in text) == (name != "registry"), f"{label}: {name}'s own key")
         crediting = next(v for k, v in configs.items() if k.endswith("crediting-config"))

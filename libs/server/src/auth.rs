@@ -39,8 +39,17 @@ use crate::config::{AuthConfig, Environment};
 pub const DEV_KEY_ID: &str = "ce-dev";
 /// File name of the development signing key under the data folder.
 pub const DEV_KEY_FILE: &str = "dev-signing-key.pem";
-/// The services of the suite, the only names a service token may carry.
+/// The services of the suite.
 pub const SUITE_SERVICES: &[&str] = &["registry", "crediting", "supervision", "quality"];
+/// The national deployment's identity towards a provincial one
+/// (docs/deploying.md, "One country, many systems"): a name outside the
+/// suite, trusted only where `auth.trusted_services.national` names its key
+/// (or, in development, its development key), which each service admits to
+/// its change feeds and nothing else (its `SERVICE_CALLERS`).
+pub const NATIONAL: &str = "national";
+/// The only names a service token may carry: the suite's, and the national
+/// deployment's.
+pub const SERVICE_NAMES: &[&str] = &["registry", "crediting", "supervision", "quality", NATIONAL];
 
 /// The key id (and subject) of `service`'s tokens: `service/{name}`.
 pub fn service_kid(service: &str) -> String {
@@ -234,8 +243,8 @@ fn caller_from_claims(c: Claims) -> Result<Caller, AuthError> {
         Role::Service => need(
             c.sub
                 .strip_prefix("service/")
-                .is_some_and(|name| SUITE_SERVICES.contains(&name)),
-            "sub = service/{name}, a service of the suite",
+                .is_some_and(|name| SERVICE_NAMES.contains(&name)),
+            "sub = service/{name}, a service of the suite or the national deployment",
         )?,
         _ => {}
     }
@@ -361,16 +370,16 @@ impl Authenticator {
         let mut service_pems = Vec::new();
         for (name, path) in &auth.trusted_services {
             let key = format!("auth.trusted_services.{name}");
-            if !SUITE_SERVICES.contains(&name.as_str()) {
+            if !SERVICE_NAMES.contains(&name.as_str()) {
                 return Err(AuthError::Config(format!(
-                    "{key}: not a service of the suite (one of {})",
-                    SUITE_SERVICES.join(", ")
+                    "{key}: not a service of the suite or the national deployment (one of {})",
+                    SERVICE_NAMES.join(", ")
                 )));
             }
             service_pems.push((name.clone(), key.clone(), read_key(&key, path)?));
         }
         if service_pems.is_empty() && env == Environment::Development {
-            for name in SUITE_SERVICES {
+            for name in SERVICE_NAMES {
                 let pem = DevKey::load_or_create_file(data_dir, &dev_service_key_file(name))?
                     .public_pem();
                 service_pems.push(((*name).to_owned(), "development".to_owned(), pem));
@@ -781,7 +790,7 @@ fn read_key(key: &str, path: &Path) -> Result<String, AuthError> {
 /// found under the data folder.
 fn refuse_dev_key(key: &str, pem: &str, data_dir: &Path) -> Result<(), AuthError> {
     let files = std::iter::once(DEV_KEY_FILE.to_owned())
-        .chain(SUITE_SERVICES.iter().map(|s| dev_service_key_file(s)));
+        .chain(SERVICE_NAMES.iter().map(|s| dev_service_key_file(s)));
     let is_dev_key = files.map(|f| data_dir.join(f)).any(|dev_path| {
         dev_path.exists()
             && DevKey::load(&dev_path).is_ok_and(|k| k.public_pem().trim() == pem.trim())
@@ -1002,6 +1011,59 @@ mod tests {
             anonymous_calls_per_minute: 60,
             anonymous_burst: 20,
         }
+    }
+
+    /// The national deployment's identity is trusted only where its key is
+    /// configured: in production a service with no `trusted_services`
+    /// accepts no national token; named, it does; a name that is neither
+    /// the suite's nor the national one stops start-up.
+    #[test]
+    fn the_national_identity_is_trusted_only_where_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let national = DevKey::for_service(dir.path(), NATIONAL).unwrap();
+        let people = DevKey::load_or_create(dir.path()).unwrap();
+        let own = tempfile::tempdir().unwrap();
+        let write = |name: &str, pem: String| {
+            let path = own.path().join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        let mut config = AuthConfig {
+            public_key_path: Some(write("people.pem", people.public_pem())),
+            ..auth_config()
+        };
+        // Signed as the national deployment signs in production: its own
+        // key, key id `service/national`.
+        let minted = TokenSigner::from_pem(
+            &national.private_pem().unwrap(),
+            Some(service_kid(NATIONAL)),
+            &config.issuer,
+            &config.audience,
+        )
+        .unwrap()
+        .mint(&TokenRequest {
+            subject: service_kid(NATIONAL),
+            role: Some(Role::Service),
+            ttl_secs: 60,
+            ..Default::default()
+        })
+        .unwrap();
+        let production = |config: &AuthConfig| {
+            Authenticator::from_config(Environment::Production, config, own.path())
+        };
+        assert!(production(&config).unwrap().verify(&minted).is_err());
+        config.trusted_services.insert(
+            NATIONAL.into(),
+            write("national.pem", national.public_pem()),
+        );
+        let caller = production(&config).unwrap().verify(&minted).unwrap();
+        assert_eq!(caller.service(), Some(NATIONAL));
+        config.trusted_services.insert(
+            "provincial".into(),
+            write("other.pem", national.public_pem()),
+        );
+        let e = production(&config).unwrap_err().to_string();
+        assert!(e.contains("auth.trusted_services.provincial"), "{e}");
     }
 
     fn token(dir: &Path, req: TokenRequest) -> String {

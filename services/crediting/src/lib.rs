@@ -73,7 +73,10 @@ pub const SERVICE_CALLERS: ServiceCallers = &[
     ("RevokeHourRecords", &["supervision"]),
     // Quality monitoring reads the change feed and an institution's
     // records for its indicators (Art. 25), nothing else.
-    ("ListChanges", &["quality"]),
+    ("ListChanges", &["quality", ce_server::auth::NATIONAL]),
+    // The national deployment follows a province's feed and reads nothing
+    // else (Art. 22; docs/deploying.md, "One country, many systems").
+    ("WatchChanges", &[ce_server::auth::NATIONAL]),
     ("ListHourRecords", &["quality"]),
 ];
 

@@ -52,10 +52,18 @@ pub const SERVICE_CALLERS: ServiceCallers = &[
     // follows moves and standings (Art. 17, 22).
     ("ListEngineers", &["crediting", "supervision"]),
     ("BatchGetEngineers", &["crediting"]),
-    ("ListEngineerChanges", &["crediting"]),
+    (
+        "ListEngineerChanges",
+        &["crediting", ce_server::auth::NATIONAL],
+    ),
     ("GetActivity", &["crediting"]),
     ("BatchGetActivities", &["crediting"]),
-    ("ListStandingChanges", &["crediting"]),
+    (
+        "ListStandingChanges",
+        &["crediting", ce_server::auth::NATIONAL],
+    ),
+    // The national deployment (`ce_server::auth::NATIONAL`) reads the
+    // feeds of moves and standings above, nothing else (Art. 22).
     // Only supervision changes a standing (Art. 16, 26), only quality
     // monitoring records a grade (Art. 25).
     ("ChangeInstitutionStanding", &["supervision"]),

@@ -64,8 +64,9 @@ pub(super) const CREDITING: &[Row] = &[
     // Reassessing stored years after a rule change: the same.
     write("ReassessAnnualStatuses", &[Ministry, Province]),
     // The change feed serves back offices and dashboards of a province.
-    read("ListChanges", &[Ministry, Province]).by(&[ByQuality]),
-    read("WatchChanges", &[Ministry, Province]),
+    // The national deployment follows the feed, and reads nothing else.
+    read("ListChanges", &[Ministry, Province]).by(&[ByQuality, ByNational]),
+    read("WatchChanges", &[Ministry, Province]).by(&[ByNational]),
     // A certificate states a year: whoever reads the year may have one
     // issued and read it; anyone may verify one, with no token too.
     write("CreateHourCertificate", YEAR_READERS),

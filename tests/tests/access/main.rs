@@ -101,6 +101,9 @@ enum Who {
     ByCrediting,
     BySupervision,
     ByQuality,
+    /// The national deployment's identity (`service/national`), which a
+    /// province admits to its change feeds and nothing else (Art. 22).
+    ByNational,
     /// No token at all.
     Nobody,
 }
@@ -123,6 +126,7 @@ const ALL: &[Who] = &[
     ByCrediting,
     BySupervision,
     ByQuality,
+    ByNational,
     Nobody,
 ];
 
@@ -306,6 +310,7 @@ fn token_of(env: &RegistryEnv, w: &World, who: Who) -> Option<String> {
         ByCrediting => t(Role::Service, "crediting"),
         BySupervision => t(Role::Service, "supervision"),
         ByQuality => t(Role::Service, "quality"),
+        ByNational => t(Role::Service, "national"),
         Nobody => return None,
     };
     Some(env.place.token(req))

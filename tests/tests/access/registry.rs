@@ -24,7 +24,7 @@ pub(super) const REGISTRY: &[Row] = &[
     write("CreateEngineer", &[Ministry, Province, Employer]),
     write("UpdateEngineer", &[Ministry, Province, Employer]),
     // Where engineers moved, across provinces: for crediting (Art. 22).
-    read("ListEngineerChanges", &[Ministry]).by(&[ByCrediting]),
+    read("ListEngineerChanges", &[Ministry]).by(&[ByCrediting, ByNational]),
     // Employers: their province, regulators there, themselves.
     read(
         "GetEmployer",
@@ -50,7 +50,7 @@ pub(super) const REGISTRY: &[Row] = &[
         &[Ministry, Province, Regulator],
     )
     .by(&[BySupervision]),
-    read("ListStandingChanges", SIGNED_IN).by(&[ByCrediting]),
+    read("ListStandingChanges", SIGNED_IN).by(&[ByCrediting, ByNational]),
     // Quality grades come from the quality-monitoring service (Art. 25);
     // the ministry may record one by hand.
     write("RecordQualityGrade", &[Ministry]).by(&[ByQuality]),
