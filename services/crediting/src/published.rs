@@ -6,7 +6,8 @@
 //! can verify").
 //!
 //! Every certificate gets a number when it is issued (its status index,
-//! never reused); list `n` holds numbers `n * LIST_BITS ..` and its bit for
+//! drawn at random, never reused: `store::certificates::allocate_status_index`);
+//! list `n` holds numbers `n * LIST_BITS ..` and its bit for
 //! a certificate is set once the certificate is revoked (Art. 27, or
 //! superseded). A list is built from the stored revocations when it is
 //! asked for, and signed like the certificates (`eddsa-jcs-2022`), so it is
@@ -30,6 +31,13 @@ use crate::store;
 /// Bits in one status list: 131,072 (16 KiB), the specification's
 /// minimum, so one list cannot tell much about one certificate.
 pub const LIST_BITS: i64 = 131_072;
+/// How many lists hold `given` certificates' numbers: enough that at most
+/// half their bits are given, so a number drawn at random among them is
+/// free at the first or second draw, on average; at least one.
+pub fn lists_for(given: i64) -> i64 {
+    ((2 * given.max(0) + LIST_BITS - 1) / LIST_BITS).max(1)
+}
+
 /// Where crediting serves list `n`: `{STATUS_PATH}/{n}`.
 pub const STATUS_PATH: &str = "/credentials/status";
 /// The only purpose the lists state.
@@ -249,14 +257,14 @@ impl Published {
             .db
             .read(move |conn| -> Result<_, DbError> {
                 let given = store::certificates::status_indexes_given(conn)?;
-                if from >= given && from > 0 {
+                if n >= lists_for(given) {
                     return Ok((given, Vec::new()));
                 }
                 let revoked = store::certificates::revoked_indexes(conn, from, from + LIST_BITS)?;
                 Ok((given, revoked))
             })
             .await?;
-        if from >= given && from > 0 {
+        if n >= lists_for(given) {
             return Ok(None);
         }
         let bits: Vec<i64> = revoked.iter().map(|i| i - from).collect();
@@ -306,6 +314,15 @@ impl<B> tower::Service<http::Request<B>> for Published {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_grow_so_that_at_most_half_their_bits_are_given() {
+        assert_eq!(lists_for(0), 1);
+        assert_eq!(lists_for(LIST_BITS / 2), 1);
+        assert_eq!(lists_for(LIST_BITS / 2 + 1), 2);
+        assert_eq!(lists_for(LIST_BITS), 2);
+        assert_eq!(lists_for(3 * LIST_BITS), 6);
+    }
 
     #[test]
     fn did_web_maps_to_its_document_s_path() {

@@ -177,6 +177,30 @@ async fn an_issued_certificate_verifies_offline_with_digital_bazaar_s_libraries_
     assert_eq!(status["statusListCredential"], LIST_URL);
     let index = status["statusListIndex"].as_str().unwrap();
     assert_eq!(status["id"], format!("{LIST_URL}#{index}"));
+    // Numbers are drawn at random, not given in issue order: four
+    // certificates of one year get four numbers that are not 0, 1, 2, 3.
+    let mut indexes = vec![index.parse::<i64>().unwrap()];
+    for _ in 0..3 {
+        let again = ce_tests::answer(w.env.engineer(&w.engineer).create_hour_certificate(
+            CreateHourCertificateRequest {
+                annual_status: status_name(&w.engineer, 2026),
+            },
+        ))
+        .await;
+        let again: serde_json::Value = serde_json::from_str(&again.credential).unwrap();
+        indexes.push(
+            again["credentialStatus"]["statusListIndex"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        );
+    }
+    let mut distinct = indexes.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "{indexes:?}");
+    assert_ne!(indexes, [0, 1, 2, 3], "numbers in issue order");
 
     let addr = w.env.service.addr();
     let (did, list) = published(addr).await;

@@ -110,18 +110,37 @@ pub fn revoke(conn: &mut DbConnection, id: &str, reason: &str, at: i64) -> Resul
     Ok(n > 0)
 }
 
-/// Gives the next status-list number, inside the caller's transaction: the
-/// head's row lock (PostgreSQL) or the write lock (SQLite) keeps two issues
-/// from getting the same one, and a rolled-back issue gives its number back.
+/// Gives a certificate its status-list number, inside the caller's
+/// transaction: a number no certificate has, drawn at random (from the
+/// operating system, so no caller can choose or predict it) among the lists
+/// in use, which grow so that at most half their bits are given
+/// ([`crate::published::lists_for`]). A certificate's number then tells
+/// nothing of when it was issued or of its neighbours, as the Bitstring
+/// Status List's privacy considerations ask. The head's row lock
+/// (PostgreSQL) or the write lock (SQLite) serialises issues, so the free
+/// number found is still free when stored, and a rolled-back issue gives it
+/// back.
 pub fn allocate_status_index(conn: &mut DbConnection) -> Result<i64, DbError> {
+    use rand::Rng as _;
     diesel::update(status_list_head::table.find(1))
         .set(status_list_head::next_index.eq(status_list_head::next_index + 1))
         .execute(conn)?;
-    let next: i64 = status_list_head::table
+    let given: i64 = status_list_head::table
         .find(1)
         .select(status_list_head::next_index)
         .first(conn)?;
-    Ok(next - 1)
+    let capacity = crate::published::lists_for(given) * crate::published::LIST_BITS;
+    let mut rng = rand::rngs::OsRng;
+    loop {
+        let index = rng.gen_range(0..capacity);
+        let taken = diesel::select(diesel::dsl::exists(
+            hour_certificates::table.filter(hour_certificates::status_index.eq(index)),
+        ))
+        .get_result::<bool>(conn)?;
+        if !taken {
+            return Ok(index);
+        }
+    }
 }
 
 /// How many status-list numbers were given: lists past it hold nothing.
