@@ -268,3 +268,66 @@ async fn crediting_calls_a_mutual_tls_registry_with_its_own_certificate() {
     crediting.stop().await;
     registry.stop().await;
 }
+
+/// A call in flight over TLS keeps its connection from being idle: a
+/// change feed watched past `server.idle_timeout_secs` stays open (the
+/// call is counted on its connection under TLS as over plain TCP), and the
+/// connection closes only once the watch ends and the timeout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_flight_over_tls_is_not_cut_as_idle() {
+    use ce_proto::crediting::WatchChangesRequest;
+    use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+
+    let place = Place::new(Backend::Sqlite);
+    let ca = Ca::new("ce test CA");
+    let registry = start_service(place.config("registry"), registry::start).await;
+    let dir = place.data_dir();
+    let (cert, key) = ca.server_cert();
+    std::fs::write(dir.join("server.pem"), cert).unwrap();
+    std::fs::write(dir.join("server.key"), key).unwrap();
+    let mut config = place.config("crediting");
+    config.peers.insert("registry".into(), registry.url());
+    config.server.idle_timeout_secs = 2;
+    config.server.tls = Some(TlsConfig {
+        cert_path: dir.join("server.pem"),
+        key_path: dir.join("server.key"),
+        client_ca_path: None,
+    });
+    let crediting = start_service(config, crediting::start).await;
+    let port = crediting.addr().port();
+    let channel = Channel::from_shared(format!("https://localhost:{port}"))
+        .unwrap()
+        .tls_config(trusting(&ca))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let token = place.token(token(Role::Ministry, "ministry-clerk"));
+    let mut watch = CreditingServiceClient::with_interceptor(channel, bearer(&token))
+        .watch_changes(WatchChangesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    // Nothing changes: the watch waits, its connection twice the idle
+    // timeout without another call.
+    let waited = tokio::time::timeout(Duration::from_secs(5), watch.message()).await;
+    assert!(
+        waited.is_err(),
+        "the watch ended while in flight: {waited:?}"
+    );
+    assert!(
+        ce_tests::process::server_connections(port) >= 1,
+        "the connection of a call in flight was closed as idle"
+    );
+    drop(watch);
+    let started = std::time::Instant::now();
+    while ce_tests::process::server_connections(port) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "an idle TLS connection stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    crediting.stop().await;
+    registry.stop().await;
+}

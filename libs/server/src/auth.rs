@@ -875,15 +875,7 @@ impl Anonymous {
 
 /// The peer address of a request (TCP, or TCP under TLS).
 fn peer_ip<B>(req: &http::Request<B>) -> Option<std::net::IpAddr> {
-    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-    let ext = req.extensions();
-    ext.get::<TcpConnectInfo>()
-        .and_then(TcpConnectInfo::remote_addr)
-        .or_else(|| {
-            ext.get::<TlsConnectInfo<TcpConnectInfo>>()
-                .and_then(|t| t.get_ref().remote_addr())
-        })
-        .map(|a| a.ip())
+    crate::connection::remote_addr(req).map(|a| a.ip())
 }
 
 /// Tower layer that authenticates every call but health and reflection.

@@ -299,10 +299,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let busy = req
-            .extensions()
-            .get::<TcpConnectInfo>()
-            .and_then(TcpConnectInfo::remote_addr)
+        let busy = remote_addr(&req)
             .and_then(|peer| self.connections.activity(peer))
             .map(|a| a.begin());
         let call = self.inner.call(req);
@@ -314,6 +311,20 @@ where
             })
         })
     }
+}
+
+/// The peer address of a request's connection: plain TCP, or TCP under TLS
+/// (where the transport wraps the connection's information in
+/// `TlsConnectInfo`). None for a request that did not come over a socket.
+pub fn remote_addr<B>(req: &http::Request<B>) -> Option<std::net::SocketAddr> {
+    use tonic::transport::server::TlsConnectInfo;
+    let ext = req.extensions();
+    ext.get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            ext.get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|t| t.get_ref().remote_addr())
+        })
 }
 
 #[cfg(test)]

@@ -149,9 +149,7 @@ fn caller_key<B>(req: &http::Request<B>) -> String {
     if let Some(caller) = req.extensions().get::<crate::auth::Caller>() {
         return format!("subject:{}", caller.subject);
     }
-    req.extensions()
-        .get::<tonic::transport::server::TcpConnectInfo>()
-        .and_then(tonic::transport::server::TcpConnectInfo::remote_addr)
+    crate::connection::remote_addr(req)
         .map_or_else(|| "peer:unknown".to_owned(), |a| format!("peer:{}", a.ip()))
 }
 
