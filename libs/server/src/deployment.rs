@@ -17,7 +17,11 @@
 //! Reads are not limited by the scope: a provincial deployment simply holds
 //! its own province's data. Every write a service accepts passes
 //! [`Deployment::accepts_write`] with the province of the resource written,
-//! after the caller's own scope is checked and before anything is stored.
+//! after the caller's own scope is checked and before anything is stored;
+//! one exception, supervision's answers to what the national deployment
+//! itself holds (an appeal of the ministry's case, the acknowledgement of
+//! its notification), which the national deployment takes from whoever
+//! the case or notice is about (docs/deploying.md).
 
 use ce_proto::common::Role;
 use ce_rules::article::{ART_21, ART_22};

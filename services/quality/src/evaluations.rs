@@ -114,6 +114,8 @@ impl Quality {
         let learners = learners(call, &req)?;
         let id = names::parse("institution", "institutions", &req.institution)?.to_owned();
         let institution = self.clients.institution(&req.institution).await?;
+        self.deployment
+            .accepts_write(&call.caller, &institution.province, &req.institution)?;
         let year = period.year;
         let attended = self.learners_of(&req.institution, year, &learners).await?;
         only_its_learners(&req.institution, year, &learners, &attended)?;

@@ -48,6 +48,8 @@ impl Quality {
         let indicator = check(&req)?;
         let institution = self.clients.institution(&req.institution).await?;
         may_record(&call.caller, &req.institution, &institution, indicator)?;
+        self.deployment
+            .accepts_write(&call.caller, &institution.province, &req.institution)?;
         let row = IndicatorRow {
             institution_id: names::parse("institution", "institutions", &req.institution)?
                 .to_owned(),

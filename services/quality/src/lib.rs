@@ -109,6 +109,7 @@ pub async fn start_with_clock(
         outbox: ce_server::outbox::Outbox::default(),
         computed: tokio::sync::watch::channel(0).0,
         clock,
+        deployment: prepared.deployment.clone(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follow = own.follow_crediting_secs;

@@ -42,6 +42,7 @@ impl Quality {
     ) -> Result<ClosePeriodResponse, ApiError> {
         let period = convert::period(&req.period)?;
         let province = period_scope(&call.caller, &req.province, "closing a monitoring period")?;
+        let province = self.in_deployment(call, province, &req.period)?;
         if let Err(last) = rules::may_close(period, self.clock.today()) {
             return Err(ApiError::precondition(
                 ce_server::reason::Reason::PeriodNotEnded,
@@ -70,6 +71,25 @@ impl Quality {
             }
             token = next;
         }
+    }
+
+    /// The province (`None`: every one) a close or reopen of `period` for
+    /// `province`, as the caller's scope narrowed it, covers in this
+    /// deployment: a provincial one takes none as its own and refuses
+    /// another; the national one takes the ministry's and the suite's
+    /// services' (`Deployment::province_of_request`).
+    fn in_deployment(
+        &self,
+        call: &Call,
+        province: Option<String>,
+        period: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let province = self.deployment.province_of_request(
+            &call.caller,
+            province.as_deref().unwrap_or_default(),
+            &format!("scores/{period}"),
+        )?;
+        Ok((!province.is_empty()).then_some(province))
     }
 
     /// Stores that `period` is closed (or open) for the provinces covered.
@@ -113,6 +133,7 @@ impl Quality {
     ) -> Result<ReopenPeriodResponse, ApiError> {
         convert::period(&req.period)?;
         let province = period_scope(&call.caller, &req.province, "reopening a monitoring period")?;
+        let province = self.in_deployment(call, province, &req.period)?;
         let reason = req.reason.trim();
         if reason.is_empty() || reason.len() > 1000 {
             return Err(ApiError::invalid(

@@ -126,6 +126,8 @@ impl Quality {
         let (from, to) = convert::period(period)?.days();
         let inst = self.clients.institution(institution).await?;
         may_refresh(&call.caller, &inst)?;
+        self.deployment
+            .accepts_write(&call.caller, &inst.province, institution)?;
         let id = names::parse("institution", "institutions", institution)?.to_owned();
         let now = now_micros();
         let mut measured = vec![disclosure(&inst)];

@@ -28,6 +28,11 @@ pub struct Quality {
     pub computed: tokio::sync::watch::Sender<u64>,
     /// Today (China time): which periods have ended and may be closed.
     pub clock: dates::Clock,
+    /// Which province's writes this quality monitoring accepts
+    /// (`ce_server::deployment`; docs/deploying.md, "One country, many
+    /// systems"): each write passes it with its institution's province,
+    /// after the caller's scope and before anything is stored.
+    pub deployment: ce_server::deployment::Deployment,
 }
 
 /// Where a ranking page starts, from its token.

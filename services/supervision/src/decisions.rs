@@ -387,6 +387,7 @@ impl Supervision {
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
         scope::may_act(&call.caller, &row.province, &row.subject_fields())?;
+        self.in_deployment(call, &row.province, name)?;
         let checked = check(&row, decision)?;
         let call = call.clone();
         let name = name.to_owned();
@@ -408,6 +409,7 @@ impl Supervision {
     ) -> Result<Violation, ApiError> {
         let row = self.load(name).await?;
         scope::may_act(&call.caller, &row.province, &row.subject_fields())?;
+        self.in_deployment(call, &row.province, name)?;
         let mut v = Violations::new();
         let closure = ClosureKind::try_from(closure).unwrap_or(ClosureKind::Unspecified);
         match closure {

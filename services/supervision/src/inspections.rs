@@ -86,6 +86,16 @@ fn sorted(list: &[String]) -> Vec<String> {
     l
 }
 
+/// The province an inspection's writes are of: its own, or for a national
+/// inspection (none), the nation's.
+fn inspected_province(province: &str) -> &str {
+    if province.is_empty() {
+        ce_proto::reference::NATIONAL
+    } else {
+        province
+    }
+}
+
 /// The double-random draw itself (Art. 24) is ce-rules'.
 pub use ce_rules::sanction::draw;
 
@@ -132,6 +142,7 @@ impl Supervision {
         }
         v.finish()?;
         may_inspect(&call.caller, &i.province, i.field)?;
+        self.in_deployment(call, inspected_province(&i.province), INSPECTIONS)?;
         let id = names::new_id();
         let now = now_micros();
         i.name = names::name(INSPECTIONS, &id);
@@ -492,6 +503,7 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(&req.name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
+        self.in_deployment(call, inspected_province(&row.province), &req.name)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Planned {
             return Err(ApiError::precondition(
@@ -563,6 +575,7 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(&req.name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
+        self.in_deployment(call, inspected_province(&row.province), &req.name)?;
         let mut inspection = convert::inspection(&row)?;
         if req.seed != 0 {
             return Err(ApiError::invalid(
@@ -702,6 +715,7 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
+        self.in_deployment(call, inspected_province(&row.province), name)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Sampled {
             return Err(ApiError::precondition(
@@ -771,6 +785,7 @@ impl Supervision {
     ) -> Result<Inspection, ApiError> {
         let row = self.load_inspection(name).await?;
         may_inspect(&call.caller, &row.province, row.field)?;
+        self.in_deployment(call, inspected_province(&row.province), name)?;
         let mut inspection = convert::inspection(&row)?;
         if row.state() != InspectionState::Sampled {
             return Err(ApiError::precondition(

@@ -107,6 +107,7 @@ pub async fn start_with_clock(
         clients: peers::Clients::new(&peers)?,
         outbox: ce_server::outbox::Outbox::default(),
         clock,
+        deployment: prepared.deployment.clone(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = ce_server::outbox::spawn(

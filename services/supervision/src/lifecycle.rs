@@ -16,7 +16,7 @@ use prost::Message;
 use crate::convert;
 use crate::scope;
 use crate::store::{self, ViolationRow};
-use crate::violations::{Supervision, VIOLATIONS};
+use crate::violations::{Supervision, VIOLATIONS, accepts_answer};
 
 impl Supervision {
     pub async fn appeal(&self, call: &Call, name: &str, text: &str) -> Result<Violation, ApiError> {
@@ -30,6 +30,7 @@ impl Supervision {
         let id = names::parse("name", VIOLATIONS, name)?.to_owned();
         let call = call.clone();
         let name = name.to_owned();
+        let deployment = self.deployment.clone();
         let row = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
@@ -37,6 +38,7 @@ impl Supervision {
                 let mut row =
                     store::get_violation(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
                 scope::may_appeal(&call.caller, &row)?;
+                accepts_answer(&deployment, &call.caller, &row.province, &name)?;
                 let mut violation = convert::violation(&row)?;
                 let now = now_micros();
                 violation.appeals.push(Appeal {

@@ -9,7 +9,7 @@ use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
 
 use crate::store::{self, NotificationFilter};
-use crate::violations::{NOTIFICATIONS, Supervision};
+use crate::violations::{NOTIFICATIONS, Supervision, accepts_answer};
 use crate::{convert, scope};
 
 impl Supervision {
@@ -70,6 +70,7 @@ impl Supervision {
         let id = names::parse("name", NOTIFICATIONS, name)?.to_owned();
         let call = call.clone();
         let name = name.to_owned();
+        let deployment = self.deployment.clone();
         let row = self
             .db
             .write(move |conn| -> Result<_, ApiError> {
@@ -77,6 +78,7 @@ impl Supervision {
                 let row =
                     store::get_notification(conn, &id)?.ok_or_else(|| names::not_found(&name))?;
                 scope::may_acknowledge(&call.caller, &row)?;
+                accepts_answer(&deployment, &call.caller, &row.province, &name)?;
                 let mut note = convert::notification(&row)?;
                 if row.acknowledge_micros.is_some() {
                     return Ok(note);

@@ -360,6 +360,7 @@ impl Supervision {
         v.finish()?;
         let institution = self.clients.institution("institution", institution).await?;
         scope::may_report_quality(&call.caller, &institution.province)?;
+        self.in_deployment(call, &institution.province, &institution.name)?;
         Ok(Subject {
             province: institution.province,
             fields: institution.fields,

@@ -94,6 +94,7 @@ impl Supervision {
                 "referring an official of a department not below yours",
             ));
         }
+        self.in_deployment(call, &province, REFERRALS)?;
         let id = names::new_id();
         let now = now_micros();
         r.name = names::name(REFERRALS, &id);
@@ -136,6 +137,7 @@ impl Supervision {
         let id = names::parse("name", REFERRALS, name)?.to_owned();
         let call = call.clone();
         let name = name.to_owned();
+        let deployment = self.deployment.clone();
         self.db
             .write(move |conn| -> Result<_, ApiError> {
                 store::lock_referral(conn, &id)?;
@@ -144,6 +146,7 @@ impl Supervision {
                     // Not even its existence is told to those who may not see it.
                     return Err(names::not_found(&name));
                 }
+                deployment.accepts_write(&call.caller, &row.province, &name)?;
                 let mut r = convert::referral(&row)?;
                 if row.is_resolved() {
                     return Err(ApiError::precondition(

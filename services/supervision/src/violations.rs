@@ -8,6 +8,7 @@ use ce_proto::supervision::{
 use ce_rules::article::{ART_27, cite};
 use ce_rules::sanction::{self, Misnamed, Party};
 use ce_server::call::now_micros;
+use ce_server::deployment::Deployment;
 use ce_server::paging::Page;
 use ce_server::{ApiError, Call, Violations, dates, names};
 use prost::Message;
@@ -29,6 +30,43 @@ pub struct Supervision {
     pub outbox: Outbox,
     /// Today (China time): when a reinstatement starts, which orders are overdue.
     pub clock: dates::Clock,
+    /// Which province's writes this supervision accepts
+    /// (`ce_server::deployment`; docs/deploying.md, "One country, many
+    /// systems").
+    pub deployment: Deployment,
+}
+
+impl Supervision {
+    /// Whether this deployment takes `call`'s write about `resource` (a
+    /// name, or its collection), whose subject is of `province`: after the
+    /// caller's scope is checked, before anything is stored.
+    pub(crate) fn in_deployment(
+        &self,
+        call: &Call,
+        province: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        self.deployment
+            .accepts_write(&call.caller, province, resource)
+    }
+}
+
+/// Whether `deployment` takes an answer to something it holds (an appeal
+/// of its violation, the acknowledgement of its notification), of
+/// `province`. A provincial deployment takes it for its own province only,
+/// as any write; the national one from whoever the scope admits (whom the
+/// violation is about, whom the notification is addressed to), because
+/// what is answered is the ministry's own and held nowhere else.
+pub(crate) fn accepts_answer(
+    deployment: &Deployment,
+    caller: &ce_server::auth::Caller,
+    province: &str,
+    resource: &str,
+) -> Result<(), ApiError> {
+    match deployment {
+        Deployment::National => Ok(()),
+        _ => deployment.accepts_write(caller, province, resource),
+    }
 }
 
 /// The article a category breaches, for its party (Art. 24, 26, 27); none
@@ -165,6 +203,7 @@ impl Supervision {
         let (description, evidence, records) = checked(&input, &request_id)?;
         let subject = self.subject(&input, &records, inspected_field).await?;
         scope::may_act(&call.caller, &subject.province, &subject.fields)?;
+        self.in_deployment(call, &subject.province, VIOLATIONS)?;
         input.description = description;
         input.evidence = evidence;
         input.hour_records = records;
