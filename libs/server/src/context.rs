@@ -72,6 +72,9 @@ where
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let id = request_id(req.headers());
+        if !is_grpc(&req) {
+            return plain_http(&mut self.inner, req, id);
+        }
         let path = req.uri().path().to_owned();
         let (service, method) = path
             .trim_start_matches('/')
@@ -153,6 +156,63 @@ where
             .instrument(span),
         )
     }
+}
+
+/// What the layer answers with: the response, later.
+type Answer<E> = Pin<Box<dyn Future<Output = Result<http::Response<tonic::body::Body>, E>> + Send>>;
+
+/// Whether a request is a gRPC call (gRPC-Web is translated to gRPC before
+/// this layer): the rest is plain HTTP, the pages and documents a service
+/// serves beside its RPCs.
+fn is_grpc<B>(req: &http::Request<B>) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// A plain HTTP request (the dashboard's page, crediting's DID document and
+/// status lists): its own span and access-log line, with its HTTP method,
+/// path and status, not a gRPC call's; the request id echoed all the same.
+fn plain_http<S, B>(inner: &mut S, mut req: http::Request<B>, id: String) -> Answer<S::Error>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: std::fmt::Display,
+{
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!(
+        "http",
+        otel.name = %format!("{} {path}", req.method()),
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        url.path = %path,
+        request_id = %id,
+        http.response.status_code = tracing::field::Empty,
+    );
+    ce_telemetry::extract(req.headers(), &span);
+    req.extensions_mut().insert(RequestContext {
+        request_id: id.clone(),
+        rpc: path,
+    });
+    let started = Instant::now();
+    let future = {
+        let _entered = span.enter();
+        inner.call(req)
+    };
+    Box::pin(
+        async move {
+            let mut resp = future.await?;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let status = resp.status().as_u16();
+            tracing::Span::current().record("http.response.status_code", status);
+            tracing::info!(status, elapsed_ms, "request finished");
+            if let Ok(v) = http::HeaderValue::from_str(&id) {
+                resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+            }
+            Ok(resp)
+        }
+        .instrument(span),
+    )
 }
 
 /// Per-RPC request counts (with their status code) and latency, through
