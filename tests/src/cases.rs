@@ -15,6 +15,16 @@ use ce_proto::supervision::{
 
 use crate::{Supervision, SupervisionEnv, answer, token};
 
+/// A case against `inst` in `category`, described by the category's name.
+pub fn case_of(inst: &str, category: ce_proto::supervision::ViolationCategory) -> Violation {
+    Violation {
+        institution: inst.to_owned(),
+        category: category as i32,
+        description: format!("{category:?}"),
+        ..Default::default()
+    }
+}
+
 /// The request that records `violation`, without a request id.
 pub fn opening(violation: Violation) -> CreateViolationRequest {
     CreateViolationRequest {
@@ -107,9 +117,14 @@ pub async fn draw(client: &mut Supervision, req: DrawInspectionSampleRequest) ->
 /// the ministry; its status then.
 pub async fn drained(env: &SupervisionEnv, within: Duration) -> OutboxStatus {
     let mut ministry = env.client(token(Role::Ministry, "ministry-clerk"));
+    drained_as(&mut ministry, within).await
+}
+
+/// [`drained`], asking through `client` (one that may read the outbox).
+pub async fn drained_as(client: &mut Supervision, within: Duration) -> OutboxStatus {
     let started = Instant::now();
     loop {
-        let s = ministry
+        let s = client
             .get_outbox_status(GetOutboxStatusRequest {})
             .await
             .unwrap()

@@ -488,26 +488,6 @@ async fn a_provincial_supervision_takes_its_own_province_only(b: Backend) {
     crediting.stop().await;
 }
 
-/// Waits until `supervision`'s outbox has nothing pending.
-async fn drained(supervision: &mut ce_tests::Supervision) -> sv::OutboxStatus {
-    let started = std::time::Instant::now();
-    loop {
-        let s = supervision
-            .get_outbox_status(sv::GetOutboxStatusRequest {})
-            .await
-            .unwrap()
-            .into_inner();
-        if s.pending == 0 {
-            return s;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "effects still pending: {s:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 /// The national supervision refuses a provincial clerk's case and records
 /// the ministry's; its suspension reaches the national registry through
 /// the outbox (the suite's own service), and the institution appeals it
@@ -547,7 +527,12 @@ async fn the_national_supervision_takes_the_ministry_s_writes_only(b: Backend) {
         ..Default::default()
     };
     cases::decide(&mut ministry, &case.name, suspension).await;
-    assert!(drained(&mut ministry).await.delivered >= 1);
+    assert!(
+        ce_tests::cases::drained_as(&mut ministry, std::time::Duration::from_secs(20))
+            .await
+            .delivered
+            >= 1
+    );
     let standing = ministry_registry
         .get_institution(reg::GetInstitutionRequest {
             name: institution.clone(),

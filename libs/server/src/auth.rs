@@ -165,17 +165,11 @@ pub fn role_name(role: Role) -> &'static str {
 
 /// The role a token spelling names.
 pub fn parse_role(name: &str) -> Option<Role> {
-    [
-        Role::Ministry,
-        Role::ProvincialHrss,
-        Role::IndustryRegulator,
-        Role::Institution,
-        Role::Employer,
-        Role::Engineer,
-        Role::Service,
-    ]
-    .into_iter()
-    .find(|r| role_name(*r) == name)
+    crate::permit::EVERYONE
+        .iter()
+        .copied()
+        .chain([Role::Service])
+        .find(|r| role_name(*r) == name)
 }
 
 #[derive(Debug, thiserror::Error)]

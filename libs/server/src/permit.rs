@@ -90,10 +90,10 @@ impl People {
         rows: &[],
     };
 
-    /// `None` when a person of `role` may call `path` (or the path is not
-    /// one of this service's RPCs: health, reflection, a page); otherwise
-    /// the row that refuses it, or `None`'s opposite for an RPC the table
-    /// lacks.
+    /// How a person of `role` is refused `path`: `None` when the row of
+    /// the RPC admits the role, or when the path is not one of this
+    /// service's RPCs (health, reflection, a page); a refusal with the
+    /// row's reason otherwise, and for an RPC the table lacks.
     pub fn refuses(&self, role: Role, path: &str) -> Option<Refusal> {
         let (service, method) = path.trim_start_matches('/').split_once('/')?;
         if !self.grpc_services.contains(&service) {

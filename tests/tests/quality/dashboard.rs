@@ -10,7 +10,7 @@ use super::*;
 use std::path::PathBuf;
 
 use ce_proto::crediting::GetComplianceStatisticsRequest;
-use ce_proto::supervision::{Violation, ViolationState};
+use ce_proto::supervision::ViolationState;
 use serde_json::Value;
 
 /// The `<tr>` of the ranking that shows `institution`.
@@ -112,16 +112,6 @@ fn region_name(code: &str, lang: Lang) -> &'static str {
         r.name_zh
     } else {
         r.name_en
-    }
-}
-
-/// A case against `inst` in `category`.
-fn case_of(inst: &str, category: ViolationCategory) -> Violation {
-    Violation {
-        institution: inst.to_owned(),
-        category: category as i32,
-        description: format!("{category:?}"),
-        ..Default::default()
     }
 }
 
@@ -394,9 +384,21 @@ async fn the_dashboard_page_shows_the_ranking_and_a_drill_down_in_a_real_browser
     let power_learners = env.learners(&power, 3).await;
     confirm_hours(&env, &power_learners).await;
     let mut gd = env.supervision(province("44"));
-    ce_tests::cases::open(&mut gd, case_of(&poor, ViolationCategory::ImproperFees)).await;
-    ce_tests::cases::open(&mut gd, case_of(&power, ViolationCategory::ImproperFees)).await;
-    ce_tests::cases::open(&mut gd, case_of(&power, ViolationCategory::Obligations)).await;
+    ce_tests::cases::open(
+        &mut gd,
+        ce_tests::cases::case_of(&poor, ViolationCategory::ImproperFees),
+    )
+    .await;
+    ce_tests::cases::open(
+        &mut gd,
+        ce_tests::cases::case_of(&power, ViolationCategory::ImproperFees),
+    )
+    .await;
+    ce_tests::cases::open(
+        &mut gd,
+        ce_tests::cases::case_of(&power, ViolationCategory::Obligations),
+    )
+    .await;
     let page = format!(
         "http://{}/dashboard/index.html?period=2026",
         env.service.addr()

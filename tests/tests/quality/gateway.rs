@@ -7,8 +7,8 @@ use super::*;
 
 use ce_proto::crediting::GetComplianceStatisticsRequest;
 use ce_proto::crediting::crediting_service_client::CreditingServiceClient;
+use ce_proto::supervision::ViolationState;
 use ce_proto::supervision::supervision_service_client::SupervisionServiceClient;
-use ce_proto::supervision::{Violation, ViolationState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Crediting's client on quality's channel, as `req`.
@@ -55,7 +55,7 @@ async fn the_gateway_forwards_its_reads_as_the_viewer_and_nothing_else() {
     for (code, inst) in [("44", &gd), ("35", &fj)] {
         ce_tests::cases::open(
             &mut env.supervision(province(code)),
-            reg_violation(inst, ViolationCategory::ImproperFees),
+            ce_tests::cases::case_of(inst, ViolationCategory::ImproperFees),
         )
         .await;
     }
@@ -113,7 +113,7 @@ async fn the_gateway_forwards_its_reads_as_the_viewer_and_nothing_else() {
         .unwrap_err();
     assert_eq!(listed.code(), Code::Unimplemented, "{listed:?}");
     let opened = supervision_via_quality(&env, province("44"))
-        .create_violation(ce_tests::cases::opening(reg_violation(
+        .create_violation(ce_tests::cases::opening(ce_tests::cases::case_of(
             &gd,
             ViolationCategory::ImproperFees,
         )))
@@ -123,16 +123,6 @@ async fn the_gateway_forwards_its_reads_as_the_viewer_and_nothing_else() {
     let still =
         ce_tests::cases::violations(&mut env.supervision(province("44")), open_violations()).await;
     assert_eq!(still.len(), 1, "no violation was recorded through quality");
-}
-
-/// A case against `inst` in `category`.
-fn reg_violation(inst: &str, category: ViolationCategory) -> Violation {
-    Violation {
-        institution: inst.to_owned(),
-        category: category as i32,
-        description: format!("{category:?}"),
-        ..Default::default()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -20,6 +20,7 @@ use ce_proto::google::r#type::Date;
 use ce_proto::registry::{self as reg, CreateActivityRequest, GetInstitutionRequest, Standing};
 use ce_proto::supervision::*;
 use ce_server::auth::TokenRequest;
+use ce_tests::cases::case_of;
 use ce_tests::cases::{self, drained};
 use ce_tests::{Backend, SupervisionEnv, bad_fields, both_backends, token, world};
 use tonic::Code;
@@ -61,16 +62,6 @@ fn org(role: Role, name: &str) -> TokenRequest {
 
 async fn institution(env: &SupervisionEnv) -> String {
     institution_of(env, "44").await
-}
-
-/// A case against `inst` in `category`, described by the category's name.
-fn case_of(inst: &str, category: ViolationCategory) -> Violation {
-    Violation {
-        institution: inst.to_owned(),
-        category: category as i32,
-        description: format!("{category:?}"),
-        ..Default::default()
-    }
 }
 
 /// Records a violation of `inst` and decides it with `decision`.
